@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { errorBodySchema } from "./errors.ts";
+import { deviceInfoSchema, idSchema, personRefSchema } from "./model.ts";
+import { iceServerSchema, signalDataSchema } from "./signal.ts";
+import { accessModeSchema, sessionStatusSchema } from "./status.ts";
+
+/**
+ * The agent socket (`/ws/agent`): the SOS agent <-> the gateway.
+ * The agent's first message is `hello`; the gateway answers `welcome` or `error` and closes.
+ * Every message is one JSON text frame; the gateway stamps identity from the connection.
+ */
+
+export const pinSchema = z.string().regex(/^\d{9}$/, "a PIN is nine digits");
+export const linkTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, "not a session link token");
+
+export const joinSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("pin"), pin: pinSchema }),
+  z.object({ kind: z.literal("link"), token: linkTokenSchema }),
+  /** Reconnect with the secret of the last welcome; each secret works once. */
+  z.object({ kind: z.literal("resume"), sessionId: idSchema, secret: z.string().min(16).max(128) }),
+]);
+export type Join = z.infer<typeof joinSchema>;
+
+export const consentDecisionSchema = z.enum(["control", "view", "deny"]);
+export type ConsentDecision = z.infer<typeof consentDecisionSchema>;
+
+export const agentMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("hello"), v: z.number().int(), join: joinSchema, device: deviceInfoSchema }),
+  /** The end user's answer to a consent request. */
+  z.object({ type: z.literal("consent"), requestId: idSchema, decision: consentDecisionSchema }),
+  /** The end user withdraws consent: from one technician, or from all when technicianId is absent. */
+  z.object({ type: z.literal("revoke"), technicianId: idSchema.optional() }),
+  /** SDP or ICE for the technician peer `peerId`. */
+  z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
+  /** The agent closed its side of a peer (failure or the user's choice). */
+  z.object({ type: z.literal("peer.closed"), peerId: idSchema }),
+  /** The end user stopped the session. */
+  z.object({ type: z.literal("end") }),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+export type AgentMessageType = AgentMessage["type"];
+
+export const SESSION_END_REASONS = ["closed", "expired", "deleted", "replaced"] as const;
+export const sessionEndReasonSchema = z.enum(SESSION_END_REASONS);
+export type SessionEndReason = z.infer<typeof sessionEndReasonSchema>;
+
+export const gatewayToAgentSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("welcome"),
+    v: z.number().int(),
+    session: z.object({ id: idSchema, name: z.string(), status: sessionStatusSchema }),
+    organization: z.object({ name: z.string() }),
+    /** Present the secret once, with kind "resume", to come back after a drop. */
+    resume: z.object({ sessionId: idSchema, secret: z.string() }),
+    iceServers: z.array(iceServerSchema),
+  }),
+  /** A technician clicked "Start remote session": ask the end user. */
+  z.object({
+    type: z.literal("consent.request"),
+    requestId: idSchema,
+    technician: personRefSchema,
+    organization: z.string(),
+    access: accessModeSchema,
+  }),
+  /** The request is void (the technician left the session, or it was released). */
+  z.object({ type: z.literal("consent.cancel"), requestId: idSchema }),
+  /** A consented technician connects: create a peer and send it an offer. */
+  z.object({
+    type: z.literal("peer.open"),
+    peerId: idSchema,
+    technician: personRefSchema,
+    access: accessModeSchema,
+  }),
+  z.object({ type: z.literal("peer.close"), peerId: idSchema, reason: z.string().max(64) }),
+  z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
+  /** The session ended on the gateway; the agent should stop. */
+  z.object({ type: z.literal("session.ended"), reason: sessionEndReasonSchema }),
+  z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),
+]);
+export type GatewayToAgent = z.infer<typeof gatewayToAgentSchema>;

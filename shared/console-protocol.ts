@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { errorBodySchema } from "./errors.ts";
+import { idSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { iceServerSchema, signalDataSchema } from "./signal.ts";
+import { accessModeSchema } from "./status.ts";
+
+/**
+ * The console socket (`/ws/console`): a signed-in technician's browser <-> the gateway.
+ * Authenticated by the sign-in cookie at upgrade (same Origin only). The gateway pushes every
+ * change to the sessions the technician may see; actions go over REST, remote views over here.
+ */
+
+export const consoleMessageSchema = z.discriminatedUnion("type", [
+  /** Open the remote view of a session whose end user granted this technician permission. */
+  z.object({ type: z.literal("remote.connect"), sessionId: idSchema }),
+  z.object({ type: z.literal("remote.disconnect"), sessionId: idSchema }),
+  /** SDP answer or ICE candidate for the agent, on this socket's open remote view of that session. */
+  z.object({ type: z.literal("signal"), sessionId: idSchema, data: signalDataSchema }),
+]);
+export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
+export type ConsoleMessageType = ConsoleMessage["type"];
+
+export const REMOTE_CLOSE_REASONS = [
+  "disconnected",
+  "ended_by_user",
+  "revoked",
+  "session_closed",
+  "agent_offline",
+  "replaced",
+  "removed_from_session",
+  "technician_disabled",
+  "peer_failed",
+] as const;
+export const remoteCloseReasonSchema = z.enum(REMOTE_CLOSE_REASONS);
+export type RemoteCloseReason = z.infer<typeof remoteCloseReasonSchema>;
+
+export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("hello"), v: z.number().int(), technician: technicianSchema }),
+  /** The sessions this technician may see, sent once after hello. */
+  z.object({ type: z.literal("sessions"), sessions: z.array(sessionSchema) }),
+  z.object({ type: z.literal("session.updated"), session: sessionSchema }),
+  /** Gone from this technician's view: deleted, or moved where they cannot see it. */
+  z.object({ type: z.literal("session.removed"), sessionId: idSchema }),
+  z.object({
+    type: z.literal("remote.opened"),
+    sessionId: idSchema,
+    peerId: idSchema,
+    access: accessModeSchema,
+    iceServers: z.array(iceServerSchema),
+  }),
+  z.object({ type: z.literal("remote.signal"), sessionId: idSchema, data: signalDataSchema }),
+  z.object({ type: z.literal("remote.closed"), sessionId: idSchema, reason: remoteCloseReasonSchema }),
+  z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),
+]);
+export type GatewayToConsole = z.infer<typeof gatewayToConsoleSchema>;

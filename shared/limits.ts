@@ -1,0 +1,29 @@
+/** Numbers every part of the product agrees on. */
+
+/** Protocol version carried as `v` in every socket hello. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest WebSocket frame the gateway accepts; a larger one closes that socket with 1009. */
+export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
+
+/** Largest JSON nesting depth accepted in a socket message. */
+export const MAX_JSON_DEPTH = 16;
+
+/** One assignee plus at most two invited technicians. */
+export const MAX_TECHNICIANS_PER_SESSION = 3;
+export const MAX_INVITED_TECHNICIANS = MAX_TECHNICIANS_PER_SESSION - 1;
+
+/** Session PIN: nine decimal digits, unique among live sessions. */
+export const PIN_LENGTH = 9;
+
+/** Link tokens carry 128 bits or more of randomness (base64url of 18 bytes = 144 bits). */
+export const LINK_TOKEN_BYTES = 18;
+
+/** Default expiry of a team channel's sessions, in minutes. */
+export const DEFAULT_SESSION_EXPIRY_MINUTES = 24 * 60;
+
+/** How long a connected agent may be gone before its Active session falls back to Waiting. */
+export const AGENT_RESUME_GRACE_MS = 60_000;
+
+/** How long the agent waits for the end user's consent answer before it counts as a deny. */
+export const DEFAULT_CONSENT_TIMEOUT_MS = 60_000;

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./status.ts";
+
+/** Views of the domain as the gateway hands them out, over REST and the console socket. */
+
+export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "not an id");
+export const isoDateSchema = z.iso.datetime();
+
+export const ROLES = ["admin", "technician"] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+export const technicianPermissionsSchema = z.object({
+  /** May use the Service Desk (attended access, SOS). */
+  attendedAccess: z.boolean(),
+  /** May transfer or assign sessions to another technician. */
+  shareSessions: z.boolean(),
+});
+export type TechnicianPermissions = z.infer<typeof technicianPermissionsSchema>;
+
+export const technicianSchema = z.object({
+  id: idSchema,
+  email: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  permissions: technicianPermissionsSchema,
+  disabled: z.boolean(),
+  createdAt: isoDateSchema,
+});
+export type Technician = z.infer<typeof technicianSchema>;
+
+export const personRefSchema = z.object({ id: idSchema, name: z.string() });
+export type PersonRef = z.infer<typeof personRefSchema>;
+
+export const CHANNEL_KINDS = ["home", "private", "team"] as const;
+export const channelKindSchema = z.enum(CHANNEL_KINDS);
+export type ChannelKind = z.infer<typeof channelKindSchema>;
+
+/** The id of the virtual Home channel: every session assigned to me or that I was invited to. */
+export const HOME_CHANNEL_ID = "home";
+
+export const channelSchema = z.object({
+  id: idSchema,
+  kind: channelKindSchema,
+  name: z.string(),
+  /** Sessions of this channel expire after this many minutes without an agent. */
+  sessionExpiryMinutes: z.number().int().positive(),
+  /** Technicians with access (team channels; shown to admins, empty otherwise). */
+  access: z.array(idSchema),
+  createdAt: isoDateSchema,
+});
+export type Channel = z.infer<typeof channelSchema>;
+
+export const deviceInfoSchema = z.object({
+  hostname: z.string().max(256),
+  os: z.string().max(256),
+  user: z.string().max(256),
+  agentVersion: z.string().max(64),
+});
+export type DeviceInfo = z.infer<typeof deviceInfoSchema>;
+
+export const sessionPermissionSchema = z.object({
+  technicianId: idSchema,
+  state: permissionStateSchema,
+  /** What the end user granted, once granted. */
+  access: accessModeSchema.nullable(),
+});
+export type SessionPermission = z.infer<typeof sessionPermissionSchema>;
+
+export const sessionSchema = z.object({
+  id: idSchema,
+  channelId: idSchema,
+  /** A few words for the table: the customer's name or ticket, typed by the technician. */
+  name: z.string(),
+  note: z.string(),
+  status: sessionStatusSchema,
+  assignee: personRefSchema.nullable(),
+  invited: z.array(personRefSchema),
+  createdBy: personRefSchema,
+  createdAt: isoDateSchema,
+  lastActivityAt: isoDateSchema,
+  /** When a Waiting or Queued session expires. */
+  expiresAt: isoDateSchema,
+  agent: z.object({ connected: z.boolean(), device: deviceInfoSchema.nullable() }),
+  permissions: z.array(sessionPermissionSchema),
+  /** Technicians whose remote view is open right now. */
+  viewers: z.array(idSchema),
+});
+export type Session = z.infer<typeof sessionSchema>;
+
+export const invitationSchema = z.object({
+  /** `<public-url>/s/<token>`: opens the end user's landing page. */
+  link: z.url(),
+  /** Nine digits. */
+  pin: z.string().regex(/^\d{9}$/),
+});
+export type Invitation = z.infer<typeof invitationSchema>;
+
+export const organizationSchema = z.object({
+  name: z.string(),
+  features: z.object({ attendedAccess: z.boolean() }),
+});
+export type Organization = z.infer<typeof organizationSchema>;
+
+export const AUDIT_ACTOR_KINDS = ["technician", "agent", "system"] as const;
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  at: isoDateSchema,
+  actor: z.object({
+    kind: z.enum(AUDIT_ACTOR_KINDS),
+    id: z.string().nullable(),
+    name: z.string().nullable(),
+  }),
+  action: z.string(),
+  sessionId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
