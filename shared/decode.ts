@@ -37,7 +37,10 @@ export function decodeMessage<S extends z.ZodType>(schema: S, text: string): Dec
   if (!parsed.success) {
     return {
       ok: false,
-      error: SosError.badRequest("The message does not match the protocol.", flattenIssues(parsed.error.issues)),
+      error: SosError.badRequest(
+        "The message does not match the protocol.",
+        flattenIssues(parsed.error.issues),
+      ),
     };
   }
   return { ok: true, value: parsed.data };

@@ -3,7 +3,11 @@ import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./
 
 /** Views of the domain as the gateway hands them out, over REST and the console socket. */
 
-export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "not an id");
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "not an id");
 export const isoDateSchema = z.iso.datetime();
 
 export const ROLES = ["admin", "technician"] as const;

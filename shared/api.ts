@@ -1,0 +1,123 @@
+import { z } from "zod";
+import {
+  auditEntrySchema,
+  channelSchema,
+  idSchema,
+  invitationSchema,
+  organizationSchema,
+  sessionSchema,
+  technicianPermissionsSchema,
+  technicianSchema,
+} from "./model.ts";
+
+/** Request and response bodies of the gateway's REST API (`/api/...`), published as OpenAPI. */
+
+export const emailSchema = z
+  .email()
+  .max(254)
+  .transform((value) => value.toLowerCase());
+export const passwordSchema = z.string().min(10, "at least 10 characters").max(200);
+export const displayNameSchema = z.string().trim().min(1).max(100);
+
+export const setupStateSchema = z.object({ open: z.boolean() });
+
+export const setupRequestSchema = z.object({
+  token: z.string().min(16).max(128),
+  email: emailSchema,
+  name: displayNameSchema,
+  password: passwordSchema,
+});
+
+export const signInRequestSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(1).max(200),
+});
+
+export const meResponseSchema = z.object({
+  technician: technicianSchema,
+  organization: organizationSchema,
+  /** Send it back as the `x-csrf-token` header on every state-changing request. */
+  csrfToken: z.string(),
+});
+export type MeResponse = z.infer<typeof meResponseSchema>;
+
+export const createTechnicianRequestSchema = z.object({
+  email: emailSchema,
+  name: displayNameSchema,
+  password: passwordSchema,
+  role: z.enum(["admin", "technician"]).default("technician"),
+  permissions: technicianPermissionsSchema.default({ attendedAccess: true, shareSessions: false }),
+});
+
+export const updateTechnicianRequestSchema = z
+  .object({
+    name: displayNameSchema.optional(),
+    password: passwordSchema.optional(),
+    permissions: technicianPermissionsSchema.partial().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, "nothing to change");
+
+export const technicianListSchema = z.object({ technicians: z.array(technicianSchema) });
+
+export const expiryMinutesSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(60 * 24 * 365);
+
+export const createChannelRequestSchema = z.object({
+  name: displayNameSchema,
+  sessionExpiryMinutes: expiryMinutesSchema.optional(),
+  access: z.array(idSchema).max(1000).default([]),
+});
+
+export const updateChannelRequestSchema = z
+  .object({
+    name: displayNameSchema.optional(),
+    sessionExpiryMinutes: expiryMinutesSchema.optional(),
+    access: z.array(idSchema).max(1000).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, "nothing to change");
+
+export const channelListSchema = z.object({ channels: z.array(channelSchema) });
+
+export const createSessionRequestSchema = z.object({
+  /** A team channel, the technician's private channel, or "home" (= the private channel). */
+  channelId: idSchema,
+  name: z.string().trim().max(100).default(""),
+  note: z.string().trim().max(1000).default(""),
+});
+
+export const createSessionResponseSchema = z.object({
+  session: sessionSchema,
+  invitation: invitationSchema,
+});
+
+export const sessionListQuerySchema = z.object({ channelId: idSchema.optional() });
+export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) });
+export const sessionResponseSchema = z.object({ session: sessionSchema });
+
+export const assignRequestSchema = z.object({ technicianId: idSchema });
+export const transferRequestSchema = z.union([
+  z.object({ technicianId: idSchema }).strict(),
+  z.object({ channelId: idSchema }).strict(),
+]);
+export const inviteRequestSchema = z.object({ technicianIds: z.array(idSchema).min(1).max(2) });
+
+export const auditQuerySchema = z.object({
+  sessionId: idSchema.optional(),
+  actorId: idSchema.optional(),
+  action: z.string().max(64).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  format: z.enum(["json", "csv"]).default("json"),
+});
+export const auditListSchema = z.object({ entries: z.array(auditEntrySchema) });
+
+export const updateOrganizationRequestSchema = z.object({ name: displayNameSchema });
+export const organizationResponseSchema = z.object({ organization: organizationSchema });
+
+export const okSchema = z.object({ ok: z.literal(true) });
+
+export const idParamsSchema = z.object({ id: idSchema });

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `sos-gateway` / `npm start`: starts the team gateway with its console on the embedded store.
+ * Exit codes: 0 stopped by a signal, 1 could not start (bad settings, port in use, ...).
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { z } from "zod";
+import { flattenIssues } from "../shared/errors.ts";
+import { type Gateway, startGateway } from "./main.ts";
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError("a port from 0 to 65535");
+  return port;
+}
+
+const program = new Command()
+  .name("sos-gateway")
+  .description("The SOS team gateway: Service Desk console, REST API and WebRTC signaling.")
+  .addOption(
+    new Option("--port <port>", "port to listen on").env("SOS_PORT").default(8080).argParser(portNumber),
+  )
+  .addOption(new Option("--host <host>", "address to listen on").env("SOS_HOST").default("0.0.0.0"))
+  .addOption(
+    new Option("--data-dir <dir>", "where the SQLite store lives").env("SOS_DATA_DIR").default("./data"),
+  )
+  .addOption(
+    new Option("--public-url <url>", "the address users reach (links are built on it)").env("SOS_PUBLIC_URL"),
+  )
+  .addOption(new Option("--org-name <name>", "organization name shown to end users").env("SOS_ORG_NAME"))
+  .addOption(
+    new Option("--ice-url <url...>", "STUN/TURN server URLs handed to peers")
+      .env("SOS_ICE_URLS")
+      .argParser((value: string, previous: string[] | undefined) => [
+        ...(previous ?? []),
+        ...value.split(",").filter(Boolean),
+      ]),
+  )
+  .addOption(
+    new Option("--trust-proxy", "trust X-Forwarded-* headers (behind a reverse proxy)").env(
+      "SOS_TRUST_PROXY",
+    ),
+  )
+  .addOption(
+    new Option("--license <features>", "licensed features: attended-access or none")
+      .env("SOS_LICENSE")
+      .choices(["attended-access", "none"])
+      .default("attended-access"),
+  )
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .env("SOS_LOG_LEVEL")
+      .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+  )
+  .version("0.1.0")
+  .showHelpAfterError();
+
+program.parse();
+const flags = z
+  .object({
+    port: z.number(),
+    host: z.string(),
+    dataDir: z.string(),
+    publicUrl: z.string().optional(),
+    orgName: z.string().optional(),
+    iceUrl: z.array(z.string()).optional(),
+    trustProxy: z.union([z.boolean(), z.string()]).optional(),
+    license: z.string(),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  })
+  .parse(program.opts());
+
+const adminEmail = process.env.SOS_ADMIN_EMAIL;
+const adminPassword = process.env.SOS_ADMIN_PASSWORD;
+
+let gateway: Gateway;
+try {
+  gateway = await startGateway({
+    port: flags.port,
+    host: flags.host,
+    dataDir: flags.dataDir,
+    ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
+    ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
+    ...(adminEmail !== undefined && adminPassword !== undefined
+      ? {
+          admin: {
+            email: adminEmail,
+            password: adminPassword,
+            name: process.env.SOS_ADMIN_NAME ?? "Administrator",
+          },
+        }
+      : {}),
+    license: { attendedAccess: flags.license === "attended-access" },
+    iceUrls: flags.iceUrl ?? [],
+    trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
+    logLevel: flags.logLevel,
+  });
+} catch (error) {
+  const reason =
+    error instanceof z.ZodError
+      ? flattenIssues(error.issues)
+          .map((issue) => `${issue.path}: ${issue.message}`)
+          .join("; ")
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  process.stderr.write(`sos-gateway: could not start: ${reason}\n`);
+  process.exit(1);
+}
+
+process.stdout.write(`SOS gateway ready. Console: ${gateway.publicUrl}/ (listening on ${gateway.url})\n`);
+if (gateway.setupToken !== undefined) {
+  process.stdout.write(
+    `No admin yet. Create the first one with this one-time token:\n  ${gateway.publicUrl}/setup?token=${gateway.setupToken}\n  or POST ${gateway.publicUrl}/api/setup {"token":"${gateway.setupToken}","email":...,"name":...,"password":...}\n`,
+  );
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void gateway.close().then(() => process.exit(0));
+  });
+}

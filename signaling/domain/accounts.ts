@@ -1,0 +1,268 @@
+import { SosError } from "../../shared/errors.ts";
+import type { Organization, Role, TechnicianPermissions } from "../../shared/model.ts";
+import { AttemptLimiter } from "../auth/attempt-limiter.ts";
+import { hashPassword, UNUSABLE_PASSWORD_HASH, verifyPassword } from "../auth/passwords.ts";
+import { hashSecret, newId, newSecret } from "../auth/tokens.ts";
+import type { Clock } from "../clock.ts";
+import type { AccountRow, AuthSessionRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { AuditLog } from "./audit.ts";
+import type { Desk } from "./desk.ts";
+import type { DeskEvents } from "./desk-events.ts";
+
+export type AccountsDeps = {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  desk: Desk;
+  events: DeskEvents;
+  defaultExpiryMinutes: number;
+  licensedFeatures: Organization["features"];
+};
+
+const AUTH_SESSION_MS = 12 * 60 * 60_000;
+const SETUP_TOKEN_KEY = "setup_token_hash";
+const ORG_NAME_KEY = "organization_name";
+
+/** Sign-in throttling: per account and per address, with a block that doubles each time. */
+export const SIGN_IN_LIMITS = {
+  maxFailures: 5,
+  windowMs: 15 * 60_000,
+  baseBlockMs: 30_000,
+  maxBlockMs: 60 * 60_000,
+} as const;
+
+/** Accounts, sign-in, the one-time setup, and the organization. */
+export class Accounts {
+  readonly #d: AccountsDeps;
+  readonly #byAccount: AttemptLimiter;
+  readonly #byAddress: AttemptLimiter;
+
+  constructor(deps: AccountsDeps) {
+    this.#d = deps;
+    this.#byAccount = new AttemptLimiter(SIGN_IN_LIMITS, deps.clock);
+    this.#byAddress = new AttemptLimiter(
+      { ...SIGN_IN_LIMITS, maxFailures: SIGN_IN_LIMITS.maxFailures * 4 },
+      deps.clock,
+    );
+  }
+
+  organization(): Organization {
+    return {
+      name: this.#d.store.getSetting(ORG_NAME_KEY) ?? "SOS",
+      features: this.#d.licensedFeatures,
+    };
+  }
+
+  renameOrganization(actor: AccountRow, name: string): Organization {
+    this.#requireAdmin(actor);
+    this.#d.store.transaction(() => {
+      this.#d.store.setSetting(ORG_NAME_KEY, name);
+      this.#d.audit.record({ kind: "technician", account: actor }, "organization.updated", null, { name });
+    });
+    return this.organization();
+  }
+
+  /** Setup is open only while no admin exists. */
+  setupOpen(): boolean {
+    return this.#d.store.countAdmins() === 0;
+  }
+
+  /**
+   * On a start with no admin: create one from the given credentials, or make a one-time setup token
+   * (returned once, stored hashed). Returns the token when one was made.
+   */
+  async bootstrap(
+    admin: { email: string; password: string; name: string } | undefined,
+  ): Promise<string | undefined> {
+    if (!this.setupOpen()) {
+      this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
+      return undefined;
+    }
+    if (admin !== undefined) {
+      await this.#createAccount({
+        ...admin,
+        role: "admin",
+        permissions: { attendedAccess: true, shareSessions: true },
+      });
+      this.#d.audit.record({ kind: "system" }, "setup.completed", null, {
+        email: admin.email,
+        via: "environment",
+      });
+      return undefined;
+    }
+    const token = newSecret();
+    this.#d.store.setSetting(SETUP_TOKEN_KEY, hashSecret(token));
+    return token;
+  }
+
+  async completeSetup(input: {
+    token: string;
+    email: string;
+    name: string;
+    password: string;
+  }): Promise<AccountRow> {
+    if (!this.setupOpen()) throw new SosError("SETUP_CLOSED", "Not found.");
+    const stored = this.#d.store.getSetting(SETUP_TOKEN_KEY);
+    if (stored === undefined || stored !== hashSecret(input.token)) {
+      throw new SosError("SETUP_TOKEN_INVALID", "The setup token is not valid.");
+    }
+    const account = await this.#createAccount({
+      ...input,
+      role: "admin",
+      permissions: { attendedAccess: true, shareSessions: true },
+    });
+    this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
+    this.#d.audit.record({ kind: "technician", account }, "setup.completed", null, { via: "token" });
+    return account;
+  }
+
+  async signIn(
+    email: string,
+    password: string,
+    address: string,
+  ): Promise<{ account: AccountRow; token: string; session: AuthSessionRow }> {
+    const retry = Math.max(this.#byAccount.retryAfterMs(email), this.#byAddress.retryAfterMs(address));
+    if (retry > 0) {
+      throw new SosError("SIGNIN_THROTTLED", "Too many failed sign-ins. Wait and try again.", {
+        retryAfter: Math.ceil(retry / 1000),
+      });
+    }
+    const account = this.#d.store.getAccountByEmail(email);
+    const ok = await verifyPassword(password, account?.passwordHash ?? UNUSABLE_PASSWORD_HASH);
+    if (account === undefined || !ok || account.disabled) {
+      this.#byAccount.fail(email);
+      this.#byAddress.fail(address);
+      this.#d.audit.record({ kind: "system" }, "auth.sign_in_failed", null, { email, address });
+      throw new SosError("INVALID_CREDENTIALS", "Wrong email or password.");
+    }
+    this.#byAccount.succeed(email);
+    this.#byAddress.succeed(address);
+    const token = newSecret();
+    const now = this.#d.clock.now();
+    const session: AuthSessionRow = {
+      tokenHash: hashSecret(token),
+      accountId: account.id,
+      csrfToken: newSecret(),
+      createdAt: now,
+      expiresAt: now + AUTH_SESSION_MS,
+    };
+    this.#d.store.insertAuthSession(session);
+    this.#d.audit.record({ kind: "technician", account }, "auth.signed_in", null, { address });
+    return { account, token, session };
+  }
+
+  /** The signed-in account behind a cookie token, or undefined. */
+  authenticate(token: string): { account: AccountRow; session: AuthSessionRow } | undefined {
+    const session = this.#d.store.getAuthSession(hashSecret(token));
+    if (session === undefined) return undefined;
+    if (session.expiresAt <= this.#d.clock.now()) {
+      this.#d.store.deleteAuthSession(session.tokenHash);
+      return undefined;
+    }
+    const account = this.#d.store.getAccount(session.accountId);
+    if (account === undefined || account.disabled) return undefined;
+    return { account, session };
+  }
+
+  signOut(account: AccountRow, session: AuthSessionRow): void {
+    this.#d.store.deleteAuthSession(session.tokenHash);
+    this.#d.audit.record({ kind: "technician", account }, "auth.signed_out", null);
+  }
+
+  list(actor: AccountRow): AccountRow[] {
+    if (actor.disabled) throw SosError.forbidden();
+    return this.#d.store.listAccounts();
+  }
+
+  async create(
+    actor: AccountRow,
+    input: { email: string; name: string; password: string; role: Role; permissions: TechnicianPermissions },
+  ): Promise<AccountRow> {
+    this.#requireAdmin(actor);
+    const account = await this.#createAccount(input);
+    this.#d.audit.record({ kind: "technician", account: actor }, "technician.created", null, {
+      technicianId: account.id,
+      email: account.email,
+      role: account.role,
+      permissions: input.permissions,
+    });
+    return account;
+  }
+
+  async update(
+    actor: AccountRow,
+    id: string,
+    input: {
+      name?: string | undefined;
+      password?: string | undefined;
+      permissions?: { attendedAccess?: boolean | undefined; shareSessions?: boolean | undefined } | undefined;
+      disabled?: boolean | undefined;
+    },
+  ): Promise<AccountRow> {
+    this.#requireAdmin(actor);
+    const current = this.#d.store.getAccount(id);
+    if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
+    if (input.disabled === true && current.id === actor.id) {
+      throw SosError.forbidden("You cannot disable your own account.");
+    }
+    const next: AccountRow = {
+      ...current,
+      name: input.name ?? current.name,
+      passwordHash: input.password === undefined ? current.passwordHash : await hashPassword(input.password),
+      attendedAccess: input.permissions?.attendedAccess ?? current.attendedAccess,
+      shareSessions: input.permissions?.shareSessions ?? current.shareSessions,
+      disabled: input.disabled ?? current.disabled,
+    };
+    const lostAccess =
+      (!current.disabled && next.disabled) || (current.attendedAccess && !next.attendedAccess);
+    this.#d.store.transaction(() => {
+      this.#d.store.updateAccount(next);
+      if (lostAccess || input.password !== undefined) this.#d.store.deleteAuthSessionsOf(id);
+      this.#d.audit.record({ kind: "technician", account: actor }, "technician.updated", null, {
+        technicianId: id,
+        name: input.name,
+        permissions: input.permissions,
+        disabled: input.disabled,
+        passwordChanged: input.password !== undefined,
+      });
+    });
+    if (lostAccess) this.#d.events.technicianDisabled(id);
+    return next;
+  }
+
+  async #createAccount(input: {
+    email: string;
+    name: string;
+    password: string;
+    role: Role;
+    permissions: TechnicianPermissions;
+  }): Promise<AccountRow> {
+    if (this.#d.store.getAccountByEmail(input.email) !== undefined) {
+      throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
+    }
+    const account: AccountRow = {
+      id: newId(),
+      email: input.email,
+      name: input.name,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      attendedAccess: input.permissions.attendedAccess,
+      shareSessions: input.permissions.shareSessions,
+      disabled: false,
+      createdAt: this.#d.clock.now(),
+    };
+    this.#d.store.transaction(() => {
+      if (this.#d.store.getAccountByEmail(input.email) !== undefined) {
+        throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
+      }
+      this.#d.store.insertAccount(account);
+      this.#d.desk.privateChannelOf(account, this.#d.defaultExpiryMinutes);
+    });
+    return account;
+  }
+
+  #requireAdmin(actor: AccountRow): void {
+    if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
+  }
+}

@@ -1,0 +1,227 @@
+import type { ConsentDecision, Join } from "../../shared/agent-protocol.ts";
+import { SosError } from "../../shared/errors.ts";
+import type { DeviceInfo } from "../../shared/model.ts";
+import { isLive } from "../../shared/status.ts";
+import { hashSecret, newSecret } from "../auth/tokens.ts";
+import type { Clock } from "../clock.ts";
+import type { SessionRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { AuditLog } from "./audit.ts";
+import type { Desk } from "./desk.ts";
+import type { AgentPresence, DeskEvents } from "./desk-events.ts";
+import type { PinGuard } from "./pin-guard.ts";
+import { permissionTransition, transition } from "./session-machine.ts";
+
+export type AgentSessionsDeps = {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  events: DeskEvents;
+  presence: AgentPresence;
+  pins: PinGuard;
+  desk: Desk;
+};
+
+const MINUTE = 60_000;
+
+/** What happens to a session from the end user's side: join, consent, revoke, leave. */
+export class AgentSessions {
+  readonly #d: AgentSessionsDeps;
+
+  constructor(deps: AgentSessionsDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Joins by PIN, link or resume secret. Returns the session and a fresh resume secret (each secret
+   * works once). A fresh join (not a resume) forgets earlier consent: a new app asks again.
+   */
+  join(
+    join: Join,
+    device: DeviceInfo,
+    address: string,
+  ): { session: SessionRow; secret: string; resumed: boolean } {
+    const { store, clock, audit, events, presence } = this.#d;
+    this.#d.desk.expireDue();
+    const session = this.#find(join, address);
+    const resumed = join.kind === "resume";
+    if (!resumed && presence.isConnected(session.id)) {
+      throw new SosError("AGENT_ALREADY_CONNECTED", "Another app is already connected to this session.");
+    }
+    const secret = newSecret();
+    const next: SessionRow = {
+      ...transition(session, "agentJoined", true),
+      resumeSecretHash: hashSecret(secret),
+      device,
+      lastActivityAt: clock.now(),
+    };
+    store.transaction(() => {
+      store.updateSession(next);
+      if (!resumed) {
+        for (const permission of store.getPermissions(session.id))
+          store.deletePermission(session.id, permission.accountId);
+      }
+      audit.record(
+        { kind: "agent", sessionId: session.id, address },
+        resumed ? "agent.resumed" : "agent.joined",
+        session.id,
+        {
+          via: join.kind,
+          hostname: device.hostname,
+          os: device.os,
+          user: device.user,
+        },
+      );
+    });
+    events.sessionChanged(next);
+    return { session: next, secret, resumed };
+  }
+
+  /** Consent requests still waiting for the end user (sent again after a resume). */
+  pendingConsent(sessionId: string) {
+    const { store } = this.#d;
+    return store
+      .getPermissions(sessionId)
+      .filter((permission) => permission.state === "requested" && permission.requestId !== null)
+      .map((permission) => {
+        const account = store.getAccount(permission.accountId);
+        return {
+          requestId: permission.requestId ?? "",
+          technician: { id: permission.accountId, name: account?.name ?? "" },
+          access: "control" as const,
+        };
+      });
+  }
+
+  consent(sessionId: string, requestId: string, decision: ConsentDecision, address: string): void {
+    const { store, clock, audit, events } = this.#d;
+    const permission = store.getPermissions(sessionId).find((p) => p.requestId === requestId);
+    if (permission === undefined || permission.state !== "requested") {
+      throw new SosError("NOT_FOUND", "No such consent request is waiting.");
+    }
+    const state = permissionTransition(permission, decision === "deny" ? "deny" : "grant");
+    store.transaction(() => {
+      store.putPermission({
+        ...permission,
+        state,
+        access: decision === "deny" ? null : decision,
+        updatedAt: clock.now(),
+      });
+      audit.record(
+        { kind: "agent", sessionId, address },
+        decision === "deny" ? "session.consent_denied" : "session.consent_granted",
+        sessionId,
+        { technicianId: permission.accountId, access: decision === "deny" ? null : decision },
+      );
+    });
+    this.#changed(sessionId);
+  }
+
+  /** The end user withdraws consent from one technician, or from all. */
+  revoke(sessionId: string, technicianId: string | undefined, address: string): void {
+    const { store, clock, audit, events } = this.#d;
+    const affected = store
+      .getPermissions(sessionId)
+      .filter(
+        (p) =>
+          (technicianId === undefined || p.accountId === technicianId) &&
+          (p.state === "granted" || p.state === "requested"),
+      );
+    if (affected.length === 0) return;
+    store.transaction(() => {
+      for (const permission of affected) {
+        store.putPermission({
+          ...permission,
+          state: permissionTransition(permission, "revoke"),
+          access: null,
+          updatedAt: clock.now(),
+        });
+      }
+      audit.record({ kind: "agent", sessionId, address }, "session.consent_revoked", sessionId, {
+        technicianIds: affected.map((p) => p.accountId),
+      });
+    });
+    for (const permission of affected)
+      events.technicianOffSession(sessionId, permission.accountId, "revoked");
+    this.#changed(sessionId);
+  }
+
+  /**
+   * The agent is gone for good: ended by the end user, or away past the resume grace.
+   * Active falls back to Waiting, all consent is forgotten, remote views close.
+   */
+  left(sessionId: string, how: "ended" | "lost", address: string): void {
+    const { store, clock, audit, events } = this.#d;
+    const session = store.getSession(sessionId);
+    if (session === undefined || !isLive(session.status)) return;
+    const channel = store.getChannel(session.channelId);
+    const now = clock.now();
+    const next: SessionRow = {
+      ...transition(session, "agentLeft", false),
+      lastActivityAt: now,
+      expiresAt: now + (channel?.sessionExpiryMinutes ?? 60) * MINUTE,
+      resumeSecretHash: how === "ended" ? null : session.resumeSecretHash,
+    };
+    const permissions = store.getPermissions(sessionId);
+    store.transaction(() => {
+      store.updateSession(next);
+      for (const permission of permissions) store.deletePermission(sessionId, permission.accountId);
+      audit.record(
+        { kind: "agent", sessionId, address },
+        how === "ended" ? "agent.ended" : "agent.lost",
+        sessionId,
+      );
+    });
+    for (const permission of permissions) {
+      events.technicianOffSession(
+        sessionId,
+        permission.accountId,
+        how === "ended" ? "ended_by_user" : "agent_offline",
+      );
+    }
+    events.sessionChanged(next);
+  }
+
+  #changed(sessionId: string): void {
+    const session = this.#d.store.getSession(sessionId);
+    if (session !== undefined) this.#d.events.sessionChanged(session);
+  }
+
+  #find(join: Join, address: string): SessionRow {
+    const { store, pins } = this.#d;
+    switch (join.kind) {
+      case "pin": {
+        pins.check(address);
+        const session = store.getSessionByPin(join.pin);
+        if (session === undefined || !isLive(session.status)) {
+          pins.failed(address);
+          throw SosError.sessionNotFound();
+        }
+        pins.succeeded(address);
+        return session;
+      }
+      case "link": {
+        const session = store.getSessionByLinkToken(join.token);
+        if (session === undefined) throw SosError.sessionNotFound();
+        return this.#live(session);
+      }
+      case "resume": {
+        const session = store.getSession(join.sessionId);
+        if (session === undefined || session.resumeSecretHash !== hashSecret(join.secret)) {
+          throw new SosError(
+            "RESUME_INVALID",
+            "The reconnect secret is not valid; join again with the PIN or link.",
+          );
+        }
+        return this.#live(session);
+      }
+    }
+  }
+
+  #live(session: SessionRow): SessionRow {
+    if (session.status === "Closed")
+      throw new SosError("SESSION_CLOSED", "The technician closed this session.");
+    if (session.status === "Expired") throw new SosError("SESSION_EXPIRED", "This session has expired.");
+    return session;
+  }
+}

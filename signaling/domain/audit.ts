@@ -1,0 +1,74 @@
+import type { AuditEntry } from "../../shared/model.ts";
+import { type Clock, iso } from "../clock.ts";
+import type { AccountRow, AuditRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+
+/** Who did something: a signed-in technician, the end user's agent, or the gateway itself. */
+export type Actor =
+  | { kind: "technician"; account: AccountRow }
+  | { kind: "agent"; sessionId: string; address: string }
+  | { kind: "system" };
+
+/** The audit trail: who did what to which session, and when. Append-only. */
+export class AuditLog {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  record(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown> = {}): void {
+    const who =
+      actor.kind === "technician"
+        ? { actorId: actor.account.id, actorName: actor.account.name }
+        : actor.kind === "agent"
+          ? { actorId: null, actorName: `agent@${actor.address}` }
+          : { actorId: null, actorName: null };
+    this.#store.appendAudit({
+      at: this.#clock.now(),
+      actorKind: actor.kind,
+      ...who,
+      action,
+      sessionId,
+      detail,
+    });
+  }
+}
+
+export function auditView(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: iso(row.at),
+    actor: { kind: row.actorKind, id: row.actorId, name: row.actorName },
+    action: row.action,
+    sessionId: row.sessionId,
+    detail: row.detail,
+  };
+}
+
+function csvCell(value: string): string {
+  // Quote every cell; neutralize spreadsheet formulas (a cell starting with = + - @).
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return `"${safe.replaceAll('"', '""')}"`;
+}
+
+export function auditCsv(rows: readonly AuditRow[]): string {
+  const header = ["id", "at", "actor_kind", "actor_id", "actor_name", "action", "session_id", "detail"];
+  const lines = rows.map((row) =>
+    [
+      String(row.id),
+      iso(row.at),
+      row.actorKind,
+      row.actorId ?? "",
+      row.actorName ?? "",
+      row.action,
+      row.sessionId ?? "",
+      JSON.stringify(row.detail),
+    ]
+      .map(csvCell)
+      .join(","),
+  );
+  return `${[header.join(","), ...lines].join("\r\n")}\r\n`;
+}

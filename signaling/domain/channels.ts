@@ -1,0 +1,130 @@
+import { SosError } from "../../shared/errors.ts";
+import { HOME_CHANNEL_ID } from "../../shared/model.ts";
+import { newId } from "../auth/tokens.ts";
+import type { Clock } from "../clock.ts";
+import type { AccountRow, ChannelRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { AuditLog } from "./audit.ts";
+import type { Desk } from "./desk.ts";
+import type { Policy } from "./policy.ts";
+
+export type ChannelsDeps = {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  policy: Policy;
+  desk: Desk;
+  defaultExpiryMinutes: number;
+};
+
+export type ChannelWithAccess = { row: ChannelRow; access: string[] };
+
+/** Home (virtual), each technician's Private channel, and team channels made by admins. */
+export class Channels {
+  readonly #d: ChannelsDeps;
+
+  constructor(deps: ChannelsDeps) {
+    this.#d = deps;
+  }
+
+  /** Home first, then my Private channel, then the team channels I may see. */
+  visibleTo(actor: AccountRow): ChannelWithAccess[] {
+    const { store, policy, desk, defaultExpiryMinutes } = this.#d;
+    const home: ChannelRow = {
+      id: HOME_CHANNEL_ID,
+      kind: "private",
+      name: "Home",
+      ownerId: actor.id,
+      sessionExpiryMinutes: defaultExpiryMinutes,
+      createdAt: actor.createdAt,
+    };
+    const own = desk.privateChannelOf(actor, defaultExpiryMinutes);
+    const teams = store.listTeamChannels().filter((channel) => policy.canSeeChannel(actor, channel));
+    return [
+      { row: home, access: [] },
+      { row: own, access: [] },
+      ...teams.map((row) => ({ row, access: actor.role === "admin" ? store.getChannelAccess(row.id) : [] })),
+    ];
+  }
+
+  create(
+    actor: AccountRow,
+    input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
+  ): ChannelWithAccess {
+    this.#requireAdmin(actor);
+    const { store, clock, audit, defaultExpiryMinutes } = this.#d;
+    this.#checkAccounts(input.access);
+    const row: ChannelRow = {
+      id: newId(),
+      kind: "team",
+      name: input.name,
+      ownerId: null,
+      sessionExpiryMinutes: input.sessionExpiryMinutes ?? defaultExpiryMinutes,
+      createdAt: clock.now(),
+    };
+    store.transaction(() => {
+      if (store.listTeamChannels().some((c) => c.name.toLowerCase() === input.name.toLowerCase())) {
+        throw new SosError("CHANNEL_NAME_TAKEN", "A channel with that name exists.");
+      }
+      store.insertChannel(row);
+      store.setChannelAccess(row.id, input.access);
+      audit.record({ kind: "technician", account: actor }, "channel.created", null, {
+        channelId: row.id,
+        name: row.name,
+        sessionExpiryMinutes: row.sessionExpiryMinutes,
+        access: input.access,
+      });
+    });
+    return { row, access: store.getChannelAccess(row.id) };
+  }
+
+  update(
+    actor: AccountRow,
+    id: string,
+    input: {
+      name?: string | undefined;
+      sessionExpiryMinutes?: number | undefined;
+      access?: string[] | undefined;
+    },
+  ): ChannelWithAccess {
+    this.#requireAdmin(actor);
+    const { store, audit } = this.#d;
+    const current = store.getChannel(id);
+    if (current === undefined || current.kind !== "team")
+      throw new SosError("CHANNEL_NOT_FOUND", "No such channel.");
+    if (input.access !== undefined) this.#checkAccounts(input.access);
+    const next: ChannelRow = {
+      ...current,
+      name: input.name ?? current.name,
+      sessionExpiryMinutes: input.sessionExpiryMinutes ?? current.sessionExpiryMinutes,
+    };
+    store.transaction(() => {
+      if (
+        input.name !== undefined &&
+        store
+          .listTeamChannels()
+          .some((c) => c.id !== id && c.name.toLowerCase() === input.name?.toLowerCase())
+      ) {
+        throw new SosError("CHANNEL_NAME_TAKEN", "A channel with that name exists.");
+      }
+      store.updateChannel(next);
+      if (input.access !== undefined) store.setChannelAccess(id, input.access);
+      audit.record({ kind: "technician", account: actor }, "channel.updated", null, {
+        channelId: id,
+        ...input,
+      });
+    });
+    return { row: next, access: store.getChannelAccess(id) };
+  }
+
+  #checkAccounts(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (this.#d.store.getAccount(id) === undefined)
+        throw new SosError("TECHNICIAN_NOT_FOUND", `No technician ${id}.`);
+    }
+  }
+
+  #requireAdmin(actor: AccountRow): void {
+    if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
+  }
+}

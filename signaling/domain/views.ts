@@ -1,0 +1,57 @@
+import type { Channel, Session, Technician } from "../../shared/model.ts";
+import { iso } from "../clock.ts";
+import type { AccountRow, ChannelRow, SessionRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+
+/** Rows to the shared views handed out over REST and the console socket. */
+
+export function technicianView(row: AccountRow): Technician {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    permissions: { attendedAccess: row.attendedAccess, shareSessions: row.shareSessions },
+    disabled: row.disabled,
+    createdAt: iso(row.createdAt),
+  };
+}
+
+export function channelView(row: ChannelRow, access: string[]): Channel {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    sessionExpiryMinutes: row.sessionExpiryMinutes,
+    access,
+    createdAt: iso(row.createdAt),
+  };
+}
+
+export function sessionView(
+  store: Store,
+  row: SessionRow,
+  live: { agentConnected: boolean; viewers: readonly string[] },
+): Session {
+  const person = (id: string) => ({ id, name: store.getAccount(id)?.name ?? "(removed)" });
+  return {
+    id: row.id,
+    channelId: row.channelId,
+    name: row.name,
+    note: row.note,
+    status: row.status,
+    assignee: row.assigneeId === null ? null : person(row.assigneeId),
+    invited: store.getInvites(row.id).map(person),
+    createdBy: person(row.createdBy),
+    createdAt: iso(row.createdAt),
+    lastActivityAt: iso(row.lastActivityAt),
+    expiresAt: iso(row.expiresAt),
+    agent: { connected: live.agentConnected, device: row.device },
+    permissions: store.getPermissions(row.id).map((permission) => ({
+      technicianId: permission.accountId,
+      state: permission.state,
+      access: permission.access,
+    })),
+    viewers: [...live.viewers],
+  };
+}

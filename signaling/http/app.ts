@@ -1,0 +1,169 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import fastifyWebsocket from "@fastify/websocket";
+import Fastify from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { SosError } from "../../shared/errors.ts";
+import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
+import type { Accounts } from "../domain/accounts.ts";
+import type { Channels } from "../domain/channels.ts";
+import type { Desk } from "../domain/desk.ts";
+import type { AgentSockets } from "../realtime/agent-socket.ts";
+import type { ConsoleSockets } from "../realtime/console-socket.ts";
+import type { Hub } from "../realtime/hub.ts";
+import { CLOSE } from "../realtime/wire.ts";
+import type { Store } from "../store/store.ts";
+import { originAllowed, readAuth } from "./authenticate.ts";
+import { errorHandler, sendError } from "./error-handler.ts";
+import { adminRoutes } from "./routes/admin-routes.ts";
+import { authRoutes } from "./routes/auth-routes.ts";
+import { landingRoutes } from "./routes/landing-routes.ts";
+import { metaRoutes } from "./routes/meta-routes.ts";
+import { sessionRoutes } from "./routes/session-routes.ts";
+import type { App } from "./types.ts";
+
+export type HttpDeps = {
+  log: Logger;
+  store: Store;
+  accounts: Accounts;
+  channels: Channels;
+  desk: Desk;
+  hub: Hub;
+  agentSockets: AgentSockets;
+  consoleSockets: ConsoleSockets;
+  publicUrl: () => string;
+  trustProxy: boolean;
+  /** Requests per minute per address on the API, before RATE_LIMITED. */
+  apiRateLimit: number;
+};
+
+const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
+
+/** Normalizes a path the way an attacker might vary it: decoding, case, repeated and trailing slashes. */
+function canonicalPath(url: string): string {
+  let path = url.split("?")[0] ?? "";
+  for (let i = 0; i < 3; i += 1) {
+    try {
+      const decoded = decodeURIComponent(path);
+      if (decoded === path) break;
+      path = decoded;
+    } catch {
+      break;
+    }
+  }
+  return path.replaceAll("\\", "/").replace(/\/+/g, "/").toLowerCase();
+}
+
+/** The gateway's HTTP face: REST API, OpenAPI, sockets, the console and the landing page. */
+export async function buildHttp(deps: HttpDeps): Promise<App> {
+  const { accounts, hub, publicUrl } = deps;
+  const publicOrigin = () => new URL(publicUrl()).origin;
+  const app = Fastify({
+    loggerInstance: deps.log,
+    trustProxy: deps.trustProxy,
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest("auth", null);
+
+  // Setup closes for good once an admin exists: every variant of its path is refused before routing.
+  app.addHook("onRequest", async (request, reply) => {
+    const path = canonicalPath(request.url);
+    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !accounts.setupOpen()) {
+      return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
+    }
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("x-frame-options", "DENY");
+    return payload;
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    max: deps.apiRateLimit,
+    timeWindow: "1 minute",
+    allowList: (request) => !request.url.startsWith("/api/"),
+    errorResponseBuilder: (_request, context) =>
+      new SosError("RATE_LIMITED", "Too many requests.", { retryAfter: Math.ceil(context.ttl / 1000) }),
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: "SOS team gateway",
+        version: "1",
+        description:
+          "The Service Desk API. Errors are { error: { code, message } } with a stable code. Sign in sets an httpOnly cookie; state-changing requests need the x-csrf-token header from /api/me.",
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_SOCKET_FRAME_BYTES } });
+
+  metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }));
+  authRoutes(app, { accounts, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
+  adminRoutes(app, {
+    accounts,
+    channels: deps.channels,
+    store: deps.store,
+    publicOrigin,
+    onAccessChanged: () => hub.republishAll(deps.store.listSessions()),
+  });
+  sessionRoutes(app, { desk: deps.desk, hub, accounts, publicOrigin });
+  landingRoutes(app, { store: deps.store, organizationName: () => accounts.organization().name, publicUrl });
+
+  app.get("/ws/agent", { websocket: true, schema: { hide: true } }, (socket, request) => {
+    deps.agentSockets.accept(socket, request.ip);
+  });
+  app.get(
+    "/ws/console",
+    {
+      websocket: true,
+      schema: { hide: true },
+      // Refused before the upgrade: a foreign Origin (cross-site WebSocket hijacking) or no sign-in.
+      preValidation: async (request, reply) => {
+        if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
+          return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
+        }
+        const auth = readAuth(request, accounts);
+        if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
+        request.auth = auth;
+      },
+    },
+    (socket, request) => {
+      if (request.auth === null) {
+        socket.close(CLOSE.unauthenticated, "sign in first");
+        return;
+      }
+      deps.consoleSockets.accept(socket, request.auth.account);
+    },
+  );
+
+  if (existsSync(PUBLIC_DIR)) {
+    await app.register(fastifyStatic, { root: PUBLIC_DIR, index: ["index.html"], wildcard: false });
+  }
+  app.setNotFoundHandler(async (request, reply) => {
+    if (
+      request.url.startsWith("/api/") ||
+      request.url.startsWith("/ws/") ||
+      !existsSync(`${PUBLIC_DIR}index.html`)
+    ) {
+      return sendError(reply, new SosError("NOT_FOUND", "Not found."));
+    }
+    // The console is a single page: unknown non-API paths load it.
+    return reply.sendFile("index.html");
+  });
+  return app;
+}

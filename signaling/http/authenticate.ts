@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { SosError } from "../../shared/errors.ts";
+import type { Accounts } from "../domain/accounts.ts";
+import type { Auth } from "./types.ts";
+
+export const SESSION_COOKIE = "sos_session";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The origins a browser request may come from: the public URL's and the one it addressed. */
+export function originAllowed(request: FastifyRequest, publicOrigin: () => string): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  return origin === publicOrigin() || origin === `${request.protocol}://${request.host}`;
+}
+
+/** Reads the sign-in cookie; undefined when absent, expired or the account is disabled. */
+export function readAuth(request: FastifyRequest, accounts: Accounts): Auth | undefined {
+  // The cookie is a 256-bit random token stored hashed; it needs no signature.
+  const token = request.cookies[SESSION_COOKIE];
+  if (token === undefined || token.length > 128) return undefined;
+  return accounts.authenticate(token);
+}
+
+/**
+ * Pre-handler for routes that need a signed-in technician. State-changing requests also need the
+ * CSRF token (header `x-csrf-token`) and, when the browser sends one, a same-site Origin.
+ */
+export function authenticated(accounts: Accounts, publicOrigin: () => string) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const auth = readAuth(request, accounts);
+    if (auth === undefined) throw new SosError("UNAUTHENTICATED", "Sign in first.");
+    if (!SAFE_METHODS.has(request.method)) {
+      if (!originAllowed(request, publicOrigin))
+        throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
+      if (request.headers["x-csrf-token"] !== auth.session.csrfToken) {
+        throw new SosError("CSRF_FAILED", "Missing or wrong x-csrf-token header.");
+      }
+    }
+    request.auth = auth;
+  };
+}
+
+/** The signed-in technician of a route behind `authenticated`. */
+export function authOf(request: FastifyRequest): Auth {
+  if (request.auth === null) throw new SosError("UNAUTHENTICATED", "Sign in first.");
+  return request.auth;
+}

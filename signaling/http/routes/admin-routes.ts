@@ -1,0 +1,186 @@
+import { z } from "zod";
+import {
+  auditListSchema,
+  auditQuerySchema,
+  channelListSchema,
+  createChannelRequestSchema,
+  createTechnicianRequestSchema,
+  idParamsSchema,
+  organizationResponseSchema,
+  technicianListSchema,
+  updateChannelRequestSchema,
+  updateOrganizationRequestSchema,
+  updateTechnicianRequestSchema,
+} from "../../../shared/api.ts";
+import { SosError } from "../../../shared/errors.ts";
+import { channelSchema, technicianSchema } from "../../../shared/model.ts";
+import type { Accounts } from "../../domain/accounts.ts";
+import { auditCsv, auditView } from "../../domain/audit.ts";
+import type { Channels } from "../../domain/channels.ts";
+import { channelView, technicianView } from "../../domain/views.ts";
+import type { Store } from "../../store/store.ts";
+import { authenticated, authOf } from "../authenticate.ts";
+import type { App } from "../types.ts";
+
+export type AdminRoutesDeps = {
+  accounts: Accounts;
+  channels: Channels;
+  store: Store;
+  publicOrigin: () => string;
+  /** After access lists change, consoles get their session lists re-sent. */
+  onAccessChanged: () => void;
+};
+
+/** Technicians, channels, the organization and the audit log. */
+export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
+  const { accounts, channels, store } = deps;
+  const auth = authenticated(accounts, deps.publicOrigin);
+
+  app.get(
+    "/api/organization",
+    { schema: { tags: ["admin"], response: { 200: organizationResponseSchema } }, preHandler: auth },
+    async () => ({ organization: accounts.organization() }),
+  );
+
+  app.patch(
+    "/api/organization",
+    {
+      schema: {
+        tags: ["admin"],
+        body: updateOrganizationRequestSchema,
+        response: { 200: organizationResponseSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({
+      organization: accounts.renameOrganization(authOf(request).account, request.body.name),
+    }),
+  );
+
+  app.get(
+    "/api/technicians",
+    {
+      schema: {
+        summary: "All technicians (for assign and invite)",
+        tags: ["admin"],
+        response: { 200: technicianListSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({ technicians: accounts.list(authOf(request).account).map(technicianView) }),
+  );
+
+  app.post(
+    "/api/technicians",
+    {
+      schema: {
+        summary: "Create a technician (admin)",
+        tags: ["admin"],
+        body: createTechnicianRequestSchema,
+        response: { 200: z.object({ technician: technicianSchema }) },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({
+      technician: technicianView(await accounts.create(authOf(request).account, request.body)),
+    }),
+  );
+
+  app.patch(
+    "/api/technicians/:id",
+    {
+      schema: {
+        summary: "Rename, set password or permissions, disable (admin)",
+        tags: ["admin"],
+        params: idParamsSchema,
+        body: updateTechnicianRequestSchema,
+        response: { 200: z.object({ technician: technicianSchema }) },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      const account = await accounts.update(authOf(request).account, request.params.id, request.body);
+      deps.onAccessChanged();
+      return { technician: technicianView(account) };
+    },
+  );
+
+  app.get(
+    "/api/channels",
+    {
+      schema: {
+        summary: "Home, my Private channel, and the team channels I may see",
+        tags: ["channels"],
+        response: { 200: channelListSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({
+      channels: channels
+        .visibleTo(authOf(request).account)
+        .map(({ row, access }) => channelView(row, access)),
+    }),
+  );
+
+  app.post(
+    "/api/channels",
+    {
+      schema: {
+        summary: "Create a team channel (admin)",
+        tags: ["channels"],
+        body: createChannelRequestSchema,
+        response: { 200: z.object({ channel: channelSchema }) },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      const { row, access } = channels.create(authOf(request).account, request.body);
+      deps.onAccessChanged();
+      return { channel: channelView(row, access) };
+    },
+  );
+
+  app.patch(
+    "/api/channels/:id",
+    {
+      schema: {
+        summary: "Rename, set session expiry or access list (admin)",
+        tags: ["channels"],
+        params: idParamsSchema,
+        body: updateChannelRequestSchema,
+        response: { 200: z.object({ channel: channelSchema }) },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      const { row, access } = channels.update(authOf(request).account, request.params.id, request.body);
+      deps.onAccessChanged();
+      return { channel: channelView(row, access) };
+    },
+  );
+
+  app.get(
+    "/api/audit",
+    {
+      schema: {
+        summary: "The audit log, newest first (admin); format=csv for a CSV export",
+        tags: ["admin"],
+        querystring: auditQuerySchema,
+        response: { 200: z.union([auditListSchema, z.string()]) },
+      },
+      preHandler: auth,
+    },
+    async (request, reply) => {
+      if (authOf(request).account.role !== "admin")
+        throw SosError.forbidden("Only an admin can read the audit log.");
+      const { format, ...filter } = request.query;
+      const rows = store.listAudit(filter);
+      if (format === "csv") {
+        reply.header("content-type", "text/csv; charset=utf-8");
+        reply.header("content-disposition", 'attachment; filename="sos-audit.csv"');
+        return auditCsv(rows);
+      }
+      return { entries: rows.map(auditView) };
+    },
+  );
+}

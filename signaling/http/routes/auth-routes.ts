@@ -1,0 +1,121 @@
+import type { FastifyReply } from "fastify";
+import {
+  meResponseSchema,
+  okSchema,
+  setupRequestSchema,
+  setupStateSchema,
+  signInRequestSchema,
+} from "../../../shared/api.ts";
+import { SosError } from "../../../shared/errors.ts";
+import type { Accounts } from "../../domain/accounts.ts";
+import { technicianView } from "../../domain/views.ts";
+import type { AccountRow, AuthSessionRow } from "../../store/rows.ts";
+import { authenticated, authOf, originAllowed, SESSION_COOKIE } from "../authenticate.ts";
+import type { App } from "../types.ts";
+
+export type AuthRoutesDeps = { accounts: Accounts; publicOrigin: () => string; secureCookies: () => boolean };
+
+/** Setup of the first admin, sign-in, sign-out, and who am I. */
+export function authRoutes(app: App, deps: AuthRoutesDeps): void {
+  const { accounts, publicOrigin } = deps;
+  const auth = authenticated(accounts, publicOrigin);
+  const me = (account: AccountRow, session: AuthSessionRow) => ({
+    technician: technicianView(account),
+    organization: accounts.organization(),
+    csrfToken: session.csrfToken,
+  });
+
+  app.get(
+    "/api/setup",
+    {
+      schema: {
+        summary: "Whether first-admin setup is open",
+        tags: ["auth"],
+        response: { 200: setupStateSchema },
+      },
+    },
+    async () => ({ open: accounts.setupOpen() }),
+  );
+
+  app.post(
+    "/api/setup",
+    {
+      schema: {
+        summary: "Create the first admin with the one-time setup token printed at first start",
+        tags: ["auth"],
+        body: setupRequestSchema,
+        response: { 200: meResponseSchema },
+      },
+      config: { rateLimit: { max: 10, timeWindow: "1 minute" } },
+    },
+    async (request, reply) => {
+      if (!originAllowed(request, publicOrigin))
+        throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
+      await accounts.completeSetup(request.body);
+      const { account, token, session } = await accounts.signIn(
+        request.body.email,
+        request.body.password,
+        request.ip,
+      );
+      setCookie(reply, token, session.expiresAt, deps.secureCookies());
+      return me(account, session);
+    },
+  );
+
+  app.post(
+    "/api/auth/sign-in",
+    {
+      schema: {
+        summary: "Sign in with email and password; sets the session cookie",
+        tags: ["auth"],
+        body: signInRequestSchema,
+        response: { 200: meResponseSchema },
+      },
+      config: { rateLimit: { max: 30, timeWindow: "1 minute" } },
+    },
+    async (request, reply) => {
+      if (!originAllowed(request, publicOrigin))
+        throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
+      const { account, token, session } = await accounts.signIn(
+        request.body.email,
+        request.body.password,
+        request.ip,
+      );
+      setCookie(reply, token, session.expiresAt, deps.secureCookies());
+      return me(account, session);
+    },
+  );
+
+  app.post(
+    "/api/auth/sign-out",
+    { schema: { summary: "Sign out", tags: ["auth"], response: { 200: okSchema } }, preHandler: auth },
+    async (request, reply) => {
+      const { account, session } = authOf(request);
+      accounts.signOut(account, session);
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    "/api/me",
+    {
+      schema: { summary: "The signed-in technician", tags: ["auth"], response: { 200: meResponseSchema } },
+      preHandler: auth,
+    },
+    async (request) => {
+      const { account, session } = authOf(request);
+      return me(account, session);
+    },
+  );
+}
+
+function setCookie(reply: FastifyReply, token: string, expiresAt: number, secure: boolean): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "strict",
+    secure,
+    expires: new Date(expiresAt),
+  });
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { agentMessageSchema, gatewayToAgentSchema } from "../../../shared/agent-protocol.ts";
+import { consoleMessageSchema, gatewayToConsoleSchema } from "../../../shared/console-protocol.ts";
+import { agentControlSchema, technicianControlSchema } from "../../../shared/control.ts";
+import { ERROR_CODES } from "../../../shared/errors.ts";
+import { MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION } from "../../../shared/limits.ts";
+import type { App } from "../types.ts";
+
+/** The socket protocol as JSON Schema, generated from the shared zod schemas. */
+export function protocolDocument() {
+  const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any", io: "input" });
+  return {
+    version: PROTOCOL_VERSION,
+    maxFrameBytes: MAX_SOCKET_FRAME_BYTES,
+    errorCodes: ERROR_CODES,
+    sockets: {
+      "/ws/agent": {
+        clientToGateway: schema(agentMessageSchema),
+        gatewayToClient: schema(gatewayToAgentSchema),
+      },
+      "/ws/console": {
+        clientToGateway: schema(consoleMessageSchema),
+        gatewayToClient: schema(gatewayToConsoleSchema),
+      },
+    },
+    dataChannels: {
+      control: {
+        technicianToAgent: schema(technicianControlSchema),
+        agentToTechnician: schema(agentControlSchema),
+      },
+    },
+  };
+}
+
+export function metaRoutes(app: App, status: () => { agents: number; consoles: number }): void {
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true, ...status() }));
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  const protocol = protocolDocument();
+  app.get("/api/protocol.json", { schema: { hide: true } }, async () => protocol);
+}

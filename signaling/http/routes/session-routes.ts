@@ -1,0 +1,154 @@
+import {
+  assignRequestSchema,
+  createSessionRequestSchema,
+  createSessionResponseSchema,
+  idParamsSchema,
+  inviteRequestSchema,
+  okSchema,
+  sessionListQuerySchema,
+  sessionListSchema,
+  sessionResponseSchema,
+  transferRequestSchema,
+} from "../../../shared/api.ts";
+import { invitationSchema } from "../../../shared/model.ts";
+import type { Accounts } from "../../domain/accounts.ts";
+import type { Desk } from "../../domain/desk.ts";
+import type { Hub } from "../../realtime/hub.ts";
+import type { SessionRow } from "../../store/rows.ts";
+import { authenticated, authOf } from "../authenticate.ts";
+import type { App } from "../types.ts";
+
+export type SessionRoutesDeps = { desk: Desk; hub: Hub; accounts: Accounts; publicOrigin: () => string };
+
+/** The Service Desk's session actions, one route each. */
+export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
+  const { desk, hub } = deps;
+  const auth = authenticated(deps.accounts, deps.publicOrigin);
+  const one = (session: SessionRow) => ({ session: hub.view(session) });
+  const action = (summary: string) => ({
+    schema: { summary, tags: ["sessions"], params: idParamsSchema, response: { 200: sessionResponseSchema } },
+    preHandler: auth,
+  });
+
+  app.get(
+    "/api/sessions",
+    {
+      schema: {
+        summary: "Sessions of a channel (home = assigned to me or invited), or all I may see",
+        tags: ["sessions"],
+        querystring: sessionListQuerySchema,
+        response: { 200: sessionListSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({
+      sessions: desk.list(authOf(request).account, request.query.channelId).map((s) => hub.view(s)),
+    }),
+  );
+
+  app.post(
+    "/api/sessions",
+    {
+      schema: {
+        summary: "New session: Waiting, with a link and a PIN for the end user",
+        tags: ["sessions"],
+        body: createSessionRequestSchema,
+        response: { 200: createSessionResponseSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      const session = desk.create(authOf(request).account, request.body);
+      return {
+        session: hub.view(session),
+        invitation: { link: desk.linkOf(session), pin: session.pin ?? "" },
+      };
+    },
+  );
+
+  app.get("/api/sessions/:id", action("One session"), async (request) =>
+    one(desk.get(authOf(request).account, request.params.id)),
+  );
+
+  app.get(
+    "/api/sessions/:id/invitation",
+    {
+      schema: {
+        summary: "Copy link / Show PIN",
+        tags: ["sessions"],
+        params: idParamsSchema,
+        response: { 200: invitationSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => desk.invitation(authOf(request).account, request.params.id, "pin"),
+  );
+
+  app.post(
+    "/api/sessions/:id/permission",
+    action("Start remote session: ask the end user for permission"),
+    async (request) => one(desk.requestPermission(authOf(request).account, request.params.id)),
+  );
+
+  app.post(
+    "/api/sessions/:id/assign",
+    {
+      ...action("Assign technician (yourself, or another with the share permission)"),
+      schema: { ...action("").schema, summary: "Assign technician", body: assignRequestSchema },
+    },
+    async (request) =>
+      one(desk.assign(authOf(request).account, request.params.id, request.body.technicianId)),
+  );
+
+  app.post(
+    "/api/sessions/:id/transfer",
+    {
+      ...action(""),
+      schema: {
+        ...action("").schema,
+        summary: "Transfer to a technician or a channel",
+        body: transferRequestSchema,
+      },
+    },
+    async (request) => one(desk.transfer(authOf(request).account, request.params.id, request.body)),
+  );
+
+  app.post(
+    "/api/sessions/:id/invite",
+    {
+      ...action(""),
+      schema: {
+        ...action("").schema,
+        summary: "Invite technicians (three in all)",
+        body: inviteRequestSchema,
+      },
+    },
+    async (request) =>
+      one(desk.invite(authOf(request).account, request.params.id, request.body.technicianIds)),
+  );
+
+  app.post("/api/sessions/:id/release", action("Release to the queue"), async (request) =>
+    one(desk.release(authOf(request).account, request.params.id)),
+  );
+
+  app.post("/api/sessions/:id/close", action("Close: link and PIN die"), async (request) =>
+    one(desk.close(authOf(request).account, request.params.id)),
+  );
+
+  app.delete(
+    "/api/sessions/:id",
+    {
+      schema: {
+        summary: "Delete from the channel",
+        tags: ["sessions"],
+        params: idParamsSchema,
+        response: { 200: okSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      desk.remove(authOf(request).account, request.params.id);
+      return { ok: true as const };
+    },
+  );
+}

@@ -1,0 +1,170 @@
+import { type Logger, pino } from "pino";
+import { type Clock, systemClock } from "./clock.ts";
+import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
+import { Accounts } from "./domain/accounts.ts";
+import { AgentSessions } from "./domain/agent-sessions.ts";
+import { AuditLog } from "./domain/audit.ts";
+import { Channels } from "./domain/channels.ts";
+import { Desk } from "./domain/desk.ts";
+import { PinGuard } from "./domain/pin-guard.ts";
+import { Policy } from "./domain/policy.ts";
+import { buildHttp } from "./http/app.ts";
+import { AgentSockets } from "./realtime/agent-socket.ts";
+import { ConsoleSockets } from "./realtime/console-socket.ts";
+import { Heartbeat } from "./realtime/heartbeat.ts";
+import { Hub } from "./realtime/hub.ts";
+import { openSqliteStore } from "./store/sqlite-store.ts";
+
+export type GatewayOptions = {
+  /** Time source; tests pass one they can move. */
+  clock?: Clock;
+  log?: Logger;
+  /** How often expired sessions are swept (default 15 s); 0 turns the sweeper off. */
+  sweepIntervalMs?: number;
+  /** How long a dropped agent may take to resume before its session falls back to Waiting. */
+  resumeGraceMs?: number;
+  /** How often sockets are pinged; a socket that missed a pong is closed (default 30 s). */
+  heartbeatMs?: number;
+  helloTimeoutMs?: number;
+};
+
+export type Gateway = {
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** What links are built on. */
+  publicUrl: string;
+  config: GatewayConfig;
+  /** The one-time setup token when the gateway started without any admin. */
+  setupToken: string | undefined;
+  /** Runs the expiry sweep now; returns how many sessions expired. */
+  sweep(): number;
+  /** Stops listening, closes sockets and the store. Safe to call twice. */
+  close(): Promise<void>;
+};
+
+/** The composition root: builds every part of the gateway, wires them, and listens. */
+export async function startGateway(
+  input: GatewayConfigInput,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const config = gatewayConfigSchema.parse(input);
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
+  const store = openSqliteStore(config.dataDir);
+  const audit = new AuditLog(store, clock);
+  let publicUrl = config.publicUrl ?? "";
+  let accounts: Accounts | undefined;
+  const organizationName = () => accounts?.organization().name ?? "SOS";
+  const organization = () => ({ name: organizationName(), features: config.license });
+
+  const policy = new Policy(store, organization);
+  const hub = new Hub({
+    store,
+    policy,
+    organizationName,
+    onRemoteClosed: (view, reason) =>
+      audit.record({ kind: "system" }, "session.remote_disconnected", view.sessionId, {
+        technicianId: view.technicianId,
+        peerId: view.peerId,
+        reason,
+      }),
+  });
+  const desk = new Desk({
+    store,
+    clock,
+    audit,
+    policy,
+    events: hub,
+    presence: hub,
+    publicUrl: () => publicUrl,
+  });
+  accounts = new Accounts({
+    store,
+    clock,
+    audit,
+    desk,
+    events: hub,
+    defaultExpiryMinutes: config.sessionExpiryMinutes,
+    licensedFeatures: config.license,
+  });
+  if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
+    store.setSetting("organization_name", config.organizationName);
+  }
+  const channels = new Channels({
+    store,
+    clock,
+    audit,
+    policy,
+    desk,
+    defaultExpiryMinutes: config.sessionExpiryMinutes,
+  });
+  const agentSessions = new AgentSessions({
+    store,
+    clock,
+    audit,
+    events: hub,
+    presence: hub,
+    pins: new PinGuard(clock),
+    desk,
+  });
+  const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
+  const agentSockets = new AgentSockets({
+    hub,
+    agentSessions,
+    organizationName,
+    iceServers,
+    log,
+    helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+    ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
+  });
+  const consoleSockets = new ConsoleSockets({ hub, desk, audit, iceServers, log });
+
+  const setupToken = await accounts.bootstrap(config.admin);
+  const app = await buildHttp({
+    log,
+    store,
+    accounts,
+    channels,
+    desk,
+    hub,
+    agentSockets,
+    consoleSockets,
+    publicUrl: () => publicUrl,
+    trustProxy: config.trustProxy,
+    apiRateLimit: config.apiRateLimit,
+  });
+  const heartbeat = new Heartbeat(app.websocketServer, options.heartbeatMs ?? 30_000);
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  const port = new URL(address).port;
+  const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+  if (publicUrl === "") publicUrl = `http://localhost:${port}`;
+
+  // Agents of sessions that were Active before a restart get the grace period to come back.
+  for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
+  desk.expireDue();
+  const sweepMs = options.sweepIntervalMs ?? 15_000;
+  const sweeper = sweepMs > 0 ? setInterval(() => desk.expireDue(), sweepMs) : undefined;
+  sweeper?.unref();
+  heartbeat.start();
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    publicUrl,
+    config,
+    setupToken,
+    sweep: () => desk.expireDue(),
+    close() {
+      closed ??= (async () => {
+        if (sweeper !== undefined) clearInterval(sweeper);
+        heartbeat.stop();
+        agentSockets.stop();
+        hub.closeAll();
+        await app.close();
+        store.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protocol.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import { SosError } from "../../shared/errors.ts";
+import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
+import type { IceServer } from "../../shared/signal.ts";
+import type { AgentSessions } from "../domain/agent-sessions.ts";
+import type { AgentConnection, Hub } from "./hub.ts";
+import { CLOSE, dispatch, type HandlerMap, send, sendError, toSosError } from "./wire.ts";
+
+export type AgentSocketDeps = {
+  hub: Hub;
+  agentSessions: AgentSessions;
+  organizationName: () => string;
+  iceServers: () => IceServer[];
+  log: Logger;
+  helloTimeoutMs: number;
+  resumeGraceMs?: number;
+};
+
+type Context = { socket: WebSocket; address: string; agent: AgentConnection | undefined };
+
+/**
+ * The agent socket: the first message must be `hello` (join by PIN, link or resume secret);
+ * after that one handler per message type. A dropped agent keeps its session Active for a grace
+ * period so it can resume; its peers with technicians keep running meanwhile.
+ */
+export class AgentSockets {
+  readonly #d: AgentSocketDeps;
+  readonly #grace = new Map<string, NodeJS.Timeout>();
+  readonly #handlers: HandlerMap<AgentMessage, Context>;
+
+  constructor(deps: AgentSocketDeps) {
+    this.#d = deps;
+    this.#handlers = {
+      hello: (context, message) => this.#hello(context, message),
+      consent: (context, message) => {
+        const agent = this.#joined(context);
+        deps.agentSessions.consent(agent.sessionId, message.requestId, message.decision, agent.address);
+      },
+      revoke: (context, message) => {
+        const agent = this.#joined(context);
+        deps.agentSessions.revoke(agent.sessionId, message.technicianId, agent.address);
+      },
+      signal: (context, message) => {
+        const agent = this.#joined(context);
+        const view = deps.hub.views.byPeer(message.peerId);
+        if (view === undefined || view.sessionId !== agent.sessionId) {
+          throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
+        }
+        send(view.console.socket, { type: "remote.signal", sessionId: view.sessionId, data: message.data });
+      },
+      "peer.closed": (context, message) => {
+        const agent = this.#joined(context);
+        const view = deps.hub.views.byPeer(message.peerId);
+        if (view === undefined || view.sessionId !== agent.sessionId) return;
+        deps.hub.closeView(view, "peer_failed");
+      },
+      end: (context) => {
+        const agent = this.#joined(context);
+        deps.hub.detachAgent(agent);
+        context.agent = undefined;
+        deps.agentSessions.left(agent.sessionId, "ended", agent.address);
+        context.socket.close(CLOSE.normal, "ended by the user");
+      },
+    };
+  }
+
+  accept(socket: WebSocket, address: string): void {
+    const context: Context = { socket, address, agent: undefined };
+    const helloTimer = setTimeout(() => {
+      if (context.agent === undefined) {
+        sendError(socket, new SosError("NOT_JOINED", "No hello in time."), undefined);
+        socket.close(CLOSE.helloTimeout, "no hello");
+      }
+    }, this.#d.helloTimeoutMs);
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) {
+        sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
+        return;
+      }
+      const decoded = decodeMessage(agentMessageSchema, data.toString());
+      if (!decoded.ok) {
+        sendError(socket, decoded.error, undefined);
+        return;
+      }
+      this.#run(context, decoded.value);
+    });
+    socket.on("close", () => {
+      clearTimeout(helloTimer);
+      const agent = context.agent;
+      if (agent !== undefined && this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
+    });
+    socket.on("error", (error) => this.#d.log.debug({ err: error }, "agent socket error"));
+  }
+
+  /** A session that was Active when the gateway stopped: its agent gets the grace period to resume. */
+  orphaned(sessionId: string): void {
+    if (!this.#d.hub.isConnected(sessionId) && !this.#grace.has(sessionId)) {
+      this.#startGrace({ socket: undefined, sessionId, address: "gateway-restart" });
+    }
+  }
+
+  /** Stops the grace timers (shutdown). */
+  stop(): void {
+    for (const timer of this.#grace.values()) clearTimeout(timer);
+    this.#grace.clear();
+  }
+
+  #run(context: Context, message: AgentMessage): void {
+    try {
+      const result = dispatch(this.#handlers, context, message);
+      if (result instanceof Promise)
+        result.catch((error: unknown) => this.#fail(context, error, message.type));
+    } catch (error) {
+      this.#fail(context, error, message.type);
+    }
+  }
+
+  #fail(context: Context, error: unknown, inReplyTo: string): void {
+    const sosError = toSosError(error);
+    if (sosError.code === "INTERNAL") this.#d.log.error({ err: error }, "agent message failed");
+    sendError(context.socket, sosError, inReplyTo);
+    // A failed hello ends the connection: there is nothing else it may do.
+    if (inReplyTo === "hello" && context.agent === undefined)
+      context.socket.close(CLOSE.protocolError, sosError.code);
+  }
+
+  #hello(context: Context, message: Extract<AgentMessage, { type: "hello" }>): void {
+    if (context.agent !== undefined)
+      throw new SosError("ALREADY_JOINED", "This socket already joined a session.");
+    if (message.v !== PROTOCOL_VERSION) {
+      throw new SosError("UNSUPPORTED_VERSION", `This gateway speaks protocol version ${PROTOCOL_VERSION}.`);
+    }
+    const { hub, agentSessions } = this.#d;
+    const { session, secret } = agentSessions.join(message.join, message.device, context.address);
+    const agent: AgentConnection = {
+      socket: context.socket,
+      sessionId: session.id,
+      address: context.address,
+    };
+    context.agent = agent;
+    const grace = this.#grace.get(session.id);
+    if (grace !== undefined) clearTimeout(grace);
+    this.#grace.delete(session.id);
+    const previous = hub.attachAgent(agent);
+    if (previous !== undefined && previous.socket !== context.socket) {
+      send(previous.socket, { type: "session.ended", reason: "replaced" });
+      previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
+    }
+    send(context.socket, {
+      type: "welcome",
+      v: PROTOCOL_VERSION,
+      session: { id: session.id, name: session.name, status: session.status },
+      organization: { name: this.#d.organizationName() },
+      resume: { sessionId: session.id, secret },
+      iceServers: this.#d.iceServers(),
+    });
+    for (const request of agentSessions.pendingConsent(session.id)) {
+      send(context.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
+    }
+    hub.publish(session.id);
+  }
+
+  #joined(context: Context): AgentConnection {
+    if (context.agent === undefined) throw new SosError("NOT_JOINED", "Send hello first.");
+    return context.agent;
+  }
+
+  #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
+    const { hub, agentSessions } = this.#d;
+    hub.publish(agent.sessionId);
+    const timer = setTimeout(() => {
+      this.#grace.delete(agent.sessionId);
+      if (hub.isConnected(agent.sessionId)) return;
+      for (const view of hub.views.ofSession(agent.sessionId)) hub.closeView(view, "agent_offline");
+      agentSessions.left(agent.sessionId, "lost", agent.address);
+    }, this.#d.resumeGraceMs ?? AGENT_RESUME_GRACE_MS);
+    timer.unref();
+    this.#grace.set(agent.sessionId, timer);
+  }
+}

@@ -1,0 +1,136 @@
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import { SosError } from "../../shared/errors.ts";
+import { PROTOCOL_VERSION } from "../../shared/limits.ts";
+import type { IceServer } from "../../shared/signal.ts";
+import type { AuditLog } from "../domain/audit.ts";
+import type { Desk } from "../domain/desk.ts";
+import { technicianView } from "../domain/views.ts";
+import type { AccountRow } from "../store/rows.ts";
+import type { ConsoleConnection, Hub } from "./hub.ts";
+import { CLOSE, dispatch, type HandlerMap, send, sendError, toSosError } from "./wire.ts";
+
+export type ConsoleSocketDeps = {
+  hub: Hub;
+  desk: Desk;
+  audit: AuditLog;
+  iceServers: () => IceServer[];
+  log: Logger;
+};
+
+/**
+ * The console socket of a signed-in technician (authenticated at upgrade). Sends `hello` and the
+ * visible sessions, then pushes changes; carries the technician's side of remote views.
+ */
+export class ConsoleSockets {
+  readonly #d: ConsoleSocketDeps;
+  readonly #handlers: HandlerMap<ConsoleMessage, ConsoleConnection>;
+
+  constructor(deps: ConsoleSocketDeps) {
+    this.#d = deps;
+    const { hub, desk, audit } = deps;
+    this.#handlers = {
+      "remote.connect": (connection, message) => {
+        const account = this.#account(connection);
+        const access = desk.connectAccess(account, message.sessionId);
+        const agent = hub.agentOf(message.sessionId);
+        if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+        // One view per technician and session: a second tab replaces the first.
+        for (const existing of hub.views.ofSession(message.sessionId)) {
+          if (existing.technicianId === account.id) hub.closeView(existing, "replaced");
+        }
+        const view = hub.views.open(message.sessionId, account.id, access, connection);
+        audit.record({ kind: "technician", account }, "session.remote_connected", message.sessionId, {
+          peerId: view.peerId,
+          access,
+        });
+        send(connection.socket, {
+          type: "remote.opened",
+          sessionId: message.sessionId,
+          peerId: view.peerId,
+          access,
+          iceServers: deps.iceServers(),
+        });
+        send(agent.socket, {
+          type: "peer.open",
+          peerId: view.peerId,
+          technician: { id: account.id, name: account.name },
+          access,
+        });
+        hub.publish(message.sessionId);
+      },
+      "remote.disconnect": (connection, message) => {
+        this.#account(connection);
+        const view = hub.views.find(message.sessionId, connection);
+        if (view === undefined)
+          throw new SosError("PEER_NOT_FOUND", "No remote view of that session is open here.");
+        hub.closeView(view, "disconnected");
+      },
+      signal: (connection, message) => {
+        this.#account(connection);
+        const view = hub.views.find(message.sessionId, connection);
+        const agent = hub.agentOf(message.sessionId);
+        if (view === undefined)
+          throw new SosError("PEER_NOT_FOUND", "No remote view of that session is open here.");
+        if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+        send(agent.socket, { type: "signal", peerId: view.peerId, data: message.data });
+      },
+    };
+  }
+
+  accept(socket: WebSocket, account: AccountRow): void {
+    const { hub, desk, log } = this.#d;
+    const connection: ConsoleConnection = { socket, accountId: account.id, seen: new Set() };
+    hub.addConsole(connection);
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) {
+        sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
+        return;
+      }
+      const decoded = decodeMessage(consoleMessageSchema, data.toString());
+      if (!decoded.ok) {
+        sendError(socket, decoded.error, undefined);
+        return;
+      }
+      this.#run(connection, decoded.value);
+    });
+    socket.on("close", () => hub.removeConsole(connection));
+    socket.on("error", (error) => log.debug({ err: error }, "console socket error"));
+    send(socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
+    let sessions: ReturnType<Hub["snapshotFor"]> = [];
+    try {
+      sessions = hub.snapshotFor(connection, desk.list(account, undefined));
+    } catch (error) {
+      // Without the attended-access permission or license the list is empty; the REST calls say why.
+      if (!(error instanceof SosError)) throw error;
+    }
+    send(socket, { type: "sessions", sessions });
+  }
+
+  #run(connection: ConsoleConnection, message: ConsoleMessage): void {
+    try {
+      const result = dispatch(this.#handlers, connection, message);
+      if (result instanceof Promise)
+        result.catch((error: unknown) => this.#fail(connection, error, message.type));
+    } catch (error) {
+      this.#fail(connection, error, message.type);
+    }
+  }
+
+  #fail(connection: ConsoleConnection, error: unknown, inReplyTo: string): void {
+    const sosError = toSosError(error);
+    if (sosError.code === "INTERNAL") this.#d.log.error({ err: error }, "console message failed");
+    sendError(connection.socket, sosError, inReplyTo);
+  }
+
+  #account(connection: ConsoleConnection): AccountRow {
+    const account = this.#d.hub.accountOf(connection);
+    if (account === undefined) {
+      connection.socket.close(CLOSE.unauthenticated, "signed out");
+      throw new SosError("UNAUTHENTICATED", "Sign in again.");
+    }
+    return account;
+  }
+}

@@ -1,0 +1,202 @@
+import type { WebSocket } from "ws";
+import type { SessionEndReason } from "../../shared/agent-protocol.ts";
+import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
+import type { PersonRef } from "../../shared/model.ts";
+import type { AccessMode } from "../../shared/status.ts";
+import type { AgentPresence, DeskEvents } from "../domain/desk-events.ts";
+import type { Policy } from "../domain/policy.ts";
+import { sessionView } from "../domain/views.ts";
+import type { AccountRow, SessionRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { type RemoteView, RemoteViews } from "./remote-views.ts";
+import { CLOSE, send } from "./wire.ts";
+
+/** A signed-in technician's console socket. */
+export type ConsoleConnection = {
+  readonly socket: WebSocket;
+  readonly accountId: string;
+  /** Sessions this console was told about, so it can be told when one leaves its sight. */
+  readonly seen: Set<string>;
+};
+
+/** The end user's agent socket, once joined. */
+export type AgentConnection = {
+  readonly socket: WebSocket;
+  readonly sessionId: string;
+  readonly address: string;
+};
+
+export type HubDeps = {
+  store: Store;
+  policy: Policy;
+  organizationName: () => string;
+  onRemoteClosed: (view: RemoteView<ConsoleConnection>, reason: RemoteCloseReason) => void;
+};
+
+/**
+ * Who is connected right now, and the fan-out of every change to them. Implements the desk's
+ * events (it turns stored changes into socket messages) and the agent presence the desk reads.
+ */
+export class Hub implements DeskEvents, AgentPresence {
+  readonly #d: HubDeps;
+  readonly #consoles = new Set<ConsoleConnection>();
+  readonly #agents = new Map<string, AgentConnection>();
+  readonly views = new RemoteViews<ConsoleConnection>();
+
+  constructor(deps: HubDeps) {
+    this.#d = deps;
+  }
+
+  // --- presence ---------------------------------------------------------------------------------
+
+  isConnected(sessionId: string): boolean {
+    return this.#agents.has(sessionId);
+  }
+
+  agentOf(sessionId: string): AgentConnection | undefined {
+    return this.#agents.get(sessionId);
+  }
+
+  /** Registers the agent of a session; returns the connection it replaces, if any. */
+  attachAgent(agent: AgentConnection): AgentConnection | undefined {
+    const previous = this.#agents.get(agent.sessionId);
+    this.#agents.set(agent.sessionId, agent);
+    return previous;
+  }
+
+  /** Forgets the agent if it is still the session's current one; true when it was. */
+  detachAgent(agent: AgentConnection): boolean {
+    if (this.#agents.get(agent.sessionId) !== agent) return false;
+    this.#agents.delete(agent.sessionId);
+    return true;
+  }
+
+  agentCount(): number {
+    return this.#agents.size;
+  }
+
+  // --- consoles ---------------------------------------------------------------------------------
+
+  addConsole(connection: ConsoleConnection): void {
+    this.#consoles.add(connection);
+  }
+
+  removeConsole(connection: ConsoleConnection): void {
+    this.#consoles.delete(connection);
+    for (const view of this.views.ofConsole(connection)) this.closeView(view, "disconnected", false);
+  }
+
+  consoleCount(): number {
+    return this.#consoles.size;
+  }
+
+  /** The sessions a console may see, as views, remembered as seen. */
+  snapshotFor(connection: ConsoleConnection, sessions: readonly SessionRow[]) {
+    for (const session of sessions) connection.seen.add(session.id);
+    return sessions.map((session) => this.view(session));
+  }
+
+  view(session: SessionRow) {
+    return sessionView(this.#d.store, session, {
+      agentConnected: this.isConnected(session.id),
+      viewers: this.views.viewersOf(session.id),
+    });
+  }
+
+  /** Pushes a session's current state to every console that may see it. */
+  publish(sessionId: string): void {
+    const session = this.#d.store.getSession(sessionId);
+    if (session !== undefined) this.sessionChanged(session);
+  }
+
+  // --- remote views -----------------------------------------------------------------------------
+
+  /** Closes a view: tells the agent (peer.close) and the console (remote.closed). */
+  closeView(view: RemoteView<ConsoleConnection>, reason: RemoteCloseReason, tellConsole = true): void {
+    if (this.views.remove(view.peerId) === undefined) return;
+    const agent = this.#agents.get(view.sessionId);
+    if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: view.peerId, reason });
+    if (tellConsole) send(view.console.socket, { type: "remote.closed", sessionId: view.sessionId, reason });
+    this.#d.onRemoteClosed(view, reason);
+    this.publish(view.sessionId);
+  }
+
+  // --- desk events ------------------------------------------------------------------------------
+
+  sessionChanged(session: SessionRow): void {
+    const view = this.view(session);
+    for (const connection of this.#consoles) {
+      const account = this.#d.store.getAccount(connection.accountId);
+      if (account !== undefined && this.#d.policy.canSeeSession(account, session)) {
+        connection.seen.add(session.id);
+        send(connection.socket, { type: "session.updated", session: view });
+      } else if (connection.seen.delete(session.id)) {
+        send(connection.socket, { type: "session.removed", sessionId: session.id });
+      }
+    }
+  }
+
+  sessionRemoved(session: SessionRow): void {
+    for (const connection of this.#consoles) {
+      if (connection.seen.delete(session.id))
+        send(connection.socket, { type: "session.removed", sessionId: session.id });
+    }
+  }
+
+  consentRequested(
+    sessionId: string,
+    request: { requestId: string; technician: PersonRef; access: AccessMode },
+  ): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent === undefined) return;
+    send(agent.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
+  }
+
+  consentCancelled(sessionId: string, requestId: string): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent !== undefined) send(agent.socket, { type: "consent.cancel", requestId });
+  }
+
+  sessionEnded(sessionId: string, reason: SessionEndReason): void {
+    for (const view of this.views.ofSession(sessionId)) this.closeView(view, "session_closed");
+    const agent = this.#agents.get(sessionId);
+    if (agent === undefined) return;
+    this.#agents.delete(sessionId);
+    send(agent.socket, { type: "session.ended", reason });
+    agent.socket.close(CLOSE.ended, `session ${reason}`);
+  }
+
+  technicianOffSession(sessionId: string, technicianId: string, reason: RemoteCloseReason): void {
+    for (const view of this.views.ofSession(sessionId)) {
+      if (view.technicianId === technicianId) this.closeView(view, reason);
+    }
+  }
+
+  technicianDisabled(technicianId: string): void {
+    for (const view of this.views.ofTechnician(technicianId)) this.closeView(view, "technician_disabled");
+    for (const connection of [...this.#consoles]) {
+      if (connection.accountId !== technicianId) continue;
+      this.#consoles.delete(connection);
+      connection.socket.close(CLOSE.unauthenticated, "account disabled");
+    }
+  }
+
+  /** Re-sends every session to every console (after access lists change). */
+  republishAll(sessions: readonly SessionRow[]): void {
+    for (const session of sessions) this.sessionChanged(session);
+  }
+
+  /** Closes every socket (shutdown). */
+  closeAll(): void {
+    for (const connection of this.#consoles) connection.socket.close(1001, "gateway shutting down");
+    for (const agent of this.#agents.values()) agent.socket.close(1001, "gateway shutting down");
+    this.#consoles.clear();
+    this.#agents.clear();
+  }
+
+  /** For a console whose account is not loaded: the account, if still active. */
+  accountOf(connection: ConsoleConnection): AccountRow | undefined {
+    const account = this.#d.store.getAccount(connection.accountId);
+    return account === undefined || account.disabled ? undefined : account;
+  }
+}

@@ -1,0 +1,95 @@
+/** The embedded store's schema, as ordered migrations. Each runs once, recorded in PRAGMA user_version. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'technician')),
+    password_hash TEXT NOT NULL,
+    attended_access INTEGER NOT NULL,
+    share_sessions INTEGER NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE auth_sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX auth_sessions_account ON auth_sessions(account_id);
+
+  CREATE TABLE channels (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('private', 'team')),
+    name TEXT NOT NULL,
+    owner_id TEXT REFERENCES accounts(id),
+    session_expiry_minutes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX channels_team_name ON channels(lower(name)) WHERE kind = 'team';
+  CREATE UNIQUE INDEX channels_private_owner ON channels(owner_id) WHERE kind = 'private';
+
+  CREATE TABLE channel_access (
+    channel_id TEXT NOT NULL REFERENCES channels(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    PRIMARY KEY (channel_id, account_id)
+  );
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    channel_id TEXT NOT NULL REFERENCES channels(id),
+    name TEXT NOT NULL,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee_id TEXT REFERENCES accounts(id),
+    created_by TEXT NOT NULL REFERENCES accounts(id),
+    created_at INTEGER NOT NULL,
+    last_activity_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    link_token TEXT NOT NULL UNIQUE,
+    pin TEXT,
+    resume_secret_hash TEXT,
+    device TEXT,
+    deleted_at INTEGER
+  );
+  CREATE UNIQUE INDEX sessions_live_pin ON sessions(pin) WHERE pin IS NOT NULL;
+  CREATE INDEX sessions_channel ON sessions(channel_id) WHERE deleted_at IS NULL;
+  CREATE INDEX sessions_status ON sessions(status) WHERE deleted_at IS NULL;
+
+  CREATE TABLE session_invites (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    invited_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, account_id)
+  );
+
+  CREATE TABLE session_permissions (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    state TEXT NOT NULL,
+    access TEXT,
+    request_id TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, account_id)
+  );
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    actor_name TEXT,
+    action TEXT NOT NULL,
+    session_id TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_session ON audit_log(session_id);
+  CREATE INDEX audit_actor ON audit_log(actor_id);
+  `,
+];

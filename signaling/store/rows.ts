@@ -1,0 +1,82 @@
+import type { DeviceInfo, Role } from "../../shared/model.ts";
+import type { AccessMode, PermissionState, SessionStatus } from "../../shared/status.ts";
+
+/** What the store keeps, in the domain's terms (times in epoch milliseconds). */
+
+export type AccountRow = {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  passwordHash: string;
+  attendedAccess: boolean;
+  shareSessions: boolean;
+  disabled: boolean;
+  createdAt: number;
+};
+
+export type AuthSessionRow = {
+  tokenHash: string;
+  accountId: string;
+  csrfToken: string;
+  createdAt: number;
+  expiresAt: number;
+};
+
+export type ChannelRow = {
+  id: string;
+  kind: "private" | "team";
+  name: string;
+  ownerId: string | null;
+  sessionExpiryMinutes: number;
+  createdAt: number;
+};
+
+export type SessionRow = {
+  id: string;
+  channelId: string;
+  name: string;
+  note: string;
+  status: SessionStatus;
+  assigneeId: string | null;
+  createdBy: string;
+  createdAt: number;
+  lastActivityAt: number;
+  expiresAt: number;
+  linkToken: string;
+  /** Null once the session is Closed, Expired or deleted: a dead PIN is free for reuse. */
+  pin: string | null;
+  resumeSecretHash: string | null;
+  device: DeviceInfo | null;
+  deletedAt: number | null;
+};
+
+export type PermissionRow = {
+  sessionId: string;
+  accountId: string;
+  state: PermissionState;
+  access: AccessMode | null;
+  requestId: string | null;
+  updatedAt: number;
+};
+
+export type AuditRow = {
+  id: number;
+  at: number;
+  actorKind: "technician" | "agent" | "system";
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  sessionId: string | null;
+  detail: Record<string, unknown>;
+};
+
+export type NewAudit = Omit<AuditRow, "id">;
+
+export type AuditFilter = {
+  sessionId?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  before?: number | undefined;
+  limit: number;
+};

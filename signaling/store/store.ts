@@ -1,0 +1,72 @@
+import type {
+  AccountRow,
+  AuditFilter,
+  AuditRow,
+  AuthSessionRow,
+  ChannelRow,
+  NewAudit,
+  PermissionRow,
+  SessionRow,
+} from "./rows.ts";
+
+/**
+ * Everything the gateway keeps. The embedded SQLite store implements it; a server database can
+ * replace it later. Methods are synchronous because node:sqlite is; a networked store would wrap
+ * the domain in a transaction layer of its own.
+ */
+export type Store = {
+  /** Runs `work` atomically. */
+  transaction<T>(work: () => T): T;
+  close(): void;
+
+  getSetting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+  deleteSetting(key: string): void;
+
+  countAccounts(): number;
+  countAdmins(): number;
+  insertAccount(row: AccountRow): void;
+  updateAccount(row: AccountRow): void;
+  getAccount(id: string): AccountRow | undefined;
+  getAccountByEmail(email: string): AccountRow | undefined;
+  listAccounts(): AccountRow[];
+
+  insertAuthSession(row: AuthSessionRow): void;
+  getAuthSession(tokenHash: string): AuthSessionRow | undefined;
+  deleteAuthSession(tokenHash: string): void;
+  deleteAuthSessionsOf(accountId: string): void;
+
+  insertChannel(row: ChannelRow): void;
+  updateChannel(row: ChannelRow): void;
+  getChannel(id: string): ChannelRow | undefined;
+  getPrivateChannel(ownerId: string): ChannelRow | undefined;
+  listTeamChannels(): ChannelRow[];
+  getChannelAccess(channelId: string): string[];
+  setChannelAccess(channelId: string, accountIds: readonly string[]): void;
+  hasChannelAccess(channelId: string, accountId: string): boolean;
+
+  insertSession(row: SessionRow): void;
+  updateSession(row: SessionRow): void;
+  /** Not deleted. */
+  getSession(id: string): SessionRow | undefined;
+  getSessionByPin(pin: string): SessionRow | undefined;
+  getSessionByLinkToken(token: string): SessionRow | undefined;
+  listSessions(): SessionRow[];
+  listSessionsInChannel(channelId: string): SessionRow[];
+  listSessionsOf(accountId: string): SessionRow[];
+  listSessionsDueToExpire(now: number): SessionRow[];
+  listSessionsWithStatus(status: SessionRow["status"]): SessionRow[];
+  pinInUse(pin: string): boolean;
+
+  getInvites(sessionId: string): string[];
+  addInvite(sessionId: string, accountId: string, at: number): void;
+  removeInvite(sessionId: string, accountId: string): void;
+
+  getPermissions(sessionId: string): PermissionRow[];
+  getPermission(sessionId: string, accountId: string): PermissionRow | undefined;
+  putPermission(row: PermissionRow): void;
+  deletePermission(sessionId: string, accountId: string): void;
+
+  appendAudit(entry: NewAudit): AuditRow;
+  listAudit(filter: AuditFilter): AuditRow[];
+};
