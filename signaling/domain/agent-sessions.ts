@@ -73,7 +73,7 @@ export class AgentSessions {
         },
       );
     });
-    events.sessionChanged(next);
+    // The socket layer publishes the change once the agent is registered as present.
     return { session: next, secret, resumed };
   }
 
