@@ -173,6 +173,9 @@ export class Desk {
     this.#requireDesk(actor);
     const { policy } = this.#d;
     const session = this.#visible(actor, id);
+    if (!isLive(session.status)) {
+      throw new SosError("INVALID_TRANSITION", `A ${session.status} session cannot be assigned.`);
+    }
     const target = this.#assignable(technicianId);
     if (target.id !== actor.id && !policy.canShare(actor)) {
       throw SosError.forbidden("Giving a session to another technician needs the share-sessions permission.");

@@ -19,7 +19,12 @@ export class ApiClient {
     this.baseUrl = baseUrl;
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> {
     const allHeaders: Record<string, string> = { ...headers };
     if (body !== undefined) allHeaders["content-type"] = "application/json";
     if (this.cookie !== undefined) allHeaders.cookie = this.cookie;
@@ -69,10 +74,12 @@ export class ApiClient {
 export function field(body: unknown, ...path: string[]): string {
   let value: unknown = body;
   for (const key of path) {
-    if (typeof value !== "object" || value === null) throw new Error(`no ${path.join(".")} in ${JSON.stringify(body)}`);
+    if (typeof value !== "object" || value === null)
+      throw new Error(`no ${path.join(".")} in ${JSON.stringify(body)}`);
     value = (value as Record<string, unknown>)[key];
   }
-  if (typeof value !== "string") throw new Error(`${path.join(".")} is not a string in ${JSON.stringify(body)}`);
+  if (typeof value !== "string")
+    throw new Error(`${path.join(".")} is not a string in ${JSON.stringify(body)}`);
   return value;
 }
 
@@ -135,22 +142,31 @@ export class ProtocolSocket<M extends { type: string }> {
   ): Promise<Extract<M, { type: T }>> {
     const match = (message: M): message is Extract<M, { type: T }> =>
       message.type === type && where(message as Extract<M, { type: T }>);
+    return this.waitFor(match, `${type}`, timeoutMs) as Promise<Extract<M, { type: T }>>;
+  }
+
+  /** The next message matching `match`, already received or still to come. */
+  waitFor(match: (message: M) => boolean, what = "matching", timeoutMs = 5_000): Promise<M> {
     const queued = this.received.findIndex(match);
     if (queued >= 0) {
       const [message] = this.received.splice(queued, 1);
-      return Promise.resolve(message as Extract<M, { type: T }>);
+      if (message !== undefined) return Promise.resolve(message);
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
-        reject(new Error(`no ${type} message within ${timeoutMs} ms; queued: ${this.received.map((m) => m.type).join(", ")}`));
+        reject(
+          new Error(
+            `no ${what} message within ${timeoutMs} ms; queued: ${this.received.map((m) => m.type).join(", ")}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = {
         match,
         resolve: (message: M) => {
           clearTimeout(timer);
-          resolve(message as Extract<M, { type: T }>);
+          resolve(message);
         },
       };
       this.#waiters.push(waiter);
@@ -169,25 +185,51 @@ export function wsUrl(httpUrl: string, path: string): string {
   return `${httpUrl.replace(/^http/, "ws")}${path}`;
 }
 
-/** A bare agent socket (no hello sent yet). */
-export async function openAgentSocket(baseUrl: string): Promise<AgentSocket> {
-  const socket = new ProtocolSocket(wsUrl(baseUrl, "/ws/agent"), gatewayToAgentSchema);
+/** A bare agent socket (no hello sent yet); `headers` go on the upgrade (e.g. x-forwarded-for). */
+export async function openAgentSocket(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+): Promise<AgentSocket> {
+  const socket = new ProtocolSocket(wsUrl(baseUrl, "/ws/agent"), gatewayToAgentSchema, headers);
   await socket.opened;
   return socket;
 }
 
-export const TEST_DEVICE = { hostname: "test-host", os: "Linux test", user: "enduser", agentVersion: "0.0.0-test" };
+export const TEST_DEVICE = {
+  hostname: "test-host",
+  os: "Linux test",
+  user: "enduser",
+  agentVersion: "0.0.0-test",
+};
+
+/** Thrown by joinAgent when the gateway answers the hello with an error. */
+export class JoinRefused extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
 
 /** An agent socket that joined by PIN, link token or resume secret, with its welcome. */
 export async function joinAgent(
   baseUrl: string,
-  join: { kind: "pin"; pin: string } | { kind: "link"; token: string } | { kind: "resume"; sessionId: string; secret: string },
+  join:
+    | { kind: "pin"; pin: string }
+    | { kind: "link"; token: string }
+    | { kind: "resume"; sessionId: string; secret: string },
   device = TEST_DEVICE,
+  headers: Record<string, string> = {},
 ) {
-  const socket = await openAgentSocket(baseUrl);
+  const socket = await openAgentSocket(baseUrl, headers);
   socket.send({ type: "hello", v: PROTOCOL_VERSION, join, device });
-  const welcome = await socket.next("welcome");
-  return { socket, welcome };
+  const first = await socket.waitFor((m) => m.type === "welcome" || m.type === "error", "welcome or error");
+  if (first.type === "error") {
+    socket.close();
+    throw new JoinRefused(first.error.code, first.error.message);
+  }
+  if (first.type !== "welcome") throw new Error("unreachable");
+  return { socket, welcome: first };
 }
 
 /** A console socket of a signed-in client (same Origin as the gateway). */
