@@ -42,6 +42,8 @@ export class Hub implements DeskEvents, AgentPresence {
   readonly #consoles = new Set<ConsoleConnection>();
   readonly #agents = new Map<string, AgentConnection>();
   readonly views = new RemoteViews<ConsoleConnection>();
+  /** Set at shutdown: late socket events then touch nothing (the store is closing). */
+  #closed = false;
 
   constructor(deps: HubDeps) {
     this.#d = deps;
@@ -66,7 +68,7 @@ export class Hub implements DeskEvents, AgentPresence {
 
   /** Forgets the agent if it is still the session's current one; true when it was. */
   detachAgent(agent: AgentConnection): boolean {
-    if (this.#agents.get(agent.sessionId) !== agent) return false;
+    if (this.#closed || this.#agents.get(agent.sessionId) !== agent) return false;
     this.#agents.delete(agent.sessionId);
     return true;
   }
@@ -82,6 +84,7 @@ export class Hub implements DeskEvents, AgentPresence {
   }
 
   removeConsole(connection: ConsoleConnection): void {
+    if (this.#closed) return;
     this.#consoles.delete(connection);
     for (const view of this.views.ofConsole(connection)) this.closeView(view, "disconnected", false);
   }
@@ -105,6 +108,7 @@ export class Hub implements DeskEvents, AgentPresence {
 
   /** Pushes a session's current state to every console that may see it. */
   publish(sessionId: string): void {
+    if (this.#closed) return;
     const session = this.#d.store.getSession(sessionId);
     if (session !== undefined) this.sessionChanged(session);
   }
@@ -186,8 +190,9 @@ export class Hub implements DeskEvents, AgentPresence {
     for (const session of sessions) this.sessionChanged(session);
   }
 
-  /** Closes every socket (shutdown). */
+  /** Closes every socket (shutdown); events arriving afterwards are ignored. */
   closeAll(): void {
+    this.#closed = true;
     for (const connection of this.#consoles) connection.socket.close(1001, "gateway shutting down");
     for (const agent of this.#agents.values()) agent.socket.close(1001, "gateway shutting down");
     this.#consoles.clear();
