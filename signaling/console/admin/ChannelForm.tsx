@@ -1,0 +1,85 @@
+import { useState } from "preact/hooks";
+import { DEFAULT_SESSION_EXPIRY_MINUTES } from "../../../shared/limits.ts";
+import type { Channel, Technician } from "../../../shared/model.ts";
+import { useI18n } from "../lib/i18n.ts";
+import { Outcome } from "../ui/Messages.tsx";
+import { useAction } from "../ui/use-action.ts";
+
+export type ChannelFields = { name: string; sessionExpiryMinutes: number; access: string[] };
+
+/** A team channel's settings: name, session expiry and who has access. Creates or edits. */
+export function ChannelForm(props: {
+  title: string;
+  channel?: Channel;
+  technicians: readonly Technician[];
+  submitLabel: string;
+  onSubmit: (fields: ChannelFields) => Promise<unknown>;
+  doneText: string;
+}) {
+  const { t } = useI18n();
+  const action = useAction();
+  const initial = (): ChannelFields => ({
+    name: props.channel?.name ?? "",
+    sessionExpiryMinutes: props.channel?.sessionExpiryMinutes ?? DEFAULT_SESSION_EXPIRY_MINUTES,
+    access: [...(props.channel?.access ?? [])],
+  });
+  const [fields, setFields] = useState<ChannelFields>(initial);
+  const toggle = (id: string, on: boolean): void =>
+    setFields({
+      ...fields,
+      access: on ? [...fields.access, id] : fields.access.filter((other) => other !== id),
+    });
+  return (
+    <form
+      class="admin-form"
+      aria-label={props.title}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void action
+          .run(() => props.onSubmit(fields), props.doneText)
+          .then((ok) => ok && props.channel === undefined && setFields(initial()));
+      }}
+    >
+      <h2>{props.title}</h2>
+      <label>
+        {t("admin.name")}
+        <input
+          required
+          maxLength={100}
+          value={fields.name}
+          onInput={(event) => setFields({ ...fields, name: event.currentTarget.value })}
+        />
+      </label>
+      <label>
+        {t("admin.channels.expiry")}
+        <input
+          type="number"
+          required
+          min={1}
+          step={1}
+          value={fields.sessionExpiryMinutes}
+          onInput={(event) =>
+            setFields({ ...fields, sessionExpiryMinutes: Math.trunc(event.currentTarget.valueAsNumber) })
+          }
+        />
+      </label>
+      <fieldset>
+        <legend>{t("admin.channels.access")}</legend>
+        {props.technicians.map((technician) => (
+          <label class="inline" key={technician.id}>
+            <input
+              type="checkbox"
+              checked={fields.access.includes(technician.id)}
+              onChange={(event) => toggle(technician.id, event.currentTarget.checked)}
+            />
+            {technician.name}
+          </label>
+        ))}
+      </fieldset>
+      <Outcome error={action.error} info={action.info} />
+      <button type="submit" class="primary" disabled={action.busy}>
+        {props.submitLabel}
+      </button>
+    </form>
+  );
+}

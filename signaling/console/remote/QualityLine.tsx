@@ -1,0 +1,24 @@
+import { useI18n } from "../lib/i18n.ts";
+import type { Quality } from "./quality.ts";
+
+export function QualityLine(props: { quality: Quality | null }) {
+  const { t } = useI18n();
+  const q = props.quality;
+  const parts: string[] = [];
+  if (q !== null && q.framesDecoded > 0) {
+    if (q.fps !== null) parts.push(t("remote.quality.fps", { value: Math.round(q.fps) }));
+    if (q.kbps !== null) parts.push(t("remote.quality.bitrate", { value: q.kbps }));
+    if (q.rttMs !== null) parts.push(t("remote.quality.rtt", { value: q.rttMs }));
+    if (q.codec !== null) parts.push(q.codec);
+    if (q.width !== null && q.height !== null) {
+      parts.push(t("remote.quality.size", { width: q.width, height: q.height }));
+    }
+  }
+  return (
+    <footer class="quality">
+      <output aria-label={t("remote.quality")}>
+        {parts.length > 0 ? parts.join(" · ") : t("remote.quality.waiting")}
+      </output>
+    </footer>
+  );
+}

@@ -1,0 +1,81 @@
+import type { MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
+import { useI18n } from "../lib/i18n.ts";
+import { Icon } from "../ui/Icon.tsx";
+import { SPECIAL_KEYS, type SpecialKey } from "./keys.ts";
+
+export type ScaleMode = "fit" | "actual";
+
+const KEY_BUTTONS: ReadonlyArray<{
+  key: SpecialKey;
+  label: "remote.ctrlAltDel" | "remote.winKey" | "remote.altTab";
+}> = [
+  { key: "ctrlAltDel", label: "remote.ctrlAltDel" },
+  { key: "winKey", label: "remote.winKey" },
+  { key: "altTab", label: "remote.altTab" },
+];
+
+export function RemoteToolbar(props: {
+  scale: ScaleMode;
+  onScale: (mode: ScaleMode) => void;
+  onFullScreen: () => void;
+  canControl: boolean;
+  monitors: readonly MonitorInfo[];
+  monitor: number;
+  send: (message: TechnicianControl) => void;
+  onDisconnect: () => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <div class="remote-tools" role="toolbar" aria-label={t("remote.toolbar")}>
+      <button type="button" aria-pressed={props.scale === "fit"} onClick={() => props.onScale("fit")}>
+        <Icon name="fit" />
+        {t("remote.fit")}
+      </button>
+      <button type="button" aria-pressed={props.scale === "actual"} onClick={() => props.onScale("actual")}>
+        <Icon name="actual" />
+        {t("remote.actualSize")}
+      </button>
+      <button type="button" onClick={props.onFullScreen}>
+        <Icon name="fullscreen" />
+        {t("remote.fullScreen")}
+      </button>
+      {KEY_BUTTONS.map((button) => (
+        <button
+          key={button.key}
+          type="button"
+          disabled={!props.canControl}
+          onClick={() => {
+            for (const message of SPECIAL_KEYS[button.key]) props.send(message);
+          }}
+        >
+          <Icon name="keyboard" />
+          {t(button.label)}
+        </button>
+      ))}
+      {props.monitors.length > 0 && (
+        <label class="inline">
+          {t("remote.monitor")}
+          <select
+            value={String(props.monitor)}
+            disabled={!props.canControl || props.monitors.length < 2}
+            onChange={(event) => props.send({ type: "monitor", index: Number(event.currentTarget.value) })}
+          >
+            {props.monitors.map((monitor) => (
+              <option key={monitor.index} value={String(monitor.index)}>
+                {t("remote.monitorName", {
+                  name: monitor.name,
+                  width: monitor.width,
+                  height: monitor.height,
+                })}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <button type="button" class="danger" onClick={props.onDisconnect}>
+        <Icon name="disconnect" />
+        {t("remote.disconnect")}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Technician } from "../../../shared/model.ts";
+import { useI18n } from "../lib/i18n.ts";
+import { navigate } from "../lib/router.ts";
+import { useStore } from "../lib/store.ts";
+import { sessions, technicians } from "../state/stores.ts";
+import { ClipboardPanel } from "./ClipboardPanel.tsx";
+import { captureInput } from "./input-capture.ts";
+import { QualityLine } from "./QualityLine.tsx";
+import { RemoteCursor } from "./RemoteCursor.tsx";
+import { RemoteToolbar, type ScaleMode } from "./RemoteToolbar.tsx";
+import { useRemote } from "./use-remote.ts";
+
+/** The remote view: the agent's screen, input captured over it, the toolbar and the quality line. */
+export function RemoteView(props: { sessionId: string; me: Technician }) {
+  const { t } = useI18n();
+  const remote = useRemote(props.sessionId);
+  const session = useStore(sessions).get(props.sessionId);
+  const people = useStore(technicians);
+  const [scale, setScale] = useState<ScaleMode>("fit");
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  const frame = useRef<HTMLDivElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const video = useRef<HTMLVideoElement>(null);
+  const { state, access } = remote;
+  const canControl = access === "control" && state.controlOpen && state.phase.kind === "open";
+
+  useEffect(() => {
+    const element = video.current;
+    if (element !== null && element.srcObject !== state.stream) element.srcObject = state.stream;
+  }, [state.stream]);
+
+  useEffect(() => {
+    const element = stage.current;
+    const picture = video.current;
+    if (!canControl || element === null || picture === null) return;
+    return captureInput(element, picture, remote.send);
+  }, [canControl, remote.send]);
+
+  const back = (): void => navigate({ page: "desk", channelId: "home" });
+  const title = session?.name === undefined || session.name === "" ? t("unnamed") : session.name;
+  const host = session?.agent.device?.hostname;
+  const nameOf = (id: string): string =>
+    id === props.me.id ? props.me.name : (people.find((technician) => technician.id === id)?.name ?? id);
+  const viewers = (session?.viewers ?? []).map((id) => {
+    const granted = session?.permissions.find((entry) => entry.technicianId === id)?.access ?? "view";
+    return `${nameOf(id)} (${t(`access.${granted}`)})`;
+  });
+  const ended = state.phase.kind === "closed" || state.phase.kind === "refused";
+
+  return (
+    <div class="remote" ref={frame}>
+      <header class="remote-bar">
+        <h1>
+          {t("remote.title", { session: title })}
+          {host !== undefined && <span class="host">{host}</span>}
+        </h1>
+        <RemoteToolbar
+          scale={scale}
+          onScale={setScale}
+          onFullScreen={() => void frame.current?.requestFullscreen().catch(() => undefined)}
+          canControl={canControl}
+          monitors={state.monitors}
+          monitor={state.monitor}
+          send={remote.send}
+          onDisconnect={() => {
+            remote.disconnect();
+            back();
+          }}
+        />
+      </header>
+      <div class="remote-status">
+        {access !== null && (
+          <p class={`access access-${access}`} role="status">
+            {access === "view" ? t("remote.viewOnly") : t("remote.control")}
+          </p>
+        )}
+        {viewers.length > 0 && <p>{t("remote.viewers", { names: viewers.join(", ") })}</p>}
+        <ClipboardPanel remoteText={state.remoteClipboard} canSend={canControl} send={remote.send} />
+      </div>
+      <div
+        class={`stage scale-${scale}`}
+        ref={stage}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the remote screen takes keyboard focus to send keys.
+        tabIndex={0}
+        role="application"
+        aria-label={t("remote.video")}
+        aria-roledescription={t("remote.video")}
+      >
+        <video
+          ref={video}
+          autoplay
+          muted
+          playsInline
+          onResize={(event) =>
+            setSize({ width: event.currentTarget.videoWidth, height: event.currentTarget.videoHeight })
+          }
+          style={
+            scale === "actual" && size.width > 0
+              ? { width: `${size.width}px`, height: `${size.height}px` }
+              : {}
+          }
+        />
+        <RemoteCursor cursor={remote.cursor} stage={stage} video={video} />
+        {state.phase.kind !== "open" && (
+          <div class="stage-message" role={ended ? "alert" : "status"}>
+            <p>
+              {state.phase.kind === "connecting" && t("remote.connecting")}
+              {state.phase.kind === "reconnecting" && t("remote.reconnecting")}
+              {state.phase.kind === "closed" && t(`remote.closed.${state.phase.reason}`)}
+              {state.phase.kind === "refused" && state.phase.message}
+            </p>
+            {ended && (
+              <button type="button" class="primary" onClick={back}>
+                {t("remote.back")}
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+      <QualityLine quality={state.quality} />
+    </div>
+  );
+}

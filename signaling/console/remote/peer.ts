@@ -1,0 +1,96 @@
+import { CONTROL_CHANNEL_LABEL } from "../../../shared/control.ts";
+import type { IceServer, SignalData } from "../../../shared/signal.ts";
+
+/**
+ * The browser's side of one remote view: answers the agent's offer (one sendonly video, plus the
+ * `control` data channel the agent creates), trickles ICE both ways, and closes once.
+ */
+
+export type PeerEvents = {
+  /** SDP answer or ICE candidate to hand to the gateway. */
+  signal(data: SignalData): void;
+  video(stream: MediaStream): void;
+  control(channel: RTCDataChannel): void;
+  state(state: RTCPeerConnectionState): void;
+  failed(reason: string): void;
+};
+
+export type RemotePeer = {
+  readonly connection: RTCPeerConnection;
+  handleSignal(data: SignalData): void;
+  close(): void;
+};
+
+export function createRemotePeer(iceServers: readonly IceServer[], events: PeerEvents): RemotePeer {
+  const connection = new RTCPeerConnection({
+    iceServers: iceServers.map((server) => {
+      const entry: RTCIceServer = { urls: [...server.urls] };
+      if (server.username !== undefined) entry.username = server.username;
+      if (server.credential !== undefined) entry.credential = server.credential;
+      return entry;
+    }),
+  });
+  let closed = false;
+  /** Candidates that arrive before the offer are applied right after it. */
+  let early: RTCIceCandidateInit[] | null = [];
+  /** Signals are applied strictly in arrival order. */
+  let queue: Promise<void> = Promise.resolve();
+
+  connection.addEventListener("icecandidate", (event) => {
+    if (event.candidate === null || event.candidate.candidate === "") return;
+    events.signal({
+      kind: "candidate",
+      candidate: event.candidate.candidate,
+      sdpMid: event.candidate.sdpMid,
+      sdpMLineIndex: event.candidate.sdpMLineIndex,
+    });
+  });
+  connection.addEventListener("track", (event) => {
+    if (event.track.kind !== "video") return;
+    events.video(event.streams[0] ?? new MediaStream([event.track]));
+  });
+  connection.addEventListener("datachannel", (event) => {
+    if (event.channel.label === CONTROL_CHANNEL_LABEL) events.control(event.channel);
+  });
+  connection.addEventListener("connectionstatechange", () => {
+    if (!closed) events.state(connection.connectionState);
+  });
+
+  const apply = async (data: SignalData): Promise<void> => {
+    if (data.kind === "candidate") {
+      const candidate: RTCIceCandidateInit = {
+        candidate: data.candidate,
+        sdpMid: data.sdpMid,
+        sdpMLineIndex: data.sdpMLineIndex,
+      };
+      if (early !== null) early.push(candidate);
+      else await connection.addIceCandidate(candidate);
+      return;
+    }
+    if (data.type !== "offer") return;
+    await connection.setRemoteDescription({ type: "offer", sdp: data.sdp });
+    const answer = await connection.createAnswer();
+    await connection.setLocalDescription(answer);
+    events.signal({ kind: "description", type: "answer", sdp: answer.sdp ?? "" });
+    const waiting = early ?? [];
+    early = null;
+    for (const candidate of waiting) await connection.addIceCandidate(candidate);
+  };
+
+  return {
+    connection,
+    handleSignal(data) {
+      queue = queue.then(() => {
+        if (closed) return;
+        return apply(data).catch((error: unknown) => {
+          if (!closed) events.failed(error instanceof Error ? error.message : String(error));
+        });
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      connection.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** The quality line of the remote view, read from the peer connection's getStats(). */
+
+export type Quality = {
+  fps: number | null;
+  kbps: number | null;
+  rttMs: number | null;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  framesDecoded: number;
+};
+
+export type QualitySample = { quality: Quality; bytes: number; at: number };
+
+const num = (value: unknown): number | null =>
+  typeof value === "number" && Number.isFinite(value) ? value : null;
+const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/** Reads the stats; the previous sample gives the bitrate over the interval between the two. */
+export async function sampleQuality(
+  connection: RTCPeerConnection,
+  previous: QualitySample | null,
+): Promise<QualitySample> {
+  const report = await connection.getStats();
+  let inbound: Record<string, unknown> = {};
+  let selected: Record<string, unknown> = {};
+  const byId = new Map<string, Record<string, unknown>>();
+  for (const value of report.values()) {
+    const entry: Record<string, unknown> = value;
+    const id = str(entry.id);
+    if (id !== null) byId.set(id, entry);
+    if (entry.type === "inbound-rtp" && entry.kind === "video") inbound = entry;
+    if (entry.type === "candidate-pair" && entry.state === "succeeded" && entry.nominated === true) {
+      selected = entry;
+    }
+  }
+  const codecId = str(inbound.codecId);
+  const mime = codecId === null ? null : str(byId.get(codecId)?.mimeType);
+  const bytes = num(inbound.bytesReceived) ?? 0;
+  const at = num(inbound.timestamp) ?? performance.now();
+  // A new peer starts its byte count again: no bitrate across that seam.
+  const seconds = previous === null || previous.bytes > bytes ? 0 : (at - previous.at) / 1000;
+  const rtt = num(selected.currentRoundTripTime);
+  return {
+    bytes,
+    at,
+    quality: {
+      fps: num(inbound.framesPerSecond),
+      kbps: seconds > 0 ? Math.round(((bytes - (previous?.bytes ?? 0)) * 8) / seconds / 1000) : null,
+      rttMs: rtt === null ? null : Math.round(rtt * 1000),
+      codec: mime === null ? null : mime.replace(/^video\//i, ""),
+      width: num(inbound.frameWidth),
+      height: num(inbound.frameHeight),
+      framesDecoded: num(inbound.framesDecoded) ?? 0,
+    },
+  };
+}
