@@ -79,6 +79,8 @@ export function tryUpgrade(
       host: url.hostname,
       port: url.port,
       path,
+      // A fresh connection each time: the gateway may end the connection after refusing an upgrade.
+      agent: false,
       headers: {
         connection: "Upgrade",
         upgrade: "websocket",
