@@ -37,6 +37,8 @@ export class Accounts {
   readonly #d: AccountsDeps;
   readonly #byAccount: AttemptLimiter;
   readonly #byAddress: AttemptLimiter;
+  /** The last sign-in attempt queued per account and per address (see signIn). */
+  readonly #signInTails = new Map<string, Promise<void>>();
 
   constructor(deps: AccountsDeps) {
     this.#d = deps;
@@ -117,7 +119,38 @@ export class Accounts {
     return account;
   }
 
-  async signIn(
+  /**
+   * Attempts for the same account or from the same address run one at a time, so simultaneous
+   * guesses see each other's failures: otherwise all of them pass the throttle check before the
+   * first slow password check fails.
+   */
+  signIn(
+    email: string,
+    password: string,
+    address: string,
+  ): Promise<{ account: AccountRow; token: string; session: AuthSessionRow }> {
+    return this.#oneAtATime([`account:${email}`, `address:${address}`], () =>
+      this.#attemptSignIn(email, password, address),
+    );
+  }
+
+  async #oneAtATime<T>(keys: readonly string[], run: () => Promise<T>): Promise<T> {
+    const earlier = keys.map((key) => this.#signInTails.get(key));
+    let done = () => {};
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    for (const key of keys) this.#signInTails.set(key, mine);
+    try {
+      await Promise.all(earlier);
+      return await run();
+    } finally {
+      done();
+      for (const key of keys) if (this.#signInTails.get(key) === mine) this.#signInTails.delete(key);
+    }
+  }
+
+  async #attemptSignIn(
     email: string,
     password: string,
     address: string,
