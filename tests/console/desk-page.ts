@@ -47,3 +47,28 @@ export async function createSessionInDialog(
 export async function rowStatus(page: Page, name: string, status: string): Promise<void> {
   await sessionRow(page, name).getByRole("cell", { name: status, exact: true }).waitFor();
 }
+
+/**
+ * Relays the page's console socket to the real gateway, but can hold back what the gateway
+ * pushes: the page then acts on a view a moment old, as it would when a colleague acts first.
+ */
+export async function holdablePushes(page: Page): Promise<{ hold(): void; release(): void }> {
+  let holding = false;
+  const held: Array<{ send(message: string | Buffer): void; message: string | Buffer }> = [];
+  await page.routeWebSocket(/\/ws\/console$/, (toPage) => {
+    const toGateway = toPage.connectToServer();
+    toGateway.onMessage((message) => {
+      if (holding) held.push({ send: (m) => toPage.send(m), message });
+      else toPage.send(message);
+    });
+  });
+  return {
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const { send, message } of held.splice(0)) send(message);
+    },
+  };
+}

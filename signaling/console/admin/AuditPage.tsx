@@ -5,6 +5,7 @@ import { useI18n } from "../lib/i18n.ts";
 import { useStore } from "../lib/store.ts";
 import { technicians } from "../state/stores.ts";
 import { Outcome } from "../ui/Messages.tsx";
+import { SelectField } from "../ui/SelectField.tsx";
 import { useAction } from "../ui/use-action.ts";
 
 const PAGE = 100;
@@ -59,20 +60,18 @@ export function AuditPage() {
             onInput={(event) => setDraft({ ...draft, sessionId: event.currentTarget.value })}
           />
         </label>
-        <label>
-          {t("admin.audit.actor")}
-          <select
-            value={draft.actorId}
-            onChange={(event) => setDraft({ ...draft, actorId: event.currentTarget.value })}
-          >
-            <option value="">{t("admin.audit.anyone")}</option>
-            {people.map((technician) => (
-              <option key={technician.id} value={technician.id}>
-                {technician.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label={t("admin.audit.actor")}
+          value={draft.actorId}
+          onChange={(actorId) => setDraft({ ...draft, actorId })}
+        >
+          <option value="">{t("admin.audit.anyone")}</option>
+          {people.map((technician) => (
+            <option key={technician.id} value={technician.id}>
+              {technician.name}
+            </option>
+          ))}
+        </SelectField>
         <label>
           {t("admin.audit.action")}
           <input

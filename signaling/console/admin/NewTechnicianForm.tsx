@@ -3,6 +3,7 @@ import type { Technician } from "../../../shared/model.ts";
 import { api } from "../lib/api.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Outcome } from "../ui/Messages.tsx";
+import { SelectField } from "../ui/SelectField.tsx";
 import { useAction } from "../ui/use-action.ts";
 
 const EMPTY = {
@@ -56,18 +57,14 @@ export function NewTechnicianForm(props: { onCreated: (technician: Technician) =
         {t("admin.password")}
         <input type="password" required minLength={10} autocomplete="new-password" {...text("password")} />
       </label>
-      <label>
-        {t("admin.role")}
-        <select
-          value={form.role}
-          onChange={(event) =>
-            setForm({ ...form, role: event.currentTarget.value === "admin" ? "admin" : "technician" })
-          }
-        >
-          <option value="technician">{t("admin.role.technician")}</option>
-          <option value="admin">{t("admin.role.admin")}</option>
-        </select>
-      </label>
+      <SelectField
+        label={t("admin.role")}
+        value={form.role}
+        onChange={(role) => setForm({ ...form, role: role === "admin" ? "admin" : "technician" })}
+      >
+        <option value="technician">{t("admin.role.technician")}</option>
+        <option value="admin">{t("admin.role.admin")}</option>
+      </SelectField>
       <label class="inline">
         <input
           type="checkbox"

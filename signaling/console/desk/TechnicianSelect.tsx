@@ -1,4 +1,5 @@
 import type { Technician } from "../../../shared/model.ts";
+import { SelectField } from "../ui/SelectField.tsx";
 
 /** Technicians who can take part in sessions: enabled and with attended access. */
 export function usableTechnicians(technicians: readonly Technician[]): Technician[] {
@@ -12,15 +13,12 @@ export function TechnicianSelect(props: {
   onChange: (id: string) => void;
 }) {
   return (
-    <label>
-      {props.label}
-      <select value={props.value} onChange={(event) => props.onChange(event.currentTarget.value)}>
-        {props.technicians.map((technician) => (
-          <option key={technician.id} value={technician.id}>
-            {technician.name} ({technician.email})
-          </option>
-        ))}
-      </select>
-    </label>
+    <SelectField label={props.label} value={props.value} onChange={props.onChange}>
+      {props.technicians.map((technician) => (
+        <option key={technician.id} value={technician.id}>
+          {technician.name} ({technician.email})
+        </option>
+      ))}
+    </SelectField>
   );
 }

@@ -6,6 +6,7 @@ import { mayShare, transferChannels } from "../lib/session-actions.ts";
 import { channelName } from "../ui/channel-name.ts";
 import { Dialog } from "../ui/Dialog.tsx";
 import { Outcome } from "../ui/Messages.tsx";
+import { SelectField } from "../ui/SelectField.tsx";
 import { useAction } from "../ui/use-action.ts";
 import { TechnicianSelect, usableTechnicians } from "./TechnicianSelect.tsx";
 
@@ -72,16 +73,13 @@ export function TransferDialog(props: {
             />
           </>
         ) : (
-          <label>
-            {t("transfer.channel")}
-            <select value={channelId} onChange={(event) => setChannelId(event.currentTarget.value)}>
-              {places.map((channel) => (
-                <option key={channel.id} value={channel.id}>
-                  {channelName(channel, t)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label={t("transfer.channel")} value={channelId} onChange={setChannelId}>
+            {places.map((channel) => (
+              <option key={channel.id} value={channel.id}>
+                {channelName(channel, t)}
+              </option>
+            ))}
+          </SelectField>
         )}
         <Outcome error={action.error} />
         <div class="buttons">

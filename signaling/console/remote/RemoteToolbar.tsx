@@ -1,6 +1,7 @@
 import type { MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Icon } from "../ui/Icon.tsx";
+import { SelectField } from "../ui/SelectField.tsx";
 import { SPECIAL_KEYS, type SpecialKey } from "./keys.ts";
 
 export type ScaleMode = "fit" | "actual";
@@ -53,24 +54,23 @@ export function RemoteToolbar(props: {
         </button>
       ))}
       {props.monitors.length > 0 && (
-        <label class="inline">
-          {t("remote.monitor")}
-          <select
-            value={String(props.monitor)}
-            disabled={!props.canControl || props.monitors.length < 2}
-            onChange={(event) => props.send({ type: "monitor", index: Number(event.currentTarget.value) })}
-          >
-            {props.monitors.map((monitor) => (
-              <option key={monitor.index} value={String(monitor.index)}>
-                {t("remote.monitorName", {
-                  name: monitor.name,
-                  width: monitor.width,
-                  height: monitor.height,
-                })}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          inline
+          label={t("remote.monitor")}
+          value={String(props.monitor)}
+          disabled={!props.canControl || props.monitors.length < 2}
+          onChange={(index) => props.send({ type: "monitor", index: Number(index) })}
+        >
+          {props.monitors.map((monitor) => (
+            <option key={monitor.index} value={String(monitor.index)}>
+              {t("remote.monitorName", {
+                name: monitor.name,
+                width: monitor.width,
+                height: monitor.height,
+              })}
+            </option>
+          ))}
+        </SelectField>
       )}
       <button type="button" class="danger" onClick={props.onDisconnect}>
         <Icon name="disconnect" />
