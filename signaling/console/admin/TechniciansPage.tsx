@@ -20,11 +20,24 @@ export function TechniciansPage() {
   const { t } = useI18n();
   const list = useStore(technicians);
   const action = useAction();
-  const patch = (technician: Technician, body: Parameters<typeof api.updateTechnician>[1]): void => {
-    void action.run(async () => {
-      const answer = await api.updateTechnician(technician.id, body);
-      storeTechnician(answer.technician);
-    }, t("admin.saved"));
+  /** Shows the change at once (a checkbox must not snap back), and undoes it if refused. */
+  const patch = (
+    technician: Technician,
+    change: Partial<Pick<Technician, "disabled">> & {
+      permissions?: Partial<Technician["permissions"]>;
+    },
+  ): void => {
+    storeTechnician({
+      ...technician,
+      ...(change.disabled === undefined ? {} : { disabled: change.disabled }),
+      permissions: { ...technician.permissions, ...change.permissions },
+    });
+    void action
+      .run(async () => {
+        const answer = await api.updateTechnician(technician.id, change);
+        storeTechnician(answer.technician);
+      }, t("admin.saved"))
+      .then((ok) => ok || storeTechnician(technician));
   };
   return (
     <section class="admin" aria-labelledby="technicians-title">
@@ -51,7 +64,6 @@ export function TechniciansPage() {
                   type="checkbox"
                   aria-label={`${t("admin.attendedAccess")}: ${technician.name}`}
                   checked={technician.permissions.attendedAccess}
-                  disabled={action.busy}
                   onChange={(event) =>
                     patch(technician, { permissions: { attendedAccess: event.currentTarget.checked } })
                   }
@@ -62,7 +74,6 @@ export function TechniciansPage() {
                   type="checkbox"
                   aria-label={`${t("admin.shareSessions")}: ${technician.name}`}
                   checked={technician.permissions.shareSessions}
-                  disabled={action.busy}
                   onChange={(event) =>
                     patch(technician, { permissions: { shareSessions: event.currentTarget.checked } })
                   }
