@@ -1,0 +1,88 @@
+/**
+ * Screen capture, the one module that talks to node-screenshots: the monitor list with each
+ * monitor's place on the desktop, and a full-monitor RGBA capture.
+ */
+import { Monitor } from "node-screenshots";
+import { AgentError } from "../exit.ts";
+
+/** A monitor as the agent uses it: index into the list, and its rectangle on the desktop. */
+export type MonitorGeometry = {
+  readonly index: number;
+  readonly name: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly primary: boolean;
+};
+
+/** One captured frame: tightly packed RGBA rows, `width * height * 4` bytes. */
+export type RgbaFrame = { readonly width: number; readonly height: number; readonly data: Buffer };
+
+function noDisplay(cause: unknown): AgentError {
+  const hint =
+    process.platform === "linux" && !process.env.DISPLAY
+      ? "DISPLAY is not set: start the agent inside your desktop session."
+      : process.platform === "darwin"
+        ? "Allow screen recording for this program in System Settings > Privacy & Security."
+        : "The screen cannot be captured.";
+  return new AgentError("no_display", `No screen to share. ${hint}`, { cause });
+}
+
+function allMonitors(): Monitor[] {
+  if (process.platform === "linux" && !process.env.DISPLAY) throw noDisplay(undefined);
+  try {
+    return Monitor.all();
+  } catch (error) {
+    throw noDisplay(error);
+  }
+}
+
+/** The monitors, primary first, then left to right. Throws AgentError(no_display) without a screen. */
+export function listMonitors(): MonitorGeometry[] {
+  const monitors = allMonitors()
+    .map((monitor) => ({
+      name: monitor.name(),
+      x: monitor.x(),
+      y: monitor.y(),
+      width: monitor.width(),
+      height: monitor.height(),
+      primary: monitor.isPrimary(),
+    }))
+    .sort((a, b) => Number(b.primary) - Number(a.primary) || a.x - b.x || a.y - b.y);
+  if (monitors.length === 0) throw noDisplay(undefined);
+  return monitors.map((monitor, index) => ({ index, ...monitor }));
+}
+
+export type MonitorCapture = {
+  readonly geometry: MonitorGeometry;
+  /** Captures the whole monitor. Blocks for tens of milliseconds: call it from the capture worker. */
+  capture(): RgbaFrame;
+};
+
+/** Opens monitor `index` of listMonitors() (clamped to the list) for repeated capture. */
+export function openMonitor(index: number): MonitorCapture {
+  const geometries = listMonitors();
+  const geometry = geometries[Math.min(Math.max(0, index), geometries.length - 1)];
+  if (geometry === undefined) throw noDisplay(undefined);
+  const monitor = allMonitors().find(
+    (candidate) =>
+      candidate.x() === geometry.x &&
+      candidate.y() === geometry.y &&
+      candidate.width() === geometry.width &&
+      candidate.height() === geometry.height,
+  );
+  if (monitor === undefined) throw noDisplay(undefined);
+  return {
+    geometry,
+    capture() {
+      let image: ReturnType<Monitor["captureImageSync"]>;
+      try {
+        image = monitor.captureImageSync();
+      } catch (error) {
+        throw noDisplay(error);
+      }
+      return { width: image.width, height: image.height, data: image.toRawSync() };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The screen as a stream of encoded chunks, for the main thread: owns the capture worker, tells it
+ * when to run, when a keyframe is due and when something is happening, and hands out its chunks.
+ */
+import { EventEmitter } from "node:events";
+import { Worker } from "node:worker_threads";
+import { AgentError } from "../exit.ts";
+import type { MonitorGeometry } from "./capture.ts";
+import type { EncodedChunk } from "./encoder.ts";
+import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
+
+export type ScreenChunk = EncodedChunk & { readonly capturedAt: number };
+
+type ScreenStreamEvents = {
+  chunk: [ScreenChunk];
+  monitor: [MonitorGeometry];
+  /** The worker stopped on an error (no display, encoder failure); the stream is closed. */
+  error: [AgentError];
+};
+
+const ACTIVITY_THROTTLE_MS = 250;
+
+export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
+  readonly #worker: Worker;
+  #monitor: MonitorGeometry;
+  #settings: PipelineSettings;
+  #lastActivity = 0;
+  #closed: Promise<void> | undefined;
+  readonly #statsWaiters: Array<(stats: PipelineStats) => void> = [];
+
+  private constructor(worker: Worker, monitor: MonitorGeometry, settings: PipelineSettings) {
+    super();
+    this.#worker = worker;
+    this.#monitor = monitor;
+    this.#settings = settings;
+    worker.on("message", (message: FromWorker) => this.#onMessage(message));
+    worker.on("error", (error) => this.#fail(new AgentError("internal", error.message, { cause: error })));
+  }
+
+  /** Starts the worker, idle until run(true); resolves once the monitor is open. */
+  static start(settings: PipelineSettings): Promise<ScreenStream> {
+    const worker = new Worker(new URL("./capture-worker.ts", import.meta.url), { workerData: settings });
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === "monitor") {
+          cleanup();
+          resolve(new ScreenStream(worker, message.geometry, settings));
+        } else if (message.type === "error") {
+          cleanup();
+          void worker.terminate();
+          reject(new AgentError(message.reason, message.message));
+        }
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(new AgentError("internal", error.message, { cause: error }));
+      };
+      const cleanup = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+    });
+  }
+
+  get monitor(): MonitorGeometry {
+    return this.#monitor;
+  }
+
+  get settings(): PipelineSettings {
+    return this.#settings;
+  }
+
+  /** Capture while true; stay idle (no capture, no CPU) while false. */
+  run(running: boolean): void {
+    this.#send({ type: "run", running });
+  }
+
+  requestKeyframe(): void {
+    this.#send({ type: "keyframe" });
+  }
+
+  /** Input or pointer movement: the screen is likely to change, so poll at the full rate. */
+  activity(): void {
+    const now = performance.now();
+    if (now - this.#lastActivity < ACTIVITY_THROTTLE_MS) return;
+    this.#lastActivity = now;
+    this.#send({ type: "activity" });
+  }
+
+  update(settings: Partial<PipelineSettings>): void {
+    this.#settings = { ...this.#settings, ...settings };
+    this.#send({ type: "settings", settings });
+  }
+
+  stats(): Promise<PipelineStats> {
+    return new Promise((resolve) => {
+      this.#statsWaiters.push(resolve);
+      this.#send({ type: "stats" });
+    });
+  }
+
+  /** Stops the worker. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#send({ type: "stop" });
+      const exited = new Promise((resolve) => this.#worker.once("exit", resolve));
+      const timer = setTimeout(() => void this.#worker.terminate(), 2_000);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return this.#closed;
+  }
+
+  #send(message: ToWorker): void {
+    if (this.#closed === undefined) this.#worker.postMessage(message);
+  }
+
+  #fail(error: AgentError): void {
+    if (this.#closed !== undefined) return;
+    void this.close();
+    this.emit("error", error);
+  }
+
+  #onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case "chunk":
+        this.emit("chunk", {
+          data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength),
+          key: message.key,
+          timestampUs: message.timestampUs,
+          width: message.width,
+          height: message.height,
+          capturedAt: message.capturedAt,
+        });
+        return;
+      case "monitor":
+        this.#monitor = message.geometry;
+        this.emit("monitor", message.geometry);
+        return;
+      case "stats":
+        this.#statsWaiters.shift()?.(message.stats);
+        return;
+      case "error":
+        this.#fail(new AgentError(message.reason, message.message));
+        return;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Messages between the screen stream (main thread) and its capture worker. Both ends are ours and
+ * messages are structured clones, not text: typed here, not decoded.
+ */
+import type { ExitReason } from "../exit.ts";
+import type { MonitorGeometry } from "./capture.ts";
+import type { VideoCodecName } from "./encoder.ts";
+
+export type PipelineSettings = {
+  readonly monitor: number;
+  readonly codec: VideoCodecName;
+  readonly maxFps: number;
+  readonly bitrate: number;
+};
+
+export type ToWorker =
+  /** Capture and encode (true) or stay idle (false). */
+  | { readonly type: "run"; readonly running: boolean }
+  /** The next frame is a keyframe, even when the screen did not change. */
+  | { readonly type: "keyframe" }
+  /** Something is happening (input, pointer moved): poll the screen at full rate for a while. */
+  | { readonly type: "activity" }
+  | { readonly type: "settings"; readonly settings: Partial<PipelineSettings> }
+  | { readonly type: "stats" }
+  | { readonly type: "stop" };
+
+export type PipelineStats = {
+  /** Screens captured. */
+  readonly captured: number;
+  /** Captures that differed from the last encoded frame. */
+  readonly changed: number;
+  /** Frames handed to the encoder. */
+  readonly encoded: number;
+  /** Changed frames not encoded because the encoder was still busy. */
+  readonly busy: number;
+};
+
+export type FromWorker =
+  | {
+      readonly type: "chunk";
+      readonly data: Uint8Array;
+      readonly key: boolean;
+      readonly timestampUs: number;
+      readonly width: number;
+      readonly height: number;
+      /** When the frame was captured, ms since the epoch (performance.timeOrigin + now). */
+      readonly capturedAt: number;
+    }
+  /** The monitor being captured, after start and after each switch. */
+  | { readonly type: "monitor"; readonly geometry: MonitorGeometry }
+  | { readonly type: "stats"; readonly stats: PipelineStats }
+  | { readonly type: "error"; readonly reason: ExitReason; readonly message: string };

@@ -1,0 +1,46 @@
+import t from "tap";
+import { listMonitors, openMonitor } from "../../agent/media/capture.ts";
+import { AgentError } from "../../agent/exit.ts";
+import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
+
+const xvfb = await startXvfb({ width: 1280, height: 720 });
+process.env.DISPLAY = xvfb.display;
+t.teardown(() => xvfb.stop());
+
+t.test("listMonitors reports the X screen with its size", async (t) => {
+  const monitors = listMonitors();
+  t.equal(monitors.length, 1);
+  t.match(monitors[0], { index: 0, x: 0, y: 0, width: 1280, height: 720 });
+});
+
+t.test("a capture returns the real pixels: a red window is red in the frame", async (t) => {
+  await colouredWindow(xvfb, { x: 200, y: 150, width: 300, height: 200, colour: "red", name: "sos-red" });
+  const frame = openMonitor(0).capture();
+  t.equal(frame.width, 1280);
+  t.equal(frame.height, 720);
+  t.equal(frame.data.length, 1280 * 720 * 4);
+  const at = (x: number, y: number) => {
+    const i = (y * frame.width + x) * 4;
+    return [frame.data[i], frame.data[i + 1], frame.data[i + 2]];
+  };
+  t.same(at(350, 300), [255, 0, 0], "inside the window: red");
+  t.same(at(50, 50), [0, 0, 0], "the root window (Xvfb -br): black");
+});
+
+t.test("without DISPLAY the monitor list fails with the no_display reason", async (t) => {
+  const display = process.env.DISPLAY;
+  delete process.env.DISPLAY;
+  try {
+    const error = (() => {
+      try {
+        listMonitors();
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    t.type(error, AgentError);
+    t.match(error, { reason: "no_display", message: /DISPLAY is not set/ });
+  } finally {
+    process.env.DISPLAY = display;
+  }
+});

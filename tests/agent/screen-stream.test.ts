@@ -1,0 +1,126 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import t, { type Test } from "tap";
+import type { VideoCodecName } from "../../agent/media/encoder.ts";
+import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
+import { type DecodedFrame, FrameDecoder, pixelAt } from "../helpers/technician-peer.ts";
+import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
+
+const xvfb = await startXvfb({ width: 1280, height: 720 });
+process.env.DISPLAY = xvfb.display;
+t.teardown(() => xvfb.stop());
+await colouredWindow(xvfb, { x: 100, y: 100, width: 400, height: 300, colour: "blue", name: "sos-blue" });
+
+async function openStream(t: Test, codec: VideoCodecName): Promise<ScreenStream> {
+  const stream = await ScreenStream.start({ monitor: 0, codec, maxFps: 20, bitrate: 2_000_000 });
+  t.teardown(() => stream.close());
+  stream.on("error", (error) => t.fail(`stream error: ${error.message}`));
+  return stream;
+}
+
+function nextChunk(stream: ScreenStream, predicate: (chunk: ScreenChunk) => boolean = () => true) {
+  return new Promise<ScreenChunk>((resolve) => {
+    const listener = (chunk: ScreenChunk) => {
+      if (!predicate(chunk)) return;
+      stream.off("chunk", listener);
+      resolve(chunk);
+    };
+    stream.on("chunk", listener);
+  });
+}
+
+function decodeOne(codec: VideoCodecName, chunk: ScreenChunk): Promise<DecodedFrame> {
+  return new Promise((resolve) => {
+    const decoder = new FrameDecoder(codec === "vp8" ? "vp8" : "avc1.64001f", true, (frame) => {
+      decoder.close();
+      resolve(frame);
+    });
+    decoder.decode(chunk.data, chunk.key, chunk.timestampUs);
+  });
+}
+
+for (const codec of ["h264", "vp8"] as const) {
+  t.test(`${codec}: the first chunk is a keyframe that decodes to the screen's pixels`, async (t) => {
+    const stream = await openStream(t, codec);
+    t.match(stream.monitor, { width: 1280, height: 720 });
+    const first = nextChunk(stream);
+    stream.run(true);
+    const chunk = await first;
+    t.equal(chunk.key, true);
+    t.equal(chunk.width, 1280);
+    t.equal(chunk.height, 720);
+    const frame = await decodeOne(codec, chunk);
+    t.equal(frame.width, 1280);
+    t.equal(frame.height, 720);
+    const inside = pixelAt(frame, 300, 250);
+    t.ok(inside.b > 200 && inside.r < 40 && inside.g < 40, `blue window decodes blue: ${JSON.stringify(inside)}`);
+    const outside = pixelAt(frame, 900, 600);
+    t.ok(outside.r + outside.g + outside.b < 60, `root decodes black: ${JSON.stringify(outside)}`);
+  });
+}
+
+t.test("an unchanged screen is captured again but not encoded again", async (t) => {
+  const stream = await openStream(t, "h264");
+  const first = nextChunk(stream);
+  stream.run(true);
+  await first;
+  let chunks = 0;
+  stream.on("chunk", () => {
+    chunks += 1;
+  });
+  await waitUntil(async () => (await stream.stats()).captured >= 4, 10_000, "four captures");
+  const stats = await stream.stats();
+  t.equal(stats.encoded, 1, "only the first frame was encoded");
+  t.equal(chunks, 0, "no chunk after the first");
+});
+
+t.test("a keyframe request on an unchanged screen yields a key chunk at once", async (t) => {
+  const stream = await openStream(t, "h264");
+  const first = nextChunk(stream);
+  stream.run(true);
+  await first;
+  // Idle for a while the worker polls slowly; the request must wake it.
+  await waitUntil(async () => (await stream.stats()).captured >= 3, 10_000, "three captures");
+  const asked = performance.now();
+  const key = nextChunk(stream, (chunk) => chunk.key);
+  stream.requestKeyframe();
+  await key;
+  t.ok(performance.now() - asked < 500, "the keyframe came within half a second");
+});
+
+t.test("a changed screen is encoded again", async (t) => {
+  const stream = await openStream(t, "h264");
+  const first = nextChunk(stream);
+  stream.run(true);
+  await first;
+  const delta = nextChunk(stream, (chunk) => !chunk.key);
+  stream.activity();
+  await colouredWindow(xvfb, { x: 700, y: 400, width: 200, height: 100, colour: "green", name: "sos-green" });
+  const chunk = await delta;
+  t.ok(chunk.data.length > 0);
+});
+
+t.test("capture and encode do not block the main event loop", async (t) => {
+  const stream = await openStream(t, "h264");
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  let keyframes = 0;
+  stream.on("chunk", (chunk) => {
+    if (!chunk.key) return;
+    keyframes += 1;
+    if (keyframes < 15) stream.requestKeyframe();
+  });
+  histogram.enable();
+  const done = nextChunk(stream, () => keyframes >= 15);
+  stream.run(true);
+  await done;
+  histogram.disable();
+  const p99 = histogram.percentile(99) / 1e6;
+  t.ok(p99 < 30, `event loop delay p99 ${p99.toFixed(1)} ms while encoding 15 keyframes`);
+});
+
+t.test("close() stops the worker and is safe to call twice", async (t) => {
+  const stream = await ScreenStream.start({ monitor: 0, codec: "h264", maxFps: 20, bitrate: 2_000_000 });
+  stream.run(true);
+  await Promise.all([stream.close(), stream.close()]);
+  await stream.close();
+  t.pass("closed");
+});

@@ -1,0 +1,250 @@
+/**
+ * A technician's peer for tests: a real werift RTCPeerConnection that answers the agent's offer,
+ * reassembles the video into frames, decodes them with WebCodecs, and speaks on the `control`
+ * channel. Signals go wherever the test sends them (straight to an agent peer, or via the gateway).
+ */
+import { EventEmitter } from "node:events";
+import { EncodedVideoChunk, VideoDecoder, type VideoFrame } from "@napi-rs/webcodecs";
+import {
+  dePacketizeRtpPackets,
+  type RTCDataChannel,
+  RTCPeerConnection,
+  type RtpPacket,
+  useH264,
+  useVP8,
+} from "werift";
+import { type AgentControl, agentControlSchema, type TechnicianControl } from "../../shared/control.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import type { SignalData } from "../../shared/signal.ts";
+
+export type DecodedFrame = {
+  readonly width: number;
+  readonly height: number;
+  /** performance.now() when the frame came out of the decoder. */
+  readonly at: number;
+  /** RGBA pixels, when the technician was created with keepPixels. */
+  readonly rgba: Uint8Array | undefined;
+};
+
+type TechnicianEvents = {
+  signal: [SignalData];
+  frame: [DecodedFrame];
+  control: [AgentControl];
+  /** Bytes of RTP payload received, per packet. */
+  rtp: [number];
+};
+
+export class TestTechnician extends EventEmitter<TechnicianEvents> {
+  readonly pc: RTCPeerConnection;
+  readonly frames: DecodedFrame[] = [];
+  readonly controls: AgentControl[] = [];
+  channel: RTCDataChannel | undefined;
+  rtpBytes = 0;
+  #decoder: FrameDecoder | undefined;
+  #packets: RtpPacket[] = [];
+  #mediaSsrc: number | undefined;
+  readonly #keepPixels: boolean;
+  readonly #opened: Promise<RTCDataChannel>;
+
+  constructor(options: { keepPixels?: boolean } = {}) {
+    super();
+    this.#keepPixels = options.keepPixels ?? false;
+    this.pc = new RTCPeerConnection({ codecs: { video: [useH264(), useVP8()] } });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (candidate === undefined || candidate.candidate === "") return;
+      this.emit("signal", {
+        kind: "candidate",
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? null,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+      });
+    });
+    this.pc.onTrack.subscribe((track) => {
+      const codec = track.codec?.mimeType.toLowerCase() === "video/vp8" ? "vp8" : "avc1.64001f";
+      this.#decoder = new FrameDecoder(codec, this.#keepPixels, (frame) => {
+        this.frames.push(frame);
+        this.emit("frame", frame);
+      });
+      track.onReceiveRtp.subscribe((packet) =>
+        this.#onRtp(packet, codec === "vp8" ? "VP8" : "MPEG4/ISO/AVC"),
+      );
+    });
+    let opened: (channel: RTCDataChannel) => void = () => undefined;
+    this.#opened = new Promise((resolve) => {
+      opened = resolve;
+    });
+    this.pc.onDataChannel.subscribe((channel) => {
+      this.channel = channel;
+      if (channel.readyState === "open") opened(channel);
+      channel.stateChanged.subscribe((state) => {
+        if (state === "open") opened(channel);
+      });
+      channel.onMessage.subscribe((data) => {
+        if (typeof data !== "string") return;
+        const decoded = decodeMessage(agentControlSchema, data);
+        if (!decoded.ok) throw new Error(`agent sent an invalid control message: ${data}`);
+        this.controls.push(decoded.value);
+        this.emit("control", decoded.value);
+      });
+    });
+  }
+
+  /** Takes the agent's offer (answering it) or a candidate. */
+  async handleSignal(data: SignalData): Promise<void> {
+    if (data.kind === "candidate") {
+      await this.pc.addIceCandidate({
+        candidate: data.candidate,
+        ...(data.sdpMid === null ? {} : { sdpMid: data.sdpMid }),
+        ...(data.sdpMLineIndex === null ? {} : { sdpMLineIndex: data.sdpMLineIndex }),
+      });
+      return;
+    }
+    if (data.type !== "offer") throw new Error("the technician expects offers");
+    await this.pc.setRemoteDescription({ type: "offer", sdp: data.sdp });
+    const answer = await this.pc.createAnswer();
+    this.emit("signal", { kind: "description", type: "answer", sdp: answer.sdp });
+    await this.pc.setLocalDescription(answer);
+  }
+
+  send(message: TechnicianControl): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  sendRaw(text: string): void {
+    if (this.channel?.readyState !== "open") throw new Error("the control channel is not open");
+    this.channel.send(text);
+  }
+
+  /** Asks the agent for a keyframe the way a browser does: an RTCP PLI. */
+  async sendPli(): Promise<void> {
+    const receiver = this.pc.getTransceivers()[0]?.receiver;
+    if (receiver === undefined || this.#mediaSsrc === undefined) throw new Error("no video yet");
+    await receiver.sendRtcpPLI(this.#mediaSsrc);
+  }
+
+  /** Resolves with the first frame (from now on, or already received when `fromIndex` says so). */
+  nextFrame(
+    predicate: (frame: DecodedFrame) => boolean = () => true,
+    deadlineMs = 10_000,
+    fromIndex = this.frames.length,
+  ) {
+    return this.#waitFor("frame", this.frames, fromIndex, predicate, deadlineMs);
+  }
+
+  nextControl(predicate: (message: AgentControl) => boolean, deadlineMs = 10_000, fromIndex = 0) {
+    return this.#waitFor("control", this.controls, fromIndex, predicate, deadlineMs);
+  }
+
+  /** Resolves once the control channel is open. */
+  channelOpen(deadlineMs = 10_000): Promise<RTCDataChannel> {
+    return Promise.race([
+      this.#opened,
+      new Promise<never>((_, reject) => {
+        setTimeout(() => reject(new Error("control channel did not open")), deadlineMs).unref();
+      }),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    this.#decoder?.close();
+    await this.pc.close();
+  }
+
+  #waitFor<K extends "frame" | "control">(
+    event: K,
+    list: readonly TechnicianEvents[K][0][],
+    fromIndex: number,
+    predicate: (item: TechnicianEvents[K][0]) => boolean,
+    deadlineMs: number,
+  ): Promise<TechnicianEvents[K][0]> {
+    const seen = list.slice(fromIndex).find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const listener = (item: TechnicianEvents[K][0]) => {
+        if (!predicate(item)) return;
+        clearTimeout(timer);
+        this.off(event, listener as never);
+        resolve(item);
+      };
+      const timer = setTimeout(() => {
+        this.off(event, listener as never);
+        reject(new Error(`no matching ${event} within ${deadlineMs} ms (${list.length} seen)`));
+      }, deadlineMs);
+      this.on(event, listener as never);
+    });
+  }
+
+  #onRtp(packet: RtpPacket, depacketizer: "VP8" | "MPEG4/ISO/AVC"): void {
+    this.#mediaSsrc = packet.header.ssrc;
+    this.rtpBytes += packet.payload.length;
+    this.emit("rtp", packet.payload.length);
+    const first = this.#packets[0];
+    if (first !== undefined && first.header.timestamp !== packet.header.timestamp) this.#packets = [];
+    this.#packets.push(packet);
+    if (!packet.header.marker) return;
+    // Loopback keeps packets in order; a lost packet shows up as a decode error.
+    const packets = this.#packets;
+    this.#packets = [];
+    const frame = dePacketizeRtpPackets(depacketizer, packets);
+    if (frame.data.length > 0) this.#decoder?.decode(frame.data, frame.isKeyframe, packet.header.timestamp);
+  }
+
+  get decodeErrors(): readonly string[] {
+    return this.#decoder?.errors ?? [];
+  }
+}
+
+/** WebCodecs decoding of H.264 (Annex B) or VP8 frames, with the pixels kept on request. */
+export class FrameDecoder {
+  readonly errors: string[] = [];
+  readonly #decoder: VideoDecoder;
+  #chain: Promise<void> = Promise.resolve();
+  readonly #keepPixels: boolean;
+  readonly #onFrame: (frame: DecodedFrame) => void;
+
+  constructor(codec: string, keepPixels: boolean, onFrame: (frame: DecodedFrame) => void) {
+    this.#keepPixels = keepPixels;
+    this.#onFrame = onFrame;
+    this.#decoder = new VideoDecoder({
+      output: (frame) => void this.#output(frame),
+      error: (error) => this.errors.push(error.message),
+    });
+    this.#decoder.configure({ codec, optimizeForLatency: true });
+  }
+
+  /**
+   * Decodes one frame and flushes, so that it comes out now: FFmpeg's H.264 decoder in this addon
+   * otherwise holds two frames back (and a still screen sends no more). This addon accepts delta
+   * frames after a flush.
+   */
+  decode(data: Uint8Array, key: boolean, timestamp: number): void {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#decoder.state !== "configured") return;
+      this.#decoder.decode(new EncodedVideoChunk({ type: key ? "key" : "delta", timestamp, data }));
+      await this.#decoder.flush().catch((error: Error) => this.errors.push(error.message));
+    });
+  }
+
+  close(): void {
+    if (this.#decoder.state !== "closed") this.#decoder.close();
+  }
+
+  async #output(frame: VideoFrame): Promise<void> {
+    const width = frame.displayWidth;
+    const height = frame.displayHeight;
+    let rgba: Uint8Array | undefined;
+    if (this.#keepPixels) {
+      rgba = new Uint8Array(width * height * 4);
+      await frame.copyTo(rgba, { format: "RGBA" });
+    }
+    frame.close();
+    this.#onFrame({ width, height, at: performance.now(), rgba });
+  }
+}
+
+/** Colour of the pixel at (x, y) of a decoded frame kept with pixels. */
+export function pixelAt(frame: DecodedFrame, x: number, y: number): { r: number; g: number; b: number } {
+  if (frame.rgba === undefined) throw new Error("frame kept no pixels");
+  const i = (y * frame.width + x) * 4;
+  return { r: frame.rgba[i] ?? 0, g: frame.rgba[i + 1] ?? 0, b: frame.rgba[i + 2] ?? 0 };
+}
