@@ -1,6 +1,6 @@
 import t from "tap";
-import { listMonitors, openMonitor } from "../../agent/media/capture.ts";
 import { AgentError } from "../../agent/exit.ts";
+import { listMonitors, openMonitor } from "../../agent/media/capture.ts";
 import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });

@@ -52,7 +52,10 @@ for (const codec of ["h264", "vp8"] as const) {
     t.equal(frame.width, 1280);
     t.equal(frame.height, 720);
     const inside = pixelAt(frame, 300, 250);
-    t.ok(inside.b > 200 && inside.r < 40 && inside.g < 40, `blue window decodes blue: ${JSON.stringify(inside)}`);
+    t.ok(
+      inside.b > 200 && inside.r < 40 && inside.g < 40,
+      `blue window decodes blue: ${JSON.stringify(inside)}`,
+    );
     const outside = pixelAt(frame, 900, 600);
     t.ok(outside.r + outside.g + outside.b < 60, `root decodes black: ${JSON.stringify(outside)}`);
   });
