@@ -23,7 +23,16 @@ export type Xvfb = {
   stop(): Promise<void>;
 };
 
-export type XvfbOptions = { width?: number; height?: number };
+export type XvfbOptions = {
+  width?: number;
+  height?: number;
+  /**
+   * Keep the server until this process has exited. Needed when this process loaded nut-js: libnut
+   * closes its X connection at exit, and Xlib ends the process with status 1 when the server is
+   * already gone.
+   */
+  outliveProcess?: boolean;
+};
 
 function readDisplayNumber(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,6 +111,17 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<Xvfb> {
       stopped = true;
       for (const child of clients) child.kill("SIGKILL");
       if (server.exitCode !== null) return;
+      if (options.outliveProcess === true && server.pid !== undefined) {
+        const watcher = spawn(
+          "sh",
+          ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.2; done; kill ${server.pid}`],
+          { detached: true, stdio: "ignore" },
+        );
+        watcher.unref();
+        server.unref();
+        for (const stream of server.stdio) stream?.destroy();
+        return;
+      }
       const exited = new Promise((resolve) => server.once("exit", resolve));
       server.kill("SIGTERM");
       await exited;
@@ -174,36 +194,57 @@ export async function colouredWindow(
   return child;
 }
 
-export type KeyRecorder = {
-  /** Key names (X keysym names) seen so far, in order, as "down:a" / "up:a". */
+export type InputRecorder = {
+  /** The recorder window's place on the screen. */
+  readonly place: { x: number; y: number; width: number; height: number };
+  /** What xev saw so far, in order: "down:a" / "up:a" (X keysym names), "press:1" / "release:1" (buttons). */
   readonly events: string[];
   /** Resolves once `predicate` holds for the events seen (waits on xev's output, not on time). */
   until(predicate: (events: readonly string[]) => boolean, deadlineMs?: number): Promise<void>;
 };
 
 /**
- * A focused X window that records keys: `xev -event keyboard`, given the input focus with xdotool.
- * Each KeyPress/KeyRelease is parsed from xev's stdout.
+ * A focused X window that records keys and buttons: `xev -event keyboard -event button`, given the
+ * input focus with xdotool. Buttons are recorded while the pointer is over the window.
  */
-export async function keyRecorder(xvfb: Xvfb, name = "sos-keys"): Promise<KeyRecorder> {
-  const child = xvfb.client("xev", ["-event", "keyboard", "-name", name, "-geometry", "300x200+600+400"]);
+export async function inputRecorder(xvfb: Xvfb, name = "sos-input"): Promise<InputRecorder> {
+  const place = { x: 600, y: 400, width: 300, height: 200 };
+  const child = xvfb.client("xev", [
+    "-event",
+    "keyboard",
+    "-event",
+    "button",
+    "-name",
+    name,
+    "-geometry",
+    `${place.width}x${place.height}+${place.x}+${place.y}`,
+  ]);
   const events: string[] = [];
   const waiters = new Set<() => void>();
-  let pending: "down" | "up" | undefined;
+  let pending: "down" | "up" | "press" | "release" | undefined;
+  const record = (event: string) => {
+    events.push(event);
+    pending = undefined;
+    for (const wake of waiters) wake();
+  };
   if (child.stdout === null) throw new Error("xev has no stdout");
   createInterface({ input: child.stdout }).on("line", (line) => {
     if (line.startsWith("KeyPress")) pending = "down";
     else if (line.startsWith("KeyRelease")) pending = "up";
-    const keysym = /keysym 0x[0-9a-f]+, ([^)]+)\)/.exec(line)?.[1];
-    if (pending !== undefined && keysym !== undefined) {
-      events.push(`${pending}:${keysym}`);
-      pending = undefined;
-      for (const wake of waiters) wake();
+    else if (line.startsWith("ButtonPress")) pending = "press";
+    else if (line.startsWith("ButtonRelease")) pending = "release";
+    if (pending === "down" || pending === "up") {
+      const keysym = /keysym 0x[0-9a-f]+, ([^)]+)\)/.exec(line)?.[1];
+      if (keysym !== undefined) record(`${pending}:${keysym}`);
+    } else if (pending === "press" || pending === "release") {
+      const button = /button (\d+),/.exec(line)?.[1];
+      if (button !== undefined) record(`${pending}:${button}`);
     }
   });
   const id = await windowByName(xvfb, name);
   await xvfb.x("xdotool", ["windowfocus", "--sync", id]);
   return {
+    place,
     events,
     until(predicate, deadlineMs = 5_000) {
       return new Promise((resolve, reject) => {
@@ -215,11 +256,18 @@ export async function keyRecorder(xvfb: Xvfb, name = "sos-keys"): Promise<KeyRec
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`keys not seen in time; seen: ${events.join(" ")}`));
+          reject(new Error(`input not seen in time; seen: ${events.join(" ")}`));
         }, deadlineMs);
         waiters.add(check);
         check();
       });
     },
   };
+}
+
+/** True when `events` contains `expected` in this order (other events may sit between). */
+export function inOrder(events: readonly string[], expected: readonly string[]): boolean {
+  let at = 0;
+  for (const event of events) if (event === expected[at]) at += 1;
+  return at === expected.length;
 }
