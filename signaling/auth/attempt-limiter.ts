@@ -16,7 +16,14 @@ export type AttemptLimiterOptions = {
   maxKeys?: number;
 };
 
-type Entry = { failures: number[]; blockedUntil: number; blocks: number; lastSeen: number };
+type Entry = {
+  failures: number[];
+  blockedUntil: number;
+  blocks: number;
+  lastSeen: number;
+  /** Kept when a block clears `failures`, so a blocked key still counts as having failed. */
+  lastFailure: number;
+};
 
 export class AttemptLimiter {
   readonly #options: Required<AttemptLimiterOptions>;
@@ -39,15 +46,21 @@ export class AttemptLimiter {
   hasRecentFailure(key: string, withinMs: number): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
-    const last = entry.failures.at(-1);
-    return last !== undefined && this.#clock.now() - last < withinMs;
+    return this.#clock.now() - entry.lastFailure < withinMs;
   }
 
   /** Records a failure; returns the block now in force (0 when none). */
   fail(key: string): number {
     const now = this.#clock.now();
-    const entry = this.#entries.get(key) ?? { failures: [], blockedUntil: 0, blocks: 0, lastSeen: now };
+    const entry = this.#entries.get(key) ?? {
+      failures: [],
+      blockedUntil: 0,
+      blocks: 0,
+      lastSeen: now,
+      lastFailure: now,
+    };
     entry.lastSeen = now;
+    entry.lastFailure = now;
     entry.failures = entry.failures.filter((at) => now - at < this.#options.windowMs);
     entry.failures.push(now);
     if (entry.failures.length >= this.#options.maxFailures) {
