@@ -49,7 +49,7 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   constructor(options: { keepPixels?: boolean } = {}) {
     super();
     this.#keepPixels = options.keepPixels ?? false;
-    this.pc = new RTCPeerConnection({ codecs: { video: [useH264(), useVP8()] } });
+    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", codecs: { video: [useH264(), useVP8()] } });
     this.pc.onIceCandidate.subscribe((candidate) => {
       if (candidate === undefined || candidate.candidate === "") return;
       this.emit("signal", {

@@ -1,0 +1,122 @@
+import t, { type Test } from "tap";
+import type { VideoCodecName } from "../../agent/media/encoder.ts";
+import { ScreenStream } from "../../agent/media/screen-stream.ts";
+import { TechnicianPeer } from "../../agent/peer/technician-peer.ts";
+import { VideoFanout } from "../../agent/peer/video-fanout.ts";
+import type { TechnicianControl } from "../../shared/control.ts";
+import { pixelAt, TestTechnician } from "../helpers/technician-peer.ts";
+import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
+
+const xvfb = await startXvfb({ width: 1280, height: 720 });
+process.env.DISPLAY = xvfb.display;
+t.teardown(() => xvfb.stop());
+await colouredWindow(xvfb, { x: 100, y: 100, width: 400, height: 300, colour: "red", name: "sos-red" });
+
+/** An agent side (stream + fan-out) with `count` technicians wired straight to it. */
+async function setup(t: Test, codec: VideoCodecName, count = 1) {
+  const stream = await ScreenStream.start({ monitor: 0, codec, maxFps: 15, bitrate: 2_000_000 });
+  const fanout = new VideoFanout(codec);
+  stream.on("chunk", (chunk) => fanout.send(chunk));
+  stream.on("error", (error) => t.fail(error.message));
+  const pairs: Array<{ peer: TechnicianPeer; technician: TestTechnician }> = [];
+  for (let i = 0; i < count; i++) {
+    const peer = new TechnicianPeer({
+      peerId: `peer-${i}`,
+      technician: { id: `tech-${i}`, name: `Tech ${i}` },
+      access: "control",
+      codec,
+      iceServers: [],
+    });
+    const technician = new TestTechnician({ keepPixels: true });
+    peer.on("signal", (data) => void technician.handleSignal(data));
+    technician.on("signal", (data) => void peer.handleSignal(data));
+    peer.on("keyframeNeeded", () => stream.requestKeyframe());
+    fanout.add(peer);
+    pairs.push({ peer, technician });
+  }
+  t.teardown(async () => {
+    await stream.close();
+    for (const { peer, technician } of pairs) {
+      await peer.close();
+      await technician.close();
+    }
+  });
+  stream.run(true);
+  for (const { peer } of pairs) await peer.start();
+  return { stream, fanout, pairs };
+}
+
+for (const codec of ["h264", "vp8"] as const) {
+  t.test(
+    `${codec}: a werift technician receives and decodes the agent's video at the screen's size`,
+    async (t) => {
+      const { pairs } = await setup(t, codec);
+      const technician = pairs[0]?.technician;
+      if (technician === undefined) throw new Error("no technician");
+      const frame = await technician.nextFrame(undefined, 15_000, 0);
+      t.equal(frame.width, 1280);
+      t.equal(frame.height, 720);
+      const red = pixelAt(frame, 300, 250);
+      t.ok(red.r > 200 && red.g < 40 && red.b < 40, `the red window arrives red: ${JSON.stringify(red)}`);
+      t.same(technician.decodeErrors, []);
+    },
+  );
+}
+
+t.test("two technicians get the same stream, each decoding it", async (t) => {
+  const { pairs } = await setup(t, "h264", 2);
+  for (const { technician } of pairs) {
+    const frame = await technician.nextFrame(undefined, 15_000, 0);
+    t.equal(frame.width, 1280);
+  }
+});
+
+t.test("a PLI from the technician brings a new keyframe on a still screen", async (t) => {
+  const { pairs } = await setup(t, "vp8");
+  const technician = pairs[0]?.technician;
+  if (technician === undefined) throw new Error("no technician");
+  await technician.nextFrame(undefined, 15_000, 0);
+  const from = technician.frames.length;
+  await technician.sendPli();
+  await technician.nextFrame(undefined, 5_000, from);
+  t.pass("a frame followed the PLI");
+});
+
+t.test("control messages arrive validated; malformed ones are reported, not delivered", async (t) => {
+  const { pairs } = await setup(t, "vp8");
+  const pair = pairs[0];
+  if (pair === undefined) throw new Error("no pair");
+  const received: TechnicianControl[] = [];
+  const invalid: string[] = [];
+  pair.peer.on("control", (message) => received.push(message));
+  pair.peer.on("invalid", (reason) => invalid.push(reason));
+  const opened = new Promise<void>((resolve) => pair.peer.once("controlOpen", resolve));
+  await pair.technician.channelOpen();
+  await opened;
+  pair.peer.sendControl({ type: "state", access: "control", monitors: [], monitor: 0 });
+  await pair.technician.nextControl((message) => message.type === "state");
+  pair.technician.sendRaw('{"type":"pointer","x":2,"y":0}');
+  pair.technician.sendRaw("not json");
+  pair.technician.send({ type: "key", code: "KeyA", down: true });
+  const got = new Promise<void>((resolve) => pair.peer.once("control", () => resolve()));
+  await got;
+  t.same(received, [{ type: "key", code: "KeyA", down: true }]);
+  t.equal(invalid.length, 2);
+});
+
+t.test("close() is safe to call twice and emits closed once", async (t) => {
+  const peer = new TechnicianPeer({
+    peerId: "p",
+    technician: { id: "t", name: "T" },
+    access: "view",
+    codec: "h264",
+    iceServers: [],
+  });
+  let closed = 0;
+  peer.on("closed", () => {
+    closed += 1;
+  });
+  await Promise.all([peer.close("a"), peer.close("b")]);
+  t.equal(closed, 1);
+  t.equal(peer.closed, true);
+});
