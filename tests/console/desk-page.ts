@@ -1,4 +1,4 @@
-import type { Locator, Page } from "playwright-core";
+import type { Locator, Page, WebSocketRoute } from "playwright-core";
 
 /** Where things are on the console page, found by role and label as a technician would. */
 
@@ -49,16 +49,21 @@ export async function rowStatus(page: Page, name: string, status: string): Promi
 }
 
 /**
- * Relays the page's console socket to the real gateway, but can hold back what the gateway
- * pushes: the page then acts on a view a moment old, as it would when a colleague acts first.
+ * Relays the page's console socket to the real gateway, and lets a test interfere as a network
+ * would: hold back what the gateway pushes (the page then acts on a view a moment old, as when a
+ * colleague acts first), or drop the connection (a blip; the page reconnects by itself).
  */
-export async function holdablePushes(page: Page): Promise<{ hold(): void; release(): void }> {
+export async function relayConsoleSocket(
+  page: Page,
+): Promise<{ hold(): void; release(): void; drop(): Promise<void> }> {
   let holding = false;
-  const held: Array<{ send(message: string | Buffer): void; message: string | Buffer }> = [];
+  const held: Array<() => void> = [];
+  let current: { toPage: WebSocketRoute; toGateway: WebSocketRoute } | null = null;
   await page.routeWebSocket(/\/ws\/console$/, (toPage) => {
     const toGateway = toPage.connectToServer();
+    current = { toPage, toGateway };
     toGateway.onMessage((message) => {
-      if (holding) held.push({ send: (m) => toPage.send(m), message });
+      if (holding) held.push(() => toPage.send(message));
       else toPage.send(message);
     });
   });
@@ -68,7 +73,13 @@ export async function holdablePushes(page: Page): Promise<{ hold(): void; releas
     },
     release: () => {
       holding = false;
-      for (const { send, message } of held.splice(0)) send(message);
+      for (const deliver of held.splice(0)) deliver();
+    },
+    async drop() {
+      const route = current;
+      current = null;
+      await route?.toGateway.close({ code: 1001, reason: "test: network blip" });
+      await route?.toPage.close({ code: 1001, reason: "test: network blip" });
     },
   };
 }

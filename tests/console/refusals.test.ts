@@ -12,7 +12,7 @@ import {
 import {
   createSessionInDialog,
   dialog,
-  holdablePushes,
+  relayConsoleSocket,
   rowStatus,
   selectSession,
   sessionRow,
@@ -150,7 +150,7 @@ t.test("actions on a session a colleague just closed or deleted show the gateway
   t.equal(team.status, 200);
   const { page } = await openConsole(browser, gateway.url);
   page.setDefaultTimeout(10_000);
-  const pushes = await holdablePushes(page);
+  const pushes = await relayConsoleSocket(page);
   await signIn(page, una.email, PASSWORD);
   await page.getByRole("navigation").getByRole("link", { name: "Race track" }).click();
   await page.getByRole("heading", { name: "Race track", level: 1 }).waitFor();

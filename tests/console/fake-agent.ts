@@ -1,0 +1,209 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type GatewayToAgent, gatewayToAgentSchema } from "../../shared/agent-protocol.ts";
+import type { MonitorInfo, TechnicianControl } from "../../shared/control.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import type { SignalData } from "../../shared/signal.ts";
+import type { AccessMode } from "../../shared/status.ts";
+import { joinAgent } from "../helpers/gateway.ts";
+
+/**
+ * A stand-in for the SOS agent's media side, for testing the console's remote view: it joins over
+ * the real agent socket, and for each peer the gateway opens it makes a real WebRTC offer from a
+ * second Chromium page (an animated canvas as the screen, the `control` data channel), relaying
+ * signaling through the gateway exactly as the agent does. The real agent has its own e2e tests.
+ */
+
+export const SCREEN = { width: 640, height: 360 };
+export const MONITORS: MonitorInfo[] = [
+  { index: 0, name: "Screen 1", width: 640, height: 360, primary: true },
+  { index: 1, name: "Screen 2", width: 1280, height: 720, primary: false },
+];
+
+type PeerApi = {
+  open(peerId: string, access: AccessMode, monitors: MonitorInfo[]): Promise<void>;
+  signal(peerId: string, data: SignalData): Promise<void>;
+  close(peerId: string): void;
+  send(peerId: string, message: unknown): void;
+  received: Record<string, TechnicianControl[]>;
+};
+
+declare global {
+  interface Window {
+    fakeAgent?: PeerApi;
+    toGateway?: (peerId: string, data: SignalData) => Promise<void>;
+  }
+}
+
+/** Runs in the agent page: one RTCPeerConnection per technician peer, offering canvas video. */
+function installPeers(screen: { width: number; height: number }): void {
+  const canvas = document.createElement("canvas");
+  canvas.width = screen.width;
+  canvas.height = screen.height;
+  document.body.append(canvas);
+  const paint = canvas.getContext("2d");
+  let frame = 0;
+  const draw = (): void => {
+    frame += 1;
+    if (paint !== null) {
+      paint.fillStyle = `hsl(${(frame * 7) % 360} 60% 50%)`;
+      paint.fillRect(0, 0, canvas.width, canvas.height);
+      paint.fillStyle = "#fff";
+      paint.fillRect((frame * 5) % canvas.width, 100, 60, 60);
+    }
+  };
+  setInterval(draw, 40);
+  draw();
+  const stream = canvas.captureStream(25);
+  const peers = new Map<string, { pc: RTCPeerConnection; channel: RTCDataChannel }>();
+  const received: Record<string, TechnicianControl[]> = {};
+  window.fakeAgent = {
+    received,
+    async open(peerId, access, monitors) {
+      const pc = new RTCPeerConnection();
+      const channel = pc.createDataChannel("control");
+      received[peerId] = [];
+      channel.onmessage = (event) => received[peerId]?.push(JSON.parse(String(event.data)));
+      channel.onopen = () => channel.send(JSON.stringify({ type: "state", access, monitors, monitor: 0 }));
+      for (const track of stream.getVideoTracks())
+        pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      pc.onicecandidate = (event) => {
+        if (event.candidate !== null && event.candidate.candidate !== "") {
+          void window.toGateway?.(peerId, {
+            kind: "candidate",
+            candidate: event.candidate.candidate,
+            sdpMid: event.candidate.sdpMid,
+            sdpMLineIndex: event.candidate.sdpMLineIndex,
+          });
+        }
+      };
+      peers.set(peerId, { pc, channel });
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      await window.toGateway?.(peerId, { kind: "description", type: "offer", sdp: offer.sdp ?? "" });
+    },
+    async signal(peerId, data) {
+      const pc = peers.get(peerId)?.pc;
+      if (pc === undefined) return;
+      if (data.kind === "description") await pc.setRemoteDescription({ type: data.type, sdp: data.sdp });
+      else
+        await pc.addIceCandidate({
+          candidate: data.candidate,
+          sdpMid: data.sdpMid,
+          sdpMLineIndex: data.sdpMLineIndex,
+        });
+    },
+    close(peerId) {
+      peers.get(peerId)?.pc.close();
+      peers.delete(peerId);
+    },
+    send(peerId, message) {
+      const channel = peers.get(peerId)?.channel;
+      if (channel?.readyState === "open") channel.send(JSON.stringify(message));
+    },
+  };
+}
+
+export type FakeAgent = {
+  socket: Awaited<ReturnType<typeof joinAgent>>["socket"];
+  page: Page;
+  /** Peer ids the gateway opened, by technician name, newest last. */
+  peers: Array<{ peerId: string; technician: string; access: AccessMode }>;
+  /** Control messages received on a peer's channel so far. */
+  received(peerId: string): Promise<TechnicianControl[]>;
+  /** Waits until a peer's channel received a message matching `match`. */
+  waitFor(
+    peerId: string,
+    match: (message: TechnicianControl) => boolean,
+    timeoutMs?: number,
+  ): Promise<TechnicianControl>;
+  send(peerId: string, message: unknown): Promise<void>;
+  /** The technician's newest peer, waiting for one that is not `except`. */
+  peerOf(technician: string, except?: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+export async function startFakeAgent(browser: Browser, gatewayUrl: string, pin: string): Promise<FakeAgent> {
+  const context: BrowserContext = await browser.newContext();
+  const page = await context.newPage();
+  const { socket } = await joinAgent(
+    gatewayUrl,
+    { kind: "pin", pin },
+    {
+      hostname: "fake-host",
+      os: "Test OS",
+      user: "enduser",
+      agentVersion: "test",
+    },
+  );
+  await page.exposeFunction("toGateway", async (peerId: string, data: SignalData) => {
+    socket.send({ type: "signal", peerId, data });
+  });
+  await page.evaluate(installPeers, SCREEN);
+  const peers: FakeAgent["peers"] = [];
+  const peerWaiters: Array<() => void> = [];
+  socket.socket.on("message", (raw) => {
+    const decoded = decodeMessage(gatewayToAgentSchema, raw.toString());
+    if (!decoded.ok) return;
+    const message: GatewayToAgent = decoded.value;
+    if (message.type === "peer.open") {
+      peers.push({ peerId: message.peerId, technician: message.technician.name, access: message.access });
+      for (const wake of peerWaiters.splice(0)) wake();
+      void page.evaluate(([peerId, access, monitors]) => window.fakeAgent?.open(peerId, access, monitors), [
+        message.peerId,
+        message.access,
+        MONITORS,
+      ] as const);
+    } else if (message.type === "signal") {
+      void page.evaluate(([peerId, data]) => window.fakeAgent?.signal(peerId, data), [
+        message.peerId,
+        message.data,
+      ] as const);
+    } else if (message.type === "peer.close") {
+      void page.evaluate((peerId) => window.fakeAgent?.close(peerId), message.peerId);
+    }
+  });
+  const received = (peerId: string) => page.evaluate((id) => window.fakeAgent?.received[id] ?? [], peerId);
+  return {
+    socket,
+    page,
+    peers,
+    received,
+    async waitFor(peerId, match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      // Polls the page's record, driven by Playwright's own waiting (no fixed sleeps).
+      while (Date.now() < deadline) {
+        const seen = await received(peerId);
+        const found = seen.find(match);
+        if (found !== undefined) return found;
+        await page.waitForFunction(
+          ([id, count]) => (window.fakeAgent?.received[id]?.length ?? 0) > count,
+          [peerId, seen.length] as const,
+          { timeout: Math.max(1, deadline - Date.now()) },
+        );
+      }
+      throw new Error(`no matching control message on ${peerId}`);
+    },
+    send: (peerId, message) =>
+      page.evaluate(([id, m]) => window.fakeAgent?.send(id, m), [peerId, message] as const),
+    async peerOf(technician, except) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const peer = peers.filter((candidate) => candidate.technician === technician).at(-1);
+        if (peer !== undefined && peer.peerId !== except) return peer.peerId;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no new peer for ${technician}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          peerWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+    async close() {
+      socket.close();
+      await context.close();
+    },
+  };
+}
