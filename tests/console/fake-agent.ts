@@ -42,14 +42,38 @@ function installPeers(screen: { width: number; height: number }): void {
   document.body.append(canvas);
   const paint = canvas.getContext("2d");
   let frame = 0;
+  // A plain desktop: wallpaper, a window with a few lines of text, a taskbar with a clock, and a
+  // block moving in the window so that frames keep coming.
   const draw = (): void => {
     frame += 1;
-    if (paint !== null) {
-      paint.fillStyle = `hsl(${(frame * 7) % 360} 60% 50%)`;
-      paint.fillRect(0, 0, canvas.width, canvas.height);
-      paint.fillStyle = "#fff";
-      paint.fillRect((frame * 5) % canvas.width, 100, 60, 60);
-    }
+    if (paint === null) return;
+    const { width, height } = canvas;
+    const unit = height / 36;
+    paint.fillStyle = "#2f5d8a";
+    paint.fillRect(0, 0, width, height);
+    paint.fillStyle = "#1b2733";
+    paint.fillRect(0, height - 2 * unit, width, 2 * unit);
+    paint.fillStyle = "#e8eef4";
+    paint.font = `${unit}px sans-serif`;
+    paint.fillText(`12:${String(frame % 60).padStart(2, "0")}`, width - 5 * unit, height - 0.6 * unit);
+    const win = { x: width * 0.12, y: height * 0.1, w: width * 0.6, h: height * 0.62 };
+    paint.fillStyle = "#ffffff";
+    paint.fillRect(win.x, win.y, win.w, win.h);
+    paint.fillStyle = "#3c4a58";
+    paint.fillRect(win.x, win.y, win.w, 1.6 * unit);
+    paint.fillStyle = "#ffffff";
+    paint.fillText("Mail – Inbox", win.x + unit * 0.6, win.y + unit * 1.15);
+    paint.fillStyle = "#34404c";
+    const lines = ["Printer offline (error 0x0000011b)", "Re: VPN does not connect", "Your ticket #4711"];
+    for (const [index, line] of lines.entries())
+      paint.fillText(line, win.x + unit, win.y + (4 + 2 * index) * unit);
+    paint.fillStyle = "#d9534f";
+    paint.fillRect(
+      win.x + unit + ((frame * 3) % (win.w - 4 * unit)),
+      win.y + win.h - 4 * unit,
+      2 * unit,
+      2 * unit,
+    );
   };
   setInterval(draw, 40);
   draw();
@@ -122,7 +146,12 @@ export type FakeAgent = {
   close(): Promise<void>;
 };
 
-export async function startFakeAgent(browser: Browser, gatewayUrl: string, pin: string): Promise<FakeAgent> {
+export async function startFakeAgent(
+  browser: Browser,
+  gatewayUrl: string,
+  pin: string,
+  screen: { width: number; height: number } = SCREEN,
+): Promise<FakeAgent> {
   const context: BrowserContext = await browser.newContext();
   const page = await context.newPage();
   const { socket } = await joinAgent(
@@ -138,7 +167,7 @@ export async function startFakeAgent(browser: Browser, gatewayUrl: string, pin: 
   await page.exposeFunction("toGateway", async (peerId: string, data: SignalData) => {
     socket.send({ type: "signal", peerId, data });
   });
-  await page.evaluate(installPeers, SCREEN);
+  await page.evaluate(installPeers, screen);
   const peers: FakeAgent["peers"] = [];
   const peerWaiters: Array<() => void> = [];
   socket.socket.on("message", (raw) => {
