@@ -12,7 +12,7 @@ import {
   TEST_DEVICE,
   TestClock,
 } from "../../helpers/gateway.ts";
-import { json, nextAgentMessage, rawRequest, wrongPin } from "./helpers.ts";
+import { deadline, json, nextAgentMessage, rawRequest, wrongPin } from "./helpers.ts";
 
 /**
  * Enumeration: a session that does not exist, one the technician may not see, and a deleted one
@@ -141,7 +141,7 @@ t.test("the PIN of a closed, deleted or expired session answers like an unknown 
     const first = nextAgentMessage(socket);
     socket.send({ type: "hello", v: PROTOCOL_VERSION, join: { kind: "pin", pin }, device: TEST_DEVICE });
     const message = await first;
-    const { code } = await socket.closed;
+    const { code } = await deadline(socket.closed, "the close");
     return `${JSON.stringify(message)} closed ${code}`;
   };
   const unknown = await helloWith(wrongPin([closed.pin, removed.pin, expiring.pin], 123_456_789));

@@ -139,7 +139,7 @@ export async function hello(
   const message = await first;
   if (message.type === "welcome") return { ok: true, socket, welcome: message };
   if (message.type !== "error") throw new Error(`unexpected first message ${message.type}`);
-  const { code } = await socket.closed;
+  const { code } = await deadline(socket.closed, "the close");
   return {
     ok: false,
     socket,
@@ -183,3 +183,12 @@ export async function openRemoteView(
 
 /** An SDP payload of the shape the protocol carries (content does not matter to the gateway). */
 export const SDP_ANSWER = { kind: "description", type: "answer", sdp: "v=0\r\n" } as const;
+
+/** The promise's value, or a failure naming `what` once `ms` passed (a deadline, not a sleep). */
+export function deadline<T>(promise: Promise<T>, what = "the event", ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}

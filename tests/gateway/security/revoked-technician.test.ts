@@ -7,7 +7,7 @@ import {
   PASSWORD,
   startTestGateway,
 } from "../../helpers/gateway.ts";
-import { openRemoteView, SDP_ANSWER, tryUpgrade } from "./helpers.ts";
+import { deadline, openRemoteView, SDP_ANSWER, tryUpgrade } from "./helpers.ts";
 
 /**
  * Revoked technician: disabling an account ends everything it has open at once: its console socket,
@@ -41,7 +41,7 @@ t.test(
 
     const peerClose = await agent.next("peer.close", (m) => m.peerId === peerId);
     t.equal(peerClose.reason, "technician_disabled", "the agent is told to close that technician's peer");
-    const closed = await consoleSocket.closed;
+    const closed = await deadline(consoleSocket.closed, "the close");
     t.equal(closed.code, 4401, "the technician's console socket is closed as unauthenticated");
 
     const me = await tech.client.get("/api/me");
@@ -93,7 +93,7 @@ t.test("removing the attended-access permission also closes the console socket",
     permissions: { attendedAccess: false },
   });
   t.equal(changed.status, 200);
-  const closed = await consoleSocket.closed;
+  const closed = await deadline(consoleSocket.closed, "the close");
   t.equal(closed.code, 4401, "the socket is closed");
   t.equal((await tech.client.get("/api/me")).status, 401, "and the cookie is signed out");
 });
