@@ -138,3 +138,19 @@ t.test("German follows the browser language and English can be chosen", async (t
   await german.getByRole("button", { name: "New session" }).waitFor();
   t.pass("the choice outlives a reload");
 });
+
+t.test("on a first start the page sets up the first administrator with the printed token", async (t) => {
+  const fresh = await startTestGateway({ withoutAdmin: true });
+  t.teardown(() => fresh.close());
+  const { page: setup } = await openConsole(browser, fresh.url);
+  await setup.getByRole("heading", { name: "Set up the first administrator" }).waitFor();
+  await setup.getByLabel("Setup token").fill(fresh.gateway.setupToken ?? "");
+  await setup.getByLabel("Name").fill("First Admin");
+  await setup.getByLabel("Email").fill("first@example.test");
+  await setup.getByLabel("Password").fill("first-admin-pw-1");
+  await setup.getByRole("button", { name: "Create administrator" }).click();
+  await setup.getByText("The administrator was created. Sign in with it.").waitFor();
+  await signIn(setup, "first@example.test", "first-admin-pw-1");
+  await setup.getByRole("link", { name: "Technicians" }).waitFor();
+  t.equal((await fresh.anonymous().get("/api/setup")).status, 404, "setup is closed for good");
+});
