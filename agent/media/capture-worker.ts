@@ -89,7 +89,8 @@ function open(index: number): void {
 function apply(next: Partial<PipelineSettings>): void {
   const before = settings;
   settings = { ...settings, ...next };
-  if (settings.monitor !== before.monitor) open(settings.monitor);
+  // Choosing a monitor, even the shown one, reopens it (and answers with the monitor).
+  if (next.monitor !== undefined) open(settings.monitor);
   if (settings.bitrate !== before.bitrate || settings.maxFps !== before.maxFps) {
     encoder.update({ bitrate: settings.bitrate, framerate: settings.maxFps });
     wantKeyframe = true;

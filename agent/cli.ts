@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * `sos [link-or-pin]`: the end user's command. Parses the command line, picks the language,
+ * finds the session, runs the agent and exits with the documented code and a one-line reason.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { bakedConfig } from "./branding.ts";
+import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
+import { createLogger, type RunningAgent, startAgent } from "./main.ts";
+import { VIDEO_CODECS, type VideoCodecName } from "./media/encoder.ts";
+import { LANGUAGES, type Language, type Messages, messagesFor, systemLanguage } from "./session/messages.ts";
+import { EndUserTerminal } from "./session/terminal.ts";
+import { resolveTarget } from "./target.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+type CliOptions = {
+  gateway?: string;
+  monitor: number;
+  codec: VideoCodecName;
+  maxFps: number;
+  maxBitrate: number;
+  lang?: Language;
+  logLevel: string;
+  consentTimeout: number;
+};
+
+function positiveInt(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new AgentError("usage", `${name} must be a whole number from ${min} to ${max}, not ${value}`);
+    }
+    return parsed;
+  };
+}
+
+function command(): Command {
+  return new Command()
+    .name("sos")
+    .description("SOS remote support: let your technician see (and, if you allow, control) your screen.")
+    .argument("[link-or-pin]", "the session link or the 9-digit PIN your technician gave you")
+    .option("--gateway <url>", "your team gateway's address (or set SOS_GATEWAY); not needed with a link")
+    .option("--monitor <n>", "the monitor to share first, from 0", positiveInt("--monitor", 0, 32), 0)
+    .addOption(new Option("--codec <codec>", "video codec").choices(VIDEO_CODECS).default("h264"))
+    .option("--max-fps <n>", "highest frame rate", positiveInt("--max-fps", 1, 60), 20)
+    .option(
+      "--max-bitrate <kbit/s>",
+      "highest video bitrate",
+      positiveInt("--max-bitrate", 100, 50_000),
+      3_000,
+    )
+    .addOption(new Option("--lang <lang>", "language (default: the system's)").choices(LANGUAGES))
+    .addOption(new Option("--log-level <level>", "log detail, on stderr").choices(LOG_LEVELS).default("warn"))
+    .option(
+      "--consent-timeout <seconds>",
+      "seconds to answer a technician's request before it counts as denied",
+      positiveInt("--consent-timeout", 1, 3_600),
+      60,
+    )
+    .version(AGENT_VERSION, "--version")
+    .helpOption("--help")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ended, 1 internal error, 2 bad command line, 3 no display, 4 gateway unreachable,\n" +
+        "5 unknown session, 6 session closed or expired, 7 consent denied, 8 refused by the gateway.",
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+}
+
+function printOutcome(outcome: AgentOutcome, messages: Messages, language: Language): void {
+  const line = outcome.reason === "no_display" && language !== "en" ? messages.noDisplay : outcome.message;
+  if (outcome.reason === "ended") process.stdout.write(`${line}\n`);
+  else process.stderr.write(`sos: ${line}\n`);
+}
+
+/** Runs the command; resolves with the process exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = command();
+  let code: string | undefined;
+  let options: CliOptions;
+  try {
+    program.parse([...argv]);
+    code = program.args[0];
+    options = program.opts<CliOptions>();
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    if (error instanceof AgentError) {
+      process.stderr.write(`sos: ${error.message}\n`);
+      return EXIT_CODES[error.reason];
+    }
+    throw error;
+  }
+  const language = options.lang ?? systemLanguage();
+  const messages = messagesFor(language);
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const terminal = new EndUserTerminal({
+    input: process.stdin,
+    output: process.stdout,
+    interactive,
+    messages,
+    consentTimeoutMs: options.consentTimeout * 1000,
+  });
+  const log = createLogger(options.logLevel);
+  let agent: RunningAgent | undefined;
+  let interrupted = false;
+  const stop = () => {
+    if (agent !== undefined) void agent.session.end();
+    else if (interrupted) process.exit(EXIT_CODES.ended);
+    interrupted = true;
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  let outcome: AgentOutcome;
+  try {
+    const target = await resolveTarget({
+      code,
+      gatewayOption: options.gateway,
+      env: process.env,
+      bakedGateway: bakedConfig()?.gateway,
+      executable: process.execPath,
+      ask: interactive
+        ? (question) => terminal.question(question === "pin" ? messages.askPin : messages.askGateway)
+        : undefined,
+    });
+    agent = await startAgent({
+      target,
+      codec: options.codec,
+      maxFps: options.maxFps,
+      maxBitrate: options.maxBitrate * 1000,
+      monitor: options.monitor,
+      messages,
+      terminal,
+      log,
+    });
+    if (interrupted) void agent.session.end();
+    outcome = await agent.done;
+  } catch (error) {
+    terminal.close();
+    outcome = outcomeOf(error);
+    if (outcome.reason === "internal") log.error({ err: error }, "the agent failed");
+  }
+  printOutcome(outcome, messages, language);
+  return EXIT_CODES[outcome.reason];
+}
+
+if (import.meta.main) {
+  const exitCode = await main();
+  process.exitCode = exitCode;
+  // Native handles (X connection, encoder threads) should not keep an ended agent alive.
+  setTimeout(() => process.exit(exitCode), 2_000).unref();
+}

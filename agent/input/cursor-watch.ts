@@ -1,0 +1,61 @@
+/**
+ * The end user's pointer, for the technician's view: captured frames carry no cursor, so the
+ * agent polls the pointer position and reports each move, normalized to the shown monitor.
+ */
+import type { MonitorGeometry } from "../media/capture.ts";
+import { toNormalized } from "./geometry.ts";
+import type { Injector } from "./injector.ts";
+
+export type CursorPosition = { readonly x: number; readonly y: number; readonly visible: boolean };
+
+export class CursorWatch {
+  readonly #injector: Injector;
+  readonly #monitor: () => MonitorGeometry;
+  readonly #onMove: (position: CursorPosition) => void;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #last: { x: number; y: number } | undefined;
+  #busy = false;
+
+  constructor(
+    injector: Injector,
+    monitor: () => MonitorGeometry,
+    onMove: (position: CursorPosition) => void,
+    intervalMs = 50,
+  ) {
+    this.#injector = injector;
+    this.#monitor = monitor;
+    this.#onMove = onMove;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Watches while true; the last position is reported again on the next start. */
+  set running(running: boolean) {
+    if (running && this.#timer === undefined) {
+      this.#last = undefined;
+      this.#timer = setInterval(() => void this.#poll(), this.#intervalMs);
+    } else if (!running && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Reports the current position at the next poll even when it did not move. */
+  refresh(): void {
+    this.#last = undefined;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const at = await this.#injector.position();
+      if (this.#last?.x === at.x && this.#last.y === at.y) return;
+      this.#last = at;
+      const normalized = toNormalized(this.#monitor(), at.x, at.y);
+      this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside });
+    } finally {
+      this.#busy = false;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The agent's composition root: checks the display, loads input injection, starts the (idle)
+ * screen stream, joins the gateway and runs the session until it ends. Every part gets only what
+ * it needs, so tests can run the whole agent in-process with their own stdin, stdout and gateway.
+ */
+import { hostname, type as osType, release, userInfo } from "node:os";
+import type { Readable, Writable } from "node:stream";
+import { type Logger, pino } from "pino";
+import type { DeviceInfo } from "../shared/model.ts";
+import { AgentError, type AgentOutcome, outcomeOf } from "./exit.ts";
+import { type Injector, loadInjector } from "./input/injector.ts";
+import { listMonitors } from "./media/capture.ts";
+import type { VideoCodecName } from "./media/encoder.ts";
+import { ScreenStream } from "./media/screen-stream.ts";
+import { AgentSession } from "./session/agent-session.ts";
+import type { Messages } from "./session/messages.ts";
+import { SignalingClient } from "./session/signaling-client.ts";
+import type { EndUserTerminal } from "./session/terminal.ts";
+import type { JoinTarget } from "./target.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+export type AgentOptions = {
+  readonly target: JoinTarget;
+  readonly codec: VideoCodecName;
+  readonly maxFps: number;
+  readonly maxBitrate: number;
+  readonly monitor: number;
+  readonly messages: Messages;
+  readonly terminal: EndUserTerminal;
+  readonly log: Logger;
+};
+
+/** The running agent, for the caller that wants to end it (signals) or look inside (tests). */
+export type RunningAgent = {
+  readonly session: AgentSession;
+  readonly done: Promise<AgentOutcome>;
+};
+
+export function deviceInfo(): DeviceInfo {
+  const cut = (text: string, max: number) => text.slice(0, max);
+  let user = "";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no user database entry (containers): leave it empty
+  }
+  return {
+    hostname: cut(hostname(), 256),
+    os: cut(`${osType()} ${release()}`, 256),
+    user: cut(user, 256),
+    agentVersion: AGENT_VERSION,
+  };
+}
+
+export function createLogger(level: string, destination: Writable | number = 2): Logger {
+  return pino(
+    { level, base: null },
+    typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination,
+  );
+}
+
+/** Starts the agent; rejects with an AgentError when it cannot start (no display, join refused). */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const { target, messages, terminal, log } = options;
+  const monitors = listMonitors();
+  if (options.monitor >= monitors.length) {
+    throw new AgentError("usage", `There is no monitor ${options.monitor} (found ${monitors.length}).`);
+  }
+  let injector: Injector;
+  try {
+    injector = await loadInjector();
+  } catch (cause) {
+    throw new AgentError("no_display", messages.noDisplay, { cause });
+  }
+  terminal.say(messages.connecting(target.gateway));
+  const client = new SignalingClient({
+    gateway: target.gateway,
+    join: target.join,
+    device: deviceInfo(),
+    messages,
+  });
+  // The capture worker warms up while the agent joins.
+  const [streamStart, joined] = await Promise.allSettled([
+    ScreenStream.start({
+      monitor: options.monitor,
+      codec: options.codec,
+      maxFps: options.maxFps,
+      bitrate: options.maxBitrate,
+    }),
+    client.connect(),
+  ]);
+  if (streamStart.status === "rejected" || joined.status === "rejected") {
+    client.close();
+    if (streamStart.status === "fulfilled") await streamStart.value.close();
+    throw joined.status === "rejected"
+      ? joined.reason
+      : streamStart.status === "rejected"
+        ? streamStart.reason
+        : undefined;
+  }
+  const stream = streamStart.value;
+  const welcome = joined.value;
+  log.info({ sessionId: welcome.session.id }, "joined");
+  const session = new AgentSession({
+    client,
+    welcome,
+    stream,
+    injector,
+    terminal,
+    messages,
+    log,
+    codec: options.codec,
+  });
+  return { session, done: session.run() };
+}
+
+/** Runs the agent to its end; never rejects. */
+export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
+  try {
+    const agent = await startAgent(options);
+    return await agent.done;
+  } catch (error) {
+    options.terminal.close();
+    return outcomeOf(error);
+  }
+}

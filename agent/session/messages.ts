@@ -1,0 +1,174 @@
+/**
+ * Everything the agent tells the end user, in English and German. The language comes from
+ * `--lang`, else the system locale (LC_ALL, LC_MESSAGES, LANG, then Intl).
+ */
+import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { AccessMode } from "../../shared/status.ts";
+
+export const LANGUAGES = ["en", "de"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export type Messages = {
+  connecting(gateway: string): string;
+  waiting(sessionName: string, organization: string): string;
+  howToStop: string;
+  consentAsk(technician: string, organization: string, access: AccessMode): string;
+  consentWarning: string;
+  consentChoices(access: AccessMode, seconds: number): string;
+  consentInvalid: string;
+  granted(technician: string, access: AccessMode): string;
+  denied(technician: string): string;
+  timedOut(technician: string): string;
+  requestWithdrawn(technician: string): string;
+  connected(technician: string, access: AccessMode): string;
+  disconnected(technician: string): string;
+  revoked: string;
+  reconnecting: string;
+  reconnected: string;
+  help: string;
+  endedByUser: string;
+  closedByTechnician: string;
+  expired: string;
+  deleted: string;
+  replaced: string;
+  unknownSession: string;
+  sessionClosed: string;
+  gatewayUnreachable(gateway: string): string;
+  rateLimited(seconds: number | undefined): string;
+  alreadyConnected: string;
+  unsupportedVersion: string;
+  resumeRefused: string;
+  consentDenied: string;
+  noDisplay: string;
+  askGateway: string;
+  askPin: string;
+};
+
+const en: Messages = {
+  connecting: (gateway) => `Connecting to ${gateway} ...`,
+  waiting: (sessionName, organization) =>
+    `Connected to ${organization}${sessionName === "" ? "" : ` (${sessionName})`}. Waiting for your technician ...`,
+  howToStop:
+    "To end the session at any time: type q and press Enter, or press Ctrl+C. To withdraw all permissions: type r and press Enter.",
+  consentAsk: (technician, organization, access) =>
+    access === "control"
+      ? `${technician} (${organization}) asks to SEE and CONTROL your screen.`
+      : `${technician} (${organization}) asks to SEE your screen.`,
+  consentWarning: "Never allow this if someone contacted you unexpectedly.",
+  consentChoices: (access, seconds) =>
+    access === "control"
+      ? `Type y to allow control, v to allow viewing only, n to deny, then Enter (no answer in ${seconds} s = deny): `
+      : `Type y to allow viewing, n to deny, then Enter (no answer in ${seconds} s = deny): `,
+  consentInvalid: "Please answer y, v or n.",
+  granted: (technician, access) =>
+    access === "control"
+      ? `Allowed: ${technician} may see and control your screen.`
+      : `Allowed: ${technician} may see your screen (view only).`,
+  denied: (technician) => `Denied: ${technician} may not see your screen.`,
+  timedOut: (technician) => `No answer in time: ${technician}'s request was denied.`,
+  requestWithdrawn: (technician) => `${technician} withdrew the request.`,
+  connected: (technician, access) =>
+    access === "control"
+      ? `${technician} is now viewing and controlling your screen.`
+      : `${technician} is now viewing your screen.`,
+  disconnected: (technician) => `${technician} disconnected.`,
+  revoked: "Permissions withdrawn: no technician can see or control your screen now.",
+  reconnecting: "Connection to the gateway lost. Reconnecting ...",
+  reconnected: "Connected to the gateway again.",
+  help: "Commands: q = end the session, r = withdraw all permissions.",
+  endedByUser: "Session ended.",
+  closedByTechnician: "The technician closed the session.",
+  expired: "The session has expired.",
+  deleted: "The session was deleted.",
+  replaced: "This session was opened by another SOS app.",
+  unknownSession: "No session has this PIN or link. Check it and try again.",
+  sessionClosed: "This session is closed or has expired. Ask your technician for a new one.",
+  gatewayUnreachable: (gateway) =>
+    `Cannot reach the gateway at ${gateway}. Check the address and your connection.`,
+  rateLimited: (seconds) =>
+    seconds === undefined
+      ? "Too many attempts. Try again later."
+      : `Too many attempts. Try again in ${seconds} s.`,
+  alreadyConnected: "Another SOS app is already connected to this session.",
+  unsupportedVersion: "This SOS app does not match the gateway's version. Download it again.",
+  resumeRefused: "The gateway no longer knows this app's session. Start again with your PIN or link.",
+  consentDenied: "You denied the request. The session has ended.",
+  noDisplay: "No screen to share: start the SOS app inside your desktop session.",
+  askGateway: "Enter your team gateway address: ",
+  askPin: "Enter your session PIN (9 digits): ",
+};
+
+const de: Messages = {
+  connecting: (gateway) => `Verbindung zu ${gateway} wird hergestellt ...`,
+  waiting: (sessionName, organization) =>
+    `Verbunden mit ${organization}${sessionName === "" ? "" : ` (${sessionName})`}. Warten auf Ihren Techniker ...`,
+  howToStop:
+    "Sitzung jederzeit beenden: q eingeben und Enter drücken, oder Strg+C. Alle Berechtigungen entziehen: r eingeben und Enter drücken.",
+  consentAsk: (technician, organization, access) =>
+    access === "control"
+      ? `${technician} (${organization}) möchte Ihren Bildschirm SEHEN und STEUERN.`
+      : `${technician} (${organization}) möchte Ihren Bildschirm SEHEN.`,
+  consentWarning: "Erlauben Sie das nie, wenn Sie unerwartet kontaktiert wurden.",
+  consentChoices: (access, seconds) =>
+    access === "control"
+      ? `j = Steuerung erlauben, v = nur Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `
+      : `j = Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `,
+  consentInvalid: "Bitte mit j, v oder n antworten.",
+  granted: (technician, access) =>
+    access === "control"
+      ? `Erlaubt: ${technician} darf Ihren Bildschirm sehen und steuern.`
+      : `Erlaubt: ${technician} darf Ihren Bildschirm sehen (nur Ansehen).`,
+  denied: (technician) => `Abgelehnt: ${technician} darf Ihren Bildschirm nicht sehen.`,
+  timedOut: (technician) => `Keine Antwort: Die Anfrage von ${technician} wurde abgelehnt.`,
+  requestWithdrawn: (technician) => `${technician} hat die Anfrage zurückgezogen.`,
+  connected: (technician, access) =>
+    access === "control"
+      ? `${technician} sieht und steuert jetzt Ihren Bildschirm.`
+      : `${technician} sieht jetzt Ihren Bildschirm.`,
+  disconnected: (technician) => `${technician} hat die Verbindung getrennt.`,
+  revoked: "Berechtigungen entzogen: Kein Techniker kann Ihren Bildschirm jetzt sehen oder steuern.",
+  reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
+  reconnected: "Wieder mit dem Gateway verbunden.",
+  help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen.",
+  endedByUser: "Sitzung beendet.",
+  closedByTechnician: "Der Techniker hat die Sitzung geschlossen.",
+  expired: "Die Sitzung ist abgelaufen.",
+  deleted: "Die Sitzung wurde gelöscht.",
+  replaced: "Diese Sitzung wurde von einer anderen SOS-App geöffnet.",
+  unknownSession: "Keine Sitzung mit dieser PIN oder diesem Link. Bitte prüfen und erneut versuchen.",
+  sessionClosed: "Diese Sitzung ist geschlossen oder abgelaufen. Bitten Sie Ihren Techniker um eine neue.",
+  gatewayUnreachable: (gateway) =>
+    `Das Gateway ${gateway} ist nicht erreichbar. Bitte Adresse und Verbindung prüfen.`,
+  rateLimited: (seconds) =>
+    seconds === undefined
+      ? "Zu viele Versuche. Bitte später erneut versuchen."
+      : `Zu viele Versuche. Bitte in ${seconds} s erneut versuchen.`,
+  alreadyConnected: "Mit dieser Sitzung ist bereits eine andere SOS-App verbunden.",
+  unsupportedVersion: "Diese SOS-App passt nicht zur Version des Gateways. Bitte neu herunterladen.",
+  resumeRefused: "Das Gateway kennt die Sitzung dieser App nicht mehr. Bitte mit PIN oder Link neu beginnen.",
+  consentDenied: "Sie haben die Anfrage abgelehnt. Die Sitzung ist beendet.",
+  noDisplay: "Kein Bildschirm zum Teilen: Starten Sie die SOS-App in Ihrer Desktop-Sitzung.",
+  askGateway: "Adresse Ihres Team-Gateways eingeben: ",
+  askPin: "Sitzungs-PIN eingeben (9 Ziffern): ",
+};
+
+const CATALOG: Readonly<Record<Language, Messages>> = { en, de };
+
+export function messagesFor(language: Language): Messages {
+  return CATALOG[language];
+}
+
+/** The system's language: German for a German locale, English otherwise. */
+export function systemLanguage(env: NodeJS.ProcessEnv = process.env): Language {
+  const locale =
+    env.LC_ALL || env.LC_MESSAGES || env.LANG || Intl.DateTimeFormat().resolvedOptions().locale || "en";
+  return /^de([_-]|$)/i.test(locale) ? "de" : "en";
+}
+
+/** What an answer line means: y/yes/j/ja allow, v view only, anything else deny. */
+export function parseConsentAnswer(line: string, access: AccessMode): ConsentDecision {
+  const answer = line.trim().toLowerCase();
+  if (["y", "yes", "j", "ja"].includes(answer)) return access;
+  if (answer === "v") return "view";
+  return "deny";
+}

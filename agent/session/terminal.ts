@@ -1,0 +1,151 @@
+/**
+ * The end user's side of the agent: what it prints and what the user types.
+ *
+ * Interactive (a TTY): readline; consent questions are asked one at a time and only a line typed
+ * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
+ * support): one answer line per question, lines that arrive before a question wait for it.
+ * In both: `q` ends, `r` withdraws all permissions, no answer within the timeout is a deny.
+ */
+import { EventEmitter } from "node:events";
+import { createInterface, type Interface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { AccessMode } from "../../shared/status.ts";
+import { type Messages, parseConsentAnswer } from "./messages.ts";
+
+export type ConsentQuestion = {
+  readonly technician: string;
+  readonly organization: string;
+  readonly access: AccessMode;
+};
+export type ConsentAnswer = ConsentDecision | "timeout";
+
+type TerminalEvents = { end: []; revoke: [] };
+
+type Pending = {
+  readonly question: ConsentQuestion;
+  readonly resolve: (answer: ConsentAnswer | "cancelled") => void;
+  timer?: NodeJS.Timeout;
+};
+
+export type TerminalOptions = {
+  readonly input: Readable;
+  readonly output: Writable;
+  readonly interactive: boolean;
+  readonly messages: Messages;
+  readonly consentTimeoutMs: number;
+};
+
+const END = new Set(["q", "quit", "exit", "beenden"]);
+const REVOKE = new Set(["r", "revoke", "entziehen"]);
+
+export class EndUserTerminal extends EventEmitter<TerminalEvents> {
+  readonly #options: TerminalOptions;
+  readonly #rl: Interface;
+  readonly #questions: Pending[] = [];
+  /** Non-interactive lines typed ahead of a question. */
+  readonly #typedAhead: string[] = [];
+  #closed = false;
+
+  constructor(options: TerminalOptions) {
+    super();
+    this.#options = options;
+    this.#rl = createInterface({
+      input: options.input,
+      ...(options.interactive ? { output: options.output, terminal: true } : { terminal: false }),
+    });
+    this.#rl.on("line", (line) => this.#onLine(line));
+    this.#rl.on("SIGINT", () => this.emit("end"));
+  }
+
+  /** A consent question is on screen: input from technicians must wait. */
+  get asking(): boolean {
+    return this.#questions.length > 0;
+  }
+
+  say(line: string): void {
+    if (!this.#closed) this.#options.output.write(`${line}\n`);
+  }
+
+  /**
+   * Asks the end user; questions queue and are shown one at a time. Resolves with the decision,
+   * "timeout", or "cancelled" after cancel().
+   */
+  ask(question: ConsentQuestion): { answer: Promise<ConsentAnswer | "cancelled">; cancel(): void } {
+    let pending: Pending | undefined;
+    const answer = new Promise<ConsentAnswer | "cancelled">((resolve) => {
+      pending = { question, resolve };
+    });
+    if (pending === undefined) throw new Error("unreachable");
+    const entry = pending;
+    this.#questions.push(entry);
+    if (this.#questions.length === 1) this.#show();
+    return { answer, cancel: () => this.#finish(entry, "cancelled") };
+  }
+
+  /** Reads one line (the PIN or gateway address before the session starts). */
+  question(prompt: string): Promise<string> {
+    return new Promise((resolve) => this.#rl.question(prompt, resolve));
+  }
+
+  /** Stops reading; open questions resolve as cancelled. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    for (const entry of [...this.#questions]) this.#finish(entry, "cancelled");
+    this.#closed = true;
+    this.#rl.close();
+  }
+
+  #show(): void {
+    const entry = this.#questions[0];
+    if (entry === undefined || this.#closed) return;
+    const { question } = entry;
+    this.say(this.#options.messages.consentAsk(question.technician, question.organization, question.access));
+    this.say(this.#options.messages.consentWarning);
+    this.#options.output.write(
+      this.#options.messages.consentChoices(
+        question.access,
+        Math.round(this.#options.consentTimeoutMs / 1000),
+      ),
+    );
+    entry.timer = setTimeout(() => this.#finish(entry, "timeout"), this.#options.consentTimeoutMs);
+    const typed = this.#options.interactive ? undefined : this.#typedAhead.shift();
+    if (typed !== undefined) this.#answer(entry, typed);
+  }
+
+  #finish(entry: Pending, answer: ConsentAnswer | "cancelled", typed = false): void {
+    const index = this.#questions.indexOf(entry);
+    if (index < 0) return;
+    clearTimeout(entry.timer);
+    this.#questions.splice(index, 1);
+    // The question ends without a newline; an answer typed on a terminal brings its own.
+    if (index === 0 && !(typed && this.#options.interactive)) this.#options.output.write("\n");
+    entry.resolve(answer);
+    if (index === 0) this.#show();
+  }
+
+  #answer(entry: Pending, line: string): void {
+    this.#finish(entry, parseConsentAnswer(line, entry.question.access), true);
+  }
+
+  #onLine(raw: string): void {
+    const line = raw.trim().toLowerCase();
+    const current = this.#questions[0];
+    if (END.has(line)) {
+      if (current !== undefined) this.#finish(current, "deny", true);
+      this.emit("end");
+      return;
+    }
+    if (current !== undefined) {
+      if (this.#options.interactive && line === "") return;
+      this.#answer(current, line);
+      return;
+    }
+    if (REVOKE.has(line)) {
+      this.emit("revoke");
+      return;
+    }
+    if (!this.#options.interactive) this.#typedAhead.push(line);
+    else if (line !== "") this.say(this.#options.messages.help);
+  }
+}
