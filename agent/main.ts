@@ -4,7 +4,7 @@
  * it needs, so tests can run the whole agent in-process with their own stdin, stdout and gateway.
  */
 import { hostname, type as osType, release, userInfo } from "node:os";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
 import type { DeviceInfo } from "../shared/model.ts";
 import { AgentError, type AgentOutcome, outcomeOf } from "./exit.ts";
