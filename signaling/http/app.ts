@@ -72,6 +72,9 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     loggerInstance: deps.log,
     trustProxy: deps.trustProxy,
     bodyLimit: 256 * 1024,
+    // Errors the router answers before any route (a bad %-escape, an over-long path parameter) get
+    // the same { error: { code } } body as every other refusal.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
