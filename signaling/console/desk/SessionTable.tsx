@@ -59,7 +59,12 @@ export function SessionTable(props: {
                 <time dateTime={session.lastActivityAt}>{formatTime(session.lastActivityAt)}</time>
               </td>
               <td>
-                <StartRemoteButton session={session} me={props.me} action={props.action} />
+                <StartRemoteButton
+                  session={session}
+                  me={props.me}
+                  action={props.action}
+                  onActivate={() => props.onSelect(session.id)}
+                />
               </td>
             </tr>
           );

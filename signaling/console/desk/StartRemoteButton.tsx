@@ -42,12 +42,15 @@ export function StartRemoteButton(props: {
   action: ActionRunner;
   /** With its state written out beside it (the details panel), or as an icon only (the table). */
   withCaption?: boolean;
+  /** Called first on a click (the table selects the row, so the outcome shows beside it). */
+  onActivate?: () => void;
 }) {
   const { t } = useI18n();
   const step = remoteStep(props.session, props.me);
   const { icon, text } = look(step);
   const enabled = step.kind !== "unavailable" && step.kind !== "waiting";
   const onClick = (): void => {
+    props.onActivate?.();
     if (step.kind === "request") {
       void props.action.run(() => api.requestPermission(props.session.id), t("done.request"));
     } else if (step.kind === "connect" || step.kind === "open") {

@@ -34,6 +34,8 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
     const element = stage.current;
     const picture = video.current;
     if (!canControl || element === null || picture === null) return;
+    // Keys typed right after connecting should reach the remote side, not the page.
+    element.focus();
     return captureInput(element, picture, remote.send);
   }, [canControl, remote.send]);
 

@@ -83,17 +83,18 @@ export function useRemote(sessionId: string): RemoteController {
   const access = effectiveAccess(state);
   const accessRef = useRef(access);
   accessRef.current = access;
+  /** Closes the current peer and its control channel; safe to call twice. */
+  const dropPeer = useCallback((): void => {
+    control.current?.close();
+    control.current = null;
+    peer.current?.close();
+    peer.current = null;
+  }, []);
 
   useEffect(() => {
     wanted.current = true;
     retries.current = 0;
     const patch = (change: Partial<RemoteState>): void => setState((current) => ({ ...current, ...change }));
-    const dropPeer = (): void => {
-      control.current?.close();
-      control.current = null;
-      peer.current?.close();
-      peer.current = null;
-    };
     const onAgent = (message: AgentControl): void => {
       switch (message.type) {
         case "state":
@@ -172,7 +173,7 @@ export function useRemote(sessionId: string): RemoteController {
       wanted.current = false;
       dropPeer();
     };
-  }, [sessionId, cursor, connect]);
+  }, [sessionId, cursor, connect, dropPeer]);
 
   // Open the view whenever the console socket is (again) open: after a drop the gateway has
   // forgotten the old view, and the agent makes a new offer.
@@ -209,11 +210,8 @@ export function useRemote(sessionId: string): RemoteController {
   const disconnect = useCallback((): void => {
     if (wanted.current) sendConsole({ type: "remote.disconnect", sessionId });
     wanted.current = false;
-    control.current?.close();
-    control.current = null;
-    peer.current?.close();
-    peer.current = null;
-  }, [sessionId]);
+    dropPeer();
+  }, [sessionId, dropPeer]);
 
   return { state, access, cursor, send, disconnect };
 }
