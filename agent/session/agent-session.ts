@@ -79,6 +79,7 @@ export class AgentSession {
     const { messages, terminal, welcome } = this.#deps;
     terminal.say(messages.waiting(welcome.session.name, welcome.organization.name));
     terminal.say(messages.howToStop);
+    this.#deps.client.deliver();
     return this.#done;
   }
 

@@ -73,6 +73,8 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
   #closed = false;
   #reconnecting = false;
   readonly #queue: AgentMessage[] = [];
+  /** Messages received before deliver() was called; undefined once delivering. */
+  #inbox: GatewayMessage[] | undefined = [];
   #cancelWait: (() => void) | undefined;
 
   constructor(options: SignalingOptions) {
@@ -87,6 +89,16 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
   /** Joins the session. Rejects with an AgentError carrying the exit reason. */
   async connect(): Promise<Welcome> {
     return this.#open(this.#options.join);
+  }
+
+  /**
+   * Starts emitting `message` events, first those that arrived since the welcome (a consent
+   * request can come before the session has wired its handlers).
+   */
+  deliver(): void {
+    const inbox = this.#inbox ?? [];
+    this.#inbox = undefined;
+    for (const message of inbox) this.emit("message", message);
   }
 
   send(message: AgentMessage): void {
@@ -167,7 +179,8 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
           this.#resume = message.resume;
           return;
         }
-        this.emit("message", message);
+        if (this.#inbox !== undefined) this.#inbox.push(message);
+        else this.emit("message", message);
       });
     });
   }
