@@ -1,0 +1,141 @@
+import type { Page } from "playwright-core";
+import t from "tap";
+import { runAgent } from "../agent/e2e-support.ts";
+import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
+import { PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { inOrder, inputRecorder, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
+import { createSessionInDialog, dialog, rowStatus, selectSession } from "./desk-page.ts";
+
+/**
+ * The whole product as a new user tries it: the console in headless Chromium, the real gateway,
+ * the real `sos` agent under Xvfb answering consent on stdin. See, control, a second technician,
+ * release, take again, close.
+ */
+
+const SCREEN = { width: 1280, height: 720 };
+const xvfb = await startXvfb(SCREEN);
+t.teardown(() => xvfb.stop());
+const recorder = await inputRecorder(xvfb);
+const gateway = await startTestGateway();
+t.teardown(() => gateway.close());
+const browser = await launchBrowser();
+t.teardown(() => browser.close());
+
+/** Waits until the page's <video> has presented more than `frames` frames. */
+function framesBeyond(page: Page, frames: number) {
+  return page.waitForFunction(
+    (count) => (document.querySelector("video")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > count,
+    frames,
+    { timeout: 30_000 },
+  );
+}
+
+t.test(
+  "sign in, session, agent joins by PIN, consent, see and control, a colleague, release, close",
+  async (t) => {
+    const tom = await gateway.technician("Tom");
+    const kim = await gateway.technician("Kim");
+    const { page, errors } = await openConsole(browser, gateway.url);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, tom.email, PASSWORD);
+    const { pin } = await createSessionInDialog(page, "Real agent");
+    await rowStatus(page, "Real agent", "Waiting");
+
+    const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url]);
+    await agent.line(/Waiting for your technician/);
+    await rowStatus(page, "Real agent", "Active");
+    t.pass("the row turned Active without a reload");
+
+    const panel = await selectSession(page, "Real agent");
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+    await panel.getByText("Waiting for the end user's permission").waitFor();
+    await agent.line(/Tom .* asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await panel.getByText("Permission granted: click to connect").waitFor();
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+
+    await framesBeyond(page, 0);
+    const decoded = async () =>
+      page.evaluate(async () => {
+        const video = document.querySelector("video");
+        return video?.getVideoPlaybackQuality().totalVideoFrames ?? 0;
+      });
+    await framesBeyond(page, await decoded());
+    t.pass("the agent's screen decodes, and frames keep coming");
+    await page
+      .getByRole("status", { name: "Connection quality" })
+      .getByText(`${SCREEN.width}×${SCREEN.height}`)
+      .waitFor();
+
+    // A click on the picture where the recorder window is moves the X pointer there and clicks.
+    const target = { x: recorder.place.x + 150, y: recorder.place.y + 100 };
+    const box = await page.locator("video").boundingBox();
+    if (box === null) throw new Error("no video");
+    const scale = Math.min(box.width / SCREEN.width, box.height / SCREEN.height);
+    const left = box.x + (box.width - SCREEN.width * scale) / 2;
+    const top = box.y + (box.height - SCREEN.height * scale) / 2;
+    const from = recorder.events.length;
+    await page.mouse.click(left + target.x * scale, top + target.y * scale);
+    await waitUntil(
+      async () => {
+        const at = await pointerLocation(xvfb);
+        return Math.abs(at.x - target.x) <= 2 && Math.abs(at.y - target.y) <= 2;
+      },
+      10_000,
+      "the pointer at the clicked place",
+    );
+    await recorder.until((events) => inOrder(events.slice(from), ["press:1", "release:1"]), 10_000);
+    t.pass("the click landed at the matching place on the X display");
+
+    await page.keyboard.press("KeyH");
+    await page.keyboard.press("KeyI");
+    await recorder.until(
+      (events) => inOrder(events.slice(from), ["down:h", "up:h", "down:i", "up:i"]),
+      10_000,
+    );
+    t.pass("typing arrives");
+
+    // Kim is invited, asks too, and sees the same screen; both see who is connected.
+    await page.getByRole("button", { name: "Disconnect" }).click();
+    await selectSession(page, "Real agent");
+    await panel.getByRole("button", { name: "Invite technicians" }).click();
+    await dialog(page).getByRole("checkbox", { name: "Kim" }).check();
+    await dialog(page).getByRole("button", { name: "Invite" }).click();
+    await panel.getByText("Invited.").waitFor();
+    const kimConsole = await openConsole(browser, gateway.url);
+    const kimPage = kimConsole.page;
+    kimPage.setDefaultTimeout(15_000);
+    await signIn(kimPage, kim.email, PASSWORD);
+    const kimPanel = await selectSession(kimPage, "Real agent");
+    await kimPanel.getByRole("button", { name: "Start remote session" }).click();
+    await agent.line(/Kim .* asks to SEE and CONTROL your screen/);
+    agent.type("v");
+    await kimPanel.getByText("View-only permission granted: click to connect").waitFor();
+    await kimPanel.getByRole("button", { name: "Start remote session" }).click();
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+    await framesBeyond(kimPage, 2);
+    await framesBeyond(page, 2);
+    await kimPage.getByText("View only: your mouse and keyboard are not sent.").waitFor();
+    await page.getByText(/^Connected technicians: .*Tom \(control\)/).waitFor();
+    await page.getByText(/^Connected technicians: .*Kim \(view only\)/).waitFor();
+    t.pass("both technicians see the screen; who controls is shown");
+    await kimPage.getByRole("button", { name: "Disconnect" }).click();
+    await page.getByRole("button", { name: "Disconnect" }).click();
+
+    // Release: Queued (it leaves Tom's Home); take it again; close: the agent exits.
+    await selectSession(page, "Real agent");
+    await panel.getByRole("button", { name: "Release" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "Private", exact: true }).click();
+    await rowStatus(page, "Real agent", "Queued");
+    await selectSession(page, "Real agent");
+    await panel.getByRole("button", { name: "Assign technician" }).click();
+    await dialog(page).getByRole("button", { name: "Assign" }).click();
+    await rowStatus(page, "Real agent", "Active");
+    await panel.getByRole("button", { name: "Close" }).click();
+    await dialog(page).getByRole("button", { name: "Close session" }).click();
+    await rowStatus(page, "Real agent", "Closed");
+    const exit = await agent.exited;
+    t.equal(exit.code, 0, "the agent ended normally when the session was closed");
+    t.same(errors, [], "no errors in the technician's page");
+  },
+);
