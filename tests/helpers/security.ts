@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import type { Socket } from "node:net";
-import { type GatewayToAgent, gatewayToAgentSchema, type Join } from "../../../shared/agent-protocol.ts";
-import { decodeMessage } from "../../../shared/decode.ts";
-import { PROTOCOL_VERSION } from "../../../shared/limits.ts";
+import { type GatewayToAgent, gatewayToAgentSchema, type Join } from "../../shared/agent-protocol.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import {
   type AgentSocket,
   type ApiClient,
   type ConsoleSocket,
   openAgentSocket,
   TEST_DEVICE,
-} from "../../helpers/gateway.ts";
+} from "./gateway.ts";
 
 /** Small helpers for the security tests: raw HTTP (no client-side path normalization), raw upgrades. */
 

@@ -1,6 +1,6 @@
 import t from "tap";
 import { ApiClient, errorCode, openConsoleSocket, startTestGateway } from "../../helpers/gateway.ts";
-import { json, tryUpgrade } from "./helpers.ts";
+import { json, tryUpgrade } from "../../helpers/security.ts";
 
 /**
  * Cross-site WebSocket hijacking (a page on another site opening the console socket with the

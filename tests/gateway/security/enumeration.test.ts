@@ -12,7 +12,7 @@ import {
   TEST_DEVICE,
   TestClock,
 } from "../../helpers/gateway.ts";
-import { deadline, json, nextAgentMessage, rawRequest, wrongPin } from "./helpers.ts";
+import { deadline, json, nextAgentMessage, rawRequest, wrongPin } from "../../helpers/security.ts";
 
 /**
  * Enumeration: a session that does not exist, one the technician may not see, and a deleted one

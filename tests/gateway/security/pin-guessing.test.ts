@@ -1,7 +1,7 @@
 import t from "tap";
 import { PIN_LIMITS } from "../../../signaling/domain/pin-guard.ts";
 import { startTestGateway, TestClock } from "../../helpers/gateway.ts";
-import { type HelloOutcome, hello, wrongPin } from "./helpers.ts";
+import { type HelloOutcome, hello, wrongPin } from "../../helpers/security.ts";
 
 /**
  * PIN guessing (Chrome Remote Desktop ends a pairing after 5 wrong tries; RustDesk blocks an address

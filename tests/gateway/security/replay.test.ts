@@ -1,6 +1,6 @@
 import t from "tap";
 import { joinAgent, openConsoleSocket, startTestGateway } from "../../helpers/gateway.ts";
-import { deadline, hello, openRemoteView, SDP_ANSWER } from "./helpers.ts";
+import { deadline, hello, openRemoteView, SDP_ANSWER } from "../../helpers/security.ts";
 
 /**
  * Replay: a resume secret works once, a closed session's secret works never, and signalling

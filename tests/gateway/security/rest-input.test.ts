@@ -1,6 +1,6 @@
 import t from "tap";
 import { errorCode, startTestGateway } from "../../helpers/gateway.ts";
-import { json, rawRequest } from "./helpers.ts";
+import { json, rawRequest } from "../../helpers/security.ts";
 
 /**
  * Bad input over REST: malformed, wrongly typed, oversize or hostile bodies get a 4xx with a stable

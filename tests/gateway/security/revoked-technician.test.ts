@@ -7,7 +7,7 @@ import {
   PASSWORD,
   startTestGateway,
 } from "../../helpers/gateway.ts";
-import { deadline, openRemoteView, SDP_ANSWER, tryUpgrade } from "./helpers.ts";
+import { deadline, openRemoteView, SDP_ANSWER, tryUpgrade } from "../../helpers/security.ts";
 
 /**
  * Revoked technician: disabling an account ends everything it has open at once: its console socket,

@@ -1,6 +1,6 @@
 import t from "tap";
 import { ADMIN, type ApiClient, errorCode, startTestGateway } from "../../helpers/gateway.ts";
-import { json, rawRequest } from "./helpers.ts";
+import { json, rawRequest } from "../../helpers/security.ts";
 
 /**
  * Setup left open (ScreenConnect CVE-2024-1709: a POST to the setup path with an extra segment

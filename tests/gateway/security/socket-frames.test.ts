@@ -12,7 +12,7 @@ import {
   type TestGateway,
   wsUrl,
 } from "../../helpers/gateway.ts";
-import { deadline, SDP_ANSWER, tryUpgrade } from "./helpers.ts";
+import { deadline, SDP_ANSWER, tryUpgrade } from "../../helpers/security.ts";
 
 /**
  * Oversize and malformed frames (ws GHSA-6663-c963-2gqg: unbounded payloads crashed servers).

@@ -1,6 +1,6 @@
 import t from "tap";
 import { ADMIN, field, joinAgent, openConsoleSocket, startTestGateway } from "../../helpers/gateway.ts";
-import { rawRequest } from "./helpers.ts";
+import { rawRequest } from "../../helpers/security.ts";
 
 /**
  * Stored script from an agent (MeshCentral GHSA-c7hr-448w-65px: HTML in an agent's OS description
