@@ -6,7 +6,14 @@ import { type AgentMessage, agentMessageSchema, type GatewayToAgent } from "../.
 import { decodeMessage } from "../../shared/decode.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import { inputRecorder, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { agentJoined, connectTechnician, openDesk, permission, requestPermission, runAgent } from "./e2e-support.ts";
+import {
+  agentJoined,
+  connectTechnician,
+  openDesk,
+  permission,
+  requestPermission,
+  runAgent,
+} from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 t.teardown(() => xvfb.stop());
@@ -52,7 +59,9 @@ t.test("no display ends with exit code 3, no crash", async (t) => {
   const agent = runAgent(t, xvfb, ["123456789", "--gateway", "http://127.0.0.1:9"], { DISPLAY: "" });
   t.equal((await agent.exited).code, 3);
   t.match(agent.stderr(), /^sos: No screen to share/);
-  const unreachable = runAgent(t, xvfb, ["123456789", "--gateway", "http://127.0.0.1:9"], { DISPLAY: ":4093" });
+  const unreachable = runAgent(t, xvfb, ["123456789", "--gateway", "http://127.0.0.1:9"], {
+    DISPLAY: ":4093",
+  });
   t.equal((await unreachable.exited).code, 3, "an X server that is not there: the same");
 });
 
@@ -134,7 +143,12 @@ t.test("a peer opened without the end user's consent is refused and gets no offe
             resume: { sessionId: "s1", secret: "0123456789abcdef0123" },
             iceServers: [],
           });
-          send({ type: "peer.open", peerId: "p1", technician: { id: "mallory", name: "Mallory" }, access: "control" });
+          send({
+            type: "peer.open",
+            peerId: "p1",
+            technician: { id: "mallory", name: "Mallory" },
+            access: "control",
+          });
         }
         if (decoded.value.type === "peer.closed") resolve();
       });
@@ -146,7 +160,10 @@ t.test("a peer opened without the end user's consent is refused and gets no offe
   const agent = runAgent(t, xvfb, ["123456789", "--gateway", `http://127.0.0.1:${port}`]);
   await refused;
   t.match(received.at(-1), { type: "peer.closed", peerId: "p1" });
-  t.notOk(received.some((message) => message.type === "signal"), "no offer was made");
+  t.notOk(
+    received.some((message) => message.type === "signal"),
+    "no offer was made",
+  );
   t.same(recorder.events, []);
   agent.type("q");
   t.equal((await agent.exited).code, 0);
