@@ -30,7 +30,7 @@ type PeerApi = {
 declare global {
   interface Window {
     fakeAgent?: PeerApi;
-    toGateway?: (peerId: string, data: SignalData) => Promise<void>;
+    fakeAgentSignal?: (peerId: string, data: SignalData) => Promise<void>;
   }
 }
 
@@ -92,7 +92,7 @@ function installPeers(screen: { width: number; height: number }): void {
         pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       pc.onicecandidate = (event) => {
         if (event.candidate !== null && event.candidate.candidate !== "") {
-          void window.toGateway?.(peerId, {
+          void window.fakeAgentSignal?.(peerId, {
             kind: "candidate",
             candidate: event.candidate.candidate,
             sdpMid: event.candidate.sdpMid,
@@ -103,7 +103,7 @@ function installPeers(screen: { width: number; height: number }): void {
       peers.set(peerId, { pc, channel });
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      await window.toGateway?.(peerId, { kind: "description", type: "offer", sdp: offer.sdp ?? "" });
+      await window.fakeAgentSignal?.(peerId, { kind: "description", type: "offer", sdp: offer.sdp ?? "" });
     },
     async signal(peerId, data) {
       const pc = peers.get(peerId)?.pc;
@@ -164,7 +164,7 @@ export async function startFakeAgent(
       agentVersion: "test",
     },
   );
-  await page.exposeFunction("toGateway", async (peerId: string, data: SignalData) => {
+  await page.exposeFunction("fakeAgentSignal", async (peerId: string, data: SignalData) => {
     socket.send({ type: "signal", peerId, data });
   });
   await page.evaluate(installPeers, screen);

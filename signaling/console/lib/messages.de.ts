@@ -133,8 +133,6 @@ export const de: Messages = {
   "invite.title": "Andere Techniker einladen",
   "invite.hint": "Bis zu {count} weitere Techniker können an dieser Sitzung teilnehmen (insgesamt drei).",
   "invite.submit": "Einladen",
-  "invite.none": "Wählen Sie mindestens einen Techniker.",
-  "invite.tooMany": "Wählen Sie höchstens {count}.",
   "confirm.close.title": "Diese Sitzung schließen?",
   "confirm.close.text":
     "Die App des Endbenutzers wird getrennt, Link und PIN funktionieren nicht mehr. Das lässt sich nicht rückgängig machen.",
@@ -170,7 +168,6 @@ export const de: Messages = {
   "admin.save": "Speichern",
   "admin.saved": "Gespeichert.",
   "admin.created": "{name} wurde angelegt.",
-  "admin.actions": "Aktionen",
   "admin.channels.title": "Kanaleinstellungen",
   "admin.channels.add": "Kanal hinzufügen",
   "admin.channels.list": "Team-Kanäle",

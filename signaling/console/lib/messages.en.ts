@@ -131,8 +131,6 @@ export const en = {
   "invite.title": "Invite technicians",
   "invite.hint": "Up to {count} more technicians can join this session (three in all).",
   "invite.submit": "Invite",
-  "invite.none": "Choose at least one technician.",
-  "invite.tooMany": "Choose at most {count}.",
   "confirm.close.title": "Close this session?",
   "confirm.close.text":
     "The end user's app is disconnected, and the link and PIN stop working. This cannot be undone.",
@@ -168,7 +166,6 @@ export const en = {
   "admin.save": "Save",
   "admin.saved": "Saved.",
   "admin.created": "Created {name}.",
-  "admin.actions": "Actions",
   "admin.channels.title": "Channel settings",
   "admin.channels.add": "Add channel",
   "admin.channels.list": "Team channels",
