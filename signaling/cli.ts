@@ -43,6 +43,16 @@ const program = new Command()
     ),
   )
   .addOption(
+    new Option("--api-rate-limit <n>", "API requests per minute per address before RATE_LIMITED")
+      .env("SOS_API_RATE_LIMIT")
+      .default(600)
+      .argParser((value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("a positive whole number");
+        return n;
+      }),
+  )
+  .addOption(
     new Option("--license <features>", "licensed features: attended-access or none")
       .env("SOS_LICENSE")
       .choices(["attended-access", "none"])
@@ -68,6 +78,7 @@ const flags = z
     iceUrl: z.array(z.string()).optional(),
     trustProxy: z.union([z.boolean(), z.string()]).optional(),
     license: z.string(),
+    apiRateLimit: z.number(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   })
   .parse(program.opts());
@@ -96,6 +107,7 @@ try {
     iceUrls: flags.iceUrl ?? [],
     trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
     logLevel: flags.logLevel,
+    apiRateLimit: flags.apiRateLimit,
   });
 } catch (error) {
   const reason =
