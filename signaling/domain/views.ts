@@ -1,4 +1,4 @@
-import type { Channel, Session, Technician } from "../../shared/model.ts";
+import { type Channel, HOME_CHANNEL_ID, type Session, type Technician } from "../../shared/model.ts";
 import { iso } from "../clock.ts";
 import type { AccountRow, ChannelRow, SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -20,7 +20,7 @@ export function technicianView(row: AccountRow): Technician {
 export function channelView(row: ChannelRow, access: string[]): Channel {
   return {
     id: row.id,
-    kind: row.kind,
+    kind: row.id === HOME_CHANNEL_ID ? "home" : row.kind,
     name: row.name,
     sessionExpiryMinutes: row.sessionExpiryMinutes,
     access,

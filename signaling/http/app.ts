@@ -123,6 +123,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     store: deps.store,
     publicOrigin,
     onAccessChanged: () => hub.republishAll(deps.store.listSessions()),
+    onTechnicianChanged: (account) => hub.technicianUpdated(account),
   });
   sessionRoutes(app, { desk: deps.desk, hub, accounts, publicOrigin });
   landingRoutes(app, { store: deps.store, organizationName: () => accounts.organization().name, publicUrl });

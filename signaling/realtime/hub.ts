@@ -1,11 +1,12 @@
 import type { WebSocket } from "ws";
 import type { SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
+import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { AgentPresence, DeskEvents } from "../domain/desk-events.ts";
 import type { Policy } from "../domain/policy.ts";
-import { sessionView } from "../domain/views.ts";
+import { sessionView, technicianView } from "../domain/views.ts";
 import type { AccountRow, SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { type RemoteView, RemoteViews } from "./remote-views.ts";
@@ -182,6 +183,15 @@ export class Hub implements DeskEvents, AgentPresence {
       if (connection.accountId !== technicianId) continue;
       this.#consoles.delete(connection);
       connection.socket.close(CLOSE.unauthenticated, "account disabled");
+    }
+  }
+
+  /** Tells a technician's consoles their account changed (permissions, name). */
+  technicianUpdated(account: AccountRow): void {
+    for (const connection of this.#consoles) {
+      if (connection.accountId === account.id) {
+        send(connection.socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
+      }
     }
   }
 

@@ -18,6 +18,7 @@ import type { Accounts } from "../../domain/accounts.ts";
 import { auditCsv, auditView } from "../../domain/audit.ts";
 import type { Channels } from "../../domain/channels.ts";
 import { channelView, technicianView } from "../../domain/views.ts";
+import type { AccountRow } from "../../store/rows.ts";
 import type { Store } from "../../store/store.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
@@ -29,6 +30,8 @@ export type AdminRoutesDeps = {
   publicOrigin: () => string;
   /** After access lists change, consoles get their session lists re-sent. */
   onAccessChanged: () => void;
+  /** A technician's account changed: their consoles get a fresh `hello`. */
+  onTechnicianChanged: (account: AccountRow) => void;
 };
 
 /** Technicians, channels, the organization and the audit log. */
@@ -100,6 +103,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
     },
     async (request) => {
       const account = await accounts.update(authOf(request).account, request.params.id, request.body);
+      deps.onTechnicianChanged(account);
       deps.onAccessChanged();
       return { technician: technicianView(account) };
     },
