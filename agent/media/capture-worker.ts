@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
-import { type MonitorCapture, openMonitor } from "./capture.ts";
+import { type MonitorCapture, openMonitor, type RgbaFrame } from "./capture.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 
@@ -127,42 +127,70 @@ function pollInterval(now: number): number {
   return now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
 }
 
-function captureOnce(): void {
-  const frame = monitor.capture();
-  const capturedAt = performance.now();
+/** A capture under way, with the monitor it belongs to (a switch makes it stale). */
+type Capture = {
+  readonly monitor: MonitorCapture;
+  readonly startedAt: number;
+  readonly frame: Promise<RgbaFrame>;
+};
+
+function startCapture(): Capture {
+  return { monitor, startedAt: performance.now(), frame: monitor.capture() };
+}
+
+/** Whether a captured frame goes to the encoder: changed (or a keyframe is due) and the encoder has room. */
+function worthEncoding(frame: RgbaFrame, capturedAt: number): boolean {
   stats.captured += 1;
   const changed = previous === undefined || !frame.data.equals(previous);
   if (changed) {
     stats.changed += 1;
     lastChange = capturedAt;
   }
-  if (!changed && !wantKeyframe) return;
+  if (!changed && !wantKeyframe) return false;
   if (encoder.pending >= MAX_PENDING) {
     stats.busy += 1;
-    return;
+    return false;
   }
+  return true;
+}
+
+function encode(frame: RgbaFrame, capturedAt: number): void {
   encoder.encode(frame, Math.round(capturedAt * 1000), wantKeyframe);
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame.data;
 }
 
+/**
+ * Capture runs on the thread pool; when the loop is behind its frame rate, the next capture
+ * starts before this frame is handed to the encoder (whose colour conversion runs on this
+ * thread), so the two overlap and the pipeline keeps up with capture alone.
+ */
 async function loop(): Promise<void> {
+  let next: Capture | undefined;
   while (!stopping) {
     if (!running) {
+      next = undefined;
       await sleep(60_000);
       continue;
     }
-    const started = performance.now();
     try {
-      captureOnce();
+      const current = next !== undefined && next.monitor === monitor ? next : startCapture();
+      next = undefined;
+      const frame = await current.frame;
+      if (current.monitor !== monitor || stopping) continue;
+      const encodeIt = worthEncoding(frame, current.startedAt);
+      const interval = pollInterval(performance.now());
+      const behind = current.startedAt + interval <= performance.now();
+      if (behind && running && interval < SLOW_POLL_MS) next = startCapture();
+      if (encodeIt) encode(frame, current.startedAt);
+      const wait = current.startedAt + interval - performance.now();
+      if (next === undefined && wait > 0 && !wantKeyframe) await sleep(wait);
+      else await sleep(0);
     } catch (error) {
       fail(error);
       break;
     }
-    const wait = started + pollInterval(started) - performance.now();
-    if (wait > 0 && !wantKeyframe) await sleep(wait);
-    else await sleep(0);
   }
   encoder.close();
   port?.close();

@@ -32,7 +32,9 @@ export type TechnicianPeerEvents = {
   control: [TechnicianControl];
   /** The control channel opened: time to send the state. */
   controlOpen: [];
-  /** Connected, or the technician asked for a picture (PLI/FIR): the next frame must be a keyframe. */
+  /** DTLS is up: video sent now reaches the technician. */
+  connected: [];
+  /** The technician asked for a picture (PLI/FIR): the next frame must be a keyframe. */
   keyframeNeeded: [];
   /** A control message that failed validation (logged, dropped). */
   invalid: [string];
@@ -165,7 +167,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       if (this.#closed) return;
       if (state === "connected") {
         this.#restarts = 0;
-        this.emit("keyframeNeeded");
+        this.emit("connected");
       } else if (state === "failed") {
         if (this.#restarts >= MAX_ICE_RESTARTS) {
           void this.close("failed");

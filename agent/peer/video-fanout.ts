@@ -1,35 +1,63 @@
 /**
  * One encoded stream to every technician: each chunk is packetized once and the same RTP goes to
  * each connected peer's sender (werift rewrites SSRC, payload type and sequence per sender).
+ *
+ * The packets since the last keyframe are kept, so a technician who has just connected gets the
+ * current picture at once (replayed in order) instead of waiting for a new capture and keyframe.
  */
+import type { RtpPacket } from "werift";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenChunk } from "../media/screen-stream.ts";
 import type { TechnicianPeer } from "./technician-peer.ts";
 import { createPacketizer, type RtpPacketizer, rtpTimestamp } from "./video-codec.ts";
 
+/** Frames after a keyframe worth replaying; a longer run asks for a fresh keyframe instead. */
+const MAX_REPLAY_FRAMES = 30;
+const MAX_REPLAY_BYTES = 4 * 1024 * 1024;
+
 export class VideoFanout {
   readonly #packetizer: RtpPacketizer;
-  readonly #peers = new Set<TechnicianPeer>();
+  /** Peers that have received a keyframe (or the replay) and follow the stream. */
+  readonly #following = new Set<TechnicianPeer>();
+  #sinceKeyframe: RtpPacket[][] = [];
+  #replayBytes = 0;
 
   constructor(codec: VideoCodecName) {
     this.#packetizer = createPacketizer(codec);
   }
 
-  add(peer: TechnicianPeer): void {
-    this.#peers.add(peer);
+  /**
+   * Starts sending to a connected peer. Returns false when there is no picture to replay: the
+   * caller asks for a keyframe (the peer follows from then on either way).
+   */
+  join(peer: TechnicianPeer): boolean {
+    this.#following.add(peer);
+    for (const packets of this.#sinceKeyframe) peer.sendRtp(packets);
+    return this.#sinceKeyframe.length > 0;
   }
 
   remove(peer: TechnicianPeer): void {
-    this.#peers.delete(peer);
-  }
-
-  get size(): number {
-    return this.#peers.size;
+    this.#following.delete(peer);
   }
 
   send(chunk: ScreenChunk): void {
-    if (this.#peers.size === 0) return;
     const packets = this.#packetizer.packetize(chunk.data, rtpTimestamp(chunk.timestampUs));
-    for (const peer of this.#peers) peer.sendRtp(packets);
+    this.#remember(chunk, packets);
+    for (const peer of this.#following) peer.sendRtp(packets);
+  }
+
+  #remember(chunk: ScreenChunk, packets: RtpPacket[]): void {
+    if (chunk.key) {
+      this.#sinceKeyframe = [];
+      this.#replayBytes = 0;
+    } else if (this.#sinceKeyframe.length === 0) {
+      return;
+    }
+    this.#sinceKeyframe.push(packets);
+    this.#replayBytes += chunk.data.length;
+    if (this.#sinceKeyframe.length > MAX_REPLAY_FRAMES || this.#replayBytes > MAX_REPLAY_BYTES) {
+      this.#sinceKeyframe = [];
+      this.#replayBytes = 0;
+    }
   }
 }

@@ -217,20 +217,31 @@ export class AgentSession {
     const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers: this.#iceServers });
     const connected: Connected = { peer, input: new RemoteInput(injector), technician, access };
     this.#peers.set(peerId, connected);
-    peer.on("signal", (data) => client.send({ type: "signal", peerId, data }));
+    log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
+    peer.on("signal", (data) => {
+      if (data.kind === "description")
+        log.debug({ peerId, type: data.type }, "description to the technician");
+      client.send({ type: "signal", peerId, data });
+    });
     peer.on("controlOpen", () => {
       this.#sendState(connected);
       this.#cursor.refresh();
     });
     peer.on("control", (message) => void this.#onControl(connected, message));
     peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
+    peer.on("connected", () => {
+      const replayed = this.#fanout.join(peer);
+      log.debug({ peerId, replayed }, "peer connected");
+      if (!replayed) stream.requestKeyframe();
+    });
     peer.on("keyframeNeeded", () => stream.requestKeyframe());
     peer.on("closed", (reason) => {
       // Closed by itself (ICE failed for good), not by #closePeer: tell the gateway.
       if (this.#peers.get(peerId) === connected) void this.#closePeer(peerId, reason, true);
     });
-    this.#fanout.add(peer);
+    // A fresh picture is encoded while ICE and DTLS run, ready to replay when the peer connects.
     stream.run(true);
+    stream.requestKeyframe();
     this.#cursor.running = true;
     terminal.say(messages.connected(technician.name, access));
     await peer.start().catch((error: unknown) => {

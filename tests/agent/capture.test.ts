@@ -15,7 +15,7 @@ t.test("listMonitors reports the X screen with its size", async (t) => {
 
 t.test("a capture returns the real pixels: a red window is red in the frame", async (t) => {
   await colouredWindow(xvfb, { x: 200, y: 150, width: 300, height: 200, colour: "red", name: "sos-red" });
-  const frame = openMonitor(0).capture();
+  const frame = await openMonitor(0).capture();
   t.equal(frame.width, 1280);
   t.equal(frame.height, 720);
   t.equal(frame.data.length, 1280 * 720 * 4);

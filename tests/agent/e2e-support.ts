@@ -5,7 +5,6 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Test } from "tap";
 import { gatewayToConsoleSchema } from "../../shared/console-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import type { AccessMode } from "../../shared/status.ts";
@@ -20,6 +19,9 @@ import {
 import { TestTechnician } from "../helpers/technician-peer.ts";
 import type { Xvfb } from "../helpers/xvfb.ts";
 
+/** Where cleanups go: a tap test, or the benchmark's own list. */
+export type Teardown = { teardown(fn: () => unknown): void };
+
 export type AgentProcess = {
   readonly child: ChildProcessWithoutNullStreams;
   readonly lines: string[];
@@ -33,7 +35,7 @@ export type AgentProcess = {
 
 /** Runs `sos <args>` under the Xvfb display, in English, with stdin as a pipe (non-interactive). */
 export function runAgent(
-  t: Test,
+  t: Teardown,
   xvfb: Xvfb,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
@@ -101,7 +103,7 @@ export type Desk = {
 };
 
 /** A gateway with technician Alice, her session, and her console socket. */
-export async function openDesk(t: Test): Promise<Desk> {
+export async function openDesk(t: Teardown): Promise<Desk> {
   const gw = await startTestGateway({ config: { organizationName: "Acme IT" } });
   t.teardown(() => gw.close());
   const alice = await gw.technician("Alice");
@@ -148,7 +150,7 @@ export async function permission(
  * answer and candidates go back through the gateway.
  */
 export async function connectTechnician(
-  t: Test,
+  t: Teardown,
   socket: ConsoleSocket,
   sessionId: string,
   options: { keepPixels?: boolean } = {},

@@ -31,7 +31,9 @@ async function setup(t: Test, codec: VideoCodecName, count = 1) {
     peer.on("signal", (data) => void technician.handleSignal(data));
     technician.on("signal", (data) => void peer.handleSignal(data));
     peer.on("keyframeNeeded", () => stream.requestKeyframe());
-    fanout.add(peer);
+    peer.on("connected", () => {
+      if (!fanout.join(peer)) stream.requestKeyframe();
+    });
     pairs.push({ peer, technician });
   }
   t.teardown(async () => {
@@ -70,6 +72,43 @@ t.test("two technicians get the same stream, each decoding it", async (t) => {
     t.equal(frame.width, 1280);
   }
 });
+
+t.test(
+  "a technician who connects later gets the current picture replayed, without a new encode",
+  async (t) => {
+    const { stream, fanout, pairs } = await setup(t, "vp8");
+    const first = pairs[0]?.technician;
+    if (first === undefined) throw new Error("no technician");
+    await first.nextFrame(undefined, 15_000, 0);
+    const encodedBefore = (await stream.stats()).encoded;
+
+    const peer = new TechnicianPeer({
+      peerId: "late",
+      technician: { id: "late", name: "Late" },
+      access: "view",
+      codec: "vp8",
+      iceServers: [],
+    });
+    const late = new TestTechnician({ keepPixels: true });
+    t.teardown(async () => {
+      await peer.close();
+      await late.close();
+    });
+    peer.on("signal", (data) => void late.handleSignal(data));
+    late.on("signal", (data) => void peer.handleSignal(data));
+    let replayed: boolean | undefined;
+    peer.on("connected", () => {
+      replayed = fanout.join(peer);
+    });
+    await peer.start();
+    const frame = await late.nextFrame(undefined, 15_000, 0);
+    t.equal(replayed, true, "there was a picture to replay");
+    t.equal(frame.width, 1280);
+    const red = pixelAt(frame, 300, 250);
+    t.ok(red.r > 200 && red.g < 40, "the replayed picture is the screen");
+    t.equal((await stream.stats()).encoded, encodedBefore, "nothing new was encoded for the late technician");
+  },
+);
 
 t.test("a PLI from the technician brings a new keyframe on a still screen", async (t) => {
   const { pairs } = await setup(t, "vp8");

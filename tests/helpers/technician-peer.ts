@@ -32,6 +32,8 @@ type TechnicianEvents = {
   control: [AgentControl];
   /** Bytes of RTP payload received, per packet. */
   rtp: [number];
+  /** A whole frame arrived (before decoding): whether it is a keyframe, performance.now(). */
+  received: [boolean, number];
 };
 
 export class TestTechnician extends EventEmitter<TechnicianEvents> {
@@ -40,6 +42,12 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   readonly controls: AgentControl[] = [];
   channel: RTCDataChannel | undefined;
   rtpBytes = 0;
+  /** RTP packets received (headers are 12 bytes each on top of rtpBytes). */
+  rtpPackets = 0;
+  /** Whole frames received. */
+  framesReceived = 0;
+  /** Decode what arrives (turn off to count frames without spending the CPU on decoding). */
+  decoding = true;
   #decoder: FrameDecoder | undefined;
   #packets: RtpPacket[] = [];
   #mediaSsrc: number | undefined;
@@ -177,6 +185,7 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   #onRtp(packet: RtpPacket, depacketizer: "VP8" | "MPEG4/ISO/AVC"): void {
     this.#mediaSsrc = packet.header.ssrc;
     this.rtpBytes += packet.payload.length;
+    this.rtpPackets += 1;
     this.emit("rtp", packet.payload.length);
     const first = this.#packets[0];
     if (first !== undefined && first.header.timestamp !== packet.header.timestamp) this.#packets = [];
@@ -186,7 +195,11 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     const packets = this.#packets;
     this.#packets = [];
     const frame = dePacketizeRtpPackets(depacketizer, packets);
-    if (frame.data.length > 0) this.#decoder?.decode(frame.data, frame.isKeyframe, packet.header.timestamp);
+    this.framesReceived += 1;
+    this.emit("received", frame.isKeyframe, performance.now());
+    if (frame.data.length > 0 && this.decoding) {
+      this.#decoder?.decode(frame.data, frame.isKeyframe, packet.header.timestamp);
+    }
   }
 
   get decodeErrors(): readonly string[] {

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench:agent`: the SOS agent measured on this machine, under Xvfb at 1920x1080, against
+ * the real gateway, with a werift technician. Not a timed test: it prints a table and writes
+ * bench-results/agent.json.
+ *
+ * - capture-only fps: full-screen captures per second, nothing else running in the agent;
+ * - delivered fps: whole frames per second reaching the technician while the screen changes
+ *   (a terminal scrolling text, or a large window moving when xterm is missing), and the ratio;
+ * - consent to first frame: from the end user's "y" to the technician's first decoded frame;
+ * - input latency: pointer moves sent on the control channel until the X pointer is there;
+ * - bit rates idle and while typing, and the agent process's CPU idle and active.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadInjector } from "../agent/input/injector.ts";
+import { openMonitor } from "../agent/media/capture.ts";
+import {
+  agentJoined,
+  connectTechnician,
+  openDesk,
+  permission,
+  requestPermission,
+  runAgent,
+  type Teardown,
+} from "../tests/agent/e2e-support.ts";
+import { colouredWindow, startXvfb, type Xvfb } from "../tests/helpers/xvfb.ts";
+
+const WIDTH = 1920;
+const HEIGHT = 1080;
+const WINDOW_MS = 10_000;
+
+const cleanups: Array<() => unknown> = [];
+const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100;
+}
+
+/** Something that keeps changing the screen, faster than it can be captured. */
+async function startScreenChanger(xvfb: Xvfb): Promise<{ kind: string; stop(): void }> {
+  let child: ChildProcess;
+  let kind: string;
+  if (hasCommand("xterm")) {
+    kind = "xterm scrolling text (as fast as it draws)";
+    child = xvfb.client("xterm", [
+      "-geometry",
+      "236x64+0+0",
+      "-e",
+      "sh",
+      "-c",
+      "while :; do date +%T.%N; ls -la /usr/lib | head -n 30; sleep 0.01; done",
+    ]);
+  } else {
+    kind = "a 900x600 window moving (~50 moves/s)";
+    await colouredWindow(xvfb, { x: 100, y: 100, width: 900, height: 600, colour: "red", name: "sos-bench" });
+    const id = (await xvfb.x("xdotool", ["search", "--name", "^sos-bench$"])).trim();
+    child = xvfb.client("sh", [
+      "-c",
+      `while :; do xdotool windowmove ${id} 100 100; sleep 0.02; xdotool windowmove ${id} 900 400; sleep 0.02; done`,
+    ]);
+  }
+  return { kind, stop: () => child.kill("SIGKILL") };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function captureOnlyFps(): Promise<number> {
+  const monitor = openMonitor(0);
+  const started = performance.now();
+  let frames = 0;
+  while (performance.now() - started < 5_000) {
+    await monitor.capture();
+    frames += 1;
+  }
+  return frames / ((performance.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT, outliveProcess: true });
+  cleanups.push(() => xvfb.stop());
+  process.env.DISPLAY = xvfb.display;
+  const cores = (await import("node:os")).availableParallelism();
+
+  const changer = await startScreenChanger(xvfb);
+  await sleep(1_000);
+  const captureFps = await captureOnlyFps();
+  changer.stop();
+
+  const desk = await openDesk(teardown);
+  const agent = runAgent(teardown, xvfb, [desk.session.pin, "--gateway", desk.gw.url, "--max-fps", "60"]);
+  const pid = agent.child.pid;
+  if (pid === undefined) throw new Error("the agent did not start");
+  await agentJoined(desk);
+  await requestPermission(desk.alice.client, desk.session.id);
+  await agent.line(/asks to SEE and CONTROL/);
+
+  // Consent to first decoded frame.
+  const consentAt = performance.now();
+  agent.type("y");
+  await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+  const { technician } = await connectTechnician(teardown, desk.console, desk.session.id);
+  const first = await technician.nextFrame(undefined, 20_000, 0);
+  const consentToFirstFrameMs = first.at - consentAt;
+  technician.decoding = false;
+  await technician.channelOpen();
+
+  // Idle: a still screen.
+  await sleep(3_000);
+  const idle = await measure(technician, pid);
+
+  // Active: the screen changes.
+  const active = await startScreenChanger(xvfb);
+  await sleep(1_500);
+  const delivered = await measure(technician, pid);
+
+  // Input latency while the screen changes (and frames are encoded).
+  const injector = await loadInjector();
+  const latencies: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const x = i % 2 === 0 ? 0.3 : 0.6;
+    const target = { x: Math.round(x * (WIDTH - 1)), y: Math.round(0.5 * (HEIGHT - 1)) };
+    const sent = performance.now();
+    technician.send({ type: "pointer", x, y: 0.5 });
+    for (;;) {
+      const at = await injector.position();
+      if (at.x === target.x && at.y === target.y) break;
+      if (performance.now() - sent > 2_000) throw new Error("a pointer move did not land in 2 s");
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    latencies.push(performance.now() - sent);
+    await sleep(10);
+  }
+  active.stop();
+
+  // Typing: keys into a terminal, about ten a second.
+  let typing: Awaited<ReturnType<typeof measure>> | undefined;
+  if (hasCommand("xterm")) {
+    xvfb.client("xterm", ["-geometry", "100x30+200+200", "-name", "sos-typing"]);
+    await sleep(1_500);
+    technician.send({ type: "pointer", x: 0.2, y: 0.25 });
+    await sleep(3_000);
+    let typed = 0;
+    const typer = setInterval(() => {
+      technician.send({ type: "text", text: "abcdefghij"[typed % 10] ?? "a" });
+      typed += 1;
+    }, 100);
+    typing = await measure(technician, pid);
+    clearInterval(typer);
+  }
+
+  agent.type("q");
+  await agent.exited;
+
+  const ratio = delivered.fps / captureFps;
+  const results = {
+    machine: { cores, display: `${WIDTH}x${HEIGHT}`, changingScreen: active.kind },
+    captureOnlyFps: round(captureFps),
+    deliveredFps: round(delivered.fps),
+    deliveredToCaptureRatio: round(ratio),
+    consentToFirstFrameMs: round(consentToFirstFrameMs),
+    inputLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
+    idle: {
+      bitsPerSecond: Math.round(idle.bitsPerSecond),
+      cpuPercentOfCore: round(idle.cpu),
+      fps: round(idle.fps),
+    },
+    active: { bitsPerSecond: Math.round(delivered.bitsPerSecond), cpuPercentOfCore: round(delivered.cpu) },
+    typing:
+      typing === undefined
+        ? null
+        : {
+            bitsPerSecond: Math.round(typing.bitsPerSecond),
+            cpuPercentOfCore: round(typing.cpu),
+            fps: round(typing.fps),
+          },
+    targets: {
+      deliveredToCaptureRatio: ">= 0.9",
+      consentToFirstFrameMs: "<= 500",
+      inputLatencyP99Ms: "<= 20",
+      idleBitsPerSecond: "<= 20000",
+      idleCpuPercentOfCore: "<= 5",
+    },
+  };
+  print(results);
+  mkdirSync("bench-results", { recursive: true });
+  writeFileSync("bench-results/agent.json", `${JSON.stringify(results, null, 2)}\n`);
+  console.log("\nwritten to bench-results/agent.json");
+}
+
+/** Frames, bits (RTP payload and headers) and agent CPU over the measuring window. */
+async function measure(
+  technician: { framesReceived: number; rtpBytes: number; rtpPackets: number },
+  pid: number,
+) {
+  const frames = technician.framesReceived;
+  const bytes = technician.rtpBytes + technician.rtpPackets * 12;
+  const cpu = cpuSeconds(pid);
+  const started = performance.now();
+  await sleep(WINDOW_MS);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    fps: (technician.framesReceived - frames) / seconds,
+    bitsPerSecond: ((technician.rtpBytes + technician.rtpPackets * 12 - bytes) * 8) / seconds,
+    cpu: ((cpuSeconds(pid) - cpu) / seconds) * 100,
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function print(results: Record<string, unknown>): void {
+  const rows: Array<[string, string]> = [];
+  const walk = (prefix: string, value: unknown) => {
+    if (value !== null && typeof value === "object") {
+      for (const [key, inner] of Object.entries(value)) walk(prefix === "" ? key : `${prefix}.${key}`, inner);
+    } else {
+      rows.push([prefix, String(value)]);
+    }
+  };
+  walk("", results);
+  const width = Math.max(...rows.map(([key]) => key.length));
+  for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+}
+process.exit(0);
