@@ -10,7 +10,7 @@
  * - input latency: pointer moves sent on the control channel until the X pointer is there;
  * - bit rates idle and while typing, and the agent process's CPU idle and active.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadInjector } from "../agent/input/injector.ts";
 import { openMonitor } from "../agent/media/capture.ts";
