@@ -146,9 +146,16 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   return EXIT_CODES[outcome.reason];
 }
 
-if (import.meta.main) {
-  const exitCode = await main();
-  process.exitCode = exitCode;
-  // Native handles (X connection, encoder threads) should not keep an ended agent alive.
-  setTimeout(() => process.exit(exitCode), 2_000).unref();
+/**
+ * Runs the command as the process and exits with its code. No top-level await: the branded
+ * executable loads this module with require() (build/sea-app.ts).
+ */
+export function runAsProgram(argv: readonly string[] = process.argv): void {
+  void main(argv).then((exitCode) => {
+    process.exitCode = exitCode;
+    // Native handles (X connection, encoder threads) should not keep an ended agent alive.
+    setTimeout(() => process.exit(exitCode), 2_000).unref();
+  });
 }
+
+if (import.meta.main) runAsProgram();
