@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type BuildConfig,
+  type BuildTarget,
+  brandFileStem,
+  buildConfigSchema,
+} from "../shared/build-config.ts";
+import { bundleAgent } from "./bundle.ts";
+import { missingPackages, nodeBinary, packageDir, requiredVersions } from "./packages.ts";
+import { type BuiltFile, type FailedTarget, measure } from "./report.ts";
+import { makeExecutable, payload } from "./sea.ts";
+import { TARGETS } from "./targets.ts";
+
+export type BuildRequest = {
+  config: Omit<BuildConfig, "buildId" | "version"> & { buildId?: string | undefined };
+  targets: readonly BuildTarget[];
+  outDir: string;
+  /** Intermediate files, registry downloads and finished executables keyed by input hash. */
+  cacheDir: string;
+  progress: (line: string) => void;
+};
+
+function agentVersion(): string {
+  const source = readFileSync("agent/version.ts", "utf8");
+  return /"(\d+\.\d+\.\d+[^"]*)"/.exec(source)?.[1] ?? "0.0.0";
+}
+
+/**
+ * Builds one executable per target. A target whose Node binary or native packages the registry
+ * cannot give is reported with exactly what is missing; the others still build.
+ */
+export async function buildSos(
+  request: BuildRequest,
+): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
+  const { progress, cacheDir } = request;
+  mkdirSync(request.outDir, { recursive: true });
+  const bundleDir = join(cacheDir, "bundle");
+  progress("bundling the agent with esbuild");
+  const bundle = await bundleAgent(bundleDir);
+  const built: BuiltFile[] = [];
+  const failed: FailedTarget[] = [];
+  for (const target of request.targets) {
+    const spec = TARGETS[target];
+    try {
+      progress(`${target}: checking the registry for Node ${process.versions.node} and the native packages`);
+      const missing = await missingPackages(spec);
+      if (missing.length > 0) throw new Error(`the registry cannot give ${missing.join(", ")}`);
+      const versions = requiredVersions(spec);
+      const packages = new Map<string, string>();
+      for (const name of spec.runtimePackages) {
+        packages.set(name, await packageDir(name, versions.get(name) ?? "", cacheDir));
+      }
+      const { files, hash } = payload(bundle, packages);
+      const bootstrap = readFileSync(bundle.bootstrap);
+      const seed = createHash("sha256")
+        .update(JSON.stringify({ ...request.config, buildId: undefined }))
+        .update(hash)
+        .digest("hex");
+      const config = buildConfigSchema.parse({
+        ...request.config,
+        buildId: request.config.buildId ?? seed.slice(0, 16),
+        version: agentVersion(),
+      });
+      const inputKey = createHash("sha256")
+        .update(JSON.stringify(config))
+        .update(hash)
+        .update(bootstrap)
+        .update(`${target} ${process.versions.node}`)
+        .digest("hex")
+        .slice(0, 24);
+      const output = join(request.outDir, `${brandFileStem(config.brand)}-SOS-${target}${spec.suffix}`);
+      const cached = join(cacheDir, "executables", `${target}-${inputKey}${spec.suffix}`);
+      if (existsSync(cached)) {
+        progress(`${target}: unchanged inputs, reusing ${cached}`);
+      } else {
+        progress(`${target}: writing the SEA blob and injecting it into Node ${process.versions.node}`);
+        mkdirSync(join(cacheDir, "executables"), { recursive: true });
+        await makeExecutable({
+          bundle,
+          files,
+          hash,
+          config,
+          nodeBinary: await nodeBinary(spec, cacheDir),
+          workDir: join(cacheDir, "sea", target),
+          output: cached,
+          platform: spec.platform,
+        });
+      }
+      copyFileSync(cached, output);
+      progress(`${target}: measuring ${output}`);
+      built.push(await measure(target, output));
+    } catch (error) {
+      failed.push({ target, error: error instanceof Error ? error.message : String(error) });
+      progress(`${target}: not built: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { built, failed };
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run build:sos -- --gateway <url> [--brand <name>] [--target <t> ...] [--out dist/]`:
+ * branded SOS executables with the gateway baked in. Exit codes: 0 every target built,
+ * 1 some target could not be built (the table says why), 2 bad options or configuration.
+ */
+import { Command, Option } from "commander";
+import { z } from "zod";
+import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "../shared/build-config.ts";
+import { flattenIssues } from "../shared/errors.ts";
+import { buildSos } from "./build.ts";
+import { table } from "./report.ts";
+
+const program = new Command()
+  .name("build:sos")
+  .description("Build branded SOS executables with the team gateway baked in.")
+  .requiredOption("--gateway <url>", "the team gateway the agent joins")
+  .option("--brand <name>", "organization name shown to the end user and used in file names", "SOS")
+  .option("--support-message <text>", "a line shown to the end user before the session starts")
+  .option("--primary-color <#rrggbb>", "brand color")
+  .option("--build-id <id>", "identifies the build (default: derived from its inputs)")
+  .addOption(
+    new Option("--target <target...>", "targets to build").choices(BUILD_TARGETS).default(["linux-x64"]),
+  )
+  .option("--out <dir>", "where the executables go", "dist")
+  .option("--cache <dir>", "intermediate files and registry downloads", "dist/.cache")
+  .showHelpAfterError();
+
+program.parse();
+const options = z
+  .object({
+    gateway: z.string(),
+    brand: z.string(),
+    supportMessage: z.string().optional(),
+    primaryColor: z.string().optional(),
+    buildId: z.string().optional(),
+    target: z.array(buildTargetSchema),
+    out: z.string(),
+    cache: z.string(),
+  })
+  .parse(program.opts());
+
+const config = buildConfigSchema
+  .omit({ buildId: true, version: true })
+  .extend({ buildId: buildConfigSchema.shape.buildId.optional() })
+  .safeParse({
+    gateway: options.gateway,
+    brand: options.brand,
+    ...(options.supportMessage === undefined ? {} : { supportMessage: options.supportMessage }),
+    ...(options.primaryColor === undefined ? {} : { colors: { primary: options.primaryColor } }),
+    ...(options.buildId === undefined ? {} : { buildId: options.buildId }),
+  });
+if (!config.success) {
+  const reasons = flattenIssues(config.error.issues).map((issue) => `${issue.path}: ${issue.message}`);
+  process.stderr.write(`build:sos: invalid build configuration: ${reasons.join("; ")}\n`);
+  process.exit(2);
+}
+
+const started = performance.now();
+const { built, failed } = await buildSos({
+  config: config.data,
+  targets: [...new Set(options.target)],
+  outDir: options.out,
+  cacheDir: options.cache,
+  progress: (line) => process.stderr.write(`build:sos: ${line}\n`),
+});
+process.stdout.write(`${table(built, failed)}\n`);
+process.stderr.write(`build:sos: done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.exit(failed.length === 0 ? 0 : 1);
