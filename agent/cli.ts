@@ -115,6 +115,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   process.on("SIGTERM", stop);
   let outcome: AgentOutcome;
   try {
+    const baked = bakedConfig();
+    if (baked !== undefined) {
+      process.stdout.write(`${baked.brand}${baked.supportMessage === undefined ? "" : `: ${baked.supportMessage}`}\n`);
+    }
     const target = await resolveTarget({
       code,
       gatewayOption: options.gateway,

@@ -47,10 +47,14 @@ export function normalizeGateway(text: string): string {
 
 /** A PIN or link token in an executable's file name ("SOS-123456789.exe", "sos_<token>"). */
 export function codeFromFileName(path: string): string | undefined {
-  const name = basename(path).replace(/\.(exe|app)$/i, "");
+  // Browsers may add " (1)" to a second download of the same file.
+  const name = basename(path)
+    .replace(/\.(exe|app)$/i, "")
+    .replace(/ \(\d+\)$/, "");
   const pin = /(?:^|[^0-9])(\d{9})(?:$|[^0-9])/.exec(name)?.[1];
   if (pin !== undefined) return pin;
-  const token = /^sos[-_]([A-Za-z0-9_-]{22,64})$/i.exec(name)?.[1];
+  // "sos_<token>", or "<Brand>-SOS-<token>" as the gateway's landing page names a branded build.
+  const token = /(?:^|[-_])sos[-_]([A-Za-z0-9_-]{22,64})$/i.exec(name)?.[1];
   return token;
 }
 
