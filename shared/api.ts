@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { buildTargetSchema } from "./build-config.ts";
 import {
   auditEntrySchema,
   channelSchema,
@@ -117,6 +118,19 @@ export const auditListSchema = z.object({ entries: z.array(auditEntrySchema) });
 
 export const updateOrganizationRequestSchema = z.object({ name: displayNameSchema });
 export const organizationResponseSchema = z.object({ organization: organizationSchema });
+
+export const buildListSchema = z.object({
+  /** Where the gateway looks for builds (`build:sos --out <this folder>`). */
+  downloadsDir: z.string(),
+  builds: z.array(
+    z.object({
+      target: buildTargetSchema,
+      file: z.string(),
+      size: z.number().int().nonnegative(),
+      modifiedAt: z.iso.datetime(),
+    }),
+  ),
+});
 
 export const okSchema = z.object({ ok: z.literal(true) });
 

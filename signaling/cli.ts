@@ -28,6 +28,12 @@ const program = new Command()
   .addOption(
     new Option("--public-url <url>", "the address users reach (links are built on it)").env("SOS_PUBLIC_URL"),
   )
+  .addOption(
+    new Option(
+      "--downloads-dir <dir>",
+      "branded SOS builds offered to end users (default <data-dir>/downloads)",
+    ).env("SOS_DOWNLOADS_DIR"),
+  )
   .addOption(new Option("--org-name <name>", "organization name shown to end users").env("SOS_ORG_NAME"))
   .addOption(
     new Option("--ice-url <url...>", "STUN/TURN server URLs handed to peers")
@@ -73,6 +79,7 @@ const flags = z
     port: z.number(),
     host: z.string(),
     dataDir: z.string(),
+    downloadsDir: z.string().optional(),
     publicUrl: z.string().optional(),
     orgName: z.string().optional(),
     iceUrl: z.array(z.string()).optional(),
@@ -94,6 +101,7 @@ try {
     dataDir: flags.dataDir,
     ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
     ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
+    ...(flags.downloadsDir === undefined ? {} : { downloadsDir: flags.downloadsDir }),
     ...(adminEmail !== undefined && adminPassword !== undefined
       ? {
           admin: {

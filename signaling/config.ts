@@ -6,6 +6,8 @@ export const gatewayConfigSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(8080),
   host: z.string().min(1).default("0.0.0.0"),
   dataDir: z.string().min(1).default("./data"),
+  /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
+  downloadsDir: z.string().min(1).optional(),
   /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */
   publicUrl: z
     .url({ protocol: /^https?$/ })

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
@@ -131,6 +132,7 @@ export async function startGateway(
     consoleSockets,
     publicUrl: () => publicUrl,
     trustProxy: config.trustProxy,
+    downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     apiRateLimit: config.apiRateLimit,
   });
   const heartbeat = new Heartbeat(app.websocketServer, options.heartbeatMs ?? 30_000);

@@ -43,6 +43,8 @@ export type HttpDeps = {
   consoleSockets: ConsoleSockets;
   publicUrl: () => string;
   trustProxy: boolean;
+  /** Where the branded SOS builds are offered from. */
+  downloadsDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
 };
@@ -124,9 +126,15 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     publicOrigin,
     onAccessChanged: () => hub.republishAll(deps.store.listSessions()),
     onTechnicianChanged: (account) => hub.technicianUpdated(account),
+    downloadsDir: deps.downloadsDir,
   });
   sessionRoutes(app, { desk: deps.desk, hub, accounts, publicOrigin });
-  landingRoutes(app, { store: deps.store, organizationName: () => accounts.organization().name, publicUrl });
+  landingRoutes(app, {
+    store: deps.store,
+    organizationName: () => accounts.organization().name,
+    publicUrl,
+    downloadsDir: deps.downloadsDir,
+  });
 
   app.get("/ws/agent", { websocket: true, schema: { hide: true } }, (socket, request) => {
     deps.agentSockets.accept(socket, request.ip);

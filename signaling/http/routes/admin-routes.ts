@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   auditListSchema,
   auditQuerySchema,
+  buildListSchema,
   channelListSchema,
   createChannelRequestSchema,
   createTechnicianRequestSchema,
@@ -18,6 +19,7 @@ import type { Accounts } from "../../domain/accounts.ts";
 import { auditCsv, auditView } from "../../domain/audit.ts";
 import type { Channels } from "../../domain/channels.ts";
 import { channelView, technicianView } from "../../domain/views.ts";
+import { listBuilds } from "../../downloads/build-catalog.ts";
 import type { AccountRow } from "../../store/rows.ts";
 import type { Store } from "../../store/store.ts";
 import { authenticated, authOf } from "../authenticate.ts";
@@ -32,6 +34,7 @@ export type AdminRoutesDeps = {
   onAccessChanged: () => void;
   /** A technician's account changed: their consoles get a fresh `hello`. */
   onTechnicianChanged: (account: AccountRow) => void;
+  downloadsDir: string;
 };
 
 /** Technicians, channels, the organization and the audit log. */
@@ -160,6 +163,31 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       const { row, access } = channels.update(authOf(request).account, request.params.id, request.body);
       deps.onAccessChanged();
       return { channel: channelView(row, access) };
+    },
+  );
+
+  app.get(
+    "/api/builds",
+    {
+      schema: {
+        summary: "The branded SOS builds in the downloads folder (admin)",
+        tags: ["admin"],
+        response: { 200: buildListSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      if (authOf(request).account.role !== "admin")
+        throw SosError.forbidden("Only an admin can list builds.");
+      return {
+        downloadsDir: deps.downloadsDir,
+        builds: listBuilds(deps.downloadsDir).map((b) => ({
+          target: b.target,
+          file: b.file,
+          size: b.size,
+          modifiedAt: new Date(b.modifiedAt).toISOString(),
+        })),
+      };
     },
   );
 

@@ -1,6 +1,11 @@
+import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { linkTokenSchema } from "../../../shared/agent-protocol.ts";
+import { buildTargetSchema } from "../../../shared/build-config.ts";
+import { SosError } from "../../../shared/errors.ts";
 import { isLive } from "../../../shared/status.ts";
+import { type AvailableBuild, listBuilds, targetOf } from "../../downloads/build-catalog.ts";
+import type { SessionRow } from "../../store/rows.ts";
 import type { Store } from "../../store/store.ts";
 import type { App } from "../types.ts";
 
@@ -20,6 +25,9 @@ const TEXT = {
       "When your technician asks, choose whether to allow it. You can stop at any time.",
     ],
     pin: "Your PIN",
+    download: (platform: string) => `Download the SOS app for ${platform}`,
+    others: "Other systems:",
+    noBuild: "Your technician will tell you where to get the SOS app.",
     run: "Or, with the app already installed, run:",
     dead: "This support link is not valid or the session has ended. Ask your technician for a new one.",
     warning: "Only continue if you asked for help. Never allow someone who contacted you unexpectedly.",
@@ -33,6 +41,9 @@ const TEXT = {
       "Wenn Ihr Techniker fragt, entscheiden Sie, ob Sie es erlauben. Sie können jederzeit beenden.",
     ],
     pin: "Ihre PIN",
+    download: (platform: string) => `SOS-App für ${platform} herunterladen`,
+    others: "Andere Systeme:",
+    noBuild: "Ihr Techniker sagt Ihnen, wo Sie die SOS-App bekommen.",
     run: "Oder, wenn die App schon installiert ist:",
     dead: "Dieser Link ist ungültig oder die Sitzung ist beendet. Bitten Sie Ihren Techniker um einen neuen.",
     warning:
@@ -41,24 +52,80 @@ const TEXT = {
 } as const;
 
 /** The end user's landing page behind a session link: what to do, and the PIN. */
+const PLATFORM_NAMES = {
+  "linux-x64": "Linux",
+  "win-x64": "Windows",
+  "darwin-x64": "macOS (Intel)",
+  "darwin-arm64": "macOS (Apple silicon)",
+} as const;
+
+/** The name the visitor's copy gets: it carries the session code, so the app joins without a PIN. */
+export function downloadName(build: AvailableBuild, token: string): string {
+  return `${build.stem}-SOS-${token}${build.target === "win-x64" ? ".exe" : ""}`;
+}
+
+/** The end user's landing page behind a session link: what to do, the download, and the PIN. */
 export function landingRoutes(
   app: App,
-  deps: { store: Store; organizationName: () => string; publicUrl: () => string },
+  deps: { store: Store; organizationName: () => string; publicUrl: () => string; downloadsDir: string },
 ): void {
+  const liveSession = (token: string): SessionRow | undefined => {
+    const parsed = linkTokenSchema.safeParse(token);
+    const session = parsed.success ? deps.store.getSessionByLinkToken(parsed.data) : undefined;
+    return session !== undefined && isLive(session.status) && session.pin !== null ? session : undefined;
+  };
+
+  app.get(
+    "/s/:token/download/:target",
+    { schema: { hide: true, params: z.object({ token: z.string().max(128), target: z.string().max(32) }) } },
+    async (request, reply) => {
+      const target = buildTargetSchema.safeParse(request.params.target);
+      const session = liveSession(request.params.token);
+      const build = target.success
+        ? listBuilds(deps.downloadsDir).find((b) => b.target === target.data)
+        : undefined;
+      if (session === undefined || build === undefined) throw new SosError("NOT_FOUND", "Not found.");
+      reply
+        .header("content-type", "application/octet-stream")
+        .header("content-length", String(build.size))
+        .header("content-disposition", `attachment; filename="${downloadName(build, session.linkToken)}"`)
+        .header("cache-control", "no-store");
+      return reply.send(createReadStream(build.path));
+    },
+  );
+
   app.get(
     "/s/:token",
     { schema: { hide: true, params: z.object({ token: z.string().max(128) }) } },
     async (request, reply) => {
       const lang = /^de\b/i.test(request.headers["accept-language"] ?? "") ? "de" : "en";
       const t = TEXT[lang];
-      const token = linkTokenSchema.safeParse(request.params.token);
-      const session = token.success ? deps.store.getSessionByLinkToken(token.data) : undefined;
-      const live = session !== undefined && isLive(session.status) && session.pin !== null;
+      const session = liveSession(request.params.token);
+      const live = session !== undefined;
       const org = escapeHtml(deps.organizationName());
-      const pin = live ? (session.pin ?? "") : "";
+      const pin = session?.pin ?? "";
+      const builds = listBuilds(deps.downloadsDir);
+      const preferred = targetOf(request.headers["user-agent"]);
+      const first = builds.find((b) => b.target === preferred) ?? builds[0];
+      const href = (target: string) => `/s/${escapeHtml(request.params.token)}/download/${target}`;
+      const downloads =
+        first === undefined
+          ? `<p>${escapeHtml(t.noBuild)}</p>`
+          : `<p><a class="download" href="${href(first.target)}" download>${escapeHtml(t.download(PLATFORM_NAMES[first.target]))}</a></p>${
+              builds.length > 1
+                ? `<p>${escapeHtml(t.others)} ${builds
+                    .filter((b) => b !== first)
+                    .map(
+                      (b) =>
+                        `<a href="${href(b.target)}" download>${escapeHtml(PLATFORM_NAMES[b.target])}</a>`,
+                    )
+                    .join(" · ")}</p>`
+                : ""
+            }`;
       const body = live
         ? `<p>${escapeHtml(t.invited(deps.organizationName()))}</p>
 <ol>${t.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join("")}</ol>
+${downloads}
 <p>${escapeHtml(t.pin)}: <strong class="pin" aria-label="${escapeHtml(t.pin)}">${pin.slice(0, 3)} ${pin.slice(3, 6)} ${pin.slice(6)}</strong></p>
 <p>${escapeHtml(t.run)}</p><pre>sos ${escapeHtml(`${deps.publicUrl()}/s/${request.params.token}`)}</pre>
 <p class="warning">${escapeHtml(t.warning)}</p>`
@@ -71,7 +138,7 @@ export function landingRoutes(
         .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
       return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(t.title)} · ${org}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d2430}.pin{font-size:2rem;letter-spacing:.1em}.warning{color:#8a1c1c}pre{background:#f2f4f7;padding:.5rem;overflow:auto}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d2430}.pin{font-size:2rem;letter-spacing:.1em}.warning{color:#8a1c1c}.download{display:inline-block;background:#1f6feb;color:#fff;padding:.6rem 1rem;border-radius:.4rem;text-decoration:none}pre{background:#f2f4f7;padding:.5rem;overflow:auto}</style>
 </head><body><h1>${escapeHtml(t.title)} · ${org}</h1>${body}</body></html>`;
     },
   );
