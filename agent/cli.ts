@@ -117,7 +117,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   try {
     const baked = bakedConfig();
     if (baked !== undefined) {
-      process.stdout.write(`${baked.brand}${baked.supportMessage === undefined ? "" : `: ${baked.supportMessage}`}\n`);
+      process.stdout.write(
+        `${baked.brand}${baked.supportMessage === undefined ? "" : `: ${baked.supportMessage}`}\n`,
+      );
     }
     const target = await resolveTarget({
       code,

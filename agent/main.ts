@@ -110,6 +110,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     messages,
     log,
     codec: options.codec,
+    maxBitrate: options.maxBitrate,
   });
   return { session, done: session.run() };
 }

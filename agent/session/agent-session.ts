@@ -15,6 +15,7 @@ import { isInput, RemoteInput } from "../input/remote-input.ts";
 import { listMonitors } from "../media/capture.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
+import { nextBitrate } from "../peer/bitrate.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { VideoFanout } from "../peer/video-fanout.ts";
 import { Consents } from "./consents.ts";
@@ -31,7 +32,12 @@ export type SessionDeps = {
   readonly messages: Messages;
   readonly log: Logger;
   readonly codec: VideoCodecName;
+  /** The highest video bitrate, bit/s; the technicians' estimates may lower it. */
+  readonly maxBitrate: number;
 };
+
+/** How often the bitrate is fitted to the technicians' estimates. */
+const BITRATE_CHECK_MS = 5_000;
 
 type Connected = {
   readonly peer: TechnicianPeer;
@@ -50,6 +56,7 @@ export class AgentSession {
   readonly #fanout: VideoFanout;
   readonly #cursor: CursorWatch;
   #iceServers: Welcome["iceServers"];
+  readonly #bitrateTimer: NodeJS.Timeout;
   #closing: Promise<AgentOutcome> | undefined;
   #finished: ((outcome: AgentOutcome) => void) | undefined;
   readonly #done: Promise<AgentOutcome>;
@@ -71,6 +78,7 @@ export class AgentSession {
     this.#done = new Promise((resolve) => {
       this.#finished = resolve;
     });
+    this.#bitrateTimer = setInterval(() => this.#fitBitrate(), BITRATE_CHECK_MS);
     this.#wire();
   }
 
@@ -101,6 +109,7 @@ export class AgentSession {
   close(outcome: AgentOutcome): Promise<AgentOutcome> {
     this.#closing ??= (async () => {
       const { terminal, stream, client, log } = this.#deps;
+      clearInterval(this.#bitrateTimer);
       this.#cursor.running = false;
       for (const cancel of this.#questions.values()) cancel();
       terminal.close();
@@ -289,6 +298,18 @@ export class AgentSession {
     }
     this.#deps.stream.activity();
     await connected.input.apply(message, this.#deps.stream.monitor);
+  }
+
+  #fitBitrate(): void {
+    if (this.#peers.size === 0) return;
+    const { stream, log, maxBitrate } = this.#deps;
+    const estimates = [...this.#peers.values()].map(({ peer }) => peer.estimatedBitrate);
+    const current = stream.settings.bitrate;
+    const bitrate = nextBitrate(current, estimates, maxBitrate);
+    log.debug({ current, estimates }, "receiver estimates");
+    if (bitrate === current) return;
+    log.info({ from: current, to: bitrate, estimates }, "video bitrate fitted to the receivers");
+    stream.update({ bitrate });
   }
 
   #sendState(connected: Connected): void {

@@ -128,11 +128,13 @@ for (const codec of ["h264", "vp8"] as const) {
       await waitUntil(
         async () => {
           stats = await inbound(page);
-          return (stats?.framesDecoded ?? 0) >= 1;
+          // frameWidth shows up in the stats a moment after the first decoded frame.
+          return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
         },
         20_000,
         "a decoded frame in Chromium",
       );
+      t.comment(`first stats: ${JSON.stringify(stats)}`);
       t.equal(stats?.frameWidth, 1280, "Chromium's frame has the screen's width");
       t.equal(stats?.frameHeight, 720, "and its height");
       t.match(stats?.codec, codec === "h264" ? /video\/H264/ : /video\/VP8/);
