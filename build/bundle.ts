@@ -21,10 +21,16 @@ const workerUrl: Plugin = {
   },
 };
 
-// CommonJS dependencies inside an ES module bundle need a real `require`; it also resolves the
+// CommonJS dependencies inside an ES module bundle need a real `require` (and __dirname); it also resolves the
 // external native packages from the extraction folder's node_modules.
-const REQUIRE_BANNER =
-  'import { createRequire as __sosCreateRequire } from "node:module"; const require = __sosCreateRequire(import.meta.url);';
+const REQUIRE_BANNER = [
+  'import { createRequire as __sosCreateRequire } from "node:module";',
+  'import { fileURLToPath as __sosFileURLToPath } from "node:url";',
+  "const require = __sosCreateRequire(import.meta.url);",
+  // Some CommonJS dependencies (jimp's font plugin, under nut-js) read __dirname at load time.
+  "const __filename = __sosFileURLToPath(import.meta.url);",
+  'const __dirname = __sosFileURLToPath(new URL(".", import.meta.url));',
+].join(" ");
 
 /** Bundles the agent, its capture worker and the SEA bootstrap into `outDir`. */
 export async function bundleAgent(outDir: string): Promise<Bundle> {

@@ -55,6 +55,8 @@ function extract(manifest: Manifest, root: string, target: string): void {
 }
 
 function start(): void {
+  // Deprecation notices from bundled dependencies mean nothing to an end user.
+  process.noDeprecation = true;
   const manifest: Manifest = JSON.parse(getAsset("manifest.json", "utf8"));
   const root = cacheRoot();
   const target = join(root, manifest.hash);

@@ -1,0 +1,60 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+/** The port the test build's baked gateway points at; the test gateway listens there. */
+export const BAKED_PORT = 47_913;
+export const BAKED_GATEWAY = `http://127.0.0.1:${BAKED_PORT}`;
+export const BRAND = "Acme IT";
+const CACHE = join("node_modules", ".cache", "sos-build");
+
+export type CommandResult = { code: number | null; stdout: string; stderr: string };
+
+/** Runs a command to its end, collecting its output. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (data: Buffer) => {
+      stdout += data.toString();
+    });
+    child.stderr.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Builds the branded linux-x64 executable once with the real `build:sos` command. Its cache
+ * (keyed by the inputs' hash) makes a rerun with unchanged sources quick.
+ */
+export async function buildOnce(outDir: string): Promise<{ executable: string; result: CommandResult }> {
+  mkdirSync(outDir, { recursive: true });
+  const result = await runCommand(process.execPath, [
+    "build/cli.ts",
+    "--gateway",
+    BAKED_GATEWAY,
+    "--brand",
+    BRAND,
+    "--support-message",
+    "Call 555-0100 if unsure.",
+    "--target",
+    "linux-x64",
+    "--out",
+    outDir,
+    "--cache",
+    CACHE,
+  ]);
+  const executable = join(outDir, "Acme-IT-SOS-linux-x64");
+  if (result.code !== 0 || !existsSync(executable)) {
+    throw new Error(`build:sos failed (${result.code}): ${result.stderr}`);
+  }
+  return { executable, result };
+}
