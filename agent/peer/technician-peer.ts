@@ -69,6 +69,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
   #restarts = 0;
+  #iceConnected = false;
+  #dtlsConnected = false;
   #closed = false;
 
   constructor(options: TechnicianPeerOptions) {
@@ -163,12 +165,21 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
         sdpMLineIndex: candidate.sdpMLineIndex ?? null,
       });
     });
+    this.#pc.iceConnectionStateChange.subscribe((state) => {
+      if (state === "connected" || state === "completed") this.#iceConnected = true;
+    });
     this.#pc.connectionStateChange.subscribe((state) => {
       if (this.#closed) return;
       if (state === "connected") {
         this.#restarts = 0;
+        this.#dtlsConnected = true;
         this.emit("connected");
       } else if (state === "failed") {
+        if (this.#iceConnected && !this.#dtlsConnected) {
+          // ICE worked but DTLS did not (a fingerprint that does not match the SDP): never retried.
+          void this.close("dtls_failed");
+          return;
+        }
         if (this.#restarts >= MAX_ICE_RESTARTS) {
           void this.close("failed");
           return;

@@ -143,6 +143,49 @@ t.test("control messages arrive validated; malformed ones are reported, not deli
   t.equal(invalid.length, 2);
 });
 
+t.test("a DTLS fingerprint that does not match the SDP ends the connection; no video is sent", async (t) => {
+  const stream = await ScreenStream.start({ monitor: 0, codec: "vp8", maxFps: 15, bitrate: 2_000_000 });
+  const fanout = new VideoFanout("vp8");
+  stream.on("chunk", (chunk) => fanout.send(chunk));
+  const peer = new TechnicianPeer({
+    peerId: "p",
+    technician: { id: "t", name: "T" },
+    access: "control",
+    codec: "vp8",
+    iceServers: [],
+  });
+  const technician = new TestTechnician();
+  t.teardown(async () => {
+    await stream.close();
+    await peer.close();
+    await technician.close();
+  });
+  peer.on("signal", (data) => void technician.handleSignal(data));
+  technician.on("signal", (data) => {
+    if (data.kind === "description") {
+      const forged = data.sdp.replace(
+        /a=fingerprint:sha-256 ([0-9A-F]{2})/,
+        (_match, first: string) => `a=fingerprint:sha-256 ${first === "00" ? "11" : "00"}`,
+      );
+      t.not(forged, data.sdp, "the answer's fingerprint was changed in transit");
+      void peer.handleSignal({ ...data, sdp: forged });
+    } else {
+      void peer.handleSignal(data);
+    }
+  });
+  let connected = false;
+  peer.on("connected", () => {
+    connected = true;
+    fanout.join(peer);
+  });
+  const closed = new Promise<string>((resolve) => peer.once("closed", resolve));
+  stream.run(true);
+  await peer.start();
+  t.equal(await closed, "dtls_failed");
+  t.equal(connected, false, "never connected");
+  t.equal(technician.rtpPackets, 0, "no RTP reached the technician");
+});
+
 t.test("close() is safe to call twice and emits closed once", async (t) => {
   const peer = new TechnicianPeer({
     peerId: "p",
