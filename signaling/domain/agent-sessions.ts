@@ -41,7 +41,7 @@ export class AgentSessions {
     device: DeviceInfo,
     address: string,
   ): { session: SessionRow; secret: string; resumed: boolean } {
-    const { store, clock, audit, events, presence } = this.#d;
+    const { store, clock, audit, presence } = this.#d;
     this.#d.desk.expireDue();
     const session = this.#find(join, address);
     const resumed = join.kind === "resume";
@@ -94,7 +94,7 @@ export class AgentSessions {
   }
 
   consent(sessionId: string, requestId: string, decision: ConsentDecision, address: string): void {
-    const { store, clock, audit, events } = this.#d;
+    const { store, clock, audit } = this.#d;
     const permission = store.getPermissions(sessionId).find((p) => p.requestId === requestId);
     if (permission === undefined || permission.state !== "requested") {
       throw new SosError("NOT_FOUND", "No such consent request is waiting.");

@@ -42,7 +42,10 @@ export type TestGateway = {
     permissions?: { attendedAccess?: boolean; shareSessions?: boolean },
   ): Promise<{ client: ApiClient; id: string; email: string }>;
   /** Creates a session in `channelId` (default: Home = the creator's Private channel). */
-  newSession(client: ApiClient, channelId?: string): Promise<{ id: string; pin: string; link: string; token: string }>;
+  newSession(
+    client: ApiClient,
+    channelId?: string,
+  ): Promise<{ id: string; pin: string; link: string; token: string }>;
   /** Stops and starts the gateway again on the same port and data directory. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -89,7 +92,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         password: PASSWORD,
         permissions: { attendedAccess: true, shareSessions: false, ...permissions },
       });
-      if (created.status !== 200) throw new Error(`create technician failed: ${JSON.stringify(created.body)}`);
+      if (created.status !== 200)
+        throw new Error(`create technician failed: ${JSON.stringify(created.body)}`);
       const client = new ApiClient(gateway.url);
       const signedIn = await client.signIn(email, PASSWORD);
       if (signedIn.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(signedIn.body)}`);
