@@ -18,6 +18,9 @@ export type Injector = {
   type(text: string): Promise<void>;
   /** The pointer's desktop position. */
   position(): Promise<{ x: number; y: number }>;
+  /** The clipboard's text (nut-js runs a helper process: tens of milliseconds, off the event loop). */
+  readClipboard(): Promise<string>;
+  writeClipboard(text: string): Promise<void>;
 };
 
 export async function loadInjector(): Promise<Injector> {
@@ -71,5 +74,7 @@ export async function loadInjector(): Promise<Injector> {
         const point = await nut.mouse.getPosition();
         return { x: point.x, y: point.y };
       }),
+    readClipboard: () => nut.clipboard.getContent(),
+    writeClipboard: (text) => nut.clipboard.setContent(text),
   };
 }

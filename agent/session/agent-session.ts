@@ -9,6 +9,7 @@ import type { AgentControl, MonitorInfo, TechnicianControl } from "../../shared/
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
+import { ClipboardWatch } from "../input/clipboard-watch.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import { isInput, RemoteInput } from "../input/remote-input.ts";
@@ -55,6 +56,7 @@ export class AgentSession {
   readonly #questions = new Map<string, () => void>();
   readonly #fanout: VideoFanout;
   readonly #cursor: CursorWatch;
+  readonly #clipboard: ClipboardWatch;
   #iceServers: Welcome["iceServers"];
   readonly #bitrateTimer: NodeJS.Timeout;
   #closing: Promise<AgentOutcome> | undefined;
@@ -75,6 +77,11 @@ export class AgentSession {
         deps.stream.activity();
       },
     );
+    this.#clipboard = new ClipboardWatch(deps.injector, (text) => {
+      for (const connected of this.#peers.values()) {
+        if (this.#controls(connected)) connected.peer.sendControl({ type: "clipboard", text });
+      }
+    });
     this.#done = new Promise((resolve) => {
       this.#finished = resolve;
     });
@@ -111,6 +118,7 @@ export class AgentSession {
       const { terminal, stream, client, log } = this.#deps;
       clearInterval(this.#bitrateTimer);
       this.#cursor.running = false;
+      this.#clipboard.running = false;
       for (const cancel of this.#questions.values()) cancel();
       terminal.close();
       await Promise.all([...this.#peers.keys()].map((peerId) => this.#closePeer(peerId, "ended", false)));
@@ -232,7 +240,9 @@ export class AgentSession {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    peer.on("controlOpen", () => {
+    peer.on("controlOpen", async () => {
+      // The clipboard as it is now stays private: only later copies are sent.
+      if (this.#controls(connected)) await this.#clipboard.prime();
       this.#sendState(connected);
       this.#cursor.refresh();
     });
@@ -251,7 +261,7 @@ export class AgentSession {
     // A fresh picture is encoded while ICE and DTLS run, ready to replay when the peer connects.
     stream.run(true);
     stream.requestKeyframe();
-    this.#cursor.running = true;
+    this.#watch();
     terminal.say(messages.connected(technician.name, access));
     await peer.start().catch((error: unknown) => {
       log.warn({ err: error, peerId }, "could not start the peer");
@@ -264,10 +274,8 @@ export class AgentSession {
     if (connected === undefined) return;
     this.#peers.delete(peerId);
     this.#fanout.remove(connected.peer);
-    if (this.#peers.size === 0) {
-      this.#deps.stream.run(false);
-      this.#cursor.running = false;
-    }
+    if (this.#peers.size === 0) this.#deps.stream.run(false);
+    this.#watch();
     if (tellGateway) this.#deps.client.send({ type: "peer.closed", peerId });
     this.#deps.log.info({ peerId, reason }, "peer closed");
     await connected.input.releaseAll();
@@ -284,20 +292,30 @@ export class AgentSession {
       if (message.index < monitors.length) this.#deps.stream.update({ monitor: message.index });
       return;
     }
-    if (message.type === "clipboard") {
-      this.#deps.log.info("clipboard text from the technician is not applied yet");
+    const isClipboard = message.type === "clipboard";
+    if (!isClipboard && !isInput(message)) return;
+    if (!this.#controls(connected) || this.#deps.terminal.asking) {
+      this.dropped += 1;
       return;
     }
-    if (!isInput(message)) return;
-    const allowed =
-      this.#consents.allow(connected.technician.id, connected.access) === "control" &&
-      !this.#deps.terminal.asking;
-    if (!allowed) {
-      this.dropped += 1;
+    if (isClipboard) {
+      await this.#clipboard.write(message.text);
       return;
     }
     this.#deps.stream.activity();
     await connected.input.apply(message, this.#deps.stream.monitor);
+  }
+
+  /** Whether a technician may act on the desktop now (granted control, not revoked). */
+  #controls(connected: Connected): boolean {
+    return this.#consents.allow(connected.technician.id, connected.access) === "control";
+  }
+
+  /** The pointer is watched while anyone looks, the clipboard while someone controls. */
+  #watch(): void {
+    const peers = [...this.#peers.values()];
+    this.#cursor.running = peers.length > 0;
+    this.#clipboard.running = peers.some((connected) => this.#controls(connected));
   }
 
   #fitBitrate(): void {

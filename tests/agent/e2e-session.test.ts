@@ -76,6 +76,18 @@ t.test(
     technician.send({ type: "button", button: "left", down: false });
     await recorder.until((events) => inOrder(events.slice(from), ["down:s", "up:s", "press:1", "release:1"]));
 
+    // Clipboard text both ways (xsel as clipboardy ships it, the helper nut-js uses).
+    const xsel = "node_modules/clipboardy/fallbacks/linux/xsel";
+    await xvfb.x(xsel, ["--clipboard", "--input"], "copied by the end user");
+    const copied = await technician.nextControl((message) => message.type === "clipboard");
+    t.same(copied, { type: "clipboard", text: "copied by the end user" });
+    technician.send({ type: "clipboard", text: "pasted by the technician" });
+    await waitUntil(
+      async () => (await xvfb.x(xsel, ["--clipboard", "--output"])) === "pasted by the technician",
+      5_000,
+      "the technician's text on the clipboard",
+    );
+
     agent.type("q");
     await desk.console.next("remote.closed", (m) => m.reason === "ended_by_user", 10_000);
     await agent.line(/Session ended/);

@@ -16,8 +16,8 @@ export type Xvfb = {
   readonly height: number;
   /** The environment to hand to X clients: the current one with DISPLAY set. */
   readonly env: NodeJS.ProcessEnv;
-  /** Runs an X tool against this display and returns its stdout. */
-  x(command: string, args: readonly string[]): Promise<string>;
+  /** Runs an X tool against this display and returns its stdout (`input` goes to its stdin). */
+  x(command: string, args: readonly string[], input?: string): Promise<string>;
   /** Starts a long-running X client (a window) that is killed at stop(). */
   client(command: string, args: readonly string[]): ChildProcess;
   stop(): Promise<void>;
@@ -96,9 +96,17 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<Xvfb> {
     width,
     height,
     env,
-    async x(command, args) {
-      const { stdout } = await run(command, [...args], { env });
-      return stdout;
+    x(command, args, input) {
+      return new Promise((resolve, reject) => {
+        const child = execFile(command, [...args], { env }, (error, stdout) => {
+          if (error === null) resolve(stdout);
+          else reject(error);
+        });
+        if (input !== undefined) {
+          child.stdin?.on("error", () => undefined);
+          child.stdin?.end(input);
+        }
+      });
     },
     client(command, args) {
       const child = spawn(command, [...args], { env, stdio: ["ignore", "pipe", "ignore"] });
