@@ -62,8 +62,6 @@ export class AgentSession {
   #closing: Promise<AgentOutcome> | undefined;
   #finished: ((outcome: AgentOutcome) => void) | undefined;
   readonly #done: Promise<AgentOutcome>;
-  /** Input events dropped (no consent, view only, a question open): for logs and tests. */
-  dropped = 0;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -294,10 +292,8 @@ export class AgentSession {
     }
     const isClipboard = message.type === "clipboard";
     if (!isClipboard && !isInput(message)) return;
-    if (!this.#controls(connected) || this.#deps.terminal.asking) {
-      this.dropped += 1;
-      return;
-    }
+    // Dropped: view only, revoked, or a consent question on screen.
+    if (!this.#controls(connected) || this.#deps.terminal.asking) return;
     if (isClipboard) {
       await this.#clipboard.write(message.text);
       return;
