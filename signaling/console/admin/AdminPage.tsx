@@ -1,5 +1,6 @@
 import type { AdminSection } from "../lib/router.ts";
 import { AuditPage } from "./AuditPage.tsx";
+import { BuildsPage } from "./BuildsPage.tsx";
 import { ChannelsPage } from "./ChannelsPage.tsx";
 import { TechniciansPage } from "./TechniciansPage.tsx";
 
@@ -11,5 +12,7 @@ export function AdminPage(props: { section: AdminSection }) {
       return <ChannelsPage />;
     case "audit":
       return <AuditPage />;
+    case "builds":
+      return <BuildsPage />;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   auditListSchema,
+  buildListSchema,
   channelListSchema,
   createSessionResponseSchema,
   meResponseSchema,
@@ -157,4 +158,6 @@ export const api = {
   deleteSession: (id: string) => call("DELETE", `/api/sessions/${enc(id)}`, okSchema),
 
   audit: (filter: AuditFilter) => call("GET", auditQuery(filter, "json"), auditListSchema),
+
+  builds: () => call("GET", "/api/builds", buildListSchema),
 };

@@ -29,6 +29,7 @@ export const de: Messages = {
   "nav.technicians": "Techniker",
   "nav.channelSettings": "Kanaleinstellungen",
   "nav.audit": "Protokoll",
+  "nav.builds": "SOS-Builds",
   "channel.home": "Startseite",
   "channel.private": "Privat",
 
@@ -189,6 +190,29 @@ export const de: Messages = {
   "admin.audit.empty": "Keine passenden Einträge.",
   "admin.audit.system": "System",
   "admin.audit.agent": "SOS-App",
+  "admin.builds.title": "SOS-Builds",
+  "admin.builds.folder": "Das Gateway bietet die SOS-Apps an, die es in diesem Ordner findet:",
+  "admin.builds.list": "Verfügbare Builds",
+  "admin.builds.system": "System",
+  "admin.builds.file": "Datei",
+  "admin.builds.size": "Größe",
+  "admin.builds.date": "Datum",
+  "admin.builds.mib": "{size} MiB",
+  "admin.builds.empty":
+    "Noch keine Builds. Solange es keinen gibt, bittet die Landingpage Endbenutzer, die SOS-App bei ihrem Techniker zu erfragen.",
+  "admin.builds.howTo": "So erstellen Sie einen Build",
+  "admin.builds.run":
+    "Führen Sie dies im Quellordner des Produkts auf dem Rechner des Gateways aus (Node 24). Es erstellt die SOS-App für Linux mit der Adresse dieses Gateways und dem Namen Ihrer Organisation, direkt in den Ordner oben.",
+  "admin.builds.command": "Befehl",
+  "admin.builds.copy": "Befehl kopieren",
+  "admin.builds.copyFailed":
+    "Der Browser hat das Kopieren nicht erlaubt. Markieren und kopieren Sie den Befehl selbst.",
+  "admin.builds.badBrand":
+    "Der Name der Organisation taugt so nicht als Marke eines Builds: höchstens 40 Buchstaben, Ziffern, Leerzeichen, Punkte, Binde- und Unterstriche. Kürzen Sie ihn unter Kanaleinstellungen oder ändern Sie --brand im Befehl.",
+  "admin.builds.landing":
+    "Endbenutzer erhalten den Build für ihr System auf der Landingpage des Sitzungslinks. Er trägt ihren Sitzungscode im Namen, daher tritt die App der Sitzung ohne PIN bei.",
+  "admin.builds.targets":
+    "Auf dieser Art von Rechner lässt sich heute nur linux-x64 bauen: Der Paket-Registry fehlt der Video-Encoder für Windows und macOS.",
 
   "remote.title": "Fernansicht: {session}",
   "remote.connecting": "Verbindung zum Computer des Endbenutzers wird hergestellt…",

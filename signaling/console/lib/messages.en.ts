@@ -27,6 +27,7 @@ export const en = {
   "nav.technicians": "Technicians",
   "nav.channelSettings": "Channel settings",
   "nav.audit": "Audit log",
+  "nav.builds": "SOS builds",
   "channel.home": "Home",
   "channel.private": "Private",
 
@@ -187,6 +188,28 @@ export const en = {
   "admin.audit.empty": "No entries match.",
   "admin.audit.system": "System",
   "admin.audit.agent": "SOS app",
+  "admin.builds.title": "SOS builds",
+  "admin.builds.folder": "The gateway offers the SOS apps it finds in this folder:",
+  "admin.builds.list": "Available builds",
+  "admin.builds.system": "System",
+  "admin.builds.file": "File",
+  "admin.builds.size": "Size",
+  "admin.builds.date": "Date",
+  "admin.builds.mib": "{size} MiB",
+  "admin.builds.empty":
+    "No builds yet. Until there is one, the landing page tells end users to ask their technician for the SOS app.",
+  "admin.builds.howTo": "How to produce a build",
+  "admin.builds.run":
+    "Run this in the product's source folder on the gateway's machine (Node 24). It builds the SOS app for Linux with this gateway's address and your organization's name baked in, straight into the folder above.",
+  "admin.builds.command": "Command",
+  "admin.builds.copy": "Copy command",
+  "admin.builds.copyFailed": "The browser did not allow copying. Select the command and copy it yourself.",
+  "admin.builds.badBrand":
+    "The organization name cannot be a build's brand as it is: up to 40 letters, digits, spaces, dots, dashes and underscores. Shorten it under Channel settings or change --brand in the command.",
+  "admin.builds.landing":
+    "End users get the build for their system on the session link's landing page. It is named with their session code, so the app joins the session without a PIN.",
+  "admin.builds.targets":
+    "Only linux-x64 can be built on this kind of machine today: the package registry lacks the video encoder for Windows and macOS.",
 
   "remote.title": "Remote view: {session}",
   "remote.connecting": "Connecting to the end user's computer…",

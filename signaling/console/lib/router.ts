@@ -5,7 +5,7 @@ import { createStore } from "./store.ts";
  * The console's pages as hash routes, so the gateway serves one static page for all of them:
  * #/channel/<id>, #/remote/<sessionId>, #/admin/<section>.
  */
-export const ADMIN_SECTIONS = ["technicians", "channels", "audit"] as const;
+export const ADMIN_SECTIONS = ["technicians", "channels", "audit", "builds"] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export type Route =

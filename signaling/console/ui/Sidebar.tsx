@@ -13,6 +13,7 @@ const SECTION_LABEL = {
   technicians: "nav.technicians",
   channels: "nav.channelSettings",
   audit: "nav.audit",
+  builds: "nav.builds",
 } as const satisfies Record<AdminSection, string>;
 
 export function Sidebar(props: { me: MeResponse; route: Route }) {
