@@ -1,0 +1,106 @@
+/**
+ * A technician in headless Chromium (Debian's, driven by playwright-core): its RTCPeerConnection
+ * answers the agent's offer, with signaling relayed through the gateway's console socket, and its
+ * getStats() tells what was decoded.
+ */
+import type { Page } from "playwright-core";
+import { gatewayToConsoleSchema } from "../../shared/console-protocol.ts";
+import type { TechnicianControl } from "../../shared/control.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import type { SignalData } from "../../shared/signal.ts";
+import { launchBrowser } from "../helpers/browser.ts";
+import type { Desk, Teardown } from "./e2e-support.ts";
+
+export type Inbound = { framesDecoded: number; frameWidth: number; frameHeight: number; codec: string };
+
+type BrowserTechnician = {
+  handle(data: SignalData): Promise<void>;
+  send(message: TechnicianControl): void;
+  inbound(): Promise<Inbound | undefined>;
+  channelOpen(): boolean;
+};
+
+declare global {
+  interface Window {
+    technician?: BrowserTechnician;
+    toGateway?: (data: SignalData) => Promise<void>;
+  }
+}
+
+/** Runs in the page: the technician's RTCPeerConnection, answering the agent's offer. */
+function installTechnician(): void {
+  const pc = new RTCPeerConnection();
+  let channel: RTCDataChannel | undefined;
+  pc.ondatachannel = (event) => {
+    channel = event.channel;
+  };
+  pc.onicecandidate = (event) => {
+    if (event.candidate === null || event.candidate.candidate === "") return;
+    void window.toGateway?.({
+      kind: "candidate",
+      candidate: event.candidate.candidate,
+      sdpMid: event.candidate.sdpMid,
+      sdpMLineIndex: event.candidate.sdpMLineIndex,
+    });
+  };
+  window.technician = {
+    async handle(data) {
+      if (data.kind === "candidate") {
+        await pc.addIceCandidate({
+          candidate: data.candidate,
+          sdpMid: data.sdpMid,
+          sdpMLineIndex: data.sdpMLineIndex,
+        });
+        return;
+      }
+      await pc.setRemoteDescription({ type: data.type, sdp: data.sdp });
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await window.toGateway?.({ kind: "description", type: "answer", sdp: answer.sdp ?? "" });
+    },
+    send(message) {
+      channel?.send(JSON.stringify(message));
+    },
+    channelOpen() {
+      return channel?.readyState === "open";
+    },
+    async inbound() {
+      const report = await pc.getStats();
+      let found: Inbound | undefined;
+      report.forEach((stat) => {
+        if (stat.type === "inbound-rtp" && stat.kind === "video") {
+          const codec = report.get(stat.codecId);
+          found = {
+            framesDecoded: stat.framesDecoded ?? 0,
+            frameWidth: stat.frameWidth ?? 0,
+            frameHeight: stat.frameHeight ?? 0,
+            codec: codec === undefined ? "" : `${codec.mimeType} ${codec.sdpFmtpLine ?? ""}`,
+          };
+        }
+      });
+      return found;
+    },
+  };
+}
+
+export async function openBrowserTechnician(t: Teardown, desk: Desk): Promise<Page> {
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  await page.exposeFunction("toGateway", (data: SignalData) =>
+    desk.console.send({ type: "signal", sessionId: desk.session.id, data }),
+  );
+  await page.evaluate(installTechnician);
+  desk.console.socket.on("message", (raw: Buffer) => {
+    const decoded = decodeMessage(gatewayToConsoleSchema, raw.toString());
+    if (decoded.ok && decoded.value.type === "remote.signal") {
+      const data = decoded.value.data;
+      void page.evaluate((signal) => window.technician?.handle(signal), data);
+    }
+  });
+  desk.console.send({ type: "remote.connect", sessionId: desk.session.id });
+  await desk.console.next("remote.opened", undefined, 15_000);
+  return page;
+}
+
+export const inbound = (page: Page) => page.evaluate(() => window.technician?.inbound());
