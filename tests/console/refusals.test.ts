@@ -105,24 +105,33 @@ t.test("actions refused after the page loaded show the gateway's reason", async 
   await dialog(page).getByRole("button", { name: "Cancel" }).click();
   t.ok(kim.id !== "");
 
-  // The admin takes Rex's share permission and his access to "Closed shop" away.
-  await gateway.admin.patch(`/api/technicians/${rex.id}`, { permissions: { shareSessions: false } });
-  await gateway.admin.patch(`/api/channels/${closedShopId}`, { access: [] });
-
+  // While Rex picks a colleague, the admin takes his share permission away (the gateway pushes
+  // the change, so buttons opened afterwards are disabled; the open dialog meets the refusal).
+  const setShare = (shareSessions: boolean) =>
+    gateway.admin.patch(`/api/technicians/${rex.id}`, { permissions: { shareSessions } });
   await panel.getByRole("button", { name: "Assign technician" }).click();
   await dialog(page)
     .getByLabel("Technician", { exact: true })
     .selectOption({ label: `Sam (${sam.email})` });
+  await setShare(false);
   await dialog(page).getByRole("button", { name: "Assign" }).click();
   const noShare = await refusal(rex.client, "POST", `/api/sessions/${id}/assign`, { technicianId: sam.id });
   t.equal(noShare.code, "FORBIDDEN");
   t.equal(await alertText(dialog(page)), noShare.message, "Assign technician: needs sharing");
   await dialog(page).getByRole("button", { name: "Cancel" }).click();
 
+  await panel.getByRole("button", { name: "Assign technician" }).and(page.locator(":disabled")).waitFor();
+  t.pass("once the change arrives, Assign technician is disabled without a reload");
+
+  await setShare(true);
+  await panel.getByRole("button", { name: "Assign technician" }).and(page.locator(":enabled")).waitFor();
   await panel.getByRole("button", { name: "Transfer" }).click();
   await dialog(page)
     .getByLabel("Technician", { exact: true })
     .selectOption({ label: `Sam (${sam.email})` });
+  await setShare(false);
+  // ...and his access to "Closed shop", which the open dialog still offers.
+  await gateway.admin.patch(`/api/channels/${closedShopId}`, { access: [] });
   await dialog(page).getByRole("button", { name: "Transfer" }).click();
   const noShareTransfer = await refusal(rex.client, "POST", `/api/sessions/${id}/transfer`, {
     technicianId: sam.id,
