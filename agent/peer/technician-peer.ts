@@ -23,6 +23,7 @@ import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
+import type { ReceiverReport } from "./bitrate.ts";
 import { offeredCodecs, videoHeaderExtensions } from "./video-codec.ts";
 
 export type TechnicianPeerEvents = {
@@ -133,9 +134,19 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.#channel.send(JSON.stringify(message));
   }
 
-  /** The receiver's bandwidth estimate from REMB, in bit/s; 0 until one arrives. */
-  get estimatedBitrate(): number {
-    return Number(this.#sender.receiverEstimatedMaxBitrate);
+  /** What the technician's receiver reported: REMB estimate (0 until one arrives) and loss. */
+  receiverReport(): ReceiverReport {
+    let fractionLost = 0;
+    for (const stat of this.#sender.collectStats(Date.now())) {
+      if (
+        stat.type === "remote-inbound-rtp" &&
+        "fractionLost" in stat &&
+        typeof stat.fractionLost === "number"
+      ) {
+        fractionLost = stat.fractionLost;
+      }
+    }
+    return { estimate: Number(this.#sender.receiverEstimatedMaxBitrate), fractionLost };
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */

@@ -33,7 +33,7 @@ export type SessionDeps = {
   readonly messages: Messages;
   readonly log: Logger;
   readonly codec: VideoCodecName;
-  /** The highest video bitrate, bit/s; the technicians' estimates may lower it. */
+  /** The highest video bitrate, bit/s; the technicians' receiver reports may lower it. */
   readonly maxBitrate: number;
 };
 
@@ -317,12 +317,12 @@ export class AgentSession {
   #fitBitrate(): void {
     if (this.#peers.size === 0) return;
     const { stream, log, maxBitrate } = this.#deps;
-    const estimates = [...this.#peers.values()].map(({ peer }) => peer.estimatedBitrate);
+    const reports = [...this.#peers.values()].map(({ peer }) => peer.receiverReport());
     const current = stream.settings.bitrate;
-    const bitrate = nextBitrate(current, estimates, maxBitrate);
-    log.debug({ current, estimates }, "receiver estimates");
+    const bitrate = nextBitrate(current, reports, maxBitrate);
+    log.debug({ current, reports }, "receiver reports");
     if (bitrate === current) return;
-    log.info({ from: current, to: bitrate, estimates }, "video bitrate fitted to the receivers");
+    log.info({ from: current, to: bitrate, reports }, "video bitrate fitted to the receivers");
     stream.update({ bitrate });
   }
 

@@ -1,21 +1,27 @@
 import t from "tap";
 import { MIN_BITRATE, nextBitrate } from "../../agent/peer/bitrate.ts";
 
-t.test("the slowest technician's estimate sets the bitrate, with headroom", async (t) => {
-  t.equal(nextBitrate(3_000_000, [1_000_000, 5_000_000], 3_000_000), 850_000);
+const clean = (estimate: number) => ({ estimate, fractionLost: 0 });
+
+t.test("the slowest technician's REMB estimate sets the bitrate, with headroom", async (t) => {
+  t.equal(nextBitrate(3_000_000, [clean(1_000_000), clean(5_000_000)], 3_000_000), 850_000);
 });
 
 t.test("the bitrate never exceeds the maximum nor falls below the floor", async (t) => {
-  t.equal(nextBitrate(1_000_000, [50_000_000], 3_000_000), 3_000_000);
-  t.equal(nextBitrate(1_000_000, [10_000], 3_000_000), MIN_BITRATE);
+  t.equal(nextBitrate(2_400_000, [clean(50_000_000)], 3_000_000), 3_000_000);
+  t.equal(nextBitrate(1_000_000, [clean(10_000)], 3_000_000), MIN_BITRATE);
 });
 
-t.test("without estimates the maximum applies", async (t) => {
-  t.equal(nextBitrate(1_000_000, [0, 0], 3_000_000), 3_000_000);
-  t.equal(nextBitrate(3_000_000, [], 3_000_000), 3_000_000);
+t.test("heavy loss cuts the bitrate by 30 %, light loss holds it", async (t) => {
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2 }], 3_000_000), 1_400_000);
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.05 }], 3_000_000), 2_000_000);
+});
+
+t.test("without loss or estimate it climbs back by a quarter per check, up to the maximum", async (t) => {
+  t.equal(nextBitrate(1_000_000, [clean(0)], 3_000_000), 1_250_000);
+  t.equal(nextBitrate(3_000_000, [clean(0)], 3_000_000), 3_000_000);
 });
 
 t.test("small changes are ignored: each change costs a keyframe", async (t) => {
-  t.equal(nextBitrate(2_000_000, [2_200_000], 3_000_000), 2_000_000);
-  t.equal(nextBitrate(2_000_000, [3_200_000], 3_000_000), 2_720_000);
+  t.equal(nextBitrate(2_000_000, [clean(2_200_000)], 3_000_000), 2_000_000);
 });
