@@ -1,13 +1,13 @@
 /**
  * The agent's composition root: checks the display, loads input injection, starts the (idle)
- * screen stream, joins the gateway and runs the session until it ends. Every part gets only what
- * it needs, so tests can run the whole agent in-process with their own stdin, stdout and gateway.
+ * screen stream, joins the gateway and starts the session. Every part gets only what it needs
+ * (the terminal's streams, the gateway address, a logger), so it runs the same from the command
+ * line, in tests and in a branded build.
  */
 import { hostname, type as osType, release, userInfo } from "node:os";
-import type { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
 import type { DeviceInfo } from "../shared/model.ts";
-import { AgentError, type AgentOutcome, outcomeOf } from "./exit.ts";
+import { AgentError, type AgentOutcome } from "./exit.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
 import { listMonitors } from "./media/capture.ts";
 import type { VideoCodecName } from "./media/encoder.ts";
@@ -52,11 +52,9 @@ export function deviceInfo(): DeviceInfo {
   };
 }
 
-export function createLogger(level: string, destination: Writable | number = 2): Logger {
-  return pino(
-    { level, base: null },
-    typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination,
-  );
+/** JSON logs on stderr, written synchronously so the last lines survive an exit. */
+export function createLogger(level: string): Logger {
+  return pino({ level, base: null }, pino.destination({ fd: 2, sync: true }));
 }
 
 /** Starts the agent; rejects with an AgentError when it cannot start (no display, join refused). */
@@ -113,15 +111,4 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxBitrate: options.maxBitrate,
   });
   return { session, done: session.run() };
-}
-
-/** Runs the agent to its end; never rejects. */
-export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
-  try {
-    const agent = await startAgent(options);
-    return await agent.done;
-  } catch (error) {
-    options.terminal.close();
-    return outcomeOf(error);
-  }
 }
