@@ -1,13 +1,12 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protocol.ts";
-import { decodeMessage } from "../../shared/decode.ts";
 import { SosError } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AgentSessions } from "../domain/agent-sessions.ts";
 import type { AgentConnection, Hub } from "./hub.ts";
-import { CLOSE, dispatch, type HandlerMap, send, sendError, toSosError } from "./wire.ts";
+import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
   hub: Hub;
@@ -75,18 +74,9 @@ export class AgentSockets {
         socket.close(CLOSE.helloTimeout, "no hello");
       }
     }, this.#d.helloTimeoutMs);
-    socket.on("message", (data, isBinary) => {
-      if (isBinary) {
-        sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
-        return;
-      }
-      const decoded = decodeMessage(agentMessageSchema, data.toString());
-      if (!decoded.ok) {
-        sendError(socket, decoded.error, undefined);
-        return;
-      }
-      this.#run(context, decoded.value);
-    });
+    onProtocolMessage(socket, agentMessageSchema, (message) =>
+      dispatch(this.#handlers, context, message, (error, type) => this.#fail(context, error, type)),
+    );
     socket.on("close", () => {
       clearTimeout(helloTimer);
       const agent = context.agent;
@@ -106,16 +96,6 @@ export class AgentSockets {
   stop(): void {
     for (const timer of this.#grace.values()) clearTimeout(timer);
     this.#grace.clear();
-  }
-
-  #run(context: Context, message: AgentMessage): void {
-    try {
-      const result = dispatch(this.#handlers, context, message);
-      if (result instanceof Promise)
-        result.catch((error: unknown) => this.#fail(context, error, message.type));
-    } catch (error) {
-      this.#fail(context, error, message.type);
-    }
   }
 
   #fail(context: Context, error: unknown, inReplyTo: string): void {

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
-import { decodeMessage } from "../../shared/decode.ts";
 import { SosError } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
@@ -10,7 +9,7 @@ import type { Desk } from "../domain/desk.ts";
 import { technicianView } from "../domain/views.ts";
 import type { AccountRow } from "../store/rows.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
-import { CLOSE, dispatch, type HandlerMap, send, sendError, toSosError } from "./wire.ts";
+import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type ConsoleSocketDeps = {
   hub: Hub;
@@ -84,18 +83,9 @@ export class ConsoleSockets {
     const { hub, desk, log } = this.#d;
     const connection: ConsoleConnection = { socket, accountId: account.id, seen: new Set() };
     hub.addConsole(connection);
-    socket.on("message", (data, isBinary) => {
-      if (isBinary) {
-        sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
-        return;
-      }
-      const decoded = decodeMessage(consoleMessageSchema, data.toString());
-      if (!decoded.ok) {
-        sendError(socket, decoded.error, undefined);
-        return;
-      }
-      this.#run(connection, decoded.value);
-    });
+    onProtocolMessage(socket, consoleMessageSchema, (message) =>
+      dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
+    );
     socket.on("close", () => hub.removeConsole(connection));
     socket.on("error", (error) => log.debug({ err: error }, "console socket error"));
     send(socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
@@ -107,16 +97,6 @@ export class ConsoleSockets {
       if (!(error instanceof SosError)) throw error;
     }
     send(socket, { type: "sessions", sessions });
-  }
-
-  #run(connection: ConsoleConnection, message: ConsoleMessage): void {
-    try {
-      const result = dispatch(this.#handlers, connection, message);
-      if (result instanceof Promise)
-        result.catch((error: unknown) => this.#fail(connection, error, message.type));
-    } catch (error) {
-      this.#fail(connection, error, message.type);
-    }
   }
 
   #fail(connection: ConsoleConnection, error: unknown, inReplyTo: string): void {

@@ -1,6 +1,8 @@
 import type { WebSocket } from "ws";
+import type { z } from "zod";
 import type { GatewayToAgent } from "../../shared/agent-protocol.ts";
 import type { GatewayToConsole } from "../../shared/console-protocol.ts";
+import { decodeMessage } from "../../shared/decode.ts";
 import { SosError } from "../../shared/errors.ts";
 
 /** Sends one protocol message; a closed socket drops it silently (its close handler cleans up). */
@@ -27,17 +29,49 @@ export type HandlerMap<M extends { type: string }, C> = {
   [K in M["type"]]: (context: C, message: Extract<M, { type: K }>) => void | Promise<void>;
 };
 
-/** Calls the handler for the message's type. */
+/**
+ * Calls the handler for the message's type; a thrown or rejected error goes to `fail` with the
+ * message's type, never up the stack (one bad message must not disturb the socket or process).
+ */
 export function dispatch<M extends { type: string }, C>(
   handlers: HandlerMap<M, C>,
   context: C,
   message: M,
-): void | Promise<void> {
+  fail: (error: unknown, inReplyTo: string) => void,
+): void {
   const type: M["type"] = message.type;
   // The mapped type guarantees handlers[type] takes Extract<M, {type}>; TypeScript cannot relate
   // the two through an indexed access, so the one cast lives here.
   const handler = handlers[type] as (context: C, message: M) => void | Promise<void>;
-  return handler(context, message);
+  try {
+    const result = handler(context, message);
+    if (result instanceof Promise) result.catch((error: unknown) => fail(error, type));
+  } catch (error) {
+    fail(error, type);
+  }
+}
+
+/**
+ * The one decode point of a socket: every text frame through the shared schema; binary frames and
+ * anything that does not decode are answered with BAD_REQUEST and go no further.
+ */
+export function onProtocolMessage<S extends z.ZodType>(
+  socket: WebSocket,
+  schema: S,
+  handle: (message: z.infer<S>) => void,
+): void {
+  socket.on("message", (data, isBinary) => {
+    if (isBinary) {
+      sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
+      return;
+    }
+    const decoded = decodeMessage(schema, data.toString());
+    if (!decoded.ok) {
+      sendError(socket, decoded.error, undefined);
+      return;
+    }
+    handle(decoded.value);
+  });
 }
 
 /** Close codes the gateway uses on its sockets (4000-4999 are for applications). */
