@@ -23,6 +23,29 @@ async function setup(t: Test) {
   return { gw, alice, bob, eve, session };
 }
 
+/** The session with its agent joined by PIN and Alice's console open. */
+async function setupJoined(t: Test) {
+  const base = await setup(t);
+  const { socket: agent } = await joinAgent(base.gw.url, { kind: "pin", pin: base.session.pin });
+  t.teardown(() => agent.close());
+  const aliceConsole = await openConsoleSocket(base.alice.client);
+  t.teardown(() => aliceConsole.close());
+  return { ...base, agent, aliceConsole };
+}
+
+/** Alice clicks "Start remote session"; the end user answers; her console sees the result. */
+async function answerConsent(
+  joined: Pick<Awaited<ReturnType<typeof setupJoined>>, "alice" | "session" | "agent" | "aliceConsole">,
+  decision: "control" | "view",
+) {
+  await joined.alice.client.post(`/api/sessions/${joined.session.id}/permission`);
+  const ask = await joined.agent.next("consent.request");
+  joined.agent.send({ type: "consent", requestId: ask.requestId, decision });
+  await joined.aliceConsole.next("session.updated", (m) =>
+    m.session.permissions.some((p) => p.state === "granted"),
+  );
+}
+
 t.test(
   "Start remote session: permission first, then connect, and signaling flows only between the pair",
   async (t) => {
@@ -97,11 +120,7 @@ t.test(
 );
 
 t.test("a denial is shown as such, and the technician may ask again", async (t) => {
-  const { gw, alice, session } = await setup(t);
-  const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
-  t.teardown(() => agent.close());
-  const aliceConsole = await openConsoleSocket(alice.client);
-  t.teardown(() => aliceConsole.close());
+  const { alice, session, agent, aliceConsole } = await setupJoined(t);
   await alice.client.post(`/api/sessions/${session.id}/permission`);
   const ask = await agent.next("consent.request");
   agent.send({ type: "consent", requestId: ask.requestId, decision: "deny" });
@@ -121,30 +140,16 @@ t.test("a denial is shown as such, and the technician may ask again", async (t) 
 });
 
 t.test("view-only consent is carried to both ends", async (t) => {
-  const { gw, alice, session } = await setup(t);
-  const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
-  t.teardown(() => agent.close());
-  const aliceConsole = await openConsoleSocket(alice.client);
-  t.teardown(() => aliceConsole.close());
-  await alice.client.post(`/api/sessions/${session.id}/permission`);
-  const ask = await agent.next("consent.request");
-  agent.send({ type: "consent", requestId: ask.requestId, decision: "view" });
-  await aliceConsole.next("session.updated", (m) => m.session.permissions.some((p) => p.state === "granted"));
+  const { alice, session, agent, aliceConsole } = await setupJoined(t);
+  await answerConsent({ alice, session, agent, aliceConsole }, "view");
   aliceConsole.send({ type: "remote.connect", sessionId: session.id });
   t.equal((await aliceConsole.next("remote.opened")).access, "view");
   t.equal((await agent.next("peer.open")).access, "view");
 });
 
 t.test("the end user revokes consent: the remote view closes and input permission is gone", async (t) => {
-  const { gw, alice, session } = await setup(t);
-  const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
-  t.teardown(() => agent.close());
-  const aliceConsole = await openConsoleSocket(alice.client);
-  t.teardown(() => aliceConsole.close());
-  await alice.client.post(`/api/sessions/${session.id}/permission`);
-  const ask = await agent.next("consent.request");
-  agent.send({ type: "consent", requestId: ask.requestId, decision: "control" });
-  await aliceConsole.next("session.updated", (m) => m.session.permissions.some((p) => p.state === "granted"));
+  const { alice, session, agent, aliceConsole } = await setupJoined(t);
+  await answerConsent({ alice, session, agent, aliceConsole }, "control");
   aliceConsole.send({ type: "remote.connect", sessionId: session.id });
   await aliceConsole.next("remote.opened");
   const peer = await agent.next("peer.open");
