@@ -1,4 +1,4 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   meResponseSchema,
   okSchema,
@@ -25,6 +25,25 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
     csrfToken: session.csrfToken,
   });
 
+  const sameSite = (request: FastifyRequest) => {
+    if (!originAllowed(request, publicOrigin))
+      throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
+  };
+  /** Signs in, sets the httpOnly session cookie, answers who is signed in. */
+  const signInWithCookie = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    credentials: { email: string; password: string },
+  ) => {
+    const { account, token, session } = await accounts.signIn(
+      credentials.email,
+      credentials.password,
+      request.ip,
+    );
+    setCookie(reply, token, session.expiresAt, deps.secureCookies());
+    return me(account, session);
+  };
+
   app.get(
     "/api/setup",
     {
@@ -49,16 +68,9 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
       config: { rateLimit: { max: 10, timeWindow: "1 minute" } },
     },
     async (request, reply) => {
-      if (!originAllowed(request, publicOrigin))
-        throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
+      sameSite(request);
       await accounts.completeSetup(request.body);
-      const { account, token, session } = await accounts.signIn(
-        request.body.email,
-        request.body.password,
-        request.ip,
-      );
-      setCookie(reply, token, session.expiresAt, deps.secureCookies());
-      return me(account, session);
+      return signInWithCookie(request, reply, request.body);
     },
   );
 
@@ -74,15 +86,8 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
       config: { rateLimit: { max: 30, timeWindow: "1 minute" } },
     },
     async (request, reply) => {
-      if (!originAllowed(request, publicOrigin))
-        throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
-      const { account, token, session } = await accounts.signIn(
-        request.body.email,
-        request.body.password,
-        request.ip,
-      );
-      setCookie(reply, token, session.expiresAt, deps.secureCookies());
-      return me(account, session);
+      sameSite(request);
+      return signInWithCookie(request, reply, request.body);
     },
   );
 
