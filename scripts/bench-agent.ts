@@ -15,7 +15,7 @@ import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadInjector } from "../agent/input/injector.ts";
 import { openMonitor } from "../agent/media/capture.ts";
-import { inbound, openBrowserTechnician } from "../tests/agent/browser-technician.ts";
+import { browserTechnician, inbound } from "../tests/agent/browser-technician.ts";
 import {
   agentJoined,
   connectTechnician,
@@ -219,10 +219,11 @@ async function consentToFirstChromiumFrame(desk: Desk, xvfb: Xvfb): Promise<numb
   await agentJoined(second);
   await requestPermission(desk.alice.client, session.id);
   await agent.line(/asks to SEE and CONTROL/);
+  const { page, connect } = await browserTechnician(teardown, second);
   const consentAt = performance.now();
   agent.type("y");
   await permission(desk.console, session.id, desk.alice.id, "granted");
-  const page = await openBrowserTechnician(teardown, second);
+  await connect();
   for (;;) {
     if (((await inbound(page))?.framesDecoded ?? 0) >= 1) break;
     if (performance.now() - consentAt > 20_000) throw new Error("Chromium decoded nothing in 20 s");

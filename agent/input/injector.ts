@@ -18,8 +18,7 @@ export type Injector = {
   type(text: string): Promise<void>;
   /** The pointer's desktop position. */
   position(): Promise<{ x: number; y: number }>;
-  /** The clipboard's text (nut-js runs a helper process: tens of milliseconds, off the event loop). */
-  readClipboard(): Promise<string>;
+  /** Puts text on the clipboard (nut-js runs a helper program). */
   writeClipboard(text: string): Promise<void>;
 };
 
@@ -74,7 +73,6 @@ export async function loadInjector(): Promise<Injector> {
         const point = await nut.mouse.getPosition();
         return { x: point.x, y: point.y };
       }),
-    readClipboard: () => nut.clipboard.getContent(),
     writeClipboard: (text) => nut.clipboard.setContent(text),
   };
 }

@@ -4,7 +4,7 @@
  * up the event loop that serves signaling and input.
  *
  * Polling: at the full rate while the screen changes, while something happens (input, pointer
- * movement) and for two seconds after; then once a second, and every two seconds after ten idle
+ * movement) and for two seconds after; then once a second, and every two seconds after five idle
  * seconds, so that an idle screen costs little. A keyframe request or activity wakes it at once.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -16,7 +16,7 @@ import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./wo
 const FAST_AFTER_ACTIVITY_MS = 2_000;
 const SLOW_POLL_MS = 1_000;
 const IDLE_POLL_MS = 2_000;
-const IDLE_AFTER_MS = 10_000;
+const IDLE_AFTER_MS = 5_000;
 /** Frames in the encoder before a changed frame waits for the next round. */
 const MAX_PENDING = 2;
 

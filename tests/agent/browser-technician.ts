@@ -83,24 +83,38 @@ function installTechnician(): void {
   };
 }
 
-export async function openBrowserTechnician(t: Teardown, desk: Desk): Promise<Page> {
+/**
+ * A Chromium page ready to be the technician of `desk`'s session (the browser starts here, so a
+ * measurement can begin after it); connect() opens the remote view.
+ */
+export async function browserTechnician(
+  t: Teardown,
+  desk: Desk,
+): Promise<{ page: Page; connect(): Promise<void> }> {
   const browser = await launchBrowser();
   t.teardown(() => browser.close());
   const page = await browser.newPage();
+  const sessionId = desk.session.id;
   await page.exposeFunction("toGateway", (data: SignalData) =>
-    desk.console.send({ type: "signal", sessionId: desk.session.id, data }),
+    desk.console.send({ type: "signal", sessionId, data }),
   );
   await page.evaluate(installTechnician);
-  desk.console.socket.on("message", (raw: Buffer) => {
+  const relay = (raw: Buffer) => {
     const decoded = decodeMessage(gatewayToConsoleSchema, raw.toString());
-    if (decoded.ok && decoded.value.type === "remote.signal") {
+    if (decoded.ok && decoded.value.type === "remote.signal" && decoded.value.sessionId === sessionId) {
       const data = decoded.value.data;
       void page.evaluate((signal) => window.technician?.handle(signal), data);
     }
-  });
-  desk.console.send({ type: "remote.connect", sessionId: desk.session.id });
-  await desk.console.next("remote.opened", undefined, 15_000);
-  return page;
+  };
+  desk.console.socket.on("message", relay);
+  t.teardown(() => void desk.console.socket.off("message", relay));
+  return {
+    page,
+    async connect() {
+      desk.console.send({ type: "remote.connect", sessionId });
+      await desk.console.next("remote.opened", (m) => m.sessionId === sessionId, 15_000);
+    },
+  };
 }
 
 export const inbound = (page: Page) => page.evaluate(() => window.technician?.inbound());

@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { colouredWindow, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { type Inbound, inbound, openBrowserTechnician } from "./browser-technician.ts";
+import { browserTechnician, type Inbound, inbound } from "./browser-technician.ts";
 import { agentJoined, openDesk, permission, requestPermission, runAgent } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -23,7 +23,8 @@ for (const codec of ["h264", "vp8"] as const) {
       await agent.line(/asks to SEE and CONTROL/);
       agent.type("y");
       await permission(desk.console, desk.session.id, desk.alice.id, "granted");
-      const page = await openBrowserTechnician(t, desk);
+      const { page, connect } = await browserTechnician(t, desk);
+      await connect();
 
       let stats: Inbound | undefined;
       await waitUntil(
