@@ -45,6 +45,8 @@ type Connected = {
   readonly input: RemoteInput;
   readonly technician: PersonRef;
   readonly access: AccessMode;
+  /** The control channel is open (the clipboard is watched for controllers from then on). */
+  channelOpen: boolean;
 };
 
 type Handlers = { [K in GatewayMessage["type"]]: (message: Extract<GatewayMessage, { type: K }>) => void };
@@ -230,7 +232,13 @@ export class AgentSession {
     }
     await this.#closePeer(peerId, "replaced", false);
     const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers: this.#iceServers });
-    const connected: Connected = { peer, input: new RemoteInput(injector), technician, access };
+    const connected: Connected = {
+      peer,
+      input: new RemoteInput(injector),
+      technician,
+      access,
+      channelOpen: false,
+    };
     this.#peers.set(peerId, connected);
     log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
     peer.on("signal", (data) => {
@@ -239,6 +247,8 @@ export class AgentSession {
       client.send({ type: "signal", peerId, data });
     });
     peer.on("controlOpen", async () => {
+      connected.channelOpen = true;
+      this.#watch();
       // The clipboard as it is now stays private: only later copies are sent.
       if (this.#controls(connected)) await this.#clipboard.prime();
       this.#sendState(connected);
@@ -256,15 +266,19 @@ export class AgentSession {
       // Closed by itself (ICE failed for good), not by #closePeer: tell the gateway.
       if (this.#peers.get(peerId) === connected) void this.#closePeer(peerId, reason, true);
     });
-    // A fresh picture is encoded while ICE and DTLS run, ready to replay when the peer connects.
+    terminal.say(messages.connected(technician.name, access));
+    try {
+      await peer.start();
+    } catch (error) {
+      log.warn({ err: error, peerId }, "could not start the peer");
+      void this.#closePeer(peerId, "failed", true);
+      return;
+    }
+    // Once the offer is out (creating it competes for the CPU): a fresh picture is encoded while
+    // ICE and DTLS run, ready to replay when the peer connects.
     stream.run(true);
     stream.requestKeyframe();
     this.#watch();
-    terminal.say(messages.connected(technician.name, access));
-    await peer.start().catch((error: unknown) => {
-      log.warn({ err: error, peerId }, "could not start the peer");
-      void this.#closePeer(peerId, "failed", true);
-    });
   }
 
   async #closePeer(peerId: string, reason: string, tellGateway: boolean): Promise<void> {
@@ -307,11 +321,14 @@ export class AgentSession {
     return this.#consents.allow(connected.technician.id, connected.access) === "control";
   }
 
-  /** The pointer is watched while anyone looks, the clipboard while someone controls. */
+  /**
+   * The pointer is watched while anyone looks, the clipboard while someone controls (from their
+   * control channel's opening: starting the watcher forks the agent, which would slow the offer).
+   */
   #watch(): void {
     const peers = [...this.#peers.values()];
     this.#cursor.running = peers.length > 0;
-    this.#clipboard.running = peers.some((connected) => this.#controls(connected));
+    this.#clipboard.running = peers.some((connected) => connected.channelOpen && this.#controls(connected));
   }
 
   #fitBitrate(): void {
