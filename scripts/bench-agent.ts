@@ -144,7 +144,8 @@ async function main(): Promise<void> {
       const at = await injector.position();
       if (at.x === target.x && at.y === target.y) break;
       if (performance.now() - sent > 2_000) throw new Error("a pointer move did not land in 2 s");
-      await new Promise((resolve) => setImmediate(resolve));
+      // Poll each millisecond: spinning would take a core from the agent on this 2-core machine.
+      await sleep(1);
     }
     latencies.push(performance.now() - sent);
     await sleep(10);
