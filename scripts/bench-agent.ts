@@ -17,13 +17,11 @@ import { loadInjector } from "../agent/input/injector.ts";
 import { openMonitor } from "../agent/media/capture.ts";
 import { browserTechnician, inbound } from "../tests/agent/browser-technician.ts";
 import {
-  agentJoined,
+  agentAsked,
   connectTechnician,
   type Desk,
   openDesk,
   permission,
-  requestPermission,
-  runAgent,
   type Teardown,
 } from "../tests/agent/e2e-support.ts";
 import { colouredWindow, startXvfb, type Xvfb } from "../tests/helpers/xvfb.ts";
@@ -106,12 +104,9 @@ async function main(): Promise<void> {
   changer.stop();
 
   const desk = await openDesk(teardown);
-  const agent = runAgent(teardown, xvfb, [desk.session.pin, "--gateway", desk.gw.url, "--max-fps", "60"]);
+  const agent = await agentAsked(teardown, xvfb, desk, ["--max-fps", "60"]);
   const pid = agent.child.pid;
   if (pid === undefined) throw new Error("the agent did not start");
-  await agentJoined(desk);
-  await requestPermission(desk.alice.client, desk.session.id);
-  await agent.line(/asks to SEE and CONTROL/);
 
   // Consent to first decoded frame.
   const consentAt = performance.now();
@@ -216,10 +211,7 @@ async function main(): Promise<void> {
 async function consentToFirstChromiumFrame(desk: Desk, xvfb: Xvfb): Promise<number> {
   const session = await desk.gw.newSession(desk.alice.client);
   const second: Desk = { ...desk, session };
-  const agent = runAgent(teardown, xvfb, [session.pin, "--gateway", desk.gw.url]);
-  await agentJoined(second);
-  await requestPermission(desk.alice.client, session.id);
-  await agent.line(/asks to SEE and CONTROL/);
+  const agent = await agentAsked(teardown, xvfb, second);
   const { page, connect } = await browserTechnician(teardown, second);
   const consentAt = performance.now();
   agent.type("y");

@@ -6,7 +6,7 @@
 import t from "tap";
 import { colouredWindow, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { browserTechnician, type Inbound, inbound } from "./browser-technician.ts";
-import { agentJoined, openDesk, permission, requestPermission, runAgent } from "./e2e-support.ts";
+import { agentAsked, openDesk, permission } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 t.teardown(() => xvfb.stop());
@@ -17,10 +17,7 @@ for (const codec of ["h264", "vp8"] as const) {
     `${codec}: Chromium decodes the agent's screen at its size, and its pointer lands on the display`,
     async (t) => {
       const desk = await openDesk(t);
-      const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url, "--codec", codec]);
-      await agentJoined(desk);
-      await requestPermission(desk.alice.client, desk.session.id);
-      await agent.line(/asks to SEE and CONTROL/);
+      const agent = await agentAsked(t, xvfb, desk, ["--codec", codec]);
       agent.type("y");
       await permission(desk.console, desk.session.id, desk.alice.id, "granted");
       const { page, connect } = await browserTechnician(t, desk);

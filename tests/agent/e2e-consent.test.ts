@@ -3,13 +3,12 @@ import type { TestTechnician } from "../helpers/technician-peer.ts";
 import { inOrder, inputRecorder, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import {
   type AgentProcess,
-  agentJoined,
+  agentAsked,
   connectTechnician,
   type Desk,
   openDesk,
   permission,
   requestPermission,
-  runAgent,
 } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -19,11 +18,7 @@ const recorder = await inputRecorder(xvfb);
 /** The agent joined by PIN and a pending "Start remote session" from Alice on screen. */
 async function asked(t: Test, extraArgs: string[] = []): Promise<{ desk: Desk; agent: AgentProcess }> {
   const desk = await openDesk(t);
-  const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url, ...extraArgs]);
-  await agentJoined(desk);
-  await requestPermission(desk.alice.client, desk.session.id);
-  await agent.line(/asks to SEE and CONTROL your screen/);
-  return { desk, agent };
+  return { desk, agent: await agentAsked(t, xvfb, desk, extraArgs) };
 }
 
 /**

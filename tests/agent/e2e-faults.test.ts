@@ -7,6 +7,7 @@ import { decodeMessage } from "../../shared/decode.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import { inputRecorder, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import {
+  agentAsked,
   agentJoined,
   connectTechnician,
   openDesk,
@@ -102,10 +103,7 @@ t.test("the technician closes the session: the agent says so and ends with exit 
 
 t.test("a gateway restart: the agent resumes and the technician's remote view keeps working", async (t) => {
   const desk = await openDesk(t);
-  const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url]);
-  await agentJoined(desk);
-  await requestPermission(desk.alice.client, desk.session.id);
-  await agent.line(/asks to SEE and CONTROL/);
+  const agent = await agentAsked(t, xvfb, desk);
   agent.type("y");
   await permission(desk.console, desk.session.id, desk.alice.id, "granted");
   const { technician } = await connectTechnician(t, desk.console, desk.session.id);

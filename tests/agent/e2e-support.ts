@@ -122,6 +122,23 @@ export async function agentJoined(desk: Desk): Promise<void> {
   );
 }
 
+/**
+ * Runs the agent on `desk`'s session (by PIN) and has Alice click "Start remote session";
+ * resolves once the question is on the agent's screen.
+ */
+export async function agentAsked(
+  t: Teardown,
+  xvfb: Xvfb,
+  desk: Desk,
+  extraArgs: readonly string[] = [],
+): Promise<AgentProcess> {
+  const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url, ...extraArgs]);
+  await agentJoined(desk);
+  await requestPermission(desk.alice.client, desk.session.id);
+  await agent.line(/asks to SEE and CONTROL your screen/);
+  return agent;
+}
+
 /** "Start remote session": asks the end user; resolves once the request was accepted by the gateway. */
 export async function requestPermission(client: ApiClient, sessionId: string): Promise<void> {
   const response = await client.post(`/api/sessions/${sessionId}/permission`);
