@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import {
   type AgentSocket,
   type ApiClient,
+  type ApiResponse,
   type ConsoleSocket,
   openAgentSocket,
   TEST_DEVICE,
@@ -191,4 +192,30 @@ export function deadline<T>(promise: Promise<T>, what = "the event", ms = 5_000)
     timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+export const WRONG_PASSWORD = "not-the-password";
+
+/** A sign-in attempt, optionally from another address (needs the gateway's trustProxy). */
+export function signInFrom(
+  client: ApiClient,
+  email: string,
+  password: string,
+  address?: string,
+): Promise<ApiResponse> {
+  return client.request(
+    "POST",
+    "/api/auth/sign-in",
+    { email, password },
+    address === undefined ? {} : { "x-forwarded-for": address },
+  );
+}
+
+/** The `retryAfter` of an error answer, if any. */
+export function retryAfterOf(response: ApiResponse): number | undefined {
+  const body = response.body;
+  if (typeof body !== "object" || body === null || !("error" in body)) return undefined;
+  const error = body.error;
+  if (typeof error !== "object" || error === null || !("retryAfter" in error)) return undefined;
+  return typeof error.retryAfter === "number" ? error.retryAfter : undefined;
 }

@@ -1,37 +1,12 @@
 import t from "tap";
 import { SIGN_IN_LIMITS } from "../../../signaling/domain/accounts.ts";
-import {
-  ADMIN,
-  type ApiClient,
-  type ApiResponse,
-  errorCode,
-  PASSWORD,
-  startTestGateway,
-} from "../../helpers/gateway.ts";
+import { ADMIN, errorCode, PASSWORD, startTestGateway } from "../../helpers/gateway.ts";
+import { retryAfterOf, signInFrom, WRONG_PASSWORD as WRONG } from "../../helpers/security.ts";
 
 /**
  * Credential stuffing (TeamViewer 2016): many accounts tried from one address block that address.
  * The per-account limit and its growing block are in sign-in-throttle.test.ts.
  */
-
-const WRONG = "not-the-password";
-
-function signIn(client: ApiClient, email: string, password: string, address?: string): Promise<ApiResponse> {
-  return client.request(
-    "POST",
-    "/api/auth/sign-in",
-    { email, password },
-    address === undefined ? {} : { "x-forwarded-for": address },
-  );
-}
-
-function retryAfterOf(response: ApiResponse): number | undefined {
-  const body = response.body;
-  if (typeof body !== "object" || body === null || !("error" in body)) return undefined;
-  const error = body.error;
-  if (typeof error !== "object" || error === null || !("retryAfter" in error)) return undefined;
-  return typeof error.retryAfter === "number" ? error.retryAfter : undefined;
-}
 
 t.test("many accounts tried from one address block that address, not the accounts elsewhere", async (t) => {
   const gw = await startTestGateway({ config: { trustProxy: true } });
@@ -47,25 +22,25 @@ t.test("many accounts tried from one address block that address, not the account
       : `unknown${i}@example.test`,
   );
   const anon = gw.anonymous();
-  const failures = await Promise.all(emails.map((email) => signIn(anon, email, WRONG, attacker)));
+  const failures = await Promise.all(emails.map((email) => signInFrom(anon, email, WRONG, attacker)));
   t.same(
     failures.map((response) => errorCode(response.body)),
     emails.map(() => "INVALID_CREDENTIALS"),
     `${perAddress} wrong passwords across ${victims.length} accounts and unknown emails are each checked`,
   );
 
-  const blocked = await signIn(anon, ADMIN.email, ADMIN.password, attacker);
+  const blocked = await signInFrom(anon, ADMIN.email, ADMIN.password, attacker);
   t.equal(
     errorCode(blocked.body),
     "SIGNIN_THROTTLED",
     "then that address cannot sign in, even with a right password",
   );
   t.ok((retryAfterOf(blocked) ?? 0) > 0, "with a retry-after");
-  const victimFromAttacker = await signIn(anon, victims[0]?.email ?? "", PASSWORD, attacker);
+  const victimFromAttacker = await signInFrom(anon, victims[0]?.email ?? "", PASSWORD, attacker);
   t.equal(errorCode(victimFromAttacker.body), "SIGNIN_THROTTLED");
 
   for (const victim of victims) {
-    const response = await signIn(gw.anonymous(), victim.email, PASSWORD, elsewhere);
+    const response = await signInFrom(gw.anonymous(), victim.email, PASSWORD, elsewhere);
     t.equal(response.status, 200, `${victim.email} still signs in from another address`);
   }
 });
@@ -79,14 +54,14 @@ t.test(
     const perAddress = SIGN_IN_LIMITS.maxFailures * 4;
     const failures = await Promise.all(
       Array.from({ length: perAddress }, (_, i) =>
-        signIn(anon, `nobody${i}@example.test`, WRONG, `192.0.2.${i + 1}`),
+        signInFrom(anon, `nobody${i}@example.test`, WRONG, `192.0.2.${i + 1}`),
       ),
     );
     t.ok(
       failures.every((response) => errorCode(response.body) === "INVALID_CREDENTIALS"),
       `${perAddress} failures, each claiming another address`,
     );
-    const blocked = await signIn(anon, ADMIN.email, ADMIN.password, "192.0.2.250");
+    const blocked = await signInFrom(anon, ADMIN.email, ADMIN.password, "192.0.2.250");
     t.equal(
       errorCode(blocked.body),
       "SIGNIN_THROTTLED",

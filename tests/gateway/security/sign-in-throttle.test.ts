@@ -1,39 +1,14 @@
 import t from "tap";
 import { SIGN_IN_LIMITS } from "../../../signaling/domain/accounts.ts";
-import {
-  ADMIN,
-  type ApiClient,
-  type ApiResponse,
-  errorCode,
-  PASSWORD,
-  startTestGateway,
-  TestClock,
-} from "../../helpers/gateway.ts";
+import { ADMIN, errorCode, PASSWORD, startTestGateway, TestClock } from "../../helpers/gateway.ts";
+import { retryAfterOf, signInFrom, WRONG_PASSWORD as WRONG } from "../../helpers/security.ts";
 
 /**
  * Credential stuffing (TeamViewer 2016): sign-in attempts are throttled per account and per address,
  * and each further block lasts longer.
  */
 
-const WRONG = "not-the-password";
 const firstBlockSeconds = SIGN_IN_LIMITS.baseBlockMs / 1000;
-
-function signIn(client: ApiClient, email: string, password: string, address?: string): Promise<ApiResponse> {
-  return client.request(
-    "POST",
-    "/api/auth/sign-in",
-    { email, password },
-    address === undefined ? {} : { "x-forwarded-for": address },
-  );
-}
-
-function retryAfterOf(response: ApiResponse): number | undefined {
-  const body = response.body;
-  if (typeof body !== "object" || body === null || !("error" in body)) return undefined;
-  const error = body.error;
-  if (typeof error !== "object" || error === null || !("retryAfter" in error)) return undefined;
-  return typeof error.retryAfter === "number" ? error.retryAfter : undefined;
-}
 
 t.test(
   "wrong passwords for one account block it, the right password too, and the next block is longer",
@@ -45,43 +20,43 @@ t.test(
     const anon = gw.anonymous();
 
     for (let i = 1; i <= SIGN_IN_LIMITS.maxFailures; i += 1) {
-      const response = await signIn(anon, tech.email, WRONG);
+      const response = await signInFrom(anon, tech.email, WRONG);
       t.equal(errorCode(response.body), "INVALID_CREDENTIALS", `wrong password ${i}: INVALID_CREDENTIALS`);
     }
-    const blocked = await signIn(anon, tech.email, WRONG);
+    const blocked = await signInFrom(anon, tech.email, WRONG);
     t.equal(blocked.status, 429, `after ${SIGN_IN_LIMITS.maxFailures} wrong passwords: 429`);
     t.equal(errorCode(blocked.body), "SIGNIN_THROTTLED");
     t.equal(retryAfterOf(blocked), firstBlockSeconds, "the body says how long to wait");
     t.equal(blocked.headers.get("retry-after"), String(firstBlockSeconds), "so does the Retry-After header");
 
-    const right = await signIn(anon, tech.email, PASSWORD);
+    const right = await signInFrom(anon, tech.email, PASSWORD);
     t.equal(errorCode(right.body), "SIGNIN_THROTTLED", "the right password is refused during the block");
     t.equal(right.headers.get("set-cookie"), null, "and sets no cookie");
-    const shouted = await signIn(anon, tech.email.toUpperCase(), PASSWORD);
+    const shouted = await signInFrom(anon, tech.email.toUpperCase(), PASSWORD);
     t.equal(
       errorCode(shouted.body),
       "SIGNIN_THROTTLED",
       "the same account spelled in capitals is blocked too",
     );
 
-    const other = await signIn(gw.anonymous(), ADMIN.email, ADMIN.password);
+    const other = await signInFrom(gw.anonymous(), ADMIN.email, ADMIN.password);
     t.equal(other.status, 200, "another account signs in from the same address (the block is per account)");
 
     clock.advance(SIGN_IN_LIMITS.baseBlockMs - 1_000);
-    const almost = await signIn(anon, tech.email, PASSWORD);
+    const almost = await signInFrom(anon, tech.email, PASSWORD);
     t.equal(errorCode(almost.body), "SIGNIN_THROTTLED", "one second before the block ends: still refused");
     t.equal(retryAfterOf(almost), 1);
 
     clock.advance(2_000);
     for (let i = 1; i <= SIGN_IN_LIMITS.maxFailures; i += 1) {
-      const response = await signIn(anon, tech.email, WRONG);
+      const response = await signInFrom(anon, tech.email, WRONG);
       t.equal(
         errorCode(response.body),
         "INVALID_CREDENTIALS",
         `after the block, wrong password ${i} is checked`,
       );
     }
-    const second = await signIn(anon, tech.email, PASSWORD);
+    const second = await signInFrom(anon, tech.email, PASSWORD);
     t.equal(errorCode(second.body), "SIGNIN_THROTTLED", "the second round of failures blocks again");
     const secondBlock = retryAfterOf(second) ?? 0;
     t.ok(secondBlock > firstBlockSeconds, `the second block (${secondBlock} s) is longer than the first`);
@@ -89,12 +64,12 @@ t.test(
 
     clock.advance(secondBlock * 1000 - 1_000);
     t.equal(
-      errorCode((await signIn(anon, tech.email, PASSWORD)).body),
+      errorCode((await signInFrom(anon, tech.email, PASSWORD)).body),
       "SIGNIN_THROTTLED",
       "still within it",
     );
     clock.advance(2_000);
-    const after = await signIn(gw.anonymous(), tech.email, PASSWORD);
+    const after = await signInFrom(gw.anonymous(), tech.email, PASSWORD);
     t.equal(after.status, 200, "once the block is over, the right password signs in");
   },
 );
@@ -108,7 +83,7 @@ t.test("parallel guesses at one account are bounded by the same limit as sequent
   // From many addresses at once, so neither the per-address limit nor the API rate limit answers first.
   const responses = await Promise.all(
     Array.from({ length: attempts }, (_, i) =>
-      signIn(anon, tech.email, `${WRONG}-${i}`, `203.0.113.${i + 1}`),
+      signInFrom(anon, tech.email, `${WRONG}-${i}`, `203.0.113.${i + 1}`),
     ),
   );
   const checked = responses.filter((response) => errorCode(response.body) === "INVALID_CREDENTIALS").length;
@@ -118,6 +93,6 @@ t.test("parallel guesses at one account are bounded by the same limit as sequent
     checked <= SIGN_IN_LIMITS.maxFailures,
     `at most ${SIGN_IN_LIMITS.maxFailures} of ${attempts} simultaneous guesses are checked (${checked} were)`,
   );
-  const right = await signIn(anon, tech.email, PASSWORD, "198.51.100.99");
+  const right = await signInFrom(anon, tech.email, PASSWORD, "198.51.100.99");
   t.equal(errorCode(right.body), "SIGNIN_THROTTLED", "and the account is blocked afterwards");
 });
