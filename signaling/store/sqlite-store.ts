@@ -154,6 +154,11 @@ export function openSqliteStore(dataDir: string): Store {
   };
   const all = (sql: string, ...params: SQLInputValue[]): Raw[] => prepared(sql).all(...params);
   const get = (sql: string, ...params: SQLInputValue[]): Raw | undefined => prepared(sql).get(...params);
+  /** The first row mapped, or undefined. */
+  const one = <T>(map: (row: Raw) => T, sql: string, ...params: SQLInputValue[]): T | undefined => {
+    const row = get(sql, ...params);
+    return row === undefined ? undefined : map(row);
+  };
   const run = (sql: string, ...params: SQLInputValue[]): void => {
     prepared(sql).run(...params);
   };
@@ -228,12 +233,10 @@ export function openSqliteStore(dataDir: string): Store {
       );
     },
     getAccount(id) {
-      const row = get("SELECT * FROM accounts WHERE id = ?", id);
-      return row === undefined ? undefined : toAccount(row);
+      return one(toAccount, "SELECT * FROM accounts WHERE id = ?", id);
     },
     getAccountByEmail(email) {
-      const row = get("SELECT * FROM accounts WHERE email = ?", email);
-      return row === undefined ? undefined : toAccount(row);
+      return one(toAccount, "SELECT * FROM accounts WHERE email = ?", email);
     },
     listAccounts() {
       return all("SELECT * FROM accounts ORDER BY name COLLATE NOCASE").map(toAccount);
@@ -287,12 +290,10 @@ export function openSqliteStore(dataDir: string): Store {
       );
     },
     getChannel(id) {
-      const row = get("SELECT * FROM channels WHERE id = ?", id);
-      return row === undefined ? undefined : toChannel(row);
+      return one(toChannel, "SELECT * FROM channels WHERE id = ?", id);
     },
     getPrivateChannel(ownerId) {
-      const row = get("SELECT * FROM channels WHERE kind = 'private' AND owner_id = ?", ownerId);
-      return row === undefined ? undefined : toChannel(row);
+      return one(toChannel, "SELECT * FROM channels WHERE kind = 'private' AND owner_id = ?", ownerId);
     },
     listTeamChannels() {
       return all("SELECT * FROM channels WHERE kind = 'team' ORDER BY name COLLATE NOCASE").map(toChannel);
@@ -335,16 +336,13 @@ export function openSqliteStore(dataDir: string): Store {
       );
     },
     getSession(id) {
-      const row = get("SELECT * FROM sessions WHERE id = ? AND deleted_at IS NULL", id);
-      return row === undefined ? undefined : toSession(row);
+      return one(toSession, "SELECT * FROM sessions WHERE id = ? AND deleted_at IS NULL", id);
     },
     getSessionByPin(pin) {
-      const row = get("SELECT * FROM sessions WHERE pin = ? AND deleted_at IS NULL", pin);
-      return row === undefined ? undefined : toSession(row);
+      return one(toSession, "SELECT * FROM sessions WHERE pin = ? AND deleted_at IS NULL", pin);
     },
     getSessionByLinkToken(token) {
-      const row = get("SELECT * FROM sessions WHERE link_token = ? AND deleted_at IS NULL", token);
-      return row === undefined ? undefined : toSession(row);
+      return one(toSession, "SELECT * FROM sessions WHERE link_token = ? AND deleted_at IS NULL", token);
     },
     listSessions() {
       return all("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY created_at DESC").map(toSession);
@@ -399,12 +397,12 @@ export function openSqliteStore(dataDir: string): Store {
       );
     },
     getPermission(sessionId, accountId) {
-      const row = get(
+      return one(
+        toPermission,
         "SELECT * FROM session_permissions WHERE session_id = ? AND account_id = ?",
         sessionId,
         accountId,
       );
-      return row === undefined ? undefined : toPermission(row);
     },
     putPermission(row) {
       run(
