@@ -12,6 +12,7 @@ import { type Injector, loadInjector } from "./input/injector.ts";
 import { listMonitors } from "./media/capture.ts";
 import type { VideoCodecName } from "./media/encoder.ts";
 import { ScreenStream } from "./media/screen-stream.ts";
+import { warmUpPeers } from "./peer/technician-peer.ts";
 import { AgentSession } from "./session/agent-session.ts";
 import type { Messages } from "./session/messages.ts";
 import { SignalingClient } from "./session/signaling-client.ts";
@@ -110,5 +111,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     codec: options.codec,
     maxBitrate: options.maxBitrate,
   });
+  warmUpPeers(options.codec).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   return { session, done: session.run() };
 }

@@ -26,6 +26,8 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMes
 
 let settings = workerData as PipelineSettings;
 let running = false;
+/** One keyframe is wanted even while not running. */
+let priming = false;
 let stopping = false;
 let wantKeyframe = true;
 let activeUntil = 0;
@@ -101,9 +103,14 @@ function onMessage(message: ToWorker): void {
   switch (message.type) {
     case "run":
       running = message.running;
+      if (running) priming = false;
       break;
     case "keyframe":
       wantKeyframe = true;
+      break;
+    case "prime":
+      wantKeyframe = true;
+      priming = !running;
       break;
     case "activity":
       activeUntil = performance.now() + FAST_AFTER_ACTIVITY_MS;
@@ -161,6 +168,15 @@ function encode(frame: RgbaFrame, capturedAt: number): void {
   previous = frame.data;
 }
 
+/** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */
+async function primeOnce(): Promise<void> {
+  priming = false;
+  const current = startCapture();
+  const frame = await current.frame;
+  if (current.monitor !== monitor || stopping) return;
+  if (worthEncoding(frame, current.startedAt)) encode(frame, current.startedAt);
+}
+
 /**
  * Capture runs on the thread pool; when the loop is behind its frame rate, the next capture
  * starts before this frame is handed to the encoder (whose colour conversion runs on this
@@ -169,12 +185,16 @@ function encode(frame: RgbaFrame, capturedAt: number): void {
 async function loop(): Promise<void> {
   let next: Capture | undefined;
   while (!stopping) {
-    if (!running) {
+    if (!running && !priming) {
       next = undefined;
       await sleep(60_000);
       continue;
     }
     try {
+      if (!running) {
+        await primeOnce();
+        continue;
+      }
       const current = next !== undefined && next.monitor === monitor ? next : startCapture();
       next = undefined;
       const frame = await current.frame;

@@ -81,6 +81,15 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
     this.#send({ type: "keyframe" });
   }
 
+  /**
+   * Encodes one keyframe now, even while not running, so that a technician about to connect gets
+   * a picture the moment the connection is up, without the capture loop competing with the
+   * connection set-up for the CPU.
+   */
+  prime(): void {
+    this.#send({ type: "prime" });
+  }
+
   /** Input or pointer movement: the screen is likely to change, so poll at the full rate. */
   activity(): void {
     const now = performance.now();

@@ -18,6 +18,8 @@ export type ToWorker =
   | { readonly type: "run"; readonly running: boolean }
   /** The next frame is a keyframe, even when the screen did not change. */
   | { readonly type: "keyframe" }
+  /** Capture and encode one keyframe now, even while idle (a technician is about to connect). */
+  | { readonly type: "prime" }
   /** Something is happening (input, pointer moved): poll the screen at full rate for a while. */
   | { readonly type: "activity" }
   | { readonly type: "settings"; readonly settings: Partial<PipelineSettings> }

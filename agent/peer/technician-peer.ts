@@ -24,6 +24,7 @@ import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ReceiverReport } from "./bitrate.ts";
+import { holdEarlyDtls } from "./early-dtls.ts";
 import { offeredCodecs, videoHeaderExtensions } from "./video-codec.ts";
 
 export type TechnicianPeerEvents = {
@@ -56,6 +57,27 @@ function toWeriftIceServer(server: IceServer): { urls: string[]; username?: stri
     ...(server.username === undefined ? {} : { username: server.username }),
     ...(server.credential === undefined ? {} : { credential: server.credential }),
   };
+}
+
+/**
+ * Sets up a throwaway peer (offer, local description, gathering) and closes it. werift creates its
+ * DTLS certificate and compiles its SDP, ICE and DTLS code on first use; done while the agent waits
+ * for a technician, that cost (about 80 ms here, several times more on a busy machine) is not paid
+ * between the end user's consent and the first picture.
+ */
+export async function warmUpPeers(codec: VideoCodecName): Promise<void> {
+  const pc = new RTCPeerConnection({
+    bundlePolicy: "max-bundle",
+    codecs: { video: offeredCodecs(codec) },
+    headerExtensions: { video: videoHeaderExtensions() },
+  });
+  try {
+    pc.addTransceiver("video", { direction: "sendonly" });
+    pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
+    await pc.setLocalDescription(await pc.createOffer());
+  } finally {
+    await pc.close();
+  }
 }
 
 /** ICE restarts tried after a failure before the peer gives up. */
@@ -164,6 +186,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.emit("signal", { kind: "description", type: "offer", sdp: offer.sdp });
     this.#localSet = this.#pc.setLocalDescription(offer);
     await this.#localSet;
+    if (!iceRestart) holdEarlyDtls(this.#pc);
   }
 
   #wire(): void {

@@ -231,6 +231,9 @@ export class AgentSession {
       return;
     }
     await this.#closePeer(peerId, "replaced", false);
+    // A picture is encoded while the connection is set up, ready to replay when it is up. The
+    // capture loop itself waits for the connection: on two cores it would slow ICE and DTLS.
+    stream.prime();
     const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers: this.#iceServers });
     const connected: Connected = {
       peer,
@@ -259,6 +262,7 @@ export class AgentSession {
     peer.on("connected", () => {
       const replayed = this.#fanout.join(peer);
       log.debug({ peerId, replayed }, "peer connected");
+      stream.run(true);
       if (!replayed) stream.requestKeyframe();
     });
     peer.on("keyframeNeeded", () => stream.requestKeyframe());
@@ -274,10 +278,6 @@ export class AgentSession {
       void this.#closePeer(peerId, "failed", true);
       return;
     }
-    // Once the offer is out (creating it competes for the CPU): a fresh picture is encoded while
-    // ICE and DTLS run, ready to replay when the peer connects.
-    stream.run(true);
-    stream.requestKeyframe();
     this.#watch();
   }
 

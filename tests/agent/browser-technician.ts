@@ -3,7 +3,7 @@
  * answers the agent's offer, with signaling relayed through the gateway's console socket, and its
  * getStats() tells what was decoded.
  */
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { gatewayToConsoleSchema } from "../../shared/console-protocol.ts";
 import type { TechnicianControl } from "../../shared/control.ts";
 import { decodeMessage } from "../../shared/decode.ts";
@@ -17,6 +17,8 @@ type BrowserTechnician = {
   handle(data: SignalData): Promise<void>;
   send(message: TechnicianControl): void;
   inbound(): Promise<Inbound | undefined>;
+  /** When the first frame was painted in the page's video element (ms since the epoch). */
+  firstFrameAt(): Promise<number>;
   channelOpen(): boolean;
 };
 
@@ -33,6 +35,18 @@ function installTechnician(): void {
   let channel: RTCDataChannel | undefined;
   pc.ondatachannel = (event) => {
     channel = event.channel;
+  };
+  // The picture goes to a video element, as in the console; its first painted frame is when the
+  // technician sees the screen.
+  const video = document.createElement("video");
+  video.muted = true;
+  video.autoplay = true;
+  document.body.append(video);
+  const firstFrame = new Promise<number>((resolve) => {
+    video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+  });
+  pc.ontrack = (event) => {
+    video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
   };
   pc.onicecandidate = (event) => {
     if (event.candidate === null || event.candidate.candidate === "") return;
@@ -61,6 +75,9 @@ function installTechnician(): void {
     send(message) {
       channel?.send(JSON.stringify(message));
     },
+    firstFrameAt() {
+      return firstFrame;
+    },
     channelOpen() {
       return channel?.readyState === "open";
     },
@@ -84,16 +101,22 @@ function installTechnician(): void {
 }
 
 /**
- * A Chromium page ready to be the technician of `desk`'s session (the browser starts here, so a
- * measurement can begin after it); connect() opens the remote view.
+ * A Chromium page ready to be the technician of `desk`'s session (in `shared`, or in a browser
+ * started here, so a measurement can begin after it); connect() opens the remote view.
  */
 export async function browserTechnician(
   t: Teardown,
   desk: Desk,
+  shared?: Browser,
 ): Promise<{ page: Page; connect(): Promise<void> }> {
-  const browser = await launchBrowser();
-  t.teardown(() => browser.close());
+  let browser = shared;
+  if (browser === undefined) {
+    const own = await launchBrowser();
+    t.teardown(() => own.close());
+    browser = own;
+  }
   const page = await browser.newPage();
+  t.teardown(() => page.close());
   const sessionId = desk.session.id;
   await page.exposeFunction("toGateway", (data: SignalData) =>
     desk.console.send({ type: "signal", sessionId, data }),
@@ -118,3 +141,7 @@ export async function browserTechnician(
 }
 
 export const inbound = (page: Page) => page.evaluate(() => window.technician?.inbound());
+
+/** Resolves with the epoch time (ms) at which the page painted its first video frame. */
+export const firstFrameAt = (page: Page) =>
+  page.evaluate(() => window.technician?.firstFrameAt() ?? Promise.reject(new Error("no technician")));

@@ -61,6 +61,24 @@ for (const codec of ["h264", "vp8"] as const) {
   });
 }
 
+t.test("prime encodes one keyframe of the screen while idle, then captures nothing more", async (t) => {
+  const stream = await openStream(t, "h264");
+  const first = nextChunk(stream);
+  stream.prime();
+  const chunk = await first;
+  t.equal(chunk.key, true, "the primed chunk is a keyframe");
+  const frame = await decodeOne("h264", chunk);
+  const inside = pixelAt(frame, 300, 250);
+  t.ok(inside.b > 200 && inside.r < 40, `it shows the screen: ${JSON.stringify(inside)}`);
+  // A stats answer comes after every message sent before it: a second prime's capture would show.
+  const again = nextChunk(stream);
+  stream.prime();
+  await again;
+  const stats = await stream.stats();
+  t.equal(stats.captured, 2, "one capture per prime, none in between");
+  t.equal(stats.encoded, 2, "each prime is encoded (a keyframe even when unchanged)");
+});
+
 t.test("an unchanged screen is captured again but not encoded again", async (t) => {
   const stream = await openStream(t, "h264");
   const first = nextChunk(stream);
