@@ -11,12 +11,21 @@ import { parentPort, workerData } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type RgbaFrame } from "./capture.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
+import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 
 const FAST_AFTER_ACTIVITY_MS = 2_000;
 const SLOW_POLL_MS = 1_000;
 const IDLE_POLL_MS = 2_000;
 const IDLE_AFTER_MS = 5_000;
+/**
+ * Captures started before the current one is handled, while the loop is behind its frame rate.
+ * One: capture then runs back to back while the previous frame is converted and encoded. More
+ * would capture faster (on Xvfb at 1080p, 30-34 fps one at a time, 44-50 with two or three under
+ * way) but the X server serves them one after the other, and injected input waits behind them:
+ * measured on Xvfb, a pointer move's p99 went from 10 ms (one) to 20 ms (two). Input comes first.
+ */
+const CAPTURES_AHEAD = 1;
 /** Frames in the encoder before a changed frame waits for the next round. */
 const MAX_PENDING = 2;
 
@@ -32,7 +41,9 @@ let stopping = false;
 let wantKeyframe = true;
 let activeUntil = 0;
 let lastChange = Number.NEGATIVE_INFINITY;
+/** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: Buffer | undefined;
+let picture: I420Picture | undefined;
 const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies PipelineStats;
 
 let wake: (() => void) | undefined;
@@ -145,24 +156,32 @@ function startCapture(): Capture {
   return { monitor, startedAt: performance.now(), frame: monitor.capture() };
 }
 
-/** Whether a captured frame goes to the encoder: changed (or a keyframe is due) and the encoder has room. */
-function worthEncoding(frame: RgbaFrame, capturedAt: number): boolean {
+/**
+ * The rows of a capture to encode (the changed ones; all of them for a new size or monitor), or
+ * undefined when it is not encoded: unchanged (and no keyframe due), or the encoder is busy.
+ */
+function worthEncoding(frame: RgbaFrame, capturedAt: number): RowRange[] | undefined {
   stats.captured += 1;
-  const changed = previous === undefined || !frame.data.equals(previous);
-  if (changed) {
+  const rows =
+    previous !== undefined && picture?.fits(frame) === true
+      ? changedRows(previous, frame.data, frame.width, frame.height)
+      : [{ start: 0, end: frame.height }];
+  if (rows.length > 0) {
     stats.changed += 1;
     lastChange = capturedAt;
   }
-  if (!changed && !wantKeyframe) return false;
+  if (rows.length === 0 && !wantKeyframe) return undefined;
   if (encoder.pending >= MAX_PENDING) {
     stats.busy += 1;
-    return false;
+    return undefined;
   }
-  return true;
+  return rows;
 }
 
-function encode(frame: RgbaFrame, capturedAt: number): void {
-  encoder.encode(frame, Math.round(capturedAt * 1000), wantKeyframe);
+function encode(frame: RgbaFrame, rows: readonly RowRange[], capturedAt: number): void {
+  if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
+  picture.update(frame, rows);
+  encoder.encode(picture, Math.round(capturedAt * 1000), wantKeyframe);
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame.data;
@@ -174,19 +193,20 @@ async function primeOnce(): Promise<void> {
   const current = startCapture();
   const frame = await current.frame;
   if (current.monitor !== monitor || stopping) return;
-  if (worthEncoding(frame, current.startedAt)) encode(frame, current.startedAt);
+  const rows = worthEncoding(frame, current.startedAt);
+  if (rows !== undefined) encode(frame, rows, current.startedAt);
 }
 
 /**
- * Capture runs on the thread pool; when the loop is behind its frame rate, the next capture
- * starts before this frame is handed to the encoder (whose colour conversion runs on this
- * thread), so the two overlap and the pipeline keeps up with capture alone.
+ * Capture runs on the thread pool; when the loop is behind its frame rate, the next captures
+ * start before this frame is converted (on this thread) and handed to the encoder (its own
+ * threads), so capture, conversion and encoding of consecutive frames overlap.
  */
 async function loop(): Promise<void> {
-  let next: Capture | undefined;
+  const ahead: Capture[] = [];
   while (!stopping) {
     if (!running && !priming) {
-      next = undefined;
+      ahead.length = 0;
       await sleep(60_000);
       continue;
     }
@@ -195,17 +215,19 @@ async function loop(): Promise<void> {
         await primeOnce();
         continue;
       }
-      const current = next !== undefined && next.monitor === monitor ? next : startCapture();
-      next = undefined;
+      let current = ahead.shift();
+      if (current === undefined || current.monitor !== monitor) current = startCapture();
       const frame = await current.frame;
       if (current.monitor !== monitor || stopping) continue;
-      const encodeIt = worthEncoding(frame, current.startedAt);
+      const rows = worthEncoding(frame, current.startedAt);
       const interval = pollInterval(performance.now());
       const behind = current.startedAt + interval <= performance.now();
-      if (behind && running && interval < SLOW_POLL_MS) next = startCapture();
-      if (encodeIt) encode(frame, current.startedAt);
+      if (behind && running && interval < SLOW_POLL_MS) {
+        while (ahead.length < CAPTURES_AHEAD) ahead.push(startCapture());
+      }
+      if (rows !== undefined) encode(frame, rows, current.startedAt);
       const wait = current.startedAt + interval - performance.now();
-      if (next === undefined && wait > 0 && !wantKeyframe) await sleep(wait);
+      if (ahead.length === 0 && wait > 0 && !wantKeyframe) await sleep(wait);
       else await sleep(0);
     } catch (error) {
       fail(error);

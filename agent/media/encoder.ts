@@ -1,6 +1,6 @@
 /**
- * Video encoding, the one module that talks to @napi-rs/webcodecs: RGBA frames in, H.264 (Annex B)
- * or VP8 chunks out, a keyframe whenever asked.
+ * Video encoding, the one module that talks to @napi-rs/webcodecs: I420 pictures in (even sizes,
+ * see i420.ts), H.264 (Annex B) or VP8 chunks out, a keyframe whenever asked.
  *
  * H.264 notes, measured with this addon (1.3.1, libx264 inside): the profile in the codec string
  * is ignored (the stream is High profile, level picked from the size), and `latencyMode: "realtime"`
@@ -15,7 +15,7 @@ import {
   type VideoEncoderConfig,
   VideoFrame,
 } from "@napi-rs/webcodecs";
-import type { RgbaFrame } from "./capture.ts";
+import type { I420Picture } from "./i420.ts";
 
 export const VIDEO_CODECS = ["h264", "vp8"] as const;
 export type VideoCodecName = (typeof VIDEO_CODECS)[number];
@@ -50,18 +50,6 @@ function configFor(settings: EncoderSettings, size: Size): VideoEncoderConfig {
     : { ...base, codec: "vp8", latencyMode: "realtime" };
 }
 
-/** H.264 and VP8 want even sizes: drop an odd last column or row (copying only in that case). */
-function evenFrame(frame: RgbaFrame): RgbaFrame {
-  const width = frame.width & ~1;
-  const height = frame.height & ~1;
-  if (width === frame.width && height === frame.height) return frame;
-  const data = Buffer.allocUnsafe(width * height * 4);
-  for (let row = 0; row < height; row++) {
-    frame.data.copy(data, row * width * 4, row * frame.width * 4, row * frame.width * 4 + width * 4);
-  }
-  return { width, height, data };
-}
-
 export class FrameEncoder {
   #settings: EncoderSettings;
   #size: Size | undefined;
@@ -85,16 +73,15 @@ export class FrameEncoder {
   }
 
   /**
-   * Queues one frame; the chunk arrives through onChunk. A new frame size (or new settings)
-   * restarts the encoder, which then starts with a keyframe.
+   * Queues one picture (copied: the caller may update it right after); the chunk arrives through
+   * onChunk. A new size (or new settings) restarts the encoder, which then starts with a keyframe.
    */
-  encode(frame: RgbaFrame, timestampUs: number, keyFrame: boolean): void {
-    const even = evenFrame(frame);
-    const encoder = this.#encoderFor(even);
-    const videoFrame = new VideoFrame(even.data, {
-      format: "RGBA",
-      codedWidth: even.width,
-      codedHeight: even.height,
+  encode(picture: I420Picture, timestampUs: number, keyFrame: boolean): void {
+    const encoder = this.#encoderFor(picture);
+    const videoFrame = new VideoFrame(picture.data, {
+      format: "I420",
+      codedWidth: picture.width,
+      codedHeight: picture.height,
       timestamp: timestampUs,
     });
     try {

@@ -1,0 +1,114 @@
+import t from "tap";
+import type { RgbaFrame } from "../../agent/media/capture.ts";
+import { BAND_ROWS, changedRows, I420Picture } from "../../agent/media/i420.ts";
+
+function solid(width: number, height: number, [r, g, b]: readonly [number, number, number]): RgbaFrame {
+  const data = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) data.set([r, g, b, 255], i * 4);
+  return { width, height, data };
+}
+
+function paint(frame: RgbaFrame, x: number, y: number, rgb: readonly [number, number, number]): RgbaFrame {
+  const data = Buffer.from(frame.data);
+  data.set([...rgb, 255], (y * frame.width + x) * 4);
+  return { ...frame, data };
+}
+
+/** Y, U and V of the pixel at (x, y). */
+function yuvAt(picture: I420Picture, x: number, y: number): [number, number, number] {
+  const { width, height, data } = picture;
+  const chroma = (y >> 1) * (width >> 1) + (x >> 1);
+  return [
+    data[y * width + x] ?? -1,
+    data[width * height + chroma] ?? -1,
+    data[width * height + (width * height) / 4 + chroma] ?? -1,
+  ];
+}
+
+t.test("colours convert to BT.601 limited-range YUV", async (t) => {
+  const expected: Array<[string, [number, number, number], [number, number, number]]> = [
+    ["black", [0, 0, 0], [16, 128, 128]],
+    ["white", [255, 255, 255], [235, 128, 128]],
+    ["red", [255, 0, 0], [82, 90, 240]],
+    ["green", [0, 255, 0], [145, 54, 34]],
+    ["blue", [0, 0, 255], [41, 240, 110]],
+  ];
+  for (const [name, rgb, yuv] of expected) {
+    const picture = new I420Picture(4, 4);
+    picture.update(solid(4, 4, rgb));
+    const [y, u, v] = yuvAt(picture, 1, 1);
+    t.ok(
+      Math.abs(y - yuv[0]) <= 1 && Math.abs(u - yuv[1]) <= 1 && Math.abs(v - yuv[2]) <= 1,
+      `${name}: ${[y, u, v]} is ${yuv} (±1)`,
+    );
+  }
+});
+
+t.test("odd sizes are cut to even: the last column and row are left out", async (t) => {
+  const picture = new I420Picture(5, 3);
+  t.equal(picture.width, 4);
+  t.equal(picture.height, 2);
+  t.equal(picture.data.length, (4 * 2 * 3) / 2);
+  const frame = solid(5, 3, [255, 255, 255]);
+  t.ok(picture.fits(frame));
+  t.notOk(picture.fits(solid(6, 3, [0, 0, 0])), "a wider capture does not fit");
+  picture.update(frame);
+  t.same(yuvAt(picture, 3, 1), [235, 128, 128]);
+});
+
+t.test("changedRows finds the changed bands, merged, and nothing for equal frames", async (t) => {
+  const width = 64;
+  const height = BAND_ROWS * 6 + 4;
+  const base = solid(width, height, [10, 20, 30]);
+  t.same(changedRows(base.data, Buffer.from(base.data), width, height), [], "equal: no rows");
+  const one = paint(base, 5, BAND_ROWS * 2 + 3, [200, 0, 0]);
+  t.same(changedRows(base.data, one.data, width, height), [{ start: BAND_ROWS * 2, end: BAND_ROWS * 3 }]);
+  const adjacent = paint(one, 60, BAND_ROWS * 3, [0, 200, 0]);
+  t.same(
+    changedRows(base.data, adjacent.data, width, height),
+    [{ start: BAND_ROWS * 2, end: BAND_ROWS * 4 }],
+    "neighbouring bands merge",
+  );
+  const apart = paint(paint(base, 0, 0, [1, 1, 1]), 0, height - 1, [1, 1, 1]);
+  t.same(
+    changedRows(base.data, apart.data, width, height),
+    [
+      { start: 0, end: BAND_ROWS },
+      { start: BAND_ROWS * 6, end: height },
+    ],
+    "separate bands stay separate; the last, short band ends at the height",
+  );
+  t.same(
+    changedRows(base.data, Buffer.alloc(8), width, height),
+    [{ start: 0, end: height }],
+    "other size: all",
+  );
+});
+
+t.test("updating only the changed rows gives the same picture as converting it all", async (t) => {
+  const width = 96;
+  const height = 70;
+  let frame = solid(width, height, [30, 60, 90]);
+  const incremental = new I420Picture(width, height);
+  incremental.update(frame);
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let step = 0; step < 20; step++) {
+    let next = frame;
+    for (let i = 0; i < 5; i++) {
+      next = paint(next, random() % width, random() % height, [
+        random() % 256,
+        random() % 256,
+        random() % 256,
+      ]);
+    }
+    incremental.update(next, changedRows(frame.data, next.data, width, height));
+    frame = next;
+  }
+  const whole = new I420Picture(width, height);
+  whole.update(frame);
+  t.ok(Buffer.from(incremental.data).equals(Buffer.from(whole.data)), "byte for byte the same");
+});
