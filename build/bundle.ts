@@ -4,20 +4,34 @@ import { type BuildOptions, build, type Plugin } from "esbuild";
 import { EXTERNAL_PACKAGES } from "./targets.ts";
 
 /** Files the executable carries besides the native packages, all made by esbuild. */
-export type Bundle = { app: string; worker: string; bootstrap: string };
+export type Bundle = { app: string; workers: readonly string[]; bootstrap: string };
 
-// The capture worker is a file of its own; in the bundle it sits beside app.mjs as .mjs.
-const WORKER_SOURCE = "./capture-worker.ts";
-const workerUrl: Plugin = {
-  name: "sos-worker-url",
+/**
+ * The agent's worker threads: each is a file of its own, named in its owner's source as
+ * `new URL("./<name>.ts", import.meta.url)`; in the bundle it sits beside app.mjs as <name>.mjs.
+ */
+const WORKERS = [
+  {
+    name: "capture-worker",
+    source: "agent/media/capture-worker.ts",
+    owner: /agent[\\/]media[\\/]screen-stream\.ts$/,
+  },
+  { name: "input-worker", source: "agent/input/input-worker.ts", owner: /agent[\\/]input[\\/]injector\.ts$/ },
+] as const;
+
+const workerUrls: Plugin = {
+  name: "sos-worker-urls",
   setup(builder) {
-    builder.onLoad({ filter: /agent[\\/]media[\\/]screen-stream\.ts$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      if (!source.includes(`"${WORKER_SOURCE}"`)) {
-        throw new Error(`build: ${args.path} no longer names ${WORKER_SOURCE}; update build/bundle.ts`);
-      }
-      return { contents: source.replaceAll(`"${WORKER_SOURCE}"`, '"./capture-worker.mjs"'), loader: "ts" };
-    });
+    for (const worker of WORKERS) {
+      const named = `"./${worker.name}.ts"`;
+      builder.onLoad({ filter: worker.owner }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        if (!source.includes(named)) {
+          throw new Error(`build: ${args.path} no longer names ${named}; update build/bundle.ts`);
+        }
+        return { contents: source.replaceAll(named, `"./${worker.name}.mjs"`), loader: "ts" };
+      });
+    }
   },
 };
 
@@ -32,7 +46,7 @@ const REQUIRE_BANNER = [
   'const __dirname = __sosFileURLToPath(new URL(".", import.meta.url));',
 ].join(" ");
 
-/** Bundles the agent, its capture worker and the SEA bootstrap into `outDir`. */
+/** Bundles the agent, its workers and the SEA bootstrap into `outDir`. */
 export async function bundleAgent(outDir: string): Promise<Bundle> {
   const common: BuildOptions = {
     bundle: true,
@@ -46,12 +60,15 @@ export async function bundleAgent(outDir: string): Promise<Bundle> {
   };
   await build({
     ...common,
-    entryPoints: { app: "build/sea-app.ts", "capture-worker": "agent/media/capture-worker.ts" },
+    entryPoints: {
+      app: "build/sea-app.ts",
+      ...Object.fromEntries(WORKERS.map((worker) => [worker.name, worker.source])),
+    },
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
     format: "esm",
     banner: { js: REQUIRE_BANNER },
-    plugins: [workerUrl],
+    plugins: [workerUrls],
   });
   await build({
     ...common,
@@ -61,7 +78,7 @@ export async function bundleAgent(outDir: string): Promise<Bundle> {
   });
   return {
     app: join(outDir, "app.mjs"),
-    worker: join(outDir, "capture-worker.mjs"),
+    workers: WORKERS.map((worker) => join(outDir, `${worker.name}.mjs`)),
     bootstrap: join(outDir, "bootstrap.cjs"),
   };
 }

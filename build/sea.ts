@@ -11,7 +11,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { BuildConfig } from "../shared/build-config.ts";
 import type { Bundle } from "./bundle.ts";
@@ -46,7 +46,7 @@ export function payload(
 ): { files: PayloadFile[]; hash: string } {
   const sources = [
     { path: "app.mjs", source: bundle.app },
-    { path: "capture-worker.mjs", source: bundle.worker },
+    ...bundle.workers.map((source) => ({ path: basename(source), source })),
     ...[...packages].flatMap(([name, dir]) => packageFiles(name, dir)),
   ];
   const hash = createHash("sha256");

@@ -1,8 +1,11 @@
 /**
- * Input injection, the one module that talks to nut-js. Loaded on demand (loadInjector) and only
- * after the display was found: libnut crashes the process when it cannot open the display.
- * Calls run one at a time, in the order given, so a key's down always lands before its up.
+ * Input injection as the agent uses it: pointer, buttons, wheel, keys, text and the clipboard.
+ * The work happens in the input worker (input-worker.ts, with nut-js); this side forwards each
+ * call and resolves it with the worker's answer. Calls run one at a time, in the order made, so a
+ * key's down always lands before its up.
  */
+import { Worker } from "node:worker_threads";
+import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
 import type { KeyName } from "./key-codes.ts";
 
 export type MouseButton = "left" | "middle" | "right";
@@ -22,57 +25,66 @@ export type Injector = {
   writeClipboard(text: string): Promise<void>;
 };
 
-export async function loadInjector(): Promise<Injector> {
-  const nut = await import("@nut-tree-fork/nut-js");
-  nut.mouse.config.autoDelayMs = 0;
-  nut.keyboard.config.autoDelayMs = 0;
-  // nut-js hands its (300 ms) default to libnut at construction; set libnut's own delays too.
-  nut.providerRegistry.getKeyboard().setKeyboardDelay(0);
-  nut.providerRegistry.getMouse().setMouseDelay(0);
-  const buttons: Record<MouseButton, (typeof nut.Button)[keyof typeof nut.Button]> = {
-    left: nut.Button.LEFT,
-    middle: nut.Button.MIDDLE,
-    right: nut.Button.RIGHT,
-  };
+type Pending = { resolve(value: unknown): void; reject(error: Error): void };
 
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(action: () => Promise<T>): Promise<T> => {
-    const next = queue.then(action, action);
-    queue = next.catch(() => undefined);
-    return next;
+/**
+ * Starts the input worker; resolves once it has opened the display, rejects when it cannot. The
+ * worker does not keep the process alive.
+ */
+export function loadInjector(): Promise<Injector> {
+  const worker = new Worker(new URL("./input-worker.ts", import.meta.url));
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let failure: Error | undefined;
+  const failAll = (error: Error) => {
+    failure = error;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
   };
-
-  return {
-    move: (x, y) =>
-      serial(async () => {
-        await nut.mouse.setPosition(new nut.Point(x, y));
-      }),
-    button: (button, down) =>
-      serial(async () => {
-        if (down) await nut.mouse.pressButton(buttons[button]);
-        else await nut.mouse.releaseButton(buttons[button]);
-      }),
-    scroll: (dx, dy) =>
-      serial(async () => {
-        if (dy > 0) await nut.mouse.scrollDown(dy);
-        else if (dy < 0) await nut.mouse.scrollUp(-dy);
-        if (dx > 0) await nut.mouse.scrollRight(dx);
-        else if (dx < 0) await nut.mouse.scrollLeft(-dx);
-      }),
-    key: (key, down) =>
-      serial(async () => {
-        if (down) await nut.keyboard.pressKey(nut.Key[key]);
-        else await nut.keyboard.releaseKey(nut.Key[key]);
-      }),
-    type: (text) =>
-      serial(async () => {
-        await nut.keyboard.type(text);
-      }),
-    position: () =>
-      serial(async () => {
-        const point = await nut.mouse.getPosition();
-        return { x: point.x, y: point.y };
-      }),
-    writeClipboard: (text) => nut.clipboard.setContent(text),
+  const send = <T>(request: InjectorCall): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failure !== undefined) {
+        reject(failure);
+        return;
+      }
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, ...request } satisfies ToInputWorker);
+    });
+  const injector: Injector = {
+    move: (...args) => send({ method: "move", args }),
+    button: (...args) => send({ method: "button", args }),
+    scroll: (...args) => send({ method: "scroll", args }),
+    key: (...args) => send({ method: "key", args }),
+    type: (...args) => send({ method: "type", args }),
+    position: () => send({ method: "position", args: [] }),
+    writeClipboard: (...args) => send({ method: "writeClipboard", args }),
   };
+  return new Promise((resolve, reject) => {
+    worker.on("message", (message: FromInputWorker) => {
+      switch (message.type) {
+        case "ready":
+          resolve(injector);
+          return;
+        case "failed":
+          reject(new Error(message.message));
+          return;
+        case "done":
+          pending.get(message.id)?.resolve(message.value);
+          pending.delete(message.id);
+          return;
+        case "error":
+          pending.get(message.id)?.reject(new Error(message.message));
+          pending.delete(message.id);
+          return;
+      }
+    });
+    worker.on("error", (error) => {
+      failAll(error);
+      reject(error);
+    });
+    worker.on("exit", () => failAll(new Error("the input worker stopped")));
+    // After the listeners: adding a "message" listener would take a reference again.
+    worker.unref();
+  });
 }

@@ -121,3 +121,18 @@ t.test("wheel deltas in pixels become wheel steps (100 px each)", async (t) => {
   const presses = recorder.events.slice(from).filter((event) => event.startsWith("press:"));
   t.same(presses, ["press:5", "press:4"], "one step down (120 px), then one up (20 - 140 px)");
 });
+
+t.test(
+  "calls made back to back, without waiting, land in the order made (through the input worker)",
+  async (t) => {
+    const moves = Array.from({ length: 40 }, (_, i) => injector.move(10 + i * 7, 20 + i * 3));
+    const position = injector.position();
+    await Promise.all(moves);
+    t.same(
+      await position,
+      { x: 10 + 39 * 7, y: 20 + 39 * 3 },
+      "the position asked after the moves sees the last one",
+    );
+    await pointerAt(10 + 39 * 7, 20 + 39 * 3);
+  },
+);

@@ -1,0 +1,52 @@
+/**
+ * The input worker: owns nut-js and runs the injector's calls in the order they arrive, so that
+ * injection (synchronous X requests that wait while the X server serves a screen capture) never
+ * holds up the main event loop, which receives the technician's next events meanwhile.
+ */
+import { parentPort } from "node:worker_threads";
+import type { Injector } from "./injector.ts";
+import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
+import { openNutInjector } from "./nut-injector.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("input-worker must run in a worker thread");
+const post = (message: FromInputWorker) => port.postMessage(message);
+
+function call(injector: Injector, request: InjectorCall): Promise<unknown> {
+  switch (request.method) {
+    case "move":
+      return injector.move(...request.args);
+    case "button":
+      return injector.button(...request.args);
+    case "scroll":
+      return injector.scroll(...request.args);
+    case "key":
+      return injector.key(...request.args);
+    case "type":
+      return injector.type(...request.args);
+    case "position":
+      return injector.position();
+    case "writeClipboard":
+      return injector.writeClipboard(...request.args);
+  }
+}
+
+try {
+  const injector = await openNutInjector();
+  port.on("message", (request: ToInputWorker) => {
+    // The nut injector serializes its calls itself; replies go back as each one settles.
+    call(injector, request).then(
+      (value) => post({ type: "done", id: request.id, value }),
+      (error: unknown) =>
+        post({
+          type: "error",
+          id: request.id,
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  });
+  post({ type: "ready" });
+} catch (error) {
+  post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+  port.close();
+}
