@@ -110,6 +110,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log,
     codec: options.codec,
     maxBitrate: options.maxBitrate,
+    maxFps: options.maxFps,
   });
   warmUpPeers(options.codec).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   return { session, done: session.run() };

@@ -1,10 +1,14 @@
 /**
- * The encoder's bitrate from what the technicians' receivers report. One stream feeds every
+ * The encoder's bitrate and frame rate from what the technicians' receivers report. One stream feeds every
  * technician, so the slowest receiver sets it, within [MIN_BITRATE, the configured maximum]:
  * - a REMB estimate caps it (a little under the estimate);
  * - loss above 10 % in the receiver reports cuts it by 30 %, loss of 2-10 % holds it;
  * - without loss it climbs back by a quarter per check.
  * Small moves are ignored: each change restarts the encoder, which costs a keyframe.
+ *
+ * The frame rate follows the bitrate: a screen is read, so when bits are scarce each frame keeps
+ * its sharpness and fewer frames are sent (what WebRTC does for screen content), down to
+ * MIN_FRAME_RATE, never above the end user's --max-fps.
  */
 
 export const MIN_BITRATE = 300_000;
@@ -32,4 +36,17 @@ export function nextBitrate(current: number, reports: readonly ReceiverReport[],
   const wanted = Math.min(max, ...reports.map((report) => limitFor(report, current, max)));
   const target = Math.round(Math.max(MIN_BITRATE, wanted));
   return Math.abs(target - current) >= current * HYSTERESIS ? target : current;
+}
+
+export const MIN_FRAME_RATE = 5;
+/**
+ * Bits a frame of screen content needs per pixel to stay sharp: about 50 kbit for a 1080p frame
+ * of scrolling text at the encoder's settings (measured here: 6-7 KB per changed frame).
+ */
+const BITS_PER_PIXEL_FRAME = 0.024;
+
+/** Frames per second that `bitrate` affords at `pixels` per frame, within [MIN_FRAME_RATE, maxFps]. */
+export function frameRateFor(bitrate: number, pixels: number, maxFps: number): number {
+  const affordable = Math.floor(bitrate / (pixels * BITS_PER_PIXEL_FRAME));
+  return Math.min(maxFps, Math.max(MIN_FRAME_RATE, affordable));
 }

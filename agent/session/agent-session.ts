@@ -16,7 +16,7 @@ import { isInput, RemoteInput } from "../input/remote-input.ts";
 import { listMonitors } from "../media/capture.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
-import { nextBitrate } from "../peer/bitrate.ts";
+import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { VideoFanout } from "../peer/video-fanout.ts";
 import { Consents } from "./consents.ts";
@@ -35,6 +35,8 @@ export type SessionDeps = {
   readonly codec: VideoCodecName;
   /** The highest video bitrate, bit/s; the technicians' receiver reports may lower it. */
   readonly maxBitrate: number;
+  /** The end user's --max-fps: the frame rate never goes above it. */
+  readonly maxFps: number;
 };
 
 /** How often the bitrate is fitted to the technicians' estimates. */
@@ -333,14 +335,19 @@ export class AgentSession {
 
   #fitBitrate(): void {
     if (this.#peers.size === 0) return;
-    const { stream, log, maxBitrate } = this.#deps;
+    const { stream, log, maxBitrate, maxFps } = this.#deps;
     const reports = [...this.#peers.values()].map(({ peer }) => peer.receiverReport());
     const current = stream.settings.bitrate;
     const bitrate = nextBitrate(current, reports, maxBitrate);
     log.debug({ current, reports }, "receiver reports");
     if (bitrate === current) return;
-    log.info({ from: current, to: bitrate, reports }, "video bitrate fitted to the receivers");
-    stream.update({ bitrate });
+    const { width, height } = stream.monitor;
+    const fps = frameRateFor(bitrate, width * height, maxFps);
+    log.info(
+      { from: current, to: bitrate, fps, reports },
+      "video bitrate and frame rate fitted to the receivers",
+    );
+    stream.update({ bitrate, maxFps: fps });
   }
 
   #sendState(connected: Connected): void {

@@ -1,5 +1,5 @@
 import t from "tap";
-import { MIN_BITRATE, nextBitrate } from "../../agent/peer/bitrate.ts";
+import { frameRateFor, MIN_BITRATE, MIN_FRAME_RATE, nextBitrate } from "../../agent/peer/bitrate.ts";
 
 const clean = (estimate: number) => ({ estimate, fractionLost: 0 });
 
@@ -24,4 +24,14 @@ t.test("without loss or estimate it climbs back by a quarter per check, up to th
 
 t.test("small changes are ignored: each change costs a keyframe", async (t) => {
   t.equal(nextBitrate(2_000_000, [clean(2_200_000)], 3_000_000), 2_000_000);
+});
+
+t.test("the frame rate follows the bitrate: fewer, sharp frames when bits are scarce", async (t) => {
+  const fullHd = 1920 * 1080;
+  t.equal(frameRateFor(3_000_000, fullHd, 30), 30, "plenty of bits: the end user's maximum");
+  t.equal(frameRateFor(1_000_000, fullHd, 30), 20, "1 Mbit/s at 1080p: 20 fps");
+  t.equal(frameRateFor(MIN_BITRATE, fullHd, 30), 6, "the lowest bitrate: 6 fps");
+  t.equal(frameRateFor(MIN_BITRATE, 1280 * 720, 30), 13, "a smaller screen affords more frames");
+  t.equal(frameRateFor(10_000, fullHd, 30), MIN_FRAME_RATE, "never below the floor");
+  t.equal(frameRateFor(50_000_000, fullHd, 12), 12, "never above --max-fps");
 });

@@ -7,8 +7,10 @@ import { EventEmitter } from "node:events";
 import { EncodedVideoChunk, VideoDecoder, type VideoFrame } from "@napi-rs/webcodecs";
 import {
   dePacketizeRtpPackets,
+  ReceiverEstimatedMaxBitrate,
   type RTCDataChannel,
   RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
   type RtpPacket,
   useH264,
   useVP8,
@@ -128,6 +130,24 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     const receiver = this.pc.getTransceivers()[0]?.receiver;
     if (receiver === undefined || this.#mediaSsrc === undefined) throw new Error("no video yet");
     await receiver.sendRtcpPLI(this.#mediaSsrc);
+  }
+
+  /** Reports a receiver estimate (REMB) of `bitrate` bit/s, as a congested browser would. */
+  async sendRemb(bitrate: number): Promise<void> {
+    const receiver = this.pc.getTransceivers()[0]?.receiver;
+    if (receiver === undefined || this.#mediaSsrc === undefined) throw new Error("no video yet");
+    // REMB carries the bitrate as an 18-bit mantissa and a 6-bit exponent.
+    let exponent = 0;
+    while (bitrate >> exponent >= 2 ** 18) exponent += 1;
+    const feedback = new ReceiverEstimatedMaxBitrate({
+      senderSsrc: receiver.rtcpSsrc,
+      mediaSsrc: 0,
+      ssrcNum: 1,
+      brExp: exponent,
+      brMantissa: bitrate >> exponent,
+      ssrcFeedbacks: [this.#mediaSsrc],
+    });
+    await receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback })]);
   }
 
   /** Resolves with the first frame (from now on, or already received when `fromIndex` says so). */
