@@ -27,6 +27,15 @@ t.test("an unknown PIN ends with exit code 5 and a one-line reason", async (t) =
   t.equal(agent.stderr(), "sos: No session has this PIN or link. Check it and try again.\n");
 });
 
+t.test("help piped into a reader that stops early ends quietly with exit code 0", async (t) => {
+  const agent = runAgent(t, xvfb, ["--help"]);
+  // The reader goes away before the help is written, like `sos --help | head -1` on a slow pipe.
+  agent.child.stdout.destroy();
+  const { code } = await agent.exited;
+  t.equal(code, 0);
+  t.equal(agent.stderr(), "", "no stack trace");
+});
+
 t.test("a closed session's link ends with exit code 6", async (t) => {
   const desk = await openDesk(t);
   const closed = await desk.alice.client.post(`/api/sessions/${desk.session.id}/close`);
