@@ -219,13 +219,14 @@ async function loop(): Promise<void> {
       if (current === undefined || current.monitor !== monitor) current = startCapture();
       const frame = await current.frame;
       if (current.monitor !== monitor || stopping) continue;
-      const rows = worthEncoding(frame, current.startedAt);
-      const interval = pollInterval(performance.now());
-      const behind = current.startedAt + interval <= performance.now();
-      if (behind && running && interval < SLOW_POLL_MS) {
+      // The next capture starts first, before this one is compared: capture is the bottleneck.
+      const pacing = pollInterval(performance.now());
+      if (current.startedAt + pacing <= performance.now() && running && pacing < SLOW_POLL_MS) {
         while (ahead.length < CAPTURES_AHEAD) ahead.push(startCapture());
       }
+      const rows = worthEncoding(frame, current.startedAt);
       if (rows !== undefined) encode(frame, rows, current.startedAt);
+      const interval = pollInterval(performance.now());
       const wait = current.startedAt + interval - performance.now();
       if (ahead.length === 0 && wait > 0 && !wantKeyframe) await sleep(wait);
       else await sleep(0);
