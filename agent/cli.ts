@@ -157,11 +157,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
  * executable loads this module with require() (build/sea-app.ts).
  */
 export function runAsProgram(argv: readonly string[] = process.argv): void {
-  // Output piped into a reader that stops early (`sos --help | head`): end quietly, no stack trace.
+  // Output piped into a reader that went away (`sos --help | head`): nothing more is shown, and
+  // the agent carries on (a session in progress still ends properly), with no stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "EPIPE") throw error;
-      process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
     });
   }
   void main(argv).then((exitCode) => {

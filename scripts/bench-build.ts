@@ -106,7 +106,11 @@ const sizeOf = (path: string): number => {
 const mib = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
 const parts = {
   nodeBinaryMiB: mib(statSync(process.execPath).size),
-  agentBundleMiB: mib(sizeOf(join(extracted, "app.mjs")) + sizeOf(join(extracted, "capture-worker.mjs"))),
+  agentBundleMiB: mib(
+    readdirSync(extracted)
+      .filter((name) => name.endsWith(".mjs"))
+      .reduce((sum, name) => sum + sizeOf(join(extracted, name)), 0),
+  ),
   ...Object.fromEntries(
     readdirSync(join(extracted, "node_modules"), { withFileTypes: true }).flatMap((entry) =>
       entry.name.startsWith("@")

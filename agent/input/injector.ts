@@ -29,13 +29,19 @@ type Pending = { resolve(value: unknown): void; reject(error: Error): void };
 
 /**
  * Starts the input worker; resolves once it has opened the display, rejects when it cannot. The
- * worker does not keep the process alive.
+ * worker keeps the process alive only while it starts or a call is under way.
  */
 export function loadInjector(): Promise<Injector> {
   const worker = new Worker(new URL("./input-worker.ts", import.meta.url));
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let failure: Error | undefined;
+  const settle = (id: number): Pending | undefined => {
+    const call = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    return call;
+  };
   const failAll = (error: Error) => {
     failure = error;
     for (const { reject } of pending.values()) reject(error);
@@ -49,6 +55,7 @@ export function loadInjector(): Promise<Injector> {
       }
       const id = nextId++;
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (pending.size === 1) worker.ref();
       worker.postMessage({ id, ...request } satisfies ToInputWorker);
     });
   const injector: Injector = {
@@ -64,18 +71,17 @@ export function loadInjector(): Promise<Injector> {
     worker.on("message", (message: FromInputWorker) => {
       switch (message.type) {
         case "ready":
+          if (pending.size === 0) worker.unref();
           resolve(injector);
           return;
         case "failed":
           reject(new Error(message.message));
           return;
         case "done":
-          pending.get(message.id)?.resolve(message.value);
-          pending.delete(message.id);
+          settle(message.id)?.resolve(message.value);
           return;
         case "error":
-          pending.get(message.id)?.reject(new Error(message.message));
-          pending.delete(message.id);
+          settle(message.id)?.reject(new Error(message.message));
           return;
       }
     });
@@ -83,8 +89,10 @@ export function loadInjector(): Promise<Injector> {
       failAll(error);
       reject(error);
     });
-    worker.on("exit", () => failAll(new Error("the input worker stopped")));
-    // After the listeners: adding a "message" listener would take a reference again.
-    worker.unref();
+    worker.on("exit", () => {
+      const stopped = new Error("the input worker stopped");
+      failAll(stopped);
+      reject(stopped);
+    });
   });
 }

@@ -77,7 +77,10 @@ export class RemoteInput {
     }
   }
 
-  /** Releases every key (last pressed first) and button this technician holds. Safe to repeat. */
+  /**
+   * Releases every key (last pressed first) and button this technician holds. Safe to repeat, and
+   * never fails: it runs while closing, and a release that cannot be injected has nothing to undo.
+   */
   async releaseAll(): Promise<void> {
     const keys = [...this.#keys].reverse();
     const buttons = [...this.#buttons];
@@ -85,8 +88,9 @@ export class RemoteInput {
     this.#buttons.clear();
     this.#wheelX = 0;
     this.#wheelY = 0;
-    for (const key of keys) await this.#injector.key(key, false);
-    for (const button of buttons) await this.#injector.button(button, false);
+    const release = (action: Promise<void>) => action.catch(() => undefined);
+    for (const key of keys) await release(this.#injector.key(key, false));
+    for (const button of buttons) await release(this.#injector.button(button, false));
   }
 
   async #text(text: string): Promise<void> {

@@ -204,9 +204,15 @@ async function primeOnce(): Promise<void> {
  */
 async function loop(): Promise<void> {
   const ahead: Capture[] = [];
+  /** Captures started and no longer wanted: their results (or errors) are ignored. */
+  const discardAhead = () => {
+    for (const stale of ahead.splice(0)) stale.frame.catch(() => undefined);
+  };
   while (!stopping) {
+    // Captures queued while running are stale once it stops (a primed frame must not be followed
+    // by an older one).
+    if (!running) discardAhead();
     if (!running && !priming) {
-      ahead.length = 0;
       await sleep(60_000);
       continue;
     }
@@ -216,7 +222,12 @@ async function loop(): Promise<void> {
         continue;
       }
       let current = ahead.shift();
-      if (current === undefined || current.monitor !== monitor) current = startCapture();
+      if (current !== undefined && current.monitor !== monitor) {
+        current.frame.catch(() => undefined);
+        discardAhead();
+        current = undefined;
+      }
+      current ??= startCapture();
       const frame = await current.frame;
       if (current.monitor !== monitor || stopping) continue;
       // The next capture starts first, before this one is compared: capture is the bottleneck.
@@ -235,6 +246,7 @@ async function loop(): Promise<void> {
       break;
     }
   }
+  discardAhead();
   encoder.close();
   port?.close();
 }

@@ -15,10 +15,16 @@ import type { RTCPeerConnection } from "werift";
 /** Enough for a fragmented ClientHello and its retransmissions; anything beyond is dropped. */
 const MAX_HELD = 16;
 
-/** DTLS records start with a content type in [20, 63] (RFC 7983 demultiplexing). */
+/** A DTLS record header is 13 bytes. */
+const RECORD_HEADER_BYTES = 13;
+
+/**
+ * DTLS records start with a content type in [20, 63] (RFC 7983 demultiplexing); anything shorter
+ * than a record header is not kept (werift's parser would throw on it).
+ */
 function isDtlsRecord(packet: Buffer): boolean {
   const first = packet[0] ?? 0;
-  return first >= 20 && first <= 63;
+  return first >= 20 && first <= 63 && packet.length >= RECORD_HEADER_BYTES;
 }
 
 /**
@@ -41,7 +47,13 @@ export function holdEarlyDtls(pc: RTCPeerConnection): void {
     if (state !== "connecting") return;
     // werift creates its DTLS endpoint synchronously right after announcing "connecting".
     queueMicrotask(() => {
-      for (const packet of held.splice(0)) ice.onData.execute(packet);
+      for (const packet of held.splice(0)) {
+        try {
+          ice.onData.execute(packet);
+        } catch {
+          // A record werift cannot parse (anyone can send to the ICE port): dropped, as werift would.
+        }
+      }
     });
   });
 }

@@ -259,7 +259,11 @@ export class AgentSession {
       this.#sendState(connected);
       this.#cursor.refresh();
     });
-    peer.on("control", (message) => void this.#onControl(connected, message));
+    peer.on("control", (message) => {
+      this.#onControl(connected, message).catch((error: unknown) =>
+        log.warn({ err: error, peerId, type: message.type }, "could not apply a control message"),
+      );
+    });
     peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
     peer.on("connected", () => {
       const replayed = this.#fanout.join(peer);
@@ -288,7 +292,8 @@ export class AgentSession {
     if (connected === undefined) return;
     this.#peers.delete(peerId);
     this.#fanout.remove(connected.peer);
-    if (this.#peers.size === 0) this.#deps.stream.run(false);
+    // Capture only while someone connected watches (one still connecting gets a primed frame).
+    if (![...this.#peers.values()].some(({ peer }) => peer.connected)) this.#deps.stream.run(false);
     this.#watch();
     if (tellGateway) this.#deps.client.send({ type: "peer.closed", peerId });
     this.#deps.log.info({ peerId, reason }, "peer closed");

@@ -36,6 +36,18 @@ t.test("help piped into a reader that stops early ends quietly with exit code 0"
   t.equal(agent.stderr(), "", "no stack trace");
 });
 
+t.test(
+  "with stdin closed from the start (a script, a service) the agent still joins and waits",
+  async (t) => {
+    const desk = await openDesk(t);
+    const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url]);
+    agent.child.stdin.end();
+    await agent.line(/Waiting for your technician/);
+    await agentJoined(desk);
+    t.equal(agent.child.exitCode, null, "still running");
+  },
+);
+
 t.test("a closed session's link ends with exit code 6", async (t) => {
   const desk = await openDesk(t);
   const closed = await desk.alice.client.post(`/api/sessions/${desk.session.id}/close`);
