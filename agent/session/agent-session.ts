@@ -345,9 +345,10 @@ export class AgentSession {
     const current = stream.settings.bitrate;
     const bitrate = nextBitrate(current, reports, maxBitrate);
     log.debug({ current, reports }, "receiver reports");
-    if (bitrate === current) return;
+    // The frame rate is checked too: the monitor (and so the bits a frame needs) may have changed.
     const { width, height } = stream.monitor;
     const fps = frameRateFor(bitrate, width * height, maxFps);
+    if (bitrate === current && fps === stream.settings.maxFps) return;
     log.info(
       { from: current, to: bitrate, fps, reports },
       "video bitrate and frame rate fitted to the receivers",
