@@ -186,6 +186,80 @@ t.test("a DTLS fingerprint that does not match the SDP ends the connection; no v
   t.equal(technician.rtpPackets, 0, "no RTP reached the technician");
 });
 
+t.test(
+  "junk sent to the agent's ICE port before DTLS starts is dropped; the technician still connects",
+  async (t) => {
+    const { createSocket } = await import("node:dgram");
+    const stream = await ScreenStream.start({ monitor: 0, codec: "vp8", maxFps: 15, bitrate: 2_000_000 });
+    const fanout = new VideoFanout("vp8");
+    stream.on("chunk", (chunk) => fanout.send(chunk));
+    const peer = new TechnicianPeer({
+      peerId: "p",
+      technician: { id: "t", name: "T" },
+      access: "control",
+      codec: "vp8",
+      iceServers: [],
+    });
+    const technician = new TestTechnician();
+    const attacker = createSocket("udp4");
+    t.teardown(async () => {
+      attacker.close();
+      await stream.close();
+      await peer.close();
+      await technician.close();
+    });
+    const targets: Array<{ address: string; port: number }> = [];
+    let gathered: () => void = () => undefined;
+    const firstCandidate = new Promise<void>((resolve) => {
+      gathered = resolve;
+    });
+    peer.on("signal", (data) => {
+      const host =
+        data.kind === "candidate"
+          ? / udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ host/.exec(data.candidate)
+          : null;
+      if (host?.[1] !== undefined) {
+        targets.push({ address: host[1], port: Number(host[2]) });
+        gathered();
+      }
+      void technician.handleSignal(data);
+    });
+    // The answer reaches the agent only after the junk: datagrams to one socket arrive in order, so
+    // the junk is handled before any ICE check, let alone DTLS.
+    let answer: Promise<void> | undefined;
+    technician.on("signal", (data) => {
+      if (data.kind !== "description") {
+        void peer.handleSignal(data);
+        return;
+      }
+      answer = (async () => {
+        await firstCandidate;
+        const junk = [
+          Buffer.from([22, 254, 253]), // shorter than a DTLS record header
+          Buffer.concat([Buffer.from([22, 254, 253]), Buffer.alloc(40, 0xff)]), // a header, nonsense after
+          Buffer.alloc(300, 23),
+        ];
+        for (const { address, port } of targets) {
+          for (const datagram of junk) {
+            await new Promise<void>((resolve) => attacker.send(datagram, port, address, () => resolve()));
+          }
+        }
+        t.ok(targets.length > 0, `junk sent to the agent's ${targets.length} host candidates`);
+        await peer.handleSignal(data);
+      })();
+    });
+    peer.on("connected", () => {
+      if (!fanout.join(peer)) stream.requestKeyframe();
+    });
+    stream.run(true);
+    await peer.start();
+    const frame = await technician.nextFrame(undefined, 15_000, 0);
+    await answer;
+    t.equal(frame.width, 1280, "video decodes after the junk");
+    t.equal(peer.closed, false);
+  },
+);
+
 t.test("close() is safe to call twice and emits closed once", async (t) => {
   const peer = new TechnicianPeer({
     peerId: "p",
