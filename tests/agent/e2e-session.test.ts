@@ -32,7 +32,8 @@ t.test(
 
     await requestPermission(desk.alice.client, desk.session.id);
     await agent.line(/Alice \(Acme IT\) asks to SEE and CONTROL your screen/);
-    t.ok(agent.lines.some((line) => /Never allow this if someone contacted you unexpectedly/.test(line)));
+    // The warning is the next line: wait for it (it may not have been read yet).
+    t.match(await agent.line(/Never allow this/), /Never allow this if someone contacted you unexpectedly/);
     agent.type("y");
     t.equal(await permission(desk.console, desk.session.id, desk.alice.id, "granted"), "control");
     await agent.line(/Allowed: Alice may see and control your screen/);
