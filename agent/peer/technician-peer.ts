@@ -59,6 +59,19 @@ function toWeriftIceServer(server: IceServer): { urls: string[]; username?: stri
   };
 }
 
+/** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
+function agentPeerConnection(codec: VideoCodecName, iceServers: readonly IceServer[]) {
+  const pc = new RTCPeerConnection({
+    bundlePolicy: "max-bundle",
+    codecs: { video: offeredCodecs(codec) },
+    headerExtensions: { video: videoHeaderExtensions() },
+    iceServers: iceServers.map(toWeriftIceServer),
+  });
+  const sender = pc.addTransceiver("video", { direction: "sendonly" }).sender;
+  const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
+  return { pc, sender, channel };
+}
+
 /**
  * Sets up a throwaway peer (offer, local description, gathering) and closes it. werift creates its
  * DTLS certificate and compiles its SDP, ICE and DTLS code on first use; done while the agent waits
@@ -66,14 +79,8 @@ function toWeriftIceServer(server: IceServer): { urls: string[]; username?: stri
  * between the end user's consent and the first picture.
  */
 export async function warmUpPeers(codec: VideoCodecName): Promise<void> {
-  const pc = new RTCPeerConnection({
-    bundlePolicy: "max-bundle",
-    codecs: { video: offeredCodecs(codec) },
-    headerExtensions: { video: videoHeaderExtensions() },
-  });
+  const { pc } = agentPeerConnection(codec, []);
   try {
-    pc.addTransceiver("video", { direction: "sendonly" });
-    pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
     await pc.setLocalDescription(await pc.createOffer());
   } finally {
     await pc.close();
@@ -101,14 +108,10 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.peerId = options.peerId;
     this.technician = options.technician;
     this.access = options.access;
-    this.#pc = new RTCPeerConnection({
-      bundlePolicy: "max-bundle",
-      codecs: { video: offeredCodecs(options.codec) },
-      headerExtensions: { video: videoHeaderExtensions() },
-      iceServers: options.iceServers.map(toWeriftIceServer),
-    });
-    this.#sender = this.#pc.addTransceiver("video", { direction: "sendonly" }).sender;
-    this.#channel = this.#pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
+    const { pc, sender, channel } = agentPeerConnection(options.codec, options.iceServers);
+    this.#pc = pc;
+    this.#sender = sender;
+    this.#channel = channel;
     this.#wire();
   }
 

@@ -1,3 +1,4 @@
+import { createSocket } from "node:dgram";
 import t, { type Test } from "tap";
 import type { VideoCodecName } from "../../agent/media/encoder.ts";
 import { ScreenStream } from "../../agent/media/screen-stream.ts";
@@ -143,7 +144,8 @@ t.test("control messages arrive validated; malformed ones are reported, not deli
   t.equal(invalid.length, 2);
 });
 
-t.test("a DTLS fingerprint that does not match the SDP ends the connection; no video is sent", async (t) => {
+/** An agent side and a technician, not wired to each other: the test relays (and meddles). */
+async function unwiredPair(t: Test) {
   const stream = await ScreenStream.start({ monitor: 0, codec: "vp8", maxFps: 15, bitrate: 2_000_000 });
   const fanout = new VideoFanout("vp8");
   stream.on("chunk", (chunk) => fanout.send(chunk));
@@ -160,6 +162,11 @@ t.test("a DTLS fingerprint that does not match the SDP ends the connection; no v
     await peer.close();
     await technician.close();
   });
+  return { stream, fanout, peer, technician };
+}
+
+t.test("a DTLS fingerprint that does not match the SDP ends the connection; no video is sent", async (t) => {
+  const { stream, fanout, peer, technician } = await unwiredPair(t);
   peer.on("signal", (data) => void technician.handleSignal(data));
   technician.on("signal", (data) => {
     if (data.kind === "description") {
@@ -189,25 +196,9 @@ t.test("a DTLS fingerprint that does not match the SDP ends the connection; no v
 t.test(
   "junk sent to the agent's ICE port before DTLS starts is dropped; the technician still connects",
   async (t) => {
-    const { createSocket } = await import("node:dgram");
-    const stream = await ScreenStream.start({ monitor: 0, codec: "vp8", maxFps: 15, bitrate: 2_000_000 });
-    const fanout = new VideoFanout("vp8");
-    stream.on("chunk", (chunk) => fanout.send(chunk));
-    const peer = new TechnicianPeer({
-      peerId: "p",
-      technician: { id: "t", name: "T" },
-      access: "control",
-      codec: "vp8",
-      iceServers: [],
-    });
-    const technician = new TestTechnician();
+    const { stream, fanout, peer, technician } = await unwiredPair(t);
     const attacker = createSocket("udp4");
-    t.teardown(async () => {
-      attacker.close();
-      await stream.close();
-      await peer.close();
-      await technician.close();
-    });
+    t.teardown(() => attacker.close());
     const targets: Array<{ address: string; port: number }> = [];
     let gathered: () => void = () => undefined;
     const firstCandidate = new Promise<void>((resolve) => {
