@@ -47,38 +47,41 @@ t.test("a closed, deleted or ended session's resume secret is refused", async (t
   t.teardown(() => gw.close());
   const tech = await gw.technician("Cass Closed");
 
-  const closed = await gw.newSession(tech.client);
-  const closedAgent = await joinAgent(gw.url, { kind: "pin", pin: closed.pin });
-  t.equal((await tech.client.post(`/api/sessions/${closed.id}/close`)).status, 200);
-  t.equal((await closedAgent.socket.next("session.ended")).reason, "closed");
-  const afterClose = await hello(gw.url, {
-    kind: "resume",
-    sessionId: closed.id,
-    secret: closedAgent.welcome.resume.secret,
-  });
-  t.equal(afterClose.ok ? "welcome" : afterClose.code, "RESUME_INVALID", "closed: refused");
-
-  const deleted = await gw.newSession(tech.client);
-  const deletedAgent = await joinAgent(gw.url, { kind: "pin", pin: deleted.pin });
-  t.equal((await tech.client.delete(`/api/sessions/${deleted.id}`)).status, 200);
-  t.equal((await deletedAgent.socket.next("session.ended")).reason, "deleted");
-  const afterDelete = await hello(gw.url, {
-    kind: "resume",
-    sessionId: deleted.id,
-    secret: deletedAgent.welcome.resume.secret,
-  });
-  t.equal(afterDelete.ok ? "welcome" : afterDelete.code, "RESUME_INVALID", "deleted: refused");
-
-  const ended = await gw.newSession(tech.client);
-  const endedAgent = await joinAgent(gw.url, { kind: "pin", pin: ended.pin });
-  endedAgent.socket.send({ type: "end" });
-  t.equal((await deadline(endedAgent.socket.closed, "the close")).code, 1000, "the end user ended it");
-  const afterEnd = await hello(gw.url, {
-    kind: "resume",
-    sessionId: ended.id,
-    secret: endedAgent.welcome.resume.secret,
-  });
-  t.equal(afterEnd.ok ? "welcome" : afterEnd.code, "RESUME_INVALID", "ended by the end user: refused");
+  type Agent = Awaited<ReturnType<typeof joinAgent>>;
+  const endings: Array<[string, (id: string, agent: Agent) => Promise<void>]> = [
+    [
+      "closed",
+      async (id, agent) => {
+        t.equal((await tech.client.post(`/api/sessions/${id}/close`)).status, 200);
+        t.equal((await agent.socket.next("session.ended")).reason, "closed");
+      },
+    ],
+    [
+      "deleted",
+      async (id, agent) => {
+        t.equal((await tech.client.delete(`/api/sessions/${id}`)).status, 200);
+        t.equal((await agent.socket.next("session.ended")).reason, "deleted");
+      },
+    ],
+    [
+      "ended by the end user",
+      async (_id, agent) => {
+        agent.socket.send({ type: "end" });
+        t.equal((await deadline(agent.socket.closed, "the close")).code, 1000, "the end user ended it");
+      },
+    ],
+  ];
+  for (const [how, end] of endings) {
+    const session = await gw.newSession(tech.client);
+    const agent = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    await end(session.id, agent);
+    const after = await hello(gw.url, {
+      kind: "resume",
+      sessionId: session.id,
+      secret: agent.welcome.resume.secret,
+    });
+    t.equal(after.ok ? "welcome" : after.code, "RESUME_INVALID", `${how}: refused`);
+  }
 });
 
 t.test("signals reach only a peer open on the sender's own session, and not after it closed", async (t) => {
