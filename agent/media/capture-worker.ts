@@ -9,10 +9,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
-import { type MonitorCapture, openMonitor, type RgbaFrame } from "./capture.ts";
+import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
+import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
 
 const FAST_AFTER_ACTIVITY_MS = 2_000;
 const SLOW_POLL_MS = 1_000;
@@ -44,7 +45,7 @@ let lastChange = Number.NEGATIVE_INFINITY;
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: Buffer | undefined;
 let picture: I420Picture | undefined;
-const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies PipelineStats;
+const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies Omit<PipelineStats, "backend">;
 
 let wake: (() => void) | undefined;
 function sleep(ms: number): Promise<void> {
@@ -90,13 +91,27 @@ const encoder = new FrameEncoder(
   onChunk,
   fail,
 );
-let monitor: MonitorCapture;
+let monitor: MonitorCapture | undefined;
 
+/** Resolves once the monitor being opened can capture (the loop waits for it). */
+let opening: Promise<void> = Promise.resolve();
+
+/**
+ * Opens monitor `index`: MIT-SHM where the display allows it, node-screenshots otherwise. The
+ * capture is chosen before the first frame, so that consecutive frames come from the same one.
+ */
 function open(index: number): void {
-  monitor = openMonitor(index);
+  monitor?.close();
+  const fallback = openMonitor(index);
+  monitor = fallback;
   previous = undefined;
   wantKeyframe = true;
-  post({ type: "monitor", geometry: monitor.geometry });
+  post({ type: "monitor", geometry: fallback.geometry });
+  opening = openShmMonitor(fallback.geometry).then((shm) => {
+    if (shm === undefined) return;
+    if (monitor !== fallback || stopping) shm.close();
+    else monitor = shm;
+  });
 }
 
 function apply(next: Partial<PipelineSettings>): void {
@@ -130,7 +145,7 @@ function onMessage(message: ToWorker): void {
       apply(message.settings);
       break;
     case "stats":
-      post({ type: "stats", stats: { ...stats } });
+      post({ type: "stats", stats: { ...stats, backend: monitor?.backend ?? "none" } });
       return;
     case "stop":
       stopping = true;
@@ -149,18 +164,20 @@ function pollInterval(now: number): number {
 type Capture = {
   readonly monitor: MonitorCapture;
   readonly startedAt: number;
-  readonly frame: Promise<RgbaFrame>;
+  readonly frame: Promise<ScreenFrame>;
 };
 
 function startCapture(): Capture {
-  return { monitor, startedAt: performance.now(), frame: monitor.capture() };
+  const capture = monitor;
+  if (capture === undefined) throw new Error("no monitor is open");
+  return { monitor: capture, startedAt: performance.now(), frame: capture.capture() };
 }
 
 /**
  * The rows of a capture to encode (the changed ones; all of them for a new size or monitor), or
  * undefined when it is not encoded: unchanged (and no keyframe due), or the encoder is busy.
  */
-function worthEncoding(frame: RgbaFrame, capturedAt: number): RowRange[] | undefined {
+function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | undefined {
   stats.captured += 1;
   const rows =
     previous !== undefined && picture?.fits(frame) === true
@@ -178,7 +195,7 @@ function worthEncoding(frame: RgbaFrame, capturedAt: number): RowRange[] | undef
   return rows;
 }
 
-function encode(frame: RgbaFrame, rows: readonly RowRange[], capturedAt: number): void {
+function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): void {
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   picture.update(frame, rows);
   encoder.encode(picture, Math.round(capturedAt * 1000), wantKeyframe);
@@ -217,6 +234,7 @@ async function loop(): Promise<void> {
       continue;
     }
     try {
+      await opening;
       if (!running) {
         await primeOnce();
         continue;
@@ -247,6 +265,8 @@ async function loop(): Promise<void> {
     }
   }
   discardAhead();
+  monitor?.close();
+  await closeShmConnection();
   encoder.close();
   port?.close();
 }

@@ -1,6 +1,7 @@
 /**
  * Screen capture, the one module that talks to node-screenshots: the monitor list with each
- * monitor's place on the desktop, and a full-monitor RGBA capture.
+ * monitor's place on the desktop, and a full-monitor RGBA capture (used where the faster MIT-SHM
+ * capture of x11-capture.ts is not available).
  */
 import { Monitor } from "node-screenshots";
 import { AgentError } from "../exit.ts";
@@ -16,8 +17,16 @@ export type MonitorGeometry = {
   readonly primary: boolean;
 };
 
-/** One captured frame: tightly packed RGBA rows, `width * height * 4` bytes. */
-export type RgbaFrame = { readonly width: number; readonly height: number; readonly data: Buffer };
+/** Where a pixel's channels are: node-screenshots gives R, G, B, A; a 24-bit X screen B, G, R, X. */
+export type PixelOrder = "rgba" | "bgra";
+
+/** One captured frame: tightly packed rows of 4-byte pixels, `width * height * 4` bytes. */
+export type ScreenFrame = {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Buffer;
+  readonly order: PixelOrder;
+};
 
 function noDisplay(cause: unknown): AgentError {
   const hint =
@@ -56,8 +65,12 @@ export function listMonitors(): MonitorGeometry[] {
 
 export type MonitorCapture = {
   readonly geometry: MonitorGeometry;
-  /** Captures the whole monitor (on the libuv thread pool; the RGBA copy-out is quick and inline). */
-  capture(): Promise<RgbaFrame>;
+  /** How it captures: MIT-SHM (x11-capture.ts) where it works, node-screenshots everywhere. */
+  readonly backend: "x11-shm" | "node-screenshots";
+  /** Captures the whole monitor; the frame's pixels are its own. */
+  capture(): Promise<ScreenFrame>;
+  /** Releases what the capture holds (a shared memory segment). */
+  close(): void;
 };
 
 /** Opens monitor `index` of listMonitors() (clamped to the list) for repeated capture. */
@@ -75,6 +88,8 @@ export function openMonitor(index: number): MonitorCapture {
   if (monitor === undefined) throw noDisplay(undefined);
   return {
     geometry,
+    backend: "node-screenshots",
+    close() {},
     async capture() {
       let image: Awaited<ReturnType<Monitor["captureImage"]>>;
       try {
@@ -83,7 +98,7 @@ export function openMonitor(index: number): MonitorCapture {
         throw noDisplay(error);
       }
       // toRawSync: ~2 ms at 1080p, where the async toRaw() measured ~15 ms.
-      return { width: image.width, height: image.height, data: image.toRawSync() };
+      return { width: image.width, height: image.height, data: image.toRawSync(), order: "rgba" };
     },
   };
 }

@@ -1,5 +1,6 @@
 /**
- * RGBA screen captures as I420 (the encoders' input), converted only where the screen changed.
+ * Screen captures (RGBA or BGRA) as I420 (the encoders' input), converted only where the screen
+ * changed.
  *
  * The encoder addon converts RGBA itself, but always the whole frame and on the encoder's thread
  * (about 12 ms of the 28 ms a 1080p H.264 frame costs here). Converting here instead takes that
@@ -10,7 +11,7 @@
  *
  * BT.601 limited range, integer arithmetic (the matrix decoders assume for untagged H.264/VP8).
  */
-import type { RgbaFrame } from "./capture.ts";
+import type { ScreenFrame } from "./capture.ts";
 
 /** Rows compared and converted together: a macroblock's height, and even (chroma pairs rows). */
 export const BAND_ROWS = 16;
@@ -61,23 +62,32 @@ export class I420Picture {
   }
 
   /** Whether a capture of this size can update this picture. */
-  fits(frame: RgbaFrame): boolean {
+  fits(frame: ScreenFrame): boolean {
     return (frame.width & ~1) === this.width && (frame.height & ~1) === this.height;
   }
 
   /** Converts the given rows of `frame` (all of them by default); an odd last row or column is left out. */
-  update(frame: RgbaFrame, rows: readonly RowRange[] = [{ start: 0, end: frame.height }]): void {
+  update(frame: ScreenFrame, rows: readonly RowRange[] = [{ start: 0, end: frame.height }]): void {
     // Read four bytes at a time (a copy in the rare case the capture is not 4-byte aligned).
     const bytes = frame.data.byteOffset % 4 === 0 ? frame.data : Buffer.from(frame.data);
     const pixels = new Uint32Array(bytes.buffer, bytes.byteOffset, frame.width * frame.height);
+    // Read little-endian: RGBA has red in the low byte, BGRA blue.
+    const [redShift, blueShift] = frame.order === "rgba" ? [0, 16] : [16, 0];
     for (const range of rows) {
       const start = range.start & ~1;
       const end = Math.min(this.height, range.end + (range.end & 1));
-      this.#convert(pixels, frame.width, start, end);
+      this.#convert(pixels, frame.width, start, end, redShift, blueShift);
     }
   }
 
-  #convert(pixels: Uint32Array, stride: number, start: number, end: number): void {
+  #convert(
+    pixels: Uint32Array,
+    stride: number,
+    start: number,
+    end: number,
+    redShift: number,
+    blueShift: number,
+  ): void {
     const { width, height, data } = this;
     const chromaWidth = width >> 1;
     const uPlane = width * height;
@@ -93,19 +103,18 @@ export class I420Picture {
         const b = pixels[top + x + 1] ?? 0;
         const c = pixels[bottom + x] ?? 0;
         const d = pixels[bottom + x + 1] ?? 0;
-        // Little-endian RGBA: red is the low byte.
-        const ra = a & 255;
+        const ra = (a >>> redShift) & 255;
         const ga = (a >>> 8) & 255;
-        const ba = (a >>> 16) & 255;
-        const rb = b & 255;
+        const ba = (a >>> blueShift) & 255;
+        const rb = (b >>> redShift) & 255;
         const gb = (b >>> 8) & 255;
-        const bb = (b >>> 16) & 255;
-        const rc = c & 255;
+        const bb = (b >>> blueShift) & 255;
+        const rc = (c >>> redShift) & 255;
         const gc = (c >>> 8) & 255;
-        const bc = (c >>> 16) & 255;
-        const rd = d & 255;
+        const bc = (c >>> blueShift) & 255;
+        const rd = (d >>> redShift) & 255;
         const gd = (d >>> 8) & 255;
-        const bd = (d >>> 16) & 255;
+        const bd = (d >>> blueShift) & 255;
         data[yTop + x] = ((66 * ra + 129 * ga + 25 * ba + 128) >> 8) + 16;
         data[yTop + x + 1] = ((66 * rb + 129 * gb + 25 * bb + 128) >> 8) + 16;
         data[yBottom + x] = ((66 * rc + 129 * gc + 25 * bc + 128) >> 8) + 16;

@@ -39,7 +39,14 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
 
   /** Starts the worker, idle until run(true); resolves once the monitor is open. */
   static start(settings: PipelineSettings): Promise<ScreenStream> {
-    const worker = new Worker(new URL("./capture-worker.ts", import.meta.url), { workerData: settings });
+    const worker = new Worker(new URL("./capture-worker.ts", import.meta.url), {
+      workerData: settings,
+      // Node closes again, at the worker's exit, every descriptor the worker opened with fs.open
+      // and did not close with fs.close. The x11 package opens the descriptor it passes to the X
+      // server that way and closes it through a pipe handle, so by then that number belongs to
+      // someone else (a socket of the main thread, for example). x11-capture.ts closes what it opens.
+      trackUnmanagedFds: false,
+    });
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.type === "monitor") {

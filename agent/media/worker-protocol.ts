@@ -3,7 +3,7 @@
  * messages are structured clones, not text: typed here, not decoded.
  */
 import type { ExitReason } from "../exit.ts";
-import type { MonitorGeometry } from "./capture.ts";
+import type { MonitorCapture, MonitorGeometry } from "./capture.ts";
 import type { VideoCodecName } from "./encoder.ts";
 
 export type PipelineSettings = {
@@ -35,6 +35,8 @@ export type PipelineStats = {
   readonly encoded: number;
   /** Changed frames not encoded because the encoder was still busy. */
   readonly busy: number;
+  /** How the screen is captured now (see capture.ts); "none" before a monitor is open. */
+  readonly backend: MonitorCapture["backend"] | "none";
 };
 
 export type FromWorker =

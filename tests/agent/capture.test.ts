@@ -1,6 +1,7 @@
 import t from "tap";
 import { AgentError } from "../../agent/exit.ts";
 import { listMonitors, openMonitor } from "../../agent/media/capture.ts";
+import { closeShmConnection, openShmMonitor } from "../../agent/media/x11-capture.ts";
 import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -25,6 +26,24 @@ t.test("a capture returns the real pixels: a red window is red in the frame", as
   };
   t.same(at(350, 300), [255, 0, 0], "inside the window: red");
   t.same(at(50, 50), [0, 0, 0], "the root window (Xvfb -br): black");
+});
+
+t.test("MIT-SHM capture returns the same pixels, as B, G, R, X", async (t) => {
+  t.teardown(closeShmConnection);
+  await colouredWindow(xvfb, { x: 600, y: 150, width: 300, height: 200, colour: "red", name: "sos-red-shm" });
+  const [geometry] = listMonitors();
+  if (geometry === undefined) throw new Error("no monitor");
+  const capture = await openShmMonitor(geometry);
+  t.equal(capture?.backend, "x11-shm", "Xvfb offers MIT-SHM on its local socket");
+  if (capture === undefined) return;
+  const [frame, again] = await Promise.all([capture.capture(), capture.capture()]);
+  t.match(frame, { width: 1280, height: 720, order: "bgra" });
+  t.equal(frame.data.length, 1280 * 720 * 4);
+  const at = (x: number, y: number) => [...frame.data.subarray((y * 1280 + x) * 4, (y * 1280 + x) * 4 + 3)];
+  t.same(at(750, 250), [0, 0, 255], "inside the window: red (blue byte first)");
+  t.same(at(50, 650), [0, 0, 0], "the root window: black");
+  t.not(frame.data.buffer, again.data.buffer, "each capture has its own pixels (they share one segment)");
+  t.ok(frame.data.equals(again.data), "two captures of an unchanged screen are equal");
 });
 
 t.test("without DISPLAY the monitor list fails with the no_display reason", async (t) => {

@@ -1,14 +1,31 @@
 import t from "tap";
-import type { RgbaFrame } from "../../agent/media/capture.ts";
+import type { ScreenFrame } from "../../agent/media/capture.ts";
 import { BAND_ROWS, changedRows, I420Picture } from "../../agent/media/i420.ts";
 
-function solid(width: number, height: number, [r, g, b]: readonly [number, number, number]): RgbaFrame {
+function solid(width: number, height: number, [r, g, b]: readonly [number, number, number]): ScreenFrame {
   const data = Buffer.alloc(width * height * 4);
   for (let i = 0; i < width * height; i++) data.set([r, g, b, 255], i * 4);
-  return { width, height, data };
+  return { width, height, data, order: "rgba" };
 }
 
-function paint(frame: RgbaFrame, x: number, y: number, rgb: readonly [number, number, number]): RgbaFrame {
+/** The same frame as an X server's 24-bit screen lays it out: B, G, R, X. */
+function asBgra(frame: ScreenFrame): ScreenFrame {
+  const data = Buffer.from(frame.data);
+  for (let i = 0; i < data.length; i += 4) {
+    const red = data[i] ?? 0;
+    data[i] = data[i + 2] ?? 0;
+    data[i + 2] = red;
+    data[i + 3] = 0;
+  }
+  return { ...frame, data, order: "bgra" };
+}
+
+function paint(
+  frame: ScreenFrame,
+  x: number,
+  y: number,
+  rgb: readonly [number, number, number],
+): ScreenFrame {
   const data = Buffer.from(frame.data);
   data.set([...rgb, 255], (y * frame.width + x) * 4);
   return { ...frame, data };
@@ -25,7 +42,7 @@ function yuvAt(picture: I420Picture, x: number, y: number): [number, number, num
   ];
 }
 
-t.test("colours convert to BT.601 limited-range YUV", async (t) => {
+t.test("colours convert to BT.601 limited-range YUV, from RGBA and from BGRA", async (t) => {
   const expected: Array<[string, [number, number, number], [number, number, number]]> = [
     ["black", [0, 0, 0], [16, 128, 128]],
     ["white", [255, 255, 255], [235, 128, 128]],
@@ -34,13 +51,15 @@ t.test("colours convert to BT.601 limited-range YUV", async (t) => {
     ["blue", [0, 0, 255], [41, 240, 110]],
   ];
   for (const [name, rgb, yuv] of expected) {
-    const picture = new I420Picture(4, 4);
-    picture.update(solid(4, 4, rgb));
-    const [y, u, v] = yuvAt(picture, 1, 1);
-    t.ok(
-      Math.abs(y - yuv[0]) <= 1 && Math.abs(u - yuv[1]) <= 1 && Math.abs(v - yuv[2]) <= 1,
-      `${name}: ${[y, u, v]} is ${yuv} (±1)`,
-    );
+    for (const frame of [solid(4, 4, rgb), asBgra(solid(4, 4, rgb))]) {
+      const picture = new I420Picture(4, 4);
+      picture.update(frame);
+      const [y, u, v] = yuvAt(picture, 1, 1);
+      t.ok(
+        Math.abs(y - yuv[0]) <= 1 && Math.abs(u - yuv[1]) <= 1 && Math.abs(v - yuv[2]) <= 1,
+        `${name} from ${frame.order}: ${[y, u, v]} is ${yuv} (±1)`,
+      );
+    }
   }
 });
 

@@ -58,6 +58,7 @@ for (const codec of ["h264", "vp8"] as const) {
     );
     const outside = pixelAt(frame, 900, 600);
     t.ok(outside.r + outside.g + outside.b < 60, `root decodes black: ${JSON.stringify(outside)}`);
+    t.equal((await stream.stats()).backend, "x11-shm", "captured through MIT-SHM");
   });
 }
 

@@ -32,6 +32,8 @@ export type XvfbOptions = {
    * already gone.
    */
   outliveProcess?: boolean;
+  /** More arguments for Xvfb, for example `["-extension", "MIT-SHM"]` to turn an extension off. */
+  serverArgs?: readonly string[];
 };
 
 function readDisplayNumber(child: ChildProcess): Promise<number> {
@@ -71,7 +73,18 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<Xvfb> {
   const height = options.height ?? 720;
   const server = spawn(
     "Xvfb",
-    ["-displayfd", "3", "-screen", "0", `${width}x${height}x24`, "-nolisten", "tcp", "-noreset", "-br"],
+    [
+      "-displayfd",
+      "3",
+      "-screen",
+      "0",
+      `${width}x${height}x24`,
+      "-nolisten",
+      "tcp",
+      "-noreset",
+      "-br",
+      ...(options.serverArgs ?? []),
+    ],
     { stdio: ["ignore", "ignore", "pipe", "pipe"] },
   );
   let stderr = "";

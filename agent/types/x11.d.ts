@@ -1,0 +1,59 @@
+/**
+ * The part of the `x11` package (pure JavaScript X11 client, no types of its own) that
+ * agent/media/x11-capture.ts uses: a connection, the screen's pixel layout and MIT-SHM.
+ */
+declare module "x11" {
+  type Callback<T> = (error: Error | null | undefined, value: T) => void;
+
+  export type Visual = { red_mask: number; green_mask: number; blue_mask: number };
+
+  export type Screen = {
+    root: number;
+    root_depth: number;
+    root_visual: number;
+    depths: Record<number, Record<number, Visual>>;
+  };
+
+  export type ShmSegment = {
+    /** The client's copy of the segment: what getImage read back. */
+    readonly buffer: Buffer;
+    getImage(
+      drawable: number,
+      x: number,
+      y: number,
+      width: number,
+      height: number,
+      planeMask: number,
+      format: number | undefined,
+      offset: number,
+      callback: Callback<{ depth: number; visual: number; size: number }>,
+    ): void;
+    detach(callback?: () => void): void;
+  };
+
+  export type Shm = {
+    usable(callback: Callback<boolean>): void;
+    createSegment(size: number, callback: Callback<ShmSegment>): void;
+  };
+
+  export type XClient = {
+    require(extension: "shm", callback: Callback<Shm>): void;
+    on(event: "error", listener: (error: Error) => void): void;
+    close(callback?: () => void): void;
+    terminate(): void;
+  };
+
+  export type Display = {
+    client: XClient;
+    screen: Screen[];
+    /** 0: least significant byte first. */
+    image_byte_order: number;
+    format: Record<number, { bits_per_pixel: number; scanline_pad: number }>;
+    isLocalSocket: boolean;
+  };
+
+  export function createClient(options: { display?: string }, callback: Callback<Display>): XClient;
+
+  const x11: { createClient: typeof createClient };
+  export default x11;
+}
