@@ -12,6 +12,7 @@ import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
+import { yieldToInput } from "./thread-priority.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
 
@@ -30,6 +31,7 @@ const CAPTURES_AHEAD = 1;
 /** Frames in the encoder before a changed frame waits for the next round. */
 const MAX_PENDING = 2;
 
+yieldToInput();
 const port = parentPort;
 if (port === null) throw new Error("capture-worker must run in a worker thread");
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);

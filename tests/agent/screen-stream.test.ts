@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import t, { type Test } from "tap";
 import type { VideoCodecName } from "../../agent/media/encoder.ts";
 import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
+import { CAPTURE_NICE } from "../../agent/media/thread-priority.ts";
 import { type DecodedFrame, FrameDecoder, pixelAt } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 
@@ -137,6 +139,31 @@ t.test("capture and encode do not block the main event loop", async (t) => {
   histogram.disable();
   const p99 = histogram.percentile(99) / 1e6;
   t.ok(p99 < 30, `event loop delay p99 ${p99.toFixed(1)} ms while encoding 15 keyframes`);
+});
+
+/** Nice value of each thread of this process, by thread id (Linux: /proc/self/task/<tid>/stat). */
+function threadNiceValues(): Map<number, number> {
+  const nice = new Map<number, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    // After the command name's closing parenthesis: state is field 3, nice field 19.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    nice.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return nice;
+}
+
+t.test("capture and encode run below normal priority; the main thread keeps its own", async (t) => {
+  const before = new Set(threadNiceValues().keys());
+  const stream = await openStream(t, "h264");
+  const first = nextChunk(stream);
+  stream.run(true);
+  await first;
+  const started = [...threadNiceValues()].filter(([tid]) => !before.has(tid));
+  const lowered = started.filter(([, nice]) => nice === CAPTURE_NICE);
+  // The worker itself and the encoder's threads (x264 starts several on two cores).
+  t.ok(lowered.length >= 2, `${lowered.length} of ${started.length} new threads at nice ${CAPTURE_NICE}`);
+  t.equal(threadNiceValues().get(process.pid), 0, "the main thread stays at nice 0");
 });
 
 t.test("close() stops the worker and is safe to call twice", async (t) => {
