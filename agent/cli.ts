@@ -13,6 +13,9 @@ import { EndUserTerminal } from "./session/terminal.ts";
 import { resolveTarget } from "./target.ts";
 import { AGENT_VERSION } from "./version.ts";
 
+/** The frame rate cap without --max-fps. */
+export const DEFAULT_MAX_FPS = 20;
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 type CliOptions = {
@@ -44,7 +47,7 @@ function command(): Command {
     .option("--gateway <url>", "your team gateway's address (or set SOS_GATEWAY); not needed with a link")
     .option("--monitor <n>", "the monitor to share first, from 0", positiveInt("--monitor", 0, 32), 0)
     .addOption(new Option("--codec <codec>", "video codec").choices(VIDEO_CODECS).default("h264"))
-    .option("--max-fps <n>", "highest frame rate", positiveInt("--max-fps", 1, 60), 20)
+    .option("--max-fps <n>", "highest frame rate", positiveInt("--max-fps", 1, 60), DEFAULT_MAX_FPS)
     .option(
       "--max-bitrate <kbit/s>",
       "highest video bitrate",

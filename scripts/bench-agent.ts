@@ -15,6 +15,7 @@
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
+import { DEFAULT_MAX_FPS } from "../agent/cli.ts";
 import { listMonitors, type MonitorCapture, openMonitor } from "../agent/media/capture.ts";
 import { closeShmConnection, openShmMonitor } from "../agent/media/x11-capture.ts";
 import { browserTechnician, firstFrameAt } from "../tests/agent/browser-technician.ts";
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
   // More samples of consent to first frame, each with a new session and agent: the werift
   // technician, then Chromium (one browser, open before the first sample, as a technician's is).
   for (let i = 1; i < CONSENT_SAMPLES; i++) weriftSamples.push(await consentToFirstWeriftFrame(desk, xvfb));
+  const defaultCapFps = await deliveredAtDefaultCap(desk, xvfb);
   const browser = await launchBrowser();
   cleanups.push(() => browser.close());
   const chromiumSamples: number[] = [];
@@ -193,6 +195,12 @@ async function main(): Promise<void> {
     captureOnlyFpsNodeScreenshots: round(screenshotsFps),
     deliveredFps: round(delivered.fps),
     deliveredToCaptureRatio: round(ratio),
+    // What an agent started without --max-fps delivers, against capture-only at that cap.
+    atDefaultMaxFps: {
+      maxFps: DEFAULT_MAX_FPS,
+      deliveredFps: round(defaultCapFps),
+      deliveredToCaptureRatio: round(defaultCapFps / Math.min(DEFAULT_MAX_FPS, captureFps)),
+    },
     consentToFirstFrameMs: {
       werift: spread(weriftSamples),
       chromium: spread(chromiumSamples),
@@ -245,6 +253,26 @@ async function withFreshAgent(
   } finally {
     for (const cleanup of runCleanups.reverse()) await cleanup();
   }
+}
+
+/** Whole frames per second reaching a technician of an agent started without --max-fps. */
+function deliveredAtDefaultCap(desk: Desk, xvfb: Xvfb): Promise<number> {
+  return withFreshAgent(desk, xvfb, async (fresh, agent, run) => {
+    agent.type("y");
+    await permission(desk.console, fresh.session.id, desk.alice.id, "granted");
+    const { technician } = await connectTechnician(run, desk.console, fresh.session.id);
+    await technician.nextFrame(undefined, 20_000, 0);
+    technician.decoding = false;
+    const changer = await startScreenChanger(xvfb);
+    try {
+      await sleep(1_500);
+      const pid = agent.child.pid;
+      if (pid === undefined) throw new Error("the agent did not start");
+      return (await measure(technician, pid)).fps;
+    } finally {
+      changer.stop();
+    }
+  });
 }
 
 function consentToFirstWeriftFrame(desk: Desk, xvfb: Xvfb): Promise<number> {
