@@ -9,6 +9,7 @@ import { type Logger, pino } from "pino";
 import type { DeviceInfo } from "../shared/model.ts";
 import { AgentError, type AgentOutcome } from "./exit.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
+import { watchCursorShape } from "./input/x11-cursor-shape.ts";
 import { listMonitors } from "./media/capture.ts";
 import type { VideoCodecName } from "./media/encoder.ts";
 import { ScreenStream } from "./media/screen-stream.ts";
@@ -113,5 +114,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxFps: options.maxFps,
   });
   warmUpPeers(options.codec).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
-  return { session, done: session.run() };
+  const done = session.run();
+  void watchCursorShape((look) => session.showCursorLook(look)).then((watch) => {
+    log.debug({ available: watch !== undefined }, "cursor shape watch");
+    void done.finally(() => watch?.close());
+  });
+  return { session, done };
 }

@@ -46,6 +46,35 @@ export const monitorInfoSchema = z.object({
 });
 export type MonitorInfo = z.infer<typeof monitorInfoSchema>;
 
+/** Largest cursor image sent, per side (larger ones stay unsent: the console draws its arrow). */
+export const MAX_CURSOR_SIDE = 96;
+
+/**
+ * The pointer's look: straight (not premultiplied) RGBA rows, base64, and the hotspot (the pixel
+ * that is the pointer's position). Sent where the agent can read it (XFixes on X11).
+ */
+export const cursorShapeSchema = z
+  .object({
+    type: z.literal("cursorShape"),
+    width: z.number().int().min(1).max(MAX_CURSOR_SIDE),
+    height: z.number().int().min(1).max(MAX_CURSOR_SIDE),
+    hotX: z.number().int().min(0),
+    hotY: z.number().int().min(0),
+    rgba: z.base64().max(Math.ceil((MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4) / 3) * 4),
+  })
+  .refine((shape) => shape.hotX < shape.width && shape.hotY < shape.height, {
+    message: "the hotspot is outside the image",
+  })
+  .refine((shape) => base64Bytes(shape.rgba) === shape.width * shape.height * 4, {
+    message: "the image is not width * height RGBA pixels",
+  });
+export type CursorShape = z.infer<typeof cursorShapeSchema>;
+
+function base64Bytes(text: string): number {
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
 export const agentControlSchema = z.discriminatedUnion("type", [
   /** Sent when the channel opens and whenever access or monitors change. */
   z.object({
@@ -55,6 +84,7 @@ export const agentControlSchema = z.discriminatedUnion("type", [
     monitor: z.number().int().min(0),
   }),
   z.object({ type: z.literal("cursor"), x: unit, y: unit, visible: z.boolean() }),
+  cursorShapeSchema,
   z.object({ type: z.literal("clipboard"), text: z.string().max(60_000) }),
 ]);
 export type AgentControl = z.infer<typeof agentControlSchema>;

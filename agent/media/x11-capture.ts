@@ -11,7 +11,8 @@
  * node-screenshots (capture.ts). Why not node-screenshots alone: it reads the whole screen through
  * the X socket (XGetImage) and no maintained package with prebuilt binaries does MIT-SHM.
  */
-import x11, { type Display, type Shm, type ShmSegment, type XClient } from "x11";
+import type { Display, Shm, ShmSegment } from "x11";
+import { connectDisplay } from "../x11-client.ts";
 import type { MonitorCapture, MonitorGeometry, ScreenFrame } from "./capture.ts";
 
 const Z_PIXMAP = 2;
@@ -21,15 +22,6 @@ const ALL_PLANES = 0xffffffff;
 const CAPTURE_TIMEOUT_MS = 5_000;
 
 type Shared = { display: Display; shm: Shm };
-
-function connect(): Promise<Display> {
-  return new Promise((resolve, reject) => {
-    const client: XClient = x11.createClient({ display: process.env.DISPLAY ?? "" }, (error, display) =>
-      error ? reject(error) : resolve(display),
-    );
-    client.on("error", reject);
-  });
-}
 
 /**
  * The MIT-SHM extension, or undefined. Whether a segment really attaches is learnt from the first
@@ -57,9 +49,8 @@ let shared: Promise<Shared | undefined> | undefined;
 /** One connection per thread, opened on first use; undefined where MIT-SHM cannot be used. */
 function sharedConnection(): Promise<Shared | undefined> {
   shared ??= (async () => {
-    if (process.platform !== "linux" || !process.env.DISPLAY) return undefined;
     try {
-      const display = await connect();
+      const display = await connectDisplay();
       const shm = display.isLocalSocket && isBgrx(display) ? await extension(display) : undefined;
       if (shm === undefined) {
         display.client.terminate();

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
-import type { AgentControl, MonitorInfo, TechnicianControl } from "../../shared/control.ts";
+import type { AgentControl, CursorShape, MonitorInfo, TechnicianControl } from "../../shared/control.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
@@ -13,6 +13,7 @@ import { ClipboardWatch } from "../input/clipboard-watch.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import { isInput, RemoteInput } from "../input/remote-input.ts";
+import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import { listMonitors } from "../media/capture.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
@@ -60,6 +61,8 @@ export class AgentSession {
   readonly #questions = new Map<string, () => void>();
   readonly #fanout: VideoFanout;
   readonly #cursor: CursorWatch;
+  /** The pointer's look as last reported, ready to send (to each technician whose channel opens). */
+  #cursorShape: CursorShape | undefined;
   readonly #clipboard: ClipboardWatch;
   #iceServers: Welcome["iceServers"];
   readonly #bitrateTimer: NodeJS.Timeout;
@@ -104,6 +107,13 @@ export class AgentSession {
   end(): Promise<AgentOutcome> {
     this.#deps.client.send({ type: "end" });
     return this.close({ reason: "ended", message: this.#deps.messages.endedByUser });
+  }
+
+  /** The pointer's look changed (x11-cursor-shape.ts): every technician is shown the new one. */
+  showCursorLook(look: CursorLook): void {
+    const { width, height, hotX, hotY, rgba } = look;
+    this.#cursorShape = { type: "cursorShape", width, height, hotX, hotY, rgba: rgba.toString("base64") };
+    this.#broadcast(this.#cursorShape);
   }
 
   /** The end user withdraws every permission: input stops at once, peers close. */
@@ -257,6 +267,7 @@ export class AgentSession {
       // The clipboard as it is now stays private: only later copies are sent.
       if (this.#controls(connected)) await this.#clipboard.prime();
       this.#sendState(connected);
+      if (this.#cursorShape !== undefined) connected.peer.sendControl(this.#cursorShape);
       this.#cursor.refresh();
     });
     peer.on("control", (message) => {

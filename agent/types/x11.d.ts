@@ -1,6 +1,7 @@
 /**
  * The part of the `x11` package (pure JavaScript X11 client, no types of its own) that
- * agent/media/x11-capture.ts uses: a connection, the screen's pixel layout and MIT-SHM.
+ * the agent uses: a connection, the screen's pixel layout and MIT-SHM (agent/media/x11-capture.ts),
+ * and XFixes' cursor image (agent/input/x11-cursor-shape.ts).
  */
 declare module "x11" {
   type Callback<T> = (error: Error | null | undefined, value: T) => void;
@@ -36,9 +37,29 @@ declare module "x11" {
     createSegment(size: number, callback: Callback<ShmSegment>): void;
   };
 
+  export type CursorImage = {
+    width: number;
+    height: number;
+    xhot: number;
+    yhot: number;
+    cursorSerial: number;
+    /** width * height pixels, ARGB32 with premultiplied alpha, in the client's byte order. */
+    cursorImage: Buffer;
+  };
+
+  export type Fixes = {
+    CursorNotifyMask: { DisplayCursor: number };
+    SelectCursorInput(window: number, eventMask: number): void;
+    GetCursorImage(callback: Callback<CursorImage>): void;
+  };
+
+  export type XEvent = { name?: string; cursorSerial?: number };
+
   export type XClient = {
     require(extension: "shm", callback: Callback<Shm>): void;
+    require(extension: "fixes", callback: Callback<Fixes>): void;
     on(event: "error", listener: (error: Error) => void): void;
+    on(event: "event", listener: (event: XEvent) => void): void;
     close(callback?: () => void): void;
     terminate(): void;
   };

@@ -86,6 +86,9 @@ t.test(
     );
     await recorder.until((events) => inOrder(events.slice(from), ["press:1", "release:1"]), 10_000);
     t.pass("the click landed at the matching place on the X display");
+    // The end user's pointer is drawn with its own look, read from the X server by the agent.
+    await page.locator("img.remote-cursor").waitFor({ timeout: 10_000 });
+    t.pass("the X cursor's image is drawn over the picture");
 
     await page.keyboard.press("KeyH");
     await page.keyboard.press("KeyI");

@@ -117,6 +117,35 @@ t.test("the remote view: see, control, toolbar, clipboard, monitors, view-only, 
     drawn !== null && Math.abs(drawn.x - centre.x) < 2 && Math.abs(drawn.y - centre.y) < 2,
     "cursor drawn at the centre",
   );
+  // With the agent's cursor image, that image is drawn instead, its hotspot on the point.
+  const red = Buffer.alloc(6 * 8 * 4);
+  for (let i = 0; i < red.length; i += 4) red.set([255, 0, 0, 255], i);
+  await agent.send(tomPeer, {
+    type: "cursorShape",
+    width: 6,
+    height: 8,
+    hotX: 2,
+    hotY: 3,
+    rgba: red.toString("base64"),
+  });
+  const image = page.locator("img.remote-cursor");
+  await image.waitFor();
+  t.equal(await page.locator("svg.remote-cursor").count(), 0, "the arrow gives way to the image");
+  const imageBox = await image.boundingBox();
+  t.ok(
+    imageBox !== null && Math.abs(imageBox.x + 2 - centre.x) < 2 && Math.abs(imageBox.y + 3 - centre.y) < 2,
+    `the image's hotspot is on the centre: ${JSON.stringify(imageBox)} vs ${JSON.stringify(centre)}`,
+  );
+  t.match(imageBox, { width: 6, height: 8 }, "drawn at the cursor's own size");
+  const redPixel = await image.evaluate((img: HTMLImageElement) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext("2d");
+    context?.drawImage(img, 0, 0);
+    return [...(context?.getImageData(3, 4, 1, 1).data ?? [])];
+  });
+  t.same(redPixel, [255, 0, 0, 255], "with the agent's pixels");
 
   // Clipboard both ways, on request.
   await page.getByText("Clipboard", { exact: true }).click();

@@ -6,6 +6,7 @@ import { createStore, type Store, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
 import { socketStatus } from "../state/stores.ts";
 import { type ControlLink, openControlLink } from "./control-link.ts";
+import { type CursorImage, cursorImage } from "./cursor-image.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
 import { type Quality, type QualitySample, sampleQuality } from "./quality.ts";
 
@@ -22,7 +23,8 @@ export type RemotePhase =
   | { kind: "closed"; reason: RemoteCloseReason }
   | { kind: "refused"; message: string };
 
-export type RemoteCursor = { x: number; y: number; visible: boolean };
+/** Where the agent's pointer is, and how it looks when the agent can tell (else an arrow is drawn). */
+export type RemoteCursor = { x: number; y: number; visible: boolean; image: CursorImage | null };
 
 export type RemoteState = {
   phase: RemotePhase;
@@ -101,8 +103,19 @@ export function useRemote(sessionId: string): RemoteController {
           patch({ agentAccess: message.access, monitors: message.monitors, monitor: message.monitor });
           return;
         case "cursor":
-          cursor.set({ x: message.x, y: message.y, visible: message.visible });
+          cursor.set({
+            x: message.x,
+            y: message.y,
+            visible: message.visible,
+            image: cursor.get()?.image ?? null,
+          });
           return;
+        case "cursorShape": {
+          const image = cursorImage(message);
+          const at = cursor.get() ?? { x: 0, y: 0, visible: false };
+          cursor.set({ ...at, image });
+          return;
+        }
         case "clipboard":
           patch({ remoteClipboard: message.text });
           return;

@@ -1,0 +1,45 @@
+import t from "tap";
+import { cursorLook } from "../../agent/input/x11-cursor-shape.ts";
+import { MAX_CURSOR_SIDE } from "../../shared/control.ts";
+
+/** An XFixes image: premultiplied ARGB32, B, G, R, A bytes per pixel. */
+function image(
+  width: number,
+  height: number,
+  pixel: (x: number, y: number) => [number, number, number, number],
+) {
+  const cursorImage = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [r, g, b, a] = pixel(x, y);
+      cursorImage.set([b, g, r, a], (y * width + x) * 4);
+    }
+  }
+  return { width, height, xhot: 0, yhot: 0, cursorSerial: 1, cursorImage };
+}
+
+t.test("premultiplied B, G, R, A becomes straight R, G, B, A", async (t) => {
+  const look = cursorLook({
+    ...image(2, 1, (x) => (x === 0 ? [128, 64, 0, 128] : [0, 0, 0, 0])),
+    xhot: 1,
+    yhot: 0,
+  });
+  t.match(look, { width: 2, height: 1, hotX: 1, hotY: 0 });
+  t.same([...look.rgba], [255, 128, 0, 128, 0, 0, 0, 0], "half-transparent orange, then clear");
+});
+
+t.test("a cursor larger than the wire allows is cut around its hotspot", async (t) => {
+  const side = MAX_CURSOR_SIDE * 2;
+  const big = image(side, side, (x, y) => (x === 150 && y === 120 ? [255, 255, 255, 255] : [0, 0, 0, 0]));
+  const look = cursorLook({ ...big, xhot: 150, yhot: 120 });
+  t.equal(look.width, MAX_CURSOR_SIDE);
+  t.equal(look.height, MAX_CURSOR_SIDE);
+  const at = (look.hotY * look.width + look.hotX) * 4;
+  t.same(
+    [...look.rgba.subarray(at, at + 4)],
+    [255, 255, 255, 255],
+    "the hotspot's pixel is still under the hotspot",
+  );
+  const corner = cursorLook({ ...big, xhot: 2, yhot: side - 1 });
+  t.match(corner, { hotX: 2, hotY: MAX_CURSOR_SIDE - 1 }, "near an edge, the cut keeps to the image");
+});
