@@ -24,6 +24,7 @@ export type RowRange = { readonly start: number; readonly end: number };
  * when the two are equal.
  */
 export function changedRows(previous: Buffer, next: Buffer, width: number, height: number): RowRange[] {
+  if (previous === next) return [];
   if (previous.length !== next.length) return [{ start: 0, end: height }];
   if (previous.equals(next)) return [];
   const stride = width * 4;

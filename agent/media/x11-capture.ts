@@ -14,6 +14,8 @@
 import type { Display, Shm, ShmSegment } from "x11";
 import { connectDisplay } from "../x11-client.ts";
 import type { MonitorCapture, MonitorGeometry, ScreenFrame } from "./capture.ts";
+import type { RowRange } from "./i420.ts";
+import { type DamageWatch, watchDamage } from "./x11-damage.ts";
 
 const Z_PIXMAP = 2;
 const ALL_PLANES = 0xffffffff;
@@ -21,7 +23,7 @@ const ALL_PLANES = 0xffffffff;
 /** A capture that takes longer than this means the X server is gone (or hung). */
 const CAPTURE_TIMEOUT_MS = 5_000;
 
-type Shared = { display: Display; shm: Shm };
+type Shared = { display: Display; shm: Shm; damage: DamageWatch | undefined };
 
 /**
  * The MIT-SHM extension, or undefined. Whether a segment really attaches is learnt from the first
@@ -56,7 +58,7 @@ function sharedConnection(): Promise<Shared | undefined> {
         display.client.terminate();
         return undefined;
       }
-      return { display, shm };
+      return { display, shm, damage: await watchDamage(display) };
     } catch {
       return undefined;
     }
@@ -88,7 +90,8 @@ function segmentOf(shm: Shm, size: number): Promise<ShmSegment> {
 /**
  * A capture of `geometry` (a monitor's rectangle on the root window) through MIT-SHM, or
  * undefined when this display cannot be captured that way. Captures run one at a time (they
- * share one segment); each returns its own copy of the pixels.
+ * share one segment); each returns its own copy of the pixels, or the very frame returned before
+ * when DAMAGE reported nothing drawn on this monitor since.
  */
 export async function openShmMonitor(geometry: MonitorGeometry): Promise<MonitorCapture | undefined> {
   const connection = await sharedConnection();
@@ -102,25 +105,47 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
   } catch {
     return undefined;
   }
-  let queue: Promise<unknown> = Promise.resolve();
-  const grab = (): Promise<ScreenFrame> =>
+  const { x, y, width, height } = geometry;
+  const stride = width * 4;
+  /** Reads `rows` of the monitor into the segment, at their place in a whole-monitor image. */
+  const read = (rows: RowRange): Promise<void> =>
     new Promise((resolve, reject) => {
-      const { x, y, width, height } = geometry;
       const timer = setTimeout(
         () => reject(new Error("the X server did not answer a capture")),
         CAPTURE_TIMEOUT_MS,
       );
-      memory.getImage(root, x, y, width, height, ALL_PLANES, Z_PIXMAP, 0, (error) => {
-        clearTimeout(timer);
-        if (error) {
-          reject(error);
-          return;
-        }
-        const data = Buffer.allocUnsafe(size);
-        memory.buffer.copy(data, 0, 0, size);
-        resolve({ width, height, data, order: "bgra" });
-      });
+      const offset = rows.start * stride;
+      memory.getImage(
+        root,
+        x,
+        y + rows.start,
+        width,
+        rows.end - rows.start,
+        ALL_PLANES,
+        Z_PIXMAP,
+        offset,
+        (error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        },
+      );
     });
+  /** The monitor as of the last capture (the segment is shared with other monitors' captures). */
+  const screen = Buffer.alloc(size);
+  let latest: ScreenFrame | undefined;
+  const grab = async (): Promise<ScreenFrame> => {
+    const drawn = connection.damage?.take(geometry);
+    // Without DAMAGE every row is read; with it only the rows drawn on, and none while still.
+    const rows = latest === undefined || connection.damage === undefined ? { start: 0, end: height } : drawn;
+    if (rows === undefined && latest !== undefined) return latest;
+    const range = rows ?? { start: 0, end: height };
+    await read(range);
+    memory.buffer.copy(screen, range.start * stride, range.start * stride, range.end * stride);
+    latest = { width, height, data: Buffer.from(screen), order: "bgra" };
+    return latest;
+  };
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     geometry,
     backend: "x11-shm",

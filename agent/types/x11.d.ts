@@ -1,7 +1,7 @@
 /**
  * The part of the `x11` package (pure JavaScript X11 client, no types of its own) that
  * the agent uses: a connection, the screen's pixel layout and MIT-SHM (agent/media/x11-capture.ts),
- * and XFixes' cursor image (agent/input/x11-cursor-shape.ts).
+ * DAMAGE (agent/media/x11-damage.ts) and XFixes' cursor image (agent/input/x11-cursor-shape.ts).
  */
 declare module "x11" {
   type Callback<T> = (error: Error | null | undefined, value: T) => void;
@@ -53,11 +53,25 @@ declare module "x11" {
     GetCursorImage(callback: Callback<CursorImage>): void;
   };
 
-  export type XEvent = { name?: string; cursorSerial?: number };
+  export type Damage = {
+    ReportLevel: { RawRectangles: number; DeltaRectangles: number; BoundingBox: number; NonEmpty: number };
+    Create(damage: number, drawable: number, reportLevel: number): void;
+    /** repair and parts 0 (None): clears the whole damage region. */
+    Subtract(damage: number, repair: number, parts: number): void;
+  };
+
+  export type XEvent = {
+    name?: string;
+    cursorSerial?: number;
+    damage?: number;
+    area?: { x: number; y: number; w: number; h: number };
+  };
 
   export type XClient = {
     require(extension: "shm", callback: Callback<Shm>): void;
     require(extension: "fixes", callback: Callback<Fixes>): void;
+    require(extension: "damage", callback: Callback<Damage>): void;
+    AllocID(): number;
     on(event: "error", listener: (error: Error) => void): void;
     on(event: "event", listener: (event: XEvent) => void): void;
     close(callback?: () => void): void;

@@ -2,7 +2,7 @@ import t from "tap";
 import { AgentError } from "../../agent/exit.ts";
 import { listMonitors, openMonitor } from "../../agent/media/capture.ts";
 import { closeShmConnection, openShmMonitor } from "../../agent/media/x11-capture.ts";
-import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
+import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 process.env.DISPLAY = xvfb.display;
@@ -28,7 +28,7 @@ t.test("a capture returns the real pixels: a red window is red in the frame", as
   t.same(at(50, 50), [0, 0, 0], "the root window (Xvfb -br): black");
 });
 
-t.test("MIT-SHM capture returns the same pixels, as B, G, R, X", async (t) => {
+t.test("MIT-SHM capture: the same pixels, as B, G, R, X, read again only where drawn on", async (t) => {
   t.teardown(closeShmConnection);
   await colouredWindow(xvfb, { x: 600, y: 150, width: 300, height: 200, colour: "red", name: "sos-red-shm" });
   const [geometry] = listMonitors();
@@ -36,14 +36,53 @@ t.test("MIT-SHM capture returns the same pixels, as B, G, R, X", async (t) => {
   const capture = await openShmMonitor(geometry);
   t.equal(capture?.backend, "x11-shm", "Xvfb offers MIT-SHM on its local socket");
   if (capture === undefined) return;
-  const [frame, again] = await Promise.all([capture.capture(), capture.capture()]);
+  // Once nothing more is drawn (the window has painted itself), a capture returns the very frame
+  // before it: DAMAGE reported nothing, and the screen is not read.
+  let frame = await capture.capture();
+  await waitUntil(
+    async () => {
+      const next = await capture.capture();
+      const same = next === frame;
+      frame = next;
+      return same;
+    },
+    5_000,
+    "a capture that returns the frame before it",
+  );
   t.match(frame, { width: 1280, height: 720, order: "bgra" });
   t.equal(frame.data.length, 1280 * 720 * 4);
-  const at = (x: number, y: number) => [...frame.data.subarray((y * 1280 + x) * 4, (y * 1280 + x) * 4 + 3)];
-  t.same(at(750, 250), [0, 0, 255], "inside the window: red (blue byte first)");
-  t.same(at(50, 650), [0, 0, 0], "the root window: black");
-  t.not(frame.data.buffer, again.data.buffer, "each capture has its own pixels (they share one segment)");
-  t.ok(frame.data.equals(again.data), "two captures of an unchanged screen are equal");
+  const at = (data: Buffer, x: number, y: number) => [
+    ...data.subarray((y * 1280 + x) * 4, (y * 1280 + x) * 4 + 3),
+  ];
+  t.same(at(frame.data, 750, 250), [0, 0, 255], "inside the window: red (blue byte first)");
+  t.same(at(frame.data, 50, 650), [0, 0, 0], "the root window: black");
+  t.equal(
+    await capture.capture(),
+    frame,
+    "nothing drawn since (DAMAGE): the same frame, the screen not read",
+  );
+
+  // Something is drawn: a later capture shows it, in a new frame; the earlier one is untouched.
+  await colouredWindow(xvfb, {
+    x: 100,
+    y: 500,
+    width: 200,
+    height: 100,
+    colour: "green",
+    name: "sos-green-shm",
+  });
+  let after = frame;
+  await waitUntil(
+    async () => {
+      after = await capture.capture();
+      return at(after.data, 200, 550)[1] === 255;
+    },
+    5_000,
+    "the green window in a capture",
+  );
+  t.not(after.data, frame.data, "a new frame");
+  t.same(at(frame.data, 200, 550), [0, 0, 0], "the earlier frame still shows the screen as it was");
+  t.same(at(after.data, 750, 250), [0, 0, 255], "rows not drawn on keep their pixels");
 });
 
 t.test("without DISPLAY the monitor list fails with the no_display reason", async (t) => {
