@@ -115,7 +115,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   warmUpPeers(options.codec).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();
-  void watchCursorShape((look) => session.showCursorLook(look)).then((watch) => {
+  void watchCursorShape(
+    (look) => session.showCursorLook(look),
+    (error) => log.warn({ err: error }, "cursor shape watch"),
+  ).then((watch) => {
     log.debug({ available: watch !== undefined }, "cursor shape watch");
     void done.finally(() => watch?.close());
   });

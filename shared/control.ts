@@ -46,7 +46,7 @@ export const monitorInfoSchema = z.object({
 });
 export type MonitorInfo = z.infer<typeof monitorInfoSchema>;
 
-/** Largest cursor image sent, per side (larger ones stay unsent: the console draws its arrow). */
+/** Largest cursor image sent, per side (the agent cuts larger ones around their hotspot). */
 export const MAX_CURSOR_SIDE = 96;
 
 /**

@@ -5,9 +5,9 @@
  * then, not polled. Where XFixes is missing (or not on X11) there is no watch and the console
  * draws its own arrow at the reported position.
  */
-import type { CursorImage, Display, Fixes } from "x11";
+import type { CursorImage, Display } from "x11";
 import { MAX_CURSOR_SIDE } from "../../shared/control.ts";
-import { connectDisplay } from "../x11-client.ts";
+import { connectDisplay, extensionOf } from "../x11-client.ts";
 
 /** A cursor image: straight (not premultiplied) RGBA rows and the hotspot. */
 export type CursorLook = {
@@ -61,49 +61,67 @@ export function cursorLook(image: CursorImage): CursorLook {
   };
 }
 
-function fixesOf(display: Display): Promise<Fixes> {
-  return new Promise((resolve, reject) =>
-    display.client.require("fixes", (error, fixes) => (error ? reject(error) : resolve(fixes))),
-  );
-}
+/** Cursor images read at most this often: an animated cursor (a spinner) changes many times a second. */
+export const CURSOR_READ_INTERVAL_MS = 100;
 
 /**
- * Watches the displayed cursor and calls `onChange` with each new look; undefined where XFixes
- * cannot be used. The first look is reported as soon as it is read.
+ * Watches the displayed cursor and calls `onChange` with each new look (at most every
+ * CURSOR_READ_INTERVAL_MS, the latest one); undefined where XFixes cannot be used. The first look
+ * is reported as soon as it is read. `onError` hears what went wrong inside (a failing `onChange`
+ * included): it runs in the X connection's event dispatch, where a throw would end the process.
  */
 export async function watchCursorShape(
   onChange: (look: CursorLook) => void,
+  onError: (error: unknown) => void,
 ): Promise<CursorShapeWatch | undefined> {
   let display: Display;
-  let fixes: Fixes;
   try {
     display = await connectDisplay();
-    fixes = await fixesOf(display);
   } catch {
     return undefined;
   }
+  const fixes = await extensionOf(display, "fixes");
   const root = display.screen[0]?.root;
-  if (root === undefined) {
+  if (fixes === undefined || root === undefined) {
     display.client.terminate();
     return undefined;
   }
   let current: CursorLook | undefined;
   let serial: number | undefined;
   let closed = false;
-  const read = () =>
+  let lastRead = Number.NEGATIVE_INFINITY;
+  let pending: NodeJS.Timeout | undefined;
+  const read = () => {
+    pending = undefined;
+    lastRead = performance.now();
     fixes.GetCursorImage((error, image) => {
-      if (closed || error || image.cursorSerial === serial) return;
-      serial = image.cursorSerial;
-      if (image.width === 0 || image.height === 0) return;
-      current = cursorLook(image);
-      onChange(current);
+      try {
+        if (closed || error || image.cursorSerial === serial) return;
+        serial = image.cursorSerial;
+        if (image.width === 0 || image.height === 0) return;
+        current = cursorLook(image);
+        onChange(current);
+      } catch (failure) {
+        onError(failure);
+      }
     });
+  };
+  const readSoon = () => {
+    if (closed || pending !== undefined) return;
+    pending = setTimeout(read, Math.max(0, lastRead + CURSOR_READ_INTERVAL_MS - performance.now()));
+  };
   display.client.on("event", (event) => {
-    if (event.name === "CursorNotify" && event.cursorSerial !== serial) read();
+    if (event.name === "CursorNotify" && event.cursorSerial !== serial) readSoon();
   });
-  // A server that goes away ends the watch quietly: the session notices the display on its own.
-  display.client.on("error", () => {
+  const stop = () => {
     closed = true;
+    clearTimeout(pending);
+  };
+  // A server that goes away ends the watch: the capture notices the display on its own.
+  display.client.on("end", stop);
+  display.client.on("error", (error) => {
+    stop();
+    onError(error);
   });
   fixes.SelectCursorInput(root, fixes.CursorNotifyMask.DisplayCursor);
   read();
@@ -113,7 +131,7 @@ export async function watchCursorShape(
     },
     close() {
       if (closed) return;
-      closed = true;
+      stop();
       display.client.terminate();
     },
   };

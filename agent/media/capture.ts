@@ -28,7 +28,8 @@ export type ScreenFrame = {
   readonly order: PixelOrder;
 };
 
-function noDisplay(cause: unknown): AgentError {
+/** The screen cannot be captured (no DISPLAY, the X server gone, macOS permission missing). */
+export function noDisplay(cause: unknown): AgentError {
   const hint =
     process.platform === "linux" && !process.env.DISPLAY
       ? "DISPLAY is not set: start the agent inside your desktop session."

@@ -12,8 +12,8 @@
  * the X socket (XGetImage) and no maintained package with prebuilt binaries does MIT-SHM.
  */
 import type { Display, Shm, ShmSegment } from "x11";
-import { connectDisplay } from "../x11-client.ts";
-import type { MonitorCapture, MonitorGeometry, ScreenFrame } from "./capture.ts";
+import { connectDisplay, extensionOf, SETUP_TIMEOUT_MS, within } from "../x11-client.ts";
+import { type MonitorCapture, type MonitorGeometry, noDisplay, type ScreenFrame } from "./capture.ts";
 import type { RowRange } from "./i420.ts";
 import { type DamageWatch, watchDamage } from "./x11-damage.ts";
 
@@ -23,19 +23,24 @@ const ALL_PLANES = 0xffffffff;
 /** A capture that takes longer than this means the X server is gone (or hung). */
 const CAPTURE_TIMEOUT_MS = 5_000;
 
-type Shared = { display: Display; shm: Shm; damage: DamageWatch | undefined };
-
 /**
- * The MIT-SHM extension, or undefined. Whether a segment really attaches is learnt from the first
- * segment itself: the package's own probe (`usable`) passes a scratch segment first, and Node
- * then warns that a descriptor number was "opened in unmanaged mode twice" when the real
- * segment's file gets the same number.
+ * DAMAGE is a hint: some drawing may go unreported (GL or Present page flips, video overlays), so
+ * the whole monitor is read again at least this often, and that picture is never older than this.
  */
-function extension(display: Display): Promise<Shm | undefined> {
-  return new Promise((resolve) => {
-    display.client.require("shm", (error, shm) => resolve(error ? undefined : shm));
-  });
-}
+const WHOLE_READ_EVERY_MS = 2_000;
+
+/** How long closing waits for the X server to let go of the segment. */
+const DETACH_TIMEOUT_MS = 1_000;
+
+type Shared = {
+  display: Display;
+  shm: Shm;
+  damage: DamageWatch | undefined;
+  /** Set once the server closed the connection: every capture then fails at once. */
+  gone: boolean;
+  /** Fails the read under way, if any (the server went away). */
+  abort: ((error: Error) => void) | undefined;
+};
 
 /** Whether the root window's pixels are 32-bit little-endian B, G, R, X. */
 function isBgrx(display: Display): boolean {
@@ -53,12 +58,28 @@ function sharedConnection(): Promise<Shared | undefined> {
   shared ??= (async () => {
     try {
       const display = await connectDisplay();
-      const shm = display.isLocalSocket && isBgrx(display) ? await extension(display) : undefined;
+      const shm = display.isLocalSocket && isBgrx(display) ? await extensionOf(display, "shm") : undefined;
       if (shm === undefined) {
         display.client.terminate();
         return undefined;
       }
-      return { display, shm, damage: await watchDamage(display) };
+      const connection: Shared = {
+        display,
+        shm,
+        damage: await watchDamage(display),
+        gone: false,
+        abort: undefined,
+      };
+      const lost = (cause: Error) => {
+        connection.gone = true;
+        connection.abort?.(cause);
+      };
+      display.client.on("end", () => lost(new Error("the X server closed the connection")));
+      // Socket errors (ECONNRESET ...) carry a string code; X protocol errors go to their callbacks.
+      display.client.on("error", (error) => {
+        if (typeof (error as NodeJS.ErrnoException).code === "string") lost(error);
+      });
+      return connection;
     } catch {
       return undefined;
     }
@@ -101,20 +122,32 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
   const size = geometry.width * geometry.height * 4;
   let memory: ShmSegment;
   try {
-    memory = await segmentOf(connection.shm, size);
+    memory = await within(segmentOf(connection.shm, size), SETUP_TIMEOUT_MS, "the shared memory segment");
   } catch {
     return undefined;
   }
   const { x, y, width, height } = geometry;
   const stride = width * 4;
   /** Reads `rows` of the monitor into the segment, at their place in a whole-monitor image. */
+  // A timeout or a closed connection means the display is gone; an X error (BadMatch after the
+  // screen shrank, say) is passed on as it is.
   const read = (rows: RowRange): Promise<void> =>
-    new Promise((resolve, reject) => {
+    new Promise<void>((resolve, reject) => {
+      if (connection.gone) {
+        reject(noDisplay(new Error("the X server closed the connection")));
+        return;
+      }
+      const settle = (error: Error | undefined) => {
+        clearTimeout(timer);
+        connection.abort = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
       const timer = setTimeout(
-        () => reject(new Error("the X server did not answer a capture")),
+        () => settle(noDisplay(new Error("the X server did not answer a capture"))),
         CAPTURE_TIMEOUT_MS,
       );
-      const offset = rows.start * stride;
+      connection.abort = (error) => settle(noDisplay(error));
       memory.getImage(
         root,
         x,
@@ -123,25 +156,34 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
         rows.end - rows.start,
         ALL_PLANES,
         Z_PIXMAP,
-        offset,
-        (error) => {
-          clearTimeout(timer);
-          if (error) reject(error);
-          else resolve();
-        },
+        rows.start * stride,
+        (error) => settle(error ?? undefined),
       );
     });
   /** The monitor as of the last capture (the segment is shared with other monitors' captures). */
   const screen = Buffer.alloc(size);
   let latest: ScreenFrame | undefined;
+  let wholeReadAt = Number.NEGATIVE_INFINITY;
   const grab = async (): Promise<ScreenFrame> => {
+    if (connection.gone) throw noDisplay(new Error("the X server closed the connection"));
     const drawn = connection.damage?.take(geometry);
-    // Without DAMAGE every row is read; with it only the rows drawn on, and none while still.
-    const rows = latest === undefined || connection.damage === undefined ? { start: 0, end: height } : drawn;
+    const whole = { start: 0, end: height };
+    // With DAMAGE only the rows drawn on are read, and none while still; everything otherwise,
+    // and every WHOLE_READ_EVERY_MS.
+    const due = latest === undefined || connection.damage === undefined;
+    const stale = performance.now() - wholeReadAt >= WHOLE_READ_EVERY_MS;
+    const rows = due || stale ? whole : drawn;
     if (rows === undefined && latest !== undefined) return latest;
-    const range = rows ?? { start: 0, end: height };
+    const range = rows ?? whole;
+    if (range === whole) wholeReadAt = performance.now();
     await read(range);
-    memory.buffer.copy(screen, range.start * stride, range.start * stride, range.end * stride);
+    const from = range.start * stride;
+    const to = range.end * stride;
+    // A whole read of an unchanged screen gives the frame before it (the worker then skips it).
+    if (latest !== undefined && range === whole && memory.buffer.compare(screen, 0, size, 0, size) === 0) {
+      return latest;
+    }
+    memory.buffer.copy(screen, from, from, to);
     latest = { width, height, data: Buffer.from(screen), order: "bgra" };
     return latest;
   };
@@ -166,6 +208,16 @@ export async function closeShmConnection(): Promise<void> {
   const open = await segment?.segment.catch(() => undefined);
   shared = undefined;
   segment = undefined;
-  if (open !== undefined) await new Promise<void>((resolve) => open.detach(resolve));
+  if (open !== undefined && connection?.gone === false) {
+    // The segment's descriptor is closed once the server answers; a server that does not answer
+    // still loses it with the connection.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, DETACH_TIMEOUT_MS);
+      open.detach(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   connection?.display.client.terminate();
 }

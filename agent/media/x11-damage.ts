@@ -9,15 +9,10 @@
  * capture's GetImage goes out on the same connection, so every drawing after it is reported
  * again, and drawing between the last report and the clear lies inside the rows being read.
  */
-import type { Damage, Display } from "x11";
+import type { Display } from "x11";
+import { extensionOf } from "../x11-client.ts";
 import type { MonitorGeometry } from "./capture.ts";
 import type { RowRange } from "./i420.ts";
-
-function damageOf(display: Display): Promise<Damage | undefined> {
-  return new Promise((resolve) => {
-    display.client.require("damage", (error, damage) => resolve(error ? undefined : damage));
-  });
-}
 
 export type DamageWatch = {
   /**
@@ -29,7 +24,7 @@ export type DamageWatch = {
 
 /** Watches the root window of `display`; undefined where the server has no DAMAGE extension. */
 export async function watchDamage(display: Display): Promise<DamageWatch | undefined> {
-  const damage = await damageOf(display);
+  const damage = await extensionOf(display, "damage");
   const root = display.screen[0]?.root;
   if (damage === undefined || root === undefined) return undefined;
   const id = display.client.AllocID();

@@ -67,13 +67,16 @@ declare module "x11" {
     area?: { x: number; y: number; w: number; h: number };
   };
 
+  /** The extensions the agent asks for, by the name `require` takes. */
+  export type Extensions = { shm: Shm; damage: Damage; fixes: Fixes };
+
   export type XClient = {
-    require(extension: "shm", callback: Callback<Shm>): void;
-    require(extension: "fixes", callback: Callback<Fixes>): void;
-    require(extension: "damage", callback: Callback<Damage>): void;
+    require<K extends keyof Extensions>(extension: K, callback: Callback<Extensions[K]>): void;
     AllocID(): number;
     on(event: "error", listener: (error: Error) => void): void;
     on(event: "event", listener: (event: XEvent) => void): void;
+    /** The server closed the connection (it exited, or the display was reset). */
+    on(event: "end", listener: () => void): void;
     close(callback?: () => void): void;
     terminate(): void;
   };

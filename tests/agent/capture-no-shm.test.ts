@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
-import { type DecodedFrame, FrameDecoder, pixelAt } from "../helpers/technician-peer.ts";
+import { decodeKeyframe, pixelAt } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb } from "../helpers/xvfb.ts";
 
 const xvfb = await startXvfb({ width: 640, height: 480, serverArgs: ["-extension", "MIT-SHM"] });
@@ -21,19 +21,9 @@ t.test("without MIT-SHM the screen is captured through node-screenshots, same pi
     stream.once("chunk", resolve);
     stream.prime();
   });
-  const frame = await decode(chunk);
+  const frame = await decodeKeyframe("h264", chunk);
   t.match(frame, { width: 640, height: 480 });
   const inside = pixelAt(frame, 200, 175);
   t.ok(inside.b > 200 && inside.r < 40 && inside.g < 40, `blue decodes blue: ${JSON.stringify(inside)}`);
   t.equal((await stream.stats()).backend, "node-screenshots");
 });
-
-function decode(chunk: ScreenChunk) {
-  return new Promise<DecodedFrame>((resolve) => {
-    const decoder = new FrameDecoder("avc1.64001f", true, (frame) => {
-      decoder.close();
-      resolve(frame);
-    });
-    decoder.decode(chunk.data, chunk.key, chunk.timestampUs);
-  });
-}

@@ -275,6 +275,20 @@ export class FrameDecoder {
   }
 }
 
+/** Decodes one encoded keyframe (H.264 Annex B or VP8), keeping its pixels. */
+export function decodeKeyframe(
+  codec: "h264" | "vp8",
+  chunk: { readonly data: Uint8Array; readonly key: boolean; readonly timestampUs: number },
+): Promise<DecodedFrame> {
+  return new Promise((resolve) => {
+    const decoder = new FrameDecoder(codec === "vp8" ? "vp8" : "avc1.64001f", true, (frame) => {
+      decoder.close();
+      resolve(frame);
+    });
+    decoder.decode(chunk.data, chunk.key, chunk.timestampUs);
+  });
+}
+
 /** Colour of the pixel at (x, y) of a decoded frame kept with pixels. */
 export function pixelAt(frame: DecodedFrame, x: number, y: number): { r: number; g: number; b: number } {
   if (frame.rgba === undefined) throw new Error("frame kept no pixels");
