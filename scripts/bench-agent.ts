@@ -24,6 +24,7 @@ import {
   agentAsked,
   connectTechnician,
   type Desk,
+  grantedTechnician,
   openDesk,
   permission,
   type Teardown,
@@ -265,9 +266,7 @@ async function withFreshAgent(
 /** Whole frames per second reaching a technician of an agent started without --max-fps. */
 function deliveredAtDefaultCap(desk: Desk, xvfb: Xvfb): Promise<number> {
   return withFreshAgent(desk, xvfb, async (fresh, agent, run) => {
-    agent.type("y");
-    await permission(desk.console, fresh.session.id, desk.alice.id, "granted");
-    const { technician } = await connectTechnician(run, desk.console, fresh.session.id);
+    const { technician } = await grantedTechnician(run, fresh, agent);
     await technician.nextFrame(undefined, 20_000, 0);
     technician.decoding = false;
     const changer = await startScreenChanger(xvfb);

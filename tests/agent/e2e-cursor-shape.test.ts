@@ -5,7 +5,7 @@
 import t from "tap";
 import type { CursorShape } from "../../shared/control.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { agentAsked, connectTechnician, openDesk, permission } from "./e2e-support.ts";
+import { agentAsked, grantedTechnician, openDesk } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 t.teardown(() => xvfb.stop());
@@ -22,9 +22,7 @@ function opaquePixels(shape: CursorShape): number {
 t.test("the cursor's image reaches the technician, and its changes follow", async (t) => {
   const desk = await openDesk(t);
   const agent = await agentAsked(t, xvfb, desk);
-  agent.type("v");
-  await permission(desk.console, desk.session.id, desk.alice.id, "granted");
-  const { technician } = await connectTechnician(t, desk.console, desk.session.id);
+  const { technician } = await grantedTechnician(t, desk, agent, "v");
   await technician.channelOpen();
 
   // Xvfb's root window shows the X server's default cursor (a black and white X).

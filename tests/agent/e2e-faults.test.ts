@@ -9,9 +9,8 @@ import { inputRecorder, pointerLocation, startXvfb, waitUntil } from "../helpers
 import {
   agentAsked,
   agentJoined,
-  connectTechnician,
+  grantedTechnician,
   openDesk,
-  permission,
   requestPermission,
   runAgent,
 } from "./e2e-support.ts";
@@ -125,9 +124,7 @@ t.test("the technician closes the session: the agent says so and ends with exit 
 t.test("a gateway restart: the agent resumes and the technician's remote view keeps working", async (t) => {
   const desk = await openDesk(t);
   const agent = await agentAsked(t, xvfb, desk);
-  agent.type("y");
-  await permission(desk.console, desk.session.id, desk.alice.id, "granted");
-  const { technician } = await connectTechnician(t, desk.console, desk.session.id);
+  const { technician } = await grantedTechnician(t, desk, agent);
   await technician.nextFrame(undefined, 20_000, 0);
 
   await desk.gw.restart();

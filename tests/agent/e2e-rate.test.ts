@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import t from "tap";
 import type { TestTechnician } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { agentAsked, connectTechnician, openDesk, permission } from "./e2e-support.ts";
+import { agentAsked, grantedTechnician, openDesk } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1920, height: 1080 });
 t.teardown(() => xvfb.stop());
@@ -28,9 +28,7 @@ t.test(
   async (t) => {
     const desk = await openDesk(t);
     const agent = await agentAsked(t, xvfb, desk, ["--max-fps", "20", "--log-level", "info"]);
-    agent.type("y");
-    await permission(desk.console, desk.session.id, desk.alice.id, "granted");
-    const { technician } = await connectTechnician(t, desk.console, desk.session.id);
+    const { technician } = await grantedTechnician(t, desk, agent);
     await technician.nextFrame(undefined, 20_000, 0);
     technician.decoding = false;
     const full = await frameRate(technician);

@@ -163,6 +163,22 @@ export async function permission(
 }
 
 /**
+ * The end user answers the question on screen (`y` control, `v` view only), the grant reaches the
+ * gateway, and Alice opens the remote view with a werift technician.
+ */
+export async function grantedTechnician(
+  t: Teardown,
+  desk: Desk,
+  agent: AgentProcess,
+  answer: "y" | "v" = "y",
+  options: { keepPixels?: boolean } = {},
+): Promise<{ technician: TestTechnician; peerId: string; access: AccessMode }> {
+  agent.type(answer);
+  await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+  return connectTechnician(t, desk.console, desk.session.id, options);
+}
+
+/**
  * Opens the remote view: `remote.connect` on the console socket, and a werift technician whose
  * answer and candidates go back through the gateway.
  */
