@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { getAsset, getRawAsset } from "node:sea";
+import { QUIET_DEPRECATIONS_ENV } from "../agent/quiet-deprecations.ts";
 
 type Manifest = { hash: string; files: Array<{ asset: string; path: string; size: number }> };
 
@@ -55,8 +56,10 @@ function extract(manifest: Manifest, root: string, target: string): void {
 }
 
 function start(): void {
-  // Deprecation notices from bundled dependencies mean nothing to an end user.
+  // Deprecation notices from bundled dependencies mean nothing to an end user; the worker threads
+  // (agent/quiet-deprecations.ts) learn it from the environment they are given.
   process.noDeprecation = true;
+  process.env[QUIET_DEPRECATIONS_ENV] = "1";
   const manifest: Manifest = JSON.parse(getAsset("manifest.json", "utf8"));
   const root = cacheRoot();
   const target = join(root, manifest.hash);

@@ -3,6 +3,7 @@
  * injection (synchronous X requests that wait while the X server serves a screen capture) never
  * holds up the main event loop, which receives the technician's next events meanwhile.
  */
+import "../quiet-deprecations.ts";
 import { parentPort } from "node:worker_threads";
 import type { Injector } from "./injector.ts";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";

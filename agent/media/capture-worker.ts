@@ -7,6 +7,7 @@
  * movement) and for two seconds after; then once a second, and every two seconds after five idle
  * seconds, so that an idle screen costs little. A keyframe request or activity wakes it at once.
  */
+import "../quiet-deprecations.ts";
 import { parentPort, workerData } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";

@@ -97,7 +97,13 @@ t.test(
   },
 );
 
-type Running = { line(pattern: RegExp): Promise<string>; type(text: string): void; lines: string[] };
+type Running = {
+  line(pattern: RegExp): Promise<string>;
+  type(text: string): void;
+  lines: string[];
+  /** What it printed on stderr so far. */
+  stderr(): string;
+};
 
 function start(path: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, t: Tap): Running {
   const child = spawn(path, args, { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
@@ -116,6 +122,7 @@ function start(path: string, args: string[], env: NodeJS.ProcessEnv, cwd: string
   });
   return {
     lines,
+    stderr: () => stderr,
     type: (text) => child.stdin.write(`${text}\n`),
     line: (pattern) =>
       new Promise((resolve, reject) => {
@@ -167,6 +174,7 @@ t.test(
     const { technician } = await connectTechnician(t, desk, session.id);
     const frame = await technician.nextFrame(undefined, 20_000, 0);
     t.same([frame.width, frame.height], [1024, 768], "a werift technician decodes the screen at its size");
+    t.notMatch(agent.stderr(), /Warning/, "no Node warning reaches the end user (worker threads included)");
   },
 );
 
