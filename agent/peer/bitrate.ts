@@ -2,7 +2,8 @@
  * The encoder's bitrate and frame rate from what the technicians' receivers report. One stream feeds every
  * technician, so the slowest receiver sets it, within [MIN_BITRATE, the configured maximum]:
  * - a REMB estimate caps it (a little under the estimate);
- * - loss above 10 % in the receiver reports cuts it by 30 %, loss of 2-10 % holds it;
+ * - loss above 10 % cuts it by 30 %, loss of 2-10 % holds it; loss is the larger of what the
+ *   receiver reports say and the share of packets the receiver asked for again (NACK);
  * - without loss it climbs back by a quarter per check.
  * Small moves are ignored: each change restarts the encoder, which costs a keyframe.
  *
@@ -22,12 +23,15 @@ export type ReceiverReport = {
   readonly estimate: number;
   /** Fraction of packets lost (0..1) in the last receiver report. */
   readonly fractionLost: number;
+  /** Packets asked for again (NACK) per packet sent since the previous check (0..1). */
+  readonly nackRate: number;
 };
 
 function limitFor(report: ReceiverReport, current: number, max: number): number {
   let limit = report.estimate > 0 ? report.estimate * HEADROOM : max;
-  if (report.fractionLost > 0.1) limit = Math.min(limit, current * 0.7);
-  else if (report.fractionLost > 0.02) limit = Math.min(limit, current);
+  const loss = Math.max(report.fractionLost, report.nackRate);
+  if (loss > 0.1) limit = Math.min(limit, current * 0.7);
+  else if (loss > 0.02) limit = Math.min(limit, current);
   else limit = Math.min(limit, current * (1 + HYSTERESIS));
   return limit;
 }

@@ -96,6 +96,9 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly access: AccessMode;
   readonly #pc: RTCPeerConnection;
   readonly #sender: RTCRtpSender;
+  /** Packets sent, and packets the receiver asked for again (NACK), since the last receiverReport. */
+  #packetsSent = 0;
+  #nacked = 0;
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
   #restarts = 0;
@@ -147,6 +150,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   /** Sends one frame's packets; dropped while not connected. */
   sendRtp(packets: readonly RtpPacket[]): void {
     if (!this.connected) return;
+    this.#packetsSent += packets.length;
     for (const packet of packets) {
       this.#sender.sendRtp(packet).catch(() => {
         // A packet lost on a closing transport: the receiver recovers with NACK/PLI.
@@ -159,8 +163,14 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.#channel.send(JSON.stringify(message));
   }
 
-  /** What the technician's receiver reported: REMB estimate (0 until one arrives) and loss. */
+  /**
+   * What the technician's receiver reported: REMB estimate (0 until one arrives), loss, and the
+   * share of the packets sent since the previous call that it asked to have sent again (NACK).
+   */
   receiverReport(): ReceiverReport {
+    const nackRate = this.#packetsSent > 0 ? Math.min(1, this.#nacked / this.#packetsSent) : 0;
+    this.#packetsSent = 0;
+    this.#nacked = 0;
     let fractionLost = 0;
     for (const stat of this.#sender.collectStats(Date.now())) {
       if (
@@ -171,7 +181,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
         fractionLost = stat.fractionLost;
       }
     }
-    return { estimate: Number(this.#sender.receiverEstimatedMaxBitrate), fractionLost };
+    return { estimate: Number(this.#sender.receiverEstimatedMaxBitrate), fractionLost, nackRate };
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */
@@ -228,6 +238,9 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       }
     });
     this.#sender.onPictureLossIndication.subscribe(() => this.emit("keyframeNeeded"));
+    this.#sender.onGenericNack.subscribe((feedback) => {
+      this.#nacked += feedback.lost.length;
+    });
     this.#sender.onRtcp.subscribe((packet: RtcpPacket) => {
       if (packet instanceof RtcpPayloadSpecificFeedback && "fir" in packet.feedback)
         this.emit("keyframeNeeded");

@@ -1,7 +1,7 @@
 import t from "tap";
 import { frameRateFor, MIN_BITRATE, MIN_FRAME_RATE, nextBitrate } from "../../agent/peer/bitrate.ts";
 
-const clean = (estimate: number) => ({ estimate, fractionLost: 0 });
+const clean = (estimate: number) => ({ estimate, fractionLost: 0, nackRate: 0 });
 
 t.test("the slowest technician's REMB estimate sets the bitrate, with headroom", async (t) => {
   t.equal(nextBitrate(3_000_000, [clean(1_000_000), clean(5_000_000)], 3_000_000), 850_000);
@@ -13,8 +13,18 @@ t.test("the bitrate never exceeds the maximum nor falls below the floor", async 
 });
 
 t.test("heavy loss cuts the bitrate by 30 %, light loss holds it", async (t) => {
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2 }], 3_000_000), 1_400_000);
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.05 }], 3_000_000), 2_000_000);
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2, nackRate: 0 }], 3_000_000), 1_400_000);
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.05, nackRate: 0 }], 3_000_000), 2_000_000);
+});
+
+t.test("packets the receiver asks for again (NACK) count as loss when the reports show less", async (t) => {
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0, nackRate: 0.2 }], 3_000_000), 1_400_000);
+  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0, nackRate: 0.05 }], 3_000_000), 2_000_000);
+  t.equal(
+    nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2, nackRate: 0.01 }], 3_000_000),
+    1_400_000,
+    "the larger of the two counts",
+  );
 });
 
 t.test("without loss or estimate it climbs back by a quarter per check, up to the maximum", async (t) => {

@@ -58,3 +58,42 @@ t.test(
     );
   },
 );
+
+t.test(
+  "a technician whose receiver keeps asking for packets again (NACK) gets a lower bitrate",
+  async (t) => {
+    const desk = await openDesk(t);
+    const agent = await agentAsked(t, xvfb, desk, ["--max-fps", "20", "--log-level", "info"]);
+    const { technician } = await grantedTechnician(t, desk, agent);
+    await technician.nextFrame(undefined, 20_000, 0);
+    technician.decoding = false;
+
+    // A quarter of the packets asked for again, all the time: a lossy path, though no REMB says so.
+    const fitted = () =>
+      agent
+        .stderr()
+        .split("\n")
+        .find((line) => line.includes("fitted to the receivers"));
+    await waitUntil(
+      async () => {
+        await technician.sendNack(0.25);
+        return fitted() !== undefined;
+      },
+      20_000,
+      "the agent fitting its rate to the NACKs",
+    );
+    const change = JSON.parse(fitted() ?? "{}") as {
+      from?: number;
+      to?: number;
+      reports?: Array<{ nackRate?: number }>;
+    };
+    t.ok(
+      change.to !== undefined && change.from !== undefined && change.to <= change.from * 0.7,
+      `the bitrate is cut by 30 %: ${change.from} -> ${change.to}`,
+    );
+    t.ok(
+      (change.reports?.[0]?.nackRate ?? 0) > 0.1,
+      `the NACK rate was seen: ${change.reports?.[0]?.nackRate}`,
+    );
+  },
+);

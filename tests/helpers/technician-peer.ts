@@ -7,10 +7,12 @@ import { EventEmitter } from "node:events";
 import { EncodedVideoChunk, VideoDecoder, type VideoFrame } from "@napi-rs/webcodecs";
 import {
   dePacketizeRtpPackets,
+  GenericNack,
   ReceiverEstimatedMaxBitrate,
   type RTCDataChannel,
   RTCPeerConnection,
   RtcpPayloadSpecificFeedback,
+  RtcpTransportLayerFeedback,
   type RtpPacket,
   useH264,
   useVP8,
@@ -53,6 +55,10 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   #decoder: FrameDecoder | undefined;
   #packets: RtpPacket[] = [];
   #mediaSsrc: number | undefined;
+  /** Sequence numbers of the video packets received, most recent last (the last few hundred). */
+  readonly #sequenceNumbers: number[] = [];
+  /** Packets considered by sendNack so far (every n-th of them is asked for again). */
+  #nackCounter = 0;
   readonly #keepPixels: boolean;
   readonly #opened: Promise<RTCDataChannel>;
 
@@ -150,6 +156,24 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     await receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback })]);
   }
 
+  /**
+   * Asks for `share` (0..1) of the video packets received since the last call again, as a lossy
+   * network makes a browser do (RTCP generic NACK); the packets did arrive, so nothing breaks.
+   */
+  async sendNack(share: number): Promise<void> {
+    const receiver = this.pc.getTransceivers()[0]?.receiver;
+    if (receiver === undefined || this.#mediaSsrc === undefined) throw new Error("no video yet");
+    const every = Math.round(1 / share);
+    const lost = this.#sequenceNumbers.splice(0).filter(() => this.#nackCounter++ % every === 0);
+    if (lost.length === 0) return;
+    const feedback = new GenericNack({
+      senderSsrc: receiver.rtcpSsrc,
+      mediaSourceSsrc: this.#mediaSsrc,
+      lost,
+    });
+    await receiver.dtlsTransport.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]);
+  }
+
   /** Resolves with the first frame (from now on, or already received when `fromIndex` says so). */
   nextFrame(
     predicate: (frame: DecodedFrame) => boolean = () => true,
@@ -204,6 +228,8 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
 
   #onRtp(packet: RtpPacket, depacketizer: "VP8" | "MPEG4/ISO/AVC"): void {
     this.#mediaSsrc = packet.header.ssrc;
+    this.#sequenceNumbers.push(packet.header.sequenceNumber);
+    if (this.#sequenceNumbers.length > 512) this.#sequenceNumbers.splice(0, 256);
     this.rtpBytes += packet.payload.length;
     this.rtpPackets += 1;
     this.emit("rtp", packet.payload.length);
