@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import t from "tap";
+import t, { type Test } from "tap";
 import type { TestTechnician } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { agentAsked, grantedTechnician, openDesk } from "./e2e-support.ts";
@@ -23,31 +23,49 @@ async function frameRate(technician: TestTechnician): Promise<number> {
   return (technician.framesReceived - before) / ((performance.now() - started) / 1000);
 }
 
-t.test(
-  "a technician whose receiver reports little bandwidth gets a lower bitrate and fewer frames",
-  async (t) => {
-    const desk = await openDesk(t);
-    const agent = await agentAsked(t, xvfb, desk, ["--max-fps", "20", "--log-level", "info"]);
-    const { technician } = await grantedTechnician(t, desk, agent);
-    await technician.nextFrame(undefined, 20_000, 0);
-    technician.decoding = false;
-    const full = await frameRate(technician);
+type Fitting = { from?: number; to?: number; fps?: number; reports?: Array<{ nackRate?: number }> };
 
-    // A congested browser keeps reporting its estimate; the agent checks every few seconds.
-    const fitted = () =>
-      agent
-        .stderr()
-        .split("\n")
-        .find((line) => line.includes("fitted to the receivers"));
+/**
+ * An agent on the changing 1080p screen, streaming to a werift technician (not decoding), and
+ * `untilFitted`: runs `report` (the technician's feedback) until the agent logs that it fitted
+ * its rate, and resolves with that log line's fields.
+ */
+async function streaming(t: Test) {
+  const desk = await openDesk(t);
+  const agent = await agentAsked(t, xvfb, desk, ["--max-fps", "20", "--log-level", "info"]);
+  const { technician } = await grantedTechnician(t, desk, agent);
+  await technician.nextFrame(undefined, 20_000, 0);
+  technician.decoding = false;
+  const fitted = () =>
+    agent
+      .stderr()
+      .split("\n")
+      .find((line) => line.includes("fitted to the receivers"));
+  const untilFitted = async (report: () => Promise<void>, what: string): Promise<Fitting> => {
     await waitUntil(
       async () => {
-        await technician.sendRemb(300_000);
+        await report();
         return fitted() !== undefined;
       },
       20_000,
+      what,
+    );
+    return JSON.parse(fitted() ?? "{}") as Fitting;
+  };
+  return { technician, untilFitted };
+}
+
+t.test(
+  "a technician whose receiver reports little bandwidth gets a lower bitrate and fewer frames",
+  async (t) => {
+    const { technician, untilFitted } = await streaming(t);
+    const full = await frameRate(technician);
+
+    // A congested browser keeps reporting its estimate; the agent checks every few seconds.
+    const change = await untilFitted(
+      () => technician.sendRemb(300_000),
       "the agent fitting its rate to the estimate",
     );
-    const change = JSON.parse(fitted() ?? "{}") as { to?: number; fps?: number };
     t.equal(change.to, 300_000, "the bitrate falls to what the receiver can take (the floor here)");
     t.equal(change.fps, 6, "and the frame rate with it: 300 kbit/s affords 6 fps at 1080p");
     const reduced = await frameRate(technician);
@@ -62,31 +80,12 @@ t.test(
 t.test(
   "a technician whose receiver keeps asking for packets again (NACK) gets a lower bitrate",
   async (t) => {
-    const desk = await openDesk(t);
-    const agent = await agentAsked(t, xvfb, desk, ["--max-fps", "20", "--log-level", "info"]);
-    const { technician } = await grantedTechnician(t, desk, agent);
-    await technician.nextFrame(undefined, 20_000, 0);
-    technician.decoding = false;
-
+    const { technician, untilFitted } = await streaming(t);
     // A quarter of the packets asked for again, all the time: a lossy path, though no REMB says so.
-    const fitted = () =>
-      agent
-        .stderr()
-        .split("\n")
-        .find((line) => line.includes("fitted to the receivers"));
-    await waitUntil(
-      async () => {
-        await technician.sendNack(0.25);
-        return fitted() !== undefined;
-      },
-      20_000,
+    const change = await untilFitted(
+      () => technician.sendNack(0.25),
       "the agent fitting its rate to the NACKs",
     );
-    const change = JSON.parse(fitted() ?? "{}") as {
-      from?: number;
-      to?: number;
-      reports?: Array<{ nackRate?: number }>;
-    };
     t.ok(
       change.to !== undefined && change.from !== undefined && change.to <= change.from * 0.7,
       `the bitrate is cut by 30 %: ${change.from} -> ${change.to}`,
