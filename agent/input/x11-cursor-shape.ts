@@ -18,11 +18,7 @@ export type CursorLook = {
   readonly rgba: Buffer;
 };
 
-export type CursorShapeWatch = {
-  /** The cursor as last reported (undefined until the first image is read). */
-  readonly current: CursorLook | undefined;
-  close(): void;
-};
+export type CursorShapeWatch = { close(): void };
 
 /**
  * XFixes' image as a look to send: premultiplied ARGB32 (B, G, R, A bytes on a little-endian
@@ -86,7 +82,6 @@ export async function watchCursorShape(
     display.client.terminate();
     return undefined;
   }
-  let current: CursorLook | undefined;
   let serial: number | undefined;
   let closed = false;
   let lastRead = Number.NEGATIVE_INFINITY;
@@ -99,8 +94,7 @@ export async function watchCursorShape(
         if (closed || error || image.cursorSerial === serial) return;
         serial = image.cursorSerial;
         if (image.width === 0 || image.height === 0) return;
-        current = cursorLook(image);
-        onChange(current);
+        onChange(cursorLook(image));
       } catch (failure) {
         onError(failure);
       }
@@ -126,9 +120,6 @@ export async function watchCursorShape(
   fixes.SelectCursorInput(root, fixes.CursorNotifyMask.DisplayCursor);
   read();
   return {
-    get current() {
-      return current;
-    },
     close() {
       if (closed) return;
       stop();

@@ -104,16 +104,14 @@ let opening: Promise<void> = Promise.resolve();
  * capture is chosen before the first frame, so that consecutive frames come from the same one.
  */
 function open(index: number): void {
-  monitor?.close();
   const fallback = openMonitor(index);
   monitor = fallback;
   previous = undefined;
   wantKeyframe = true;
   post({ type: "monitor", geometry: fallback.geometry });
   opening = openShmMonitor(fallback.geometry).then((shm) => {
-    if (shm === undefined) return;
-    if (monitor !== fallback || stopping) shm.close();
-    else monitor = shm;
+    // A newer open (a monitor switch) or a stop wins; the shared segment stays with the connection.
+    if (shm !== undefined && monitor === fallback && !stopping) monitor = shm;
   });
 }
 
@@ -268,7 +266,6 @@ async function loop(): Promise<void> {
     }
   }
   discardAhead();
-  monitor?.close();
   await closeShmConnection();
   encoder.close();
   port?.close();

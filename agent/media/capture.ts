@@ -70,8 +70,6 @@ export type MonitorCapture = {
   readonly backend: "x11-shm" | "node-screenshots";
   /** Captures the whole monitor; the frame's pixels are its own. */
   capture(): Promise<ScreenFrame>;
-  /** Releases what the capture holds (a shared memory segment). */
-  close(): void;
 };
 
 /** Opens monitor `index` of listMonitors() (clamped to the list) for repeated capture. */
@@ -90,7 +88,6 @@ export function openMonitor(index: number): MonitorCapture {
   return {
     geometry,
     backend: "node-screenshots",
-    close() {},
     async capture() {
       let image: Awaited<ReturnType<Monitor["captureImage"]>>;
       try {

@@ -96,7 +96,7 @@ function createSegment(shm: Shm, size: number): Promise<ShmSegment> {
 /**
  * The connection's one segment, at least `size` bytes: made once (for the largest monitor asked
  * so far) and shared by every monitor's capture, so that a descriptor is passed to the X server
- * once per process (see extension()).
+ * once per connection.
  */
 let segment: { size: number; segment: Promise<ShmSegment> } | undefined;
 function segmentOf(shm: Shm, size: number): Promise<ShmSegment> {
@@ -128,9 +128,11 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
   }
   const { x, y, width, height } = geometry;
   const stride = width * 4;
-  /** Reads `rows` of the monitor into the segment, at their place in a whole-monitor image. */
-  // A timeout or a closed connection means the display is gone; an X error (BadMatch after the
-  // screen shrank, say) is passed on as it is.
+  /**
+   * Reads `rows` of the monitor into the segment, at their place in a whole-monitor image. A
+   * timeout or a closed connection means the display is gone; an X error (BadMatch after the
+   * screen shrank, say) is passed on as it is.
+   */
   const read = (rows: RowRange): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       if (connection.gone) {
@@ -164,28 +166,28 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
   const screen = Buffer.alloc(size);
   let latest: ScreenFrame | undefined;
   let wholeReadAt = Number.NEGATIVE_INFINITY;
-  const grab = async (): Promise<ScreenFrame> => {
-    if (connection.gone) throw noDisplay(new Error("the X server closed the connection"));
-    const drawn = connection.damage?.take(geometry);
-    const whole = { start: 0, end: height };
-    // With DAMAGE only the rows drawn on are read, and none while still; everything otherwise,
-    // and every WHOLE_READ_EVERY_MS.
-    const due = latest === undefined || connection.damage === undefined;
-    const stale = performance.now() - wholeReadAt >= WHOLE_READ_EVERY_MS;
-    const rows = due || stale ? whole : drawn;
-    if (rows === undefined && latest !== undefined) return latest;
-    const range = rows ?? whole;
-    if (range === whole) wholeReadAt = performance.now();
+  /** Reads `range` into the monitor's image; `whole`: the whole monitor, possibly unchanged. */
+  const refresh = async (range: RowRange, whole: boolean): Promise<ScreenFrame> => {
     await read(range);
-    const from = range.start * stride;
-    const to = range.end * stride;
     // A whole read of an unchanged screen gives the frame before it (the worker then skips it).
-    if (latest !== undefined && range === whole && memory.buffer.compare(screen, 0, size, 0, size) === 0) {
-      return latest;
-    }
-    memory.buffer.copy(screen, from, from, to);
+    if (whole && latest !== undefined && memory.buffer.compare(screen, 0, size, 0, size) === 0) return latest;
+    const from = range.start * stride;
+    memory.buffer.copy(screen, from, from, range.end * stride);
     latest = { width, height, data: Buffer.from(screen), order: "bgra" };
     return latest;
+  };
+  const grab = async (): Promise<ScreenFrame> => {
+    if (connection.gone) throw noDisplay(new Error("the X server closed the connection"));
+    // Taken (and the damage region cleared) before any read, so nothing drawn from now on is missed.
+    const drawn = connection.damage?.take(geometry);
+    // With DAMAGE only the rows drawn on are read, and none while still; everything without it,
+    // for the first frame, and every WHOLE_READ_EVERY_MS.
+    const stale = performance.now() - wholeReadAt >= WHOLE_READ_EVERY_MS;
+    if (latest !== undefined && connection.damage !== undefined && !stale) {
+      return drawn === undefined ? latest : refresh(drawn, false);
+    }
+    wholeReadAt = performance.now();
+    return refresh({ start: 0, end: height }, true);
   };
   let queue: Promise<unknown> = Promise.resolve();
   return {
@@ -195,9 +197,6 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
       const next = queue.then(grab, grab);
       queue = next.catch(() => undefined);
       return next;
-    },
-    close() {
-      // The segment stays for the next monitor; it goes with the connection.
     },
   };
 }
