@@ -27,3 +27,28 @@ export const AGENT_RESUME_GRACE_MS = 60_000;
 
 /** How long the agent waits for the end user's consent answer before it counts as a deny. */
 export const DEFAULT_CONSENT_TIMEOUT_MS = 60_000;
+
+/** Longest name (session, technician, channel, organization), after trimming. */
+export const MAX_NAME_LENGTH = 100;
+
+/** Longest session note (multi-line). */
+export const MAX_NOTE_LENGTH = 1000;
+
+/** Longest host name, user name or OS string an agent reports. */
+export const MAX_DEVICE_FIELD_LENGTH = 256;
+
+/** Longest agent version an agent reports. */
+export const MAX_AGENT_VERSION_LENGTH = 64;
+
+/** A branded build's organization name and support message. */
+export const MAX_BRAND_LENGTH = 40;
+export const MAX_SUPPORT_MESSAGE_LENGTH = 300;
+
+/**
+ * What the agent prints of one field that came from outside (a name, a gateway address), in
+ * characters, with "…" ending a cut one; the support message keeps its own limit above.
+ */
+export const MAX_PRINTED_FIELD_LENGTH = MAX_NAME_LENGTH;
+
+/** What the agent prints of its last line (which may carry a gateway's error message). */
+export const MAX_PRINTED_OUTCOME_LENGTH = 300;
