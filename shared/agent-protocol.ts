@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
-import { deviceInfoSchema, idSchema, personRefSchema } from "./model.ts";
+import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
+import { idSchema, personRefSchema } from "./model.ts";
+import { plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema, sessionStatusSchema } from "./status.ts";
 
@@ -21,11 +23,22 @@ export const joinSchema = z.discriminatedUnion("kind", [
 ]);
 export type Join = z.infer<typeof joinSchema>;
 
+/**
+ * What an agent says about its computer: one line each, no control or bidi characters (a hello
+ * with them is refused with BAD_REQUEST). The stored view is `deviceInfoSchema` in model.ts.
+ */
+export const helloDeviceSchema = z.object({
+  hostname: plainText(MAX_DEVICE_FIELD_LENGTH),
+  os: plainText(MAX_DEVICE_FIELD_LENGTH),
+  user: plainText(MAX_DEVICE_FIELD_LENGTH),
+  agentVersion: plainText(MAX_AGENT_VERSION_LENGTH),
+});
+
 export const consentDecisionSchema = z.enum(["control", "view", "deny"]);
 export type ConsentDecision = z.infer<typeof consentDecisionSchema>;
 
 export const agentMessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("hello"), v: z.number().int(), join: joinSchema, device: deviceInfoSchema }),
+  z.object({ type: z.literal("hello"), v: z.number().int(), join: joinSchema, device: helloDeviceSchema }),
   /** The end user's answer to a consent request. */
   z.object({ type: z.literal("consent"), requestId: idSchema, decision: consentDecisionSchema }),
   /** The end user withdraws consent: from one technician, or from all when technicianId is absent. */

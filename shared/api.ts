@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { buildTargetSchema } from "./build-config.ts";
+import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH } from "./limits.ts";
 import {
   auditEntrySchema,
   channelSchema,
@@ -10,6 +11,7 @@ import {
   technicianPermissionsSchema,
   technicianSchema,
 } from "./model.ts";
+import { plainText } from "./plain-text.ts";
 
 /** Request and response bodies of the gateway's REST API (`/api/...`), published as OpenAPI. */
 
@@ -18,7 +20,8 @@ export const emailSchema = z
   .max(254)
   .transform((value) => value.toLowerCase());
 export const passwordSchema = z.string().min(10, "at least 10 characters").max(200);
-export const displayNameSchema = z.string().trim().min(1).max(100);
+/** A technician's, channel's or organization's name: one line, no control or bidi characters. */
+export const displayNameSchema = plainText(MAX_NAME_LENGTH).min(1);
 
 export const setupStateSchema = z.object({ open: z.boolean() });
 
@@ -86,8 +89,9 @@ export const channelListSchema = z.object({ channels: z.array(channelSchema) });
 export const createSessionRequestSchema = z.object({
   /** A team channel, the technician's private channel, or "home" (= the private channel). */
   channelId: idSchema,
-  name: z.string().trim().max(100).default(""),
-  note: z.string().trim().max(1000).default(""),
+  name: plainText(MAX_NAME_LENGTH).default(""),
+  /** Multi-line: line feeds and tabs are allowed (the console shows the note as text). */
+  note: plainText(MAX_NOTE_LENGTH, { multiline: true }).default(""),
 });
 
 export const createSessionResponseSchema = z.object({

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { MAX_BRAND_LENGTH, MAX_SUPPORT_MESSAGE_LENGTH } from "./limits.ts";
+import { plainText } from "./plain-text.ts";
 
 /**
  * The configuration baked into a branded SOS build (a single-executable asset `config.json`).
@@ -18,10 +20,10 @@ export const buildConfigSchema = z.strictObject({
     .string()
     .trim()
     .min(1)
-    .max(40)
+    .max(MAX_BRAND_LENGTH)
     .regex(/^[\p{L}\p{N} ._-]+$/u, "letters, digits, spaces, dots, dashes and underscores only"),
   /** A line shown to the end user before the session starts. */
-  supportMessage: z.string().trim().max(300).optional(),
+  supportMessage: plainText(MAX_SUPPORT_MESSAGE_LENGTH).optional(),
   colors: z.strictObject({ primary: color.optional(), accent: color.optional() }).optional(),
   /** Unique per build: names the extraction cache and identifies the build in the audit log. */
   buildId: z.string().regex(/^[a-z0-9-]{8,64}$/),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./status.ts";
 
 /** Views of the domain as the gateway hands them out, over REST and the console socket. */
@@ -55,11 +56,15 @@ export const channelSchema = z.object({
 });
 export type Channel = z.infer<typeof channelSchema>;
 
+/**
+ * An agent's computer as stored and shown. What an agent may send is stricter (`helloDeviceSchema`
+ * in agent-protocol.ts refuses control characters); this view still reads what older gateways stored.
+ */
 export const deviceInfoSchema = z.object({
-  hostname: z.string().max(256),
-  os: z.string().max(256),
-  user: z.string().max(256),
-  agentVersion: z.string().max(64),
+  hostname: z.string().max(MAX_DEVICE_FIELD_LENGTH),
+  os: z.string().max(MAX_DEVICE_FIELD_LENGTH),
+  user: z.string().max(MAX_DEVICE_FIELD_LENGTH),
+  agentVersion: z.string().max(MAX_AGENT_VERSION_LENGTH),
 });
 export type DeviceInfo = z.infer<typeof deviceInfoSchema>;
 
