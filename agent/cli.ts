@@ -4,6 +4,8 @@
  * finds the session, runs the agent and exits with the documented code and a one-line reason.
  */
 import { Command, CommanderError, Option } from "commander";
+import { MAX_PRINTED_OUTCOME_LENGTH } from "../shared/limits.ts";
+import { inertText } from "../shared/plain-text.ts";
 import { bakedConfig } from "./branding.ts";
 import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
 import { createLogger, type RunningAgent, startAgent } from "./main.ts";
@@ -73,8 +75,13 @@ function command(): Command {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 }
 
+/**
+ * The last line. It may carry text from outside (a gateway's error message for a refusal the agent
+ * has no words of its own for), so it is made inert like every other printed field.
+ */
 function printOutcome(outcome: AgentOutcome, messages: Messages, language: Language): void {
-  const line = outcome.reason === "no_display" && language !== "en" ? messages.noDisplay : outcome.message;
+  const message = outcome.reason === "no_display" && language !== "en" ? messages.noDisplay : outcome.message;
+  const line = inertText(message, MAX_PRINTED_OUTCOME_LENGTH);
   if (outcome.reason === "ended") process.stdout.write(`${line}\n`);
   else process.stderr.write(`sos: ${line}\n`);
 }
@@ -119,11 +126,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   let outcome: AgentOutcome;
   try {
     const baked = bakedConfig();
-    if (baked !== undefined) {
-      process.stdout.write(
-        `${baked.brand}${baked.supportMessage === undefined ? "" : `: ${baked.supportMessage}`}\n`,
-      );
-    }
+    if (baked !== undefined) terminal.say(messages.brand(baked.brand, baked.supportMessage));
     const target = await resolveTarget({
       code,
       gatewayOption: options.gateway,

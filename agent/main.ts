@@ -6,7 +6,9 @@
  */
 import { hostname, type as osType, release, userInfo } from "node:os";
 import { type Logger, pino } from "pino";
+import { MAX_DEVICE_FIELD_LENGTH } from "../shared/limits.ts";
 import type { DeviceInfo } from "../shared/model.ts";
+import { inertText, terminalSafeJson } from "../shared/plain-text.ts";
 import { AgentError, type AgentOutcome } from "./exit.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
 import { watchCursorShape } from "./input/x11-cursor-shape.ts";
@@ -38,8 +40,12 @@ export type RunningAgent = {
   readonly done: Promise<AgentOutcome>;
 };
 
+/**
+ * What the agent tells the gateway about this computer. The gateway refuses control and bidi
+ * characters here, so an odd host or user name is sent with them shown as visible escapes.
+ */
 export function deviceInfo(): DeviceInfo {
-  const cut = (text: string, max: number) => text.slice(0, max);
+  const cut = (text: string, max: number) => inertText(text, max).slice(0, max);
   let user = "";
   try {
     user = userInfo().username;
@@ -47,16 +53,23 @@ export function deviceInfo(): DeviceInfo {
     // no user database entry (containers): leave it empty
   }
   return {
-    hostname: cut(hostname(), 256),
-    os: cut(`${osType()} ${release()}`, 256),
-    user: cut(user, 256),
+    hostname: cut(hostname(), MAX_DEVICE_FIELD_LENGTH),
+    os: cut(`${osType()} ${release()}`, MAX_DEVICE_FIELD_LENGTH),
+    user: cut(user, MAX_DEVICE_FIELD_LENGTH),
     agentVersion: AGENT_VERSION,
   };
 }
 
-/** JSON logs on stderr, written synchronously so the last lines survive an exit. */
+/**
+ * JSON logs on stderr, written synchronously so the last lines survive an exit. They may quote the
+ * gateway (its error messages), and stderr is the end user's terminal: characters JSON leaves raw
+ * (C1 controls such as the 8-bit CSI, bidi controls) are written as \u escapes.
+ */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: null }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    { level, base: null, hooks: { streamWrite: terminalSafeJson } },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 /** Starts the agent; rejects with an AgentError when it cannot start (no display, join refused). */

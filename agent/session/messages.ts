@@ -1,17 +1,32 @@
 /**
  * Everything the agent tells the end user, in English and German. The language comes from
  * `--lang`, else the system locale (LC_ALL, LC_MESSAGES, LANG, then Intl).
+ *
+ * Every text parameter (a name, the organization, the gateway address, a build's support message)
+ * came from outside: messagesFor() hands out builders that make each one inert first
+ * (shared/plain-text.ts), in one place below. No line starts with such a parameter, so none can
+ * look like the consent question's marker line.
  */
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import {
+  MAX_BRAND_LENGTH,
+  MAX_PRINTED_FIELD_LENGTH,
+  MAX_SUPPORT_MESSAGE_LENGTH,
+} from "../../shared/limits.ts";
+import { inertText } from "../../shared/plain-text.ts";
 import type { AccessMode } from "../../shared/status.ts";
 
 export const LANGUAGES = ["en", "de"] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 export type Messages = {
+  /** A branded build's first line: its organization and support message. */
+  brand(brand: string, supportMessage: string | undefined): string;
   connecting(gateway: string): string;
   waiting(sessionName: string, organization: string): string;
   howToStop: string;
+  /** The first line of every consent question, on a line of its own; nothing from outside makes it. */
+  consentMarker: string;
   consentAsk(technician: string, organization: string, access: AccessMode): string;
   consentWarning: string;
   consentChoices(access: AccessMode, seconds: number): string;
@@ -45,15 +60,17 @@ export type Messages = {
 };
 
 const en: Messages = {
+  brand: (brand, supportMessage) => (supportMessage === undefined ? brand : `${brand}: ${supportMessage}`),
   connecting: (gateway) => `Connecting to ${gateway} ...`,
   waiting: (sessionName, organization) =>
     `Connected to ${organization}${sessionName === "" ? "" : ` (${sessionName})`}. Waiting for your technician ...`,
   howToStop:
     "To end the session at any time: type q and press Enter, or press Ctrl+C. To withdraw all permissions: type r and press Enter.",
+  consentMarker: "=== SOS: ACCESS REQUEST ===",
   consentAsk: (technician, organization, access) =>
     access === "control"
-      ? `${technician} (${organization}) asks to SEE and CONTROL your screen.`
-      : `${technician} (${organization}) asks to SEE your screen.`,
+      ? `Technician ${technician} (${organization}) asks to SEE and CONTROL your screen.`
+      : `Technician ${technician} (${organization}) asks to SEE your screen.`,
   consentWarning: "Never allow this if someone contacted you unexpectedly.",
   consentChoices: (access, seconds) =>
     access === "control"
@@ -66,12 +83,12 @@ const en: Messages = {
       : `Allowed: ${technician} may see your screen (view only).`,
   denied: (technician) => `Denied: ${technician} may not see your screen.`,
   timedOut: (technician) => `No answer in time: ${technician}'s request was denied.`,
-  requestWithdrawn: (technician) => `${technician} withdrew the request.`,
+  requestWithdrawn: (technician) => `Request withdrawn: ${technician} no longer asks.`,
   connected: (technician, access) =>
     access === "control"
-      ? `${technician} is now viewing and controlling your screen.`
-      : `${technician} is now viewing your screen.`,
-  disconnected: (technician) => `${technician} disconnected.`,
+      ? `Connected: ${technician} is now viewing and controlling your screen.`
+      : `Connected: ${technician} is now viewing your screen.`,
+  disconnected: (technician) => `Disconnected: ${technician} left.`,
   revoked: "Permissions withdrawn: no technician can see or control your screen now.",
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
   reconnected: "Connected to the gateway again.",
@@ -99,15 +116,17 @@ const en: Messages = {
 };
 
 const de: Messages = {
+  brand: (brand, supportMessage) => (supportMessage === undefined ? brand : `${brand}: ${supportMessage}`),
   connecting: (gateway) => `Verbindung zu ${gateway} wird hergestellt ...`,
   waiting: (sessionName, organization) =>
     `Verbunden mit ${organization}${sessionName === "" ? "" : ` (${sessionName})`}. Warten auf Ihren Techniker ...`,
   howToStop:
     "Sitzung jederzeit beenden: q eingeben und Enter drücken, oder Strg+C. Alle Berechtigungen entziehen: r eingeben und Enter drücken.",
+  consentMarker: "=== SOS: ZUGRIFFSANFRAGE ===",
   consentAsk: (technician, organization, access) =>
     access === "control"
-      ? `${technician} (${organization}) möchte Ihren Bildschirm SEHEN und STEUERN.`
-      : `${technician} (${organization}) möchte Ihren Bildschirm SEHEN.`,
+      ? `Techniker ${technician} (${organization}) möchte Ihren Bildschirm SEHEN und STEUERN.`
+      : `Techniker ${technician} (${organization}) möchte Ihren Bildschirm SEHEN.`,
   consentWarning: "Erlauben Sie das nie, wenn Sie unerwartet kontaktiert wurden.",
   consentChoices: (access, seconds) =>
     access === "control"
@@ -120,12 +139,12 @@ const de: Messages = {
       : `Erlaubt: ${technician} darf Ihren Bildschirm sehen (nur Ansehen).`,
   denied: (technician) => `Abgelehnt: ${technician} darf Ihren Bildschirm nicht sehen.`,
   timedOut: (technician) => `Keine Antwort: Die Anfrage von ${technician} wurde abgelehnt.`,
-  requestWithdrawn: (technician) => `${technician} hat die Anfrage zurückgezogen.`,
+  requestWithdrawn: (technician) => `Anfrage zurückgezogen: ${technician} fragt nicht mehr.`,
   connected: (technician, access) =>
     access === "control"
-      ? `${technician} sieht und steuert jetzt Ihren Bildschirm.`
-      : `${technician} sieht jetzt Ihren Bildschirm.`,
-  disconnected: (technician) => `${technician} hat die Verbindung getrennt.`,
+      ? `Verbunden: ${technician} sieht und steuert jetzt Ihren Bildschirm.`
+      : `Verbunden: ${technician} sieht jetzt Ihren Bildschirm.`,
+  disconnected: (technician) => `Getrennt: ${technician} hat die Verbindung beendet.`,
   revoked: "Berechtigungen entzogen: Kein Techniker kann Ihren Bildschirm jetzt sehen oder steuern.",
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
   reconnected: "Wieder mit dem Gateway verbunden.",
@@ -152,7 +171,42 @@ const de: Messages = {
   askPin: "Sitzungs-PIN eingeben (9 Ziffern): ",
 };
 
-const CATALOG: Readonly<Record<Language, Messages>> = { en, de };
+/** The builders (the entries with parameters); each must be listed in inert() below. */
+type Builders = {
+  [K in keyof Messages as Messages[K] extends string ? never : K]: Messages[K];
+};
+
+const field = (text: string) => inertText(text, MAX_PRINTED_FIELD_LENGTH);
+
+/**
+ * The one place outside text enters what the agent prints: each builder's text parameters are
+ * made inert (controls and invisible format characters shown as visible escapes, length cut).
+ */
+function inert(raw: Messages): Messages {
+  const builders: Builders = {
+    brand: (brand, supportMessage) =>
+      raw.brand(
+        inertText(brand, MAX_BRAND_LENGTH),
+        supportMessage === undefined ? undefined : inertText(supportMessage, MAX_SUPPORT_MESSAGE_LENGTH),
+      ),
+    connecting: (gateway) => raw.connecting(field(gateway)),
+    waiting: (sessionName, organization) => raw.waiting(field(sessionName), field(organization)),
+    consentAsk: (technician, organization, access) =>
+      raw.consentAsk(field(technician), field(organization), access),
+    consentChoices: (access, seconds) => raw.consentChoices(access, seconds),
+    granted: (technician, access) => raw.granted(field(technician), access),
+    denied: (technician) => raw.denied(field(technician)),
+    timedOut: (technician) => raw.timedOut(field(technician)),
+    requestWithdrawn: (technician) => raw.requestWithdrawn(field(technician)),
+    connected: (technician, access) => raw.connected(field(technician), access),
+    disconnected: (technician) => raw.disconnected(field(technician)),
+    gatewayUnreachable: (gateway) => raw.gatewayUnreachable(field(gateway)),
+    rateLimited: (seconds) => raw.rateLimited(seconds),
+  };
+  return { ...raw, ...builders };
+}
+
+const CATALOG: Readonly<Record<Language, Messages>> = { en: inert(en), de: inert(de) };
 
 export function messagesFor(language: Language): Messages {
   return CATALOG[language];

@@ -5,6 +5,11 @@
  * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
  * support): one answer line per question, lines that arrive before a question wait for it.
  * In both: `q` ends, `r` withdraws all permissions, no answer within the timeout is a deny.
+ *
+ * A consent question is one write, last on screen: a blank line, the marker line (fixed text no
+ * outside text can produce: outside text is inert and never starts a line, see messages.ts), who
+ * asks for what, the warning, the choices. Lines said while it is open wait until it is answered
+ * (or cancelled), and are printed before the next question.
  */
 import { EventEmitter } from "node:events";
 import { createInterface, type Interface } from "node:readline";
@@ -45,6 +50,8 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   readonly #questions: Pending[] = [];
   /** Non-interactive lines typed ahead of a question. */
   readonly #typedAhead: string[] = [];
+  /** Lines said while a question is on screen: printed once it is answered. */
+  readonly #held: string[] = [];
   #closed = false;
 
   constructor(options: TerminalOptions) {
@@ -63,8 +70,11 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     return this.#questions.length > 0;
   }
 
+  /** Prints a line; while a consent question is on screen the line waits, so the question stays last. */
   say(line: string): void {
-    if (!this.#closed) this.#options.output.write(`${line}\n`);
+    if (this.#closed) return;
+    if (this.asking) this.#held.push(line);
+    else this.#options.output.write(`${line}\n`);
   }
 
   /**
@@ -92,6 +102,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   close(): void {
     if (this.#closed) return;
     for (const entry of [...this.#questions]) this.#finish(entry, "cancelled");
+    this.#flushHeld();
     this.#closed = true;
     this.#rl.close();
   }
@@ -100,13 +111,15 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     const entry = this.#questions[0];
     if (entry === undefined || this.#closed) return;
     const { question } = entry;
-    this.say(this.#options.messages.consentAsk(question.technician, question.organization, question.access));
-    this.say(this.#options.messages.consentWarning);
+    const { messages, consentTimeoutMs } = this.#options;
     this.#options.output.write(
-      this.#options.messages.consentChoices(
-        question.access,
-        Math.round(this.#options.consentTimeoutMs / 1000),
-      ),
+      [
+        "",
+        messages.consentMarker,
+        messages.consentAsk(question.technician, question.organization, question.access),
+        messages.consentWarning,
+        messages.consentChoices(question.access, Math.round(consentTimeoutMs / 1000)),
+      ].join("\n"),
     );
     entry.timer = setTimeout(() => this.#finish(entry, "timeout"), this.#options.consentTimeoutMs);
     const typed = this.#options.interactive ? undefined : this.#typedAhead.shift();
@@ -121,7 +134,15 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     // The question ends without a newline; an answer typed on a terminal brings its own.
     if (index === 0 && !(typed && this.#options.interactive)) this.#options.output.write("\n");
     entry.resolve(answer);
-    if (index === 0) this.#show();
+    if (index === 0) {
+      this.#flushHeld();
+      this.#show();
+    }
+  }
+
+  /** Between two questions (or after the last): what was said meanwhile. */
+  #flushHeld(): void {
+    for (const line of this.#held.splice(0)) this.#options.output.write(`${line}\n`);
   }
 
   #answer(entry: Pending, line: string): void {
