@@ -25,6 +25,7 @@ import { CLOSE } from "../realtime/wire.ts";
 import type { Store } from "../store/store.ts";
 import { originAllowed, readAuth } from "./authenticate.ts";
 import { errorHandler, sendError } from "./error-handler.ts";
+import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
@@ -51,21 +52,6 @@ export type HttpDeps = {
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
 
-/** Normalizes a path the way an attacker might vary it: decoding, case, repeated and trailing slashes. */
-function canonicalPath(url: string): string {
-  let path = url.split("?")[0] ?? "";
-  for (let i = 0; i < 3; i += 1) {
-    try {
-      const decoded = decodeURIComponent(path);
-      if (decoded === path) break;
-      path = decoded;
-    } catch {
-      break;
-    }
-  }
-  return path.replaceAll("\\", "/").replace(/\/+/g, "/").toLowerCase();
-}
-
 /** The gateway's HTTP face: REST API, OpenAPI, sockets, the console and the landing page. */
 export async function buildHttp(deps: HttpDeps): Promise<App> {
   const { accounts, hub, publicUrl } = deps;
@@ -84,8 +70,10 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   app.decorateRequest("auth", null);
 
   // Setup closes for good once an admin exists: every variant of its path is refused before routing.
+  // Every guard on a path reads guardPath(request.url): the path the router routes, whatever the
+  // form of the request target (origin or absolute form), in one canonical spelling.
   app.addHook("onRequest", async (request, reply) => {
-    const path = canonicalPath(request.url);
+    const path = guardPath(request.url);
     if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !accounts.setupOpen()) {
       return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
     }
@@ -100,7 +88,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(fastifyRateLimit, {
     max: deps.apiRateLimit,
     timeWindow: "1 minute",
-    allowList: (request) => !request.url.startsWith("/api/"),
+    allowList: (request) => !guardPath(request.url).startsWith("/api/"),
     errorResponseBuilder: (_request, context) =>
       new SosError("RATE_LIMITED", "Too many requests.", { retryAfter: Math.ceil(context.ttl / 1000) }),
   });
@@ -167,9 +155,11 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     await app.register(fastifyStatic, { root: PUBLIC_DIR, index: ["index.html"], wildcard: false });
   }
   app.setNotFoundHandler(async (request, reply) => {
+    const path = guardPath(request.url);
     if (
-      request.url.startsWith("/api/") ||
-      request.url.startsWith("/ws/") ||
+      path.startsWith("/api/") ||
+      path.startsWith("/ws/") ||
+      !path.startsWith("/") ||
       !existsSync(`${PUBLIC_DIR}index.html`)
     ) {
       return sendError(reply, new SosError("NOT_FOUND", "Not found."));

@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
+import { Writable } from "node:stream";
+import { type Logger, pino } from "pino";
+import { z } from "zod";
 import { type GatewayToAgent, gatewayToAgentSchema, type Join } from "../../shared/agent-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
+import { type ErrorCode, errorBodySchema, HTTP_STATUS } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import {
   type AgentSocket,
@@ -218,4 +222,155 @@ export function retryAfterOf(response: ApiResponse): number | undefined {
   const error = body.error;
   if (typeof error !== "object" || error === null || !("retryAfter" in error)) return undefined;
   return typeof error.retryAfter === "number" ? error.retryAfter : undefined;
+}
+
+/** Decodes a `Transfer-Encoding: chunked` body (tests only: trusts the gateway's framing). */
+function dechunk(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset < body.length) {
+    const lineEnd = body.indexOf("\r\n", offset);
+    if (lineEnd === -1) break;
+    const size = Number.parseInt(body.subarray(offset, lineEnd).toString(), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+    offset = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Parses one HTTP/1.1 answer; undefined until its head and (with Content-Length) its body arrived. */
+function parseAnswer(data: Buffer, complete: boolean): RawResponse | undefined {
+  const headEnd = data.indexOf("\r\n\r\n");
+  if (headEnd === -1) return undefined;
+  const [statusLine = "", ...lines] = data.subarray(0, headEnd).toString("latin1").split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const status = Number(statusLine.split(" ")[1] ?? 0);
+  let body = data.subarray(headEnd + 4);
+  const length = headers["content-length"];
+  if (length !== undefined) {
+    if (body.length < Number(length))
+      return complete ? { status, headers, body: body.toString() } : undefined;
+    body = body.subarray(0, Number(length));
+  } else if (!complete) {
+    return undefined;
+  } else if (headers["transfer-encoding"]?.toLowerCase() === "chunked") {
+    body = dechunk(body);
+  }
+  return { status, headers, body: body.toString() };
+}
+
+/**
+ * Sends `text` byte for byte over a fresh TCP connection to the gateway (no client in between to
+ * fix the request line, the headers or the body framing) and reads the first answer: when its
+ * Content-Length bytes arrived, or else when the gateway closes. `status` is 0 when the gateway
+ * closed without answering.
+ */
+export function rawHttp(baseUrl: string, text: string | Buffer, ms = 5_000): Promise<RawResponse> {
+  const url = new URL(baseUrl);
+  const socket = connect(Number(url.port), url.hostname);
+  const chunks: Buffer[] = [];
+  const answer = new Promise<RawResponse>((resolve) => {
+    const finish = () =>
+      resolve(parseAnswer(Buffer.concat(chunks), true) ?? { status: 0, headers: {}, body: "" });
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      const parsed = parseAnswer(Buffer.concat(chunks), false);
+      if (parsed !== undefined) {
+        resolve(parsed);
+        socket.destroy();
+      }
+    });
+    // A reset after the answer is the gateway dropping a connection it refused: not a failure.
+    socket.on("error", finish);
+    socket.on("close", finish);
+  });
+  socket.write(text);
+  return deadline(answer, `an answer to ${JSON.stringify(String(text).slice(0, 60))}`, ms).finally(() =>
+    socket.destroy(),
+  );
+}
+
+/**
+ * A raw request text: request line, headers (Host and Connection: close unless given; Content-Length
+ * for a body unless Transfer-Encoding is given), body as it is.
+ */
+export function httpText(
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): string {
+  const headers: Record<string, string> = { host: "gateway.test", connection: "close", ...options.headers };
+  if (options.body !== undefined) {
+    headers["content-type"] ??= "application/json";
+    if (headers["transfer-encoding"] === undefined)
+      headers["content-length"] ??= String(Buffer.byteLength(options.body));
+  }
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  return `${method} ${target} HTTP/1.1\r\n${head}\r\n${options.body ?? ""}`;
+}
+
+const documentedErrorSchema = z.object({ error: errorBodySchema }).strict();
+
+/**
+ * The error code of an answer with the documented body `{ "error": { code, message } }` (JSON,
+ * a known code, the status that code is documented with); undefined for any other answer.
+ */
+export function documentedError(response: RawResponse): ErrorCode | undefined {
+  const contentType = response.headers["content-type"];
+  if (typeof contentType !== "string" || !contentType.startsWith("application/json")) return undefined;
+  const parsed = documentedErrorSchema.safeParse(json(response.body));
+  if (!parsed.success) return undefined;
+  return HTTP_STATUS[parsed.data.error.code] === response.status ? parsed.data.error.code : undefined;
+}
+
+const logLineSchema = z.looseObject({ level: z.number(), msg: z.string().default("") });
+
+export type LogLine = { level: number; msg: string; text: string; fields: Record<string, unknown> };
+
+/**
+ * A pino logger whose output the test can read and measure (pass it as the gateway's
+ * `options.log`): every line parsed, and the bytes written.
+ */
+export class CapturedLog {
+  readonly lines: LogLine[] = [];
+  bytes = 0;
+  readonly logger: Logger;
+
+  constructor(level: "debug" | "info" | "warn" = "debug") {
+    const destination = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.bytes += chunk.length;
+        for (const text of chunk.toString().split("\n")) {
+          if (text === "") continue;
+          const parsed = logLineSchema.safeParse(json(text));
+          if (!parsed.success) continue;
+          this.lines.push({ level: parsed.data.level, msg: parsed.data.msg, text, fields: parsed.data });
+        }
+        done();
+      },
+    });
+    this.logger = pino({ level }, destination);
+  }
+
+  /** Lines at warn level or above (pino: warn 40, error 50, fatal 60). */
+  problems(): LogLine[] {
+    return this.lines.filter((line) => line.level >= 40);
+  }
+
+  /**
+   * Lines from the `from`-th on, other than fastify's one-per-request access lines (incoming
+   * request, request completed).
+   */
+  besidesAccess(from = 0): LogLine[] {
+    return this.lines
+      .slice(from)
+      .filter((line) => line.msg !== "incoming request" && line.msg !== "request completed");
+  }
 }
