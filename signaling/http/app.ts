@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
-import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifyWebsocket from "@fastify/websocket";
-import Fastify from "fastify";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -24,7 +24,8 @@ import type { Hub } from "../realtime/hub.ts";
 import { CLOSE } from "../realtime/wire.ts";
 import type { Store } from "../store/store.ts";
 import { originAllowed, readAuth } from "./authenticate.ts";
-import { errorHandler, sendError } from "./error-handler.ts";
+import { ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
+import { canAnswer, clientErrorRefusal, errorHandler, sendError, writeRawError } from "./error-handler.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
@@ -52,10 +53,26 @@ export type HttpDeps = {
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
 
+/**
+ * The rate limit's key: the client's address as the limiter normalizes it. A request whose
+ * connection Node's parser already closed (a malformed chunked body) has no address left; it gets
+ * one shared key instead of a TypeError in the limiter.
+ */
+function rateLimitKey(request: FastifyRequest): string {
+  const ip: string | undefined = request.ip;
+  return typeof ip === "string" ? normalizeIP(ip) : "closed-connection";
+}
+
+/** A plain GET on a socket path. */
+function notAnUpgrade(_request: FastifyRequest, reply: FastifyReply) {
+  return sendError(reply, new SosError("NOT_FOUND", "This path only takes a WebSocket upgrade."));
+}
+
 /** The gateway's HTTP face: REST API, OpenAPI, sockets, the console and the landing page. */
 export async function buildHttp(deps: HttpDeps): Promise<App> {
   const { accounts, hub, publicUrl } = deps;
   const publicOrigin = () => new URL(publicUrl()).origin;
+  const clientFaults = new ClientFaultLog(deps.log);
   const app = Fastify({
     loggerInstance: deps.log,
     trustProxy: deps.trustProxy,
@@ -63,6 +80,16 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     // Errors the router answers before any route (a bad %-escape, an over-long path parameter) get
     // the same { error: { code } } body as every other refusal.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    // Requests Node's parser refuses (malformed, headers too large, a broken chunked body): the
+    // documented body, and a client fault in the log, not an error.
+    clientErrorHandler: (error, socket) => {
+      clientFaults.report({ address: socket.remoteAddress, fault: faultName(error), reason: error.message });
+      if (faultName(error) !== "ECONNRESET" && !socket.destroyed && canAnswer(socket)) {
+        writeRawError(socket, clientErrorRefusal(error));
+      } else {
+        socket.destroy();
+      }
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -88,6 +115,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(fastifyRateLimit, {
     max: deps.apiRateLimit,
     timeWindow: "1 minute",
+    keyGenerator: rateLimitKey,
     allowList: (request) => !guardPath(request.url).startsWith("/api/"),
     errorResponseBuilder: (_request, context) =>
       new SosError("RATE_LIMITED", "Too many requests.", { retryAfter: Math.ceil(context.ttl / 1000) }),
@@ -103,7 +131,32 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_SOCKET_FRAME_BYTES } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_SOCKET_FRAME_BYTES },
+    // An invalid frame or a dropped connection is the client's fault: a budgeted info line, no stack
+    // (the plugin's default logs each at error level with its stack). Anything else is ours.
+    errorHandler: (error, socket, request) => {
+      if (isClientFault(error)) {
+        clientFaults.report({ address: request.ip, fault: faultName(error), reason: error.message });
+      } else {
+        request.log.error({ err: error }, "socket handler failed");
+      }
+      socket.terminate();
+    },
+  });
+  // A handshake the WebSocket layer refuses (bad key, version, Upgrade or subprotocol header): the
+  // documented body instead of ws's text/html.
+  app.websocketServer.on("wsClientError", (error, socket, request) => {
+    clientFaults.report({
+      address: request.socket.remoteAddress,
+      fault: "WS_HANDSHAKE",
+      reason: error.message,
+    });
+    const version = error.message.includes("Sec-WebSocket-Version")
+      ? { "sec-websocket-version": "13, 8" }
+      : {};
+    writeRawError(socket, SosError.badRequest(`WebSocket handshake refused: ${error.message}.`), version);
+  });
 
   metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }));
   authRoutes(app, { accounts, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
@@ -124,32 +177,39 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     downloadsDir: deps.downloadsDir,
   });
 
-  app.get("/ws/agent", { websocket: true, schema: { hide: true } }, (socket, request) => {
-    deps.agentSockets.accept(socket, request.ip);
-  });
-  app.get(
-    "/ws/console",
-    {
-      websocket: true,
-      schema: { hide: true },
-      // Refused before the upgrade: a foreign Origin (cross-site WebSocket hijacking) or no sign-in.
-      preValidation: async (request, reply) => {
-        if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
-          return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
-        }
-        const auth = readAuth(request, accounts);
-        if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
-        request.auth = auth;
-      },
+  // The socket paths answer a request without an upgrade with the documented body (the plugin's
+  // own answer is an empty 404), through its `handler` + `wsHandler` route form.
+  app.route({
+    method: "GET",
+    url: "/ws/agent",
+    schema: { hide: true },
+    handler: notAnUpgrade,
+    wsHandler: (socket, request) => {
+      deps.agentSockets.accept(socket, request.ip);
     },
-    (socket, request) => {
+  });
+  app.route({
+    method: "GET",
+    url: "/ws/console",
+    schema: { hide: true },
+    // Refused before the upgrade: a foreign Origin (cross-site WebSocket hijacking) or no sign-in.
+    preValidation: async (request, reply) => {
+      if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
+        return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
+      }
+      const auth = readAuth(request, accounts);
+      if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
+      request.auth = auth;
+    },
+    handler: notAnUpgrade,
+    wsHandler: (socket, request) => {
       if (request.auth === null) {
         socket.close(CLOSE.unauthenticated, "sign in first");
         return;
       }
       deps.consoleSockets.accept(socket, request.auth.account);
     },
-  );
+  });
 
   if (existsSync(PUBLIC_DIR)) {
     await app.register(fastifyStatic, { root: PUBLIC_DIR, index: ["index.html"], wildcard: false });

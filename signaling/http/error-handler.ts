@@ -1,3 +1,5 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type ErrorBody, HTTP_STATUS, SosError } from "../../shared/errors.ts";
@@ -32,4 +34,51 @@ export function errorHandler(
   if (status >= 400 && status < 500) return sendError(reply, SosError.badRequest(error.message));
   request.log.error({ err: error }, "request failed");
   return sendError(reply, new SosError("INTERNAL", "Something went wrong on the gateway."));
+}
+
+/**
+ * The same refusal written straight onto a connection, for the answers given before fastify has a
+ * request (Node's HTTP parser, the WebSocket handshake): the documented body, then the connection
+ * is closed.
+ */
+export function writeRawError(socket: Duplex, error: SosError, headers: Record<string, string> = {}): void {
+  const status = HTTP_STATUS[error.code];
+  const body = JSON.stringify({ error: error.toBody() satisfies ErrorBody });
+  const head = {
+    connection: "close",
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(body)),
+    "x-content-type-options": "nosniff",
+    ...headers,
+  };
+  const lines = Object.entries(head).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.once("finish", () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${lines.join("")}\r\n${body}`);
+}
+
+/** The refusal for an error of Node's HTTP parser (the server's `clientError` event). */
+export function clientErrorRefusal(error: Error): SosError {
+  const code = "code" in error ? error.code : undefined;
+  if (code === "HPE_HEADER_OVERFLOW")
+    return new SosError("HEADERS_TOO_LARGE", "The request headers are too large.");
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return new SosError("REQUEST_TIMEOUT", "The request did not arrive in time.");
+  return SosError.badRequest(
+    typeof code === "string" ? `Malformed HTTP request (${code}).` : "Malformed HTTP request.",
+  );
+}
+
+/**
+ * Whether a refusal can still be written on a connection the parser gave up on: it is writable and
+ * no answer to an earlier request on it has started (Node's own default `clientError` check).
+ */
+export function canAnswer(socket: Duplex): boolean {
+  if (!socket.writable) return false;
+  const pending: unknown = "_httpMessage" in socket ? socket._httpMessage : undefined;
+  return !(
+    typeof pending === "object" &&
+    pending !== null &&
+    "headersSent" in pending &&
+    pending.headersSent === true
+  );
 }

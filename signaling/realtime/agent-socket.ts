@@ -82,7 +82,10 @@ export class AgentSockets {
       const agent = context.agent;
       if (agent !== undefined && this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
     });
-    socket.on("error", (error) => this.#d.log.debug({ err: error }, "agent socket error"));
+    socket.on("error", () => {
+      // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
+      // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
+    });
   }
 
   /** A session that was Active when the gateway stopped: its agent gets the grace period to resume. */

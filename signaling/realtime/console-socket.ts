@@ -80,14 +80,17 @@ export class ConsoleSockets {
   }
 
   accept(socket: WebSocket, account: AccountRow): void {
-    const { hub, desk, log } = this.#d;
+    const { hub, desk } = this.#d;
     const connection: ConsoleConnection = { socket, accountId: account.id, seen: new Set() };
     hub.addConsole(connection);
     onProtocolMessage(socket, consoleMessageSchema, (message) =>
       dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
     );
     socket.on("close", () => hub.removeConsole(connection));
-    socket.on("error", (error) => log.debug({ err: error }, "console socket error"));
+    socket.on("error", () => {
+      // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
+      // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
+    });
     send(socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
     let sessions: ReturnType<Hub["snapshotFor"]> = [];
     try {
