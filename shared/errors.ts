@@ -42,10 +42,14 @@ export const ERROR_CODES = [
   "PEER_NOT_FOUND",
   "PIN_RATE_LIMITED",
   "RATE_LIMITED",
+  "STORE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 
 export const errorCodeSchema = z.enum(ERROR_CODES);
+
+/** Codes that are the gateway's trouble, not the request's: the same request may succeed later. */
+export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set(["STORE_UNAVAILABLE", "INTERNAL"]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
 /** HTTP status for each code, used by the gateway's REST error handler. */
@@ -87,6 +91,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PEER_NOT_FOUND: 404,
   PIN_RATE_LIMITED: 429,
   RATE_LIMITED: 429,
+  /** The gateway's database refused a write or read (locked, read-only, full, failing disk): try again. */
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -10,6 +10,7 @@ import { Desk } from "./domain/desk.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { buildHttp } from "./http/app.ts";
+import { Jobs } from "./jobs.ts";
 import { AgentSockets } from "./realtime/agent-socket.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
@@ -52,7 +53,8 @@ export async function startGateway(
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
   const store = openSqliteStore(config.dataDir);
-  const audit = new AuditLog(store, clock);
+  const jobs = new Jobs(log);
+  const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
   let accounts: Accounts | undefined;
   const organizationName = () => accounts?.organization().name ?? "SOS";
@@ -64,7 +66,7 @@ export async function startGateway(
     policy,
     organizationName,
     onRemoteClosed: (view, reason) =>
-      audit.record({ kind: "system" }, "session.remote_disconnected", view.sessionId, {
+      audit.observed({ kind: "system" }, "session.remote_disconnected", view.sessionId, {
         technicianId: view.technicianId,
         peerId: view.peerId,
         reason,
@@ -115,10 +117,11 @@ export async function startGateway(
     organizationName,
     iceServers,
     log,
+    jobs,
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
   });
-  const consoleSockets = new ConsoleSockets({ hub, desk, audit, iceServers, log });
+  const consoleSockets = new ConsoleSockets({ hub, desk, audit, iceServers, log, jobs });
 
   const setupToken = await accounts.bootstrap(config.admin);
   const app = await buildHttp({
@@ -134,6 +137,11 @@ export async function startGateway(
     trustProxy: config.trustProxy,
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     apiRateLimit: config.apiRateLimit,
+    health: () => {
+      const storeHealth = store.health();
+      const failing = jobs.failing();
+      return { ok: storeHealth.ok && failing.length === 0, store: storeHealth, jobs: failing };
+    },
   });
   const heartbeat = new Heartbeat(app.websocketServer, options.heartbeatMs ?? 30_000);
 
@@ -144,10 +152,9 @@ export async function startGateway(
 
   // Agents of sessions that were Active before a restart get the grace period to come back.
   for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
-  desk.expireDue();
   const sweepMs = options.sweepIntervalMs ?? 15_000;
-  const sweeper = sweepMs > 0 ? setInterval(() => desk.expireDue(), sweepMs) : undefined;
-  sweeper?.unref();
+  jobs.safely("expiry sweep at start", () => desk.expireDue());
+  if (sweepMs > 0) jobs.every("expiry sweep", sweepMs, () => desk.expireDue());
   heartbeat.start();
 
   let closed: Promise<void> | undefined;
@@ -159,7 +166,7 @@ export async function startGateway(
     sweep: () => desk.expireDue(),
     close() {
       closed ??= (async () => {
-        if (sweeper !== undefined) clearInterval(sweeper);
+        jobs.stop();
         heartbeat.stop();
         agentSockets.stop();
         hub.closeAll();

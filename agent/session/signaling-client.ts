@@ -12,8 +12,9 @@ import {
   gatewayToAgentSchema,
   type Join,
 } from "../../shared/agent-protocol.ts";
+import { FINAL_AGENT_CLOSE_CODES } from "../../shared/close-codes.ts";
 import { decodeMessage } from "../../shared/decode.ts";
-import type { ErrorBody } from "../../shared/errors.ts";
+import { type ErrorBody, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { DeviceInfo } from "../../shared/model.ts";
 import { AgentError } from "../exit.ts";
@@ -54,7 +55,7 @@ export type SignalingOptions = {
 };
 
 /** Close codes after which the gateway does not want the agent back. */
-const FINAL_CLOSE_CODES = new Set([4400, 4410]);
+const FINAL_CLOSE_CODES = new Set(FINAL_AGENT_CLOSE_CODES);
 const MAX_QUEUED = 500;
 
 export function agentSocketUrl(gateway: string): string {
@@ -171,7 +172,11 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
             resolve(message);
           } else {
             socket.close(1000);
-            reject(message.type === "error" ? refusal(message.error, messages) : unreachable());
+            // The gateway's own trouble (its store unavailable) counts as unreachable: a resuming
+            // agent keeps trying within the grace, as it does when the gateway is down.
+            if (message.type === "error" && TRANSIENT_ERROR_CODES.has(message.error.code)) {
+              reject(unreachable(new Error(`${message.error.code}: ${message.error.message}`)));
+            } else reject(message.type === "error" ? refusal(message.error, messages) : unreachable());
           }
           return;
         }

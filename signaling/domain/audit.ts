@@ -9,31 +9,48 @@ export type Actor =
   | { kind: "agent"; sessionId: string; address: string }
   | { kind: "system" };
 
+/** Runs a write again later until it succeeds (the gateway's Jobs). */
+export type Retry = (job: string, work: () => void) => void;
+
 /** The audit trail: who did what to which session, and when. Append-only. */
 export class AuditLog {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #retry: Retry;
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Store, clock: Clock, retry: Retry) {
     this.#store = store;
     this.#clock = clock;
+    this.#retry = retry;
   }
 
+  /** Records a decision; throws if the store fails, so the caller's transaction fails with it. */
   record(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown> = {}): void {
+    this.#store.appendAudit(this.#entry(actor, action, sessionId, detail));
+  }
+
+  /**
+   * Records something that already happened and cannot be undone (a remote view closed, a socket
+   * gone): never throws; while the store fails the entry is written later, with its original time.
+   */
+  observed(
+    actor: Actor,
+    action: string,
+    sessionId: string | null,
+    detail: Record<string, unknown> = {},
+  ): void {
+    const entry = this.#entry(actor, action, sessionId, detail);
+    this.#retry(`audit ${action}`, () => this.#store.appendAudit(entry));
+  }
+
+  #entry(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown>) {
     const who =
       actor.kind === "technician"
         ? { actorId: actor.account.id, actorName: actor.account.name }
         : actor.kind === "agent"
           ? { actorId: null, actorName: `agent@${actor.address}` }
           : { actorId: null, actorName: null };
-    this.#store.appendAudit({
-      at: this.#clock.now(),
-      actorKind: actor.kind,
-      ...who,
-      action,
-      sessionId,
-      detail,
-    });
+    return { at: this.#clock.now(), actorKind: actor.kind, ...who, action, sessionId, detail };
   }
 }
 

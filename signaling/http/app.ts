@@ -30,7 +30,7 @@ import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
-import { metaRoutes } from "./routes/meta-routes.ts";
+import { type Health, metaRoutes } from "./routes/meta-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import type { App } from "./types.ts";
 
@@ -49,6 +49,7 @@ export type HttpDeps = {
   downloadsDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
+  health: () => Health;
 };
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
@@ -158,7 +159,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     writeRawError(socket, SosError.badRequest(`WebSocket handshake refused: ${error.message}.`), version);
   });
 
-  metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }));
+  metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }), deps.health);
   authRoutes(app, { accounts, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
   adminRoutes(app, {
     accounts,

@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protocol.ts";
-import { SosError } from "../../shared/errors.ts";
+import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AgentSessions } from "../domain/agent-sessions.ts";
+import type { Jobs } from "../jobs.ts";
 import type { AgentConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
@@ -14,6 +15,7 @@ export type AgentSocketDeps = {
   organizationName: () => string;
   iceServers: () => IceServer[];
   log: Logger;
+  jobs: Jobs;
   helloTimeoutMs: number;
   resumeGraceMs?: number;
 };
@@ -27,7 +29,8 @@ type Context = { socket: WebSocket; address: string; agent: AgentConnection | un
  */
 export class AgentSockets {
   readonly #d: AgentSocketDeps;
-  readonly #grace = new Map<string, NodeJS.Timeout>();
+  /** Cancels the grace job of each session whose agent is away. */
+  readonly #grace = new Map<string, () => void>();
   readonly #handlers: HandlerMap<AgentMessage, Context>;
 
   constructor(deps: AgentSocketDeps) {
@@ -80,7 +83,9 @@ export class AgentSockets {
     socket.on("close", () => {
       clearTimeout(helloTimer);
       const agent = context.agent;
-      if (agent !== undefined && this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
+      this.#d.jobs.safely("agent socket closed", () => {
+        if (agent !== undefined && this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
+      });
     });
     socket.on("error", () => {
       // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
@@ -97,17 +102,20 @@ export class AgentSockets {
 
   /** Stops the grace timers (shutdown). */
   stop(): void {
-    for (const timer of this.#grace.values()) clearTimeout(timer);
+    for (const cancel of this.#grace.values()) cancel();
     this.#grace.clear();
   }
 
   #fail(context: Context, error: unknown, inReplyTo: string): void {
     const sosError = toSosError(error);
-    if (sosError.code === "INTERNAL") this.#d.log.error({ err: error }, "agent message failed");
+    if (TRANSIENT_ERROR_CODES.has(sosError.code)) this.#d.log.error({ err: error }, "agent message failed");
     sendError(context.socket, sosError, inReplyTo);
-    // A failed hello ends the connection: there is nothing else it may do.
-    if (inReplyTo === "hello" && context.agent === undefined)
-      context.socket.close(CLOSE.protocolError, sosError.code);
+    // A failed hello ends the connection: there is nothing else it may do. A fault of the gateway's
+    // own (its store unavailable) closes with "try again", so a resuming agent keeps trying.
+    if (inReplyTo === "hello" && context.agent === undefined) {
+      const code = TRANSIENT_ERROR_CODES.has(sosError.code) ? CLOSE.tryAgain : CLOSE.protocolError;
+      context.socket.close(code, sosError.code);
+    }
   }
 
   #hello(context: Context, message: Extract<AgentMessage, { type: "hello" }>): void {
@@ -124,8 +132,7 @@ export class AgentSockets {
       address: context.address,
     };
     context.agent = agent;
-    const grace = this.#grace.get(session.id);
-    if (grace !== undefined) clearTimeout(grace);
+    this.#grace.get(session.id)?.();
     this.#grace.delete(session.id);
     const previous = hub.attachAgent(agent);
     if (previous !== undefined && previous.socket !== context.socket) {
@@ -152,15 +159,24 @@ export class AgentSockets {
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
-    const { hub, agentSessions } = this.#d;
-    hub.publish(agent.sessionId);
-    const timer = setTimeout(() => {
-      this.#grace.delete(agent.sessionId);
-      if (hub.isConnected(agent.sessionId)) return;
-      for (const view of hub.views.ofSession(agent.sessionId)) hub.closeView(view, "agent_offline");
-      agentSessions.left(agent.sessionId, "lost", agent.address);
-    }, this.#d.resumeGraceMs ?? AGENT_RESUME_GRACE_MS);
-    timer.unref();
-    this.#grace.set(agent.sessionId, timer);
+    const { hub, agentSessions, jobs } = this.#d;
+    const { sessionId } = agent;
+    this.#grace.get(sessionId)?.();
+    // Retried with backoff while the store fails; the agent coming back cancels it.
+    const cancel = jobs.after(
+      `agent grace ${sessionId}`,
+      this.#d.resumeGraceMs ?? AGENT_RESUME_GRACE_MS,
+      () => {
+        if (hub.isConnected(sessionId)) {
+          this.#grace.delete(sessionId);
+          return;
+        }
+        for (const view of hub.views.ofSession(sessionId)) hub.closeView(view, "agent_offline");
+        agentSessions.left(sessionId, "lost", agent.address);
+        this.#grace.delete(sessionId);
+      },
+    );
+    this.#grace.set(sessionId, cancel);
+    hub.publish(sessionId);
   }
 }

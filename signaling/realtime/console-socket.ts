@@ -1,12 +1,14 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
-import { SosError } from "../../shared/errors.ts";
+import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
+import { newId } from "../auth/tokens.ts";
 import type { AuditLog } from "../domain/audit.ts";
 import type { Desk } from "../domain/desk.ts";
 import { technicianView } from "../domain/views.ts";
+import type { Jobs } from "../jobs.ts";
 import type { AccountRow } from "../store/rows.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
@@ -17,6 +19,7 @@ export type ConsoleSocketDeps = {
   audit: AuditLog;
   iceServers: () => IceServer[];
   log: Logger;
+  jobs: Jobs;
 };
 
 /**
@@ -36,15 +39,17 @@ export class ConsoleSockets {
         const access = desk.connectAccess(account, message.sessionId);
         const agent = hub.agentOf(message.sessionId);
         if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+        // Audited before the view exists: a failed write leaves no phantom viewer behind.
+        const peerId = newId();
+        audit.record({ kind: "technician", account }, "session.remote_connected", message.sessionId, {
+          peerId,
+          access,
+        });
         // One view per technician and session: a second tab replaces the first.
         for (const existing of hub.views.ofSession(message.sessionId)) {
           if (existing.technicianId === account.id) hub.closeView(existing, "replaced");
         }
-        const view = hub.views.open(message.sessionId, account.id, access, connection);
-        audit.record({ kind: "technician", account }, "session.remote_connected", message.sessionId, {
-          peerId: view.peerId,
-          access,
-        });
+        const view = hub.views.open(peerId, message.sessionId, account.id, access, connection);
         send(connection.socket, {
           type: "remote.opened",
           sessionId: message.sessionId,
@@ -86,7 +91,9 @@ export class ConsoleSockets {
     onProtocolMessage(socket, consoleMessageSchema, (message) =>
       dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
     );
-    socket.on("close", () => hub.removeConsole(connection));
+    socket.on("close", () =>
+      this.#d.jobs.safely("console socket closed", () => hub.removeConsole(connection)),
+    );
     socket.on("error", () => {
       // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
       // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
@@ -104,7 +111,7 @@ export class ConsoleSockets {
 
   #fail(connection: ConsoleConnection, error: unknown, inReplyTo: string): void {
     const sosError = toSosError(error);
-    if (sosError.code === "INTERNAL") this.#d.log.error({ err: error }, "console message failed");
+    if (TRANSIENT_ERROR_CODES.has(sosError.code)) this.#d.log.error({ err: error }, "console message failed");
     sendError(connection.socket, sosError, inReplyTo);
   }
 

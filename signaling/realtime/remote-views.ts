@@ -1,5 +1,4 @@
 import type { AccessMode } from "../../shared/status.ts";
-import { newId } from "../auth/tokens.ts";
 
 /** One technician's open remote view of a session: a WebRTC peer pair brokered by the gateway. */
 export type RemoteView<C> = {
@@ -15,8 +14,14 @@ export type RemoteView<C> = {
 export class RemoteViews<C> {
   readonly #byPeer = new Map<string, RemoteView<C>>();
 
-  open(sessionId: string, technicianId: string, access: AccessMode, console: C): RemoteView<C> {
-    const view: RemoteView<C> = { peerId: newId(), sessionId, technicianId, access, console };
+  open(
+    peerId: string,
+    sessionId: string,
+    technicianId: string,
+    access: AccessMode,
+    console: C,
+  ): RemoteView<C> {
+    const view: RemoteView<C> = { peerId, sessionId, technicianId, access, console };
     this.#byPeer.set(view.peerId, view);
     return view;
   }

@@ -74,14 +74,4 @@ export function onProtocolMessage<S extends z.ZodType>(
   });
 }
 
-/** Close codes the gateway uses on its sockets (4000-4999 are for applications). */
-export const CLOSE = {
-  normal: 1000,
-  tooLarge: 1009,
-  protocolError: 4400,
-  unauthenticated: 4401,
-  forbidden: 4403,
-  helloTimeout: 4408,
-  replaced: 4409,
-  ended: 4410,
-} as const;
+export { CLOSE } from "../../shared/close-codes.ts";

@@ -14,9 +14,18 @@ import type {
  * replace it later. Methods are synchronous because node:sqlite is; a networked store would wrap
  * the domain in a transaction layer of its own.
  */
+/** Whether the store serves writes; while it does not, since when and the first error. */
+export type StoreHealth = { ok: true } | { ok: false; since: number; error: string };
+
+/**
+ * Every method throws SosError STORE_UNAVAILABLE when the database cannot serve (locked past the
+ * busy timeout, read-only, full, failing disk); other errors are bugs.
+ */
 export type Store = {
-  /** Runs `work` atomically. */
+  /** Runs `work` atomically; nested calls join the outer transaction. */
   transaction<T>(work: () => T): T;
+  /** Whether writes succeed now (a failing store is probed again with a small write). */
+  health(): StoreHealth;
   close(): void;
 
   getSetting(key: string): string | undefined;

@@ -4,7 +4,12 @@ import { consoleMessageSchema, gatewayToConsoleSchema } from "../../../shared/co
 import { agentControlSchema, technicianControlSchema } from "../../../shared/control.ts";
 import { ERROR_CODES } from "../../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION } from "../../../shared/limits.ts";
+import type { JobFailure } from "../../jobs.ts";
+import type { StoreHealth } from "../../store/store.ts";
 import type { App } from "../types.ts";
+
+/** What /healthz reports: unhealthy (503) while the store fails writes or a timer job keeps failing. */
+export type Health = { ok: boolean; store: StoreHealth; jobs: JobFailure[] };
 
 /** The socket protocol as JSON Schema, generated from the shared zod schemas. */
 export function protocolDocument() {
@@ -32,8 +37,15 @@ export function protocolDocument() {
   };
 }
 
-export function metaRoutes(app: App, status: () => { agents: number; consoles: number }): void {
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true, ...status() }));
+export function metaRoutes(
+  app: App,
+  status: () => { agents: number; consoles: number },
+  health: () => Health,
+): void {
+  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
+    const now = health();
+    return reply.code(now.ok ? 200 : 503).send({ ...now, ...status() });
+  });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   const protocol = protocolDocument();
   app.get("/api/protocol.json", { schema: { hide: true } }, async () => protocol);

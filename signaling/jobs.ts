@@ -1,0 +1,111 @@
+import type { Logger } from "pino";
+
+/** Backoff for a job that failed: 1 s, 2 s, 4 s, … up to 30 s. */
+export const JOB_RETRY = { baseMs: 1_000, maxMs: 30_000 } as const;
+
+export type JobFailure = { job: string; since: number; attempts: number; error: string };
+
+type Failing = Omit<JobFailure, "job">;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The gateway's timers (resume grace, expiry sweep) and the work done in socket event handlers
+ * run here, never bare: a throw (the store locked, read-only, a full disk) is logged with its
+ * cause, the work is tried again with backoff, the failure shows in health, and the process stays
+ * up. Work given here must be safe to run again after a partial failure.
+ */
+export class Jobs {
+  readonly #log: Logger;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #failing = new Map<string, Failing>();
+  #stopped = false;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  /**
+   * Runs `work` once after `delayMs`, and again with backoff until it succeeds. Returns a cancel
+   * function (a cancelled job stops retrying and no longer counts as failing).
+   */
+  after(job: string, delayMs: number, work: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let attempt = 0;
+    const arm = (ms: number) => {
+      if (this.#stopped) return;
+      timer = setTimeout(() => {
+        if (timer !== undefined) this.#timers.delete(timer);
+        if (this.#attempt(job, work)) return;
+        arm(Math.min(JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** attempt));
+        attempt += 1;
+      }, ms);
+      timer.unref();
+      this.#timers.add(timer);
+    };
+    arm(delayMs);
+    return () => {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      }
+      timer = undefined;
+      this.#failing.delete(job);
+    };
+  }
+
+  /** Runs `work` now and, if it fails, again with backoff until it succeeds. */
+  untilDone(job: string, work: () => void): void {
+    if (this.#attempt(job, work)) return;
+    this.after(job, JOB_RETRY.baseMs, work);
+  }
+
+  /** Runs `work` every `intervalMs`; a failed run is tried again at the next tick. */
+  every(job: string, intervalMs: number, work: () => void): void {
+    if (this.#stopped) return;
+    const timer = setInterval(() => this.#attempt(job, work), intervalMs);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  /** Runs `work` now, in an event handler: a throw is logged with its cause, never thrown on. */
+  safely(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#log.error({ err: error, what }, "event handling failed");
+    }
+  }
+
+  /** Jobs whose last run failed. */
+  failing(): JobFailure[] {
+    return [...this.#failing].map(([job, failing]) => ({ job, ...failing }));
+  }
+
+  /** Stops every timer (shutdown). Safe to call twice. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #attempt(job: string, work: () => void): boolean {
+    try {
+      work();
+      if (this.#failing.delete(job)) this.#log.info({ job }, "job recovered");
+      return true;
+    } catch (error) {
+      const before = this.#failing.get(job);
+      const failing = {
+        since: before?.since ?? Date.now(),
+        attempts: (before?.attempts ?? 0) + 1,
+        error: message(error),
+      };
+      this.#failing.set(job, failing);
+      this.#log.error({ err: error, job, attempts: failing.attempts }, "job failed; trying again");
+      return false;
+    }
+  }
+}
