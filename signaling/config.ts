@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { DEFAULT_SESSION_EXPIRY_MINUTES } from "../shared/limits.ts";
+import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
+import { plainText } from "../shared/plain-text.ts";
 
 /** The gateway's settings: from flags and environment variables (see cli.ts and the README). */
 export const gatewayConfigSchema = z.object({
@@ -13,13 +14,13 @@ export const gatewayConfigSchema = z.object({
     .url({ protocol: /^https?$/ })
     .transform((url) => url.replace(/\/+$/, ""))
     .optional(),
-  organizationName: z.string().trim().min(1).max(100).optional(),
+  organizationName: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).optional(),
   /** The first admin, created on a first start with no accounts. */
   admin: z
     .object({
       email: z.email().transform((email) => email.toLowerCase()),
       password: z.string().min(10, "SOS_ADMIN_PASSWORD needs at least 10 characters"),
-      name: z.string().min(1).default("Administrator"),
+      name: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).default("Administrator"),
     })
     .optional(),
   license: z.object({ attendedAccess: z.boolean() }).default({ attendedAccess: true }),

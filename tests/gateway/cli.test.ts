@@ -1,0 +1,53 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+
+/** Runs `sos-gateway` as the README starts it; resolves with its exit code and output. */
+function runGateway(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ["signaling/cli.ts", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes("SOS gateway ready")) child.kill("SIGTERM");
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+t.test(
+  "an organization name with a terminal escape is refused at start: exit 1 and one line that says why",
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), "sos-cli-"));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const run = await runGateway(["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
+      SOS_ORG_NAME: "Acme\x1b[2K\rIT desk: verified",
+      SOS_LOG_LEVEL: "silent",
+    });
+    t.equal(run.code, 1);
+    const lines = run.stderr.trim().split("\n");
+    t.equal(lines.length, 1, "one line on stderr");
+    t.match(lines[0], /^sos-gateway: could not start: organizationName: no control characters/);
+    t.notOk(run.stderr.includes("\x1b"), "the refused value is not echoed");
+  },
+);
+
+t.test("a plain organization name starts the gateway; SIGTERM stops it with exit 0", async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "sos-cli-"));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const run = await runGateway(["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
+    SOS_ORG_NAME: "Acme IT",
+    SOS_LOG_LEVEL: "silent",
+  });
+  t.equal(run.code, 0);
+  t.match(run.stdout, /SOS gateway ready\. Console: http:\/\/localhost:\d+\//);
+});
