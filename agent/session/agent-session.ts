@@ -150,6 +150,7 @@ export class AgentSession {
       handle(message);
     });
     client.on("invalid", (reason) => log.warn({ reason }, "dropped an invalid message from the gateway"));
+    client.on("state", (to, from) => log.debug({ from, to }, "signaling connection"));
     client.on("reconnecting", () => terminal.say(this.#deps.messages.reconnecting));
     client.on("reconnected", (welcome) => {
       this.#iceServers = welcome.iceServers;

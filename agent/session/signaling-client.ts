@@ -2,7 +2,8 @@
  * The agent's socket to the gateway (`/ws/agent`): join with `hello`, the one decode point for
  * everything the gateway sends, and coming back after a drop with the resume secret of the last
  * welcome, with jittered exponential backoff, for as long as the gateway keeps the session.
- * Messages sent while the socket is down wait and go out, in order, after the resume.
+ * Messages sent while the socket is down wait and go out, in order, after the resume. The
+ * lifecycle is data: CONNECTION_STATES and one transition table, checked on every move.
  */
 import { EventEmitter } from "node:events";
 import { WebSocket } from "ws";
@@ -12,9 +13,11 @@ import {
   gatewayToAgentSchema,
   type Join,
 } from "../../shared/agent-protocol.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../../shared/backoff.ts";
 import { FINAL_AGENT_CLOSE_CODES } from "../../shared/close-codes.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import { type ErrorBody, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
+import { createLifecycle, type Lifecycle, type Transitions } from "../../shared/lifecycle.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { DeviceInfo } from "../../shared/model.ts";
 import { AgentError } from "../exit.ts";
@@ -22,6 +25,34 @@ import type { Messages } from "./messages.ts";
 
 export type Welcome = Extract<GatewayToAgent, { type: "welcome" }>;
 export type GatewayMessage = Exclude<GatewayToAgent, { type: "welcome" }>;
+
+/**
+ * The connection's lifecycle. idle: not yet joined. joining: the first hello is out. open: welcomed,
+ * messages flow. waiting: dropped, the next resume attempt waits for its backoff. resuming: a
+ * resume hello is out. failed: the gateway refused, or stayed away past the grace. closed: close()
+ * was called. Terminal: closed (failed still allows close()).
+ */
+export const CONNECTION_STATES = [
+  "idle",
+  "joining",
+  "open",
+  "waiting",
+  "resuming",
+  "failed",
+  "closed",
+] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/** The one transition table of the connection. */
+export const CONNECTION_TRANSITIONS: Transitions<ConnectionState> = {
+  idle: ["joining", "closed"],
+  joining: ["open", "failed", "closed"],
+  open: ["waiting", "failed", "closed"],
+  waiting: ["resuming", "closed"],
+  resuming: ["open", "waiting", "failed", "closed"],
+  failed: ["closed"],
+  closed: [],
+};
 
 type SignalingEvents = {
   message: [GatewayMessage];
@@ -31,15 +62,9 @@ type SignalingEvents = {
   reconnected: [Welcome];
   /** The connection is gone for good (resume refused, or the gateway stayed away). */
   failed: [AgentError];
+  /** Every move of the lifecycle, for the log. */
+  state: [to: ConnectionState, from: ConnectionState];
 };
-
-export type BackoffOptions = { readonly baseMs: number; readonly maxMs: number };
-
-/** Delay before reconnect attempt `attempt` (0, 1, ...): exponential, capped, with equal jitter. */
-export function backoffDelay(attempt: number, options: BackoffOptions, random = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
-  return ceiling / 2 + random() * (ceiling / 2);
-}
 
 export type SignalingOptions = {
   /** The gateway's http(s) base URL. */
@@ -69,27 +94,51 @@ export function agentSocketUrl(gateway: string): string {
 
 export class SignalingClient extends EventEmitter<SignalingEvents> {
   readonly #options: SignalingOptions;
+  readonly #life: Lifecycle<ConnectionState>;
+  /**
+   * The id of the current connection attempt. Each hello opens a new socket with a new id; events
+   * of a socket whose id is no longer current (superseded, or the client closed) change nothing.
+   */
+  #attempt = 0;
+  /** The current attempt's socket (in flight or welcomed). */
   #socket: WebSocket | undefined;
   #resume: Welcome["resume"] | undefined;
-  #closed = false;
-  #reconnecting = false;
   readonly #queue: AgentMessage[] = [];
   /** Messages received before deliver() was called; undefined once delivering. */
   #inbox: GatewayMessage[] | undefined = [];
-  #cancelWait: (() => void) | undefined;
+  /** Resume attempts since the drop, when the resume grace ends, and the pending retry. */
+  #retries = 0;
+  #resumeDeadline = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SignalingOptions) {
     super();
     this.#options = options;
+    this.#life = createLifecycle({
+      name: "agent signaling",
+      initial: "idle",
+      transitions: CONNECTION_TRANSITIONS,
+      changed: (to, from) => this.emit("state", to, from),
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.#life.state;
   }
 
   get connected(): boolean {
-    return this.#socket?.readyState === WebSocket.OPEN && !this.#reconnecting;
+    return this.#life.state === "open" && this.#socket?.readyState === WebSocket.OPEN;
   }
 
   /** Joins the session. Rejects with an AgentError carrying the exit reason. */
   async connect(): Promise<Welcome> {
-    return this.#open(this.#options.join);
+    this.#life.set("joining");
+    try {
+      return await this.#hello(this.#options.join);
+    } catch (error) {
+      if (this.#life.state === "joining") this.#life.set("failed");
+      throw error;
+    }
   }
 
   /**
@@ -102,8 +151,9 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
     for (const message of inbox) this.emit("message", message);
   }
 
+  /** Sends now when open; otherwise the message waits (in order) for the next welcome. */
   send(message: AgentMessage): void {
-    if (this.#closed) return;
+    if (this.#life.state === "closed") return;
     if (this.connected && this.#socket !== undefined) {
       this.#socket.send(JSON.stringify(message));
       return;
@@ -113,19 +163,28 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
 
   /** Closes the socket and stops reconnecting. Safe to call more than once. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cancelWait?.();
+    if (this.#life.state === "closed") return;
+    this.#attempt += 1;
+    clearTimeout(this.#retryTimer);
+    this.#life.set("closed");
     this.#socket?.close(1000);
     this.#socket = undefined;
   }
 
-  #open(join: Join): Promise<Welcome> {
+  /**
+   * One connection attempt: a new socket, the hello, and the welcome or the refusal. Resolves
+   * once welcomed (the lifecycle is then open); rejects with the reason otherwise. The promise
+   * always settles, also for an attempt that was superseded.
+   */
+  #hello(join: Join): Promise<Welcome> {
     const { gateway, messages } = this.#options;
+    const id = ++this.#attempt;
+    const current = () => id === this.#attempt;
+    const socket = new WebSocket(agentSocketUrl(gateway), {
+      handshakeTimeout: this.#options.helloTimeoutMs ?? 10_000,
+    });
+    this.#socket = socket;
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(agentSocketUrl(gateway), {
-        handshakeTimeout: this.#options.helloTimeoutMs ?? 10_000,
-      });
       let welcomed = false;
       const unreachable = (cause?: unknown) =>
         new AgentError("gateway_unreachable", messages.gatewayUnreachable(gateway), { cause });
@@ -145,13 +204,11 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
       });
       socket.on("close", (code) => {
         clearTimeout(timer);
-        if (!welcomed) {
-          reject(unreachable(new Error(`closed with ${code} before welcome`)));
-          return;
-        }
-        if (this.#socket === socket) this.#dropped(code);
+        if (!welcomed) reject(unreachable(new Error(`closed with ${code} before welcome`)));
+        else if (current()) this.#dropped(code);
       });
       socket.on("message", (data, isBinary) => {
+        if (!current()) return;
         if (isBinary) {
           this.emit("invalid", "binary frame");
           return;
@@ -166,17 +223,11 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
           clearTimeout(timer);
           if (message.type === "welcome") {
             welcomed = true;
-            this.#resume = message.resume;
-            this.#socket = socket;
-            this.#heartbeat(socket);
+            this.#opened(socket, message);
             resolve(message);
           } else {
             socket.close(1000);
-            // The gateway's own trouble (its store unavailable) counts as unreachable: a resuming
-            // agent keeps trying within the grace, as it does when the gateway is down.
-            if (message.type === "error" && TRANSIENT_ERROR_CODES.has(message.error.code)) {
-              reject(unreachable(new Error(`${message.error.code}: ${message.error.message}`)));
-            } else reject(message.type === "error" ? refusal(message.error, messages) : unreachable());
+            reject(helloRefusal(message, unreachable, messages));
           }
           return;
         }
@@ -188,6 +239,15 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
         else this.emit("message", message);
       });
     });
+  }
+
+  /** The current attempt was welcomed: open, and what waited goes out in order. */
+  #opened(socket: WebSocket, welcome: Welcome): void {
+    this.#resume = welcome.resume;
+    this.#life.set("open");
+    this.#retries = 0;
+    this.#heartbeat(socket);
+    for (const message of this.#queue.splice(0)) this.send(message);
   }
 
   /** Pings the gateway; a socket that stops answering is dropped (and resumed). */
@@ -208,12 +268,11 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
     socket.once("close", () => clearInterval(timer));
   }
 
+  /** The open socket closed: resume within the grace, unless the gateway said not to. */
   #dropped(code: number): void {
     this.#socket = undefined;
-    if (this.#closed) return;
     if (FINAL_CLOSE_CODES.has(code) || this.#resume === undefined) {
-      this.emit(
-        "failed",
+      this.#fail(
         new AgentError(
           "gateway_unreachable",
           this.#options.messages.gatewayUnreachable(this.#options.gateway),
@@ -221,50 +280,61 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
       );
       return;
     }
-    void this.#reconnect(this.#resume);
+    this.#resumeDeadline = Date.now() + (this.#options.graceMs ?? AGENT_RESUME_GRACE_MS);
+    this.#life.set("waiting");
+    this.emit("reconnecting");
+    this.#scheduleResume();
   }
 
-  async #reconnect(resume: Welcome["resume"]): Promise<void> {
-    this.#reconnecting = true;
-    this.emit("reconnecting");
-    const backoff = this.#options.backoff ?? { baseMs: 500, maxMs: 10_000 };
-    const deadline = Date.now() + (this.#options.graceMs ?? AGENT_RESUME_GRACE_MS);
-    let secret = resume;
-    for (let attempt = 0; !this.#closed; attempt++) {
-      await this.#wait(backoffDelay(attempt, backoff));
-      if (this.#closed) return;
-      try {
-        const welcome = await this.#open({
-          kind: "resume",
-          sessionId: secret.sessionId,
-          secret: secret.secret,
-        });
-        this.#reconnecting = false;
-        for (const message of this.#queue.splice(0)) this.send(message);
-        this.emit("reconnected", welcome);
+  #scheduleResume(): void {
+    const delay = backoffDelay(this.#retries, this.#options.backoff ?? DEFAULT_BACKOFF);
+    this.#retries += 1;
+    this.#retryTimer = setTimeout(() => void this.#resumeOnce(), delay);
+  }
+
+  async #resumeOnce(): Promise<void> {
+    const resume = this.#resume;
+    if (resume === undefined) return;
+    this.#life.set("resuming");
+    try {
+      const welcome = await this.#hello({
+        kind: "resume",
+        sessionId: resume.sessionId,
+        secret: resume.secret,
+      });
+      this.emit("reconnected", welcome);
+    } catch (error) {
+      if (this.#life.state !== "resuming") return;
+      const failure = error instanceof AgentError ? error : new AgentError("internal", String(error));
+      if (failure.reason !== "gateway_unreachable" || Date.now() > this.#resumeDeadline) {
+        this.#fail(failure);
         return;
-      } catch (error) {
-        const failure = error instanceof AgentError ? error : new AgentError("internal", String(error));
-        secret = this.#resume ?? secret;
-        if (failure.reason !== "gateway_unreachable" || Date.now() > deadline) {
-          this.#reconnecting = false;
-          if (!this.#closed) this.emit("failed", failure);
-          return;
-        }
       }
+      this.#life.set("waiting");
+      this.#scheduleResume();
     }
   }
 
-  #wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#cancelWait = done;
-    });
+  #fail(error: AgentError): void {
+    this.#life.set("failed");
+    this.emit("failed", error);
   }
+}
+
+/**
+ * Why a hello was not welcomed. The gateway's own trouble (its store unavailable) counts as
+ * unreachable: a resuming agent keeps trying within the grace, as it does when the gateway is down.
+ */
+function helloRefusal(
+  message: GatewayToAgent,
+  unreachable: (cause?: unknown) => AgentError,
+  messages: Messages,
+): AgentError {
+  if (message.type !== "error") return unreachable();
+  if (TRANSIENT_ERROR_CODES.has(message.error.code)) {
+    return unreachable(new Error(`${message.error.code}: ${message.error.message}`));
+  }
+  return refusal(message.error, messages);
 }
 
 /** The exit reason and the end user's message for a refused hello. */

@@ -1,6 +1,6 @@
 import t from "tap";
-import { backoffDelay } from "../../agent/session/signaling-client.ts";
 import { codeFromFileName, normalizeGateway, parseCode, resolveTarget } from "../../agent/target.ts";
+import { backoffDelay } from "../../shared/backoff.ts";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWx";
 
