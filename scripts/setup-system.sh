@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is already there. Needs root (or sudo) and Debian's apt.
 set -euo pipefail
 
-packages=(xvfb xdotool x11-utils chromium)
+# strace: the durability test watches the gateway's fsyncs; e2fsprogs: mkfs.ext4 and chattr for the failing-disk tests.
+packages=(xvfb xdotool x11-utils chromium strace e2fsprogs)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
