@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { RemoteCloseReason } from "../../../shared/console-protocol.ts";
 import type { AgentControl, MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
+import { createLifecycle, type Lifecycle, type Transitions } from "../../../shared/lifecycle.ts";
 import type { AccessMode } from "../../../shared/status.ts";
 import { createStore, type Store, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
@@ -13,7 +14,8 @@ import { type Quality, type QualitySample, sampleQuality } from "./quality.ts";
 /**
  * One remote view's life: ask the gateway to open it, answer the agent's offer, keep the control
  * channel, and come back after a network blip (the socket reopens, or the peer fails) without a
- * new session. Teardown is one function, safe to run twice.
+ * new session. The lifecycle is data (REMOTE_STATES, one transition table); each request has an id
+ * and a superseded peer's events change nothing. Teardown is one function, safe to run twice.
  */
 
 export type RemotePhase =
@@ -68,19 +70,56 @@ export function effectiveAccess(state: Pick<RemoteState, "openedAccess" | "agent
   return state.openedAccess === "view" || state.agentAccess === "view" ? "view" : "control";
 }
 
+/**
+ * The view's lifecycle. idle: mounted, waiting for the console socket. requesting: a remote.connect
+ * is on its way (the gateway first closes our old view as "replaced"). negotiating: the gateway
+ * opened the view, the peer answers the agent's offer. open: the peer is connected. reconnecting:
+ * the socket dropped or the peer failed; a new request follows. ended: closed, refused or
+ * disconnected (terminal).
+ */
+export const REMOTE_STATES = ["idle", "requesting", "negotiating", "open", "reconnecting", "ended"] as const;
+export type RemoteLifecycleState = (typeof REMOTE_STATES)[number];
+
+export const REMOTE_TRANSITIONS: Transitions<RemoteLifecycleState> = {
+  idle: ["requesting", "reconnecting", "ended"],
+  requesting: ["negotiating", "reconnecting", "ended"],
+  negotiating: ["negotiating", "open", "reconnecting", "ended"],
+  open: ["negotiating", "reconnecting", "ended"],
+  reconnecting: ["requesting", "ended"],
+  ended: [],
+};
+
+/** The phase shown for each state; requesting keeps the one shown before, ended is told by the caller. */
+const PHASE_OF: Readonly<Record<RemoteLifecycleState, RemotePhase | null>> = {
+  idle: { kind: "connecting" },
+  requesting: null,
+  negotiating: { kind: "connecting" },
+  open: { kind: "open" },
+  reconnecting: { kind: "reconnecting" },
+  ended: null,
+};
+
 export function useRemote(sessionId: string): RemoteController {
   const [state, setState] = useState<RemoteState>(INITIAL);
   const cursor = useMemo(() => createStore<RemoteCursor | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
   const control = useRef<ControlLink | null>(null);
-  /** False once the view has ended for good: no reconnecting after that. */
-  const wanted = useRef(true);
+  /** The view's lifecycle, one per session id (made by the effect below). */
+  const life = useRef<Lifecycle<RemoteLifecycleState> | null>(null);
+  /**
+   * The id of the current request. A peer keeps the id it was made for; its events after a newer
+   * request (a retry, a reconnect) change nothing.
+   */
+  const attempt = useRef(0);
   const retries = useRef(0);
-  /** A remote.connect is on its way: the gateway first closes our old view as "replaced". */
-  const connecting = useRef(false);
-  const connect = useCallback((): void => {
-    connecting.current = sendConsole({ type: "remote.connect", sessionId });
+  /** Asks the gateway to open the view, when the socket can carry the request. */
+  const request = useCallback((): void => {
+    const view = life.current;
+    if (view === null || !view.can("requesting")) return;
+    if (!sendConsole({ type: "remote.connect", sessionId })) return;
+    attempt.current += 1;
+    view.set("requesting");
   }, [sessionId]);
   const access = effectiveAccess(state);
   const accessRef = useRef(access);
@@ -92,11 +131,36 @@ export function useRemote(sessionId: string): RemoteController {
     peer.current?.close();
     peer.current = null;
   }, []);
+  /** Ends the view for good; tells the gateway when the view was still wanted and `tell` is set. */
+  const end = useCallback(
+    (tell: boolean): void => {
+      const view = life.current;
+      if (view === null || view.state === "ended") return;
+      if (tell) sendConsole({ type: "remote.disconnect", sessionId });
+      attempt.current += 1;
+      view.set("ended");
+      dropPeer();
+    },
+    [sessionId, dropPeer],
+  );
 
   useEffect(() => {
-    wanted.current = true;
     retries.current = 0;
     const patch = (change: Partial<RemoteState>): void => setState((current) => ({ ...current, ...change }));
+    const view = createLifecycle<RemoteLifecycleState>({
+      name: "remote view",
+      initial: "idle",
+      transitions: REMOTE_TRANSITIONS,
+      changed: (to) => {
+        const phase = PHASE_OF[to];
+        if (phase !== null) patch({ phase });
+      },
+    });
+    life.current = view;
+    const endWith = (phase: RemotePhase): void => {
+      end(false);
+      patch({ phase, stream: null, controlOpen: false });
+    };
     const onAgent = (message: AgentControl): void => {
       switch (message.type) {
         case "state":
@@ -121,27 +185,33 @@ export function useRemote(sessionId: string): RemoteController {
           return;
       }
     };
-    const retry = (): void => {
-      if (!wanted.current || retries.current >= MAX_PEER_RETRIES) {
-        wanted.current = false;
-        dropPeer();
-        patch({ phase: { kind: "closed", reason: "peer_failed" }, stream: null });
+    /** The peer of request `id` failed: request again, a few times. */
+    const retry = (id: number): void => {
+      if (id !== attempt.current || !view.can("reconnecting")) return;
+      if (retries.current >= MAX_PEER_RETRIES) {
+        endWith({ kind: "closed", reason: "peer_failed" });
         return;
       }
       retries.current += 1;
       dropPeer();
-      patch({ phase: { kind: "reconnecting" }, controlOpen: false });
-      connect();
+      view.set("reconnecting");
+      patch({ controlOpen: false });
+      request();
     };
     const onMessage = (message: RemoteMessage): void => {
       switch (message.type) {
-        case "remote.opened":
-          connecting.current = false;
+        case "remote.opened": {
+          if (!view.can("negotiating")) return;
+          const id = attempt.current;
           dropPeer();
+          view.set("negotiating");
           peer.current = createRemotePeer(message.iceServers, {
             signal: (data) => sendConsole({ type: "signal", sessionId, data }),
-            video: (stream) => patch({ stream }),
+            video: (stream) => {
+              if (id === attempt.current) patch({ stream });
+            },
             control: (channel) => {
+              if (id !== attempt.current) return;
               control.current?.close();
               control.current = openControlLink(channel, {
                 message: onAgent,
@@ -150,51 +220,45 @@ export function useRemote(sessionId: string): RemoteController {
               });
             },
             state: (connection) => {
-              if (connection === "connected") {
+              if (connection === "connected" && id === attempt.current && view.can("open")) {
                 retries.current = 0;
-                patch({ phase: { kind: "open" } });
+                view.set("open");
               } else if (connection === "failed") {
-                retry();
+                retry(id);
               }
             },
-            failed: () => retry(),
+            failed: () => retry(id),
           });
-          patch({ openedAccess: message.access, phase: { kind: "connecting" } });
+          patch({ openedAccess: message.access });
           return;
+        }
         case "remote.signal":
           peer.current?.handleSignal(message.data);
           return;
         case "remote.closed":
-          if (message.reason === "replaced" && connecting.current) return;
-          wanted.current = false;
-          dropPeer();
-          patch({ phase: { kind: "closed", reason: message.reason }, stream: null, controlOpen: false });
+          if (message.reason === "replaced" && view.state === "requesting") return;
+          endWith({ kind: "closed", reason: message.reason });
           return;
         case "error":
-          connecting.current = false;
-          if (peer.current === null) {
-            wanted.current = false;
-            patch({ phase: { kind: "refused", message: message.error.message } });
-          }
+          if (peer.current === null) endWith({ kind: "refused", message: message.error.message });
           return;
       }
     };
     const stopListening = listenRemote(sessionId, onMessage);
     return () => {
       stopListening();
-      if (wanted.current) sendConsole({ type: "remote.disconnect", sessionId });
-      wanted.current = false;
-      dropPeer();
+      end(true);
     };
-  }, [sessionId, cursor, connect, dropPeer]);
+  }, [sessionId, cursor, request, dropPeer, end]);
 
   // Open the view whenever the console socket is (again) open: after a drop the gateway has
   // forgotten the old view, and the agent makes a new offer.
   useEffect(() => {
-    if (status === "open" && wanted.current) connect();
-    else if (status === "closed" && wanted.current)
-      setState((current) => ({ ...current, phase: { kind: "reconnecting" } }));
-  }, [status, connect]);
+    const view = life.current;
+    if (view === null) return;
+    if (status === "open") request();
+    else if (status === "closed" && view.can("reconnecting")) view.set("reconnecting");
+  }, [status, request]);
 
   useEffect(() => {
     let previous: QualitySample | null = null;
@@ -220,11 +284,7 @@ export function useRemote(sessionId: string): RemoteController {
   const send = useCallback((message: TechnicianControl): void => {
     if (accessRef.current === "control") control.current?.send(message);
   }, []);
-  const disconnect = useCallback((): void => {
-    if (wanted.current) sendConsole({ type: "remote.disconnect", sessionId });
-    wanted.current = false;
-    dropPeer();
-  }, [sessionId, dropPeer]);
+  const disconnect = useCallback((): void => end(true), [end]);
 
   return { state, access, cursor, send, disconnect };
 }
