@@ -26,7 +26,9 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
   #settings: PipelineSettings;
   #lastActivity = 0;
   #closed: Promise<void> | undefined;
-  readonly #statsWaiters: Array<(stats: PipelineStats) => void> = [];
+  /** stats() calls waiting for the worker's answer, oldest first; rejected when the stream closes. */
+  readonly #statsWaiters: Array<{ resolve: (stats: PipelineStats) => void; reject: (error: Error) => void }> =
+    [];
 
   private constructor(worker: Worker, monitor: MonitorGeometry, settings: PipelineSettings) {
     super();
@@ -110,9 +112,11 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
     this.#send({ type: "settings", settings });
   }
 
+  /** The pipeline's counters; rejects once the stream is closed (the worker cannot answer). */
   stats(): Promise<PipelineStats> {
-    return new Promise((resolve) => {
-      this.#statsWaiters.push(resolve);
+    if (this.#closed !== undefined) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      this.#statsWaiters.push({ resolve, reject });
       this.#send({ type: "stats" });
     });
   }
@@ -125,6 +129,7 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
       const timer = setTimeout(() => void this.#worker.terminate(), 2_000);
       await exited;
       clearTimeout(timer);
+      for (const waiter of this.#statsWaiters.splice(0)) waiter.reject(closedError());
     })();
     return this.#closed;
   }
@@ -156,11 +161,15 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
         this.emit("monitor", message.geometry);
         return;
       case "stats":
-        this.#statsWaiters.shift()?.(message.stats);
+        this.#statsWaiters.shift()?.resolve(message.stats);
         return;
       case "error":
         this.#fail(new AgentError(message.reason, message.message));
         return;
     }
   }
+}
+
+function closedError(): AgentError {
+  return new AgentError("internal", "The screen stream is closed.");
 }

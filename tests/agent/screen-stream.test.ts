@@ -4,6 +4,7 @@ import t, { type Test } from "tap";
 import type { VideoCodecName } from "../../agent/media/encoder.ts";
 import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
 import { CAPTURE_NICE } from "../../agent/media/thread-priority.ts";
+import { deadline } from "../helpers/security.ts";
 import { decodeKeyframe, pixelAt } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 
@@ -168,4 +169,23 @@ t.test("close() stops the worker and is safe to call twice", async (t) => {
   await Promise.all([stream.close(), stream.close()]);
   await stream.close();
   t.pass("closed");
+});
+
+t.test("stats() rejects once the stream is closed: asked after close, and asked just before", async (t) => {
+  const stream = await ScreenStream.start({ monitor: 0, codec: "h264", maxFps: 20, bitrate: 2_000_000 });
+  const before = stream.stats().then(
+    () => "answered",
+    () => "rejected",
+  );
+  const closing = stream.close();
+  const after = stream.stats().then(
+    () => "answered",
+    (error: unknown) => error,
+  );
+  t.match(await deadline(after, "stats() after close", 5_000), {
+    name: "AgentError",
+    message: "The screen stream is closed.",
+  });
+  await closing;
+  t.match(await deadline(before, "stats() asked before close", 5_000), /^(answered|rejected)$/);
 });
