@@ -9,36 +9,20 @@ import { inertText } from "../shared/plain-text.ts";
 import { bakedConfig } from "./branding.ts";
 import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
 import { createLogger, type RunningAgent, startAgent } from "./main.ts";
-import { VIDEO_CODECS, type VideoCodecName } from "./media/encoder.ts";
+import { VIDEO_CODECS } from "./media/encoder.ts";
+import { type AgentCliOptions, LOG_LEVELS, OPTION_DEFAULTS, parseAgentOptions } from "./options.ts";
 import { LANGUAGES, type Language, type Messages, messagesFor, systemLanguage } from "./session/messages.ts";
 import { EndUserTerminal } from "./session/terminal.ts";
 import { resolveTarget } from "./target.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** The frame rate cap without --max-fps. */
-export const DEFAULT_MAX_FPS = 20;
+export const DEFAULT_MAX_FPS = OPTION_DEFAULTS.maxFps;
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-
-type CliOptions = {
-  gateway?: string;
-  monitor: number;
-  codec: VideoCodecName;
-  maxFps: number;
-  maxBitrate: number;
-  lang?: Language;
-  logLevel: string;
-  consentTimeout: number;
-};
-
-function positiveInt(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new AgentError("usage", `${name} must be a whole number from ${min} to ${max}, not ${value}`);
-    }
-    return parsed;
-  };
+/** An option commander only reads; its value is checked by parseAgentOptions. */
+function option(flags: string, description: string, fallback?: string | number): Option {
+  const made = new Option(flags, description);
+  return fallback === undefined ? made : made.default(fallback);
 }
 
 function command(): Command {
@@ -47,22 +31,24 @@ function command(): Command {
     .description("SOS remote support: let your technician see (and, if you allow, control) your screen.")
     .argument("[link-or-pin]", "the session link or the 9-digit PIN your technician gave you")
     .option("--gateway <url>", "your team gateway's address (or set SOS_GATEWAY); not needed with a link")
-    .option("--monitor <n>", "the monitor to share first, from 0", positiveInt("--monitor", 0, 32), 0)
-    .addOption(new Option("--codec <codec>", "video codec").choices(VIDEO_CODECS).default("h264"))
-    .option("--max-fps <n>", "highest frame rate", positiveInt("--max-fps", 1, 60), DEFAULT_MAX_FPS)
-    .option(
-      "--max-bitrate <kbit/s>",
-      "highest video bitrate",
-      positiveInt("--max-bitrate", 100, 50_000),
-      3_000,
+    .addOption(option("--monitor <n>", "the monitor to share first, from 0", OPTION_DEFAULTS.monitor))
+    .addOption(option(`--codec <${VIDEO_CODECS.join("|")}>`, "video codec", OPTION_DEFAULTS.codec))
+    .addOption(option("--max-fps <n>", "highest frame rate", OPTION_DEFAULTS.maxFps))
+    .addOption(option("--max-bitrate <kbit/s>", "highest video bitrate", OPTION_DEFAULTS.maxBitrate))
+    .addOption(option(`--lang <${LANGUAGES.join("|")}>`, "language (default: the system's)"))
+    .addOption(
+      option(
+        "--log-level <level>",
+        `log detail, on stderr (${LOG_LEVELS.join(", ")})`,
+        OPTION_DEFAULTS.logLevel,
+      ),
     )
-    .addOption(new Option("--lang <lang>", "language (default: the system's)").choices(LANGUAGES))
-    .addOption(new Option("--log-level <level>", "log detail, on stderr").choices(LOG_LEVELS).default("warn"))
-    .option(
-      "--consent-timeout <seconds>",
-      "seconds to answer a technician's request before it counts as denied",
-      positiveInt("--consent-timeout", 1, 3_600),
-      60,
+    .addOption(
+      option(
+        "--consent-timeout <seconds>",
+        "seconds to answer a technician's request before it counts as denied",
+        OPTION_DEFAULTS.consentTimeout,
+      ),
     )
     .version(AGENT_VERSION, "--version")
     .helpOption("--help")
@@ -90,11 +76,11 @@ function printOutcome(outcome: AgentOutcome, messages: Messages, language: Langu
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = command();
   let code: string | undefined;
-  let options: CliOptions;
+  let options: AgentCliOptions;
   try {
     program.parse([...argv]);
     code = program.args[0];
-    options = program.opts<CliOptions>();
+    options = parseAgentOptions(program.opts());
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
     if (error instanceof AgentError) {
