@@ -52,3 +52,9 @@ export const MAX_PRINTED_FIELD_LENGTH = MAX_NAME_LENGTH;
 
 /** What the agent prints of its last line (which may carry a gateway's error message). */
 export const MAX_PRINTED_OUTCOME_LENGTH = 300;
+
+/**
+ * Longest clipboard text on the control channel, either way: the agent sends no longer text, the
+ * console's clipboard field takes no more.
+ */
+export const MAX_CLIPBOARD_CHARS = 60_000;

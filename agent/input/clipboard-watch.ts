@@ -14,10 +14,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { MAX_CLIPBOARD_CHARS } from "../../shared/limits.ts";
 import type { Injector } from "./injector.ts";
-
-/** The control channel's limit for clipboard text (shared/control.ts). */
-export const MAX_CLIPBOARD_CHARS = 60_000;
 
 /** Ends by itself when the agent is gone, even one that was killed. */
 const WATCH_SCRIPT =

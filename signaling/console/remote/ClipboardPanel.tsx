@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import type { TechnicianControl } from "../../../shared/control.ts";
+import { MAX_CLIPBOARD_CHARS } from "../../../shared/limits.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Outcome } from "../ui/Messages.tsx";
@@ -20,7 +21,7 @@ export function ClipboardPanel(props: {
         {t("remote.clipboardText")}
         <textarea
           rows={3}
-          maxLength={60_000}
+          maxLength={MAX_CLIPBOARD_CHARS}
           value={text}
           onInput={(event) => setText(event.currentTarget.value)}
         />
