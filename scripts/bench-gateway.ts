@@ -4,6 +4,8 @@
  *  - joins N idle agents (one session each) and reads the child's RSS and open file descriptors,
  *  - times agent joins (hello -> welcome) quietly, then again while another address floods wrong PINs,
  *  - counts how the flood (800 wrong PINs from 50 addresses) was answered (PIN_RATE_LIMITED vs SESSION_NOT_FOUND).
+ *  - times 200 session creations (REST, one transaction each) with the store's synchronous = FULL on
+ *    this disk, against the same on tmpfs where a sync costs nothing: the price of durability.
  * Prints a table and writes bench-results/gateway.json. Options: --agents N (default 2000).
  */
 import { spawn } from "node:child_process";
@@ -18,46 +20,75 @@ const agentsArg = process.argv.indexOf("--agents");
 const AGENTS = agentsArg > 0 ? Number(process.argv[agentsArg + 1]) : 2000;
 const ADMIN = { email: "bench@example.test", password: "bench-password-1" };
 
-const dataDir = mkdtempSync(join(tmpdir(), "sos-bench-"));
-const child = spawn(
-  process.execPath,
-  [
-    "signaling/cli.ts",
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--data-dir",
-    dataDir,
-    "--trust-proxy",
-    "--api-rate-limit",
-    "1000000",
-    "--log-level",
-    "warn",
-  ],
-  {
-    env: { ...process.env, SOS_ADMIN_EMAIL: ADMIN.email, SOS_ADMIN_PASSWORD: ADMIN.password },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  const lines = createInterface({ input: child.stdout });
-  lines.on("line", (line) => {
-    const match = /listening on (http:\/\/[^)]+)\)/.exec(line);
-    if (match?.[1] !== undefined) resolve(match[1]);
+/** Starts the real gateway as a child process on `dataDir`; resolves once it listens. */
+async function startChild(dataDir: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      "signaling/cli.ts",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      "--trust-proxy",
+      "--api-rate-limit",
+      "1000000",
+      "--log-level",
+      "warn",
+    ],
+    {
+      env: { ...process.env, SOS_ADMIN_EMAIL: ADMIN.email, SOS_ADMIN_PASSWORD: ADMIN.password },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      const match = /listening on (http:\/\/[^)]+)\)/.exec(line);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`gateway exited ${code}`)));
   });
-  child.once("exit", (code) => reject(new Error(`gateway exited ${code}`)));
-});
-process.on("exit", () => child.kill("SIGKILL"));
+  process.on("exit", () => child.kill("SIGKILL"));
+  const admin = new ApiClient(url);
+  await admin.signIn(ADMIN.email, ADMIN.password);
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { child, url, admin, stop };
+}
+
+/** Milliseconds of each of `count` session creations (one transaction: session, PIN, audit row). */
+async function timeCreates(client: ApiClient, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const started = performance.now();
+    const response = await client.post("/api/sessions", { channelId: "home" });
+    if (response.status !== 200) throw new Error(`create failed: ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+// Durability's cost: an acknowledged write is synced (synchronous = FULL). The same creates on a
+// gateway whose data directory is on tmpfs, where a sync costs nothing, give the price of the sync.
+const WRITES = 200;
+const onMemory = await startChild(mkdtempSync(join("/dev/shm", "sos-bench-")));
+const createsNoSync = await timeCreates(onMemory.admin, WRITES);
+await onMemory.stop();
+
+const { child, url, admin, stop } = await startChild(mkdtempSync(join(tmpdir(), "sos-bench-")));
+const createsSynced = await timeCreates(admin, WRITES);
 
 function memory(): { rssMiB: number; fds: number } {
   const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return { rssMiB: rssKiB / 1024, fds: readdirSync(`/proc/${child.pid}/fd`).length };
 }
-
-const admin = new ApiClient(url);
-await admin.signIn(ADMIN.email, ADMIN.password);
 
 type Joined = { socket: WebSocket; ms: number };
 function join1(
@@ -154,9 +185,7 @@ for (const [i, s] of probes.slice(20).entries()) {
 await floodLoop;
 
 for (const socket of sockets) socket.terminate();
-child.kill("SIGTERM");
-await new Promise((resolve) => child.once("exit", resolve));
-rmSync(dataDir, { recursive: true, force: true });
+await stop();
 
 const result = {
   agents: AGENTS,
@@ -175,6 +204,13 @@ const result = {
   ),
   legitimateJoinsRefusedDuringFlood: legitimateRefused,
   floodAnswers: flood,
+  createSyncedP50Ms: Number(percentile(createsSynced, 50).toFixed(2)),
+  createSyncedP99Ms: Number(percentile(createsSynced, 99).toFixed(2)),
+  createOnTmpfsP50Ms: Number(percentile(createsNoSync, 50).toFixed(2)),
+  createOnTmpfsP99Ms: Number(percentile(createsNoSync, 99).toFixed(2)),
+  syncCostP50Ratio: Number(
+    (percentile(createsSynced, 50) / Math.max(0.001, percentile(createsNoSync, 50))).toFixed(2),
+  ),
 };
 console.table(Object.entries(result).map(([metric, value]) => ({ metric, value: JSON.stringify(value) })));
 mkdirSync("bench-results", { recursive: true });
