@@ -3,12 +3,12 @@ import { type Logger, pino } from "pino";
 import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
 import { Accounts } from "./domain/accounts.ts";
-import { AgentSessions } from "./domain/agent-sessions.ts";
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
-import { Desk } from "./domain/desk.ts";
+import { Desk } from "./domain/desk/desk.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
+import { Supportee } from "./domain/supportee.ts";
 import { buildHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
 import { AgentSockets } from "./realtime/agent-socket.ts";
@@ -81,27 +81,27 @@ export async function startGateway(
     presence: hub,
     publicUrl: () => publicUrl,
   });
-  accounts = new Accounts({
-    store,
-    clock,
-    audit,
-    desk,
-    events: hub,
-    defaultExpiryMinutes: config.sessionExpiryMinutes,
-    licensedFeatures: config.license,
-  });
-  if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
-    store.setSetting("organization_name", config.organizationName);
-  }
   const channels = new Channels({
     store,
     clock,
     audit,
     policy,
-    desk,
+    events: hub,
     defaultExpiryMinutes: config.sessionExpiryMinutes,
   });
-  const agentSessions = new AgentSessions({
+  accounts = new Accounts({
+    store,
+    clock,
+    audit,
+    desk,
+    channels,
+    events: hub,
+    licensedFeatures: config.license,
+  });
+  if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
+    store.setSetting("organization_name", config.organizationName);
+  }
+  const supportee = new Supportee({
     store,
     clock,
     audit,
@@ -113,7 +113,7 @@ export async function startGateway(
   const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
   const agentSockets = new AgentSockets({
     hub,
-    agentSessions,
+    supportee,
     organizationName,
     iceServers,
     log,
@@ -124,10 +124,12 @@ export async function startGateway(
   const consoleSockets = new ConsoleSockets({ hub, desk, audit, iceServers, log, jobs });
 
   const setupToken = await accounts.bootstrap(config.admin);
+  // Accounts from before private channels were made with the account get theirs now, not on a GET.
+  channels.ensurePrivateChannels();
   const app = await buildHttp({
     log,
-    store,
     accounts,
+    audit,
     channels,
     desk,
     hub,
@@ -153,8 +155,8 @@ export async function startGateway(
   // Agents of sessions that were Active before a restart get the grace period to come back.
   for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
   const sweepMs = options.sweepIntervalMs ?? 15_000;
-  jobs.safely("expiry sweep at start", () => desk.expireDue());
-  if (sweepMs > 0) jobs.every("expiry sweep", sweepMs, () => desk.expireDue());
+  jobs.safely("expiry sweep at start", () => desk.lifecycle.expireDue());
+  if (sweepMs > 0) jobs.every("expiry sweep", sweepMs, () => desk.lifecycle.expireDue());
   heartbeat.start();
 
   let closed: Promise<void> | undefined;
@@ -163,7 +165,7 @@ export async function startGateway(
     publicUrl,
     config,
     setupToken,
-    sweep: () => desk.expireDue(),
+    sweep: () => desk.lifecycle.expireDue(),
     close() {
       closed ??= (async () => {
         jobs.stop();

@@ -7,16 +7,18 @@ import type { Clock } from "../clock.ts";
 import type { AccountRow, AuthSessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
-import type { Desk } from "./desk.ts";
-import type { DeskEvents } from "./desk-events.ts";
+import type { Channels } from "./channels.ts";
+import type { Desk } from "./desk/desk.ts";
+import type { DomainEvents } from "./events.ts";
+import { requireAdmin } from "./policy.ts";
 
 export type AccountsDeps = {
   store: Store;
   clock: Clock;
   audit: AuditLog;
   desk: Desk;
-  events: DeskEvents;
-  defaultExpiryMinutes: number;
+  channels: Channels;
+  events: DomainEvents;
   licensedFeatures: Organization["features"];
 };
 
@@ -57,7 +59,7 @@ export class Accounts {
   }
 
   renameOrganization(actor: AccountRow, name: string): Organization {
-    this.#requireAdmin(actor);
+    requireAdmin(actor);
     this.#d.store.transaction(() => {
       this.#d.store.setSetting(ORG_NAME_KEY, name);
       this.#d.audit.record({ kind: "technician", account: actor }, "organization.updated", null, { name });
@@ -212,7 +214,7 @@ export class Accounts {
     actor: AccountRow,
     input: { email: string; name: string; password: string; role: Role; permissions: TechnicianPermissions },
   ): Promise<AccountRow> {
-    this.#requireAdmin(actor);
+    requireAdmin(actor);
     const account = await this.#createAccount(input);
     this.#d.audit.record({ kind: "technician", account: actor }, "technician.created", null, {
       technicianId: account.id,
@@ -233,7 +235,7 @@ export class Accounts {
       disabled?: boolean | undefined;
     },
   ): Promise<AccountRow> {
-    this.#requireAdmin(actor);
+    requireAdmin(actor);
     const current = this.#d.store.getAccount(id);
     if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
     if (input.disabled === true && current.id === actor.id) {
@@ -260,7 +262,12 @@ export class Accounts {
         passwordChanged: input.password !== undefined,
       });
     });
-    if (lostAccess) this.#d.events.technicianDisabled(id);
+    if (lostAccess) {
+      this.#d.desk.permissions.forgetTechnician(id);
+      this.#d.events.technicianDisabled(id);
+    }
+    this.#d.events.technicianUpdated(next);
+    this.#d.events.accessChanged();
     return next;
   }
 
@@ -290,12 +297,8 @@ export class Accounts {
         throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
       }
       this.#d.store.insertAccount(account);
-      this.#d.desk.privateChannelOf(account, this.#d.defaultExpiryMinutes);
+      this.#d.channels.createPrivate(account);
     });
     return account;
-  }
-
-  #requireAdmin(actor: AccountRow): void {
-    if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
   }
 }

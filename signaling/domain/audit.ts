@@ -1,7 +1,8 @@
 import type { AuditEntry } from "../../shared/model.ts";
 import { type Clock, iso } from "../clock.ts";
-import type { AccountRow, AuditRow } from "../store/rows.ts";
+import type { AccountRow, AuditFilter, AuditRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { requireAdmin } from "./policy.ts";
 
 /** Who did something: a signed-in technician, the end user's agent, or the gateway itself. */
 export type Actor =
@@ -41,6 +42,12 @@ export class AuditLog {
   ): void {
     const entry = this.#entry(actor, action, sessionId, detail);
     this.#retry(`audit ${action}`, () => this.#store.appendAudit(entry));
+  }
+
+  /** The trail, newest first, for an admin. */
+  list(actor: AccountRow, filter: AuditFilter): AuditRow[] {
+    requireAdmin(actor);
+    return this.#store.listAudit(filter);
   }
 
   #entry(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown>) {

@@ -5,15 +5,15 @@ import type { Clock } from "../clock.ts";
 import type { AccountRow, ChannelRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
-import type { Desk } from "./desk.ts";
-import type { Policy } from "./policy.ts";
+import type { DomainEvents } from "./events.ts";
+import { type Policy, requireAdmin } from "./policy.ts";
 
 export type ChannelsDeps = {
   store: Store;
   clock: Clock;
   audit: AuditLog;
   policy: Policy;
-  desk: Desk;
+  events: DomainEvents;
   defaultExpiryMinutes: number;
 };
 
@@ -29,7 +29,7 @@ export class Channels {
 
   /** Home first, then my Private channel, then the team channels I may see. */
   visibleTo(actor: AccountRow): ChannelWithAccess[] {
-    const { store, policy, desk, defaultExpiryMinutes } = this.#d;
+    const { store, policy, defaultExpiryMinutes } = this.#d;
     const home: ChannelRow = {
       id: HOME_CHANNEL_ID,
       kind: "private",
@@ -38,20 +38,47 @@ export class Channels {
       sessionExpiryMinutes: defaultExpiryMinutes,
       createdAt: actor.createdAt,
     };
-    const own = desk.privateChannelOf(actor, defaultExpiryMinutes);
+    // Made with the account (or by ensurePrivateChannels at start for older accounts): a GET writes nothing.
+    const own = store.getPrivateChannel(actor.id);
     const teams = store.listTeamChannels().filter((channel) => policy.canSeeChannel(actor, channel));
     return [
       { row: home, access: [] },
-      { row: own, access: [] },
+      ...(own === undefined ? [] : [{ row: own, access: [] }]),
       ...teams.map((row) => ({ row, access: actor.role === "admin" ? store.getChannelAccess(row.id) : [] })),
     ];
+  }
+
+  /** The account's Private channel, made with the account (inside its transaction). */
+  createPrivate(account: AccountRow): ChannelRow {
+    const channel: ChannelRow = {
+      id: newId(),
+      kind: "private",
+      name: "Private",
+      ownerId: account.id,
+      sessionExpiryMinutes: this.#d.defaultExpiryMinutes,
+      createdAt: this.#d.clock.now(),
+    };
+    this.#d.store.insertChannel(channel);
+    return channel;
+  }
+
+  /** At start: accounts made before private channels came with the account get theirs. */
+  ensurePrivateChannels(): number {
+    const { store } = this.#d;
+    const missing = store
+      .listAccounts()
+      .filter((account) => store.getPrivateChannel(account.id) === undefined);
+    store.transaction(() => {
+      for (const account of missing) this.createPrivate(account);
+    });
+    return missing.length;
   }
 
   create(
     actor: AccountRow,
     input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
   ): ChannelWithAccess {
-    this.#requireAdmin(actor);
+    requireAdmin(actor);
     const { store, clock, audit, defaultExpiryMinutes } = this.#d;
     this.#checkAccounts(input.access);
     const row: ChannelRow = {
@@ -75,6 +102,7 @@ export class Channels {
         access: input.access,
       });
     });
+    this.#d.events.accessChanged();
     return { row, access: store.getChannelAccess(row.id) };
   }
 
@@ -87,7 +115,7 @@ export class Channels {
       access?: string[] | undefined;
     },
   ): ChannelWithAccess {
-    this.#requireAdmin(actor);
+    requireAdmin(actor);
     const { store, audit } = this.#d;
     const current = store.getChannel(id);
     if (current === undefined || current.kind !== "team")
@@ -114,6 +142,7 @@ export class Channels {
         ...input,
       });
     });
+    this.#d.events.accessChanged();
     return { row: next, access: store.getChannelAccess(id) };
   }
 
@@ -122,9 +151,5 @@ export class Channels {
       if (this.#d.store.getAccount(id) === undefined)
         throw new SosError("TECHNICIAN_NOT_FOUND", `No technician ${id}.`);
     }
-  }
-
-  #requireAdmin(actor: AccountRow): void {
-    if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
   }
 }

@@ -1,3 +1,4 @@
+import { SosError } from "../../shared/errors.ts";
 import type { Organization } from "../../shared/model.ts";
 import type { AccountRow, ChannelRow, SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -56,4 +57,9 @@ export class Policy {
   canShare(account: AccountRow): boolean {
     return account.shareSessions || account.role === "admin";
   }
+}
+
+/** Admin-only actions (technicians, channels, organization, builds, audit): one rule. */
+export function requireAdmin(actor: AccountRow): void {
+  if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
 }

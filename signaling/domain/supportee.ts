@@ -7,16 +7,16 @@ import type { Clock } from "../clock.ts";
 import type { SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
-import type { Desk } from "./desk.ts";
-import type { AgentPresence, DeskEvents } from "./desk-events.ts";
+import type { Desk } from "./desk/desk.ts";
+import { permissionTransition, resetPermissions, transition } from "./desk/session-machine.ts";
+import type { AgentPresence, DomainEvents } from "./events.ts";
 import type { PinGuard } from "./pin-guard.ts";
-import { permissionTransition, transition } from "./session-machine.ts";
 
-export type AgentSessionsDeps = {
+export type SupporteeDeps = {
   store: Store;
   clock: Clock;
   audit: AuditLog;
-  events: DeskEvents;
+  events: DomainEvents;
   presence: AgentPresence;
   pins: PinGuard;
   desk: Desk;
@@ -24,11 +24,14 @@ export type AgentSessionsDeps = {
 
 const MINUTE = 60_000;
 
-/** What happens to a session from the end user's side: join, consent, revoke, leave. */
-export class AgentSessions {
-  readonly #d: AgentSessionsDeps;
+/**
+ * The supportee's (end user's) actions through their agent: join, consent, revoke, leave. The
+ * technicians' side is the Desk.
+ */
+export class Supportee {
+  readonly #d: SupporteeDeps;
 
-  constructor(deps: AgentSessionsDeps) {
+  constructor(deps: SupporteeDeps) {
     this.#d = deps;
   }
 
@@ -42,7 +45,7 @@ export class AgentSessions {
     address: string,
   ): { session: SessionRow; secret: string; resumed: boolean } {
     const { store, clock, audit, presence } = this.#d;
-    this.#d.desk.expireDue();
+    this.#d.desk.lifecycle.expireDue();
     const session = this.#find(join, address);
     const resumed = join.kind === "resume";
     if (!resumed && presence.isConnected(session.id)) {
@@ -57,10 +60,8 @@ export class AgentSessions {
     };
     store.transaction(() => {
       store.updateSession(next);
-      if (!resumed) {
-        for (const permission of store.getPermissions(session.id))
-          store.deletePermission(session.id, permission.accountId);
-      }
+      // A new app was never asked: nothing to withdraw at it.
+      if (!resumed) resetPermissions(store, clock.now(), store.getPermissions(session.id));
       audit.record(
         { kind: "agent", sessionId: session.id, address },
         resumed ? "agent.resumed" : "agent.joined",
@@ -96,6 +97,8 @@ export class AgentSessions {
   consent(sessionId: string, requestId: string, decision: ConsentDecision, address: string): void {
     const { store, clock, audit } = this.#d;
     const permission = store.getPermissions(sessionId).find((p) => p.requestId === requestId);
+    // Withdrawn (the technician left; consent.cancel is on its way): a late answer changes nothing.
+    if (permission?.state === "none") return;
     if (permission === undefined || permission.state !== "requested") {
       throw new SosError("NOT_FOUND", "No such consent request is waiting.");
     }
@@ -162,10 +165,10 @@ export class AgentSessions {
       expiresAt: now + (channel?.sessionExpiryMinutes ?? 60) * MINUTE,
       resumeSecretHash: how === "ended" ? null : session.resumeSecretHash,
     };
-    const permissions = store.getPermissions(sessionId);
+    const permissions = store.getPermissions(sessionId).filter((p) => p.state !== "none");
     store.transaction(() => {
       store.updateSession(next);
-      for (const permission of permissions) store.deletePermission(sessionId, permission.accountId);
+      resetPermissions(store, now, permissions);
       audit.record(
         { kind: "agent", sessionId, address },
         how === "ended" ? "agent.ended" : "agent.lost",

@@ -47,11 +47,15 @@ export function sessionView(
     lastActivityAt: iso(row.lastActivityAt),
     expiresAt: iso(row.expiresAt),
     agent: { connected: live.agentConnected, device: row.device },
-    permissions: store.getPermissions(row.id).map((permission) => ({
-      technicianId: permission.accountId,
-      state: permission.state,
-      access: permission.access,
-    })),
+    // `none` is no permission at all (what a technician who left the session is reset to).
+    permissions: store
+      .getPermissions(row.id)
+      .filter((permission) => permission.state !== "none")
+      .map((permission) => ({
+        technicianId: permission.accountId,
+        state: permission.state,
+        access: permission.access,
+      })),
     viewers: [...live.viewers],
   };
 }

@@ -16,13 +16,13 @@ import type { Logger } from "pino";
 import { SosError } from "../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
 import type { Accounts } from "../domain/accounts.ts";
+import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
-import type { Desk } from "../domain/desk.ts";
+import type { Desk } from "../domain/desk/desk.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
 import { CLOSE } from "../realtime/wire.ts";
-import type { Store } from "../store/store.ts";
 import { originAllowed, readAuth } from "./authenticate.ts";
 import { ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
 import { canAnswer, clientErrorRefusal, errorHandler, sendError, writeRawError } from "./error-handler.ts";
@@ -36,8 +36,8 @@ import type { App } from "./types.ts";
 
 export type HttpDeps = {
   log: Logger;
-  store: Store;
   accounts: Accounts;
+  audit: AuditLog;
   channels: Channels;
   desk: Desk;
   hub: Hub;
@@ -164,15 +164,13 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   adminRoutes(app, {
     accounts,
     channels: deps.channels,
-    store: deps.store,
+    audit: deps.audit,
     publicOrigin,
-    onAccessChanged: () => hub.republishAll(deps.store.listSessions()),
-    onTechnicianChanged: (account) => hub.technicianUpdated(account),
     downloadsDir: deps.downloadsDir,
   });
   sessionRoutes(app, { desk: deps.desk, hub, accounts, publicOrigin });
   landingRoutes(app, {
-    store: deps.store,
+    liveSession: (token) => deps.desk.invitations.byLink(token),
     organizationName: () => accounts.organization().name,
     publicUrl,
     downloadsDir: deps.downloadsDir,

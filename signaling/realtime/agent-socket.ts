@@ -4,14 +4,14 @@ import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protoc
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
-import type { AgentSessions } from "../domain/agent-sessions.ts";
+import type { Supportee } from "../domain/supportee.ts";
 import type { Jobs } from "../jobs.ts";
 import type { AgentConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
   hub: Hub;
-  agentSessions: AgentSessions;
+  supportee: Supportee;
   organizationName: () => string;
   iceServers: () => IceServer[];
   log: Logger;
@@ -39,11 +39,11 @@ export class AgentSockets {
       hello: (context, message) => this.#hello(context, message),
       consent: (context, message) => {
         const agent = this.#joined(context);
-        deps.agentSessions.consent(agent.sessionId, message.requestId, message.decision, agent.address);
+        deps.supportee.consent(agent.sessionId, message.requestId, message.decision, agent.address);
       },
       revoke: (context, message) => {
         const agent = this.#joined(context);
-        deps.agentSessions.revoke(agent.sessionId, message.technicianId, agent.address);
+        deps.supportee.revoke(agent.sessionId, message.technicianId, agent.address);
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
@@ -63,7 +63,7 @@ export class AgentSockets {
         const agent = this.#joined(context);
         deps.hub.detachAgent(agent);
         context.agent = undefined;
-        deps.agentSessions.left(agent.sessionId, "ended", agent.address);
+        deps.supportee.left(agent.sessionId, "ended", agent.address);
         context.socket.close(CLOSE.normal, "ended by the user");
       },
     };
@@ -124,8 +124,8 @@ export class AgentSockets {
     if (message.v !== PROTOCOL_VERSION) {
       throw new SosError("UNSUPPORTED_VERSION", `This gateway speaks protocol version ${PROTOCOL_VERSION}.`);
     }
-    const { hub, agentSessions } = this.#d;
-    const { session, secret } = agentSessions.join(message.join, message.device, context.address);
+    const { hub, supportee } = this.#d;
+    const { session, secret } = supportee.join(message.join, message.device, context.address);
     const agent: AgentConnection = {
       socket: context.socket,
       sessionId: session.id,
@@ -147,7 +147,7 @@ export class AgentSockets {
       resume: { sessionId: session.id, secret },
       iceServers: this.#d.iceServers(),
     });
-    for (const request of agentSessions.pendingConsent(session.id)) {
+    for (const request of supportee.pendingConsent(session.id)) {
       send(context.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
     }
     hub.publish(session.id);
@@ -159,7 +159,7 @@ export class AgentSockets {
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
-    const { hub, agentSessions, jobs } = this.#d;
+    const { hub, supportee, jobs } = this.#d;
     const { sessionId } = agent;
     this.#grace.get(sessionId)?.();
     // Retried with backoff while the store fails; the agent coming back cancels it.
@@ -172,7 +172,7 @@ export class AgentSockets {
           return;
         }
         for (const view of hub.views.ofSession(sessionId)) hub.closeView(view, "agent_offline");
-        agentSessions.left(sessionId, "lost", agent.address);
+        supportee.left(sessionId, "lost", agent.address);
         this.#grace.delete(sessionId);
       },
     );

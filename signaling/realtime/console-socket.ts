@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import { newId } from "../auth/tokens.ts";
 import type { AuditLog } from "../domain/audit.ts";
-import type { Desk } from "../domain/desk.ts";
+import type { Desk } from "../domain/desk/desk.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
 import type { AccountRow } from "../store/rows.ts";
@@ -36,7 +36,7 @@ export class ConsoleSockets {
     this.#handlers = {
       "remote.connect": (connection, message) => {
         const account = this.#account(connection);
-        const access = desk.connectAccess(account, message.sessionId);
+        const access = desk.permissions.connectAccess(account, message.sessionId);
         const agent = hub.agentOf(message.sessionId);
         if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
         // Audited before the view exists: a failed write leaves no phantom viewer behind.

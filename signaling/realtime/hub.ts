@@ -4,7 +4,7 @@ import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import type { AgentPresence, DeskEvents } from "../domain/desk-events.ts";
+import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import { sessionView, technicianView } from "../domain/views.ts";
 import type { AccountRow, SessionRow } from "../store/rows.ts";
@@ -35,10 +35,10 @@ export type HubDeps = {
 };
 
 /**
- * Who is connected right now, and the fan-out of every change to them. Implements the desk's
+ * Who is connected right now, and the fan-out of every change to them. Implements the domain's
  * events (it turns stored changes into socket messages) and the agent presence the desk reads.
  */
-export class Hub implements DeskEvents, AgentPresence {
+export class Hub implements DomainEvents, AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
   readonly #agents = new Map<string, AgentConnection>();
@@ -195,9 +195,9 @@ export class Hub implements DeskEvents, AgentPresence {
     }
   }
 
-  /** Re-sends every session to every console (after access lists change). */
-  republishAll(sessions: readonly SessionRow[]): void {
-    for (const session of sessions) this.sessionChanged(session);
+  /** Re-sends every session to every console (after access lists or rights change). */
+  accessChanged(): void {
+    for (const session of this.#d.store.listSessions()) this.sessionChanged(session);
   }
 
   /** Closes every socket (shutdown); events arriving afterwards are ignored. */

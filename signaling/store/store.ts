@@ -32,7 +32,6 @@ export type Store = {
   setSetting(key: string, value: string): void;
   deleteSetting(key: string): void;
 
-  countAccounts(): number;
   countAdmins(): number;
   insertAccount(row: AccountRow): void;
   updateAccount(row: AccountRow): void;
@@ -74,7 +73,8 @@ export type Store = {
   getPermissions(sessionId: string): PermissionRow[];
   getPermission(sessionId: string, accountId: string): PermissionRow | undefined;
   putPermission(row: PermissionRow): void;
-  deletePermission(sessionId: string, accountId: string): void;
+  /** Every session on which the account has a permission row. */
+  listPermissionsOf(accountId: string): PermissionRow[];
 
   appendAudit(entry: NewAudit): AuditRow;
   listAudit(filter: AuditFilter): AuditRow[];

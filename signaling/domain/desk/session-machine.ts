@@ -1,6 +1,12 @@
-import { SosError } from "../../shared/errors.ts";
-import { nextPermission, nextStatus, type PermissionEvent, type SessionEvent } from "../../shared/status.ts";
-import type { PermissionRow, SessionRow } from "../store/rows.ts";
+import { SosError } from "../../../shared/errors.ts";
+import {
+  nextPermission,
+  nextStatus,
+  type PermissionEvent,
+  type SessionEvent,
+} from "../../../shared/status.ts";
+import type { PermissionRow, SessionRow } from "../../store/rows.ts";
+import type { Store } from "../../store/store.ts";
 
 /** Applies the shared transition table to a session row, or refuses with INVALID_TRANSITION. */
 export function transition(session: SessionRow, event: SessionEvent, agentConnected: boolean): SessionRow {
@@ -35,4 +41,24 @@ export function permissionTransition(row: PermissionRow, event: PermissionEvent)
     throw new SosError("INVALID_TRANSITION", `Permission cannot go from ${row.state} by ${event}.`);
   }
   return state;
+}
+
+/** A consent request withdrawn in a transaction, to cancel at the agent once committed. */
+export type Withdrawn = { sessionId: string; requestId: string };
+
+/**
+ * The technicians leave (or the app that was asked is gone): their permissions go back to `none`
+ * by the machine's `reset`. The request id stays, so a late answer to a withdrawn request is
+ * recognised as such. Call inside a transaction; returns the requests that were still pending.
+ */
+export function resetPermissions(store: Store, now: number, rows: readonly PermissionRow[]): Withdrawn[] {
+  const withdrawn: Withdrawn[] = [];
+  for (const row of rows) {
+    if (row.state === "none") continue;
+    if (row.state === "requested" && row.requestId !== null) {
+      withdrawn.push({ sessionId: row.sessionId, requestId: row.requestId });
+    }
+    store.putPermission({ ...row, state: permissionTransition(row, "reset"), access: null, updatedAt: now });
+  }
+  return withdrawn;
 }

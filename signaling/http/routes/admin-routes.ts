@@ -13,33 +13,27 @@ import {
   updateOrganizationRequestSchema,
   updateTechnicianRequestSchema,
 } from "../../../shared/api.ts";
-import { SosError } from "../../../shared/errors.ts";
 import { channelSchema, technicianSchema } from "../../../shared/model.ts";
 import type { Accounts } from "../../domain/accounts.ts";
-import { auditCsv, auditView } from "../../domain/audit.ts";
+import { type AuditLog, auditCsv, auditView } from "../../domain/audit.ts";
 import type { Channels } from "../../domain/channels.ts";
+import { requireAdmin } from "../../domain/policy.ts";
 import { channelView, technicianView } from "../../domain/views.ts";
 import { listBuilds } from "../../downloads/build-catalog.ts";
-import type { AccountRow } from "../../store/rows.ts";
-import type { Store } from "../../store/store.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
 
 export type AdminRoutesDeps = {
   accounts: Accounts;
   channels: Channels;
-  store: Store;
+  audit: AuditLog;
   publicOrigin: () => string;
-  /** After access lists change, consoles get their session lists re-sent. */
-  onAccessChanged: () => void;
-  /** A technician's account changed: their consoles get a fresh `hello`. */
-  onTechnicianChanged: (account: AccountRow) => void;
   downloadsDir: string;
 };
 
-/** Technicians, channels, the organization and the audit log. */
+/** Technicians, channels, the organization and the audit log: each route one domain call. */
 export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
-  const { accounts, channels, store } = deps;
+  const { accounts, channels, audit } = deps;
   const auth = authenticated(accounts, deps.publicOrigin);
 
   app.get(
@@ -106,8 +100,6 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
     },
     async (request) => {
       const account = await accounts.update(authOf(request).account, request.params.id, request.body);
-      deps.onTechnicianChanged(account);
-      deps.onAccessChanged();
       return { technician: technicianView(account) };
     },
   );
@@ -142,7 +134,6 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
     },
     async (request) => {
       const { row, access } = channels.create(authOf(request).account, request.body);
-      deps.onAccessChanged();
       return { channel: channelView(row, access) };
     },
   );
@@ -161,7 +152,6 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
     },
     async (request) => {
       const { row, access } = channels.update(authOf(request).account, request.params.id, request.body);
-      deps.onAccessChanged();
       return { channel: channelView(row, access) };
     },
   );
@@ -177,8 +167,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      if (authOf(request).account.role !== "admin")
-        throw SosError.forbidden("Only an admin can list builds.");
+      requireAdmin(authOf(request).account);
       return {
         downloadsDir: deps.downloadsDir,
         builds: listBuilds(deps.downloadsDir).map((b) => ({
@@ -203,10 +192,8 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request, reply) => {
-      if (authOf(request).account.role !== "admin")
-        throw SosError.forbidden("Only an admin can read the audit log.");
       const { format, ...filter } = request.query;
-      const rows = store.listAudit(filter);
+      const rows = audit.list(authOf(request).account, filter);
       if (format === "csv") {
         reply.header("content-type", "text/csv; charset=utf-8");
         reply.header("content-disposition", 'attachment; filename="sos-audit.csv"');

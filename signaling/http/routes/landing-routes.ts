@@ -1,12 +1,9 @@
 import { createReadStream } from "node:fs";
 import { z } from "zod";
-import { linkTokenSchema } from "../../../shared/agent-protocol.ts";
 import { buildTargetSchema } from "../../../shared/build-config.ts";
 import { SosError } from "../../../shared/errors.ts";
-import { isLive } from "../../../shared/status.ts";
 import { type AvailableBuild, listBuilds, targetOf } from "../../downloads/build-catalog.ts";
 import type { SessionRow } from "../../store/rows.ts";
-import type { Store } from "../../store/store.ts";
 import type { App } from "../types.ts";
 
 const escapeHtml = (text: string) =>
@@ -67,13 +64,15 @@ export function downloadName(build: AvailableBuild, token: string): string {
 /** The end user's landing page behind a session link: what to do, the download, and the PIN. */
 export function landingRoutes(
   app: App,
-  deps: { store: Store; organizationName: () => string; publicUrl: () => string; downloadsDir: string },
+  deps: {
+    /** The live session behind a link token (Invitations.byLink). */
+    liveSession: (token: string) => SessionRow | undefined;
+    organizationName: () => string;
+    publicUrl: () => string;
+    downloadsDir: string;
+  },
 ): void {
-  const liveSession = (token: string): SessionRow | undefined => {
-    const parsed = linkTokenSchema.safeParse(token);
-    const session = parsed.success ? deps.store.getSessionByLinkToken(parsed.data) : undefined;
-    return session !== undefined && isLive(session.status) && session.pin !== null ? session : undefined;
-  };
+  const { liveSession } = deps;
 
   app.get(
     "/s/:token/download/:target",

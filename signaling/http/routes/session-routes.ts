@@ -1,3 +1,4 @@
+import { z } from "zod";
 import {
   assignRequestSchema,
   createSessionRequestSchema,
@@ -12,11 +13,14 @@ import {
 } from "../../../shared/api.ts";
 import { invitationSchema } from "../../../shared/model.ts";
 import type { Accounts } from "../../domain/accounts.ts";
-import type { Desk } from "../../domain/desk.ts";
+import type { Desk } from "../../domain/desk/desk.ts";
 import type { Hub } from "../../realtime/hub.ts";
 import type { SessionRow } from "../../store/rows.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
+
+/** Copy link and Show PIN answer the same invitation; the audit says which the technician used. */
+const invitationQuerySchema = z.object({ for: z.enum(["link", "pin"]).default("pin") });
 
 export type SessionRoutesDeps = { desk: Desk; hub: Hub; accounts: Accounts; publicOrigin: () => string };
 
@@ -25,10 +29,16 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
   const { desk, hub } = deps;
   const auth = authenticated(deps.accounts, deps.publicOrigin);
   const one = (session: SessionRow) => ({ session: hub.view(session) });
+  /** The options of a session action (`/api/sessions/:id/...`, answering the session). */
   const action = (summary: string) => ({
     schema: { summary, tags: ["sessions"], params: idParamsSchema, response: { 200: sessionResponseSchema } },
     preHandler: auth,
   });
+  /** The same, for an action that takes a body. */
+  const actionWithBody = <B extends z.ZodType>(summary: string, body: B) => {
+    const options = action(summary);
+    return { ...options, schema: { ...options.schema, body } };
+  };
 
   app.get(
     "/api/sessions",
@@ -58,10 +68,10 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      const session = desk.create(authOf(request).account, request.body);
+      const session = desk.lifecycle.create(authOf(request).account, request.body);
       return {
         session: hub.view(session),
-        invitation: { link: desk.linkOf(session), pin: session.pin ?? "" },
+        invitation: { link: desk.invitations.linkOf(session), pin: session.pin ?? "" },
       };
     },
   );
@@ -74,65 +84,50 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
     "/api/sessions/:id/invitation",
     {
       schema: {
-        summary: "Copy link / Show PIN",
+        summary: "Copy link (for=link) / Show PIN (for=pin, the default); each is audited as such",
         tags: ["sessions"],
         params: idParamsSchema,
+        querystring: invitationQuerySchema,
         response: { 200: invitationSchema },
       },
       preHandler: auth,
     },
-    async (request) => desk.invitation(authOf(request).account, request.params.id, "pin"),
+    async (request) =>
+      desk.invitations.invitation(authOf(request).account, request.params.id, request.query.for),
   );
 
   app.post(
     "/api/sessions/:id/permission",
     action("Start remote session: ask the end user for permission"),
-    async (request) => one(desk.requestPermission(authOf(request).account, request.params.id)),
+    async (request) => one(desk.permissions.request(authOf(request).account, request.params.id)),
   );
 
   app.post(
     "/api/sessions/:id/assign",
-    {
-      ...action("Assign technician (yourself, or another with the share permission)"),
-      schema: { ...action("").schema, summary: "Assign technician", body: assignRequestSchema },
-    },
+    actionWithBody("Assign technician (yourself, or another with the share permission)", assignRequestSchema),
     async (request) =>
-      one(desk.assign(authOf(request).account, request.params.id, request.body.technicianId)),
+      one(desk.lifecycle.assign(authOf(request).account, request.params.id, request.body.technicianId)),
   );
 
   app.post(
     "/api/sessions/:id/transfer",
-    {
-      ...action(""),
-      schema: {
-        ...action("").schema,
-        summary: "Transfer to a technician or a channel",
-        body: transferRequestSchema,
-      },
-    },
-    async (request) => one(desk.transfer(authOf(request).account, request.params.id, request.body)),
+    actionWithBody("Transfer to a technician or a channel", transferRequestSchema),
+    async (request) => one(desk.lifecycle.transfer(authOf(request).account, request.params.id, request.body)),
   );
 
   app.post(
     "/api/sessions/:id/invite",
-    {
-      ...action(""),
-      schema: {
-        ...action("").schema,
-        summary: "Invite technicians (three in all)",
-        body: inviteRequestSchema,
-      },
-    },
+    actionWithBody("Invite technicians (three in all)", inviteRequestSchema),
     async (request) =>
-      one(desk.invite(authOf(request).account, request.params.id, request.body.technicianIds)),
+      one(desk.invitations.invite(authOf(request).account, request.params.id, request.body.technicianIds)),
   );
 
   app.post("/api/sessions/:id/release", action("Release to the queue"), async (request) =>
-    one(desk.release(authOf(request).account, request.params.id)),
+    one(desk.lifecycle.release(authOf(request).account, request.params.id)),
   );
 
   app.post("/api/sessions/:id/close", action("Close: link and PIN die"), async (request) =>
-    one(desk.close(authOf(request).account, request.params.id)),
+    one(desk.lifecycle.close(authOf(request).account, request.params.id)),
   );
 
   app.delete(
@@ -147,7 +142,7 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      desk.remove(authOf(request).account, request.params.id);
+      desk.lifecycle.remove(authOf(request).account, request.params.id);
       return { ok: true as const };
     },
   );

@@ -1,0 +1,160 @@
+import type { SessionEndReason } from "../../../shared/agent-protocol.ts";
+import { SosError } from "../../../shared/errors.ts";
+import type { SessionEvent } from "../../../shared/status.ts";
+import type { Clock } from "../../clock.ts";
+import type { AccountRow, PermissionRow, SessionRow } from "../../store/rows.ts";
+import type { Store } from "../../store/store.ts";
+import type { AuditLog } from "../audit.ts";
+import type { AgentPresence, DomainEvents } from "../events.ts";
+import type { Policy } from "../policy.ts";
+import { resetPermissions, transition, type Withdrawn } from "./session-machine.ts";
+
+export type DeskDeps = {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  policy: Policy;
+  events: DomainEvents;
+  presence: AgentPresence;
+  publicUrl: () => string;
+};
+
+export const MINUTE = 60_000;
+
+/** A rule of "who may": throws SosError when the actor may not act on the session. */
+export type Rule = (actor: AccountRow, session: SessionRow) => void;
+
+/**
+ * One technician action on a session, declared: who may, what changes, what is audited, who is
+ * told. Built from the session as it is now; `run` applies it in one transaction, then tells.
+ */
+export type SessionAction = {
+  /** Checked in order before anything changes. */
+  may: readonly Rule[];
+  /** Nothing to do (e.g. assigning the current assignee): the session is answered as it is. */
+  unchanged?: boolean;
+  /** The status machine's event, when the action moves the session's status (audited with it). */
+  event?: SessionEvent;
+  /** What changes on the row and beside it, inside the transaction. */
+  change?: (next: SessionRow) => void;
+  /** Technicians who leave the session: consent reset, a pending request withdrawn, views closed. */
+  leaving?: readonly string[];
+  /** Every pending consent request is withdrawn (the session ends). */
+  withdrawPending?: boolean;
+  audit: { action: string; detail?: Record<string, unknown> };
+  /** The session is over: the agent is told why and every remote view closes. */
+  ends?: SessionEndReason;
+  /** Told after the commit, beyond the consoles (which always get the session). */
+  tell?: (events: DomainEvents, next: SessionRow) => void;
+  /** Deleted: consoles drop the row instead of updating it. */
+  removed?: boolean;
+};
+
+/** What every desk module shares: its dependencies, the "who may" rules, and the action runner. */
+export class DeskContext {
+  readonly d: DeskDeps;
+
+  constructor(deps: DeskDeps) {
+    this.d = deps;
+  }
+
+  /** Applies a declared action to a session the actor may see; see SessionAction. */
+  run(actor: AccountRow, id: string, declare: (session: SessionRow) => SessionAction): SessionRow {
+    this.requireDesk(actor);
+    const session = this.visible(actor, id);
+    const action = declare(session);
+    for (const rule of action.may) rule(actor, session);
+    if (action.unchanged === true) return session;
+    const { store, clock, audit, events, presence } = this.d;
+    const base =
+      action.event === undefined ? session : transition(session, action.event, presence.isConnected(id));
+    const next: SessionRow = { ...base, lastActivityAt: clock.now() };
+    const leaving = action.leaving ?? [];
+    const withdrawn = store.transaction(() => {
+      action.change?.(next);
+      store.updateSession(next);
+      const reset = this.resetPermissions(
+        store
+          .getPermissions(id)
+          .filter(
+            (p) =>
+              leaving.includes(p.accountId) || (action.withdrawPending === true && p.state === "requested"),
+          ),
+      );
+      const status = action.event === undefined ? {} : { status: next.status };
+      audit.record({ kind: "technician", account: actor }, action.audit.action, id, {
+        ...action.audit.detail,
+        ...status,
+      });
+      return reset;
+    });
+    this.tellWithdrawn(withdrawn);
+    for (const technicianId of leaving) events.technicianOffSession(id, technicianId, "removed_from_session");
+    if (action.ends !== undefined) events.sessionEnded(id, action.ends);
+    action.tell?.(events, next);
+    if (action.removed === true) events.sessionRemoved(next);
+    else events.sessionChanged(next);
+    return next;
+  }
+
+  /** Inside a transaction: see resetPermissions. */
+  resetPermissions(rows: readonly PermissionRow[]): Withdrawn[] {
+    return resetPermissions(this.d.store, this.d.clock.now(), rows);
+  }
+
+  /** Once committed: the agents drop the withdrawn questions. */
+  tellWithdrawn(withdrawn: readonly Withdrawn[]): void {
+    for (const { sessionId, requestId } of withdrawn) this.d.events.consentCancelled(sessionId, requestId);
+  }
+
+  requireDesk(actor: AccountRow): void {
+    if (!this.d.policy.isLicensed()) {
+      throw new SosError("NOT_LICENSED", "The license does not include attended access (SOS).");
+    }
+    if (!this.d.policy.canUseDesk(actor)) {
+      throw SosError.forbidden("Your account does not have the attended-access permission.");
+    }
+  }
+
+  /** A session the actor may see; anything else (unknown, other channel, deleted) answers alike. */
+  visible(actor: AccountRow, id: string): SessionRow {
+    const session = this.d.store.getSession(id);
+    if (session === undefined || !this.d.policy.canSeeSession(actor, session))
+      throw SosError.sessionNotFound();
+    return session;
+  }
+
+  assignable(technicianId: string): AccountRow {
+    const target = this.d.store.getAccount(technicianId);
+    if (target === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
+    if (!this.d.policy.canUseDesk(target)) {
+      throw SosError.forbidden(`${target.name} cannot use the Service Desk.`);
+    }
+    return target;
+  }
+
+  // --- rules ------------------------------------------------------------------------------------
+
+  /** The session is Waiting, Active or Queued. */
+  live(what: string): Rule {
+    return (_actor, session) => {
+      if (session.status === "Expired" || session.status === "Closed") {
+        throw new SosError("INVALID_TRANSITION", `A ${session.status} session cannot ${what}.`);
+      }
+    };
+  }
+
+  /** The assignee, or an admin. */
+  lead(refusal: string): Rule {
+    return (actor, session) => {
+      if (!this.d.policy.canLead(actor, session)) throw SosError.forbidden(refusal);
+    };
+  }
+
+  /** The assignee or an invited technician. */
+  onSession(refusal: string): Rule {
+    return (actor, session) => {
+      if (!this.d.policy.isOnSession(actor, session)) throw new SosError("NOT_ON_SESSION", refusal);
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import { linkTokenSchema } from "../../../shared/agent-protocol.ts";
+import { SosError } from "../../../shared/errors.ts";
+import { MAX_INVITED_TECHNICIANS } from "../../../shared/limits.ts";
+import type { Invitation } from "../../../shared/model.ts";
+import { isLive } from "../../../shared/status.ts";
+import type { AccountRow, SessionRow } from "../../store/rows.ts";
+import type { DeskContext } from "./context.ts";
+
+/** What the end user is given to join (link, PIN), and the technicians invited to help. */
+export class Invitations {
+  readonly #c: DeskContext;
+
+  constructor(context: DeskContext) {
+    this.#c = context;
+  }
+
+  /** Copy link (audited `session.link_copied`) or Show PIN (`session.pin_shown`). */
+  invitation(actor: AccountRow, id: string, what: "link" | "pin"): Invitation {
+    this.#c.requireDesk(actor);
+    const session = this.#c.visible(actor, id);
+    if (!isLive(session.status) || session.pin === null) {
+      throw new SosError(
+        session.status === "Expired" ? "SESSION_EXPIRED" : "SESSION_CLOSED",
+        "The session is over.",
+      );
+    }
+    const action = what === "link" ? "session.link_copied" : "session.pin_shown";
+    this.#c.d.audit.record({ kind: "technician", account: actor }, action, id);
+    return { link: this.linkOf(session), pin: session.pin };
+  }
+
+  linkOf(session: SessionRow): string {
+    return `${this.#c.d.publicUrl()}/s/${session.linkToken}`;
+  }
+
+  /** The live session behind a link token, for the end user's landing page; undefined otherwise. */
+  byLink(token: string): SessionRow | undefined {
+    const parsed = linkTokenSchema.safeParse(token);
+    const session = parsed.success ? this.#c.d.store.getSessionByLinkToken(parsed.data) : undefined;
+    return session !== undefined && isLive(session.status) && session.pin !== null ? session : undefined;
+  }
+
+  /** Invite technicians: at most two more than the assignee. */
+  invite(actor: AccountRow, id: string, technicianIds: readonly string[]): SessionRow {
+    const c = this.#c;
+    const { store, clock } = c.d;
+    return c.run(actor, id, (session) => {
+      const invited = store.getInvites(id);
+      let targets: AccountRow[] = [];
+      return {
+        may: [
+          c.lead("Only the assigned technician can invite others."),
+          c.live("take invitations"),
+          () => {
+            targets = [...new Set(technicianIds)].map((technicianId) => c.assignable(technicianId));
+            for (const target of targets) {
+              if (target.id === session.assigneeId || invited.includes(target.id)) {
+                throw new SosError("ALREADY_ON_SESSION", `${target.name} is already on this session.`);
+              }
+            }
+            if (invited.length + targets.length > MAX_INVITED_TECHNICIANS) {
+              throw new SosError(
+                "INVITE_LIMIT",
+                `At most ${MAX_INVITED_TECHNICIANS} technicians can be invited (three in all with the assignee).`,
+              );
+            }
+          },
+        ],
+        change: () => {
+          for (const target of targets) store.addInvite(id, target.id, clock.now());
+        },
+        audit: { action: "session.invited", detail: { technicianIds: targets.map((t) => t.id) } },
+      };
+    });
+  }
+}

@@ -1,0 +1,99 @@
+import { SosError } from "../../../shared/errors.ts";
+import { newId } from "../../auth/tokens.ts";
+import type { AccountRow, SessionRow } from "../../store/rows.ts";
+import type { DeskContext } from "./context.ts";
+import { permissionTransition } from "./session-machine.ts";
+
+/** Start remote session: ask the end user's consent, then connect with what was granted. */
+export class RemotePermissions {
+  readonly #c: DeskContext;
+
+  constructor(context: DeskContext) {
+    this.#c = context;
+  }
+
+  /** Start remote session, first click: ask the end user for permission. */
+  request(actor: AccountRow, id: string): SessionRow {
+    const c = this.#c;
+    const { store, clock } = c.d;
+    const requestId = newId();
+    return c.run(actor, id, () => {
+      const current = store.getPermission(id, actor.id) ?? {
+        sessionId: id,
+        accountId: actor.id,
+        state: "none" as const,
+        access: null,
+        requestId: null,
+        updatedAt: 0,
+      };
+      return {
+        may: [
+          c.onSession("Only the assigned or an invited technician can start a remote session."),
+          this.#activeWithAgent("start a remote session"),
+          () => {
+            if (current.state === "requested") {
+              throw new SosError("PERMISSION_PENDING", "The end user has not answered yet.");
+            }
+          },
+        ],
+        unchanged: current.state === "granted",
+        change: () => {
+          store.putPermission({
+            ...current,
+            state: permissionTransition(current, "request"),
+            access: null,
+            requestId,
+            updatedAt: clock.now(),
+          });
+        },
+        audit: { action: "session.permission_requested", detail: { access: "control" } },
+        tell: (events) =>
+          events.consentRequested(id, {
+            requestId,
+            technician: { id: actor.id, name: actor.name },
+            access: "control",
+          }),
+      };
+    });
+  }
+
+  /** Start remote session, second click: may this technician connect, and with what access? */
+  connectAccess(actor: AccountRow, id: string) {
+    const c = this.#c;
+    c.requireDesk(actor);
+    const session = c.visible(actor, id);
+    c.onSession("Only the assigned or an invited technician can connect.")(actor, session);
+    this.#activeWithAgent("be connected to")(actor, session);
+    const permission = c.d.store.getPermission(id, actor.id);
+    if (permission?.state !== "granted" || permission.access === null) {
+      throw new SosError("PERMISSION_NOT_GRANTED", "The end user has not granted you access.");
+    }
+    return permission.access;
+  }
+
+  /**
+   * A technician removed from the Service Desk (disabled, or the permission taken away): their
+   * consent is reset on every session and their pending requests are withdrawn at the agents.
+   */
+  forgetTechnician(technicianId: string): void {
+    const { store } = this.#c.d;
+    const withdrawn = store.transaction(() =>
+      this.#c.resetPermissions(store.listPermissionsOf(technicianId)),
+    );
+    this.#c.tellWithdrawn(withdrawn);
+    for (const { sessionId } of withdrawn) {
+      const session = store.getSession(sessionId);
+      if (session !== undefined) this.#c.d.events.sessionChanged(session);
+    }
+  }
+
+  #activeWithAgent(what: string) {
+    return (_actor: AccountRow, session: SessionRow) => {
+      if (session.status !== "Active") {
+        throw new SosError("INVALID_TRANSITION", `A ${session.status} session cannot ${what}.`);
+      }
+      if (!this.#c.d.presence.isConnected(session.id))
+        throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+    };
+  }
+}
