@@ -1,4 +1,5 @@
 import t from "tap";
+import { ERROR_CODES } from "../../shared/errors.ts";
 import { groupPin } from "../../signaling/console/lib/format.ts";
 import { languageFromPreferences, translate } from "../../signaling/console/lib/i18n.ts";
 import { de } from "../../signaling/console/lib/messages.de.ts";
@@ -39,4 +40,14 @@ t.test("hash routes round-trip, and anything else is the Home channel", async (t
   t.same(parseRoute("#/remote/<script>"), { page: "desk", channelId: "home" });
   t.same(parseRoute(""), { page: "desk", channelId: "home" });
   t.same(parseRoute("#/admin/nope"), { page: "desk", channelId: "home" });
+});
+
+t.test("every error code of the gateway has a text of its own in both languages", async (t) => {
+  for (const code of ERROR_CODES) {
+    const english = translate("en", `error.${code}`);
+    const german = translate("de", `error.${code}`);
+    t.ok(english.length > 0 && german.length > 0, code);
+    t.not(german, english, `${code} is translated`);
+  }
+  t.equal(translate("de", "error.FORBIDDEN"), "Das dürfen Sie nicht.");
 });

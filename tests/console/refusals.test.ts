@@ -1,5 +1,6 @@
 import type { Browser, Locator } from "playwright-core";
 import t from "tap";
+import { translate } from "../../signaling/console/lib/i18n.ts";
 import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
 import {
   type ApiClient,
@@ -259,4 +260,30 @@ t.test("opening a remote view without the end user's permission shows why", asyn
   await page.getByRole("button", { name: "Back to the Service Desk" }).click();
   await page.getByRole("button", { name: "New session" }).waitFor();
   t.pass("refused, and the way back works");
+});
+
+t.test("the German console says each refusal in German, by its code", async (t) => {
+  const ned = await gateway.technician("Nele");
+  const { page, errors } = await openConsole(browser, gateway.url, { locale: "de-DE" });
+  // Over HTTP: a wrong password.
+  await page.getByLabel("E-Mail").fill(ned.email);
+  await page.getByLabel("Passwort").fill("not-the-password");
+  await page.getByRole("button", { name: "Anmelden" }).click();
+  t.equal(await alertText(page.locator("main")), translate("de", "error.INVALID_CREDENTIALS"));
+  t.equal(translate("de", "error.INVALID_CREDENTIALS"), "E-Mail-Adresse oder Passwort ist falsch.");
+
+  // Over the console socket: a remote view without the end user's permission.
+  const { id, pin } = await gateway.newSession(ned.client);
+  const agent = await joinAgent(gateway.url, { kind: "pin", pin });
+  t.teardown(() => agent.socket.close());
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.getByRole("button", { name: "Anmelden" }).click();
+  await page.getByRole("button", { name: "Abmelden" }).waitFor();
+  await page.goto(`/#/remote/${id}`);
+  await page.getByRole("alert").getByText(translate("de", "error.PERMISSION_NOT_GRANTED")).waitFor();
+  t.equal(
+    translate("de", "error.PERMISSION_NOT_GRANTED"),
+    "Der Endbenutzer hat Ihnen keinen Zugriff erlaubt.",
+  );
+  t.same(errors, [], "no errors in the page");
 });

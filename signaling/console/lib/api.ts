@@ -1,21 +1,32 @@
 import { z } from "zod";
 import {
+  type assignRequestSchema,
   auditListSchema,
   buildListSchema,
   channelListSchema,
+  type createChannelRequestSchema,
+  type createSessionRequestSchema,
   createSessionResponseSchema,
+  type createTechnicianRequestSchema,
+  type inviteRequestSchema,
   meResponseSchema,
   okSchema,
   organizationResponseSchema,
   sessionListSchema,
   sessionResponseSchema,
+  type setupRequestSchema,
   setupStateSchema,
+  type signInRequestSchema,
   technicianListSchema,
+  type transferRequestSchema,
+  type updateChannelRequestSchema,
+  type updateOrganizationRequestSchema,
+  type updateTechnicianRequestSchema,
 } from "../../../shared/api.ts";
 import { decodeMessage } from "../../../shared/decode.ts";
-import { errorBodySchema, SosError } from "../../../shared/errors.ts";
+import { type ErrorBody, type ErrorCode, errorBodySchema, SosError } from "../../../shared/errors.ts";
 import { channelSchema, invitationSchema, technicianSchema } from "../../../shared/model.ts";
-import { t } from "./i18n.ts";
+import { language, t } from "./i18n.ts";
 
 /**
  * The gateway's REST API as the console uses it. Every answer is decoded with the shared schema;
@@ -35,6 +46,9 @@ export function setCsrfToken(token: string): void {
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
+/** A request body as the gateway's schema takes it (shared/api.ts): one definition for both ends. */
+type Body<S extends z.ZodType> = z.input<S>;
+
 async function call<S extends z.ZodType>(
   method: Method,
   path: string,
@@ -52,15 +66,14 @@ async function call<S extends z.ZodType>(
   try {
     response = await fetch(path, init);
   } catch (cause) {
-    throw new SosError("INTERNAL", t("error.unreachable"), { cause });
+    throw new Error(t("error.unreachable"), { cause });
   }
   const text = await response.text();
   if (!response.ok) {
     const refused = decodeMessage(errorAnswerSchema, text);
-    if (!refused.ok) {
-      throw new SosError("INTERNAL", t("error.unexpected", { status: response.status }));
-    }
+    if (!refused.ok) throw new Error(t("error.unexpected", { status: response.status }));
     const { code, message, retryAfter, issues } = refused.value.error;
+    logRefusal(code, message, `${method} ${path}`);
     const options: ConstructorParameters<typeof SosError>[2] = {};
     if (retryAfter !== undefined) options.retryAfter = retryAfter;
     if (issues !== undefined) options.issues = issues;
@@ -71,13 +84,27 @@ async function call<S extends z.ZodType>(
   return decoded.value;
 }
 
-/** The text to show for a refused or failed request: the gateway's message, plus when to retry. */
+/** The gateway's own words for a refusal go to the browser's log, whatever the page shows. */
+export function logRefusal(code: ErrorCode, message: string, about: string | undefined): void {
+  console.info("gateway refused:", code, message, about ?? "");
+}
+
+/**
+ * The text to show for a refusal by the gateway: its code's text in the console's language, plus
+ * when to retry. The gateway writes its messages in English and they are more specific than the
+ * code (FORBIDDEN has several reasons), so an English console shows the gateway's own message.
+ */
+export function refusalText(refusal: Pick<ErrorBody, "code" | "message" | "retryAfter">): string {
+  const text =
+    language.get() === "en" && refusal.message !== "" ? refusal.message : t(`error.${refusal.code}`);
+  return refusal.retryAfter === undefined
+    ? text
+    : `${text} ${t("error.retryAfter", { seconds: refusal.retryAfter })}`;
+}
+
+/** The text to show for a refused or failed request. */
 export function errorText(error: unknown): string {
-  if (error instanceof SosError) {
-    return error.retryAfter === undefined
-      ? error.message
-      : `${error.message} ${t("error.retryAfter", { seconds: error.retryAfter })}`;
-  }
+  if (error instanceof SosError) return refusalText(error);
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -107,52 +134,45 @@ export function auditQuery(filter: AuditFilter, format: "json" | "csv"): string 
 
 export const api = {
   setupState: () => call("GET", "/api/setup", setupStateSchema),
-  setup: (body: { token: string; email: string; name: string; password: string }) =>
-    call("POST", "/api/setup", z.unknown(), body),
-  signIn: (body: { email: string; password: string }) =>
+  setup: (body: Body<typeof setupRequestSchema>) => call("POST", "/api/setup", z.unknown(), body),
+  signIn: (body: Body<typeof signInRequestSchema>) =>
     call("POST", "/api/auth/sign-in", meResponseSchema, body),
   signOut: () => call("POST", "/api/auth/sign-out", z.unknown()),
   me: () => call("GET", "/api/me", meResponseSchema),
   updateOrganization: (name: string) =>
-    call("PATCH", "/api/organization", organizationResponseSchema, { name }),
+    call("PATCH", "/api/organization", organizationResponseSchema, {
+      name,
+    } satisfies Body<typeof updateOrganizationRequestSchema>),
 
   technicians: () => call("GET", "/api/technicians", technicianListSchema),
-  createTechnician: (body: {
-    email: string;
-    name: string;
-    password: string;
-    role: "admin" | "technician";
-    permissions: { attendedAccess: boolean; shareSessions: boolean };
-  }) => call("POST", "/api/technicians", technicianAnswerSchema, body),
-  updateTechnician: (
-    id: string,
-    body: {
-      name?: string;
-      password?: string;
-      permissions?: { attendedAccess?: boolean; shareSessions?: boolean };
-      disabled?: boolean;
-    },
-  ) => call("PATCH", `/api/technicians/${enc(id)}`, technicianAnswerSchema, body),
+  createTechnician: (body: Body<typeof createTechnicianRequestSchema>) =>
+    call("POST", "/api/technicians", technicianAnswerSchema, body),
+  updateTechnician: (id: string, body: Body<typeof updateTechnicianRequestSchema>) =>
+    call("PATCH", `/api/technicians/${enc(id)}`, technicianAnswerSchema, body),
 
   channels: () => call("GET", "/api/channels", channelListSchema),
-  createChannel: (body: { name: string; sessionExpiryMinutes?: number; access: string[] }) =>
+  createChannel: (body: Body<typeof createChannelRequestSchema>) =>
     call("POST", "/api/channels", channelAnswerSchema, body),
-  updateChannel: (id: string, body: { name?: string; sessionExpiryMinutes?: number; access?: string[] }) =>
+  updateChannel: (id: string, body: Body<typeof updateChannelRequestSchema>) =>
     call("PATCH", `/api/channels/${enc(id)}`, channelAnswerSchema, body),
 
   sessions: (channelId: string) =>
     call("GET", `/api/sessions?channelId=${enc(channelId)}`, sessionListSchema),
-  createSession: (body: { channelId: string; name: string; note: string }) =>
+  createSession: (body: Body<typeof createSessionRequestSchema>) =>
     call("POST", "/api/sessions", createSessionResponseSchema, body),
   invitation: (id: string) => call("GET", `/api/sessions/${enc(id)}/invitation`, invitationSchema),
   requestPermission: (id: string) =>
     call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema),
   assign: (id: string, technicianId: string) =>
-    call("POST", `/api/sessions/${enc(id)}/assign`, sessionResponseSchema, { technicianId }),
-  transfer: (id: string, target: { technicianId: string } | { channelId: string }) =>
+    call("POST", `/api/sessions/${enc(id)}/assign`, sessionResponseSchema, {
+      technicianId,
+    } satisfies Body<typeof assignRequestSchema>),
+  transfer: (id: string, target: Body<typeof transferRequestSchema>) =>
     call("POST", `/api/sessions/${enc(id)}/transfer`, sessionResponseSchema, target),
   invite: (id: string, technicianIds: string[]) =>
-    call("POST", `/api/sessions/${enc(id)}/invite`, sessionResponseSchema, { technicianIds }),
+    call("POST", `/api/sessions/${enc(id)}/invite`, sessionResponseSchema, {
+      technicianIds,
+    } satisfies Body<typeof inviteRequestSchema>),
   release: (id: string) => call("POST", `/api/sessions/${enc(id)}/release`, sessionResponseSchema),
   close: (id: string) => call("POST", `/api/sessions/${enc(id)}/close`, sessionResponseSchema),
   deleteSession: (id: string) => call("DELETE", `/api/sessions/${enc(id)}`, okSchema),

@@ -1,7 +1,51 @@
-import type { Messages } from "./messages.en.ts";
+import type { ErrorCodeMessages, Messages } from "./messages.en.ts";
+
+/** What the console says for each error code of the gateway, in German. */
+const errorCodes = {
+  "error.BAD_REQUEST": "Die Anfrage ist ungültig.",
+  "error.UNSUPPORTED_VERSION": "Diese Version wird vom Gateway nicht unterstützt.",
+  "error.MESSAGE_TOO_LARGE": "Die Nachricht ist zu groß.",
+  "error.HEADERS_TOO_LARGE": "Die Kopfzeilen der Anfrage sind zu groß.",
+  "error.REQUEST_TIMEOUT": "Die Anfrage hat zu lange gedauert.",
+  "error.UNAUTHENTICATED": "Bitte melden Sie sich an.",
+  "error.INVALID_CREDENTIALS": "E-Mail-Adresse oder Passwort ist falsch.",
+  "error.SIGNIN_THROTTLED": "Zu viele Anmeldeversuche.",
+  "error.CSRF_FAILED": "Die Seite ist veraltet. Laden Sie sie neu und versuchen Sie es erneut.",
+  "error.ORIGIN_FORBIDDEN": "Anfragen von dieser Adresse sind nicht erlaubt.",
+  "error.FORBIDDEN": "Das dürfen Sie nicht.",
+  "error.NOT_LICENSED": "Das ist nicht Teil der Lizenz dieser Organisation.",
+  "error.NOT_FOUND": "Nicht gefunden.",
+  "error.SETUP_CLOSED": "Das Gateway ist bereits eingerichtet.",
+  "error.SETUP_TOKEN_INVALID": "Das Setup-Token ist ungültig.",
+  "error.EMAIL_TAKEN": "Ein Konto mit dieser E-Mail-Adresse gibt es bereits.",
+  "error.CHANNEL_NOT_FOUND": "Den Kanal gibt es nicht.",
+  "error.CHANNEL_NAME_TAKEN": "Ein Kanal mit diesem Namen existiert bereits.",
+  "error.TECHNICIAN_NOT_FOUND": "Den Techniker gibt es nicht.",
+  "error.TECHNICIAN_DISABLED": "Der Techniker ist deaktiviert.",
+  "error.SESSION_NOT_FOUND": "Die Sitzung gibt es nicht.",
+  "error.SESSION_CLOSED": "Die Sitzung ist geschlossen.",
+  "error.SESSION_EXPIRED": "Die Sitzung ist abgelaufen.",
+  "error.INVALID_TRANSITION": "Das ist im aktuellen Status der Sitzung nicht möglich.",
+  "error.INVITE_LIMIT": "Dieser Sitzung können keine weiteren Techniker beitreten.",
+  "error.ALREADY_ON_SESSION": "Der Techniker gehört bereits zu dieser Sitzung.",
+  "error.NOT_ON_SESSION": "Sie gehören nicht zu dieser Sitzung.",
+  "error.PERMISSION_NOT_GRANTED": "Der Endbenutzer hat Ihnen keinen Zugriff erlaubt.",
+  "error.PERMISSION_PENDING": "Der Endbenutzer hat noch nicht geantwortet.",
+  "error.AGENT_OFFLINE": "Die App des Endbenutzers ist nicht verbunden.",
+  "error.AGENT_ALREADY_CONNECTED": "Die App des Endbenutzers ist bereits verbunden.",
+  "error.RESUME_INVALID": "Die Verbindung konnte nicht fortgesetzt werden.",
+  "error.NOT_JOINED": "Noch nicht beigetreten.",
+  "error.ALREADY_JOINED": "Bereits beigetreten.",
+  "error.PEER_NOT_FOUND": "Die Verbindung gibt es nicht.",
+  "error.PIN_RATE_LIMITED": "Zu viele PIN-Versuche.",
+  "error.RATE_LIMITED": "Zu viele Anfragen.",
+  "error.STORE_UNAVAILABLE": "Das Gateway kann gerade nichts speichern. Versuchen Sie es gleich noch einmal.",
+  "error.INTERNAL": "Im Gateway ist ein Fehler aufgetreten.",
+} satisfies ErrorCodeMessages;
 
 /** The console's German texts; the terms follow the German Service Desk guide. */
 export const de: Messages = {
+  ...errorCodes,
   "app.title": "SOS Service Desk",
   "app.loading": "Wird geladen…",
   "language.label": "Sprache",

@@ -3,6 +3,7 @@ import type { RemoteCloseReason } from "../../../shared/console-protocol.ts";
 import type { AgentControl, MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
 import { createLifecycle, type Lifecycle, type Transitions } from "../../../shared/lifecycle.ts";
 import type { AccessMode } from "../../../shared/status.ts";
+import { refusalText } from "../lib/api.ts";
 import { createStore, type Store, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
 import { socketStatus } from "../state/stores.ts";
@@ -240,7 +241,7 @@ export function useRemote(sessionId: string): RemoteController {
           endWith({ kind: "closed", reason: message.reason });
           return;
         case "error":
-          if (peer.current === null) endWith({ kind: "refused", message: message.error.message });
+          if (peer.current === null) endWith({ kind: "refused", message: refusalText(message.error) });
           return;
       }
     };

@@ -1,6 +1,6 @@
 import type { ConsoleMessage, GatewayToConsole } from "../../../shared/console-protocol.ts";
 import type { Technician } from "../../../shared/model.ts";
-import { api, errorText, isUnauthenticated } from "../lib/api.ts";
+import { api, errorText, isUnauthenticated, logRefusal, refusalText } from "../lib/api.ts";
 import { type ConsoleSocket, consoleSocketUrl, openConsoleSocket } from "../lib/socket.ts";
 import { auth, channels, sessions, sessionsLoaded, showNotice, socketStatus, technicians } from "./stores.ts";
 
@@ -59,7 +59,8 @@ const handlers: Handlers = {
   "remote.closed": toRemote,
   error: (message) => {
     const aboutRemote = /^(remote|signal)/.test(message.inReplyTo ?? "remote");
-    if (!aboutRemote) showNotice("error", message.error.message);
+    logRefusal(message.error.code, message.error.message, message.inReplyTo);
+    if (!aboutRemote) showNotice("error", refusalText(message.error));
     else if (remoteListeners.size > 0) for (const listener of remoteListeners.values()) listener(message);
     // A late answer about a remote view that is already gone concerns nobody.
     else console.warn("console socket:", message.error.code, message.inReplyTo);
