@@ -9,6 +9,7 @@
  */
 import "../quiet-deprecations.ts";
 import { parentPort, workerData } from "node:worker_threads";
+import { createLifecycle, type Transitions } from "../../shared/lifecycle.ts";
 import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
@@ -37,11 +38,30 @@ const port = parentPort;
 if (port === null) throw new Error("capture-worker must run in a worker thread");
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+/**
+ * What the loop does. idle: nothing (no capture, no CPU). priming: one keyframe is wanted even
+ * while not running. running: capture at the polling rate. stopping: the loop ends (terminal).
+ */
+const MODES = ["idle", "priming", "running", "stopping"] as const;
+type Mode = (typeof MODES)[number];
+const MODE_TRANSITIONS: Transitions<Mode> = {
+  idle: ["priming", "running", "stopping"],
+  priming: ["idle", "running", "stopping"],
+  running: ["idle", "stopping"],
+  stopping: [],
+};
+const mode = createLifecycle<Mode>({
+  name: "capture worker",
+  initial: "idle",
+  transitions: MODE_TRANSITIONS,
+});
+/** Moves to `to` unless already there; nothing moves a stopping worker. */
+function setMode(to: Mode): void {
+  if (mode.state !== to && mode.state !== "stopping") mode.set(to);
+}
+const stopping = () => mode.state === "stopping";
+
 let settings = workerData as PipelineSettings;
-let running = false;
-/** One keyframe is wanted even while not running. */
-let priming = false;
-let stopping = false;
 let wantKeyframe = true;
 let activeUntil = 0;
 let lastChange = Number.NEGATIVE_INFINITY;
@@ -67,7 +87,7 @@ function fail(error: unknown): void {
   const reason = error instanceof AgentError ? error.reason : "internal";
   const message = error instanceof Error ? error.message : String(error);
   post({ type: "error", reason, message });
-  stopping = true;
+  setMode("stopping");
   wake?.();
 }
 
@@ -111,7 +131,7 @@ function open(index: number): void {
   post({ type: "monitor", geometry: fallback.geometry });
   opening = openShmMonitor(fallback.geometry).then((shm) => {
     // A newer open (a monitor switch) or a stop wins; the shared segment stays with the connection.
-    if (shm !== undefined && monitor === fallback && !stopping) monitor = shm;
+    if (shm !== undefined && monitor === fallback && !stopping()) monitor = shm;
   });
 }
 
@@ -129,15 +149,16 @@ function apply(next: Partial<PipelineSettings>): void {
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case "run":
-      running = message.running;
-      if (running) priming = false;
+      // run(false) while priming leaves the wanted keyframe wanted.
+      if (message.running) setMode("running");
+      else if (mode.state === "running") setMode("idle");
       break;
     case "keyframe":
       wantKeyframe = true;
       break;
     case "prime":
       wantKeyframe = true;
-      priming = !running;
+      if (mode.state === "idle") setMode("priming");
       break;
     case "activity":
       activeUntil = performance.now() + FAST_AFTER_ACTIVITY_MS;
@@ -149,7 +170,7 @@ function onMessage(message: ToWorker): void {
       post({ type: "stats", stats: { ...stats, backend: monitor?.backend ?? "none" } });
       return;
     case "stop":
-      stopping = true;
+      setMode("stopping");
       break;
   }
   wake?.();
@@ -207,10 +228,10 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: numbe
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */
 async function primeOnce(): Promise<void> {
-  priming = false;
+  setMode("idle");
   const current = startCapture();
   const frame = await current.frame;
-  if (current.monitor !== monitor || stopping) return;
+  if (current.monitor !== monitor || stopping()) return;
   const rows = worthEncoding(frame, current.startedAt);
   if (rows !== undefined) encode(frame, rows, current.startedAt);
 }
@@ -226,18 +247,18 @@ async function loop(): Promise<void> {
   const discardAhead = () => {
     for (const stale of ahead.splice(0)) stale.frame.catch(() => undefined);
   };
-  while (!stopping) {
+  while (!stopping()) {
     // Captures queued while running are stale once it stops (a primed frame must not be followed
     // by an older one).
-    if (!running) discardAhead();
-    if (!running && !priming) {
+    if (mode.state !== "running") discardAhead();
+    if (mode.state === "idle") {
       await sleep(60_000);
       continue;
     }
     try {
       await opening;
-      if (!running) {
-        await primeOnce();
+      if (mode.state !== "running") {
+        if (mode.state === "priming") await primeOnce();
         continue;
       }
       let current = ahead.shift();
@@ -248,10 +269,14 @@ async function loop(): Promise<void> {
       }
       current ??= startCapture();
       const frame = await current.frame;
-      if (current.monitor !== monitor || stopping) continue;
+      if (current.monitor !== monitor || stopping()) continue;
       // The next capture starts first, before this one is compared: capture is the bottleneck.
       const pacing = pollInterval(performance.now());
-      if (current.startedAt + pacing <= performance.now() && running && pacing < SLOW_POLL_MS) {
+      if (
+        current.startedAt + pacing <= performance.now() &&
+        mode.state === "running" &&
+        pacing < SLOW_POLL_MS
+      ) {
         while (ahead.length < CAPTURES_AHEAD) ahead.push(startCapture());
       }
       const rows = worthEncoding(frame, current.startedAt);
