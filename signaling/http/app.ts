@@ -25,7 +25,13 @@ import type { Hub } from "../realtime/hub.ts";
 import { CLOSE } from "../realtime/wire.ts";
 import { originAllowed, readAuth } from "./authenticate.ts";
 import { ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
-import { canAnswer, clientErrorRefusal, errorHandler, sendError, writeRawError } from "./error-handler.ts";
+import {
+  canAnswer,
+  clientErrorRefusal,
+  createErrorHandler,
+  sendError,
+  writeRawError,
+} from "./error-handler.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
@@ -74,6 +80,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   const { accounts, hub, publicUrl } = deps;
   const publicOrigin = () => new URL(publicUrl()).origin;
   const clientFaults = new ClientFaultLog(deps.log);
+  const errorHandler = createErrorHandler(clientFaults);
   const app = Fastify({
     loggerInstance: deps.log,
     trustProxy: deps.trustProxy,
@@ -144,6 +151,18 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       }
       socket.terminate();
     },
+  });
+  // An upgrade is only for GET on a socket path. Anything else is refused before its body is read:
+  // Node hands an upgrade's connection over without parsing a body, so a POST with Upgrade would
+  // wait for one forever and hold its connection (and the gateway's shutdown) open.
+  app.addHook("onRequest", async (request, reply) => {
+    // IncomingMessage.upgrade: Node's parser saw Connection: upgrade and an Upgrade header.
+    if (!("upgrade" in request.raw) || request.raw.upgrade !== true) return;
+    const socketRoute =
+      request.routeOptions.url === "/ws/agent" || request.routeOptions.url === "/ws/console";
+    if (request.method !== "GET" || !socketRoute) {
+      return sendError(reply, new SosError("NOT_FOUND", "No WebSocket endpoint here."));
+    }
   });
   // A handshake the WebSocket layer refuses (bad key, version, Upgrade or subprotocol header): the
   // documented body instead of ws's text/html.

@@ -3,19 +3,60 @@ import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type ErrorBody, HTTP_STATUS, SosError } from "../../shared/errors.ts";
+import { type ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
 
-/** Every refusal over HTTP is `{ error: { code, message, ... } }` with the code's status. */
+/**
+ * Every refusal over HTTP is `{ error: { code, message, ... } }` with the code's status. The type is
+ * set here: a handler that failed half-way (a static file) may have set another on the response.
+ */
 export function sendError(reply: FastifyReply, error: SosError): FastifyReply {
   if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
-  return reply.code(HTTP_STATUS[error.code]).send({ error: error.toBody() satisfies ErrorBody });
+  // A refused upgrade's connection is no longer Node's HTTP connection (nobody would close it, and
+  // half-open it would hold the gateway's shutdown): it ends with the refusal.
+  const request = reply.request.raw;
+  if ("upgrade" in request && request.upgrade === true) {
+    reply.header("connection", "close");
+    reply.raw.once("finish", () => request.socket.end());
+  }
+  return reply
+    .code(HTTP_STATUS[error.code])
+    .type("application/json; charset=utf-8")
+    .send({ error: error.toBody() satisfies ErrorBody });
 }
 
-export function errorHandler(
+/** Whether the client's connection is gone (it went away, or Node's parser closed it). */
+function connectionGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  const socket: { destroyed: boolean } | null = request.raw.socket;
+  return reply.raw.destroyed || socket === null || socket.destroyed;
+}
+
+/** The error handler of every route: each error becomes a refusal with a code. */
+export function createErrorHandler(clientFaults: ClientFaultLog) {
+  return (error: FastifyError | SosError | Error, request: FastifyRequest, reply: FastifyReply) =>
+    handleError(clientFaults, error, request, reply);
+}
+
+function handleError(
+  clientFaults: ClientFaultLog,
   error: FastifyError | SosError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
   if (error instanceof SosError) return sendError(reply, error);
+  // A client that went away mid-request or mid-answer (a reset, a file cut short) is its fault,
+  // not the gateway's: one budgeted line, and nothing left to answer.
+  if (isClientFault(error) || connectionGone(request, reply)) {
+    clientFaults.report({
+      address: request.raw.socket?.remoteAddress,
+      fault: faultName(error),
+      reason: error.message,
+    });
+    if (!reply.raw.headersSent && !connectionGone(request, reply)) {
+      return sendError(reply, SosError.badRequest("The request was cut short."));
+    }
+    reply.raw.destroy();
+    return reply;
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((issue) => ({
       path: [error.validationContext ?? "body", issue.instancePath.replaceAll("/", ".").replace(/^\./, "")]

@@ -40,14 +40,15 @@ export function originForm(target: string): string | undefined {
 
 /**
  * The path guards compare against: the routed path (see `originForm`; a target the router refuses
- * is taken as it came), without its query or fragment, %-decoded until stable (a few rounds),
+ * is taken as it came), without its query or fragment, its `.` and `..` segments resolved (as a
+ * proxy in front or a browser would resolve them), %-decoded until stable (a few rounds),
  * backslashes as slashes, repeated slashes collapsed, lower case. Guards compare prefixes of it,
  * so every spelling an attacker might try for a path (case, encoding, extra slashes, an extra
  * segment, an absolute-form target) lands on the same string.
  */
 export function guardPath(target: string): string {
   const routed = originForm(target) ?? target;
-  let path = routed.split(/[?#]/, 1)[0] ?? "";
+  let path = withoutDotSegments(routed.split(/[?#]/, 1)[0] ?? "");
   for (let round = 0; round < 3; round += 1) {
     let decoded: string;
     try {
@@ -59,4 +60,24 @@ export function guardPath(target: string): string {
     path = decoded;
   }
   return path.replaceAll("\\", "/").replace(/\/+/g, "/").toLowerCase();
+}
+
+/**
+ * RFC 3986's remove_dot_segments (never above the root), on the path as sent: `.` and `..` segments,
+ * also spelled `%2e`, between literal slashes (an encoded slash separates nothing here).
+ */
+function withoutDotSegments(path: string): string {
+  const segments = path.split("/");
+  const kept: string[] = [];
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1;
+    const dots = segment.toLowerCase().replaceAll("%2e", ".");
+    if (dots === "." || dots === "..") {
+      if (dots === ".." && kept.length > 1) kept.pop();
+      if (last) kept.push("");
+    } else {
+      kept.push(segment);
+    }
+  }
+  return kept.join("/");
 }

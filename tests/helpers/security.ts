@@ -240,7 +240,7 @@ function dechunk(body: Buffer): Buffer {
 }
 
 /** Parses one HTTP/1.1 answer; undefined until its head and (with Content-Length) its body arrived. */
-function parseAnswer(data: Buffer, complete: boolean): RawResponse | undefined {
+function parseAnswer(data: Buffer, complete: boolean, head: boolean): RawResponse | undefined {
   const headEnd = data.indexOf("\r\n\r\n");
   if (headEnd === -1) return undefined;
   const [statusLine = "", ...lines] = data.subarray(0, headEnd).toString("latin1").split("\r\n");
@@ -250,6 +250,8 @@ function parseAnswer(data: Buffer, complete: boolean): RawResponse | undefined {
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const status = Number(statusLine.split(" ")[1] ?? 0);
+  // An upgrade (101) or another interim answer has no body of its own.
+  if ((status >= 100 && status < 200) || head) return { status, headers, body: "" };
   let body = data.subarray(headEnd + 4);
   const length = headers["content-length"];
   if (length !== undefined) {
@@ -268,18 +270,27 @@ function parseAnswer(data: Buffer, complete: boolean): RawResponse | undefined {
  * Sends `text` byte for byte over a fresh TCP connection to the gateway (no client in between to
  * fix the request line, the headers or the body framing) and reads the first answer: when its
  * Content-Length bytes arrived, or else when the gateway closes. `status` is 0 when the gateway
- * closed without answering.
+ * closed without answering. With `halfClose` the client ends its side after sending, so a request
+ * cut short is answered at once instead of waiting for the rest; with `endAfterMs` it does so only
+ * when no answer came within that time (a client that gives up on sending the rest).
  */
-export function rawHttp(baseUrl: string, text: string | Buffer, ms = 5_000): Promise<RawResponse> {
+export function rawHttp(
+  baseUrl: string,
+  text: string | Buffer,
+  ms = 5_000,
+  options: { halfClose?: boolean; endAfterMs?: number } = {},
+): Promise<RawResponse> {
   const url = new URL(baseUrl);
   const socket = connect(Number(url.port), url.hostname);
   const chunks: Buffer[] = [];
+  // The answer to a HEAD request has Content-Length but no body.
+  const head = (typeof text === "string" ? text : text.toString("latin1", 0, 5)).startsWith("HEAD ");
   const answer = new Promise<RawResponse>((resolve) => {
     const finish = () =>
-      resolve(parseAnswer(Buffer.concat(chunks), true) ?? { status: 0, headers: {}, body: "" });
+      resolve(parseAnswer(Buffer.concat(chunks), true, head) ?? { status: 0, headers: {}, body: "" });
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
-      const parsed = parseAnswer(Buffer.concat(chunks), false);
+      const parsed = parseAnswer(Buffer.concat(chunks), false, head);
       if (parsed !== undefined) {
         resolve(parsed);
         socket.destroy();
@@ -289,7 +300,11 @@ export function rawHttp(baseUrl: string, text: string | Buffer, ms = 5_000): Pro
     socket.on("error", finish);
     socket.on("close", finish);
   });
-  socket.write(text);
+  if (options.halfClose === true) socket.end(text);
+  else socket.write(text);
+  const giveUp =
+    options.endAfterMs === undefined ? undefined : setTimeout(() => socket.end(), options.endAfterMs);
+  void answer.finally(() => clearTimeout(giveUp));
   return deadline(answer, `an answer to ${JSON.stringify(String(text).slice(0, 60))}`, ms).finally(() =>
     socket.destroy(),
   );

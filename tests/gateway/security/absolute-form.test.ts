@@ -56,6 +56,8 @@ t.test("once an admin exists, absolute-form setup targets are refused before rou
     "http://x/api/%73etup",
     "http://x//api//setup",
     "http://x/setup",
+    "http://x/./api/setup",
+    "http://x/nothing/../api/setup",
   ];
   for (const target of targets) {
     const get = await rawHttp(gw.url, httpText("GET", target));
