@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import type { AccessMode } from "../shared/status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
 import { Accounts } from "./domain/accounts.ts";
@@ -9,12 +10,13 @@ import { Desk } from "./domain/desk/desk.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
+import { Viewing } from "./domain/viewing.ts";
 import { buildHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
 import { AgentSockets } from "./realtime/agent-socket.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
-import { Hub } from "./realtime/hub.ts";
+import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 
 export type GatewayOptions = {
@@ -61,17 +63,13 @@ export async function startGateway(
   const organization = () => ({ name: organizationName(), features: config.license });
 
   const policy = new Policy(store, organization);
-  const hub = new Hub({
-    store,
-    policy,
-    organizationName,
-    onRemoteClosed: (view, reason) =>
-      audit.observed({ kind: "system" }, "session.remote_disconnected", view.sessionId, {
-        technicianId: view.technicianId,
-        peerId: view.peerId,
-        reason,
-      }),
+  const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
+  const viewing: Viewing<ConsoleConnection> = new Viewing({
+    // The desk is built below with the hub this needs; called only once everything is built.
+    access: (actor, sessionId): AccessMode => desk.permissions.connectAccess(actor, sessionId),
+    audit,
   });
+  const hub = new Hub({ store, policy, organizationName, iceServers, viewing });
   const desk = new Desk({
     store,
     clock,
@@ -110,10 +108,10 @@ export async function startGateway(
     pins: new PinGuard(clock),
     desk,
   });
-  const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
   const agentSockets = new AgentSockets({
     hub,
     supportee,
+    viewing,
     organizationName,
     iceServers,
     log,
@@ -121,7 +119,7 @@ export async function startGateway(
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
   });
-  const consoleSockets = new ConsoleSockets({ hub, desk, audit, iceServers, log, jobs });
+  const consoleSockets = new ConsoleSockets({ hub, desk, viewing, log, jobs });
 
   const setupToken = await accounts.bootstrap(config.admin);
   // Accounts from before private channels were made with the account get theirs now, not on a GET.

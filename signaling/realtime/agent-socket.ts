@@ -5,13 +5,15 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { Supportee } from "../domain/supportee.ts";
+import type { Viewing } from "../domain/viewing.ts";
 import type { Jobs } from "../jobs.ts";
-import type { AgentConnection, Hub } from "./hub.ts";
+import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
   hub: Hub;
   supportee: Supportee;
+  viewing: Viewing<ConsoleConnection>;
   organizationName: () => string;
   iceServers: () => IceServer[];
   log: Logger;
@@ -47,17 +49,14 @@ export class AgentSockets {
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
-        const view = deps.hub.views.byPeer(message.peerId);
-        if (view === undefined || view.sessionId !== agent.sessionId) {
-          throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
-        }
-        send(view.console.socket, { type: "remote.signal", sessionId: view.sessionId, data: message.data });
+        const peer = deps.viewing.agentPeer(agent.sessionId, message.peerId);
+        send(peer.console.socket, { type: "remote.signal", sessionId: peer.sessionId, data: message.data });
       },
       "peer.closed": (context, message) => {
         const agent = this.#joined(context);
-        const view = deps.hub.views.byPeer(message.peerId);
-        if (view === undefined || view.sessionId !== agent.sessionId) return;
-        deps.hub.closeView(view, "peer_failed");
+        const peer = deps.viewing.peers.byPeer(message.peerId);
+        if (peer === undefined || peer.sessionId !== agent.sessionId) return;
+        deps.viewing.close(peer, "peer_failed");
       },
       end: (context) => {
         const agent = this.#joined(context);
@@ -159,7 +158,7 @@ export class AgentSockets {
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
-    const { hub, supportee, jobs } = this.#d;
+    const { hub, supportee, viewing, jobs } = this.#d;
     const { sessionId } = agent;
     this.#grace.get(sessionId)?.();
     // Retried with backoff while the store fails; the agent coming back cancels it.
@@ -171,7 +170,7 @@ export class AgentSockets {
           this.#grace.delete(sessionId);
           return;
         }
-        for (const view of hub.views.ofSession(sessionId)) hub.closeView(view, "agent_offline");
+        viewing.closeSession(sessionId, "agent_offline");
         supportee.left(sessionId, "lost", agent.address);
         this.#grace.delete(sessionId);
       },

@@ -3,10 +3,8 @@ import type { WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
-import type { IceServer } from "../../shared/signal.ts";
-import { newId } from "../auth/tokens.ts";
-import type { AuditLog } from "../domain/audit.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
 import type { AccountRow } from "../store/rows.ts";
@@ -16,8 +14,7 @@ import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, t
 export type ConsoleSocketDeps = {
   hub: Hub;
   desk: Desk;
-  audit: AuditLog;
-  iceServers: () => IceServer[];
+  viewing: Viewing<ConsoleConnection>;
   log: Logger;
   jobs: Jobs;
 };
@@ -32,54 +29,21 @@ export class ConsoleSockets {
 
   constructor(deps: ConsoleSocketDeps) {
     this.#d = deps;
-    const { hub, desk, audit } = deps;
+    const { hub, viewing } = deps;
     this.#handlers = {
       "remote.connect": (connection, message) => {
-        const account = this.#account(connection);
-        const access = desk.permissions.connectAccess(account, message.sessionId);
-        const agent = hub.agentOf(message.sessionId);
-        if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
-        // Audited before the view exists: a failed write leaves no phantom viewer behind.
-        const peerId = newId();
-        audit.record({ kind: "technician", account }, "session.remote_connected", message.sessionId, {
-          peerId,
-          access,
-        });
-        // One view per technician and session: a second tab replaces the first.
-        for (const existing of hub.views.ofSession(message.sessionId)) {
-          if (existing.technicianId === account.id) hub.closeView(existing, "replaced");
-        }
-        const view = hub.views.open(peerId, message.sessionId, account.id, access, connection);
-        send(connection.socket, {
-          type: "remote.opened",
-          sessionId: message.sessionId,
-          peerId: view.peerId,
-          access,
-          iceServers: deps.iceServers(),
-        });
-        send(agent.socket, {
-          type: "peer.open",
-          peerId: view.peerId,
-          technician: { id: account.id, name: account.name },
-          access,
-        });
-        hub.publish(message.sessionId);
+        viewing.connect(this.#account(connection), message.sessionId, connection);
       },
       "remote.disconnect": (connection, message) => {
         this.#account(connection);
-        const view = hub.views.find(message.sessionId, connection);
-        if (view === undefined)
-          throw new SosError("PEER_NOT_FOUND", "No remote view of that session is open here.");
-        hub.closeView(view, "disconnected");
+        viewing.close(viewing.ownView(message.sessionId, connection), "disconnected");
       },
       signal: (connection, message) => {
         this.#account(connection);
-        const view = hub.views.find(message.sessionId, connection);
+        const peer = viewing.ownView(message.sessionId, connection);
         const agent = hub.agentOf(message.sessionId);
-        if (view === undefined)
-          throw new SosError("PEER_NOT_FOUND", "No remote view of that session is open here.");
         if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
-        send(agent.socket, { type: "signal", peerId: view.peerId, data: message.data });
+        send(agent.socket, { type: "signal", peerId: peer.peerId, data: message.data });
       },
     };
   }

@@ -3,13 +3,15 @@ import type { SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef } from "../../shared/model.ts";
+import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
+import type { ViewerPeer } from "../domain/viewer-peers.ts";
+import type { Viewing } from "../domain/viewing.ts";
 import { sessionView, technicianView } from "../domain/views.ts";
 import type { AccountRow, SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { type RemoteView, RemoteViews } from "./remote-views.ts";
 import { CLOSE, send } from "./wire.ts";
 
 /** A signed-in technician's console socket. */
@@ -31,7 +33,8 @@ export type HubDeps = {
   store: Store;
   policy: Policy;
   organizationName: () => string;
-  onRemoteClosed: (view: RemoteView<ConsoleConnection>, reason: RemoteCloseReason) => void;
+  iceServers: () => IceServer[];
+  viewing: Viewing<ConsoleConnection>;
 };
 
 /**
@@ -42,12 +45,15 @@ export class Hub implements DomainEvents, AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
   readonly #agents = new Map<string, AgentConnection>();
-  readonly views = new RemoteViews<ConsoleConnection>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
 
   constructor(deps: HubDeps) {
     this.#d = deps;
+    deps.viewing.events.on("opened", (peer, technician) => this.#viewerOpened(peer, technician));
+    deps.viewing.events.on("closed", (peer, reason, tellConsole) =>
+      this.#viewerClosed(peer, reason, tellConsole),
+    );
   }
 
   // --- presence ---------------------------------------------------------------------------------
@@ -87,7 +93,7 @@ export class Hub implements DomainEvents, AgentPresence {
   removeConsole(connection: ConsoleConnection): void {
     if (this.#closed) return;
     this.#consoles.delete(connection);
-    for (const view of this.views.ofConsole(connection)) this.closeView(view, "disconnected", false);
+    this.#d.viewing.closeConsole(connection);
   }
 
   consoleCount(): number {
@@ -103,7 +109,7 @@ export class Hub implements DomainEvents, AgentPresence {
   view(session: SessionRow) {
     return sessionView(this.#d.store, session, {
       agentConnected: this.isConnected(session.id),
-      viewers: this.views.viewersOf(session.id),
+      viewers: this.#d.viewing.peers.viewersOf(session.id),
     });
   }
 
@@ -116,14 +122,28 @@ export class Hub implements DomainEvents, AgentPresence {
 
   // --- remote views -----------------------------------------------------------------------------
 
-  /** Closes a view: tells the agent (peer.close) and the console (remote.closed). */
-  closeView(view: RemoteView<ConsoleConnection>, reason: RemoteCloseReason, tellConsole = true): void {
-    if (this.views.remove(view.peerId) === undefined) return;
-    const agent = this.#agents.get(view.sessionId);
-    if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: view.peerId, reason });
-    if (tellConsole) send(view.console.socket, { type: "remote.closed", sessionId: view.sessionId, reason });
-    this.#d.onRemoteClosed(view, reason);
-    this.publish(view.sessionId);
+  /** A view opened: the console gets its peer id and ICE servers, the agent opens its peer. */
+  #viewerOpened(peer: ViewerPeer<ConsoleConnection>, technician: PersonRef): void {
+    send(peer.console.socket, {
+      type: "remote.opened",
+      sessionId: peer.sessionId,
+      peerId: peer.peerId,
+      access: peer.access,
+      iceServers: this.#d.iceServers(),
+    });
+    const agent = this.#agents.get(peer.sessionId);
+    if (agent !== undefined) {
+      send(agent.socket, { type: "peer.open", peerId: peer.peerId, technician, access: peer.access });
+    }
+    this.publish(peer.sessionId);
+  }
+
+  /** A view closed: tells the agent (peer.close) and the console (remote.closed). */
+  #viewerClosed(peer: ViewerPeer<ConsoleConnection>, reason: RemoteCloseReason, tellConsole: boolean): void {
+    const agent = this.#agents.get(peer.sessionId);
+    if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: peer.peerId, reason });
+    if (tellConsole) send(peer.console.socket, { type: "remote.closed", sessionId: peer.sessionId, reason });
+    this.publish(peer.sessionId);
   }
 
   // --- desk events ------------------------------------------------------------------------------
@@ -163,7 +183,7 @@ export class Hub implements DomainEvents, AgentPresence {
   }
 
   sessionEnded(sessionId: string, reason: SessionEndReason): void {
-    for (const view of this.views.ofSession(sessionId)) this.closeView(view, "session_closed");
+    this.#d.viewing.closeSession(sessionId, "session_closed");
     const agent = this.#agents.get(sessionId);
     if (agent === undefined) return;
     this.#agents.delete(sessionId);
@@ -172,13 +192,11 @@ export class Hub implements DomainEvents, AgentPresence {
   }
 
   technicianOffSession(sessionId: string, technicianId: string, reason: RemoteCloseReason): void {
-    for (const view of this.views.ofSession(sessionId)) {
-      if (view.technicianId === technicianId) this.closeView(view, reason);
-    }
+    this.#d.viewing.closeSession(sessionId, reason, technicianId);
   }
 
   technicianDisabled(technicianId: string): void {
-    for (const view of this.views.ofTechnician(technicianId)) this.closeView(view, "technician_disabled");
+    this.#d.viewing.closeTechnician(technicianId, "technician_disabled");
     for (const connection of [...this.#consoles]) {
       if (connection.accountId !== technicianId) continue;
       this.#consoles.delete(connection);

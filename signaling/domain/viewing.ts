@@ -1,0 +1,96 @@
+import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
+import { SosError } from "../../shared/errors.ts";
+import type { PersonRef } from "../../shared/model.ts";
+import type { AccessMode } from "../../shared/status.ts";
+import { newId } from "../auth/tokens.ts";
+import type { AccountRow } from "../store/rows.ts";
+import type { AuditLog } from "./audit.ts";
+import { TypedEvents } from "./typed-events.ts";
+import { type ViewerPeer, ViewerPeers } from "./viewer-peers.ts";
+
+/** What viewing tells the live side: a peer to open between agent and console, or one closed. */
+export type ViewingEvents<C> = {
+  opened: [peer: ViewerPeer<C>, technician: PersonRef];
+  /** `tellConsole` is false when the console itself is gone. */
+  closed: [peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole: boolean];
+};
+
+/** May the technician connect, and with what access (RemotePermissions.connectAccess)? */
+export type ConnectAccess = (actor: AccountRow, sessionId: string) => AccessMode;
+
+/**
+ * Remote views (Start remote session, second click): who may connect, the book of open viewer
+ * peers, and their audit. `C` is the console connection a peer belongs to (the hub's type).
+ */
+export class Viewing<C> {
+  readonly peers = new ViewerPeers<C>();
+  readonly events = new TypedEvents<ViewingEvents<C>>();
+  readonly #access: ConnectAccess;
+  readonly #audit: AuditLog;
+
+  constructor(deps: { access: ConnectAccess; audit: AuditLog }) {
+    this.#access = deps.access;
+    this.#audit = deps.audit;
+  }
+
+  /** Opens the technician's view from this console; a second tab replaces the first. */
+  connect(actor: AccountRow, sessionId: string, console: C): ViewerPeer<C> {
+    const access = this.#access(actor, sessionId);
+    const peer: ViewerPeer<C> = { peerId: newId(), sessionId, technicianId: actor.id, access, console };
+    // Audited before the view exists: a failed write leaves no phantom viewer behind.
+    this.#audit.record({ kind: "technician", account: actor }, "session.remote_connected", sessionId, {
+      peerId: peer.peerId,
+      access,
+    });
+    for (const existing of this.peers.ofSession(sessionId)) {
+      if (existing.technicianId === actor.id) this.close(existing, "replaced");
+    }
+    this.peers.add(peer);
+    this.events.emit("opened", peer, { id: actor.id, name: actor.name });
+    return peer;
+  }
+
+  /** The console's own view of the session, or PEER_NOT_FOUND. */
+  ownView(sessionId: string, console: C): ViewerPeer<C> {
+    const peer = this.peers.find(sessionId, console);
+    if (peer === undefined)
+      throw new SosError("PEER_NOT_FOUND", "No remote view of that session is open here.");
+    return peer;
+  }
+
+  /** The agent's peer on its session, or PEER_NOT_FOUND. */
+  agentPeer(sessionId: string, peerId: string): ViewerPeer<C> {
+    const peer = this.peers.byPeer(peerId);
+    if (peer === undefined || peer.sessionId !== sessionId) {
+      throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
+    }
+    return peer;
+  }
+
+  /** Closes a view once (audited as it happened; the live side tells agent and console). */
+  close(peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole = true): void {
+    if (this.peers.remove(peer.peerId) === undefined) return;
+    this.#audit.observed({ kind: "system" }, "session.remote_disconnected", peer.sessionId, {
+      technicianId: peer.technicianId,
+      peerId: peer.peerId,
+      reason,
+    });
+    this.events.emit("closed", peer, reason, tellConsole);
+  }
+
+  /** Closes every view of a session, or only one technician's. */
+  closeSession(sessionId: string, reason: RemoteCloseReason, technicianId?: string): void {
+    for (const peer of this.peers.ofSession(sessionId)) {
+      if (technicianId === undefined || peer.technicianId === technicianId) this.close(peer, reason);
+    }
+  }
+
+  closeTechnician(technicianId: string, reason: RemoteCloseReason): void {
+    for (const peer of this.peers.ofTechnician(technicianId)) this.close(peer, reason);
+  }
+
+  /** The console is gone: its views close without telling it. */
+  closeConsole(console: C): void {
+    for (const peer of this.peers.ofConsole(console)) this.close(peer, "disconnected", false);
+  }
+}
