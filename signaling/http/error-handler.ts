@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import { type ErrorBody, HTTP_STATUS, SosError } from "../../shared/errors.ts";
+import { type ErrorBody, HTTP_STATUS, SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { type ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
 
 /**
@@ -42,7 +42,11 @@ function handleError(
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  if (error instanceof SosError) return sendError(reply, error);
+  if (error instanceof SosError) {
+    // The gateway's own trouble (its store unavailable) is logged with its cause; refusals are not.
+    if (TRANSIENT_ERROR_CODES.has(error.code)) request.log.error({ err: error }, "request failed");
+    return sendError(reply, error);
+  }
   // A client that went away mid-request or mid-answer (a reset, a file cut short) is its fault,
   // not the gateway's: one budgeted line, and nothing left to answer.
   if (isClientFault(error) || connectionGone(request, reply)) {

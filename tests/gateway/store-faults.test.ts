@@ -126,6 +126,12 @@ t.test(
       "STORE_UNAVAILABLE",
       "a write is refused with a code that says try again",
     );
+    t.ok(
+      log.lines.some(
+        (line) => line.level === 50 && line.msg === "request failed" && line.text.includes("disk I/O error"),
+      ),
+      "the refused write is logged as the gateway's trouble, with the disk's error as its cause",
+    );
     const after = await alice.client.get("/api/sessions");
     t.same(after.body, list.body, "the refused write changed nothing");
 
