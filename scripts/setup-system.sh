@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # strace: the durability test watches the gateway's fsyncs; e2fsprogs: mkfs.ext4 and chattr for the failing-disk tests.
-packages=(xvfb xdotool x11-utils chromium strace e2fsprogs)
+# coturn: the TURN relay (`npm run turn`, tests/relay); iptables: the relay tests' network namespaces (iproute2 is in Debian's base).
+packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
