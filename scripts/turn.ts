@@ -6,7 +6,7 @@
  * SIGINT/SIGTERM. Exit codes: 0 stopped by a signal, 1 coturn failed or ended, 2 bad options.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
