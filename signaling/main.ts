@@ -3,13 +3,13 @@ import { type Logger, pino } from "pino";
 import type { AccessMode } from "../shared/status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
-import { Accounts } from "./domain/accounts.ts";
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
 import { Desk } from "./domain/desk/desk.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
+import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { buildHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
@@ -58,8 +58,8 @@ export async function startGateway(
   const jobs = new Jobs(log);
   const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
-  let accounts: Accounts | undefined;
-  const organizationName = () => accounts?.organization().name ?? "SOS";
+  let technicians: Technicians | undefined;
+  const organizationName = () => technicians?.organization().name ?? "SOS";
   const organization = () => ({ name: organizationName(), features: config.license });
 
   const policy = new Policy(store, organization);
@@ -87,7 +87,7 @@ export async function startGateway(
     events: hub,
     defaultExpiryMinutes: config.sessionExpiryMinutes,
   });
-  accounts = new Accounts({
+  technicians = new Technicians({
     store,
     clock,
     audit,
@@ -121,12 +121,12 @@ export async function startGateway(
   });
   const consoleSockets = new ConsoleSockets({ hub, desk, viewing, log, jobs });
 
-  const setupToken = await accounts.bootstrap(config.admin);
-  // Accounts from before private channels were made with the account get theirs now, not on a GET.
+  const setupToken = await technicians.bootstrap(config.admin);
+  // Technicians from before private channels were made with the account get theirs now, not on a GET.
   channels.ensurePrivateChannels();
   const app = await buildHttp({
     log,
-    accounts,
+    technicians,
     audit,
     channels,
     desk,

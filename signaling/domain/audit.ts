@@ -1,12 +1,12 @@
 import type { AuditEntry } from "../../shared/model.ts";
 import { type Clock, iso } from "../clock.ts";
-import type { AccountRow, AuditFilter, AuditRow } from "../store/rows.ts";
+import type { AuditFilter, AuditRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { requireAdmin } from "./policy.ts";
 
 /** Who did something: a signed-in technician, the end user's agent, or the gateway itself. */
 export type Actor =
-  | { kind: "technician"; account: AccountRow }
+  | { kind: "technician"; account: TechnicianRow }
   | { kind: "agent"; sessionId: string; address: string }
   | { kind: "system" };
 
@@ -45,7 +45,7 @@ export class AuditLog {
   }
 
   /** The trail, newest first, for an admin. */
-  list(actor: AccountRow, filter: AuditFilter): AuditRow[] {
+  list(actor: TechnicianRow, filter: AuditFilter): AuditRow[] {
     requireAdmin(actor);
     return this.#store.listAudit(filter);
   }

@@ -2,7 +2,7 @@ import { SosError } from "../../shared/errors.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
 import { newId } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
-import type { AccountRow, ChannelRow } from "../store/rows.ts";
+import type { ChannelRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
 import type { DomainEvents } from "./events.ts";
@@ -28,7 +28,7 @@ export class Channels {
   }
 
   /** Home first, then my Private channel, then the team channels I may see. */
-  visibleTo(actor: AccountRow): ChannelWithAccess[] {
+  visibleTo(actor: TechnicianRow): ChannelWithAccess[] {
     const { store, policy, defaultExpiryMinutes } = this.#d;
     const home: ChannelRow = {
       id: HOME_CHANNEL_ID,
@@ -38,7 +38,7 @@ export class Channels {
       sessionExpiryMinutes: defaultExpiryMinutes,
       createdAt: actor.createdAt,
     };
-    // Made with the account (or by ensurePrivateChannels at start for older accounts): a GET writes nothing.
+    // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
     const own = store.getPrivateChannel(actor.id);
     const teams = store.listTeamChannels().filter((channel) => policy.canSeeChannel(actor, channel));
     return [
@@ -49,7 +49,7 @@ export class Channels {
   }
 
   /** The account's Private channel, made with the account (inside its transaction). */
-  createPrivate(account: AccountRow): ChannelRow {
+  createPrivate(account: TechnicianRow): ChannelRow {
     const channel: ChannelRow = {
       id: newId(),
       kind: "private",
@@ -62,11 +62,11 @@ export class Channels {
     return channel;
   }
 
-  /** At start: accounts made before private channels came with the account get theirs. */
+  /** At start: technicians made before private channels came with the account get theirs. */
   ensurePrivateChannels(): number {
     const { store } = this.#d;
     const missing = store
-      .listAccounts()
+      .listTechnicians()
       .filter((account) => store.getPrivateChannel(account.id) === undefined);
     store.transaction(() => {
       for (const account of missing) this.createPrivate(account);
@@ -75,7 +75,7 @@ export class Channels {
   }
 
   create(
-    actor: AccountRow,
+    actor: TechnicianRow,
     input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
   ): ChannelWithAccess {
     requireAdmin(actor);
@@ -107,7 +107,7 @@ export class Channels {
   }
 
   update(
-    actor: AccountRow,
+    actor: TechnicianRow,
     id: string,
     input: {
       name?: string | undefined;
@@ -148,7 +148,7 @@ export class Channels {
 
   #checkAccounts(ids: readonly string[]): void {
     for (const id of ids) {
-      if (this.#d.store.getAccount(id) === undefined)
+      if (this.#d.store.getTechnician(id) === undefined)
         throw new SosError("TECHNICIAN_NOT_FOUND", `No technician ${id}.`);
     }
   }

@@ -2,7 +2,7 @@ import type { SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import type { AccountRow, SessionRow } from "../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 
 /**
  * Everything the domain tells the live side, after the change is stored: one typed map of events.
@@ -28,7 +28,7 @@ export type DomainEvents = {
   /** A technician was disabled or lost the Service Desk: close their sockets and remote views everywhere. */
   technicianDisabled(technicianId: string): void;
   /** A technician's account changed (name, permissions): their consoles get a fresh `hello`. */
-  technicianUpdated(account: AccountRow): void;
+  technicianUpdated(account: TechnicianRow): void;
   /** Channel access lists or rights changed: every console gets its sessions re-sent. */
   accessChanged(): void;
 };

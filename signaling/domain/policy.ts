@@ -1,6 +1,6 @@
 import { SosError } from "../../shared/errors.ts";
 import type { Organization } from "../../shared/model.ts";
-import type { AccountRow, ChannelRow, SessionRow } from "../store/rows.ts";
+import type { ChannelRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -16,7 +16,7 @@ export class Policy {
   }
 
   /** May use the Service Desk at all: licensed, attended-access permission, not disabled. */
-  canUseDesk(account: AccountRow): boolean {
+  canUseDesk(account: TechnicianRow): boolean {
     return this.#organization().features.attendedAccess && account.attendedAccess && !account.disabled;
   }
 
@@ -24,24 +24,24 @@ export class Policy {
     return this.#organization().features.attendedAccess;
   }
 
-  canSeeChannel(account: AccountRow, channel: ChannelRow): boolean {
+  canSeeChannel(account: TechnicianRow, channel: ChannelRow): boolean {
     if (channel.kind === "private") return channel.ownerId === account.id;
     return account.role === "admin" || this.#store.hasChannelAccess(channel.id, account.id);
   }
 
-  isAssignee(account: AccountRow, session: SessionRow): boolean {
+  isAssignee(account: TechnicianRow, session: SessionRow): boolean {
     return session.assigneeId === account.id;
   }
 
-  isInvited(account: AccountRow, session: SessionRow): boolean {
+  isInvited(account: TechnicianRow, session: SessionRow): boolean {
     return this.#store.getInvites(session.id).includes(account.id);
   }
 
-  isOnSession(account: AccountRow, session: SessionRow): boolean {
+  isOnSession(account: TechnicianRow, session: SessionRow): boolean {
     return this.isAssignee(account, session) || this.isInvited(account, session);
   }
 
-  canSeeSession(account: AccountRow, session: SessionRow): boolean {
+  canSeeSession(account: TechnicianRow, session: SessionRow): boolean {
     if (account.disabled) return false;
     if (this.isOnSession(account, session)) return true;
     const channel = this.#store.getChannel(session.channelId);
@@ -49,17 +49,17 @@ export class Policy {
   }
 
   /** Lead actions (release, close, invite): the assignee, or an admin. */
-  canLead(account: AccountRow, session: SessionRow): boolean {
+  canLead(account: TechnicianRow, session: SessionRow): boolean {
     return this.isAssignee(account, session) || account.role === "admin";
   }
 
   /** Handing a session to someone else needs the share permission (admins have it implicitly). */
-  canShare(account: AccountRow): boolean {
+  canShare(account: TechnicianRow): boolean {
     return account.shareSessions || account.role === "admin";
   }
 }
 
 /** Admin-only actions (technicians, channels, organization, builds, audit): one rule. */
-export function requireAdmin(actor: AccountRow): void {
+export function requireAdmin(actor: TechnicianRow): void {
   if (actor.role !== "admin" || actor.disabled) throw SosError.forbidden("Only an admin can do that.");
 }

@@ -85,10 +85,10 @@ export class Supportee {
       .getPermissions(sessionId)
       .filter((permission) => permission.state === "requested" && permission.requestId !== null)
       .map((permission) => {
-        const account = store.getAccount(permission.accountId);
+        const account = store.getTechnician(permission.technicianId);
         return {
           requestId: permission.requestId ?? "",
-          technician: { id: permission.accountId, name: account?.name ?? "" },
+          technician: { id: permission.technicianId, name: account?.name ?? "" },
           access: "control" as const,
         };
       });
@@ -114,7 +114,7 @@ export class Supportee {
         { kind: "agent", sessionId, address },
         decision === "deny" ? "session.consent_denied" : "session.consent_granted",
         sessionId,
-        { technicianId: permission.accountId, access: decision === "deny" ? null : decision },
+        { technicianId: permission.technicianId, access: decision === "deny" ? null : decision },
       );
     });
     this.#changed(sessionId);
@@ -127,7 +127,7 @@ export class Supportee {
       .getPermissions(sessionId)
       .filter(
         (p) =>
-          (technicianId === undefined || p.accountId === technicianId) &&
+          (technicianId === undefined || p.technicianId === technicianId) &&
           (p.state === "granted" || p.state === "requested"),
       );
     if (affected.length === 0) return;
@@ -141,11 +141,11 @@ export class Supportee {
         });
       }
       audit.record({ kind: "agent", sessionId, address }, "session.consent_revoked", sessionId, {
-        technicianIds: affected.map((p) => p.accountId),
+        technicianIds: affected.map((p) => p.technicianId),
       });
     });
     for (const permission of affected)
-      events.technicianOffSession(sessionId, permission.accountId, "revoked");
+      events.technicianOffSession(sessionId, permission.technicianId, "revoked");
     this.#changed(sessionId);
   }
 
@@ -178,7 +178,7 @@ export class Supportee {
     for (const permission of permissions) {
       events.technicianOffSession(
         sessionId,
-        permission.accountId,
+        permission.technicianId,
         how === "ended" ? "ended_by_user" : "agent_offline",
       );
     }

@@ -3,7 +3,7 @@ import { SosError } from "../../shared/errors.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
-import type { AccountRow } from "../store/rows.ts";
+import type { TechnicianRow } from "../store/rows.ts";
 import type { AuditLog } from "./audit.ts";
 import { TypedEvents } from "./typed-events.ts";
 import { type ViewerPeer, ViewerPeers } from "./viewer-peers.ts";
@@ -16,7 +16,7 @@ export type ViewingEvents<C> = {
 };
 
 /** May the technician connect, and with what access (RemotePermissions.connectAccess)? */
-export type ConnectAccess = (actor: AccountRow, sessionId: string) => AccessMode;
+export type ConnectAccess = (actor: TechnicianRow, sessionId: string) => AccessMode;
 
 /**
  * Remote views (Start remote session, second click): who may connect, the book of open viewer
@@ -34,7 +34,7 @@ export class Viewing<C> {
   }
 
   /** Opens the technician's view from this console; a second tab replaces the first. */
-  connect(actor: AccountRow, sessionId: string, console: C): ViewerPeer<C> {
+  connect(actor: TechnicianRow, sessionId: string, console: C): ViewerPeer<C> {
     const access = this.#access(actor, sessionId);
     const peer: ViewerPeer<C> = { peerId: newId(), sessionId, technicianId: actor.id, access, console };
     // Audited before the view exists: a failed write leaves no phantom viewer behind.

@@ -1,11 +1,11 @@
 import { type Channel, HOME_CHANNEL_ID, type Session, type Technician } from "../../shared/model.ts";
 import { iso } from "../clock.ts";
-import type { AccountRow, ChannelRow, SessionRow } from "../store/rows.ts";
+import type { ChannelRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
 /** Rows to the shared views handed out over REST and the console socket. */
 
-export function technicianView(row: AccountRow): Technician {
+export function technicianView(row: TechnicianRow): Technician {
   return {
     id: row.id,
     email: row.email,
@@ -33,7 +33,7 @@ export function sessionView(
   row: SessionRow,
   live: { agentConnected: boolean; viewers: readonly string[] },
 ): Session {
-  const person = (id: string) => ({ id, name: store.getAccount(id)?.name ?? "(removed)" });
+  const person = (id: string) => ({ id, name: store.getTechnician(id)?.name ?? "(removed)" });
   return {
     id: row.id,
     channelId: row.channelId,
@@ -52,7 +52,7 @@ export function sessionView(
       .getPermissions(row.id)
       .filter((permission) => permission.state !== "none")
       .map((permission) => ({
-        technicianId: permission.accountId,
+        technicianId: permission.technicianId,
         state: permission.state,
         access: permission.access,
       })),

@@ -15,10 +15,10 @@ import {
 import type { Logger } from "pino";
 import { SosError } from "../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
-import type { Accounts } from "../domain/accounts.ts";
 import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { Technicians } from "../domain/technicians.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
@@ -42,7 +42,7 @@ import type { App } from "./types.ts";
 
 export type HttpDeps = {
   log: Logger;
-  accounts: Accounts;
+  technicians: Technicians;
   audit: AuditLog;
   channels: Channels;
   desk: Desk;
@@ -77,7 +77,7 @@ function notAnUpgrade(_request: FastifyRequest, reply: FastifyReply) {
 
 /** The gateway's HTTP face: REST API, OpenAPI, sockets, the console and the landing page. */
 export async function buildHttp(deps: HttpDeps): Promise<App> {
-  const { accounts, hub, publicUrl } = deps;
+  const { technicians, hub, publicUrl } = deps;
   const publicOrigin = () => new URL(publicUrl()).origin;
   const clientFaults = new ClientFaultLog(deps.log);
   const errorHandler = createErrorHandler(clientFaults);
@@ -109,7 +109,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   // form of the request target (origin or absolute form), in one canonical spelling.
   app.addHook("onRequest", async (request, reply) => {
     const path = guardPath(request.url);
-    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !accounts.setupOpen()) {
+    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !technicians.setupOpen()) {
       return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
     }
   });
@@ -179,18 +179,18 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
 
   metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }), deps.health);
-  authRoutes(app, { accounts, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
+  authRoutes(app, { technicians, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
   adminRoutes(app, {
-    accounts,
+    technicians,
     channels: deps.channels,
     audit: deps.audit,
     publicOrigin,
     downloadsDir: deps.downloadsDir,
   });
-  sessionRoutes(app, { desk: deps.desk, hub, accounts, publicOrigin });
+  sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),
-    organizationName: () => accounts.organization().name,
+    organizationName: () => technicians.organization().name,
     publicUrl,
     downloadsDir: deps.downloadsDir,
   });
@@ -215,7 +215,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
         return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
       }
-      const auth = readAuth(request, accounts);
+      const auth = readAuth(request, technicians);
       if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
       request.auth = auth;
     },

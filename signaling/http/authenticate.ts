@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { SosError } from "../../shared/errors.ts";
-import type { Accounts } from "../domain/accounts.ts";
+import type { Technicians } from "../domain/technicians.ts";
 import type { Auth } from "./types.ts";
 
 export const SESSION_COOKIE = "sos_session";
@@ -14,20 +14,20 @@ export function originAllowed(request: FastifyRequest, publicOrigin: () => strin
 }
 
 /** Reads the sign-in cookie; undefined when absent, expired or the account is disabled. */
-export function readAuth(request: FastifyRequest, accounts: Accounts): Auth | undefined {
+export function readAuth(request: FastifyRequest, technicians: Technicians): Auth | undefined {
   // The cookie is a 256-bit random token stored hashed; it needs no signature.
   const token = request.cookies[SESSION_COOKIE];
   if (token === undefined || token.length > 128) return undefined;
-  return accounts.authenticate(token);
+  return technicians.authenticate(token);
 }
 
 /**
  * Pre-handler for routes that need a signed-in technician. State-changing requests also need the
  * CSRF token (header `x-csrf-token`) and, when the browser sends one, a same-site Origin.
  */
-export function authenticated(accounts: Accounts, publicOrigin: () => string) {
+export function authenticated(technicians: Technicians, publicOrigin: () => string) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const auth = readAuth(request, accounts);
+    const auth = readAuth(request, technicians);
     if (auth === undefined) throw new SosError("UNAUTHENTICATED", "Sign in first.");
     if (!SAFE_METHODS.has(request.method)) {
       if (!originAllowed(request, publicOrigin))

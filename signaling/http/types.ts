@@ -9,7 +9,7 @@ import type {
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
-import type { AccountRow, AuthSessionRow } from "../store/rows.ts";
+import type { AuthSessionRow, TechnicianRow } from "../store/rows.ts";
 
 /** The fastify instance with zod schemas as its type provider. */
 export type App = FastifyInstance<
@@ -20,7 +20,7 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
-export type Auth = { account: AccountRow; session: AuthSessionRow };
+export type Auth = { account: TechnicianRow; session: AuthSessionRow };
 
 declare module "fastify" {
   interface FastifyRequest {

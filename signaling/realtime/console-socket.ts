@@ -7,7 +7,7 @@ import type { Desk } from "../domain/desk/desk.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
-import type { AccountRow } from "../store/rows.ts";
+import type { TechnicianRow } from "../store/rows.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
@@ -48,9 +48,9 @@ export class ConsoleSockets {
     };
   }
 
-  accept(socket: WebSocket, account: AccountRow): void {
+  accept(socket: WebSocket, account: TechnicianRow): void {
     const { hub, desk } = this.#d;
-    const connection: ConsoleConnection = { socket, accountId: account.id, seen: new Set() };
+    const connection: ConsoleConnection = { socket, technicianId: account.id, seen: new Set() };
     hub.addConsole(connection);
     onProtocolMessage(socket, consoleMessageSchema, (message) =>
       dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
@@ -79,7 +79,7 @@ export class ConsoleSockets {
     sendError(connection.socket, sosError, inReplyTo);
   }
 
-  #account(connection: ConsoleConnection): AccountRow {
+  #account(connection: ConsoleConnection): TechnicianRow {
     const account = this.#d.hub.accountOf(connection);
     if (account === undefined) {
       connection.socket.close(CLOSE.unauthenticated, "signed out");

@@ -10,14 +10,14 @@ import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { sessionView, technicianView } from "../domain/views.ts";
-import type { AccountRow, SessionRow } from "../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { CLOSE, send } from "./wire.ts";
 
 /** A signed-in technician's console socket. */
 export type ConsoleConnection = {
   readonly socket: WebSocket;
-  readonly accountId: string;
+  readonly technicianId: string;
   /** Sessions this console was told about, so it can be told when one leaves its sight. */
   readonly seen: Set<string>;
 };
@@ -151,7 +151,7 @@ export class Hub implements DomainEvents, AgentPresence {
   sessionChanged(session: SessionRow): void {
     const view = this.view(session);
     for (const connection of this.#consoles) {
-      const account = this.#d.store.getAccount(connection.accountId);
+      const account = this.#d.store.getTechnician(connection.technicianId);
       if (account !== undefined && this.#d.policy.canSeeSession(account, session)) {
         connection.seen.add(session.id);
         send(connection.socket, { type: "session.updated", session: view });
@@ -198,16 +198,16 @@ export class Hub implements DomainEvents, AgentPresence {
   technicianDisabled(technicianId: string): void {
     this.#d.viewing.closeTechnician(technicianId, "technician_disabled");
     for (const connection of [...this.#consoles]) {
-      if (connection.accountId !== technicianId) continue;
+      if (connection.technicianId !== technicianId) continue;
       this.#consoles.delete(connection);
       connection.socket.close(CLOSE.unauthenticated, "account disabled");
     }
   }
 
   /** Tells a technician's consoles their account changed (permissions, name). */
-  technicianUpdated(account: AccountRow): void {
+  technicianUpdated(account: TechnicianRow): void {
     for (const connection of this.#consoles) {
-      if (connection.accountId === account.id) {
+      if (connection.technicianId === account.id) {
         send(connection.socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
       }
     }
@@ -228,8 +228,8 @@ export class Hub implements DomainEvents, AgentPresence {
   }
 
   /** For a console whose account is not loaded: the account, if still active. */
-  accountOf(connection: ConsoleConnection): AccountRow | undefined {
-    const account = this.#d.store.getAccount(connection.accountId);
+  accountOf(connection: ConsoleConnection): TechnicianRow | undefined {
+    const account = this.#d.store.getTechnician(connection.technicianId);
     return account === undefined || account.disabled ? undefined : account;
   }
 }

@@ -3,7 +3,7 @@ import type { AccessMode, PermissionState, SessionStatus } from "../../shared/st
 
 /** What the store keeps, in the domain's terms (times in epoch milliseconds). */
 
-export type AccountRow = {
+export type TechnicianRow = {
   id: string;
   email: string;
   name: string;
@@ -17,7 +17,7 @@ export type AccountRow = {
 
 export type AuthSessionRow = {
   tokenHash: string;
-  accountId: string;
+  technicianId: string;
   csrfToken: string;
   createdAt: number;
   expiresAt: number;
@@ -53,7 +53,7 @@ export type SessionRow = {
 
 export type PermissionRow = {
   sessionId: string;
-  accountId: string;
+  technicianId: string;
   state: PermissionState;
   access: AccessMode | null;
   requestId: string | null;

@@ -8,11 +8,11 @@ export type PeopleQueries = Pick<
   | "setSetting"
   | "deleteSetting"
   | "countAdmins"
-  | "insertAccount"
-  | "updateAccount"
-  | "getAccount"
-  | "getAccountByEmail"
-  | "listAccounts"
+  | "insertTechnician"
+  | "updateTechnician"
+  | "getTechnician"
+  | "getTechnicianByEmail"
+  | "listTechnicians"
   | "insertAuthSession"
   | "getAuthSession"
   | "deleteAuthSession"
@@ -48,7 +48,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
     countAdmins() {
       return int(get("SELECT count(*) AS n FROM accounts WHERE role = 'admin'") ?? { n: 0 }, "n");
     },
-    insertAccount(row) {
+    insertTechnician(row) {
       run(
         "INSERT INTO accounts (id, email, name, role, password_hash, attended_access, share_sessions, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
@@ -62,7 +62,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.createdAt,
       );
     },
-    updateAccount(row) {
+    updateTechnician(row) {
       run(
         "UPDATE accounts SET email = ?, name = ?, role = ?, password_hash = ?, attended_access = ?, share_sessions = ?, disabled = ? WHERE id = ?",
         row.email,
@@ -75,13 +75,13 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.id,
       );
     },
-    getAccount(id) {
+    getTechnician(id) {
       return one(toAccount, "SELECT * FROM accounts WHERE id = ?", id);
     },
-    getAccountByEmail(email) {
+    getTechnicianByEmail(email) {
       return one(toAccount, "SELECT * FROM accounts WHERE email = ?", email);
     },
-    listAccounts() {
+    listTechnicians() {
       return all("SELECT * FROM accounts ORDER BY name COLLATE NOCASE").map(toAccount);
     },
 
@@ -89,7 +89,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
       run(
         "INSERT INTO auth_sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         row.tokenHash,
-        row.accountId,
+        row.technicianId,
         row.csrfToken,
         row.createdAt,
         row.expiresAt,
@@ -100,7 +100,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
       if (row === undefined) return undefined;
       return {
         tokenHash: text(row, "token_hash"),
-        accountId: text(row, "account_id"),
+        technicianId: text(row, "account_id"),
         csrfToken: text(row, "csrf_token"),
         createdAt: int(row, "created_at"),
         expiresAt: int(row, "expires_at"),
@@ -109,8 +109,8 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
     deleteAuthSession(tokenHash) {
       run("DELETE FROM auth_sessions WHERE token_hash = ?", tokenHash);
     },
-    deleteAuthSessionsOf(accountId) {
-      run("DELETE FROM auth_sessions WHERE account_id = ?", accountId);
+    deleteAuthSessionsOf(technicianId) {
+      run("DELETE FROM auth_sessions WHERE account_id = ?", technicianId);
     },
 
     insertChannel(row) {
@@ -149,16 +149,16 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
     },
     setChannelAccess(channelId, accountIds) {
       run("DELETE FROM channel_access WHERE channel_id = ?", channelId);
-      for (const accountId of new Set(accountIds)) {
-        run("INSERT INTO channel_access (channel_id, account_id) VALUES (?, ?)", channelId, accountId);
+      for (const technicianId of new Set(accountIds)) {
+        run("INSERT INTO channel_access (channel_id, account_id) VALUES (?, ?)", channelId, technicianId);
       }
     },
-    hasChannelAccess(channelId, accountId) {
+    hasChannelAccess(channelId, technicianId) {
       return (
         get(
           "SELECT 1 AS x FROM channel_access WHERE channel_id = ? AND account_id = ?",
           channelId,
-          accountId,
+          technicianId,
         ) !== undefined
       );
     },

@@ -1,7 +1,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { deviceInfoSchema, roleSchema } from "../../shared/model.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "../../shared/status.ts";
-import type { AccountRow, AuditRow, ChannelRow, PermissionRow, SessionRow } from "./rows.ts";
+import type { AuditRow, ChannelRow, PermissionRow, SessionRow, TechnicianRow } from "./rows.ts";
 
 /** SQLite rows to the store's rows and back: every column read is checked. */
 
@@ -26,7 +26,7 @@ export function intOrNull(row: Raw, key: string): number | null {
   return row[key] === null || row[key] === undefined ? null : int(row, key);
 }
 
-export function toAccount(row: Raw): AccountRow {
+export function toAccount(row: Raw): TechnicianRow {
   return {
     id: text(row, "id"),
     email: text(row, "email"),
@@ -78,7 +78,7 @@ export function toPermission(row: Raw): PermissionRow {
   const access = textOrNull(row, "access");
   return {
     sessionId: text(row, "session_id"),
-    accountId: text(row, "account_id"),
+    technicianId: text(row, "account_id"),
     state: permissionStateSchema.parse(row.state),
     access: access === null ? null : accessModeSchema.parse(access),
     requestId: textOrNull(row, "request_id"),

@@ -43,11 +43,11 @@ export function sessionQueries({ all, get, one, run }: Sql): SessionQueries {
         channelId,
       ).map(toSession);
     },
-    listSessionsOf(accountId) {
+    listSessionsOf(technicianId) {
       return all(
         "SELECT * FROM sessions WHERE deleted_at IS NULL AND (assignee_id = ? OR id IN (SELECT session_id FROM session_invites WHERE account_id = ?)) ORDER BY created_at DESC",
-        accountId,
-        accountId,
+        technicianId,
+        technicianId,
       ).map(toSession);
     },
     listSessionsDueToExpire(now) {
@@ -69,16 +69,16 @@ export function sessionQueries({ all, get, one, run }: Sql): SessionQueries {
         sessionId,
       ).map((row) => text(row, "account_id"));
     },
-    addInvite(sessionId, accountId, at) {
+    addInvite(sessionId, technicianId, at) {
       run(
         "INSERT OR IGNORE INTO session_invites (session_id, account_id, invited_at) VALUES (?, ?, ?)",
         sessionId,
-        accountId,
+        technicianId,
         at,
       );
     },
-    removeInvite(sessionId, accountId) {
-      run("DELETE FROM session_invites WHERE session_id = ? AND account_id = ?", sessionId, accountId);
+    removeInvite(sessionId, technicianId) {
+      run("DELETE FROM session_invites WHERE session_id = ? AND account_id = ?", sessionId, technicianId);
     },
 
     getPermissions(sessionId) {
@@ -86,29 +86,30 @@ export function sessionQueries({ all, get, one, run }: Sql): SessionQueries {
         toPermission,
       );
     },
-    getPermission(sessionId, accountId) {
+    getPermission(sessionId, technicianId) {
       return one(
         toPermission,
         "SELECT * FROM session_permissions WHERE session_id = ? AND account_id = ?",
         sessionId,
-        accountId,
+        technicianId,
       );
     },
     putPermission(row) {
       run(
         "INSERT INTO session_permissions (session_id, account_id, state, access, request_id, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(session_id, account_id) DO UPDATE SET state = excluded.state, access = excluded.access, request_id = excluded.request_id, updated_at = excluded.updated_at",
         row.sessionId,
-        row.accountId,
+        row.technicianId,
         row.state,
         row.access,
         row.requestId,
         row.updatedAt,
       );
     },
-    listPermissionsOf(accountId) {
-      return all("SELECT * FROM session_permissions WHERE account_id = ? ORDER BY updated_at", accountId).map(
-        toPermission,
-      );
+    listPermissionsOf(technicianId) {
+      return all(
+        "SELECT * FROM session_permissions WHERE account_id = ? ORDER BY updated_at",
+        technicianId,
+      ).map(toPermission);
     },
 
     appendAudit(entry: NewAudit) {

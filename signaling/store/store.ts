@@ -1,5 +1,4 @@
 import type {
-  AccountRow,
   AuditFilter,
   AuditRow,
   AuthSessionRow,
@@ -7,6 +6,7 @@ import type {
   NewAudit,
   PermissionRow,
   SessionRow,
+  TechnicianRow,
 } from "./rows.ts";
 
 /**
@@ -33,16 +33,16 @@ export type Store = {
   deleteSetting(key: string): void;
 
   countAdmins(): number;
-  insertAccount(row: AccountRow): void;
-  updateAccount(row: AccountRow): void;
-  getAccount(id: string): AccountRow | undefined;
-  getAccountByEmail(email: string): AccountRow | undefined;
-  listAccounts(): AccountRow[];
+  insertTechnician(row: TechnicianRow): void;
+  updateTechnician(row: TechnicianRow): void;
+  getTechnician(id: string): TechnicianRow | undefined;
+  getTechnicianByEmail(email: string): TechnicianRow | undefined;
+  listTechnicians(): TechnicianRow[];
 
   insertAuthSession(row: AuthSessionRow): void;
   getAuthSession(tokenHash: string): AuthSessionRow | undefined;
   deleteAuthSession(tokenHash: string): void;
-  deleteAuthSessionsOf(accountId: string): void;
+  deleteAuthSessionsOf(technicianId: string): void;
 
   insertChannel(row: ChannelRow): void;
   updateChannel(row: ChannelRow): void;
@@ -51,7 +51,7 @@ export type Store = {
   listTeamChannels(): ChannelRow[];
   getChannelAccess(channelId: string): string[];
   setChannelAccess(channelId: string, accountIds: readonly string[]): void;
-  hasChannelAccess(channelId: string, accountId: string): boolean;
+  hasChannelAccess(channelId: string, technicianId: string): boolean;
 
   insertSession(row: SessionRow): void;
   updateSession(row: SessionRow): void;
@@ -61,20 +61,20 @@ export type Store = {
   getSessionByLinkToken(token: string): SessionRow | undefined;
   listSessions(): SessionRow[];
   listSessionsInChannel(channelId: string): SessionRow[];
-  listSessionsOf(accountId: string): SessionRow[];
+  listSessionsOf(technicianId: string): SessionRow[];
   listSessionsDueToExpire(now: number): SessionRow[];
   listSessionsWithStatus(status: SessionRow["status"]): SessionRow[];
   pinInUse(pin: string): boolean;
 
   getInvites(sessionId: string): string[];
-  addInvite(sessionId: string, accountId: string, at: number): void;
-  removeInvite(sessionId: string, accountId: string): void;
+  addInvite(sessionId: string, technicianId: string, at: number): void;
+  removeInvite(sessionId: string, technicianId: string): void;
 
   getPermissions(sessionId: string): PermissionRow[];
-  getPermission(sessionId: string, accountId: string): PermissionRow | undefined;
+  getPermission(sessionId: string, technicianId: string): PermissionRow | undefined;
   putPermission(row: PermissionRow): void;
   /** Every session on which the account has a permission row. */
-  listPermissionsOf(accountId: string): PermissionRow[];
+  listPermissionsOf(technicianId: string): PermissionRow[];
 
   appendAudit(entry: NewAudit): AuditRow;
   listAudit(filter: AuditFilter): AuditRow[];

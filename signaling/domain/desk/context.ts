@@ -2,7 +2,7 @@ import type { SessionEndReason } from "../../../shared/agent-protocol.ts";
 import { SosError } from "../../../shared/errors.ts";
 import type { SessionEvent } from "../../../shared/status.ts";
 import type { Clock } from "../../clock.ts";
-import type { AccountRow, PermissionRow, SessionRow } from "../../store/rows.ts";
+import type { PermissionRow, SessionRow, TechnicianRow } from "../../store/rows.ts";
 import type { Store } from "../../store/store.ts";
 import type { AuditLog } from "../audit.ts";
 import type { AgentPresence, DomainEvents } from "../events.ts";
@@ -22,7 +22,7 @@ export type DeskDeps = {
 export const MINUTE = 60_000;
 
 /** A rule of "who may": throws SosError when the actor may not act on the session. */
-export type Rule = (actor: AccountRow, session: SessionRow) => void;
+export type Rule = (actor: TechnicianRow, session: SessionRow) => void;
 
 /**
  * One technician action on a session, declared: who may, what changes, what is audited, who is
@@ -59,7 +59,7 @@ export class DeskContext {
   }
 
   /** Applies a declared action to a session the actor may see; see SessionAction. */
-  run(actor: AccountRow, id: string, declare: (session: SessionRow) => SessionAction): SessionRow {
+  run(actor: TechnicianRow, id: string, declare: (session: SessionRow) => SessionAction): SessionRow {
     this.requireDesk(actor);
     const session = this.visible(actor, id);
     const action = declare(session);
@@ -78,7 +78,8 @@ export class DeskContext {
           .getPermissions(id)
           .filter(
             (p) =>
-              leaving.includes(p.accountId) || (action.withdrawPending === true && p.state === "requested"),
+              leaving.includes(p.technicianId) ||
+              (action.withdrawPending === true && p.state === "requested"),
           ),
       );
       const status = action.event === undefined ? {} : { status: next.status };
@@ -107,7 +108,7 @@ export class DeskContext {
     for (const { sessionId, requestId } of withdrawn) this.d.events.consentCancelled(sessionId, requestId);
   }
 
-  requireDesk(actor: AccountRow): void {
+  requireDesk(actor: TechnicianRow): void {
     if (!this.d.policy.isLicensed()) {
       throw new SosError("NOT_LICENSED", "The license does not include attended access (SOS).");
     }
@@ -117,15 +118,15 @@ export class DeskContext {
   }
 
   /** A session the actor may see; anything else (unknown, other channel, deleted) answers alike. */
-  visible(actor: AccountRow, id: string): SessionRow {
+  visible(actor: TechnicianRow, id: string): SessionRow {
     const session = this.d.store.getSession(id);
     if (session === undefined || !this.d.policy.canSeeSession(actor, session))
       throw SosError.sessionNotFound();
     return session;
   }
 
-  assignable(technicianId: string): AccountRow {
-    const target = this.d.store.getAccount(technicianId);
+  assignable(technicianId: string): TechnicianRow {
+    const target = this.d.store.getTechnician(technicianId);
     if (target === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
     if (!this.d.policy.canUseDesk(target)) {
       throw SosError.forbidden(`${target.name} cannot use the Service Desk.`);

@@ -1,6 +1,6 @@
 import { SosError } from "../../../shared/errors.ts";
 import { HOME_CHANNEL_ID } from "../../../shared/model.ts";
-import type { AccountRow, SessionRow } from "../../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../../store/rows.ts";
 import { DeskContext, type DeskDeps } from "./context.ts";
 import { Invitations } from "./invitations.ts";
 import { SessionLifecycle } from "./lifecycle.ts";
@@ -27,7 +27,7 @@ export class Desk {
   }
 
   /** The sessions of a channel (Home: assigned to me or invited), or all the actor may see. */
-  list(actor: AccountRow, channelId: string | undefined): SessionRow[] {
+  list(actor: TechnicianRow, channelId: string | undefined): SessionRow[] {
     this.#c.requireDesk(actor);
     const { store, policy } = this.#c.d;
     if (channelId === undefined) return store.listSessions().filter((s) => policy.canSeeSession(actor, s));
@@ -39,7 +39,7 @@ export class Desk {
     return store.listSessionsInChannel(channel.id);
   }
 
-  get(actor: AccountRow, id: string): SessionRow {
+  get(actor: TechnicianRow, id: string): SessionRow {
     this.#c.requireDesk(actor);
     return this.#c.visible(actor, id);
   }

@@ -3,7 +3,7 @@ import { SosError } from "../../../shared/errors.ts";
 import { MAX_INVITED_TECHNICIANS } from "../../../shared/limits.ts";
 import type { Invitation } from "../../../shared/model.ts";
 import { isLive } from "../../../shared/status.ts";
-import type { AccountRow, SessionRow } from "../../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../../store/rows.ts";
 import type { DeskContext } from "./context.ts";
 
 /** What the end user is given to join (link, PIN), and the technicians invited to help. */
@@ -15,7 +15,7 @@ export class Invitations {
   }
 
   /** Copy link (audited `session.link_copied`) or Show PIN (`session.pin_shown`). */
-  invitation(actor: AccountRow, id: string, what: "link" | "pin"): Invitation {
+  invitation(actor: TechnicianRow, id: string, what: "link" | "pin"): Invitation {
     this.#c.requireDesk(actor);
     const session = this.#c.visible(actor, id);
     if (!isLive(session.status) || session.pin === null) {
@@ -41,12 +41,12 @@ export class Invitations {
   }
 
   /** Invite technicians: at most two more than the assignee. */
-  invite(actor: AccountRow, id: string, technicianIds: readonly string[]): SessionRow {
+  invite(actor: TechnicianRow, id: string, technicianIds: readonly string[]): SessionRow {
     const c = this.#c;
     const { store, clock } = c.d;
     return c.run(actor, id, (session) => {
       const invited = store.getInvites(id);
-      let targets: AccountRow[] = [];
+      let targets: TechnicianRow[] = [];
       return {
         may: [
           c.lead("Only the assigned technician can invite others."),

@@ -1,7 +1,7 @@
 import { SosError } from "../../../shared/errors.ts";
 import { HOME_CHANNEL_ID } from "../../../shared/model.ts";
 import { newId, newLinkToken, newPin } from "../../auth/tokens.ts";
-import type { AccountRow, ChannelRow, SessionRow } from "../../store/rows.ts";
+import type { ChannelRow, SessionRow, TechnicianRow } from "../../store/rows.ts";
 import { type DeskContext, MINUTE } from "./context.ts";
 import { transition } from "./session-machine.ts";
 
@@ -13,7 +13,7 @@ export class SessionLifecycle {
     this.#c = context;
   }
 
-  create(actor: AccountRow, input: { channelId: string; name: string; note: string }): SessionRow {
+  create(actor: TechnicianRow, input: { channelId: string; name: string; note: string }): SessionRow {
     this.#c.requireDesk(actor);
     const { store, clock, audit, events } = this.#c.d;
     const channel = this.#channel(actor, input.channelId);
@@ -49,7 +49,7 @@ export class SessionLifecycle {
   }
 
   /** Assign technician: take it (yourself) or give it to a colleague (needs the share permission). */
-  assign(actor: AccountRow, id: string, technicianId: string, audited = "session.assigned"): SessionRow {
+  assign(actor: TechnicianRow, id: string, technicianId: string, audited = "session.assigned"): SessionRow {
     const c = this.#c;
     const { policy, store } = c.d;
     return c.run(actor, id, (session) => {
@@ -86,7 +86,7 @@ export class SessionLifecycle {
 
   /** Transfer to another technician (share permission) or into another channel (access to it). */
   transfer(
-    actor: AccountRow,
+    actor: TechnicianRow,
     id: string,
     target: { technicianId: string } | { channelId: string },
   ): SessionRow {
@@ -127,7 +127,7 @@ export class SessionLifecycle {
   }
 
   /** Release: back to the queue, unassigned. */
-  release(actor: AccountRow, id: string): SessionRow {
+  release(actor: TechnicianRow, id: string): SessionRow {
     const c = this.#c;
     return c.run(actor, id, (session) => ({
       may: [c.lead("Only the assigned technician can release it.")],
@@ -141,7 +141,7 @@ export class SessionLifecycle {
   }
 
   /** Close: no further connection; link and PIN die. */
-  close(actor: AccountRow, id: string): SessionRow {
+  close(actor: TechnicianRow, id: string): SessionRow {
     const c = this.#c;
     return c.run(actor, id, () => ({
       may: [c.lead("Only the assigned technician can close it.")],
@@ -157,7 +157,7 @@ export class SessionLifecycle {
   }
 
   /** Delete from the channel; a live session is ended first. The audit trail keeps its history. */
-  remove(actor: AccountRow, id: string): void {
+  remove(actor: TechnicianRow, id: string): void {
     const c = this.#c;
     const { clock, policy } = c.d;
     c.run(actor, id, (session) => ({
@@ -200,7 +200,7 @@ export class SessionLifecycle {
   }
 
   /** A channel by id, Home meaning the actor's Private channel. */
-  #channel(actor: AccountRow, channelId: string): ChannelRow | undefined {
+  #channel(actor: TechnicianRow, channelId: string): ChannelRow | undefined {
     const { store } = this.#c.d;
     return channelId === HOME_CHANNEL_ID ? store.getPrivateChannel(actor.id) : store.getChannel(channelId);
   }

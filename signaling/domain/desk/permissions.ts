@@ -1,6 +1,6 @@
 import { SosError } from "../../../shared/errors.ts";
 import { newId } from "../../auth/tokens.ts";
-import type { AccountRow, SessionRow } from "../../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../../store/rows.ts";
 import type { DeskContext } from "./context.ts";
 import { permissionTransition } from "./session-machine.ts";
 
@@ -13,14 +13,14 @@ export class RemotePermissions {
   }
 
   /** Start remote session, first click: ask the end user for permission. */
-  request(actor: AccountRow, id: string): SessionRow {
+  request(actor: TechnicianRow, id: string): SessionRow {
     const c = this.#c;
     const { store, clock } = c.d;
     const requestId = newId();
     return c.run(actor, id, () => {
       const current = store.getPermission(id, actor.id) ?? {
         sessionId: id,
-        accountId: actor.id,
+        technicianId: actor.id,
         state: "none" as const,
         access: null,
         requestId: null,
@@ -58,7 +58,7 @@ export class RemotePermissions {
   }
 
   /** Start remote session, second click: may this technician connect, and with what access? */
-  connectAccess(actor: AccountRow, id: string) {
+  connectAccess(actor: TechnicianRow, id: string) {
     const c = this.#c;
     c.requireDesk(actor);
     const session = c.visible(actor, id);
@@ -88,7 +88,7 @@ export class RemotePermissions {
   }
 
   #activeWithAgent(what: string) {
-    return (_actor: AccountRow, session: SessionRow) => {
+    return (_actor: TechnicianRow, session: SessionRow) => {
       if (session.status !== "Active") {
         throw new SosError("INVALID_TRANSITION", `A ${session.status} session cannot ${what}.`);
       }

@@ -14,17 +14,17 @@ import {
   updateTechnicianRequestSchema,
 } from "../../../shared/api.ts";
 import { channelSchema, technicianSchema } from "../../../shared/model.ts";
-import type { Accounts } from "../../domain/accounts.ts";
 import { type AuditLog, auditCsv, auditView } from "../../domain/audit.ts";
 import type { Channels } from "../../domain/channels.ts";
 import { requireAdmin } from "../../domain/policy.ts";
+import type { Technicians } from "../../domain/technicians.ts";
 import { channelView, technicianView } from "../../domain/views.ts";
 import { listBuilds } from "../../downloads/build-catalog.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
 
 export type AdminRoutesDeps = {
-  accounts: Accounts;
+  technicians: Technicians;
   channels: Channels;
   audit: AuditLog;
   publicOrigin: () => string;
@@ -33,13 +33,13 @@ export type AdminRoutesDeps = {
 
 /** Technicians, channels, the organization and the audit log: each route one domain call. */
 export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
-  const { accounts, channels, audit } = deps;
-  const auth = authenticated(accounts, deps.publicOrigin);
+  const { technicians, channels, audit } = deps;
+  const auth = authenticated(technicians, deps.publicOrigin);
 
   app.get(
     "/api/organization",
     { schema: { tags: ["admin"], response: { 200: organizationResponseSchema } }, preHandler: auth },
-    async () => ({ organization: accounts.organization() }),
+    async () => ({ organization: technicians.organization() }),
   );
 
   app.patch(
@@ -53,7 +53,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => ({
-      organization: accounts.renameOrganization(authOf(request).account, request.body.name),
+      organization: technicians.renameOrganization(authOf(request).account, request.body.name),
     }),
   );
 
@@ -67,7 +67,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       },
       preHandler: auth,
     },
-    async (request) => ({ technicians: accounts.list(authOf(request).account).map(technicianView) }),
+    async (request) => ({ technicians: technicians.list(authOf(request).account).map(technicianView) }),
   );
 
   app.post(
@@ -82,7 +82,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => ({
-      technician: technicianView(await accounts.create(authOf(request).account, request.body)),
+      technician: technicianView(await technicians.create(authOf(request).account, request.body)),
     }),
   );
 
@@ -99,7 +99,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      const account = await accounts.update(authOf(request).account, request.params.id, request.body);
+      const account = await technicians.update(authOf(request).account, request.params.id, request.body);
       return { technician: technicianView(account) };
     },
   );

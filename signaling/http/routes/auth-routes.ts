@@ -7,21 +7,25 @@ import {
   signInRequestSchema,
 } from "../../../shared/api.ts";
 import { SosError } from "../../../shared/errors.ts";
-import type { Accounts } from "../../domain/accounts.ts";
+import type { Technicians } from "../../domain/technicians.ts";
 import { technicianView } from "../../domain/views.ts";
-import type { AccountRow, AuthSessionRow } from "../../store/rows.ts";
+import type { AuthSessionRow, TechnicianRow } from "../../store/rows.ts";
 import { authenticated, authOf, originAllowed, SESSION_COOKIE } from "../authenticate.ts";
 import type { App } from "../types.ts";
 
-export type AuthRoutesDeps = { accounts: Accounts; publicOrigin: () => string; secureCookies: () => boolean };
+export type AuthRoutesDeps = {
+  technicians: Technicians;
+  publicOrigin: () => string;
+  secureCookies: () => boolean;
+};
 
 /** Setup of the first admin, sign-in, sign-out, and who am I. */
 export function authRoutes(app: App, deps: AuthRoutesDeps): void {
-  const { accounts, publicOrigin } = deps;
-  const auth = authenticated(accounts, publicOrigin);
-  const me = (account: AccountRow, session: AuthSessionRow) => ({
+  const { technicians, publicOrigin } = deps;
+  const auth = authenticated(technicians, publicOrigin);
+  const me = (account: TechnicianRow, session: AuthSessionRow) => ({
     technician: technicianView(account),
-    organization: accounts.organization(),
+    organization: technicians.organization(),
     csrfToken: session.csrfToken,
   });
 
@@ -35,7 +39,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
     reply: FastifyReply,
     credentials: { email: string; password: string },
   ) => {
-    const { account, token, session } = await accounts.signIn(
+    const { account, token, session } = await technicians.signIn(
       credentials.email,
       credentials.password,
       request.ip,
@@ -53,7 +57,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
         response: { 200: setupStateSchema },
       },
     },
-    async () => ({ open: accounts.setupOpen() }),
+    async () => ({ open: technicians.setupOpen() }),
   );
 
   app.post(
@@ -69,7 +73,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
     },
     async (request, reply) => {
       sameSite(request);
-      await accounts.completeSetup(request.body);
+      await technicians.completeSetup(request.body);
       return signInWithCookie(request, reply, request.body);
     },
   );
@@ -96,7 +100,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
     { schema: { summary: "Sign out", tags: ["auth"], response: { 200: okSchema } }, preHandler: auth },
     async (request, reply) => {
       const { account, session } = authOf(request);
-      accounts.signOut(account, session);
+      technicians.signOut(account, session);
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return { ok: true as const };
     },

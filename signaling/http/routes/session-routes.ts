@@ -12,8 +12,8 @@ import {
   transferRequestSchema,
 } from "../../../shared/api.ts";
 import { invitationSchema } from "../../../shared/model.ts";
-import type { Accounts } from "../../domain/accounts.ts";
 import type { Desk } from "../../domain/desk/desk.ts";
+import type { Technicians } from "../../domain/technicians.ts";
 import type { Hub } from "../../realtime/hub.ts";
 import type { SessionRow } from "../../store/rows.ts";
 import { authenticated, authOf } from "../authenticate.ts";
@@ -22,12 +22,17 @@ import type { App } from "../types.ts";
 /** Copy link and Show PIN answer the same invitation; the audit says which the technician used. */
 const invitationQuerySchema = z.object({ for: z.enum(["link", "pin"]).default("pin") });
 
-export type SessionRoutesDeps = { desk: Desk; hub: Hub; accounts: Accounts; publicOrigin: () => string };
+export type SessionRoutesDeps = {
+  desk: Desk;
+  hub: Hub;
+  technicians: Technicians;
+  publicOrigin: () => string;
+};
 
 /** The Service Desk's session actions, one route each. */
 export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
   const { desk, hub } = deps;
-  const auth = authenticated(deps.accounts, deps.publicOrigin);
+  const auth = authenticated(deps.technicians, deps.publicOrigin);
   const one = (session: SessionRow) => ({ session: hub.view(session) });
   /** The options of a session action (`/api/sessions/:id/...`, answering the session). */
   const action = (summary: string) => ({

@@ -1,5 +1,5 @@
 import t from "tap";
-import { SIGN_IN_LIMITS } from "../../../signaling/domain/accounts.ts";
+import { SIGN_IN_LIMITS } from "../../../signaling/domain/technicians.ts";
 import { ADMIN, errorCode, PASSWORD, startTestGateway } from "../../helpers/gateway.ts";
 import { retryAfterOf, signInFrom, WRONG_PASSWORD as WRONG } from "../../helpers/security.ts";
 

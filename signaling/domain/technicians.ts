@@ -1,10 +1,11 @@
 import { SosError } from "../../shared/errors.ts";
 import type { Organization, Role, TechnicianPermissions } from "../../shared/model.ts";
 import { AttemptLimiter } from "../auth/attempt-limiter.ts";
+import { KeyedQueue } from "../auth/keyed-queue.ts";
 import { hashPassword, UNUSABLE_PASSWORD_HASH, verifyPassword } from "../auth/passwords.ts";
 import { hashSecret, newId, newSecret } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
-import type { AccountRow, AuthSessionRow } from "../store/rows.ts";
+import type { AuthSessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
 import type { Channels } from "./channels.ts";
@@ -12,7 +13,7 @@ import type { Desk } from "./desk/desk.ts";
 import type { DomainEvents } from "./events.ts";
 import { requireAdmin } from "./policy.ts";
 
-export type AccountsDeps = {
+export type TechniciansDeps = {
   store: Store;
   clock: Clock;
   audit: AuditLog;
@@ -34,15 +35,15 @@ export const SIGN_IN_LIMITS = {
   maxBlockMs: 60 * 60_000,
 } as const;
 
-/** Accounts, sign-in, the one-time setup, and the organization. */
-export class Accounts {
-  readonly #d: AccountsDeps;
+/** Technicians, sign-in, the one-time setup, and the organization. */
+export class Technicians {
+  readonly #d: TechniciansDeps;
   readonly #byAccount: AttemptLimiter;
   readonly #byAddress: AttemptLimiter;
-  /** The last sign-in attempt queued per account and per address (see signIn). */
-  readonly #signInTails = new Map<string, Promise<void>>();
+  /** Sign-in attempts queued per account and per address (see signIn). */
+  readonly #signInQueue = new KeyedQueue();
 
-  constructor(deps: AccountsDeps) {
+  constructor(deps: TechniciansDeps) {
     this.#d = deps;
     this.#byAccount = new AttemptLimiter(SIGN_IN_LIMITS, deps.clock);
     this.#byAddress = new AttemptLimiter(
@@ -58,7 +59,7 @@ export class Accounts {
     };
   }
 
-  renameOrganization(actor: AccountRow, name: string): Organization {
+  renameOrganization(actor: TechnicianRow, name: string): Organization {
     requireAdmin(actor);
     this.#d.store.transaction(() => {
       this.#d.store.setSetting(ORG_NAME_KEY, name);
@@ -105,7 +106,7 @@ export class Accounts {
     email: string;
     name: string;
     password: string;
-  }): Promise<AccountRow> {
+  }): Promise<TechnicianRow> {
     if (!this.setupOpen()) throw new SosError("SETUP_CLOSED", "Not found.");
     const stored = this.#d.store.getSetting(SETUP_TOKEN_KEY);
     if (stored === undefined || stored !== hashSecret(input.token)) {
@@ -130,40 +131,24 @@ export class Accounts {
     email: string,
     password: string,
     address: string,
-  ): Promise<{ account: AccountRow; token: string; session: AuthSessionRow }> {
-    return this.#oneAtATime([`account:${email}`, `address:${address}`], () =>
+  ): Promise<{ account: TechnicianRow; token: string; session: AuthSessionRow }> {
+    return this.#signInQueue.run([`account:${email}`, `address:${address}`], () =>
       this.#attemptSignIn(email, password, address),
     );
-  }
-
-  async #oneAtATime<T>(keys: readonly string[], run: () => Promise<T>): Promise<T> {
-    const earlier = keys.map((key) => this.#signInTails.get(key));
-    let done = () => {};
-    const mine = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    for (const key of keys) this.#signInTails.set(key, mine);
-    try {
-      await Promise.all(earlier);
-      return await run();
-    } finally {
-      done();
-      for (const key of keys) if (this.#signInTails.get(key) === mine) this.#signInTails.delete(key);
-    }
   }
 
   async #attemptSignIn(
     email: string,
     password: string,
     address: string,
-  ): Promise<{ account: AccountRow; token: string; session: AuthSessionRow }> {
+  ): Promise<{ account: TechnicianRow; token: string; session: AuthSessionRow }> {
     const retry = Math.max(this.#byAccount.retryAfterMs(email), this.#byAddress.retryAfterMs(address));
     if (retry > 0) {
       throw new SosError("SIGNIN_THROTTLED", "Too many failed sign-ins. Wait and try again.", {
         retryAfter: Math.ceil(retry / 1000),
       });
     }
-    const account = this.#d.store.getAccountByEmail(email);
+    const account = this.#d.store.getTechnicianByEmail(email);
     const ok = await verifyPassword(password, account?.passwordHash ?? UNUSABLE_PASSWORD_HASH);
     if (account === undefined || !ok || account.disabled) {
       this.#byAccount.fail(email);
@@ -177,7 +162,7 @@ export class Accounts {
     const now = this.#d.clock.now();
     const session: AuthSessionRow = {
       tokenHash: hashSecret(token),
-      accountId: account.id,
+      technicianId: account.id,
       csrfToken: newSecret(),
       createdAt: now,
       expiresAt: now + AUTH_SESSION_MS,
@@ -188,32 +173,32 @@ export class Accounts {
   }
 
   /** The signed-in account behind a cookie token, or undefined. */
-  authenticate(token: string): { account: AccountRow; session: AuthSessionRow } | undefined {
+  authenticate(token: string): { account: TechnicianRow; session: AuthSessionRow } | undefined {
     const session = this.#d.store.getAuthSession(hashSecret(token));
     if (session === undefined) return undefined;
     if (session.expiresAt <= this.#d.clock.now()) {
       this.#d.store.deleteAuthSession(session.tokenHash);
       return undefined;
     }
-    const account = this.#d.store.getAccount(session.accountId);
+    const account = this.#d.store.getTechnician(session.technicianId);
     if (account === undefined || account.disabled) return undefined;
     return { account, session };
   }
 
-  signOut(account: AccountRow, session: AuthSessionRow): void {
+  signOut(account: TechnicianRow, session: AuthSessionRow): void {
     this.#d.store.deleteAuthSession(session.tokenHash);
     this.#d.audit.record({ kind: "technician", account }, "auth.signed_out", null);
   }
 
-  list(actor: AccountRow): AccountRow[] {
+  list(actor: TechnicianRow): TechnicianRow[] {
     if (actor.disabled) throw SosError.forbidden();
-    return this.#d.store.listAccounts();
+    return this.#d.store.listTechnicians();
   }
 
   async create(
-    actor: AccountRow,
+    actor: TechnicianRow,
     input: { email: string; name: string; password: string; role: Role; permissions: TechnicianPermissions },
-  ): Promise<AccountRow> {
+  ): Promise<TechnicianRow> {
     requireAdmin(actor);
     const account = await this.#createAccount(input);
     this.#d.audit.record({ kind: "technician", account: actor }, "technician.created", null, {
@@ -226,7 +211,7 @@ export class Accounts {
   }
 
   async update(
-    actor: AccountRow,
+    actor: TechnicianRow,
     id: string,
     input: {
       name?: string | undefined;
@@ -234,14 +219,14 @@ export class Accounts {
       permissions?: { attendedAccess?: boolean | undefined; shareSessions?: boolean | undefined } | undefined;
       disabled?: boolean | undefined;
     },
-  ): Promise<AccountRow> {
+  ): Promise<TechnicianRow> {
     requireAdmin(actor);
-    const current = this.#d.store.getAccount(id);
+    const current = this.#d.store.getTechnician(id);
     if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
     if (input.disabled === true && current.id === actor.id) {
       throw SosError.forbidden("You cannot disable your own account.");
     }
-    const next: AccountRow = {
+    const next: TechnicianRow = {
       ...current,
       name: input.name ?? current.name,
       passwordHash: input.password === undefined ? current.passwordHash : await hashPassword(input.password),
@@ -252,7 +237,7 @@ export class Accounts {
     const lostAccess =
       (!current.disabled && next.disabled) || (current.attendedAccess && !next.attendedAccess);
     this.#d.store.transaction(() => {
-      this.#d.store.updateAccount(next);
+      this.#d.store.updateTechnician(next);
       if (lostAccess || input.password !== undefined) this.#d.store.deleteAuthSessionsOf(id);
       this.#d.audit.record({ kind: "technician", account: actor }, "technician.updated", null, {
         technicianId: id,
@@ -277,11 +262,11 @@ export class Accounts {
     password: string;
     role: Role;
     permissions: TechnicianPermissions;
-  }): Promise<AccountRow> {
-    if (this.#d.store.getAccountByEmail(input.email) !== undefined) {
+  }): Promise<TechnicianRow> {
+    if (this.#d.store.getTechnicianByEmail(input.email) !== undefined) {
       throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
     }
-    const account: AccountRow = {
+    const account: TechnicianRow = {
       id: newId(),
       email: input.email,
       name: input.name,
@@ -293,10 +278,10 @@ export class Accounts {
       createdAt: this.#d.clock.now(),
     };
     this.#d.store.transaction(() => {
-      if (this.#d.store.getAccountByEmail(input.email) !== undefined) {
+      if (this.#d.store.getTechnicianByEmail(input.email) !== undefined) {
         throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
       }
-      this.#d.store.insertAccount(account);
+      this.#d.store.insertTechnician(account);
       this.#d.channels.createPrivate(account);
     });
     return account;
