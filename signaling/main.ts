@@ -6,6 +6,7 @@ import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
 import { Desk } from "./domain/desk/desk.ts";
+import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
@@ -64,18 +65,22 @@ export async function startGateway(
 
   const policy = new Policy(store, organization);
   const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
+  // The domain emits; Viewing subscribes first (it closes the views an event ends), then the hub
+  // (it translates every event into socket messages).
+  const events = domainEvents();
   const viewing: Viewing<ConsoleConnection> = new Viewing({
+    events,
     // The desk is built below with the hub this needs; called only once everything is built.
     access: (actor, sessionId): AccessMode => desk.permissions.connectAccess(actor, sessionId),
     audit,
   });
-  const hub = new Hub({ store, policy, organizationName, iceServers, viewing });
+  const hub = new Hub({ store, policy, organizationName, iceServers, viewing, events });
   const desk = new Desk({
     store,
     clock,
     audit,
     policy,
-    events: hub,
+    events,
     presence: hub,
     publicUrl: () => publicUrl,
   });
@@ -84,7 +89,7 @@ export async function startGateway(
     clock,
     audit,
     policy,
-    events: hub,
+    events,
     defaultExpiryMinutes: config.sessionExpiryMinutes,
   });
   technicians = new Technicians({
@@ -93,7 +98,7 @@ export async function startGateway(
     audit,
     desk,
     channels,
-    events: hub,
+    events,
     licensedFeatures: config.license,
   });
   if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
@@ -103,7 +108,7 @@ export async function startGateway(
     store,
     clock,
     audit,
-    events: hub,
+    events,
     presence: hub,
     pins: new PinGuard(clock),
     desk,

@@ -102,7 +102,7 @@ export class Channels {
         access: input.access,
       });
     });
-    this.#d.events.accessChanged();
+    this.#d.events.emit("accessChanged");
     return { row, access: store.getChannelAccess(row.id) };
   }
 
@@ -142,7 +142,7 @@ export class Channels {
         ...input,
       });
     });
-    this.#d.events.accessChanged();
+    this.#d.events.emit("accessChanged");
     return { row: next, access: store.getChannelAccess(id) };
   }
 

@@ -145,7 +145,7 @@ export class Supportee {
       });
     });
     for (const permission of affected)
-      events.technicianOffSession(sessionId, permission.technicianId, "revoked");
+      events.emit("technicianOffSession", sessionId, permission.technicianId, "revoked");
     this.#changed(sessionId);
   }
 
@@ -176,18 +176,19 @@ export class Supportee {
       );
     });
     for (const permission of permissions) {
-      events.technicianOffSession(
+      events.emit(
+        "technicianOffSession",
         sessionId,
         permission.technicianId,
         how === "ended" ? "ended_by_user" : "agent_offline",
       );
     }
-    events.sessionChanged(next);
+    events.emit("sessionChanged", next);
   }
 
   #changed(sessionId: string): void {
     const session = this.#d.store.getSession(sessionId);
-    if (session !== undefined) this.#d.events.sessionChanged(session);
+    if (session !== undefined) this.#d.events.emit("sessionChanged", session);
   }
 
   #find(join: Join, address: string): SessionRow {

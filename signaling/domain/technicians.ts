@@ -249,10 +249,10 @@ export class Technicians {
     });
     if (lostAccess) {
       this.#d.desk.permissions.forgetTechnician(id);
-      this.#d.events.technicianDisabled(id);
+      this.#d.events.emit("technicianDisabled", id);
     }
-    this.#d.events.technicianUpdated(next);
-    this.#d.events.accessChanged();
+    this.#d.events.emit("technicianUpdated", next);
+    this.#d.events.emit("accessChanged");
     return next;
   }
 

@@ -5,6 +5,7 @@ import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
 import type { TechnicianRow } from "../store/rows.ts";
 import type { AuditLog } from "./audit.ts";
+import type { DomainEvents } from "./events.ts";
 import { TypedEvents } from "./typed-events.ts";
 import { type ViewerPeer, ViewerPeers } from "./viewer-peers.ts";
 
@@ -28,9 +29,17 @@ export class Viewing<C> {
   readonly #access: ConnectAccess;
   readonly #audit: AuditLog;
 
-  constructor(deps: { access: ConnectAccess; audit: AuditLog }) {
+  /** Subscribes to the domain's events that end views (before the hub does: see main.ts). */
+  constructor(deps: { access: ConnectAccess; audit: AuditLog; events: DomainEvents }) {
     this.#access = deps.access;
     this.#audit = deps.audit;
+    deps.events.on("sessionEnded", (sessionId) => this.closeSession(sessionId, "session_closed"));
+    deps.events.on("technicianOffSession", (sessionId, technicianId, reason) =>
+      this.closeSession(sessionId, reason, technicianId),
+    );
+    deps.events.on("technicianDisabled", (technicianId) =>
+      this.closeTechnician(technicianId, "technician_disabled"),
+    );
   }
 
   /** Opens the technician's view from this console; a second tab replaces the first. */

@@ -35,13 +35,16 @@ export type HubDeps = {
   organizationName: () => string;
   iceServers: () => IceServer[];
   viewing: Viewing<ConsoleConnection>;
+  /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
+  events: DomainEvents;
 };
 
 /**
- * Who is connected right now, and the fan-out of every change to them. Implements the domain's
- * events (it turns stored changes into socket messages) and the agent presence the desk reads.
+ * Who is connected right now, and the fan-out of every change to them: it subscribes to the
+ * domain's events and viewing's, and translates each into socket messages. Keeps the agent
+ * presence the domain reads.
  */
-export class Hub implements DomainEvents, AgentPresence {
+export class Hub implements AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
   readonly #agents = new Map<string, AgentConnection>();
@@ -50,6 +53,15 @@ export class Hub implements DomainEvents, AgentPresence {
 
   constructor(deps: HubDeps) {
     this.#d = deps;
+    const { events } = deps;
+    events.on("sessionChanged", (session) => this.sessionChanged(session));
+    events.on("sessionRemoved", (session) => this.#sessionRemoved(session));
+    events.on("consentRequested", (sessionId, request) => this.#consentRequested(sessionId, request));
+    events.on("consentCancelled", (sessionId, requestId) => this.#consentCancelled(sessionId, requestId));
+    events.on("sessionEnded", (sessionId, reason) => this.#sessionEnded(sessionId, reason));
+    events.on("technicianDisabled", (technicianId) => this.#technicianDisabled(technicianId));
+    events.on("technicianUpdated", (technician) => this.#technicianUpdated(technician));
+    events.on("accessChanged", () => this.#accessChanged());
     deps.viewing.events.on("opened", (peer, technician) => this.#viewerOpened(peer, technician));
     deps.viewing.events.on("closed", (peer, reason, tellConsole) =>
       this.#viewerClosed(peer, reason, tellConsole),
@@ -161,14 +173,14 @@ export class Hub implements DomainEvents, AgentPresence {
     }
   }
 
-  sessionRemoved(session: SessionRow): void {
+  #sessionRemoved(session: SessionRow): void {
     for (const connection of this.#consoles) {
       if (connection.seen.delete(session.id))
         send(connection.socket, { type: "session.removed", sessionId: session.id });
     }
   }
 
-  consentRequested(
+  #consentRequested(
     sessionId: string,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
   ): void {
@@ -177,13 +189,12 @@ export class Hub implements DomainEvents, AgentPresence {
     send(agent.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
   }
 
-  consentCancelled(sessionId: string, requestId: string): void {
+  #consentCancelled(sessionId: string, requestId: string): void {
     const agent = this.#agents.get(sessionId);
     if (agent !== undefined) send(agent.socket, { type: "consent.cancel", requestId });
   }
 
-  sessionEnded(sessionId: string, reason: SessionEndReason): void {
-    this.#d.viewing.closeSession(sessionId, "session_closed");
+  #sessionEnded(sessionId: string, reason: SessionEndReason): void {
     const agent = this.#agents.get(sessionId);
     if (agent === undefined) return;
     this.#agents.delete(sessionId);
@@ -191,12 +202,7 @@ export class Hub implements DomainEvents, AgentPresence {
     agent.socket.close(CLOSE.ended, `session ${reason}`);
   }
 
-  technicianOffSession(sessionId: string, technicianId: string, reason: RemoteCloseReason): void {
-    this.#d.viewing.closeSession(sessionId, reason, technicianId);
-  }
-
-  technicianDisabled(technicianId: string): void {
-    this.#d.viewing.closeTechnician(technicianId, "technician_disabled");
+  #technicianDisabled(technicianId: string): void {
     for (const connection of [...this.#consoles]) {
       if (connection.technicianId !== technicianId) continue;
       this.#consoles.delete(connection);
@@ -205,7 +211,7 @@ export class Hub implements DomainEvents, AgentPresence {
   }
 
   /** Tells a technician's consoles their account changed (permissions, name). */
-  technicianUpdated(account: TechnicianRow): void {
+  #technicianUpdated(account: TechnicianRow): void {
     for (const connection of this.#consoles) {
       if (connection.technicianId === account.id) {
         send(connection.socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
@@ -214,7 +220,7 @@ export class Hub implements DomainEvents, AgentPresence {
   }
 
   /** Re-sends every session to every console (after access lists or rights change). */
-  accessChanged(): void {
+  #accessChanged(): void {
     for (const session of this.#d.store.listSessions()) this.sessionChanged(session);
   }
 

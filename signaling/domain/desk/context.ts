@@ -90,11 +90,12 @@ export class DeskContext {
       return reset;
     });
     this.tellWithdrawn(withdrawn);
-    for (const technicianId of leaving) events.technicianOffSession(id, technicianId, "removed_from_session");
-    if (action.ends !== undefined) events.sessionEnded(id, action.ends);
+    for (const technicianId of leaving)
+      events.emit("technicianOffSession", id, technicianId, "removed_from_session");
+    if (action.ends !== undefined) events.emit("sessionEnded", id, action.ends);
     action.tell?.(events, next);
-    if (action.removed === true) events.sessionRemoved(next);
-    else events.sessionChanged(next);
+    if (action.removed === true) events.emit("sessionRemoved", next);
+    else events.emit("sessionChanged", next);
     return next;
   }
 
@@ -105,7 +106,8 @@ export class DeskContext {
 
   /** Once committed: the agents drop the withdrawn questions. */
   tellWithdrawn(withdrawn: readonly Withdrawn[]): void {
-    for (const { sessionId, requestId } of withdrawn) this.d.events.consentCancelled(sessionId, requestId);
+    for (const { sessionId, requestId } of withdrawn)
+      this.d.events.emit("consentCancelled", sessionId, requestId);
   }
 
   requireDesk(actor: TechnicianRow): void {

@@ -44,7 +44,7 @@ export class SessionLifecycle {
         channelId: channel.id,
       });
     });
-    events.sessionChanged(session);
+    events.emit("sessionChanged", session);
     return session;
   }
 
@@ -192,8 +192,8 @@ export class SessionLifecycle {
         store.updateSession(next);
         audit.record({ kind: "system" }, "session.expired", session.id);
       });
-      events.sessionEnded(session.id, "expired");
-      events.sessionChanged(next);
+      events.emit("sessionEnded", session.id, "expired");
+      events.emit("sessionChanged", next);
       count += 1;
     }
     return count;

@@ -48,7 +48,7 @@ export class RemotePermissions {
         },
         audit: { action: "session.permission_requested", detail: { access: "control" } },
         tell: (events) =>
-          events.consentRequested(id, {
+          events.emit("consentRequested", id, {
             requestId,
             technician: { id: actor.id, name: actor.name },
             access: "control",
@@ -83,7 +83,7 @@ export class RemotePermissions {
     this.#c.tellWithdrawn(withdrawn);
     for (const { sessionId } of withdrawn) {
       const session = store.getSession(sessionId);
-      if (session !== undefined) this.#c.d.events.sessionChanged(session);
+      if (session !== undefined) this.#c.d.events.emit("sessionChanged", session);
     }
   }
 
