@@ -5,7 +5,13 @@
  * Used by `npm run turn` (scripts/turn.ts) and by the relay tests, so both run the same config.
  */
 
-/** Peer addresses coturn must never relay to (`denied-peer-ip`), each with why. */
+/**
+ * Peer addresses coturn must never relay to (`denied-peer-ip`), each with why.
+ * The IPv6 unspecified address `::` is not listed: coturn 4.6.1 reads a range starting at `::` as
+ * "any address" and `denied-peer-ip=::-::` denied every peer, IPv4 included (seen in
+ * tests/relay/coturn.test.ts). coturn refuses `::` and `0.0.0.0` peers itself since 4.5.2 (the fix
+ * for CVE-2020-26262) unless `allow-loopback-peers` is set.
+ */
 export const DENIED_PEER_RANGES: readonly { readonly range: string; readonly why: string }[] = [
   { range: "0.0.0.0-0.255.255.255", why: "'this network' (0.0.0.0 reaches the host itself: CVE-2020-26262)" },
   { range: "10.0.0.0-10.255.255.255", why: "RFC 1918 private" },
@@ -19,7 +25,6 @@ export const DENIED_PEER_RANGES: readonly { readonly range: string; readonly why
   { range: "198.51.100.0-198.51.100.255", why: "documentation (TEST-NET-2)" },
   { range: "203.0.113.0-203.0.113.255", why: "documentation (TEST-NET-3)" },
   { range: "240.0.0.0-255.255.255.255", why: "reserved and broadcast" },
-  { range: "::-::", why: "IPv6 unspecified (reaches the host itself: CVE-2020-26262)" },
   { range: "::1-::1", why: "IPv6 loopback" },
   {
     range: "::ffff:0.0.0.0-::ffff:255.255.255.255",

@@ -1,0 +1,255 @@
+/**
+ * Small networks of Linux network namespaces for the relay tests (needs root, iproute2, iptables).
+ *
+ * Each host (`agent`, `tech`, `relay`, ...) is a namespace with one interface `eth0` plugged into a
+ * bridge that lives in its own "switch" namespace. The switch holds the router address every host
+ * uses as its default route (Chromium offers no host candidate in a namespace without a default
+ * route) but forwards nothing and has no uplink: no packet leaves these namespaces.
+ *
+ * Addresses: 198.18.87.0/24 and 2001:2:0:87::/64, the benchmarking ranges (RFC 2544, RFC 5180)
+ * meant for isolated test networks. Not RFC 1918 on purpose: coturn's config denies relaying to
+ * private ranges, and the relay tests need peers the production config lets it reach.
+ *
+ * Namespaces are named `sosnet-<pid>-<host>`; creating a network first removes the namespaces of
+ * earlier runs whose process is gone (a crashed run), and kills what still runs inside them.
+ */
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+const PREFIX = "sosnet-";
+const SUBNET4 = "198.18.87";
+const SUBNET6 = "2001:2:0:87";
+
+export type NetHost = {
+  readonly name: string;
+  /** The namespace's name, for `ip netns exec`. */
+  readonly ns: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+};
+
+export type TestNetwork<H extends string> = {
+  readonly hosts: { readonly [K in H]: NetHost };
+  /** The switch's router address (every host's default route); it forwards nothing. */
+  readonly gateway: { readonly ipv4: string; readonly ipv6: string };
+  /** Runs a command inside a host's namespace and returns its output; rejects on a non-zero exit. */
+  exec(host: H, command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Starts a long-running command inside a host's namespace; killed at teardown if still running. */
+  spawn(host: H, command: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+  /** `a` and `b` drop every packet between each other (both directions, IPv4 and IPv6). */
+  blockBetween(a: H, b: H): Promise<void>;
+  /** The host drops all UDP except on its loopback (IPv4 and IPv6). */
+  dropUdp(host: H): Promise<void>;
+  /**
+   * The strict firewall: the host may only open TCP connections to `target` on `port` (and use its
+   * loopback); every other packet in or out is dropped, all UDP included.
+   */
+  allowOnlyTcpTo(host: H, target: H, port: number): Promise<void>;
+  /** Removes every firewall rule of a host. */
+  resetFirewall(host: H): Promise<void>;
+  /** Kills what spawn() started and deletes the namespaces; safe to call twice. */
+  teardown(): Promise<void>;
+};
+
+async function ip(args: readonly string[]): Promise<void> {
+  await run("ip", args);
+}
+
+async function inNs(ns: string, command: string, args: readonly string[]) {
+  return run("ip", ["netns", "exec", ns, command, ...args]);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function listNamespaces(): Promise<string[]> {
+  const { stdout } = await run("ip", ["netns", "list"]);
+  return stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter((name) => name.startsWith(PREFIX));
+}
+
+/** Kills the processes inside a namespace (by their pids) and deletes it. */
+async function deleteNamespace(ns: string): Promise<void> {
+  const { stdout } = await run("ip", ["netns", "pids", ns]).catch(() => ({ stdout: "" }));
+  for (const pid of stdout
+    .split("\n")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await ip(["netns", "delete", ns]).catch(() => undefined);
+}
+
+/** Deletes the namespaces of earlier runs whose process has ended. */
+export async function removeStaleNetworks(): Promise<void> {
+  for (const ns of await listNamespaces()) {
+    const pid = Number(ns.slice(PREFIX.length).split("-")[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await deleteNamespace(ns);
+  }
+}
+
+/**
+ * Builds the network: one namespace per host, numbered .2, .3, ... in the order given, the switch
+ * on .1. Expensive (a second or so): build once per test file.
+ */
+export async function createTestNetwork<const H extends string>(
+  names: readonly H[],
+): Promise<TestNetwork<H>> {
+  if (names.length === 0 || names.length > 200) throw new RangeError("between 1 and 200 hosts");
+  await removeStaleNetworks();
+  const base = `${PREFIX}${process.pid}-`;
+  const switchNs = `${base}sw`;
+  const created: string[] = [];
+  const children = new Set<ChildProcess>();
+  let tornDown = false;
+
+  const teardown = async () => {
+    if (tornDown) return;
+    tornDown = true;
+    const exits = [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGKILL");
+        }),
+    );
+    await Promise.all(exits);
+    for (const ns of created.reverse()) await deleteNamespace(ns);
+  };
+
+  const hosts = {} as { [K in H]: NetHost };
+  try {
+    await ip(["netns", "add", switchNs]);
+    created.push(switchNs);
+    await inNs(switchNs, "ip", ["link", "set", "lo", "up"]);
+    await inNs(switchNs, "ip", ["link", "add", "br0", "type", "bridge"]);
+    await inNs(switchNs, "sysctl", ["-q", "-w", "net.ipv6.conf.br0.accept_dad=0"]);
+    await inNs(switchNs, "ip", ["addr", "add", `${SUBNET4}.1/24`, "dev", "br0"]);
+    await inNs(switchNs, "ip", ["-6", "addr", "add", `${SUBNET6}::1/64`, "dev", "br0", "nodad"]);
+    await inNs(switchNs, "ip", ["link", "set", "br0", "up"]);
+
+    for (const [index, name] of names.entries()) {
+      if (!/^[a-z][a-z0-9]{0,11}$/.test(name)) throw new RangeError(`host name ${name}: a-z0-9, up to 12`);
+      const ns = `${base}${name}`;
+      const host: NetHost = { name, ns, ipv4: `${SUBNET4}.${index + 2}`, ipv6: `${SUBNET6}::${index + 2}` };
+      await ip(["netns", "add", ns]);
+      created.push(ns);
+      // One veth pair: eth0 in the host, its peer (named after the host) on the switch's bridge.
+      await ip(["link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", name, "netns", switchNs]);
+      await inNs(switchNs, "ip", ["link", "set", name, "master", "br0", "up"]);
+      await inNs(ns, "ip", ["link", "set", "lo", "up"]);
+      await inNs(ns, "sysctl", ["-q", "-w", "net.ipv6.conf.eth0.accept_dad=0"]);
+      await inNs(ns, "ip", ["addr", "add", `${host.ipv4}/24`, "dev", "eth0"]);
+      await inNs(ns, "ip", ["-6", "addr", "add", `${host.ipv6}/64`, "dev", "eth0", "nodad"]);
+      await inNs(ns, "ip", ["link", "set", "eth0", "up"]);
+      await inNs(ns, "ip", ["route", "add", "default", "via", `${SUBNET4}.1`]);
+      await inNs(ns, "ip", ["-6", "route", "add", "default", "via", `${SUBNET6}::1`]);
+      hosts[name] = host;
+    }
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+
+  const nsOf = (host: H): string => hosts[host].ns;
+  const both = async (host: H, args: readonly string[]) => {
+    await inNs(nsOf(host), "iptables", args);
+    await inNs(nsOf(host), "ip6tables", args);
+  };
+
+  return {
+    hosts,
+    gateway: { ipv4: `${SUBNET4}.1`, ipv6: `${SUBNET6}::1` },
+    exec: (host, command, args) => inNs(nsOf(host), command, args),
+    spawn(host, command, args, options = {}) {
+      if (tornDown) throw new Error("the test network is torn down");
+      const child = spawn("ip", ["netns", "exec", nsOf(host), command, ...args], options);
+      children.add(child);
+      child.once("exit", () => children.delete(child));
+      return child;
+    },
+    async blockBetween(a, b) {
+      for (const [self, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const peer = hosts[other];
+        for (const [tool, address] of [
+          ["iptables", peer.ipv4],
+          ["ip6tables", peer.ipv6],
+        ] as const) {
+          await inNs(nsOf(self), tool, ["-A", "OUTPUT", "-d", address, "-j", "DROP"]);
+          await inNs(nsOf(self), tool, ["-A", "INPUT", "-s", address, "-j", "DROP"]);
+        }
+      }
+    },
+    async dropUdp(host) {
+      for (const chain of ["INPUT", "OUTPUT"]) {
+        const iface = chain === "INPUT" ? "-i" : "-o";
+        await both(host, ["-A", chain, iface, "lo", "-j", "ACCEPT"]);
+        await both(host, ["-A", chain, "-p", "udp", "-j", "DROP"]);
+      }
+    },
+    async allowOnlyTcpTo(host, target, port) {
+      const to = hosts[target];
+      for (const chain of ["INPUT", "OUTPUT"]) {
+        const iface = chain === "INPUT" ? "-i" : "-o";
+        await both(host, ["-A", chain, iface, "lo", "-j", "ACCEPT"]);
+        await both(host, [
+          "-A",
+          chain,
+          "-m",
+          "conntrack",
+          "--ctstate",
+          "ESTABLISHED,RELATED",
+          "-j",
+          "ACCEPT",
+        ]);
+      }
+      await inNs(nsOf(host), "iptables", [
+        "-A",
+        "OUTPUT",
+        "-p",
+        "tcp",
+        "-d",
+        to.ipv4,
+        "--dport",
+        String(port),
+        "-j",
+        "ACCEPT",
+      ]);
+      await inNs(nsOf(host), "ip6tables", [
+        "-A",
+        "OUTPUT",
+        "-p",
+        "tcp",
+        "-d",
+        to.ipv6,
+        "--dport",
+        String(port),
+        "-j",
+        "ACCEPT",
+      ]);
+      for (const chain of ["INPUT", "OUTPUT"]) await both(host, ["-A", chain, "-j", "DROP"]);
+    },
+    async resetFirewall(host) {
+      await both(host, ["-F"]);
+    },
+    teardown,
+  };
+}
