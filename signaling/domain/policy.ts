@@ -1,10 +1,12 @@
 import { SosError } from "../../shared/errors.ts";
 import type { Organization } from "../../shared/model.ts";
+import { isOnSession, mayDelete, mayLead, mayShare, mayUseDesk } from "../../shared/session-policy.ts";
 import type { ChannelRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
 /**
- * Who may see and do what. Pure questions over the store; the desk asks them before it acts.
+ * Who may see and do what: the shared rules (shared/session-policy.ts, which the console uses too)
+ * over the store's rows, plus what only the gateway knows (license, channel access).
  */
 export class Policy {
   readonly #store: Store;
@@ -16,46 +18,42 @@ export class Policy {
   }
 
   /** May use the Service Desk at all: licensed, attended-access permission, not disabled. */
-  canUseDesk(account: TechnicianRow): boolean {
-    return this.#organization().features.attendedAccess && account.attendedAccess && !account.disabled;
+  canUseDesk(technician: TechnicianRow): boolean {
+    return this.isLicensed() && mayUseDesk(technician);
   }
 
   isLicensed(): boolean {
     return this.#organization().features.attendedAccess;
   }
 
-  canSeeChannel(account: TechnicianRow, channel: ChannelRow): boolean {
-    if (channel.kind === "private") return channel.ownerId === account.id;
-    return account.role === "admin" || this.#store.hasChannelAccess(channel.id, account.id);
+  canSeeChannel(technician: TechnicianRow, channel: ChannelRow): boolean {
+    if (channel.kind === "private") return channel.ownerId === technician.id;
+    return technician.role === "admin" || this.#store.hasChannelAccess(channel.id, technician.id);
   }
 
-  isAssignee(account: TechnicianRow, session: SessionRow): boolean {
-    return session.assigneeId === account.id;
+  isOnSession(technician: TechnicianRow, session: SessionRow): boolean {
+    // The assignee needs no look at the invites.
+    const invitedIds = session.assigneeId === technician.id ? [] : this.#store.getInvites(session.id);
+    return isOnSession(technician.id, { assigneeId: session.assigneeId, invitedIds });
   }
 
-  isInvited(account: TechnicianRow, session: SessionRow): boolean {
-    return this.#store.getInvites(session.id).includes(account.id);
-  }
-
-  isOnSession(account: TechnicianRow, session: SessionRow): boolean {
-    return this.isAssignee(account, session) || this.isInvited(account, session);
-  }
-
-  canSeeSession(account: TechnicianRow, session: SessionRow): boolean {
-    if (account.disabled) return false;
-    if (this.isOnSession(account, session)) return true;
+  canSeeSession(technician: TechnicianRow, session: SessionRow): boolean {
+    if (technician.disabled) return false;
+    if (this.isOnSession(technician, session)) return true;
     const channel = this.#store.getChannel(session.channelId);
-    return channel !== undefined && this.canSeeChannel(account, channel);
+    return channel !== undefined && this.canSeeChannel(technician, channel);
   }
 
-  /** Lead actions (release, close, invite): the assignee, or an admin. */
-  canLead(account: TechnicianRow, session: SessionRow): boolean {
-    return this.isAssignee(account, session) || account.role === "admin";
+  canLead(technician: TechnicianRow, session: SessionRow): boolean {
+    return mayLead(technician, session.assigneeId);
   }
 
-  /** Handing a session to someone else needs the share permission (admins have it implicitly). */
-  canShare(account: TechnicianRow): boolean {
-    return account.shareSessions || account.role === "admin";
+  canShare(technician: TechnicianRow): boolean {
+    return mayShare(technician);
+  }
+
+  canDelete(technician: TechnicianRow, session: SessionRow): boolean {
+    return mayDelete(technician, session.assigneeId, session.createdBy);
   }
 }
 

@@ -1,5 +1,13 @@
 import { MAX_INVITED_TECHNICIANS } from "../../../shared/limits.ts";
 import { type Channel, HOME_CHANNEL_ID, type Session, type Technician } from "../../../shared/model.ts";
+import {
+  mayDelete,
+  mayLead as mayLeadSession,
+  mayShare as mayShareSessions,
+  mayUseDesk as mayUseTheDesk,
+  isOnSession as onSession,
+  type PolicySubject,
+} from "../../../shared/session-policy.ts";
 import { type AccessMode, isLive, nextStatus, type PermissionState } from "../../../shared/status.ts";
 
 /**
@@ -36,10 +44,16 @@ export type RemoteStep =
   | { kind: "connect"; access: AccessMode }
   | { kind: "open"; access: AccessMode };
 
+/** The console's technician as the shared rules see them. */
+function subject(me: Technician): PolicySubject {
+  return { ...me.permissions, id: me.id, role: me.role, disabled: me.disabled };
+}
+
 export function isOnSession(session: Session, technicianId: string): boolean {
-  return (
-    session.assignee?.id === technicianId || session.invited.some((person) => person.id === technicianId)
-  );
+  return onSession(technicianId, {
+    assigneeId: session.assignee?.id ?? null,
+    invitedIds: session.invited.map((person) => person.id),
+  });
 }
 
 export function myPermission(session: Session, technicianId: string): PermissionState {
@@ -47,17 +61,17 @@ export function myPermission(session: Session, technicianId: string): Permission
 }
 
 function mayUseDesk(me: Technician): boolean {
-  return me.permissions.attendedAccess && !me.disabled;
+  return mayUseTheDesk(subject(me));
 }
 
 /** Handing a session to someone else: the share permission (admins have it implicitly). */
 export function mayShare(me: Technician): boolean {
-  return me.permissions.shareSessions || me.role === "admin";
+  return mayShareSessions(subject(me));
 }
 
 /** Release, close, invite: the assignee, or an admin. */
 function mayLead(me: Technician, session: Session): boolean {
-  return session.assignee?.id === me.id || me.role === "admin";
+  return mayLeadSession(subject(me), session.assignee?.id ?? null);
 }
 
 export function remoteStep(session: Session, me: Technician): RemoteStep {
@@ -103,7 +117,7 @@ export function allowedActions(facts: ActionFacts): Readonly<Record<SessionActio
     showPin: usable && live,
     release: lead && session.assignee !== null && allows("released"),
     close: lead && allows("closed"),
-    delete: lead || (usable && session.createdBy.id === me.id),
+    delete: usable && mayDelete(subject(me), session.assignee?.id ?? null, session.createdBy.id),
   };
 }
 

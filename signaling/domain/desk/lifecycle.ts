@@ -163,7 +163,7 @@ export class SessionLifecycle {
     c.run(actor, id, (session) => ({
       may: [
         (actor, session) => {
-          if (!policy.canLead(actor, session) && session.createdBy !== actor.id) {
+          if (!policy.canDelete(actor, session)) {
             throw SosError.forbidden("Only the assigned technician or its creator can delete it.");
           }
         },
