@@ -10,7 +10,7 @@
  * meant for isolated test networks. Not RFC 1918 on purpose: coturn's config denies relaying to
  * private ranges, and the relay tests need peers the production config lets it reach.
  *
- * Namespaces are named `sosnet-<pid>-<host>`; creating a network first removes the namespaces of
+ * Namespaces are named `sosnet-<pid>-<n>-<host>`; creating a network first removes the namespaces of
  * earlier runs whose process is gone (a crashed run), and kills what still runs inside them.
  */
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from "node:child_process";
@@ -21,6 +21,8 @@ const run = promisify(execFile);
 const PREFIX = "sosnet-";
 const SUBNET4 = "198.18.87";
 const SUBNET6 = "2001:2:0:87";
+/** Numbers this process's networks, so two at once get different namespace names. */
+let networksMade = 0;
 
 export type NetHost = {
   readonly name: string;
@@ -111,7 +113,8 @@ export async function createTestNetwork<const H extends string>(
 ): Promise<TestNetwork<H>> {
   if (names.length === 0 || names.length > 200) throw new RangeError("between 1 and 200 hosts");
   await removeStaleNetworks();
-  const base = `${PREFIX}${process.pid}-`;
+  networksMade += 1;
+  const base = `${PREFIX}${process.pid}-${networksMade}-`;
   const switchNs = `${base}sw`;
   const created: string[] = [];
   const children = new Set<ChildProcess>();
