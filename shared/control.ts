@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_CLIPBOARD_CHARS } from "./limits.ts";
 import { accessModeSchema } from "./status.ts";
 
 /**
@@ -32,7 +33,7 @@ export const technicianControlSchema = z.discriminatedUnion("type", [
   }),
   /** Characters the key codes cannot express (composed, other layouts). */
   z.object({ type: z.literal("text"), text: z.string().min(1).max(1_000) }),
-  z.object({ type: z.literal("clipboard"), text: z.string().max(60_000) }),
+  z.object({ type: z.literal("clipboard"), text: z.string().max(MAX_CLIPBOARD_CHARS) }),
   z.object({ type: z.literal("monitor"), index: z.number().int().min(0).max(32) }),
 ]);
 export type TechnicianControl = z.infer<typeof technicianControlSchema>;
@@ -85,6 +86,6 @@ export const agentControlSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("cursor"), x: unit, y: unit, visible: z.boolean() }),
   cursorShapeSchema,
-  z.object({ type: z.literal("clipboard"), text: z.string().max(60_000) }),
+  z.object({ type: z.literal("clipboard"), text: z.string().max(MAX_CLIPBOARD_CHARS) }),
 ]);
 export type AgentControl = z.infer<typeof agentControlSchema>;

@@ -21,11 +21,6 @@ export class Consents {
     return this.#answered.get(requestId);
   }
 
-  /** The access granted to a technician, or undefined when none (never asked, denied, revoked). */
-  accessOf(technicianId: string): AccessMode | undefined {
-    return this.#granted.get(technicianId);
-  }
-
   /** The lesser of what was granted and what a peer asks for. */
   allow(technicianId: string, requested: AccessMode): AccessMode | undefined {
     const granted = this.#granted.get(technicianId);

@@ -109,6 +109,13 @@ t.test("Copy link, Show PIN, Release, take it again, Close and Delete from the d
   await panel.getByRole("button", { name: "Show PIN" }).click();
   t.equal(await dialog(page).getByLabel("PIN").textContent(), created.pin);
   await dialog(page).getByRole("button", { name: "Done" }).click();
+  const audited = async (action: string) => {
+    const response = await gateway.admin.get(`/api/audit?action=${action}`);
+    const { entries } = response.body as { entries: Array<{ actor: { name: string | null } }> };
+    return entries.filter((entry) => entry.actor.name === "Vic").length;
+  };
+  t.equal(await audited("session.link_copied"), 1, "copying the link is audited as a copied link");
+  t.equal(await audited("session.pin_shown"), 1, "showing the PIN as a shown PIN");
 
   await panel.getByRole("button", { name: "Release" }).click();
   await panel.getByText("Released: the session waits in the queue.").waitFor();

@@ -66,7 +66,7 @@ export function SessionDetails(props: {
     switch (which) {
       case "copyLink":
         void action.run(async () => {
-          const { link } = await api.invitation(session.id);
+          const { link } = await api.invitation(session.id, "link");
           if (!(await copyText(link))) setManualLink(link);
         }, t("linkCopied"));
         return;

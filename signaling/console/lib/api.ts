@@ -160,7 +160,13 @@ export const api = {
     call("GET", `/api/sessions?channelId=${enc(channelId)}`, sessionListSchema),
   createSession: (body: Body<typeof createSessionRequestSchema>) =>
     call("POST", "/api/sessions", createSessionResponseSchema, body),
-  invitation: (id: string) => call("GET", `/api/sessions/${enc(id)}/invitation`, invitationSchema),
+  /** The PIN and link; `for` says which one the technician is about to show or copy (audited). */
+  invitation: (id: string, purpose: "pin" | "link" = "pin") =>
+    call(
+      "GET",
+      `/api/sessions/${enc(id)}/invitation${purpose === "link" ? "?for=link" : ""}`,
+      invitationSchema,
+    ),
   requestPermission: (id: string) =>
     call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema),
   assign: (id: string, technicianId: string) =>
