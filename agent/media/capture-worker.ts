@@ -9,9 +9,10 @@
  */
 import "../quiet-deprecations.ts";
 import { parentPort, workerData } from "node:worker_threads";
-import { createLifecycle, type Transitions } from "../../shared/lifecycle.ts";
 import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
+import { type CaptureMode, createCaptureMode } from "./capture-mode.ts";
+import { chunkMessage } from "./chunk-message.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { yieldToInput } from "./thread-priority.ts";
@@ -38,27 +39,8 @@ const port = parentPort;
 if (port === null) throw new Error("capture-worker must run in a worker thread");
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-/**
- * What the loop does. idle: nothing (no capture, no CPU). priming: one keyframe is wanted even
- * while not running. running: capture at the polling rate. stopping: the loop ends (terminal).
- */
-const MODES = ["idle", "priming", "running", "stopping"] as const;
-type Mode = (typeof MODES)[number];
-const MODE_TRANSITIONS: Transitions<Mode> = {
-  idle: ["priming", "running", "stopping"],
-  priming: ["idle", "running", "stopping"],
-  running: ["idle", "stopping"],
-  stopping: [],
-};
-const mode = createLifecycle<Mode>({
-  name: "capture worker",
-  initial: "idle",
-  transitions: MODE_TRANSITIONS,
-});
-/** Moves to `to` unless already there; nothing moves a stopping worker. */
-function setMode(to: Mode): void {
-  if (mode.state !== to && mode.state !== "stopping") mode.set(to);
-}
+const mode = createCaptureMode();
+const setMode = (to: CaptureMode) => mode.set(to);
 const stopping = () => mode.state === "stopping";
 
 let settings = workerData as PipelineSettings;
@@ -92,21 +74,8 @@ function fail(error: unknown): void {
 }
 
 function onChunk(chunk: EncodedChunk): void {
-  const { buffer, byteOffset, byteLength } = chunk.data;
-  const data = new Uint8Array(buffer, byteOffset, byteLength);
-  const transfer = buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength;
-  post(
-    {
-      type: "chunk",
-      data: transfer ? data : data.slice(),
-      key: chunk.key,
-      timestampUs: chunk.timestampUs,
-      width: chunk.width,
-      height: chunk.height,
-      capturedAt: performance.timeOrigin + chunk.timestampUs / 1000,
-    },
-    transfer && buffer instanceof ArrayBuffer ? [buffer] : [],
-  );
+  const { message, transfer } = chunkMessage(chunk);
+  post(message, transfer);
 }
 
 const encoder = new FrameEncoder(

@@ -3,7 +3,7 @@
  * everything the gateway sends, and coming back after a drop with the resume secret of the last
  * welcome, with jittered exponential backoff, for as long as the gateway keeps the session.
  * Messages sent while the socket is down wait and go out, in order, after the resume. The
- * lifecycle is data: CONNECTION_STATES and one transition table, checked on every move.
+ * lifecycle is data (connection-states.ts): one transition table, checked on every move.
  */
 import { EventEmitter } from "node:events";
 import { WebSocket } from "ws";
@@ -16,43 +16,16 @@ import {
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../../shared/backoff.ts";
 import { FINAL_AGENT_CLOSE_CODES } from "../../shared/close-codes.ts";
 import { decodeMessage } from "../../shared/decode.ts";
-import { type ErrorBody, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
-import { createLifecycle, type Lifecycle, type Transitions } from "../../shared/lifecycle.ts";
+import { createLifecycle, type Lifecycle } from "../../shared/lifecycle.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { DeviceInfo } from "../../shared/model.ts";
 import { AgentError } from "../exit.ts";
+import { CONNECTION_TRANSITIONS, type ConnectionState } from "./connection-states.ts";
+import { agentSocketUrl, helloRefusal } from "./hello-outcome.ts";
 import type { Messages } from "./messages.ts";
 
 export type Welcome = Extract<GatewayToAgent, { type: "welcome" }>;
 export type GatewayMessage = Exclude<GatewayToAgent, { type: "welcome" }>;
-
-/**
- * The connection's lifecycle. idle: not yet joined. joining: the first hello is out. open: welcomed,
- * messages flow. waiting: dropped, the next resume attempt waits for its backoff. resuming: a
- * resume hello is out. failed: the gateway refused, or stayed away past the grace. closed: close()
- * was called. Terminal: closed (failed still allows close()).
- */
-export const CONNECTION_STATES = [
-  "idle",
-  "joining",
-  "open",
-  "waiting",
-  "resuming",
-  "failed",
-  "closed",
-] as const;
-export type ConnectionState = (typeof CONNECTION_STATES)[number];
-
-/** The one transition table of the connection. */
-export const CONNECTION_TRANSITIONS: Transitions<ConnectionState> = {
-  idle: ["joining", "closed"],
-  joining: ["open", "failed", "closed"],
-  open: ["waiting", "failed", "closed"],
-  waiting: ["resuming", "closed"],
-  resuming: ["open", "waiting", "failed", "closed"],
-  failed: ["closed"],
-  closed: [],
-};
 
 type SignalingEvents = {
   message: [GatewayMessage];
@@ -82,15 +55,6 @@ export type SignalingOptions = {
 /** Close codes after which the gateway does not want the agent back. */
 const FINAL_CLOSE_CODES = new Set(FINAL_AGENT_CLOSE_CODES);
 const MAX_QUEUED = 500;
-
-export function agentSocketUrl(gateway: string): string {
-  const url = new URL(gateway);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.pathname = `${url.pathname.replace(/\/$/, "")}/ws/agent`;
-  url.search = "";
-  url.hash = "";
-  return url.toString();
-}
 
 export class SignalingClient extends EventEmitter<SignalingEvents> {
   readonly #options: SignalingOptions;
@@ -318,43 +282,5 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
   #fail(error: AgentError): void {
     this.#life.set("failed");
     this.emit("failed", error);
-  }
-}
-
-/**
- * Why a hello was not welcomed. The gateway's own trouble (its store unavailable) counts as
- * unreachable: a resuming agent keeps trying within the grace, as it does when the gateway is down.
- */
-function helloRefusal(
-  message: GatewayToAgent,
-  unreachable: (cause?: unknown) => AgentError,
-  messages: Messages,
-): AgentError {
-  if (message.type !== "error") return unreachable();
-  if (TRANSIENT_ERROR_CODES.has(message.error.code)) {
-    return unreachable(new Error(`${message.error.code}: ${message.error.message}`));
-  }
-  return refusal(message.error, messages);
-}
-
-/** The exit reason and the end user's message for a refused hello. */
-export function refusal(error: ErrorBody, messages: Messages): AgentError {
-  switch (error.code) {
-    case "SESSION_NOT_FOUND":
-      return new AgentError("unknown_session", messages.unknownSession);
-    case "SESSION_CLOSED":
-    case "SESSION_EXPIRED":
-      return new AgentError("session_closed", messages.sessionClosed);
-    case "PIN_RATE_LIMITED":
-    case "RATE_LIMITED":
-      return new AgentError("refused", messages.rateLimited(error.retryAfter));
-    case "AGENT_ALREADY_CONNECTED":
-      return new AgentError("refused", messages.alreadyConnected);
-    case "UNSUPPORTED_VERSION":
-      return new AgentError("refused", messages.unsupportedVersion);
-    case "RESUME_INVALID":
-      return new AgentError("refused", messages.resumeRefused);
-    default:
-      return new AgentError("refused", `${error.code}: ${error.message}`);
   }
 }

@@ -1,11 +1,11 @@
 import t from "tap";
-import { messagesFor } from "../../agent/session/messages.ts";
 import {
   CONNECTION_STATES,
   CONNECTION_TRANSITIONS,
   type ConnectionState,
-  SignalingClient,
-} from "../../agent/session/signaling-client.ts";
+} from "../../agent/session/connection-states.ts";
+import { messagesFor } from "../../agent/session/messages.ts";
+import { SignalingClient } from "../../agent/session/signaling-client.ts";
 import { createLifecycle } from "../../shared/lifecycle.ts";
 import { startTestGateway, TEST_DEVICE, type TestGateway } from "../helpers/gateway.ts";
 import { deadline } from "../helpers/security.ts";

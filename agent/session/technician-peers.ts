@@ -1,0 +1,279 @@
+/**
+ * The technicians' peers of one session: a werift peer per consented technician fed from the one
+ * screen stream, their control channels (input gated by consent, the pointer and clipboard
+ * watched while someone looks), and the bitrate fitted to their receivers. The session decides who
+ * may connect; this module keeps the book of who is connected.
+ */
+import type { Logger } from "pino";
+import type { AgentControl, CursorShape, MonitorInfo, TechnicianControl } from "../../shared/control.ts";
+import type { PersonRef } from "../../shared/model.ts";
+import type { IceServer } from "../../shared/signal.ts";
+import type { AccessMode } from "../../shared/status.ts";
+import { ClipboardWatch } from "../input/clipboard-watch.ts";
+import { CursorWatch } from "../input/cursor-watch.ts";
+import type { Injector } from "../input/injector.ts";
+import { isInput, RemoteInput } from "../input/remote-input.ts";
+import type { CursorLook } from "../input/x11-cursor-shape.ts";
+import { listMonitors } from "../media/capture.ts";
+import type { VideoCodecName } from "../media/encoder.ts";
+import type { ScreenStream } from "../media/screen-stream.ts";
+import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
+import { TechnicianPeer } from "../peer/technician-peer.ts";
+import { VideoFanout } from "../peer/video-fanout.ts";
+import type { Consents } from "./consents.ts";
+import type { Messages } from "./messages.ts";
+import type { SignalingClient } from "./signaling-client.ts";
+import type { EndUserTerminal } from "./terminal.ts";
+
+export type TechnicianPeersDeps = {
+  readonly client: Pick<SignalingClient, "send">;
+  readonly stream: ScreenStream;
+  readonly injector: Injector;
+  readonly terminal: Pick<EndUserTerminal, "say" | "asking">;
+  readonly messages: Messages;
+  readonly log: Logger;
+  readonly consents: Consents;
+  readonly codec: VideoCodecName;
+  /** The highest video bitrate, bit/s; the technicians' receiver reports may lower it. */
+  readonly maxBitrate: number;
+  /** The end user's --max-fps: the frame rate never goes above it. */
+  readonly maxFps: number;
+};
+
+/** How often the bitrate is fitted to the technicians' estimates. */
+const BITRATE_CHECK_MS = 5_000;
+
+type Connected = {
+  readonly peer: TechnicianPeer;
+  readonly input: RemoteInput;
+  readonly technician: PersonRef;
+  readonly access: AccessMode;
+  /** The control channel is open (the clipboard is watched for controllers from then on). */
+  channelOpen: boolean;
+};
+
+export class TechnicianPeers {
+  readonly #deps: TechnicianPeersDeps;
+  readonly #peers = new Map<string, Connected>();
+  readonly #fanout: VideoFanout;
+  readonly #cursor: CursorWatch;
+  /** The pointer's look as last reported, ready to send (to each technician whose channel opens). */
+  #cursorShape: CursorShape | undefined;
+  readonly #clipboard: ClipboardWatch;
+  readonly #bitrateTimer: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(deps: TechnicianPeersDeps) {
+    this.#deps = deps;
+    this.#fanout = new VideoFanout(deps.codec);
+    this.#cursor = new CursorWatch(
+      deps.injector,
+      () => deps.stream.monitor,
+      (position) => {
+        this.#broadcast({ type: "cursor", ...position });
+        deps.stream.activity();
+      },
+    );
+    this.#clipboard = new ClipboardWatch(deps.injector, (text) => {
+      for (const connected of this.#peers.values()) {
+        if (this.#controls(connected)) connected.peer.sendControl({ type: "clipboard", text });
+      }
+    });
+    this.#bitrateTimer = setInterval(() => this.#fitBitrate(), BITRATE_CHECK_MS);
+    deps.stream.on("chunk", (chunk) => this.#fanout.send(chunk));
+    deps.stream.on("monitor", () => {
+      for (const connected of this.#peers.values()) this.#sendState(connected);
+    });
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** Releases whatever each technician holds (a consent question is on screen). */
+  async releaseAll(): Promise<void> {
+    for (const connected of this.#peers.values()) await connected.input.releaseAll();
+  }
+
+  /** The pointer's look changed: every technician is shown the new one. */
+  showCursorLook(look: CursorLook): void {
+    const { width, height, hotX, hotY, rgba } = look;
+    this.#cursorShape = { type: "cursorShape", width, height, hotX, hotY, rgba: rgba.toString("base64") };
+    this.#broadcast(this.#cursorShape);
+  }
+
+  /** SDP or a candidate from the technician of `peerId`. */
+  signal(peerId: string, data: Parameters<TechnicianPeer["handleSignal"]>[0]): void {
+    const connected = this.#peers.get(peerId);
+    if (connected === undefined) return;
+    connected.peer.handleSignal(data).catch((error: unknown) => {
+      this.#deps.log.warn({ err: error, peerId }, "bad signal from the technician");
+    });
+  }
+
+  /** A consented technician connects (`access` already checked against the consent). */
+  async open(
+    peerId: string,
+    technician: PersonRef,
+    access: AccessMode,
+    iceServers: readonly IceServer[],
+  ): Promise<void> {
+    const { client, stream, log, terminal, messages, codec, injector } = this.#deps;
+    await this.close(peerId, "replaced", false);
+    if (this.#closing) return;
+    // A picture is encoded while the connection is set up, ready to replay when it is up. The
+    // capture loop itself waits for the connection: on two cores it would slow ICE and DTLS.
+    stream.prime();
+    const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers });
+    const connected: Connected = {
+      peer,
+      input: new RemoteInput(injector),
+      technician,
+      access,
+      channelOpen: false,
+    };
+    this.#peers.set(peerId, connected);
+    log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
+    peer.on("signal", (data) => {
+      if (data.kind === "description")
+        log.debug({ peerId, type: data.type }, "description to the technician");
+      client.send({ type: "signal", peerId, data });
+    });
+    peer.on("controlOpen", async () => {
+      connected.channelOpen = true;
+      this.#watch();
+      // The clipboard as it is now stays private: only later copies are sent.
+      if (this.#controls(connected)) await this.#clipboard.prime();
+      this.#sendState(connected);
+      if (this.#cursorShape !== undefined) connected.peer.sendControl(this.#cursorShape);
+      this.#cursor.refresh();
+    });
+    peer.on("control", (message) => {
+      this.#onControl(connected, message).catch((error: unknown) =>
+        log.warn({ err: error, peerId, type: message.type }, "could not apply a control message"),
+      );
+    });
+    peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
+    peer.on("connected", () => {
+      const replayed = this.#fanout.join(peer);
+      log.debug({ peerId, replayed }, "peer connected");
+      stream.run(true);
+      if (!replayed) stream.requestKeyframe();
+    });
+    peer.on("keyframeNeeded", () => stream.requestKeyframe());
+    peer.on("closed", (reason) => {
+      // Closed by itself (ICE failed for good), not by close(): tell the gateway.
+      if (this.#peers.get(peerId) === connected) void this.close(peerId, reason, true);
+    });
+    terminal.say(messages.connected(technician.name, access));
+    try {
+      await peer.start();
+    } catch (error) {
+      log.warn({ err: error, peerId }, "could not start the peer");
+      void this.close(peerId, "failed", true);
+      return;
+    }
+    this.#watch();
+  }
+
+  /** Closes one peer; `tellGateway` when the gateway did not ask for it. */
+  async close(peerId: string, reason: string, tellGateway: boolean): Promise<void> {
+    const connected = this.#peers.get(peerId);
+    if (connected === undefined) return;
+    this.#peers.delete(peerId);
+    this.#fanout.remove(connected.peer);
+    // Capture only while someone connected watches (one still connecting gets a primed frame).
+    if (![...this.#peers.values()].some(({ peer }) => peer.connected)) this.#deps.stream.run(false);
+    this.#watch();
+    if (tellGateway) this.#deps.client.send({ type: "peer.closed", peerId });
+    this.#deps.log.info({ peerId, reason }, "peer closed");
+    await connected.input.releaseAll();
+    await connected.peer.close(reason);
+    if (!this.#closing) this.#deps.terminal.say(this.#deps.messages.disconnected(connected.technician.name));
+  }
+
+  /** Closes every peer (`tellGateway` as in close()). */
+  async closeEach(reason: string, tellGateway: boolean): Promise<void> {
+    await Promise.all([...this.#peers.keys()].map((peerId) => this.close(peerId, reason, tellGateway)));
+  }
+
+  /** The session ends: every peer closes quietly and the watches stop. Safe to call twice. */
+  async closeAll(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#bitrateTimer);
+    this.#cursor.running = false;
+    this.#clipboard.running = false;
+    await this.closeEach("ended", false);
+  }
+
+  async #onControl(connected: Connected, message: TechnicianControl): Promise<void> {
+    if (!this.#peers.has(connected.peer.peerId)) return;
+    const { consents, stream, terminal } = this.#deps;
+    if (message.type === "monitor") {
+      if (consents.allow(connected.technician.id, connected.access) === undefined) return;
+      const monitors = listMonitors();
+      if (message.index < monitors.length) stream.update({ monitor: message.index });
+      return;
+    }
+    const isClipboard = message.type === "clipboard";
+    if (!isClipboard && !isInput(message)) return;
+    // Dropped: view only, revoked, or a consent question on screen.
+    if (!this.#controls(connected) || terminal.asking) return;
+    if (isClipboard) {
+      await this.#clipboard.write(message.text);
+      return;
+    }
+    stream.activity();
+    await connected.input.apply(message, stream.monitor);
+  }
+
+  /** Whether a technician may act on the desktop now (granted control, not revoked). */
+  #controls(connected: Connected): boolean {
+    return this.#deps.consents.allow(connected.technician.id, connected.access) === "control";
+  }
+
+  /**
+   * The pointer is watched while anyone looks, the clipboard while someone controls (from their
+   * control channel's opening: starting the watcher forks the agent, which would slow the offer).
+   */
+  #watch(): void {
+    if (this.#closing) return;
+    const peers = [...this.#peers.values()];
+    this.#cursor.running = peers.length > 0;
+    this.#clipboard.running = peers.some((connected) => connected.channelOpen && this.#controls(connected));
+  }
+
+  #fitBitrate(): void {
+    if (this.#peers.size === 0) return;
+    const { stream, log, maxBitrate, maxFps } = this.#deps;
+    const reports = [...this.#peers.values()].map(({ peer }) => peer.receiverReport());
+    const current = stream.settings.bitrate;
+    const bitrate = nextBitrate(current, reports, maxBitrate);
+    log.debug({ current, reports }, "receiver reports");
+    // The frame rate is checked too: the monitor (and so the bits a frame needs) may have changed.
+    const { width, height } = stream.monitor;
+    const fps = frameRateFor(bitrate, width * height, maxFps);
+    if (bitrate === current && fps === stream.settings.maxFps) return;
+    log.info(
+      { from: current, to: bitrate, fps, reports },
+      "video bitrate and frame rate fitted to the receivers",
+    );
+    stream.update({ bitrate, maxFps: fps });
+  }
+
+  #sendState(connected: Connected): void {
+    const access = this.#deps.consents.allow(connected.technician.id, connected.access) ?? "view";
+    const monitors: MonitorInfo[] = listMonitors().map(({ index, name, width, height, primary }) => ({
+      index,
+      name,
+      width,
+      height,
+      primary,
+    }));
+    connected.peer.sendControl({ type: "state", access, monitors, monitor: this.#deps.stream.monitor.index });
+  }
+
+  #broadcast(message: AgentControl): void {
+    for (const connected of this.#peers.values()) connected.peer.sendControl(message);
+  }
+}
