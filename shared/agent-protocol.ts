@@ -65,6 +65,7 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     organization: z.object({ name: z.string() }),
     /** Present the secret once, with kind "resume", to come back after a drop. */
     resume: z.object({ sessionId: idSchema, secret: z.string() }),
+    /** The gateway's STUN/TURN URLs (`--ice-url`); never a TURN credential (those come per peer). */
     iceServers: z.array(iceServerSchema),
   }),
   /** A technician clicked "Start remote session": ask the end user. */
@@ -77,12 +78,18 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
   }),
   /** The request is void (the technician left the session, or it was released). */
   z.object({ type: z.literal("consent.cancel"), requestId: idSchema }),
-  /** A consented technician connects: create a peer and send it an offer. */
+  /**
+   * A consented technician connects: create a peer and send it an offer. `iceServers` (gateways
+   * with a TURN relay) are this peer's own: the welcome's list plus the relay's URLs with a
+   * credential minted for this peer only (username `<unix expiry>:<peerId>`), TURN URLs ordered
+   * UDP, TCP, TLS. Use them instead of the welcome's for this peer; absent, use the welcome's.
+   */
   z.object({
     type: z.literal("peer.open"),
     peerId: idSchema,
     technician: personRefSchema,
     access: accessModeSchema,
+    iceServers: z.array(iceServerSchema).optional(),
   }),
   z.object({ type: z.literal("peer.close"), peerId: idSchema, reason: z.string().max(64) }),
   z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),

@@ -10,12 +10,25 @@ import { accessModeSchema } from "./status.ts";
  * change to the sessions the technician may see; actions go over REST, remote views over here.
  */
 
+/**
+ * How a remote view's media flows: straight between the peers (host or STUN-reflexive candidates),
+ * or through the TURN relay over UDP, TCP or TLS (the local relay candidate's relay protocol).
+ */
+export const REMOTE_PATHS = ["direct", "relay-udp", "relay-tcp", "relay-tls"] as const;
+export const remotePathSchema = z.enum(REMOTE_PATHS);
+export type RemotePath = z.infer<typeof remotePathSchema>;
+
 export const consoleMessageSchema = z.discriminatedUnion("type", [
   /** Open the remote view of a session whose end user granted this technician permission. */
   z.object({ type: z.literal("remote.connect"), sessionId: idSchema }),
   z.object({ type: z.literal("remote.disconnect"), sessionId: idSchema }),
   /** SDP answer or ICE candidate for the agent, on this socket's open remote view of that session. */
   z.object({ type: z.literal("signal"), sessionId: idSchema, data: signalDataSchema }),
+  /**
+   * The path this socket's open remote view of that session uses (from getStats' selected
+   * candidate pair); the gateway audits each path once per view (`session.remote_path`).
+   */
+  z.object({ type: z.literal("remote.path"), sessionId: idSchema, path: remotePathSchema }),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
 export type ConsoleMessageType = ConsoleMessage["type"];
@@ -41,6 +54,10 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.updated"), session: sessionSchema }),
   /** Gone from this technician's view: deleted, or moved where they cannot see it. */
   z.object({ type: z.literal("session.removed"), sessionId: idSchema }),
+  /**
+   * This console's remote view is open. `iceServers`: the gateway's STUN/TURN URLs and, with a TURN
+   * relay, its URLs (UDP, TCP, TLS in that order) with a credential minted for this peer only.
+   */
   z.object({
     type: z.literal("remote.opened"),
     sessionId: idSchema,

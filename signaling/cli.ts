@@ -7,6 +7,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
 import { type Gateway, startGateway } from "./main.ts";
+import { DEFAULT_TURN_TTL_SECONDS } from "./turn/relay.ts";
+import { readTurnSecretFile } from "./turn/secret.ts";
+
+/** A comma-separated list in one value or repeated flags, as `--ice-url` and `--turn-url` take them. */
+function urlList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(",").filter(Boolean)];
+}
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -38,10 +45,36 @@ const program = new Command()
   .addOption(
     new Option("--ice-url <url...>", "STUN/TURN server URLs handed to peers")
       .env("SOS_ICE_URLS")
-      .argParser((value: string, previous: string[] | undefined) => [
-        ...(previous ?? []),
-        ...value.split(",").filter(Boolean),
-      ]),
+      .argParser(urlList),
+  )
+  .addOption(
+    new Option(
+      "--turn-url <url...>",
+      "TURN relay (coturn) URLs, handed out per remote view with a fresh credential",
+    )
+      .env("SOS_TURN_URLS")
+      .argParser(urlList),
+  )
+  .addOption(
+    new Option("--turn-secret <secret>", "the secret shared with coturn (static-auth-secret)").env(
+      "SOS_TURN_SECRET",
+    ),
+  )
+  .addOption(
+    new Option("--turn-secret-file <file>", "read the TURN secret from this file (trimmed)").env(
+      "SOS_TURN_SECRET_FILE",
+    ),
+  )
+  .addOption(
+    new Option("--turn-ttl <seconds>", "how long a minted TURN credential is valid")
+      .env("SOS_TURN_TTL")
+      .default(DEFAULT_TURN_TTL_SECONDS)
+      .argParser((value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError("a positive whole number of seconds");
+        return n;
+      }),
   )
   .addOption(
     new Option("--trust-proxy", "trust X-Forwarded-* headers (behind a reverse proxy)").env(
@@ -83,6 +116,10 @@ const flags = z
     publicUrl: z.string().optional(),
     orgName: z.string().optional(),
     iceUrl: z.array(z.string()).optional(),
+    turnUrl: z.array(z.string()).optional(),
+    turnSecret: z.string().optional(),
+    turnSecretFile: z.string().optional(),
+    turnTtl: z.number(),
     trustProxy: z.union([z.boolean(), z.string()]).optional(),
     license: z.string(),
     apiRateLimit: z.number(),
@@ -95,6 +132,11 @@ const adminPassword = process.env.SOS_ADMIN_PASSWORD;
 
 let gateway: Gateway;
 try {
+  if (flags.turnSecret !== undefined && flags.turnSecretFile !== undefined) {
+    throw new Error("turnSecret: give --turn-secret or --turn-secret-file, not both");
+  }
+  const turnSecret =
+    flags.turnSecretFile === undefined ? flags.turnSecret : readTurnSecretFile(flags.turnSecretFile);
   gateway = await startGateway({
     port: flags.port,
     host: flags.host,
@@ -113,6 +155,9 @@ try {
       : {}),
     license: { attendedAccess: flags.license === "attended-access" },
     iceUrls: flags.iceUrl ?? [],
+    turnUrls: flags.turnUrl ?? [],
+    ...(turnSecret === undefined ? {} : { turnSecret }),
+    turnTtlSeconds: flags.turnTtl,
     trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,

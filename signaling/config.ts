@@ -1,36 +1,69 @@
 import { z } from "zod";
 import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
 import { plainText } from "../shared/plain-text.ts";
+import { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, turnUrlSchema } from "./turn/relay.ts";
+import { TurnSecret } from "./turn/secret.ts";
 
 /** The gateway's settings: from flags and environment variables (see cli.ts and the README). */
-export const gatewayConfigSchema = z.object({
-  port: z.number().int().min(0).max(65_535).default(8080),
-  host: z.string().min(1).default("0.0.0.0"),
-  dataDir: z.string().min(1).default("./data"),
-  /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
-  downloadsDir: z.string().min(1).optional(),
-  /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */
-  publicUrl: z
-    .url({ protocol: /^https?$/ })
-    .transform((url) => url.replace(/\/+$/, ""))
-    .optional(),
-  organizationName: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).optional(),
-  /** The first admin, created on a first start with no accounts. */
-  admin: z
-    .object({
-      email: z.email().transform((email) => email.toLowerCase()),
-      password: z.string().min(10, "SOS_ADMIN_PASSWORD needs at least 10 characters"),
-      name: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).default("Administrator"),
-    })
-    .optional(),
-  license: z.object({ attendedAccess: z.boolean() }).default({ attendedAccess: true }),
-  sessionExpiryMinutes: z.number().int().positive().default(DEFAULT_SESSION_EXPIRY_MINUTES),
-  /** STUN/TURN URLs handed to peers; empty means host candidates only (same network or loopback). */
-  iceUrls: z.array(z.string().min(1)).default([]),
-  trustProxy: z.boolean().default(false),
-  apiRateLimit: z.number().int().positive().default(600),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const gatewayConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65_535).default(8080),
+    host: z.string().min(1).default("0.0.0.0"),
+    dataDir: z.string().min(1).default("./data"),
+    /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
+    downloadsDir: z.string().min(1).optional(),
+    /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+    organizationName: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).optional(),
+    /** The first admin, created on a first start with no accounts. */
+    admin: z
+      .object({
+        email: z.email().transform((email) => email.toLowerCase()),
+        password: z.string().min(10, "SOS_ADMIN_PASSWORD needs at least 10 characters"),
+        name: plainText(MAX_NAME_LENGTH).pipe(z.string().min(1)).default("Administrator"),
+      })
+      .optional(),
+    license: z.object({ attendedAccess: z.boolean() }).default({ attendedAccess: true }),
+    sessionExpiryMinutes: z.number().int().positive().default(DEFAULT_SESSION_EXPIRY_MINUTES),
+    /** STUN/TURN URLs handed to peers; empty means host candidates only (same network or loopback). */
+    iceUrls: z.array(z.string().min(1)).default([]),
+    /**
+     * The TURN relay (coturn with `use-auth-secret`): its URLs, handed out only with a credential
+     * minted per remote view from `turnSecret`, valid `turnTtlSeconds` at most (signaling/turn/relay.ts).
+     * URLs and secret come together or not at all.
+     */
+    turnUrls: z.array(turnUrlSchema).default([]),
+    turnSecret: z
+      .string()
+      .min(1, "the TURN secret is empty")
+      // Every end user is handed a username and its HMAC: a short secret could be guessed offline.
+      .min(16, "the TURN secret needs at least 16 characters (openssl rand -base64 32)")
+      .transform((value) => new TurnSecret(value))
+      .optional(),
+    turnTtlSeconds: z.number().int().min(60).max(MAX_TURN_TTL_SECONDS).default(DEFAULT_TURN_TTL_SECONDS),
+    trustProxy: z.boolean().default(false),
+    apiRateLimit: z.number().int().positive().default(600),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((config, context) => {
+    if (config.turnUrls.length > 0 && config.turnSecret === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["turnSecret"],
+        message: "a TURN URL needs the relay's secret (--turn-secret or --turn-secret-file)",
+      });
+    }
+    if (config.turnUrls.length === 0 && config.turnSecret !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["turnUrls"],
+        message: "a TURN secret needs the relay's URLs (--turn-url)",
+      });
+    }
+  });
 
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

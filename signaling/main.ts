@@ -19,6 +19,7 @@ import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
+import { IceServers } from "./turn/relay.ts";
 
 export type GatewayOptions = {
   /** Time source; tests pass one they can move. */
@@ -64,7 +65,20 @@ export async function startGateway(
   const organization = () => ({ name: organizationName(), features: config.license });
 
   const policy = new Policy(store, organization);
-  const iceServers = () => (config.iceUrls.length === 0 ? [] : [{ urls: config.iceUrls }]);
+  // STUN for everyone; the TURN relay only per remote view, with a credential minted for its peer.
+  const iceServers = new IceServers({
+    iceUrls: config.iceUrls,
+    relay:
+      config.turnSecret === undefined
+        ? undefined
+        : { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
+    clock,
+    sessionLifetimeSeconds: (sessionId) => {
+      const session = store.getSession(sessionId);
+      const channel = session === undefined ? undefined : store.getChannel(session.channelId);
+      return channel === undefined ? undefined : channel.sessionExpiryMinutes * 60;
+    },
+  });
   // The domain emits; Viewing subscribes first (it closes the views an event ends), then the hub
   // (it translates every event into socket messages).
   const events = domainEvents();
@@ -73,8 +87,9 @@ export async function startGateway(
     // The desk is built below with the hub this needs; called only once everything is built.
     access: (actor, sessionId): AccessMode => desk.permissions.connectAccess(actor, sessionId),
     audit,
+    iceServers: (peer) => iceServers.forPeer(peer),
   });
-  const hub = new Hub({ store, policy, organizationName, iceServers, viewing, events });
+  const hub = new Hub({ store, policy, organizationName, viewing, events });
   const desk = new Desk({
     store,
     clock,
@@ -118,7 +133,7 @@ export async function startGateway(
     supportee,
     viewing,
     organizationName,
-    iceServers,
+    iceServers: () => iceServers.general(),
     log,
     jobs,
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,

@@ -1,3 +1,4 @@
+import type { RemotePath } from "../../shared/console-protocol.ts";
 import type { AccessMode } from "../../shared/status.ts";
 
 /**
@@ -11,6 +12,8 @@ export type ViewerPeer<C> = {
   access: AccessMode;
   /** The console connection the view belongs to; signals go only there. */
   console: C;
+  /** The paths the console reported for this view (each is audited once). */
+  paths: Set<RemotePath>;
 };
 
 /** The open viewer peers, found by peer, by session, by console, by technician. */

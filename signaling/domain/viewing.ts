@@ -1,23 +1,32 @@
-import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
+import type { RemoteCloseReason, RemotePath } from "../../shared/console-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
 import type { PersonRef } from "../../shared/model.ts";
+import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
+import { iso } from "../clock.ts";
 import type { TechnicianRow } from "../store/rows.ts";
+import type { PeerIceServers } from "../turn/relay.ts";
 import type { AuditLog } from "./audit.ts";
 import type { DomainEvents } from "./events.ts";
 import { TypedEvents } from "./typed-events.ts";
 import { type ViewerPeer, ViewerPeers } from "./viewer-peers.ts";
 
-/** What viewing tells the live side: a peer to open between agent and console, or one closed. */
+/**
+ * What viewing tells the live side: a peer to open between agent and console (with the ICE servers
+ * for those two only: they may carry the peer's TURN credential), or one closed.
+ */
 export type ViewingEvents<C> = {
-  opened: [peer: ViewerPeer<C>, technician: PersonRef];
+  opened: [peer: ViewerPeer<C>, technician: PersonRef, iceServers: IceServer[]];
   /** `tellConsole` is false when the console itself is gone. */
   closed: [peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole: boolean];
 };
 
 /** May the technician connect, and with what access (RemotePermissions.connectAccess)? */
 export type ConnectAccess = (actor: TechnicianRow, sessionId: string) => AccessMode;
+
+/** The ICE servers of one new peer, a TURN credential minted for it included (turn/relay.ts). */
+export type PeerIceServersOf = (peer: { peerId: string; sessionId: string }) => PeerIceServers;
 
 /**
  * Remote views (Start remote session, second click): who may connect, the book of open viewer
@@ -28,11 +37,18 @@ export class Viewing<C> {
   readonly events = new TypedEvents<ViewingEvents<C>>();
   readonly #access: ConnectAccess;
   readonly #audit: AuditLog;
+  readonly #iceServers: PeerIceServersOf;
 
   /** Subscribes to the domain's events that end views (before the hub does: see main.ts). */
-  constructor(deps: { access: ConnectAccess; audit: AuditLog; events: DomainEvents }) {
+  constructor(deps: {
+    access: ConnectAccess;
+    audit: AuditLog;
+    events: DomainEvents;
+    iceServers: PeerIceServersOf;
+  }) {
     this.#access = deps.access;
     this.#audit = deps.audit;
+    this.#iceServers = deps.iceServers;
     deps.events.on("sessionEnded", (sessionId) => this.closeSession(sessionId, "session_closed"));
     deps.events.on("technicianOffSession", (sessionId, technicianId, reason) =>
       this.closeSession(sessionId, reason, technicianId),
@@ -42,21 +58,48 @@ export class Viewing<C> {
     );
   }
 
-  /** Opens the technician's view from this console; a second tab replaces the first. */
+  /**
+   * Opens the technician's view from this console; a second tab replaces the first. Only a
+   * technician who may connect now (live session, granted consent) gets a peer and its ICE servers,
+   * so a closed session or view never gets a credential again.
+   */
   connect(actor: TechnicianRow, sessionId: string, console: C): ViewerPeer<C> {
     const access = this.#access(actor, sessionId);
-    const peer: ViewerPeer<C> = { peerId: newId(), sessionId, technicianId: actor.id, access, console };
+    const peer: ViewerPeer<C> = {
+      peerId: newId(),
+      sessionId,
+      technicianId: actor.id,
+      access,
+      console,
+      paths: new Set(),
+    };
+    const { iceServers, relayExpiresAt } = this.#iceServers(peer);
     // Audited before the view exists: a failed write leaves no phantom viewer behind.
     this.#audit.record({ kind: "technician", account: actor }, "session.remote_connected", sessionId, {
       peerId: peer.peerId,
       access,
+      ...(relayExpiresAt === undefined ? {} : { relayCredentialExpiresAt: iso(relayExpiresAt) }),
     });
     for (const existing of this.peers.ofSession(sessionId)) {
       if (existing.technicianId === actor.id) this.close(existing, "replaced");
     }
     this.peers.add(peer);
-    this.events.emit("opened", peer, { id: actor.id, name: actor.name });
+    this.events.emit("opened", peer, { id: actor.id, name: actor.name }, iceServers);
     return peer;
+  }
+
+  /**
+   * The console reports the path its view's media takes (direct, or relayed over UDP, TCP, TLS):
+   * audited once per view and path, so a path that changes mid-view is recorded and a console
+   * repeating its report writes nothing more.
+   */
+  reportPath(actor: TechnicianRow, peer: ViewerPeer<C>, path: RemotePath): void {
+    if (peer.paths.has(path)) return;
+    peer.paths.add(path);
+    this.#audit.observed({ kind: "technician", account: actor }, "session.remote_path", peer.sessionId, {
+      peerId: peer.peerId,
+      path,
+    });
   }
 
   /** The console's own view of the session, or PEER_NOT_FOUND. */

@@ -45,6 +45,10 @@ export class ConsoleSockets {
         if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
         send(agent.socket, { type: "signal", peerId: peer.peerId, data: message.data });
       },
+      "remote.path": (connection, message) => {
+        const account = this.#account(connection);
+        viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
+      },
     };
   }
 

@@ -33,7 +33,6 @@ export type HubDeps = {
   store: Store;
   policy: Policy;
   organizationName: () => string;
-  iceServers: () => IceServer[];
   viewing: Viewing<ConsoleConnection>;
   /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
   events: DomainEvents;
@@ -62,7 +61,9 @@ export class Hub implements AgentPresence {
     events.on("technicianDisabled", (technicianId) => this.#technicianDisabled(technicianId));
     events.on("technicianUpdated", (technician) => this.#technicianUpdated(technician));
     events.on("accessChanged", () => this.#accessChanged());
-    deps.viewing.events.on("opened", (peer, technician) => this.#viewerOpened(peer, technician));
+    deps.viewing.events.on("opened", (peer, technician, iceServers) =>
+      this.#viewerOpened(peer, technician, iceServers),
+    );
     deps.viewing.events.on("closed", (peer, reason, tellConsole) =>
       this.#viewerClosed(peer, reason, tellConsole),
     );
@@ -134,18 +135,27 @@ export class Hub implements AgentPresence {
 
   // --- remote views -----------------------------------------------------------------------------
 
-  /** A view opened: the console gets its peer id and ICE servers, the agent opens its peer. */
-  #viewerOpened(peer: ViewerPeer<ConsoleConnection>, technician: PersonRef): void {
+  /**
+   * A view opened: the console gets its peer id and ICE servers, the agent opens its peer with the
+   * same ICE servers. These two sockets are the only ones that see the peer's TURN credential.
+   */
+  #viewerOpened(peer: ViewerPeer<ConsoleConnection>, technician: PersonRef, iceServers: IceServer[]): void {
     send(peer.console.socket, {
       type: "remote.opened",
       sessionId: peer.sessionId,
       peerId: peer.peerId,
       access: peer.access,
-      iceServers: this.#d.iceServers(),
+      iceServers,
     });
     const agent = this.#agents.get(peer.sessionId);
     if (agent !== undefined) {
-      send(agent.socket, { type: "peer.open", peerId: peer.peerId, technician, access: peer.access });
+      send(agent.socket, {
+        type: "peer.open",
+        peerId: peer.peerId,
+        technician,
+        access: peer.access,
+        iceServers,
+      });
     }
     this.publish(peer.sessionId);
   }

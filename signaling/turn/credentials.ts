@@ -4,7 +4,7 @@
  * coturn recomputes the password from the username and its own copy of the secret, and refuses the
  * username once its expiry has passed, so the gateway never stores or hands out a long-lived password.
  *
- * Pure: the caller passes the clock. Not wired into the gateway yet (issue 12, part B).
+ * Pure: the caller passes the clock. The gateway mints one per remote view (relay.ts).
  */
 import { createHmac } from "node:crypto";
 

@@ -1,0 +1,369 @@
+/**
+ * The gateway hands out TURN credentials per remote view (issue 12, part B): minted for the view's
+ * peer id when it opens, sent only to that view's console and the session's agent, never in the
+ * welcome, the console hello, another technician's socket, the log, the audit or the published
+ * documents. Checked against the TURN REST scheme computed here with node:crypto, not with the
+ * gateway's own minting. No coturn needed (tests/relay/gateway-turn.test.ts uses a real one).
+ */
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Test } from "tap";
+import t from "tap";
+import type { IceServer } from "../../shared/signal.ts";
+import {
+  type ApiClient,
+  type ConsoleSocket,
+  joinAgent,
+  openConsoleSocket,
+  startTestGateway,
+  TestClock,
+} from "../helpers/gateway.ts";
+import { CapturedLog } from "../helpers/security.ts";
+
+const SECRET = "gateway-turn-secret-7f3a9c1e5b";
+const STUN = "stun:relay.sos.test:3478";
+const TURN_UDP = "turn:relay.sos.test:3478?transport=udp";
+const TURN_TCP = "turn:relay.sos.test:3478?transport=tcp";
+const TURN_TLS = "turns:relay.sos.test:443?transport=tcp";
+const TTL_SECONDS = 3600;
+
+/** The RFC's scheme, computed independently: base64(HMAC-SHA1(secret, username)). */
+function expectedCredential(username: string): string {
+  return createHmac("sha1", SECRET).update(username).digest("base64");
+}
+
+/** Every text frame a socket receives, from now on (the test's own record, beside the queue). */
+function recordFrames(socket: {
+  socket: { on(event: "message", listener: (data: Buffer) => void): unknown };
+}) {
+  const frames: string[] = [];
+  socket.socket.on("message", (data: Buffer) => frames.push(data.toString()));
+  return frames;
+}
+
+function turnServer(iceServers: readonly IceServer[]): IceServer {
+  const turn = iceServers.find((server) => server.urls.some((url) => /^turns?:/.test(url)));
+  if (turn === undefined) throw new Error(`no TURN server in ${JSON.stringify(iceServers)}`);
+  return turn;
+}
+
+async function grantAndConnect(
+  tech: { client: ApiClient; id: string },
+  consoleSocket: ConsoleSocket,
+  agent: Awaited<ReturnType<typeof joinAgent>>["socket"],
+  sessionId: string,
+) {
+  await tech.client.post(`/api/sessions/${sessionId}/permission`);
+  const ask = await agent.next("consent.request", (m) => m.technician.id === tech.id);
+  agent.send({ type: "consent", requestId: ask.requestId, decision: "control" });
+  await consoleSocket.next("session.updated", (m) =>
+    m.session.permissions.some((p) => p.technicianId === tech.id && p.state === "granted"),
+  );
+  consoleSocket.send({ type: "remote.connect", sessionId });
+  const opened = await consoleSocket.next("remote.opened");
+  const peerOpen = await agent.next("peer.open", (m) => m.peerId === opened.peerId);
+  return { opened, peerOpen };
+}
+
+async function relayGateway(t: Test, log: CapturedLog, clock = new TestClock()) {
+  const gw = await startTestGateway({
+    config: {
+      iceUrls: [STUN],
+      // Given out of order: the gateway hands them out UDP, TCP, TLS.
+      turnUrls: [TURN_TLS, TURN_TCP, TURN_UDP],
+      turnSecret: SECRET,
+      turnTtlSeconds: TTL_SECONDS,
+    },
+    options: { log: log.logger, clock },
+  });
+  t.teardown(() => gw.close());
+  return gw;
+}
+
+t.test(
+  "a remote view's console and agent get one TURN credential for its peer; nobody else sees it or the secret",
+  async (t) => {
+    const log = new CapturedLog("debug");
+    const clock = new TestClock();
+    const gw = await relayGateway(t, log, clock);
+    const alice = await gw.technician("Alice");
+    const bob = await gw.technician("Bob");
+    const session = await gw.newSession(alice.client);
+    t.equal(
+      (await alice.client.post(`/api/sessions/${session.id}/invite`, { technicianIds: [bob.id] })).status,
+      200,
+    );
+
+    const aliceConsole = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceConsole.close());
+    const aliceFrames = recordFrames(aliceConsole);
+    const bobConsole = await openConsoleSocket(bob.client);
+    t.teardown(() => bobConsole.close());
+    const bobFrames = recordFrames(bobConsole);
+    const { socket: agent, welcome } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    const agentFrames = recordFrames(agent);
+
+    t.same(
+      welcome.iceServers,
+      [{ urls: [STUN] }],
+      "the welcome carries the STUN list and no TURN credential",
+    );
+    t.notMatch(JSON.stringify(welcome), /turns?:|username|credential/, "nor any TURN URL");
+
+    const { opened, peerOpen } = await grantAndConnect(alice, aliceConsole, agent, session.id);
+    const turn = turnServer(opened.iceServers);
+    t.same(turn.urls, [TURN_UDP, TURN_TCP, TURN_TLS], "TURN URLs in the order UDP, TCP, TLS");
+    t.same(opened.iceServers[0], { urls: [STUN] }, "the STUN list comes first, without a credential");
+    const username = turn.username ?? "";
+    const [expiry, peerId] = username.split(":");
+    t.equal(peerId, opened.peerId, "the username names the view's peer");
+    t.equal(
+      Number(expiry),
+      Math.floor(clock.now() / 1000) + TTL_SECONDS,
+      "its expiry is now plus the TTL, in unix seconds",
+    );
+    t.equal(
+      turn.credential,
+      expectedCredential(username),
+      "the credential is base64(HMAC-SHA1(secret, username))",
+    );
+    t.same(peerOpen.iceServers, opened.iceServers, "the agent's peer.open carries the same ICE servers");
+
+    // Bob, on the same session, opens his own view: his own credential, never Alice's.
+    const bobView = await grantAndConnect(bob, bobConsole, agent, session.id);
+    const bobTurn = turnServer(bobView.opened.iceServers);
+    t.equal(bobTurn.username?.split(":")[1], bobView.opened.peerId, "Bob's credential names Bob's peer");
+    t.not(bobTurn.credential, turn.credential);
+    t.equal(bobView.peerOpen.iceServers?.[1]?.credential, bobTurn.credential);
+
+    // The console's path report is audited once per view and path.
+    aliceConsole.send({ type: "remote.path", sessionId: session.id, path: "direct" });
+    aliceConsole.send({ type: "remote.path", sessionId: session.id, path: "direct" });
+    aliceConsole.send({ type: "remote.path", sessionId: session.id, path: "relay-tcp" });
+    bobConsole.send({ type: "remote.path", sessionId: session.id, path: "relay-udp" });
+    // Messages of one socket are handled in order: the answer to a report on no view comes after.
+    aliceConsole.send({ type: "remote.path", sessionId: "no-such-session", path: "direct" });
+    t.equal(
+      (await aliceConsole.next("error")).error.code,
+      "PEER_NOT_FOUND",
+      "a path for no open view is refused",
+    );
+    bobConsole.send({ type: "remote.path", sessionId: "no-such-session", path: "direct" });
+    await bobConsole.next("error");
+    const audit = await gw.admin.get(`/api/audit?sessionId=${session.id}`);
+    const entries = (audit.body as { entries: Array<{ action: string; detail: Record<string, unknown> }> })
+      .entries;
+    t.same(
+      entries
+        .filter((entry) => entry.action === "session.remote_path")
+        .map((entry) => entry.detail)
+        .reverse(),
+      [
+        { peerId: opened.peerId, path: "direct" },
+        { peerId: opened.peerId, path: "relay-tcp" },
+        { peerId: bobView.opened.peerId, path: "relay-udp" },
+      ],
+      "session.remote_path: each view's paths, once each",
+    );
+    const connected = entries.find(
+      (entry) => entry.action === "session.remote_connected" && entry.detail.peerId === opened.peerId,
+    );
+    t.equal(
+      connected?.detail.relayCredentialExpiresAt,
+      new Date(Number(expiry) * 1000).toISOString(),
+      "the audit says until when the view's relay credential is valid",
+    );
+
+    // Nobody else: Bob's frames never carry Alice's credential, Alice's never Bob's, no console's hello any.
+    const bobText = bobFrames.join("\n");
+    t.notOk(bobText.includes(turn.credential ?? "?"), "Bob's console never sees Alice's credential");
+    t.notOk(bobText.includes(username), "nor her TURN username");
+    t.notOk(aliceFrames.join("\n").includes(bobTurn.credential ?? "?"), "Alice's never sees Bob's");
+    for (const frames of [aliceFrames, bobFrames]) {
+      const before = frames.filter((frame) => !frame.includes('"remote.opened"'));
+      t.notMatch(
+        before.join("\n"),
+        /"credential"|turns?:/,
+        "no other console message carries TURN URLs or credentials",
+      );
+    }
+    const helloAgain = await openConsoleSocket(alice.client);
+    t.teardown(() => helloAgain.close());
+    const sessions = await helloAgain.next("sessions");
+    t.notMatch(JSON.stringify(sessions), /credential|turns?:/, "nor the session list of a new console");
+    t.notOk(
+      agentFrames.some((frame) => frame.includes(turn.credential ?? "?") && !frame.includes(opened.peerId)),
+      "the agent sees the credential only in the peer.open of that peer",
+    );
+
+    const published = await Promise.all(
+      ["/healthz", "/api/protocol.json", "/api/openapi.json", `/api/audit?sessionId=${session.id}`].map(
+        async (path) => ({ path, text: JSON.stringify((await gw.admin.get(path)).body) }),
+      ),
+    );
+    for (const { path, text } of published)
+      t.notOk(text.includes(SECRET), `${path} does not carry the secret`);
+    t.notOk(published.at(-1)?.text.includes(turn.credential ?? "?"), "the audit does not carry a credential");
+
+    // Closed: the views end, and no view opens again (so no credential is minted again).
+    t.equal((await alice.client.post(`/api/sessions/${session.id}/close`)).status, 200);
+    t.equal((await aliceConsole.next("remote.closed")).reason, "session_closed");
+    aliceConsole.send({ type: "remote.connect", sessionId: session.id });
+    const refused = await aliceConsole.next("error");
+    t.equal(refused.error.code, "INVALID_TRANSITION", "a view of a closed session is refused");
+    t.notOk(
+      aliceConsole.received.some((m) => m.type === "remote.opened"),
+      "and no remote.opened (no credential) follows",
+    );
+
+    t.equal(log.logger.level, "debug", "the whole flow was logged at debug level");
+    t.ok(log.lines.length > 0, "and the log holds its lines");
+    const logText = log.lines.map((line) => line.text).join("\n");
+    t.notOk(logText.includes(SECRET), "the secret never appears in the debug log");
+    t.notOk(logText.includes(turn.credential ?? "?"), "nor a minted credential");
+    t.equal(
+      JSON.stringify(gw.gateway.config).includes(SECRET),
+      false,
+      "the gateway's config prints the secret as [redacted]",
+    );
+  },
+);
+
+t.test(
+  "a credential never outlives the session: the TTL is capped at the channel's session expiry",
+  async (t) => {
+    const log = new CapturedLog("info");
+    const clock = new TestClock();
+    const gw = await relayGateway(t, log, clock);
+    const alice = await gw.technician("Alice");
+    const channel = await gw.admin.post("/api/channels", {
+      name: "Short desk",
+      sessionExpiryMinutes: 20,
+      access: [alice.id],
+    });
+    t.equal(channel.status, 200);
+    const session = await gw.newSession(
+      alice.client,
+      (channel.body as { channel: { id: string } }).channel.id,
+    );
+    const aliceConsole = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceConsole.close());
+    const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    const { opened } = await grantAndConnect(alice, aliceConsole, agent, session.id);
+    const expiry = Number(turnServer(opened.iceServers).username?.split(":")[0]);
+    t.equal(expiry, Math.floor(clock.now() / 1000) + 20 * 60, "20 minutes, not the hour of --turn-ttl");
+  },
+);
+
+t.test("without a relay, the ICE servers are the --ice-url list as before, with no credential", async (t) => {
+  const gw = await startTestGateway({ config: { iceUrls: [STUN] } });
+  t.teardown(() => gw.close());
+  const alice = await gw.technician("Alice");
+  const session = await gw.newSession(alice.client);
+  const aliceConsole = await openConsoleSocket(alice.client);
+  t.teardown(() => aliceConsole.close());
+  const { socket: agent, welcome } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+  t.teardown(() => agent.close());
+  t.same(welcome.iceServers, [{ urls: [STUN] }]);
+  const { opened, peerOpen } = await grantAndConnect(alice, aliceConsole, agent, session.id);
+  t.same(opened.iceServers, [{ urls: [STUN] }]);
+  t.same(peerOpen.iceServers, [{ urls: [STUN] }]);
+});
+
+/** Runs `sos-gateway` as the README starts it; resolves with its exit code and output. */
+function runGateway(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ["signaling/cli.ts", ...args], {
+    env: { ...process.env, SOS_LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes("SOS gateway ready")) child.kill("SIGTERM");
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+t.test(
+  "a TURN setting without its other half, or an empty secret file, is refused at start: exit 1, one line",
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "sos-turn-cli-"));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const base = ["--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data")];
+    writeFileSync(join(dir, "empty"), "  \n");
+    writeFileSync(join(dir, "secret"), `${SECRET}\n`);
+    const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+      [
+        "a TURN URL without a secret",
+        ["--turn-url", TURN_UDP],
+        {},
+        /turnSecret: a TURN URL needs the relay's secret/,
+      ],
+      [
+        "a secret without a TURN URL",
+        [],
+        { SOS_TURN_SECRET: SECRET },
+        /turnUrls: a TURN secret needs the relay's URLs/,
+      ],
+      [
+        "an empty secret file",
+        ["--turn-secret-file", join(dir, "empty")],
+        { SOS_TURN_URLS: TURN_UDP },
+        /is empty$/,
+      ],
+      [
+        "an unreadable secret file",
+        ["--turn-secret-file", join(dir, "missing")],
+        { SOS_TURN_URLS: TURN_UDP },
+        /cannot read .*missing \(ENOENT\)$/,
+      ],
+      [
+        "a secret and a secret file",
+        ["--turn-secret-file", join(dir, "secret"), "--turn-url", TURN_UDP],
+        { SOS_TURN_SECRET: SECRET },
+        /not both$/,
+      ],
+      [
+        "a short secret",
+        ["--turn-url", TURN_UDP],
+        { SOS_TURN_SECRET: "short-secret" },
+        /turnSecret: the TURN secret needs at least 16 characters/,
+      ],
+      [
+        "something that is not a TURN URL",
+        ["--turn-url", "https://relay.sos.test"],
+        { SOS_TURN_SECRET: SECRET },
+        /turnUrls\.0: not a TURN URL/,
+      ],
+    ];
+    for (const [what, args, env, line] of cases) {
+      const run = await runGateway([...base, ...args], env);
+      t.equal(run.code, 1, `${what}: exit 1`);
+      const lines = run.stderr.trim().split("\n");
+      t.equal(lines.length, 1, `${what}: one line`);
+      t.match(lines[0], /^sos-gateway: could not start: /, what);
+      t.match(lines[0], line, what);
+      t.notOk(run.stderr.includes(SECRET), `${what}: the secret is not echoed`);
+    }
+    const started = await runGateway(
+      [...base, "--turn-url", `${TURN_UDP},${TURN_TLS}`, "--turn-secret-file", join(dir, "secret")],
+      { SOS_LOG_LEVEL: "debug" },
+    );
+    t.equal(started.code, 0, "URLs and a secret file start the gateway");
+    t.notOk(
+      started.stdout.includes(SECRET) || started.stderr.includes(SECRET),
+      "and nothing it prints carries the secret",
+    );
+  },
+);
