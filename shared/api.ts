@@ -103,6 +103,12 @@ export const sessionListQuerySchema = z.object({ channelId: idSchema.optional() 
 export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) });
 export const sessionResponseSchema = z.object({ session: sessionSchema });
 
+/**
+ * `GET /api/sessions/:id/invitation?for=link|pin`: Copy link and Show PIN answer the same
+ * invitation; the audit says which the technician used (`session.link_copied`, `session.pin_shown`).
+ */
+export const invitationQuerySchema = z.object({ for: z.enum(["link", "pin"]).default("pin") });
+
 export const assignRequestSchema = z.object({ technicianId: idSchema });
 export const transferRequestSchema = z.union([
   z.object({ technicianId: idSchema }).strict(),

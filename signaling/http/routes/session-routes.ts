@@ -1,9 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
 import {
   assignRequestSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
   idParamsSchema,
+  invitationQuerySchema,
   inviteRequestSchema,
   okSchema,
   sessionListQuerySchema,
@@ -18,9 +19,6 @@ import type { Hub } from "../../realtime/hub.ts";
 import type { SessionRow } from "../../store/rows.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
-
-/** Copy link and Show PIN answer the same invitation; the audit says which the technician used. */
-const invitationQuerySchema = z.object({ for: z.enum(["link", "pin"]).default("pin") });
 
 export type SessionRoutesDeps = {
   desk: Desk;
