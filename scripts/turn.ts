@@ -110,7 +110,7 @@ const coturn = await startCoturn({
 
 const urls = turnUrls(host, options.port, options.tlsPort);
 console.log(`coturn ready (config ${coturn.configFile})`);
-console.log("Gateway settings (the gateway's --turn-url/--turn-secret are not wired yet, issue 12):");
+console.log("Gateway settings (README, docs/deploy-turn.md):");
 for (const url of urls) console.log(`  --turn-url ${url}`);
 if (given === undefined)
   console.log(`  --turn-secret ${secret}   (generated; pass --secret or SOS_TURN_SECRET to keep one)`);
