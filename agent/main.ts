@@ -15,7 +15,7 @@ import { watchCursorShape } from "./input/x11-cursor-shape.ts";
 import { listMonitors } from "./media/capture.ts";
 import type { VideoCodecName } from "./media/encoder.ts";
 import { ScreenStream } from "./media/screen-stream.ts";
-import { warmUpPeers } from "./peer/technician-peer.ts";
+import { warmUpPeers } from "./peer/peer-connection.ts";
 import { AgentSession } from "./session/agent-session.ts";
 import type { Messages } from "./session/messages.ts";
 import { SignalingClient } from "./session/signaling-client.ts";

@@ -1,23 +1,21 @@
 /**
  * One technician's WebRTC peer on the agent, the one module that talks to werift's
  * RTCPeerConnection. The agent is the offerer: a send-only video transceiver and the reliable,
- * ordered `control` data channel. Candidates trickle; ICE restarts when the connection fails.
+ * ordered `control` data channel. Candidates trickle. ICE servers are exactly the gateway's, one
+ * TURN transport per attempt (ice-servers.ts); a failed attempt is followed by an ICE restart on
+ * the next. Once connected, the path is watched (RFC 7675 consent): silent for
+ * 12 s, ICE restarts; silent for the consent timeout (30 s), the peer ends (path-watch.ts).
  */
 import { EventEmitter } from "node:events";
 import {
   type RTCDataChannel,
-  RTCPeerConnection,
+  type RTCPeerConnection,
   type RTCRtpSender,
   type RtcpPacket,
   RtcpPayloadSpecificFeedback,
   type RtpPacket,
 } from "werift";
-import {
-  type AgentControl,
-  CONTROL_CHANNEL_LABEL,
-  type TechnicianControl,
-  technicianControlSchema,
-} from "../../shared/control.ts";
+import { type AgentControl, type TechnicianControl, technicianControlSchema } from "../../shared/control.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
@@ -25,17 +23,25 @@ import type { AccessMode } from "../../shared/status.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ReceiverReport } from "./bitrate.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
-import { offeredCodecs, videoHeaderExtensions } from "./video-codec.ts";
+import { attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
+import { PATH_DEFAULTS, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
+import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
 
 export type TechnicianPeerEvents = {
-  /** SDP or a candidate for the technician, to relay through the gateway. */
+  /** SDP or a candidate for the technician (relayed by the gateway). */
   signal: [SignalData];
   /** A validated control message from the technician (not yet checked against consent). */
   control: [TechnicianControl];
   /** The control channel opened: time to send the state. */
   controlOpen: [];
-  /** DTLS is up: video sent now reaches the technician. */
+  /** DTLS is up for the first time: video sent now reaches the technician. */
   connected: [];
+  /** The first video packets went out on the connection: the technician sees the screen. */
+  mediaFlowing: [];
+  /** The path went quiet or failed after it had worked: ICE restarts (on `transport`). */
+  interrupted: [transport: string];
+  /** An ICE restart brought the path back (a keyframe is asked for at the same time). */
+  restored: [];
   /** The technician asked for a picture (PLI/FIR): the next frame must be a keyframe. */
   keyframeNeeded: [];
   /** A control message that failed validation (logged, dropped). */
@@ -49,46 +55,17 @@ export type TechnicianPeerOptions = {
   readonly access: AccessMode;
   readonly codec: VideoCodecName;
   readonly iceServers: readonly IceServer[];
+  /** Time for the technician's answer to the first offer; none, and the peer ends ("no_answer"). */
+  readonly answerTimeoutMs?: number;
+  /** Time for one connection attempt; then the next (an ICE restart), or the peer ends ("failed"). */
+  readonly attemptTimeoutMs?: number;
+  /** RFC 7675: a path without a consent response for this long ends the peer ("consent_expired"). */
+  readonly consentTimeoutMs?: number;
 };
 
-function toWeriftIceServer(server: IceServer): { urls: string[]; username?: string; credential?: string } {
-  return {
-    urls: [...server.urls],
-    ...(server.username === undefined ? {} : { username: server.username }),
-    ...(server.credential === undefined ? {} : { credential: server.credential }),
-  };
-}
-
-/** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
-function agentPeerConnection(codec: VideoCodecName, iceServers: readonly IceServer[]) {
-  const pc = new RTCPeerConnection({
-    bundlePolicy: "max-bundle",
-    codecs: { video: offeredCodecs(codec) },
-    headerExtensions: { video: videoHeaderExtensions() },
-    iceServers: iceServers.map(toWeriftIceServer),
-  });
-  const sender = pc.addTransceiver("video", { direction: "sendonly" }).sender;
-  const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
-  return { pc, sender, channel };
-}
-
-/**
- * Sets up a throwaway peer (offer, local description, gathering) and closes it. werift creates its
- * DTLS certificate and compiles its SDP, ICE and DTLS code on first use; done while the agent waits
- * for a technician, that cost (about 80 ms here, several times more on a busy machine) is not paid
- * between the end user's consent and the first picture.
- */
-export async function warmUpPeers(codec: VideoCodecName): Promise<void> {
-  const { pc } = agentPeerConnection(codec, []);
-  try {
-    await pc.setLocalDescription(await pc.createOffer());
-  } finally {
-    await pc.close();
-  }
-}
-
-/** ICE restarts tried after a failure before the peer gives up. */
+/** ICE restarts tried before the first connection (at least one per further TURN transport). */
 const MAX_ICE_RESTARTS = 2;
+const WATCH_MS = 1_000;
 
 export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly peerId: string;
@@ -101,9 +78,14 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   #nacked = 0;
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
+  /** The ICE server list of each attempt, and the attempt under way. */
+  readonly #attempts: WeriftIceServer[][];
+  #attempt = 0;
   #restarts = 0;
   #iceConnected = false;
-  #dtlsConnected = false;
+  #flowing = false;
+  readonly #path: PathWatch;
+  readonly #watch: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: TechnicianPeerOptions) {
@@ -111,16 +93,34 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.peerId = options.peerId;
     this.technician = options.technician;
     this.access = options.access;
-    const { pc, sender, channel } = agentPeerConnection(options.codec, options.iceServers);
+    this.#attempts = iceAttempts(options.iceServers);
+    const { pc, sender, channel } = agentPeerConnection(options.codec, this.#attempts[0] ?? []);
     this.#pc = pc;
     this.#sender = sender;
     this.#channel = channel;
+    this.#path = new PathWatch({
+      answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
+      attempt: options.attemptTimeoutMs ?? PATH_DEFAULTS.attempt,
+      consent: options.consentTimeoutMs ?? PATH_DEFAULTS.consent,
+      quiet: PATH_DEFAULTS.quiet,
+    });
+    this.#watch = setInterval(() => this.#watchPath(), WATCH_MS);
     this.#wire();
+  }
+
+  /** The TURN transport of the attempt under way ("none": direct and STUN only). */
+  get transport(): string {
+    return attemptTransport(this.#attempts[this.#attempt] ?? []);
   }
 
   /** DTLS is up: RTP sent now reaches the technician. */
   get connected(): boolean {
     return this.#pc.connectionState === "connected";
+  }
+
+  /** Video went out on the connection (the technician sees the screen). */
+  get flowing(): boolean {
+    return this.#flowing;
   }
 
   get closed(): boolean {
@@ -138,6 +138,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       if (data.type !== "answer") throw new Error("the agent offers; it takes answers only");
       await this.#localSet;
       await this.#pc.setRemoteDescription({ type: "answer", sdp: data.sdp });
+      this.#path.answered();
       return;
     }
     await this.#pc.addIceCandidate({
@@ -150,6 +151,10 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   /** Sends one frame's packets; dropped while not connected. */
   sendRtp(packets: readonly RtpPacket[]): void {
     if (!this.connected) return;
+    if (!this.#flowing && packets.length > 0) {
+      this.#flowing = true;
+      this.emit("mediaFlowing");
+    }
     this.#packetsSent += packets.length;
     for (const packet of packets) {
       this.#sender.sendRtp(packet).catch(() => {
@@ -171,16 +176,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     const nackRate = this.#packetsSent > 0 ? Math.min(1, this.#nacked / this.#packetsSent) : 0;
     this.#packetsSent = 0;
     this.#nacked = 0;
-    let fractionLost = 0;
-    for (const stat of this.#sender.collectStats(Date.now())) {
-      if (
-        stat.type === "remote-inbound-rtp" &&
-        "fractionLost" in stat &&
-        typeof stat.fractionLost === "number"
-      ) {
-        fractionLost = stat.fractionLost;
-      }
-    }
+    const fractionLost = fractionLostOf(this.#sender);
     return { estimate: Number(this.#sender.receiverEstimatedMaxBitrate), fractionLost, nackRate };
   }
 
@@ -188,18 +184,60 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   async close(reason = "closed"): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#watch);
     this.emit("closed", reason);
     this.removeAllListeners();
     await this.#pc.close().catch(() => undefined);
   }
 
   async #offer(iceRestart: boolean): Promise<void> {
+    this.#path.attemptStarted(Date.now());
     const offer = await this.#pc.createOffer({ iceRestart });
     if (this.#closed) return;
+    // werift resets its gatherers to "new" on restart, and setConfiguration then hands the new
+    // servers to them for the gathering setLocalDescription starts (secureTransportManager.js,
+    // updateIceServers). Set before the offer goes out: its candidates come from this gathering.
+    if (iceRestart) this.#pc.setConfiguration({ iceServers: this.#attempts[this.#attempt] ?? [] });
     this.emit("signal", { kind: "description", type: "offer", sdp: offer.sdp });
     this.#localSet = this.#pc.setLocalDescription(offer);
     await this.#localSet;
     if (!iceRestart) holdEarlyDtls(this.#pc);
+  }
+
+  /**
+   * The attempt under way failed or took too long: an ICE restart on the next TURN transport (the
+   * last one again once all were tried). Before the first connection the restarts are counted
+   * (MAX_ICE_RESTARTS, at least one per further transport); after it, the consent timeout decides.
+   */
+  #nextAttempt(): void {
+    if (this.#closed) return;
+    if (!this.#path.connected) {
+      if (this.#restarts >= Math.max(MAX_ICE_RESTARTS, this.#attempts.length - 1)) {
+        void this.close(PEER_END_REASONS.failed);
+        return;
+      }
+      this.#restarts += 1;
+    } else {
+      this.#path.interrupt();
+    }
+    this.#attempt = Math.min(this.#attempt + 1, this.#attempts.length - 1);
+    if (this.#path.interrupted) this.emit("interrupted", this.transport);
+    this.#offer(true).catch(() => void this.close(PEER_END_REASONS.failed));
+  }
+
+  #restored(): void {
+    this.#path.up(Date.now());
+    this.emit("restored");
+    this.emit("keyframeNeeded");
+  }
+
+  #watchPath(): void {
+    if (this.#closed) return;
+    const pair = this.#pc.iceTransports[0]?.connection.nominated;
+    const action = this.#path.check(Date.now(), pair);
+    if (action === "no_answer") void this.close(PEER_END_REASONS.noAnswer);
+    else if (action === "consent_expired") void this.close(PEER_END_REASONS.consentExpired);
+    else if (action === "next_attempt") this.#nextAttempt();
   }
 
   #wire(): void {
@@ -213,26 +251,27 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       });
     });
     this.#pc.iceConnectionStateChange.subscribe((state) => {
-      if (state === "connected" || state === "completed") this.#iceConnected = true;
+      if (this.#closed) return;
+      if (state !== "connected" && state !== "completed") return;
+      this.#iceConnected = true;
+      if (this.#path.interrupted) this.#restored();
     });
     this.#pc.connectionStateChange.subscribe((state) => {
       if (this.#closed) return;
       if (state === "connected") {
-        this.#restarts = 0;
-        this.#dtlsConnected = true;
+        if (this.#path.connected) {
+          if (this.#path.interrupted) this.#restored();
+          return;
+        }
+        this.#path.up(Date.now());
         this.emit("connected");
       } else if (state === "failed") {
-        if (this.#iceConnected && !this.#dtlsConnected) {
+        if (this.#iceConnected && !this.#path.connected) {
           // ICE worked but DTLS did not (a fingerprint that does not match the SDP): never retried.
-          void this.close("dtls_failed");
+          void this.close(PEER_END_REASONS.dtlsFailed);
           return;
         }
-        if (this.#restarts >= MAX_ICE_RESTARTS) {
-          void this.close("failed");
-          return;
-        }
-        this.#restarts += 1;
-        this.#offer(true).catch(() => void this.close("failed"));
+        this.#nextAttempt();
       } else if (state === "closed") {
         void this.close("closed");
       }

@@ -5,8 +5,6 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
-import type { PersonRef } from "../../shared/model.ts";
-import type { AccessMode } from "../../shared/status.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { Injector } from "../input/injector.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
@@ -122,7 +120,7 @@ export class AgentSession {
     return {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
-      "peer.open": (message) => this.#openPeer(message.peerId, message.technician, message.access),
+      "peer.open": (message) => this.#openPeer(message),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),
       signal: (message) => this.#peers.signal(message.peerId, message.data),
       "session.ended": (message) => {
@@ -181,14 +179,16 @@ export class AgentSession {
     }
   }
 
-  #openPeer(peerId: string, technician: PersonRef, requested: AccessMode): void {
+  /** A peer for a technician the end user allowed, with the peer's own ICE servers if it has any. */
+  #openPeer(message: Extract<GatewayMessage, { type: "peer.open" }>): void {
+    const { peerId, technician } = message;
     const { client, log } = this.#deps;
-    const access = this.#consents.allow(technician.id, requested);
+    const access = this.#consents.allow(technician.id, message.access);
     if (access === undefined || this.#closing !== undefined) {
       log.warn({ peerId, technicianId: technician.id }, "refused a peer the end user did not allow");
       client.send({ type: "peer.closed", peerId });
       return;
     }
-    void this.#peers.open(peerId, technician, access, this.#iceServers);
+    void this.#peers.open(peerId, technician, access, message.iceServers ?? this.#iceServers);
   }
 }

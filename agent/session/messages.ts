@@ -15,6 +15,7 @@ import {
 } from "../../shared/limits.ts";
 import { inertText } from "../../shared/plain-text.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import { PEER_END_REASONS } from "../peer/path-watch.ts";
 
 export const LANGUAGES = ["en", "de"] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -35,7 +36,12 @@ export type Messages = {
   denied(technician: string): string;
   timedOut(technician: string): string;
   requestWithdrawn(technician: string): string;
+  /** Said once video reaches the technician (not when the view is merely opened). */
   connected(technician: string, access: AccessMode): string;
+  couldNotConnect(technician: string): string;
+  connectionInterrupted(technician: string): string;
+  connectionRestored(technician: string): string;
+  connectionLost(technician: string, seconds: number): string;
   disconnected(technician: string): string;
   revoked: string;
   reconnecting: string;
@@ -88,6 +94,12 @@ const en: Messages = {
     access === "control"
       ? `Connected: ${technician} is now viewing and controlling your screen.`
       : `Connected: ${technician} is now viewing your screen.`,
+  couldNotConnect: (technician) =>
+    `Could not connect to ${technician}: no connection came up. Nobody sees your screen.`,
+  connectionInterrupted: (technician) => `Connection to ${technician} interrupted. Reconnecting ...`,
+  connectionRestored: (technician) => `Connection to ${technician} restored.`,
+  connectionLost: (technician, seconds) =>
+    `Connection to ${technician} lost: no answer for ${seconds} s. Nobody sees your screen.`,
   disconnected: (technician) => `Disconnected: ${technician} left.`,
   revoked: "Permissions withdrawn: no technician can see or control your screen now.",
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
@@ -144,6 +156,12 @@ const de: Messages = {
     access === "control"
       ? `Verbunden: ${technician} sieht und steuert jetzt Ihren Bildschirm.`
       : `Verbunden: ${technician} sieht jetzt Ihren Bildschirm.`,
+  couldNotConnect: (technician) =>
+    `Keine Verbindung zu ${technician} möglich. Niemand sieht Ihren Bildschirm.`,
+  connectionInterrupted: (technician) => `Verbindung zu ${technician} unterbrochen. Neuer Versuch ...`,
+  connectionRestored: (technician) => `Verbindung zu ${technician} wiederhergestellt.`,
+  connectionLost: (technician, seconds) =>
+    `Verbindung zu ${technician} verloren: ${seconds} s keine Antwort. Niemand sieht Ihren Bildschirm.`,
   disconnected: (technician) => `Getrennt: ${technician} hat die Verbindung beendet.`,
   revoked: "Berechtigungen entzogen: Kein Techniker kann Ihren Bildschirm jetzt sehen oder steuern.",
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
@@ -199,6 +217,10 @@ function inert(raw: Messages): Messages {
     timedOut: (technician) => raw.timedOut(field(technician)),
     requestWithdrawn: (technician) => raw.requestWithdrawn(field(technician)),
     connected: (technician, access) => raw.connected(field(technician), access),
+    couldNotConnect: (technician) => raw.couldNotConnect(field(technician)),
+    connectionInterrupted: (technician) => raw.connectionInterrupted(field(technician)),
+    connectionRestored: (technician) => raw.connectionRestored(field(technician)),
+    connectionLost: (technician, seconds) => raw.connectionLost(field(technician), seconds),
     disconnected: (technician) => raw.disconnected(field(technician)),
     gatewayUnreachable: (gateway) => raw.gatewayUnreachable(field(gateway)),
     rateLimited: (seconds) => raw.rateLimited(seconds),
@@ -217,6 +239,22 @@ export function systemLanguage(env: NodeJS.ProcessEnv = process.env): Language {
   const locale =
     env.LC_ALL || env.LC_MESSAGES || env.LANG || Intl.DateTimeFormat().resolvedOptions().locale || "en";
   return /^de([_-]|$)/i.test(locale) ? "de" : "en";
+}
+
+/**
+ * What the end user is told when a technician's peer ends: the connection never came up, the
+ * path went silent (`seconds`), or the technician left.
+ */
+export function peerEnded(
+  messages: Messages,
+  technician: string,
+  reason: string,
+  flowed: boolean,
+  seconds: number,
+): string {
+  if (reason === PEER_END_REASONS.consentExpired) return messages.connectionLost(technician, seconds);
+  const failure = Object.values<string>(PEER_END_REASONS).includes(reason);
+  return failure && !flowed ? messages.couldNotConnect(technician) : messages.disconnected(technician);
 }
 
 /** What an answer line means: y/yes/j/ja allow, v view only, anything else deny. */

@@ -18,10 +18,11 @@ import { listMonitors } from "../media/capture.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
+import { PATH_DEFAULTS } from "../peer/path-watch.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { VideoFanout } from "../peer/video-fanout.ts";
 import type { Consents } from "./consents.ts";
-import type { Messages } from "./messages.ts";
+import { type Messages, peerEnded } from "./messages.ts";
 import type { SignalingClient } from "./signaling-client.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
@@ -38,6 +39,8 @@ export type TechnicianPeersDeps = {
   readonly maxBitrate: number;
   /** The end user's --max-fps: the frame rate never goes above it. */
   readonly maxFps: number;
+  /** RFC 7675 consent timeout of each peer (30 s unless a test says otherwise). */
+  readonly consentTimeoutMs?: number;
 };
 
 /** How often the bitrate is fitted to the technicians' estimates. */
@@ -124,7 +127,9 @@ export class TechnicianPeers {
     // A picture is encoded while the connection is set up, ready to replay when it is up. The
     // capture loop itself waits for the connection: on two cores it would slow ICE and DTLS.
     stream.prime();
-    const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers });
+    const { consentTimeoutMs } = this.#deps;
+    const timeouts = consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
+    const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers, ...timeouts });
     const connected: Connected = {
       peer,
       input: new RemoteInput(injector),
@@ -161,11 +166,20 @@ export class TechnicianPeers {
       if (!replayed) stream.requestKeyframe();
     });
     peer.on("keyframeNeeded", () => stream.requestKeyframe());
+    // Said when it is true: video went out on the connection, not when the view was opened.
+    peer.on("mediaFlowing", () => terminal.say(messages.connected(technician.name, access)));
+    peer.on("interrupted", (transport) => {
+      log.info({ peerId, transport }, "path lost: ICE restart");
+      terminal.say(messages.connectionInterrupted(technician.name));
+    });
+    peer.on("restored", () => {
+      log.info({ peerId, transport: peer.transport }, "path restored");
+      terminal.say(messages.connectionRestored(technician.name));
+    });
     peer.on("closed", (reason) => {
-      // Closed by itself (ICE failed for good), not by close(): tell the gateway.
+      // Closed by itself (no answer, no path, consent expired), not by close(): tell the gateway.
       if (this.#peers.get(peerId) === connected) void this.close(peerId, reason, true);
     });
-    terminal.say(messages.connected(technician.name, access));
     try {
       await peer.start();
     } catch (error) {
@@ -185,11 +199,15 @@ export class TechnicianPeers {
     // Capture only while someone connected watches (one still connecting gets a primed frame).
     if (![...this.#peers.values()].some(({ peer }) => peer.connected)) this.#deps.stream.run(false);
     this.#watch();
-    if (tellGateway) this.#deps.client.send({ type: "peer.closed", peerId });
-    this.#deps.log.info({ peerId, reason }, "peer closed");
+    const { client, log, terminal } = this.#deps;
+    if (tellGateway) client.send({ type: "peer.closed", peerId, reason });
+    log.info({ peerId, reason, transport: connected.peer.transport }, "peer closed");
+    const flowed = connected.peer.flowing;
     await connected.input.releaseAll();
     await connected.peer.close(reason);
-    if (!this.#closing) this.#deps.terminal.say(this.#deps.messages.disconnected(connected.technician.name));
+    const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
+    if (!this.#closing)
+      terminal.say(peerEnded(this.#deps.messages, connected.technician.name, reason, flowed, seconds));
   }
 
   /** Closes every peer (`tellGateway` as in close()). */

@@ -1,0 +1,55 @@
+/**
+ * The werift RTCPeerConnection the agent offers with: a send-only video m-line and the `control`
+ * channel, with exactly the ICE servers it is given (ice-servers.ts keeps werift's default STUN
+ * server out), and the warm-up that pays werift's first-use costs early.
+ */
+import { RTCPeerConnection, type RTCRtpSender } from "werift";
+import { CONTROL_CHANNEL_LABEL } from "../../shared/control.ts";
+import type { VideoCodecName } from "../media/encoder.ts";
+import { type WeriftIceServer, withoutDefaultStun } from "./ice-servers.ts";
+import { offeredCodecs, videoHeaderExtensions } from "./video-codec.ts";
+
+/** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
+export function agentPeerConnection(codec: VideoCodecName, iceServers: WeriftIceServer[]) {
+  const pc = new RTCPeerConnection({
+    bundlePolicy: "max-bundle",
+    codecs: { video: offeredCodecs(codec) },
+    headerExtensions: { video: videoHeaderExtensions() },
+    iceServers,
+  });
+  const sender = pc.addTransceiver("video", { direction: "sendonly" }).sender;
+  const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
+  // The transports exist from the first transceiver on; gathering starts at setLocalDescription.
+  withoutDefaultStun(pc);
+  return { pc, sender, channel };
+}
+
+/**
+ * Sets up a throwaway peer (offer, local description, gathering) and closes it. werift creates its
+ * DTLS certificate and compiles its SDP, ICE and DTLS code on first use; done while the agent waits
+ * for a technician, that cost (about 80 ms here, several times more on a busy machine) is not paid
+ * between the end user's consent and the first picture.
+ */
+export async function warmUpPeers(codec: VideoCodecName): Promise<void> {
+  const { pc } = agentPeerConnection(codec, []);
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+  } finally {
+    await pc.close();
+  }
+}
+
+/** The fraction of packets lost in the technician's last receiver report (0 before one). */
+export function fractionLostOf(sender: RTCRtpSender): number {
+  let fractionLost = 0;
+  for (const stat of sender.collectStats(Date.now())) {
+    if (
+      stat.type === "remote-inbound-rtp" &&
+      "fractionLost" in stat &&
+      typeof stat.fractionLost === "number"
+    ) {
+      fractionLost = stat.fractionLost;
+    }
+  }
+  return fractionLost;
+}
