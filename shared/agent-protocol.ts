@@ -45,8 +45,12 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("revoke"), technicianId: idSchema.optional() }),
   /** SDP or ICE for the technician peer `peerId`. */
   z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
-  /** The agent closed its side of a peer (failure or the user's choice). */
-  z.object({ type: z.literal("peer.closed"), peerId: idSchema }),
+  /**
+   * The agent closed its side of a peer (failure or the user's choice). `reason` when the
+   * connection failed: `no_answer`, `failed` (no path on any transport), `dtls_failed`,
+   * `consent_expired` (RFC 7675: the path was silent for 30 s).
+   */
+  z.object({ type: z.literal("peer.closed"), peerId: idSchema, reason: z.string().max(64).optional() }),
   /** The end user stopped the session. */
   z.object({ type: z.literal("end") }),
 ]);
