@@ -24,6 +24,10 @@ type PeerApi = {
   signal(peerId: string, data: SignalData): Promise<void>;
   close(peerId: string): void;
   send(peerId: string, message: unknown): void;
+  /** Sends an ICE-restart offer on the peer's existing connection, as the agent does when its path fails. */
+  restartIce(peerId: string): Promise<void>;
+  /** The peer's ICE state and the technician's current ICE username fragment (it changes on a restart). */
+  ice(peerId: string): { state: RTCIceConnectionState; remoteUfrag: string | null } | null;
   received: Record<string, TechnicianControl[]>;
 };
 
@@ -124,6 +128,19 @@ function installPeers(screen: { width: number; height: number }): void {
       const channel = peers.get(peerId)?.channel;
       if (channel?.readyState === "open") channel.send(JSON.stringify(message));
     },
+    async restartIce(peerId) {
+      const pc = peers.get(peerId)?.pc;
+      if (pc === undefined) return;
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      await window.fakeAgentSignal?.(peerId, { kind: "description", type: "offer", sdp: offer.sdp ?? "" });
+    },
+    ice(peerId) {
+      const pc = peers.get(peerId)?.pc;
+      if (pc === undefined) return null;
+      const ufrag = /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? "")?.[1] ?? null;
+      return { state: pc.iceConnectionState, remoteUfrag: ufrag };
+    },
   };
 }
 
@@ -141,6 +158,12 @@ export type FakeAgent = {
     timeoutMs?: number,
   ): Promise<TechnicianControl>;
   send(peerId: string, message: unknown): Promise<void>;
+  /**
+   * Restarts ICE on the peer's connection (a new offer through the gateway, answered on the same
+   * technician connection) and resolves once ICE is connected again with the technician's new
+   * credentials.
+   */
+  restartIce(peerId: string): Promise<void>;
   /** The technician's newest peer, waiting for one that is not `except`. */
   peerOf(technician: string, except?: string): Promise<string>;
   close(): Promise<void>;
@@ -214,6 +237,23 @@ export async function startFakeAgent(
     },
     send: (peerId, message) =>
       page.evaluate(([id, m]) => window.fakeAgent?.send(id, m), [peerId, message] as const),
+    async restartIce(peerId) {
+      const before = await page.evaluate((id) => window.fakeAgent?.ice(id)?.remoteUfrag ?? null, peerId);
+      await page.evaluate((id) => window.fakeAgent?.restartIce(id), peerId);
+      await page.waitForFunction(
+        ([id, old]) => {
+          const ice = window.fakeAgent?.ice(id);
+          return (
+            ice !== null &&
+            ice !== undefined &&
+            ice.remoteUfrag !== old &&
+            (ice.state === "connected" || ice.state === "completed")
+          );
+        },
+        [peerId, before] as const,
+        { timeout: 15_000 },
+      );
+    },
     async peerOf(technician, except) {
       const deadline = Date.now() + 10_000;
       for (;;) {

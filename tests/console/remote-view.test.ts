@@ -80,7 +80,30 @@ t.test("the remote view: see, control, toolbar, clipboard, monitors, view-only, 
   const quality = page.getByRole("status", { name: "Connection quality" });
   await quality.getByText(/\d+ fps · \d+ kbit\/s · RTT \d+ ms · (VP8|VP9|H264|AV1) · 640×360/).waitFor();
   t.pass("the quality line shows fps, bitrate, RTT, codec and size");
+  await quality.getByText(/ · direct$/).waitFor();
+  t.pass("the quality line says the media flows directly (no relay)");
   const tomPeer = await agent.peerOf("Tom");
+
+  // The agent restarts ICE (as it does when its path fails): the view answers the new offer on the
+  // same connection; the picture keeps coming on the same stream, without a new peer.
+  await page.evaluate(() => {
+    Object.assign(window, { streamBeforeRestart: document.querySelector("video")?.srcObject });
+  });
+  const peersBefore = agent.peers.length;
+  await agent.restartIce(tomPeer);
+  const framesNow = await page.evaluate(
+    () => document.querySelector("video")?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+  );
+  await videoDecoding(page, framesNow);
+  t.ok(
+    await page.evaluate(
+      () =>
+        document.querySelector("video")?.srcObject ===
+        (window as unknown as { streamBeforeRestart?: unknown }).streamBeforeRestart,
+    ),
+    "after an ICE restart the picture goes on in the same stream",
+  );
+  t.equal(agent.peers.length, peersBefore, "an ICE restart opens no new peer");
 
   // A click at a known place of the picture arrives there, normalized.
   const target = await pointOnPicture(page, 0.25, 0.75);

@@ -14,11 +14,12 @@ export function QualityLine(props: { quality: Quality | null }) {
       parts.push(t("remote.quality.size", { width: q.width, height: q.height }));
     }
   }
+  // Said as soon as it is known, with or without a picture: a slow picture may be a relayed one.
+  if (parts.length === 0) parts.push(t("remote.quality.waiting"));
+  if (q !== null && q.path !== null) parts.push(t(`remote.path.${q.path}`));
   return (
     <footer class="quality">
-      <output aria-label={t("remote.quality")}>
-        {parts.length > 0 ? parts.join(" · ") : t("remote.quality.waiting")}
-      </output>
+      <output aria-label={t("remote.quality")}>{parts.join(" · ")}</output>
     </footer>
   );
 }

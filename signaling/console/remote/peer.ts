@@ -3,7 +3,8 @@ import type { IceServer, SignalData } from "../../../shared/signal.ts";
 
 /**
  * The browser's side of one remote view: answers the agent's offer (one sendonly video, plus the
- * `control` data channel the agent creates), trickles ICE both ways, and closes once.
+ * `control` data channel the agent creates), trickles ICE both ways, and closes once. A later offer
+ * on the same connection is the agent's ICE restart: it is answered the same way, on this peer.
  */
 
 export type PeerEvents = {
@@ -56,6 +57,18 @@ export function createRemotePeer(iceServers: readonly IceServer[], events: PeerE
     if (!closed) events.state(connection.connectionState);
   });
 
+  /**
+   * A candidate the connection refuses (one of an ICE generation an ICE restart just replaced) is
+   * no reason to give up the peer: the others still count.
+   */
+  const addCandidate = async (candidate: RTCIceCandidateInit): Promise<void> => {
+    try {
+      await connection.addIceCandidate(candidate);
+    } catch (error) {
+      if (!closed) console.warn("remote view: ignored an ICE candidate:", error);
+    }
+  };
+
   const apply = async (data: SignalData): Promise<void> => {
     if (data.kind === "candidate") {
       const candidate: RTCIceCandidateInit = {
@@ -64,7 +77,7 @@ export function createRemotePeer(iceServers: readonly IceServer[], events: PeerE
         sdpMLineIndex: data.sdpMLineIndex,
       };
       if (early !== null) early.push(candidate);
-      else await connection.addIceCandidate(candidate);
+      else await addCandidate(candidate);
       return;
     }
     if (data.type !== "offer") return;
@@ -74,7 +87,7 @@ export function createRemotePeer(iceServers: readonly IceServer[], events: PeerE
     events.signal({ kind: "description", type: "answer", sdp: answer.sdp ?? "" });
     const waiting = early ?? [];
     early = null;
-    for (const candidate of waiting) await connection.addIceCandidate(candidate);
+    for (const candidate of waiting) await addCandidate(candidate);
   };
 
   return {

@@ -1,3 +1,5 @@
+import type { RemotePath } from "../../../shared/console-protocol.ts";
+
 /** The quality line of the remote view, read from the peer connection's getStats(). */
 
 export type Quality = {
@@ -8,6 +10,8 @@ export type Quality = {
   width: number | null;
   height: number | null;
   framesDecoded: number;
+  /** Which way the media flows (the selected pair's local candidate); null before a pair is chosen. */
+  path: RemotePath | null;
 };
 
 export type QualitySample = { quality: Quality; bytes: number; at: number };
@@ -15,6 +19,34 @@ export type QualitySample = { quality: Quality; bytes: number; at: number };
 const num = (value: unknown): number | null =>
   typeof value === "number" && Number.isFinite(value) ? value : null;
 const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/**
+ * The path of the selected candidate pair, as the technician's browser sends and receives: through
+ * the TURN relay when our local candidate is a relay candidate (reached over its relay protocol:
+ * udp, tcp or tls); through the relay over UDP when only the agent's candidate is a relay one (we
+ * send to the relay's UDP relayed address); else direct (host, server- or peer-reflexive).
+ */
+export function pathOf(
+  byId: ReadonlyMap<string, Record<string, unknown>>,
+  pair: Record<string, unknown>,
+): RemotePath | null {
+  const localId = str(pair.localCandidateId);
+  const remoteId = str(pair.remoteCandidateId);
+  const local = localId === null ? undefined : byId.get(localId);
+  const remote = remoteId === null ? undefined : byId.get(remoteId);
+  if (local === undefined) return null;
+  if (local.candidateType !== "relay") return remote?.candidateType === "relay" ? "relay-udp" : "direct";
+  switch (str(local.relayProtocol)) {
+    case "udp":
+      return "relay-udp";
+    case "tcp":
+      return "relay-tcp";
+    case "tls":
+      return "relay-tls";
+    default:
+      return null;
+  }
+}
 
 /** Reads the stats; the previous sample gives the bitrate over the interval between the two. */
 export async function sampleQuality(
@@ -24,16 +56,20 @@ export async function sampleQuality(
   const report = await connection.getStats();
   let inbound: Record<string, unknown> = {};
   let selected: Record<string, unknown> = {};
+  let selectedId: string | null = null;
   const byId = new Map<string, Record<string, unknown>>();
   for (const value of report.values()) {
     const entry: Record<string, unknown> = value;
     const id = str(entry.id);
     if (id !== null) byId.set(id, entry);
     if (entry.type === "inbound-rtp" && entry.kind === "video") inbound = entry;
+    if (entry.type === "transport") selectedId = str(entry.selectedCandidatePairId) ?? selectedId;
     if (entry.type === "candidate-pair" && entry.state === "succeeded" && entry.nominated === true) {
       selected = entry;
     }
   }
+  // The transport names its selected pair; without that field, the nominated pair that succeeded.
+  if (selectedId !== null) selected = byId.get(selectedId) ?? selected;
   const codecId = str(inbound.codecId);
   const mime = codecId === null ? null : str(byId.get(codecId)?.mimeType);
   const bytes = num(inbound.bytesReceived) ?? 0;
@@ -52,6 +88,7 @@ export async function sampleQuality(
       width: num(inbound.frameWidth),
       height: num(inbound.frameHeight),
       framesDecoded: num(inbound.framesDecoded) ?? 0,
+      path: pathOf(byId, selected),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { RemoteCloseReason } from "../../../shared/console-protocol.ts";
+import type { RemoteCloseReason, RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
 import { createLifecycle, type Lifecycle, type Transitions } from "../../../shared/lifecycle.ts";
 import type { AccessMode } from "../../../shared/status.ts";
@@ -14,9 +14,11 @@ import { type Quality, type QualitySample, sampleQuality } from "./quality.ts";
 
 /**
  * One remote view's life: ask the gateway to open it, answer the agent's offer, keep the control
- * channel, and come back after a network blip (the socket reopens, or the peer fails) without a
- * new session. The lifecycle is data (REMOTE_STATES, one transition table); each request has an id
- * and a superseded peer's events change nothing. Teardown is one function, safe to run twice.
+ * channel, say which path the media takes, and come back after a network blip without a new
+ * session: the socket reopens (a new peer), or the peer's path breaks (the same peer answers the
+ * agent's ICE restart). The lifecycle is data (REMOTE_STATES, one transition table); each request
+ * has an id and a superseded peer's events change nothing. Teardown is one function, safe to run
+ * twice.
  */
 
 export type RemotePhase =
@@ -65,6 +67,12 @@ const INITIAL: RemoteState = {
 
 const MAX_PEER_RETRIES = 3;
 const STATS_INTERVAL_MS = 1000;
+/**
+ * How long a broken path may stay broken before the console gives up on its own. The agent restarts
+ * ICE and the gateway closes a view whose path stays dead (with a reason), well before this; the
+ * limit only keeps "Reconnecting…" from showing forever when nobody says anything.
+ */
+const RECOVERY_LIMIT_MS = 60_000;
 
 export function effectiveAccess(state: Pick<RemoteState, "openedAccess" | "agentAccess">): AccessMode | null {
   if (state.openedAccess === null) return null;
@@ -74,18 +82,29 @@ export function effectiveAccess(state: Pick<RemoteState, "openedAccess" | "agent
 /**
  * The view's lifecycle. idle: mounted, waiting for the console socket. requesting: a remote.connect
  * is on its way (the gateway first closes our old view as "replaced"). negotiating: the gateway
- * opened the view, the peer answers the agent's offer. open: the peer is connected. reconnecting:
- * the socket dropped or the peer failed; a new request follows. ended: closed, refused or
- * disconnected (terminal).
+ * opened the view, the peer answers the agent's offer. open: the peer is connected. recovering: the
+ * peer's connection went disconnected or failed; the peer and the last picture stay while the agent
+ * restarts ICE (its new offer is answered on the same peer), and it is open again once connected.
+ * reconnecting: the socket dropped or the peer could not be used; a new request follows. ended:
+ * closed, refused or disconnected (terminal).
  */
-export const REMOTE_STATES = ["idle", "requesting", "negotiating", "open", "reconnecting", "ended"] as const;
+export const REMOTE_STATES = [
+  "idle",
+  "requesting",
+  "negotiating",
+  "open",
+  "recovering",
+  "reconnecting",
+  "ended",
+] as const;
 export type RemoteLifecycleState = (typeof REMOTE_STATES)[number];
 
 export const REMOTE_TRANSITIONS: Transitions<RemoteLifecycleState> = {
   idle: ["requesting", "reconnecting", "ended"],
   requesting: ["negotiating", "reconnecting", "ended"],
   negotiating: ["negotiating", "open", "reconnecting", "ended"],
-  open: ["negotiating", "reconnecting", "ended"],
+  open: ["negotiating", "recovering", "reconnecting", "ended"],
+  recovering: ["open", "reconnecting", "ended"],
   reconnecting: ["requesting", "ended"],
   ended: [],
 };
@@ -96,6 +115,7 @@ const PHASE_OF: Readonly<Record<RemoteLifecycleState, RemotePhase | null>> = {
   requesting: null,
   negotiating: { kind: "connecting" },
   open: { kind: "open" },
+  recovering: { kind: "reconnecting" },
   reconnecting: { kind: "reconnecting" },
   ended: null,
 };
@@ -114,6 +134,8 @@ export function useRemote(sessionId: string): RemoteController {
    */
   const attempt = useRef(0);
   const retries = useRef(0);
+  /** Runs out while the peer's path is broken (RECOVERY_LIMIT_MS); cleared when it connects again. */
+  const recovery = useRef<ReturnType<typeof setTimeout> | null>(null);
   /** Asks the gateway to open the view, when the socket can carry the request. */
   const request = useCallback((): void => {
     const view = life.current;
@@ -127,6 +149,8 @@ export function useRemote(sessionId: string): RemoteController {
   accessRef.current = access;
   /** Closes the current peer and its control channel; safe to call twice. */
   const dropPeer = useCallback((): void => {
+    if (recovery.current !== null) clearTimeout(recovery.current);
+    recovery.current = null;
     control.current?.close();
     control.current = null;
     peer.current?.close();
@@ -199,6 +223,20 @@ export function useRemote(sessionId: string): RemoteController {
       patch({ controlOpen: false });
       request();
     };
+    const stopRecovery = (): void => {
+      if (recovery.current !== null) clearTimeout(recovery.current);
+      recovery.current = null;
+    };
+    /** The path broke: unless it connects again in time, the view ends (and the gateway is told). */
+    const startRecovery = (id: number): void => {
+      if (recovery.current !== null) return;
+      recovery.current = setTimeout(() => {
+        recovery.current = null;
+        if (id !== attempt.current) return;
+        end(true);
+        patch({ phase: { kind: "closed", reason: "peer_failed" }, stream: null, controlOpen: false });
+      }, RECOVERY_LIMIT_MS);
+    };
     const onMessage = (message: RemoteMessage): void => {
       switch (message.type) {
         case "remote.opened": {
@@ -221,11 +259,17 @@ export function useRemote(sessionId: string): RemoteController {
               });
             },
             state: (connection) => {
-              if (connection === "connected" && id === attempt.current && view.can("open")) {
-                retries.current = 0;
-                view.set("open");
-              } else if (connection === "failed") {
-                retry(id);
+              if (id !== attempt.current) return;
+              if (connection === "connected") {
+                stopRecovery();
+                if (view.can("open")) {
+                  retries.current = 0;
+                  view.set("open");
+                }
+              } else if (connection === "disconnected" || connection === "failed") {
+                // Keep the peer: the agent restarts ICE and its new offer comes as a signal.
+                if (view.state === "open") view.set("recovering");
+                startRecovery(id);
               }
             },
             failed: () => retry(id),
@@ -264,14 +308,21 @@ export function useRemote(sessionId: string): RemoteController {
   useEffect(() => {
     let previous: QualitySample | null = null;
     let busy = false;
+    /** The path last told to the gateway, and for which peer (a new peer tells its own). */
+    let told: { peer: RemotePeer; path: RemotePath } | null = null;
     const timer = setInterval(() => {
-      const connection = peer.current?.connection;
-      if (connection === undefined || busy) return;
+      const current = peer.current;
+      if (current === null || busy) return;
       busy = true;
-      sampleQuality(connection, previous)
+      sampleQuality(current.connection, previous)
         .then((sample) => {
           previous = sample;
-          setState((current) => ({ ...current, quality: sample.quality }));
+          setState((state) => ({ ...state, quality: sample.quality }));
+          // Told when first known and whenever it changes, while the view is open on this peer.
+          const path = sample.quality.path;
+          if (path === null || life.current?.state !== "open" || peer.current !== current) return;
+          if (told?.peer === current && told.path === path) return;
+          if (sendConsole({ type: "remote.path", sessionId, path })) told = { peer: current, path };
         })
         .catch(() => undefined)
         .finally(() => {
@@ -279,7 +330,7 @@ export function useRemote(sessionId: string): RemoteController {
         });
     }, STATS_INTERVAL_MS);
     return () => clearInterval(timer);
-  }, []);
+  }, [sessionId]);
 
   // Stable across renders: input capture holds on to `send`.
   const send = useCallback((message: TechnicianControl): void => {
