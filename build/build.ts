@@ -8,9 +8,11 @@ import {
   buildConfigSchema,
 } from "../shared/build-config.ts";
 import { bundleAgent } from "./bundle.ts";
-import { missingPackages, nodeBinary, packageDir, requiredVersions } from "./packages.ts";
+import { writeEncoderPlaceholder } from "./encoder-placeholder.ts";
+import { blobGenerator, missingPackages, nodeBinary, packageDir, requiredVersions } from "./packages.ts";
 import { type BuiltFile, type FailedTarget, measure } from "./report.ts";
 import { makeExecutable, payload } from "./sea.ts";
+import { type SigningIdentity, signWindowsExecutable } from "./sign.ts";
 import { TARGETS } from "./targets.ts";
 
 export type BuildRequest = {
@@ -19,6 +21,13 @@ export type BuildRequest = {
   outDir: string;
   /** Intermediate files, registry downloads and finished executables keyed by input hash. */
   cacheDir: string;
+  /**
+   * The Node version inside the executables (default: the one running the build). Only for tests
+   * under Wine, whose Wine 8 cannot run Node 24's node.exe; end users get the project's Node.
+   */
+  nodeVersion?: string | undefined;
+  /** Signs the Windows executables (osslsigncode) when given. */
+  sign?: SigningIdentity | undefined;
   progress: (line: string) => void;
 };
 
@@ -35,6 +44,7 @@ export async function buildSos(
   request: BuildRequest,
 ): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
   const { progress, cacheDir } = request;
+  const nodeVersion = request.nodeVersion ?? process.versions.node;
   mkdirSync(request.outDir, { recursive: true });
   const bundleDir = join(cacheDir, "bundle");
   progress("bundling the agent with esbuild");
@@ -44,13 +54,17 @@ export async function buildSos(
   for (const target of request.targets) {
     const spec = TARGETS[target];
     try {
-      progress(`${target}: checking the registry for Node ${process.versions.node} and the native packages`);
-      const missing = await missingPackages(spec);
+      progress(`${target}: checking the registry for Node ${nodeVersion} and the native packages`);
+      const missing = await missingPackages(spec, nodeVersion);
       if (missing.length > 0) throw new Error(`the registry cannot give ${missing.join(", ")}`);
-      const versions = requiredVersions(spec);
+      const versions = requiredVersions(spec, nodeVersion);
       const packages = new Map<string, string>();
       for (const name of spec.runtimePackages) {
         packages.set(name, await packageDir(name, versions.get(name) ?? "", cacheDir));
+      }
+      if (spec.encoder.kind !== "webcodecs") {
+        const dir = join(cacheDir, "encoder-placeholder", target);
+        packages.set("@napi-rs/webcodecs", writeEncoderPlaceholder(bundle, dir, target));
       }
       const { files, hash } = payload(bundle, packages);
       const bootstrap = readFileSync(bundle.bootstrap);
@@ -67,7 +81,10 @@ export async function buildSos(
         .update(JSON.stringify(config))
         .update(hash)
         .update(bootstrap)
-        .update(`${target} ${process.versions.node}`)
+        .update(`${target} ${nodeVersion}`)
+        // The code that makes the executable is an input too (an older cache entry may lack a fix).
+        .update(readFileSync("build/sea.ts"))
+        .update(readFileSync("build/pe.ts"))
         .digest("hex")
         .slice(0, 24);
       const output = join(request.outDir, `${brandFileStem(config.brand)}-SOS-${target}${spec.suffix}`);
@@ -75,20 +92,25 @@ export async function buildSos(
       if (existsSync(cached)) {
         progress(`${target}: unchanged inputs, reusing ${cached}`);
       } else {
-        progress(`${target}: writing the SEA blob and injecting it into Node ${process.versions.node}`);
+        progress(`${target}: writing the SEA blob and injecting it into Node ${nodeVersion}`);
         mkdirSync(join(cacheDir, "executables"), { recursive: true });
         await makeExecutable({
           bundle,
           files,
           hash,
           config,
-          nodeBinary: await nodeBinary(spec, cacheDir),
+          nodeBinary: await nodeBinary(spec, cacheDir, nodeVersion),
+          generator: await blobGenerator(cacheDir, nodeVersion),
           workDir: join(cacheDir, "sea", target),
           output: cached,
           platform: spec.platform,
         });
       }
       copyFileSync(cached, output);
+      if (request.sign !== undefined && spec.platform === "win32") {
+        progress(`${target}: signing ${output} with ${request.sign.cert}`);
+        await signWindowsExecutable(output, request.sign, `${config.brand} SOS`);
+      }
       progress(`${target}: measuring ${output}`);
       built.push(await measure(target, output));
     } catch (error) {

