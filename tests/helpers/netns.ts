@@ -256,3 +256,35 @@ export async function createTestNetwork<const H extends string>(
     teardown,
   };
 }
+
+/**
+ * One more TCP destination for a host under allowOnlyTcpTo's strict firewall (its gateway, say):
+ * new connections to `target` on `port` are accepted ahead of the final DROP (IPv4 and IPv6).
+ * Added after allowOnlyTcpTo; resetFirewall removes it with the rest.
+ */
+export async function allowAlsoTcpTo<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+  target: H,
+  port: number,
+): Promise<void> {
+  const to = net.hosts[target];
+  for (const [tool, address] of [
+    ["iptables", to.ipv4],
+    ["ip6tables", to.ipv6],
+  ] as const) {
+    await net.exec(host, tool, [
+      "-I",
+      "OUTPUT",
+      "1",
+      "-p",
+      "tcp",
+      "-d",
+      address,
+      "--dport",
+      String(port),
+      "-j",
+      "ACCEPT",
+    ]);
+  }
+}
