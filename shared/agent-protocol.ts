@@ -46,9 +46,8 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   /** SDP or ICE for the technician peer `peerId`. */
   z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
   /**
-   * The agent closed its side of a peer (failure or the user's choice). `reason` when the
-   * connection failed: `no_answer`, `failed` (no path on any transport), `dtls_failed`,
-   * `consent_expired` (RFC 7675: the path was silent for 30 s).
+   * The agent closed its side of a peer (failure or the user's choice), and why (PEER_CLOSED_REASONS;
+   * any other short word is accepted and reported as a failed peer).
    */
   z.object({ type: z.literal("peer.closed"), peerId: idSchema, reason: z.string().max(64).optional() }),
   /** The end user stopped the session. */

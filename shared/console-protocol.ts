@@ -43,9 +43,29 @@ export const REMOTE_CLOSE_REASONS = [
   "removed_from_session",
   "technician_disabled",
   "peer_failed",
+  /** The technician's browser did not answer the agent's offer in time. */
+  "no_answer",
+  /** No path on any transport: direct, STUN, and every TURN transport the gateway handed out. */
+  "no_path",
+  /** The path went silent for 30 s (RFC 7675 consent expired) and ICE restarts did not bring it back. */
+  "path_lost",
 ] as const;
 export const remoteCloseReasonSchema = z.enum(REMOTE_CLOSE_REASONS);
 export type RemoteCloseReason = z.infer<typeof remoteCloseReasonSchema>;
+
+/**
+ * What the technician is told when the agent closes its peer (`peer.closed.reason`, the agent's
+ * words): a failure of the path gets its own reason; anything else is a failed peer.
+ */
+const PEER_CLOSED_REASONS: Readonly<Record<string, RemoteCloseReason>> = {
+  no_answer: "no_answer",
+  failed: "no_path",
+  consent_expired: "path_lost",
+};
+
+export function remoteCloseReasonOf(agentReason: string | undefined): RemoteCloseReason {
+  return (agentReason === undefined ? undefined : PEER_CLOSED_REASONS[agentReason]) ?? "peer_failed";
+}
 
 export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("hello"), v: z.number().int(), technician: technicianSchema }),

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protocol.ts";
+import { remoteCloseReasonOf } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
@@ -56,7 +57,7 @@ export class AgentSockets {
         const agent = this.#joined(context);
         const peer = deps.viewing.peers.byPeer(message.peerId);
         if (peer === undefined || peer.sessionId !== agent.sessionId) return;
-        deps.viewing.close(peer, "peer_failed");
+        deps.viewing.close(peer, remoteCloseReasonOf(message.reason));
       },
       end: (context) => {
         const agent = this.#joined(context);

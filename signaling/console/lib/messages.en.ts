@@ -1,56 +1,8 @@
-import type { ErrorCode } from "../../../shared/errors.ts";
-
-/**
- * What the console says for each error code of the gateway (shared/errors.ts). The type demands
- * one text per code: a new code does not compile until it has one here and in messages.de.ts.
- */
-export type ErrorCodeMessages = Readonly<Record<`error.${ErrorCode}`, string>>;
-
-const errorCodes = {
-  "error.BAD_REQUEST": "The request was not valid.",
-  "error.UNSUPPORTED_VERSION": "This version is not supported by the gateway.",
-  "error.MESSAGE_TOO_LARGE": "The message is too large.",
-  "error.HEADERS_TOO_LARGE": "The request headers are too large.",
-  "error.REQUEST_TIMEOUT": "The request took too long.",
-  "error.UNAUTHENTICATED": "Please sign in.",
-  "error.INVALID_CREDENTIALS": "The email or password is wrong.",
-  "error.SIGNIN_THROTTLED": "Too many sign-in attempts.",
-  "error.CSRF_FAILED": "The page is out of date. Reload it and try again.",
-  "error.ORIGIN_FORBIDDEN": "Requests from this address are not allowed.",
-  "error.FORBIDDEN": "You are not allowed to do that.",
-  "error.NOT_LICENSED": "This is not part of the organization's license.",
-  "error.NOT_FOUND": "Not found.",
-  "error.SETUP_CLOSED": "The gateway is already set up.",
-  "error.SETUP_TOKEN_INVALID": "The setup token is not valid.",
-  "error.EMAIL_TAKEN": "An account with this email already exists.",
-  "error.CHANNEL_NOT_FOUND": "The channel does not exist.",
-  "error.CHANNEL_NAME_TAKEN": "A channel with this name already exists.",
-  "error.TECHNICIAN_NOT_FOUND": "The technician does not exist.",
-  "error.TECHNICIAN_DISABLED": "The technician is disabled.",
-  "error.SESSION_NOT_FOUND": "The session does not exist.",
-  "error.SESSION_CLOSED": "The session is closed.",
-  "error.SESSION_EXPIRED": "The session has expired.",
-  "error.INVALID_TRANSITION": "The session cannot do that in its current status.",
-  "error.INVITE_LIMIT": "No more technicians can join this session.",
-  "error.ALREADY_ON_SESSION": "The technician is already on this session.",
-  "error.NOT_ON_SESSION": "You are not on this session.",
-  "error.PERMISSION_NOT_GRANTED": "The end user has not granted you access.",
-  "error.PERMISSION_PENDING": "The end user has not answered yet.",
-  "error.AGENT_OFFLINE": "The end user's app is not connected.",
-  "error.AGENT_ALREADY_CONNECTED": "The end user's app is already connected.",
-  "error.RESUME_INVALID": "The connection could not be resumed.",
-  "error.NOT_JOINED": "Not joined yet.",
-  "error.ALREADY_JOINED": "Already joined.",
-  "error.PEER_NOT_FOUND": "The connection does not exist.",
-  "error.PIN_RATE_LIMITED": "Too many PIN attempts.",
-  "error.RATE_LIMITED": "Too many requests.",
-  "error.STORE_UNAVAILABLE": "The gateway cannot store anything right now. Try again shortly.",
-  "error.INTERNAL": "Something went wrong in the gateway.",
-} satisfies ErrorCodeMessages;
+import { codesEn } from "./codes.en.ts";
 
 /** The console's English texts. Every key here must exist in messages.de.ts (the type makes sure). */
 export const en = {
-  ...errorCodes,
+  ...codesEn,
   "app.title": "SOS Service Desk",
   "app.loading": "Loading…",
   "language.label": "Language",
@@ -296,15 +248,6 @@ export const en = {
   "remote.path.relay-tcp": "relay TCP",
   "remote.path.relay-tls": "relay TLS",
   "remote.reconnecting": "The connection was interrupted. Reconnecting…",
-  "remote.closed.disconnected": "You disconnected.",
-  "remote.closed.ended_by_user": "The session was ended by the user.",
-  "remote.closed.revoked": "The end user withdrew permission.",
-  "remote.closed.session_closed": "The session was closed.",
-  "remote.closed.agent_offline": "The end user's app went offline.",
-  "remote.closed.replaced": "The remote view was opened elsewhere.",
-  "remote.closed.removed_from_session": "You are no longer on this session.",
-  "remote.closed.technician_disabled": "Your account was disabled.",
-  "remote.closed.peer_failed": "The connection to the end user's computer failed.",
 
   "error.unreachable": "The gateway cannot be reached.",
   "error.retryAfter": "Try again in {seconds} s.",
