@@ -1,16 +1,28 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { RemoteCloseReason, RemotePath } from "../../../shared/console-protocol.ts";
-import type { AgentControl, MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
-import { createLifecycle, type Lifecycle, type Transitions } from "../../../shared/lifecycle.ts";
-import type { AccessMode } from "../../../shared/status.ts";
+import type { RemotePath } from "../../../shared/console-protocol.ts";
+import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
+import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { refusalText } from "../lib/api.ts";
-import { createStore, type Store, useStore } from "../lib/store.ts";
+import { createStore, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
 import { socketStatus } from "../state/stores.ts";
 import { type ControlLink, openControlLink } from "./control-link.ts";
-import { type CursorImage, cursorImage } from "./cursor-image.ts";
+import { cursorImage } from "./cursor-image.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
-import { type Quality, type QualitySample, sampleQuality } from "./quality.ts";
+import { type QualitySample, sampleQuality } from "./quality.ts";
+import {
+  effectiveAccess,
+  INITIAL_REMOTE_STATE,
+  PHASE_OF,
+  REMOTE_TRANSITIONS,
+  type RemoteController,
+  type RemoteCursor,
+  type RemoteLifecycleState,
+  type RemotePhase,
+  type RemoteState,
+} from "./remote-state.ts";
+
+export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from "./remote-state.ts";
 
 /**
  * One remote view's life: ask the gateway to open it, answer the agent's offer, keep the control
@@ -21,50 +33,6 @@ import { type Quality, type QualitySample, sampleQuality } from "./quality.ts";
  * twice.
  */
 
-export type RemotePhase =
-  | { kind: "connecting" }
-  | { kind: "open" }
-  | { kind: "reconnecting" }
-  | { kind: "closed"; reason: RemoteCloseReason }
-  | { kind: "refused"; message: string };
-
-/** Where the agent's pointer is, and how it looks when the agent can tell (else an arrow is drawn). */
-export type RemoteCursor = { x: number; y: number; visible: boolean; image: CursorImage | null };
-
-export type RemoteState = {
-  phase: RemotePhase;
-  /** What the gateway opened the view with, and what the agent says now; view wins. */
-  openedAccess: AccessMode | null;
-  agentAccess: AccessMode | null;
-  monitors: readonly MonitorInfo[];
-  monitor: number;
-  remoteClipboard: string | null;
-  stream: MediaStream | null;
-  controlOpen: boolean;
-  quality: Quality | null;
-};
-
-export type RemoteController = {
-  state: RemoteState;
-  access: AccessMode | null;
-  cursor: Store<RemoteCursor | null>;
-  /** Sends on the control channel; nothing leaves a view-only view. */
-  send(message: TechnicianControl): void;
-  disconnect(): void;
-};
-
-const INITIAL: RemoteState = {
-  phase: { kind: "connecting" },
-  openedAccess: null,
-  agentAccess: null,
-  monitors: [],
-  monitor: 0,
-  remoteClipboard: null,
-  stream: null,
-  controlOpen: false,
-  quality: null,
-};
-
 const MAX_PEER_RETRIES = 3;
 const STATS_INTERVAL_MS = 1000;
 /**
@@ -74,54 +42,8 @@ const STATS_INTERVAL_MS = 1000;
  */
 const RECOVERY_LIMIT_MS = 60_000;
 
-export function effectiveAccess(state: Pick<RemoteState, "openedAccess" | "agentAccess">): AccessMode | null {
-  if (state.openedAccess === null) return null;
-  return state.openedAccess === "view" || state.agentAccess === "view" ? "view" : "control";
-}
-
-/**
- * The view's lifecycle. idle: mounted, waiting for the console socket. requesting: a remote.connect
- * is on its way (the gateway first closes our old view as "replaced"). negotiating: the gateway
- * opened the view, the peer answers the agent's offer. open: the peer is connected. recovering: the
- * peer's connection went disconnected or failed; the peer and the last picture stay while the agent
- * restarts ICE (its new offer is answered on the same peer), and it is open again once connected.
- * reconnecting: the socket dropped or the peer could not be used; a new request follows. ended:
- * closed, refused or disconnected (terminal).
- */
-export const REMOTE_STATES = [
-  "idle",
-  "requesting",
-  "negotiating",
-  "open",
-  "recovering",
-  "reconnecting",
-  "ended",
-] as const;
-export type RemoteLifecycleState = (typeof REMOTE_STATES)[number];
-
-export const REMOTE_TRANSITIONS: Transitions<RemoteLifecycleState> = {
-  idle: ["requesting", "reconnecting", "ended"],
-  requesting: ["negotiating", "reconnecting", "ended"],
-  negotiating: ["negotiating", "open", "reconnecting", "ended"],
-  open: ["negotiating", "recovering", "reconnecting", "ended"],
-  recovering: ["open", "reconnecting", "ended"],
-  reconnecting: ["requesting", "ended"],
-  ended: [],
-};
-
-/** The phase shown for each state; requesting keeps the one shown before, ended is told by the caller. */
-const PHASE_OF: Readonly<Record<RemoteLifecycleState, RemotePhase | null>> = {
-  idle: { kind: "connecting" },
-  requesting: null,
-  negotiating: { kind: "connecting" },
-  open: { kind: "open" },
-  recovering: { kind: "reconnecting" },
-  reconnecting: { kind: "reconnecting" },
-  ended: null,
-};
-
 export function useRemote(sessionId: string): RemoteController {
-  const [state, setState] = useState<RemoteState>(INITIAL);
+  const [state, setState] = useState<RemoteState>(INITIAL_REMOTE_STATE);
   const cursor = useMemo(() => createStore<RemoteCursor | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
