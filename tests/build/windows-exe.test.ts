@@ -21,7 +21,7 @@ import { agentJoined, requestPermission } from "../agent/e2e-support.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { startWine, type Wine, wineAvailable } from "../helpers/wine.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { BAKED_PORT, BRAND, buildWindows } from "./built-executable.ts";
+import { BAKED_PORT, BRAND, buildWindows, runCommand } from "./built-executable.ts";
 
 /** The Node inside the test build: the newest 22.x the registry has that runs under Wine 8. */
 const WINE_NODE = "22.23.3";
@@ -62,6 +62,42 @@ t.test("(under Wine, not Windows) --version answers", async (t) => {
   t.equal(result.code, 0, result.output);
   t.match(result.output, /^\d+\.\d+\.\d+$/m);
 });
+
+t.test(
+  "(under Wine, not Windows) a signed build still starts: the signature leaves the SEA blob readable",
+  async (t) => {
+    const keys = mkdtempSync(join(work, "keys-"));
+    await runCommand("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=Acme IT test signing",
+      "-days",
+      "2",
+      "-addext",
+      "extendedKeyUsage=codeSigning",
+      "-keyout",
+      join(keys, "key.pem"),
+      "-out",
+      join(keys, "cert.pem"),
+    ]);
+    const signed = await buildWindows(join(work, "signed"), [
+      "--node-version",
+      WINE_NODE,
+      "--sign-cert",
+      join(keys, "cert.pem"),
+      "--sign-key",
+      join(keys, "key.pem"),
+    ]);
+    t.match(signed.result.stderr, /win-x64: signing /);
+    const result = await wine.run(signed.executable, ["--version"], { timeoutMs: 90_000 });
+    t.equal(result.code, 0, result.output);
+    t.match(result.output, /^\d+\.\d+\.\d+$/m);
+  },
+);
 
 t.test(
   "(under Wine, not Windows) started without a code it asks for the PIN, joins the baked gateway and asks consent",
