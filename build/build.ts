@@ -101,7 +101,7 @@ export async function buildSos(
           config,
           nodeBinary: await nodeBinary(spec, cacheDir, nodeVersion),
           generator: await blobGenerator(cacheDir, nodeVersion),
-          workDir: join(cacheDir, "sea", target),
+          workDir: join(cacheDir, "sea", `${target}-node${nodeVersion}`),
           output: cached,
           platform: spec.platform,
         });
