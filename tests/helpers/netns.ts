@@ -288,3 +288,15 @@ export async function allowAlsoTcpTo<H extends string>(
     ]);
   }
 }
+
+/**
+ * The relay tests build hosts with `ip netns` and `iptables`, which need root. They fail at once
+ * with this reason rather than skip: CI runs as root, and a skipped test would hide a failure.
+ */
+export function requireRoot(file: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `${file} needs root (network namespaces and iptables): run the suite as root, as CI does`,
+    );
+  }
+}

@@ -16,7 +16,7 @@ import { makeTurnCertificate, type RunningCoturn, startCoturn } from "../../scri
 import type { IceServer } from "../../shared/signal.ts";
 import { turnTransportOf } from "../../signaling/turn/relay.ts";
 import { joinAgent, openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
-import { createTestNetwork, type TestNetwork } from "../helpers/netns.ts";
+import { createTestNetwork, requireRoot, type TestNetwork } from "../helpers/netns.ts";
 import type { ProbeAnswer, ProbeRequest, ProbeResult } from "../helpers/turn-probe.ts";
 
 const PROBE = join(import.meta.dirname, "..", "helpers", "turn-probe.ts");
@@ -31,7 +31,7 @@ let coturn: RunningCoturn | undefined;
 let dir: string;
 let caFile: string;
 
-const isRoot = process.getuid?.() === 0;
+requireRoot("tests/relay/gateway-turn.test.ts");
 
 async function probe(request: ProbeRequest): Promise<ProbeResult> {
   const { stdout } = await net.exec("agent", process.execPath, [PROBE, JSON.stringify(request)]);
@@ -84,7 +84,6 @@ async function viewTurnServer(
 }
 
 t.before(async () => {
-  if (!isRoot) return;
   net = await createTestNetwork<Hosts>(["agent", "tech", "relay"]);
   dir = await mkdtemp(join(tmpdir(), "sos-gateway-turn-test-"));
   const relay = net.hosts.relay;
@@ -114,57 +113,50 @@ t.teardown(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-t.test(
-  "gateway-minted TURN credentials on a real coturn [needs root, netns]",
-  { skip: isRoot ? false : "needs root" },
-  async (t) => {
-    t.afterEach(async (t) => {
-      if (!t.passing()) t.comment(`coturn log:\n${coturn?.log().split("\n").slice(-40).join("\n")}`);
-    });
+t.test("gateway-minted TURN credentials on a real coturn [needs root, netns]", async (t) => {
+  t.afterEach(async (t) => {
+    if (!t.passing()) t.comment(`coturn log:\n${coturn?.log().split("\n").slice(-40).join("\n")}`);
+  });
 
-    t.test(
-      "the credential a remote view is handed allocates on coturn over each URL handed out",
-      async (t) => {
-        const view = await viewTurnServer(SECRET);
-        t.teardown(() => view.close());
-        t.equal(view.turn.username?.split(":")[1], view.peerId, "minted for the view's peer");
-        t.same(
-          view.turn.urls.map((url) => turnTransportOf(url)),
-          ["udp", "tcp", "tls"],
-          "UDP, TCP and TLS, in that order",
-        );
-        for (const url of view.turn.urls) {
-          const { server, transport } = target(url);
-          const result = await probe({
-            server,
-            transport,
-            username: view.turn.username ?? "",
-            password: view.turn.credential ?? "",
-            ...(transport === "tls" ? { caFile, servername: SERVER_NAME } : {}),
-            peers: [[net.hosts.tech.ipv4, 9]],
-          });
-          t.equal(outcome(result.allocate), "ok", `${url}: allocated`);
-          t.same(
-            result.permissions.map((p) => outcome(p.answer)),
-            ["ok"],
-            `${url}: may relay to the technician`,
-          );
-        }
-      },
+  t.test("the credential a remote view is handed allocates on coturn over each URL handed out", async (t) => {
+    const view = await viewTurnServer(SECRET);
+    t.teardown(() => view.close());
+    t.equal(view.turn.username?.split(":")[1], view.peerId, "minted for the view's peer");
+    t.same(
+      view.turn.urls.map((url) => turnTransportOf(url)),
+      ["udp", "tcp", "tls"],
+      "UDP, TCP and TLS, in that order",
     );
+    for (const url of view.turn.urls) {
+      const { server, transport } = target(url);
+      const result = await probe({
+        server,
+        transport,
+        username: view.turn.username ?? "",
+        password: view.turn.credential ?? "",
+        ...(transport === "tls" ? { caFile, servername: SERVER_NAME } : {}),
+        peers: [[net.hosts.tech.ipv4, 9]],
+      });
+      t.equal(outcome(result.allocate), "ok", `${url}: allocated`);
+      t.same(
+        result.permissions.map((p) => outcome(p.answer)),
+        ["ok"],
+        `${url}: may relay to the technician`,
+      );
+    }
+  });
 
-    t.test("a credential minted by a gateway with the wrong secret is refused with 401", async (t) => {
-      const view = await viewTurnServer("not-the-relays-secret");
-      t.teardown(() => view.close());
-      for (const url of view.turn.urls.filter((u) => turnTransportOf(u) !== "tls")) {
-        const result = await probe({
-          ...target(url),
-          username: view.turn.username ?? "",
-          password: view.turn.credential ?? "",
-          raw: true,
-        });
-        t.equal(outcome(result.allocate), 401, `${url}: 401`);
-      }
-    });
-  },
-);
+  t.test("a credential minted by a gateway with the wrong secret is refused with 401", async (t) => {
+    const view = await viewTurnServer("not-the-relays-secret");
+    t.teardown(() => view.close());
+    for (const url of view.turn.urls.filter((u) => turnTransportOf(u) !== "tls")) {
+      const result = await probe({
+        ...target(url),
+        username: view.turn.username ?? "",
+        password: view.turn.credential ?? "",
+        raw: true,
+      });
+      t.equal(outcome(result.allocate), 401, `${url}: 401`);
+    }
+  });
+});

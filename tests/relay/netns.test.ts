@@ -8,10 +8,10 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import t from "tap";
-import { createTestNetwork, removeStaleNetworks, type TestNetwork } from "../helpers/netns.ts";
+import { createTestNetwork, removeStaleNetworks, requireRoot, type TestNetwork } from "../helpers/netns.ts";
 
 const run = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
+requireRoot("tests/relay/netns.test.ts");
 const PORTS = [443, 3478];
 
 const LISTENER = `
@@ -51,7 +51,6 @@ async function paths(checks: readonly (readonly ["tcp" | "udp", string, number])
 }
 
 t.before(async () => {
-  if (!isRoot) return;
   net = await createTestNetwork<Hosts>(["agent", "tech", "relay"]);
   for (const host of ["tech", "relay"] as const) {
     const listener = net.spawn(host, process.execPath, ["-e", LISTENER], {
@@ -66,93 +65,89 @@ t.teardown(async () => {
   await net?.teardown();
 });
 
-t.test(
-  "test networks in namespaces [needs root, netns]",
-  { skip: isRoot ? false : "needs root" },
-  async (t) => {
-    t.afterEach(async () => {
-      for (const host of ["agent", "tech", "relay"] as const) await net.resetFirewall(host);
-    });
+t.test("test networks in namespaces [needs root, netns]", async (t) => {
+  t.afterEach(async () => {
+    for (const host of ["agent", "tech", "relay"] as const) await net.resetFirewall(host);
+  });
 
-    t.test(
-      "every host has a default route via the switch, and reaches the others over TCP and UDP",
-      async (t) => {
-        for (const host of ["agent", "tech", "relay"] as const) {
-          const { stdout } = await net.exec(host, "ip", ["route", "show", "default"]);
-          t.match(stdout, `default via ${net.gateway.ipv4}`, host);
-        }
-        const { tech, relay } = net.hosts;
-        t.same(
-          await paths([
-            ["tcp", tech.ipv4, 3478],
-            ["udp", tech.ipv4, 3478],
-            ["tcp", relay.ipv6, 443],
-            ["udp", relay.ipv6, 3478],
-          ]),
-          ["open", "open", "open", "open"],
-        );
-      },
-    );
-
-    t.test(
-      "blockBetween cuts agent and tech apart (IPv4 and IPv6) and leaves the relay reachable",
-      async (t) => {
-        await net.blockBetween("agent", "tech");
-        const { tech, relay } = net.hosts;
-        t.same(
-          await paths([
-            ["tcp", tech.ipv4, 3478],
-            ["udp", tech.ipv4, 3478],
-            ["udp", tech.ipv6, 3478],
-            ["udp", relay.ipv4, 3478],
-          ]),
-          ["blocked", "blocked", "blocked", "open"],
-        );
-      },
-    );
-
-    t.test("dropUdp drops UDP and leaves TCP", async (t) => {
-      await net.dropUdp("agent");
-      const { relay } = net.hosts;
-      t.same(
-        await paths([
-          ["udp", relay.ipv4, 3478],
-          ["udp", relay.ipv6, 3478],
-          ["tcp", relay.ipv4, 3478],
-        ]),
-        ["blocked", "blocked", "open"],
-      );
-    });
-
-    t.test("allowOnlyTcpTo leaves exactly TCP to the relay's one port", async (t) => {
-      await net.allowOnlyTcpTo("agent", "relay", 443);
+  t.test(
+    "every host has a default route via the switch, and reaches the others over TCP and UDP",
+    async (t) => {
+      for (const host of ["agent", "tech", "relay"] as const) {
+        const { stdout } = await net.exec(host, "ip", ["route", "show", "default"]);
+        t.match(stdout, `default via ${net.gateway.ipv4}`, host);
+      }
       const { tech, relay } = net.hosts;
       t.same(
         await paths([
-          ["tcp", relay.ipv4, 443],
+          ["tcp", tech.ipv4, 3478],
+          ["udp", tech.ipv4, 3478],
           ["tcp", relay.ipv6, 443],
-          ["tcp", relay.ipv4, 3478],
-          ["udp", relay.ipv4, 443],
-          ["tcp", tech.ipv4, 443],
+          ["udp", relay.ipv6, 3478],
         ]),
-        ["open", "open", "blocked", "blocked", "blocked"],
+        ["open", "open", "open", "open"],
       );
-    });
+    },
+  );
 
-    t.test("a crashed run's namespaces are removed, and teardown is safe twice", async (t) => {
-      const gone = spawn(process.execPath, ["-e", ""]);
-      await once(gone, "exit");
-      const stale = `sosnet-${gone.pid}-left`;
-      await run("ip", ["netns", "add", stale]);
-      await removeStaleNetworks();
-      const solo = await createTestNetwork(["solo"]);
-      const names = async () => (await run("ip", ["netns", "list"])).stdout;
-      t.notMatch(await names(), stale, "the dead run's namespace is gone");
-      t.match(await names(), solo.hosts.solo.ns);
-      await solo.teardown();
-      await solo.teardown();
-      t.notMatch(await names(), solo.hosts.solo.ns, "torn down");
-      t.match(await names(), net.hosts.agent.ns, "the other network is untouched");
-    });
-  },
-);
+  t.test(
+    "blockBetween cuts agent and tech apart (IPv4 and IPv6) and leaves the relay reachable",
+    async (t) => {
+      await net.blockBetween("agent", "tech");
+      const { tech, relay } = net.hosts;
+      t.same(
+        await paths([
+          ["tcp", tech.ipv4, 3478],
+          ["udp", tech.ipv4, 3478],
+          ["udp", tech.ipv6, 3478],
+          ["udp", relay.ipv4, 3478],
+        ]),
+        ["blocked", "blocked", "blocked", "open"],
+      );
+    },
+  );
+
+  t.test("dropUdp drops UDP and leaves TCP", async (t) => {
+    await net.dropUdp("agent");
+    const { relay } = net.hosts;
+    t.same(
+      await paths([
+        ["udp", relay.ipv4, 3478],
+        ["udp", relay.ipv6, 3478],
+        ["tcp", relay.ipv4, 3478],
+      ]),
+      ["blocked", "blocked", "open"],
+    );
+  });
+
+  t.test("allowOnlyTcpTo leaves exactly TCP to the relay's one port", async (t) => {
+    await net.allowOnlyTcpTo("agent", "relay", 443);
+    const { tech, relay } = net.hosts;
+    t.same(
+      await paths([
+        ["tcp", relay.ipv4, 443],
+        ["tcp", relay.ipv6, 443],
+        ["tcp", relay.ipv4, 3478],
+        ["udp", relay.ipv4, 443],
+        ["tcp", tech.ipv4, 443],
+      ]),
+      ["open", "open", "blocked", "blocked", "blocked"],
+    );
+  });
+
+  t.test("a crashed run's namespaces are removed, and teardown is safe twice", async (t) => {
+    const gone = spawn(process.execPath, ["-e", ""]);
+    await once(gone, "exit");
+    const stale = `sosnet-${gone.pid}-left`;
+    await run("ip", ["netns", "add", stale]);
+    await removeStaleNetworks();
+    const solo = await createTestNetwork(["solo"]);
+    const names = async () => (await run("ip", ["netns", "list"])).stdout;
+    t.notMatch(await names(), stale, "the dead run's namespace is gone");
+    t.match(await names(), solo.hosts.solo.ns);
+    await solo.teardown();
+    await solo.teardown();
+    t.notMatch(await names(), solo.hosts.solo.ns, "torn down");
+    t.match(await names(), net.hosts.agent.ns, "the other network is untouched");
+  });
+});

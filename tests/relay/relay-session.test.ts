@@ -42,7 +42,7 @@ import { auditListSchema } from "../../shared/api.ts";
 import type { RemotePath } from "../../shared/console-protocol.ts";
 import { createSessionInDialog, dialog, rowStatus, selectSession } from "../console/desk-page.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, signIn } from "../helpers/browser.ts";
-import { allowAlsoTcpTo, createTestNetwork, type TestNetwork } from "../helpers/netns.ts";
+import { allowAlsoTcpTo, createTestNetwork, requireRoot, type TestNetwork } from "../helpers/netns.ts";
 import {
   colouredWindow,
   type InputRecorder,
@@ -63,8 +63,7 @@ const PATH_OF_TEXT: Readonly<Record<string, RemotePath>> = {
   "relay TCP": "relay-tcp",
   "relay TLS": "relay-tls",
 };
-const isRoot = process.getuid?.() === 0;
-const skip = isRoot ? false : "needs root (network namespaces)";
+requireRoot("tests/relay/relay-session.test.ts");
 
 type Hosts = "gw" | "relay" | "agent" | "tech";
 const SCREEN = { width: 1280, height: 720 };
@@ -156,7 +155,6 @@ let relayedUrl = "";
 let directUrl = "";
 
 t.before(async () => {
-  if (!isRoot) return;
   net = await createTestNetwork<Hosts>(["gw", "relay", "agent", "tech"]);
   dir = await mkdtemp(join(tmpdir(), "sos-relay-session-"));
   const relay = net.hosts.relay;
@@ -457,7 +455,7 @@ async function breakNoticed(t: Test, page: Page, breakIt: () => Promise<void>): 
   );
 }
 
-t.test("support through the relay (root, network namespaces)", { skip }, async (t) => {
+t.test("support through the relay (root, network namespaces)", async (t) => {
   t.afterEach(async () => {
     await net.resetFirewall("agent");
     await net.resetFirewall("tech");
