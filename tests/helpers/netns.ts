@@ -300,3 +300,90 @@ export function requireRoot(file: string): void {
     );
   }
 }
+
+/** What countOutsideTraffic has counted so far (IPv4 and IPv6 together). */
+export type OutsideTraffic = {
+  /** Packets to an address outside the test network, other than over loopback. */
+  readonly outside: number;
+  /** Packets to port 53 (UDP or TCP), loopback included: DNS queries, wherever the resolver is. */
+  readonly dns: number;
+};
+
+const OUTSIDE_RULE = "sos-count-outside";
+const DNS_RULE = "sos-count-dns";
+
+/**
+ * Counts what a host sends where it should not: rules without a target (packets pass on) at the
+ * top of its OUTPUT chain, IPv4 and IPv6, for packets leaving the test network other than over
+ * loopback (ICMPv6 left out: the kernel's own neighbour discovery and MLD to link-local
+ * multicast) and for DNS queries (port 53, UDP and TCP, any interface: a resolver on 127.0.0.53
+ * counts too). Read with `iptables -L OUTPUT -v -x -n`; resetFirewall removes the rules.
+ */
+export async function countOutsideTraffic<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+): Promise<{ read(): Promise<OutsideTraffic>; zero(): Promise<void> }> {
+  const rules = [
+    ["iptables", ["!", "-o", "lo", "!", "-d", `${SUBNET4}.0/24`]],
+    ["ip6tables", ["!", "-o", "lo", "!", "-d", `${SUBNET6}::/64`, "!", "-p", "ipv6-icmp"]],
+  ] as const;
+  for (const [tool, match] of rules) {
+    for (const protocol of ["udp", "tcp"]) {
+      await net.exec(host, tool, [
+        "-I",
+        "OUTPUT",
+        "1",
+        "-p",
+        protocol,
+        "--dport",
+        "53",
+        "-m",
+        "comment",
+        "--comment",
+        DNS_RULE,
+      ]);
+    }
+    await net.exec(host, tool, ["-I", "OUTPUT", "1", ...match, "-m", "comment", "--comment", OUTSIDE_RULE]);
+  }
+  const read = async (): Promise<OutsideTraffic> => {
+    let outside = 0;
+    let dns = 0;
+    for (const tool of ["iptables", "ip6tables"]) {
+      const { stdout } = await net.exec(host, tool, ["-L", "OUTPUT", "-v", "-x", "-n"]);
+      for (const line of stdout.split("\n")) {
+        const packets = Number(line.trim().split(/\s+/)[0]);
+        if (!Number.isInteger(packets)) continue;
+        if (line.includes(`/* ${OUTSIDE_RULE} */`)) outside += packets;
+        else if (line.includes(`/* ${DNS_RULE} */`)) dns += packets;
+      }
+    }
+    return { outside, dns };
+  };
+  return {
+    read,
+    async zero() {
+      await net.exec(host, "iptables", ["-Z", "OUTPUT"]);
+      await net.exec(host, "ip6tables", ["-Z", "OUTPUT"]);
+    },
+  };
+}
+
+/**
+ * A resolver that never answers: whatever this machine's resolv.conf names, the host's DNS queries
+ * get no reply and no error. A firewall that eats them does this, and so does this network for a
+ * resolver outside it (the switch forwards nothing and says nothing). Added to INPUT: answers from
+ * port 53 (UDP and TCP, a TCP reset included) and ICMP destination-unreachable (what a loopback
+ * resolver with nothing listening would send back) are dropped. Queries still leave, so
+ * countOutsideTraffic counts them. resetFirewall removes the rules.
+ */
+export async function dnsNeverAnswers<H extends string>(net: TestNetwork<H>, host: H): Promise<void> {
+  for (const [tool, icmp] of [
+    ["iptables", ["-p", "icmp", "--icmp-type", "destination-unreachable"]],
+    ["ip6tables", ["-p", "ipv6-icmp", "--icmpv6-type", "destination-unreachable"]],
+  ] as const) {
+    for (const protocol of ["udp", "tcp"]) {
+      await net.exec(host, tool, ["-A", "INPUT", "-p", protocol, "--sport", "53", "-j", "DROP"]);
+    }
+    await net.exec(host, tool, ["-A", "INPUT", ...icmp, "-j", "DROP"]);
+  }
+}
