@@ -35,7 +35,7 @@ export type PathTimeouts = {
   readonly quiet: number;
 };
 
-export type PathAction = "none" | "no_answer" | "next_attempt" | "consent_expired";
+export type PathAction = "none" | "no_answer" | "next_attempt" | "consent_expired" | "restored";
 
 /** What werift shows of the selected pair: the object and its consent responses so far. */
 export type SelectedPair = { readonly responsesReceived: number };
@@ -72,7 +72,7 @@ export class PathWatch {
     this.#answered = true;
   }
 
-  /** ICE or DTLS reports the path up (the first time, or after a restart). */
+  /** DTLS reports the path up the first time. */
   up(now: number): void {
     this.#connected = true;
     this.#interrupted = false;
@@ -91,10 +91,17 @@ export class PathWatch {
       if (!this.#answered) return sinceAttempt > answer ? "no_answer" : "none";
       return sinceAttempt > attempt ? "next_attempt" : "none";
     }
+    // Only an answer on the path counts as hearing it: a newly nominated pair (nomination needs a
+    // check that succeeded) or a consent response more on the selected one. werift's connection
+    // states do not: it reports "connected" again while an ICE restart over a dead path begins.
     if (pair !== undefined && (pair !== this.#pair || pair.responsesReceived > this.#pairResponses)) {
       this.#pair = pair;
       this.#pairResponses = pair.responsesReceived;
-      if (!this.#interrupted) this.#lastHeard = now;
+      this.#lastHeard = now;
+      if (this.#interrupted) {
+        this.#interrupted = false;
+        return "restored";
+      }
     }
     const silent = now - this.#lastHeard;
     if (silent > consent) return "consent_expired";

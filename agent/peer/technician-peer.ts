@@ -225,8 +225,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.#offer(true).catch(() => void this.close(PEER_END_REASONS.failed));
   }
 
+  /** The path answered again after an interruption (PathWatch heard it): picture back at once. */
   #restored(): void {
-    this.#path.up(Date.now());
     this.emit("restored");
     this.emit("keyframeNeeded");
   }
@@ -238,6 +238,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     if (action === "no_answer") void this.close(PEER_END_REASONS.noAnswer);
     else if (action === "consent_expired") void this.close(PEER_END_REASONS.consentExpired);
     else if (action === "next_attempt") this.#nextAttempt();
+    else if (action === "restored") this.#restored();
   }
 
   #wire(): void {
@@ -252,17 +253,13 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     });
     this.#pc.iceConnectionStateChange.subscribe((state) => {
       if (this.#closed) return;
-      if (state !== "connected" && state !== "completed") return;
-      this.#iceConnected = true;
-      if (this.#path.interrupted) this.#restored();
+      if (state === "connected" || state === "completed") this.#iceConnected = true;
     });
     this.#pc.connectionStateChange.subscribe((state) => {
       if (this.#closed) return;
       if (state === "connected") {
-        if (this.#path.connected) {
-          if (this.#path.interrupted) this.#restored();
-          return;
-        }
+        // After the first time, whether the path is back is PathWatch's to say (#watchPath).
+        if (this.#path.connected) return;
         this.#path.up(Date.now());
         this.emit("connected");
       } else if (state === "failed") {

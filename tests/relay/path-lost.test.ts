@@ -38,6 +38,8 @@ const CONSENT_S = PATH_DEFAULTS.consent / 1000;
  * response, up to one check interval (4-6 s) before the cut, and the agent looks once a second;
  * a loaded machine adds a few seconds. The brief's window: about 35-45 s.
  */
+/** werift checks consent every 4-6 s: the last answer before the cut came at most this long before it. */
+const CONSENT_CHECK_MAX_MS = 6_000;
 const LOST_WITHIN_MS = 45_000;
 
 let net: TestNetwork<Hosts>;
@@ -73,13 +75,6 @@ t.teardown(async () => {
 
 t.test(
   "a path dead for 30 s ends the view: Reconnecting… first, then the agent says it is lost and sends consent_expired, and the console says path_lost (root, network namespaces)",
-  {
-    // Fails today: on each ICE restart over the dead path the agent reports "path restored" ~15 ms
-    // after its offer (werift says connected again before any answer), which restarts its 30 s
-    // consent deadline, so it never ends the peer: interrupted/restored every 13 s, no "lost".
-    // Remove this once agent/peer/technician-peer.ts no longer takes that for a restored path.
-    todo: "agent takes werift's state after an ICE restart offer for a restored path (consent deadline reset)",
-  },
   async (t) => {
     if (browser === undefined || xvfb === undefined) throw new Error("set-up failed");
     const context = await browser.newContext({
@@ -148,9 +143,11 @@ t.test(
         `Connection to Ada Admin lost: no answer for ${CONSENT_S} s. Nobody sees your screen.`,
         "the agent tells the end user the connection is lost, and why",
       );
+      // The 30 s run from the last answer heard, which came up to one consent check (werift sends
+      // one every 4-6 s) before the cut.
       t.ok(
-        lostAfterMs >= PATH_DEFAULTS.consent && lostAfterMs <= LOST_WITHIN_MS,
-        `lost ${(lostAfterMs / 1000).toFixed(1)} s after the cut: not before the consent timeout (${CONSENT_S} s), within ${LOST_WITHIN_MS / 1000} s`,
+        lostAfterMs >= PATH_DEFAULTS.consent - CONSENT_CHECK_MAX_MS && lostAfterMs <= LOST_WITHIN_MS,
+        `lost ${(lostAfterMs / 1000).toFixed(1)} s after the cut: not before the consent timeout (${CONSENT_S} s from the last answer, at most ${CONSENT_CHECK_MAX_MS / 1000} s before the cut), within ${LOST_WITHIN_MS / 1000} s`,
       );
       const closed = await agent.log(
         (entry) => entry.msg === "peer closed" && entry.reason === "consent_expired",
