@@ -113,8 +113,9 @@ export async function startCoturn(options: StartCoturnOptions): Promise<RunningC
   const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let exited = false;
+  // "close" comes after "exit", and also after a spawn that failed ("error" without "exit").
   const exit = new Promise<void>((resolve) => {
-    child.once("exit", () => {
+    child.once("close", () => {
       exited = true;
       resolve();
     });

@@ -3,9 +3,15 @@ import type { Logger } from "pino";
 /** Backoff for a job that failed: 1 s, 2 s, 4 s, … up to 30 s. */
 export const JOB_RETRY = { baseMs: 1_000, maxMs: 30_000 } as const;
 
-export type JobFailure = { job: string; since: number; attempts: number; error: string };
+/** What health shows of failing jobs: their kind and how many (never which session: health is public). */
+export type JobFailure = { job: string; count: number; since: number; attempts: number; error: string };
 
-type Failing = Omit<JobFailure, "job">;
+/** A job's name: its kind, then `#` and what makes it unique (a session id), which health leaves out. */
+export function jobName(kind: string, id?: string): string {
+  return id === undefined ? kind : `${kind}#${id}`;
+}
+
+type Failing = Omit<JobFailure, "job" | "count">;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -79,9 +85,26 @@ export class Jobs {
     }
   }
 
-  /** Jobs whose last run failed. */
+  /** Jobs whose last run failed, by kind. */
   failing(): JobFailure[] {
-    return [...this.#failing].map(([job, failing]) => ({ job, ...failing }));
+    const byKind = new Map<string, JobFailure>();
+    for (const [name, failing] of this.#failing) {
+      const job = name.split("#")[0] ?? name;
+      const seen = byKind.get(job);
+      byKind.set(
+        job,
+        seen === undefined
+          ? { job, count: 1, ...failing }
+          : {
+              job,
+              count: seen.count + 1,
+              since: Math.min(seen.since, failing.since),
+              attempts: Math.max(seen.attempts, failing.attempts),
+              error: failing.error,
+            },
+      );
+    }
+    return [...byKind.values()];
   }
 
   /** Stops every timer (shutdown). Safe to call twice. */

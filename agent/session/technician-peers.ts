@@ -124,8 +124,7 @@ export class TechnicianPeers {
     const { client, stream, log, terminal, messages, codec, injector } = this.#deps;
     await this.close(peerId, "replaced", false);
     if (this.#closing) return;
-    // A picture is encoded while the connection is set up, ready to replay when it is up. The
-    // capture loop itself waits for the connection: on two cores it would slow ICE and DTLS.
+    // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
     const { consentTimeoutMs } = this.#deps;
     const timeouts = consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
@@ -144,14 +143,18 @@ export class TechnicianPeers {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    peer.on("controlOpen", async () => {
+    peer.on("controlOpen", () => {
       connected.channelOpen = true;
       this.#watch();
-      // The clipboard as it is now stays private: only later copies are sent.
-      if (this.#controls(connected)) await this.#clipboard.prime();
-      this.#sendState(connected);
-      if (this.#cursorShape !== undefined) connected.peer.sendControl(this.#cursorShape);
-      this.#cursor.refresh();
+      void (async () => {
+        // The clipboard as it is now stays private: only later copies are sent.
+        if (this.#controls(connected)) await this.#clipboard.prime();
+        this.#sendState(connected);
+        if (this.#cursorShape !== undefined) connected.peer.sendControl(this.#cursorShape);
+        this.#cursor.refresh();
+      })().catch((error: unknown) =>
+        log.error({ err: error, peerId }, "control channel opened, state not sent"),
+      );
     });
     peer.on("control", (message) => {
       this.#onControl(connected, message).catch((error: unknown) =>

@@ -18,6 +18,8 @@ export class AuditLog {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #retry: Retry;
+  /** Tells entries retried at once apart. */
+  #observedCount = 0;
 
   constructor(store: Store, clock: Clock, retry: Retry) {
     this.#store = store;
@@ -41,7 +43,8 @@ export class AuditLog {
     detail: Record<string, unknown> = {},
   ): void {
     const entry = this.#entry(actor, action, sessionId, detail);
-    this.#retry(`audit ${action}`, () => this.#store.appendAudit(entry));
+    this.#observedCount += 1;
+    this.#retry(`audit ${action}#${this.#observedCount}`, () => this.#store.appendAudit(entry));
   }
 
   /** The trail, newest first, for an admin. */

@@ -7,7 +7,7 @@ import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts"
 import type { IceServer } from "../../shared/signal.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { Viewing } from "../domain/viewing.ts";
-import type { Jobs } from "../jobs.ts";
+import { type Jobs, jobName } from "../jobs.ts";
 import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
@@ -61,10 +61,14 @@ export class AgentSockets {
       },
       end: (context) => {
         const agent = this.#joined(context);
+        const { sessionId, address } = agent;
         deps.hub.detachAgent(agent);
         context.agent = undefined;
-        deps.supportee.left(agent.sessionId, "ended", agent.address);
         context.socket.close(CLOSE.normal, "ended by the user");
+        // The end user's word is final: retried while the store fails, unless an agent came back.
+        deps.jobs.untilDone(jobName("agent ended", sessionId), () => {
+          if (!deps.hub.isConnected(sessionId)) deps.supportee.left(sessionId, "ended", address);
+        });
       },
     };
   }
@@ -134,6 +138,8 @@ export class AgentSockets {
     context.agent = agent;
     this.#grace.get(session.id)?.();
     this.#grace.delete(session.id);
+    // A new agent (not a resume) starts without consent: views of the one before it are over.
+    if (message.join.kind !== "resume") this.#d.viewing.closeSession(session.id, "agent_offline");
     const previous = hub.attachAgent(agent);
     if (previous !== undefined && previous.socket !== context.socket) {
       send(previous.socket, { type: "session.ended", reason: "replaced" });
@@ -164,7 +170,7 @@ export class AgentSockets {
     this.#grace.get(sessionId)?.();
     // Retried with backoff while the store fails; the agent coming back cancels it.
     const cancel = jobs.after(
-      `agent grace ${sessionId}`,
+      jobName("agent grace", sessionId),
       this.#d.resumeGraceMs ?? AGENT_RESUME_GRACE_MS,
       () => {
         if (hub.isConnected(sessionId)) {

@@ -53,7 +53,7 @@ export class ConsoleSockets {
   }
 
   accept(socket: WebSocket, account: TechnicianRow): void {
-    const { hub, desk } = this.#d;
+    const { hub, desk, log } = this.#d;
     const connection: ConsoleConnection = { socket, technicianId: account.id, seen: new Set() };
     hub.addConsole(connection);
     onProtocolMessage(socket, consoleMessageSchema, (message) =>
@@ -72,7 +72,12 @@ export class ConsoleSockets {
       sessions = hub.snapshotFor(connection, desk.list(account, undefined));
     } catch (error) {
       // Without the attended-access permission or license the list is empty; the REST calls say why.
-      if (!(error instanceof SosError)) throw error;
+      // The gateway's own trouble (its store) is not an empty desk: the console comes back later.
+      if (!(error instanceof SosError) || TRANSIENT_ERROR_CODES.has(error.code)) {
+        log.error({ err: error }, "console socket could not list its sessions");
+        socket.close(CLOSE.tryAgain, "try again");
+        return;
+      }
     }
     send(socket, { type: "sessions", sessions });
   }

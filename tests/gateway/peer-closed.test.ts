@@ -34,3 +34,30 @@ t.test("the reason the agent closed its peer reaches the technician's view", asy
     t.equal(closed.reason, expected, `${reason ?? "no reason"} -> ${expected}`);
   }
 });
+
+t.test(
+  "a new agent joining by PIN while the old one is within its resume grace ends the old one's views",
+  async (t) => {
+    const gw = await startTestGateway({ options: { resumeGraceMs: 30_000 } });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const consoleSocket = await openConsoleSocket(alice.client);
+    t.teardown(() => consoleSocket.close());
+    const session = await gw.newSession(alice.client);
+    const first = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    await openRemoteView(alice.client, consoleSocket, first.socket, session.id);
+    first.socket.close();
+    await first.socket.closed;
+
+    const second = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => second.socket.close());
+    const closed = await consoleSocket.next("remote.closed", (m) => m.sessionId === session.id);
+    t.equal(closed.reason, "agent_offline", "the view of the agent that is gone is over");
+    const view = await alice.client.get(`/api/sessions/${session.id}`);
+    t.same(
+      (view.body as { session: { viewers: string[] } }).session.viewers,
+      [],
+      "nobody is listed as viewing",
+    );
+  },
+);

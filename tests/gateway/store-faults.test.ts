@@ -89,6 +89,42 @@ t.test(
 );
 
 t.test(
+  "an end user who ends the session while another process holds the database lock: the session still falls back to Waiting once the lock is gone",
+  async (t) => {
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const session = await gw.newSession(alice.client);
+    const consoleSocket = await openConsoleSocket(alice.client);
+    t.teardown(() => consoleSocket.close());
+    const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    await consoleSocket.next(
+      "session.updated",
+      (m) => m.session.id === session.id && m.session.status === "Active",
+    );
+
+    const lock = await holdWriteLock(dbOf(gw));
+    t.teardown(() => lock.release());
+    agent.send({ type: "end" });
+    await agent.closed;
+    const during = await alice.client.get(`/api/sessions/${session.id}`);
+    t.equal(field(during.body, "session", "status"), "Active", "nothing could be written yet");
+    await lock.release();
+    await consoleSocket.next(
+      "session.updated",
+      (m) => m.session.id === session.id && m.session.status === "Waiting",
+      10_000,
+    );
+    const after = await alice.client.get(`/api/sessions/${session.id}`);
+    t.equal(
+      field(after.body, "session", "status"),
+      "Waiting",
+      "the end user's end was written once it could be",
+    );
+  },
+);
+
+t.test(
   "a disk that stops taking writes (root: loop-mounted filesystem): reads go on, writes answer 503 STORE_UNAVAILABLE and change nothing, health is 503, the expiry sweeper survives, and all comes back with the disk",
   async (t) => {
     const disk = new LoopDisk();
