@@ -179,7 +179,7 @@ export class AgentSession {
     }
   }
 
-  /** A peer for a technician the end user allowed, with the peer's own ICE servers if it has any. */
+  /** A peer for a technician the end user allowed, with the ICE servers minted for that peer when given. */
   #openPeer(message: Extract<GatewayMessage, { type: "peer.open" }>): void {
     const { peerId, technician } = message;
     const { client, log } = this.#deps;
