@@ -1,28 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-
-/** Runs `sos-gateway` as the README starts it; resolves with its exit code and output. */
-function runGateway(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["signaling/cli.ts", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.includes("SOS gateway ready")) child.kill("SIGTERM");
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once("exit", (code) => resolve({ code, stdout, stderr })),
-  );
-}
+import { runGateway } from "../helpers/gateway-cli.ts";
 
 t.test(
   "an organization name with a terminal escape is refused at start: exit 1 and one line that says why",

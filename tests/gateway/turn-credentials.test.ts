@@ -1,11 +1,3 @@
-/**
- * The gateway hands out TURN credentials per remote view (issue 12, part B): minted for the view's
- * peer id when it opens, sent only to that view's console and the session's agent, never in the
- * welcome, the console hello, another technician's socket, the log, the audit or the published
- * documents. Checked against the TURN REST scheme computed here with node:crypto, not with the
- * gateway's own minting. No coturn needed (tests/relay/gateway-turn.test.ts uses a real one).
- */
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +13,7 @@ import {
   startTestGateway,
   TestClock,
 } from "../helpers/gateway.ts";
+import { runGateway } from "../helpers/gateway-cli.ts";
 import { CapturedLog } from "../helpers/security.ts";
 
 const SECRET = "gateway-turn-secret-7f3a9c1e5b";
@@ -274,26 +267,6 @@ t.test("without a relay, the ICE servers are the --ice-url list as before, with 
   t.same(opened.iceServers, [{ urls: [STUN] }]);
   t.same(peerOpen.iceServers, [{ urls: [STUN] }]);
 });
-
-/** Runs `sos-gateway` as the README starts it; resolves with its exit code and output. */
-function runGateway(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["signaling/cli.ts", ...args], {
-    env: { ...process.env, SOS_LOG_LEVEL: "silent", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.includes("SOS gateway ready")) child.kill("SIGTERM");
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once("exit", (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 t.test(
   "a TURN setting without its other half, or an empty secret file, is refused at start: exit 1, one line",
