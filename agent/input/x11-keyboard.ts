@@ -6,7 +6,7 @@
  * restored once typing pauses. Runs in the input worker, in the injector's serial queue.
  */
 import type { Display, Xkb, XTest } from "x11";
-import { connectDisplay, extensionOf } from "../x11-client.ts";
+import { connectDisplay, extensionOf, SETUP_TIMEOUT_MS, within } from "../x11-client.ts";
 import { x11KeycodeOf } from "./dom-codes.ts";
 import type { Keyboard } from "./injector.ts";
 import { keysymsOf } from "./keysyms.ts";
@@ -29,15 +29,16 @@ const LOCK_MASK = 0x02;
 
 type Reply<T> = (callback: (error: Error | null | undefined, value: T) => void) => void;
 
+/** A request's reply; rejects when the server does not answer in time (it went away), so the
+ * input queue moves on instead of waiting forever. */
 function ask<T>(request: Reply<T>): Promise<T> {
-  return new Promise((resolve, reject) =>
+  const answered = new Promise<T>((resolve, reject) =>
     request((error, value) => (error ? reject(error) : resolve(value))),
   );
+  return within(answered, SETUP_TIMEOUT_MS, "the X server's answer");
 }
 
-export type X11Keyboard = Keyboard & { close(): Promise<void> };
-
-export async function openX11Keyboard(): Promise<X11Keyboard> {
+export async function openX11Keyboard(): Promise<Keyboard> {
   const display = await connectDisplay();
   const [xtest, xkb] = await Promise.all([extensionOf(display, "xtest"), extensionOf(display, "xkb")]);
   if (xtest === undefined) {
@@ -47,7 +48,7 @@ export async function openX11Keyboard(): Promise<X11Keyboard> {
   return new Keys(display, xtest, xkb);
 }
 
-class Keys implements X11Keyboard {
+class Keys implements Keyboard {
   readonly #display: Display;
   readonly #xtest: XTest;
   readonly #xkb: Xkb | undefined;
@@ -99,15 +100,6 @@ class Keys implements X11Keyboard {
     for (const keycode of held) events.push([keycode, true]);
     await this.#fake(events);
     if (this.#spares.size > 0) this.#scheduleRestore();
-  }
-
-  async close(): Promise<void> {
-    clearTimeout(this.#restoreTimer);
-    for (const keycode of [...this.#pressed.values()])
-      this.#xtest.FakeInput(this.#xtest.KeyRelease, keycode, 0, 0, 0, 0);
-    this.#pressed.clear();
-    await this.#restoreSpares().catch(() => undefined);
-    this.#display.client.terminate();
   }
 
   /** The stroke for `char` on the layout, or a spare keycode given its keysym; undefined for none. */

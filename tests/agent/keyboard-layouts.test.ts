@@ -203,3 +203,18 @@ t.test("the second layout of a two-layout keyboard (us,ru on Russian) types exac
   await recorder.until(() => recorder.text.length >= from + 3);
   t.equal(recorder.text.slice(from), "Ж@q");
 });
+
+t.test("a technician leaving while keys are held releases them after a layout change", async (t) => {
+  const input = new RemoteInput(injector);
+  await layout("de");
+  await send(input, [
+    { type: "key", code: "ControlLeft", down: true, mode: "character" },
+    { type: "key", code: "KeyZ", key: "y", down: true, mode: "character" },
+    { type: "key", code: "AltRight", down: true, mode: "position" },
+  ]);
+  t.same(await probe.keysDown(), [37, 52, 108], "Ctrl, the German y key and AltGr are down");
+  await layout("fr");
+  await input.releaseAll();
+  t.same(await probe.keysDown(), [], "every key is up");
+  await layout("us");
+});
