@@ -14,6 +14,25 @@ const unit = z.number().finite().min(0).max(1);
 
 export const MOUSE_BUTTONS = ["left", "middle", "right"] as const;
 
+/**
+ * How the agent applies a technician's keys. `position`: the physical key is pressed, and the end
+ * user's layout decides what it types (shortcuts and games work the same on any layout).
+ * `character`: the character the technician's keyboard produced is typed exactly, whatever the end
+ * user's layout; keys that produce no character, and shortcuts, still go by key.
+ */
+export const KEYBOARD_MODES = ["position", "character"] as const;
+export type KeyboardMode = (typeof KEYBOARD_MODES)[number];
+export const DEFAULT_KEYBOARD_MODE: KeyboardMode = "position";
+
+/** One character (one code point, not a control character), as `KeyboardEvent.key` gives it. */
+const typedChar = z
+  .string()
+  .min(1)
+  .max(2)
+  .refine((text) => [...text].length === 1 && !/\p{Cc}/u.test(text), {
+    message: "not a single printable character",
+  });
+
 export const technicianControlSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pointer"), x: unit, y: unit }),
   z.object({ type: z.literal("button"), button: z.enum(MOUSE_BUTTONS), down: z.boolean() }),
@@ -22,7 +41,11 @@ export const technicianControlSchema = z.discriminatedUnion("type", [
     dx: z.number().finite().min(-10_000).max(10_000),
     dy: z.number().finite().min(-10_000).max(10_000),
   }),
-  /** A physical key by `KeyboardEvent.code` ("KeyA", "Enter", "ControlLeft" ...). */
+  /**
+   * A physical key by `KeyboardEvent.code` ("KeyA", "Enter", "ControlLeft" ...), with the character
+   * it produced on the technician's keyboard (`KeyboardEvent.key`, when that is one character) and
+   * the keyboard mode. Without `mode` (older consoles), `position`.
+   */
   z.object({
     type: z.literal("key"),
     code: z
@@ -30,8 +53,10 @@ export const technicianControlSchema = z.discriminatedUnion("type", [
       .max(32)
       .regex(/^[A-Za-z0-9]+$/),
     down: z.boolean(),
+    key: typedChar.optional(),
+    mode: z.enum(KEYBOARD_MODES).optional(),
   }),
-  /** Characters the key codes cannot express (composed, other layouts). */
+  /** Text typed exactly as given: an input method's composition, characters without a key code. */
   z.object({ type: z.literal("text"), text: z.string().min(1).max(1_000) }),
   z.object({ type: z.literal("clipboard"), text: z.string().max(MAX_CLIPBOARD_CHARS) }),
   z.object({ type: z.literal("monitor"), index: z.number().int().min(0).max(32) }),

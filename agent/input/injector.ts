@@ -1,24 +1,32 @@
 /**
  * Input injection as the agent uses it: pointer, buttons, wheel, keys, text and the clipboard.
- * The work happens in the input worker (input-worker.ts, with nut-js); this side forwards each
- * call and resolves it with the worker's answer. Calls run one at a time, in the order made, so a
- * key's down always lands before its up.
+ * The work happens in the input worker (input-worker.ts: nut-js, and on X11 the keyboard of
+ * x11-keyboard.ts); this side forwards each call and resolves it with the worker's answer. Calls
+ * run one at a time, in the order made, so a key's down always lands before its up.
  */
 import { Worker } from "node:worker_threads";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
-import type { KeyName } from "./key-codes.ts";
 
 export type MouseButton = "left" | "middle" | "right";
 
-export type Injector = {
+/** The keyboard, by physical key and by character. */
+export type Keyboard = {
+  /**
+   * Presses or releases the physical key `code` (a `KeyboardEvent.code`). With `char`, presses the
+   * key that types `char` on the end user's layout instead, when it has one (a shortcut's letter).
+   * A release always lets go of the key its press pressed.
+   */
+  key(code: string, down: boolean, char?: string): Promise<void>;
+  /** Types characters exactly as given, whatever the layout and the modifiers held. */
+  type(text: string): Promise<void>;
+};
+
+export type Injector = Keyboard & {
   /** Moves the pointer to a desktop pixel. */
   move(x: number, y: number): Promise<void>;
   button(button: MouseButton, down: boolean): Promise<void>;
   /** Wheel steps (notches): positive dy scrolls down, positive dx scrolls right. */
   scroll(dx: number, dy: number): Promise<void>;
-  key(key: KeyName, down: boolean): Promise<void>;
-  /** Types characters as they are, whatever the keyboard layout. */
-  type(text: string): Promise<void>;
   /** The pointer's desktop position. */
   position(): Promise<{ x: number; y: number }>;
   /** Puts text on the clipboard (nut-js runs a helper program). */

@@ -5,9 +5,11 @@
  */
 import "../quiet-deprecations.ts";
 import { parentPort } from "node:worker_threads";
+import { x11Desktop } from "../x11-client.ts";
 import type { Injector } from "./injector.ts";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
 import { openNutInjector } from "./nut-injector.ts";
+import { openX11Keyboard } from "./x11-keyboard.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("input-worker must run in a worker thread");
@@ -33,7 +35,10 @@ function call(injector: Injector, request: InjectorCall): Promise<unknown> {
 }
 
 try {
-  const injector = await openNutInjector();
+  // On an X11 desktop keys go through XTEST with the live keyboard mapping (x11-keyboard.ts);
+  // a server without XTEST falls back to nut-js, as other platforms do.
+  const keyboard = x11Desktop() ? await openX11Keyboard().catch(() => undefined) : undefined;
+  const injector = await openNutInjector(keyboard);
   port.on("message", (request: ToInputWorker) => {
     // The nut injector serializes its calls itself; replies go back as each one settles.
     call(injector, request).then(

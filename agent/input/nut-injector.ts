@@ -5,9 +5,11 @@
  * after the display was found: libnut crashes the process when it cannot open the display.
  * Calls run one at a time, in the order given, so a key's down always lands before its up.
  */
-import type { Injector, MouseButton } from "./injector.ts";
+import type { Injector, Keyboard, MouseButton } from "./injector.ts";
+import { nutKeyboard } from "./nut-keyboard.ts";
 
-export async function openNutInjector(): Promise<Injector> {
+/** The injector; keys and text go to `keyboard` when given (X11), else to nut-js. */
+export async function openNutInjector(keyboard?: Keyboard): Promise<Injector> {
   const nut = await import("@nut-tree-fork/nut-js");
   nut.mouse.config.autoDelayMs = 0;
   nut.keyboard.config.autoDelayMs = 0;
@@ -19,6 +21,8 @@ export async function openNutInjector(): Promise<Injector> {
     middle: nut.Button.MIDDLE,
     right: nut.Button.RIGHT,
   };
+
+  const keys = keyboard ?? nutKeyboard(nut);
 
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(action: () => Promise<T>): Promise<T> => {
@@ -44,15 +48,8 @@ export async function openNutInjector(): Promise<Injector> {
         if (dx > 0) await nut.mouse.scrollRight(dx);
         else if (dx < 0) await nut.mouse.scrollLeft(-dx);
       }),
-    key: (key, down) =>
-      serial(async () => {
-        if (down) await nut.keyboard.pressKey(nut.Key[key]);
-        else await nut.keyboard.releaseKey(nut.Key[key]);
-      }),
-    type: (text) =>
-      serial(async () => {
-        await nut.keyboard.type(text);
-      }),
+    key: (code, down, char) => serial(() => keys.key(code, down, char)),
+    type: (text) => serial(() => keys.type(text)),
     position: () =>
       serial(async () => {
         const point = await nut.mouse.getPosition();

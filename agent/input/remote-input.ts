@@ -1,15 +1,16 @@
 /**
  * One technician's input on the end user's desktop: pointer coordinates mapped onto the shown
- * monitor, wheel deltas turned into steps, and a record of the keys and buttons this technician
- * holds down, so they can be released when the technician goes or loses control.
+ * monitor, wheel deltas turned into steps, keys by position or by character (the keyboard mode),
+ * and a record of the keys and buttons this technician holds down, so they can be released when the
+ * technician goes or loses control.
  * Whether input may be applied at all is decided by the session, not here.
  */
 import type { TechnicianControl } from "../../shared/control.ts";
 import type { MonitorGeometry } from "../media/capture.ts";
+import { evdevOf, shortcutHeld } from "./dom-codes.ts";
 import { toDesktop } from "./geometry.ts";
 import type { Injector, MouseButton } from "./injector.ts";
-import { type KeyName, keyNameOf } from "./key-codes.ts";
-import { keyStrokeOf } from "./text-keys.ts";
+import { keyNameOf } from "./key-codes.ts";
 
 /** The control messages that act on the desktop. */
 export type InputMessage = Extract<
@@ -34,7 +35,8 @@ export const PIXELS_PER_WHEEL_STEP = 100;
 
 export class RemoteInput {
   readonly #injector: Injector;
-  readonly #keys = new Set<KeyName>();
+  /** Codes held, in the order pressed. */
+  readonly #keys = new Set<string>();
   readonly #buttons = new Set<MouseButton>();
   #wheelX = 0;
   #wheelY = 0;
@@ -63,16 +65,11 @@ export class RemoteInput {
       case "wheel":
         await this.#wheel(message.dx, message.dy);
         return;
-      case "key": {
-        const key = keyNameOf(message.code);
-        if (key === undefined) return;
-        if (message.down) this.#keys.add(key);
-        else if (!this.#keys.delete(key)) return;
-        await this.#injector.key(key, message.down);
+      case "key":
+        await this.#key(message);
         return;
-      }
       case "text":
-        await this.#text(message.text);
+        await this.#injector.type(message.text);
         return;
     }
   }
@@ -93,20 +90,26 @@ export class RemoteInput {
     for (const button of buttons) await release(this.#injector.button(button, false));
   }
 
-  async #text(text: string): Promise<void> {
-    const shiftHeld = this.#keys.has("LeftShift") || this.#keys.has("RightShift");
-    for (const char of text) {
-      const stroke = keyStrokeOf(char);
-      if (stroke === undefined) {
-        await this.#injector.type(char);
-        continue;
-      }
-      const shift = stroke.shift && !shiftHeld;
-      if (shift) await this.#injector.key("LeftShift", true);
-      await this.#injector.key(stroke.key, true);
-      await this.#injector.key(stroke.key, false);
-      if (shift) await this.#injector.key("LeftShift", false);
+  /**
+   * By position: the physical key goes down and up. By character: a key that produced a character
+   * types it exactly (on its down; its up has nothing to release), unless a shortcut modifier is
+   * held (Ctrl+C), when the key that types that character on the end user's layout is pressed.
+   * Keys that produce no character (Enter, arrows, modifiers) go by position in both modes.
+   */
+  async #key(message: Extract<InputMessage, { type: "key" }>): Promise<void> {
+    const { code, down, key: char } = message;
+    if (evdevOf(code) === undefined && keyNameOf(code) === undefined) return;
+    const byCharacter = message.mode === "character" && char !== undefined;
+    if (!down) {
+      if (this.#keys.delete(code)) await this.#injector.key(code, false);
+      return;
     }
+    if (byCharacter && !shortcutHeld(this.#keys)) {
+      await this.#injector.type(char);
+      return;
+    }
+    this.#keys.add(code);
+    await this.#injector.key(code, true, byCharacter ? char : undefined);
   }
 
   async #wheel(dx: number, dy: number): Promise<void> {

@@ -18,8 +18,8 @@ export type Xvfb = {
   readonly env: NodeJS.ProcessEnv;
   /** Runs an X tool against this display and returns its stdout (`input` goes to its stdin). */
   x(command: string, args: readonly string[], input?: string): Promise<string>;
-  /** Starts a long-running X client (a window) that is killed at stop(). */
-  client(command: string, args: readonly string[]): ChildProcess;
+  /** Starts a long-running X client (a window) that is killed at stop(); `env` adds variables. */
+  client(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess;
   stop(): Promise<void>;
 };
 
@@ -121,8 +121,11 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<Xvfb> {
         }
       });
     },
-    client(command, args) {
-      const child = spawn(command, [...args], { env, stdio: ["ignore", "pipe", "ignore"] });
+    client(command, args, extra) {
+      const child = spawn(command, [...args], {
+        env: { ...env, ...extra },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
       clients.add(child);
       child.once("exit", () => clients.delete(child));
       return child;
@@ -220,6 +223,11 @@ export type InputRecorder = {
   readonly place: { x: number; y: number; width: number; height: number };
   /** What xev saw so far, in order: "down:a" / "up:a" (X keysym names), "press:1" / "release:1" (buttons). */
   readonly events: string[];
+  /**
+   * The printable text the key presses typed, as the window's X client decodes them with the
+   * server's keyboard mapping (XLookupString in a UTF-8 locale; control characters left out).
+   */
+  readonly text: string;
   /** Resolves once `predicate` holds for the events seen (waits on xev's output, not on time). */
   until(predicate: (events: readonly string[]) => boolean, deadlineMs?: number): Promise<void>;
 };
@@ -230,17 +238,23 @@ export type InputRecorder = {
  */
 export async function inputRecorder(xvfb: Xvfb, name = "sos-input"): Promise<InputRecorder> {
   const place = { x: 600, y: 400, width: 300, height: 200 };
-  const child = xvfb.client("xev", [
-    "-event",
-    "keyboard",
-    "-event",
-    "button",
-    "-name",
-    name,
-    "-geometry",
-    `${place.width}x${place.height}+${place.x}+${place.y}`,
-  ]);
+  const child = xvfb.client(
+    "xev",
+    [
+      "-event",
+      "keyboard",
+      "-event",
+      "button",
+      "-name",
+      name,
+      "-geometry",
+      `${place.width}x${place.height}+${place.x}+${place.y}`,
+    ],
+    { LANG: "C.UTF-8", LC_ALL: "C.UTF-8" },
+  );
   const events: string[] = [];
+  let text = "";
+  let pressed = false;
   const waiters = new Set<() => void>();
   let pending: "down" | "up" | "press" | "release" | undefined;
   const record = (event: string) => {
@@ -250,6 +264,14 @@ export async function inputRecorder(xvfb: Xvfb, name = "sos-input"): Promise<Inp
   };
   if (child.stdout === null) throw new Error("xev has no stdout");
   createInterface({ input: child.stdout }).on("line", (line) => {
+    if (line.startsWith("KeyPress")) pressed = true;
+    else if (/^\S/.test(line)) pressed = false;
+    const typed = /XLookupString gives \d+ bytes: \(([0-9a-f ]+)\)/.exec(line)?.[1];
+    if (pressed && typed !== undefined) {
+      const chars = Buffer.from(typed.replaceAll(" ", ""), "hex").toString("utf8");
+      text += chars.replace(/\p{Cc}/gu, "");
+      for (const wake of waiters) wake();
+    }
     if (line.startsWith("KeyPress")) pending = "down";
     else if (line.startsWith("KeyRelease")) pending = "up";
     else if (line.startsWith("ButtonPress")) pending = "press";
@@ -267,6 +289,9 @@ export async function inputRecorder(xvfb: Xvfb, name = "sos-input"): Promise<Inp
   return {
     place,
     events,
+    get text() {
+      return text;
+    },
     until(predicate, deadlineMs = 5_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -277,7 +302,9 @@ export async function inputRecorder(xvfb: Xvfb, name = "sos-input"): Promise<Inp
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`input not seen in time; seen: ${events.join(" ")}`));
+          reject(
+            new Error(`input not seen in time; seen: ${events.join(" ")}; text: ${JSON.stringify(text)}`),
+          );
         }, deadlineMs);
         waiters.add(check);
         check();

@@ -226,6 +226,13 @@ export const de: Messages = {
   "remote.ctrlAltDel": "Strg+Alt+Entf",
   "remote.winKey": "Windows-Taste",
   "remote.altTab": "Alt+Tab",
+  "remote.keyboard": "Tastatur",
+  "remote.keyboard.position": "Nach Position",
+  "remote.keyboard.position.hint":
+    "Ihre Tasten wirken wie dieselben Tasten auf der Tastatur des Endbenutzers: dessen Layout bestimmt, was getippt wird. Am besten für Tastenkürzel und Spiele.",
+  "remote.keyboard.character": "Nach Zeichen übersetzen",
+  "remote.keyboard.character.hint":
+    "Was Ihre Tastatur anzeigt, kommt an, gleich welches Layout der Endbenutzer hat. Tastenkürzel funktionieren weiterhin.",
   "remote.monitor": "Bildschirm",
   "remote.monitorName": "{name} ({width}×{height})",
   "remote.clipboard": "Zwischenablage",

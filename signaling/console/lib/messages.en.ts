@@ -224,6 +224,13 @@ export const en = {
   "remote.ctrlAltDel": "Ctrl+Alt+Del",
   "remote.winKey": "Windows key",
   "remote.altTab": "Alt+Tab",
+  "remote.keyboard": "Keyboard",
+  "remote.keyboard.position": "Map by position",
+  "remote.keyboard.position.hint":
+    "Your keys act as the same keys on the end user's keyboard: their layout decides what is typed. Best for shortcuts and games.",
+  "remote.keyboard.character": "Translate by character",
+  "remote.keyboard.character.hint":
+    "What your keyboard shows is what arrives, whatever the end user's layout. Shortcuts still work.",
   "remote.monitor": "Monitor",
   "remote.monitorName": "{name} ({width}×{height})",
   "remote.clipboard": "Clipboard",

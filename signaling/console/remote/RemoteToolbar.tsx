@@ -1,4 +1,9 @@
-import type { MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
+import {
+  KEYBOARD_MODES,
+  type KeyboardMode,
+  type MonitorInfo,
+  type TechnicianControl,
+} from "../../../shared/control.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Icon } from "../ui/Icon.tsx";
 import { SelectField } from "../ui/SelectField.tsx";
@@ -23,6 +28,8 @@ export function RemoteToolbar(props: {
   monitors: readonly MonitorInfo[];
   monitor: number;
   send: (message: TechnicianControl) => void;
+  keyboardMode: KeyboardMode;
+  onKeyboardMode: (mode: KeyboardMode) => void;
   onDisconnect: () => void;
 }) {
   const { t } = useI18n();
@@ -53,6 +60,21 @@ export function RemoteToolbar(props: {
           {t(button.label)}
         </button>
       ))}
+      <SelectField
+        inline
+        label={t("remote.keyboard")}
+        value={props.keyboardMode}
+        onChange={(mode) => {
+          const chosen = KEYBOARD_MODES.find((known) => known === mode);
+          if (chosen !== undefined) props.onKeyboardMode(chosen);
+        }}
+      >
+        {KEYBOARD_MODES.map((mode) => (
+          <option key={mode} value={mode} title={t(`remote.keyboard.${mode}.hint`)}>
+            {t(`remote.keyboard.${mode}`)}
+          </option>
+        ))}
+      </SelectField>
       {props.monitors.length > 0 && (
         <SelectField
           inline

@@ -6,6 +6,7 @@ import { useStore } from "../lib/store.ts";
 import { sessions, technicians } from "../state/stores.ts";
 import { ClipboardPanel } from "./ClipboardPanel.tsx";
 import { captureInput } from "./input-capture.ts";
+import { storedKeyboardMode, storeKeyboardMode } from "./keyboard-mode.ts";
 import { QualityLine } from "./QualityLine.tsx";
 import { RemoteCursor } from "./RemoteCursor.tsx";
 import { RemoteToolbar, type ScaleMode } from "./RemoteToolbar.tsx";
@@ -19,6 +20,9 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   const people = useStore(technicians);
   const [scale, setScale] = useState<ScaleMode>("fit");
   const [size, setSize] = useState({ width: 0, height: 0 });
+  const [keyboardMode, setKeyboardMode] = useState(() => storedKeyboardMode(props.me.id));
+  const mode = useRef(keyboardMode);
+  mode.current = keyboardMode;
   const frame = useRef<HTMLDivElement>(null);
   const stage = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
@@ -36,7 +40,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
     if (!canControl || element === null || picture === null) return;
     // Keys typed right after connecting should reach the remote side, not the page.
     element.focus();
-    return captureInput(element, picture, remote.send);
+    return captureInput(element, picture, remote.send, () => mode.current);
   }, [canControl, remote.send]);
 
   const back = (): void => navigate({ page: "desk", channelId: "home" });
@@ -65,6 +69,11 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           monitors={state.monitors}
           monitor={state.monitor}
           send={remote.send}
+          keyboardMode={keyboardMode}
+          onKeyboardMode={(next) => {
+            storeKeyboardMode(props.me.id, next);
+            setKeyboardMode(next);
+          }}
           onDisconnect={() => {
             remote.disconnect();
             back();

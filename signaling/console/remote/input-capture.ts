@@ -1,6 +1,6 @@
-import type { MOUSE_BUTTONS, TechnicianControl } from "../../../shared/control.ts";
+import type { KeyboardMode, MOUSE_BUTTONS, TechnicianControl } from "../../../shared/control.ts";
 import { pictureBox, toUnit, type UnitPoint } from "./geometry.ts";
-import { keyMessage } from "./keys.ts";
+import { composing, keyMessage } from "./keys.ts";
 
 type MouseButton = (typeof MOUSE_BUTTONS)[number];
 const BUTTON_BY_INDEX: Readonly<Record<number, MouseButton>> = { 0: "left", 1: "middle", 2: "right" };
@@ -10,14 +10,25 @@ const LINE_PIXELS = 16;
 /**
  * Captures mouse and keyboard over the remote picture and sends them as control messages.
  * Pointer moves are coalesced to one per animation frame; keys and buttons still held when the
- * capture ends (blur, disconnect, view-only) are released on the remote side.
+ * capture ends (blur, disconnect, view-only) are released on the remote side. Keys go as the
+ * keyboard mode (read at each key) says. The keyboard focus sits in a transparent text field over
+ * the picture, so that input methods (IME) work: their composed text is sent as text.
  * Returns the function that ends the capture.
  */
 export function captureInput(
   stage: HTMLElement,
   video: HTMLVideoElement,
   send: (message: TechnicianControl) => void,
+  keyboardMode: () => KeyboardMode,
 ): () => void {
+  const sink = document.createElement("textarea");
+  sink.className = "key-sink";
+  sink.setAttribute("aria-hidden", "true");
+  sink.tabIndex = -1;
+  sink.autocomplete = "off";
+  sink.spellcheck = false;
+  stage.append(sink);
+  sink.focus({ preventScroll: true });
   const heldKeys = new Set<string>();
   const heldButtons = new Set<MouseButton>();
   let pending: UnitPoint | null = null;
@@ -60,7 +71,7 @@ export function captureInput(
     if (down) {
       if (point === null) return;
       event.preventDefault();
-      stage.focus();
+      sink.focus({ preventScroll: true });
       stage.setPointerCapture(event.pointerId);
       heldButtons.add(button);
     } else if (!heldButtons.delete(button)) {
@@ -81,8 +92,10 @@ export function captureInput(
   };
 
   const onKey = (event: KeyboardEvent): void => {
+    // An input method's keys are its own; what it composes comes with compositionend.
+    if (composing(event)) return;
     const down = event.type === "keydown";
-    const message = keyMessage(event, down);
+    const message = keyMessage(event, down, keyboardMode());
     event.preventDefault();
     if (message === null) return;
     if (message.type === "key") {
@@ -94,6 +107,24 @@ export function captureInput(
 
   const onContextMenu = (event: Event): void => event.preventDefault();
 
+  const sendText = (text: string): void => {
+    sink.value = "";
+    if (text !== "") send({ type: "text", text: text.slice(0, 1_000) });
+  };
+  const onCompositionEnd = (event: CompositionEvent): void => sendText(event.data);
+  // Text inserted without a key the page saw: on-screen keyboards, emoji pickers, dictation.
+  const onBeforeInput = (event: InputEvent): void => {
+    if (event.isComposing || event.inputType === "insertCompositionText") return;
+    event.preventDefault();
+    if (event.inputType === "insertText" && event.data !== null) sendText(event.data);
+  };
+  // Focus moving into the stage (to the text field) is no blur; leaving it releases the keys.
+  const onFocusOut = (event: FocusEvent): void => {
+    if (event.relatedTarget instanceof Node && stage.contains(event.relatedTarget)) return;
+    releaseAll();
+  };
+  const onStageFocus = (): void => sink.focus({ preventScroll: true });
+
   stage.addEventListener("pointermove", onMove);
   stage.addEventListener("pointerdown", onButton);
   stage.addEventListener("pointerup", onButton);
@@ -101,7 +132,10 @@ export function captureInput(
   stage.addEventListener("keydown", onKey);
   stage.addEventListener("keyup", onKey);
   stage.addEventListener("contextmenu", onContextMenu);
-  stage.addEventListener("blur", releaseAll);
+  stage.addEventListener("focus", onStageFocus);
+  stage.addEventListener("focusout", onFocusOut);
+  sink.addEventListener("compositionend", onCompositionEnd);
+  sink.addEventListener("beforeinput", onBeforeInput);
   window.addEventListener("blur", releaseAll);
 
   return () => {
@@ -112,8 +146,12 @@ export function captureInput(
     stage.removeEventListener("keydown", onKey);
     stage.removeEventListener("keyup", onKey);
     stage.removeEventListener("contextmenu", onContextMenu);
-    stage.removeEventListener("blur", releaseAll);
+    stage.removeEventListener("focus", onStageFocus);
+    stage.removeEventListener("focusout", onFocusOut);
+    sink.removeEventListener("compositionend", onCompositionEnd);
+    sink.removeEventListener("beforeinput", onBeforeInput);
     window.removeEventListener("blur", releaseAll);
     releaseAll();
+    sink.remove();
   };
 }
