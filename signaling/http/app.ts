@@ -32,6 +32,7 @@ import {
   sendError,
   writeRawError,
 } from "./error-handler.ts";
+import { acceptEmptyJsonBodies } from "./json-body.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
@@ -103,6 +104,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest("auth", null);
+  acceptEmptyJsonBodies(app);
 
   // Setup closes for good once an admin exists: every variant of its path is refused before routing.
   // Every guard on a path reads guardPath(request.url): the path the router routes, whatever the
