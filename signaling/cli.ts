@@ -98,6 +98,17 @@ const program = new Command()
       .default("attended-access"),
   )
   .addOption(
+    new Option(
+      "--metrics-token <token>",
+      "serve GET /metrics to scrapers sending Authorization: Bearer <token> (16+ characters)",
+    ).env("SOS_METRICS_TOKEN"),
+  )
+  .addOption(
+    new Option("--metrics-listen <host:port>", "serve GET /metrics on a listener of its own").env(
+      "SOS_METRICS_LISTEN",
+    ),
+  )
+  .addOption(
     new Option("--log-level <level>", "log level")
       .env("SOS_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -124,6 +135,8 @@ const flags = z
     license: z.string(),
     apiRateLimit: z.number(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    metricsToken: z.string().optional(),
+    metricsListen: z.string().optional(),
   })
   .parse(program.opts());
 
@@ -161,6 +174,8 @@ try {
     trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,
+    ...(flags.metricsToken === undefined ? {} : { metricsToken: flags.metricsToken }),
+    ...(flags.metricsListen === undefined ? {} : { metricsListen: flags.metricsListen }),
   });
 } catch (error) {
   const reason =
@@ -176,6 +191,7 @@ try {
 }
 
 process.stdout.write(`SOS gateway ready. Console: ${gateway.publicUrl}/ (listening on ${gateway.url})\n`);
+if (gateway.metricsUrl !== undefined) process.stdout.write(`Metrics: ${gateway.metricsUrl}\n`);
 if (gateway.setupToken !== undefined) {
   process.stdout.write(
     `No admin yet. Create the first one with this one-time token:\n  ${gateway.publicUrl}/setup?token=${gateway.setupToken}\n  or POST ${gateway.publicUrl}/api/setup {"token":"${gateway.setupToken}","email":...,"name":...,"password":...}\n`,

@@ -19,6 +19,7 @@ import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Desk } from "../domain/desk/desk.ts";
 import type { Technicians } from "../domain/technicians.ts";
+import type { ScrapeAnswer } from "../metrics/scrape.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
@@ -38,6 +39,7 @@ import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
 import { type Health, metaRoutes } from "./routes/meta-routes.ts";
+import { metricsRoutes } from "./routes/metrics-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import type { App } from "./types.ts";
 
@@ -57,6 +59,8 @@ export type HttpDeps = {
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
   health: () => Health;
+  /** Answers `GET /metrics` here (with a metrics token); undefined: not served on this listener. */
+  scrapeMetrics: ((authorization: string | undefined) => Promise<ScrapeAnswer>) | undefined;
 };
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
@@ -181,6 +185,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
 
   metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }), deps.health);
+  metricsRoutes(app, deps.scrapeMetrics);
   authRoutes(app, { technicians, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
   adminRoutes(app, {
     technicians,
