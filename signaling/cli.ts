@@ -2,13 +2,18 @@
 /**
  * `sos-gateway` / `npm start`: starts the team gateway with its console on the embedded store.
  * Exit codes: 0 stopped by a signal, 1 could not start (bad settings, port in use, ...).
+ * `sos-gateway backup|restore ...` are the store's commands (backup/backup-cli.ts, its own exit codes).
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
+import { BACKUP_COMMANDS, BACKUP_HELP, runBackupCommand } from "./backup/backup-cli.ts";
 import { type Gateway, startGateway } from "./main.ts";
 import { DEFAULT_TURN_TTL_SECONDS } from "./turn/relay.ts";
 import { readTurnSecretFile } from "./turn/secret.ts";
+
+if (BACKUP_COMMANDS.includes(process.argv[2] ?? ""))
+  process.exit(await runBackupCommand(process.argv.slice(2)));
 
 /** A comma-separated list in one value or repeated flags, as `--ice-url` and `--turn-url` take them. */
 function urlList(value: string, previous: string[] | undefined): string[] {
@@ -115,7 +120,8 @@ const program = new Command()
       .default("info"),
   )
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText("after", BACKUP_HELP);
 
 program.parse();
 const flags = z

@@ -22,3 +22,22 @@ export function runGateway(args: string[], env: Record<string, string>) {
     child.once("exit", (code) => resolve({ code, stdout, stderr })),
   );
 }
+
+/** Runs `sos-gateway <args>` (a command that ends by itself, e.g. backup) and resolves with its exit code and output. */
+export function runGatewayCommand(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["signaling/cli.ts", ...args], {
+    env: { ...process.env, SOS_LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("close", (code) => resolve({ code, stdout, stderr })),
+  );
+}
