@@ -161,7 +161,7 @@ export async function startGateway(
   metrics.subscribe(events, viewing.events);
   metrics.watch({
     connections: () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }),
-    sessions: () => store.listSessions(),
+    sessionsWithStatus: (status) => store.listSessionsWithStatus(status),
     storeHealth: () => store.health(),
   });
   const { metricsToken } = config;

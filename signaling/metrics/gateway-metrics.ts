@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { SESSION_STATUSES, type SessionStatus } from "../../shared/status.ts";
+import { LIVE_STATUSES, type SessionStatus } from "../../shared/status.ts";
 import type { DomainEvents } from "../domain/events.ts";
 import type { TypedEvents } from "../domain/typed-events.ts";
 import type { ViewingEvents } from "../domain/viewing.ts";
@@ -13,8 +13,8 @@ export type RelayDirection = "agent_to_console" | "console_to_agent";
 /** What the metrics read at scrape time, from the parts that already keep it. */
 export type MetricSources = {
   connections: () => { agents: number; consoles: number };
-  /** Every session that is not deleted (the store's own list; sync today, a promise for a networked store). */
-  sessions: () => readonly SessionRow[] | Promise<readonly SessionRow[]>;
+  /** The sessions with a status (the store's own query; sync today, a promise for a networked store). */
+  sessionsWithStatus: (status: SessionStatus) => readonly SessionRow[] | Promise<readonly SessionRow[]>;
   storeHealth: () => StoreHealth | Promise<StoreHealth>;
 };
 
@@ -36,6 +36,7 @@ export class GatewayMetrics {
   readonly #store: Histogram<"operation">;
   readonly #pinRefusals: Counter<"reason">;
   readonly #signInRefusals: Counter<"reason">;
+  readonly #sessionsEnded: Counter<"reason">;
   readonly #viewsOpened: Counter;
   readonly #viewsClosed: Counter<"reason">;
   /** Open remote views by peer id: kept from viewing's opened/closed, so a repeated close counts once. */
@@ -71,6 +72,12 @@ export class GatewayMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#sessionsEnded = new Counter({
+      name: "sos_sessions_ended_total",
+      help: "Support sessions that ended: closed by a technician, expired, or deleted while live.",
+      labelNames: ["reason"],
+      registers,
+    });
     this.#viewsOpened = new Counter({
       name: "sos_remote_views_opened_total",
       help: "Remote views opened (a technician's viewer peer with an agent).",
@@ -85,6 +92,7 @@ export class GatewayMetrics {
     // Labels that exist from the start, so a rate() over them starts at zero rather than at the first event.
     for (const reason of ["wrong", "rate_limited"]) this.#pinRefusals.inc({ reason }, 0);
     for (const reason of ["invalid_credentials", "throttled"]) this.#signInRefusals.inc({ reason }, 0);
+    for (const reason of ["closed", "expired", "deleted"]) this.#sessionsEnded.inc({ reason }, 0);
     for (const direction of ["agent_to_console", "console_to_agent"]) this.#relay.zero({ direction });
 
     const sources = () => this.#sources;
@@ -115,19 +123,19 @@ export class GatewayMetrics {
         if (source !== undefined) this.set(source.connections().consoles);
       },
     });
+    // Live statuses only: Expired and Closed sessions pile up until deleted, and counting them
+    // through the Store interface means reading every one of them on each scrape (docs/metrics.md).
     new Gauge({
       name: "sos_sessions",
-      help: "Support sessions (not deleted) by status, read from the store at scrape time.",
+      help: "Live support sessions (Waiting, Active, Queued) by status, read from the store at scrape time.",
       labelNames: ["status"],
       registers,
       async collect() {
         const source = sources();
         if (source === undefined) return;
-        const counts = new Map<SessionStatus, number>(SESSION_STATUSES.map((status) => [status, 0]));
-        for (const session of await source.sessions()) {
-          counts.set(session.status, (counts.get(session.status) ?? 0) + 1);
+        for (const status of LIVE_STATUSES) {
+          this.set({ status }, (await source.sessionsWithStatus(status)).length);
         }
-        for (const [status, count] of counts) this.set({ status }, count);
       },
     });
     new Gauge({
@@ -150,6 +158,7 @@ export class GatewayMetrics {
   subscribe<C>(events: DomainEvents, viewing: TypedEvents<ViewingEvents<C>>): void {
     events.on("pinRefused", (reason) => this.#pinRefusals.inc({ reason }));
     events.on("signInRefused", (reason) => this.#signInRefusals.inc({ reason }));
+    events.on("sessionEnded", (_sessionId, reason) => this.#sessionsEnded.inc({ reason }));
     viewing.on("opened", (peer) => {
       this.#openViews.add(peer.peerId);
       this.#viewsOpened.inc();

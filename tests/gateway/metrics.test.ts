@@ -74,6 +74,7 @@ t.test("/metrics parses as Prometheus text and moves when a session changes", as
     "sos_connected_agents",
     "sos_connected_consoles",
     "sos_sessions",
+    "sos_sessions_ended",
     "sos_remote_views",
     "sos_pin_refusals",
     "sos_sign_in_refusals",
@@ -153,5 +154,6 @@ t.test("/metrics parses as Prometheus text and moves when a session changes", as
   t.equal(sampleValue(after, "sos_remote_views"), 0, "the view closed with the session");
   t.equal(sampleValue(after, "sos_remote_views_closed_total", { reason: "session_closed" }), 1);
   t.equal(sampleValue(after, "sos_sessions", { status: "Active" }), 0);
-  t.equal(sampleValue(after, "sos_sessions", { status: "Closed" }), 1, "and the session is Closed");
+  t.equal(sampleValue(after, "sos_sessions", { status: "Closed" }), undefined, "closed ones are not a gauge");
+  t.equal(sampleValue(after, "sos_sessions_ended_total", { reason: "closed" }), 1, "but an ended session");
 });
