@@ -1,4 +1,5 @@
 import {
+  chownSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -107,6 +108,7 @@ export async function restoreDatabase(
   try {
     await copyDatabase(source, partial);
     const summary = checkDatabase(partial, { journal: "DELETE" });
+    ownLikeDataDir(partial, dataDir);
     const replaced = exists ? setAside(target) : undefined;
     settle(partial, target);
     return { ...summary, replaced };
@@ -234,6 +236,16 @@ function setAside(target: string): string {
     if (existsSync(`${target}${suffix}`)) renameSync(`${target}${suffix}`, `${aside}${suffix}`);
   }
   return aside;
+}
+
+/**
+ * Run as root (`sudo sos-gateway restore ...`), the restored file gets the data directory's owner,
+ * so the gateway's own user can open it; otherwise it is the caller's, as any file they write.
+ */
+function ownLikeDataDir(file: string, dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const owner = statSync(dataDir);
+  chownSync(file, owner.uid, owner.gid);
 }
 
 /** Makes a finished file durable and gives it its name in one rename. */

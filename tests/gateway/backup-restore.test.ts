@@ -1,7 +1,9 @@
 import {
+  chownSync,
   closeSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -204,6 +206,27 @@ t.test("restore refuses what it must not do, and says so with exit code 3", asyn
   t.equal(usage.code, 2, "a missing argument is a usage error");
   t.match(usage.stderr, /missing required argument 'file'/);
 });
+
+t.test(
+  "restored by root, the database belongs to the data directory's owner (the gateway's user)",
+  async (t) => {
+    t.equal(process.getuid?.(), 0, "the suite runs as root (README)");
+    const work = mkdtempSync(join(tmpdir(), "sos-restore-owner-"));
+    t.teardown(() => rmSync(work, { recursive: true, force: true }));
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    const file = join(work, "backup.db");
+    t.equal((await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir])).code, 0);
+    const dataDir = join(work, "data");
+    mkdirSync(dataDir);
+    chownSync(dataDir, 65534, 65534);
+    const restore = await runGatewayCommand(["restore", file, "--data-dir", dataDir]);
+    t.equal(restore.code, 0, restore.stderr);
+    const restored = statSync(join(dataDir, "gateway.db"));
+    t.same([restored.uid, restored.gid], [65534, 65534], "owned by the data directory's owner");
+    t.equal(restored.mode & 0o777, 0o600, "and readable by that owner only");
+  },
+);
 
 /** Overwrites an index's root page: the file still opens, and PRAGMA integrity_check finds it. */
 function corruptIndex(path: string): void {
