@@ -44,12 +44,12 @@ export class PinGuard {
   /** Throws PIN_RATE_LIMITED when this address may not look up a PIN now. */
   check(address: string): void {
     const blocked = this.#perAddress.retryAfterMs(address);
-    if (blocked > 0) throw this.#limited(blocked);
+    if (blocked > 0) throw this.#rateLimited(blocked);
     if (
       this.#global.count() >= PIN_LIMITS.globalFailuresPerMinute &&
       this.#perAddress.hasRecentFailure(address, PIN_LIMITS.suspectMemoryMs)
     ) {
-      throw this.#limited(this.#global.msUntilSlot());
+      throw this.#rateLimited(this.#global.msUntilSlot());
     }
   }
 
@@ -63,7 +63,8 @@ export class PinGuard {
     this.#perAddress.succeed(address);
   }
 
-  #limited(ms: number): SosError {
+  /** Emits the refusal and makes its error. */
+  #rateLimited(ms: number): SosError {
     this.#events.emit("pinRefused", "rate_limited");
     return new SosError("PIN_RATE_LIMITED", "Too many wrong PINs. Wait a moment and try again.", {
       retryAfter: Math.max(1, Math.ceil(ms / 1000)),

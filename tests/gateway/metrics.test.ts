@@ -1,5 +1,12 @@
 import t from "tap";
-import { ApiClient, errorCode, joinAgent, openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
+import {
+  ApiClient,
+  errorCode,
+  JoinRefused,
+  joinAgent,
+  openConsoleSocket,
+  startTestGateway,
+} from "../helpers/gateway.ts";
 import { parsePrometheusText, type Sample, sampleValue } from "../helpers/prometheus.ts";
 
 const TOKEN = "metrics-token-0123456789abcdef";
@@ -112,6 +119,29 @@ t.test("/metrics parses as Prometheus text and moves when a session changes", as
     sampleValue(refusedPin, "sos_pin_refusals_total", { reason: "wrong" }),
     (sampleValue(joined, "sos_pin_refusals_total", { reason: "wrong" }) ?? 0) + 1,
     "a wrong PIN counts one refusal",
+  );
+
+  // Guessing on from the same address until the PIN guard holds it back.
+  let wrong = 1;
+  for (;;) {
+    const refused = await joinAgent(gw.url, { kind: "pin", pin: wrongPin }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (!(refused instanceof JoinRefused)) throw new Error("a wrong PIN was accepted");
+    if (refused.code === "PIN_RATE_LIMITED") break;
+    wrong += 1;
+  }
+  const guessing = await scrape(url);
+  t.equal(
+    sampleValue(guessing, "sos_pin_refusals_total", { reason: "wrong" }),
+    wrong,
+    "each wrong PIN counted",
+  );
+  t.equal(
+    sampleValue(guessing, "sos_pin_refusals_total", { reason: "rate_limited" }),
+    1,
+    "and the hold-back",
   );
 
   const stranger = new ApiClient(gw.url);
