@@ -27,6 +27,14 @@ t.test("body-less actions are accepted with or without a JSON content type", asy
     t.equal(removed.status, 200, JSON.stringify(removed.body));
   });
 
+  await t.test("also with a charset parameter on the content type", async (t) => {
+    const session = await gw.newSession(gw.admin);
+    const closed = await gw.admin.request("POST", `/api/sessions/${session.id}/close`, undefined, {
+      "content-type": "application/json; charset=utf-8",
+    });
+    t.equal(closed.status, 200, JSON.stringify(closed.body));
+  });
+
   await t.test("and without any content type, as before", async (t) => {
     const session = await gw.newSession(gw.admin);
     const closed = await gw.admin.request("POST", `/api/sessions/${session.id}/close`);
