@@ -72,7 +72,7 @@ export async function backupDatabase(
   const partial = `${target}.partial-${process.pid}`;
   try {
     await copyDatabase(source, partial);
-    const summary = checkDatabase(partial, { journal: "DELETE" });
+    const summary = checkDatabase(partial, { journal: "DELETE", label: `the copy of ${source}` });
     settle(partial, target);
     return summary;
   } catch (error) {
@@ -107,7 +107,7 @@ export async function restoreDatabase(
   const partial = `${target}.restoring-${process.pid}`;
   try {
     await copyDatabase(source, partial);
-    const summary = checkDatabase(partial, { journal: "DELETE" });
+    const summary = checkDatabase(partial, { journal: "DELETE", label: `the copy of ${source}` });
     ownLikeDataDir(partial, dataDir);
     const replaced = exists ? setAside(target) : undefined;
     settle(partial, target);
@@ -135,20 +135,24 @@ async function copyDatabase(source: string, target: string): Promise<void> {
  * gateway knows (an older one is migrated at start), its tables. Optionally sets its journal mode
  * (a backup is one self-contained file).
  */
-function checkDatabase(path: string, options: { readOnly?: boolean; journal?: "DELETE" }): DatabaseSummary {
+function checkDatabase(
+  path: string,
+  options: { readOnly?: boolean; journal?: "DELETE"; label?: string },
+): DatabaseSummary {
+  const label = options.label ?? path;
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { readOnly: options.readOnly === true });
   } catch (error) {
-    throw new BackupError("refused", `${path} cannot be opened as a database: ${reason(error)}`, {
+    throw new BackupError("refused", `${label} cannot be opened as a database: ${reason(error)}`, {
       cause: error,
     });
   }
   try {
-    return summarize(db, path, options);
+    return summarize(db, path, label, options);
   } catch (error) {
     if (error instanceof BackupError) throw error;
-    throw new BackupError("refused", `${path} cannot be read as a gateway database: ${reason(error)}`, {
+    throw new BackupError("refused", `${label} cannot be read as a gateway database: ${reason(error)}`, {
       cause: error,
     });
   } finally {
@@ -157,13 +161,20 @@ function checkDatabase(path: string, options: { readOnly?: boolean; journal?: "D
 }
 
 /** The checks and the counts of an open database (see checkDatabase). */
-function summarize(db: DatabaseSync, path: string, options: { journal?: "DELETE" }): DatabaseSummary {
+function summarize(
+  db: DatabaseSync,
+  path: string,
+  label: string,
+  options: { journal?: "DELETE" },
+): DatabaseSummary {
   const number = (sql: string): number => Number(Object.values(db.prepare(sql).get() ?? {})[0] ?? 0);
   let schemaVersion: number;
   try {
     schemaVersion = number("PRAGMA user_version");
   } catch (error) {
-    throw new BackupError("refused", `${path} is not an SQLite database: ${reason(error)}`, { cause: error });
+    throw new BackupError("refused", `${label} is not an SQLite database: ${reason(error)}`, {
+      cause: error,
+    });
   }
   const problems = db
     .prepare("PRAGMA integrity_check")
@@ -173,7 +184,7 @@ function summarize(db: DatabaseSync, path: string, options: { journal?: "DELETE"
   if (problems.length > 0) {
     throw new BackupError(
       "refused",
-      `${path} fails SQLite's integrity check: ${problems.slice(0, 3).join("; ")}`,
+      `${label} fails SQLite's integrity check: ${problems.slice(0, 3).join("; ")}`,
     );
   }
   const tables = new Set(
@@ -186,13 +197,13 @@ function summarize(db: DatabaseSync, path: string, options: { journal?: "DELETE"
   if (schemaVersion === 0 || missing.length > 0) {
     throw new BackupError(
       "refused",
-      `${path} is not a gateway database (missing ${missing.join(", ") || "its schema version"})`,
+      `${label} is not a gateway database (missing ${missing.join(", ") || "its schema version"})`,
     );
   }
   if (schemaVersion > MIGRATIONS.length) {
     throw new BackupError(
       "refused",
-      `${path} has schema version ${schemaVersion}, newer than this gateway's ${MIGRATIONS.length}: restore it with the gateway version that made it`,
+      `${label} has schema version ${schemaVersion}, newer than this gateway's ${MIGRATIONS.length}: restore it with the gateway version that made it`,
     );
   }
   if (options.journal !== undefined) db.exec(`PRAGMA journal_mode = ${options.journal}`);
