@@ -9,7 +9,8 @@ set -euo pipefail
 # wine, wine64, gcc-mingw-w64-x86-64: the Windows build's tests under Wine (tests/helpers/wine.ts builds two forwarding DLLs);
 # osslsigncode: build:sos --sign-cert signs Windows executables; xterm: the scrolling workload of bench:agent and bench:relay.
 # x11-xkb-utils (setxkbmap, xkbcomp) and xkb-data: the keyboard-layout tests switch Xvfb's layout (only recommended by xvfb).
-packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm x11-xkb-utils xkb-data)
+# python3-prometheus-client: the Prometheus project's own text-format parser, which the /metrics test reads the scrape with.
+packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm x11-xkb-utils xkb-data python3-prometheus-client)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,13 +2,18 @@
 /**
  * `sos-gateway` / `npm start`: starts the team gateway with its console on the embedded store.
  * Exit codes: 0 stopped by a signal, 1 could not start (bad settings, port in use, ...).
+ * `sos-gateway backup|restore ...` are the store's commands (backup/backup-cli.ts, its own exit codes).
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
+import { BACKUP_COMMANDS, BACKUP_HELP, runBackupCommand } from "./backup/backup-cli.ts";
 import { type Gateway, startGateway } from "./main.ts";
 import { DEFAULT_TURN_TTL_SECONDS } from "./turn/relay.ts";
 import { readTurnSecretFile } from "./turn/secret.ts";
+
+if (BACKUP_COMMANDS.includes(process.argv[2] ?? ""))
+  process.exit(await runBackupCommand(process.argv.slice(2)));
 
 /** A comma-separated list in one value or repeated flags, as `--ice-url` and `--turn-url` take them. */
 function urlList(value: string, previous: string[] | undefined): string[] {
@@ -98,13 +103,25 @@ const program = new Command()
       .default("attended-access"),
   )
   .addOption(
+    new Option(
+      "--metrics-token <token>",
+      "serve GET /metrics to scrapers sending Authorization: Bearer <token> (16+ characters)",
+    ).env("SOS_METRICS_TOKEN"),
+  )
+  .addOption(
+    new Option("--metrics-listen <host:port>", "serve GET /metrics on a listener of its own").env(
+      "SOS_METRICS_LISTEN",
+    ),
+  )
+  .addOption(
     new Option("--log-level <level>", "log level")
       .env("SOS_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
   )
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText("after", BACKUP_HELP);
 
 program.parse();
 const flags = z
@@ -124,6 +141,8 @@ const flags = z
     license: z.string(),
     apiRateLimit: z.number(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    metricsToken: z.string().optional(),
+    metricsListen: z.string().optional(),
   })
   .parse(program.opts());
 
@@ -161,6 +180,8 @@ try {
     trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,
+    ...(flags.metricsToken === undefined ? {} : { metricsToken: flags.metricsToken }),
+    ...(flags.metricsListen === undefined ? {} : { metricsListen: flags.metricsListen }),
   });
 } catch (error) {
   const reason =
@@ -176,6 +197,7 @@ try {
 }
 
 process.stdout.write(`SOS gateway ready. Console: ${gateway.publicUrl}/ (listening on ${gateway.url})\n`);
+if (gateway.metricsUrl !== undefined) process.stdout.write(`Metrics: ${gateway.metricsUrl}\n`);
 if (gateway.setupToken !== undefined) {
   process.stdout.write(
     `No admin yet. Create the first one with this one-time token:\n  ${gateway.publicUrl}/setup?token=${gateway.setupToken}\n  or POST ${gateway.publicUrl}/api/setup {"token":"${gateway.setupToken}","email":...,"name":...,"password":...}\n`,

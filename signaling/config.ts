@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
 import { plainText } from "../shared/plain-text.ts";
+import { MetricsToken } from "./metrics/scrape.ts";
 import { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, turnUrlSchema } from "./turn/relay.ts";
 import { TurnSecret } from "./turn/secret.ts";
 
@@ -47,6 +48,26 @@ export const gatewayConfigSchema = z
     trustProxy: z.boolean().default(false),
     apiRateLimit: z.number().int().positive().default(600),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** `GET /metrics` needs `Authorization: Bearer <token>`; with it, the gateway's own listener serves it. */
+    metricsToken: z
+      .string()
+      .min(16, "the metrics token needs at least 16 characters (openssl rand -hex 32)")
+      .transform((value) => new MetricsToken(value))
+      .optional(),
+    /** A listener of its own for `GET /metrics` only (`host:port`, e.g. 127.0.0.1:9464; port 0 picks one). */
+    metricsListen: z
+      .string()
+      .transform((value, context) => {
+        const at = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+        const port = Number(at?.[3]);
+        const host = at?.[1] ?? at?.[2];
+        if (host === undefined || !Number.isInteger(port) || port > 65_535) {
+          context.addIssue({ code: "custom", message: "host:port, e.g. 127.0.0.1:9464 or [::1]:9464" });
+          return z.NEVER;
+        }
+        return { host, port };
+      })
+      .optional(),
   })
   .superRefine((config, context) => {
     if (config.turnUrls.length > 0 && config.turnSecret === undefined) {

@@ -14,6 +14,9 @@ import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { buildHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
+import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { answerScrape, listenForScrapes } from "./metrics/scrape.ts";
+import { timedStore } from "./metrics/timed-store.ts";
 import { AgentSockets } from "./realtime/agent-socket.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
@@ -39,6 +42,8 @@ export type Gateway = {
   url: string;
   /** What links are built on. */
   publicUrl: string;
+  /** The metrics-only listener's address (`--metrics-listen`), e.g. http://127.0.0.1:9464/metrics. */
+  metricsUrl: string | undefined;
   config: GatewayConfig;
   /** The one-time setup token when the gateway started without any admin. */
   setupToken: string | undefined;
@@ -56,7 +61,10 @@ export async function startGateway(
   const config = gatewayConfigSchema.parse(input);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
-  const store = openSqliteStore(config.dataDir);
+  const metrics = new GatewayMetrics();
+  const store = timedStore(openSqliteStore(config.dataDir), (operation, seconds) =>
+    metrics.storeOperation(operation, seconds),
+  );
   const jobs = new Jobs(log);
   const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
@@ -125,7 +133,7 @@ export async function startGateway(
     audit,
     events,
     presence: hub,
-    pins: new PinGuard(clock),
+    pins: new PinGuard(clock, events),
     desk,
   });
   const agentSockets = new AgentSockets({
@@ -137,9 +145,26 @@ export async function startGateway(
     log,
     jobs,
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+    relayed: (direction, startedAt) => metrics.relayed(direction, startedAt),
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
   });
-  const consoleSockets = new ConsoleSockets({ hub, desk, viewing, log, jobs });
+  const consoleSockets = new ConsoleSockets({
+    hub,
+    desk,
+    viewing,
+    log,
+    jobs,
+    relayed: (direction, startedAt) => metrics.relayed(direction, startedAt),
+  });
+  // Metrics count what the domain and viewing emit (after the hub: they never change an outcome)
+  // and read connections, sessions and store health when scraped.
+  metrics.subscribe(events, viewing.events);
+  metrics.watch({
+    connections: () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }),
+    sessionsWithStatus: (status) => store.listSessionsWithStatus(status),
+    storeHealth: () => store.health(),
+  });
+  const { metricsToken } = config;
 
   const setupToken = await technicians.bootstrap(config.admin);
   // Technicians from before private channels were made with the account get theirs now, not on a GET.
@@ -162,10 +187,22 @@ export async function startGateway(
       const failing = jobs.failing();
       return { ok: storeHealth.ok && failing.length === 0, store: storeHealth, jobs: failing };
     },
+    scrapeMetrics:
+      metricsToken === undefined
+        ? undefined
+        : (authorization) => answerScrape(metrics, metricsToken, authorization),
   });
   const heartbeat = new Heartbeat(app.websocketServer, options.heartbeatMs ?? 30_000);
 
   const address = await app.listen({ port: config.port, host: config.host });
+  const scrapes =
+    config.metricsListen === undefined
+      ? undefined
+      : await listenForScrapes(metrics, metricsToken, config.metricsListen).catch(async (error: unknown) => {
+          await app.close();
+          store.close();
+          throw error;
+        });
   const port = new URL(address).port;
   const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
@@ -181,6 +218,7 @@ export async function startGateway(
   return {
     url,
     publicUrl,
+    metricsUrl: scrapes?.url,
     config,
     setupToken,
     sweep: () => desk.lifecycle.expireDue(),
@@ -191,6 +229,7 @@ export async function startGateway(
         agentSockets.stop();
         hub.closeAll();
         await app.close();
+        await scrapes?.close();
         store.close();
       })();
       return closed;

@@ -33,6 +33,10 @@ export type DomainEventMap = {
   technicianUpdated: [technician: TechnicianRow];
   /** Channel access lists or rights changed: every console gets its sessions re-sent. */
   accessChanged: [];
+  /** An agent's join by PIN was refused: a wrong or dead PIN, or its address is held back (metrics). */
+  pinRefused: [reason: "wrong" | "rate_limited"];
+  /** A sign-in was refused: wrong email or password (or a disabled account), or throttled (metrics). */
+  signInRefused: [reason: "invalid_credentials" | "throttled"];
 };
 
 export type DomainEvents = TypedEvents<DomainEventMap>;

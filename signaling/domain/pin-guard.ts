@@ -1,6 +1,7 @@
 import { SosError } from "../../shared/errors.ts";
 import { AttemptLimiter, WindowCounter } from "../auth/attempt-limiter.ts";
 import type { Clock } from "../clock.ts";
+import type { DomainEvents } from "./events.ts";
 
 /**
  * Limits PIN guessing, per address and across all addresses.
@@ -23,8 +24,11 @@ export const PIN_LIMITS = {
 export class PinGuard {
   readonly #perAddress: AttemptLimiter;
   readonly #global: WindowCounter;
+  readonly #events: DomainEvents;
 
-  constructor(clock: Clock) {
+  /** Each refusal is emitted as `pinRefused`. */
+  constructor(clock: Clock, events: DomainEvents) {
+    this.#events = events;
     this.#perAddress = new AttemptLimiter(
       {
         maxFailures: PIN_LIMITS.perAddressFailures,
@@ -40,27 +44,30 @@ export class PinGuard {
   /** Throws PIN_RATE_LIMITED when this address may not look up a PIN now. */
   check(address: string): void {
     const blocked = this.#perAddress.retryAfterMs(address);
-    if (blocked > 0) throw limited(blocked);
+    if (blocked > 0) throw this.#rateLimited(blocked);
     if (
       this.#global.count() >= PIN_LIMITS.globalFailuresPerMinute &&
       this.#perAddress.hasRecentFailure(address, PIN_LIMITS.suspectMemoryMs)
     ) {
-      throw limited(this.#global.msUntilSlot());
+      throw this.#rateLimited(this.#global.msUntilSlot());
     }
   }
 
   failed(address: string): void {
     this.#global.add();
     this.#perAddress.fail(address);
+    this.#events.emit("pinRefused", "wrong");
   }
 
   succeeded(address: string): void {
     this.#perAddress.succeed(address);
   }
-}
 
-function limited(ms: number): SosError {
-  return new SosError("PIN_RATE_LIMITED", "Too many wrong PINs. Wait a moment and try again.", {
-    retryAfter: Math.max(1, Math.ceil(ms / 1000)),
-  });
+  /** Emits the refusal and makes its error. */
+  #rateLimited(ms: number): SosError {
+    this.#events.emit("pinRefused", "rate_limited");
+    return new SosError("PIN_RATE_LIMITED", "Too many wrong PINs. Wait a moment and try again.", {
+      retryAfter: Math.max(1, Math.ceil(ms / 1000)),
+    });
+  }
 }

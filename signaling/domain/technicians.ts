@@ -144,6 +144,7 @@ export class Technicians {
   ): Promise<{ account: TechnicianRow; token: string; session: AuthSessionRow }> {
     const retry = Math.max(this.#byAccount.retryAfterMs(email), this.#byAddress.retryAfterMs(address));
     if (retry > 0) {
+      this.#d.events.emit("signInRefused", "throttled");
       throw new SosError("SIGNIN_THROTTLED", "Too many failed sign-ins. Wait and try again.", {
         retryAfter: Math.ceil(retry / 1000),
       });
@@ -154,6 +155,7 @@ export class Technicians {
       this.#byAccount.fail(email);
       this.#byAddress.fail(address);
       this.#d.audit.record({ kind: "system" }, "auth.sign_in_failed", null, { email, address });
+      this.#d.events.emit("signInRefused", "invalid_credentials");
       throw new SosError("INVALID_CREDENTIALS", "Wrong email or password.");
     }
     this.#byAccount.succeed(email);

@@ -19,6 +19,7 @@ import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Desk } from "../domain/desk/desk.ts";
 import type { Technicians } from "../domain/technicians.ts";
+import type { ScrapeAnswer } from "../metrics/scrape.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
@@ -32,11 +33,13 @@ import {
   sendError,
   writeRawError,
 } from "./error-handler.ts";
+import { acceptEmptyJsonBodies } from "./json-body.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
 import { type Health, metaRoutes } from "./routes/meta-routes.ts";
+import { metricsRoutes } from "./routes/metrics-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import type { App } from "./types.ts";
 
@@ -56,6 +59,8 @@ export type HttpDeps = {
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
   health: () => Health;
+  /** Answers `GET /metrics` here (with a metrics token); undefined: not served on this listener. */
+  scrapeMetrics: ((authorization: string | undefined) => Promise<ScrapeAnswer>) | undefined;
 };
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
@@ -103,6 +108,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest("auth", null);
+  acceptEmptyJsonBodies(app);
 
   // Setup closes for good once an admin exists: every variant of its path is refused before routing.
   // Every guard on a path reads guardPath(request.url): the path the router routes, whatever the
@@ -179,6 +185,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
 
   metaRoutes(app, () => ({ agents: hub.agentCount(), consoles: hub.consoleCount() }), deps.health);
+  metricsRoutes(app, deps.scrapeMetrics);
   authRoutes(app, { technicians, publicOrigin, secureCookies: () => publicOrigin().startsWith("https:") });
   adminRoutes(app, {
     technicians,

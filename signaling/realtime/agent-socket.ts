@@ -8,7 +8,9 @@ import type { IceServer } from "../../shared/signal.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
+import type { RelayDirection } from "../metrics/gateway-metrics.ts";
 import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
+import { timedRelay } from "./relay-timing.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
@@ -21,6 +23,8 @@ export type AgentSocketDeps = {
   jobs: Jobs;
   helloTimeoutMs: number;
   resumeGraceMs?: number;
+  /** A signal was relayed (the relay-latency metric); `startedAt` is when its handler took it. */
+  relayed: (direction: RelayDirection, startedAt: number) => void;
 };
 
 type Context = { socket: WebSocket; address: string; agent: AgentConnection | undefined };
@@ -71,6 +75,9 @@ export class AgentSockets {
         });
       },
     };
+    this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>
+      deps.relayed("agent_to_console", startedAt),
+    );
   }
 
   accept(socket: WebSocket, address: string): void {

@@ -7,8 +7,10 @@ import type { Desk } from "../domain/desk/desk.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
+import type { RelayDirection } from "../metrics/gateway-metrics.ts";
 import type { TechnicianRow } from "../store/rows.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
+import { timedRelay } from "./relay-timing.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type ConsoleSocketDeps = {
@@ -17,6 +19,8 @@ export type ConsoleSocketDeps = {
   viewing: Viewing<ConsoleConnection>;
   log: Logger;
   jobs: Jobs;
+  /** A signal was relayed (the relay-latency metric); `startedAt` is when its handler took it. */
+  relayed: (direction: RelayDirection, startedAt: number) => void;
 };
 
 /**
@@ -50,6 +54,9 @@ export class ConsoleSockets {
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
       },
     };
+    this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>
+      deps.relayed("console_to_agent", startedAt),
+    );
   }
 
   accept(socket: WebSocket, account: TechnicianRow): void {

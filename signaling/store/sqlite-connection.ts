@@ -18,6 +18,8 @@ import type { Store } from "./store.ts";
  * that a lock held for minutes costs each request at most this much.
  */
 export const STORE_BUSY_TIMEOUT_MS = 1_000;
+/** The embedded store's file in the data directory (backup and restore name it too). */
+export const DATABASE_FILE = "gateway.db";
 /** A failing store is probed with a small write at most this often when health is asked. */
 const PROBE_INTERVAL_MS = 2_000;
 
@@ -54,7 +56,7 @@ export function openConnection(
   dataDir: string,
 ): { sql: Sql } & Pick<Store, "transaction" | "health" | "close"> {
   mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, "gateway.db"), { timeout: STORE_BUSY_TIMEOUT_MS });
+  const db = new DatabaseSync(join(dataDir, DATABASE_FILE), { timeout: STORE_BUSY_TIMEOUT_MS });
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
   migrate(db);
 

@@ -1,0 +1,243 @@
+import {
+  chownSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import t from "tap";
+import { startGateway } from "../../signaling/main.ts";
+import { ApiClient, field, joinAgent, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { runGatewayCommand } from "../helpers/gateway-cli.ts";
+
+type Row = Record<string, unknown>;
+
+/** Every row of a table of a gateway database, read as a separate connection would. */
+function rows(dataDirOrFile: string, table: "sessions" | "audit_log"): Row[] {
+  const path = dataDirOrFile.endsWith(".db") ? dataDirOrFile : join(dataDirOrFile, "gateway.db");
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db
+      .prepare(`SELECT * FROM ${table} ORDER BY id`)
+      .all()
+      .map((row) => ({ ...row }));
+  } finally {
+    db.close();
+  }
+}
+
+const byId = (list: Row[]) => new Map(list.map((row) => [String(row.id), row]));
+
+t.test("a backup of a live gateway mid-session restores every session, PIN and audit row", async (t) => {
+  const work = mkdtempSync(join(tmpdir(), "sos-backup-"));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const gw = await startTestGateway();
+  t.teardown(() => gw.close());
+  const alice = await gw.technician("Alice");
+  const waiting = await gw.newSession(alice.client);
+  const active = await gw.newSession(alice.client);
+  const closed = await gw.newSession(alice.client);
+  await alice.client.post(`/api/sessions/${closed.id}/close`);
+  const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: active.pin });
+  t.teardown(() => agent.close());
+  const before = { sessions: rows(gw.dataDir, "sessions"), audit: rows(gw.dataDir, "audit_log") };
+  t.equal(byId(before.sessions).get(active.id)?.status, "Active", "mid-session: the agent is joined");
+
+  // The gateway keeps writing (one session per request, each with its audit row) while the backup runs.
+  let writing = true;
+  const writer = (async () => {
+    let made = 0;
+    while (writing) {
+      await gw.newSession(alice.client);
+      made += 1;
+    }
+    return made;
+  })();
+  const file = join(work, "backups", "gateway-backup.db");
+  const backup = await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir]);
+  writing = false;
+  const madeDuringBackup = await writer;
+  t.equal(backup.code, 0, backup.stderr);
+  t.match(backup.stdout, /^Backed up .* schema 1, \d+ sessions \(\d+ with a live PIN\), \d+ audit rows/);
+  t.equal(statSync(file).mode & 0o777, 0o600, "the backup is readable by its owner only");
+  t.same(
+    readdirSync(join(work, "backups")),
+    ["gateway-backup.db"],
+    "one self-contained file, no WAL or partial file beside it",
+  );
+  t.ok(madeDuringBackup > 0, `the gateway wrote during the backup (${madeDuringBackup} sessions)`);
+  const after = { sessions: rows(gw.dataDir, "sessions"), audit: rows(gw.dataDir, "audit_log") };
+
+  const restoredDir = join(work, "restored");
+  const restore = await runGatewayCommand(["restore", file, "--data-dir", restoredDir]);
+  t.equal(restore.code, 0, restore.stderr);
+  t.match(restore.stdout, /^Restored .* schema 1, /);
+  const restored = {
+    sessions: rows(restoredDir, "sessions"),
+    audit: rows(restoredDir, "audit_log"),
+  };
+
+  const restoredSessions = byId(restored.sessions);
+  for (const session of before.sessions) {
+    t.same(
+      restoredSessions.get(String(session.id)),
+      session,
+      `session ${session.name} ${session.status} is back, PIN and all`,
+    );
+  }
+  const restoredAudit = byId(restored.audit);
+  for (const entry of before.audit) {
+    t.same(restoredAudit.get(String(entry.id)), entry, `audit row ${entry.id} (${entry.action})`);
+  }
+  // One consistent snapshot: a prefix of what the gateway wrote, and no session without its audit row.
+  const afterAudit = byId(after.audit);
+  t.ok(
+    restored.audit.every(
+      (entry) => JSON.stringify(afterAudit.get(String(entry.id))) === JSON.stringify(entry),
+    ),
+    "every restored audit row is one the gateway wrote",
+  );
+  const maxId = Math.max(...restored.audit.map((entry) => Number(entry.id)));
+  t.equal(
+    restored.audit.length,
+    after.audit.filter((entry) => Number(entry.id) <= maxId).length,
+    "with no gap",
+  );
+  const created = new Set(
+    restored.audit.filter((entry) => entry.action === "session.created").map((entry) => entry.session_id),
+  );
+  t.same(
+    new Set(restored.sessions.map((session) => session.id)),
+    created,
+    "each restored session has its creation audited, and each audited creation its session",
+  );
+
+  // The restored gateway serves them: Alice signs in, sees her sessions, an end user joins by PIN.
+  const second = await startGateway({ port: 0, host: "127.0.0.1", dataDir: restoredDir, logLevel: "silent" });
+  t.teardown(() => second.close());
+  const aliceAgain = new ApiClient(second.url);
+  t.equal((await aliceAgain.signIn(alice.email, PASSWORD)).status, 200, "accounts are restored");
+  const listed = await aliceAgain.get("/api/sessions");
+  const listedIds = (listed.body as { sessions: Array<{ id: string }> }).sessions.map((s) => s.id);
+  for (const id of [waiting.id, active.id]) t.ok(listedIds.includes(id), `session ${id} listed`);
+  const pin = await aliceAgain.get(`/api/sessions/${waiting.id}/invitation?for=pin`);
+  t.equal(field(pin.body, "pin"), waiting.pin, "the Waiting session keeps its PIN");
+  const { socket: newAgent, welcome } = await joinAgent(second.url, { kind: "pin", pin: waiting.pin });
+  t.teardown(() => newAgent.close());
+  t.equal(welcome.session.id, waiting.id, "and an end user joins with it");
+});
+
+t.test("restore refuses what it must not do, and says so with exit code 3", async (t) => {
+  const work = mkdtempSync(join(tmpdir(), "sos-restore-"));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const gw = await startTestGateway();
+  t.teardown(() => gw.close());
+  await gw.newSession(gw.admin);
+  const file = join(work, "good.db");
+  t.equal((await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir])).code, 0);
+
+  const again = await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir]);
+  t.equal(again.code, 3, "a backup does not overwrite a file");
+  t.match(again.stderr, /exists; give --force/);
+  t.equal((await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir, "--force"])).code, 0);
+
+  const target = join(work, "target");
+  t.equal((await runGatewayCommand(["restore", file, "--data-dir", target])).code, 0);
+  const existing = await runGatewayCommand(["restore", file, "--data-dir", target]);
+  t.equal(existing.code, 3, "an existing database is not replaced without --force");
+  t.match(existing.stderr, /a database exists at .*gateway\.db; give --force/);
+  const forced = await runGatewayCommand(["restore", file, "--data-dir", target, "--force"]);
+  t.equal(forced.code, 0, forced.stderr);
+  t.match(forced.stdout, /kept as .*gateway\.db\.replaced-/);
+  t.ok(
+    readdirSync(target).some((name) => name.startsWith("gateway.db.replaced-")),
+    "the replaced database is kept",
+  );
+
+  const live = await runGatewayCommand(["restore", file, "--data-dir", gw.dataDir, "--force"]);
+  t.equal(live.code, 3, "a running gateway's database is not replaced, even with --force");
+  t.match(live.stderr, /in use \(is a gateway running on this data directory\? stop it first\)/);
+  t.equal((await gw.admin.post("/api/sessions", { channelId: "home" })).status, 200, "and it keeps working");
+
+  const garbage = join(work, "garbage.db");
+  writeFileSync(garbage, "this is not a database, just text long enough to look like a file\n".repeat(100));
+  const notDb = await runGatewayCommand(["restore", garbage, "--data-dir", join(work, "g")]);
+  t.equal(notDb.code, 3);
+  t.match(notDb.stderr, /not an SQLite database|cannot be/);
+  t.notOk(existsSync(join(work, "g", "gateway.db")), "nothing was restored");
+
+  const newer = join(work, "newer.db");
+  copyFileSync(file, newer);
+  const db = new DatabaseSync(newer);
+  db.exec("PRAGMA user_version = 99");
+  db.close();
+  const tooNew = await runGatewayCommand(["restore", newer, "--data-dir", join(work, "n")]);
+  t.equal(tooNew.code, 3);
+  t.match(tooNew.stderr, /schema version 99, newer than this gateway's 1/);
+
+  const foreign = join(work, "foreign.db");
+  const other = new DatabaseSync(foreign);
+  other.exec("CREATE TABLE notes (x); PRAGMA user_version = 1");
+  other.close();
+  const notGateway = await runGatewayCommand(["restore", foreign, "--data-dir", join(work, "f")]);
+  t.equal(notGateway.code, 3);
+  t.match(notGateway.stderr, /not a gateway database/);
+
+  const corrupt = join(work, "corrupt.db");
+  copyFileSync(file, corrupt);
+  corruptIndex(corrupt);
+  const broken = await runGatewayCommand(["restore", corrupt, "--data-dir", join(work, "c")]);
+  t.equal(broken.code, 3, broken.stderr);
+  t.match(broken.stderr, /fails SQLite's integrity check|cannot be read/);
+
+  const missing = await runGatewayCommand(["restore", join(work, "nope.db"), "--data-dir", join(work, "m")]);
+  t.equal(missing.code, 1, "a backup that is not there fails");
+  const usage = await runGatewayCommand(["restore"]);
+  t.equal(usage.code, 2, "a missing argument is a usage error");
+  t.match(usage.stderr, /missing required argument 'file'/);
+});
+
+t.test(
+  "restored by root, the database belongs to the data directory's owner (the gateway's user)",
+  async (t) => {
+    t.equal(process.getuid?.(), 0, "the suite runs as root (README)");
+    const work = mkdtempSync(join(tmpdir(), "sos-restore-owner-"));
+    t.teardown(() => rmSync(work, { recursive: true, force: true }));
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    const file = join(work, "backup.db");
+    t.equal((await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir])).code, 0);
+    const dataDir = join(work, "data");
+    mkdirSync(dataDir);
+    chownSync(dataDir, 65534, 65534);
+    const restore = await runGatewayCommand(["restore", file, "--data-dir", dataDir]);
+    t.equal(restore.code, 0, restore.stderr);
+    const restored = statSync(join(dataDir, "gateway.db"));
+    t.same([restored.uid, restored.gid], [65534, 65534], "owned by the data directory's owner");
+    t.equal(restored.mode & 0o777, 0o600, "and readable by that owner only");
+  },
+);
+
+/** Overwrites an index's root page: the file still opens, and PRAGMA integrity_check finds it. */
+function corruptIndex(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = DELETE");
+  const index = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sessions_channel'").get();
+  const page = Number(index?.rootpage);
+  const pageSize = Number(db.prepare("PRAGMA page_size").get()?.page_size);
+  db.close();
+  const bytes = Buffer.alloc(pageSize, 0xff);
+  const fd = openSync(path, "r+");
+  writeSync(fd, bytes, 0, bytes.length, (page - 1) * pageSize);
+  closeSync(fd);
+}
