@@ -5,8 +5,10 @@
  */
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -26,10 +28,13 @@ export async function makeCa(dir: string, name: string): Promise<TestCa> {
   await mkdir(folder, { recursive: true });
   const certFile = join(folder, "ca.pem");
   const keyFile = join(folder, "ca.key");
-  await run("openssl", ["req", "-x509", ...EC, "-keyout", keyFile, "-out", certFile, "-days", "30"].concat([
-    "-subj",
-    `/CN=${name}`,
-  ]));
+  await run(
+    "openssl",
+    ["req", "-x509", ...EC, "-keyout", keyFile, "-out", certFile, "-days", "30"].concat([
+      "-subj",
+      `/CN=${name}`,
+    ]),
+  );
   return { name, certFile, keyFile };
 }
 
@@ -71,4 +76,12 @@ export async function issueCertificate(
   ]);
   const fingerprint256 = new X509Certificate(await readFile(certFile)).fingerprint256;
   return { certFile, keyFile, fingerprint256 };
+}
+
+/**
+ * This test process trusts `ca` from now on (fetch, ws, https): Node's default CA list plus it.
+ * Child processes (the agent, the CLI) are not affected: they trust only what they are told.
+ */
+export function trustInThisProcess(ca: TestCa): void {
+  setDefaultCACertificates([...getCACertificates("default"), readFileSync(ca.certFile, "utf8")]);
 }
