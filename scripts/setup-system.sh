@@ -10,7 +10,8 @@ set -euo pipefail
 # osslsigncode: build:sos --sign-cert signs Windows executables; xterm: the scrolling workload of bench:agent and bench:relay.
 # nginx: the reverse proxy of deploy/nginx/sos-gateway.conf, run by tests/gateway/nginx-proxy.test.ts as its own process
 # (the tests never use the system service; openssl makes their throwaway CA, certutil trusts it in Chromium).
-packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm nginx)
+# systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
+packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm nginx systemd)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
