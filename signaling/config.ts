@@ -20,11 +20,12 @@ const proxyAddress = z
       if (family === 0 || rest.length > 0) return false;
       if (bits === undefined) return true;
       const prefix = Number(bits);
-      return /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
+      // A /0 range is every address: the same as trusting everyone's headers.
+      return /^\d+$/.test(bits) && prefix >= 1 && prefix <= (family === 4 ? 32 : 128);
     },
     {
       error: (issue) =>
-        `"${String(issue.input)}" is not a proxy address: give its IP address or range (127.0.0.1, 10.0.0.0/8, loopback), never "trust everyone"`,
+        `${JSON.stringify(String(issue.input))} is not a proxy address: give its IP address or range (127.0.0.1, 10.0.0.0/8, loopback), never "trust everyone"`,
     },
   );
 
