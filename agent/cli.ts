@@ -135,7 +135,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (options.ca !== undefined) extraCas.push(...readCaFile(options.ca));
     const trust = trustedCas(extraCas);
     agent = await startAgent({
-      ...(trust === undefined ? {} : { trust }),
+      trust,
       target,
       codec: options.codec,
       maxFps: options.maxFps,

@@ -33,7 +33,7 @@ export type AgentOptions = {
   readonly messages: Messages;
   readonly terminal: EndUserTerminal;
   readonly log: Logger;
-  /** CAs trusted for the gateway besides the system's. */
+  /** CAs trusted for the gateway (default: Node's and the system's, see trust.ts). */
   readonly trust?: TrustedCas;
 };
 

@@ -1,15 +1,16 @@
 /**
- * Which TLS certificates the agent trusts for its gateway: the system's roots, plus a CA given with
- * `--ca <file>` (or `SOS_CA`) or baked into a branded build. Nothing turns verification off: a
+ * Which TLS certificates the agent trusts for its gateway: Node's roots (Mozilla's list and
+ * `NODE_EXTRA_CA_CERTS`), the operating system's store (where a company deploys its own CA), plus
+ * a CA given with `--ca <file>` (or `SOS_CA`) or baked into a branded build. Nothing turns verification off: a
  * certificate nobody vouches for ends the agent with `certificate_refused` and one clear line.
  */
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
+import { getCACertificates } from "node:tls";
 import { AgentError } from "./exit.ts";
 
-/** The `ca` option of the agent's TLS connections; undefined: the system's roots alone. */
-export type TrustedCas = { readonly ca: readonly string[] } | undefined;
+/** The `ca` option of the agent's TLS connections. */
+export type TrustedCas = { readonly ca: readonly string[] };
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -31,11 +32,24 @@ export function readCaFile(file: string): string[] {
   }
 }
 
-/** The CAs to trust besides the system's: from the command line and from the branded build. */
+/**
+ * The CAs to trust: Node's default list, the system's store, and `extra` (the command line's and
+ * the branded build's). Node's `ca` option replaces the default list, so it is named here in full.
+ */
 export function trustedCas(extra: readonly string[]): TrustedCas {
-  if (extra.length === 0) return undefined;
-  // Node's `ca` replaces the default roots; keep them, so a gateway with a public certificate works too.
-  return { ca: [...rootCertificates, ...extra] };
+  return { ca: [...new Set([...getCACertificates("default"), ...systemStore(), ...extra])] };
+}
+
+/**
+ * The operating system's trusted CAs (Windows certificate store, macOS keychain, Linux's OpenSSL
+ * directory). A system whose store cannot be read still has Node's own list.
+ */
+function systemStore(): string[] {
+  try {
+    return getCACertificates("system");
+  } catch {
+    return [];
+  }
 }
 
 /**

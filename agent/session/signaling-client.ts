@@ -51,7 +51,7 @@ export type SignalingOptions = {
   readonly graceMs?: number;
   readonly helloTimeoutMs?: number;
   readonly heartbeatMs?: number;
-  /** CAs trusted besides the system's (--ca, a branded build's); verification is never off. */
+  /** The CAs trusted for the gateway (trust.ts); without it Node's default list. Never "accept anything". */
   readonly trust?: TrustedCas;
 };
 

@@ -3,7 +3,7 @@
  * over wss when told to trust that CA (`--ca`), and refuses every certificate nobody vouches for
  * (no CA given, another CA, another name) with exit code 9 and one line, before sending the PIN.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -63,6 +63,19 @@ t.test("with --ca of the gateway's CA the agent joins over wss", async (t) => {
 t.test("SOS_CA works as --ca does", async (t) => {
   const desk = await tlsDesk(t, certificate);
   const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url], { SOS_CA: ca.certFile });
+  await agentJoined(desk);
+  t.equal(agent.child.exitCode, null, "still running");
+});
+
+t.test("a CA in the system's certificate store is trusted without --ca", async (t) => {
+  const desk = await tlsDesk(t, certificate);
+  // OpenSSL's system store on Linux, as a company's CA deployed to its machines would be.
+  const emptyDir = join(dir, "no-more-certs");
+  await mkdir(emptyDir, { recursive: true });
+  const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url], {
+    SSL_CERT_FILE: ca.certFile,
+    SSL_CERT_DIR: emptyDir,
+  });
   await agentJoined(desk);
   t.equal(agent.child.exitCode, null, "still running");
 });
