@@ -133,9 +133,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     });
     const extraCas = [...(baked?.ca === undefined ? [] : pemCertificates(baked.ca, "the build's CA"))];
     if (options.ca !== undefined) extraCas.push(...readCaFile(options.ca));
-    const trust = trustedCas(extraCas);
+    // Only an https gateway needs the list (reading the system's store takes a moment).
+    const trust = target.gateway.startsWith("https:") ? trustedCas(extraCas) : undefined;
     agent = await startAgent({
-      trust,
+      ...(trust === undefined ? {} : { trust }),
       target,
       codec: options.codec,
       maxFps: options.maxFps,
