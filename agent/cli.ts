@@ -14,6 +14,7 @@ import { type AgentCliOptions, LOG_LEVELS, OPTION_DEFAULTS, parseAgentOptions } 
 import { LANGUAGES, type Language, type Messages, messagesFor, systemLanguage } from "./session/messages.ts";
 import { EndUserTerminal } from "./session/terminal.ts";
 import { resolveTarget } from "./target.ts";
+import { pemCertificates, readCaFile, trustedCas } from "./trust.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** The frame rate cap without --max-fps. */
@@ -31,6 +32,12 @@ function command(): Command {
     .description("SOS remote support: let your technician see (and, if you allow, control) your screen.")
     .argument("[link-or-pin]", "the session link or the 9-digit PIN your technician gave you")
     .option("--gateway <url>", "your team gateway's address (or set SOS_GATEWAY); not needed with a link")
+    .addOption(
+      new Option(
+        "--ca <file>",
+        "also trust this CA (PEM) for the gateway's certificate, for a gateway with its own CA",
+      ).env("SOS_CA"),
+    )
     .addOption(option("--monitor <n>", "the monitor to share first, from 0", OPTION_DEFAULTS.monitor))
     .addOption(option(`--codec <${VIDEO_CODECS.join("|")}>`, "video codec", OPTION_DEFAULTS.codec))
     .addOption(option("--max-fps <n>", "highest frame rate", OPTION_DEFAULTS.maxFps))
@@ -55,7 +62,8 @@ function command(): Command {
     .addHelpText(
       "after",
       "\nExit codes: 0 ended, 1 internal error, 2 bad command line, 3 no display, 4 gateway unreachable,\n" +
-        "5 unknown session, 6 session closed or expired, 7 consent denied, 8 refused by the gateway.",
+        "5 unknown session, 6 session closed or expired, 7 consent denied, 8 refused by the gateway,\n" +
+        "9 the gateway's certificate is not trusted.",
     )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -123,7 +131,12 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
         ? (question) => terminal.question(question === "pin" ? messages.askPin : messages.askGateway)
         : undefined,
     });
+    const extraCas = [...(baked?.ca === undefined ? [] : pemCertificates(baked.ca, "the build's CA"))];
+    if (options.ca !== undefined) extraCas.push(...readCaFile(options.ca));
+    // Only an https gateway needs the list (reading the system's store takes a moment).
+    const trust = target.gateway.startsWith("https:") ? trustedCas(extraCas) : undefined;
     agent = await startAgent({
+      ...(trust === undefined ? {} : { trust }),
       target,
       codec: options.codec,
       maxFps: options.maxFps,

@@ -13,6 +13,7 @@ export const EXIT_REASONS = [
   "session_closed",
   "consent_denied",
   "refused",
+  "certificate_refused",
 ] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
@@ -36,6 +37,8 @@ export const EXIT_CODES: Readonly<Record<ExitReason, number>> = {
   consent_denied: 7,
   /** The gateway refused the agent: rate limited, unsupported version, replaced by another agent. */
   refused: 8,
+  /** The gateway's TLS certificate is not trusted (unknown CA, wrong name, expired); see --ca. */
+  certificate_refused: 9,
 };
 
 export class AgentError extends Error {

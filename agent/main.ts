@@ -21,6 +21,7 @@ import type { Messages } from "./session/messages.ts";
 import { SignalingClient } from "./session/signaling-client.ts";
 import type { EndUserTerminal } from "./session/terminal.ts";
 import type { JoinTarget } from "./target.ts";
+import type { TrustedCas } from "./trust.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export type AgentOptions = {
@@ -32,6 +33,8 @@ export type AgentOptions = {
   readonly messages: Messages;
   readonly terminal: EndUserTerminal;
   readonly log: Logger;
+  /** CAs trusted for the gateway (default: Node's and the system's, see trust.ts). */
+  readonly trust?: TrustedCas;
 };
 
 /** The running agent, for the caller that wants to end it (signals) or look inside (tests). */
@@ -91,6 +94,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     join: target.join,
     device: deviceInfo(),
     messages,
+    ...(options.trust === undefined ? {} : { trust: options.trust }),
   });
   // The capture worker warms up while the agent joins.
   const [streamStart, joined] = await Promise.allSettled([

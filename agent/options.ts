@@ -44,6 +44,7 @@ function oneOf<const T extends readonly [string, ...string[]]>(flag: string, val
 
 export const agentOptionsSchema = z.object({
   gateway: z.string().min(1, "--gateway needs an address").optional(),
+  ca: z.string().min(1, "--ca needs a file").optional(),
   monitor: wholeNumber("--monitor", 0, 32),
   codec: oneOf("--codec", VIDEO_CODECS),
   maxFps: wholeNumber("--max-fps", 1, 60),

@@ -3,6 +3,7 @@
  * branded SOS executables with the gateway baked in. Exit codes: 0 every target built,
  * 1 some target could not be built (the table says why), 2 bad options or configuration.
  */
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "../shared/build-config.ts";
@@ -18,6 +19,10 @@ const program = new Command()
   .option("--brand <name>", "organization name shown to the end user and used in file names", "SOS")
   .option("--support-message <text>", "a line shown to the end user before the session starts")
   .option("--primary-color <#rrggbb>", "brand color")
+  .option(
+    "--ca <file>",
+    "a CA (PEM) the agent trusts for the gateway's certificate, for a gateway with its own CA",
+  )
   .option("--build-id <id>", "identifies the build (default: derived from its inputs)")
   .addOption(
     new Option("--target <target...>", "targets to build").choices(BUILD_TARGETS).default(["linux-x64"]),
@@ -39,6 +44,7 @@ const parsed = z
     brand: z.string(),
     supportMessage: z.string().optional(),
     primaryColor: z.string().optional(),
+    ca: z.string().optional(),
     buildId: z.string().optional(),
     target: z.array(buildTargetSchema),
     out: z.string(),
@@ -66,6 +72,18 @@ if (options.signCert !== undefined && !isPkcs12(options.signCert) && options.sig
   process.exit(2);
 }
 
+let ca: string | undefined;
+if (options.ca !== undefined) {
+  try {
+    ca = readFileSync(options.ca, "utf8");
+  } catch (error) {
+    process.stderr.write(
+      `build:sos: --ca ${options.ca}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    process.exit(2);
+  }
+}
+
 const config = buildConfigSchema
   .omit({ buildId: true, version: true })
   .extend({ buildId: buildConfigSchema.shape.buildId.optional() })
@@ -75,6 +93,7 @@ const config = buildConfigSchema
     ...(options.supportMessage === undefined ? {} : { supportMessage: options.supportMessage }),
     ...(options.primaryColor === undefined ? {} : { colors: { primary: options.primaryColor } }),
     ...(options.buildId === undefined ? {} : { buildId: options.buildId }),
+    ...(ca === undefined ? {} : { ca }),
   });
 if (!config.success) {
   const reasons = flattenIssues(config.error.issues).map((issue) => `${issue.path}: ${issue.message}`);

@@ -33,6 +33,7 @@ async function startChild(dataDir: string) {
       "--data-dir",
       dataDir,
       "--trust-proxy",
+      "loopback",
       "--api-rate-limit",
       "1000000",
       "--log-level",

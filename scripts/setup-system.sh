@@ -10,7 +10,32 @@ set -euo pipefail
 # osslsigncode: build:sos --sign-cert signs Windows executables; xterm: the scrolling workload of bench:agent and bench:relay.
 # x11-xkb-utils (setxkbmap, xkbcomp) and xkb-data: the keyboard-layout tests switch Xvfb's layout (only recommended by xvfb).
 # python3-prometheus-client: the Prometheus project's own text-format parser, which the /metrics test reads the scrape with.
-packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm x11-xkb-utils xkb-data python3-prometheus-client)
+# nginx: the reverse proxy of deploy/nginx/sos-gateway.conf, run by tests/gateway/nginx-proxy.test.ts as its own process
+# (the tests never use the system service; openssl makes their throwaway CA, certutil trusts it in Chromium).
+# systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
+packages=(
+  xvfb
+  xdotool
+  x11-utils
+  chromium
+  strace
+  e2fsprogs
+  coturn
+  iptables
+  iproute2
+  openssl
+  libnss3-tools
+  wine
+  wine64
+  gcc-mingw-w64-x86-64
+  osslsigncode
+  xterm
+  x11-xkb-utils
+  xkb-data
+  python3-prometheus-client
+  nginx
+  systemd
+)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

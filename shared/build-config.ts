@@ -10,6 +10,9 @@ export const BUILD_TARGETS = ["linux-x64", "win-x64", "darwin-x64", "darwin-arm6
 export const buildTargetSchema = z.enum(BUILD_TARGETS);
 export type BuildTarget = z.infer<typeof buildTargetSchema>;
 
+/** A few certificates' worth of PEM. */
+const MAX_BAKED_CA_LENGTH = 64 * 1024;
+
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, "a color like #1f6feb");
 
 export const buildConfigSchema = z.strictObject({
@@ -27,6 +30,15 @@ export const buildConfigSchema = z.strictObject({
   colors: z.strictObject({ primary: color.optional(), accent: color.optional() }).optional(),
   /** Unique per build: names the extraction cache and identifies the build in the audit log. */
   buildId: z.string().regex(/^[a-z0-9-]{8,64}$/),
+  /**
+   * A CA (PEM) the agent trusts for the gateway's certificate besides the system's roots: for a
+   * gateway whose certificate comes from the team's own CA or is self-signed (`build:sos --ca`).
+   */
+  ca: z
+    .string()
+    .max(MAX_BAKED_CA_LENGTH)
+    .regex(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "PEM certificates only")
+    .optional(),
   /** The agent version this build carries. */
   version: z.string().max(32),
 });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
 import { BACKUP_COMMANDS, BACKUP_HELP, runBackupCommand } from "./backup/backup-cli.ts";
 import { type Gateway, startGateway } from "./main.ts";
+import type { CertificateInfo } from "./tls.ts";
 import { DEFAULT_TURN_TTL_SECONDS } from "./turn/relay.ts";
 import { readTurnSecretFile } from "./turn/secret.ts";
 
@@ -82,10 +83,20 @@ const program = new Command()
       }),
   )
   .addOption(
-    new Option("--trust-proxy", "trust X-Forwarded-* headers (behind a reverse proxy)").env(
-      "SOS_TRUST_PROXY",
-    ),
+    new Option(
+      "--trust-proxy <addresses...>",
+      "the reverse proxy's addresses or ranges whose X-Forwarded-* headers are believed (e.g. 127.0.0.1)",
+    )
+      .env("SOS_TRUST_PROXY")
+      .argParser(urlList),
   )
+  .addOption(
+    new Option(
+      "--tls-cert <file>",
+      "serve https with this certificate (PEM, full chain); reloaded on SIGHUP",
+    ).env("SOS_TLS_CERT"),
+  )
+  .addOption(new Option("--tls-key <file>", "the certificate's private key (PEM)").env("SOS_TLS_KEY"))
   .addOption(
     new Option("--api-rate-limit <n>", "API requests per minute per address before RATE_LIMITED")
       .env("SOS_API_RATE_LIMIT")
@@ -137,7 +148,9 @@ const flags = z
     turnSecret: z.string().optional(),
     turnSecretFile: z.string().optional(),
     turnTtl: z.number(),
-    trustProxy: z.union([z.boolean(), z.string()]).optional(),
+    trustProxy: z.array(z.string()).optional(),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
     license: z.string(),
     apiRateLimit: z.number(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
@@ -153,6 +166,9 @@ let gateway: Gateway;
 try {
   if (flags.turnSecret !== undefined && flags.turnSecretFile !== undefined) {
     throw new Error("turnSecret: give --turn-secret or --turn-secret-file, not both");
+  }
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new Error("tls: give --tls-cert and --tls-key together");
   }
   const turnSecret =
     flags.turnSecretFile === undefined ? flags.turnSecret : readTurnSecretFile(flags.turnSecretFile);
@@ -177,7 +193,10 @@ try {
     turnUrls: flags.turnUrl ?? [],
     ...(turnSecret === undefined ? {} : { turnSecret }),
     turnTtlSeconds: flags.turnTtl,
-    trustProxy: flags.trustProxy === true || flags.trustProxy === "1" || flags.trustProxy === "true",
+    trustProxy: flags.trustProxy ?? [],
+    ...(flags.tlsCert === undefined || flags.tlsKey === undefined
+      ? {}
+      : { tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey } }),
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,
     ...(flags.metricsToken === undefined ? {} : { metricsToken: flags.metricsToken }),
@@ -203,6 +222,33 @@ if (gateway.setupToken !== undefined) {
     `No admin yet. Create the first one with this one-time token:\n  ${gateway.publicUrl}/setup?token=${gateway.setupToken}\n  or POST ${gateway.publicUrl}/api/setup {"token":"${gateway.setupToken}","email":...,"name":...,"password":...}\n`,
   );
 }
+
+if (gateway.certificate !== undefined) {
+  process.stdout.write(`TLS: ${describe(gateway.certificate)}. Reload it with SIGHUP.\n`);
+}
+
+/** One line about a certificate: whose, until when, which. */
+function describe(certificate: CertificateInfo): string {
+  return `${certificate.subject}, valid until ${certificate.validTo}, sha256 ${certificate.fingerprint256}`;
+}
+
+// SIGHUP: read the certificate and key again (after a renewal). Open sockets stay; a pair that does
+// not load leaves the previous one in place. Without TLS there is nothing to reload (and SIGHUP
+// does not end the gateway).
+process.on("SIGHUP", () => {
+  if (gateway.certificate === undefined) {
+    process.stderr.write("sos-gateway: SIGHUP: no TLS certificate to reload (not serving https)\n");
+    return;
+  }
+  try {
+    process.stdout.write(`TLS certificate reloaded: ${describe(gateway.reloadTls())}\n`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `sos-gateway: TLS certificate NOT reloaded, still serving the previous one: ${reason}\n`,
+    );
+  }
+});
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -1,9 +1,34 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
 import { plainText } from "../shared/plain-text.ts";
 import { MetricsToken } from "./metrics/scrape.ts";
 import { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, turnUrlSchema } from "./turn/relay.ts";
 import { TurnSecret } from "./turn/secret.ts";
+
+/** proxy-addr's names for address ranges, as fastify's `trustProxy` takes them. */
+const PROXY_RANGE_NAMES = ["loopback", "linklocal", "uniquelocal"] as const;
+
+/** One trusted proxy: an address, a CIDR range, or one of proxy-addr's range names. */
+const proxyAddress = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      if ((PROXY_RANGE_NAMES as readonly string[]).includes(value)) return true;
+      const [address = "", bits, ...rest] = value.split("/");
+      const family = isIP(address);
+      if (family === 0 || rest.length > 0) return false;
+      if (bits === undefined) return true;
+      const prefix = Number(bits);
+      // A /0 range is every address: the same as trusting everyone's headers.
+      return /^\d+$/.test(bits) && prefix >= 1 && prefix <= (family === 4 ? 32 : 128);
+    },
+    {
+      error: (issue) =>
+        `${JSON.stringify(String(issue.input))} is not a proxy address: give its IP address or range (127.0.0.1, 10.0.0.0/8, loopback), never "trust everyone"`,
+    },
+  );
 
 /** The gateway's settings: from flags and environment variables (see cli.ts and the README). */
 export const gatewayConfigSchema = z
@@ -45,7 +70,14 @@ export const gatewayConfigSchema = z
       .transform((value) => new TurnSecret(value))
       .optional(),
     turnTtlSeconds: z.number().int().min(60).max(MAX_TURN_TTL_SECONDS).default(DEFAULT_TURN_TTL_SECONDS),
-    trustProxy: z.boolean().default(false),
+    /**
+     * The reverse proxies whose `X-Forwarded-For` / `-Proto` / `-Host` are believed: a request from
+     * one of these addresses is keyed (PIN guard, rate limits, audit) by the address the proxy
+     * names; a request from anywhere else by its own address, whatever headers it sends.
+     */
+    trustProxy: z.array(proxyAddress).default([]),
+    /** Serve https with this certificate and key (PEM files), reloaded on SIGHUP (signaling/tls.ts). */
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     apiRateLimit: z.number().int().positive().default(600),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** `GET /metrics` needs `Authorization: Bearer <token>`; with it, the gateway's own listener serves it. */

@@ -22,6 +22,7 @@ import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
+import { type CertificateInfo, TlsServer } from "./tls.ts";
 import { IceServers } from "./turn/relay.ts";
 
 export type GatewayOptions = {
@@ -47,6 +48,14 @@ export type Gateway = {
   config: GatewayConfig;
   /** The one-time setup token when the gateway started without any admin. */
   setupToken: string | undefined;
+  /** The certificate served, when the gateway serves https itself. */
+  certificate: CertificateInfo | undefined;
+  /**
+   * Reads the TLS certificate and key files again (SIGHUP): new connections get the new pair, open
+   * sockets keep theirs. Throws, and keeps serving the previous pair, when the files do not load;
+   * throws too when the gateway does not serve https.
+   */
+  reloadTls(): CertificateInfo;
   /** Runs the expiry sweep now; returns how many sessions expired. */
   sweep(): number;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
@@ -59,6 +68,8 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const config = gatewayConfigSchema.parse(input);
+  // Before the store: a certificate that does not load refuses the start and changes nothing.
+  const tls = config.tls === undefined ? undefined : new TlsServer(config.tls);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
   const metrics = new GatewayMetrics();
@@ -180,6 +191,7 @@ export async function startGateway(
     consoleSockets,
     publicUrl: () => publicUrl,
     trustProxy: config.trustProxy,
+    ...(tls === undefined ? {} : { serverFactory: (handler) => tls.create(handler) }),
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     apiRateLimit: config.apiRateLimit,
     health: () => {
@@ -204,8 +216,9 @@ export async function startGateway(
           throw error;
         });
   const port = new URL(address).port;
-  const url = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
-  if (publicUrl === "") publicUrl = `http://localhost:${port}`;
+  const scheme = tls === undefined ? "http" : "https";
+  const url = `${scheme}://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+  if (publicUrl === "") publicUrl = `${scheme}://localhost:${port}`;
 
   // Agents of sessions that were Active before a restart get the grace period to come back.
   for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
@@ -221,6 +234,13 @@ export async function startGateway(
     metricsUrl: scrapes?.url,
     config,
     setupToken,
+    get certificate() {
+      return tls?.certificate;
+    },
+    reloadTls() {
+      if (tls === undefined) throw new Error("the gateway does not serve https (no --tls-cert)");
+      return tls.reload();
+    },
     sweep: () => desk.lifecycle.expireDue(),
     close() {
       closed ??= (async () => {

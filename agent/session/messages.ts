@@ -55,6 +55,8 @@ export type Messages = {
   unknownSession: string;
   sessionClosed: string;
   gatewayUnreachable(gateway: string): string;
+  /** The gateway's TLS certificate is not trusted; `problem` is OpenSSL's code for why. */
+  certificateRefused(gateway: string, problem: string): string;
   rateLimited(seconds: number | undefined): string;
   alreadyConnected: string;
   unsupportedVersion: string;
@@ -114,6 +116,8 @@ const en: Messages = {
   sessionClosed: "This session is closed or has expired. Ask your technician for a new one.",
   gatewayUnreachable: (gateway) =>
     `Cannot reach the gateway at ${gateway}. Check the address and your connection.`,
+  certificateRefused: (gateway, problem) =>
+    `The certificate of ${gateway} is not trusted (${problem}); not connecting. If your team runs its own certificate authority, start with --ca <file>.`,
   rateLimited: (seconds) =>
     seconds === undefined
       ? "Too many attempts. Try again later."
@@ -176,6 +180,8 @@ const de: Messages = {
   sessionClosed: "Diese Sitzung ist geschlossen oder abgelaufen. Bitten Sie Ihren Techniker um eine neue.",
   gatewayUnreachable: (gateway) =>
     `Das Gateway ${gateway} ist nicht erreichbar. Bitte Adresse und Verbindung prüfen.`,
+  certificateRefused: (gateway, problem) =>
+    `Dem Zertifikat von ${gateway} wird nicht vertraut (${problem}); keine Verbindung. Betreibt Ihr Team eine eigene Zertifizierungsstelle, starten Sie mit --ca <Datei>.`,
   rateLimited: (seconds) =>
     seconds === undefined
       ? "Zu viele Versuche. Bitte später erneut versuchen."
@@ -223,6 +229,7 @@ function inert(raw: Messages): Messages {
     connectionLost: (technician, seconds) => raw.connectionLost(field(technician), seconds),
     disconnected: (technician) => raw.disconnected(field(technician)),
     gatewayUnreachable: (gateway) => raw.gatewayUnreachable(field(gateway)),
+    certificateRefused: (gateway, problem) => raw.certificateRefused(field(gateway), field(problem)),
     rateLimited: (seconds) => raw.rateLimited(seconds),
   };
   return { ...raw, ...builders };

@@ -20,6 +20,7 @@ import { createLifecycle, type Lifecycle } from "../../shared/lifecycle.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { DeviceInfo } from "../../shared/model.ts";
 import { AgentError } from "../exit.ts";
+import { certificateProblem, type TrustedCas } from "../trust.ts";
 import { CONNECTION_TRANSITIONS, type ConnectionState } from "./connection-states.ts";
 import { agentSocketUrl, helloRefusal } from "./hello-outcome.ts";
 import type { Messages } from "./messages.ts";
@@ -50,6 +51,8 @@ export type SignalingOptions = {
   readonly graceMs?: number;
   readonly helloTimeoutMs?: number;
   readonly heartbeatMs?: number;
+  /** The CAs trusted for the gateway (trust.ts); without it Node's default list. Never "accept anything". */
+  readonly trust?: TrustedCas;
 };
 
 /** Close codes after which the gateway does not want the agent back. */
@@ -144,8 +147,10 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
     const { gateway, messages } = this.#options;
     const id = ++this.#attempt;
     const current = () => id === this.#attempt;
+    const trust = this.#options.trust;
     const socket = new WebSocket(agentSocketUrl(gateway), {
       handshakeTimeout: this.#options.helloTimeoutMs ?? 10_000,
+      ...(trust === undefined ? {} : { ca: [...trust.ca] }),
     });
     this.#socket = socket;
     return new Promise((resolve, reject) => {
@@ -164,7 +169,15 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
       socket.on("error", (error) => {
         if (welcomed) return;
         clearTimeout(timer);
-        reject(unreachable(error));
+        // A certificate nobody vouches for is not a network fault: no retry, its own exit code.
+        const problem = certificateProblem(error);
+        reject(
+          problem === undefined
+            ? unreachable(error)
+            : new AgentError("certificate_refused", messages.certificateRefused(gateway, problem), {
+                cause: error,
+              }),
+        );
       });
       socket.on("close", (code) => {
         clearTimeout(timer);

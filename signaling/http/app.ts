@@ -5,7 +5,7 @@ import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifyWebsocket from "@fastify/websocket";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerFactory } from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -53,7 +53,10 @@ export type HttpDeps = {
   agentSockets: AgentSockets;
   consoleSockets: ConsoleSockets;
   publicUrl: () => string;
-  trustProxy: boolean;
+  /** The reverse proxies whose X-Forwarded-* headers are believed; empty: none. */
+  trustProxy: readonly string[];
+  /** Makes the server (https, signaling/tls.ts); without it fastify makes a plain http one. */
+  serverFactory?: FastifyServerFactory;
   /** Where the branded SOS builds are offered from. */
   downloadsDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
@@ -62,6 +65,9 @@ export type HttpDeps = {
   /** Answers `GET /metrics` here (with a metrics token); undefined: not served on this listener. */
   scrapeMetrics: ((authorization: string | undefined) => Promise<ScrapeAnswer>) | undefined;
 };
+
+/** One year; not includeSubDomains, which would bind other hosts of the admin's domain. */
+const HSTS = "max-age=31536000";
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
 
@@ -88,7 +94,9 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   const errorHandler = createErrorHandler(clientFaults);
   const app = Fastify({
     loggerInstance: deps.log,
-    trustProxy: deps.trustProxy,
+    // Never `true` (everyone's headers): only the configured proxies' (config.ts).
+    trustProxy: deps.trustProxy.length === 0 ? false : [...deps.trustProxy],
+    ...(deps.serverFactory === undefined ? {} : { serverFactory: deps.serverFactory }),
     bodyLimit: 256 * 1024,
     // Errors the router answers before any route (a bad %-escape, an over-long path parameter) get
     // the same { error: { code } } body as every other refusal.
@@ -119,9 +127,11 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
     }
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("x-frame-options", "DENY");
+    // https here, or at a trusted proxy in front (X-Forwarded-Proto): browsers keep to https.
+    if (request.protocol === "https") reply.header("strict-transport-security", HSTS);
     return payload;
   });
 

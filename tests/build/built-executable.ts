@@ -14,10 +14,14 @@ export type CommandResult = { code: number | null; stdout: string; stderr: strin
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      ...(options.signal === undefined ? {} : { signal: options.signal, killSignal: "SIGKILL" as const }),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (data: Buffer) => {
@@ -65,7 +69,10 @@ export async function buildWindows(
  * Builds the branded linux-x64 executable once with the real `build:sos` command. Its cache
  * (keyed by the inputs' hash) makes a rerun with unchanged sources quick.
  */
-export async function buildOnce(outDir: string): Promise<{ executable: string; result: CommandResult }> {
+export async function buildOnce(
+  outDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ executable: string; result: CommandResult }> {
   mkdirSync(outDir, { recursive: true });
   const result = await runCommand(process.execPath, [
     "build/cli.ts",
@@ -81,6 +88,7 @@ export async function buildOnce(outDir: string): Promise<{ executable: string; r
     outDir,
     "--cache",
     CACHE,
+    ...extraArgs,
   ]);
   const executable = join(outDir, "Acme-IT-SOS-linux-x64");
   if (result.code !== 0 || !existsSync(executable)) {

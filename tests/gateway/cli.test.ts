@@ -31,3 +31,23 @@ t.test("a plain organization name starts the gateway; SIGTERM stops it with exit
   t.equal(run.code, 0);
   t.match(run.stdout, /SOS gateway ready\. Console: http:\/\/localhost:\d+\//);
 });
+
+t.test(
+  "--trust-proxy takes the proxy's addresses; a value meaning 'everyone' refuses the start",
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), "sos-cli-"));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const base = ["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
+    for (const everyone of ["1", "true", "*", "0.0.0.0/0", "::/0", "0.0.0.0/33"]) {
+      const run = await runGateway([...base, "--trust-proxy", everyone], {});
+      t.equal(run.code, 1, everyone);
+      t.match(
+        run.stderr,
+        /^sos-gateway: could not start: trustProxy\.0: ".*" is not a proxy address: give its IP address or range/,
+      );
+    }
+    const listed = await runGateway(base, { SOS_TRUST_PROXY: "127.0.0.1,10.0.0.0/8,::1,loopback" });
+    t.equal(listed.code, 0, listed.stderr);
+    t.match(listed.stdout, /SOS gateway ready/);
+  },
+);

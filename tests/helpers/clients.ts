@@ -1,4 +1,4 @@
-import { WebSocket } from "ws";
+import { type ClientOptions, WebSocket } from "ws";
 import type { z } from "zod";
 import { type GatewayToAgent, gatewayToAgentSchema } from "../../shared/agent-protocol.ts";
 import { type GatewayToConsole, gatewayToConsoleSchema } from "../../shared/console-protocol.ts";
@@ -103,9 +103,15 @@ export class ProtocolSocket<M extends { type: string }> {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
 
-  constructor(url: string, schema: z.ZodType<M>, headers: Record<string, string> = {}) {
+  /** `options`: more of ws's client options (e.g. `localAddress`, to come from another address). */
+  constructor(
+    url: string,
+    schema: z.ZodType<M>,
+    headers: Record<string, string> = {},
+    options: ClientOptions = {},
+  ) {
     this.#schema = schema;
-    this.socket = new WebSocket(url, { headers });
+    this.socket = new WebSocket(url, { ...options, headers });
     this.opened = new Promise((resolve, reject) => {
       this.socket.once("open", () => resolve());
       this.socket.once("error", reject);
@@ -189,8 +195,9 @@ export function wsUrl(httpUrl: string, path: string): string {
 export async function openAgentSocket(
   baseUrl: string,
   headers: Record<string, string> = {},
+  options: ClientOptions = {},
 ): Promise<AgentSocket> {
-  const socket = new ProtocolSocket(wsUrl(baseUrl, "/ws/agent"), gatewayToAgentSchema, headers);
+  const socket = new ProtocolSocket(wsUrl(baseUrl, "/ws/agent"), gatewayToAgentSchema, headers, options);
   await socket.opened;
   return socket;
 }

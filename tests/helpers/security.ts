@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
+import type { ClientOptions } from "ws";
 import { z } from "zod";
 import { type GatewayToAgent, gatewayToAgentSchema, type Join } from "../../shared/agent-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
@@ -137,8 +138,9 @@ export async function hello(
   join: Join,
   headers: Record<string, string> = {},
   device = TEST_DEVICE,
+  options: ClientOptions = {},
 ): Promise<HelloOutcome> {
-  const socket = await openAgentSocket(baseUrl, headers);
+  const socket = await openAgentSocket(baseUrl, headers, options);
   const first = nextAgentMessage(socket);
   socket.send({ type: "hello", v: PROTOCOL_VERSION, join, device });
   const message = await first;

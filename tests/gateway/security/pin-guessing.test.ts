@@ -19,7 +19,7 @@ function outcome(result: HelloOutcome): string {
 
 async function startPinGateway() {
   const clock = new TestClock();
-  const gw = await startTestGateway({ config: { trustProxy: true }, options: { clock } });
+  const gw = await startTestGateway({ config: { trustProxy: ["loopback"] }, options: { clock } });
   const tech = await gw.technician("Pia Pin");
   const target = await gw.newSession(tech.client);
   const other = await gw.newSession(tech.client);

@@ -9,7 +9,7 @@ import { retryAfterOf, signInFrom, WRONG_PASSWORD as WRONG } from "../../helpers
  */
 
 t.test("many accounts tried from one address block that address, not the accounts elsewhere", async (t) => {
-  const gw = await startTestGateway({ config: { trustProxy: true } });
+  const gw = await startTestGateway({ config: { trustProxy: ["loopback"] } });
   t.teardown(() => gw.close());
   const attacker = "203.0.113.7";
   const elsewhere = "198.51.100.20";

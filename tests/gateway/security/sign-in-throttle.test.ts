@@ -75,7 +75,7 @@ t.test(
 );
 
 t.test("parallel guesses at one account are bounded by the same limit as sequential ones", async (t) => {
-  const gw = await startTestGateway({ config: { trustProxy: true } });
+  const gw = await startTestGateway({ config: { trustProxy: ["loopback"] } });
   t.teardown(() => gw.close());
   const tech = await gw.technician("Pat Parallel");
   const anon = gw.anonymous();
