@@ -112,6 +112,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : undefined;
   }
   const stream = streamStart.value;
+  stream.on("log", ({ level, message, detail }) => log[level]({ detail }, message));
   const welcome = joined.value;
   log.info({ sessionId: welcome.session.id }, "joined");
   const session = new AgentSession({

@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import type { MonitorGeometry } from "./capture.ts";
-import type { EncodedChunk } from "./encoder.ts";
+import type { EncodedChunk, EncoderLogEntry } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 
 export type ScreenChunk = EncodedChunk & { readonly capturedAt: number };
@@ -16,6 +16,8 @@ type ScreenStreamEvents = {
   monitor: [MonitorGeometry];
   /** The worker stopped on an error (no display, encoder failure); the stream is closed. */
   error: [AgentError];
+  /** Something for the agent's log (the encoder's messages). */
+  log: [EncoderLogEntry];
 };
 
 const ACTIVITY_THROTTLE_MS = 250;
@@ -162,6 +164,9 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
         return;
       case "stats":
         this.#statsWaiters.shift()?.resolve(message.stats);
+        return;
+      case "log":
+        this.emit("log", message.entry);
         return;
       case "error":
         this.#fail(new AgentError(message.reason, message.message));
