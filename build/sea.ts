@@ -40,14 +40,19 @@ function packageFiles(name: string, dir: string): Array<{ path: string; source: 
   return files;
 }
 
-/** Everything the executable extracts at first run, and the hash that names its cache folder. */
+/**
+ * Everything the executable extracts at first run, and the hash that names its cache folder:
+ * the bundle, the packages, and `extra` files (path in the folder, source on this machine).
+ */
 export function payload(
   bundle: Bundle,
   packages: ReadonlyMap<string, string>,
+  extra: ReadonlyArray<{ path: string; source: string }> = [],
 ): { files: PayloadFile[]; hash: string } {
   const sources = [
     { path: "app.mjs", source: bundle.app },
     ...bundle.workers.map((source) => ({ path: basename(source), source })),
+    ...extra,
     ...[...packages].flatMap(([name, dir]) => packageFiles(name, dir)),
   ];
   const hash = createHash("sha256");

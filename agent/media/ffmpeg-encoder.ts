@@ -9,7 +9,10 @@
  *   a container that gives its length (ffmpeg-framing.ts).
  * - FFmpeg 4.1's command line has no way to ask for a keyframe, a bitrate or a size while it runs,
  *   so each of those starts a new process, whose first frame is a keyframe. Frames still inside
- *   the old one are dropped (the keyframe supersedes them).
+ *   the old one are dropped (the keyframe supersedes them). Starting a process is the slow part
+ *   (loading a 64 MB executable; seconds under Wine), so once a process has encoded its first
+ *   frame a spare one with the same settings is started and waits, idle, for the next keyframe
+ *   request: a keyframe then costs about what a frame costs.
  * - Its stderr (warnings and errors only) goes to the agent's log. A process that stops on its own
  *   is restarted at the next frame; when that keeps happening (MAX_CRASHES within CRASH_WINDOW_MS)
  *   or the program cannot start at all, onError ends the stream with the reason FFmpeg gave.
@@ -79,6 +82,8 @@ export class FfmpegEncoder implements VideoFrameEncoder {
   readonly #callbacks: EncoderCallbacks;
   #settings: EncoderSettings;
   #process: FfmpegProcess | undefined;
+  /** Started with the current settings and size, no frame written yet: the next keyframe's. */
+  #spare: FfmpegProcess | undefined;
   /** When processes stopped on their own, within the last CRASH_WINDOW_MS. */
   #crashes: number[] = [];
   #closed = false;
@@ -101,12 +106,14 @@ export class FfmpegEncoder implements VideoFrameEncoder {
     if (current !== undefined && (resized || (keyFrame && current.started))) {
       this.#callbacks.onLog({
         level: "debug",
-        message: resized ? "ffmpeg: new size, new process" : "ffmpeg: keyframe asked, new process",
+        message: resized ? "ffmpeg: new size, new process" : "ffmpeg: keyframe asked, next process",
       });
       current.retire();
       current = undefined;
+      this.#process = undefined;
     }
-    current ??= this.#start(picture);
+    if (resized) this.#retireSpare();
+    current ??= this.#takeSpare() ?? this.#start(picture);
     // A copy: FFmpeg reads it later, and the caller updates the picture in place.
     current.write(Buffer.from(picture.data), timestampUs);
   }
@@ -115,12 +122,14 @@ export class FfmpegEncoder implements VideoFrameEncoder {
     this.#settings = { ...this.#settings, ...settings };
     this.#process?.retire();
     this.#process = undefined;
+    this.#retireSpare();
   }
 
   close(): void {
     this.#closed = true;
     this.#process?.retire();
     this.#process = undefined;
+    this.#retireSpare();
   }
 
   /** The running process, if any (tests stop it to stand in for a crash). */
@@ -128,21 +137,48 @@ export class FfmpegEncoder implements VideoFrameEncoder {
     return this.#process;
   }
 
-  #start(size: { width: number; height: number }): FfmpegProcess {
+  /** The spare process waiting for the next keyframe, if any. */
+  get spare(): FfmpegProcess | undefined {
+    return this.#spare;
+  }
+
+  #takeSpare(): FfmpegProcess | undefined {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    this.#process = spare;
+    return spare;
+  }
+
+  #retireSpare(): void {
+    this.#spare?.retire();
+    this.#spare = undefined;
+  }
+
+  /** Starts a process for `size` with the current settings: the current one, or the spare. */
+  #start(size: { width: number; height: number }, spare = false): FfmpegProcess {
     const { onChunk, onLog } = this.#callbacks;
     const codec: VideoCodecName = this.#settings.codec;
+    let first = true;
     const started = new FfmpegProcess(this.#command, ffmpegArguments(this.#settings, size), codec, size, {
-      onFrame: (frame, timestampUs) =>
-        onChunk({ data: frame.data, key: frame.key, timestampUs, width: size.width, height: size.height }),
+      onFrame: (frame, timestampUs) => {
+        onChunk({ data: frame.data, key: frame.key, timestampUs, width: size.width, height: size.height });
+        // These settings work: have the next keyframe's process ready.
+        if (first && this.#process === started && this.#spare === undefined && !this.#closed) {
+          this.#start(size, true);
+        }
+        first = false;
+      },
       onStderr: (line) => onLog({ level: "warn", message: "ffmpeg", detail: line }),
       onExit: (exit) => this.#stopped(started, exit),
     });
-    this.#process = started;
+    if (spare) this.#spare = started;
+    else this.#process = started;
     return started;
   }
 
   #stopped(stopped: FfmpegProcess, exit: FfmpegExit): void {
     if (this.#process === stopped) this.#process = undefined;
+    if (this.#spare === stopped) this.#spare = undefined;
     if (this.#closed) return;
     const now = performance.now();
     this.#crashes = [...this.#crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];

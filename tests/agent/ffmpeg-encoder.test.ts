@@ -83,7 +83,10 @@ t.test(
       h.encoder.encode(testPicture(WIDTH, HEIGHT, i), i, false);
       await h.chunk(i);
     }
+    const spare = h.encoder.spare;
+    t.ok(spare !== undefined && spare !== h.encoder.process, "a spare process waits for the next keyframe");
     h.encoder.encode(testPicture(WIDTH, HEIGHT, 4), 4, true);
+    t.equal(h.encoder.process, spare, "the keyframe goes to the spare, already started");
     const key = await h.chunk(4);
     t.equal(key.key, true);
     t.equal(key.timestampUs, 4);
@@ -178,16 +181,18 @@ t.test("an FFmpeg that cannot start is an encoder error at once, not an agent cr
   t.match(error.message, /^The video encoder \(ffmpeg\.exe\) stopped: .*ENOENT/);
 });
 
-t.test("close() ends FFmpeg: its process exits and no chunk comes after", async (t) => {
+t.test("close() ends FFmpeg: its processes exit and no chunk comes after", async (t) => {
   const h = harness(FFMPEG);
   h.encoder.encode(testPicture(WIDTH, HEIGHT, 0), 0, false);
   await h.chunk(0);
   h.encoder.encode(testPicture(WIDTH, HEIGHT, 1), 1, false);
   const running = h.encoder.process;
-  if (running === undefined) throw new Error("no process");
+  const spare = h.encoder.spare;
+  if (running === undefined || spare === undefined) throw new Error("no process, or no spare");
   h.encoder.close();
   h.encoder.close();
-  await running.exited;
+  await Promise.all([running.exited, spare.exited]);
+  t.pass("both the process and its spare exited");
   t.equal(h.chunks.length, 1, "the frame queued at close is dropped");
   t.equal(h.errors.length, 0, "a close is not a crash");
   t.equal(h.encoder.pending, 0);

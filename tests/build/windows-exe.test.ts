@@ -155,9 +155,9 @@ t.test(
 t.test(
   "(under Wine, not Windows) the extracted node-screenshots and libnut Windows addons capture the screen and move the X pointer",
   async (t) => {
-    // The agent loaded both at start (its monitor list and input worker come before "Connecting"),
-    // but cannot stream yet: there is no Windows encoder adapter. So a plain Node 22 node.exe
-    // loads the addons from the folder the executable extracted and uses them directly.
+    // The agent loaded both at start (its monitor list and input worker come before "Connecting");
+    // here a plain Node 22 node.exe loads them from the folder the executable extracted and uses
+    // them directly, to see what they do under Wine.
     const folder = extractionFolder();
     const script = join(work, "addons.cjs");
     writeFileSync(
