@@ -15,7 +15,7 @@ import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { BuildConfig } from "../shared/build-config.ts";
 import type { Bundle } from "./bundle.ts";
-import { stripAuthenticode } from "./pe.ts";
+import { declarePerMonitorDpiAware, stripAuthenticode } from "./pe.ts";
 
 const run = promisify(execFile);
 
@@ -110,7 +110,10 @@ export async function makeExecutable(options: {
   const partial = `${options.output}.partial`;
   copyFileSync(options.nodeBinary, partial);
   chmodSync(partial, 0o755);
-  if (options.platform === "win32") stripAuthenticode(partial);
+  if (options.platform === "win32") {
+    stripAuthenticode(partial);
+    declarePerMonitorDpiAware(partial);
+  }
   const postject = join("node_modules", ".bin", "postject");
   if (!existsSync(postject)) throw new Error("postject is not installed (npm ci)");
   const args = [partial, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE];

@@ -51,6 +51,13 @@ t.test("the executable is a 64-bit console PE with the SEA blob as its NODE_SEA_
     "the SEA fuse is flipped, so node.exe runs the blob",
   );
   t.same(pe.certificate, { offset: 0, size: 0 }, "node.exe's own signature was removed, not left broken");
+  const manifest = pe.resources.find((r) => r.type === 24);
+  if (manifest === undefined) throw new Error("no manifest");
+  t.match(
+    bytes.toString("utf8", manifest.offset, manifest.offset + manifest.size),
+    /<dpiAwareness [^>]*>PerMonitorV2<\/dpiAwareness>/,
+    "its manifest makes the process per-monitor DPI aware",
+  );
 });
 
 t.test(
