@@ -94,12 +94,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   // The capture worker warms up while the agent joins.
   const [streamStart, joined] = await Promise.allSettled([
-    ScreenStream.start({
-      monitor: options.monitor,
-      codec: options.codec,
-      maxFps: options.maxFps,
-      bitrate: options.maxBitrate,
-    }),
+    ScreenStream.start(
+      {
+        monitor: options.monitor,
+        codec: options.codec,
+        maxFps: options.maxFps,
+        bitrate: options.maxBitrate,
+      },
+      ({ level, message, detail }) => log[level]({ detail }, message),
+    ),
     client.connect(),
   ]);
   if (streamStart.status === "rejected" || joined.status === "rejected") {
@@ -112,7 +115,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : undefined;
   }
   const stream = streamStart.value;
-  stream.on("log", ({ level, message, detail }) => log[level]({ detail }, message));
   const welcome = joined.value;
   log.info({ sessionId: welcome.session.id }, "joined");
   const session = new AgentSession({
