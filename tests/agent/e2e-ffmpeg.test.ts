@@ -2,6 +2,7 @@
  * The real agent with the FFmpeg encoder adapter (SOS_FFMPEG, Debian's ffmpeg: the adapter the
  * Windows build uses with its ffmpeg.exe) streaming to headless Chromium through the real gateway.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import t from "tap";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { browserTechnician, type Inbound, inbound } from "./browser-technician.ts";
@@ -65,3 +66,55 @@ for (const codec of ["h264", "vp8"] as const) {
     },
   );
 }
+
+/** The ffmpeg processes whose parent is `pid`. */
+function ffmpegChildren(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return name === "ffmpeg" && parent === pid ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+t.test(
+  "when the agent is killed, its FFmpeg processes (the encoding one and the spare) exit too",
+  async (t) => {
+    const desk = await openDesk(t);
+    const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url], { SOS_FFMPEG: "ffmpeg" });
+    await agentJoined(desk);
+    await requestPermission(desk.alice.client, desk.session.id);
+    await agent.line(/asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+    const { page, connect } = await browserTechnician(t, desk);
+    await connect();
+    await waitUntil(async () => ((await inbound(page))?.framesDecoded ?? 0) >= 1, 30_000, "a decoded frame");
+    const pid = agent.child.pid;
+    if (pid === undefined) throw new Error("no agent pid");
+    let children: number[] = [];
+    await waitUntil(
+      async () => {
+        children = ffmpegChildren(pid);
+        return children.length >= 2;
+      },
+      15_000,
+      "FFmpeg and its spare",
+    );
+    agent.child.kill("SIGKILL");
+    await agent.exited;
+    // Their stdin closes with the agent: FFmpeg reads the end of its input and exits.
+    await waitUntil(
+      async () => children.every((child) => !existsSync(`/proc/${child}`)),
+      15_000,
+      "FFmpeg gone",
+    );
+    t.pass(`${children.length} FFmpeg processes exited with the agent`);
+  },
+);
