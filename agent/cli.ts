@@ -9,7 +9,7 @@ import { inertText } from "../shared/plain-text.ts";
 import { bakedConfig } from "./branding.ts";
 import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
 import { createLogger, type RunningAgent, startAgent } from "./main.ts";
-import { VIDEO_CODECS } from "./media/encoder.ts";
+import { VIDEO_CODECS } from "./media/video-encoder.ts";
 import { type AgentCliOptions, LOG_LEVELS, OPTION_DEFAULTS, parseAgentOptions } from "./options.ts";
 import { LANGUAGES, type Language, type Messages, messagesFor, systemLanguage } from "./session/messages.ts";
 import { EndUserTerminal } from "./session/terminal.ts";

@@ -98,12 +98,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   // The capture worker warms up while the agent joins.
   const [streamStart, joined] = await Promise.allSettled([
-    ScreenStream.start({
-      monitor: options.monitor,
-      codec: options.codec,
-      maxFps: options.maxFps,
-      bitrate: options.maxBitrate,
-    }),
+    ScreenStream.start(
+      {
+        monitor: options.monitor,
+        codec: options.codec,
+        maxFps: options.maxFps,
+        bitrate: options.maxBitrate,
+      },
+      ({ level, message, detail }) => log[level]({ detail }, message),
+    ),
     client.connect(),
   ]);
   if (streamStart.status === "rejected" || joined.status === "rejected") {

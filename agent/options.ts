@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { DEFAULT_CONSENT_TIMEOUT_MS } from "../shared/limits.ts";
 import { AgentError } from "./exit.ts";
-import { VIDEO_CODECS } from "./media/encoder.ts";
+import { VIDEO_CODECS } from "./media/video-encoder.ts";
 import { LANGUAGES } from "./session/messages.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -1,19 +1,19 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { FFMPEG_MANIFEST, type FfmpegManifest, fileSha256 } from "../agent/media/ffmpeg-binary.ts";
 import {
   type BuildConfig,
   type BuildTarget,
   brandFileStem,
   buildConfigSchema,
 } from "../shared/build-config.ts";
-import { bundleAgent } from "./bundle.ts";
-import { writeEncoderPlaceholder } from "./encoder-placeholder.ts";
+import { type Bundle, bundleAgent } from "./bundle.ts";
 import { blobGenerator, missingPackages, nodeBinary, packageDir, requiredVersions } from "./packages.ts";
 import { type BuiltFile, type FailedTarget, measure } from "./report.ts";
 import { makeExecutable, payload } from "./sea.ts";
 import { type SigningIdentity, signWindowsExecutable } from "./sign.ts";
-import { TARGETS } from "./targets.ts";
+import { type EncoderSpec, TARGETS } from "./targets.ts";
 
 export type BuildRequest = {
   config: Omit<BuildConfig, "buildId" | "version"> & { buildId?: string | undefined };
@@ -37,6 +37,41 @@ function agentVersion(): string {
 }
 
 /**
+ * The bundle for a kind of encoder, made once per build. A bundle for an FFmpeg target must not
+ * import the WebCodecs addon, which such a target does not carry: checked here, so a new import
+ * of agent/media/encoder.ts fails the build instead of the end user's program.
+ */
+async function bundleFor(kind: EncoderSpec["kind"], cacheDir: string): Promise<Bundle> {
+  const bundle = await bundleAgent(join(cacheDir, `bundle-${kind}`), kind);
+  if (kind !== "webcodecs") {
+    for (const file of [bundle.app, ...bundle.workers]) {
+      if (/from\s*"@napi-rs\/webcodecs"/.test(readFileSync(file, "utf8"))) {
+        throw new Error(
+          `${file} imports @napi-rs/webcodecs; only agent/media/encoder-backend.ts may import encoder.ts`,
+        );
+      }
+    }
+  }
+  return bundle;
+}
+
+/** ffmpeg.json for the extraction folder: where the FFmpeg executable is, and its SHA-256. */
+function ffmpegManifest(
+  encoder: Extract<EncoderSpec, { kind: "ffmpeg-exe" }>,
+  packageDir: string,
+  dir: string,
+) {
+  const manifest: FfmpegManifest = {
+    path: `node_modules/${encoder.package}/${encoder.file}`,
+    sha256: fileSha256(join(packageDir, encoder.file)),
+  };
+  mkdirSync(dir, { recursive: true });
+  const source = join(dir, FFMPEG_MANIFEST);
+  writeFileSync(source, JSON.stringify(manifest));
+  return { path: FFMPEG_MANIFEST, source };
+}
+
+/**
  * Builds one executable per target. A target whose Node binary or native packages the registry
  * cannot give is reported with exactly what is missing; the others still build.
  */
@@ -46,9 +81,7 @@ export async function buildSos(
   const { progress, cacheDir } = request;
   const nodeVersion = request.nodeVersion ?? process.versions.node;
   mkdirSync(request.outDir, { recursive: true });
-  const bundleDir = join(cacheDir, "bundle");
-  progress("bundling the agent with esbuild");
-  const bundle = await bundleAgent(bundleDir);
+  const bundles = new Map<EncoderSpec["kind"], Promise<Bundle>>();
   const built: BuiltFile[] = [];
   const failed: FailedTarget[] = [];
   for (const target of request.targets) {
@@ -62,11 +95,23 @@ export async function buildSos(
       for (const name of spec.runtimePackages) {
         packages.set(name, await packageDir(name, versions.get(name) ?? "", cacheDir));
       }
-      if (spec.encoder.kind !== "webcodecs") {
-        const dir = join(cacheDir, "encoder-placeholder", target);
-        packages.set("@napi-rs/webcodecs", writeEncoderPlaceholder(bundle, dir, target));
+      const kind = spec.encoder.kind;
+      if (!bundles.has(kind)) {
+        progress(`bundling the agent with esbuild (${kind} encoder)`);
+        bundles.set(kind, bundleFor(kind, cacheDir));
       }
-      const { files, hash } = payload(bundle, packages);
+      const bundle = await (bundles.get(kind) ?? bundleFor(kind, cacheDir));
+      const extra =
+        spec.encoder.kind === "ffmpeg-exe"
+          ? [
+              ffmpegManifest(
+                spec.encoder,
+                packages.get(spec.encoder.package) ?? "",
+                join(cacheDir, "ffmpeg-manifest", target),
+              ),
+            ]
+          : [];
+      const { files, hash } = payload(bundle, packages, extra);
       const bootstrap = readFileSync(bundle.bootstrap);
       const seed = createHash("sha256")
         .update(JSON.stringify({ ...request.config, buildId: undefined }))

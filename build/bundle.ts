@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type BuildOptions, build, type Plugin } from "esbuild";
-import { EXTERNAL_PACKAGES } from "./targets.ts";
+import { type EncoderSpec, EXTERNAL_PACKAGES } from "./targets.ts";
 
 /** Files the executable carries besides the native packages, all made by esbuild. */
 export type Bundle = { app: string; workers: readonly string[]; bootstrap: string };
@@ -35,6 +35,21 @@ const workerUrls: Plugin = {
   },
 };
 
+/**
+ * Targets that carry an FFmpeg executable bundle agent/media/encoder-backend-ffmpeg.ts where the
+ * capture worker imports encoder-backend.ts: the WebCodecs adapter and its addon stay out.
+ */
+const ffmpegBackend: Plugin = {
+  name: "sos-ffmpeg-encoder-backend",
+  setup(builder) {
+    const replacement = resolve("agent/media/encoder-backend-ffmpeg.ts");
+    builder.onResolve({ filter: /^\.\/encoder-backend\.ts$/ }, (args) => {
+      if (!/agent[\\/]media$/.test(args.resolveDir)) return undefined;
+      return { path: replacement };
+    });
+  },
+};
+
 // CommonJS dependencies inside an ES module bundle need a real `require` (and __dirname); it also resolves the
 // external native packages from the extraction folder's node_modules.
 const REQUIRE_BANNER = [
@@ -46,8 +61,8 @@ const REQUIRE_BANNER = [
   'const __dirname = __sosFileURLToPath(new URL(".", import.meta.url));',
 ].join(" ");
 
-/** Bundles the agent, its workers and the SEA bootstrap into `outDir`. */
-export async function bundleAgent(outDir: string): Promise<Bundle> {
+/** Bundles the agent (with the encoder backend `encoder` needs), its workers and the SEA bootstrap into `outDir`. */
+export async function bundleAgent(outDir: string, encoder: EncoderSpec["kind"]): Promise<Bundle> {
   const common: BuildOptions = {
     bundle: true,
     platform: "node",
@@ -68,7 +83,7 @@ export async function bundleAgent(outDir: string): Promise<Bundle> {
     outExtension: { ".js": ".mjs" },
     format: "esm",
     banner: { js: REQUIRE_BANNER },
-    plugins: [workerUrls],
+    plugins: encoder === "ffmpeg-exe" ? [workerUrls, ffmpegBackend] : [workerUrls],
   });
   await build({
     ...common,

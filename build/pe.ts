@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 
 /** The certificate table is data directory 4 of a PE's optional header. */
 const SECURITY_DIRECTORY = 4;
@@ -32,6 +32,69 @@ export function stripAuthenticode(path: string): boolean {
     writeSync(fd, Buffer.alloc(8), 0, 8, entry);
     ftruncateSync(fd, offset);
     return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const WINDOWS_10_ID = "{8e0f7a12-bfb3-4fe8-b9a5-48fd50a15a9a}";
+/**
+ * The settings that make the process per-monitor DPI aware (v2, Windows 10 1703 and later; the
+ * 2005 `dpiAware` element for older readers). See README, "Monitors, DPI scaling and clicks".
+ */
+const DPI_SETTINGS =
+  '<application xmlns="urn:schemas-microsoft-com:asm.v3"><windowsSettings>' +
+  '<dpiAwareness xmlns="http://schemas.microsoft.com/SMI/2016/WindowsSettings">PerMonitorV2</dpiAwareness>' +
+  '<dpiAware xmlns="http://schemas.microsoft.com/SMI/2005/WindowsSettings">true/pm</dpiAware>' +
+  "</windowsSettings></application>";
+
+/**
+ * node.exe's application manifest, rewritten to declare the process per-monitor DPI aware, at the
+ * same length (so the resource's size and every offset after it stay as they are): whitespace
+ * between elements goes, empty elements are closed in their start tag, only Windows 10's
+ * supportedOS entry stays (Node 24 runs on nothing older),
+ * and the freed bytes take the DPI settings, padded with spaces. Undefined when it does not fit.
+ */
+export function perMonitorDpiManifest(manifest: string): string | undefined {
+  if (manifest.includes("dpiAwareness")) return manifest;
+  const compact = manifest
+    .replace(/>\s+</g, "><")
+    .replace(/<([\w:]+)([^<>]*)><\/\1>/g, "<$1$2/>")
+    .replace(/<supportedOS Id="(\{[^"]+\})"\s*(?:\/>|><\/supportedOS>)/g, (whole, id: string) =>
+      id === WINDOWS_10_ID ? whole : "",
+    );
+  const end = compact.lastIndexOf("</assembly>");
+  if (end === -1) return undefined;
+  const rewritten = `${compact.slice(0, end)}${DPI_SETTINGS}${compact.slice(end)}`.trimEnd();
+  const room = Buffer.byteLength(manifest) - Buffer.byteLength(rewritten);
+  if (room < 0) return undefined;
+  const close = rewritten.lastIndexOf("</assembly>");
+  return `${rewritten.slice(0, close)}${" ".repeat(room)}${rewritten.slice(close)}`;
+}
+
+/**
+ * Makes a Windows executable per-monitor DPI aware by rewriting its manifest in place: found as
+ * the one `<assembly ...>...</assembly>` in the file (node.exe has exactly one). Throws when there
+ * is none, more than one, or the rewritten one would not fit.
+ */
+export function declarePerMonitorDpiAware(path: string): void {
+  const bytes = readFileSync(path);
+  const start = bytes.indexOf('<assembly xmlns="urn:schemas-microsoft-com:asm.v1"');
+  const endTag = "</assembly>";
+  const end = bytes.indexOf(endTag, start);
+  if (
+    start === -1 ||
+    end === -1 ||
+    bytes.indexOf('<assembly xmlns="urn:schemas-microsoft-com:asm.v1"', end) !== -1
+  ) {
+    throw new Error(`${path}: expected exactly one application manifest`);
+  }
+  const original = bytes.toString("utf8", start, end + endTag.length);
+  const rewritten = perMonitorDpiManifest(original);
+  if (rewritten === undefined) throw new Error(`${path}: the DPI settings do not fit in its manifest`);
+  const fd = openSync(path, "r+");
+  try {
+    writeSync(fd, Buffer.from(rewritten, "utf8"), 0, Buffer.byteLength(rewritten), start);
   } finally {
     closeSync(fd);
   }

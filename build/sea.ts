@@ -15,7 +15,7 @@ import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { BuildConfig } from "../shared/build-config.ts";
 import type { Bundle } from "./bundle.ts";
-import { stripAuthenticode } from "./pe.ts";
+import { declarePerMonitorDpiAware, stripAuthenticode } from "./pe.ts";
 
 const run = promisify(execFile);
 
@@ -40,14 +40,19 @@ function packageFiles(name: string, dir: string): Array<{ path: string; source: 
   return files;
 }
 
-/** Everything the executable extracts at first run, and the hash that names its cache folder. */
+/**
+ * Everything the executable extracts at first run, and the hash that names its cache folder:
+ * the bundle, the packages, and `extra` files (path in the folder, source on this machine).
+ */
 export function payload(
   bundle: Bundle,
   packages: ReadonlyMap<string, string>,
+  extra: ReadonlyArray<{ path: string; source: string }> = [],
 ): { files: PayloadFile[]; hash: string } {
   const sources = [
     { path: "app.mjs", source: bundle.app },
     ...bundle.workers.map((source) => ({ path: basename(source), source })),
+    ...extra,
     ...[...packages].flatMap(([name, dir]) => packageFiles(name, dir)),
   ];
   const hash = createHash("sha256");
@@ -105,7 +110,10 @@ export async function makeExecutable(options: {
   const partial = `${options.output}.partial`;
   copyFileSync(options.nodeBinary, partial);
   chmodSync(partial, 0o755);
-  if (options.platform === "win32") stripAuthenticode(partial);
+  if (options.platform === "win32") {
+    stripAuthenticode(partial);
+    declarePerMonitorDpiAware(partial);
+  }
   const postject = join("node_modules", ".bin", "postject");
   if (!existsSync(postject)) throw new Error("postject is not installed (npm ci)");
   const args = [partial, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE];

@@ -16,15 +16,18 @@ export type TargetSpec = {
   /** Packages copied into the extraction folder's node_modules, loaders first. */
   readonly runtimePackages: readonly string[];
   /**
-   * The video encoder the target carries. "webcodecs": the @napi-rs/webcodecs addon the agent's
-   * encoder module (agent/media/encoder.ts) drives. "ffmpeg-exe": an FFmpeg executable in
-   * `package`, extracted beside the addons; the agent has no adapter for it yet, so the build puts a
-   * placeholder in place of @napi-rs/webcodecs (build/encoder-placeholder.ts) that fails when used.
+   * The video encoder the target carries. "webcodecs": the @napi-rs/webcodecs addon that
+   * agent/media/encoder.ts drives. "ffmpeg-exe": the FFmpeg executable `file` in `package`,
+   * extracted beside the addons and driven by agent/media/ffmpeg-encoder.ts; the bundle for such a
+   * target never imports @napi-rs/webcodecs (build/bundle.ts), and the build writes ffmpeg.json
+   * (the executable's path and SHA-256) beside it.
    */
-  readonly encoder:
-    | { readonly kind: "webcodecs" }
-    | { readonly kind: "ffmpeg-exe"; readonly package: string };
+  readonly encoder: EncoderSpec;
 };
+
+export type EncoderSpec =
+  | { readonly kind: "webcodecs" }
+  | { readonly kind: "ffmpeg-exe"; readonly package: string; readonly file: string };
 
 /**
  * Versions of packages no installed loader declares (the registry's newest that fits; checked by
@@ -68,7 +71,7 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
       "@ffmpeg-installer/win32-x64",
       "@nut-tree-fork/libnut-win32",
     ],
-    encoder: { kind: "ffmpeg-exe", package: "@ffmpeg-installer/win32-x64" },
+    encoder: { kind: "ffmpeg-exe", package: "@ffmpeg-installer/win32-x64", file: "ffmpeg.exe" },
   },
   "darwin-x64": {
     target: "darwin-x64",

@@ -8,8 +8,12 @@
  *   libx264 ultrafast, zerolatency, constrained baseline, raw frames on stdin one at a time, the
  *   time from a frame's first byte written to its encoded frame read (an access unit delimiter
  *   marks each), so it includes moving the raw frame through the pipe.
+ * - The agent's encoder adapters through the encoder interface (scripts/bench-encoder-adapters.ts):
+ *   the FFmpeg adapter with Debian's ffmpeg, the Linux FFmpeg 4.1 and ffmpeg.exe under Wine,
+ *   against the WebCodecs adapter measured in the same run.
  * Wine is not Windows: the Wine column says the executable runs and roughly what x264 costs; a
- * Windows machine (and its hardware encoders) will differ. Needs wine (scripts/setup-system.sh).
+ * Windows machine (and its hardware encoders) will differ. Needs wine and ffmpeg
+ * (scripts/setup-system.sh). `--adapters-only` skips the first two parts.
  * Writes bench-results/windows-encoder-<time>.json.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
@@ -31,6 +35,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
 import { packageDir } from "../build/packages.ts";
+import { adapterCandidates, adapterTable, benchAdapters } from "./bench-encoder-adapters.ts";
 
 const run = promisify(execFile);
 const WIDTH = 1920;
@@ -219,9 +224,10 @@ const wineEnv: NodeJS.ProcessEnv = {
   WINEDEBUG: "-all",
   WINEDLLOVERRIDES: "mscoree,mshtml=",
 };
+const adaptersOnly = process.argv.includes("--adapters-only");
 try {
   const sizes = [];
-  for (const candidate of CANDIDATES) {
+  for (const candidate of adaptersOnly ? [] : CANDIDATES) {
     process.stderr.write(`bench: fetching ${candidate.name}@${candidate.version}\n`);
     const dir = await packageDir(candidate.name, candidate.version, cache);
     const file = join(dir, candidate.file);
@@ -239,7 +245,7 @@ try {
   await run("wineboot", ["-i"], { env: wineEnv, timeout: 180_000 });
 
   const results: Record<string, Result> = {};
-  for (const pixelFormat of ["yuv420p", "bgra"]) {
+  for (const pixelFormat of adaptersOnly ? [] : ["yuv420p", "bgra"]) {
     const frames = join(work, `frames-${pixelFormat}.raw`);
     await makeFrames(linux, pixelFormat, frames);
     process.stderr.write(`bench: ${pixelFormat}: Linux ffmpeg 4.1\n`);
@@ -253,7 +259,17 @@ try {
     rmSync(frames);
   }
 
-  const lines = [
+  const adapters = await benchAdapters(
+    adapterCandidates([
+      { name: "Debian ffmpeg", command: { file: "ffmpeg" } },
+      { name: "Linux FFmpeg 4.1", command: { file: linux } },
+      { name: "ffmpeg.exe 4.1 under Wine", command: { file: "wine", leadingArgs: [windows], env: wineEnv } },
+    ]),
+    RUNS,
+    (line) => process.stderr.write(`bench: ${line}\n`),
+  );
+
+  const candidateLines = [
     "Bytes added to the win-x64 download:",
     ...sizes.map(
       (s) => `  ${s.package}  ${s.file}  ${mib(s.size)}, gzip ${mib(s.gzipSize)}  ${s.flags.join(" ")}`,
@@ -263,12 +279,16 @@ try {
       ([name, r]) =>
         `  ${name.padEnd(36)} latency p50 ${r.latencyMs.p50.toFixed(1)} ms, p95 ${r.latencyMs.p95.toFixed(1)} ms; CPU ${r.cpuMsPerFrame.toFixed(1)} ms/frame`,
     ),
-    "Wine is not Windows; the machine is shared and noisy.",
+  ];
+  const lines = [
+    ...(adaptersOnly ? [] : candidateLines),
+    ...adapterTable(adapters),
+    "Wine is not Windows; the machine is shared and noisy. WebCodecs CPU is this whole process's, FFmpeg's its own process's.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   mkdirSync("bench-results", { recursive: true });
   const out = join("bench-results", `windows-encoder-${new Date().toISOString().replaceAll(":", "-")}.json`);
-  writeFileSync(out, JSON.stringify({ sizes, results, frames: FRAMES, runs: RUNS }, null, 2));
+  writeFileSync(out, JSON.stringify({ sizes, results, adapters, frames: FRAMES, runs: RUNS }, null, 2));
   process.stderr.write(`bench: wrote ${out}\n`);
 } finally {
   await run("wineserver", ["-k"], { env: wineEnv }).catch(() => undefined);

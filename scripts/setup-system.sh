@@ -13,6 +13,7 @@ set -euo pipefail
 # nginx: the reverse proxy of deploy/nginx/sos-gateway.conf, run by tests/gateway/nginx-proxy.test.ts as its own process
 # (the tests never use the system service; openssl makes their throwaway CA, certutil trusts it in Chromium).
 # systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
+# ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
 packages=(
   xvfb
   xdotool
@@ -35,6 +36,7 @@ packages=(
   python3-prometheus-client
   nginx
   systemd
+  ffmpeg
 )
 missing=()
 for pkg in "${packages[@]}"; do

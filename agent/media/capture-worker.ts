@@ -13,9 +13,10 @@ import { AgentError } from "../exit.ts";
 import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
 import { type CaptureMode, createCaptureMode } from "./capture-mode.ts";
 import { chunkMessage } from "./chunk-message.ts";
-import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
+import { createVideoEncoder } from "./encoder-backend.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { yieldToInput } from "./thread-priority.ts";
+import type { EncodedChunk } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
 
@@ -78,10 +79,9 @@ function onChunk(chunk: EncodedChunk): void {
   post(message, transfer);
 }
 
-const encoder = new FrameEncoder(
+const encoder = createVideoEncoder(
   { codec: settings.codec, bitrate: settings.bitrate, framerate: settings.maxFps },
-  onChunk,
-  fail,
+  { onChunk, onError: fail, onLog: (entry) => post({ type: "log", entry }) },
 );
 let monitor: MonitorCapture | undefined;
 

@@ -16,24 +16,16 @@ import {
   VideoFrame,
 } from "@napi-rs/webcodecs";
 import type { I420Picture } from "./i420.ts";
+import type { EncodedChunk, EncoderSettings, VideoFrameEncoder } from "./video-encoder.ts";
 
-export const VIDEO_CODECS = ["h264", "vp8"] as const;
-export type VideoCodecName = (typeof VIDEO_CODECS)[number];
-
-export type EncodedChunk = {
-  readonly data: Buffer;
-  readonly key: boolean;
-  /** Capture time in microseconds, as handed to encode(). */
-  readonly timestampUs: number;
-  readonly width: number;
-  readonly height: number;
-};
-
-export type EncoderSettings = {
-  readonly codec: VideoCodecName;
-  readonly bitrate: number;
-  readonly framerate: number;
-};
+// The codec names and chunk types live in video-encoder.ts (no addon import there, so a build
+// without this addon can name them); re-exported for the modules that import them from here.
+export {
+  type EncodedChunk,
+  type EncoderSettings,
+  VIDEO_CODECS,
+  type VideoCodecName,
+} from "./video-encoder.ts";
 
 type Size = { width: number; height: number };
 
@@ -50,7 +42,7 @@ function configFor(settings: EncoderSettings, size: Size): VideoEncoderConfig {
     : { ...base, codec: "vp8", latencyMode: "realtime" };
 }
 
-export class FrameEncoder {
+export class FrameEncoder implements VideoFrameEncoder {
   #settings: EncoderSettings;
   #size: Size | undefined;
   #encoder: VideoEncoder | undefined;

@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import type { MonitorGeometry } from "./capture.ts";
-import type { EncodedChunk } from "./encoder.ts";
+import type { EncodedChunk, EncoderLogEntry } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 
 export type ScreenChunk = EncodedChunk & { readonly capturedAt: number };
@@ -17,6 +17,9 @@ type ScreenStreamEvents = {
   /** The worker stopped on an error (no display, encoder failure); the stream is closed. */
   error: [AgentError];
 };
+
+/** Where the worker's messages for the agent's log go (the encoder's: FFmpeg's stderr, restarts). */
+export type StreamLog = (entry: EncoderLogEntry) => void;
 
 const ACTIVITY_THROTTLE_MS = 250;
 
@@ -30,8 +33,11 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
   readonly #statsWaiters: Array<{ resolve: (stats: PipelineStats) => void; reject: (error: Error) => void }> =
     [];
 
-  private constructor(worker: Worker, monitor: MonitorGeometry, settings: PipelineSettings) {
+  readonly #log: StreamLog;
+
+  private constructor(worker: Worker, monitor: MonitorGeometry, settings: PipelineSettings, log: StreamLog) {
     super();
+    this.#log = log;
     this.#worker = worker;
     this.#monitor = monitor;
     this.#settings = settings;
@@ -40,7 +46,7 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
   }
 
   /** Starts the worker, idle until run(true); resolves once the monitor is open. */
-  static start(settings: PipelineSettings): Promise<ScreenStream> {
+  static start(settings: PipelineSettings, log: StreamLog = () => undefined): Promise<ScreenStream> {
     const worker = new Worker(new URL("./capture-worker.ts", import.meta.url), {
       workerData: settings,
       // Node closes again, at the worker's exit, every descriptor the worker opened with fs.open
@@ -51,9 +57,11 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
     });
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
-        if (message.type === "monitor") {
+        if (message.type === "log") {
+          log(message.entry);
+        } else if (message.type === "monitor") {
           cleanup();
-          resolve(new ScreenStream(worker, message.geometry, settings));
+          resolve(new ScreenStream(worker, message.geometry, settings, log));
         } else if (message.type === "error") {
           cleanup();
           void worker.terminate();
@@ -162,6 +170,9 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
         return;
       case "stats":
         this.#statsWaiters.shift()?.resolve(message.stats);
+        return;
+      case "log":
+        this.#log(message.entry);
         return;
       case "error":
         this.#fail(new AgentError(message.reason, message.message));

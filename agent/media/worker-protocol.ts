@@ -4,7 +4,7 @@
  */
 import type { ExitReason } from "../exit.ts";
 import type { MonitorCapture, MonitorGeometry } from "./capture.ts";
-import type { VideoCodecName } from "./encoder.ts";
+import type { EncoderLogEntry, VideoCodecName } from "./video-encoder.ts";
 
 export type PipelineSettings = {
   readonly monitor: number;
@@ -53,4 +53,6 @@ export type FromWorker =
   /** The monitor being captured, after start and after each switch. */
   | { readonly type: "monitor"; readonly geometry: MonitorGeometry }
   | { readonly type: "stats"; readonly stats: PipelineStats }
+  /** For the agent's log (the encoder's own messages: FFmpeg's stderr, restarts). */
+  | { readonly type: "log"; readonly entry: EncoderLogEntry }
   | { readonly type: "error"; readonly reason: ExitReason; readonly message: string };

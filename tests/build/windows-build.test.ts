@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,39 +51,55 @@ t.test("the executable is a 64-bit console PE with the SEA blob as its NODE_SEA_
     "the SEA fuse is flipped, so node.exe runs the blob",
   );
   t.same(pe.certificate, { offset: 0, size: 0 }, "node.exe's own signature was removed, not left broken");
+  const manifest = pe.resources.find((r) => r.type === 24);
+  if (manifest === undefined) throw new Error("no manifest");
+  t.match(
+    bytes.toString("utf8", manifest.offset, manifest.offset + manifest.size),
+    /<dpiAwareness [^>]*>PerMonitorV2<\/dpiAwareness>/,
+    "its manifest makes the process per-monitor DPI aware",
+  );
 });
 
-t.test("the blob carries the config, the bundle, both Windows addons and ffmpeg.exe", async (t) => {
-  const blob = seaBlob(bytes);
-  t.ok(blob.includes(`"gateway":"${BAKED_GATEWAY}"`), "the baked config.json");
-  for (const path of [
-    "app.mjs",
-    "capture-worker.mjs",
-    "input-worker.mjs",
-    "node_modules/node-screenshots-win32-x64-msvc/",
-    "node_modules/@nut-tree-fork/libnut-win32/",
-    "node_modules/@ffmpeg-installer/win32-x64/ffmpeg.exe",
-    // The stand-in for the WebCodecs addon, which has no Windows build on the registry.
-    "node_modules/@napi-rs/webcodecs/index.js",
-  ]) {
-    t.ok(blob.includes(`"path":"${path}`), `the manifest lists ${path}`);
-  }
-  t.notOk(blob.includes("webcodecs-linux-x64-gnu"), "no Linux encoder addon in a Windows build");
-  // The registry's ffmpeg.exe, as the build fetched it: its bytes are in the blob.
-  const ffmpeg = readFileSync(
-    join(
-      "node_modules",
-      ".cache",
-      "sos-build",
-      "packages",
-      "@ffmpeg-installer+win32-x64@4.1.0",
-      "ffmpeg.exe",
-    ),
-  );
-  const middle = Math.floor(ffmpeg.byteLength / 2);
-  t.ok(blob.byteLength > ffmpeg.byteLength, "the blob is larger than ffmpeg.exe");
-  t.ok(blob.includes(ffmpeg.subarray(middle, middle + 65_536)), "ffmpeg.exe's bytes are in the blob");
-});
+t.test(
+  "the blob carries the config, the bundle, both Windows addons and ffmpeg.exe with its hash",
+  async (t) => {
+    const blob = seaBlob(bytes);
+    t.ok(blob.includes(`"gateway":"${BAKED_GATEWAY}"`), "the baked config.json");
+    for (const path of [
+      "app.mjs",
+      "capture-worker.mjs",
+      "input-worker.mjs",
+      "ffmpeg.json",
+      "node_modules/node-screenshots-win32-x64-msvc/",
+      "node_modules/@nut-tree-fork/libnut-win32/",
+      "node_modules/@ffmpeg-installer/win32-x64/ffmpeg.exe",
+    ]) {
+      t.ok(blob.includes(`"path":"${path}`), `the manifest lists ${path}`);
+    }
+    t.notOk(blob.includes("webcodecs-linux-x64-gnu"), "no Linux encoder addon in a Windows build");
+    t.notOk(blob.includes('"path":"node_modules/@napi-rs/webcodecs'), "and no WebCodecs package at all");
+    t.notOk(/from\s*"@napi-rs\/webcodecs"/.test(blob.toString("latin1")), "the bundle never imports it");
+    // The registry's ffmpeg.exe, as the build fetched it: its bytes are in the blob.
+    const ffmpeg = readFileSync(
+      join(
+        "node_modules",
+        ".cache",
+        "sos-build",
+        "packages",
+        "@ffmpeg-installer+win32-x64@4.1.0",
+        "ffmpeg.exe",
+      ),
+    );
+    const middle = Math.floor(ffmpeg.byteLength / 2);
+    t.ok(blob.byteLength > ffmpeg.byteLength, "the blob is larger than ffmpeg.exe");
+    t.ok(blob.includes(ffmpeg.subarray(middle, middle + 65_536)), "ffmpeg.exe's bytes are in the blob");
+    const sha256 = createHash("sha256").update(ffmpeg).digest("hex");
+    t.ok(
+      blob.includes(JSON.stringify({ path: "node_modules/@ffmpeg-installer/win32-x64/ffmpeg.exe", sha256 })),
+      "ffmpeg.json names ffmpeg.exe with its SHA-256, which the agent checks before running it",
+    );
+  },
+);
 
 t.test(
   "with --sign-cert and --sign-key the executable carries a signature osslsigncode verifies",

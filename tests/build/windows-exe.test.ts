@@ -17,10 +17,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { agentJoined, requestPermission } from "../agent/e2e-support.ts";
+import { browserTechnician, type Inbound, inbound } from "../agent/browser-technician.ts";
+import { agentJoined, openDesk, permission, requestPermission } from "../agent/e2e-support.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { startWine, type Wine, wineAvailable } from "../helpers/wine.ts";
-import { startXvfb } from "../helpers/xvfb.ts";
+import { pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { BAKED_PORT, BRAND, buildWindows, runCommand } from "./built-executable.ts";
 
 /** The Node inside the test build: the newest 22.x the registry has that runs under Wine 8. */
@@ -155,9 +156,9 @@ t.test(
 t.test(
   "(under Wine, not Windows) the extracted node-screenshots and libnut Windows addons capture the screen and move the X pointer",
   async (t) => {
-    // The agent loaded both at start (its monitor list and input worker come before "Connecting"),
-    // but cannot stream yet: there is no Windows encoder adapter. So a plain Node 22 node.exe
-    // loads the addons from the folder the executable extracted and uses them directly.
+    // The agent loaded both at start (its monitor list and input worker come before "Connecting");
+    // here a plain Node 22 node.exe loads them from the folder the executable extracted and uses
+    // them directly, to see what they do under Wine.
     const folder = extractionFolder();
     const script = join(work, "addons.cjs");
     writeFileSync(
@@ -190,5 +191,54 @@ t.test(
       "Wine's GDI capture",
     );
     t.match(await xvfb.x("xdotool", ["getmouselocation"]), /^x:321 y:234 /, "libnut moved the X pointer");
+  },
+);
+
+t.test(
+  "(under Wine, not Windows) it streams the screen through Windows capture and ffmpeg.exe to Chromium, and a click lands on the X pointer",
+  async (t) => {
+    const desk = await openDesk(t);
+    const agent = wine.start(userCopy(), [desk.session.pin, "--gateway", desk.gw.url]);
+    t.teardown(() => agent.kill());
+    await agentJoined(desk);
+    await requestPermission(desk.alice.client, desk.session.id);
+    await agent.line(/asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+    const { page, connect } = await browserTechnician(t, desk);
+    await connect();
+    let stats: Inbound | undefined;
+    // Starting ffmpeg.exe under Wine takes seconds; capture through Wine's GDI about 100 ms.
+    await waitUntil(
+      async () => {
+        stats = await inbound(page);
+        return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
+      },
+      90_000,
+      "a frame decoded in Chromium",
+    );
+    t.same(
+      [stats?.frameWidth, stats?.frameHeight],
+      [1280, 800],
+      "Chromium decodes frames of the screen's size",
+    );
+    t.match(stats?.codec, /video\/H264/);
+    await waitUntil(
+      async () => page.evaluate(() => window.technician?.channelOpen() === true),
+      30_000,
+      "control channel",
+    );
+    await page.evaluate(() => window.technician?.send({ type: "pointer", x: 0.25, y: 0.5 }));
+    await waitUntil(
+      async () => {
+        const at = await pointerLocation(xvfb);
+        return at.x === 320 && at.y === 400;
+      },
+      30_000,
+      "the X pointer at the technician's point",
+    );
+    agent.type("q");
+    t.equal(await agent.exited, 0, "q ends it");
+    t.notMatch(agent.output(), /video encoder/i, "no encoder error on the way");
   },
 );
