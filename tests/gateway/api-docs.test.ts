@@ -50,6 +50,14 @@ t.test("the socket protocol is published as JSON Schema, with the error codes", 
     t.ok(text.includes(`"const":"${type}"`), `message type ${type} is described`);
   }
   t.ok(text.includes("PIN_RATE_LIMITED") && text.includes("INVITE_LIMIT"), "stable error codes are listed");
+  for (const [what, phrase] of [
+    ["normalized coordinates", "divided by width - 1"],
+    ["the signal payload's candidate", "RTCIceCandidateInit"],
+    ["remote.opened's peerId", "The id the gateway issued for this view"],
+    ["remote.opened's iceServers", "a credential for this view only"],
+  ] as const) {
+    t.ok(text.includes(phrase), `${what} is described`);
+  }
   const health = await gw.anonymous().get("/healthz");
   t.equal(health.status, 200);
 });
