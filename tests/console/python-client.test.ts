@@ -1,7 +1,16 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import t from "tap";
+import t, { type Test } from "tap";
 import { runAgent, type Teardown } from "../agent/e2e-support.ts";
+import {
+  issueCertificate,
+  makeCa,
+  type ServerCertificate,
+  trustInThisProcess,
+} from "../helpers/certificates.ts";
 import { PASSWORD, startTestGateway } from "../helpers/gateway.ts";
 import { pointerLocation, startXvfb } from "../helpers/xvfb.ts";
 
@@ -9,7 +18,7 @@ import { pointerLocation, startXvfb } from "../helpers/xvfb.ts";
  * docs/console-client.md's technician client, in Python with Debian's aiortc, run as written against
  * the real gateway and the real `sos` agent under Xvfb: sign-in with cookie and CSRF token, a new
  * session, the console socket with its Origin, permission, remote view, the agent's WebRTC offer
- * answered, video decoded, the pointer moved over the `control` channel.
+ * answered, video decoded, the pointer moved over the `control` channel; over http and over https.
  */
 
 const PYTHON = "/usr/bin/python3";
@@ -62,11 +71,17 @@ function runClient(t: Teardown, args: readonly string[]) {
   return { line, exited };
 }
 
-t.test("the Python console client sees the real agent's screen and moves its pointer", async (t) => {
+/** The client against a gateway (plain, or https with `ca`), the agent joining with its PIN. */
+async function throughTheClient(t: Test, options: { tls?: ServerCertificate; ca?: string } = {}) {
   const xvfb = await startXvfb(SCREEN);
   t.teardown(() => xvfb.stop());
-  const gw = await startTestGateway({ config: { organizationName: "Acme IT" } });
+  const tls =
+    options.tls === undefined
+      ? {}
+      : { tls: { certFile: options.tls.certFile, keyFile: options.tls.keyFile } };
+  const gw = await startTestGateway({ config: { organizationName: "Acme IT", ...tls } });
   t.teardown(() => gw.close());
+  t.match(gw.url, options.tls === undefined ? /^http:/ : /^https:/, "the gateway's scheme");
   const piet = await gw.technician("Piet");
   // A live desktop: aiortc hands a decoded frame over once the next frame's packets arrive, and the
   // agent sends frames when the screen changes (docs/console-client.md).
@@ -78,6 +93,7 @@ t.test("the Python console client sees the real agent's screen and moves its poi
     "-c",
     "i=0; while true; do i=$((i+1)); echo line $i; sleep 0.1; done",
   ]);
+  const ca = options.ca === undefined ? [] : ["--ca", options.ca];
 
   const client = runClient(t, [
     "--gateway",
@@ -90,9 +106,10 @@ t.test("the Python console client sees the real agent's screen and moves its poi
     "0.25,0.75",
     "--timeout",
     "90",
+    ...ca,
   ]);
   const pin = (await client.line(/^PIN \d{9}$/, 30_000)).slice(4);
-  const agent = runAgent(t, xvfb, [pin, "--gateway", gw.url]);
+  const agent = runAgent(t, xvfb, [pin, "--gateway", gw.url, ...ca]);
   await agent.line(/asks to SEE and CONTROL your screen/, 30_000);
   agent.type("y");
 
@@ -106,4 +123,17 @@ t.test("the Python console client sees the real agent's screen and moves its poi
   t.same(result.pointer, expected, "normalized 0.25,0.75 is pixel round(x*(width-1)), round(y*(height-1))");
   t.same(await pointerLocation(xvfb), expected, "the X pointer is there (xdotool)");
   t.same(result.cursorReported, expected, "the agent reported the pointer there");
+}
+
+t.test("the Python console client sees the real agent's screen and moves its pointer", (t) =>
+  throughTheClient(t),
+);
+
+t.test("the same over https and wss, trusting the team's CA with --ca", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "sos-python-client-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const ca = await makeCa(dir, "SOS test CA");
+  const certificate = await issueCertificate(ca, dir, "gateway");
+  trustInThisProcess(ca);
+  await throughTheClient(t, { tls: certificate, ca: ca.certFile });
 });
