@@ -15,6 +15,7 @@ import { type CaptureMode, createCaptureMode } from "./capture-mode.ts";
 import { chunkMessage } from "./chunk-message.ts";
 import { type EncodedChunk, FrameEncoder } from "./encoder.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
+import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
@@ -74,6 +75,7 @@ function fail(error: unknown): void {
 }
 
 function onChunk(chunk: EncodedChunk): void {
+  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
   const { message, transfer } = chunkMessage(chunk);
   post(message, transfer);
 }
@@ -189,7 +191,12 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
 function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): void {
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   picture.update(frame, rows);
-  encoder.encode(picture, Math.round(capturedAt * 1000), wantKeyframe);
+  const timestampUs = Math.round(capturedAt * 1000);
+  if (tracing) {
+    const toEpoch = performance.timeOrigin;
+    trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
+  }
+  encoder.encode(picture, timestampUs, wantKeyframe);
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame.data;

@@ -13,6 +13,7 @@ import type { Display } from "x11";
 import { extensionOf } from "../x11-client.ts";
 import type { MonitorGeometry } from "./capture.ts";
 import type { RowRange } from "./i420.ts";
+import { trace, tracing } from "./latency-trace.ts";
 
 export type DamageWatch = {
   /**
@@ -33,6 +34,7 @@ export async function watchDamage(display: Display): Promise<DamageWatch | undef
   display.client.on("event", (event) => {
     if (event.name !== "DamageNotify" || event.damage !== id || event.area === undefined) return;
     const { x, y, w, h } = event.area;
+    if (tracing && box === undefined) trace({ event: "damage" });
     box =
       box === undefined
         ? { left: x, top: y, right: x + w, bottom: y + h }
