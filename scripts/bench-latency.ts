@@ -25,6 +25,7 @@ const { values } = parseArgs({
 });
 const PRESSES = Math.max(10, Number(values.presses));
 const BLOCK = 10;
+const BLOCK_MS = 6_000;
 const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
 /** Goals of issue 14: p50 at most 1.2x x11vnc's, p99 at most 150 ms, no press lost. */
 const GOAL_RATIO = 1.2;
@@ -89,13 +90,21 @@ async function main(): Promise<void> {
   let k = 0;
   for (const workload of ["still", "scrolling"] as const) {
     await rig.scrolling(workload === "scrolling");
-    for (let block = 0; block * BLOCK < PRESSES; block += 1) {
+    const done = (path: Path) => presses.filter((p) => p.workload === workload && p.path === path).length;
+    for (let block = 0; done("sos") < PRESSES || done("vnc") < PRESSES; block += 1) {
       const order: Path[] = block % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
       for (const path of order) {
         rig.turn(path);
         // The path that was stopped catches up first (a stopped agent resumes, x11vnc repaints).
         await sleep(1_500);
-        for (let i = 0; i < BLOCK && block * BLOCK + i < PRESSES; i += 1) {
+        // A block ends after BLOCK presses or BLOCK_MS: the stopped agent's peer must not go quiet
+        // for long enough to restart ICE (12 s).
+        const blockStart = performance.now();
+        for (
+          let i = 0;
+          i < BLOCK && done(path) < PRESSES && performance.now() - blockStart < BLOCK_MS;
+          i += 1
+        ) {
           const key = `Key${(keys[k++ % keys.length] ?? "a").toUpperCase()}`;
           try {
             const seen = await rig.press(path, key, 2_000);
