@@ -57,6 +57,8 @@ export type Rig = {
   readonly pages: Record<Path, Page>;
   readonly pids: Record<Path, number>;
   readonly typing: Region;
+  /** What the agent wrote on stderr (its log) so far. */
+  agentLog(): string;
   /** The agent's latency trace (SOS_LATENCY_TRACE), JSON lines. */
   readonly tracePath: string;
   /** Lets `path` run and stops the other one. */
@@ -365,6 +367,7 @@ export async function startRig(teardown: Teardown, agentArgs: readonly string[] 
     pids,
     typing,
     tracePath,
+    agentLog: () => agent.stderr(),
     turn(path) {
       stopped(pids[path === "sos" ? "vnc" : "sos"], true);
       stopped(pids[path], false);

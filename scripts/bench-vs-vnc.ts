@@ -8,7 +8,7 @@
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
  * bench-results/vs-vnc.json. Not a timed test.
  *
- * Options: --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
+ * Options: --agent-args "..." (extra `sos` flags; none: the defaults), --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -19,9 +19,11 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "4" },
     seconds: { type: "string", default: "6" },
+    "agent-args": { type: "string", default: "" },
   },
 });
 const ROUNDS = Math.max(1, Number(values.rounds));
+const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
 const ROUND_MS = Math.max(2, Number(values.seconds)) * 1000;
 /** A round starts after this: the path that was stopped catches up first. */
 const WARM_UP_MS = 2_000;
@@ -35,7 +37,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Round = { path: Path; fps: number; mbps: number; cpu: number };
 
 async function main(): Promise<void> {
-  const rig = await startRig(teardown);
+  const rig = await startRig(teardown, AGENT_ARGS);
   await rig.scrolling(true);
   const rounds: Round[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -58,6 +60,11 @@ async function main(): Promise<void> {
   }
   rig.turn("sos");
   await rig.scrolling(false);
+  const fitted = rig
+    .agentLog()
+    .split("\n")
+    .filter((line) => line.includes("fitted"));
+  if (fitted.length > 0) console.log(`agent: ${fitted.join("\nagent: ")}`);
 
   const mean = (path: Path, key: "fps" | "mbps" | "cpu") => {
     const mine = rounds.filter((r) => r.path === path).map((r) => r[key]);
