@@ -33,6 +33,8 @@ const GOAL_P99_MS = 150;
 
 const cleanups: Array<() => unknown> = [];
 const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
+/** The agent's log, for a failure report. */
+let agentLog: (() => string) | undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Press = Seen & { readonly path: Path; readonly workload: string; readonly lost: boolean };
@@ -85,6 +87,7 @@ function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<R
 
 async function main(): Promise<void> {
   const rig = await startRig(teardown, AGENT_ARGS);
+  agentLog = rig.agentLog;
   const presses: Press[] = [];
   const keys = "abcdefghijklmnopqrstuvwxyz";
   let k = 0;
@@ -187,7 +190,11 @@ async function main(): Promise<void> {
 
 try {
   await main();
+} catch (error) {
+  console.error(error);
+  if (agentLog !== undefined) console.error(`agent stderr:\n${agentLog().slice(-4_000)}`);
+  process.exitCode = 1;
 } finally {
   for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);

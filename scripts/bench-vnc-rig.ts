@@ -272,8 +272,12 @@ function stopped(pid: number, stop: boolean): void {
   }
 }
 
-/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway. */
-export async function startRig(teardown: Teardown, agentArgs: readonly string[] = []): Promise<Rig> {
+/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway, `x11vncArgs` to x11vnc. */
+export async function startRig(
+  teardown: Teardown,
+  agentArgs: readonly string[] = [],
+  x11vncArgs: readonly string[] = [],
+): Promise<Rig> {
   const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT, outliveProcess: true });
   teardown.teardown(() => xvfb.stop());
   xvfb.client("xterm", ["-geometry", "100x20+0+0", "-T", "sos-typing", "-e", "cat"]);
@@ -338,6 +342,7 @@ export async function startRig(teardown: Teardown, agentArgs: readonly string[] 
       "-forever",
       "-nopw",
       "-quiet",
+      ...x11vncArgs,
     ],
     { stdio: "ignore", env: xvfb.env },
   );

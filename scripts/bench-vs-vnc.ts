@@ -8,7 +8,7 @@
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
  * bench-results/vs-vnc.json. Not a timed test.
  *
- * Options: --agent-args "..." (extra `sos` flags; none: the defaults), --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
+ * Options: --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,10 +20,12 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     seconds: { type: "string", default: "6" },
     "agent-args": { type: "string", default: "" },
+    "x11vnc-args": { type: "string", default: "" },
   },
 });
 const ROUNDS = Math.max(1, Number(values.rounds));
 const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
+const X11VNC_ARGS = (values["x11vnc-args"] ?? "").split(" ").filter((arg) => arg !== "");
 const ROUND_MS = Math.max(2, Number(values.seconds)) * 1000;
 /** A round starts after this: the path that was stopped catches up first. */
 const WARM_UP_MS = 2_000;
@@ -32,12 +34,15 @@ const GOAL_BANDWIDTH_RATIO = 0.3;
 
 const cleanups: Array<() => unknown> = [];
 const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
+/** The agent's log, for a failure report. */
+let agentLog: (() => string) | undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Round = { path: Path; fps: number; mbps: number; cpu: number };
 
 async function main(): Promise<void> {
-  const rig = await startRig(teardown, AGENT_ARGS);
+  const rig = await startRig(teardown, AGENT_ARGS, X11VNC_ARGS);
+  agentLog = rig.agentLog;
   await rig.scrolling(true);
   const rounds: Round[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -105,7 +110,11 @@ async function main(): Promise<void> {
 
 try {
   await main();
+} catch (error) {
+  console.error(error);
+  if (agentLog !== undefined) console.error(`agent stderr:\n${agentLog().slice(-4_000)}`);
+  process.exitCode = 1;
 } finally {
   for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);
