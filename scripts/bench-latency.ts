@@ -6,7 +6,7 @@
  * below the typing one. The paths take turns in blocks (the other one stopped meanwhile).
  *
  * The SOS figure is broken down along its path with the agent's trace (SOS_LATENCY_TRACE): input
- * received, injected, damage seen, frame captured, encoded, sent, received by the browser,
+ * received, injected, damage seen, capture started, captured and converted to I420, encoded, sent, received by the browser,
  * shown. Prints a table with p50/p90/p99, the ratio to x11vnc and whether the goals are met;
  * writes bench-results/latency.json. Not a timed test.
  *
@@ -44,7 +44,7 @@ const STAGES = [
   "injected",
   "damage",
   "captureStart",
-  "captured",
+  "converted",
   "encoded",
   "sent",
   "arrived",
@@ -77,7 +77,7 @@ function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<R
         );
   if (frame === undefined) return result;
   result.captureStart = Number(frame.captureStart) - press.keyAt;
-  result.captured = Number(frame.captured) - press.keyAt;
+  result.converted = Number(frame.captured) - press.keyAt;
   const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
   if (encoded !== undefined) result.encoded = Number(encoded.at) - press.keyAt;
   const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);

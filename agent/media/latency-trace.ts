@@ -21,6 +21,7 @@ export type TraceEvent =
       /** The chunk's timestamp (µs), which the RTP timestamp is made from. */
       readonly ts: number;
       readonly captureStart: number;
+      /** Captured and converted to I420, about to be handed to the encoder. */
       readonly captured: number;
     }
   | { readonly event: "encoded"; readonly ts: number }
