@@ -14,6 +14,7 @@ set -euo pipefail
 # (the tests never use the system service; openssl makes their throwaway CA, certutil trusts it in Chromium).
 # systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
 # ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
+# x11vnc: the baseline of bench:latency and bench:vs-vnc.
 packages=(
   xvfb
   xdotool
@@ -37,6 +38,7 @@ packages=(
   nginx
   systemd
   ffmpeg
+  x11vnc
 )
 missing=()
 for pkg in "${packages[@]}"; do
