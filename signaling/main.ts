@@ -42,8 +42,8 @@ export type Gateway = {
   config: GatewayConfig;
   /** The one-time setup token when the gateway started without any admin. */
   setupToken: string | undefined;
-  /** Runs the expiry sweep now; returns how many sessions expired. */
-  sweep(): number;
+  /** Runs the expiry sweep now; resolves to how many sessions expired. */
+  sweep(): Promise<number>;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -61,10 +61,9 @@ export async function startGateway(
   const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
   let technicians: Technicians | undefined;
-  const organizationName = () => technicians?.organization().name ?? "SOS";
-  const organization = () => ({ name: organizationName(), features: config.license });
+  const organizationName = async () => (await technicians?.organization())?.name ?? "SOS";
 
-  const policy = new Policy(store, organization);
+  const policy = new Policy(store, () => config.license);
   // STUN for everyone; the TURN relay only per remote view, with a credential minted for its peer.
   const iceServers = new IceServers({
     iceUrls: config.iceUrls,
@@ -73,9 +72,9 @@ export async function startGateway(
         ? undefined
         : { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
     clock,
-    sessionLifetimeSeconds: (sessionId) => {
-      const session = store.getSession(sessionId);
-      const channel = session === undefined ? undefined : store.getChannel(session.channelId);
+    sessionLifetimeSeconds: async (sessionId) => {
+      const session = await store.getSession(sessionId);
+      const channel = session === undefined ? undefined : await store.getChannel(session.channelId);
       return channel === undefined ? undefined : channel.sessionExpiryMinutes * 60;
     },
   });
@@ -85,11 +84,19 @@ export async function startGateway(
   const viewing: Viewing<ConsoleConnection> = new Viewing({
     events,
     // The desk is built below with the hub this needs; called only once everything is built.
-    access: (actor, sessionId): AccessMode => desk.permissions.connectAccess(actor, sessionId),
+    access: (actor, sessionId): Promise<AccessMode> => desk.permissions.connectAccess(actor, sessionId),
     audit,
     iceServers: (peer) => iceServers.forPeer(peer),
+    serialized: (sessionId, work) => desk.serialized(sessionId, work),
   });
-  const hub = new Hub({ store, policy, organizationName, viewing, events });
+  const hub = new Hub({
+    store,
+    policy,
+    organizationName,
+    viewing,
+    events,
+    failed: (error, what) => log.error({ err: error, what }, "telling the sockets failed"),
+  });
   const desk = new Desk({
     store,
     clock,
@@ -116,8 +123,8 @@ export async function startGateway(
     events,
     licensedFeatures: config.license,
   });
-  if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
-    store.setSetting("organization_name", config.organizationName);
+  if (config.organizationName !== undefined && (await store.getSetting("organization_name")) === undefined) {
+    await store.setSetting("organization_name", config.organizationName);
   }
   const supportee = new Supportee({
     store,
@@ -143,7 +150,7 @@ export async function startGateway(
 
   const setupToken = await technicians.bootstrap(config.admin);
   // Technicians from before private channels were made with the account get theirs now, not on a GET.
-  channels.ensurePrivateChannels();
+  await channels.ensurePrivateChannels();
   const app = await buildHttp({
     log,
     technicians,
@@ -157,8 +164,8 @@ export async function startGateway(
     trustProxy: config.trustProxy,
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     apiRateLimit: config.apiRateLimit,
-    health: () => {
-      const storeHealth = store.health();
+    health: async () => {
+      const storeHealth = await store.health();
       const failing = jobs.failing();
       return { ok: storeHealth.ok && failing.length === 0, store: storeHealth, jobs: failing };
     },
@@ -171,10 +178,16 @@ export async function startGateway(
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
 
   // Agents of sessions that were Active before a restart get the grace period to come back.
-  for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
+  for (const session of await store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
   const sweepMs = options.sweepIntervalMs ?? 15_000;
-  jobs.safely("expiry sweep at start", () => desk.lifecycle.expireDue());
-  if (sweepMs > 0) jobs.every("expiry sweep", sweepMs, () => desk.lifecycle.expireDue());
+  jobs.safely("expiry sweep at start", async () => {
+    await desk.lifecycle.expireDue();
+  });
+  if (sweepMs > 0) {
+    jobs.every("expiry sweep", sweepMs, async () => {
+      await desk.lifecycle.expireDue();
+    });
+  }
   heartbeat.start();
 
   let closed: Promise<void> | undefined;
@@ -191,7 +204,7 @@ export async function startGateway(
         agentSockets.stop();
         hub.closeAll();
         await app.close();
-        store.close();
+        await store.close();
       })();
       return closed;
     },

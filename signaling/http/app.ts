@@ -55,7 +55,7 @@ export type HttpDeps = {
   downloadsDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
-  health: () => Health;
+  health: () => Promise<Health>;
 };
 
 const PUBLIC_DIR = fileURLToPath(new URL("../public/", import.meta.url));
@@ -109,7 +109,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   // form of the request target (origin or absolute form), in one canonical spelling.
   app.addHook("onRequest", async (request, reply) => {
     const path = guardPath(request.url);
-    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !technicians.setupOpen()) {
+    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !(await technicians.setupOpen())) {
       return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
     }
   });
@@ -190,7 +190,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),
-    organizationName: () => technicians.organization().name,
+    organizationName: async () => (await technicians.organization()).name,
     publicUrl,
     downloadsDir: deps.downloadsDir,
   });
@@ -215,7 +215,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
         return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
       }
-      const auth = readAuth(request, technicians);
+      const auth = await readAuth(request, technicians);
       if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
       request.auth = auth;
     },

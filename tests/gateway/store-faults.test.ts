@@ -188,29 +188,28 @@ t.test(
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "sos-store-"));
     const store = openSqliteStore(dir);
-    t.teardown(() => {
-      store.close();
+    t.teardown(async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
     const lock = await holdWriteLock(join(dir, "gateway.db"));
-    t.throws(
-      () => store.transaction(() => store.setSetting("first", "1")),
+    await t.rejects(
+      store.transaction(() => store.setSetting("first", "1")),
       { code: "STORE_UNAVAILABLE" },
       "the locked BEGIN fails as unavailable",
     );
     await lock.release();
 
-    t.throws(
-      () =>
-        store.transaction(() => {
-          store.setSetting("half", "1");
-          throw new Error("half-way");
-        }),
+    await t.rejects(
+      store.transaction(async () => {
+        await store.setSetting("half", "1");
+        throw new Error("half-way");
+      }),
       { message: "half-way" },
     );
-    t.equal(store.getSetting("half"), undefined, "the first half was rolled back");
-    store.transaction(() => store.setSetting("whole", "1"));
-    t.equal(store.getSetting("whole"), "1", "and the next transaction commits");
+    t.equal(await store.getSetting("half"), undefined, "the first half was rolled back");
+    await store.transaction(() => store.setSetting("whole", "1"));
+    t.equal(await store.getSetting("whole"), "1", "and the next transaction commits");
   },
 );
 
@@ -221,25 +220,25 @@ t.test(
     t.teardown(() => disk.close());
     const store = openSqliteStore(disk.dir);
     t.teardown(() => store.close());
-    store.setSetting("before", "1");
+    await store.setSetting("before", "1");
     disk.failWrites();
     let error: unknown;
     try {
-      store.transaction(() => store.setSetting("during", "1"));
+      await store.transaction(() => store.setSetting("during", "1"));
     } catch (caught) {
       error = caught;
     }
     t.ok(error instanceof SosError && error.code === "STORE_UNAVAILABLE", "unavailable, with a code");
     const cause = error instanceof Error ? error.cause : undefined;
     t.match(cause instanceof Error ? cause.message : "", /disk I\/O error/, "caused by the disk's own error");
-    t.equal(store.health().ok, false, "the store knows it is failing");
-    t.equal(store.getSetting("before"), "1", "reads still work");
+    t.equal((await store.health()).ok, false, "the store knows it is failing");
+    t.equal(await store.getSetting("before"), "1", "reads still work");
 
     disk.acceptWrites();
-    store.transaction(() => store.setSetting("after", "1"));
-    t.equal(store.health().ok, true, "a write that succeeds makes it healthy again");
-    t.equal(store.getSetting("during"), undefined, "the refused write left nothing");
-    t.equal(store.getSetting("after"), "1");
+    await store.transaction(() => store.setSetting("after", "1"));
+    t.equal((await store.health()).ok, true, "a write that succeeds makes it healthy again");
+    t.equal(await store.getSetting("during"), undefined, "the refused write left nothing");
+    t.equal(await store.getSetting("after"), "1");
   },
 );
 
