@@ -18,6 +18,7 @@ import { AgentSockets } from "./realtime/agent-socket.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
+import { openPostgresStore } from "./store/postgres-store.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 import { IceServers } from "./turn/relay.ts";
 
@@ -56,7 +57,15 @@ export async function startGateway(
   const config = gatewayConfigSchema.parse(input);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
-  const store = openSqliteStore(config.dataDir);
+  // The one place the store is chosen: PostgreSQL when a database URL is given, else SQLite.
+  const store =
+    config.databaseUrl === undefined
+      ? openSqliteStore(config.dataDir)
+      : await openPostgresStore(config.databaseUrl);
+  log.info(
+    { store: config.databaseUrl === undefined ? `sqlite:${config.dataDir}` : String(config.databaseUrl) },
+    "store opened",
+  );
   const jobs = new Jobs(log);
   const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
