@@ -8,7 +8,8 @@ set -euo pipefail
 # libnss3-tools: certutil, so the relay tests' Chromium trusts the throwaway CA of coturn's TLS certificate.
 # wine, wine64, gcc-mingw-w64-x86-64: the Windows build's tests under Wine (tests/helpers/wine.ts builds two forwarding DLLs);
 # osslsigncode: build:sos --sign-cert signs Windows executables; xterm: the scrolling workload of bench:agent and bench:relay.
-packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm)
+# postgresql: the PostgreSQL store's tests and `npm run postgres` (a cluster of their own, never the system one).
+packages=(xvfb xdotool x11-utils chromium strace e2fsprogs coturn iptables iproute2 openssl libnss3-tools wine wine64 gcc-mingw-w64-x86-64 osslsigncode xterm postgresql)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

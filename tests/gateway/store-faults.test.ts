@@ -48,10 +48,10 @@ async function health(gw: TestGateway) {
 }
 
 t.test(
-  "the resume-grace timer meeting a database locked by another process: the gateway stays up, says so in health, retries, and the session falls back to Waiting once the lock is gone",
+  "the resume-grace timer meeting a database locked by another process (SQLite): the gateway stays up, says so in health, retries, and the session falls back to Waiting once the lock is gone",
   async (t) => {
     const log = new CapturedLog("info");
-    const gw = await startTestGateway({ options: { resumeGraceMs: 200, log: log.logger } });
+    const gw = await startTestGateway({ sqliteOnly: true, options: { resumeGraceMs: 200, log: log.logger } });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -89,9 +89,9 @@ t.test(
 );
 
 t.test(
-  "an end user who ends the session while another process holds the database lock: the session still falls back to Waiting once the lock is gone",
+  "an end user who ends the session while another process holds the database lock (SQLite): the session still falls back to Waiting once the lock is gone",
   async (t) => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ sqliteOnly: true });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -125,13 +125,14 @@ t.test(
 );
 
 t.test(
-  "a disk that stops taking writes (root: loop-mounted filesystem): reads go on, writes answer 503 STORE_UNAVAILABLE and change nothing, health is 503, the expiry sweeper survives, and all comes back with the disk",
+  "a disk that stops taking writes under SQLite (root: loop-mounted filesystem): reads go on, writes answer 503 STORE_UNAVAILABLE and change nothing, health is 503, the expiry sweeper survives, and all comes back with the disk",
   async (t) => {
     const disk = new LoopDisk();
     t.teardown(() => disk.close());
     const clock = new TestClock();
     const log = new CapturedLog("info");
     const gw = await startTestGateway({
+      sqliteOnly: true,
       config: { dataDir: disk.dir, sessionExpiryMinutes: 5 },
       options: { clock, sweepIntervalMs: 50, log: log.logger },
     });
@@ -243,9 +244,9 @@ t.test(
 );
 
 t.test(
-  "a remote view whose audit write fails is not opened: the refusal says try again and no phantom viewer remains",
+  "a remote view whose audit write fails (SQLite locked) is not opened: the refusal says try again and no phantom viewer remains",
   async (t) => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ sqliteOnly: true });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -279,9 +280,9 @@ t.test(
 );
 
 t.test(
-  "a resume that meets an unavailable store is closed with 1013 (try again), and the agent keeps trying until it is back",
+  "a resume that meets an unavailable store (SQLite locked) is closed with 1013 (try again), and the agent keeps trying until it is back",
   async (t) => {
-    const gw = await startTestGateway({ options: { resumeGraceMs: 30_000 } });
+    const gw = await startTestGateway({ sqliteOnly: true, options: { resumeGraceMs: 30_000 } });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
