@@ -114,11 +114,6 @@ export class Hub implements AgentPresence {
     });
   }
 
-  /** Resolves once every event emitted so far has been fanned out. */
-  settled(): Promise<void> {
-    return this.#outbox;
-  }
-
   // --- presence ---------------------------------------------------------------------------------
 
   isConnected(sessionId: string): boolean {
@@ -176,11 +171,6 @@ export class Hub implements AgentPresence {
     if (this.#closed) return;
     this.#consoles.delete(connection);
     this.#d.viewing.closeConsole(connection);
-  }
-
-  /** Whether the console is still registered (its socket did not close meanwhile). */
-  hasConsole(connection: ConsoleConnection): boolean {
-    return this.#consoles.has(connection);
   }
 
   consoleCount(): number {
