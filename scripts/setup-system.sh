@@ -15,6 +15,7 @@ set -euo pipefail
 # systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
 # ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
 # x11vnc: the baseline of bench:latency and bench:vs-vnc.
+# postgresql: the PostgreSQL store's tests and `npm run postgres` (a cluster of their own, never the system one).
 packages=(
   xvfb
   xdotool
@@ -39,6 +40,7 @@ packages=(
   systemd
   ffmpeg
   x11vnc
+  postgresql
 )
 missing=()
 for pkg in "${packages[@]}"; do
