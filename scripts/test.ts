@@ -61,13 +61,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 /**
  * Gateway test files that would run unchanged in the PostgreSQL pass: they start `sos-gateway`
- * from the command line without a database URL (cli, durability), or every test in them is about
- * the SQLite file itself (store-faults: its write lock, a failing disk). The PostgreSQL store's
- * own fault tests are in tests/postgres/.
+ * from the command line without a database URL (cli, durability, metrics-cli), every test in them
+ * is about the SQLite file itself (store-faults: its write lock, a failing disk; backup-restore:
+ * `sos-gateway backup` copies gateway.db, PostgreSQL is backed up with its own tools), or they start
+ * no gateway at all (deploy-files). The PostgreSQL store's own fault tests are in tests/postgres/.
  */
 const SQLITE_ONLY_FILES = [
+  "tests/gateway/backup-restore.test.ts",
   "tests/gateway/cli.test.ts",
+  "tests/gateway/deploy-files.test.ts",
   "tests/gateway/durability.test.ts",
+  "tests/gateway/metrics-cli.test.ts",
   "tests/gateway/store-faults.test.ts",
 ];
 
