@@ -16,6 +16,8 @@ set -euo pipefail
 # python3-aiortc, python3-aiohttp: the Python technician client of docs/console-client.md (examples/python-console),
 # run end to end by tests/console/python-client.test.ts with /usr/bin/python3.
 # ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
+# x11vnc: the baseline of bench:latency and bench:vs-vnc.
+# postgresql: the PostgreSQL store's tests and `npm run postgres` (a cluster of their own, never the system one).
 packages=(
   xvfb
   xdotool
@@ -39,6 +41,8 @@ packages=(
   nginx
   systemd
   ffmpeg
+  x11vnc
+  postgresql
   python3-aiortc
   python3-aiohttp
 )

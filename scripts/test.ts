@@ -1,10 +1,20 @@
 /**
  * The test command (`npm test`): installs the system packages the suite needs, builds the console,
- * runs every tap test file, and ends with the plain line `N passed, N failed` that CI reads.
- * Extra arguments are passed to tap (for example a test file to run alone).
+ * starts a throwaway PostgreSQL (scripts/postgres-process.ts), runs every tap test file, then runs
+ * the gateway's test files (tests/gateway/) a second time with every gateway on PostgreSQL
+ * (SOS_TEST_STORE=postgres, a fresh database per gateway: tests/helpers/postgres.ts), and ends
+ * with the plain line `N passed, N failed` that CI reads. If PostgreSQL cannot start, the run
+ * fails and says why; nothing is skipped.
+ *
+ * Extra arguments are passed to tap (for example a test file to run alone); then there is one
+ * run only, with PostgreSQL available and SOS_TEST_STORE as the environment gives it.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { startPostgres, stopPostgres } from "./postgres-process.ts";
 
 const setup = spawnSync("bash", ["scripts/setup-system.sh"], { stdio: "inherit" });
 if (setup.status !== 0) {
@@ -17,32 +27,109 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-const args = process.argv.slice(2);
-const tap = spawn("tap", ["--reporter=tap", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-
-let passed = 0;
-let failed = 0;
-let fileFailedWithoutSubtest = 0;
-let subtestFailedInFile = false;
-const lines = createInterface({ input: tap.stdout });
-lines.on("line", (line) => {
-  console.log(line);
-  // Subtests of a file are indented by four spaces; the file itself by none.
-  if (/^ {4}ok \d+/.test(line)) passed += 1;
-  else if (/^ {4}not ok \d+/.test(line)) {
-    failed += 1;
-    subtestFailedInFile = true;
-  } else if (/^not ok \d+/.test(line)) {
-    if (!subtestFailedInFile) fileFailedWithoutSubtest += 1;
-    subtestFailedInFile = false;
-  } else if (/^ok \d+/.test(line)) {
-    subtestFailedInFile = false;
+// The postgres user runs the server (we may be root): its folder must be reachable.
+const pgDir = mkdtempSync(join(tmpdir(), "sos-test-postgres-"));
+chmodSync(pgDir, 0o755);
+const cluster = join(pgDir, "pg");
+const stop = () => {
+  try {
+    stopPostgres(cluster);
+  } catch (error) {
+    console.error(
+      `test: stopping PostgreSQL failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-});
+  rmSync(pgDir, { recursive: true, force: true });
+};
+let postgresUrl: string;
+try {
+  postgresUrl = (await startPostgres(cluster, { fast: true })).url;
+} catch (error) {
+  console.error(
+    `test: PostgreSQL could not start, so the PostgreSQL tests cannot run: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  stop();
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    stop();
+    process.exit(1);
+  });
+}
 
-tap.on("close", (code) => {
-  failed += fileFailedWithoutSubtest;
-  const ok = code === 0 && failed === 0 && passed > 0;
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(ok ? 0 : 1);
-});
+/**
+ * Gateway test files that would run unchanged in the PostgreSQL pass: they start `sos-gateway`
+ * from the command line without a database URL (cli, durability, metrics-cli), every test in them
+ * is about the SQLite file itself (store-faults: its write lock, a failing disk; backup-restore:
+ * `sos-gateway backup` copies gateway.db, PostgreSQL is backed up with its own tools), or they start
+ * no gateway at all (deploy-files). The PostgreSQL store's own fault tests are in tests/postgres/.
+ */
+const SQLITE_ONLY_FILES = [
+  "tests/gateway/backup-restore.test.ts",
+  "tests/gateway/cli.test.ts",
+  "tests/gateway/deploy-files.test.ts",
+  "tests/gateway/durability.test.ts",
+  "tests/gateway/metrics-cli.test.ts",
+  "tests/gateway/store-faults.test.ts",
+];
+
+type Outcome = { passed: number; failed: number; ok: boolean };
+
+/** One tap run, its TAP echoed; counts subtests, and files that failed without a failed subtest. */
+function runTap(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const tap = spawn("tap", ["--reporter=tap", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+  let passed = 0;
+  let failed = 0;
+  let fileFailedWithoutSubtest = 0;
+  let subtestFailedInFile = false;
+  const lines = createInterface({ input: tap.stdout });
+  lines.on("line", (line) => {
+    console.log(line);
+    // Subtests of a file are indented by four spaces; the file itself by none.
+    if (/^ {4}ok \d+/.test(line)) passed += 1;
+    else if (/^ {4}not ok \d+/.test(line)) {
+      failed += 1;
+      subtestFailedInFile = true;
+    } else if (/^not ok \d+/.test(line)) {
+      if (!subtestFailedInFile) fileFailedWithoutSubtest += 1;
+      subtestFailedInFile = false;
+    } else if (/^ok \d+/.test(line)) {
+      subtestFailedInFile = false;
+    }
+  });
+  return new Promise((resolve) => {
+    tap.once("error", (error) => {
+      console.error(`test: tap could not run: ${error.message}`);
+      resolve({ passed: 0, failed: 1, ok: false });
+    });
+    tap.on("close", (code) => {
+      failed += fileFailedWithoutSubtest;
+      resolve({ passed, failed, ok: code === 0 && failed === 0 });
+    });
+  });
+}
+
+const args = process.argv.slice(2);
+const env = { ...process.env, SOS_TEST_POSTGRES_URL: postgresUrl };
+const runs: Outcome[] = [];
+if (args.length > 0) {
+  runs.push(await runTap(args, env));
+} else {
+  runs.push(await runTap([], { ...env, SOS_TEST_STORE: "sqlite" }));
+  const gatewayFiles = readdirSync("tests/gateway", { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".test.ts"))
+    .map((file) => join("tests/gateway", file));
+  const again = gatewayFiles.filter((file) => !SQLITE_ONLY_FILES.includes(file));
+  console.log(
+    `# The gateway's test files again, every gateway on PostgreSQL (SOS_TEST_STORE=postgres): ${again.length} files; not again (they run sos-gateway on SQLite or test the SQLite file itself): ${SQLITE_ONLY_FILES.join(", ")}`,
+  );
+  runs.push(await runTap(again.sort(), { ...env, SOS_TEST_STORE: "postgres" }));
+}
+stop();
+
+const passed = runs.reduce((sum, run) => sum + run.passed, 0);
+const failed = runs.reduce((sum, run) => sum + run.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(runs.every((run) => run.ok) && failed === 0 && passed > 0 ? 0 : 1);

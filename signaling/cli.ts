@@ -39,6 +39,12 @@ const program = new Command()
     new Option("--data-dir <dir>", "where the SQLite store lives").env("SOS_DATA_DIR").default("./data"),
   )
   .addOption(
+    new Option(
+      "--database-url <url>",
+      "keep everything in PostgreSQL instead of SQLite (postgres://user:password@host:5432/db)",
+    ).env("SOS_DATABASE_URL"),
+  )
+  .addOption(
     new Option("--public-url <url>", "the address users reach (links are built on it)").env("SOS_PUBLIC_URL"),
   )
   .addOption(
@@ -140,6 +146,7 @@ const flags = z
     port: z.number(),
     host: z.string(),
     dataDir: z.string(),
+    databaseUrl: z.string().optional(),
     downloadsDir: z.string().optional(),
     publicUrl: z.string().optional(),
     orgName: z.string().optional(),
@@ -176,6 +183,7 @@ try {
     port: flags.port,
     host: flags.host,
     dataDir: flags.dataDir,
+    ...(flags.databaseUrl === undefined ? {} : { databaseUrl: flags.databaseUrl }),
     ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
     ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
     ...(flags.downloadsDir === undefined ? {} : { downloadsDir: flags.downloadsDir }),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
 import { plainText } from "../shared/plain-text.ts";
 import { MetricsToken } from "./metrics/scrape.ts";
+import { DatabaseUrl } from "./store/database-url.ts";
 import { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, turnUrlSchema } from "./turn/relay.ts";
 import { TurnSecret } from "./turn/secret.ts";
 
@@ -36,6 +37,21 @@ export const gatewayConfigSchema = z
     port: z.number().int().min(0).max(65_535).default(8080),
     host: z.string().min(1).default("0.0.0.0"),
     dataDir: z.string().min(1).default("./data"),
+    /** PostgreSQL instead of the embedded SQLite store (postgres://user:password@host:port/db). */
+    databaseUrl: z
+      .string()
+      .transform((value, context) => {
+        try {
+          return new DatabaseUrl(value);
+        } catch {
+          context.addIssue({
+            code: "custom",
+            message: "the database URL must look like postgres://user:password@host:5432/database",
+          });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
     downloadsDir: z.string().min(1).optional(),
     /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */

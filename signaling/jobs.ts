@@ -13,6 +13,9 @@ export function jobName(kind: string, id?: string): string {
 
 type Failing = Omit<JobFailure, "job" | "count">;
 
+/** A job's work: store calls are asynchronous, so most work is. */
+export type Work = () => void | Promise<void>;
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -37,14 +40,16 @@ export class Jobs {
    * Runs `work` once after `delayMs`, and again with backoff until it succeeds. Returns a cancel
    * function (a cancelled job stops retrying and no longer counts as failing).
    */
-  after(job: string, delayMs: number, work: () => void): () => void {
+  after(job: string, delayMs: number, work: Work): () => void {
     let timer: NodeJS.Timeout | undefined;
+    let cancelled = false;
     let attempt = 0;
     const arm = (ms: number) => {
-      if (this.#stopped) return;
-      timer = setTimeout(() => {
+      if (this.#stopped || cancelled) return;
+      timer = setTimeout(async () => {
         if (timer !== undefined) this.#timers.delete(timer);
-        if (this.#attempt(job, work)) return;
+        timer = undefined;
+        if (await this.#attempt(job, work, () => cancelled)) return;
         arm(Math.min(JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** attempt));
         attempt += 1;
       }, ms);
@@ -53,6 +58,7 @@ export class Jobs {
     };
     arm(delayMs);
     return () => {
+      cancelled = true;
       if (timer !== undefined) {
         clearTimeout(timer);
         this.#timers.delete(timer);
@@ -63,25 +69,37 @@ export class Jobs {
   }
 
   /** Runs `work` now and, if it fails, again with backoff until it succeeds. */
-  untilDone(job: string, work: () => void): void {
-    if (this.#attempt(job, work)) return;
-    this.after(job, JOB_RETRY.baseMs, work);
+  untilDone(job: string, work: Work): void {
+    void this.#attempt(job, work).then((done) => {
+      if (!done) this.after(job, JOB_RETRY.baseMs, work);
+    });
   }
 
-  /** Runs `work` every `intervalMs`; a failed run is tried again at the next tick. */
-  every(job: string, intervalMs: number, work: () => void): void {
+  /**
+   * Runs `work` every `intervalMs`; a failed run is tried again at the next tick. A run still going
+   * when the next tick comes is not started twice.
+   */
+  every(job: string, intervalMs: number, work: Work): void {
     if (this.#stopped) return;
-    const timer = setInterval(() => this.#attempt(job, work), intervalMs);
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      await this.#attempt(job, work);
+      running = false;
+    }, intervalMs);
     timer.unref();
     this.#timers.add(timer);
   }
 
-  /** Runs `work` now, in an event handler: a throw is logged with its cause, never thrown on. */
-  safely(what: string, work: () => void): void {
+  /** Runs `work` now, in an event handler: a throw or rejection is logged with its cause, never thrown on. */
+  safely(what: string, work: Work): void {
+    const failed = (error: unknown) => this.#log.error({ err: error, what }, "event handling failed");
     try {
-      work();
+      const result = work();
+      if (result instanceof Promise) result.catch(failed);
     } catch (error) {
-      this.#log.error({ err: error, what }, "event handling failed");
+      failed(error);
     }
   }
 
@@ -114,12 +132,14 @@ export class Jobs {
     this.#timers.clear();
   }
 
-  #attempt(job: string, work: () => void): boolean {
+  /** One run; `cancelled` says whether the job was cancelled meanwhile (then it is not failing). */
+  async #attempt(job: string, work: Work, cancelled: () => boolean = () => false): Promise<boolean> {
     try {
-      work();
+      await work();
       if (this.#failing.delete(job)) this.#log.info({ job }, "job recovered");
       return true;
     } catch (error) {
+      if (cancelled()) return true;
       const before = this.#failing.get(job);
       const failing = {
         since: before?.since ?? Date.now(),

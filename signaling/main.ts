@@ -21,6 +21,7 @@ import { AgentSockets } from "./realtime/agent-socket.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
+import { openPostgresStore } from "./store/postgres-store.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 import { type CertificateInfo, TlsServer } from "./tls.ts";
 import { IceServers } from "./turn/relay.ts";
@@ -56,8 +57,8 @@ export type Gateway = {
    * throws too when the gateway does not serve https.
    */
   reloadTls(): CertificateInfo;
-  /** Runs the expiry sweep now; returns how many sessions expired. */
-  sweep(): number;
+  /** Runs the expiry sweep now; resolves to how many sessions expired. */
+  sweep(): Promise<number>;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -73,17 +74,23 @@ export async function startGateway(
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
   const metrics = new GatewayMetrics();
-  const store = timedStore(openSqliteStore(config.dataDir), (operation, seconds) =>
-    metrics.storeOperation(operation, seconds),
+  // The one place the store is chosen: PostgreSQL when a database URL is given, else SQLite.
+  const opened =
+    config.databaseUrl === undefined
+      ? openSqliteStore(config.dataDir)
+      : await openPostgresStore(config.databaseUrl);
+  const store = timedStore(opened, (operation, seconds) => metrics.storeOperation(operation, seconds));
+  log.info(
+    { store: config.databaseUrl === undefined ? `sqlite:${config.dataDir}` : String(config.databaseUrl) },
+    "store opened",
   );
   const jobs = new Jobs(log);
   const audit = new AuditLog(store, clock, (job, work) => jobs.untilDone(job, work));
   let publicUrl = config.publicUrl ?? "";
   let technicians: Technicians | undefined;
-  const organizationName = () => technicians?.organization().name ?? "SOS";
-  const organization = () => ({ name: organizationName(), features: config.license });
+  const organizationName = async () => (await technicians?.organization())?.name ?? "SOS";
 
-  const policy = new Policy(store, organization);
+  const policy = new Policy(store, () => config.license);
   // STUN for everyone; the TURN relay only per remote view, with a credential minted for its peer.
   const iceServers = new IceServers({
     iceUrls: config.iceUrls,
@@ -92,9 +99,9 @@ export async function startGateway(
         ? undefined
         : { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
     clock,
-    sessionLifetimeSeconds: (sessionId) => {
-      const session = store.getSession(sessionId);
-      const channel = session === undefined ? undefined : store.getChannel(session.channelId);
+    sessionLifetimeSeconds: async (sessionId) => {
+      const session = await store.getSession(sessionId);
+      const channel = session === undefined ? undefined : await store.getChannel(session.channelId);
       return channel === undefined ? undefined : channel.sessionExpiryMinutes * 60;
     },
   });
@@ -104,11 +111,19 @@ export async function startGateway(
   const viewing: Viewing<ConsoleConnection> = new Viewing({
     events,
     // The desk is built below with the hub this needs; called only once everything is built.
-    access: (actor, sessionId): AccessMode => desk.permissions.connectAccess(actor, sessionId),
+    access: (actor, sessionId): Promise<AccessMode> => desk.permissions.connectAccess(actor, sessionId),
     audit,
     iceServers: (peer) => iceServers.forPeer(peer),
+    serialized: (sessionId, work) => desk.serialized(sessionId, work),
   });
-  const hub = new Hub({ store, policy, organizationName, viewing, events });
+  const hub = new Hub({
+    store,
+    policy,
+    organizationName,
+    viewing,
+    events,
+    failed: (error, what) => log.error({ err: error, what }, "telling the sockets failed"),
+  });
   const desk = new Desk({
     store,
     clock,
@@ -135,8 +150,8 @@ export async function startGateway(
     events,
     licensedFeatures: config.license,
   });
-  if (config.organizationName !== undefined && store.getSetting("organization_name") === undefined) {
-    store.setSetting("organization_name", config.organizationName);
+  if (config.organizationName !== undefined && (await store.getSetting("organization_name")) === undefined) {
+    await store.setSetting("organization_name", config.organizationName);
   }
   const supportee = new Supportee({
     store,
@@ -179,7 +194,7 @@ export async function startGateway(
 
   const setupToken = await technicians.bootstrap(config.admin);
   // Technicians from before private channels were made with the account get theirs now, not on a GET.
-  channels.ensurePrivateChannels();
+  await channels.ensurePrivateChannels();
   const app = await buildHttp({
     log,
     technicians,
@@ -194,8 +209,8 @@ export async function startGateway(
     ...(tls === undefined ? {} : { serverFactory: (handler) => tls.create(handler) }),
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     apiRateLimit: config.apiRateLimit,
-    health: () => {
-      const storeHealth = store.health();
+    health: async () => {
+      const storeHealth = await store.health();
       const failing = jobs.failing();
       return { ok: storeHealth.ok && failing.length === 0, store: storeHealth, jobs: failing };
     },
@@ -212,7 +227,7 @@ export async function startGateway(
       ? undefined
       : await listenForScrapes(metrics, metricsToken, config.metricsListen).catch(async (error: unknown) => {
           await app.close();
-          store.close();
+          await store.close();
           throw error;
         });
   const port = new URL(address).port;
@@ -221,10 +236,16 @@ export async function startGateway(
   if (publicUrl === "") publicUrl = `${scheme}://localhost:${port}`;
 
   // Agents of sessions that were Active before a restart get the grace period to come back.
-  for (const session of store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
+  for (const session of await store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
   const sweepMs = options.sweepIntervalMs ?? 15_000;
-  jobs.safely("expiry sweep at start", () => desk.lifecycle.expireDue());
-  if (sweepMs > 0) jobs.every("expiry sweep", sweepMs, () => desk.lifecycle.expireDue());
+  jobs.safely("expiry sweep at start", async () => {
+    await desk.lifecycle.expireDue();
+  });
+  if (sweepMs > 0) {
+    jobs.every("expiry sweep", sweepMs, async () => {
+      await desk.lifecycle.expireDue();
+    });
+  }
   heartbeat.start();
 
   let closed: Promise<void> | undefined;
@@ -250,7 +271,7 @@ export async function startGateway(
         hub.closeAll();
         await app.close();
         await scrapes?.close();
-        store.close();
+        await store.close();
       })();
       return closed;
     },

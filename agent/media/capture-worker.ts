@@ -3,18 +3,25 @@
  * encodes the rest and posts the chunks to the main thread, so that capture and encode never hold
  * up the event loop that serves signaling and input.
  *
- * Polling: at the full rate while the screen changes, while something happens (input, pointer
- * movement) and for two seconds after; then once a second, and every two seconds after five idle
- * seconds, so that an idle screen costs little. A keyframe request or activity wakes it at once.
+ * Where the X server reports drawing (DAMAGE, with the MIT-SHM capture), the loop waits for it
+ * and captures as soon as something is drawn, at most maxFps times a second: a key's echo is
+ * captured a few milliseconds after the X server drew it, not at the next tick. Between drawings it
+ * wakes once a second (every two after five idle seconds) for the whole-screen check of
+ * x11-capture.ts.
+ *
+ * Elsewhere it polls: at the full rate while the screen changes, while something happens (input,
+ * pointer movement) and for two seconds after; then once a second, and every two seconds after
+ * five idle seconds, so that an idle screen costs little. A keyframe request or activity wakes it.
  */
 import "../quiet-deprecations.ts";
 import { parentPort, workerData } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
-import { type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
+import { type DrawingWatch, type MonitorCapture, openMonitor, type ScreenFrame } from "./capture.ts";
 import { type CaptureMode, createCaptureMode } from "./capture-mode.ts";
 import { chunkMessage } from "./chunk-message.ts";
 import { createVideoEncoder } from "./encoder-backend.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
+import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
 import type { EncodedChunk } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
@@ -48,6 +55,11 @@ let settings = workerData as PipelineSettings;
 let wantKeyframe = true;
 let activeUntil = 0;
 let lastChange = Number.NEGATIVE_INFINITY;
+/** When the last frame handed to the encoder was captured (the frame rate counts from there). */
+let lastEncoded = Number.NEGATIVE_INFINITY;
+/** The loop sleeps until something is drawn: the first drawing wakes it. */
+let waitingForDrawing = false;
+const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: Buffer | undefined;
 let picture: I420Picture | undefined;
@@ -75,6 +87,7 @@ function fail(error: unknown): void {
 }
 
 function onChunk(chunk: EncodedChunk): void {
+  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
   const { message, transfer } = chunkMessage(chunk);
   post(message, transfer);
 }
@@ -100,7 +113,16 @@ function open(index: number): void {
   post({ type: "monitor", geometry: fallback.geometry });
   opening = openShmMonitor(fallback.geometry).then((shm) => {
     // A newer open (a monitor switch) or a stop wins; the shared segment stays with the connection.
-    if (shm !== undefined && monitor === fallback && !stopping()) monitor = shm;
+    if (shm !== undefined && monitor === fallback && !stopping()) {
+      monitor = shm;
+      const drawing = shm.drawing;
+      if (drawing !== undefined && !watchedDrawing.has(drawing)) {
+        watchedDrawing.add(drawing);
+        drawing.onDrawn(() => {
+          if (waitingForDrawing) wake?.();
+        });
+      }
+    }
   });
 }
 
@@ -131,6 +153,8 @@ function onMessage(message: ToWorker): void {
       break;
     case "activity":
       activeUntil = performance.now() + FAST_AFTER_ACTIVITY_MS;
+      // Where drawing is reported, input itself is no reason to capture: its echo will be.
+      if (monitor?.drawing !== undefined) return;
       break;
     case "settings":
       apply(message.settings);
@@ -145,10 +169,29 @@ function onMessage(message: ToWorker): void {
   wake?.();
 }
 
+function idleInterval(now: number): number {
+  return now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
+}
+
 function pollInterval(now: number): number {
   const full = 1_000 / settings.maxFps;
   if (now < activeUntil || now - lastChange < FAST_AFTER_ACTIVITY_MS) return full;
-  return now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
+  return idleInterval(now);
+}
+
+/**
+ * With DAMAGE: sleeps until something is drawn (the first drawing wakes it), a keyframe is wanted
+ * or the idle check is due; then keeps to the frame rate, counted from the last frame encoded.
+ */
+async function untilDrawn(drawing: DrawingWatch): Promise<void> {
+  if (!drawing.drawn && !wantKeyframe) {
+    waitingForDrawing = true;
+    await sleep(idleInterval(performance.now()));
+    waitingForDrawing = false;
+  }
+  const rest = lastEncoded + 1_000 / settings.maxFps - performance.now();
+  if (rest > 0 && !wantKeyframe && mode.state === "running") await sleep(rest);
+  else await sleep(0);
 }
 
 /** A capture under way, with the monitor it belongs to (a switch makes it stale). */
@@ -189,7 +232,13 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
 function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): void {
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   picture.update(frame, rows);
-  encoder.encode(picture, Math.round(capturedAt * 1000), wantKeyframe);
+  const timestampUs = Math.round(capturedAt * 1000);
+  if (tracing) {
+    const toEpoch = performance.timeOrigin;
+    trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
+  }
+  encoder.encode(picture, timestampUs, wantKeyframe);
+  lastEncoded = capturedAt;
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame.data;
@@ -250,6 +299,11 @@ async function loop(): Promise<void> {
       }
       const rows = worthEncoding(frame, current.startedAt);
       if (rows !== undefined) encode(frame, rows, current.startedAt);
+      const drawing = current.monitor.drawing;
+      if (drawing !== undefined && ahead.length === 0) {
+        await untilDrawn(drawing);
+        continue;
+      }
       const interval = pollInterval(performance.now());
       const wait = current.startedAt + interval - performance.now();
       if (ahead.length === 0 && wait > 0 && !wantKeyframe) await sleep(wait);

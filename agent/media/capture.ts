@@ -70,6 +70,17 @@ export type MonitorCapture = {
   readonly backend: "x11-shm" | "node-screenshots";
   /** Captures the whole monitor; the frame's pixels are its own. */
   capture(): Promise<ScreenFrame>;
+  /**
+   * Where the capture is told when the screen is drawn on (X DAMAGE): the capture loop then waits
+   * for drawing and captures at once, instead of polling. Absent where it cannot know.
+   */
+  readonly drawing?: DrawingWatch;
+};
+
+/** Whether anything was drawn since the last capture, and a call at the first drawing after it. */
+export type DrawingWatch = {
+  readonly drawn: boolean;
+  onDrawn(listener: () => void): void;
 };
 
 /** Opens monitor `index` of listMonitors() (clamped to the list) for repeated capture. */

@@ -28,6 +28,13 @@ const CAPTURE_TIMEOUT_MS = 5_000;
  * the whole monitor is read again at least this often, and that picture is never older than this.
  */
 const WHOLE_READ_EVERY_MS = 2_000;
+/**
+ * A capture for something drawn reads only the rows drawn on unless the last whole read is this
+ * old: the capture loop's idle wake-ups (nothing drawn) do the whole reads, so that the first
+ * capture after a pause (a key's echo) is not held up by reading and comparing the whole screen,
+ * while a screen drawn on without pause is still read whole this often.
+ */
+const WHOLE_READ_WHEN_DRAWN_MS = 4 * WHOLE_READ_EVERY_MS;
 
 /** How long closing waits for the X server to let go of the segment. */
 const DETACH_TIMEOUT_MS = 1_000;
@@ -182,7 +189,8 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
     const drawn = connection.damage?.take(geometry);
     // With DAMAGE only the rows drawn on are read, and none while still; everything without it,
     // for the first frame, and every WHOLE_READ_EVERY_MS.
-    const stale = performance.now() - wholeReadAt >= WHOLE_READ_EVERY_MS;
+    const age = performance.now() - wholeReadAt;
+    const stale = age >= (drawn === undefined ? WHOLE_READ_EVERY_MS : WHOLE_READ_WHEN_DRAWN_MS);
     if (latest !== undefined && connection.damage !== undefined && !stale) {
       return drawn === undefined ? latest : refresh(drawn, false);
     }
@@ -190,9 +198,11 @@ export async function openShmMonitor(geometry: MonitorGeometry): Promise<Monitor
     return refresh({ start: 0, end: height }, true);
   };
   let queue: Promise<unknown> = Promise.resolve();
+  const damage = connection.damage;
   return {
     geometry,
     backend: "x11-shm",
+    ...(damage === undefined ? {} : { drawing: damage }),
     capture() {
       const next = queue.then(grab, grab);
       queue = next.catch(() => undefined);

@@ -13,6 +13,7 @@ import type { Display } from "x11";
 import { extensionOf } from "../x11-client.ts";
 import type { MonitorGeometry } from "./capture.ts";
 import type { RowRange } from "./i420.ts";
+import { trace, tracing } from "./latency-trace.ts";
 
 export type DamageWatch = {
   /**
@@ -20,6 +21,10 @@ export type DamageWatch = {
    * were; clears what was reported so far.
    */
   take(monitor: MonitorGeometry): RowRange | undefined;
+  /** Whether anything was drawn since the last take. */
+  readonly drawn: boolean;
+  /** Calls `listener` at the first drawing after each take (the capture loop waits for it). */
+  onDrawn(listener: () => void): void;
 };
 
 /** Watches the root window of `display`; undefined where the server has no DAMAGE extension. */
@@ -30,9 +35,12 @@ export async function watchDamage(display: Display): Promise<DamageWatch | undef
   const id = display.client.AllocID();
   // The bounding box of everything reported since the last take, in root coordinates.
   let box: { left: number; top: number; right: number; bottom: number } | undefined;
+  const listeners: Array<() => void> = [];
   display.client.on("event", (event) => {
     if (event.name !== "DamageNotify" || event.damage !== id || event.area === undefined) return;
     const { x, y, w, h } = event.area;
+    const first = box === undefined;
+    if (tracing && first) trace({ event: "damage" });
     box =
       box === undefined
         ? { left: x, top: y, right: x + w, bottom: y + h }
@@ -42,9 +50,16 @@ export async function watchDamage(display: Display): Promise<DamageWatch | undef
             right: Math.max(box.right, x + w),
             bottom: Math.max(box.bottom, y + h),
           };
+    if (first) for (const listener of listeners) listener();
   });
   damage.Create(id, root, damage.ReportLevel.DeltaRectangles);
   return {
+    get drawn() {
+      return box !== undefined;
+    },
+    onDrawn(listener) {
+      listeners.push(listener);
+    },
     take(monitor) {
       const drawn = box;
       box = undefined;

@@ -1,7 +1,10 @@
 /**
  * The encoder's bitrate and frame rate from what the technicians' receivers report. One stream feeds every
  * technician, so the slowest receiver sets it, within [MIN_BITRATE, the configured maximum]:
- * - a REMB estimate caps it (a little under the estimate);
+ * - a REMB estimate caps it (a little under the estimate), when it is below what was actually sent:
+ *   Chromium's receive-side estimate stays within about 1.5x of the rate it receives, so while
+ *   the agent sends less than it may (frames only where the screen changes) the estimate merely
+ *   echoes that rate; taken as a cap, it pinned a scrolling screen at the lowest bitrate and 6 fps;
  * - loss above 10 % cuts it by 30 %, loss of 2-10 % holds it; loss is the larger of what the
  *   receiver reports say and the share of packets the receiver asked for again (NACK);
  * - without loss it climbs back by a quarter per check.
@@ -25,10 +28,13 @@ export type ReceiverReport = {
   readonly fractionLost: number;
   /** Packets asked for again (NACK) per packet sent since the previous check (0..1). */
   readonly nackRate: number;
+  /** What was sent to this receiver since the previous check, bit/s. */
+  readonly sentBitrate: number;
 };
 
 function limitFor(report: ReceiverReport, current: number, max: number): number {
-  let limit = report.estimate > 0 ? report.estimate * HEADROOM : max;
+  const congested = report.estimate > 0 && report.estimate < report.sentBitrate;
+  let limit = congested ? report.estimate * HEADROOM : max;
   const loss = Math.max(report.fractionLost, report.nackRate);
   if (loss > 0.1) limit = Math.min(limit, current * 0.7);
   else if (loss > 0.02) limit = Math.min(limit, current);

@@ -76,6 +76,9 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   /** Packets sent, and packets the receiver asked for again (NACK), since the last receiverReport. */
   #packetsSent = 0;
   #nacked = 0;
+  /** Bytes sent since the last receiverReport, and when that was. */
+  #bytesSent = 0;
+  #reportedAt = performance.now();
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
   /** The ICE server list of each attempt, and the attempt under way. */
@@ -157,6 +160,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     }
     this.#packetsSent += packets.length;
     for (const packet of packets) {
+      this.#bytesSent += packet.header.serializeSize + packet.payload.length;
       this.#sender.sendRtp(packet).catch(() => {
         // A packet lost on a closing transport: the receiver recovers with NACK/PLI.
       });
@@ -170,14 +174,21 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
 
   /**
    * What the technician's receiver reported: REMB estimate (0 until one arrives), loss, and the
-   * share of the packets sent since the previous call that it asked to have sent again (NACK).
+   * share of the packets sent since the previous call that it asked to have sent again (NACK);
+   * and the bit rate sent to it since the previous call.
    */
   receiverReport(): ReceiverReport {
     const nackRate = this.#packetsSent > 0 ? Math.min(1, this.#nacked / this.#packetsSent) : 0;
+    const now = performance.now();
+    const seconds = Math.max(0.001, (now - this.#reportedAt) / 1000);
+    const sentBitrate = (this.#bytesSent * 8) / seconds;
     this.#packetsSent = 0;
     this.#nacked = 0;
+    this.#bytesSent = 0;
+    this.#reportedAt = now;
     const fractionLost = fractionLostOf(this.#sender);
-    return { estimate: Number(this.#sender.receiverEstimatedMaxBitrate), fractionLost, nackRate };
+    const estimate = Number(this.#sender.receiverEstimatedMaxBitrate);
+    return { estimate, fractionLost, nackRate, sentBitrate };
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */

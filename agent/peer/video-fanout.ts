@@ -7,6 +7,7 @@
  */
 import type { RtpPacket } from "werift";
 import type { VideoCodecName } from "../media/encoder.ts";
+import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenChunk } from "../media/screen-stream.ts";
 import type { TechnicianPeer } from "./technician-peer.ts";
 import { createPacketizer, type RtpPacketizer, rtpTimestamp } from "./video-codec.ts";
@@ -44,6 +45,7 @@ export class VideoFanout {
     const packets = this.#packetizer.packetize(chunk.data, rtpTimestamp(chunk.timestampUs));
     this.#remember(chunk, packets);
     for (const peer of this.#following) peer.sendRtp(packets);
+    if (tracing) trace({ event: "sent", ts: chunk.timestampUs });
   }
 
   #remember(chunk: ScreenChunk, packets: RtpPacket[]): void {

@@ -16,6 +16,7 @@ import { isInput, RemoteInput } from "../input/remote-input.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import { listMonitors } from "../media/capture.ts";
 import type { VideoCodecName } from "../media/encoder.ts";
+import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
@@ -245,7 +246,9 @@ export class TechnicianPeers {
       return;
     }
     stream.activity();
+    if (tracing) trace({ event: "input", kind: message.type, phase: "received" });
     await connected.input.apply(message, stream.monitor);
+    if (tracing) trace({ event: "input", kind: message.type, phase: "injected" });
   }
 
   /** Whether a technician may act on the desktop now (granted control, not revoked). */

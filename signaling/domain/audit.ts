@@ -11,7 +11,7 @@ export type Actor =
   | { kind: "system" };
 
 /** Runs a write again later until it succeeds (the gateway's Jobs). */
-export type Retry = (job: string, work: () => void) => void;
+export type Retry = (job: string, work: () => Promise<void>) => void;
 
 /** The audit trail: who did what to which session, and when. Append-only. */
 export class AuditLog {
@@ -27,9 +27,14 @@ export class AuditLog {
     this.#retry = retry;
   }
 
-  /** Records a decision; throws if the store fails, so the caller's transaction fails with it. */
-  record(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown> = {}): void {
-    this.#store.appendAudit(this.#entry(actor, action, sessionId, detail));
+  /** Records a decision; rejects if the store fails, so the caller's transaction fails with it. */
+  async record(
+    actor: Actor,
+    action: string,
+    sessionId: string | null,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.#store.appendAudit(this.#entry(actor, action, sessionId, detail));
   }
 
   /**
@@ -44,11 +49,13 @@ export class AuditLog {
   ): void {
     const entry = this.#entry(actor, action, sessionId, detail);
     this.#observedCount += 1;
-    this.#retry(`audit ${action}#${this.#observedCount}`, () => this.#store.appendAudit(entry));
+    this.#retry(`audit ${action}#${this.#observedCount}`, async () => {
+      await this.#store.appendAudit(entry);
+    });
   }
 
   /** The trail, newest first, for an admin. */
-  list(actor: TechnicianRow, filter: AuditFilter): AuditRow[] {
+  list(actor: TechnicianRow, filter: AuditFilter): Promise<AuditRow[]> {
     requireAdmin(actor);
     return this.#store.listAudit(filter);
   }

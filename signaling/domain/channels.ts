@@ -28,7 +28,7 @@ export class Channels {
   }
 
   /** Home first, then my Private channel, then the team channels I may see. */
-  visibleTo(actor: TechnicianRow): ChannelWithAccess[] {
+  async visibleTo(actor: TechnicianRow): Promise<ChannelWithAccess[]> {
     const { store, policy, defaultExpiryMinutes } = this.#d;
     const home: ChannelRow = {
       id: HOME_CHANNEL_ID,
@@ -39,17 +39,17 @@ export class Channels {
       createdAt: actor.createdAt,
     };
     // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
-    const own = store.getPrivateChannel(actor.id);
-    const teams = store.listTeamChannels().filter((channel) => policy.canSeeChannel(actor, channel));
-    return [
-      { row: home, access: [] },
-      ...(own === undefined ? [] : [{ row: own, access: [] }]),
-      ...teams.map((row) => ({ row, access: actor.role === "admin" ? store.getChannelAccess(row.id) : [] })),
-    ];
+    const own = await store.getPrivateChannel(actor.id);
+    const teams: ChannelWithAccess[] = [];
+    for (const row of await store.listTeamChannels()) {
+      if (!(await policy.canSeeChannel(actor, row))) continue;
+      teams.push({ row, access: actor.role === "admin" ? await store.getChannelAccess(row.id) : [] });
+    }
+    return [{ row: home, access: [] }, ...(own === undefined ? [] : [{ row: own, access: [] }]), ...teams];
   }
 
   /** The account's Private channel, made with the account (inside its transaction). */
-  createPrivate(account: TechnicianRow): ChannelRow {
+  async createPrivate(account: TechnicianRow): Promise<ChannelRow> {
     const channel: ChannelRow = {
       id: newId(),
       kind: "private",
@@ -58,29 +58,31 @@ export class Channels {
       sessionExpiryMinutes: this.#d.defaultExpiryMinutes,
       createdAt: this.#d.clock.now(),
     };
-    this.#d.store.insertChannel(channel);
+    await this.#d.store.insertChannel(channel);
     return channel;
   }
 
   /** At start: technicians made before private channels came with the account get theirs. */
-  ensurePrivateChannels(): number {
+  async ensurePrivateChannels(): Promise<number> {
     const { store } = this.#d;
-    const missing = store
-      .listTechnicians()
-      .filter((account) => store.getPrivateChannel(account.id) === undefined);
-    store.transaction(() => {
-      for (const account of missing) this.createPrivate(account);
+    return store.transaction(async () => {
+      let made = 0;
+      for (const account of await store.listTechnicians()) {
+        if ((await store.getPrivateChannel(account.id)) !== undefined) continue;
+        await this.createPrivate(account);
+        made += 1;
+      }
+      return made;
     });
-    return missing.length;
   }
 
-  create(
+  async create(
     actor: TechnicianRow,
     input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
-  ): ChannelWithAccess {
+  ): Promise<ChannelWithAccess> {
     requireAdmin(actor);
     const { store, clock, audit, defaultExpiryMinutes } = this.#d;
-    this.#checkAccounts(input.access);
+    await this.#checkAccounts(input.access);
     const row: ChannelRow = {
       id: newId(),
       kind: "team",
@@ -89,13 +91,13 @@ export class Channels {
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? defaultExpiryMinutes,
       createdAt: clock.now(),
     };
-    store.transaction(() => {
-      if (store.listTeamChannels().some((c) => c.name.toLowerCase() === input.name.toLowerCase())) {
+    await store.transaction(async () => {
+      if ((await store.listTeamChannels()).some((c) => c.name.toLowerCase() === input.name.toLowerCase())) {
         throw new SosError("CHANNEL_NAME_TAKEN", "A channel with that name exists.");
       }
-      store.insertChannel(row);
-      store.setChannelAccess(row.id, input.access);
-      audit.record({ kind: "technician", account: actor }, "channel.created", null, {
+      await store.insertChannel(row);
+      await store.setChannelAccess(row.id, input.access);
+      await audit.record({ kind: "technician", account: actor }, "channel.created", null, {
         channelId: row.id,
         name: row.name,
         sessionExpiryMinutes: row.sessionExpiryMinutes,
@@ -103,10 +105,10 @@ export class Channels {
       });
     });
     this.#d.events.emit("accessChanged");
-    return { row, access: store.getChannelAccess(row.id) };
+    return { row, access: await store.getChannelAccess(row.id) };
   }
 
-  update(
+  async update(
     actor: TechnicianRow,
     id: string,
     input: {
@@ -114,41 +116,41 @@ export class Channels {
       sessionExpiryMinutes?: number | undefined;
       access?: string[] | undefined;
     },
-  ): ChannelWithAccess {
+  ): Promise<ChannelWithAccess> {
     requireAdmin(actor);
     const { store, audit } = this.#d;
-    const current = store.getChannel(id);
+    const current = await store.getChannel(id);
     if (current === undefined || current.kind !== "team")
       throw new SosError("CHANNEL_NOT_FOUND", "No such channel.");
-    if (input.access !== undefined) this.#checkAccounts(input.access);
+    if (input.access !== undefined) await this.#checkAccounts(input.access);
     const next: ChannelRow = {
       ...current,
       name: input.name ?? current.name,
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? current.sessionExpiryMinutes,
     };
-    store.transaction(() => {
+    await store.transaction(async () => {
       if (
         input.name !== undefined &&
-        store
-          .listTeamChannels()
-          .some((c) => c.id !== id && c.name.toLowerCase() === input.name?.toLowerCase())
+        (await store.listTeamChannels()).some(
+          (c) => c.id !== id && c.name.toLowerCase() === input.name?.toLowerCase(),
+        )
       ) {
         throw new SosError("CHANNEL_NAME_TAKEN", "A channel with that name exists.");
       }
-      store.updateChannel(next);
-      if (input.access !== undefined) store.setChannelAccess(id, input.access);
-      audit.record({ kind: "technician", account: actor }, "channel.updated", null, {
+      await store.updateChannel(next);
+      if (input.access !== undefined) await store.setChannelAccess(id, input.access);
+      await audit.record({ kind: "technician", account: actor }, "channel.updated", null, {
         channelId: id,
         ...input,
       });
     });
     this.#d.events.emit("accessChanged");
-    return { row: next, access: store.getChannelAccess(id) };
+    return { row: next, access: await store.getChannelAccess(id) };
   }
 
-  #checkAccounts(ids: readonly string[]): void {
+  async #checkAccounts(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
-      if (this.#d.store.getTechnician(id) === undefined)
+      if ((await this.#d.store.getTechnician(id)) === undefined)
         throw new SosError("TECHNICIAN_NOT_FOUND", `No technician ${id}.`);
     }
   }

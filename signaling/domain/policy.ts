@@ -10,11 +10,12 @@ import type { Store } from "../store/store.ts";
  */
 export class Policy {
   readonly #store: Store;
-  readonly #organization: () => Organization;
+  readonly #features: () => Organization["features"];
 
-  constructor(store: Store, organization: () => Organization) {
+  /** `features`: what the license includes. */
+  constructor(store: Store, features: () => Organization["features"]) {
     this.#store = store;
-    this.#organization = organization;
+    this.#features = features;
   }
 
   /** May use the Service Desk at all: licensed, attended-access permission, not disabled. */
@@ -23,25 +24,25 @@ export class Policy {
   }
 
   isLicensed(): boolean {
-    return this.#organization().features.attendedAccess;
+    return this.#features().attendedAccess;
   }
 
-  canSeeChannel(technician: TechnicianRow, channel: ChannelRow): boolean {
+  async canSeeChannel(technician: TechnicianRow, channel: ChannelRow): Promise<boolean> {
     if (channel.kind === "private") return channel.ownerId === technician.id;
-    return technician.role === "admin" || this.#store.hasChannelAccess(channel.id, technician.id);
+    return technician.role === "admin" || (await this.#store.hasChannelAccess(channel.id, technician.id));
   }
 
-  isOnSession(technician: TechnicianRow, session: SessionRow): boolean {
+  async isOnSession(technician: TechnicianRow, session: SessionRow): Promise<boolean> {
     // The assignee needs no look at the invites.
-    const invitedIds = session.assigneeId === technician.id ? [] : this.#store.getInvites(session.id);
+    const invitedIds = session.assigneeId === technician.id ? [] : await this.#store.getInvites(session.id);
     return isOnSession(technician.id, { assigneeId: session.assigneeId, invitedIds });
   }
 
-  canSeeSession(technician: TechnicianRow, session: SessionRow): boolean {
+  async canSeeSession(technician: TechnicianRow, session: SessionRow): Promise<boolean> {
     if (technician.disabled) return false;
-    if (this.isOnSession(technician, session)) return true;
-    const channel = this.#store.getChannel(session.channelId);
-    return channel !== undefined && this.canSeeChannel(technician, channel);
+    if (await this.isOnSession(technician, session)) return true;
+    const channel = await this.#store.getChannel(session.channelId);
+    return channel !== undefined && (await this.canSeeChannel(technician, channel));
   }
 
   canLead(technician: TechnicianRow, session: SessionRow): boolean {

@@ -38,143 +38,176 @@ export class Supportee {
   /**
    * Joins by PIN, link or resume secret. Returns the session and a fresh resume secret (each secret
    * works once). A fresh join (not a resume) forgets earlier consent: a new app asks again.
+   *
+   * `attach` registers the agent as present; it is called once the join is stored, before any
+   * other action on the session runs, so two joins at once cannot both find the session free.
    */
-  join(
+  async join(
     join: Join,
     device: DeviceInfo,
     address: string,
-  ): { session: SessionRow; secret: string; resumed: boolean } {
+    attach: (session: SessionRow) => void,
+  ): Promise<{ session: SessionRow; secret: string; resumed: boolean }> {
     const { store, clock, audit, presence } = this.#d;
-    this.#d.desk.lifecycle.expireDue();
-    const session = this.#find(join, address);
+    await this.#d.desk.lifecycle.expireDue();
+    const found = await this.#find(join, address);
     const resumed = join.kind === "resume";
-    if (!resumed && presence.isConnected(session.id)) {
-      throw new SosError("AGENT_ALREADY_CONNECTED", "Another app is already connected to this session.");
-    }
-    const secret = newSecret();
-    const next: SessionRow = {
-      ...transition(session, "agentJoined", true),
-      resumeSecretHash: hashSecret(secret),
-      device,
-      lastActivityAt: clock.now(),
-    };
-    store.transaction(() => {
-      store.updateSession(next);
-      // A new app was never asked: nothing to withdraw at it.
-      if (!resumed) resetPermissions(store, clock.now(), store.getPermissions(session.id));
-      audit.record(
-        { kind: "agent", sessionId: session.id, address },
-        resumed ? "agent.resumed" : "agent.joined",
-        session.id,
-        {
-          via: join.kind,
-          hostname: device.hostname,
-          os: device.os,
-          user: device.user,
-        },
-      );
+    return this.#d.desk.serialized(found.id, async () => {
+      const secret = newSecret();
+      const next = await store.transaction(async () => {
+        // Decided again on the row as it is now: the session may have ended, or its secret been
+        // used by the join before this one.
+        const session = await store.lockSession(found.id);
+        if (session === undefined) throw SosError.sessionNotFound();
+        if (resumed && session.resumeSecretHash !== found.resumeSecretHash) throw resumeInvalid();
+        this.#live(session);
+        if (!resumed && presence.isConnected(session.id)) {
+          throw new SosError("AGENT_ALREADY_CONNECTED", "Another app is already connected to this session.");
+        }
+        const next: SessionRow = {
+          ...transition(session, "agentJoined", true),
+          resumeSecretHash: hashSecret(secret),
+          device,
+          lastActivityAt: clock.now(),
+        };
+        await store.updateSession(next);
+        // A new app was never asked: nothing to withdraw at it.
+        if (!resumed) await resetPermissions(store, clock.now(), await store.getPermissions(session.id));
+        await audit.record(
+          { kind: "agent", sessionId: session.id, address },
+          resumed ? "agent.resumed" : "agent.joined",
+          session.id,
+          {
+            via: join.kind,
+            hostname: device.hostname,
+            os: device.os,
+            user: device.user,
+          },
+        );
+        return next;
+      });
+      attach(next);
+      // The socket layer publishes the change once the agent is registered as present.
+      return { session: next, secret, resumed };
     });
-    // The socket layer publishes the change once the agent is registered as present.
-    return { session: next, secret, resumed };
   }
 
   /** Consent requests still waiting for the end user (sent again after a resume). */
-  pendingConsent(sessionId: string) {
+  async pendingConsent(sessionId: string) {
     const { store } = this.#d;
-    return store
-      .getPermissions(sessionId)
-      .filter((permission) => permission.state === "requested" && permission.requestId !== null)
-      .map((permission) => {
-        const account = store.getTechnician(permission.technicianId);
-        return {
-          requestId: permission.requestId ?? "",
-          technician: { id: permission.technicianId, name: account?.name ?? "" },
-          access: "control" as const,
-        };
+    const pending = (await store.getPermissions(sessionId)).filter(
+      (permission) => permission.state === "requested" && permission.requestId !== null,
+    );
+    const requests = [];
+    for (const permission of pending) {
+      const account = await store.getTechnician(permission.technicianId);
+      requests.push({
+        requestId: permission.requestId ?? "",
+        technician: { id: permission.technicianId, name: account?.name ?? "" },
+        access: "control" as const,
       });
+    }
+    return requests;
   }
 
-  consent(sessionId: string, requestId: string, decision: ConsentDecision, address: string): void {
+  consent(sessionId: string, requestId: string, decision: ConsentDecision, address: string): Promise<void> {
     const { store, clock, audit } = this.#d;
-    const permission = store.getPermissions(sessionId).find((p) => p.requestId === requestId);
-    // Withdrawn (the technician left; consent.cancel is on its way): a late answer changes nothing.
-    if (permission?.state === "none") return;
-    if (permission === undefined || permission.state !== "requested") {
-      throw new SosError("NOT_FOUND", "No such consent request is waiting.");
-    }
-    const state = permissionTransition(permission, decision === "deny" ? "deny" : "grant");
-    store.transaction(() => {
-      store.putPermission({
-        ...permission,
-        state,
-        access: decision === "deny" ? null : decision,
-        updatedAt: clock.now(),
+    return this.#d.desk.serialized(sessionId, async () => {
+      const changed = await store.transaction(async () => {
+        await store.lockSession(sessionId);
+        const permission = (await store.getPermissions(sessionId)).find((p) => p.requestId === requestId);
+        // Withdrawn (the technician left; consent.cancel is on its way): a late answer changes nothing.
+        if (permission?.state === "none") return false;
+        if (permission === undefined || permission.state !== "requested") {
+          throw new SosError("NOT_FOUND", "No such consent request is waiting.");
+        }
+        const state = permissionTransition(permission, decision === "deny" ? "deny" : "grant");
+        await store.putPermission({
+          ...permission,
+          state,
+          access: decision === "deny" ? null : decision,
+          updatedAt: clock.now(),
+        });
+        await audit.record(
+          { kind: "agent", sessionId, address },
+          decision === "deny" ? "session.consent_denied" : "session.consent_granted",
+          sessionId,
+          { technicianId: permission.technicianId, access: decision === "deny" ? null : decision },
+        );
+        return true;
       });
-      audit.record(
-        { kind: "agent", sessionId, address },
-        decision === "deny" ? "session.consent_denied" : "session.consent_granted",
-        sessionId,
-        { technicianId: permission.technicianId, access: decision === "deny" ? null : decision },
-      );
+      if (changed) await this.#changed(sessionId);
     });
-    this.#changed(sessionId);
   }
 
   /** The end user withdraws consent from one technician, or from all. */
-  revoke(sessionId: string, technicianId: string | undefined, address: string): void {
+  revoke(sessionId: string, technicianId: string | undefined, address: string): Promise<void> {
     const { store, clock, audit, events } = this.#d;
-    const affected = store
-      .getPermissions(sessionId)
-      .filter(
-        (p) =>
-          (technicianId === undefined || p.technicianId === technicianId) &&
-          (p.state === "granted" || p.state === "requested"),
-      );
-    if (affected.length === 0) return;
-    store.transaction(() => {
-      for (const permission of affected) {
-        store.putPermission({
-          ...permission,
-          state: permissionTransition(permission, "revoke"),
-          access: null,
-          updatedAt: clock.now(),
+    return this.#d.desk.serialized(sessionId, async () => {
+      const affected = await store.transaction(async () => {
+        await store.lockSession(sessionId);
+        const affected = (await store.getPermissions(sessionId)).filter(
+          (p) =>
+            (technicianId === undefined || p.technicianId === technicianId) &&
+            (p.state === "granted" || p.state === "requested"),
+        );
+        if (affected.length === 0) return affected;
+        for (const permission of affected) {
+          await store.putPermission({
+            ...permission,
+            state: permissionTransition(permission, "revoke"),
+            access: null,
+            updatedAt: clock.now(),
+          });
+        }
+        await audit.record({ kind: "agent", sessionId, address }, "session.consent_revoked", sessionId, {
+          technicianIds: affected.map((p) => p.technicianId),
         });
-      }
-      audit.record({ kind: "agent", sessionId, address }, "session.consent_revoked", sessionId, {
-        technicianIds: affected.map((p) => p.technicianId),
+        return affected;
       });
+      if (affected.length === 0) return;
+      for (const permission of affected)
+        events.emit("technicianOffSession", sessionId, permission.technicianId, "revoked");
+      await this.#changed(sessionId);
     });
-    for (const permission of affected)
-      events.emit("technicianOffSession", sessionId, permission.technicianId, "revoked");
-    this.#changed(sessionId);
   }
 
   /**
    * The agent is gone for good: ended by the end user, or away past the resume grace.
    * Active falls back to Waiting, all consent is forgotten, remote views close.
    */
-  left(sessionId: string, how: "ended" | "lost", address: string): void {
-    const { store, clock, audit, events } = this.#d;
-    const session = store.getSession(sessionId);
-    if (session === undefined || !isLive(session.status)) return;
-    const channel = store.getChannel(session.channelId);
-    const now = clock.now();
-    const next: SessionRow = {
-      ...transition(session, "agentLeft", false),
-      lastActivityAt: now,
-      expiresAt: now + (channel?.sessionExpiryMinutes ?? 60) * MINUTE,
-      resumeSecretHash: how === "ended" ? null : session.resumeSecretHash,
-    };
-    const permissions = store.getPermissions(sessionId).filter((p) => p.state !== "none");
-    store.transaction(() => {
-      store.updateSession(next);
-      resetPermissions(store, now, permissions);
-      audit.record(
+  left(sessionId: string, how: "ended" | "lost", address: string): Promise<void> {
+    return this.#d.desk.serialized(sessionId, () => this.#left(sessionId, how, address));
+  }
+
+  async #left(sessionId: string, how: "ended" | "lost", address: string): Promise<void> {
+    const { store, clock, audit, events, presence } = this.#d;
+    const outcome = await store.transaction(async () => {
+      const session = await store.lockSession(sessionId);
+      // An agent that joined meanwhile keeps the session.
+      if (session === undefined || !isLive(session.status) || presence.isConnected(sessionId)) {
+        return undefined;
+      }
+      const channel = await store.getChannel(session.channelId);
+      const now = clock.now();
+      const next: SessionRow = {
+        ...transition(session, "agentLeft", false),
+        lastActivityAt: now,
+        expiresAt: now + (channel?.sessionExpiryMinutes ?? 60) * MINUTE,
+        resumeSecretHash: how === "ended" ? null : session.resumeSecretHash,
+      };
+      const permissions = (await store.getPermissions(sessionId)).filter((p) => p.state !== "none");
+      await store.updateSession(next);
+      await resetPermissions(store, now, permissions);
+      await audit.record(
         { kind: "agent", sessionId, address },
         how === "ended" ? "agent.ended" : "agent.lost",
         sessionId,
       );
+      return { next, permissions };
     });
+    if (outcome === undefined) return;
+    const { next, permissions } = outcome;
     for (const permission of permissions) {
       events.emit(
         "technicianOffSession",
@@ -186,17 +219,17 @@ export class Supportee {
     events.emit("sessionChanged", next);
   }
 
-  #changed(sessionId: string): void {
-    const session = this.#d.store.getSession(sessionId);
+  async #changed(sessionId: string): Promise<void> {
+    const session = await this.#d.store.getSession(sessionId);
     if (session !== undefined) this.#d.events.emit("sessionChanged", session);
   }
 
-  #find(join: Join, address: string): SessionRow {
+  async #find(join: Join, address: string): Promise<SessionRow> {
     const { store, pins } = this.#d;
     switch (join.kind) {
       case "pin": {
         pins.check(address);
-        const session = store.getSessionByPin(join.pin);
+        const session = await store.getSessionByPin(join.pin);
         if (session === undefined || !isLive(session.status)) {
           pins.failed(address);
           throw SosError.sessionNotFound();
@@ -205,17 +238,14 @@ export class Supportee {
         return session;
       }
       case "link": {
-        const session = store.getSessionByLinkToken(join.token);
+        const session = await store.getSessionByLinkToken(join.token);
         if (session === undefined) throw SosError.sessionNotFound();
         return this.#live(session);
       }
       case "resume": {
-        const session = store.getSession(join.sessionId);
+        const session = await store.getSession(join.sessionId);
         if (session === undefined || session.resumeSecretHash !== hashSecret(join.secret)) {
-          throw new SosError(
-            "RESUME_INVALID",
-            "The reconnect secret is not valid; join again with the PIN or link.",
-          );
+          throw resumeInvalid();
         }
         return this.#live(session);
       }
@@ -228,4 +258,11 @@ export class Supportee {
     if (session.status === "Expired") throw new SosError("SESSION_EXPIRED", "This session has expired.");
     return session;
   }
+}
+
+function resumeInvalid(): SosError {
+  return new SosError(
+    "RESUME_INVALID",
+    "The reconnect secret is not valid; join again with the PIN or link.",
+  );
 }

@@ -52,25 +52,27 @@ export class Technicians {
     );
   }
 
-  organization(): Organization {
+  async organization(): Promise<Organization> {
     return {
-      name: this.#d.store.getSetting(ORG_NAME_KEY) ?? "SOS",
+      name: (await this.#d.store.getSetting(ORG_NAME_KEY)) ?? "SOS",
       features: this.#d.licensedFeatures,
     };
   }
 
-  renameOrganization(actor: TechnicianRow, name: string): Organization {
+  async renameOrganization(actor: TechnicianRow, name: string): Promise<Organization> {
     requireAdmin(actor);
-    this.#d.store.transaction(() => {
-      this.#d.store.setSetting(ORG_NAME_KEY, name);
-      this.#d.audit.record({ kind: "technician", account: actor }, "organization.updated", null, { name });
+    await this.#d.store.transaction(async () => {
+      await this.#d.store.setSetting(ORG_NAME_KEY, name);
+      await this.#d.audit.record({ kind: "technician", account: actor }, "organization.updated", null, {
+        name,
+      });
     });
     return this.organization();
   }
 
   /** Setup is open only while no admin exists. */
-  setupOpen(): boolean {
-    return this.#d.store.countAdmins() === 0;
+  async setupOpen(): Promise<boolean> {
+    return (await this.#d.store.countAdmins()) === 0;
   }
 
   /**
@@ -80,8 +82,8 @@ export class Technicians {
   async bootstrap(
     admin: { email: string; password: string; name: string } | undefined,
   ): Promise<string | undefined> {
-    if (!this.setupOpen()) {
-      this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
+    if (!(await this.setupOpen())) {
+      await this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
       return undefined;
     }
     if (admin !== undefined) {
@@ -90,14 +92,14 @@ export class Technicians {
         role: "admin",
         permissions: { attendedAccess: true, shareSessions: true },
       });
-      this.#d.audit.record({ kind: "system" }, "setup.completed", null, {
+      await this.#d.audit.record({ kind: "system" }, "setup.completed", null, {
         email: admin.email,
         via: "environment",
       });
       return undefined;
     }
     const token = newSecret();
-    this.#d.store.setSetting(SETUP_TOKEN_KEY, hashSecret(token));
+    await this.#d.store.setSetting(SETUP_TOKEN_KEY, hashSecret(token));
     return token;
   }
 
@@ -107,8 +109,8 @@ export class Technicians {
     name: string;
     password: string;
   }): Promise<TechnicianRow> {
-    if (!this.setupOpen()) throw new SosError("SETUP_CLOSED", "Not found.");
-    const stored = this.#d.store.getSetting(SETUP_TOKEN_KEY);
+    if (!(await this.setupOpen())) throw new SosError("SETUP_CLOSED", "Not found.");
+    const stored = await this.#d.store.getSetting(SETUP_TOKEN_KEY);
     if (stored === undefined || stored !== hashSecret(input.token)) {
       throw new SosError("SETUP_TOKEN_INVALID", "The setup token is not valid.");
     }
@@ -117,8 +119,8 @@ export class Technicians {
       role: "admin",
       permissions: { attendedAccess: true, shareSessions: true },
     });
-    this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
-    this.#d.audit.record({ kind: "technician", account }, "setup.completed", null, { via: "token" });
+    await this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
+    await this.#d.audit.record({ kind: "technician", account }, "setup.completed", null, { via: "token" });
     return account;
   }
 
@@ -149,12 +151,12 @@ export class Technicians {
         retryAfter: Math.ceil(retry / 1000),
       });
     }
-    const account = this.#d.store.getTechnicianByEmail(email);
+    const account = await this.#d.store.getTechnicianByEmail(email);
     const ok = await verifyPassword(password, account?.passwordHash ?? UNUSABLE_PASSWORD_HASH);
     if (account === undefined || !ok || account.disabled) {
       this.#byAccount.fail(email);
       this.#byAddress.fail(address);
-      this.#d.audit.record({ kind: "system" }, "auth.sign_in_failed", null, { email, address });
+      await this.#d.audit.record({ kind: "system" }, "auth.sign_in_failed", null, { email, address });
       this.#d.events.emit("signInRefused", "invalid_credentials");
       throw new SosError("INVALID_CREDENTIALS", "Wrong email or password.");
     }
@@ -169,30 +171,32 @@ export class Technicians {
       createdAt: now,
       expiresAt: now + AUTH_SESSION_MS,
     };
-    this.#d.store.insertAuthSession(session);
-    this.#d.audit.record({ kind: "technician", account }, "auth.signed_in", null, { address });
+    await this.#d.store.insertAuthSession(session);
+    await this.#d.audit.record({ kind: "technician", account }, "auth.signed_in", null, { address });
     return { account, token, session };
   }
 
   /** The signed-in account behind a cookie token, or undefined. */
-  authenticate(token: string): { account: TechnicianRow; session: AuthSessionRow } | undefined {
-    const session = this.#d.store.getAuthSession(hashSecret(token));
+  async authenticate(
+    token: string,
+  ): Promise<{ account: TechnicianRow; session: AuthSessionRow } | undefined> {
+    const session = await this.#d.store.getAuthSession(hashSecret(token));
     if (session === undefined) return undefined;
     if (session.expiresAt <= this.#d.clock.now()) {
-      this.#d.store.deleteAuthSession(session.tokenHash);
+      await this.#d.store.deleteAuthSession(session.tokenHash);
       return undefined;
     }
-    const account = this.#d.store.getTechnician(session.technicianId);
+    const account = await this.#d.store.getTechnician(session.technicianId);
     if (account === undefined || account.disabled) return undefined;
     return { account, session };
   }
 
-  signOut(account: TechnicianRow, session: AuthSessionRow): void {
-    this.#d.store.deleteAuthSession(session.tokenHash);
-    this.#d.audit.record({ kind: "technician", account }, "auth.signed_out", null);
+  async signOut(account: TechnicianRow, session: AuthSessionRow): Promise<void> {
+    await this.#d.store.deleteAuthSession(session.tokenHash);
+    await this.#d.audit.record({ kind: "technician", account }, "auth.signed_out", null);
   }
 
-  list(actor: TechnicianRow): TechnicianRow[] {
+  async list(actor: TechnicianRow): Promise<TechnicianRow[]> {
     if (actor.disabled) throw SosError.forbidden();
     return this.#d.store.listTechnicians();
   }
@@ -203,7 +207,7 @@ export class Technicians {
   ): Promise<TechnicianRow> {
     requireAdmin(actor);
     const account = await this.#createAccount(input);
-    this.#d.audit.record({ kind: "technician", account: actor }, "technician.created", null, {
+    await this.#d.audit.record({ kind: "technician", account: actor }, "technician.created", null, {
       technicianId: account.id,
       email: account.email,
       role: account.role,
@@ -223,7 +227,7 @@ export class Technicians {
     },
   ): Promise<TechnicianRow> {
     requireAdmin(actor);
-    const current = this.#d.store.getTechnician(id);
+    const current = await this.#d.store.getTechnician(id);
     if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
     if (input.disabled === true && current.id === actor.id) {
       throw SosError.forbidden("You cannot disable your own account.");
@@ -238,10 +242,10 @@ export class Technicians {
     };
     const lostAccess =
       (!current.disabled && next.disabled) || (current.attendedAccess && !next.attendedAccess);
-    this.#d.store.transaction(() => {
-      this.#d.store.updateTechnician(next);
-      if (lostAccess || input.password !== undefined) this.#d.store.deleteAuthSessionsOf(id);
-      this.#d.audit.record({ kind: "technician", account: actor }, "technician.updated", null, {
+    await this.#d.store.transaction(async () => {
+      await this.#d.store.updateTechnician(next);
+      if (lostAccess || input.password !== undefined) await this.#d.store.deleteAuthSessionsOf(id);
+      await this.#d.audit.record({ kind: "technician", account: actor }, "technician.updated", null, {
         technicianId: id,
         name: input.name,
         permissions: input.permissions,
@@ -250,7 +254,7 @@ export class Technicians {
       });
     });
     if (lostAccess) {
-      this.#d.desk.permissions.forgetTechnician(id);
+      await this.#d.desk.permissions.forgetTechnician(id);
       this.#d.events.emit("technicianDisabled", id);
     }
     this.#d.events.emit("technicianUpdated", next);
@@ -265,7 +269,7 @@ export class Technicians {
     role: Role;
     permissions: TechnicianPermissions;
   }): Promise<TechnicianRow> {
-    if (this.#d.store.getTechnicianByEmail(input.email) !== undefined) {
+    if ((await this.#d.store.getTechnicianByEmail(input.email)) !== undefined) {
       throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
     }
     const account: TechnicianRow = {
@@ -279,12 +283,12 @@ export class Technicians {
       disabled: false,
       createdAt: this.#d.clock.now(),
     };
-    this.#d.store.transaction(() => {
-      if (this.#d.store.getTechnicianByEmail(input.email) !== undefined) {
+    await this.#d.store.transaction(async () => {
+      if ((await this.#d.store.getTechnicianByEmail(input.email)) !== undefined) {
         throw new SosError("EMAIL_TAKEN", "An account with that email exists.");
       }
-      this.#d.store.insertTechnician(account);
-      this.#d.channels.createPrivate(account);
+      await this.#d.store.insertTechnician(account);
+      await this.#d.channels.createPrivate(account);
     });
     return account;
   }

@@ -23,21 +23,27 @@ export type ViewingEvents<C> = {
 };
 
 /** May the technician connect, and with what access (RemotePermissions.connectAccess)? */
-export type ConnectAccess = (actor: TechnicianRow, sessionId: string) => AccessMode;
+export type ConnectAccess = (actor: TechnicianRow, sessionId: string) => Promise<AccessMode>;
+
+/** Runs work after the session's earlier actions (Desk.serialized). */
+export type Serialized = <T>(sessionId: string, work: () => Promise<T>) => Promise<T>;
 
 /** The ICE servers of one new peer, a TURN credential minted for it included (turn/relay.ts). */
-export type PeerIceServersOf = (peer: { peerId: string; sessionId: string }) => PeerIceServers;
+export type PeerIceServersOf = (peer: { peerId: string; sessionId: string }) => Promise<PeerIceServers>;
 
 /**
  * Remote views (Start remote session, second click): who may connect, the book of open viewer
  * peers, and their audit. `C` is the console connection a peer belongs to (the hub's type).
  */
-export class Viewing<C> {
+export class Viewing<C extends object> {
   readonly peers = new ViewerPeers<C>();
   readonly events = new TypedEvents<ViewingEvents<C>>();
   readonly #access: ConnectAccess;
   readonly #audit: AuditLog;
   readonly #iceServers: PeerIceServersOf;
+  readonly #serialized: Serialized;
+  /** Consoles whose socket closed: a connect that was waiting on the store opens nothing for them. */
+  readonly #gone = new WeakSet<C>();
 
   /** Subscribes to the domain's events that end views (before the hub does: see main.ts). */
   constructor(deps: {
@@ -45,7 +51,9 @@ export class Viewing<C> {
     audit: AuditLog;
     events: DomainEvents;
     iceServers: PeerIceServersOf;
+    serialized: Serialized;
   }) {
+    this.#serialized = deps.serialized;
     this.#access = deps.access;
     this.#audit = deps.audit;
     this.#iceServers = deps.iceServers;
@@ -63,8 +71,15 @@ export class Viewing<C> {
    * technician who may connect now (live session, granted consent) gets a peer and its ICE servers,
    * so a closed session or view never gets a credential again.
    */
-  connect(actor: TechnicianRow, sessionId: string, console: C): ViewerPeer<C> {
-    const access = this.#access(actor, sessionId);
+  connect(actor: TechnicianRow, sessionId: string, console: C): Promise<ViewerPeer<C>> {
+    // In the session's order: an action that ends the session or the consent runs wholly before
+    // (then access is refused) or after (then it closes this view).
+    return this.#serialized(sessionId, () => this.#connect(actor, sessionId, console));
+  }
+
+  async #connect(actor: TechnicianRow, sessionId: string, console: C): Promise<ViewerPeer<C>> {
+    const access = await this.#access(actor, sessionId);
+    this.#stillOpen(console);
     const peer: ViewerPeer<C> = {
       peerId: newId(),
       sessionId,
@@ -73,13 +88,21 @@ export class Viewing<C> {
       console,
       paths: new Set(),
     };
-    const { iceServers, relayExpiresAt } = this.#iceServers(peer);
+    const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
     // Audited before the view exists: a failed write leaves no phantom viewer behind.
-    this.#audit.record({ kind: "technician", account: actor }, "session.remote_connected", sessionId, {
+    await this.#audit.record({ kind: "technician", account: actor }, "session.remote_connected", sessionId, {
       peerId: peer.peerId,
       access,
       ...(relayExpiresAt === undefined ? {} : { relayCredentialExpiresAt: iso(relayExpiresAt) }),
     });
+    if (this.#gone.has(console)) {
+      this.#audit.observed({ kind: "system" }, "session.remote_disconnected", sessionId, {
+        technicianId: actor.id,
+        peerId: peer.peerId,
+        reason: "disconnected",
+      });
+    }
+    this.#stillOpen(console);
     for (const existing of this.peers.ofSession(sessionId)) {
       if (existing.technicianId === actor.id) this.close(existing, "replaced");
     }
@@ -137,12 +160,17 @@ export class Viewing<C> {
     }
   }
 
+  #stillOpen(console: C): void {
+    if (this.#gone.has(console)) throw new SosError("PEER_NOT_FOUND", "The console closed.");
+  }
+
   closeTechnician(technicianId: string, reason: RemoteCloseReason): void {
     for (const peer of this.peers.ofTechnician(technicianId)) this.close(peer, reason);
   }
 
   /** The console is gone: its views close without telling it. */
   closeConsole(console: C): void {
+    this.#gone.add(console);
     for (const peer of this.peers.ofConsole(console)) this.close(peer, "disconnected", false);
   }
 }

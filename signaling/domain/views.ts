@@ -28,28 +28,38 @@ export function channelView(row: ChannelRow, access: string[]): Channel {
   };
 }
 
-export function sessionView(
+export async function sessionView(
   store: Store,
   row: SessionRow,
   live: { agentConnected: boolean; viewers: readonly string[] },
-): Session {
-  const person = (id: string) => ({ id, name: store.getTechnician(id)?.name ?? "(removed)" });
+): Promise<Session> {
+  const names = new Map<string, string>();
+  const person = async (id: string) => {
+    let name = names.get(id);
+    if (name === undefined) {
+      name = (await store.getTechnician(id))?.name ?? "(removed)";
+      names.set(id, name);
+    }
+    return { id, name };
+  };
+  const invited: Session["invited"] = [];
+  for (const id of await store.getInvites(row.id)) invited.push(await person(id));
+  const permissions = await store.getPermissions(row.id);
   return {
     id: row.id,
     channelId: row.channelId,
     name: row.name,
     note: row.note,
     status: row.status,
-    assignee: row.assigneeId === null ? null : person(row.assigneeId),
-    invited: store.getInvites(row.id).map(person),
-    createdBy: person(row.createdBy),
+    assignee: row.assigneeId === null ? null : await person(row.assigneeId),
+    invited,
+    createdBy: await person(row.createdBy),
     createdAt: iso(row.createdAt),
     lastActivityAt: iso(row.lastActivityAt),
     expiresAt: iso(row.expiresAt),
     agent: { connected: live.agentConnected, device: row.device },
     // `none` is no permission at all (what a technician who left the session is reset to).
-    permissions: store
-      .getPermissions(row.id)
+    permissions: permissions
       .filter((permission) => permission.state !== "none")
       .map((permission) => ({
         technicianId: permission.technicianId,

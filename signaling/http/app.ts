@@ -57,7 +57,7 @@ export type HttpDeps = {
   downloadsDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
-  health: () => Health;
+  health: () => Promise<Health>;
   /** Answers `GET /metrics` here (with a metrics token); undefined: not served on this listener. */
   scrapeMetrics: ((authorization: string | undefined) => Promise<ScrapeAnswer>) | undefined;
 };
@@ -119,7 +119,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   // form of the request target (origin or absolute form), in one canonical spelling.
   app.addHook("onRequest", async (request, reply) => {
     const path = guardPath(request.url);
-    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !technicians.setupOpen()) {
+    if ((path.startsWith("/api/setup") || path.startsWith("/setup")) && !(await technicians.setupOpen())) {
       return sendError(reply, new SosError("SETUP_CLOSED", "Not found."));
     }
   });
@@ -193,7 +193,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),
-    organizationName: () => technicians.organization().name,
+    organizationName: async () => (await technicians.organization()).name,
     publicUrl,
     downloadsDir: deps.downloadsDir,
   });
@@ -218,7 +218,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       if (request.headers.origin === undefined || !originAllowed(request, publicOrigin)) {
         return sendError(reply, new SosError("ORIGIN_FORBIDDEN", "Cross-site socket refused."));
       }
-      const auth = readAuth(request, technicians);
+      const auth = await readAuth(request, technicians);
       if (auth === undefined) return sendError(reply, new SosError("UNAUTHENTICATED", "Sign in first."));
       request.auth = auth;
     },

@@ -29,7 +29,7 @@ export function originAllowed(request: FastifyRequest, publicOrigin: () => strin
 }
 
 /** Reads the sign-in cookie; undefined when absent, expired or the account is disabled. */
-export function readAuth(request: FastifyRequest, technicians: Technicians): Auth | undefined {
+export async function readAuth(request: FastifyRequest, technicians: Technicians): Promise<Auth | undefined> {
   // The cookie is a 256-bit random token stored hashed; it needs no signature.
   const token = request.cookies[SESSION_COOKIE];
   if (token === undefined || token.length > 128) return undefined;
@@ -42,7 +42,7 @@ export function readAuth(request: FastifyRequest, technicians: Technicians): Aut
  */
 export function authenticated(technicians: Technicians, publicOrigin: () => string) {
   const guard = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const auth = readAuth(request, technicians);
+    const auth = await readAuth(request, technicians);
     if (auth === undefined) throw new SosError("UNAUTHENTICATED", "Sign in first.");
     if (changesState(request.method)) {
       if (!originAllowed(request, publicOrigin))

@@ -17,7 +17,7 @@ export type AgentSocketDeps = {
   hub: Hub;
   supportee: Supportee;
   viewing: Viewing<ConsoleConnection>;
-  organizationName: () => string;
+  organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
   jobs: Jobs;
@@ -27,7 +27,13 @@ export type AgentSocketDeps = {
   relayed: (direction: RelayDirection, startedAt: number) => void;
 };
 
-type Context = { socket: WebSocket; address: string; agent: AgentConnection | undefined };
+type Context = {
+  socket: WebSocket;
+  address: string;
+  agent: AgentConnection | undefined;
+  /** A hello is being stored: a second one is refused. */
+  joining: boolean;
+};
 
 /**
  * The agent socket: the first message must be `hello` (join by PIN, link or resume secret);
@@ -46,11 +52,11 @@ export class AgentSockets {
       hello: (context, message) => this.#hello(context, message),
       consent: (context, message) => {
         const agent = this.#joined(context);
-        deps.supportee.consent(agent.sessionId, message.requestId, message.decision, agent.address);
+        return deps.supportee.consent(agent.sessionId, message.requestId, message.decision, agent.address);
       },
       revoke: (context, message) => {
         const agent = this.#joined(context);
-        deps.supportee.revoke(agent.sessionId, message.technicianId, agent.address);
+        return deps.supportee.revoke(agent.sessionId, message.technicianId, agent.address);
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
@@ -70,8 +76,8 @@ export class AgentSockets {
         context.agent = undefined;
         context.socket.close(CLOSE.normal, "ended by the user");
         // The end user's word is final: retried while the store fails, unless an agent came back.
-        deps.jobs.untilDone(jobName("agent ended", sessionId), () => {
-          if (!deps.hub.isConnected(sessionId)) deps.supportee.left(sessionId, "ended", address);
+        deps.jobs.untilDone(jobName("agent ended", sessionId), async () => {
+          if (!deps.hub.isConnected(sessionId)) await deps.supportee.left(sessionId, "ended", address);
         });
       },
     };
@@ -81,7 +87,7 @@ export class AgentSockets {
   }
 
   accept(socket: WebSocket, address: string): void {
-    const context: Context = { socket, address, agent: undefined };
+    const context: Context = { socket, address, agent: undefined, joining: false };
     const helloTimer = setTimeout(() => {
       if (context.agent === undefined) {
         sendError(socket, new SosError("NOT_JOINED", "No hello in time."), undefined);
@@ -94,8 +100,9 @@ export class AgentSockets {
     socket.on("close", () => {
       clearTimeout(helloTimer);
       const agent = context.agent;
+      // A hello still being stored sees the socket closed once it attaches (see #hello).
       this.#d.jobs.safely("agent socket closed", () => {
-        if (agent !== undefined && this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
+        if (agent !== undefined) this.#gone(agent);
       });
     });
     socket.on("error", () => {
@@ -123,47 +130,64 @@ export class AgentSockets {
     sendError(context.socket, sosError, inReplyTo);
     // A failed hello ends the connection: there is nothing else it may do. A fault of the gateway's
     // own (its store unavailable) closes with "try again", so a resuming agent keeps trying.
-    if (inReplyTo === "hello" && context.agent === undefined) {
+    if (inReplyTo === "hello" && context.agent === undefined && !context.joining) {
       const code = TRANSIENT_ERROR_CODES.has(sosError.code) ? CLOSE.tryAgain : CLOSE.protocolError;
       context.socket.close(code, sosError.code);
     }
   }
 
-  #hello(context: Context, message: Extract<AgentMessage, { type: "hello" }>): void {
-    if (context.agent !== undefined)
+  async #hello(context: Context, message: Extract<AgentMessage, { type: "hello" }>): Promise<void> {
+    if (context.agent !== undefined || context.joining)
       throw new SosError("ALREADY_JOINED", "This socket already joined a session.");
     if (message.v !== PROTOCOL_VERSION) {
       throw new SosError("UNSUPPORTED_VERSION", `This gateway speaks protocol version ${PROTOCOL_VERSION}.`);
     }
     const { hub, supportee } = this.#d;
-    const { session, secret } = supportee.join(message.join, message.device, context.address);
-    const agent: AgentConnection = {
-      socket: context.socket,
-      sessionId: session.id,
-      address: context.address,
-    };
-    context.agent = agent;
-    this.#grace.get(session.id)?.();
-    this.#grace.delete(session.id);
-    // A new agent (not a resume) starts without consent: views of the one before it are over.
-    if (message.join.kind !== "resume") this.#d.viewing.closeSession(session.id, "agent_offline");
-    const previous = hub.attachAgent(agent);
-    if (previous !== undefined && previous.socket !== context.socket) {
-      send(previous.socket, { type: "session.ended", reason: "replaced" });
-      previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
+    context.joining = true;
+    let agent: AgentConnection | undefined;
+    try {
+      // Attached under the session's lock, once the join is stored (see Supportee.join).
+      const { session, secret } = await supportee.join(message.join, message.device, context.address, (s) => {
+        agent = { socket: context.socket, sessionId: s.id, address: context.address };
+        context.agent = agent;
+        this.#grace.get(s.id)?.();
+        this.#grace.delete(s.id);
+        // A new agent (not a resume) starts without consent: views of the one before it are over.
+        if (message.join.kind !== "resume") this.#d.viewing.closeSession(s.id, "agent_offline");
+        const previous = hub.attachAgent(agent);
+        if (previous !== undefined && previous.socket !== context.socket) {
+          send(previous.socket, { type: "session.ended", reason: "replaced" });
+          previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
+        }
+      });
+      if (agent === undefined) return;
+      // The socket closed while the join was being stored: the agent is away, as if it had
+      // dropped right after joining (its close event found no agent to detach).
+      if (context.socket.readyState !== context.socket.OPEN) {
+        this.#gone(agent);
+        return;
+      }
+      const organization = await this.#d.organizationName();
+      send(context.socket, {
+        type: "welcome",
+        v: PROTOCOL_VERSION,
+        session: { id: session.id, name: session.name, status: session.status },
+        organization: { name: organization },
+        resume: { sessionId: session.id, secret },
+        iceServers: this.#d.iceServers(),
+      });
+      for (const request of await supportee.pendingConsent(session.id)) {
+        send(context.socket, { type: "consent.request", ...request, organization });
+      }
+      hub.publish(session.id);
+    } finally {
+      context.joining = false;
     }
-    send(context.socket, {
-      type: "welcome",
-      v: PROTOCOL_VERSION,
-      session: { id: session.id, name: session.name, status: session.status },
-      organization: { name: this.#d.organizationName() },
-      resume: { sessionId: session.id, secret },
-      iceServers: this.#d.iceServers(),
-    });
-    for (const request of supportee.pendingConsent(session.id)) {
-      send(context.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
-    }
-    hub.publish(session.id);
+  }
+
+  /** The agent's socket is gone: unless a newer one replaced it, the resume grace starts. */
+  #gone(agent: AgentConnection): void {
+    if (this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
   }
 
   #joined(context: Context): AgentConnection {
@@ -179,13 +203,13 @@ export class AgentSockets {
     const cancel = jobs.after(
       jobName("agent grace", sessionId),
       this.#d.resumeGraceMs ?? AGENT_RESUME_GRACE_MS,
-      () => {
+      async () => {
         if (hub.isConnected(sessionId)) {
           this.#grace.delete(sessionId);
           return;
         }
         viewing.closeSession(sessionId, "agent_offline");
-        supportee.left(sessionId, "lost", agent.address);
+        await supportee.left(sessionId, "lost", agent.address);
         this.#grace.delete(sessionId);
       },
     );

@@ -35,22 +35,22 @@ export class ConsoleSockets {
     this.#d = deps;
     const { hub, viewing } = deps;
     this.#handlers = {
-      "remote.connect": (connection, message) => {
-        viewing.connect(this.#account(connection), message.sessionId, connection);
+      "remote.connect": async (connection, message) => {
+        await viewing.connect(await this.#account(connection), message.sessionId, connection);
       },
-      "remote.disconnect": (connection, message) => {
-        this.#account(connection);
+      "remote.disconnect": async (connection, message) => {
+        await this.#account(connection);
         viewing.close(viewing.ownView(message.sessionId, connection), "disconnected");
       },
-      signal: (connection, message) => {
-        this.#account(connection);
+      signal: async (connection, message) => {
+        await this.#account(connection);
         const peer = viewing.ownView(message.sessionId, connection);
         const agent = hub.agentOf(message.sessionId);
         if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
         send(agent.socket, { type: "signal", peerId: peer.peerId, data: message.data });
       },
-      "remote.path": (connection, message) => {
-        const account = this.#account(connection);
+      "remote.path": async (connection, message) => {
+        const account = await this.#account(connection);
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
       },
     };
@@ -62,7 +62,6 @@ export class ConsoleSockets {
   accept(socket: WebSocket, account: TechnicianRow): void {
     const { hub, desk, log } = this.#d;
     const connection: ConsoleConnection = { socket, technicianId: account.id, seen: new Set() };
-    hub.addConsole(connection);
     onProtocolMessage(socket, consoleMessageSchema, (message) =>
       dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
     );
@@ -74,19 +73,18 @@ export class ConsoleSockets {
       // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
     });
     send(socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
-    let sessions: ReturnType<Hub["snapshotFor"]> = [];
-    try {
-      sessions = hub.snapshotFor(connection, desk.list(account, undefined));
-    } catch (error) {
-      // Without the attended-access permission or license the list is empty; the REST calls say why.
-      // The gateway's own trouble (its store) is not an empty desk: the console comes back later.
-      if (!(error instanceof SosError) || TRANSIENT_ERROR_CODES.has(error.code)) {
+    hub.addConsole(
+      connection,
+      () => desk.list(account, undefined),
+      (error) => {
+        // Without the attended-access permission or license the list is empty; the REST calls say
+        // why. The gateway's own trouble (its store) is not an empty desk: the console comes back.
+        if (error instanceof SosError && !TRANSIENT_ERROR_CODES.has(error.code)) return false;
         log.error({ err: error }, "console socket could not list its sessions");
         socket.close(CLOSE.tryAgain, "try again");
-        return;
-      }
-    }
-    send(socket, { type: "sessions", sessions });
+        return true;
+      },
+    );
   }
 
   #fail(connection: ConsoleConnection, error: unknown, inReplyTo: string): void {
@@ -95,8 +93,8 @@ export class ConsoleSockets {
     sendError(connection.socket, sosError, inReplyTo);
   }
 
-  #account(connection: ConsoleConnection): TechnicianRow {
-    const account = this.#d.hub.accountOf(connection);
+  async #account(connection: ConsoleConnection): Promise<TechnicianRow> {
+    const account = await this.#d.hub.accountOf(connection);
     if (account === undefined) {
       connection.socket.close(CLOSE.unauthenticated, "signed out");
       throw new SosError("UNAUTHENTICATED", "Sign in again.");

@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
-import type { PersonRef } from "../../shared/model.ts";
+import type { PersonRef, Session } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
@@ -32,7 +32,9 @@ export type AgentConnection = {
 export type HubDeps = {
   store: Store;
   policy: Policy;
-  organizationName: () => string;
+  organizationName: () => Promise<string>;
+  /** Where a fan-out that failed (the store unavailable) is logged. */
+  failed: (error: unknown, what: string) => void;
   viewing: Viewing<ConsoleConnection>;
   /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
   events: DomainEvents;
@@ -42,6 +44,11 @@ export type HubDeps = {
  * Who is connected right now, and the fan-out of every change to them: it subscribes to the
  * domain's events and viewing's, and translates each into socket messages. Keeps the agent
  * presence the domain reads.
+ *
+ * Building a message may read the store (asynchronous), so the fan-out of each event runs in an
+ * outbox, one event after the other, in the order they were emitted: a console never gets an older
+ * state of a session after a newer one, nor an agent `consent.cancel` before its `consent.request`.
+ * Who is present changes at once, when the event is emitted.
  */
 export class Hub implements AgentPresence {
   readonly #d: HubDeps;
@@ -49,24 +56,62 @@ export class Hub implements AgentPresence {
   readonly #agents = new Map<string, AgentConnection>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
+  /** The end of the outbox: the fan-out of the last event emitted. */
+  #outbox: Promise<void> = Promise.resolve();
 
   constructor(deps: HubDeps) {
     this.#d = deps;
     const { events } = deps;
-    events.on("sessionChanged", (session) => this.sessionChanged(session));
-    events.on("sessionRemoved", (session) => this.#sessionRemoved(session));
-    events.on("consentRequested", (sessionId, request) => this.#consentRequested(sessionId, request));
-    events.on("consentCancelled", (sessionId, requestId) => this.#consentCancelled(sessionId, requestId));
-    events.on("sessionEnded", (sessionId, reason) => this.#sessionEnded(sessionId, reason));
-    events.on("technicianDisabled", (technicianId) => this.#technicianDisabled(technicianId));
-    events.on("technicianUpdated", (technician) => this.#technicianUpdated(technician));
-    events.on("accessChanged", () => this.#accessChanged());
-    deps.viewing.events.on("opened", (peer, technician, iceServers) =>
-      this.#viewerOpened(peer, technician, iceServers),
+    const later = this.#later.bind(this);
+    events.on("sessionChanged", (session) => later("session changed", () => this.sessionChanged(session)));
+    events.on("sessionRemoved", (session) => later("session removed", () => this.#sessionRemoved(session)));
+    // The agent a message goes to is the one connected when the event is emitted (a session that
+    // ends right after still gets its consent.cancel before its session.ended).
+    events.on("consentRequested", (sessionId, request) => {
+      const agent = this.#agents.get(sessionId);
+      if (agent !== undefined) later("consent requested", () => this.#consentRequested(agent, request));
+    });
+    events.on("consentCancelled", (sessionId, requestId) => {
+      const agent = this.#agents.get(sessionId);
+      if (agent !== undefined) {
+        later("consent cancelled", () => send(agent.socket, { type: "consent.cancel", requestId }));
+      }
+    });
+    events.on("sessionEnded", (sessionId, reason) => {
+      const agent = this.#agents.get(sessionId);
+      if (agent === undefined) return;
+      this.#agents.delete(sessionId);
+      later("session ended", () => this.#sessionEnded(agent, reason));
+    });
+    events.on("technicianDisabled", (technicianId) => {
+      const gone = [...this.#consoles].filter((connection) => connection.technicianId === technicianId);
+      for (const connection of gone) this.#consoles.delete(connection);
+      later("technician disabled", () => this.#technicianDisabled(gone));
+    });
+    events.on("technicianUpdated", (technician) =>
+      later("technician updated", () => this.#technicianUpdated(technician)),
     );
-    deps.viewing.events.on("closed", (peer, reason, tellConsole) =>
-      this.#viewerClosed(peer, reason, tellConsole),
-    );
+    events.on("accessChanged", () => later("access changed", () => this.#accessChanged()));
+    deps.viewing.events.on("opened", (peer, technician, iceServers) => {
+      const agent = this.#agents.get(peer.sessionId);
+      later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
+    });
+    deps.viewing.events.on("closed", (peer, reason, tellConsole) => {
+      const agent = this.#agents.get(peer.sessionId);
+      later("viewer closed", () => this.#viewerClosed(peer, agent, reason, tellConsole));
+    });
+  }
+
+  /** Queues one event's fan-out behind the ones before it; a failure is logged and skipped. */
+  #later(what: string, work: () => void | Promise<void>): void {
+    this.#outbox = this.#outbox.then(async () => {
+      if (this.#closed) return;
+      try {
+        await work();
+      } catch (error) {
+        this.#d.failed(error, what);
+      }
+    });
   }
 
   // --- presence ---------------------------------------------------------------------------------
@@ -99,8 +144,27 @@ export class Hub implements AgentPresence {
 
   // --- consoles ---------------------------------------------------------------------------------
 
-  addConsole(connection: ConsoleConnection): void {
-    this.#consoles.add(connection);
+  /**
+   * Sends a new console its sessions and registers it for changes, in the outbox's order: it is
+   * told every change after that snapshot and none from before. `list` gives the sessions it may
+   * see; when it fails, `refused` says whether the console was turned away (else it gets none).
+   */
+  addConsole(
+    connection: ConsoleConnection,
+    list: () => Promise<SessionRow[]>,
+    refused: (error: unknown) => boolean,
+  ): void {
+    this.#later("console added", async () => {
+      let sessions: Session[] = [];
+      try {
+        sessions = await this.snapshotFor(connection, await list());
+      } catch (error) {
+        if (refused(error)) return;
+      }
+      if (connection.socket.readyState !== connection.socket.OPEN) return;
+      this.#consoles.add(connection);
+      send(connection.socket, { type: "sessions", sessions });
+    });
   }
 
   removeConsole(connection: ConsoleConnection): void {
@@ -114,23 +178,28 @@ export class Hub implements AgentPresence {
   }
 
   /** The sessions a console may see, as views, remembered as seen. */
-  snapshotFor(connection: ConsoleConnection, sessions: readonly SessionRow[]) {
+  async snapshotFor(connection: ConsoleConnection, sessions: readonly SessionRow[]) {
+    const views = [];
+    for (const session of sessions) views.push(await this.view(session));
     for (const session of sessions) connection.seen.add(session.id);
-    return sessions.map((session) => this.view(session));
+    return views;
   }
 
-  view(session: SessionRow) {
+  view(session: SessionRow): Promise<Session> {
     return sessionView(this.#d.store, session, {
       agentConnected: this.isConnected(session.id),
       viewers: this.#d.viewing.peers.viewersOf(session.id),
     });
   }
 
-  /** Pushes a session's current state to every console that may see it. */
+  /** Pushes a session's current state to every console that may see it (in the outbox's order). */
   publish(sessionId: string): void {
-    if (this.#closed) return;
-    const session = this.#d.store.getSession(sessionId);
-    if (session !== undefined) this.sessionChanged(session);
+    this.#later("publish", () => this.#publishNow(sessionId));
+  }
+
+  async #publishNow(sessionId: string): Promise<void> {
+    const session = await this.#d.store.getSession(sessionId);
+    if (session !== undefined) await this.sessionChanged(session);
   }
 
   // --- remote views -----------------------------------------------------------------------------
@@ -139,7 +208,12 @@ export class Hub implements AgentPresence {
    * A view opened: the console gets its peer id and ICE servers, the agent opens its peer with the
    * same ICE servers. These two sockets are the only ones that see the peer's TURN credential.
    */
-  #viewerOpened(peer: ViewerPeer<ConsoleConnection>, technician: PersonRef, iceServers: IceServer[]): void {
+  #viewerOpened(
+    peer: ViewerPeer<ConsoleConnection>,
+    agent: AgentConnection | undefined,
+    technician: PersonRef,
+    iceServers: IceServer[],
+  ): Promise<void> {
     send(peer.console.socket, {
       type: "remote.opened",
       sessionId: peer.sessionId,
@@ -147,7 +221,6 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
-    const agent = this.#agents.get(peer.sessionId);
     if (agent !== undefined) {
       send(agent.socket, {
         type: "peer.open",
@@ -157,24 +230,29 @@ export class Hub implements AgentPresence {
         iceServers,
       });
     }
-    this.publish(peer.sessionId);
+    return this.#publishNow(peer.sessionId);
   }
 
   /** A view closed: tells the agent (peer.close) and the console (remote.closed). */
-  #viewerClosed(peer: ViewerPeer<ConsoleConnection>, reason: RemoteCloseReason, tellConsole: boolean): void {
-    const agent = this.#agents.get(peer.sessionId);
+  #viewerClosed(
+    peer: ViewerPeer<ConsoleConnection>,
+    agent: AgentConnection | undefined,
+    reason: RemoteCloseReason,
+    tellConsole: boolean,
+  ): Promise<void> {
     if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: peer.peerId, reason });
     if (tellConsole) send(peer.console.socket, { type: "remote.closed", sessionId: peer.sessionId, reason });
-    this.publish(peer.sessionId);
+    return this.#publishNow(peer.sessionId);
   }
 
   // --- desk events ------------------------------------------------------------------------------
 
-  sessionChanged(session: SessionRow): void {
-    const view = this.view(session);
-    for (const connection of this.#consoles) {
-      const account = this.#d.store.getTechnician(connection.technicianId);
-      if (account !== undefined && this.#d.policy.canSeeSession(account, session)) {
+  async sessionChanged(session: SessionRow): Promise<void> {
+    const view = await this.view(session);
+    for (const connection of [...this.#consoles]) {
+      const account = await this.#d.store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      if (account !== undefined && (await this.#d.policy.canSeeSession(account, session))) {
         connection.seen.add(session.id);
         send(connection.socket, { type: "session.updated", session: view });
       } else if (connection.seen.delete(session.id)) {
@@ -190,34 +268,21 @@ export class Hub implements AgentPresence {
     }
   }
 
-  #consentRequested(
-    sessionId: string,
+  async #consentRequested(
+    agent: AgentConnection,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
-  ): void {
-    const agent = this.#agents.get(sessionId);
-    if (agent === undefined) return;
-    send(agent.socket, { type: "consent.request", ...request, organization: this.#d.organizationName() });
+  ): Promise<void> {
+    const organization = await this.#d.organizationName();
+    send(agent.socket, { type: "consent.request", ...request, organization });
   }
 
-  #consentCancelled(sessionId: string, requestId: string): void {
-    const agent = this.#agents.get(sessionId);
-    if (agent !== undefined) send(agent.socket, { type: "consent.cancel", requestId });
-  }
-
-  #sessionEnded(sessionId: string, reason: SessionEndReason): void {
-    const agent = this.#agents.get(sessionId);
-    if (agent === undefined) return;
-    this.#agents.delete(sessionId);
+  #sessionEnded(agent: AgentConnection, reason: SessionEndReason): void {
     send(agent.socket, { type: "session.ended", reason });
     agent.socket.close(CLOSE.ended, `session ${reason}`);
   }
 
-  #technicianDisabled(technicianId: string): void {
-    for (const connection of [...this.#consoles]) {
-      if (connection.technicianId !== technicianId) continue;
-      this.#consoles.delete(connection);
-      connection.socket.close(CLOSE.unauthenticated, "account disabled");
-    }
+  #technicianDisabled(consoles: readonly ConsoleConnection[]): void {
+    for (const connection of consoles) connection.socket.close(CLOSE.unauthenticated, "account disabled");
   }
 
   /** Tells a technician's consoles their account changed (permissions, name). */
@@ -230,8 +295,8 @@ export class Hub implements AgentPresence {
   }
 
   /** Re-sends every session to every console (after access lists or rights change). */
-  #accessChanged(): void {
-    for (const session of this.#d.store.listSessions()) this.sessionChanged(session);
+  async #accessChanged(): Promise<void> {
+    for (const session of await this.#d.store.listSessions()) await this.sessionChanged(session);
   }
 
   /** Closes every socket (shutdown); events arriving afterwards are ignored. */
@@ -244,8 +309,8 @@ export class Hub implements AgentPresence {
   }
 
   /** For a console whose account is not loaded: the account, if still active. */
-  accountOf(connection: ConsoleConnection): TechnicianRow | undefined {
-    const account = this.#d.store.getTechnician(connection.technicianId);
+  async accountOf(connection: ConsoleConnection): Promise<TechnicianRow | undefined> {
+    const account = await this.#d.store.getTechnician(connection.technicianId);
     return account === undefined || account.disabled ? undefined : account;
   }
 }

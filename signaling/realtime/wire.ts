@@ -32,20 +32,20 @@ export type HandlerMap<M extends { type: string }, C> = {
 /**
  * Calls the handler for the message's type; a thrown or rejected error goes to `fail` with the
  * message's type, never up the stack (one bad message must not disturb the socket or process).
+ * Resolves once the handler is done (or has failed).
  */
-export function dispatch<M extends { type: string }, C>(
+export async function dispatch<M extends { type: string }, C>(
   handlers: HandlerMap<M, C>,
   context: C,
   message: M,
   fail: (error: unknown, inReplyTo: string) => void,
-): void {
+): Promise<void> {
   const type: M["type"] = message.type;
   // The mapped type guarantees handlers[type] takes Extract<M, {type}>; TypeScript cannot relate
   // the two through an indexed access, so the one cast lives here.
   const handler = handlers[type] as (context: C, message: M) => void | Promise<void>;
   try {
-    const result = handler(context, message);
-    if (result instanceof Promise) result.catch((error: unknown) => fail(error, type));
+    await handler(context, message);
   } catch (error) {
     fail(error, type);
   }
@@ -54,23 +54,36 @@ export function dispatch<M extends { type: string }, C>(
 /**
  * The one decode point of a socket: every text frame through the shared schema; binary frames and
  * anything that does not decode are answered with BAD_REQUEST and go no further.
+ *
+ * A socket's messages are handled one after the other, in the order they arrived: a handler that
+ * waits on the store holds the ones behind it (a hello is joined before the consent that follows
+ * it is looked at; a console's signals reach the agent in the order it sent them).
  */
 export function onProtocolMessage<S extends z.ZodType>(
   socket: WebSocket,
   schema: S,
-  handle: (message: z.infer<S>) => void,
+  handle: (message: z.infer<S>) => Promise<void>,
 ): void {
+  let handled: Promise<void> = Promise.resolve();
+  /** Queues one step behind the socket's earlier messages (dispatch reports a handler's failure). */
+  const inOrder = (step: () => void | Promise<void>) => {
+    handled = handled.then(step).catch(() => undefined);
+  };
   socket.on("message", (data, isBinary) => {
     if (isBinary) {
-      sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined);
+      inOrder(() =>
+        sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined),
+      );
       return;
     }
     const decoded = decodeMessage(schema, data.toString());
     if (!decoded.ok) {
-      sendError(socket, decoded.error, undefined);
+      const { error } = decoded;
+      inOrder(() => sendError(socket, error, undefined));
       return;
     }
-    handle(decoded.value);
+    const message = decoded.value;
+    inOrder(() => handle(message));
   });
 }
 

@@ -8,8 +8,8 @@ import {
 } from "node:sqlite";
 import { SosError } from "../../shared/errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import type { Raw } from "./sqlite-rows.ts";
-import type { Store } from "./store.ts";
+import type { Raw } from "./sql.ts";
+import type { StoreHealth } from "./store.ts";
 
 /**
  * How long a statement waits for another connection's write lock (a backup, a checkpoint, an
@@ -38,23 +38,33 @@ function storeFault(error: unknown): unknown {
   });
 }
 
-/** One SQLite connection behind the guard: every access maps "unavailable" to STORE_UNAVAILABLE. */
-export type Sql = {
+/**
+ * One SQLite connection behind the guard: every access maps "unavailable" to STORE_UNAVAILABLE.
+ * Synchronous, as node:sqlite is; sqlite-store.ts makes it the store's asynchronous Sql.
+ */
+export type SyncSql = {
   all(sql: string, ...params: SQLInputValue[]): Raw[];
   get(sql: string, ...params: SQLInputValue[]): Raw | undefined;
-  /** The first row mapped, or undefined. */
-  one<T>(map: (row: Raw) => T, sql: string, ...params: SQLInputValue[]): T | undefined;
   run(sql: string, ...params: SQLInputValue[]): StatementResultingChanges;
+};
+
+/** The connection's synchronous transaction control, health and close (sqlite-store.ts serializes them). */
+export type Connection = {
+  sql: SyncSql;
+  begin(): void;
+  commit(): void;
+  /** Undoes an open transaction after a failure; SQLite may already have rolled it back itself. */
+  rollback(): void;
+  health(): StoreHealth;
+  close(): void;
 };
 
 /**
  * Opens `gateway.db` in the data directory (WAL journal, `synchronous = FULL` so an acknowledged
- * write survives a power loss), migrates it, and returns the guarded statements with the store's
- * transaction, health and close.
+ * write survives a power loss), migrates it, and returns the guarded statements with the
+ * connection's transaction control, health and close.
  */
-export function openConnection(
-  dataDir: string,
-): { sql: Sql } & Pick<Store, "transaction" | "health" | "close"> {
+export function openConnection(dataDir: string): Connection {
   mkdirSync(dataDir, { recursive: true });
   const db = new DatabaseSync(join(dataDir, DATABASE_FILE), { timeout: STORE_BUSY_TIMEOUT_MS });
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
@@ -91,41 +101,27 @@ export function openConnection(
   const all = (sql: string, ...params: SQLInputValue[]): Raw[] => guard(() => prepared(sql).all(...params));
   const get = (sql: string, ...params: SQLInputValue[]): Raw | undefined =>
     guard(() => prepared(sql).get(...params));
-  /** The first row mapped, or undefined. */
-  const one = <T>(map: (row: Raw) => T, sql: string, ...params: SQLInputValue[]): T | undefined => {
-    const row = get(sql, ...params);
-    return row === undefined ? undefined : map(row);
-  };
   const run = (sql: string, ...params: SQLInputValue[]): StatementResultingChanges => {
     const result = guard(() => prepared(sql).run(...params));
     wrote();
     return result;
   };
-  /** Undoes an open transaction after a failure; SQLite may already have rolled it back itself. */
-  const rollback = (): void => {
-    if (!db.isTransaction) return;
-    try {
-      db.exec("ROLLBACK");
-    } catch {
-      // The error that made us roll back is the one worth reporting; a connection that cannot even
-      // roll back is marked failing by the next access.
-    }
-  };
   return {
-    sql: { all, get, one, run },
-    // Nesting and state come from SQLite itself (isTransaction), not from a counter of ours: a BEGIN
-    // that fails leaves nothing behind, so the next transaction is a real one again.
-    transaction(work) {
-      if (db.isTransaction) return work();
+    sql: { all, get, run },
+    begin() {
       guard(() => db.exec("BEGIN IMMEDIATE"));
+    },
+    commit() {
+      guard(() => db.exec("COMMIT"));
+      wrote();
+    },
+    rollback() {
+      if (!db.isTransaction) return;
       try {
-        const result = work();
-        guard(() => db.exec("COMMIT"));
-        wrote();
-        return result;
-      } catch (error) {
-        rollback();
-        throw error;
+        db.exec("ROLLBACK");
+      } catch {
+        // The error that made us roll back is the one worth reporting; a connection that cannot even
+        // roll back is marked failing by the next access.
       }
     },
     health() {

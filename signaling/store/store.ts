@@ -9,73 +9,98 @@ import type {
   TechnicianRow,
 } from "./rows.ts";
 
-/**
- * Everything the gateway keeps. The embedded SQLite store implements it; a server database can
- * replace it later. Methods are synchronous because node:sqlite is; a networked store would wrap
- * the domain in a transaction layer of its own.
- */
 /** Whether the store serves writes; while it does not, since when and the first error. */
 export type StoreHealth = { ok: true } | { ok: false; since: number; error: string };
 
 /**
- * Every method throws SosError STORE_UNAVAILABLE when the database cannot serve (locked past the
- * busy timeout, read-only, full, failing disk); other errors are bugs.
+ * insertSession's refusal when another live session holds the PIN (two creates picked the same
+ * one at once): the caller picks another. The database's unique index decides, not a read before.
  */
-export type Store = {
-  /** Runs `work` atomically; nested calls join the outer transaction. */
-  transaction<T>(work: () => T): T;
+export class PinTaken extends Error {
+  constructor() {
+    super("store: the PIN is held by another live session");
+    this.name = "PinTaken";
+  }
+}
+
+/**
+ * Everything the gateway keeps, as asynchronous queries. The embedded SQLite store
+ * (sqlite-store.ts) and the PostgreSQL store (postgres-store.ts) implement it.
+ *
+ * Every method rejects with SosError STORE_UNAVAILABLE when the database cannot serve (SQLite
+ * locked past the busy timeout, read-only, full, failing disk; PostgreSQL unreachable, connection
+ * lost, shutting down); other errors are bugs.
+ */
+export type Store = StoreQueries & {
+  /**
+   * Runs `work` atomically: committed when it resolves, rolled back when it rejects. Every store
+   * call made while `work` runs (through `tx` or through the store itself, at any depth of the
+   * async call chain) belongs to the transaction; a nested `transaction` joins it. Calls from
+   * elsewhere never see it half-done: SQLite runs them after it (one connection), PostgreSQL on
+   * another connection. `work` should only wait on the store: the transaction is held meanwhile.
+   */
+  transaction<T>(work: (tx: StoreQueries) => Promise<T>): Promise<T>;
   /** Whether writes succeed now (a failing store is probed again with a small write). */
-  health(): StoreHealth;
-  close(): void;
+  health(): Promise<StoreHealth>;
+  /** Closes the connection(s); safe to call twice. */
+  close(): Promise<void>;
+};
 
-  getSetting(key: string): string | undefined;
-  setSetting(key: string, value: string): void;
-  deleteSetting(key: string): void;
+export type StoreQueries = {
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  deleteSetting(key: string): Promise<void>;
 
-  countAdmins(): number;
-  insertTechnician(row: TechnicianRow): void;
-  updateTechnician(row: TechnicianRow): void;
-  getTechnician(id: string): TechnicianRow | undefined;
-  getTechnicianByEmail(email: string): TechnicianRow | undefined;
-  listTechnicians(): TechnicianRow[];
+  countAdmins(): Promise<number>;
+  insertTechnician(row: TechnicianRow): Promise<void>;
+  updateTechnician(row: TechnicianRow): Promise<void>;
+  getTechnician(id: string): Promise<TechnicianRow | undefined>;
+  getTechnicianByEmail(email: string): Promise<TechnicianRow | undefined>;
+  listTechnicians(): Promise<TechnicianRow[]>;
 
-  insertAuthSession(row: AuthSessionRow): void;
-  getAuthSession(tokenHash: string): AuthSessionRow | undefined;
-  deleteAuthSession(tokenHash: string): void;
-  deleteAuthSessionsOf(technicianId: string): void;
+  insertAuthSession(row: AuthSessionRow): Promise<void>;
+  getAuthSession(tokenHash: string): Promise<AuthSessionRow | undefined>;
+  deleteAuthSession(tokenHash: string): Promise<void>;
+  deleteAuthSessionsOf(technicianId: string): Promise<void>;
 
-  insertChannel(row: ChannelRow): void;
-  updateChannel(row: ChannelRow): void;
-  getChannel(id: string): ChannelRow | undefined;
-  getPrivateChannel(ownerId: string): ChannelRow | undefined;
-  listTeamChannels(): ChannelRow[];
-  getChannelAccess(channelId: string): string[];
-  setChannelAccess(channelId: string, accountIds: readonly string[]): void;
-  hasChannelAccess(channelId: string, technicianId: string): boolean;
+  insertChannel(row: ChannelRow): Promise<void>;
+  updateChannel(row: ChannelRow): Promise<void>;
+  getChannel(id: string): Promise<ChannelRow | undefined>;
+  getPrivateChannel(ownerId: string): Promise<ChannelRow | undefined>;
+  listTeamChannels(): Promise<ChannelRow[]>;
+  getChannelAccess(channelId: string): Promise<string[]>;
+  setChannelAccess(channelId: string, accountIds: readonly string[]): Promise<void>;
+  hasChannelAccess(channelId: string, technicianId: string): Promise<boolean>;
 
-  insertSession(row: SessionRow): void;
-  updateSession(row: SessionRow): void;
+  /** Rejects with PinTaken when another live session holds `row.pin`. */
+  insertSession(row: SessionRow): Promise<void>;
+  updateSession(row: SessionRow): Promise<void>;
   /** Not deleted. */
-  getSession(id: string): SessionRow | undefined;
-  getSessionByPin(pin: string): SessionRow | undefined;
-  getSessionByLinkToken(token: string): SessionRow | undefined;
-  listSessions(): SessionRow[];
-  listSessionsInChannel(channelId: string): SessionRow[];
-  listSessionsOf(technicianId: string): SessionRow[];
-  listSessionsDueToExpire(now: number): SessionRow[];
-  listSessionsWithStatus(status: SessionRow["status"]): SessionRow[];
-  pinInUse(pin: string): boolean;
+  getSession(id: string): Promise<SessionRow | undefined>;
+  /**
+   * getSession inside a transaction, holding the row until it ends, so two actions on one session
+   * (on this gateway or another one on the same database) apply one after the other.
+   */
+  lockSession(id: string): Promise<SessionRow | undefined>;
+  getSessionByPin(pin: string): Promise<SessionRow | undefined>;
+  getSessionByLinkToken(token: string): Promise<SessionRow | undefined>;
+  listSessions(): Promise<SessionRow[]>;
+  listSessionsInChannel(channelId: string): Promise<SessionRow[]>;
+  listSessionsOf(technicianId: string): Promise<SessionRow[]>;
+  listSessionsDueToExpire(now: number): Promise<SessionRow[]>;
+  listSessionsWithStatus(status: SessionRow["status"]): Promise<SessionRow[]>;
+  pinInUse(pin: string): Promise<boolean>;
 
-  getInvites(sessionId: string): string[];
-  addInvite(sessionId: string, technicianId: string, at: number): void;
-  removeInvite(sessionId: string, technicianId: string): void;
+  getInvites(sessionId: string): Promise<string[]>;
+  addInvite(sessionId: string, technicianId: string, at: number): Promise<void>;
+  removeInvite(sessionId: string, technicianId: string): Promise<void>;
 
-  getPermissions(sessionId: string): PermissionRow[];
-  getPermission(sessionId: string, technicianId: string): PermissionRow | undefined;
-  putPermission(row: PermissionRow): void;
+  getPermissions(sessionId: string): Promise<PermissionRow[]>;
+  getPermission(sessionId: string, technicianId: string): Promise<PermissionRow | undefined>;
+  putPermission(row: PermissionRow): Promise<void>;
   /** Every session on which the account has a permission row. */
-  listPermissionsOf(technicianId: string): PermissionRow[];
+  listPermissionsOf(technicianId: string): Promise<PermissionRow[]>;
 
-  appendAudit(entry: NewAudit): AuditRow;
-  listAudit(filter: AuditFilter): AuditRow[];
+  appendAudit(entry: NewAudit): Promise<AuditRow>;
+  listAudit(filter: AuditFilter): Promise<AuditRow[]>;
 };

@@ -74,7 +74,7 @@ export type IceServersDeps = {
   readonly relay: TurnRelay | undefined;
   readonly clock: Clock;
   /** The longest a session can live without its agent (its channel's expiry), in seconds. */
-  readonly sessionLifetimeSeconds: (sessionId: string) => number | undefined;
+  readonly sessionLifetimeSeconds: (sessionId: string) => Promise<number | undefined>;
 };
 
 export class IceServers {
@@ -92,11 +92,11 @@ export class IceServers {
   }
 
   /** For one remote view's two parties: the general list plus the relay with a fresh credential. */
-  forPeer(peer: { readonly peerId: string; readonly sessionId: string }): PeerIceServers {
+  async forPeer(peer: { readonly peerId: string; readonly sessionId: string }): Promise<PeerIceServers> {
     const { relay, clock } = this.#d;
     const general = this.general();
     if (relay === undefined) return { iceServers: general };
-    const lifetime = this.#d.sessionLifetimeSeconds(peer.sessionId) ?? relay.ttlSeconds;
+    const lifetime = (await this.#d.sessionLifetimeSeconds(peer.sessionId)) ?? relay.ttlSeconds;
     const minted = mintTurnCredential({
       secret: relay.secret.reveal(),
       ttlSeconds: Math.max(1, Math.min(relay.ttlSeconds, Math.floor(lifetime))),

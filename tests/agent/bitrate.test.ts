@@ -1,10 +1,27 @@
 import t from "tap";
 import { frameRateFor, MIN_BITRATE, MIN_FRAME_RATE, nextBitrate } from "../../agent/peer/bitrate.ts";
 
-const clean = (estimate: number) => ({ estimate, fractionLost: 0, nackRate: 0 });
+/** A report without loss, from a receiver sent 3 Mbit/s (so an estimate below that is a cap). */
+const clean = (estimate: number, sentBitrate = 3_000_000) => ({
+  estimate,
+  fractionLost: 0,
+  nackRate: 0,
+  sentBitrate,
+});
 
 t.test("the slowest technician's REMB estimate sets the bitrate, with headroom", async (t) => {
   t.equal(nextBitrate(3_000_000, [clean(1_000_000), clean(5_000_000)], 3_000_000), 850_000);
+});
+
+t.test("an estimate above what was sent is no cap: it echoes a sender with less to send", async (t) => {
+  // Chromium's REMB stays near 1.5x what it receives; a screen that changes little sends little.
+  t.equal(nextBitrate(3_000_000, [clean(632_000, 400_000)], 3_000_000), 3_000_000, "kept at the maximum");
+  t.equal(nextBitrate(1_000_000, [clean(632_000, 400_000)], 3_000_000), 1_250_000, "and climbs back");
+  t.equal(
+    nextBitrate(3_000_000, [clean(632_000, 2_000_000)], 3_000_000),
+    537_200,
+    "below what was sent: a cap",
+  );
 });
 
 t.test("the bitrate never exceeds the maximum nor falls below the floor", async (t) => {
@@ -13,15 +30,47 @@ t.test("the bitrate never exceeds the maximum nor falls below the floor", async 
 });
 
 t.test("heavy loss cuts the bitrate by 30 %, light loss holds it", async (t) => {
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2, nackRate: 0 }], 3_000_000), 1_400_000);
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.05, nackRate: 0 }], 3_000_000), 2_000_000);
+  t.equal(
+    nextBitrate(
+      2_000_000,
+      [{ estimate: 0, fractionLost: 0.2, nackRate: 0, sentBitrate: 2_000_000 }],
+      3_000_000,
+    ),
+    1_400_000,
+  );
+  t.equal(
+    nextBitrate(
+      2_000_000,
+      [{ estimate: 0, fractionLost: 0.05, nackRate: 0, sentBitrate: 2_000_000 }],
+      3_000_000,
+    ),
+    2_000_000,
+  );
 });
 
 t.test("packets the receiver asks for again (NACK) count as loss when the reports show less", async (t) => {
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0, nackRate: 0.2 }], 3_000_000), 1_400_000);
-  t.equal(nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0, nackRate: 0.05 }], 3_000_000), 2_000_000);
   t.equal(
-    nextBitrate(2_000_000, [{ estimate: 0, fractionLost: 0.2, nackRate: 0.01 }], 3_000_000),
+    nextBitrate(
+      2_000_000,
+      [{ estimate: 0, fractionLost: 0, nackRate: 0.2, sentBitrate: 2_000_000 }],
+      3_000_000,
+    ),
+    1_400_000,
+  );
+  t.equal(
+    nextBitrate(
+      2_000_000,
+      [{ estimate: 0, fractionLost: 0, nackRate: 0.05, sentBitrate: 2_000_000 }],
+      3_000_000,
+    ),
+    2_000_000,
+  );
+  t.equal(
+    nextBitrate(
+      2_000_000,
+      [{ estimate: 0, fractionLost: 0.2, nackRate: 0.01, sentBitrate: 2_000_000 }],
+      3_000_000,
+    ),
     1_400_000,
     "the larger of the two counts",
   );

@@ -6,7 +6,7 @@ import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.
 import { CAPTURE_NICE } from "../../agent/media/thread-priority.ts";
 import { deadline } from "../helpers/security.ts";
 import { decodeKeyframe, pixelAt } from "../helpers/technician-peer.ts";
-import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
+import { colouredWindow, startXvfb, waitUntil, windowByName } from "../helpers/xvfb.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 process.env.DISPLAY = xvfb.display;
@@ -113,6 +113,39 @@ t.test("a changed screen is encoded again", async (t) => {
   const chunk = await delta;
   t.ok(chunk.data.length > 0);
 });
+
+t.test(
+  "where X reports drawing, input alone captures nothing: each drawing is captured once drawn, a still screen is not polled",
+  async (t) => {
+    const stream = await openStream(t, "h264");
+    const first = nextChunk(stream);
+    stream.run(true);
+    await first;
+    const blue = await windowByName(xvfb, "sos-blue");
+    const before = await stream.stats();
+    const started = performance.now();
+    const drawings = 10;
+    for (let i = 1; i <= drawings; i += 1) {
+      const delta = nextChunk(stream, (chunk) => !chunk.key);
+      // Input arrives first, as when a technician types; then the X server draws its effect.
+      stream.activity();
+      await xvfb.x("xdotool", ["windowmove", "--sync", blue, String(100 + i * 30), "100"]);
+      await delta;
+    }
+    const after = await stream.stats();
+    const seconds = (performance.now() - started) / 1000;
+    const captures = after.captured - before.captured;
+    const unchanged = captures - (after.changed - before.changed);
+    // Besides the captures of the drawings, the whole-screen check (once a second) and perhaps a
+    // drawing reported as damage that changed no pixel. A capture on input (before its effect is
+    // drawn) or polling at the frame rate (20 a second here) would show more.
+    t.ok(
+      unchanged <= Math.ceil(seconds) + 1,
+      `${captures} captures for ${drawings} drawings in ${seconds.toFixed(1)} s, ${unchanged} of them unchanged`,
+    );
+    t.equal(after.backend, "x11-shm");
+  },
+);
 
 t.test("capture and encode do not block the main event loop", async (t) => {
   const stream = await openStream(t, "h264");

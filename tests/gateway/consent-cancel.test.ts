@@ -1,5 +1,3 @@
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import type { Test } from "tap";
 import t from "tap";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
@@ -119,27 +117,21 @@ t.test("listing channels writes nothing; an older account gets its Private chann
   const gw = await startTestGateway();
   t.teardown(() => gw.close());
   const alice = await gw.technician("Alice");
-  const privateChannels = () => {
-    const db = new DatabaseSync(join(gw.dataDir, "gateway.db"));
-    try {
-      const row = db
-        .prepare("SELECT count(*) AS n FROM channels WHERE kind = 'private' AND owner_id = ?")
-        .get(alice.id);
-      return Number(row?.n);
-    } finally {
-      db.close();
-    }
+  const privateChannels = async () => {
+    const rows = await gw.query(
+      "SELECT count(*) AS n FROM channels WHERE kind = 'private' AND owner_id = ?",
+      alice.id,
+    );
+    return Number(rows[0]?.n);
   };
-  t.equal(privateChannels(), 1, "made with the account");
+  t.equal(await privateChannels(), 1, "made with the account");
   // An account from before private channels came with the account.
-  const db = new DatabaseSync(join(gw.dataDir, "gateway.db"));
-  db.prepare("DELETE FROM channels WHERE kind = 'private' AND owner_id = ?").run(alice.id);
-  db.close();
+  await gw.query("DELETE FROM channels WHERE kind = 'private' AND owner_id = ?", alice.id);
   const listed = await alice.client.get("/api/channels");
   t.equal(listed.status, 200);
-  t.equal(privateChannels(), 0, "a GET inserts no row");
+  t.equal(await privateChannels(), 0, "a GET inserts no row");
   await gw.restart();
-  t.equal(privateChannels(), 1, "the start makes the missing Private channel");
+  t.equal(await privateChannels(), 1, "the start makes the missing Private channel");
   await alice.client.signIn(alice.email, PASSWORD);
   const again = await alice.client.get("/api/channels");
   t.ok(JSON.stringify(again.body).includes('"kind":"private"'), "and it is listed");

@@ -37,7 +37,9 @@ t.test("a created session and its audit row are synced to disk before the gatewa
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   t.teardown(async () => {
     // strace's child is the gateway: stop it, and strace ends with it.
-    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/);
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/);
     for (const pid of children) if (pid !== "") process.kill(Number(pid), "SIGTERM");
     await exited;
   });

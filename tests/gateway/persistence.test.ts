@@ -119,9 +119,9 @@ t.test(
     t.teardown(() => agent.socket.close());
 
     clock.advance(4 * 60_000);
-    t.equal(gw.gateway.sweep(), 0, "nothing expires before its time");
+    t.equal(await gw.gateway.sweep(), 0, "nothing expires before its time");
     clock.advance(2 * 60_000);
-    t.equal(gw.gateway.sweep(), 2, "the Waiting and the Queued session expire");
+    t.equal(await gw.gateway.sweep(), 2, "the Waiting and the Queued session expire");
 
     const statuses = await alice.client.get(`/api/sessions?channelId=${channelId}`);
     const byId = new Map(

@@ -48,10 +48,10 @@ async function health(gw: TestGateway) {
 }
 
 t.test(
-  "the resume-grace timer meeting a database locked by another process: the gateway stays up, says so in health, retries, and the session falls back to Waiting once the lock is gone",
+  "the resume-grace timer meeting a database locked by another process (SQLite): the gateway stays up, says so in health, retries, and the session falls back to Waiting once the lock is gone",
   async (t) => {
     const log = new CapturedLog("info");
-    const gw = await startTestGateway({ options: { resumeGraceMs: 200, log: log.logger } });
+    const gw = await startTestGateway({ sqliteOnly: true, options: { resumeGraceMs: 200, log: log.logger } });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -89,9 +89,9 @@ t.test(
 );
 
 t.test(
-  "an end user who ends the session while another process holds the database lock: the session still falls back to Waiting once the lock is gone",
+  "an end user who ends the session while another process holds the database lock (SQLite): the session still falls back to Waiting once the lock is gone",
   async (t) => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ sqliteOnly: true });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -125,13 +125,14 @@ t.test(
 );
 
 t.test(
-  "a disk that stops taking writes (root: loop-mounted filesystem): reads go on, writes answer 503 STORE_UNAVAILABLE and change nothing, health is 503, the expiry sweeper survives, and all comes back with the disk",
+  "a disk that stops taking writes under SQLite (root: loop-mounted filesystem): reads go on, writes answer 503 STORE_UNAVAILABLE and change nothing, health is 503, the expiry sweeper survives, and all comes back with the disk",
   async (t) => {
     const disk = new LoopDisk();
     t.teardown(() => disk.close());
     const clock = new TestClock();
     const log = new CapturedLog("info");
     const gw = await startTestGateway({
+      sqliteOnly: true,
       config: { dataDir: disk.dir, sessionExpiryMinutes: 5 },
       options: { clock, sweepIntervalMs: 50, log: log.logger },
     });
@@ -188,29 +189,28 @@ t.test(
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "sos-store-"));
     const store = openSqliteStore(dir);
-    t.teardown(() => {
-      store.close();
+    t.teardown(async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
     const lock = await holdWriteLock(join(dir, "gateway.db"));
-    t.throws(
-      () => store.transaction(() => store.setSetting("first", "1")),
+    await t.rejects(
+      store.transaction(() => store.setSetting("first", "1")),
       { code: "STORE_UNAVAILABLE" },
       "the locked BEGIN fails as unavailable",
     );
     await lock.release();
 
-    t.throws(
-      () =>
-        store.transaction(() => {
-          store.setSetting("half", "1");
-          throw new Error("half-way");
-        }),
+    await t.rejects(
+      store.transaction(async () => {
+        await store.setSetting("half", "1");
+        throw new Error("half-way");
+      }),
       { message: "half-way" },
     );
-    t.equal(store.getSetting("half"), undefined, "the first half was rolled back");
-    store.transaction(() => store.setSetting("whole", "1"));
-    t.equal(store.getSetting("whole"), "1", "and the next transaction commits");
+    t.equal(await store.getSetting("half"), undefined, "the first half was rolled back");
+    await store.transaction(() => store.setSetting("whole", "1"));
+    t.equal(await store.getSetting("whole"), "1", "and the next transaction commits");
   },
 );
 
@@ -221,32 +221,32 @@ t.test(
     t.teardown(() => disk.close());
     const store = openSqliteStore(disk.dir);
     t.teardown(() => store.close());
-    store.setSetting("before", "1");
+    await store.setSetting("before", "1");
     disk.failWrites();
     let error: unknown;
     try {
-      store.transaction(() => store.setSetting("during", "1"));
+      await store.transaction(() => store.setSetting("during", "1"));
     } catch (caught) {
       error = caught;
     }
     t.ok(error instanceof SosError && error.code === "STORE_UNAVAILABLE", "unavailable, with a code");
     const cause = error instanceof Error ? error.cause : undefined;
     t.match(cause instanceof Error ? cause.message : "", /disk I\/O error/, "caused by the disk's own error");
-    t.equal(store.health().ok, false, "the store knows it is failing");
-    t.equal(store.getSetting("before"), "1", "reads still work");
+    t.equal((await store.health()).ok, false, "the store knows it is failing");
+    t.equal(await store.getSetting("before"), "1", "reads still work");
 
     disk.acceptWrites();
-    store.transaction(() => store.setSetting("after", "1"));
-    t.equal(store.health().ok, true, "a write that succeeds makes it healthy again");
-    t.equal(store.getSetting("during"), undefined, "the refused write left nothing");
-    t.equal(store.getSetting("after"), "1");
+    await store.transaction(() => store.setSetting("after", "1"));
+    t.equal((await store.health()).ok, true, "a write that succeeds makes it healthy again");
+    t.equal(await store.getSetting("during"), undefined, "the refused write left nothing");
+    t.equal(await store.getSetting("after"), "1");
   },
 );
 
 t.test(
-  "a remote view whose audit write fails is not opened: the refusal says try again and no phantom viewer remains",
+  "a remote view whose audit write fails (SQLite locked) is not opened: the refusal says try again and no phantom viewer remains",
   async (t) => {
-    const gw = await startTestGateway();
+    const gw = await startTestGateway({ sqliteOnly: true });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);
@@ -280,9 +280,9 @@ t.test(
 );
 
 t.test(
-  "a resume that meets an unavailable store is closed with 1013 (try again), and the agent keeps trying until it is back",
+  "a resume that meets an unavailable store (SQLite locked) is closed with 1013 (try again), and the agent keeps trying until it is back",
   async (t) => {
-    const gw = await startTestGateway({ options: { resumeGraceMs: 30_000 } });
+    const gw = await startTestGateway({ sqliteOnly: true, options: { resumeGraceMs: 30_000 } });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     const session = await gw.newSession(alice.client);

@@ -150,11 +150,16 @@ t.test(
     const audit = await gw.admin.get(`/api/audit?sessionId=${session.id}`);
     const entries = (audit.body as { entries: Array<{ action: string; detail: Record<string, unknown> }> })
       .entries;
+    // In each console's order; the two consoles' reports may interleave.
+    const paths = entries
+      .filter((entry) => entry.action === "session.remote_path")
+      .map((entry) => entry.detail)
+      .reverse();
     t.same(
-      entries
-        .filter((entry) => entry.action === "session.remote_path")
-        .map((entry) => entry.detail)
-        .reverse(),
+      [
+        ...paths.filter((detail) => detail.peerId === opened.peerId),
+        ...paths.filter((detail) => detail.peerId !== opened.peerId),
+      ],
       [
         { peerId: opened.peerId, path: "direct" },
         { peerId: opened.peerId, path: "relay-tcp" },

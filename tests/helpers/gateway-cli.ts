@@ -11,9 +11,14 @@ export function runGateway(args: string[], env: Record<string, string>) {
   });
   let stdout = "";
   let stderr = "";
+  let stopping = false;
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
-    if (stdout.includes("SOS gateway ready")) child.kill("SIGTERM");
+    // Once: a second SIGTERM (more output while it shuts down) would kill it before it exits.
+    if (!stopping && stdout.includes("SOS gateway ready")) {
+      stopping = true;
+      child.kill("SIGTERM");
+    }
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { GatewayConfigInput } from "../../signaling/config.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "../../signaling/main.ts";
 import { ApiClient, field } from "./clients.ts";
+import { freshDatabase, queryDatabase, testStore } from "./postgres.ts";
 
 export * from "./clients.ts";
 
@@ -26,6 +28,11 @@ export type TestGatewayOptions = {
   options?: GatewayOptions;
   /** Start without the first admin (setup-token path). */
   withoutAdmin?: boolean;
+  /**
+   * The test is about the SQLite file itself (its locks, its disk): the gateway uses SQLite in the
+   * PostgreSQL run too, and the test's name says so.
+   */
+  sqliteOnly?: boolean;
 };
 
 export type TestGateway = {
@@ -46,21 +53,29 @@ export type TestGateway = {
     client: ApiClient,
     channelId?: string,
   ): Promise<{ id: string; pin: string; link: string; token: string }>;
+  /**
+   * Runs SQL on the gateway's store from outside, as another process would (`?` placeholders):
+   * its SQLite file, or its PostgreSQL database in the PostgreSQL run.
+   */
+  query(sql: string, ...params: (string | number | null)[]): Promise<Record<string, unknown>[]>;
   /** Stops and starts the gateway again on the same port and data directory. */
   restart(): Promise<void>;
   close(): Promise<void>;
 };
 
 /**
- * The real gateway on an ephemeral port with a fresh SQLite directory, its first admin created
- * from the environment path and signed in.
+ * The real gateway on an ephemeral port with a fresh SQLite directory (or, in the PostgreSQL run,
+ * a fresh PostgreSQL database: helpers/postgres.ts), its first admin created from the environment
+ * path and signed in.
  */
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), "sos-gateway-"));
+  const database = testStore() === "postgres" && opts.sqliteOnly !== true ? await freshDatabase() : undefined;
   const config = (port: number): GatewayConfigInput => ({
     port,
     host: "127.0.0.1",
     dataDir,
+    ...(database === undefined ? {} : { databaseUrl: database.url }),
     logLevel: "silent",
     ...(opts.withoutAdmin === true ? {} : { admin: ADMIN }),
     ...opts.config,
@@ -110,6 +125,15 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         token: link.split("/s/")[1] ?? "",
       };
     },
+    async query(sql, ...params) {
+      if (database !== undefined) return queryDatabase(database.url, sql, params);
+      const db = new DatabaseSync(join(dataDir, "gateway.db"));
+      try {
+        return db.prepare(sql).all(...params);
+      } finally {
+        db.close();
+      }
+    },
     async restart() {
       await gateway.close();
       gateway = await startGateway(config(port), opts.options);
@@ -117,6 +141,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     async close() {
       await gateway.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
   return test;

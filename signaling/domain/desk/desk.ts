@@ -27,20 +27,29 @@ export class Desk {
   }
 
   /** The sessions of a channel (Home: assigned to me or invited), or all the actor may see. */
-  list(actor: TechnicianRow, channelId: string | undefined): SessionRow[] {
+  async list(actor: TechnicianRow, channelId: string | undefined): Promise<SessionRow[]> {
     this.#c.requireDesk(actor);
     const { store, policy } = this.#c.d;
-    if (channelId === undefined) return store.listSessions().filter((s) => policy.canSeeSession(actor, s));
+    if (channelId === undefined) {
+      const all = await store.listSessions();
+      const visible = await Promise.all(all.map((s) => policy.canSeeSession(actor, s)));
+      return all.filter((_s, index) => visible[index] === true);
+    }
     if (channelId === HOME_CHANNEL_ID) return store.listSessionsOf(actor.id);
-    const channel = store.getChannel(channelId);
-    if (channel === undefined || !policy.canSeeChannel(actor, channel)) {
+    const channel = await store.getChannel(channelId);
+    if (channel === undefined || !(await policy.canSeeChannel(actor, channel))) {
       throw new SosError("CHANNEL_NOT_FOUND", "No such channel.");
     }
     return store.listSessionsInChannel(channel.id);
   }
 
-  get(actor: TechnicianRow, id: string): SessionRow {
+  get(actor: TechnicianRow, id: string): Promise<SessionRow> {
     this.#c.requireDesk(actor);
     return this.#c.visible(actor, id);
+  }
+
+  /** Runs work on a session after the session's earlier actions (DeskContext.serialized). */
+  serialized<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    return this.#c.serialized(sessionId, work);
   }
 }

@@ -15,9 +15,9 @@ export class Invitations {
   }
 
   /** Copy link (audited `session.link_copied`) or Show PIN (`session.pin_shown`). */
-  invitation(actor: TechnicianRow, id: string, what: "link" | "pin"): Invitation {
+  async invitation(actor: TechnicianRow, id: string, what: "link" | "pin"): Promise<Invitation> {
     this.#c.requireDesk(actor);
-    const session = this.#c.visible(actor, id);
+    const session = await this.#c.visible(actor, id);
     if (!isLive(session.status) || session.pin === null) {
       throw new SosError(
         session.status === "Expired" ? "SESSION_EXPIRED" : "SESSION_CLOSED",
@@ -25,7 +25,7 @@ export class Invitations {
       );
     }
     const action = what === "link" ? "session.link_copied" : "session.pin_shown";
-    this.#c.d.audit.record({ kind: "technician", account: actor }, action, id);
+    await this.#c.d.audit.record({ kind: "technician", account: actor }, action, id);
     return { link: this.linkOf(session), pin: session.pin };
   }
 
@@ -34,25 +34,29 @@ export class Invitations {
   }
 
   /** The live session behind a link token, for the end user's landing page; undefined otherwise. */
-  byLink(token: string): SessionRow | undefined {
+  async byLink(token: string): Promise<SessionRow | undefined> {
     const parsed = linkTokenSchema.safeParse(token);
-    const session = parsed.success ? this.#c.d.store.getSessionByLinkToken(parsed.data) : undefined;
+    const session = parsed.success ? await this.#c.d.store.getSessionByLinkToken(parsed.data) : undefined;
     return session !== undefined && isLive(session.status) && session.pin !== null ? session : undefined;
   }
 
-  /** Invite technicians: at most two more than the assignee. */
-  invite(actor: TechnicianRow, id: string, technicianIds: readonly string[]): SessionRow {
+  /**
+   * Invite technicians: at most two more than the assignee. The invites are counted inside the
+   * action's transaction with the session's row held, so invites at once cannot pass the limit.
+   */
+  invite(actor: TechnicianRow, id: string, technicianIds: readonly string[]): Promise<SessionRow> {
     const c = this.#c;
     const { store, clock } = c.d;
-    return c.run(actor, id, (session) => {
-      const invited = store.getInvites(id);
+    return c.run(actor, id, async (session) => {
+      const invited = await store.getInvites(id);
       let targets: TechnicianRow[] = [];
       return {
         may: [
           c.lead("Only the assigned technician can invite others."),
           c.live("take invitations"),
-          () => {
-            targets = [...new Set(technicianIds)].map((technicianId) => c.assignable(technicianId));
+          async () => {
+            targets = [];
+            for (const technicianId of new Set(technicianIds)) targets.push(await c.assignable(technicianId));
             for (const target of targets) {
               if (target.id === session.assigneeId || invited.includes(target.id)) {
                 throw new SosError("ALREADY_ON_SESSION", `${target.name} is already on this session.`);
@@ -66,8 +70,8 @@ export class Invitations {
             }
           },
         ],
-        change: () => {
-          for (const target of targets) store.addInvite(id, target.id, clock.now());
+        change: async () => {
+          for (const target of targets) await store.addInvite(id, target.id, clock.now());
         },
         audit: { action: "session.invited", detail: { technicianIds: targets.map((t) => t.id) } },
       };

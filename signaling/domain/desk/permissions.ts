@@ -1,4 +1,5 @@
 import { SosError } from "../../../shared/errors.ts";
+import type { AccessMode } from "../../../shared/status.ts";
 import { newId } from "../../auth/tokens.ts";
 import type { SessionRow, TechnicianRow } from "../../store/rows.ts";
 import type { DeskContext } from "./context.ts";
@@ -13,12 +14,12 @@ export class RemotePermissions {
   }
 
   /** Start remote session, first click: ask the end user for permission. */
-  request(actor: TechnicianRow, id: string): SessionRow {
+  request(actor: TechnicianRow, id: string): Promise<SessionRow> {
     const c = this.#c;
     const { store, clock } = c.d;
     const requestId = newId();
-    return c.run(actor, id, () => {
-      const current = store.getPermission(id, actor.id) ?? {
+    return c.run(actor, id, async () => {
+      const current = (await store.getPermission(id, actor.id)) ?? {
         sessionId: id,
         technicianId: actor.id,
         state: "none" as const,
@@ -37,8 +38,8 @@ export class RemotePermissions {
           },
         ],
         unchanged: current.state === "granted",
-        change: () => {
-          store.putPermission({
+        change: async () => {
+          await store.putPermission({
             ...current,
             state: permissionTransition(current, "request"),
             access: null,
@@ -58,13 +59,13 @@ export class RemotePermissions {
   }
 
   /** Start remote session, second click: may this technician connect, and with what access? */
-  connectAccess(actor: TechnicianRow, id: string) {
+  async connectAccess(actor: TechnicianRow, id: string): Promise<AccessMode> {
     const c = this.#c;
     c.requireDesk(actor);
-    const session = c.visible(actor, id);
-    c.onSession("Only the assigned or an invited technician can connect.")(actor, session);
+    const session = await c.visible(actor, id);
+    await c.onSession("Only the assigned or an invited technician can connect.")(actor, session);
     this.#activeWithAgent("be connected to")(actor, session);
-    const permission = c.d.store.getPermission(id, actor.id);
+    const permission = await c.d.store.getPermission(id, actor.id);
     if (permission?.state !== "granted" || permission.access === null) {
       throw new SosError("PERMISSION_NOT_GRANTED", "The end user has not granted you access.");
     }
@@ -75,14 +76,14 @@ export class RemotePermissions {
    * A technician removed from the Service Desk (disabled, or the permission taken away): their
    * consent is reset on every session and their pending requests are withdrawn at the agents.
    */
-  forgetTechnician(technicianId: string): void {
+  async forgetTechnician(technicianId: string): Promise<void> {
     const { store } = this.#c.d;
-    const withdrawn = store.transaction(() =>
-      this.#c.resetPermissions(store.listPermissionsOf(technicianId)),
+    const withdrawn = await store.transaction(async () =>
+      this.#c.resetPermissions(await store.listPermissionsOf(technicianId)),
     );
     this.#c.tellWithdrawn(withdrawn);
     for (const { sessionId } of withdrawn) {
-      const session = store.getSession(sessionId);
+      const session = await store.getSession(sessionId);
       if (session !== undefined) this.#c.d.events.emit("sessionChanged", session);
     }
   }

@@ -6,7 +6,7 @@ import {
   type SessionEvent,
 } from "../../../shared/status.ts";
 import type { PermissionRow, SessionRow } from "../../store/rows.ts";
-import type { Store } from "../../store/store.ts";
+import type { StoreQueries } from "../../store/store.ts";
 
 /** Applies the shared transition table to a session row, or refuses with INVALID_TRANSITION. */
 export function transition(session: SessionRow, event: SessionEvent, agentConnected: boolean): SessionRow {
@@ -51,14 +51,23 @@ export type Withdrawn = { sessionId: string; requestId: string };
  * by the machine's `reset`. The request id stays, so a late answer to a withdrawn request is
  * recognised as such. Call inside a transaction; returns the requests that were still pending.
  */
-export function resetPermissions(store: Store, now: number, rows: readonly PermissionRow[]): Withdrawn[] {
+export async function resetPermissions(
+  store: StoreQueries,
+  now: number,
+  rows: readonly PermissionRow[],
+): Promise<Withdrawn[]> {
   const withdrawn: Withdrawn[] = [];
   for (const row of rows) {
     if (row.state === "none") continue;
     if (row.state === "requested" && row.requestId !== null) {
       withdrawn.push({ sessionId: row.sessionId, requestId: row.requestId });
     }
-    store.putPermission({ ...row, state: permissionTransition(row, "reset"), access: null, updatedAt: now });
+    await store.putPermission({
+      ...row,
+      state: permissionTransition(row, "reset"),
+      access: null,
+      updatedAt: now,
+    });
   }
   return withdrawn;
 }

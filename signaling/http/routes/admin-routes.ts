@@ -39,7 +39,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
   app.get(
     "/api/organization",
     { schema: { tags: ["admin"], response: { 200: organizationResponseSchema } }, preHandler: auth },
-    async () => ({ organization: technicians.organization() }),
+    async () => ({ organization: await technicians.organization() }),
   );
 
   app.patch(
@@ -53,7 +53,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => ({
-      organization: technicians.renameOrganization(authOf(request).account, request.body.name),
+      organization: await technicians.renameOrganization(authOf(request).account, request.body.name),
     }),
   );
 
@@ -67,7 +67,9 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       },
       preHandler: auth,
     },
-    async (request) => ({ technicians: technicians.list(authOf(request).account).map(technicianView) }),
+    async (request) => ({
+      technicians: (await technicians.list(authOf(request).account)).map(technicianView),
+    }),
   );
 
   app.post(
@@ -115,9 +117,9 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => ({
-      channels: channels
-        .visibleTo(authOf(request).account)
-        .map(({ row, access }) => channelView(row, access)),
+      channels: (await channels.visibleTo(authOf(request).account)).map(({ row, access }) =>
+        channelView(row, access),
+      ),
     }),
   );
 
@@ -133,7 +135,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      const { row, access } = channels.create(authOf(request).account, request.body);
+      const { row, access } = await channels.create(authOf(request).account, request.body);
       return { channel: channelView(row, access) };
     },
   );
@@ -151,7 +153,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      const { row, access } = channels.update(authOf(request).account, request.params.id, request.body);
+      const { row, access } = await channels.update(authOf(request).account, request.params.id, request.body);
       return { channel: channelView(row, access) };
     },
   );
@@ -193,7 +195,7 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
     },
     async (request, reply) => {
       const { format, ...filter } = request.query;
-      const rows = audit.list(authOf(request).account, filter);
+      const rows = await audit.list(authOf(request).account, filter);
       if (format === "csv") {
         reply.header("content-type", "text/csv; charset=utf-8");
         reply.header("content-disposition", 'attachment; filename="sos-audit.csv"');

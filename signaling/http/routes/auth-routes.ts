@@ -23,9 +23,9 @@ export type AuthRoutesDeps = {
 export function authRoutes(app: App, deps: AuthRoutesDeps): void {
   const { technicians, publicOrigin } = deps;
   const auth = authenticated(technicians, publicOrigin);
-  const me = (account: TechnicianRow, session: AuthSessionRow) => ({
+  const me = async (account: TechnicianRow, session: AuthSessionRow) => ({
     technician: technicianView(account),
-    organization: technicians.organization(),
+    organization: await technicians.organization(),
     csrfToken: session.csrfToken,
   });
 
@@ -57,7 +57,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
         response: { 200: setupStateSchema },
       },
     },
-    async () => ({ open: technicians.setupOpen() }),
+    async () => ({ open: await technicians.setupOpen() }),
   );
 
   app.post(
@@ -100,7 +100,7 @@ export function authRoutes(app: App, deps: AuthRoutesDeps): void {
     { schema: { summary: "Sign out", tags: ["auth"], response: { 200: okSchema } }, preHandler: auth },
     async (request, reply) => {
       const { account, session } = authOf(request);
-      technicians.signOut(account, session);
+      await technicians.signOut(account, session);
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return { ok: true as const };
     },

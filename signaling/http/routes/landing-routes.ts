@@ -66,8 +66,8 @@ export function landingRoutes(
   app: App,
   deps: {
     /** The live session behind a link token (Invitations.byLink). */
-    liveSession: (token: string) => SessionRow | undefined;
-    organizationName: () => string;
+    liveSession: (token: string) => Promise<SessionRow | undefined>;
+    organizationName: () => Promise<string>;
     publicUrl: () => string;
     downloadsDir: string;
   },
@@ -79,7 +79,7 @@ export function landingRoutes(
     { schema: { hide: true, params: z.object({ token: z.string().max(128), target: z.string().max(32) }) } },
     async (request, reply) => {
       const target = buildTargetSchema.safeParse(request.params.target);
-      const session = liveSession(request.params.token);
+      const session = await liveSession(request.params.token);
       const build = target.success
         ? listBuilds(deps.downloadsDir).find((b) => b.target === target.data)
         : undefined;
@@ -99,9 +99,10 @@ export function landingRoutes(
     async (request, reply) => {
       const lang = /^de\b/i.test(request.headers["accept-language"] ?? "") ? "de" : "en";
       const t = TEXT[lang];
-      const session = liveSession(request.params.token);
+      const session = await liveSession(request.params.token);
       const live = session !== undefined;
-      const org = escapeHtml(deps.organizationName());
+      const organization = await deps.organizationName();
+      const org = escapeHtml(organization);
       const pin = session?.pin ?? "";
       const builds = listBuilds(deps.downloadsDir);
       const preferred = targetOf(request.headers["user-agent"]);
@@ -122,7 +123,7 @@ export function landingRoutes(
                 : ""
             }`;
       const body = live
-        ? `<p>${escapeHtml(t.invited(deps.organizationName()))}</p>
+        ? `<p>${escapeHtml(t.invited(organization))}</p>
 <ol>${t.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join("")}</ol>
 ${downloads}
 <p>${escapeHtml(t.pin)}: <strong class="pin" aria-label="${escapeHtml(t.pin)}">${pin.slice(0, 3)} ${pin.slice(3, 6)} ${pin.slice(6)}</strong></p>

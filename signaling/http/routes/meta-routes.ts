@@ -40,10 +40,10 @@ export function protocolDocument() {
 export function metaRoutes(
   app: App,
   status: () => { agents: number; consoles: number },
-  health: () => Health,
+  health: () => Promise<Health>,
 ): void {
   app.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
-    const now = health();
+    const now = await health();
     return reply.code(now.ok ? 200 : 503).send({ ...now, ...status() });
   });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -31,7 +31,7 @@ export type SessionRoutesDeps = {
 export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
   const { desk, hub } = deps;
   const auth = authenticated(deps.technicians, deps.publicOrigin);
-  const one = (session: SessionRow) => ({ session: hub.view(session) });
+  const one = async (session: Promise<SessionRow>) => ({ session: await hub.view(await session) });
   /** The options of a session action (`/api/sessions/:id/...`, answering the session). */
   const action = (summary: string) => ({
     schema: { summary, tags: ["sessions"], params: idParamsSchema, response: { 200: sessionResponseSchema } },
@@ -54,9 +54,13 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       },
       preHandler: auth,
     },
-    async (request) => ({
-      sessions: desk.list(authOf(request).account, request.query.channelId).map((s) => hub.view(s)),
-    }),
+    async (request) => {
+      const sessions = [];
+      for (const s of await desk.list(authOf(request).account, request.query.channelId)) {
+        sessions.push(await hub.view(s));
+      }
+      return { sessions };
+    },
   );
 
   app.post(
@@ -71,9 +75,9 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      const session = desk.lifecycle.create(authOf(request).account, request.body);
+      const session = await desk.lifecycle.create(authOf(request).account, request.body);
       return {
-        session: hub.view(session),
+        session: await hub.view(session),
         invitation: { link: desk.invitations.linkOf(session), pin: session.pin ?? "" },
       };
     },
@@ -145,7 +149,7 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       preHandler: auth,
     },
     async (request) => {
-      desk.lifecycle.remove(authOf(request).account, request.params.id);
+      await desk.lifecycle.remove(authOf(request).account, request.params.id);
       return { ok: true as const };
     },
   );

@@ -1,9 +1,9 @@
-import type { Sql } from "./sqlite-connection.ts";
-import { int, text, toAccount, toChannel } from "./sqlite-rows.ts";
-import type { Store } from "./store.ts";
+import { int, text, toAccount, toChannel } from "./row-mappers.ts";
+import type { Sql } from "./sql.ts";
+import type { StoreQueries } from "./store.ts";
 
 export type PeopleQueries = Pick<
-  Store,
+  StoreQueries,
   | "getSetting"
   | "setSetting"
   | "deleteSetting"
@@ -27,29 +27,29 @@ export type PeopleQueries = Pick<
   | "hasChannelAccess"
 >;
 
-/** Settings, accounts, sign-in sessions and channels, in SQLite. */
+/** Settings, accounts, sign-in sessions and channels. */
 export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
   return {
-    getSetting(key) {
-      const row = get("SELECT value FROM settings WHERE key = ?", key);
+    async getSetting(key) {
+      const row = await get("SELECT value FROM settings WHERE key = ?", key);
       return row === undefined ? undefined : text(row, "value");
     },
-    setSetting(key, value) {
-      run(
+    async setSetting(key, value) {
+      await run(
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         key,
         value,
       );
     },
-    deleteSetting(key) {
-      run("DELETE FROM settings WHERE key = ?", key);
+    async deleteSetting(key) {
+      await run("DELETE FROM settings WHERE key = ?", key);
     },
 
-    countAdmins() {
-      return int(get("SELECT count(*) AS n FROM accounts WHERE role = 'admin'") ?? { n: 0 }, "n");
+    async countAdmins() {
+      return int((await get("SELECT count(*) AS n FROM accounts WHERE role = 'admin'")) ?? { n: 0 }, "n");
     },
-    insertTechnician(row) {
-      run(
+    async insertTechnician(row) {
+      await run(
         "INSERT INTO accounts (id, email, name, role, password_hash, attended_access, share_sessions, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.email,
@@ -62,8 +62,8 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.createdAt,
       );
     },
-    updateTechnician(row) {
-      run(
+    async updateTechnician(row) {
+      await run(
         "UPDATE accounts SET email = ?, name = ?, role = ?, password_hash = ?, attended_access = ?, share_sessions = ?, disabled = ? WHERE id = ?",
         row.email,
         row.name,
@@ -75,18 +75,18 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.id,
       );
     },
-    getTechnician(id) {
+    async getTechnician(id) {
       return one(toAccount, "SELECT * FROM accounts WHERE id = ?", id);
     },
-    getTechnicianByEmail(email) {
+    async getTechnicianByEmail(email) {
       return one(toAccount, "SELECT * FROM accounts WHERE email = ?", email);
     },
-    listTechnicians() {
-      return all("SELECT * FROM accounts ORDER BY name COLLATE NOCASE").map(toAccount);
+    async listTechnicians() {
+      return (await all("SELECT * FROM accounts ORDER BY lower(name), id")).map(toAccount);
     },
 
-    insertAuthSession(row) {
-      run(
+    async insertAuthSession(row) {
+      await run(
         "INSERT INTO auth_sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         row.tokenHash,
         row.technicianId,
@@ -95,8 +95,8 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.expiresAt,
       );
     },
-    getAuthSession(tokenHash) {
-      const row = get("SELECT * FROM auth_sessions WHERE token_hash = ?", tokenHash);
+    async getAuthSession(tokenHash) {
+      const row = await get("SELECT * FROM auth_sessions WHERE token_hash = ?", tokenHash);
       if (row === undefined) return undefined;
       return {
         tokenHash: text(row, "token_hash"),
@@ -106,15 +106,15 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         expiresAt: int(row, "expires_at"),
       };
     },
-    deleteAuthSession(tokenHash) {
-      run("DELETE FROM auth_sessions WHERE token_hash = ?", tokenHash);
+    async deleteAuthSession(tokenHash) {
+      await run("DELETE FROM auth_sessions WHERE token_hash = ?", tokenHash);
     },
-    deleteAuthSessionsOf(technicianId) {
-      run("DELETE FROM auth_sessions WHERE account_id = ?", technicianId);
+    async deleteAuthSessionsOf(technicianId) {
+      await run("DELETE FROM auth_sessions WHERE account_id = ?", technicianId);
     },
 
-    insertChannel(row) {
-      run(
+    async insertChannel(row) {
+      await run(
         "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         row.id,
         row.kind,
@@ -124,43 +124,49 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.createdAt,
       );
     },
-    updateChannel(row) {
-      run(
+    async updateChannel(row) {
+      await run(
         "UPDATE channels SET name = ?, session_expiry_minutes = ? WHERE id = ?",
         row.name,
         row.sessionExpiryMinutes,
         row.id,
       );
     },
-    getChannel(id) {
+    async getChannel(id) {
       return one(toChannel, "SELECT * FROM channels WHERE id = ?", id);
     },
-    getPrivateChannel(ownerId) {
+    async getPrivateChannel(ownerId) {
       return one(toChannel, "SELECT * FROM channels WHERE kind = 'private' AND owner_id = ?", ownerId);
     },
-    listTeamChannels() {
-      return all("SELECT * FROM channels WHERE kind = 'team' ORDER BY name COLLATE NOCASE").map(toChannel);
+    async listTeamChannels() {
+      return (await all("SELECT * FROM channels WHERE kind = 'team' ORDER BY lower(name), id")).map(
+        toChannel,
+      );
     },
-    getChannelAccess(channelId) {
-      return all(
+    async getChannelAccess(channelId) {
+      const rows = await all(
         "SELECT account_id FROM channel_access WHERE channel_id = ? ORDER BY account_id",
         channelId,
-      ).map((row) => text(row, "account_id"));
+      );
+      return rows.map((row) => text(row, "account_id"));
     },
-    setChannelAccess(channelId, accountIds) {
-      run("DELETE FROM channel_access WHERE channel_id = ?", channelId);
+    async setChannelAccess(channelId, accountIds) {
+      await run("DELETE FROM channel_access WHERE channel_id = ?", channelId);
       for (const technicianId of new Set(accountIds)) {
-        run("INSERT INTO channel_access (channel_id, account_id) VALUES (?, ?)", channelId, technicianId);
-      }
-    },
-    hasChannelAccess(channelId, technicianId) {
-      return (
-        get(
-          "SELECT 1 AS x FROM channel_access WHERE channel_id = ? AND account_id = ?",
+        await run(
+          "INSERT INTO channel_access (channel_id, account_id) VALUES (?, ?)",
           channelId,
           technicianId,
-        ) !== undefined
+        );
+      }
+    },
+    async hasChannelAccess(channelId, technicianId) {
+      const row = await get(
+        "SELECT 1 AS x FROM channel_access WHERE channel_id = ? AND account_id = ?",
+        channelId,
+        technicianId,
       );
+      return row !== undefined;
     },
   };
 }

@@ -1,11 +1,9 @@
-import type { SQLInputValue } from "node:sqlite";
 import { deviceInfoSchema, roleSchema } from "../../shared/model.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "../../shared/status.ts";
 import type { AuditRow, ChannelRow, PermissionRow, SessionRow, TechnicianRow } from "./rows.ts";
+import type { Raw, SqlValue } from "./sql.ts";
 
-/** SQLite rows to the store's rows and back: every column read is checked. */
-
-export type Raw = Record<string, unknown>;
+/** Database rows (SQLite's or PostgreSQL's) to the store's rows and back: every column read is checked. */
 
 export function text(row: Raw, key: string): string {
   const value = row[key];
@@ -106,7 +104,7 @@ export function toAudit(row: Raw): AuditRow {
 export const SESSION_COLUMNS =
   "id, channel_id, name, note, status, assignee_id, created_by, created_at, last_activity_at, expires_at, link_token, pin, resume_secret_hash, device, deleted_at";
 
-export function sessionParams(row: SessionRow): SQLInputValue[] {
+export function sessionParams(row: SessionRow): SqlValue[] {
   return [
     row.id,
     row.channelId,

@@ -1,0 +1,37 @@
+/**
+ * Timestamps along the video path, for `npm run bench:latency`: with SOS_LATENCY_TRACE set to a
+ * file, the agent's threads append one JSON line per event there (input received and injected,
+ * damage seen, frame captured, encoded, sent), in ms since the epoch, so the benchmark can tell
+ * which stage a key press waits in. Unset (the default), nothing is recorded and nothing is paid.
+ */
+import { appendFileSync } from "node:fs";
+
+const file = process.env.SOS_LATENCY_TRACE;
+
+export const tracing = file !== undefined && file !== "";
+
+/** Now, in ms since the epoch, comparable between threads and processes on this machine. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
+
+export type TraceEvent =
+  | { readonly event: "input"; readonly kind: string; readonly phase: "received" | "injected" }
+  | { readonly event: "damage" }
+  | {
+      readonly event: "frame";
+      /** The chunk's timestamp (µs), which the RTP timestamp is made from. */
+      readonly ts: number;
+      readonly captureStart: number;
+      /** Captured and converted to I420, about to be handed to the encoder. */
+      readonly captured: number;
+    }
+  | { readonly event: "encoded"; readonly ts: number }
+  | { readonly event: "sent"; readonly ts: number };
+
+export function trace(entry: TraceEvent, at = epochNow()): void {
+  if (!tracing || file === undefined) return;
+  try {
+    appendFileSync(file, `${JSON.stringify({ ...entry, at })}\n`);
+  } catch {
+    // A benchmark's aid: a trace that cannot be written is no reason to disturb the session.
+  }
+}

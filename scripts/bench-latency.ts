@@ -1,0 +1,200 @@
+/**
+ * `npm run bench:latency`: how long a technician waits, from a key pressed in the real console
+ * (headless Chromium, 1920x1080) to the first picture there that shows its echo; and beside it,
+ * in the same run on the same display, x11vnc answering the same keys over RFB to noVNC in the
+ * same Chromium (scripts/bench-vnc-rig.ts). On a still screen and while a second terminal scrolls
+ * below the typing one. The paths take turns in blocks (the other one stopped meanwhile).
+ *
+ * The SOS figure is broken down along its path with the agent's trace (SOS_LATENCY_TRACE): input
+ * received, injected, damage seen, capture started, captured and converted to I420, encoded, sent, received by the browser,
+ * shown. Prints a table with p50/p90/p99, the ratio to x11vnc and whether the goals are met;
+ * writes bench-results/latency.json. Not a timed test.
+ *
+ * Options: --presses N (per path and workload, default 60), --agent-args "..." (extra `sos` flags).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Teardown } from "../tests/agent/e2e-support.ts";
+import { type Path, percentile, readTrace, type Seen, startRig } from "./bench-vnc-rig.ts";
+
+const { values } = parseArgs({
+  options: {
+    presses: { type: "string", default: "60" },
+    "agent-args": { type: "string", default: "" },
+  },
+});
+const PRESSES = Math.max(10, Number(values.presses));
+const BLOCK = 10;
+const BLOCK_MS = 6_000;
+const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
+/** Goals of issue 14: p50 at most 1.2x x11vnc's, p99 at most 150 ms, no press lost. */
+const GOAL_RATIO = 1.2;
+const GOAL_P99_MS = 150;
+
+const cleanups: Array<() => unknown> = [];
+const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
+/** The agent's log, for a failure report. */
+let agentLog: (() => string) | undefined;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Press = Seen & { readonly path: Path; readonly workload: string; readonly lost: boolean };
+
+const STAGES = [
+  "received",
+  "injected",
+  "damage",
+  "captureStart",
+  "converted",
+  "encoded",
+  "sent",
+  "arrived",
+  "shown",
+] as const;
+type Stage = (typeof STAGES)[number];
+
+/** The SOS press's stages (ms after the keydown), from the agent's trace and the page's report. */
+function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<Record<Stage, number>> {
+  const after = (
+    event: string,
+    from: number,
+    extra: (e: Record<string, number | string>) => boolean = () => true,
+  ) => trace.find((e) => e.event === event && Number(e.at) >= from && extra(e));
+  const result: Partial<Record<Stage, number>> = { shown: press.at - press.keyAt };
+  if (press.receiveTime !== undefined) result.arrived = press.receiveTime - press.keyAt;
+  const received = after("input", press.keyAt - 2, (e) => e.phase === "received" && e.kind === "key");
+  if (received === undefined) return result;
+  result.received = Number(received.at) - press.keyAt;
+  const injected = after("input", Number(received.at), (e) => e.phase === "injected" && e.kind === "key");
+  if (injected !== undefined) result.injected = Number(injected.at) - press.keyAt;
+  const damage = after("damage", Number(received.at));
+  if (damage !== undefined) result.damage = Number(damage.at) - press.keyAt;
+  // The frame shown: by its RTP timestamp (90 kHz, from the chunk's µs timestamp).
+  const frame =
+    press.rtpTimestamp === undefined
+      ? undefined
+      : trace.find(
+          (e) => e.event === "frame" && Math.round((Number(e.ts) * 9) / 100) >>> 0 === press.rtpTimestamp,
+        );
+  if (frame === undefined) return result;
+  result.captureStart = Number(frame.captureStart) - press.keyAt;
+  result.converted = Number(frame.captured) - press.keyAt;
+  const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
+  if (encoded !== undefined) result.encoded = Number(encoded.at) - press.keyAt;
+  const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);
+  if (sent !== undefined) result.sent = Number(sent.at) - press.keyAt;
+  return result;
+}
+
+async function main(): Promise<void> {
+  const rig = await startRig(teardown, AGENT_ARGS);
+  agentLog = rig.agentLog;
+  const presses: Press[] = [];
+  const keys = "abcdefghijklmnopqrstuvwxyz";
+  let k = 0;
+  for (const workload of ["still", "scrolling"] as const) {
+    await rig.scrolling(workload === "scrolling");
+    const done = (path: Path) => presses.filter((p) => p.workload === workload && p.path === path).length;
+    for (let block = 0; done("sos") < PRESSES || done("vnc") < PRESSES; block += 1) {
+      const order: Path[] = block % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
+      for (const path of order) {
+        rig.turn(path);
+        // The path that was stopped catches up first (a stopped agent resumes, x11vnc repaints).
+        await sleep(1_500);
+        // A block ends after BLOCK presses or BLOCK_MS: the stopped agent's peer must not go quiet
+        // for long enough to restart ICE (12 s).
+        const blockStart = performance.now();
+        for (
+          let i = 0;
+          i < BLOCK && done(path) < PRESSES && performance.now() - blockStart < BLOCK_MS;
+          i += 1
+        ) {
+          const key = `Key${(keys[k++ % keys.length] ?? "a").toUpperCase()}`;
+          try {
+            const seen = await rig.press(path, key, 2_000);
+            presses.push({ ...seen, path, workload, lost: false });
+          } catch {
+            presses.push({ at: Number.NaN, keyAt: Number.NaN, path, workload, lost: true });
+          }
+          // A pause between keys as in typing; the picture settles before the next one.
+          await sleep(150 + Math.random() * 150);
+        }
+      }
+    }
+  }
+  rig.turn("sos");
+  await rig.scrolling(false);
+  const trace = readTrace(rig.tracePath);
+
+  type Row = { workload: string; path: Path; n: number; lost: number; p50: number; p90: number; p99: number };
+  const rows: Row[] = [];
+  const stageRows: Array<{ workload: string } & Partial<Record<Stage, number>>> = [];
+  for (const workload of ["still", "scrolling"]) {
+    for (const path of ["sos", "vnc"] as const) {
+      const mine = presses.filter((p) => p.workload === workload && p.path === path);
+      const ok = mine.filter((p) => !p.lost).map((p) => p.at - p.keyAt);
+      rows.push({
+        workload,
+        path,
+        n: ok.length,
+        lost: mine.length - ok.length,
+        p50: percentile(ok, 50),
+        p90: percentile(ok, 90),
+        p99: percentile(ok, 99),
+      });
+    }
+    const sos = presses.filter((p) => p.workload === workload && p.path === "sos" && !p.lost);
+    const stages = sos.map((press) => breakdown(press, trace));
+    const median: Partial<Record<Stage, number>> = {};
+    for (const stage of STAGES) {
+      const values = stages.map((s) => s[stage]).filter((v): v is number => v !== undefined);
+      if (values.length > 0) median[stage] = Math.round(percentile(values, 50) * 10) / 10;
+    }
+    stageRows.push({ workload, ...median });
+  }
+
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
+  console.log("\nkey press in the browser -> first picture there showing it (ms)");
+  console.log("workload   path  presses lost    p50     p90     p99");
+  for (const r of rows) {
+    console.log(
+      `${r.workload.padEnd(10)} ${r.path.padEnd(5)} ${String(r.n).padStart(7)} ${String(r.lost).padStart(4)} ${fmt(r.p50).padStart(7)} ${fmt(r.p90).padStart(7)} ${fmt(r.p99).padStart(7)}`,
+    );
+  }
+  console.log("\nSOS path, median ms after the keydown at each stage");
+  console.log(`workload   ${STAGES.map((s) => s.padStart(12)).join("")}`);
+  for (const s of stageRows) {
+    console.log(
+      `${s.workload.padEnd(10)} ${STAGES.map((stage) => fmt(s[stage] ?? Number.NaN).padStart(12)).join("")}`,
+    );
+  }
+  console.log("\ngoals (issue 14): p50 <= 1.2x x11vnc's, p99 <= 150 ms, no press lost");
+  const verdicts: Array<{ workload: string; ratio: number; met: boolean }> = [];
+  for (const workload of ["still", "scrolling"]) {
+    const sos = rows.find((r) => r.workload === workload && r.path === "sos");
+    const vnc = rows.find((r) => r.workload === workload && r.path === "vnc");
+    if (sos === undefined || vnc === undefined) continue;
+    const ratio = sos.p50 / vnc.p50;
+    const met = ratio <= GOAL_RATIO && sos.p99 <= GOAL_P99_MS && sos.lost === 0;
+    verdicts.push({ workload, ratio, met });
+    console.log(
+      `${workload.padEnd(10)} p50 ratio SOS/x11vnc ${ratio.toFixed(2)} (goal <= ${GOAL_RATIO}), SOS p99 ${fmt(sos.p99)} ms (goal <= ${GOAL_P99_MS}), lost ${sos.lost}: ${met ? "MET" : "NOT MET"}`,
+    );
+  }
+  mkdirSync("bench-results", { recursive: true });
+  writeFileSync(
+    "bench-results/latency.json",
+    `${JSON.stringify({ rows, stages: stageRows, verdicts, agentArgs: AGENT_ARGS, presses }, null, 2)}\n`,
+  );
+  console.log("\nwritten to bench-results/latency.json");
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  if (agentLog !== undefined) console.error(`agent stderr:\n${agentLog().slice(-4_000)}`);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+}
+process.exit(process.exitCode ?? 0);

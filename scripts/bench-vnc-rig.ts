@@ -1,0 +1,453 @@
+/**
+ * The rig of `npm run bench:latency` and `npm run bench:vs-vnc`: one Xvfb at 1920x1080 with a
+ * terminal to type into (xterm running `cat`, at the top) and room below it for a second terminal
+ * that scrolls; the real gateway, the real `sos` agent and the real console in headless Chromium
+ * showing the agent's screen; and, on the same display, x11vnc (Debian) shown by noVNC (npm
+ * `@novnc/novnc`, bundled with esbuild) in a second page of the same Chromium. Both pictures are
+ * watched the same way in their pages (see installWatcher), so both paths are measured from a key
+ * in the browser to a picture in the browser.
+ *
+ * The two paths take turns: while one is measured the other's process is stopped (SIGSTOP), so
+ * neither competes with the other for the two cores, and both see the same display and load.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { runAgent, type Teardown } from "../tests/agent/e2e-support.ts";
+import { createSessionInDialog, rowStatus, selectSession } from "../tests/console/desk-page.ts";
+import { launchBrowser, openConsole, signIn } from "../tests/helpers/browser.ts";
+import { PASSWORD, startTestGateway } from "../tests/helpers/gateway.ts";
+import { startXvfb, waitUntil, windowByName, type Xvfb } from "../tests/helpers/xvfb.ts";
+
+export const WIDTH = 1920;
+export const HEIGHT = 1080;
+/** Where the typed keys are echoed: the typing terminal's window (top left). */
+export type Region = {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+};
+/** Where the scrolling terminal is (below the typing one, the full width). */
+export const SCROLL_REGION: Region = { x: 0, y: 400, width: WIDTH, height: HEIGHT - 400 };
+
+export type Path = "sos" | "vnc";
+
+/** What a page's watcher reports about one picture that showed a change. */
+export type Seen = {
+  /** When the page had the picture (rVFC / rAF callback time), ms since the epoch. */
+  readonly at: number;
+  /** The key's keydown in the page, ms since the epoch. */
+  readonly keyAt: number;
+  /** For the video: the frame's RTP timestamp and when its last packet arrived (epoch ms). */
+  readonly rtpTimestamp?: number;
+  readonly receiveTime?: number;
+  readonly processingMs?: number;
+};
+
+export type Counters = { readonly frames: number; readonly bytes: number; readonly at: number };
+
+export type Rig = {
+  readonly xvfb: Xvfb;
+  readonly browser: Browser;
+  readonly pages: Record<Path, Page>;
+  readonly pids: Record<Path, number>;
+  readonly typing: Region;
+  /** What the agent wrote on stderr (its log) so far. */
+  agentLog(): string;
+  /** The agent's latency trace (SOS_LATENCY_TRACE), JSON lines. */
+  readonly tracePath: string;
+  /** Lets `path` run and stops the other one. */
+  turn(path: Path): void;
+  /** Starts (or stops) the scrolling terminal below the typing one. */
+  scrolling(on: boolean): Promise<void>;
+  /** Presses a key in `path`'s page and resolves with the first picture there that shows it. */
+  press(path: Path, key: string, timeoutMs: number): Promise<Seen>;
+  /** The page's counters: pictures shown (frames) and bytes received for them. */
+  counters(path: Path): Promise<Counters>;
+  close(): Promise<void>;
+};
+
+declare global {
+  interface Window {
+    sosBench?: {
+      arm(): void;
+      change(timeoutMs: number): Promise<Seen>;
+      counters(): Promise<Counters>;
+    };
+    connectVnc?: (url: string) => void;
+    vncReady?: boolean;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.connect(port, "127.0.0.1");
+  });
+}
+
+/**
+ * Runs in a page: watches the picture in `selector` (a <video>, or noVNC's <canvas>) within
+ * `region` (screen pixels), counts the pictures shown and the bytes that brought them, and answers
+ * "when did the region first differ from how it was when armed" for a key press.
+ */
+function installWatcher(args: { kind: "video" | "canvas"; region: Region }): void {
+  const { kind, region } = args;
+  const scratch = document.createElement("canvas");
+  scratch.width = region.width;
+  scratch.height = region.height;
+  const context = scratch.getContext("2d", { willReadFrequently: true });
+  if (context === null) throw new Error("no 2d context");
+  const epoch = (t: number) => performance.timeOrigin + t;
+  let keyAt = 0;
+  window.addEventListener(
+    "keydown",
+    (event) => {
+      keyAt = epoch(event.timeStamp);
+    },
+    { capture: true },
+  );
+  let reference: Uint8ClampedArray | undefined;
+  let latest: Uint8ClampedArray | undefined;
+  let frames = 0;
+  let waiter: ((seen: Seen) => void) | undefined;
+  /** A key's echo: at least this many pixels changed clearly (not the encoder refining a block). */
+  const differs = (a: Uint8ClampedArray, b: Uint8ClampedArray): boolean => {
+    let count = 0;
+    for (let i = 0; i < a.length; i += 4) {
+      const d =
+        Math.abs((a[i] ?? 0) - (b[i] ?? 0)) +
+        Math.abs((a[i + 1] ?? 0) - (b[i + 1] ?? 0)) +
+        Math.abs((a[i + 2] ?? 0) - (b[i + 2] ?? 0));
+      if (d > 150 && ++count >= 6) return true;
+    }
+    return false;
+  };
+  const look = (source: CanvasImageSource, at: number, extra: Partial<Seen>) => {
+    context.drawImage(
+      source,
+      region.x,
+      region.y,
+      region.width,
+      region.height,
+      0,
+      0,
+      region.width,
+      region.height,
+    );
+    latest = context.getImageData(0, 0, region.width, region.height).data;
+    if (waiter !== undefined && reference !== undefined && differs(reference, latest)) {
+      const done = waiter;
+      waiter = undefined;
+      done({ at: epoch(at), keyAt, ...extra });
+    }
+  };
+  if (kind === "video") {
+    const video = document.querySelector("video");
+    if (video === null) throw new Error("no video");
+    const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
+      frames += 1;
+      const extra: Partial<Seen> = {};
+      if (meta.rtpTimestamp !== undefined) Object.assign(extra, { rtpTimestamp: meta.rtpTimestamp });
+      if (meta.receiveTime !== undefined) Object.assign(extra, { receiveTime: epoch(meta.receiveTime) });
+      if (meta.processingDuration !== undefined)
+        Object.assign(extra, { processingMs: meta.processingDuration * 1000 });
+      look(video, now, extra);
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  } else {
+    const canvas = document.querySelector("#screen canvas");
+    if (!(canvas instanceof HTMLCanvasElement)) throw new Error("no canvas");
+    // Pictures shown are counted where noVNC completes a framebuffer update (window.vncStats).
+    const onTick = (now: number) => {
+      look(canvas, now, {});
+      requestAnimationFrame(onTick);
+    };
+    requestAnimationFrame(onTick);
+  }
+  window.sosBench = {
+    arm() {
+      reference = latest === undefined ? undefined : new Uint8ClampedArray(latest);
+    },
+    change(timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiter = undefined;
+          reject(new Error("no change seen"));
+        }, timeoutMs);
+        waiter = (seen) => {
+          clearTimeout(timer);
+          resolve(seen);
+        };
+      });
+    },
+    async counters() {
+      const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
+      if (stats !== undefined) return { frames: stats.frames, bytes: stats.bytes, at: Date.now() };
+      let bytes = 0;
+      for (const peer of (window as unknown as { sosPeers?: RTCPeerConnection[] }).sosPeers ?? []) {
+        (await peer.getStats()).forEach((stat) => {
+          if (stat.type === "inbound-rtp" && stat.kind === "video") bytes += stat.bytesReceived ?? 0;
+        });
+      }
+      return { frames, bytes, at: Date.now() };
+    },
+  };
+}
+
+/** noVNC in a bundle for the page, asking x11vnc for ZRLE (as VNC viewers commonly do). */
+async function noVncBundle(): Promise<string> {
+  const result = await build({
+    stdin: {
+      contents: `
+        import RFB from "@novnc/novnc";
+        window.vncStats = { frames: 0, bytes: 0 };
+        class ZrleRfb extends RFB {
+          _sendEncodings() {
+            // CopyRect, ZRLE, Raw; then noVNC's own pseudo-encodings as it sends them.
+            const original = RFB.messages.clientEncodings;
+            RFB.messages.clientEncodings = (sock, encs) => {
+              RFB.messages.clientEncodings = original;
+              const real = encs.filter((e) => e >= 0 && e <= 50);
+              const pseudo = encs.filter((e) => !(e >= 0 && e <= 50));
+              original(sock, [1, 16, 0, ...pseudo]);
+              void real;
+            };
+            super._sendEncodings();
+          }
+        }
+        window.connectVnc = (url) => {
+          const rfb = new ZrleRfb(document.getElementById("screen"), url, { shared: true });
+          rfb._sock._websocket.addEventListener("message", (event) => {
+            window.vncStats.bytes += event.data.byteLength ?? event.data.size ?? 0;
+          });
+          rfb.scaleViewport = false;
+          rfb.addEventListener("connect", () => {
+            const display = rfb._display;
+            const flip = display.flip.bind(display);
+            display.flip = (...args) => { window.vncStats.frames += 1; return flip(...args); };
+            window.vncReady = true;
+          });
+          window.rfb = rfb;
+        };
+      `,
+      resolveDir: process.cwd(),
+      loader: "js",
+    },
+    bundle: true,
+    write: false,
+    format: "esm",
+    logLevel: "silent",
+  });
+  const file = result.outputFiles[0];
+  if (file === undefined) throw new Error("no bundle");
+  return file.text;
+}
+
+function stopped(pid: number, stop: boolean): void {
+  try {
+    process.kill(pid, stop ? "SIGSTOP" : "SIGCONT");
+  } catch {
+    // gone: the benchmark fails on its own further on
+  }
+}
+
+/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway, `x11vncArgs` to x11vnc. */
+export async function startRig(
+  teardown: Teardown,
+  agentArgs: readonly string[] = [],
+  x11vncArgs: readonly string[] = [],
+): Promise<Rig> {
+  const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT, outliveProcess: true });
+  teardown.teardown(() => xvfb.stop());
+  xvfb.client("xterm", ["-geometry", "100x20+0+0", "-T", "sos-typing", "-e", "cat"]);
+  const typingId = await windowByName(xvfb, "sos-typing");
+  const geometry = await xvfb.x("xdotool", ["getwindowgeometry", "--shell", typingId]);
+  const number = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(geometry)?.[1] ?? 0);
+  const typing: Region = { x: number("X"), y: number("Y"), width: number("WIDTH"), height: number("HEIGHT") };
+  const focusTyping = () => xvfb.x("xdotool", ["windowfocus", "--sync", typingId]);
+  await focusTyping();
+
+  const gateway = await startTestGateway();
+  teardown.teardown(() => gateway.close());
+  const browser = await launchBrowser();
+  teardown.teardown(() => browser.close());
+  const tom = await gateway.technician("Tom");
+  const { page } = await openConsole(browser, gateway.url, { viewport: { width: WIDTH, height: HEIGHT } });
+  page.setDefaultTimeout(30_000);
+  // Keeps the console's peer connections at hand, for the bytes they receive.
+  await page.context().addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const peers: RTCPeerConnection[] = [];
+    (window as unknown as { sosPeers: RTCPeerConnection[] }).sosPeers = peers;
+    window.RTCPeerConnection = class extends Native {
+      constructor(configuration?: RTCConfiguration) {
+        super(configuration);
+        peers.push(this);
+      }
+    };
+  });
+  await page.reload();
+  await signIn(page, tom.email, PASSWORD);
+  const { pin } = await createSessionInDialog(page, "Latency");
+  const tracePath = join(mkdtempSync(join(tmpdir(), "sos-bench-")), "trace.jsonl");
+  const agent = runAgent(teardown, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs], {
+    SOS_LATENCY_TRACE: tracePath,
+  });
+  await rowStatus(page, "Latency", "Active");
+  const panel = await selectSession(page, "Latency");
+  await panel.getByRole("button", { name: "Start remote session" }).click();
+  await agent.line(/asks to SEE and CONTROL your screen/);
+  agent.type("y");
+  await panel.getByText("Permission granted: click to connect").waitFor();
+  await panel.getByRole("button", { name: "Start remote session" }).click();
+  await page.waitForFunction(
+    () => (document.querySelector("video")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 0,
+  );
+  await page.getByRole("application").focus();
+  await page.evaluate(installWatcher, { kind: "video" as const, region: typing });
+  const agentPid = agent.child.pid;
+  if (agentPid === undefined) throw new Error("the agent did not start");
+
+  const port = await freePort();
+  const x11vnc: ChildProcess = spawn(
+    "x11vnc",
+    [
+      "-display",
+      xvfb.display,
+      "-rfbport",
+      String(port),
+      "-localhost",
+      "-shared",
+      "-forever",
+      "-nopw",
+      "-quiet",
+      ...x11vncArgs,
+    ],
+    { stdio: "ignore", env: xvfb.env },
+  );
+  teardown.teardown(() => x11vnc.kill("SIGKILL"));
+  await waitUntil(() => portOpen(port), 15_000, "x11vnc's port");
+  const vncContext = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
+  const vnc = await vncContext.newPage();
+  await vnc.setContent('<!doctype html><body style="margin:0"><div id="screen"></div></body>');
+  await vnc.addScriptTag({ content: await noVncBundle(), type: "module" });
+  await vnc.waitForFunction(() => window.connectVnc !== undefined);
+  await vnc.evaluate((url) => window.connectVnc?.(url), `ws://127.0.0.1:${port}/websockify`);
+  await vnc.waitForFunction(() => window.vncReady === true, undefined, { timeout: 30_000 });
+  await vnc.waitForFunction(() => document.querySelector("#screen canvas") !== null);
+  await vnc.focus("#screen canvas").catch(() => undefined);
+  await vnc.evaluate(() => (window as unknown as { rfb: { focus(): void } }).rfb.focus());
+  await vnc.evaluate(installWatcher, { kind: "canvas" as const, region: typing });
+  const vncPid = x11vnc.pid;
+  if (vncPid === undefined) throw new Error("x11vnc did not start");
+  await focusTyping();
+
+  const pids: Record<Path, number> = { sos: agentPid, vnc: vncPid };
+  let scroller: ChildProcess | undefined;
+  const rig: Rig = {
+    xvfb,
+    browser,
+    pages: { sos: page, vnc },
+    pids,
+    typing,
+    tracePath,
+    agentLog: () => agent.stderr(),
+    turn(path) {
+      stopped(pids[path === "sos" ? "vnc" : "sos"], true);
+      stopped(pids[path], false);
+    },
+    async scrolling(on) {
+      if (!on) {
+        scroller?.kill("SIGKILL");
+        scroller = undefined;
+        return;
+      }
+      if (scroller !== undefined) return;
+      const { y, height } = SCROLL_REGION;
+      scroller = xvfb.client("xterm", [
+        "-geometry",
+        `318x${Math.floor(height / 13)}+0+${y}`,
+        "-T",
+        "sos-scrolling",
+        "-e",
+        "sh",
+        "-c",
+        "while :; do date +%T.%N; ls -la /usr/lib | head -n 30; sleep 0.01; done",
+      ]);
+      await windowByName(xvfb, "sos-scrolling");
+      await focusTyping();
+    },
+    async press(path, key, timeoutMs) {
+      const target = pages(path);
+      await target.evaluate(() => window.sosBench?.arm());
+      const seen = target.evaluate((ms) => {
+        const bench = window.sosBench;
+        if (bench === undefined) throw new Error("no watcher");
+        return bench.change(ms);
+      }, timeoutMs);
+      await target.keyboard.press(key);
+      return seen;
+    },
+    counters(path) {
+      return pages(path).evaluate(() => {
+        const bench = window.sosBench;
+        if (bench === undefined) throw new Error("no watcher");
+        return bench.counters();
+      });
+    },
+    async close() {
+      stopped(agentPid, false);
+      stopped(vncPid, false);
+      scroller?.kill("SIGKILL");
+    },
+  };
+  const pages = (path: Path) => rig.pages[path];
+  teardown.teardown(() => rig.close());
+  return rig;
+}
+
+/** Reads the agent's trace (JSON lines). */
+export function readTrace(path: string): Array<Record<string, number | string>> {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, number | string>);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}

@@ -1,0 +1,120 @@
+/**
+ * `npm run bench:vs-vnc`: SOS against x11vnc on the same scrolling 1080p screen, in one run: the
+ * agent at its default settings streaming to the real console in headless Chromium, and x11vnc
+ * (Debian) sending RFB with ZRLE to noVNC in the same Chromium (scripts/bench-vnc-rig.ts). Rounds
+ * alternate (the other path's process stopped meanwhile); each measures pictures shown per second
+ * in the page (SOS: video frames presented; x11vnc: framebuffer updates completed), the bytes that
+ * brought them, and the CPU of the agent or x11vnc. Prints a table, the ratios and whether the goal
+ * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
+ * bench-results/vs-vnc.json. Not a timed test.
+ *
+ * Options: --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Teardown } from "../tests/agent/e2e-support.ts";
+import { cpuSeconds, type Path, startRig } from "./bench-vnc-rig.ts";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "4" },
+    seconds: { type: "string", default: "6" },
+    "agent-args": { type: "string", default: "" },
+    "x11vnc-args": { type: "string", default: "" },
+  },
+});
+const ROUNDS = Math.max(1, Number(values.rounds));
+const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
+const X11VNC_ARGS = (values["x11vnc-args"] ?? "").split(" ").filter((arg) => arg !== "");
+const ROUND_MS = Math.max(2, Number(values.seconds)) * 1000;
+/** A round starts after this: the path that was stopped catches up first. */
+const WARM_UP_MS = 2_000;
+const GOAL_FPS_RATIO = 1.0;
+const GOAL_BANDWIDTH_RATIO = 0.3;
+
+const cleanups: Array<() => unknown> = [];
+const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
+/** The agent's log, for a failure report. */
+let agentLog: (() => string) | undefined;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Round = { path: Path; fps: number; mbps: number; cpu: number };
+
+async function main(): Promise<void> {
+  const rig = await startRig(teardown, AGENT_ARGS, X11VNC_ARGS);
+  agentLog = rig.agentLog;
+  await rig.scrolling(true);
+  const rounds: Round[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order: Path[] = round % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
+    for (const path of order) {
+      rig.turn(path);
+      await sleep(WARM_UP_MS);
+      const before = await rig.counters(path);
+      const cpuBefore = cpuSeconds(rig.pids[path]);
+      await sleep(ROUND_MS);
+      const after = await rig.counters(path);
+      const seconds = (after.at - before.at) / 1000;
+      rounds.push({
+        path,
+        fps: (after.frames - before.frames) / seconds,
+        mbps: ((after.bytes - before.bytes) * 8) / seconds / 1e6,
+        cpu: ((cpuSeconds(rig.pids[path]) - cpuBefore) / seconds) * 100,
+      });
+    }
+  }
+  rig.turn("sos");
+  await rig.scrolling(false);
+  const fitted = rig
+    .agentLog()
+    .split("\n")
+    .filter((line) => line.includes("fitted"));
+  if (fitted.length > 0) console.log(`agent: ${fitted.join("\nagent: ")}`);
+
+  const mean = (path: Path, key: "fps" | "mbps" | "cpu") => {
+    const mine = rounds.filter((r) => r.path === path).map((r) => r[key]);
+    return mine.reduce((a, b) => a + b, 0) / mine.length;
+  };
+  const summary = (["sos", "vnc"] as const).map((path) => ({
+    path,
+    fps: mean(path, "fps"),
+    mbps: mean(path, "mbps"),
+    cpu: mean(path, "cpu"),
+  }));
+  console.log("\nscrolling terminal, 1920x1080; rounds alternate (mean of each path's rounds)");
+  console.log("path    fps   Mbit/s   CPU %   (per round: fps)");
+  for (const s of summary) {
+    const per = rounds
+      .filter((r) => r.path === s.path)
+      .map((r) => r.fps.toFixed(1))
+      .join(" ");
+    console.log(
+      `${s.path.padEnd(5)} ${s.fps.toFixed(1).padStart(5)} ${s.mbps.toFixed(2).padStart(8)} ${s.cpu.toFixed(0).padStart(7)}   (${per})`,
+    );
+  }
+  const [sos, vnc] = summary;
+  if (sos === undefined || vnc === undefined) throw new Error("no rounds");
+  const fpsRatio = sos.fps / vnc.fps;
+  const bandwidthRatio = sos.mbps / vnc.mbps;
+  const met = fpsRatio >= GOAL_FPS_RATIO && bandwidthRatio <= GOAL_BANDWIDTH_RATIO;
+  console.log(
+    `\ngoal (issue 14): fps >= ${GOAL_FPS_RATIO}x x11vnc's at <= ${GOAL_BANDWIDTH_RATIO}x its bandwidth: fps ratio ${fpsRatio.toFixed(2)}, bandwidth ratio ${bandwidthRatio.toFixed(2)}, CPU ratio ${(sos.cpu / vnc.cpu).toFixed(2)}: ${met ? "MET" : "NOT MET"}`,
+  );
+  mkdirSync("bench-results", { recursive: true });
+  writeFileSync(
+    "bench-results/vs-vnc.json",
+    `${JSON.stringify({ summary, fpsRatio, bandwidthRatio, met, rounds }, null, 2)}\n`,
+  );
+  console.log("written to bench-results/vs-vnc.json");
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  if (agentLog !== undefined) console.error(`agent stderr:\n${agentLog().slice(-4_000)}`);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+}
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,149 @@
+import type { PoolClient } from "pg";
+
+/**
+ * The PostgreSQL store's schema, as ordered migrations: the same tables, columns and indexes as the
+ * SQLite store's (migrations.ts), in PostgreSQL's types. Each runs once, in its own transaction,
+ * recorded in `schema_migrations`; a new migration is appended, never edited.
+ *
+ * Times are epoch milliseconds (BIGINT), flags 0/1 (SMALLINT with a CHECK), JSON as text: the same
+ * values the shared queries write to SQLite. The database enforces what matters: one live session
+ * per PIN (sessions_live_pin), one Private channel per technician, unique team channel names, and
+ * every reference.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'technician')),
+    password_hash TEXT NOT NULL,
+    attended_access SMALLINT NOT NULL CHECK (attended_access IN (0, 1)),
+    share_sessions SMALLINT NOT NULL CHECK (share_sessions IN (0, 1)),
+    disabled SMALLINT NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE auth_sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    csrf_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX auth_sessions_account ON auth_sessions(account_id);
+
+  CREATE TABLE channels (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('private', 'team')),
+    name TEXT NOT NULL,
+    owner_id TEXT REFERENCES accounts(id),
+    session_expiry_minutes INTEGER NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE UNIQUE INDEX channels_team_name ON channels(lower(name)) WHERE kind = 'team';
+  CREATE UNIQUE INDEX channels_private_owner ON channels(owner_id) WHERE kind = 'private';
+
+  CREATE TABLE channel_access (
+    channel_id TEXT NOT NULL REFERENCES channels(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    PRIMARY KEY (channel_id, account_id)
+  );
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    channel_id TEXT NOT NULL REFERENCES channels(id),
+    name TEXT NOT NULL,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee_id TEXT REFERENCES accounts(id),
+    created_by TEXT NOT NULL REFERENCES accounts(id),
+    created_at BIGINT NOT NULL,
+    last_activity_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    link_token TEXT NOT NULL UNIQUE,
+    pin TEXT,
+    resume_secret_hash TEXT,
+    device TEXT,
+    deleted_at BIGINT
+  );
+  CREATE UNIQUE INDEX sessions_live_pin ON sessions(pin) WHERE pin IS NOT NULL;
+  CREATE INDEX sessions_channel ON sessions(channel_id) WHERE deleted_at IS NULL;
+  CREATE INDEX sessions_status ON sessions(status) WHERE deleted_at IS NULL;
+
+  CREATE TABLE session_invites (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    invited_at BIGINT NOT NULL,
+    PRIMARY KEY (session_id, account_id)
+  );
+  CREATE INDEX session_invites_account ON session_invites(account_id);
+
+  CREATE TABLE session_permissions (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    state TEXT NOT NULL,
+    access TEXT,
+    request_id TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (session_id, account_id)
+  );
+
+  CREATE TABLE audit_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    actor_name TEXT,
+    action TEXT NOT NULL,
+    session_id TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_session ON audit_log(session_id);
+  CREATE INDEX audit_actor ON audit_log(actor_id);
+  `,
+];
+
+/** The advisory lock every starting gateway takes before it looks at the schema (any 64-bit key). */
+export const MIGRATION_LOCK_KEY = "7534071892345001";
+
+/**
+ * Applies the migrations not applied yet. Gateways starting at once on one database take the
+ * advisory lock in turn: the first applies, the others find everything applied. Returns the
+ * versions this call applied.
+ */
+export async function migratePostgres(client: PoolClient): Promise<number[]> {
+  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+  try {
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    );
+    const done = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(done.rows.map((row) => Number(row.version)));
+    const now: number[] = [];
+    for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+          version,
+          Date.now(),
+        ]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {
+          // The migration's own error is the one to report; a lost connection rolls back by itself.
+        });
+        throw error;
+      }
+      now.push(version);
+    }
+    return now;
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+  }
+}
