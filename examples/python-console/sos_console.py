@@ -204,6 +204,7 @@ async def run(args):
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(opened["iceServers"])))
         frames = []
         first_frame = asyncio.get_running_loop().create_future()
+        enough_frames = asyncio.Event()
         channel_open = asyncio.get_running_loop().create_future()
         agent_state = {}
         cursor = asyncio.Queue()
@@ -218,6 +219,8 @@ async def run(args):
                         note("first frame:", frame.width, "x", frame.height)
                     if not first_frame.done():
                         first_frame.set_result(frame)
+                    if len(frames) >= args.frames:
+                        enough_frames.set()
 
             note("track:", track.kind)
             if track.kind == "video":
@@ -248,8 +251,7 @@ async def run(args):
         frame = await asyncio.wait_for(first_frame, args.timeout)
         control = await asyncio.wait_for(channel_open, args.timeout)
         # A few more frames, so the count says the stream flows.
-        while len(frames) < args.frames:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(enough_frames.wait(), args.timeout)
 
         # Normalized coordinates: pixel column round(x * (width - 1)) of the shown monitor.
         monitor = agent_state["monitors"][agent_state["monitor"]]

@@ -137,3 +137,22 @@ t.test("the same over https and wss, trusting the team's CA with --ca", async (t
   trustInThisProcess(ca);
   await throughTheClient(t, { tls: certificate, ca: ca.certFile });
 });
+
+t.test("a refused sign-in prints the gateway's code and exits 1", async (t) => {
+  const gw = await startTestGateway();
+  t.teardown(() => gw.close());
+  const client = runClient(t, [
+    "--gateway",
+    gw.url,
+    "--email",
+    "nobody@example.test",
+    "--password",
+    "wrong-pw-1",
+  ]);
+  t.match(
+    await client.line(/^REFUSED /, 30_000),
+    "REFUSED POST /api/auth/sign-in: 401 INVALID_CREDENTIALS: ",
+    "the refusal names the request, status and code",
+  );
+  t.equal(await client.exited, 1);
+});
