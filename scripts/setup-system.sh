@@ -13,6 +13,8 @@ set -euo pipefail
 # nginx: the reverse proxy of deploy/nginx/sos-gateway.conf, run by tests/gateway/nginx-proxy.test.ts as its own process
 # (the tests never use the system service; openssl makes their throwaway CA, certutil trusts it in Chromium).
 # systemd: systemd-analyze checks deploy/systemd/sos-gateway.service (verify, security --offline); nothing is started.
+# python3-aiortc, python3-aiohttp: the Python technician client of docs/console-client.md (examples/python-console),
+# run end to end by tests/console/python-client.test.ts with /usr/bin/python3.
 # ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
 # x11vnc: the baseline of bench:latency and bench:vs-vnc.
 # postgresql: the PostgreSQL store's tests and `npm run postgres` (a cluster of their own, never the system one).
@@ -41,6 +43,8 @@ packages=(
   ffmpeg
   x11vnc
   postgresql
+  python3-aiortc
+  python3-aiohttp
 )
 missing=()
 for pkg in "${packages[@]}"; do

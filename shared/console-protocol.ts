@@ -81,9 +81,15 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("remote.opened"),
     sessionId: idSchema,
-    peerId: idSchema,
-    access: accessModeSchema,
-    iceServers: z.array(iceServerSchema),
+    peerId: idSchema.describe("The id the gateway issued for this view (the agent gets it in peer.open)."),
+    access: accessModeSchema.describe(
+      "What the end user granted: control (input applied) or view (input dropped).",
+    ),
+    iceServers: z
+      .array(iceServerSchema)
+      .describe(
+        "This view's ICE servers: STUN, then the TURN relay's URLs with a credential for this view only.",
+      ),
   }),
   z.object({ type: z.literal("remote.signal"), sessionId: idSchema, data: signalDataSchema }),
   z.object({ type: z.literal("remote.closed"), sessionId: idSchema, reason: remoteCloseReasonSchema }),

@@ -10,7 +10,14 @@ import { accessModeSchema } from "./status.ts";
 /** The data channel's label. */
 export const CONTROL_CHANNEL_LABEL = "control";
 
-const unit = z.number().finite().min(0).max(1);
+const unit = z
+  .number()
+  .finite()
+  .min(0)
+  .max(1)
+  .describe(
+    "0..1 across the shown monitor from its left (top) edge, divided by width - 1 (height - 1): the pixel is round(value * (width - 1)).",
+  );
 
 export const MOUSE_BUTTONS = ["left", "middle", "right"] as const;
 

@@ -6,12 +6,7 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerFactory } from "fastify";
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { SosError } from "../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
@@ -34,6 +29,7 @@ import {
   writeRawError,
 } from "./error-handler.ts";
 import { acceptEmptyJsonBodies } from "./json-body.ts";
+import { swaggerOptions } from "./openapi.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
@@ -144,17 +140,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     errorResponseBuilder: (_request, context) =>
       new SosError("RATE_LIMITED", "Too many requests.", { retryAfter: Math.ceil(context.ttl / 1000) }),
   });
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: "SOS team gateway",
-        version: "1",
-        description:
-          "The Service Desk API. Errors are { error: { code, message } } with a stable code. Sign in sets an httpOnly cookie; state-changing requests need the x-csrf-token header from /api/me.",
-      },
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(fastifySwagger, swaggerOptions(publicUrl));
   await app.register(fastifyWebsocket, {
     options: { maxPayload: MAX_SOCKET_FRAME_BYTES },
     // An invalid frame or a dropped connection is the client's fault: a budgeted info line, no stack

@@ -4,7 +4,22 @@ import type { Technicians } from "../domain/technicians.ts";
 import type { Auth } from "./types.ts";
 
 export const SESSION_COOKIE = "sos_session";
+export const CSRF_HEADER = "x-csrf-token";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Whether a method changes state, and so needs the CSRF token (and a same-site Origin). */
+export function changesState(method: string): boolean {
+  return !SAFE_METHODS.has(method.toUpperCase());
+}
+
+/** The pre-handlers made by `authenticated`, so the OpenAPI document can tell which routes need sign-in. */
+const signInGuards = new WeakSet<object>();
+
+/** Whether a route's pre-handler(s) include the sign-in guard. */
+export function requiresSignIn(preHandler: unknown): boolean {
+  const handlers: unknown[] = Array.isArray(preHandler) ? preHandler : [preHandler];
+  return handlers.some((handler) => typeof handler === "function" && signInGuards.has(handler));
+}
 
 /** The origins a browser request may come from: the public URL's and the one it addressed. */
 export function originAllowed(request: FastifyRequest, publicOrigin: () => string): boolean {
@@ -26,18 +41,20 @@ export async function readAuth(request: FastifyRequest, technicians: Technicians
  * CSRF token (header `x-csrf-token`) and, when the browser sends one, a same-site Origin.
  */
 export function authenticated(technicians: Technicians, publicOrigin: () => string) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  const guard = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const auth = await readAuth(request, technicians);
     if (auth === undefined) throw new SosError("UNAUTHENTICATED", "Sign in first.");
-    if (!SAFE_METHODS.has(request.method)) {
+    if (changesState(request.method)) {
       if (!originAllowed(request, publicOrigin))
         throw new SosError("ORIGIN_FORBIDDEN", "Cross-site request refused.");
-      if (request.headers["x-csrf-token"] !== auth.session.csrfToken) {
+      if (request.headers[CSRF_HEADER] !== auth.session.csrfToken) {
         throw new SosError("CSRF_FAILED", "Missing or wrong x-csrf-token header.");
       }
     }
     request.auth = auth;
   };
+  signInGuards.add(guard);
+  return guard;
 }
 
 /** The signed-in technician of a route behind `authenticated`. */

@@ -64,4 +64,27 @@ t.test("body-less actions are accepted with or without a JSON content type", asy
     const still = await gw.admin.get(`/api/sessions/${session.id}`);
     t.equal(field(still.body, "session", "status"), "Waiting", "nothing changed");
   });
+
+  await t.test(
+    "an empty body under another content type is no body either (aiohttp sends octet-stream)",
+    async (t) => {
+      const session = await gw.newSession(gw.admin);
+      const closed = await gw.admin.request("POST", `/api/sessions/${session.id}/close`, undefined, {
+        "content-type": "application/octet-stream",
+      });
+      t.equal(closed.status, 200, JSON.stringify(closed.body));
+      t.equal(field(closed.body, "session", "status"), "Closed");
+    },
+  );
+
+  await t.test("a present body that is not JSON is refused and changes nothing", async (t) => {
+    const session = await gw.newSession(gw.admin);
+    const refused = await gw.admin.request("POST", `/api/sessions/${session.id}/close`, "close", {
+      "content-type": "text/plain",
+    });
+    t.equal(refused.status, 400);
+    t.equal(errorCode(refused.body), "BAD_REQUEST");
+    const still = await gw.admin.get(`/api/sessions/${session.id}`);
+    t.equal(field(still.body, "session", "status"), "Waiting", "nothing changed");
+  });
 });
