@@ -165,7 +165,11 @@ t.test(
       events.jobs.some((j) => j.id === id && j.state === "running" && j.progress.length > 0),
       "progress arrived while it ran",
     );
-    t.match(done.progress.join("\n"), /linux-x64: (unchanged inputs|writing the SEA blob)/, "the build's own lines");
+    t.match(
+      done.progress.join("\n"),
+      /linux-x64: (unchanged inputs|writing the SEA blob)/,
+      "the build's own lines",
+    );
 
     const file = "Acme-IT-SOS-linux-x64";
     t.same(downloads(), [file], "the executable and nothing else");
