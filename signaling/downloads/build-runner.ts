@@ -27,8 +27,8 @@ export type BuildRunnerDeps = {
   /** The gateway baked into the build. */
   publicUrl: () => string;
   now: () => number;
-  /** Called once per build when it has ended (succeeded, failed or cancelled). */
-  ended: (job: BuildJob) => void;
+  /** Called once per build when it has ended (succeeded, failed or cancelled); must not throw. */
+  ended: (job: BuildJob) => void | Promise<void>;
 };
 
 /**
@@ -110,12 +110,15 @@ export class BuildRunner {
       this.#update({ progress: [...(this.#job?.progress ?? []), text].slice(-MAX_PROGRESS_LINES) });
     });
     this.#done = new Promise((resolve) => {
-      child.once("error", (error) => {
-        void this.#finish(staging, null, [`cannot start the build: ${error.message}`]).then(resolve);
-      });
-      child.once("close", (code) => {
-        void this.#finish(staging, code, stdout).then(resolve);
-      });
+      // A child that cannot start reports "error" and may also report "close": finish once.
+      let finished = false;
+      const finish = (code: number | null, lines: string[]) => {
+        if (finished) return;
+        finished = true;
+        void this.#finish(staging, code, lines).then(resolve);
+      };
+      child.once("error", (error) => finish(null, [`cannot start the build: ${error.message}`]));
+      child.once("close", (code) => finish(code, stdout));
     });
     return job;
   }
@@ -178,7 +181,7 @@ export class BuildRunner {
       rmSync(staging, { recursive: true, force: true });
     }
     const job = this.#update({ state, built, failed, endedAt: new Date(this.#d.now()).toISOString() });
-    if (job !== null) this.#d.ended(job);
+    if (job !== null) await this.#d.ended(job);
   }
 
   #update(change: Partial<BuildJob>): BuildJob | null {

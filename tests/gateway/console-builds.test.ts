@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { buildJobSchema } from "../../shared/api.ts";
@@ -146,6 +146,29 @@ t.test("one build at a time; cancel leaves nothing in the downloads folder", asy
   t.ok(actions.includes("build.cancel_requested"), "the cancel is audited");
   t.ok(actions.includes("build.cancelled"), "the outcome is audited");
 });
+
+t.test(
+  "a gateway stopped mid-build leaves nothing; a crashed build's folder is swept at start",
+  async (t) => {
+    const events = await followJob(gateway.admin);
+    const started = await gateway.admin.post("/api/builds/job", {
+      brand: "Restart Me",
+      targets: ["linux-x64"],
+    });
+    t.equal(started.status, 200, JSON.stringify(started.body));
+    await events.until((j) => j.brand === "Restart Me" && j.progress.length > 0);
+    await gateway.restart();
+    await events.close();
+    t.same(downloads(), [], "the stopped build left no file and no folder");
+    t.same((await gateway.admin.get("/api/builds/job")).body, { job: null }, "no build after the restart");
+
+    // What a gateway killed mid-build leaves behind.
+    mkdirSync(join(downloadsDir(), ".building-crashed"), { recursive: true });
+    writeFileSync(join(downloadsDir(), ".building-crashed", "Acme-SOS-linux-x64"), "partial");
+    await gateway.restart();
+    t.same(downloads(), [], "swept at start");
+  },
+);
 
 t.test(
   "an admin's build streams progress, is listed with size and SHA-256, and the landing page offers it",
