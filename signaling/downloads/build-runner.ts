@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { rename } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
@@ -66,7 +66,9 @@ export class BuildRunner {
       throw new SosError("BUILD_RUNNING", "An SOS build is already running.");
     }
     const id = randomUUID();
-    const staging = join(this.#d.downloadsDir, `${STAGING_PREFIX}${id}`);
+    // Absolute: the child runs in the repository, the gateway perhaps elsewhere.
+    const staging = resolve(this.#d.downloadsDir, `${STAGING_PREFIX}${id}`);
+    const cacheDir = resolve(this.#d.cacheDir);
     mkdirSync(staging, { recursive: true });
     const args = [
       join(ROOT, "build", "cli.ts"),
@@ -81,13 +83,16 @@ export class BuildRunner {
       "--out",
       staging,
       "--cache",
-      this.#d.cacheDir,
+      cacheDir,
     ];
     // Its own process group, so cancel also ends what it started (esbuild, the SEA injection).
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
+      // npm (registry packages for other targets) keeps its cache with the build's, not in a home
+      // folder a sandboxed service may not have.
+      env: { ...process.env, npm_config_cache: join(cacheDir, "npm") },
     });
     this.#child = child;
     this.#cancelled = false;

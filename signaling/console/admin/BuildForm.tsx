@@ -13,8 +13,11 @@ import { SYSTEM_NAMES } from "./system-names.ts";
 type BuildJob = z.infer<typeof buildJobSchema>;
 type StartBuild = z.input<typeof startBuildRequestSchema>;
 
-/** The standard build: no brand of the organization's, the systems the registry can supply today. */
-const STANDARD_BUILD: StartBuild = { brand: "SOS", targets: ["linux-x64"] };
+/**
+ * The standard build: unbranded, for the systems the package registry can supply today (README,
+ * "What can be built here"; darwin lacks Node 24 and the encoder there).
+ */
+const STANDARD_BUILD: StartBuild = { brand: "SOS", targets: ["linux-x64", "win-x64"] };
 
 /**
  * The gateway's build job as it changes: `GET /api/builds/job/events` (Server-Sent Events), each

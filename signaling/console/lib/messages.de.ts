@@ -217,7 +217,7 @@ export const de: Messages = {
   "admin.builds.cancelled": "Der Build wurde abgebrochen. Nichts davon wurde behalten.",
   "admin.builds.default": "Standard-SOS-App bauen",
   "admin.builds.defaultHint":
-    "Ein Klick: die SOS-App ohne Marke für Linux (was die Paket-Registry heute liefern kann), mit der Adresse dieses Gateways.",
+    "Ein Klick: die SOS-App ohne Marke für Linux und Windows (was die Paket-Registry heute liefern kann), mit der Adresse dieses Gateways.",
   "admin.builds.empty":
     "Noch keine Builds. Solange es keinen gibt, bittet die Landingpage Endbenutzer, die SOS-App bei ihrem Techniker zu erfragen.",
   "admin.builds.howTo": "So erstellen Sie einen Build",
@@ -232,7 +232,7 @@ export const de: Messages = {
   "admin.builds.landing":
     "Endbenutzer erhalten den Build für ihr System auf der Landingpage des Sitzungslinks. Er trägt ihren Sitzungscode im Namen, daher tritt die App der Sitzung ohne PIN bei.",
   "admin.builds.targets":
-    "Auf dieser Art von Rechner lässt sich heute nur linux-x64 bauen: Der Paket-Registry fehlt der Video-Encoder für Windows und macOS.",
+    "Linux und Windows lassen sich heute bauen; für macOS fehlen der Paket-Registry Node 24 und der Video-Encoder.",
 
   "remote.title": "Fernansicht: {session}",
   "remote.connecting": "Verbindung zum Computer des Endbenutzers wird hergestellt…",

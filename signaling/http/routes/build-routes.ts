@@ -34,19 +34,14 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
     cacheDir: deps.buildCacheDir,
     publicUrl: deps.publicUrl,
     now: Date.now,
-    ended: (job) => {
-      // Called from the child's exit, not a request: a failing store is logged, never thrown.
-      try {
-        audit.record({ kind: "system" }, `build.${job.state}`, null, {
-          id: job.id,
-          brand: job.brand,
-          built: job.built.map((b) => ({ file: b.file, size: b.size, sha256: b.sha256 })),
-          failed: job.failed,
-        });
-      } catch (error) {
-        app.log.error({ err: error, build: job.id }, "could not audit the end of an SOS build");
-      }
-    },
+    // Something that already happened: written later while the store fails, never thrown.
+    ended: (job) =>
+      audit.observed({ kind: "system" }, `build.${job.state}`, null, {
+        id: job.id,
+        brand: job.brand,
+        built: job.built.map((b) => ({ file: b.file, size: b.size, sha256: b.sha256 })),
+        failed: job.failed,
+      }),
   });
   const streams = new Set<ServerResponse>();
   app.addHook("preClose", async () => {
