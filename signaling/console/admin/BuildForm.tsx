@@ -132,7 +132,7 @@ export function BuildForm(props: { organization: string; noBuilds: boolean; onFi
         <fieldset>
           <legend>{t("admin.builds.systems")}</legend>
           {BUILD_TARGETS.map((target) => (
-            <label key={target} class="checkbox">
+            <label key={target} class="inline">
               <input
                 type="checkbox"
                 checked={targets.includes(target)}
@@ -146,7 +146,7 @@ export function BuildForm(props: { organization: string; noBuilds: boolean; onFi
           ))}
         </fieldset>
         <p>
-          <button type="submit" disabled={action.busy || running}>
+          <button type="submit" class="primary" disabled={action.busy || running}>
             {t("admin.builds.build")}
           </button>{" "}
           {running && (
