@@ -74,6 +74,25 @@ t.test("an admin fills the form, sees the progress, and the build is listed and 
   await landing.close();
 });
 
+t.test("a page opened later shows the last build, in German", async (t) => {
+  const { page: german } = await openConsole(browser, gateway.url, { locale: "de-DE" });
+  await german.getByLabel("E-Mail").fill(ADMIN.email);
+  await german.getByLabel("Passwort").fill(ADMIN.password);
+  await german.getByRole("button", { name: "Anmelden" }).click();
+  await german.getByRole("navigation").getByRole("link", { name: "SOS-Builds" }).click();
+  const form = german.getByRole("region", { name: "SOS-App bauen" });
+  await form.getByLabel("Marke").waitFor();
+  await form.getByRole("button", { name: "Bauen", exact: true }).waitFor();
+  const progress = german.getByRole("region", { name: "Build-Fortschritt" });
+  await progress.getByRole("status").getByText("Gebaut: Acme-IT-SOS-linux-x64", { exact: false }).waitFor();
+  t.equal(
+    await form.getByRole("button", { name: "Standard-SOS-App bauen" }).count(),
+    0,
+    "no one-click offer once a build exists",
+  );
+  await german.close();
+});
+
 t.test("a technician is refused by the gateway even when asking from the console", async (t) => {
   const dan = await gateway.technician("Dan");
   const { page: theirs } = await openConsole(browser, gateway.url);
