@@ -4,7 +4,7 @@ import { join } from "node:path";
 import t from "tap";
 import { buildJobSchema } from "../../shared/api.ts";
 import { BAKED_GATEWAY, BRAND } from "../build/built-executable.ts";
-import { type ApiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { type ApiClient, PASSWORD, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
 /**
  * SOS builds started from the console's REST API: the real `build/cli.ts` in a child process of the
@@ -78,6 +78,8 @@ async function followJob(client: ApiClient) {
         check();
       });
     },
+    /** Resolves when the gateway ends the stream. */
+    ended: reading,
     async close() {
       controller.abort();
       await reading;
@@ -145,6 +147,38 @@ t.test("one build at a time; cancel leaves nothing in the downloads folder", asy
   t.ok(actions.includes("build.started"), "the start is audited");
   t.ok(actions.includes("build.cancel_requested"), "the cancel is audited");
   t.ok(actions.includes("build.cancelled"), "the outcome is audited");
+});
+
+t.test("an admin's event stream ends once they are no longer an admin", async (t) => {
+  const email = "eve.admin@example.test";
+  const created = await gateway.admin.post("/api/technicians", {
+    email,
+    name: "Eve",
+    password: PASSWORD,
+    role: "admin",
+    permissions: { attendedAccess: true, shareSessions: false },
+  });
+  t.equal(created.status, 200, JSON.stringify(created.body));
+  const eve = {
+    id: (created.body as { technician: { id: string } }).technician.id,
+    client: gateway.anonymous(),
+  };
+  t.equal((await eve.client.signIn(email, PASSWORD)).status, 200);
+  const events = await followJob(eve.client);
+  t.equal(events.response.status, 200);
+  t.equal((await gateway.admin.patch(`/api/technicians/${eve.id}`, { disabled: true })).status, 200);
+  t.equal(
+    (await gateway.admin.post("/api/builds/job", { brand: "Short", targets: ["linux-x64"] })).status,
+    200,
+  );
+  // Either the stream ends, or it tells the disabled admin about the new build.
+  await Promise.race([events.ended, events.until((j) => j.brand === "Short")]);
+  t.notOk(
+    events.jobs.some((j) => j.brand === "Short"),
+    "the disabled admin was told nothing of the new build",
+  );
+  t.equal((await gateway.admin.delete("/api/builds/job")).status, 200);
+  await events.close();
 });
 
 t.test(

@@ -4,7 +4,7 @@ import type { AuditLog } from "../../domain/audit.ts";
 import { requireAdmin } from "../../domain/policy.ts";
 import type { Technicians } from "../../domain/technicians.ts";
 import { type BuildJob, BuildRunner } from "../../downloads/build-runner.ts";
-import { authenticated, authOf } from "../authenticate.ts";
+import { authenticated, authOf, readAuth } from "../authenticate.ts";
 import type { App } from "../types.ts";
 
 export type BuildRoutesDeps = {
@@ -131,7 +131,15 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
       });
       const current = runner.current();
       stream.write(current === null ? ": no build yet\n\n" : sseEvent(current));
-      const unsubscribe = runner.subscribe((job) => stream.write(sseEvent(job)));
+      const unsubscribe = runner.subscribe((job) => {
+        // Signed out, disabled or no longer an admin since the stream opened: it ends here.
+        const now = readAuth(request, technicians);
+        if (now === undefined || now.account.role !== "admin" || now.account.disabled) {
+          stream.end();
+          return;
+        }
+        stream.write(sseEvent(job));
+      });
       const keepAlive = setInterval(() => stream.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
       streams.add(stream);
       stream.once("close", () => {
