@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { buildTargetSchema } from "./build-config.ts";
+import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "./build-config.ts";
 import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH } from "./limits.ts";
 import {
   auditEntrySchema,
@@ -138,9 +138,50 @@ export const buildListSchema = z.object({
       file: z.string(),
       size: z.number().int().nonnegative(),
       modifiedAt: z.iso.datetime(),
+      /** The file's SHA-256 (hex), for the admin to compare with what the end user got. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
     }),
   ),
 });
+
+/**
+ * An SOS build started from the console (`POST /api/builds/job`): what `build:sos` takes, checked
+ * by the same rules as the baked configuration (shared/build-config.ts). The gateway bakes in its
+ * own public address.
+ */
+export const startBuildRequestSchema = z.strictObject({
+  brand: buildConfigSchema.shape.brand,
+  supportMessage: buildConfigSchema.shape.supportMessage,
+  primaryColor: buildConfigSchema.shape.colors.unwrap().shape.primary,
+  targets: z
+    .array(buildTargetSchema)
+    .min(1)
+    .max(BUILD_TARGETS.length)
+    .refine((targets) => new Set(targets).size === targets.length, "each target once"),
+});
+
+export const BUILD_JOB_STATES = ["running", "succeeded", "failed", "cancelled"] as const;
+
+/** The gateway's current (or last) SOS build: its progress lines so far and, once done, its files. */
+export const buildJobSchema = z.object({
+  id: z.string(),
+  state: z.enum(BUILD_JOB_STATES),
+  brand: z.string(),
+  targets: z.array(buildTargetSchema),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().optional(),
+  progress: z.array(z.string()),
+  built: z.array(
+    z.object({
+      target: buildTargetSchema,
+      file: z.string(),
+      size: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+  failed: z.array(z.object({ target: buildTargetSchema, reason: z.string() })),
+});
+export const buildJobResponseSchema = z.object({ job: buildJobSchema.nullable() });
 
 export const okSchema = z.object({ ok: z.literal(true) });
 

@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   "PEER_NOT_FOUND",
   "PIN_RATE_LIMITED",
   "RATE_LIMITED",
+  "BUILD_RUNNING",
+  "BUILD_NOT_RUNNING",
   "STORE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
@@ -91,6 +93,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PEER_NOT_FOUND: 404,
   PIN_RATE_LIMITED: 429,
   RATE_LIMITED: 429,
+  /** An SOS build is already running on this gateway (one at a time). */
+  BUILD_RUNNING: 409,
+  /** Cancel asked with no SOS build running. */
+  BUILD_NOT_RUNNING: 409,
   /** The gateway's database refused a write or read (locked, read-only, full, failing disk): try again. */
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -53,6 +53,12 @@ const program = new Command()
       "branded SOS builds offered to end users (default <data-dir>/downloads)",
     ).env("SOS_DOWNLOADS_DIR"),
   )
+  .addOption(
+    new Option(
+      "--build-cache <dir>",
+      "build:sos --cache for SOS builds started from the console (default <data-dir>/build-cache)",
+    ).env("SOS_BUILD_CACHE"),
+  )
   .addOption(new Option("--org-name <name>", "organization name shown to end users").env("SOS_ORG_NAME"))
   .addOption(
     new Option("--ice-url <url...>", "STUN/TURN server URLs handed to peers")
@@ -148,6 +154,7 @@ const flags = z
     dataDir: z.string(),
     databaseUrl: z.string().optional(),
     downloadsDir: z.string().optional(),
+    buildCache: z.string().optional(),
     publicUrl: z.string().optional(),
     orgName: z.string().optional(),
     iceUrl: z.array(z.string()).optional(),
@@ -187,6 +194,7 @@ try {
     ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
     ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
     ...(flags.downloadsDir === undefined ? {} : { downloadsDir: flags.downloadsDir }),
+    ...(flags.buildCache === undefined ? {} : { buildCacheDir: flags.buildCache }),
     ...(adminEmail !== undefined && adminPassword !== undefined
       ? {
           admin: {

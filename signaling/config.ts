@@ -54,6 +54,8 @@ export const gatewayConfigSchema = z
       .optional(),
     /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
     downloadsDir: z.string().min(1).optional(),
+    /** Bundles, registry downloads and finished executables of console builds; default `<dataDir>/build-cache`. */
+    buildCacheDir: z.string().min(1).optional(),
     /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */
     publicUrl: z
       .url({ protocol: /^https?$/ })

@@ -208,6 +208,7 @@ export async function startGateway(
     trustProxy: config.trustProxy,
     ...(tls === undefined ? {} : { serverFactory: (handler) => tls.create(handler) }),
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
+    buildCacheDir: config.buildCacheDir ?? join(config.dataDir, "build-cache"),
     apiRateLimit: config.apiRateLimit,
     health: async () => {
       const storeHealth = await store.health();

@@ -1,4 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildTarget, buildTargetSchema } from "../../shared/build-config.ts";
 
@@ -56,4 +57,32 @@ export function targetOf(userAgent: string | undefined): BuildTarget | undefined
   if (/Macintosh|Mac OS X/i.test(ua)) return "darwin-arm64";
   if (/Linux|X11/i.test(ua) && !/Android/i.test(ua)) return "linux-x64";
   return undefined;
+}
+
+const digests = new Map<string, { size: number; modifiedAt: number; sha256: Promise<string> }>();
+
+/**
+ * A build's SHA-256, streamed off the event loop and remembered while the file keeps its size and
+ * date (a rebuilt file is hashed again).
+ */
+export function buildSha256(build: AvailableBuild): Promise<string> {
+  const known = digests.get(build.path);
+  if (known !== undefined && known.size === build.size && known.modifiedAt === build.modifiedAt) {
+    return known.sha256;
+  }
+  const sha256 = new Promise<string>((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(build.path)
+      .on("data", (chunk) => hash.update(chunk))
+      .once("error", reject)
+      .once("end", () => resolve(hash.digest("hex")));
+  });
+  digests.set(build.path, { size: build.size, modifiedAt: build.modifiedAt, sha256 });
+  sha256.catch(() => digests.delete(build.path));
+  return sha256;
+}
+
+/** The builds in the downloads folder with their SHA-256. */
+export async function listBuildsWithDigests(dir: string): Promise<(AvailableBuild & { sha256: string })[]> {
+  return Promise.all(listBuilds(dir).map(async (build) => ({ ...build, sha256: await buildSha256(build) })));
 }

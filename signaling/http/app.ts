@@ -33,6 +33,7 @@ import { swaggerOptions } from "./openapi.ts";
 import { guardPath } from "./request-target.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
+import { buildRoutes } from "./routes/build-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
 import { type Health, metaRoutes } from "./routes/meta-routes.ts";
 import { metricsRoutes } from "./routes/metrics-routes.ts";
@@ -55,6 +56,8 @@ export type HttpDeps = {
   serverFactory?: FastifyServerFactory;
   /** Where the branded SOS builds are offered from. */
   downloadsDir: string;
+  /** `build:sos --cache` for builds started from the console. */
+  buildCacheDir: string;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
   health: () => Promise<Health>;
@@ -190,6 +193,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     publicOrigin,
     downloadsDir: deps.downloadsDir,
   });
+  buildRoutes(app, { ...deps, publicOrigin });
   sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),

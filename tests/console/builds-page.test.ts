@@ -48,7 +48,7 @@ t.test("an admin sees no builds yet and the command for this gateway", async (t)
   const expected = `npm run build:sos -- --gateway ${gateway.url} --brand "${organization.organization.name}" --out ${downloadsDir()}`;
   t.equal(await howTo.getByLabel("Command").inputValue(), expected, "the gateway's address, name and folder");
   await howTo.getByText("named with their session code", { exact: false }).waitFor();
-  await howTo.getByText("Only linux-x64 can be built", { exact: false }).waitFor();
+  await howTo.getByText("Linux and Windows can be built today", { exact: false }).waitFor();
 
   await howTo.getByRole("button", { name: "Copy command" }).click();
   await howTo.getByRole("status").getByText("Copied to the clipboard.").waitFor();

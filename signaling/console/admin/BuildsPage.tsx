@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { z } from "zod";
 import type { buildListSchema } from "../../../shared/api.ts";
-import { type BuildTarget, buildConfigSchema } from "../../../shared/build-config.ts";
+import { buildConfigSchema } from "../../../shared/build-config.ts";
 import { api } from "../lib/api.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { buildCommand, formatMiB } from "../lib/format.ts";
@@ -10,16 +10,10 @@ import { useStore } from "../lib/store.ts";
 import { auth } from "../state/stores.ts";
 import { Outcome } from "../ui/Messages.tsx";
 import { useAction } from "../ui/use-action.ts";
+import { BuildForm } from "./BuildForm.tsx";
+import { SYSTEM_NAMES } from "./system-names.ts";
 
 type BuildList = z.infer<typeof buildListSchema>;
-
-/** The systems' names, as the end user's landing page shows them. */
-const SYSTEM_NAMES = {
-  "linux-x64": "Linux",
-  "win-x64": "Windows",
-  "darwin-x64": "macOS (Intel)",
-  "darwin-arm64": "macOS (Apple silicon)",
-} as const satisfies Record<BuildTarget, string>;
 
 /** The branded SOS apps in the gateway's downloads folder, and the command that makes one. */
 export function BuildsPage() {
@@ -30,9 +24,8 @@ export function BuildsPage() {
   const [copied, setCopied] = useState<boolean | null>(null);
   const load = useAction();
 
-  useEffect(() => {
-    void load.run(async () => setList(await api.builds()));
-  }, []);
+  const reload = () => void load.run(async () => setList(await api.builds()));
+  useEffect(reload, []);
 
   const builds = list?.builds ?? [];
   const command =
@@ -58,6 +51,7 @@ export function BuildsPage() {
               <th scope="col">{t("admin.builds.file")}</th>
               <th scope="col">{t("admin.builds.size")}</th>
               <th scope="col">{t("admin.builds.date")}</th>
+              <th scope="col">{t("admin.builds.sha256")}</th>
             </tr>
           </thead>
           <tbody>
@@ -69,12 +63,16 @@ export function BuildsPage() {
                 <td>
                   <time dateTime={build.modifiedAt}>{formatTime(build.modifiedAt)}</time>
                 </td>
+                <td class="mono sha256">{build.sha256}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       {list !== null && builds.length === 0 && <p class="hint">{t("admin.builds.empty")}</p>}
+      {list !== null && (
+        <BuildForm organization={organization} noBuilds={builds.length === 0} onFinished={reload} />
+      )}
       {list !== null && (
         <section class="admin-form" aria-labelledby="builds-how-to">
           <h2 id="builds-how-to">{t("admin.builds.howTo")}</h2>

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   type assignRequestSchema,
   auditListSchema,
+  buildJobResponseSchema,
   buildListSchema,
   channelListSchema,
   type createChannelRequestSchema,
@@ -17,6 +18,7 @@ import {
   type setupRequestSchema,
   setupStateSchema,
   type signInRequestSchema,
+  type startBuildRequestSchema,
   technicianListSchema,
   type transferRequestSchema,
   type updateChannelRequestSchema,
@@ -186,4 +188,8 @@ export const api = {
   audit: (filter: AuditFilter) => call("GET", auditQuery(filter, "json"), auditListSchema),
 
   builds: () => call("GET", "/api/builds", buildListSchema),
+  buildJob: () => call("GET", "/api/builds/job", buildJobResponseSchema),
+  startBuild: (body: Body<typeof startBuildRequestSchema>) =>
+    call("POST", "/api/builds/job", buildJobResponseSchema, body),
+  cancelBuild: () => call("DELETE", "/api/builds/job", buildJobResponseSchema),
 };

@@ -39,6 +39,8 @@ export const codesDe = {
   "error.PEER_NOT_FOUND": "Die Verbindung gibt es nicht.",
   "error.PIN_RATE_LIMITED": "Zu viele PIN-Versuche.",
   "error.RATE_LIMITED": "Zu viele Anfragen.",
+  "error.BUILD_RUNNING": "Es läuft schon ein Build. Warten Sie oder brechen Sie ihn ab.",
+  "error.BUILD_NOT_RUNNING": "Es läuft kein Build.",
   "error.STORE_UNAVAILABLE": "Das Gateway kann gerade nichts speichern. Versuchen Sie es gleich noch einmal.",
   "error.INTERNAL": "Im Gateway ist ein Fehler aufgetreten.",
   "remote.closed.disconnected": "Sie haben die Verbindung getrennt.",

@@ -48,6 +48,8 @@ export const codesEn = {
   "error.PEER_NOT_FOUND": "The connection does not exist.",
   "error.PIN_RATE_LIMITED": "Too many PIN attempts.",
   "error.RATE_LIMITED": "Too many requests.",
+  "error.BUILD_RUNNING": "A build is already running. Wait for it or cancel it.",
+  "error.BUILD_NOT_RUNNING": "No build is running.",
   "error.STORE_UNAVAILABLE": "The gateway cannot store anything right now. Try again shortly.",
   "error.INTERNAL": "Something went wrong in the gateway.",
   "remote.closed.disconnected": "You disconnected.",

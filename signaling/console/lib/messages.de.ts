@@ -200,6 +200,24 @@ export const de: Messages = {
   "admin.builds.size": "Größe",
   "admin.builds.date": "Datum",
   "admin.builds.mib": "{size} MiB",
+  "admin.builds.sha256": "SHA-256",
+  "admin.builds.form": "SOS-App bauen",
+  "admin.builds.formHint":
+    "Das Gateway baut sie mit seiner eigenen Adresse und legt sie in den Ordner oben; die Landingpage bietet sie sofort an. Ein Build nach dem anderen; er dauert etwa eine Minute.",
+  "admin.builds.brand": "Marke",
+  "admin.builds.supportMessage": "Support-Hinweis (optional)",
+  "admin.builds.color": "Farbe (optional, etwa #1f6feb)",
+  "admin.builds.systems": "Systeme",
+  "admin.builds.build": "Bauen",
+  "admin.builds.cancel": "Build abbrechen",
+  "admin.builds.progress": "Build-Fortschritt",
+  "admin.builds.running": "{brand} wird gebaut…",
+  "admin.builds.succeeded": "Gebaut: {files}",
+  "admin.builds.failed": "Der Build ist fehlgeschlagen: {reasons}",
+  "admin.builds.cancelled": "Der Build wurde abgebrochen. Nichts davon wurde behalten.",
+  "admin.builds.default": "Standard-SOS-App bauen",
+  "admin.builds.defaultHint":
+    "Ein Klick: die SOS-App ohne Marke für Linux und Windows (was die Paket-Registry heute liefern kann), mit der Adresse dieses Gateways.",
   "admin.builds.empty":
     "Noch keine Builds. Solange es keinen gibt, bittet die Landingpage Endbenutzer, die SOS-App bei ihrem Techniker zu erfragen.",
   "admin.builds.howTo": "So erstellen Sie einen Build",
@@ -214,7 +232,7 @@ export const de: Messages = {
   "admin.builds.landing":
     "Endbenutzer erhalten den Build für ihr System auf der Landingpage des Sitzungslinks. Er trägt ihren Sitzungscode im Namen, daher tritt die App der Sitzung ohne PIN bei.",
   "admin.builds.targets":
-    "Auf dieser Art von Rechner lässt sich heute nur linux-x64 bauen: Der Paket-Registry fehlt der Video-Encoder für Windows und macOS.",
+    "Linux und Windows lassen sich heute bauen; für macOS fehlen der Paket-Registry Node 24 und der Video-Encoder.",
 
   "remote.title": "Fernansicht: {session}",
   "remote.connecting": "Verbindung zum Computer des Endbenutzers wird hergestellt…",

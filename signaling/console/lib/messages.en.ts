@@ -199,6 +199,24 @@ export const en = {
   "admin.builds.size": "Size",
   "admin.builds.date": "Date",
   "admin.builds.mib": "{size} MiB",
+  "admin.builds.sha256": "SHA-256",
+  "admin.builds.form": "Build an SOS app",
+  "admin.builds.formHint":
+    "The gateway builds it with its own address baked in and puts it into the folder above; the landing page offers it at once. One build at a time; it takes about a minute.",
+  "admin.builds.brand": "Brand",
+  "admin.builds.supportMessage": "Support message (optional)",
+  "admin.builds.color": "Colour (optional, like #1f6feb)",
+  "admin.builds.systems": "Systems",
+  "admin.builds.build": "Build",
+  "admin.builds.cancel": "Cancel build",
+  "admin.builds.progress": "Build progress",
+  "admin.builds.running": "Building {brand}…",
+  "admin.builds.succeeded": "Built: {files}",
+  "admin.builds.failed": "The build failed: {reasons}",
+  "admin.builds.cancelled": "The build was cancelled. Nothing of it was kept.",
+  "admin.builds.default": "Build the standard SOS app",
+  "admin.builds.defaultHint":
+    "One click: the unbranded SOS app for Linux and Windows (what the package registry can supply today), with this gateway's address baked in.",
   "admin.builds.empty":
     "No builds yet. Until there is one, the landing page tells end users to ask their technician for the SOS app.",
   "admin.builds.howTo": "How to produce a build",
@@ -212,7 +230,7 @@ export const en = {
   "admin.builds.landing":
     "End users get the build for their system on the session link's landing page. It is named with their session code, so the app joins the session without a PIN.",
   "admin.builds.targets":
-    "Only linux-x64 can be built on this kind of machine today: the package registry lacks the video encoder for Windows and macOS.",
+    "Linux and Windows can be built today; for macOS the package registry lacks Node 24 and the video encoder.",
 
   "remote.title": "Remote view: {session}",
   "remote.connecting": "Connecting to the end user's computer…",

@@ -19,7 +19,7 @@ import type { Channels } from "../../domain/channels.ts";
 import { requireAdmin } from "../../domain/policy.ts";
 import type { Technicians } from "../../domain/technicians.ts";
 import { channelView, technicianView } from "../../domain/views.ts";
-import { listBuilds } from "../../downloads/build-catalog.ts";
+import { listBuildsWithDigests } from "../../downloads/build-catalog.ts";
 import { authenticated, authOf } from "../authenticate.ts";
 import type { App } from "../types.ts";
 
@@ -172,11 +172,12 @@ export function adminRoutes(app: App, deps: AdminRoutesDeps): void {
       requireAdmin(authOf(request).account);
       return {
         downloadsDir: deps.downloadsDir,
-        builds: listBuilds(deps.downloadsDir).map((b) => ({
+        builds: (await listBuildsWithDigests(deps.downloadsDir)).map((b) => ({
           target: b.target,
           file: b.file,
           size: b.size,
           modifiedAt: new Date(b.modifiedAt).toISOString(),
+          sha256: b.sha256,
         })),
       };
     },

@@ -272,6 +272,7 @@ const PATHS = [
   "/api/channels",
   "/api/channels/:id",
   "/api/builds",
+  "/api/builds/job",
   "/api/audit",
   "/api/sessions",
   "/api/sessions/:id",
