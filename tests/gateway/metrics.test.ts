@@ -106,6 +106,8 @@ t.test("/metrics parses as Prometheus text and moves when a session changes", as
   t.teardown(() => agent.close());
   const aliceConsole = await openConsoleSocket(alice.client);
   t.teardown(() => aliceConsole.close());
+  // A console counts once it has its sessions (the hub registers it with its snapshot).
+  await aliceConsole.next("sessions");
   const joined = await scrape(url);
   t.equal(sampleValue(joined, "sos_connected_agents"), 1, "the agent joined");
   t.equal(sampleValue(joined, "sos_connected_consoles"), 1, "Alice's console is open");
