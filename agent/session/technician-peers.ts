@@ -115,6 +115,11 @@ export class TechnicianPeers {
     });
   }
 
+  /** The gateway's fresh TURN credential for an open peer: its next ICE restart uses it. */
+  renewIceServers(peerId: string, iceServers: readonly IceServer[]): void {
+    this.#peers.get(peerId)?.peer.renewIceServers(iceServers);
+  }
+
   /** A consented technician connects (`access` already checked against the consent). */
   async open(
     peerId: string,
