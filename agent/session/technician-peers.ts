@@ -117,7 +117,11 @@ export class TechnicianPeers {
 
   /** The gateway's fresh TURN credential for an open peer: its next ICE restart uses it. */
   renewIceServers(peerId: string, iceServers: readonly IceServer[]): void {
-    this.#peers.get(peerId)?.peer.renewIceServers(iceServers);
+    const connected = this.#peers.get(peerId);
+    if (connected === undefined) return;
+    connected.peer.renewIceServers(iceServers);
+    // Never the servers themselves: they carry the credential.
+    this.#deps.log.debug({ peerId }, "TURN credential renewed");
   }
 
   /** A consented technician connects (`access` already checked against the consent). */
