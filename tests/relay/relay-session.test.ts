@@ -535,6 +535,9 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
       ]);
       await net.blockBetween("agent", "tech");
       await supportSession(t, url, "Relay restarts late", / · relay (UDP|TCP|TLS)$/, async (page, agent) => {
+        // What this pins (tried by disabling each end's use of the renewal): with the console
+        // ignoring remote.ice, or both ends ignoring theirs, the picture does not come back; with
+        // only the agent ignoring peer.ice it does (the console's fresh relay candidate suffices).
         // The view opened before now, so its first credential expires within 60 s of now.
         const firstExpiredBy = Date.now() + 60_000;
         await waitUntil(
