@@ -94,6 +94,12 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     access: accessModeSchema,
     iceServers: z.array(iceServerSchema).optional(),
   }),
+  /**
+   * A fresh TURN credential for an open peer, sent before its current one expires (at about 80 % of
+   * its lifetime) and never once the peer has closed: the same list as `peer.open`'s with a newly
+   * minted credential. Use it for the peer's next ICE restart.
+   */
+  z.object({ type: z.literal("peer.ice"), peerId: idSchema, iceServers: z.array(iceServerSchema) }),
   z.object({ type: z.literal("peer.close"), peerId: idSchema, reason: z.string().max(64) }),
   z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
   /** The session ended on the gateway; the agent should stop. */

@@ -91,6 +91,18 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
         "This view's ICE servers: STUN, then the TURN relay's URLs with a credential for this view only.",
       ),
   }),
+  /**
+   * A fresh TURN credential for this console's open view, sent before the current one expires
+   * (at about 80 % of its lifetime) and never once the view has closed. Use it for the next ICE
+   * restart (`pc.setConfiguration`); the running connection keeps its allocation.
+   */
+  z.object({
+    type: z.literal("remote.ice"),
+    sessionId: idSchema,
+    iceServers: z
+      .array(iceServerSchema)
+      .describe("The view's ICE servers again, the TURN relay's with a newly minted credential."),
+  }),
   z.object({ type: z.literal("remote.signal"), sessionId: idSchema, data: signalDataSchema }),
   z.object({ type: z.literal("remote.closed"), sessionId: idSchema, reason: remoteCloseReasonSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),

@@ -37,6 +37,8 @@ export type GatewayOptions = {
   /** How often sockets are pinged; a socket that missed a pong is closed (default 30 s). */
   heartbeatMs?: number;
   helloTimeoutMs?: number;
+  /** Tests only: a TURN credential lifetime below `--turn-ttl`'s one-minute floor, to see renewals. */
+  turnTtlSeconds?: number;
 };
 
 export type Gateway = {
@@ -97,7 +99,11 @@ export async function startGateway(
     relay:
       config.turnSecret === undefined
         ? undefined
-        : { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
+        : {
+            urls: config.turnUrls,
+            secret: config.turnSecret,
+            ttlSeconds: options.turnTtlSeconds ?? config.turnTtlSeconds,
+          },
     clock,
     sessionLifetimeSeconds: async (sessionId) => {
       const session = await store.getSession(sessionId);
@@ -115,6 +121,8 @@ export async function startGateway(
     audit,
     iceServers: (peer) => iceServers.forPeer(peer),
     serialized: (sessionId, work) => desk.serialized(sessionId, work),
+    clock,
+    schedule: (job, delayMs, work) => jobs.after(job, delayMs, work),
   });
   const hub = new Hub({
     store,

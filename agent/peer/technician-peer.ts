@@ -82,7 +82,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
   /** The ICE server list of each attempt, and the attempt under way. */
-  readonly #attempts: WeriftIceServer[][];
+  #attempts: WeriftIceServer[][];
   #attempt = 0;
   #restarts = 0;
   #iceConnected = false;
@@ -189,6 +189,21 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     const fractionLost = fractionLostOf(this.#sender);
     const estimate = Number(this.#sender.receiverEstimatedMaxBitrate);
     return { estimate, fractionLost, nackRate, sentBitrate };
+  }
+
+  /**
+   * The gateway's fresh TURN credential (`peer.ice`): same URLs, so the same attempts in the same
+   * order with the new username and password. The running connection keeps its allocation (werift
+   * refreshes it with the credential it was made with); the next ICE restart hands these to the
+   * gatherers (#offer: setConfiguration), so a restart after the first credential expired still
+   * allocates on the relay.
+   */
+  renewIceServers(iceServers: readonly IceServer[]): void {
+    if (this.#closed) return;
+    const attempts = iceAttempts(iceServers);
+    if (attempts.length === 0) return;
+    this.#attempts = attempts;
+    this.#attempt = Math.min(this.#attempt, attempts.length - 1);
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */

@@ -121,6 +121,7 @@ export class AgentSession {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
       "peer.open": (message) => this.#openPeer(message),
+      "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),
       signal: (message) => this.#peers.signal(message.peerId, message.data),
       "session.ended": (message) => {

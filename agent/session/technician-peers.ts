@@ -115,6 +115,15 @@ export class TechnicianPeers {
     });
   }
 
+  /** The gateway's fresh TURN credential for an open peer: its next ICE restart uses it. */
+  renewIceServers(peerId: string, iceServers: readonly IceServer[]): void {
+    const connected = this.#peers.get(peerId);
+    if (connected === undefined) return;
+    connected.peer.renewIceServers(iceServers);
+    // Never the servers themselves: they carry the credential.
+    this.#deps.log.debug({ peerId }, "TURN credential renewed");
+  }
+
   /** A consented technician connects (`access` already checked against the consent). */
   async open(
     peerId: string,

@@ -4,7 +4,8 @@ import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
-import { iso } from "../clock.ts";
+import { type Clock, iso } from "../clock.ts";
+import { jobName } from "../jobs.ts";
 import type { TechnicianRow } from "../store/rows.ts";
 import type { PeerIceServers } from "../turn/relay.ts";
 import type { AuditLog } from "./audit.ts";
@@ -20,7 +21,17 @@ export type ViewingEvents<C> = {
   opened: [peer: ViewerPeer<C>, technician: PersonRef, iceServers: IceServer[]];
   /** `tellConsole` is false when the console itself is gone. */
   closed: [peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole: boolean];
+  /** A fresh TURN credential for an open peer, before its current one expires (its two parties only). */
+  renewed: [peer: ViewerPeer<C>, iceServers: IceServer[]];
 };
+
+/** Runs work once after a delay, retried on failure (Jobs.after); returns its cancel. */
+export type Schedule = (job: string, delayMs: number, work: () => Promise<void>) => () => void;
+
+/** A view's TURN credential is renewed at this share of its lifetime, well before it expires. */
+export const TURN_RENEW_AT = 0.8;
+/** Never sooner than this after the last one (a credential of a second or less would spin). */
+const MIN_RENEW_DELAY_MS = 1_000;
 
 /** May the technician connect, and with what access (RemotePermissions.connectAccess)? */
 export type ConnectAccess = (actor: TechnicianRow, sessionId: string) => Promise<AccessMode>;
@@ -42,6 +53,10 @@ export class Viewing<C extends object> {
   readonly #audit: AuditLog;
   readonly #iceServers: PeerIceServersOf;
   readonly #serialized: Serialized;
+  readonly #clock: Clock;
+  readonly #schedule: Schedule;
+  /** The renewal timer of each open peer that has a TURN credential, by peer id; it dies with the view. */
+  readonly #renewals = new Map<string, () => void>();
   /** Consoles whose socket closed: a connect that was waiting on the store opens nothing for them. */
   readonly #gone = new WeakSet<C>();
 
@@ -52,7 +67,11 @@ export class Viewing<C extends object> {
     events: DomainEvents;
     iceServers: PeerIceServersOf;
     serialized: Serialized;
+    clock: Clock;
+    schedule: Schedule;
   }) {
+    this.#clock = deps.clock;
+    this.#schedule = deps.schedule;
     this.#serialized = deps.serialized;
     this.#access = deps.access;
     this.#audit = deps.audit;
@@ -108,7 +127,33 @@ export class Viewing<C extends object> {
     }
     this.peers.add(peer);
     this.events.emit("opened", peer, { id: actor.id, name: actor.name }, iceServers);
+    this.#renewLater(peer, relayExpiresAt);
     return peer;
+  }
+
+  /**
+   * While the view is open, a fresh credential for its peer before the current one expires, so an
+   * ICE restart late in a long view still allocates on the relay; the timer is cancelled when the
+   * view closes, so a closed view or session never gets one.
+   */
+  #renewLater(peer: ViewerPeer<C>, expiresAt: number | undefined): void {
+    if (expiresAt === undefined || !this.#isOpen(peer)) return;
+    const delayMs = Math.max(MIN_RENEW_DELAY_MS, Math.floor((expiresAt - this.#clock.now()) * TURN_RENEW_AT));
+    const cancel = this.#schedule(jobName("turn renewal", peer.peerId), delayMs, () => this.#renew(peer));
+    this.#renewals.set(peer.peerId, cancel);
+  }
+
+  async #renew(peer: ViewerPeer<C>): Promise<void> {
+    if (!this.#isOpen(peer)) return;
+    const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
+    // Closed while the credential was minted: it is never sent.
+    if (!this.#isOpen(peer)) return;
+    this.events.emit("renewed", peer, iceServers);
+    this.#renewLater(peer, relayExpiresAt);
+  }
+
+  #isOpen(peer: ViewerPeer<C>): boolean {
+    return this.peers.byPeer(peer.peerId) === peer;
   }
 
   /**
@@ -145,6 +190,8 @@ export class Viewing<C extends object> {
   /** Closes a view once (audited as it happened; the live side tells agent and console). */
   close(peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole = true): void {
     if (this.peers.remove(peer.peerId) === undefined) return;
+    this.#renewals.get(peer.peerId)?.();
+    this.#renewals.delete(peer.peerId);
     this.#audit.observed({ kind: "system" }, "session.remote_disconnected", peer.sessionId, {
       technicianId: peer.technicianId,
       peerId: peer.peerId,

@@ -100,6 +100,10 @@ export class Hub implements AgentPresence {
       const agent = this.#agents.get(peer.sessionId);
       later("viewer closed", () => this.#viewerClosed(peer, agent, reason, tellConsole));
     });
+    deps.viewing.events.on("renewed", (peer, iceServers) => {
+      const agent = this.#agents.get(peer.sessionId);
+      later("viewer renewed", () => this.#viewerRenewed(peer, agent, iceServers));
+    });
   }
 
   /** Queues one event's fan-out behind the ones before it; a failure is logged and skipped. */
@@ -231,6 +235,16 @@ export class Hub implements AgentPresence {
       });
     }
     return this.#publishNow(peer.sessionId);
+  }
+
+  /** A view's fresh TURN credential: to its console and its agent only, like the first one. */
+  #viewerRenewed(
+    peer: ViewerPeer<ConsoleConnection>,
+    agent: AgentConnection | undefined,
+    iceServers: IceServer[],
+  ): void {
+    send(peer.console.socket, { type: "remote.ice", sessionId: peer.sessionId, iceServers });
+    if (agent !== undefined) send(agent.socket, { type: "peer.ice", peerId: peer.peerId, iceServers });
   }
 
   /** A view closed: tells the agent (peer.close) and the console (remote.closed). */

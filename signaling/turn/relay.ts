@@ -6,7 +6,8 @@
  * The credential lives `--turn-ttl` seconds, capped at the session's channel expiry (a session that
  * has lost its agent lives at most that long; while its agent is connected it has no end of its
  * own). coturn cannot revoke a credential: a view or session that closes leaves its credential
- * valid until its expiry, which is why it is short, per peer, and never renewed for a closed one.
+ * valid until its expiry, which is why it is short, per peer, and renewed only while its view is
+ * open (Viewing: `remote.ice` / `peer.ice` at 80 % of its lifetime).
  */
 import { z } from "zod";
 import type { IceServer } from "../../shared/signal.ts";
@@ -14,8 +15,12 @@ import type { Clock } from "../clock.ts";
 import { mintTurnCredential } from "./credentials.ts";
 import type { TurnSecret } from "./secret.ts";
 
-/** `--turn-ttl` default: 4 hours, longer than nearly every support session. */
-export const DEFAULT_TURN_TTL_SECONDS = 4 * 3600;
+/**
+ * `--turn-ttl` default: 10 minutes. An open view gets a fresh credential at 80 % of that (8 min),
+ * which leaves 2 minutes for a renewal that failed (the store busy) to be retried; a closed view's
+ * credential can start a relay allocation for at most 10 minutes after it was minted.
+ */
+export const DEFAULT_TURN_TTL_SECONDS = 10 * 60;
 /** The longest `--turn-ttl` accepted: a day; anything longer is a long-lived password. */
 export const MAX_TURN_TTL_SECONDS = 24 * 3600;
 

@@ -345,3 +345,126 @@ t.test(
     );
   },
 );
+
+/** The expiry (ms) and peer id a TURN username names. */
+function usernameOf(iceServers: readonly IceServer[]): { expiresAt: number; peerId: string } {
+  const [expiry, peerId] = (turnServer(iceServers).username ?? "").split(":");
+  return { expiresAt: Number(expiry) * 1000, peerId: peerId ?? "" };
+}
+
+/** The frames after the first that matches `marker` (all of them when none does yet). */
+function framesAfter(frames: readonly string[], marker: RegExp): string[] {
+  return frames.slice(frames.findIndex((frame) => marker.test(frame)) + 1);
+}
+
+/** Resolves once the wall clock has passed `at` (ms): nothing can be awaited for a message that must not come. */
+function pastTime(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now()) + 500));
+}
+
+t.test(
+  "an open view's two parties get a fresh credential before the current one expires; nobody else, and never once closed",
+  async (t) => {
+    const log = new CapturedLog("debug");
+    // The system clock: renewals run on real timers. Three seconds, below --turn-ttl's floor (tests only).
+    const gw = await startTestGateway({
+      config: { iceUrls: [STUN], turnUrls: [TURN_UDP, TURN_TCP], turnSecret: SECRET },
+      options: { log: log.logger, turnTtlSeconds: 3 },
+    });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const bob = await gw.technician("Bob");
+    const session = await gw.newSession(alice.client);
+    t.equal(
+      (await alice.client.post(`/api/sessions/${session.id}/invite`, { technicianIds: [bob.id] })).status,
+      200,
+    );
+    const aliceConsole = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceConsole.close());
+    // Alice's second tab and Bob's console see the session but hold no view of it.
+    const aliceOther = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceOther.close());
+    const otherFrames = recordFrames(aliceOther);
+    const bobConsole = await openConsoleSocket(bob.client);
+    t.teardown(() => bobConsole.close());
+    const bobFrames = recordFrames(bobConsole);
+    const aliceFrames = recordFrames(aliceConsole);
+    const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    const agentFrames = recordFrames(agent);
+
+    const { opened } = await grantAndConnect(alice, aliceConsole, agent, session.id);
+    const first = usernameOf(opened.iceServers);
+    let current = first.expiresAt;
+    for (const round of [1, 2]) {
+      const renewed = await aliceConsole.next("remote.ice", () => true, 10_000);
+      const arrivedAt = Date.now();
+      const peerIce = await agent.next("peer.ice", (m) => m.peerId === opened.peerId, 10_000);
+      t.ok(
+        arrivedAt < current,
+        `renewal ${round} reaches the console before the credential it replaces expires`,
+      );
+      t.equal(renewed.sessionId, session.id);
+      const turn = turnServer(renewed.iceServers);
+      const next = usernameOf(renewed.iceServers);
+      t.equal(next.peerId, opened.peerId, `renewal ${round} is minted for the view's peer`);
+      t.ok(next.expiresAt > current, `renewal ${round} expires later than the one before`);
+      t.equal(turn.credential, expectedCredential(turn.username ?? ""), "and validates against the secret");
+      t.same(turn.urls, [TURN_UDP, TURN_TCP], "with the same TURN URLs");
+      t.same(renewed.iceServers[0], { urls: [STUN] }, "after the same STUN list");
+      t.same(peerIce.iceServers, renewed.iceServers, "the agent gets the same servers in peer.ice");
+      current = next.expiresAt;
+    }
+    for (const [who, frames] of [
+      ["Alice's second tab", otherFrames],
+      ["Bob's console", bobFrames],
+    ] as const) {
+      t.notMatch(frames.join("\n"), /remote\.ice|"credential"/, `${who} gets no renewal`);
+    }
+    const logText = log.lines.map((line) => line.text).join("\n");
+    t.notMatch(logText, /"credential"|turns?:/, "no renewed credential is logged");
+    t.notOk(logText.includes(SECRET), "nor the secret");
+
+    // The view closes: no renewal after its remote.closed, even past the last credential's expiry.
+    aliceConsole.send({ type: "remote.disconnect", sessionId: session.id });
+    await agent.next("peer.close", (m) => m.peerId === opened.peerId);
+    await aliceConsole.next("remote.closed");
+    await pastTime(current);
+    t.notMatch(
+      framesAfter(aliceFrames, /"remote\.closed"/).join("\n"),
+      /remote\.ice/,
+      "a closed view's console gets no renewal after its remote.closed",
+    );
+    t.notMatch(
+      framesAfter(agentFrames, /"peer\.close"/).join("\n"),
+      /peer\.ice/,
+      "nor its agent after its peer.close",
+    );
+
+    // Bob's view, then the session closes: no renewal after.
+    const bobView = await grantAndConnect(bob, bobConsole, agent, session.id);
+    const bobRenewed = await bobConsole.next("remote.ice", () => true, 10_000);
+    t.equal(
+      usernameOf(bobRenewed.iceServers).peerId,
+      bobView.opened.peerId,
+      "Bob's view renews his own peer",
+    );
+    await agent.next("peer.ice", (m) => m.peerId === bobView.opened.peerId, 10_000);
+    t.equal((await alice.client.post(`/api/sessions/${session.id}/close`)).status, 200);
+    t.equal((await bobConsole.next("remote.closed")).reason, "session_closed");
+    await agent.next("session.ended");
+    await pastTime(usernameOf(bobRenewed.iceServers).expiresAt);
+    t.notMatch(
+      framesAfter(bobFrames, /"remote\.closed"/).join("\n"),
+      /remote\.ice/,
+      "a closed session's view gets no renewal after its remote.closed",
+    );
+    t.notMatch(
+      framesAfter(agentFrames, /"session\.ended"/).join("\n"),
+      /peer\.ice/,
+      "nor does its agent after session.ended",
+    );
+    const health = (await gw.admin.get("/healthz")).body as { jobs: unknown[] };
+    t.same(health.jobs, [], "no renewal job is failing");
+  },
+);

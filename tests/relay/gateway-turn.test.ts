@@ -5,7 +5,8 @@
  * A real gateway (port 0, on this host) configured with coturn's URLs and secret opens a remote
  * view; the credential its console and agent are handed allocates on coturn over every URL handed
  * out (werift's TURN client from the `agent` namespace, tests/helpers/turn-probe.ts). A gateway
- * whose secret is not coturn's mints credentials coturn refuses with 401.
+ * whose secret is not coturn's mints credentials coturn refuses with 401. A view that outlives its
+ * first credential gets a renewed one that still allocates once the first is refused.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { turnUrls } from "../../scripts/coturn-config.ts";
 import { makeTurnCertificate, type RunningCoturn, startCoturn } from "../../scripts/coturn-process.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import { turnTransportOf } from "../../signaling/turn/relay.ts";
+import type { AgentSocket } from "../helpers/clients.ts";
 import { joinAgent, openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { createTestNetwork, requireRoot, type TestNetwork } from "../helpers/netns.ts";
 import type { ProbeAnswer, ProbeRequest, ProbeResult } from "../helpers/turn-probe.ts";
@@ -54,10 +56,12 @@ function target(url: string): Pick<ProbeRequest, "server" | "transport"> {
 /** A gateway with coturn's URLs and `secret`; opens one remote view and returns its TURN server. */
 async function viewTurnServer(
   secret: string,
-): Promise<{ turn: IceServer; peerId: string; close(): Promise<void> }> {
+  turnTtlSeconds?: number,
+): Promise<{ turn: IceServer; peerId: string; agent: AgentSocket; close(): Promise<void> }> {
   const relay = net.hosts.relay;
   const gw = await startTestGateway({
     config: { turnUrls: [...turnUrls(relay.ipv4, TURN_PORT, TLS_PORT)], turnSecret: secret },
+    options: turnTtlSeconds === undefined ? {} : { turnTtlSeconds },
   });
   const alice = await gw.technician("Alice");
   const session = await gw.newSession(alice.client);
@@ -75,6 +79,7 @@ async function viewTurnServer(
   return {
     turn,
     peerId: opened.peerId,
+    agent,
     async close() {
       aliceConsole.close();
       agent.close();
@@ -159,4 +164,40 @@ t.test("gateway-minted TURN credentials on a real coturn [needs root, netns]", a
       t.equal(outcome(result.allocate), 401, `${url}: 401`);
     }
   });
+
+  t.test(
+    "a view that outlives its first credential gets a renewed one that allocates after the first is refused",
+    async (t) => {
+      // Ten seconds (tests only, below --turn-ttl's floor): renewed at about 8 s, valid until about 18 s.
+      const view = await viewTurnServer(SECRET, 10);
+      t.teardown(() => view.close());
+      const firstExpiry = Number(view.turn.username?.split(":")[0]) * 1000;
+      const renewed = await view.agent.next("peer.ice", (m) => m.peerId === view.peerId, 15_000);
+      const turn = renewed.iceServers.find((server) => server.username !== undefined);
+      if (turn === undefined) throw new Error(`no TURN server in ${JSON.stringify(renewed)}`);
+      t.ok(Number(turn.username?.split(":")[0]) * 1000 > firstExpiry, "the renewed credential expires later");
+      // What an ICE restart after the first credential's expiry meets: nothing to await but the clock.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiry - Date.now()) + 1_000));
+      const udp = view.turn.urls.find((url) => turnTransportOf(url) === "udp") ?? "";
+      const stale = await probe({
+        ...target(udp),
+        username: view.turn.username ?? "",
+        password: view.turn.credential ?? "",
+        raw: true,
+      });
+      t.equal(outcome(stale.allocate), 401, "the first credential, expired, is refused");
+      const fresh = await probe({
+        ...target(udp),
+        username: turn.username ?? "",
+        password: turn.credential ?? "",
+        peers: [[net.hosts.tech.ipv4, 9]],
+      });
+      t.equal(outcome(fresh.allocate), "ok", "the renewed one allocates on coturn");
+      t.same(
+        fresh.permissions.map((p) => outcome(p.answer)),
+        ["ok"],
+        "and may relay to the technician",
+      );
+    },
+  );
 });

@@ -18,7 +18,8 @@
  * Cases: the direct path blocked between agent and technician (the relay carries it, "relay …");
  * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"); no TURN at all ("direct");
  * the direct path cut for a moment mid-session ("Reconnecting…", then the picture on the same
- * peer); coturn restarted mid-session (the agent's ICE restart, answered on the same peer). Each
+ * peer); coturn restarted mid-session (the agent's ICE restart, answered on the same peer), also
+ * after the view's first TURN credential expired (`--turn-ttl 60`: the renewed one allocates). Each
  * checks the picture's size, a click on the X display, and the path in the audit log
  * (session.remote_path, from the console's remote.path). The agent logs at debug level; a failing
  * case prints the end of its output and what the view said.
@@ -73,6 +74,7 @@ const TLS_PORT = 443;
 /** The gateway with the relay, and the one without any TURN. */
 const RELAYED_PORT = 8080;
 const DIRECT_PORT = 8081;
+const SHORT_TTL_PORT = 8082;
 const ADMIN = { email: "admin@example.test", password: "admin-password-1", name: "Ada Admin" };
 
 let net: TestNetwork<Hosts>;
@@ -516,6 +518,42 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
           await pictureBack(t, page, agent);
         },
       );
+    },
+  );
+
+  t.test(
+    "the relay restarts after the view's first TURN credential expired: the ICE restart allocates with the renewed one and the picture comes back (root, network namespaces)",
+    async (t) => {
+      const turn = turnUrls(net.hosts.relay.ipv4, TURN_PORT, TLS_PORT).flatMap((url) => ["--turn-url", url]);
+      // The shortest --turn-ttl: the view gets a fresh credential at about 48 s.
+      const url = await startGatewayIn(SHORT_TTL_PORT, [
+        ...turn,
+        "--turn-secret",
+        SECRET,
+        "--turn-ttl",
+        "60",
+      ]);
+      await net.blockBetween("agent", "tech");
+      await supportSession(t, url, "Relay restarts late", / · relay (UDP|TCP|TLS)$/, async (page, agent) => {
+        // What this pins (tried by disabling each end's use of the renewal): with the console
+        // ignoring remote.ice, or both ends ignoring theirs, the picture does not come back; with
+        // only the agent ignoring peer.ice it does (the console's fresh relay candidate suffices).
+        // The view opened before now, so its first credential expires within 60 s of now.
+        const firstExpiredBy = Date.now() + 60_000;
+        await waitUntil(
+          async () => agent.output().includes('"msg":"TURN credential renewed"'),
+          90_000,
+          "the agent's renewed TURN credential (peer.ice)",
+        );
+        t.pass("the agent got a renewed TURN credential while the view was open");
+        // Nothing to await but the clock: the relay must restart after the first credential expired.
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiredBy + 1_000 - Date.now())));
+        await breakNoticed(t, page, async () => {
+          await coturn?.stop();
+          coturn = await startCoturn(coturnOptions);
+        });
+        await pictureBack(t, page, agent);
+      });
     },
   );
 });

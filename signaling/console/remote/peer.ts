@@ -19,18 +19,22 @@ export type PeerEvents = {
 export type RemotePeer = {
   readonly connection: RTCPeerConnection;
   handleSignal(data: SignalData): void;
+  /** The view's fresh TURN credential (`remote.ice`): used from the next ICE restart on. */
+  setIceServers(iceServers: readonly IceServer[]): void;
   close(): void;
 };
 
-export function createRemotePeer(iceServers: readonly IceServer[], events: PeerEvents): RemotePeer {
-  const connection = new RTCPeerConnection({
-    iceServers: iceServers.map((server) => {
-      const entry: RTCIceServer = { urls: [...server.urls] };
-      if (server.username !== undefined) entry.username = server.username;
-      if (server.credential !== undefined) entry.credential = server.credential;
-      return entry;
-    }),
+function rtcIceServers(iceServers: readonly IceServer[]): RTCIceServer[] {
+  return iceServers.map((server) => {
+    const entry: RTCIceServer = { urls: [...server.urls] };
+    if (server.username !== undefined) entry.username = server.username;
+    if (server.credential !== undefined) entry.credential = server.credential;
+    return entry;
   });
+}
+
+export function createRemotePeer(iceServers: readonly IceServer[], events: PeerEvents): RemotePeer {
+  const connection = new RTCPeerConnection({ iceServers: rtcIceServers(iceServers) });
   let closed = false;
   /** Candidates that arrive before the offer are applied right after it. */
   let early: RTCIceCandidateInit[] | null = [];
@@ -99,6 +103,11 @@ export function createRemotePeer(iceServers: readonly IceServer[], events: PeerE
           if (!closed) events.failed(error instanceof Error ? error.message : String(error));
         });
       });
+    },
+    setIceServers(next) {
+      if (closed) return;
+      // The running path keeps its allocation; the gathering of the next ICE restart uses these.
+      connection.setConfiguration({ ...connection.getConfiguration(), iceServers: rtcIceServers(next) });
     },
     close() {
       if (closed) return;

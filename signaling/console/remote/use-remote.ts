@@ -202,6 +202,9 @@ export function useRemote(sessionId: string): RemoteController {
         case "remote.signal":
           peer.current?.handleSignal(message.data);
           return;
+        case "remote.ice":
+          peer.current?.setIceServers(message.iceServers);
+          return;
         case "remote.closed":
           if (message.reason === "replaced" && view.state === "requesting") return;
           endWith({ kind: "closed", reason: message.reason });

@@ -8,7 +8,7 @@ import { auth, channels, sessions, sessionsLoaded, showNotice, socketStatus, tec
 
 export type RemoteMessage = Extract<
   GatewayToConsole,
-  { type: "remote.opened" | "remote.signal" | "remote.closed" | "error" }
+  { type: "remote.opened" | "remote.signal" | "remote.ice" | "remote.closed" | "error" }
 >;
 type RemoteListener = (message: RemoteMessage) => void;
 
@@ -56,6 +56,7 @@ const handlers: Handlers = {
     }),
   "remote.opened": toRemote,
   "remote.signal": toRemote,
+  "remote.ice": toRemote,
   "remote.closed": toRemote,
   error: (message) => {
     const aboutRemote = /^(remote|signal)/.test(message.inReplyTo ?? "remote");
