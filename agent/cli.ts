@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { MAX_PRINTED_OUTCOME_LENGTH } from "../shared/limits.ts";
+import { pemCertificates } from "../shared/pem.ts";
 import { inertText } from "../shared/plain-text.ts";
 import { bakedConfig } from "./branding.ts";
 import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
@@ -14,7 +15,7 @@ import { type AgentCliOptions, LOG_LEVELS, OPTION_DEFAULTS, parseAgentOptions } 
 import { LANGUAGES, type Language, type Messages, messagesFor, systemLanguage } from "./session/messages.ts";
 import { EndUserTerminal } from "./session/terminal.ts";
 import { resolveTarget } from "./target.ts";
-import { pemCertificates, readCaFile, trustedCas } from "./trust.ts";
+import { readCaFile, trustedCas } from "./trust.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** The frame rate cap without --max-fps. */

@@ -4,23 +4,13 @@
  * a CA given with `--ca <file>` (or `SOS_CA`) or baked into a branded build. Nothing turns verification off: a
  * certificate nobody vouches for ends the agent with `certificate_refused` and one clear line.
  */
-import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { getCACertificates } from "node:tls";
+import { pemCertificates } from "../shared/pem.ts";
 import { AgentError } from "./exit.ts";
 
 /** The `ca` option of the agent's TLS connections. */
 export type TrustedCas = { readonly ca: readonly string[] };
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** The certificates of a PEM text, each checked; throws on text without any. */
-export function pemCertificates(text: string, source: string): string[] {
-  const blocks = text.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) throw new Error(`${source} holds no PEM certificate`);
-  for (const block of blocks) new X509Certificate(block);
-  return blocks;
-}
 
 /** Reads `--ca <file>`; an unreadable or non-PEM file is a usage error (exit 2). */
 export function readCaFile(file: string): string[] {

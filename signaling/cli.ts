@@ -59,6 +59,12 @@ const program = new Command()
       "build:sos --cache for SOS builds started from the console (default <data-dir>/build-cache)",
     ).env("SOS_BUILD_CACHE"),
   )
+  .addOption(
+    new Option(
+      "--build-ca <file>",
+      "a CA (PEM) baked into every SOS build started from the console, for a gateway whose certificate a private CA signed",
+    ).env("SOS_BUILD_CA"),
+  )
   .addOption(new Option("--org-name <name>", "organization name shown to end users").env("SOS_ORG_NAME"))
   .addOption(
     new Option("--ice-url <url...>", "STUN/TURN server URLs handed to peers")
@@ -155,6 +161,7 @@ const flags = z
     databaseUrl: z.string().optional(),
     downloadsDir: z.string().optional(),
     buildCache: z.string().optional(),
+    buildCa: z.string().optional(),
     publicUrl: z.string().optional(),
     orgName: z.string().optional(),
     iceUrl: z.array(z.string()).optional(),
@@ -195,6 +202,7 @@ try {
     ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
     ...(flags.downloadsDir === undefined ? {} : { downloadsDir: flags.downloadsDir }),
     ...(flags.buildCache === undefined ? {} : { buildCacheDir: flags.buildCache }),
+    ...(flags.buildCa === undefined ? {} : { buildCaFile: flags.buildCa }),
     ...(adminEmail !== undefined && adminPassword !== undefined
       ? {
           admin: {

@@ -56,6 +56,8 @@ export const gatewayConfigSchema = z
     downloadsDir: z.string().min(1).optional(),
     /** Bundles, registry downloads and finished executables of console builds; default `<dataDir>/build-cache`. */
     buildCacheDir: z.string().min(1).optional(),
+    /** A CA (PEM) baked into every console build (`build:sos --ca`), for a gateway behind a private CA. */
+    buildCaFile: z.string().min(1).optional(),
     /** The address end users and technicians reach; links are built on it. Default: http://localhost:<port>. */
     publicUrl: z
       .url({ protocol: /^https?$/ })

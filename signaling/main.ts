@@ -12,6 +12,7 @@ import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
 import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
+import { checkBuildCa } from "./downloads/build-ca.ts";
 import { buildHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
@@ -73,6 +74,7 @@ export async function startGateway(
   const config = gatewayConfigSchema.parse(input);
   // Before the store: a certificate that does not load refuses the start and changes nothing.
   const tls = config.tls === undefined ? undefined : new TlsServer(config.tls);
+  const buildCaFile = config.buildCaFile === undefined ? undefined : checkBuildCa(config.buildCaFile);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: "sos-gateway" } });
   const metrics = new GatewayMetrics();
@@ -217,6 +219,7 @@ export async function startGateway(
     ...(tls === undefined ? {} : { serverFactory: (handler) => tls.create(handler) }),
     downloadsDir: config.downloadsDir ?? join(config.dataDir, "downloads"),
     buildCacheDir: config.buildCacheDir ?? join(config.dataDir, "build-cache"),
+    buildCaFile,
     apiRateLimit: config.apiRateLimit,
     health: async () => {
       const storeHealth = await store.health();

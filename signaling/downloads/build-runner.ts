@@ -24,6 +24,8 @@ export type BuildRunnerDeps = {
   downloadsDir: string;
   /** `build:sos --cache`: bundles, registry downloads and finished executables keyed by inputs. */
   cacheDir: string;
+  /** `build:sos --ca`: a CA the built agent trusts for the gateway's certificate. */
+  caFile: string | undefined;
   /** The gateway baked into the build. */
   publicUrl: () => string;
   now: () => number;
@@ -84,6 +86,7 @@ export class BuildRunner {
       staging,
       "--cache",
       cacheDir,
+      ...(this.#d.caFile === undefined ? [] : ["--ca", resolve(this.#d.caFile)]),
     ];
     // Its own process group, so cancel also ends what it started (esbuild, the SEA injection).
     const child = spawn(process.execPath, args, {

@@ -58,6 +58,8 @@ export type HttpDeps = {
   downloadsDir: string;
   /** `build:sos --cache` for builds started from the console. */
   buildCacheDir: string;
+  /** Baked into every console build (`build:sos --ca`); checked at start. */
+  buildCaFile: string | undefined;
   /** Requests per minute per address on the API, before RATE_LIMITED. */
   apiRateLimit: number;
   health: () => Promise<Health>;

