@@ -44,8 +44,15 @@ t.test(
 
 t.test("no body, an empty object or access control asks for control, as before", async (t) => {
   const { alice, agent, aliceConsole, path } = await joined(t);
-  for (const body of [undefined, {}, { access: "control" }]) {
-    const response = await alice.client.request("POST", path, body);
+  // aiohttp sends an empty body as application/octet-stream; fetch sends none with no content type.
+  const octets = { "content-type": "application/octet-stream" };
+  for (const [body, headers] of [
+    [undefined, {}],
+    [undefined, octets],
+    [{}, {}],
+    [{ access: "control" }, {}],
+  ] as const) {
+    const response = await alice.client.request("POST", path, body, headers);
     t.equal(
       response.status,
       200,
