@@ -12,6 +12,7 @@ import {
   technicianSchema,
 } from "./model.ts";
 import { plainText } from "./plain-text.ts";
+import { accessModeSchema } from "./status.ts";
 
 /** Request and response bodies of the gateway's REST API (`/api/...`), published as OpenAPI. */
 
@@ -108,6 +109,16 @@ export const sessionResponseSchema = z.object({ session: sessionSchema });
  * invitation; the audit says which the technician used (`session.link_copied`, `session.pin_shown`).
  */
 export const invitationQuerySchema = z.object({ for: z.enum(["link", "pin"]).default("pin") });
+
+/**
+ * Start remote session: what the technician asks the end user for. No body (or no `access`) asks
+ * for control, as before; `view` asks to see the screen only, and the agent then grants no more.
+ */
+export const permissionRequestSchema = z
+  .object({ access: accessModeSchema.default("control") })
+  .strict()
+  .nullish(); // fastify hands a request without a body over as null
+export type PermissionRequest = z.infer<typeof permissionRequestSchema>;
 
 export const assignRequestSchema = z.object({ technicianId: idSchema });
 export const transferRequestSchema = z.union([

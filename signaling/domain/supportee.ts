@@ -104,7 +104,7 @@ export class Supportee {
       requests.push({
         requestId: permission.requestId ?? "",
         technician: { id: permission.technicianId, name: account?.name ?? "" },
-        access: "control" as const,
+        access: permission.access ?? "control",
       });
     }
     return requests;
@@ -122,17 +122,19 @@ export class Supportee {
           throw new SosError("NOT_FOUND", "No such consent request is waiting.");
         }
         const state = permissionTransition(permission, decision === "deny" ? "deny" : "grant");
+        // Never more than was asked: `control` answered to a view-only request grants view.
+        const granted = decision === "deny" ? null : permission.access === "view" ? "view" : decision;
         await store.putPermission({
           ...permission,
           state,
-          access: decision === "deny" ? null : decision,
+          access: granted,
           updatedAt: clock.now(),
         });
         await audit.record(
           { kind: "agent", sessionId, address },
           decision === "deny" ? "session.consent_denied" : "session.consent_granted",
           sessionId,
-          { technicianId: permission.technicianId, access: decision === "deny" ? null : decision },
+          { technicianId: permission.technicianId, access: granted },
         );
         return true;
       });

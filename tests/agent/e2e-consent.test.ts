@@ -4,11 +4,13 @@ import { inOrder, inputRecorder, pointerLocation, startXvfb, waitUntil } from ".
 import {
   type AgentProcess,
   agentAsked,
+  agentJoined,
   connectTechnician,
   type Desk,
   openDesk,
   permission,
   requestPermission,
+  runAgent,
 } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -56,6 +58,28 @@ t.test("view only: the technician sees the screen but their input is dropped", a
   await movePointerTo(10, 10);
   await sendAndSettle(technician, { type: "pointer", x: 0.5, y: 0.5 });
   t.same(await pointerLocation(xvfb), { x: 10, y: 10 }, "the pointer did not move");
+  const from = recorder.events.length;
+  await sendAndSettle(technician, { type: "key", code: "KeyX", down: true });
+  t.same(recorder.events.slice(from), [], "no key reached the display");
+});
+
+t.test("view-only asked and granted: the question asks to see only, input is dropped", async (t) => {
+  const desk = await openDesk(t);
+  const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url]);
+  await agentJoined(desk);
+  await requestPermission(desk.alice.client, desk.session.id, "view");
+  await agent.line(/Technician Alice \(.*\) asks to SEE your screen\./);
+  agent.type("y");
+  t.equal(await permission(desk.console, desk.session.id, desk.alice.id, "granted"), "view");
+  await agent.line(/Allowed: Alice may see your screen \(view only\)/);
+  const { technician, access } = await connectTechnician(t, desk.console, desk.session.id);
+  t.equal(access, "view");
+  const state = await technician.nextControl((message) => message.type === "state");
+  t.match(state, { access: "view" });
+
+  await movePointerTo(30, 30);
+  await sendAndSettle(technician, { type: "pointer", x: 0.5, y: 0.5 });
+  t.same(await pointerLocation(xvfb), { x: 30, y: 30 }, "the pointer did not move");
   const from = recorder.events.length;
   await sendAndSettle(technician, { type: "key", code: "KeyX", down: true });
   t.same(recorder.events.slice(from), [], "no key reached the display");

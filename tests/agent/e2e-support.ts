@@ -139,9 +139,19 @@ export async function agentAsked(
   return agent;
 }
 
-/** "Start remote session": asks the end user; resolves once the request was accepted by the gateway. */
-export async function requestPermission(client: ApiClient, sessionId: string): Promise<void> {
-  const response = await client.post(`/api/sessions/${sessionId}/permission`);
+/**
+ * "Start remote session": asks the end user (for control unless `access` says view only); resolves
+ * once the request was accepted by the gateway.
+ */
+export async function requestPermission(
+  client: ApiClient,
+  sessionId: string,
+  access?: AccessMode,
+): Promise<void> {
+  const response = await client.post(
+    `/api/sessions/${sessionId}/permission`,
+    access === undefined ? undefined : { access },
+  );
   if (response.status !== 200) throw new Error(`permission request refused: ${errorCode(response.body)}`);
 }
 

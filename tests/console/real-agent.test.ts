@@ -142,3 +142,34 @@ t.test(
     t.same(errors, [], "no errors in the technician's page");
   },
 );
+
+t.test(
+  "View only: the end user is asked to let the technician see only, and the view opens view-only",
+  async (t) => {
+    const ada = await gateway.technician("Ada");
+    const { page, errors } = await openConsole(browser, gateway.url);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, ada.email, PASSWORD);
+    const { pin } = await createSessionInDialog(page, "View only agent");
+    const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url]);
+    await rowStatus(page, "View only agent", "Active");
+
+    const panel = await selectSession(page, "View only agent");
+    await panel.getByRole("button", { name: "View only" }).click();
+    await panel.getByText("Waiting for the end user's permission").waitFor();
+    await agent.line(/Ada .* asks to SEE your screen\./);
+    agent.type("y");
+    await panel.getByText("View-only permission granted: click to connect").waitFor();
+    t.equal(
+      await panel.getByRole("button", { name: "View only" }).count(),
+      0,
+      "no second request is offered",
+    );
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+    await framesBeyond(page, 0);
+    await page.getByText("View only: your mouse and keyboard are not sent.").waitFor();
+    t.pass("the remote view opened view-only");
+    await page.getByRole("button", { name: "Disconnect" }).click();
+    t.same(errors, [], "no errors in the technician's page");
+  },
+);

@@ -8,7 +8,8 @@ import { Icon, type IconName } from "../ui/Icon.tsx";
 import type { ActionRunner } from "../ui/use-action.ts";
 
 /**
- * "Start remote session": the first click asks the end user; while they decide it waits; once
+ * "Start remote session": the first click asks the end user (for control; "View only" beside it in
+ * the details panel asks to see the screen only); while they decide it waits; once
  * granted its icon changes and the next click opens the remote view.
  */
 
@@ -52,7 +53,7 @@ export function StartRemoteButton(props: {
   const onClick = (): void => {
     props.onActivate?.();
     if (step.kind === "request") {
-      void props.action.run(() => api.requestPermission(props.session.id), t("done.request"));
+      void props.action.run(() => api.requestPermission(props.session.id, "control"), t("done.request"));
     } else if (step.kind === "connect" || step.kind === "open") {
       navigate({ page: "remote", sessionId: props.session.id });
     }
@@ -70,6 +71,20 @@ export function StartRemoteButton(props: {
         <Icon name={icon} />
         {props.withCaption === true && <span aria-hidden="true">{t("action.startRemote")}</span>}
       </button>
+      {props.withCaption === true && step.kind === "request" && (
+        <button
+          type="button"
+          class="action"
+          title={t("remote.requestView.title")}
+          disabled={props.action.busy}
+          onClick={() => {
+            props.onActivate?.();
+            void props.action.run(() => api.requestPermission(props.session.id, "view"), t("done.request"));
+          }}
+        >
+          {t("remote.requestView")}
+        </button>
+      )}
       {props.withCaption === true ? (
         <span class="caption">{t(text)}</span>
       ) : (

@@ -13,6 +13,7 @@ import {
   meResponseSchema,
   okSchema,
   organizationResponseSchema,
+  type permissionRequestSchema,
   sessionListSchema,
   sessionResponseSchema,
   type setupRequestSchema,
@@ -28,6 +29,7 @@ import {
 import { decodeMessage } from "../../../shared/decode.ts";
 import { type ErrorBody, type ErrorCode, errorBodySchema, SosError } from "../../../shared/errors.ts";
 import { channelSchema, invitationSchema, technicianSchema } from "../../../shared/model.ts";
+import type { AccessMode } from "../../../shared/status.ts";
 import { language, t } from "./i18n.ts";
 
 /**
@@ -169,8 +171,11 @@ export const api = {
       `/api/sessions/${enc(id)}/invitation${purpose === "link" ? "?for=link" : ""}`,
       invitationSchema,
     ),
-  requestPermission: (id: string) =>
-    call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema),
+  /** Start remote session: ask the end user for control (the default) or for view only. */
+  requestPermission: (id: string, access: AccessMode = "control") =>
+    call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema, {
+      access,
+    } satisfies Body<typeof permissionRequestSchema>),
   assign: (id: string, technicianId: string) =>
     call("POST", `/api/sessions/${enc(id)}/assign`, sessionResponseSchema, {
       technicianId,

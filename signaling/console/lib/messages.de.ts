@@ -80,6 +80,8 @@ export const de: Messages = {
   "remote.state.denied": "Der Endbenutzer hat abgelehnt. Klicken, um erneut zu fragen.",
   "remote.state.revoked": "Der Endbenutzer hat die Erlaubnis zurückgezogen. Klicken, um erneut zu fragen.",
   "remote.state.open": "Die Fernansicht ist geöffnet",
+  "remote.requestView": "Nur Ansicht",
+  "remote.requestView.title": "Den Endbenutzer bitten, nur den Bildschirm sehen zu dürfen, ohne Steuerung",
 
   "details.title": "Sitzungsdetails",
   "details.empty": "Wählen Sie eine Sitzung, um Details und Aktionen zu sehen.",

@@ -79,6 +79,8 @@ export const en = {
   "remote.state.denied": "The end user denied permission. Click to ask again.",
   "remote.state.revoked": "The end user withdrew permission. Click to ask again.",
   "remote.state.open": "The remote view is open",
+  "remote.requestView": "View only",
+  "remote.requestView.title": "Ask the end user to let you see the screen only, without control",
 
   "details.title": "Session details",
   "details.empty": "Select a session to see its details and actions.",

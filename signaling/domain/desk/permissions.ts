@@ -13,8 +13,11 @@ export class RemotePermissions {
     this.#c = context;
   }
 
-  /** Start remote session, first click: ask the end user for permission. */
-  request(actor: TechnicianRow, id: string): Promise<SessionRow> {
+  /**
+   * Start remote session, first click: ask the end user for permission, for view only or for
+   * control. While the request waits, `access` holds what was asked (the most the answer grants).
+   */
+  request(actor: TechnicianRow, id: string, access: AccessMode = "control"): Promise<SessionRow> {
     const c = this.#c;
     const { store, clock } = c.d;
     const requestId = newId();
@@ -42,17 +45,17 @@ export class RemotePermissions {
           await store.putPermission({
             ...current,
             state: permissionTransition(current, "request"),
-            access: null,
+            access,
             requestId,
             updatedAt: clock.now(),
           });
         },
-        audit: { action: "session.permission_requested", detail: { access: "control" } },
+        audit: { action: "session.permission_requested", detail: { access } },
         tell: (events) =>
           events.emit("consentRequested", id, {
             requestId,
             technician: { id: actor.id, name: actor.name },
-            access: "control",
+            access,
           }),
       };
     });

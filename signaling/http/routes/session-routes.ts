@@ -7,6 +7,7 @@ import {
   invitationQuerySchema,
   inviteRequestSchema,
   okSchema,
+  permissionRequestSchema,
   sessionListQuerySchema,
   sessionListSchema,
   sessionResponseSchema,
@@ -105,8 +106,18 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
 
   app.post(
     "/api/sessions/:id/permission",
-    action("Start remote session: ask the end user for permission"),
-    async (request) => one(desk.permissions.request(authOf(request).account, request.params.id)),
+    actionWithBody(
+      "Start remote session: ask the end user for view only or for control",
+      permissionRequestSchema,
+    ),
+    async (request) =>
+      one(
+        desk.permissions.request(
+          authOf(request).account,
+          request.params.id,
+          request.body?.access ?? "control",
+        ),
+      ),
   );
 
   app.post(
