@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { buildJobResponseSchema, startBuildRequestSchema } from "../../../shared/api.ts";
-import type { AuditLog } from "../../domain/audit.ts";
+import type { Actor, AuditLog } from "../../domain/audit.ts";
 import { requireAdmin } from "../../domain/policy.ts";
 import type { Technicians } from "../../domain/technicians.ts";
 import { type BuildJob, BuildRunner } from "../../downloads/build-runner.ts";
@@ -29,6 +29,18 @@ const sseEvent = (job: BuildJob) => `event: job\ndata: ${JSON.stringify(job)}\n\
  */
 export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
   const { technicians, audit } = deps;
+  /**
+   * Audits what the request already did (a build started or cancelled cannot be taken back): in the
+   * trail before the answer, so the admin who reads it next finds it; while the store fails, written
+   * later (retried) instead of refusing a request whose effect stands.
+   */
+  const recordDone = async (actor: Actor, action: string, detail: Record<string, unknown>) => {
+    try {
+      await audit.record(actor, action, null, detail);
+    } catch {
+      audit.observed(actor, action, null, detail);
+    }
+  };
   const auth = authenticated(technicians, deps.publicOrigin);
   const runner = new BuildRunner({
     downloadsDir: deps.downloadsDir,
@@ -82,8 +94,7 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
       const { account } = authOf(request);
       requireAdmin(account);
       const job = runner.start(request.body);
-      // The build has started: its entry is written even while the store fails (retried).
-      audit.observed({ kind: "technician", account }, "build.started", null, {
+      await recordDone({ kind: "technician", account }, "build.started", {
         id: job.id,
         brand: job.brand,
         targets: job.targets,
@@ -106,7 +117,7 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
       const { account } = authOf(request);
       requireAdmin(account);
       const job = await runner.cancel();
-      audit.observed({ kind: "technician", account }, "build.cancel_requested", null, { id: job.id });
+      await recordDone({ kind: "technician", account }, "build.cancel_requested", { id: job.id });
       return { job };
     },
   );
