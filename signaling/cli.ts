@@ -276,6 +276,7 @@ process.on("SIGHUP", () => {
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    process.stdout.write("sos-gateway: stopping\n");
     void gateway.close().then(() => process.exit(0));
   });
 }

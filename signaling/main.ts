@@ -13,7 +13,7 @@ import { Supportee } from "./domain/supportee.ts";
 import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { checkBuildCa } from "./downloads/build-ca.ts";
-import { buildHttp } from "./http/app.ts";
+import { buildHttp, closeHttp } from "./http/app.ts";
 import { Jobs } from "./jobs.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { answerScrape, listenForScrapes } from "./metrics/scrape.ts";
@@ -281,7 +281,7 @@ export async function startGateway(
         heartbeat.stop();
         agentSockets.stop();
         hub.closeAll();
-        await app.close();
+        await closeHttp(app);
         await scrapes?.close();
         await store.close();
       })();

@@ -256,3 +256,20 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
   return app;
 }
+
+/**
+ * How long a stopping gateway lets requests in flight finish. After that every connection is
+ * closed: a client holding a connection without a finished request (a browser's speculative
+ * connection, a stalled upload) would otherwise hold the stop until the service manager kills it.
+ */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Stops listening and closes the HTTP side, within SHUTDOWN_GRACE_MS of in-flight work. */
+export async function closeHttp(app: App): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
+}
