@@ -13,9 +13,11 @@ import { AgentError, type AgentOutcome } from "./exit.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
 import { watchCursorShape } from "./input/x11-cursor-shape.ts";
 import { listMonitors } from "./media/capture.ts";
-import type { VideoCodecName } from "./media/encoder.ts";
+import { ffmpegConfigured } from "./media/ffmpeg-binary.ts";
 import { ScreenStream } from "./media/screen-stream.ts";
+import type { VideoCodecName } from "./media/video-encoder.ts";
 import { warmUpPeers } from "./peer/peer-connection.ts";
+import type { VideoOffer } from "./peer/video-codec.ts";
 import { AgentSession } from "./session/agent-session.ts";
 import type { Messages } from "./session/messages.ts";
 import { SignalingClient } from "./session/signaling-client.ts";
@@ -121,6 +123,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const stream = streamStart.value;
   const welcome = joined.value;
   log.info({ sessionId: welcome.session.id }, "joined");
+  // H.264 is offered in the profile the encoder emits (video-codec.ts).
+  const video: VideoOffer = {
+    preferred: options.codec,
+    h264Profile: ffmpegConfigured(import.meta.url) ? "constrained-baseline" : "high",
+  };
   const session = new AgentSession({
     client,
     welcome,
@@ -129,11 +136,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     terminal,
     messages,
     log,
-    codec: options.codec,
+    video,
     maxBitrate: options.maxBitrate,
     maxFps: options.maxFps,
   });
-  warmUpPeers(options.codec).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
+  warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();
   void watchCursorShape(
     (look) => session.showCursorLook(look),

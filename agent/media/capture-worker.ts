@@ -23,7 +23,7 @@ import { createVideoEncoder } from "./encoder-backend.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
-import type { EncodedChunk } from "./video-encoder.ts";
+import type { EncodedChunk, VideoCodecName, VideoFrameEncoder } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
 
@@ -86,16 +86,26 @@ function fail(error: unknown): void {
   wake?.();
 }
 
-function onChunk(chunk: EncodedChunk): void {
+function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
   if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
-  const { message, transfer } = chunkMessage(chunk);
+  const { message, transfer } = chunkMessage(chunk, codec);
   post(message, transfer);
 }
 
-const encoder = createVideoEncoder(
-  { codec: settings.codec, bitrate: settings.bitrate, framerate: settings.maxFps },
-  { onChunk, onError: fail, onLog: (entry) => post({ type: "log", entry }) },
-);
+/** An encoder for the current settings; its chunks say which codec they are in. */
+function startEncoder(): VideoFrameEncoder {
+  const { codec, bitrate, maxFps } = settings;
+  return createVideoEncoder(
+    { codec, bitrate, framerate: maxFps },
+    {
+      onChunk: (chunk) => onChunk(chunk, codec),
+      onError: fail,
+      onLog: (entry) => post({ type: "log", entry }),
+    },
+  );
+}
+
+let encoder = startEncoder();
 let monitor: MonitorCapture | undefined;
 
 /** Resolves once the monitor being opened can capture (the loop waits for it). */
@@ -131,7 +141,12 @@ function apply(next: Partial<PipelineSettings>): void {
   settings = { ...settings, ...next };
   // Choosing a monitor, even the shown one, reopens it (and answers with the monitor).
   if (next.monitor !== undefined) open(settings.monitor);
-  if (settings.bitrate !== before.bitrate || settings.maxFps !== before.maxFps) {
+  if (settings.codec !== before.codec) {
+    // Another codec: another encoder (frames still queued in the old one are dropped).
+    encoder.close();
+    encoder = startEncoder();
+    wantKeyframe = true;
+  } else if (settings.bitrate !== before.bitrate || settings.maxFps !== before.maxFps) {
     encoder.update({ bitrate: settings.bitrate, framerate: settings.maxFps });
     wantKeyframe = true;
   }

@@ -60,13 +60,25 @@ export function verifiedFfmpeg(manifestPath: string): FfmpegCommand {
   return { file };
 }
 
+/** Where the FFmpeg to run comes from: SOS_FFMPEG, else a build's manifest beside the bundle. */
+function ffmpegSource(bundleUrl: string): { file: string } | { manifest: string } | undefined {
+  const override = process.env[FFMPEG_ENV];
+  if (override !== undefined && override !== "") return { file: override };
+  const manifest = join(dirname(fileURLToPath(bundleUrl)), FFMPEG_MANIFEST);
+  return existsSync(manifest) ? { manifest } : undefined;
+}
+
+/** Whether the agent encodes with FFmpeg (as configuredFfmpeg decides), without checking the file. */
+export function ffmpegConfigured(bundleUrl: string): boolean {
+  return ffmpegSource(bundleUrl) !== undefined;
+}
+
 /**
  * The FFmpeg to run: SOS_FFMPEG, else the one the build put beside `bundleUrl` (pass
  * `import.meta.url` of the module that ends up in the bundle's folder), else undefined.
  */
 export function configuredFfmpeg(bundleUrl: string): FfmpegCommand | undefined {
-  const override = process.env[FFMPEG_ENV];
-  if (override !== undefined && override !== "") return { file: override };
-  const manifest = join(dirname(fileURLToPath(bundleUrl)), FFMPEG_MANIFEST);
-  return existsSync(manifest) ? verifiedFfmpeg(manifest) : undefined;
+  const source = ffmpegSource(bundleUrl);
+  if (source === undefined || "file" in source) return source;
+  return verifiedFfmpeg(source.manifest);
 }

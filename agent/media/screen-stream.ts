@@ -6,10 +6,10 @@ import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import type { MonitorGeometry } from "./capture.ts";
-import type { EncodedChunk, EncoderLogEntry } from "./video-encoder.ts";
+import type { EncodedChunk, EncoderLogEntry, VideoCodecName } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 
-export type ScreenChunk = EncodedChunk & { readonly capturedAt: number };
+export type ScreenChunk = EncodedChunk & { readonly capturedAt: number; readonly codec: VideoCodecName };
 
 type ScreenStreamEvents = {
   chunk: [ScreenChunk];
@@ -156,6 +156,7 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
     switch (message.type) {
       case "chunk":
         this.emit("chunk", {
+          codec: message.codec,
           data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength),
           key: message.key,
           timestampUs: message.timestampUs,

@@ -8,6 +8,7 @@ import type { EncoderLogEntry, VideoCodecName } from "./video-encoder.ts";
 
 export type PipelineSettings = {
   readonly monitor: number;
+  /** Changing it starts another encoder, with a keyframe. */
   readonly codec: VideoCodecName;
   readonly maxFps: number;
   readonly bitrate: number;
@@ -42,6 +43,8 @@ export type PipelineStats = {
 export type FromWorker =
   | {
       readonly type: "chunk";
+      /** The codec it is in (the stream may switch: see settings.codec). */
+      readonly codec: VideoCodecName;
       readonly data: Uint8Array;
       readonly key: boolean;
       readonly timestampUs: number;

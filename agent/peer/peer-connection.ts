@@ -5,23 +5,22 @@
  */
 import { RTCPeerConnection, type RTCRtpSender } from "werift";
 import { CONTROL_CHANNEL_LABEL } from "../../shared/control.ts";
-import type { VideoCodecName } from "../media/encoder.ts";
 import { type WeriftIceServer, withoutDefaultStun } from "./ice-servers.ts";
-import { offeredCodecs, videoHeaderExtensions } from "./video-codec.ts";
+import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-codec.ts";
 
 /** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
-export function agentPeerConnection(codec: VideoCodecName, iceServers: WeriftIceServer[]) {
+export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[]) {
   const pc = new RTCPeerConnection({
     bundlePolicy: "max-bundle",
-    codecs: { video: offeredCodecs(codec) },
+    codecs: { video: offeredCodecs(video) },
     headerExtensions: { video: videoHeaderExtensions() },
     iceServers,
   });
-  const sender = pc.addTransceiver("video", { direction: "sendonly" }).sender;
+  const transceiver = pc.addTransceiver("video", { direction: "sendonly" });
   const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
   // The transports exist from the first transceiver on; gathering starts at setLocalDescription.
   withoutDefaultStun(pc);
-  return { pc, sender, channel };
+  return { pc, transceiver, sender: transceiver.sender, channel };
 }
 
 /**
@@ -30,8 +29,8 @@ export function agentPeerConnection(codec: VideoCodecName, iceServers: WeriftIce
  * for a technician, that cost (about 80 ms here, several times more on a busy machine) is not paid
  * between the end user's consent and the first picture.
  */
-export async function warmUpPeers(codec: VideoCodecName): Promise<void> {
-  const { pc } = agentPeerConnection(codec, []);
+export async function warmUpPeers(video: VideoOffer): Promise<void> {
+  const { pc } = agentPeerConnection(video, []);
   try {
     await pc.setLocalDescription(await pc.createOffer());
   } finally {

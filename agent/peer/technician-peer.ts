@@ -20,12 +20,13 @@ import { decodeMessage } from "../../shared/decode.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import type { VideoCodecName } from "../media/encoder.ts";
 import type { ReceiverReport } from "./bitrate.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
 import { PATH_DEFAULTS, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
 import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
+import { SenderCodec } from "./sender-codec.ts";
+import type { VideoOffer } from "./video-codec.ts";
 
 export type TechnicianPeerEvents = {
   /** SDP or a candidate for the technician (relayed by the gateway). */
@@ -53,7 +54,7 @@ export type TechnicianPeerOptions = {
   readonly peerId: string;
   readonly technician: PersonRef;
   readonly access: AccessMode;
-  readonly codec: VideoCodecName;
+  readonly video: VideoOffer;
   readonly iceServers: readonly IceServer[];
   /** Time for the technician's answer to the first offer; none, and the peer ends ("no_answer"). */
   readonly answerTimeoutMs?: number;
@@ -73,6 +74,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly access: AccessMode;
   readonly #pc: RTCPeerConnection;
   readonly #sender: RTCRtpSender;
+  /** Which of the codecs the technician accepted the video goes out in. */
+  readonly codec: SenderCodec;
   /** Packets sent, and packets the receiver asked for again (NACK), since the last receiverReport. */
   #packetsSent = 0;
   #nacked = 0;
@@ -97,9 +100,10 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.technician = options.technician;
     this.access = options.access;
     this.#attempts = iceAttempts(options.iceServers);
-    const { pc, sender, channel } = agentPeerConnection(options.codec, this.#attempts[0] ?? []);
+    const { pc, transceiver, sender, channel } = agentPeerConnection(options.video, this.#attempts[0] ?? []);
     this.#pc = pc;
     this.#sender = sender;
+    this.codec = new SenderCodec(transceiver, options.video.preferred);
     this.#channel = channel;
     this.#path = new PathWatch({
       answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
@@ -141,6 +145,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       if (data.type !== "answer") throw new Error("the agent offers; it takes answers only");
       await this.#localSet;
       await this.#pc.setRemoteDescription({ type: "answer", sdp: data.sdp });
+      this.codec.answered();
       this.#path.answered();
       return;
     }

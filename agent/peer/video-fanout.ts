@@ -4,11 +4,14 @@
  *
  * The packets since the last keyframe are kept, so a technician who has just connected gets the
  * current picture at once (replayed in order) instead of waiting for a new capture and keyframe.
+ *
+ * The stream is in one codec at a time (the one every technician decodes); after a switch, chunks
+ * still in the old codec (encoded before the switch) are dropped.
  */
 import type { RtpPacket } from "werift";
-import type { VideoCodecName } from "../media/encoder.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenChunk } from "../media/screen-stream.ts";
+import type { VideoCodecName } from "../media/video-encoder.ts";
 import type { TechnicianPeer } from "./technician-peer.ts";
 import { createPacketizer, type RtpPacketizer, rtpTimestamp } from "./video-codec.ts";
 
@@ -17,14 +20,29 @@ const MAX_REPLAY_FRAMES = 30;
 const MAX_REPLAY_BYTES = 4 * 1024 * 1024;
 
 export class VideoFanout {
-  readonly #packetizer: RtpPacketizer;
+  #codec: VideoCodecName;
+  #packetizer: RtpPacketizer;
   /** Peers that have received a keyframe (or the replay) and follow the stream. */
   readonly #following = new Set<TechnicianPeer>();
   #sinceKeyframe: RtpPacket[][] = [];
   #replayBytes = 0;
 
   constructor(codec: VideoCodecName) {
+    this.#codec = codec;
     this.#packetizer = createPacketizer(codec);
+  }
+
+  get codec(): VideoCodecName {
+    return this.#codec;
+  }
+
+  /** The stream switches codec: nothing of the old one is replayed or sent from now on. */
+  switchTo(codec: VideoCodecName): void {
+    if (codec === this.#codec) return;
+    this.#codec = codec;
+    this.#packetizer = createPacketizer(codec);
+    this.#sinceKeyframe = [];
+    this.#replayBytes = 0;
   }
 
   /**
@@ -42,6 +60,7 @@ export class VideoFanout {
   }
 
   send(chunk: ScreenChunk): void {
+    if (chunk.codec !== this.#codec) return;
     const packets = this.#packetizer.packetize(chunk.data, rtpTimestamp(chunk.timestampUs));
     this.#remember(chunk, packets);
     for (const peer of this.#following) peer.sendRtp(packets);

@@ -8,8 +8,8 @@ import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { Injector } from "../input/injector.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
-import type { VideoCodecName } from "../media/encoder.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
+import type { VideoOffer } from "../peer/video-codec.ts";
 import { Consents } from "./consents.ts";
 import type { Messages } from "./messages.ts";
 import type { GatewayMessage, SignalingClient, Welcome } from "./signaling-client.ts";
@@ -24,7 +24,8 @@ export type SessionDeps = {
   readonly terminal: EndUserTerminal;
   readonly messages: Messages;
   readonly log: Logger;
-  readonly codec: VideoCodecName;
+  /** The codecs offered to each technician (the stream is in one they all decode). */
+  readonly video: VideoOffer;
   /** The highest video bitrate, bit/s; the technicians' receiver reports may lower it. */
   readonly maxBitrate: number;
   /** The end user's --max-fps: the frame rate never goes above it. */

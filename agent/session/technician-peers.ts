@@ -15,12 +15,12 @@ import type { Injector } from "../input/injector.ts";
 import { isInput, RemoteInput } from "../input/remote-input.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import { listMonitors } from "../media/capture.ts";
-import type { VideoCodecName } from "../media/encoder.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
+import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-codec.ts";
 import { VideoFanout } from "../peer/video-fanout.ts";
 import type { Consents } from "./consents.ts";
 import { type Messages, peerEnded } from "./messages.ts";
@@ -35,7 +35,8 @@ export type TechnicianPeersDeps = {
   readonly messages: Messages;
   readonly log: Logger;
   readonly consents: Consents;
-  readonly codec: VideoCodecName;
+  /** The codecs offered to each technician (the stream is in one they all decode). */
+  readonly video: VideoOffer;
   /** The highest video bitrate, bit/s; the technicians' receiver reports may lower it. */
   readonly maxBitrate: number;
   /** The end user's --max-fps: the frame rate never goes above it. */
@@ -69,7 +70,7 @@ export class TechnicianPeers {
 
   constructor(deps: TechnicianPeersDeps) {
     this.#deps = deps;
-    this.#fanout = new VideoFanout(deps.codec);
+    this.#fanout = new VideoFanout(deps.stream.settings.codec);
     this.#cursor = new CursorWatch(
       deps.injector,
       () => deps.stream.monitor,
@@ -131,14 +132,14 @@ export class TechnicianPeers {
     access: AccessMode,
     iceServers: readonly IceServer[],
   ): Promise<void> {
-    const { client, stream, log, terminal, messages, codec, injector } = this.#deps;
+    const { client, stream, log, terminal, messages, video, injector } = this.#deps;
     await this.close(peerId, "replaced", false);
     if (this.#closing) return;
     // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
     const { consentTimeoutMs } = this.#deps;
     const timeouts = consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
-    const peer = new TechnicianPeer({ peerId, technician, access, codec, iceServers, ...timeouts });
+    const peer = new TechnicianPeer({ peerId, technician, access, video, iceServers, ...timeouts });
     const connected: Connected = {
       peer,
       input: new RemoteInput(injector),
@@ -173,6 +174,7 @@ export class TechnicianPeers {
     });
     peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
     peer.on("connected", () => {
+      this.#chooseCodec();
       const replayed = this.#fanout.join(peer);
       log.debug({ peerId, replayed }, "peer connected");
       stream.run(true);
@@ -186,6 +188,7 @@ export class TechnicianPeers {
       terminal.say(messages.connectionInterrupted(technician.name));
     });
     peer.on("restored", () => {
+      this.#chooseCodec();
       log.info({ peerId, transport: peer.transport }, "path restored");
       terminal.say(messages.connectionRestored(technician.name));
     });
@@ -209,6 +212,7 @@ export class TechnicianPeers {
     if (connected === undefined) return;
     this.#peers.delete(peerId);
     this.#fanout.remove(connected.peer);
+    this.#chooseCodec();
     // Capture only while someone connected watches (one still connecting gets a primed frame).
     if (![...this.#peers.values()].some(({ peer }) => peer.connected)) this.#deps.stream.run(false);
     this.#watch();
@@ -274,6 +278,25 @@ export class TechnicianPeers {
     const peers = [...this.#peers.values()];
     this.#cursor.running = peers.length > 0;
     this.#clipboard.running = peers.some((connected) => connected.channelOpen && this.#controls(connected));
+  }
+
+  /**
+   * The stream's codec: the first in the agent's preference that every connected technician
+   * decodes (a browser without H.264 among them: VP8 for all; once it leaves, H.264 again). Each
+   * connected peer sends in it; a switch starts with a keyframe.
+   */
+  #chooseCodec(): void {
+    const { stream, video, log } = this.#deps;
+    const peers = [...this.#peers.values()].map(({ peer }) => peer).filter((peer) => peer.connected);
+    const codec = sharedCodec(
+      codecPreference(video),
+      peers.map((peer) => peer.codec.accepted),
+    );
+    for (const peer of peers) peer.codec.use(codec);
+    if (codec === this.#fanout.codec) return;
+    log.info({ from: this.#fanout.codec, to: codec }, "video codec switched to one every technician decodes");
+    this.#fanout.switchTo(codec);
+    stream.update({ codec });
   }
 
   #fitBitrate(): void {

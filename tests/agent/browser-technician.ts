@@ -29,8 +29,15 @@ declare global {
   }
 }
 
+/**
+ * What the technician's browser decodes, to stand in for browsers other than Chromium: `mimeType`
+ * and, if given, a part its fmtp line must contain ("profile-level-id=42e01f": constrained
+ * baseline only, as Firefox with OpenH264). Chromium answers with these codecs only.
+ */
+export type Decodes = readonly { readonly mimeType: string; readonly fmtp?: string }[];
+
 /** Runs in the page: the technician's RTCPeerConnection, answering the agent's offer. */
-function installTechnician(): void {
+function installTechnician(decodes: Decodes | null): void {
   const pc = new RTCPeerConnection();
   let channel: RTCDataChannel | undefined;
   pc.ondatachannel = (event) => {
@@ -68,6 +75,15 @@ function installTechnician(): void {
         return;
       }
       await pc.setRemoteDescription({ type: data.type, sdp: data.sdp });
+      if (decodes !== null) {
+        const codecs = (RTCRtpReceiver.getCapabilities("video")?.codecs ?? []).filter((codec) =>
+          decodes.some(
+            (d) =>
+              d.mimeType === codec.mimeType && (d.fmtp === undefined || codec.sdpFmtpLine?.includes(d.fmtp)),
+          ),
+        );
+        for (const transceiver of pc.getTransceivers()) transceiver.setCodecPreferences(codecs);
+      }
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       await window.toGateway?.({ kind: "description", type: "answer", sdp: answer.sdp ?? "" });
@@ -108,6 +124,7 @@ export async function browserTechnician(
   t: Teardown,
   desk: Desk,
   shared?: Browser,
+  decodes?: Decodes,
 ): Promise<{ page: Page; connect(): Promise<void> }> {
   let browser = shared;
   if (browser === undefined) {
@@ -121,7 +138,7 @@ export async function browserTechnician(
   await page.exposeFunction("toGateway", (data: SignalData) =>
     desk.console.send({ type: "signal", sessionId, data }),
   );
-  await page.evaluate(installTechnician);
+  await page.evaluate(installTechnician, decodes ?? null);
   const relay = (raw: Buffer) => {
     const decoded = decodeMessage(gatewayToConsoleSchema, raw.toString());
     if (decoded.ok && decoded.value.type === "remote.signal" && decoded.value.sessionId === sessionId) {

@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { colouredWindow, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { browserTechnician, type Inbound, inbound } from "./browser-technician.ts";
+import { browserTechnician, type Decodes, type Inbound, inbound } from "./browser-technician.ts";
 import { agentAsked, openDesk, permission } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -64,6 +64,40 @@ for (const codec of ["h264", "vp8"] as const) {
         10_000,
         "more frames decoded",
       );
+      agent.type("q");
+      t.equal((await agent.exited).code, 0);
+    },
+  );
+}
+
+const OTHER_BROWSERS: ReadonlyArray<{ who: string; decodes: Decodes }> = [
+  { who: "a browser without H.264 (as Debian's Firefox ESR)", decodes: [{ mimeType: "video/VP8" }] },
+  {
+    who: "a browser that decodes only constrained-baseline H.264 (as Firefox with OpenH264)",
+    decodes: [{ mimeType: "video/H264", fmtp: "profile-level-id=42e01f" }, { mimeType: "video/VP8" }],
+  },
+];
+for (const { who, decodes } of OTHER_BROWSERS) {
+  t.test(
+    `${who} gets VP8 from the default agent (its encoder emits High profile) and decodes it`,
+    async (t) => {
+      const desk = await openDesk(t);
+      const agent = await agentAsked(t, xvfb, desk, []);
+      agent.type("y");
+      await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+      const { page, connect } = await browserTechnician(t, desk, undefined, decodes);
+      await connect();
+      let stats: Inbound | undefined;
+      await waitUntil(
+        async () => {
+          stats = await inbound(page);
+          return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
+        },
+        20_000,
+        "a decoded frame in Chromium",
+      );
+      t.match(stats?.codec, /^video\/VP8/, "the stream is VP8");
+      t.equal(stats?.frameWidth, 1280, "at the screen's size");
       agent.type("q");
       t.equal((await agent.exited).code, 0);
     },

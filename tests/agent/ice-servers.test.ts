@@ -49,7 +49,7 @@ t.test(
 );
 
 async function gathered(iceServers: Parameters<typeof agentPeerConnection>[1]) {
-  const { pc } = agentPeerConnection("h264", iceServers);
+  const { pc } = agentPeerConnection({ preferred: "h264", h264Profile: "high" }, iceServers);
   const started = performance.now();
   await pc.setLocalDescription(await pc.createOffer());
   while (pc.iceGatheringState !== "complete") await pc.iceGatheringStateChange.asPromise();
@@ -73,7 +73,9 @@ t.test("with no ICE servers the agent's peer asks no STUN server (werift would a
 
 t.test("a STUN server the gateway names is the one used", async (t) => {
   // 198.18.87.1 is a test address nothing answers on here; only the configured server matters.
-  const { pc } = agentPeerConnection("h264", [{ urls: ["stun:198.18.87.1:3478"] }]);
+  const { pc } = agentPeerConnection({ preferred: "h264", h264Profile: "high" }, [
+    { urls: ["stun:198.18.87.1:3478"] },
+  ]);
   t.same(pc.iceTransports[0]?.connection.stunServer, ["198.18.87.1", 3478]);
   await pc.close();
 });

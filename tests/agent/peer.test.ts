@@ -25,7 +25,7 @@ async function setup(t: Test, codec: VideoCodecName, count = 1) {
       peerId: `peer-${i}`,
       technician: { id: `tech-${i}`, name: `Tech ${i}` },
       access: "control",
-      codec,
+      video: { preferred: codec, h264Profile: "high" },
       iceServers: [],
     });
     const technician = new TestTechnician({ keepPixels: true });
@@ -87,7 +87,7 @@ t.test(
       peerId: "late",
       technician: { id: "late", name: "Late" },
       access: "view",
-      codec: "vp8",
+      video: { preferred: "vp8", h264Profile: "high" },
       iceServers: [],
     });
     const late = new TestTechnician({ keepPixels: true });
@@ -153,7 +153,7 @@ async function unwiredPair(t: Test) {
     peerId: "p",
     technician: { id: "t", name: "T" },
     access: "control",
-    codec: "vp8",
+    video: { preferred: "vp8", h264Profile: "high" },
     iceServers: [],
   });
   const technician = new TestTechnician();
@@ -256,7 +256,7 @@ t.test("close() is safe to call twice and emits closed once", async (t) => {
     peerId: "p",
     technician: { id: "t", name: "T" },
     access: "view",
-    codec: "h264",
+    video: { preferred: "h264", h264Profile: "high" },
     iceServers: [],
   });
   let closed = 0;

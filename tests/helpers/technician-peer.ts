@@ -53,6 +53,7 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   /** Decode what arrives (turn off to count frames without spending the CPU on decoding). */
   decoding = true;
   #decoder: FrameDecoder | undefined;
+  #decoderCodec: string | undefined;
   #packets: RtpPacket[] = [];
   #mediaSsrc: number | undefined;
   /** Sequence numbers of the video packets received, most recent last (the last few hundred). */
@@ -76,14 +77,9 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
       });
     });
     this.pc.onTrack.subscribe((track) => {
-      const codec = track.codec?.mimeType.toLowerCase() === "video/vp8" ? "vp8" : "avc1.64001f";
-      this.#decoder = new FrameDecoder(codec, this.#keepPixels, (frame) => {
-        this.frames.push(frame);
-        this.emit("frame", frame);
-      });
-      track.onReceiveRtp.subscribe((packet) =>
-        this.#onRtp(packet, codec === "vp8" ? "VP8" : "MPEG4/ISO/AVC"),
-      );
+      // Decoded as its payload type says, as a browser does: the agent may send any codec the
+      // answer accepted, and switch between them.
+      track.onReceiveRtp.subscribe((packet) => this.#onRtp(packet, this.#codecOf(packet.header.payloadType)));
     });
     let opened: (channel: RTCDataChannel) => void = () => undefined;
     this.#opened = new Promise((resolve) => {
@@ -224,6 +220,23 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
       }, deadlineMs);
       this.on(event, listener as never);
     });
+  }
+
+  /** The negotiated codec of a payload type, with its decoder (a new one after a switch). */
+  #codecOf(payloadType: number): "VP8" | "MPEG4/ISO/AVC" {
+    const negotiated = this.pc.getTransceivers()[0]?.codecs.find((c) => c.payloadType === payloadType);
+    const vp8 = negotiated?.mimeType.toLowerCase() === "video/vp8";
+    const codec = vp8 ? "vp8" : "avc1.64001f";
+    if (this.#decoderCodec !== codec) {
+      this.#decoder?.close();
+      this.#decoderCodec = codec;
+      this.#packets = [];
+      this.#decoder = new FrameDecoder(codec, this.#keepPixels, (frame) => {
+        this.frames.push(frame);
+        this.emit("frame", frame);
+      });
+    }
+    return vp8 ? "VP8" : "MPEG4/ISO/AVC";
   }
 
   #onRtp(packet: RtpPacket, depacketizer: "VP8" | "MPEG4/ISO/AVC"): void {
