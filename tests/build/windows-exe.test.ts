@@ -255,6 +255,20 @@ t.test(
       { reserved: ["ctrlAltDel"] },
       "a Windows agent says it cannot send Ctrl+Alt+Del",
     );
+    await waitUntil(
+      async () =>
+        (await received()).some((message) => {
+          const cursor = message as { type?: string; x?: number; y?: number; visible?: boolean };
+          return (
+            cursor.type === "cursor" &&
+            Math.round((cursor.x ?? 0) * 1279) === 320 &&
+            Math.round((cursor.y ?? 0) * 799) === 400 &&
+            cursor.visible === true
+          );
+        }),
+      10_000,
+      "the end user's pointer reported where the technician put it (libnut's GetCursorPos)",
+    );
     t.same(
       await first("desktop"),
       { type: "desktop", secure: false },
