@@ -39,6 +39,22 @@ function call(injector: Injector, request: InjectorCall): Promise<unknown> {
   }
 }
 
+/** user32 through koffi; without it input still works, and the clipboard and desktop calls say why not. */
+async function win32Extras(): Promise<Pick<Injector, "readClipboard" | "writeClipboard" | "inputDesktop">> {
+  try {
+    return await openWin32Desktop();
+  } catch (error) {
+    const why = new Error(
+      `user32 through koffi is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return {
+      readClipboard: () => Promise.reject(why),
+      writeClipboard: () => Promise.reject(why),
+      inputDesktop: () => Promise.reject(why),
+    };
+  }
+}
+
 try {
   // On an X11 desktop keys go through XTEST with the live keyboard mapping (x11-keyboard.ts);
   // a server without XTEST falls back to nut-js, as other platforms do.
@@ -46,7 +62,7 @@ try {
   const nut = await openNutInjector(keyboard);
   // On Windows the clipboard goes through user32 (nut-js would start a helper program the
   // executable does not carry), and the input desktop is watched (UAC prompt, lock screen).
-  const injector: Injector = process.platform === "win32" ? { ...nut, ...(await openWin32Desktop()) } : nut;
+  const injector: Injector = process.platform === "win32" ? { ...nut, ...(await win32Extras()) } : nut;
   port.on("message", (request: ToInputWorker) => {
     // The nut injector serializes its calls itself; replies go back as each one settles.
     call(injector, request).then(
