@@ -119,7 +119,7 @@ export async function openWin32Desktop(): Promise<Win32Desktop> {
   const text = (): string => {
     const memory = api.GetClipboardData(CF_UNICODETEXT);
     if (memory === null) return "";
-    const units = Math.min(Math.floor(api.GlobalSize(memory) / 2), MAX_CLIPBOARD_CHARS * 2 + 2);
+    const units = Math.min(Math.floor(api.GlobalSize(memory) / 2), MAX_CLIPBOARD_CHARS + 2);
     const pointer = api.GlobalLock(memory);
     if (pointer === null || units === 0) return "";
     try {
