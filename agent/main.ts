@@ -10,7 +10,10 @@ import { MAX_DEVICE_FIELD_LENGTH } from "../shared/limits.ts";
 import type { DeviceInfo } from "../shared/model.ts";
 import { inertText, terminalSafeJson } from "../shared/plain-text.ts";
 import { AgentError, type AgentOutcome } from "./exit.ts";
+import type { ClipboardSource } from "./input/clipboard-source.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
+import { win32ClipboardSource } from "./input/win32-clipboard-source.ts";
+import { x11ClipboardSource } from "./input/x11-clipboard-source.ts";
 import { watchCursorShape } from "./input/x11-cursor-shape.ts";
 import { listMonitors } from "./media/capture.ts";
 import { ffmpegConfigured } from "./media/ffmpeg-binary.ts";
@@ -77,6 +80,13 @@ export function createLogger(level: string): Logger {
   );
 }
 
+/** The end user's clipboard on this platform: user32 on Windows, xsel on Linux, else not watched. */
+function clipboardSourceFor(injector: Injector, log: Logger): ClipboardSource | undefined {
+  if (process.platform === "win32")
+    return win32ClipboardSource(injector, (error) => log.debug({ err: error }, "clipboard read failed"));
+  return process.platform === "linux" ? x11ClipboardSource() : undefined;
+}
+
 /** Starts the agent; rejects with an AgentError when it cannot start (no display, join refused). */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { target, messages, terminal, log } = options;
@@ -133,6 +143,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     welcome,
     stream,
     injector,
+    clipboardSource: clipboardSourceFor(injector, log),
+    // Windows: a secure desktop (UAC, lock screen) is told to the console; SendInput cannot make
+    // Ctrl+Alt+Del, so the console says so rather than pretending.
+    inputDesktop: process.platform === "win32" ? () => injector.inputDesktop() : undefined,
+    reserved: process.platform === "win32" ? ["ctrlAltDel"] : [],
     terminal,
     messages,
     log,

@@ -111,7 +111,7 @@ export async function buildSos(
               ),
             ]
           : [];
-      const { files, hash } = payload(bundle, packages, extra);
+      const { files, hash } = payload(bundle, packages, extra, spec.packageFiles);
       const bootstrap = readFileSync(bundle.bootstrap);
       const seed = createHash("sha256")
         .update(JSON.stringify({ ...request.config, buildId: undefined }))

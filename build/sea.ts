@@ -24,7 +24,18 @@ const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 type PayloadFile = { asset: string; path: string; source: string; size: number };
 
-function packageFiles(name: string, dir: string): Array<{ path: string; source: string }> {
+function packageFiles(
+  name: string,
+  dir: string,
+  only: readonly string[] | undefined,
+): Array<{ path: string; source: string }> {
+  if (only !== undefined) {
+    return only.map((file) => {
+      const source = join(dir, file);
+      if (!existsSync(source)) throw new Error(`${name} has no ${file}`);
+      return { path: join("node_modules", name, file), source };
+    });
+  }
   const files: Array<{ path: string; source: string }> = [];
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -42,18 +53,20 @@ function packageFiles(name: string, dir: string): Array<{ path: string; source: 
 
 /**
  * Everything the executable extracts at first run, and the hash that names its cache folder:
- * the bundle, the packages, and `extra` files (path in the folder, source on this machine).
+ * the bundle, the packages (only the files `packageFiles` names of those it names), and `extra`
+ * files (path in the folder, source on this machine).
  */
 export function payload(
   bundle: Bundle,
   packages: ReadonlyMap<string, string>,
   extra: ReadonlyArray<{ path: string; source: string }> = [],
+  only: Readonly<Record<string, readonly string[]>> = {},
 ): { files: PayloadFile[]; hash: string } {
   const sources = [
     { path: "app.mjs", source: bundle.app },
     ...bundle.workers.map((source) => ({ path: basename(source), source })),
     ...extra,
-    ...[...packages].flatMap(([name, dir]) => packageFiles(name, dir)),
+    ...[...packages].flatMap(([name, dir]) => packageFiles(name, dir, only[name])),
   ];
   const hash = createHash("sha256");
   const files = sources.map((file, index) => {

@@ -16,6 +16,11 @@ export type TargetSpec = {
   /** Packages copied into the extraction folder's node_modules, loaders first. */
   readonly runtimePackages: readonly string[];
   /**
+   * For packages that carry every platform's addon: the only files of theirs the target ships
+   * (paths inside the package); a package not named here ships whole.
+   */
+  readonly packageFiles?: Readonly<Record<string, readonly string[]>>;
+  /**
    * The video encoder the target carries. "webcodecs": the @napi-rs/webcodecs addon that
    * agent/media/encoder.ts drives. "ffmpeg-exe": the FFmpeg executable `file` in `package`,
    * extracted beside the addons and driven by agent/media/ffmpeg-encoder.ts; the bundle for such a
@@ -70,7 +75,13 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
       "node-screenshots-win32-x64-msvc",
       "@ffmpeg-installer/win32-x64",
       "@nut-tree-fork/libnut-win32",
+      "koffi",
     ],
+    // koffi's package holds 18 platforms' addons (28 MB); its loader (index.js) requires only the
+    // running platform's, so the Windows executable carries that one.
+    packageFiles: {
+      koffi: ["package.json", "index.js", "LICENSE.txt", "build/koffi/win32_x64/koffi.node"],
+    },
     encoder: { kind: "ffmpeg-exe", package: "@ffmpeg-installer/win32-x64", file: "ffmpeg.exe" },
   },
   "darwin-x64": {
@@ -114,6 +125,8 @@ export const EXTERNAL_PACKAGES = [
   "@nut-tree-fork/libnut-linux",
   "@nut-tree-fork/libnut-win32",
   "@nut-tree-fork/libnut-darwin",
+  // The FFI of the Windows agent's user32 calls (agent/input/win32-user32.ts), imported only there.
+  "koffi",
   // Optional speed-ups of ws, absent on purpose.
   "bufferutil",
   "utf-8-validate",

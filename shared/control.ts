@@ -108,6 +108,14 @@ function base64Bytes(text: string): number {
   return (text.length / 4) * 3 - padding;
 }
 
+/**
+ * Key combinations the end user's system keeps from every program, named by the agent in its state
+ * so that the console says so instead of sending them. `ctrlAltDel`: Windows' secure attention
+ * sequence, which SendInput cannot produce (only the keyboard, or a service with SAS rights, can).
+ */
+export const RESERVED_COMBOS = ["ctrlAltDel"] as const;
+export type ReservedCombo = (typeof RESERVED_COMBOS)[number];
+
 export const agentControlSchema = z.discriminatedUnion("type", [
   /** Sent when the channel opens and whenever access or monitors change. */
   z.object({
@@ -115,7 +123,15 @@ export const agentControlSchema = z.discriminatedUnion("type", [
     access: accessModeSchema,
     monitors: z.array(monitorInfoSchema),
     monitor: z.number().int().min(0),
+    /** Combinations this agent cannot send (absent: none, or an older agent). */
+    reserved: z.array(z.enum(RESERVED_COMBOS)).max(RESERVED_COMBOS.length).optional(),
   }),
+  /**
+   * Whether Windows shows its secure desktop (a UAC prompt, the lock screen, the Ctrl+Alt+Del
+   * screen): a program that is not elevated can neither see nor control it, so the end user must
+   * answer it. Sent when the channel opens (Windows agents) and at each change.
+   */
+  z.object({ type: z.literal("desktop"), secure: z.boolean() }),
   z.object({ type: z.literal("cursor"), x: unit, y: unit, visible: z.boolean() }),
   cursorShapeSchema,
   z.object({ type: z.literal("clipboard"), text: z.string().max(MAX_CLIPBOARD_CHARS) }),

@@ -1,11 +1,14 @@
 /**
  * Input injection as the agent uses it: pointer, buttons, wheel, keys, text and the clipboard.
- * The work happens in the input worker (input-worker.ts: nut-js, and on X11 the keyboard of
- * x11-keyboard.ts); this side forwards each call and resolves it with the worker's answer. Calls
+ * The work happens in the input worker (input-worker.ts: nut-js, on X11 the keyboard of
+ * x11-keyboard.ts, on Windows the clipboard and desktop of win32-user32.ts); this side forwards each call and resolves it with the worker's answer. Calls
  * run one at a time, in the order made, so a key's down always lands before its up.
  */
 import { Worker } from "node:worker_threads";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
+import type { ClipboardReading } from "./win32-user32.ts";
+
+export type { ClipboardReading };
 
 export type MouseButton = "left" | "middle" | "right";
 
@@ -29,8 +32,15 @@ export type Injector = Keyboard & {
   scroll(dx: number, dy: number): Promise<void>;
   /** The pointer's desktop position. */
   position(): Promise<{ x: number; y: number }>;
-  /** Puts text on the clipboard (nut-js runs a helper program). */
+  /** Puts text on the clipboard (Windows: user32; elsewhere nut-js runs a helper program). */
   writeClipboard(text: string): Promise<void>;
+  /**
+   * Windows only (X11's clipboard is watched by x11-clipboard-source.ts): the clipboard's text if
+   * it changed since the sequence number `known`.
+   */
+  readClipboard(known: number | undefined): Promise<ClipboardReading>;
+  /** Windows only: the name of the desktop that receives input; null when it cannot be opened. */
+  inputDesktop(): Promise<string | null>;
 };
 
 type Pending = { resolve(value: unknown): void; reject(error: Error): void };
@@ -74,6 +84,8 @@ export function loadInjector(): Promise<Injector> {
     type: (...args) => send({ method: "type", args }),
     position: () => send({ method: "position", args: [] }),
     writeClipboard: (...args) => send({ method: "writeClipboard", args }),
+    readClipboard: (...args) => send({ method: "readClipboard", args }),
+    inputDesktop: () => send({ method: "inputDesktop", args: [] }),
   };
   return new Promise((resolve, reject) => {
     worker.on("message", (message: FromInputWorker) => {

@@ -1,5 +1,5 @@
 /**
- * The input worker: owns nut-js and runs the injector's calls in the order they arrive, so that
+ * The input worker: owns nut-js (and on Windows user32, win32-user32.ts) and runs the injector's calls in the order they arrive, so that
  * injection (synchronous X requests that wait while the X server serves a screen capture) never
  * holds up the main event loop, which receives the technician's next events meanwhile.
  */
@@ -9,6 +9,7 @@ import { x11Desktop } from "../x11-client.ts";
 import type { Injector } from "./injector.ts";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
 import { openNutInjector } from "./nut-injector.ts";
+import { openWin32Desktop } from "./win32-user32.ts";
 import { openX11Keyboard } from "./x11-keyboard.ts";
 
 const port = parentPort;
@@ -31,6 +32,26 @@ function call(injector: Injector, request: InjectorCall): Promise<unknown> {
       return injector.position();
     case "writeClipboard":
       return injector.writeClipboard(...request.args);
+    case "readClipboard":
+      return injector.readClipboard(...request.args);
+    case "inputDesktop":
+      return injector.inputDesktop();
+  }
+}
+
+/** user32 through koffi; without it input still works, and the clipboard and desktop calls say why not. */
+async function win32Extras(): Promise<Pick<Injector, "readClipboard" | "writeClipboard" | "inputDesktop">> {
+  try {
+    return await openWin32Desktop();
+  } catch (error) {
+    const why = new Error(
+      `user32 through koffi is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return {
+      readClipboard: () => Promise.reject(why),
+      writeClipboard: () => Promise.reject(why),
+      inputDesktop: () => Promise.reject(why),
+    };
   }
 }
 
@@ -38,7 +59,10 @@ try {
   // On an X11 desktop keys go through XTEST with the live keyboard mapping (x11-keyboard.ts);
   // a server without XTEST falls back to nut-js, as other platforms do.
   const keyboard = x11Desktop() ? await openX11Keyboard().catch(() => undefined) : undefined;
-  const injector = await openNutInjector(keyboard);
+  const nut = await openNutInjector(keyboard);
+  // On Windows the clipboard goes through user32 (nut-js would start a helper program the
+  // executable does not carry), and the input desktop is watched (UAC prompt, lock screen).
+  const injector: Injector = process.platform === "win32" ? { ...nut, ...(await win32Extras()) } : nut;
   port.on("message", (request: ToInputWorker) => {
     // The nut injector serializes its calls itself; replies go back as each one settles.
     call(injector, request).then(

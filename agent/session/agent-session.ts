@@ -5,7 +5,10 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { ReservedCombo } from "../../shared/control.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
+import type { ClipboardSource } from "../input/clipboard-source.ts";
+import type { InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
@@ -21,6 +24,9 @@ export type SessionDeps = {
   readonly welcome: Welcome;
   readonly stream: ScreenStream;
   readonly injector: Injector;
+  readonly clipboardSource: ClipboardSource | undefined;
+  readonly inputDesktop: (() => Promise<InputDesktopName>) | undefined;
+  readonly reserved: readonly ReservedCombo[];
   readonly terminal: EndUserTerminal;
   readonly messages: Messages;
   readonly log: Logger;

@@ -5,12 +5,20 @@
  * may connect; this module keeps the book of who is connected.
  */
 import type { Logger } from "pino";
-import type { AgentControl, CursorShape, MonitorInfo, TechnicianControl } from "../../shared/control.ts";
+import type {
+  AgentControl,
+  CursorShape,
+  MonitorInfo,
+  ReservedCombo,
+  TechnicianControl,
+} from "../../shared/control.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
+import { DesktopWatch, type InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import { isInput, RemoteInput } from "../input/remote-input.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
@@ -31,6 +39,12 @@ export type TechnicianPeersDeps = {
   readonly client: Pick<SignalingClient, "send">;
   readonly stream: ScreenStream;
   readonly injector: Injector;
+  /** Where the end user's clipboard changes come from on this platform; none: not watched. */
+  readonly clipboardSource: ClipboardSource | undefined;
+  /** Reads the input desktop where a secure one can show (Windows); none: not watched. */
+  readonly inputDesktop: (() => Promise<InputDesktopName>) | undefined;
+  /** Key combinations this platform keeps from programs (told to the console, see shared/control.ts). */
+  readonly reserved: readonly ReservedCombo[];
   readonly terminal: Pick<EndUserTerminal, "say" | "asking">;
   readonly messages: Messages;
   readonly log: Logger;
@@ -65,6 +79,7 @@ export class TechnicianPeers {
   /** The pointer's look as last reported, ready to send (to each technician whose channel opens). */
   #cursorShape: CursorShape | undefined;
   readonly #clipboard: ClipboardWatch;
+  readonly #desktop: DesktopWatch | undefined;
   readonly #bitrateTimer: NodeJS.Timeout;
   #closing = false;
 
@@ -79,11 +94,23 @@ export class TechnicianPeers {
         deps.stream.activity();
       },
     );
-    this.#clipboard = new ClipboardWatch(deps.injector, (text) => {
+    this.#clipboard = new ClipboardWatch(deps.injector, deps.clipboardSource, (text) => {
       for (const connected of this.#peers.values()) {
         if (this.#controls(connected)) connected.peer.sendControl({ type: "clipboard", text });
       }
     });
+    const { inputDesktop } = deps;
+    this.#desktop =
+      inputDesktop === undefined
+        ? undefined
+        : new DesktopWatch(
+            inputDesktop,
+            (secure) => {
+              deps.log.info({ secure }, "input desktop changed");
+              this.#broadcast({ type: "desktop", secure });
+            },
+            (error) => deps.log.debug({ err: error }, "input desktop not read"),
+          );
     this.#bitrateTimer = setInterval(() => this.#fitBitrate(), BITRATE_CHECK_MS);
     deps.stream.on("chunk", (chunk) => this.#fanout.send(chunk));
     deps.stream.on("monitor", () => {
@@ -162,6 +189,8 @@ export class TechnicianPeers {
         if (this.#controls(connected)) await this.#clipboard.prime();
         this.#sendState(connected);
         if (this.#cursorShape !== undefined) connected.peer.sendControl(this.#cursorShape);
+        const secure = this.#desktop?.secure;
+        if (secure !== undefined) connected.peer.sendControl({ type: "desktop", secure });
         this.#cursor.refresh();
       })().catch((error: unknown) =>
         log.error({ err: error, peerId }, "control channel opened, state not sent"),
@@ -238,6 +267,7 @@ export class TechnicianPeers {
     clearInterval(this.#bitrateTimer);
     this.#cursor.running = false;
     this.#clipboard.running = false;
+    if (this.#desktop !== undefined) this.#desktop.running = false;
     await this.closeEach("ended", false);
   }
 
@@ -277,6 +307,7 @@ export class TechnicianPeers {
     if (this.#closing) return;
     const peers = [...this.#peers.values()];
     this.#cursor.running = peers.length > 0;
+    if (this.#desktop !== undefined) this.#desktop.running = peers.length > 0;
     this.#clipboard.running = peers.some((connected) => connected.channelOpen && this.#controls(connected));
   }
 
@@ -326,7 +357,14 @@ export class TechnicianPeers {
       height,
       primary,
     }));
-    connected.peer.sendControl({ type: "state", access, monitors, monitor: this.#deps.stream.monitor.index });
+    const { reserved } = this.#deps;
+    connected.peer.sendControl({
+      type: "state",
+      access,
+      monitors,
+      monitor: this.#deps.stream.monitor.index,
+      ...(reserved.length === 0 ? {} : { reserved: [...reserved] }),
+    });
   }
 
   #broadcast(message: AgentControl): void {

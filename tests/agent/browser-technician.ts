@@ -20,6 +20,8 @@ type BrowserTechnician = {
   /** When the first frame was painted in the page's video element (ms since the epoch). */
   firstFrameAt(): Promise<number>;
   channelOpen(): boolean;
+  /** The agent's control messages so far (parsed, not validated: the test checks them). */
+  received(): unknown[];
 };
 
 declare global {
@@ -40,8 +42,12 @@ export type Decodes = readonly { readonly mimeType: string; readonly fmtp?: stri
 function installTechnician(decodes: Decodes | null): void {
   const pc = new RTCPeerConnection();
   let channel: RTCDataChannel | undefined;
+  const received: unknown[] = [];
   pc.ondatachannel = (event) => {
     channel = event.channel;
+    channel.onmessage = (message) => {
+      if (typeof message.data === "string") received.push(JSON.parse(message.data));
+    };
   };
   // The picture goes to a video element, as in the console; its first painted frame is when the
   // technician sees the screen.
@@ -96,6 +102,9 @@ function installTechnician(decodes: Decodes | null): void {
     },
     channelOpen() {
       return channel?.readyState === "open";
+    },
+    received() {
+      return received;
     },
     async inbound() {
       const report = await pc.getStats();

@@ -61,7 +61,7 @@ t.test("the executable is a 64-bit console PE with the SEA blob as its NODE_SEA_
 });
 
 t.test(
-  "the blob carries the config, the bundle, both Windows addons and ffmpeg.exe with its hash",
+  "the blob carries the config, the bundle, the Windows addons (koffi's alone of its platforms) and ffmpeg.exe with its hash",
   async (t) => {
     const blob = seaBlob(bytes);
     t.ok(blob.includes(`"gateway":"${BAKED_GATEWAY}"`), "the baked config.json");
@@ -76,6 +76,16 @@ t.test(
     ]) {
       t.ok(blob.includes(`"path":"${path}`), `the manifest lists ${path}`);
     }
+    t.ok(
+      blob.includes('"path":"node_modules/koffi/build/koffi/win32_x64/koffi.node"'),
+      "koffi's Windows addon (the user32 calls: clipboard, input desktop)",
+    );
+    t.notOk(
+      /"path":"node_modules\/koffi\/(?!build\/koffi\/win32_x64\/|index\.js"|package\.json"|LICENSE\.txt")/.test(
+        blob.toString("latin1"),
+      ),
+      "and nothing else of koffi's 18 platforms",
+    );
     t.notOk(blob.includes("webcodecs-linux-x64-gnu"), "no Linux encoder addon in a Windows build");
     t.notOk(blob.includes('"path":"node_modules/@napi-rs/webcodecs'), "and no WebCodecs package at all");
     t.notOk(/from\s*"@napi-rs\/webcodecs"/.test(blob.toString("latin1")), "the bundle never imports it");

@@ -24,6 +24,9 @@ import { startWine, type Wine, wineAvailable } from "../helpers/wine.ts";
 import { pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { BAKED_PORT, BRAND, buildWindows, runCommand } from "./built-executable.ts";
 
+/** xsel as clipboardy ships it, to reach the X clipboard that Wine mirrors. */
+const XSEL = "node_modules/clipboardy/fallbacks/linux/xsel";
+
 /** The Node inside the test build: the newest 22.x the registry has that runs under Wine 8. */
 const WINE_NODE = "22.23.3";
 
@@ -195,7 +198,7 @@ t.test(
 );
 
 t.test(
-  "(under Wine, not Windows) it streams the screen through Windows capture and ffmpeg.exe to Chromium, and a click lands on the X pointer",
+  "(under Wine, not Windows) it streams the screen through Windows capture and ffmpeg.exe to Chromium, a click lands on the X pointer, clipboard text crosses both ways, and it reports its input desktop and that Ctrl+Alt+Del is reserved",
   async (t) => {
     const desk = await openDesk(t);
     const agent = wine.start(userCopy(), [desk.session.pin, "--gateway", desk.gw.url]);
@@ -237,6 +240,61 @@ t.test(
       30_000,
       "the X pointer at the technician's point",
     );
+
+    // Clipboard text both ways through user32 (Wine mirrors its clipboard to the X selection).
+    const received = () => page.evaluate(() => window.technician?.received() ?? []);
+    const first = (type: string) =>
+      received().then((messages) => messages.find((message) => (message as { type?: string }).type === type));
+    await waitUntil(
+      async () => (await first("state")) !== undefined && (await first("desktop")) !== undefined,
+      30_000,
+      "the agent's state (the clipboard as it was is read by then) and its input desktop",
+    );
+    t.match(
+      await first("state"),
+      { reserved: ["ctrlAltDel"] },
+      "a Windows agent says it cannot send Ctrl+Alt+Del",
+    );
+    await waitUntil(
+      async () =>
+        (await received()).some((message) => {
+          const cursor = message as { type?: string; x?: number; y?: number; visible?: boolean };
+          return (
+            cursor.type === "cursor" &&
+            Math.round((cursor.x ?? 0) * 1279) === 320 &&
+            Math.round((cursor.y ?? 0) * 799) === 400 &&
+            cursor.visible === true
+          );
+        }),
+      10_000,
+      "the end user's pointer reported where the technician put it (libnut's GetCursorPos)",
+    );
+    t.same(
+      await first("desktop"),
+      { type: "desktop", secure: false },
+      "user32 read the input desktop: Default, not a secure one (Wine shows no UAC prompt)",
+    );
+    await xvfb.x(XSEL, ["--clipboard", "--input"], "copied on the X side, read through user32 ü€");
+    await waitUntil(
+      async () =>
+        (await received()).some(
+          (message) =>
+            JSON.stringify(message) ===
+            JSON.stringify({ type: "clipboard", text: "copied on the X side, read through user32 ü€" }),
+        ),
+      15_000,
+      "the end user's copy at the technician",
+    );
+    await page.evaluate(() =>
+      window.technician?.send({ type: "clipboard", text: "pasted by the technician, written by user32 ä" }),
+    );
+    await waitUntil(
+      async () =>
+        (await xvfb.x(XSEL, ["--clipboard", "--output"])) === "pasted by the technician, written by user32 ä",
+      15_000,
+      "the technician's text on the end user's clipboard",
+    );
+
     agent.type("q");
     t.equal(await agent.exited, 0, "q ends it");
     t.notMatch(agent.output(), /video encoder/i, "no encoder error on the way");

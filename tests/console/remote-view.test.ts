@@ -1,9 +1,10 @@
 import type { Browser, Page } from "playwright-core";
 import t from "tap";
+import type { AgentControl } from "../../shared/control.ts";
 import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
 import { PASSWORD, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { createSessionInDialog, relayConsoleSocket, rowStatus, selectSession } from "./desk-page.ts";
-import { type FakeAgent, SCREEN, startFakeAgent } from "./fake-agent.ts";
+import { type FakeAgent, MONITORS, SCREEN, startFakeAgent } from "./fake-agent.ts";
 
 /**
  * The remote view in headless Chromium against the real gateway, with a WebRTC peer standing in
@@ -129,6 +130,42 @@ t.test("the remote view: see, control, toolbar, clipboard, monitors, view-only, 
   await page.getByRole("button", { name: "Windows key" }).click();
   await agent.waitFor(tomPeer, (m) => m.type === "key" && m.code === "MetaLeft" && !m.down);
   t.pass("keys and the toolbar's combinations arrive");
+
+  // A Windows agent names Ctrl+Alt+Del as reserved: the button says why instead of sending keys.
+  await agent.send(tomPeer, {
+    type: "state",
+    access: "control",
+    monitors: MONITORS,
+    monitor: 0,
+    reserved: ["ctrlAltDel"],
+  } satisfies AgentControl);
+  const ctrlAltDel = page.getByRole("button", { name: "Ctrl+Alt+Del" });
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll("button")].some((button) => button.title.startsWith("Windows lets no")),
+  );
+  const keysBefore = (await agent.received(tomPeer)).length;
+  await ctrlAltDel.click();
+  await page
+    .getByRole("status")
+    .getByText("Windows lets no program send Ctrl+Alt+Del. Ask the end user to press it on their keyboard.")
+    .waitFor();
+  await page.getByRole("button", { name: "Alt+Tab" }).click();
+  await agent.waitFor(tomPeer, (m) => m.type === "key" && m.code === "Tab" && !m.down);
+  t.notOk(
+    (await agent.received(tomPeer)).slice(keysBefore).some((m) => m.type === "key" && m.code === "Delete"),
+    "a reserved Ctrl+Alt+Del sends no keys (the next combination still goes)",
+  );
+  // The secure desktop (a UAC prompt, the lock screen) is said while it shows.
+  const secure = page
+    .getByRole("alert")
+    .getByText(
+      "A UAC prompt or the lock screen is showing on the end user's computer. You can neither see nor control it: the end user must answer it.",
+    );
+  await agent.send(tomPeer, { type: "desktop", secure: true } satisfies AgentControl);
+  await secure.waitFor();
+  await agent.send(tomPeer, { type: "desktop", secure: false } satisfies AgentControl);
+  await secure.waitFor({ state: "detached" });
+  t.pass("a reserved Ctrl+Alt+Del and the secure desktop are told, not pretended");
 
   // The remote cursor is drawn where the agent says.
   await agent.send(tomPeer, { type: "cursor", x: 0.5, y: 0.5, visible: true });

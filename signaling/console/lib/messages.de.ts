@@ -244,6 +244,10 @@ export const de: Messages = {
   "remote.actualSize": "Originalgröße (1:1)",
   "remote.fullScreen": "Vollbild",
   "remote.ctrlAltDel": "Strg+Alt+Entf",
+  "remote.reserved.ctrlAltDel":
+    "Windows lässt kein Programm Strg+Alt+Entf senden. Bitten Sie den Endbenutzer, die Tasten selbst zu drücken.",
+  "remote.secureDesktop":
+    "Auf dem Computer des Endbenutzers wird eine Benutzerkontensteuerung (UAC) oder der Sperrbildschirm angezeigt. Sie können sie weder sehen noch bedienen: Der Endbenutzer muss sie selbst beantworten.",
   "remote.winKey": "Windows-Taste",
   "remote.altTab": "Alt+Tab",
   "remote.keyboard": "Tastatur",

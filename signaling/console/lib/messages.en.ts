@@ -242,6 +242,10 @@ export const en = {
   "remote.actualSize": "Actual size (1:1)",
   "remote.fullScreen": "Full screen",
   "remote.ctrlAltDel": "Ctrl+Alt+Del",
+  "remote.reserved.ctrlAltDel":
+    "Windows lets no program send Ctrl+Alt+Del. Ask the end user to press it on their keyboard.",
+  "remote.secureDesktop":
+    "A UAC prompt or the lock screen is showing on the end user's computer. You can neither see nor control it: the end user must answer it.",
   "remote.winKey": "Windows key",
   "remote.altTab": "Alt+Tab",
   "remote.keyboard": "Keyboard",

@@ -2,6 +2,7 @@ import {
   KEYBOARD_MODES,
   type KeyboardMode,
   type MonitorInfo,
+  type ReservedCombo,
   type TechnicianControl,
 } from "../../../shared/control.ts";
 import { useI18n } from "../lib/i18n.ts";
@@ -28,6 +29,9 @@ export function RemoteToolbar(props: {
   monitors: readonly MonitorInfo[];
   monitor: number;
   send: (message: TechnicianControl) => void;
+  /** Combinations the agent's system keeps from programs: their button explains instead of sending. */
+  reserved: readonly ReservedCombo[];
+  onReserved: (combo: ReservedCombo) => void;
   keyboardMode: KeyboardMode;
   onKeyboardMode: (mode: KeyboardMode) => void;
   onDisconnect: () => void;
@@ -47,19 +51,27 @@ export function RemoteToolbar(props: {
         <Icon name="fullscreen" />
         {t("remote.fullScreen")}
       </button>
-      {KEY_BUTTONS.map((button) => (
-        <button
-          key={button.key}
-          type="button"
-          disabled={!props.canControl}
-          onClick={() => {
-            for (const message of SPECIAL_KEYS[button.key]) props.send(message);
-          }}
-        >
-          <Icon name="keyboard" />
-          {t(button.label)}
-        </button>
-      ))}
+      {KEY_BUTTONS.map((button) => {
+        const reserved = props.reserved.find((combo) => combo === button.key);
+        return (
+          <button
+            key={button.key}
+            type="button"
+            disabled={!props.canControl}
+            title={reserved === undefined ? undefined : t(`remote.reserved.${reserved}`)}
+            onClick={() => {
+              if (reserved !== undefined) {
+                props.onReserved(reserved);
+                return;
+              }
+              for (const message of SPECIAL_KEYS[button.key]) props.send(message);
+            }}
+          >
+            <Icon name="keyboard" />
+            {t(button.label)}
+          </button>
+        );
+      })}
       <SelectField
         inline
         label={t("remote.keyboard")}

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { ReservedCombo } from "../../../shared/control.ts";
 import type { Technician } from "../../../shared/model.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { navigate } from "../lib/router.ts";
@@ -21,6 +22,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   const [scale, setScale] = useState<ScaleMode>("fit");
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [keyboardMode, setKeyboardMode] = useState(() => storedKeyboardMode(props.me.id));
+  const [reservedAsked, setReservedAsked] = useState<ReservedCombo | null>(null);
   const mode = useRef(keyboardMode);
   mode.current = keyboardMode;
   const frame = useRef<HTMLDivElement>(null);
@@ -69,6 +71,8 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           monitors={state.monitors}
           monitor={state.monitor}
           send={remote.send}
+          reserved={state.reserved}
+          onReserved={setReservedAsked}
           keyboardMode={keyboardMode}
           onKeyboardMode={(next) => {
             storeKeyboardMode(props.me.id, next);
@@ -87,6 +91,16 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           </p>
         )}
         {viewers.length > 0 && <p>{t("remote.viewers", { names: viewers.join(", ") })}</p>}
+        {state.secureDesktop && (
+          <p class="secure-desktop" role="alert">
+            {t("remote.secureDesktop")}
+          </p>
+        )}
+        {reservedAsked !== null && (
+          <p class="reserved" role="status">
+            {t(`remote.reserved.${reservedAsked}`)}
+          </p>
+        )}
         <ClipboardPanel remoteText={state.remoteClipboard} canSend={canControl} send={remote.send} />
       </div>
       <div

@@ -1,5 +1,5 @@
 import type { RemoteCloseReason } from "../../../shared/console-protocol.ts";
-import type { MonitorInfo, TechnicianControl } from "../../../shared/control.ts";
+import type { MonitorInfo, ReservedCombo, TechnicianControl } from "../../../shared/control.ts";
 import type { Transitions } from "../../../shared/lifecycle.ts";
 import type { AccessMode } from "../../../shared/status.ts";
 import type { Store } from "../lib/store.ts";
@@ -26,6 +26,10 @@ export type RemoteState = {
   monitors: readonly MonitorInfo[];
   monitor: number;
   remoteClipboard: string | null;
+  /** Key combinations the agent's system keeps from programs (Ctrl+Alt+Del on Windows). */
+  reserved: readonly ReservedCombo[];
+  /** A UAC prompt or the lock screen shows on the end user's computer (Windows' secure desktop). */
+  secureDesktop: boolean;
   stream: MediaStream | null;
   controlOpen: boolean;
   quality: Quality | null;
@@ -47,6 +51,8 @@ export const INITIAL_REMOTE_STATE: RemoteState = {
   monitors: [],
   monitor: 0,
   remoteClipboard: null,
+  reserved: [],
+  secureDesktop: false,
   stream: null,
   controlOpen: false,
   quality: null,

@@ -111,7 +111,15 @@ export function useRemote(sessionId: string): RemoteController {
     const onAgent = (message: AgentControl): void => {
       switch (message.type) {
         case "state":
-          patch({ agentAccess: message.access, monitors: message.monitors, monitor: message.monitor });
+          patch({
+            agentAccess: message.access,
+            monitors: message.monitors,
+            monitor: message.monitor,
+            reserved: message.reserved ?? [],
+          });
+          return;
+        case "desktop":
+          patch({ secureDesktop: message.secure });
           return;
         case "cursor":
           cursor.set({
