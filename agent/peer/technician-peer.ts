@@ -156,9 +156,9 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     });
   }
 
-  /** Sends one frame's packets; dropped while not connected. */
+  /** Sends one frame's packets; dropped while not connected or in a codec the technician lacks. */
   sendRtp(packets: readonly RtpPacket[]): void {
-    if (!this.connected) return;
+    if (!this.connected || !this.codec.usable) return;
     if (!this.#flowing && packets.length > 0) {
       this.#flowing = true;
       this.emit("mediaFlowing");

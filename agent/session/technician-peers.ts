@@ -313,19 +313,33 @@ export class TechnicianPeers {
 
   /**
    * The stream's codec: the first in the agent's preference that every connected technician
-   * decodes (a browser without H.264 among them: VP8 for all; once it leaves, H.264 again). Each
-   * connected peer sends in it; a switch starts with a keyframe.
+   * decodes (a browser without H.264: VP8). It does not change under a technician who is watching
+   * (a receiver fed one codec does not reliably follow a switch on the same stream in Chromium): a
+   * technician who cannot decode the codec being watched gets no picture (a warning in the log)
+   * until the others have left, then the stream switches for them, with a keyframe.
    */
   #chooseCodec(): void {
     const { stream, video, log } = this.#deps;
     const peers = [...this.#peers.values()].map(({ peer }) => peer).filter((peer) => peer.connected);
-    const codec = sharedCodec(
-      codecPreference(video),
-      peers.map((peer) => peer.codec.accepted),
+    const current = this.#fanout.codec;
+    const watched = peers.some(
+      (peer) => peer.flowing && peer.codec.usable && peer.codec.accepted.includes(current),
     );
-    for (const peer of peers) peer.codec.use(codec);
-    if (codec === this.#fanout.codec) return;
-    log.info({ from: this.#fanout.codec, to: codec }, "video codec switched to one every technician decodes");
+    const codec = watched
+      ? current
+      : sharedCodec(
+          codecPreference(video),
+          peers.map((peer) => peer.codec.accepted),
+        );
+    for (const peer of peers) {
+      if (!peer.codec.use(codec))
+        log.warn(
+          { peerId: peer.peerId, codec, accepted: peer.codec.accepted },
+          "the technician's browser cannot decode the video being watched: no picture for them until the others leave",
+        );
+    }
+    if (codec === current) return;
+    log.info({ from: current, to: codec }, "video codec switched to one every technician decodes");
     this.#fanout.switchTo(codec);
     stream.update({ codec });
   }

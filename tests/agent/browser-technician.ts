@@ -11,7 +11,14 @@ import type { SignalData } from "../../shared/signal.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import type { Desk, Teardown } from "./e2e-support.ts";
 
-export type Inbound = { framesDecoded: number; frameWidth: number; frameHeight: number; codec: string };
+export type Inbound = {
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  codec: string;
+  /** Counters for a failure message. */
+  detail?: string;
+};
 
 type BrowserTechnician = {
   handle(data: SignalData): Promise<void>;
@@ -117,6 +124,7 @@ function installTechnician(decodes: Decodes | null): void {
             frameWidth: stat.frameWidth ?? 0,
             frameHeight: stat.frameHeight ?? 0,
             codec: codec === undefined ? "" : `${codec.mimeType} ${codec.sdpFmtpLine ?? ""}`,
+            detail: `received ${stat.framesReceived} key ${stat.keyFramesDecoded} pli ${stat.pliCount} fir ${stat.firCount} packets ${stat.packetsReceived} lost ${stat.packetsLost} dropped ${stat.framesDropped} impl ${stat.decoderImplementation}`,
           };
         }
       });

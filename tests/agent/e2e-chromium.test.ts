@@ -4,9 +4,11 @@
  * sends input on the control channel.
  */
 import t from "tap";
+import { launchBrowser } from "../helpers/browser.ts";
+import { openConsoleSocket } from "../helpers/clients.ts";
 import { colouredWindow, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { browserTechnician, type Decodes, type Inbound, inbound } from "./browser-technician.ts";
-import { agentAsked, openDesk, permission } from "./e2e-support.ts";
+import { agentAsked, openDesk, permission, requestPermission } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 t.teardown(() => xvfb.stop());
@@ -103,3 +105,72 @@ for (const { who, decodes } of OTHER_BROWSERS) {
     },
   );
 }
+
+t.test(
+  "a technician without H.264 joining a watched H.264 stream gets nothing and leaves the watcher undisturbed; once alone they get VP8",
+  async (t) => {
+    const desk = await openDesk(t);
+    const agent = await agentAsked(t, xvfb, desk, []);
+    agent.type("y");
+    await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+    const browser = await launchBrowser();
+    t.teardown(() => browser.close());
+    const alice = await browserTechnician(t, desk, browser);
+    await alice.connect();
+    const decoding = async (page: typeof alice.page, pattern: RegExp, what: string) => {
+      let last: Inbound | undefined;
+      await waitUntil(
+        async () => {
+          last = await inbound(page);
+          return pattern.test(last?.codec ?? "") && (last?.framesDecoded ?? 0) > 0;
+        },
+        20_000,
+        what,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last stats ${JSON.stringify(last)}`);
+      });
+    };
+    await decoding(alice.page, /^video\/H264/, "Alice decodes H.264");
+
+    const bob = await desk.gw.technician("Bob");
+    const invited = await desk.alice.client.post(`/api/sessions/${desk.session.id}/invite`, {
+      technicianIds: [bob.id],
+    });
+    t.equal(invited.status, 200);
+    const bobConsole = await openConsoleSocket(bob.client);
+    t.teardown(() => bobConsole.close());
+    await requestPermission(bob.client, desk.session.id);
+    await agent.line(/Bob \(Acme IT\) asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await permission(bobConsole, desk.session.id, bob.id, "granted");
+    const vp8Only: Decodes = [{ mimeType: "video/VP8" }];
+    const bobView = await browserTechnician(t, { ...desk, console: bobConsole }, browser, vp8Only);
+    await bobView.connect();
+    await waitUntil(
+      async () => (await bobView.page.evaluate(() => window.technician?.channelOpen())) === true,
+      15_000,
+      "Bob's connection",
+    );
+    const before = (await inbound(alice.page))?.framesDecoded ?? 0;
+    await colouredWindow(xvfb, {
+      x: 600,
+      y: 100,
+      width: 120,
+      height: 90,
+      colour: "green",
+      name: "sos-mixed-1",
+    });
+    await waitUntil(
+      async () => ((await inbound(alice.page))?.framesDecoded ?? 0) > before,
+      10_000,
+      "Alice still decodes changes, in H.264",
+    );
+    t.match((await inbound(alice.page))?.codec, /^video\/H264/, "Alice's stream did not change codec");
+    t.equal((await inbound(bobView.page))?.framesDecoded ?? 0, 0, "Bob is sent nothing he cannot decode");
+
+    desk.console.send({ type: "remote.disconnect", sessionId: desk.session.id });
+    await decoding(bobView.page, /^video\/VP8/, "Bob decodes VP8 once Alice left");
+    agent.type("q");
+    t.equal((await agent.exited).code, 0);
+  },
+);
