@@ -185,6 +185,7 @@ export class TechnicianPeers {
       log.info({ peerId, transport }, "path lost: ICE restart");
       terminal.say(messages.connectionInterrupted(technician.name));
     });
+    peer.on("restarting", (transport) => log.info({ peerId, transport }, "path still lost: ICE restart"));
     peer.on("restored", () => {
       log.info({ peerId, transport: peer.transport }, "path restored");
       terminal.say(messages.connectionRestored(technician.name));
