@@ -3,7 +3,8 @@
  * root: ip netns, iptables). Four hosts on the test bridge (198.18.87.0/24, tests/helpers/netns.ts),
  * nothing else reachable:
  * - `gw`: the real gateway (`signaling/cli.ts`), twice: one with the relay (`--turn-url`,
- *   `--turn-secret`), one without any TURN (the direct case);
+ *   `--turn-secret`), one without any TURN (the direct case); and once more with the relay and
+ *   15-second TURN credentials (tests/relay/gateway-process.ts, a test-only option);
  * - `relay`: real coturn with the product's config (scripts/coturn-process.ts). No
  *   allow-loopback-peers: every peer is on 198.18.87.0/24, which the config does not deny;
  * - `agent`: the real `sos` agent (`ip netns exec`), on an Xvfb display started outside the
@@ -16,12 +17,12 @@
  * The console signs in as the gateway's first admin (an admin is a technician with attended access).
  *
  * Cases: the direct path blocked between agent and technician (the relay carries it, "relay …");
- * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network that blocks
- * that port but not UDP (the restarts leave TLS: "relay UDP/TCP"); no TURN at all ("direct"); the
+ * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network where the
+ * agent reaches only the relay's TURN port (its restarts leave TLS for TURN/UDP); no TURN at all
+ * ("direct"); the
  * direct path cut for a moment mid-session ("Reconnecting…", then the picture on the same peer);
- * coturn restarted mid-session (the agent's ICE restart, answered on the same peer), also after the
- * view's first TURN credential expired (a 15 s credential from tests/relay/gateway-process.ts: the
- * renewed one allocates). Each
+ * coturn restarted mid-session after the view's first TURN credential expired (the agent's ICE
+ * restart allocates with the renewed one and is answered on the same peer). Each
  * checks the picture's size, a click on the X display, and the path in the audit log
  * (session.remote_path, from the console's remote.path). The agent logs at debug level; a failing
  * case prints the end of its output and what the view said.
@@ -560,27 +561,7 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
   );
 
   t.test(
-    "the relay restarts mid-session: the agent restarts ICE, the console answers on the same peer, the picture comes back without a new consent (root, network namespaces)",
-    async (t) => {
-      await net.blockBetween("agent", "tech");
-      await supportSession(
-        t,
-        relayedUrl,
-        "Relay restarts",
-        / · relay (UDP|TCP|TLS)$/,
-        async (page, agent) => {
-          await breakNoticed(t, page, async () => {
-            await coturn?.stop();
-            coturn = await startCoturn(coturnOptions);
-          });
-          await pictureBack(t, page, agent);
-        },
-      );
-    },
-  );
-
-  t.test(
-    "the relay restarts after the view's first TURN credential expired: the ICE restart allocates with the renewed one and the picture comes back (root, network namespaces)",
+    "the relay restarts mid-session, after the view's first TURN credential expired: the agent restarts ICE allocating with the renewed credential, the console answers on the same peer, the picture comes back without a new consent (root, network namespaces)",
     async (t) => {
       // Renewed at 80 % (12 s), so the first credential has expired before the relay restarts.
       const url = await startShortTtlGatewayIn(SHORT_TTL_PORT, SHORT_TTL_S);
