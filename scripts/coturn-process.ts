@@ -3,14 +3,12 @@
  * makes a TLS certificate, starts the process (optionally inside a network namespace), resolves once
  * every listener is open, and stops it. Shared by `npm run turn` and the relay tests.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
+import { createCa, issueCertificate } from "./certificates.ts";
 import { type CoturnOptions, coturnConfig } from "./coturn-config.ts";
-
-const run = promisify(execFile);
 
 export type TurnCertificate = {
   /** The throwaway CA that signed the server certificate: trust it in clients (NODE_EXTRA_CA_CERTS, certutil). */
@@ -27,56 +25,9 @@ export async function makeTurnCertificate(
   dir: string,
   names: { readonly dns: readonly string[]; readonly ips: readonly string[] },
 ): Promise<TurnCertificate> {
-  const caKey = join(dir, "ca.key");
-  const caFile = join(dir, "ca.pem");
-  const keyFile = join(dir, "turn.key");
-  const csr = join(dir, "turn.csr");
-  const certFile = join(dir, "turn.pem");
-  const ext = join(dir, "turn.ext");
-  const san = [...names.dns.map((n) => `DNS:${n}`), ...names.ips.map((ip) => `IP:${ip}`)].join(",");
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await run("openssl", [
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    caKey,
-    "-out",
-    caFile,
-    "-days",
-    "30",
-    "-subj",
-    "/CN=SOS test TURN CA",
-  ]);
-  await run("openssl", [
-    "req",
-    ...ec,
-    "-keyout",
-    keyFile,
-    "-out",
-    csr,
-    "-subj",
-    `/CN=${names.dns[0] ?? names.ips[0] ?? "turn"}`,
-  ]);
-  await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  await run("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    csr,
-    "-CA",
-    caFile,
-    "-CAkey",
-    caKey,
-    "-CAcreateserial",
-    "-out",
-    certFile,
-    "-days",
-    "30",
-    "-extfile",
-    ext,
-  ]);
-  return { caFile, certFile, keyFile };
+  const ca = await createCa(dir, "SOS test TURN CA");
+  const { certFile, keyFile } = await issueCertificate(ca, dir, "turn", names);
+  return { caFile: ca.certFile, certFile, keyFile };
 }
 
 export type RunningCoturn = {

@@ -1,14 +1,27 @@
 /**
- * When a technician's connection needs a new attempt or has to end, as data from the clock and
- * what werift reports; technician-peer.ts asks once a second and acts on the answer.
+ * Where a technician's connection stands and which ICE server list (attempt) it uses, as data: the
+ * phases, one transition table (PATH_TRANSITIONS), and the clock and what werift reports as the
+ * events. technician-peer.ts asks once a second and acts on the answer.
  *
  * Before the first connection: the technician has `answer` ms to answer the offer, and each
- * attempt `attempt` ms to connect. After it, RFC 7675 consent: werift sends a consent check on the
- * selected pair every 4-6 s without retransmission (ice/src/ice.js, queryConsent) and counts the
- * responses (`CandidatePair.responsesReceived`). A path silent for `quiet` ms gets an ICE restart;
- * silent for `consent` ms (30 s, RFC 7675's timeout), the peer ends. werift's own consent expiry
- * is the same 30 s (iceBase.js CONSENT_TIMEOUT, a constant, not an option) but an ICE restart stops
- * it (Connection.restart, stopConsentLifecycle), so the agent keeps its own deadline.
+ * attempt `attempt` ms to connect; then an ICE restart on the next TURN transport (UDP, TCP, TLS),
+ * and after the last the peer ends (`failed`). After it, RFC 7675 consent: werift sends a consent
+ * check on the selected pair every 4-6 s without retransmission (ice/src/ice.js, queryConsent) and
+ * counts the responses (`CandidatePair.responsesReceived`). A path silent for `quiet` ms is
+ * recovering: an ICE restart on the attempt that carried it (it passed this network and this
+ * relay before), then every `retry` ms on the next of the others, best first (UDP, TCP, TLS), and
+ * round again, so a relay restart or a network change finds whatever path exists; the restart
+ * that brings the path back becomes the one tried first next time. A restart waits for the answer
+ * to the previous offer (the technician answers offers in order; one answer applied to the next
+ * offer would pair the wrong ICE generations), and before the first connection an offer
+ * unanswered for `answer` ms ends the peer (`no_answer`). Only the consent timeout ends
+ * a recovering path: silent for `consent` ms (30 s, RFC 7675's timeout), the peer ends
+ * (`consent_expired`). werift's own consent expiry is the same 30 s (iceBase.js CONSENT_TIMEOUT, a
+ * constant, not an option) but an ICE restart stops it, so the agent keeps its own deadline.
+ *
+ * A renewed TURN credential (`peer.ice`) changes no phase and no attempt: the gateway renews at
+ * 80 % of a credential's life, so an attempt under way already has a valid one, and the next
+ * restart takes the new one.
  */
 
 /** Why a peer ended, as logged, printed and sent to the gateway in `peer.closed`. */
@@ -26,6 +39,11 @@ export const PATH_DEFAULTS = {
   consent: 30_000,
   /** Two consent checks (every 4-6 s, no retransmission) unanswered: ICE restarts. */
   quiet: 12_000,
+  /**
+   * Each ICE restart of a path that had worked: three fit between `quiet` and `consent` (one per
+   * TURN transport). A restart that works is back within 1-2 s (measured in the relay tests).
+   */
+  retry: 5_000,
 } as const;
 
 export type PathTimeouts = {
@@ -33,63 +51,183 @@ export type PathTimeouts = {
   readonly attempt: number;
   readonly consent: number;
   readonly quiet: number;
+  readonly retry: number;
 };
 
-export type PathAction = "none" | "no_answer" | "next_attempt" | "consent_expired" | "restored";
+export const PATH_PHASES = ["connecting", "up", "recovering", "ended"] as const;
+export type PathPhase = (typeof PATH_PHASES)[number];
+
+/**
+ * What moves the path: it came up (DTLS the first time; after that, a new answer on the path), an
+ * attempt failed or ran out of time, the path went quiet, or it stayed silent past consent.
+ */
+export type PathEvent = "up" | "attempt_failed" | "quiet" | "expired";
+
+export type PathState = {
+  readonly phase: PathPhase;
+  /** The attempt under way or carrying the path (an index into the peer's ICE server lists). */
+  readonly attempt: number;
+  /** The attempt that carried the path last: the first one tried again after a break. */
+  readonly working: number;
+  /** ICE restarts since the start (connecting) or since the path went quiet (recovering). */
+  readonly restarts: number;
+  /** How many attempts there are: one per TURN transport, or one without TURN. */
+  readonly attempts: number;
+};
+
+/** ICE restarts tried before the first connection (at least one per further TURN transport). */
+const MAX_FIRST_RESTARTS = 2;
+
+/**
+ * The attempt of the `n`th restart of a recovering path: the one that worked, then the others in
+ * their order (best first), round and round.
+ */
+export function recoveryAttempt(working: number, attempts: number, n: number): number {
+  const order = [working, ...Array.from({ length: attempts }, (_, i) => i).filter((i) => i !== working)];
+  return order[n % order.length] ?? 0;
+}
+
+const recover = (state: PathState): PathState => ({
+  ...state,
+  phase: "recovering",
+  attempt: recoveryAttempt(state.working, state.attempts, 0),
+  restarts: 1,
+});
+const backUp = (state: PathState): PathState => ({
+  ...state,
+  phase: "up",
+  working: state.attempt,
+  restarts: 0,
+});
+const end = (state: PathState): PathState => ({ ...state, phase: "ended" });
+
+/** The one transition table: what each event does in each phase (absent: nothing). */
+export const PATH_TRANSITIONS: {
+  readonly [P in PathPhase]: { readonly [E in PathEvent]?: (state: PathState) => PathState };
+} = {
+  connecting: {
+    up: backUp,
+    attempt_failed: (state) =>
+      state.restarts >= Math.max(MAX_FIRST_RESTARTS, state.attempts - 1)
+        ? end(state)
+        : {
+            ...state,
+            attempt: Math.min(state.attempt + 1, state.attempts - 1),
+            restarts: state.restarts + 1,
+          },
+  },
+  up: { quiet: recover, attempt_failed: recover, expired: end },
+  recovering: {
+    up: backUp,
+    expired: end,
+    attempt_failed: (state) => ({
+      ...state,
+      attempt: recoveryAttempt(state.working, state.attempts, state.restarts),
+      restarts: state.restarts + 1,
+    }),
+  },
+  ended: {},
+};
+
+export function initialPath(attempts: number): PathState {
+  return { phase: "connecting", attempt: 0, working: 0, restarts: 0, attempts: Math.max(1, attempts) };
+}
+
+/** The state after `event`; the same state when the table lists nothing for it. */
+export function nextPath(state: PathState, event: PathEvent): PathState {
+  return PATH_TRANSITIONS[state.phase][event]?.(state) ?? state;
+}
+
+/**
+ * What the peer does now: nothing; end (with the reason); an ICE restart on `attempt` (the first
+ * after a break is `interrupted`); or tell that the path is back (`restored`).
+ */
+export type PathAction =
+  | "none"
+  | "no_answer"
+  | "failed"
+  | "consent_expired"
+  | "interrupted"
+  | "restart"
+  | "restored";
 
 /** What werift shows of the selected pair: the object and its consent responses so far. */
 export type SelectedPair = { readonly responsesReceived: number };
 
 export class PathWatch {
   readonly #timeouts: PathTimeouts;
+  #state: PathState;
   #attemptStarted = 0;
   #answered = false;
-  #connected = false;
-  #interrupted = false;
   #lastHeard = 0;
   #pair: SelectedPair | undefined;
   #pairResponses = 0;
 
-  constructor(timeouts: PathTimeouts) {
+  constructor(timeouts: PathTimeouts, attempts: number) {
     this.#timeouts = timeouts;
+    this.#state = initialPath(attempts);
   }
 
-  /** DTLS came up once: media can flow, and the consent watch starts. */
+  get state(): PathState {
+    return this.#state;
+  }
+
+  /** The attempt under way (or carrying the path). */
+  get attempt(): number {
+    return this.#state.attempt;
+  }
+
+  /** DTLS came up once: media can flow, and the consent watch runs. */
   get connected(): boolean {
-    return this.#connected;
+    return this.#state.phase === "up" || this.#state.phase === "recovering";
   }
 
-  /** An ICE restart after the path had worked is under way. */
+  /** ICE restarts after the path had worked are under way. */
   get interrupted(): boolean {
-    return this.#interrupted;
+    return this.#state.phase === "recovering";
   }
 
+  /** An offer went out (the first, or an ICE restart's): it waits for its answer. */
   attemptStarted(now: number): void {
     this.#attemptStarted = now;
+    this.#answered = false;
   }
 
+  /** The technician answered the latest offer. */
   answered(): void {
     this.#answered = true;
   }
 
+  /** A renewed credential with a different number of attempts (not expected): keep in range. */
+  attemptsChanged(attempts: number): void {
+    const count = Math.max(1, attempts);
+    const clamp = (i: number) => Math.min(i, count - 1);
+    const state = this.#state;
+    this.#state = { ...state, attempts: count, attempt: clamp(state.attempt), working: clamp(state.working) };
+  }
+
   /** DTLS reports the path up the first time. */
   up(now: number): void {
-    this.#connected = true;
-    this.#interrupted = false;
+    if (this.#state.phase !== "connecting") return;
+    this.#state = nextPath(this.#state, "up");
     this.#lastHeard = now;
   }
 
-  interrupt(): void {
-    this.#interrupted = true;
+  /** werift says the attempt under way failed: the next attempt, or the end before a first connection. */
+  failed(): PathAction {
+    if (this.#state.phase === "recovering" && !this.#answered) return "none";
+    return this.#move("attempt_failed");
   }
 
   /** What to do now, given the selected pair werift reports (undefined while there is none). */
   check(now: number, pair: SelectedPair | undefined): PathAction {
-    const { answer, attempt, consent, quiet } = this.#timeouts;
+    const { answer, attempt, consent, quiet, retry } = this.#timeouts;
     const sinceAttempt = now - this.#attemptStarted;
-    if (!this.#connected) {
+    const { phase } = this.#state;
+    if (phase === "ended") return "none";
+    if (phase === "connecting") {
       if (!this.#answered) return sinceAttempt > answer ? "no_answer" : "none";
-      return sinceAttempt > attempt ? "next_attempt" : "none";
+      return sinceAttempt > attempt ? this.#move("attempt_failed") : "none";
     }
     // Only an answer on the path counts as hearing it: a newly nominated pair (nomination needs a
     // check that succeeded) or a consent response more on the selected one. werift's connection
@@ -98,14 +236,23 @@ export class PathWatch {
       this.#pair = pair;
       this.#pairResponses = pair.responsesReceived;
       this.#lastHeard = now;
-      if (this.#interrupted) {
-        this.#interrupted = false;
-        return "restored";
-      }
+      if (phase === "recovering") return this.#move("up");
     }
     const silent = now - this.#lastHeard;
-    if (silent > consent) return "consent_expired";
-    if (!this.#interrupted) return silent > Math.min(quiet, consent / 2) ? "next_attempt" : "none";
-    return sinceAttempt > attempt ? "next_attempt" : "none";
+    if (silent > consent) return this.#move("expired");
+    if (phase === "up") return silent > Math.min(quiet, consent / 2) ? this.#move("quiet") : "none";
+    // No further restart before the last one was answered: answers would cross offers.
+    return this.#answered && sinceAttempt > retry ? this.#move("attempt_failed") : "none";
+  }
+
+  #move(event: PathEvent): PathAction {
+    const from = this.#state;
+    const to = nextPath(from, event);
+    this.#state = to;
+    if (to === from) return "none";
+    if (to.phase === "ended") return event === "expired" ? "consent_expired" : "failed";
+    if (from.phase === "recovering" && to.phase === "up") return "restored";
+    if (from.phase === "up" && to.phase === "recovering") return "interrupted";
+    return "restart";
   }
 }

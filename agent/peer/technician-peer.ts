@@ -2,9 +2,10 @@
  * One technician's WebRTC peer on the agent, the one module that talks to werift's
  * RTCPeerConnection. The agent is the offerer: a send-only video transceiver and the reliable,
  * ordered `control` data channel. Candidates trickle. ICE servers are exactly the gateway's, one
- * TURN transport per attempt (ice-servers.ts); a failed attempt is followed by an ICE restart on
- * the next. Once connected, the path is watched (RFC 7675 consent): silent for
- * 12 s, ICE restarts; silent for the consent timeout (30 s), the peer ends (path-watch.ts).
+ * TURN transport per attempt (ice-servers.ts); which attempt, and when to restart ICE or end, is
+ * path-watch.ts's to say: before the first connection each transport once, then the end; once
+ * connected, a path silent for 12 s restarts on the transport that carried it, then on the others
+ * in turn until it answers again or the consent timeout (30 s) ends the peer.
  */
 import { EventEmitter } from "node:events";
 import {
@@ -23,7 +24,7 @@ import type { AccessMode } from "../../shared/status.ts";
 import type { ReceiverReport } from "./bitrate.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
-import { PATH_DEFAULTS, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
+import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
 import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
 import { SenderCodec } from "./sender-codec.ts";
 import type { VideoOffer } from "./video-codec.ts";
@@ -41,6 +42,8 @@ export type TechnicianPeerEvents = {
   mediaFlowing: [];
   /** The path went quiet or failed after it had worked: ICE restarts (on `transport`). */
   interrupted: [transport: string];
+  /** A further ICE restart (on `transport`): the previous attempt did not connect in time. */
+  restarting: [transport: string];
   /** An ICE restart brought the path back (a keyframe is asked for at the same time). */
   restored: [];
   /** The technician asked for a picture (PLI/FIR): the next frame must be a keyframe. */
@@ -60,12 +63,12 @@ export type TechnicianPeerOptions = {
   readonly answerTimeoutMs?: number;
   /** Time for one connection attempt; then the next (an ICE restart), or the peer ends ("failed"). */
   readonly attemptTimeoutMs?: number;
+  /** Time for each ICE restart of a path that had worked; then the next one. */
+  readonly retryTimeoutMs?: number;
   /** RFC 7675: a path without a consent response for this long ends the peer ("consent_expired"). */
   readonly consentTimeoutMs?: number;
 };
 
-/** ICE restarts tried before the first connection (at least one per further TURN transport). */
-const MAX_ICE_RESTARTS = 2;
 const WATCH_MS = 1_000;
 
 export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
@@ -84,10 +87,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   #reportedAt = performance.now();
   readonly #channel: RTCDataChannel;
   #localSet: Promise<unknown> = Promise.resolve();
-  /** The ICE server list of each attempt, and the attempt under way. */
+  /** The ICE server list of each attempt (the one under way: #path.attempt). */
   #attempts: WeriftIceServer[][];
-  #attempt = 0;
-  #restarts = 0;
   #iceConnected = false;
   #flowing = false;
   readonly #path: PathWatch;
@@ -105,19 +106,23 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.#sender = sender;
     this.codec = new SenderCodec(transceiver, options.video.preferred);
     this.#channel = channel;
-    this.#path = new PathWatch({
-      answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
-      attempt: options.attemptTimeoutMs ?? PATH_DEFAULTS.attempt,
-      consent: options.consentTimeoutMs ?? PATH_DEFAULTS.consent,
-      quiet: PATH_DEFAULTS.quiet,
-    });
+    this.#path = new PathWatch(
+      {
+        answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
+        attempt: options.attemptTimeoutMs ?? PATH_DEFAULTS.attempt,
+        consent: options.consentTimeoutMs ?? PATH_DEFAULTS.consent,
+        quiet: PATH_DEFAULTS.quiet,
+        retry: options.retryTimeoutMs ?? PATH_DEFAULTS.retry,
+      },
+      this.#attempts.length,
+    );
     this.#watch = setInterval(() => this.#watchPath(), WATCH_MS);
     this.#wire();
   }
 
   /** The TURN transport of the attempt under way ("none": direct and STUN only). */
   get transport(): string {
-    return attemptTransport(this.#attempts[this.#attempt] ?? []);
+    return attemptTransport(this.#attempts[this.#path.attempt] ?? []);
   }
 
   /** DTLS is up: RTP sent now reaches the technician. */
@@ -144,9 +149,14 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     if (data.kind === "description") {
       if (data.type !== "answer") throw new Error("the agent offers; it takes answers only");
       await this.#localSet;
-      await this.#pc.setRemoteDescription({ type: "answer", sdp: data.sdp });
-      this.codec.answered();
-      this.#path.answered();
+      try {
+        await this.#pc.setRemoteDescription({ type: "answer", sdp: data.sdp });
+        this.codec.answered();
+      } finally {
+        // Answered, even if werift refused the answer: the next restart is the remedy then.
+        this.#path.answered();
+      }
+      if (this.#path.connected) this.#startChecks();
       return;
     }
     await this.#pc.addIceCandidate({
@@ -208,7 +218,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     const attempts = iceAttempts(iceServers);
     if (attempts.length === 0) return;
     this.#attempts = attempts;
-    this.#attempt = Math.min(this.#attempt, attempts.length - 1);
+    this.#path.attemptsChanged(attempts.length);
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */
@@ -228,7 +238,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     // werift resets its gatherers to "new" on restart, and setConfiguration then hands the new
     // servers to them for the gathering setLocalDescription starts (secureTransportManager.js,
     // updateIceServers). Set before the offer goes out: its candidates come from this gathering.
-    if (iceRestart) this.#pc.setConfiguration({ iceServers: this.#attempts[this.#attempt] ?? [] });
+    if (iceRestart) this.#pc.setConfiguration({ iceServers: this.#attempts[this.#path.attempt] ?? [] });
     this.emit("signal", { kind: "description", type: "offer", sdp: offer.sdp });
     this.#localSet = this.#pc.setLocalDescription(offer);
     await this.#localSet;
@@ -236,24 +246,34 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   }
 
   /**
-   * The attempt under way failed or took too long: an ICE restart on the next TURN transport (the
-   * last one again once all were tried). Before the first connection the restarts are counted
-   * (MAX_ICE_RESTARTS, at least one per further transport); after it, the consent timeout decides.
+   * After an ICE restart's answer: werift's RTCPeerConnection starts ICE checks only on a transport
+   * whose DTLS is not connected (connect(): it returns early otherwise), so on a restart of a
+   * connected peer it would only answer the technician's checks and never send its own. Its new
+   * relay candidate would then never get a permission on the relay, and a network that lets the
+   * agent reach only the relay's TURN port would stay dark (seen in the relay tests). The checks
+   * start here, on exactly the transports werift skipped.
    */
-  #nextAttempt(): void {
-    if (this.#closed) return;
-    if (!this.#path.connected) {
-      if (this.#restarts >= Math.max(MAX_ICE_RESTARTS, this.#attempts.length - 1)) {
-        void this.close(PEER_END_REASONS.failed);
-        return;
-      }
-      this.#restarts += 1;
-    } else {
-      this.#path.interrupt();
+  #startChecks(): void {
+    for (const dtls of this.#pc.dtlsTransports) {
+      if (dtls.state !== "connected" || dtls.iceTransport.state === "connected") continue;
+      dtls.iceTransport.start().catch(() => {
+        // A restart whose checks all fail: PathWatch moves on to the next attempt.
+      });
     }
-    this.#attempt = Math.min(this.#attempt + 1, this.#attempts.length - 1);
-    if (this.#path.interrupted) this.emit("interrupted", this.transport);
-    this.#offer(true).catch(() => void this.close(PEER_END_REASONS.failed));
+  }
+
+  /** What PathWatch says to do: end, restart ICE on its attempt, or show the picture again. */
+  #act(action: PathAction): void {
+    if (this.#closed) return;
+    if (action === "no_answer") void this.close(PEER_END_REASONS.noAnswer);
+    else if (action === "failed") void this.close(PEER_END_REASONS.failed);
+    else if (action === "consent_expired") void this.close(PEER_END_REASONS.consentExpired);
+    else if (action === "restored") this.#restored();
+    else if (action === "interrupted" || action === "restart") {
+      if (action === "interrupted") this.emit("interrupted", this.transport);
+      else if (this.#path.interrupted) this.emit("restarting", this.transport);
+      this.#offer(true).catch(() => void this.close(PEER_END_REASONS.failed));
+    }
   }
 
   /** The path answered again after an interruption (PathWatch heard it): picture back at once. */
@@ -265,11 +285,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   #watchPath(): void {
     if (this.#closed) return;
     const pair = this.#pc.iceTransports[0]?.connection.nominated;
-    const action = this.#path.check(Date.now(), pair);
-    if (action === "no_answer") void this.close(PEER_END_REASONS.noAnswer);
-    else if (action === "consent_expired") void this.close(PEER_END_REASONS.consentExpired);
-    else if (action === "next_attempt") this.#nextAttempt();
-    else if (action === "restored") this.#restored();
+    this.#act(this.#path.check(Date.now(), pair));
   }
 
   #wire(): void {
@@ -299,7 +315,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
           void this.close(PEER_END_REASONS.dtlsFailed);
           return;
         }
-        this.#nextAttempt();
+        this.#act(this.#path.failed());
       } else if (state === "closed") {
         void this.close("closed");
       }

@@ -216,6 +216,7 @@ export class TechnicianPeers {
       log.info({ peerId, transport }, "path lost: ICE restart");
       terminal.say(messages.connectionInterrupted(technician.name));
     });
+    peer.on("restarting", (transport) => log.info({ peerId, transport }, "path still lost: ICE restart"));
     peer.on("restored", () => {
       this.#chooseCodec();
       log.info({ peerId, transport: peer.transport }, "path restored");

@@ -262,30 +262,52 @@ export async function createTestNetwork<const H extends string>(
  * new connections to `target` on `port` are accepted ahead of the final DROP (IPv4 and IPv6).
  * Added after allowOnlyTcpTo; resetFirewall removes it with the rest.
  */
-export async function allowAlsoTcpTo<H extends string>(
+export function allowAlsoTcpTo<H extends string>(
   net: TestNetwork<H>,
   host: H,
   target: H,
   port: number,
+): Promise<void> {
+  return insertRule(net, host, target, ["-p", "tcp", "--dport", String(port), "-j", "ACCEPT"]);
+}
+
+/** As allowAlsoTcpTo, for UDP: datagrams to `target` on `port` (and their answers) pass. */
+export function allowAlsoUdpTo<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+  target: H,
+  port: number,
+): Promise<void> {
+  return insertRule(net, host, target, ["-p", "udp", "--dport", String(port), "-j", "ACCEPT"]);
+}
+
+/**
+ * A host's network stops letting TCP through to `target` on `port`, open connections included,
+ * ahead of every other rule (a network change: the new one blocks that port; IPv4 and IPv6).
+ * resetFirewall removes it.
+ */
+export function blockTcpTo<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+  target: H,
+  port: number,
+): Promise<void> {
+  return insertRule(net, host, target, ["-p", "tcp", "--dport", String(port), "-j", "DROP"]);
+}
+
+/** Puts `rule` for packets to `target` first in the host's OUTPUT chain (IPv4 and IPv6). */
+async function insertRule<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+  target: H,
+  rule: readonly string[],
 ): Promise<void> {
   const to = net.hosts[target];
   for (const [tool, address] of [
     ["iptables", to.ipv4],
     ["ip6tables", to.ipv6],
   ] as const) {
-    await net.exec(host, tool, [
-      "-I",
-      "OUTPUT",
-      "1",
-      "-p",
-      "tcp",
-      "-d",
-      address,
-      "--dport",
-      String(port),
-      "-j",
-      "ACCEPT",
-    ]);
+    await net.exec(host, tool, ["-I", "OUTPUT", "1", "-d", address, ...rule]);
   }
 }
 

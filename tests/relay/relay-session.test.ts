@@ -3,7 +3,8 @@
  * root: ip netns, iptables). Four hosts on the test bridge (198.18.87.0/24, tests/helpers/netns.ts),
  * nothing else reachable:
  * - `gw`: the real gateway (`signaling/cli.ts`), twice: one with the relay (`--turn-url`,
- *   `--turn-secret`), one without any TURN (the direct case);
+ *   `--turn-secret`), one without any TURN (the direct case); and once more with the relay and
+ *   15-second TURN credentials (tests/relay/gateway-process.ts, a test-only option);
  * - `relay`: real coturn with the product's config (scripts/coturn-process.ts). No
  *   allow-loopback-peers: every peer is on 198.18.87.0/24, which the config does not deny;
  * - `agent`: the real `sos` agent (`ip netns exec`), on an Xvfb display started outside the
@@ -16,10 +17,12 @@
  * The console signs in as the gateway's first admin (an admin is a technician with attended access).
  *
  * Cases: the direct path blocked between agent and technician (the relay carries it, "relay …");
- * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"); no TURN at all ("direct");
- * the direct path cut for a moment mid-session ("Reconnecting…", then the picture on the same
- * peer); coturn restarted mid-session (the agent's ICE restart, answered on the same peer), also
- * after the view's first TURN credential expired (`--turn-ttl 60`: the renewed one allocates). Each
+ * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network where the
+ * agent reaches only the relay's TURN port (its restarts leave TLS for TURN/UDP); no TURN at all
+ * ("direct"); the
+ * direct path cut for a moment mid-session ("Reconnecting…", then the picture on the same peer);
+ * coturn restarted mid-session after the view's first TURN credential expired (the agent's ICE
+ * restart allocates with the renewed one and is answered on the same peer). Each
  * checks the picture's size, a click on the X display, and the path in the audit log
  * (session.remote_path, from the console's remote.path). The agent logs at debug level; a failing
  * case prints the end of its output and what the view said.
@@ -43,7 +46,14 @@ import { auditListSchema } from "../../shared/api.ts";
 import type { RemotePath } from "../../shared/console-protocol.ts";
 import { createSessionInDialog, dialog, rowStatus, selectSession } from "../console/desk-page.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, signIn } from "../helpers/browser.ts";
-import { allowAlsoTcpTo, createTestNetwork, requireRoot, type TestNetwork } from "../helpers/netns.ts";
+import {
+  allowAlsoTcpTo,
+  allowAlsoUdpTo,
+  blockTcpTo,
+  createTestNetwork,
+  requireRoot,
+  type TestNetwork,
+} from "../helpers/netns.ts";
 import {
   colouredWindow,
   type InputRecorder,
@@ -75,6 +85,8 @@ const TLS_PORT = 443;
 const RELAYED_PORT = 8080;
 const DIRECT_PORT = 8081;
 const SHORT_TTL_PORT = 8082;
+/** The short-TTL gateway's credential lifetime (tests only: `--turn-ttl` takes 60 s at least). */
+const SHORT_TTL_S = 15;
 const ADMIN = { email: "admin@example.test", password: "admin-password-1", name: "Ada Admin" };
 
 let net: TestNetwork<Hosts>;
@@ -102,39 +114,62 @@ function lineOf(child: ChildProcess, pattern: RegExp, what: string): Promise<str
   });
 }
 
-/** The real gateway, as an admin starts it, inside the `gw` namespace. */
-async function startGatewayIn(port: number, extra: readonly string[]): Promise<string> {
-  const url = `http://${net.hosts.gw.ipv4}:${port}`;
-  const child = net.spawn(
-    "gw",
-    process.execPath,
-    [
-      "signaling/cli.ts",
-      "--host",
-      net.hosts.gw.ipv4,
-      "--port",
-      String(port),
-      "--data-dir",
-      join(dir, `gateway-${port}`),
-      "--public-url",
-      url,
-      "--log-level",
-      "warn",
-      ...extra,
-    ],
-    {
-      env: {
-        ...process.env,
-        SOS_ADMIN_EMAIL: ADMIN.email,
-        SOS_ADMIN_PASSWORD: ADMIN.password,
-        SOS_ADMIN_NAME: ADMIN.name,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+/** A gateway process inside the `gw` namespace, with the first admin; resolves once it is ready. */
+async function spawnGatewayIn(port: number, args: readonly string[]): Promise<string> {
+  const child = net.spawn("gw", process.execPath, args, {
+    env: {
+      ...process.env,
+      SOS_ADMIN_EMAIL: ADMIN.email,
+      SOS_ADMIN_PASSWORD: ADMIN.password,
+      SOS_ADMIN_NAME: ADMIN.name,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   gateways.push(child);
   await lineOf(child, /^SOS gateway ready/, `gateway on ${port}`);
-  return url;
+  return `http://${net.hosts.gw.ipv4}:${port}`;
+}
+
+/** The real gateway, as an admin starts it (`signaling/cli.ts`), inside the `gw` namespace. */
+function startGatewayIn(port: number, extra: readonly string[]): Promise<string> {
+  const url = `http://${net.hosts.gw.ipv4}:${port}`;
+  return spawnGatewayIn(port, [
+    "signaling/cli.ts",
+    "--host",
+    net.hosts.gw.ipv4,
+    "--port",
+    String(port),
+    "--data-dir",
+    join(dir, `gateway-${port}`),
+    "--public-url",
+    url,
+    "--log-level",
+    "warn",
+    ...extra,
+  ]);
+}
+
+/**
+ * The same gateway with the relay and a TURN credential lifetime of `ttlSeconds`, below
+ * `--turn-ttl`'s one-minute floor (a test-only option, tests/relay/gateway-process.ts).
+ */
+function startShortTtlGatewayIn(port: number, ttlSeconds: number): Promise<string> {
+  const url = `http://${net.hosts.gw.ipv4}:${port}`;
+  const config = {
+    host: net.hosts.gw.ipv4,
+    port,
+    dataDir: join(dir, `gateway-${port}`),
+    publicUrl: url,
+    logLevel: "warn",
+    admin: ADMIN,
+    turnUrls: turnUrls(net.hosts.relay.ipv4, TURN_PORT, TLS_PORT),
+    turnSecret: SECRET,
+  };
+  return spawnGatewayIn(port, [
+    "tests/relay/gateway-process.ts",
+    JSON.stringify(config),
+    JSON.stringify({ turnTtlSeconds: ttlSeconds }),
+  ]);
 }
 
 /** Chromium inside the `tech` namespace, trusting the relay's throwaway CA. */
@@ -475,13 +510,37 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
   );
 
   t.test(
-    "only TCP to the relay's TLS port, UDP dropped everywhere: connects over TURN/TLS (root, network namespaces)",
+    "only TCP to the relay's TLS port, UDP dropped everywhere: connects over TURN/TLS; when the agent's network then lets only the relay's TURN port through, not its TLS port, the ICE restarts leave TLS and the picture comes back (root, network namespaces)",
     async (t) => {
       for (const host of ["agent", "tech"] as const) {
         await net.allowOnlyTcpTo(host, "relay", TLS_PORT);
         await allowAlsoTcpTo(net, host, "gw", RELAYED_PORT);
       }
-      await supportSession(t, relayedUrl, "Strict firewall", / · relay TLS$/);
+      await supportSession(t, relayedUrl, "Strict firewall", / · relay TLS$/, async (page, agent) => {
+        // Another network: the agent reaches the relay on UDP and TCP 3478 only, so it needs an
+        // allocation of its own there; the technician anything but the agent and the TLS port. The
+        // path worked on the last TURN transport and the agent's restarts must not stay there (they
+        // did: the attempt only moved forward, and the view ended consent_expired).
+        await breakNoticed(t, page, async () => {
+          await net.resetFirewall("agent");
+          await net.allowOnlyTcpTo("agent", "relay", TURN_PORT);
+          await allowAlsoUdpTo(net, "agent", "relay", TURN_PORT);
+          await allowAlsoTcpTo(net, "agent", "gw", RELAYED_PORT);
+          await net.resetFirewall("tech");
+          await net.blockBetween("agent", "tech");
+          for (const host of ["agent", "tech"] as const) await blockTcpTo(net, host, "relay", TLS_PORT);
+        });
+        await pictureBack(t, page, agent);
+        // The agent logs it once PathWatch heard the new pair (it looks once a second).
+        const restoredOn = () =>
+          agent
+            .output()
+            .split("\n")
+            .filter((line) => line.includes('"msg":"path restored"'))
+            .map((line) => (JSON.parse(line) as { transport?: unknown }).transport);
+        await waitUntil(async () => restoredOn().length > 0, 10_000, "the agent's path restored");
+        t.same(restoredOn(), ["udp"], "the agent's restart that brought it back was on TURN/UDP");
+      });
     },
   );
 
@@ -502,47 +561,20 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
   );
 
   t.test(
-    "the relay restarts mid-session: the agent restarts ICE, the console answers on the same peer, the picture comes back without a new consent (root, network namespaces)",
+    "the relay restarts mid-session, after the view's first TURN credential expired: the agent restarts ICE allocating with the renewed credential, the console answers on the same peer, the picture comes back without a new consent (root, network namespaces)",
     async (t) => {
-      await net.blockBetween("agent", "tech");
-      await supportSession(
-        t,
-        relayedUrl,
-        "Relay restarts",
-        / · relay (UDP|TCP|TLS)$/,
-        async (page, agent) => {
-          await breakNoticed(t, page, async () => {
-            await coturn?.stop();
-            coturn = await startCoturn(coturnOptions);
-          });
-          await pictureBack(t, page, agent);
-        },
-      );
-    },
-  );
-
-  t.test(
-    "the relay restarts after the view's first TURN credential expired: the ICE restart allocates with the renewed one and the picture comes back (root, network namespaces)",
-    async (t) => {
-      const turn = turnUrls(net.hosts.relay.ipv4, TURN_PORT, TLS_PORT).flatMap((url) => ["--turn-url", url]);
-      // The shortest --turn-ttl: the view gets a fresh credential at about 48 s.
-      const url = await startGatewayIn(SHORT_TTL_PORT, [
-        ...turn,
-        "--turn-secret",
-        SECRET,
-        "--turn-ttl",
-        "60",
-      ]);
+      // Renewed at 80 % (12 s), so the first credential has expired before the relay restarts.
+      const url = await startShortTtlGatewayIn(SHORT_TTL_PORT, SHORT_TTL_S);
       await net.blockBetween("agent", "tech");
       await supportSession(t, url, "Relay restarts late", / · relay (UDP|TCP|TLS)$/, async (page, agent) => {
         // What this pins (tried by disabling each end's use of the renewal): with the console
         // ignoring remote.ice, or both ends ignoring theirs, the picture does not come back; with
         // only the agent ignoring peer.ice it does (the console's fresh relay candidate suffices).
-        // The view opened before now, so its first credential expires within 60 s of now.
-        const firstExpiredBy = Date.now() + 60_000;
+        // The view opened before now, so its first credential expires within SHORT_TTL_S of now.
+        const firstExpiredBy = Date.now() + SHORT_TTL_S * 1000;
         await waitUntil(
           async () => agent.output().includes('"msg":"TURN credential renewed"'),
-          90_000,
+          SHORT_TTL_S * 1000 + 15_000,
           "the agent's renewed TURN credential (peer.ice)",
         );
         t.pass("the agent got a renewed TURN credential while the view was open");
