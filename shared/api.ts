@@ -4,6 +4,7 @@ import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH } from "./limits.ts";
 import {
   auditEntrySchema,
   channelSchema,
+  chatLineSchema,
   idSchema,
   invitationSchema,
   organizationSchema,
@@ -103,6 +104,9 @@ export const createSessionResponseSchema = z.object({
 export const sessionListQuerySchema = z.object({ channelId: idSchema.optional() });
 export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) });
 export const sessionResponseSchema = z.object({ session: sessionSchema });
+
+/** A session's chat, oldest line first (at most MAX_CHAT_LINES_PER_SESSION). */
+export const chatHistorySchema = z.object({ lines: z.array(chatLineSchema) });
 
 /**
  * `GET /api/sessions/:id/invitation?for=link|pin`: Copy link and Show PIN answer the same

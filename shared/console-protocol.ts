@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
-import { idSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { chatLineSchema, idSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { chatTextSchema } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema } from "./status.ts";
 
@@ -29,6 +30,13 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
    * candidate pair); the gateway audits each path once per view (`session.remote_path`).
    */
   z.object({ type: z.literal("remote.path"), sessionId: idSchema, path: remotePathSchema }),
+  /**
+   * A chat line to the session's end user and technicians (the assignee or an invited technician
+   * only: else NOT_ON_SESSION; the agent must be connected: else AGENT_OFFLINE). Plain text, one
+   * line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past MAX_CHAT_LINES_PER_SESSION.
+   * The gateway answers with `chat.line` (to this console too) once it is stored.
+   */
+  z.object({ type: z.literal("chat.send"), sessionId: idSchema, text: chatTextSchema }),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
 export type ConsoleMessageType = ConsoleMessage["type"];
@@ -105,6 +113,11 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("remote.signal"), sessionId: idSchema, data: signalDataSchema }),
   z.object({ type: z.literal("remote.closed"), sessionId: idSchema, reason: remoteCloseReasonSchema }),
+  /**
+   * A new line in the chat of a session this technician may see (a technician's, the end user's,
+   * or a technician joined or left the session). Earlier lines: `GET /api/sessions/{id}/chat`.
+   */
+  z.object({ type: z.literal("chat.line"), line: chatLineSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),
 ]);
 export type GatewayToConsole = z.infer<typeof gatewayToConsoleSchema>;

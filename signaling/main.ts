@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
+import { Chat } from "./domain/chat.ts";
 import { Desk } from "./domain/desk/desk.ts";
 import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
@@ -172,9 +173,11 @@ export async function startGateway(
     pins: new PinGuard(clock, events),
     desk,
   });
+  const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
   const agentSockets = new AgentSockets({
     hub,
     supportee,
+    chat,
     viewing,
     organizationName,
     iceServers: () => iceServers.general(),
@@ -187,6 +190,7 @@ export async function startGateway(
   const consoleSockets = new ConsoleSockets({
     hub,
     desk,
+    chat,
     viewing,
     log,
     jobs,
@@ -211,6 +215,7 @@ export async function startGateway(
     audit,
     channels,
     desk,
+    chat,
     hub,
     agentSockets,
     consoleSockets,

@@ -5,6 +5,8 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
+import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { Injector } from "../input/injector.ts";
 import type { CursorLook } from "../input/x11-cursor-shape.ts";
@@ -38,6 +40,8 @@ export class AgentSession {
   readonly #consents = new Consents();
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
+  /** The technicians on the session as last told (undefined before the first list). */
+  #onSession: Extract<GatewayMessage, { type: "technicians" }>["technicians"] | undefined;
   #iceServers: Welcome["iceServers"];
   #closing: Promise<AgentOutcome> | undefined;
   #finished: ((outcome: AgentOutcome) => void) | undefined;
@@ -58,6 +62,7 @@ export class AgentSession {
     const { messages, terminal, welcome } = this.#deps;
     terminal.say(messages.waiting(welcome.session.name, welcome.organization.name));
     terminal.say(messages.howToStop);
+    terminal.say(messages.chatHint);
     this.#deps.client.deliver();
     return this.#done;
   }
@@ -114,12 +119,46 @@ export class AgentSession {
     stream.on("error", (error) => void this.close(outcomeOf(error)));
     terminal.on("end", () => void this.end());
     terminal.on("revoke", () => this.revoke());
+    terminal.on("chat", (text) => this.#chat(text));
+  }
+
+  /** The end user's chat line to the technicians: checked here against the shared rule first. */
+  #chat(typed: string): void {
+    const { client, terminal, messages } = this.#deps;
+    // What a terminal let through (a tab, a pasted control character) goes as visible text.
+    const text = inertText(typed, Number.MAX_SAFE_INTEGER);
+    if (!chatTextSchema.safeParse(text).success) {
+      terminal.say(messages.chatTooLong(MAX_CHAT_LINE_CHARS));
+      return;
+    }
+    client.send({ type: "chat", text });
+  }
+
+  /** Who is on the session changed: who joined or left, then who is connected now with what rights. */
+  #technicians(message: Extract<GatewayMessage, { type: "technicians" }>): void {
+    const { terminal, messages } = this.#deps;
+    const now = message.technicians;
+    const before = this.#onSession;
+    this.#onSession = now;
+    if (before !== undefined) {
+      for (const gone of before.filter((b) => !now.some((n) => n.id === b.id)))
+        terminal.say(messages.chatLeft(gone.name));
+      for (const came of now.filter((n) => !before.some((b) => b.id === n.id)))
+        terminal.say(messages.chatJoined(came.name));
+    }
+    if (now.length > 0) terminal.say(messages.connectedNow(now));
+    else if (before !== undefined && before.length > 0) terminal.say(messages.allLeft);
   }
 
   #handlers(): Handlers {
     return {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
+      chat: (message) =>
+        this.#deps.terminal.say(
+          this.#deps.messages.chatFrom(message.from.name, message.text, clockTime(message.at)),
+        ),
+      technicians: (message) => this.#technicians(message),
       "peer.open": (message) => this.#openPeer(message),
       "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),
@@ -134,8 +173,11 @@ export class AgentSession {
         };
         void this.close(outcomes[message.reason]);
       },
-      error: (message) =>
-        this.#deps.log.warn({ error: message.error, inReplyTo: message.inReplyTo }, "gateway error"),
+      error: (message) => {
+        if (message.inReplyTo === "chat")
+          this.#deps.terminal.say(this.#deps.messages.chatNotSent(message.error.code));
+        this.#deps.log.warn({ error: message.error, inReplyTo: message.inReplyTo }, "gateway error");
+      },
     };
   }
 
@@ -192,4 +234,11 @@ export class AgentSession {
     }
     void this.#peers.open(peerId, technician, access, message.iceServers ?? this.#iceServers);
   }
+}
+
+/** The local time of an ISO date, HH:MM (what the end user's clock shows). */
+function clockTime(at: string): string {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return "--:--";
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }

@@ -4,7 +4,11 @@
  * Interactive (a TTY): readline; consent questions are asked one at a time and only a line typed
  * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
  * support): one answer line per question, lines that arrive before a question wait for it.
- * In both: `q` ends, `r` withdraws all permissions, no answer within the timeout is a deny.
+ * In both: `q` ends, `r` withdraws all permissions, `?` shows the commands, no answer within the
+ * timeout is a deny, and any other line is a chat message to the technicians (`chat` event).
+ * Consent questions take precedence: while one is on screen, the next line answers it and is
+ * never sent as chat. Piped, a bare answer word (y, yes, j, ja, v, n, no, nein) typed with no
+ * question open waits for the next question, as before; any other line is chat.
  *
  * A consent question is one write, last on screen: a blank line, the marker line (fixed text no
  * outside text can produce: outside text is inert and never starts a line, see messages.ts), who
@@ -25,7 +29,7 @@ export type ConsentQuestion = {
 };
 export type ConsentAnswer = ConsentDecision | "timeout";
 
-type TerminalEvents = { end: []; revoke: [] };
+type TerminalEvents = { end: []; revoke: []; chat: [text: string] };
 
 type Pending = {
   readonly question: ConsentQuestion;
@@ -43,6 +47,9 @@ export type TerminalOptions = {
 
 const END = new Set(["q", "quit", "exit", "beenden"]);
 const REVOKE = new Set(["r", "revoke", "entziehen"]);
+const HELP = new Set(["?", "help", "hilfe"]);
+/** Piped input: lines that are answers, kept for the next question rather than sent as chat. */
+const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "v", "n", "no", "nein"]);
 
 export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   readonly #options: TerminalOptions;
@@ -166,7 +173,14 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
       this.emit("revoke");
       return;
     }
-    if (!this.#options.interactive) this.#typedAhead.push(line);
-    else if (line !== "") this.say(this.#options.messages.help);
+    if (HELP.has(line)) {
+      this.say(this.#options.messages.help);
+      return;
+    }
+    if (!this.#options.interactive && ANSWER_WORDS.has(line)) {
+      this.#typedAhead.push(line);
+      return;
+    }
+    if (line !== "") this.emit("chat", raw.trim());
   }
 }

@@ -12,6 +12,7 @@ import { SosError } from "../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
 import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
+import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
 import type { Technicians } from "../domain/technicians.ts";
 import type { ScrapeAnswer } from "../metrics/scrape.ts";
@@ -46,6 +47,7 @@ export type HttpDeps = {
   audit: AuditLog;
   channels: Channels;
   desk: Desk;
+  chat: Chat;
   hub: Hub;
   agentSockets: AgentSockets;
   consoleSockets: ConsoleSockets;
@@ -196,7 +198,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     downloadsDir: deps.downloadsDir,
   });
   buildRoutes(app, { ...deps, publicOrigin });
-  sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
+  sessionRoutes(app, { desk: deps.desk, chat: deps.chat, hub, technicians, publicOrigin });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),
     organizationName: async () => (await technicians.organization()).name,

@@ -3,6 +3,7 @@ import type { WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
+import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
@@ -16,6 +17,7 @@ import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, t
 export type ConsoleSocketDeps = {
   hub: Hub;
   desk: Desk;
+  chat: Chat;
   viewing: Viewing<ConsoleConnection>;
   log: Logger;
   jobs: Jobs;
@@ -52,6 +54,9 @@ export class ConsoleSockets {
       "remote.path": async (connection, message) => {
         const account = await this.#account(connection);
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
+      },
+      "chat.send": async (connection, message) => {
+        await deps.chat.say(await this.#account(connection), message.sessionId, message.text);
       },
     };
     this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>

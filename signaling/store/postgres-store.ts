@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { SosError } from "../../shared/errors.ts";
+import { chatQueries } from "./chat-queries.ts";
 import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
@@ -144,7 +145,7 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
       "constraint" in error &&
       error.constraint === "sessions_live_pin",
   };
-  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql) };
+  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql), ...chatQueries(sql) };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.
   const refused = async (error: unknown): Promise<never> => {

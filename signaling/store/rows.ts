@@ -1,4 +1,4 @@
-import type { DeviceInfo, Role } from "../../shared/model.ts";
+import type { ChatLineKind, DeviceInfo, Role } from "../../shared/model.ts";
 import type { AccessMode, PermissionState, SessionStatus } from "../../shared/status.ts";
 
 /** What the store keeps, in the domain's terms (times in epoch milliseconds). */
@@ -80,3 +80,16 @@ export type AuditFilter = {
   before?: number | undefined;
   limit: number;
 };
+
+/** One line of a session's chat (see chatLineSchema): `technicianName` as it was when said. */
+export type ChatLineRow = {
+  id: number;
+  sessionId: string;
+  at: number;
+  kind: ChatLineKind;
+  technicianId: string | null;
+  technicianName: string | null;
+  text: string;
+};
+
+export type NewChatLine = Omit<ChatLineRow, "id">;

@@ -1,3 +1,4 @@
+import type { ChatQueries } from "./chat-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
 import {
   int,
@@ -12,7 +13,7 @@ import type { AuditFilter, NewAudit } from "./rows.ts";
 import type { Sql, SqlValue } from "./sql.ts";
 import { PinTaken, type StoreQueries } from "./store.ts";
 
-type SessionQueries = Omit<StoreQueries, keyof PeopleQueries>;
+type SessionQueries = Omit<StoreQueries, keyof PeopleQueries | keyof ChatQueries>;
 
 /** Support sessions, their invites and permissions, and the audit trail. */
 export function sessionQueries({ all, get, one, run, forUpdate, pinTaken }: Sql): SessionQueries {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { chatQueries } from "./chat-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
@@ -22,7 +23,7 @@ export function openSqliteStore(dataDir: string): Store {
   const connection = openConnection(dataDir);
   const gate = new Gate();
   const sql = gatedSql(connection.sql, gate);
-  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql) };
+  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql), ...chatQueries(sql) };
   let closed = false;
   return {
     ...queries,

@@ -3,7 +3,9 @@ import type {
   AuditRow,
   AuthSessionRow,
   ChannelRow,
+  ChatLineRow,
   NewAudit,
+  NewChatLine,
   PermissionRow,
   SessionRow,
   TechnicianRow,
@@ -103,4 +105,9 @@ export type StoreQueries = {
 
   appendAudit(entry: NewAudit): Promise<AuditRow>;
   listAudit(filter: AuditFilter): Promise<AuditRow[]>;
+
+  appendChatLine(line: NewChatLine): Promise<ChatLineRow>;
+  /** A session's chat, oldest first. */
+  listChatLines(sessionId: string): Promise<ChatLineRow[]>;
+  countChatLines(sessionId: string): Promise<number>;
 };

@@ -68,7 +68,7 @@ t.test("a backup of a live gateway mid-session restores every session, PIN and a
   writing = false;
   const madeDuringBackup = await writer;
   t.equal(backup.code, 0, backup.stderr);
-  t.match(backup.stdout, /^Backed up .* schema 1, \d+ sessions \(\d+ with a live PIN\), \d+ audit rows/);
+  t.match(backup.stdout, /^Backed up .* schema 2, \d+ sessions \(\d+ with a live PIN\), \d+ audit rows/);
   t.equal(statSync(file).mode & 0o777, 0o600, "the backup is readable by its owner only");
   t.same(
     readdirSync(join(work, "backups")),
@@ -81,7 +81,7 @@ t.test("a backup of a live gateway mid-session restores every session, PIN and a
   const restoredDir = join(work, "restored");
   const restore = await runGatewayCommand(["restore", file, "--data-dir", restoredDir]);
   t.equal(restore.code, 0, restore.stderr);
-  t.match(restore.stdout, /^Restored .* schema 1, /);
+  t.match(restore.stdout, /^Restored .* schema 2, /);
   const restored = {
     sessions: rows(restoredDir, "sessions"),
     audit: rows(restoredDir, "audit_log"),

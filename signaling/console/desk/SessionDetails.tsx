@@ -9,6 +9,7 @@ import { channelName } from "../ui/channel-name.ts";
 import { Icon, type IconName } from "../ui/Icon.tsx";
 import { Outcome } from "../ui/Messages.tsx";
 import type { ActionRunner } from "../ui/use-action.ts";
+import { ChatPanel } from "./ChatPanel.tsx";
 import { DeviceFacts } from "./DeviceFacts.tsx";
 import { StartRemoteButton } from "./StartRemoteButton.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -150,6 +151,7 @@ export function SessionDetails(props: {
           <input readOnly value={manualLink} onFocus={(event) => event.currentTarget.select()} />
         </label>
       )}
+      <ChatPanel session={session} me={me} />
     </section>
   );
 }

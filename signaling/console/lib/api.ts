@@ -5,6 +5,7 @@ import {
   buildJobResponseSchema,
   buildListSchema,
   channelListSchema,
+  chatHistorySchema,
   type createChannelRequestSchema,
   type createSessionRequestSchema,
   createSessionResponseSchema,
@@ -171,6 +172,8 @@ export const api = {
       `/api/sessions/${enc(id)}/invitation${purpose === "link" ? "?for=link" : ""}`,
       invitationSchema,
     ),
+  /** The session's chat so far (new lines come over the console socket). */
+  chat: (id: string) => call("GET", `/api/sessions/${enc(id)}/chat`, chatHistorySchema),
   /** Start remote session: ask the end user for control (the default) or for view only. */
   requestPermission: (id: string, access: AccessMode = "control") =>
     call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema, {

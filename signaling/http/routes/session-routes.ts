@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import {
   assignRequestSchema,
+  chatHistorySchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
   idParamsSchema,
@@ -14,6 +15,7 @@ import {
   transferRequestSchema,
 } from "../../../shared/api.ts";
 import { invitationSchema } from "../../../shared/model.ts";
+import type { Chat } from "../../domain/chat.ts";
 import type { Desk } from "../../domain/desk/desk.ts";
 import type { Technicians } from "../../domain/technicians.ts";
 import type { Hub } from "../../realtime/hub.ts";
@@ -23,6 +25,7 @@ import type { App } from "../types.ts";
 
 export type SessionRoutesDeps = {
   desk: Desk;
+  chat: Chat;
   hub: Hub;
   technicians: Technicians;
   publicOrigin: () => string;
@@ -86,6 +89,20 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
 
   app.get("/api/sessions/:id", action("One session"), async (request) =>
     one(desk.get(authOf(request).account, request.params.id)),
+  );
+
+  app.get(
+    "/api/sessions/:id/chat",
+    {
+      schema: {
+        summary: "The session's chat, oldest line first (new lines come as chat.line on the console socket)",
+        tags: ["sessions"],
+        params: idParamsSchema,
+        response: { 200: chatHistorySchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({ lines: await deps.chat.history(authOf(request).account, request.params.id) }),
   );
 
   app.get(
