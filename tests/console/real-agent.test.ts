@@ -173,3 +173,61 @@ t.test(
     t.same(errors, [], "no errors in the technician's page");
   },
 );
+
+t.test(
+  "Chat before any remote view: the end user's line shows as text, the technician's is printed inert with the name, and the status line says who is connected with what rights",
+  async (t) => {
+    const anna = await gateway.technician("Anna");
+    const { page, errors } = await openConsole(browser, gateway.url);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, anna.email, PASSWORD);
+    const { pin } = await createSessionInDialog(page, "Chat agent");
+    // What an older gateway stored as her name: escape sequences the end user's terminal must not obey.
+    const hostileName = "Anna\u001b[8m\u001b]0;owned\u0007";
+    await gateway.query("UPDATE accounts SET name = ? WHERE id = ?", hostileName, anna.id);
+
+    const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url]);
+    const stdout: Buffer[] = [];
+    agent.child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    await agent.line(/^Connected: Anna\\x1b\[8m\\x1b\]0;owned\\x07 \(chat only\)$/);
+    t.pass("the status line names the technician on the session, inert, with what she may do");
+
+    const panel = await selectSession(page, "Chat agent");
+    const chat = panel.getByRole("region", { name: "Chat with the end user" });
+    const hostileLine = "Hello <img src=x onerror=\"document.title='owned'\"> <b>bold</b>";
+    agent.type(hostileLine);
+    await chat.getByText(hostileLine, { exact: true }).waitFor();
+    t.equal(await chat.locator("img, b").count(), 0, "the end user's line is text, not markup");
+    t.not(await page.title(), "owned", "and nothing of it ran");
+    await chat.getByText(/joined the chat/).waitFor();
+
+    await chat.getByLabel("Message to the end user").fill("Please restart the printer");
+    await chat.getByRole("button", { name: "Send" }).click();
+    await agent.line(/^\[Chat \d\d:\d\d\] Anna\\x1b\[8m\\x1b\]0;owned\\x07: Please restart the printer$/);
+    t.pass("the technician's line is in the terminal with her name and the time");
+
+    await page.reload();
+    const again = await selectSession(page, "Chat agent");
+    const history = again.getByRole("region", { name: "Chat with the end user" });
+    await history.getByText(hostileLine, { exact: true }).waitFor();
+    await history.getByText("Please restart the printer", { exact: true }).waitFor();
+    t.pass("both lines are there after a reload");
+
+    await again.getByRole("button", { name: "Start remote session" }).click();
+    await agent.line(/asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await agent.line(/^Connected: Anna.* \(control\)$/);
+    t.pass("the status line follows the grant");
+
+    await again.getByRole("button", { name: "Release" }).click();
+    await agent.line(/^No technician is connected any more\. Nobody sees your screen\.$/);
+    t.pass("the end user is told when the last technician leaves");
+
+    const bytes = Buffer.concat(stdout);
+    const obeyed = [...bytes].filter((byte) => (byte < 0x20 && byte !== 0x0a) || byte === 0x7f);
+    t.same(obeyed, [], "no control character reached the end user's terminal");
+    agent.type("q");
+    t.equal((await agent.exited).code, 0);
+    t.same(errors, [], "no errors in the technician's page");
+  },
+);
