@@ -3,7 +3,7 @@ import { MAX_CHAT_LINES_PER_SESSION } from "../../shared/limits.ts";
 import type { ChatLine } from "../../shared/model.ts";
 import { isLive } from "../../shared/status.ts";
 import type { Clock } from "../clock.ts";
-import type { NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { ChatLineRow, NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { Actor, AuditLog } from "./audit.ts";
 import type { Desk } from "./desk/desk.ts";
@@ -104,39 +104,51 @@ export class Chat {
 
   /**
    * The technicians on a live session compared with who joined the chat and has not left: a line
-   * for each difference (not past the session's limit).
+   * for each difference (not past the session's limit). Looked at first without a transaction: most
+   * changes of a session (a permission, a view) change nobody's place on it.
    */
   async #membership(sessionId: string): Promise<void> {
     const { store, clock, events } = this.#d;
+    if ((await this.#changes(await store.getSession(sessionId))).length === 0) return;
     const rows = await store.transaction(async () => {
       const session = await store.lockSession(sessionId);
-      if (session === undefined || !isLive(session.status)) return [];
-      const onSession = new Set(await store.getInvites(sessionId));
-      if (session.assigneeId !== null) onSession.add(session.assigneeId);
       const lines = await store.listChatLines(sessionId);
-      const joined = new Map<string, string>();
-      for (const line of lines) {
-        if (line.technicianId === null) continue;
-        if (line.kind === "joined") joined.set(line.technicianId, line.technicianName ?? "");
-        if (line.kind === "left") joined.delete(line.technicianId);
-      }
-      const changes: Array<Omit<NewChatLine, "sessionId" | "at" | "text">> = [];
-      for (const [id, name] of joined) {
-        if (!onSession.has(id)) changes.push({ kind: "left", technicianId: id, technicianName: name });
-      }
-      for (const id of onSession) {
-        if (joined.has(id)) continue;
-        const account = await store.getTechnician(id);
-        changes.push({ kind: "joined", technicianId: id, technicianName: account?.name ?? "" });
-      }
-      const room = MAX_CHAT_LINES_PER_SESSION - lines.length;
+      const changes = await this.#changes(session, lines);
+      const room = Math.max(0, MAX_CHAT_LINES_PER_SESSION - lines.length);
       const stored = [];
-      for (const change of changes.slice(0, Math.max(0, room))) {
+      for (const change of changes.slice(0, room)) {
         stored.push(await store.appendChatLine({ ...change, sessionId, at: clock.now(), text: "" }));
       }
       return stored;
     });
     for (const row of rows) events.emit("chatLine", row);
+  }
+
+  /** Who joined or left the session since the chat last said so. */
+  async #changes(
+    session: SessionRow | undefined,
+    known?: readonly ChatLineRow[],
+  ): Promise<Array<Omit<NewChatLine, "sessionId" | "at" | "text">>> {
+    const { store } = this.#d;
+    if (session === undefined || !isLive(session.status)) return [];
+    const onSession = new Set(await store.getInvites(session.id));
+    if (session.assigneeId !== null) onSession.add(session.assigneeId);
+    const joined = new Map<string, string>();
+    for (const line of known ?? (await store.listChatLines(session.id))) {
+      if (line.technicianId === null) continue;
+      if (line.kind === "joined") joined.set(line.technicianId, line.technicianName ?? "");
+      if (line.kind === "left") joined.delete(line.technicianId);
+    }
+    const changes: Array<Omit<NewChatLine, "sessionId" | "at" | "text">> = [];
+    for (const [id, name] of joined) {
+      if (!onSession.has(id)) changes.push({ kind: "left", technicianId: id, technicianName: name });
+    }
+    for (const id of onSession) {
+      if (joined.has(id)) continue;
+      const account = await store.getTechnician(id);
+      changes.push({ kind: "joined", technicianId: id, technicianName: account?.name ?? "" });
+    }
+    return changes;
   }
 }
 
