@@ -5,6 +5,7 @@ import { idSchema, isoDateSchema, personRefSchema } from "./model.ts";
 import { chatTextSchema, plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema, sessionStatusSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /**
  * The agent socket (`/ws/agent`): the SOS agent <-> the gateway.
@@ -58,6 +59,11 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
    * MAX_CHAT_LINES_PER_SESSION.
    */
   z.object({ type: z.literal("chat"), text: chatTextSchema }),
+  /**
+   * The answer to `system.request`: this computer's facts. Only for a request the gateway sent
+   * (else NOT_FOUND), once; an invalid `info` is BAD_REQUEST.
+   */
+  z.object({ type: z.literal("system.info"), requestId: idSchema, info: systemInfoSchema }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type AgentMessageType = AgentMessage["type"];
@@ -125,6 +131,12 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
       personRefSchema.extend({ access: accessModeSchema.nullable(), viewing: z.boolean() }),
     ),
   }),
+  /**
+   * A technician the end user allowed to see the screen asks for this computer's facts
+   * (systemInfoSchema). The agent answers with `system.info` only if it allowed that technician
+   * itself, and tells the end user.
+   */
+  z.object({ type: z.literal("system.request"), requestId: idSchema, technician: personRefSchema }),
   /** The session ended on the gateway; the agent should stop. */
   z.object({ type: z.literal("session.ended"), reason: sessionEndReasonSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),

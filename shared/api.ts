@@ -7,6 +7,7 @@ import {
   chatLineSchema,
   idSchema,
   invitationSchema,
+  isoDateSchema,
   organizationSchema,
   sessionSchema,
   technicianPermissionsSchema,
@@ -14,6 +15,7 @@ import {
 } from "./model.ts";
 import { plainText } from "./plain-text.ts";
 import { accessModeSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /** Request and response bodies of the gateway's REST API (`/api/...`), published as OpenAPI. */
 
@@ -104,6 +106,12 @@ export const createSessionResponseSchema = z.object({
 export const sessionListQuerySchema = z.object({ channelId: idSchema.optional() });
 export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) });
 export const sessionResponseSchema = z.object({ session: sessionSchema });
+
+/** The end user's computer's facts as last received (null before any), and when. */
+export const systemInfoResponseSchema = z.object({
+  info: systemInfoSchema.nullable(),
+  at: isoDateSchema.nullable(),
+});
 
 /** A session's chat, oldest line first (at most MAX_CHAT_LINES_PER_SESSION). */
 export const chatHistorySchema = z.object({ lines: z.array(chatLineSchema) });

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
-import { chatLineSchema, idSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { chatLineSchema, idSchema, isoDateSchema, sessionSchema, technicianSchema } from "./model.ts";
 import { chatTextSchema } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /**
  * The console socket (`/ws/console`): a signed-in technician's browser <-> the gateway.
@@ -37,6 +38,12 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
    * The gateway answers with `chat.line` (to this console too) once it is stored.
    */
   z.object({ type: z.literal("chat.send"), sessionId: idSchema, text: chatTextSchema }),
+  /**
+   * Ask the end user's agent for its computer's facts: only a technician on the session whose
+   * permission the end user granted (else NOT_ON_SESSION, PERMISSION_NOT_GRANTED), with the agent
+   * connected (AGENT_OFFLINE). The answer comes as `system.info`.
+   */
+  z.object({ type: z.literal("system.request"), sessionId: idSchema }),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
 export type ConsoleMessageType = ConsoleMessage["type"];
@@ -118,6 +125,16 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
    * or a technician joined or left the session). Earlier lines: `GET /api/sessions/{id}/chat`.
    */
   z.object({ type: z.literal("chat.line"), line: chatLineSchema }),
+  /**
+   * The end user's computer's facts, as its agent sent them on a technician's request, to every
+   * console that may see the session. The last ones: `GET /api/sessions/{id}/system-info`.
+   */
+  z.object({
+    type: z.literal("system.info"),
+    sessionId: idSchema,
+    info: systemInfoSchema,
+    at: isoDateSchema,
+  }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),
 ]);
 export type GatewayToConsole = z.infer<typeof gatewayToConsoleSchema>;

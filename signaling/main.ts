@@ -11,6 +11,7 @@ import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
+import { SystemInformation } from "./domain/system-info.ts";
 import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { checkBuildCa } from "./downloads/build-ca.ts";
@@ -174,10 +175,12 @@ export async function startGateway(
     desk,
   });
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
+  const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
   const agentSockets = new AgentSockets({
     hub,
     supportee,
     chat,
+    systemInfo,
     viewing,
     organizationName,
     iceServers: () => iceServers.general(),
@@ -191,6 +194,7 @@ export async function startGateway(
     hub,
     desk,
     chat,
+    systemInfo,
     viewing,
     log,
     jobs,
@@ -216,6 +220,7 @@ export async function startGateway(
     channels,
     desk,
     chat,
+    systemInfo,
     hub,
     agentSockets,
     consoleSockets,

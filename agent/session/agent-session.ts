@@ -15,6 +15,7 @@ import type { ScreenStream } from "../media/screen-stream.ts";
 import { Consents } from "./consents.ts";
 import type { Messages } from "./messages.ts";
 import type { GatewayMessage, SignalingClient, Welcome } from "./signaling-client.ts";
+import { systemInfo } from "./system-info.ts";
 import { TechnicianPeers } from "./technician-peers.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
@@ -134,6 +135,20 @@ export class AgentSession {
     client.send({ type: "chat", text });
   }
 
+  /** A technician asks for this computer's facts: only one the end user allowed gets them, and the end user is told. */
+  #systemInfo(message: Extract<GatewayMessage, { type: "system.request" }>): void {
+    const { client, terminal, messages, log } = this.#deps;
+    if (this.#consents.allow(message.technician.id, "view") === undefined) {
+      log.warn(
+        { technicianId: message.technician.id },
+        "refused system information to a technician the end user did not allow",
+      );
+      return;
+    }
+    client.send({ type: "system.info", requestId: message.requestId, info: systemInfo() });
+    terminal.say(messages.systemInfoSent(message.technician.name));
+  }
+
   /** Who is on the session changed: who joined or left, then who is connected now with what rights. */
   #technicians(message: Extract<GatewayMessage, { type: "technicians" }>): void {
     const { terminal, messages } = this.#deps;
@@ -159,6 +174,7 @@ export class AgentSession {
           this.#deps.messages.chatFrom(message.from.name, message.text, clockTime(message.at)),
         ),
       technicians: (message) => this.#technicians(message),
+      "system.request": (message) => this.#systemInfo(message),
       "peer.open": (message) => this.#openPeer(message),
       "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),

@@ -63,6 +63,8 @@ export type Messages = {
   /** The last technician left the session. */
   allLeft: string;
   chatTooLong(max: number): string;
+  /** A technician the end user allowed was sent this computer's facts. */
+  systemInfoSent(technician: string): string;
   chatNotSent(code: string): string;
   reconnecting: string;
   reconnected: string;
@@ -138,6 +140,8 @@ const en: Messages = {
       .join(", ")}`,
   allLeft: "No technician is connected any more. Nobody sees your screen.",
   chatTooLong: (max) => `Not sent: a chat message can be at most ${max} characters long.`,
+  systemInfoSent: (technician) =>
+    `System information sent to ${technician}: system and version, computer name, user, uptime, processor, memory, disks, screens, network interfaces.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
@@ -218,6 +222,8 @@ const de: Messages = {
       .join(", ")}`,
   allLeft: "Kein Techniker ist mehr verbunden. Niemand sieht Ihren Bildschirm.",
   chatTooLong: (max) => `Nicht gesendet: Eine Chat-Nachricht darf höchstens ${max} Zeichen lang sein.`,
+  systemInfoSent: (technician) =>
+    `Systeminformationen an ${technician} gesendet: System und Version, Computername, Benutzer, Laufzeit, Prozessor, Arbeitsspeicher, Laufwerke, Bildschirme, Netzwerkschnittstellen.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
@@ -289,6 +295,7 @@ function inert(raw: Messages): Messages {
     chatLeft: (technician) => raw.chatLeft(field(technician)),
     connectedNow: (technicians) => raw.connectedNow(technicians.map((t) => ({ ...t, name: field(t.name) }))),
     chatTooLong: (max) => raw.chatTooLong(max),
+    systemInfoSent: (technician) => raw.systemInfoSent(field(technician)),
     chatNotSent: (code) => raw.chatNotSent(field(code)),
   };
   return { ...raw, ...builders };

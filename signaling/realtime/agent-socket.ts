@@ -7,6 +7,7 @@ import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts"
 import type { IceServer } from "../../shared/signal.ts";
 import type { Chat } from "../domain/chat.ts";
 import type { Supportee } from "../domain/supportee.ts";
+import type { SystemInformation } from "../domain/system-info.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
@@ -18,6 +19,7 @@ export type AgentSocketDeps = {
   hub: Hub;
   supportee: Supportee;
   chat: Chat;
+  systemInfo: SystemInformation;
   viewing: Viewing<ConsoleConnection>;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
@@ -74,6 +76,10 @@ export class AgentSockets {
       chat: (context, message) => {
         const agent = this.#joined(context);
         return deps.chat.fromEndUser(agent.sessionId, message.text, agent.address);
+      },
+      "system.info": (context, message) => {
+        const agent = this.#joined(context);
+        return deps.systemInfo.received(agent.sessionId, message.requestId, message.info, agent.address);
       },
       end: (context) => {
         const agent = this.#joined(context);

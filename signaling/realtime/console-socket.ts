@@ -5,6 +5,7 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { SystemInformation } from "../domain/system-info.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
@@ -18,6 +19,7 @@ export type ConsoleSocketDeps = {
   hub: Hub;
   desk: Desk;
   chat: Chat;
+  systemInfo: SystemInformation;
   viewing: Viewing<ConsoleConnection>;
   log: Logger;
   jobs: Jobs;
@@ -57,6 +59,9 @@ export class ConsoleSockets {
       },
       "chat.send": async (connection, message) => {
         await deps.chat.say(await this.#account(connection), message.sessionId, message.text);
+      },
+      "system.request": async (connection, message) => {
+        await deps.systemInfo.request(await this.#account(connection), message.sessionId);
       },
     };
     this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>

@@ -5,6 +5,8 @@ import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef, Session } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import { type AccessMode, isLive } from "../../shared/status.ts";
+import type { SystemInfo } from "../../shared/system-info.ts";
+import { iso } from "../clock.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
@@ -94,6 +96,15 @@ export class Hub implements AgentPresence {
       later("technician updated", () => this.#technicianUpdated(technician)),
     );
     events.on("accessChanged", () => later("access changed", () => this.#accessChanged()));
+    events.on("systemInfoRequested", (sessionId, request) => {
+      const agent = this.#agents.get(sessionId);
+      if (agent !== undefined) {
+        later("system info requested", () => send(agent.socket, { type: "system.request", ...request }));
+      }
+    });
+    events.on("systemInfo", (sessionId, info, at) =>
+      later("system info", () => this.#systemInfo(sessionId, info, at)),
+    );
     events.on("chatLine", (line) => {
       const agent = this.#agents.get(line.sessionId);
       later("chat line", () => this.#chatLine(line, agent));
@@ -293,18 +304,34 @@ export class Hub implements AgentPresence {
     send(agent.socket, { type: "technicians", technicians });
   }
 
+  /** The end user's computer's facts: to every console that may see the session. */
+  async #systemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void> {
+    const session = await this.#d.store.getSession(sessionId);
+    if (session === undefined) return;
+    for (const connection of await this.#seeing(session)) {
+      send(connection.socket, { type: "system.info", sessionId, info, at: iso(at) });
+    }
+  }
+
+  /** The consoles whose technician may see the session now. */
+  async #seeing(session: SessionRow): Promise<ConsoleConnection[]> {
+    const found: ConsoleConnection[] = [];
+    for (const connection of [...this.#consoles]) {
+      const account = await this.#d.store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      if (account !== undefined && (await this.#d.policy.canSeeSession(account, session)))
+        found.push(connection);
+    }
+    return found;
+  }
+
   /** A chat line: to every console that may see the session; a technician's to the agent as well. */
   async #chatLine(row: ChatLineRow, agent: AgentConnection | undefined): Promise<void> {
     const session = await this.#d.store.getSession(row.sessionId);
     if (session === undefined) return;
     const line = chatLineView(row);
-    for (const connection of [...this.#consoles]) {
-      const account = await this.#d.store.getTechnician(connection.technicianId);
-      if (!this.#consoles.has(connection)) continue;
-      if (account !== undefined && (await this.#d.policy.canSeeSession(account, session))) {
-        send(connection.socket, { type: "chat.line", line });
-      }
-    }
+    for (const connection of await this.#seeing(session))
+      send(connection.socket, { type: "chat.line", line });
     if (agent !== undefined && line.kind === "technician" && line.technician !== null) {
       send(agent.socket, { type: "chat", from: line.technician, text: line.text, at: line.at });
     }

@@ -105,4 +105,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chat_lines_session ON chat_lines(session_id, id);
   `,
+  // 3: the end user's computer's facts, the last asked for per session (system-info-queries.ts).
+  `
+  CREATE TABLE session_system_info (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+    request_id TEXT NOT NULL,
+    requested_by TEXT NOT NULL REFERENCES accounts(id),
+    requested_at INTEGER NOT NULL,
+    info TEXT,
+    received_at INTEGER
+  );
+  `,
 ];

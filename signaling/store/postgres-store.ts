@@ -8,6 +8,7 @@ import { migratePostgres } from "./postgres-migrations.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Raw, Sql, SqlValue } from "./sql.ts";
 import type { Store, StoreHealth, StoreQueries } from "./store.ts";
+import { systemInfoQueries } from "./system-info-queries.ts";
 
 /** Connections the pool keeps at most; each is one PostgreSQL backend process. */
 export const POSTGRES_POOL_SIZE = 10;
@@ -145,7 +146,12 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
       "constraint" in error &&
       error.constraint === "sessions_live_pin",
   };
-  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql), ...chatQueries(sql) };
+  const queries: StoreQueries = {
+    ...peopleQueries(sql),
+    ...sessionQueries(sql),
+    ...chatQueries(sql),
+    ...systemInfoQueries(sql),
+  };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.
   const refused = async (error: unknown): Promise<never> => {

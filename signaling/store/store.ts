@@ -1,3 +1,4 @@
+import type { SystemInfo } from "../../shared/system-info.ts";
 import type {
   AuditFilter,
   AuditRow,
@@ -8,6 +9,7 @@ import type {
   NewChatLine,
   PermissionRow,
   SessionRow,
+  SystemInfoRow,
   TechnicianRow,
 } from "./rows.ts";
 
@@ -110,4 +112,9 @@ export type StoreQueries = {
   /** A session's chat, oldest first. */
   listChatLines(sessionId: string): Promise<ChatLineRow[]>;
   countChatLines(sessionId: string): Promise<number>;
+
+  /** A new request replaces the session's last one (its answer stays until the new one comes). */
+  putSystemInfoRequest(sessionId: string, requestId: string, technicianId: string, at: number): Promise<void>;
+  putSystemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void>;
+  getSystemInfo(sessionId: string): Promise<SystemInfoRow | undefined>;
 };

@@ -1,3 +1,4 @@
+import { cpus, hostname } from "node:os";
 import type { Page } from "playwright-core";
 import t from "tap";
 import { runAgent } from "../agent/e2e-support.ts";
@@ -218,6 +219,15 @@ t.test(
     agent.type("y");
     await agent.line(/^Connected: Anna.* \(control\)$/);
     t.pass("the status line follows the grant");
+
+    // With consent, the end user's computer's facts on request: they match this machine.
+    const facts = again.getByRole("region", { name: "System information" });
+    await facts.getByRole("button", { name: "Request system information" }).click();
+    await agent.line(/^System information sent to Anna.*: system and version, computer name/);
+    await facts.getByText(hostname(), { exact: true }).waitFor();
+    await facts.getByText(new RegExp(`, ${cpus().length} cores$`)).waitFor();
+    await facts.getByText(new RegExp(`\\b${SCREEN.width}×${SCREEN.height}\\b`)).waitFor();
+    t.pass("the facts match the machine: host name, processor cores, the Xvfb screen");
 
     await again.getByRole("button", { name: "Release" }).click();
     await agent.line(/^No technician is connected any more\. Nobody sees your screen\.$/);

@@ -48,6 +48,8 @@ async function chatting(t: Test) {
     200,
   );
   await technicians(agent, (list) => list.length === 2);
+  // Bob's joined line is written after Alice's (one session, one queue): then both are stored.
+  await chatLine(aliceConsole, session.id, (l) => l.kind === "joined" && l.technician?.id === bob.id);
   return { session, aliceConsole, bobConsole, agent };
 }
 
@@ -227,7 +229,7 @@ t.test("only technicians on the session write; only those who may see it read", 
   t.equal(read.status, 404);
   t.equal(errorCode(read.body), "SESSION_NOT_FOUND");
   agent.send({ type: "chat", text: "for the technicians on the session" });
-  const lines = await daveConsole.next("chat.line");
+  const lines = await chatLine(daveConsole, session.id, (l) => l.kind === "enduser");
   t.equal(
     lines.line.text,
     "for the technicians on the session",
@@ -276,6 +278,7 @@ t.test("the agent is told who is on the session with what rights, on every chang
     ["Bob"],
     "the released assignee is gone from the list",
   );
+  await chatLine(aliceConsole, session.id, (l) => l.kind === "left");
   const lines = await history(alice.client, session.id);
   t.same(
     lines.filter((l) => l.kind === "left").map((l) => l.technician?.name),

@@ -13,6 +13,7 @@ import { ChatPanel } from "./ChatPanel.tsx";
 import { DeviceFacts } from "./DeviceFacts.tsx";
 import { StartRemoteButton } from "./StartRemoteButton.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
+import { SystemInfoPanel } from "./SystemInfoPanel.tsx";
 
 /** The actions that open a dialog first; the others act at once. */
 export type SessionDialog = "assign" | "transfer" | "invite" | "showPin" | "close" | "delete";
@@ -151,6 +152,7 @@ export function SessionDetails(props: {
           <input readOnly value={manualLink} onFocus={(event) => event.currentTarget.select()} />
         </label>
       )}
+      <SystemInfoPanel session={session} me={me} />
       <ChatPanel session={session} me={me} />
     </section>
   );

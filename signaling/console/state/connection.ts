@@ -8,6 +8,7 @@ import {
   channels,
   sessions,
   sessionsLoaded,
+  setSystemInfo,
   showNotice,
   socketStatus,
   technicians,
@@ -64,6 +65,7 @@ const handlers: Handlers = {
       return next;
     }),
   "chat.line": (message) => addChatLines(message.line.sessionId, [message.line]),
+  "system.info": (message) => setSystemInfo(message.sessionId, message.info, message.at),
   "remote.opened": toRemote,
   "remote.signal": toRemote,
   "remote.ice": toRemote,

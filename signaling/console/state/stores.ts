@@ -1,5 +1,6 @@
 import type { MeResponse } from "../../../shared/api.ts";
 import type { Channel, ChatLine, Session, Technician } from "../../../shared/model.ts";
+import type { SystemInfo } from "../../../shared/system-info.ts";
 import type { SocketStatus } from "../lib/socket.ts";
 import { createStore } from "../lib/store.ts";
 
@@ -31,6 +32,13 @@ export function addChatLines(sessionId: string, lines: readonly ChatLine[]): voi
       [...byId.values()].sort((a, b) => a.id - b.id),
     );
   });
+}
+
+/** The end user's computer's facts per session, as last received, and when. */
+export const systemInfos = createStore<ReadonlyMap<string, { info: SystemInfo; at: string }>>(new Map());
+
+export function setSystemInfo(sessionId: string, info: SystemInfo, at: string): void {
+  systemInfos.update((current) => new Map(current).set(sessionId, { info, at }));
 }
 
 /** Home, Private, then team channels this technician may see. */
