@@ -66,7 +66,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     this.#options = options;
     this.#rl = createInterface({
       input: options.input,
-      ...(options.interactive ? { output: options.output, terminal: true } : { terminal: false }),
+      ...(options.interactive ? { output: options.output, terminal: true, prompt: "" } : { terminal: false }),
     });
     this.#rl.on("line", (line) => this.#onLine(line));
     this.#rl.on("SIGINT", () => this.emit("end"));
@@ -81,7 +81,22 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   say(line: string): void {
     if (this.#closed) return;
     if (this.asking) this.#held.push(line);
-    else this.#options.output.write(`${line}\n`);
+    else this.#print(line);
+  }
+
+  /**
+   * On a terminal, a chat message the end user is half-way through typing stays whole: the line
+   * goes above it (the typed text is cleared from the screen first), then the typed text is drawn
+   * again with the cursor where it was.
+   */
+  #print(line: string): void {
+    const typing = this.#options.interactive ? this.#rl.line : "";
+    if (typing === "") {
+      this.#options.output.write(`${line}\n`);
+      return;
+    }
+    this.#options.output.write(`\r\u001b[2K${line}\n`);
+    this.#rl.prompt(true);
   }
 
   /**
@@ -149,7 +164,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
 
   /** Between two questions (or after the last): what was said meanwhile. */
   #flushHeld(): void {
-    for (const line of this.#held.splice(0)) this.#options.output.write(`${line}\n`);
+    for (const line of this.#held.splice(0)) this.#print(line);
   }
 
   #answer(entry: Pending, line: string): void {

@@ -18,7 +18,13 @@ function terminal(t: Test, options: { interactive?: boolean; timeoutMs?: number 
     consentTimeoutMs: options.timeoutMs ?? 10_000,
   });
   t.teardown(() => term.close());
-  return { term, type: (line: string) => input.write(`${line}\n`), printed: () => printed };
+  return {
+    term,
+    type: (line: string) => input.write(`${line}\n`),
+    /** Keys typed without Enter. */
+    keys: (text: string) => input.write(text),
+    printed: () => printed,
+  };
 }
 
 const question = { technician: "Alice", organization: "Acme IT", access: "control" } as const;
@@ -90,6 +96,24 @@ t.test("a consent question takes precedence: the next line answers it and is not
     t.same(lines, ["thanks"], "only the line after the answer is chat");
     term.close();
   }
+});
+
+t.test("a terminal: a line said while the end user types goes above it, and the typing stays", async (t) => {
+  const { term, keys, type, printed } = terminal(t, { interactive: true });
+  const lines = chatted(term);
+  keys("the printer is");
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = printed().length;
+  term.say("[Chat 10:00] Alice: which printer?");
+  const shown = printed().slice(before);
+  t.ok(
+    shown.startsWith("\r\u001b[2K[Chat 10:00] Alice: which printer?\n"),
+    "the half-typed text is cleared and the line printed in its place",
+  );
+  t.match(shown.slice(shown.indexOf("\n")), /the printer is/, "then the typed text is drawn again");
+  type(" broken");
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(lines, ["the printer is broken"], "what the end user typed is sent whole");
 });
 
 t.test("commands are never chat: q, r and ? (help)", async (t) => {
