@@ -123,8 +123,31 @@ t.test(
     await page.getByText(/^Connected technicians: .*Tom \(control\)/).waitFor();
     await page.getByText(/^Connected technicians: .*Kim \(view only\)/).waitFor();
     t.pass("both technicians see the screen; who controls is shown");
+    await agent.line(
+      /^Connected: Tom \(control, sees your screen now\), Kim \(view only, sees your screen now\)$/,
+    );
+    t.pass("and so does the end user");
+
     await kimPage.getByRole("button", { name: "Disconnect" }).click();
     await page.getByRole("button", { name: "Disconnect" }).click();
+
+    // The chat with two technicians: each sees the other's lines and the end user's.
+    await selectSession(page, "Real agent");
+    await selectSession(kimPage, "Real agent");
+    const tomChat = panel.getByRole("region", { name: "Chat with the end user" });
+    const kimChat = kimPanel.getByRole("region", { name: "Chat with the end user" });
+    await tomChat.getByLabel("Message to the end user").fill("Tom here, checking the printer");
+    await tomChat.getByRole("button", { name: "Send" }).click();
+    await kimChat.getByText("Tom here, checking the printer", { exact: true }).waitFor();
+    await kimChat.getByLabel("Message to the end user").fill("Kim watching along");
+    await kimChat.getByRole("button", { name: "Send" }).click();
+    await tomChat.getByText("Kim watching along", { exact: true }).waitFor();
+    await agent.line(/^\[Chat \d\d:\d\d\] Tom: Tom here, checking the printer$/);
+    await agent.line(/^\[Chat \d\d:\d\d\] Kim: Kim watching along$/);
+    agent.type("Thanks, both of you");
+    await tomChat.getByText("Thanks, both of you", { exact: true }).waitFor();
+    await kimChat.getByText("Thanks, both of you", { exact: true }).waitFor();
+    t.pass("two technicians and the end user chat, each line reaching the others");
 
     // Release: Queued (it leaves Tom's Home); take it again; close: the agent exits.
     await selectSession(page, "Real agent");
