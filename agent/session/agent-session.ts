@@ -154,6 +154,8 @@ export class AgentSession {
     const { terminal, messages } = this.#deps;
     const now = message.technicians;
     const before = this.#onSession;
+    // The same list again (a new connection after a reconnect is told it anew): nothing changed.
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(now)) return;
     this.#onSession = now;
     if (before !== undefined) {
       for (const gone of before.filter((b) => !now.some((n) => n.id === b.id)))
