@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
 import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
-import { idSchema, personRefSchema } from "./model.ts";
-import { plainText } from "./plain-text.ts";
+import { idSchema, isoDateSchema, personRefSchema } from "./model.ts";
+import { chatTextSchema, plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema, sessionStatusSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /**
  * The agent socket (`/ws/agent`): the SOS agent <-> the gateway.
@@ -52,6 +53,17 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("peer.closed"), peerId: idSchema, reason: z.string().max(64).optional() }),
   /** The end user stopped the session. */
   z.object({ type: z.literal("end") }),
+  /**
+   * A chat line the end user typed, to every technician on the session (stored with it). Plain
+   * text, one line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past the session's
+   * MAX_CHAT_LINES_PER_SESSION.
+   */
+  z.object({ type: z.literal("chat"), text: chatTextSchema }),
+  /**
+   * The answer to `system.request`: this computer's facts. Only for a request the gateway sent
+   * (else NOT_FOUND), once; an invalid `info` is BAD_REQUEST.
+   */
+  z.object({ type: z.literal("system.info"), requestId: idSchema, info: systemInfoSchema }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type AgentMessageType = AgentMessage["type"];
@@ -102,6 +114,29 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("peer.ice"), peerId: idSchema, iceServers: z.array(iceServerSchema) }),
   z.object({ type: z.literal("peer.close"), peerId: idSchema, reason: z.string().max(64) }),
   z.object({ type: z.literal("signal"), peerId: idSchema, data: signalDataSchema }),
+  /**
+   * A technician's chat line. `text` is plain text, but the agent makes it (and the name) inert
+   * before printing it all the same.
+   */
+  z.object({ type: z.literal("chat"), from: personRefSchema, text: z.string(), at: isoDateSchema }),
+  /**
+   * Who is with the end user now and with what rights, sent after the welcome and again on every
+   * change: the technicians on the session (its assignee and invited ones), each with what the end
+   * user granted (`access`, null while nothing is granted: chat only) and whether their remote view
+   * is open (`viewing`). An empty list: no technician is on the session any more.
+   */
+  z.object({
+    type: z.literal("technicians"),
+    technicians: z.array(
+      personRefSchema.extend({ access: accessModeSchema.nullable(), viewing: z.boolean() }),
+    ),
+  }),
+  /**
+   * A technician the end user allowed to see the screen asks for this computer's facts
+   * (systemInfoSchema). The agent answers with `system.info` only if it allowed that technician
+   * itself, and tells the end user.
+   */
+  z.object({ type: z.literal("system.request"), requestId: idSchema, technician: personRefSchema }),
   /** The session ended on the gateway; the agent should stop. */
   z.object({ type: z.literal("session.ended"), reason: sessionEndReasonSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),

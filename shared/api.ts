@@ -4,8 +4,10 @@ import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH } from "./limits.ts";
 import {
   auditEntrySchema,
   channelSchema,
+  chatLineSchema,
   idSchema,
   invitationSchema,
+  isoDateSchema,
   organizationSchema,
   sessionSchema,
   technicianPermissionsSchema,
@@ -13,6 +15,7 @@ import {
 } from "./model.ts";
 import { plainText } from "./plain-text.ts";
 import { accessModeSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /** Request and response bodies of the gateway's REST API (`/api/...`), published as OpenAPI. */
 
@@ -103,6 +106,15 @@ export const createSessionResponseSchema = z.object({
 export const sessionListQuerySchema = z.object({ channelId: idSchema.optional() });
 export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) });
 export const sessionResponseSchema = z.object({ session: sessionSchema });
+
+/** The end user's computer's facts as last received (null before any), and when. */
+export const systemInfoResponseSchema = z.object({
+  info: systemInfoSchema.nullable(),
+  at: isoDateSchema.nullable(),
+});
+
+/** A session's chat, oldest line first (at most MAX_CHAT_LINES_PER_SESSION). */
+export const chatHistorySchema = z.object({ lines: z.array(chatLineSchema) });
 
 /**
  * `GET /api/sessions/:id/invitation?for=link|pin`: Copy link and Show PIN answer the same

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
-import { idSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { chatLineSchema, idSchema, isoDateSchema, sessionSchema, technicianSchema } from "./model.ts";
+import { chatTextSchema } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema } from "./status.ts";
+import { systemInfoSchema } from "./system-info.ts";
 
 /**
  * The console socket (`/ws/console`): a signed-in technician's browser <-> the gateway.
@@ -29,6 +31,19 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
    * candidate pair); the gateway audits each path once per view (`session.remote_path`).
    */
   z.object({ type: z.literal("remote.path"), sessionId: idSchema, path: remotePathSchema }),
+  /**
+   * A chat line to the session's end user and technicians (the assignee or an invited technician
+   * only: else NOT_ON_SESSION; the agent must be connected: else AGENT_OFFLINE). Plain text, one
+   * line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past MAX_CHAT_LINES_PER_SESSION.
+   * The gateway answers with `chat.line` (to this console too) once it is stored.
+   */
+  z.object({ type: z.literal("chat.send"), sessionId: idSchema, text: chatTextSchema }),
+  /**
+   * Ask the end user's agent for its computer's facts: only a technician on the session whose
+   * permission the end user granted (else NOT_ON_SESSION, PERMISSION_NOT_GRANTED), with the agent
+   * connected (AGENT_OFFLINE). The answer comes as `system.info`.
+   */
+  z.object({ type: z.literal("system.request"), sessionId: idSchema }),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
 export type ConsoleMessageType = ConsoleMessage["type"];
@@ -105,6 +120,21 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("remote.signal"), sessionId: idSchema, data: signalDataSchema }),
   z.object({ type: z.literal("remote.closed"), sessionId: idSchema, reason: remoteCloseReasonSchema }),
+  /**
+   * A new line in the chat of a session this technician may see (a technician's, the end user's,
+   * or a technician joined or left the session). Earlier lines: `GET /api/sessions/{id}/chat`.
+   */
+  z.object({ type: z.literal("chat.line"), line: chatLineSchema }),
+  /**
+   * The end user's computer's facts, as its agent sent them on a technician's request, to every
+   * console that may see the session. The last ones: `GET /api/sessions/{id}/system-info`.
+   */
+  z.object({
+    type: z.literal("system.info"),
+    sessionId: idSchema,
+    info: systemInfoSchema,
+    at: isoDateSchema,
+  }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),
 ]);
 export type GatewayToConsole = z.infer<typeof gatewayToConsoleSchema>;

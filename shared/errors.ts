@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   "NOT_JOINED",
   "ALREADY_JOINED",
   "PEER_NOT_FOUND",
+  "CHAT_FULL",
   "PIN_RATE_LIMITED",
   "RATE_LIMITED",
   "BUILD_RUNNING",
@@ -91,6 +92,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_JOINED: 409,
   ALREADY_JOINED: 409,
   PEER_NOT_FOUND: 404,
+  /** The session holds MAX_CHAT_LINES_PER_SESSION chat lines: no more are taken. */
+  CHAT_FULL: 409,
   PIN_RATE_LIMITED: 429,
   RATE_LIMITED: 429,
   /** An SOS build is already running on this gateway (one at a time). */

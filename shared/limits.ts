@@ -58,3 +58,15 @@ export const MAX_PRINTED_OUTCOME_LENGTH = 300;
  * console's clipboard field takes no more.
  */
 export const MAX_CLIPBOARD_CHARS = 60_000;
+
+/**
+ * Longest chat line, in characters after trimming, either way (a technician's in the console, the
+ * end user's in the agent's terminal); a longer one is refused with BAD_REQUEST and not stored.
+ */
+export const MAX_CHAT_LINE_CHARS = 1000;
+
+/**
+ * Most chat lines one session keeps (both sides and the joined/left lines together); a line past
+ * it is refused with CHAT_FULL and not stored.
+ */
+export const MAX_CHAT_LINES_PER_SESSION = 1000;

@@ -97,6 +97,25 @@ export const sessionSchema = z.object({
 });
 export type Session = z.infer<typeof sessionSchema>;
 
+/**
+ * One line of a session's chat, as stored and shown: said by a technician (`technician` is who)
+ * or by the end user in the agent's terminal, or a technician joined or left the session
+ * (`technician` is who; `text` is empty: each side says it in its own language). Text is plain
+ * text: one line, no control characters; consoles show it as text, never as markup.
+ */
+export const CHAT_LINE_KINDS = ["technician", "enduser", "joined", "left"] as const;
+export const chatLineKindSchema = z.enum(CHAT_LINE_KINDS);
+export type ChatLineKind = z.infer<typeof chatLineKindSchema>;
+export const chatLineSchema = z.object({
+  id: z.number().int(),
+  sessionId: idSchema,
+  at: isoDateSchema,
+  kind: chatLineKindSchema,
+  technician: personRefSchema.nullable(),
+  text: z.string(),
+});
+export type ChatLine = z.infer<typeof chatLineSchema>;
+
 export const invitationSchema = z.object({
   /** `<public-url>/s/<token>`: opens the end user's landing page. */
   link: z.url(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_CHAT_LINE_CHARS } from "./limits.ts";
 
 /**
  * Text typed by one person and shown to another: the rule names follow at the gateway's door, and
@@ -35,6 +36,9 @@ export function plainText(max: number, options: { multiline?: boolean } = {}) {
     .trim()
     .max(max);
 }
+
+/** A chat line as typed by either side: plain text, one line, not empty, at most MAX_CHAT_LINE_CHARS. */
+export const chatTextSchema = plainText(MAX_CHAT_LINE_CHARS).min(1, "an empty chat line");
 
 /**
  * What the agent never prints as it is: every control (Unicode Cc: C0, DEL, C1), every invisible

@@ -5,11 +5,13 @@ import { type Clock, systemClock } from "./clock.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
+import { Chat } from "./domain/chat.ts";
 import { Desk } from "./domain/desk/desk.ts";
 import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Supportee } from "./domain/supportee.ts";
+import { SystemInformation } from "./domain/system-info.ts";
 import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { checkBuildCa } from "./downloads/build-ca.ts";
@@ -172,9 +174,13 @@ export async function startGateway(
     pins: new PinGuard(clock, events),
     desk,
   });
+  const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
+  const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
   const agentSockets = new AgentSockets({
     hub,
     supportee,
+    chat,
+    systemInfo,
     viewing,
     organizationName,
     iceServers: () => iceServers.general(),
@@ -187,6 +193,8 @@ export async function startGateway(
   const consoleSockets = new ConsoleSockets({
     hub,
     desk,
+    chat,
+    systemInfo,
     viewing,
     log,
     jobs,
@@ -211,6 +219,8 @@ export async function startGateway(
     audit,
     channels,
     desk,
+    chat,
+    systemInfo,
     hub,
     agentSockets,
     consoleSockets,

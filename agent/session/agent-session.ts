@@ -6,6 +6,8 @@
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
+import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
+import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import type { InputDesktopName } from "../input/desktop-watch.ts";
@@ -16,6 +18,7 @@ import type { VideoOffer } from "../peer/video-codec.ts";
 import { Consents } from "./consents.ts";
 import type { Messages } from "./messages.ts";
 import type { GatewayMessage, SignalingClient, Welcome } from "./signaling-client.ts";
+import { systemInfo } from "./system-info.ts";
 import { TechnicianPeers } from "./technician-peers.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
@@ -45,6 +48,8 @@ export class AgentSession {
   readonly #consents = new Consents();
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
+  /** The technicians on the session as last told (undefined before the first list). */
+  #onSession: Extract<GatewayMessage, { type: "technicians" }>["technicians"] | undefined;
   #iceServers: Welcome["iceServers"];
   #closing: Promise<AgentOutcome> | undefined;
   #finished: ((outcome: AgentOutcome) => void) | undefined;
@@ -65,6 +70,7 @@ export class AgentSession {
     const { messages, terminal, welcome } = this.#deps;
     terminal.say(messages.waiting(welcome.session.name, welcome.organization.name));
     terminal.say(messages.howToStop);
+    terminal.say(messages.chatHint);
     this.#deps.client.deliver();
     return this.#done;
   }
@@ -121,12 +127,63 @@ export class AgentSession {
     stream.on("error", (error) => void this.close(outcomeOf(error)));
     terminal.on("end", () => void this.end());
     terminal.on("revoke", () => this.revoke());
+    terminal.on("chat", (text) => this.#chat(text));
+  }
+
+  /** The end user's chat line to the technicians: checked here against the shared rule first. */
+  #chat(typed: string): void {
+    const { client, terminal, messages } = this.#deps;
+    // What a terminal let through (a tab, a pasted control character) goes as visible text.
+    const text = inertText(typed, Number.MAX_SAFE_INTEGER);
+    if (!chatTextSchema.safeParse(text).success) {
+      terminal.say(messages.chatTooLong(MAX_CHAT_LINE_CHARS));
+      return;
+    }
+    client.send({ type: "chat", text });
+  }
+
+  /** A technician asks for this computer's facts: only one the end user allowed gets them, and the end user is told. */
+  #systemInfo(message: Extract<GatewayMessage, { type: "system.request" }>): void {
+    const { client, terminal, messages, log } = this.#deps;
+    if (this.#consents.allow(message.technician.id, "view") === undefined) {
+      log.warn(
+        { technicianId: message.technician.id },
+        "refused system information to a technician the end user did not allow",
+      );
+      return;
+    }
+    client.send({ type: "system.info", requestId: message.requestId, info: systemInfo() });
+    terminal.say(messages.systemInfoSent(message.technician.name));
+  }
+
+  /** Who is on the session changed: who joined or left, then who is connected now with what rights. */
+  #technicians(message: Extract<GatewayMessage, { type: "technicians" }>): void {
+    const { terminal, messages } = this.#deps;
+    const now = message.technicians;
+    const before = this.#onSession;
+    // The same list again (a new connection after a reconnect is told it anew): nothing changed.
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(now)) return;
+    this.#onSession = now;
+    if (before !== undefined) {
+      for (const gone of before.filter((b) => !now.some((n) => n.id === b.id)))
+        terminal.say(messages.chatLeft(gone.name));
+      for (const came of now.filter((n) => !before.some((b) => b.id === n.id)))
+        terminal.say(messages.chatJoined(came.name));
+    }
+    if (now.length > 0) terminal.say(messages.connectedNow(now));
+    else if (before !== undefined && before.length > 0) terminal.say(messages.allLeft);
   }
 
   #handlers(): Handlers {
     return {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
+      chat: (message) =>
+        this.#deps.terminal.say(
+          this.#deps.messages.chatFrom(message.from.name, message.text, clockTime(message.at)),
+        ),
+      technicians: (message) => this.#technicians(message),
+      "system.request": (message) => this.#systemInfo(message),
       "peer.open": (message) => this.#openPeer(message),
       "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),
@@ -141,8 +198,11 @@ export class AgentSession {
         };
         void this.close(outcomes[message.reason]);
       },
-      error: (message) =>
-        this.#deps.log.warn({ error: message.error, inReplyTo: message.inReplyTo }, "gateway error"),
+      error: (message) => {
+        if (message.inReplyTo === "chat")
+          this.#deps.terminal.say(this.#deps.messages.chatNotSent(message.error.code));
+        this.#deps.log.warn({ error: message.error, inReplyTo: message.inReplyTo }, "gateway error");
+      },
     };
   }
 
@@ -199,4 +259,11 @@ export class AgentSession {
     }
     void this.#peers.open(peerId, technician, access, message.iceServers ?? this.#iceServers);
   }
+}
+
+/** The local time of an ISO date, HH:MM (what the end user's clock shows). */
+function clockTime(at: string): string {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return "--:--";
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }

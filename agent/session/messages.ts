@@ -10,6 +10,7 @@
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import {
   MAX_BRAND_LENGTH,
+  MAX_CHAT_LINE_CHARS,
   MAX_PRINTED_FIELD_LENGTH,
   MAX_SUPPORT_MESSAGE_LENGTH,
 } from "../../shared/limits.ts";
@@ -18,6 +19,13 @@ import type { AccessMode } from "../../shared/status.ts";
 import { PEER_END_REASONS } from "../peer/path-watch.ts";
 
 export const LANGUAGES = ["en", "de"] as const;
+
+/** One technician on the session as the status line shows them. */
+export type ConnectedTechnician = {
+  readonly name: string;
+  readonly access: AccessMode | null;
+  readonly viewing: boolean;
+};
 export type Language = (typeof LANGUAGES)[number];
 
 export type Messages = {
@@ -44,6 +52,20 @@ export type Messages = {
   connectionLost(technician: string, seconds: number): string;
   disconnected(technician: string): string;
   revoked: string;
+  /** How to chat, and that a consent question takes the next line. */
+  chatHint: string;
+  /** A technician's chat line, with the local time it was said (HH:MM). */
+  chatFrom(technician: string, text: string, time: string): string;
+  chatJoined(technician: string): string;
+  chatLeft(technician: string): string;
+  /** Who is connected with what rights; `viewing`: their remote view is open now. */
+  connectedNow(technicians: readonly ConnectedTechnician[]): string;
+  /** The last technician left the session. */
+  allLeft: string;
+  chatTooLong(max: number): string;
+  /** A technician the end user allowed was sent this computer's facts. */
+  systemInfoSent(technician: string): string;
+  chatNotSent(code: string): string;
   reconnecting: string;
   reconnected: string;
   help: string;
@@ -104,9 +126,27 @@ const en: Messages = {
     `Connection to ${technician} lost: no answer for ${seconds} s. Nobody sees your screen.`,
   disconnected: (technician) => `Disconnected: ${technician} left.`,
   revoked: "Permissions withdrawn: no technician can see or control your screen now.",
+  chatHint:
+    "To chat with your technician: type a message and press Enter. While an access request is shown, your next line answers it.",
+  chatFrom: (technician, text, time) => `[Chat ${time}] ${technician}: ${text}`,
+  chatJoined: (technician) => `[Chat] ${technician} joined the chat.`,
+  chatLeft: (technician) => `[Chat] ${technician} left the chat.`,
+  connectedNow: (technicians) =>
+    `Connected: ${technicians
+      .map(
+        (t) =>
+          `${t.name} (${t.access === "control" ? "control" : t.access === "view" ? "view only" : "chat only"}${t.viewing ? ", sees your screen now" : ""})`,
+      )
+      .join(", ")}`,
+  allLeft: "No technician is connected any more. Nobody sees your screen.",
+  chatTooLong: (max) => `Not sent: a chat message can be at most ${max} characters long.`,
+  systemInfoSent: (technician) =>
+    `System information sent to ${technician}: system and version, computer name, user, uptime, processor, memory, disks, screens, network interfaces.`,
+  chatNotSent: (code) =>
+    code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
   reconnected: "Connected to the gateway again.",
-  help: "Commands: q = end the session, r = withdraw all permissions.",
+  help: "Commands: q = end the session, r = withdraw all permissions, ? = this help. Any other line is sent to your technician as a chat message.",
   endedByUser: "Session ended.",
   closedByTechnician: "The technician closed the session.",
   expired: "The session has expired.",
@@ -168,9 +208,27 @@ const de: Messages = {
     `Verbindung zu ${technician} verloren: ${seconds} s keine Antwort. Niemand sieht Ihren Bildschirm.`,
   disconnected: (technician) => `Getrennt: ${technician} hat die Verbindung beendet.`,
   revoked: "Berechtigungen entzogen: Kein Techniker kann Ihren Bildschirm jetzt sehen oder steuern.",
+  chatHint:
+    "Mit Ihrem Techniker chatten: Nachricht eingeben und Enter drücken. Solange eine Zugriffsanfrage angezeigt wird, beantwortet Ihre nächste Zeile diese.",
+  chatFrom: (technician, text, time) => `[Chat ${time}] ${technician}: ${text}`,
+  chatJoined: (technician) => `[Chat] ${technician} ist dem Chat beigetreten.`,
+  chatLeft: (technician) => `[Chat] ${technician} hat den Chat verlassen.`,
+  connectedNow: (technicians) =>
+    `Verbunden: ${technicians
+      .map(
+        (t) =>
+          `${t.name} (${t.access === "control" ? "Steuerung" : t.access === "view" ? "nur Ansehen" : "nur Chat"}${t.viewing ? ", sieht jetzt Ihren Bildschirm" : ""})`,
+      )
+      .join(", ")}`,
+  allLeft: "Kein Techniker ist mehr verbunden. Niemand sieht Ihren Bildschirm.",
+  chatTooLong: (max) => `Nicht gesendet: Eine Chat-Nachricht darf höchstens ${max} Zeichen lang sein.`,
+  systemInfoSent: (technician) =>
+    `Systeminformationen an ${technician} gesendet: System und Version, Computername, Benutzer, Laufzeit, Prozessor, Arbeitsspeicher, Laufwerke, Bildschirme, Netzwerkschnittstellen.`,
+  chatNotSent: (code) =>
+    code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
   reconnected: "Wieder mit dem Gateway verbunden.",
-  help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen.",
+  help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen, ? = diese Hilfe. Jede andere Zeile geht als Chat-Nachricht an Ihren Techniker.",
   endedByUser: "Sitzung beendet.",
   closedByTechnician: "Der Techniker hat die Sitzung geschlossen.",
   expired: "Die Sitzung ist abgelaufen.",
@@ -231,6 +289,14 @@ function inert(raw: Messages): Messages {
     gatewayUnreachable: (gateway) => raw.gatewayUnreachable(field(gateway)),
     certificateRefused: (gateway, problem) => raw.certificateRefused(field(gateway), field(problem)),
     rateLimited: (seconds) => raw.rateLimited(seconds),
+    chatFrom: (technician, text, time) =>
+      raw.chatFrom(field(technician), inertText(text, MAX_CHAT_LINE_CHARS), field(time)),
+    chatJoined: (technician) => raw.chatJoined(field(technician)),
+    chatLeft: (technician) => raw.chatLeft(field(technician)),
+    connectedNow: (technicians) => raw.connectedNow(technicians.map((t) => ({ ...t, name: field(t.name) }))),
+    chatTooLong: (max) => raw.chatTooLong(max),
+    systemInfoSent: (technician) => raw.systemInfoSent(field(technician)),
+    chatNotSent: (code) => raw.chatNotSent(field(code)),
   };
   return { ...raw, ...builders };
 }

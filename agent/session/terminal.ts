@@ -4,7 +4,11 @@
  * Interactive (a TTY): readline; consent questions are asked one at a time and only a line typed
  * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
  * support): one answer line per question, lines that arrive before a question wait for it.
- * In both: `q` ends, `r` withdraws all permissions, no answer within the timeout is a deny.
+ * In both: `q` ends, `r` withdraws all permissions, `?` shows the commands, no answer within the
+ * timeout is a deny, and any other line is a chat message to the technicians (`chat` event).
+ * Consent questions take precedence: while one is on screen, the next line answers it and is
+ * never sent as chat. Piped, a bare answer word (y, yes, j, ja, v, n, no, nein) typed with no
+ * question open waits for the next question, as before; any other line is chat.
  *
  * A consent question is one write, last on screen: a blank line, the marker line (fixed text no
  * outside text can produce: outside text is inert and never starts a line, see messages.ts), who
@@ -25,7 +29,7 @@ export type ConsentQuestion = {
 };
 export type ConsentAnswer = ConsentDecision | "timeout";
 
-type TerminalEvents = { end: []; revoke: [] };
+type TerminalEvents = { end: []; revoke: []; chat: [text: string] };
 
 type Pending = {
   readonly question: ConsentQuestion;
@@ -43,6 +47,9 @@ export type TerminalOptions = {
 
 const END = new Set(["q", "quit", "exit", "beenden"]);
 const REVOKE = new Set(["r", "revoke", "entziehen"]);
+const HELP = new Set(["?", "help", "hilfe"]);
+/** Piped input: lines that are answers, kept for the next question rather than sent as chat. */
+const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "v", "n", "no", "nein"]);
 
 export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   readonly #options: TerminalOptions;
@@ -59,7 +66,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     this.#options = options;
     this.#rl = createInterface({
       input: options.input,
-      ...(options.interactive ? { output: options.output, terminal: true } : { terminal: false }),
+      ...(options.interactive ? { output: options.output, terminal: true, prompt: "" } : { terminal: false }),
     });
     this.#rl.on("line", (line) => this.#onLine(line));
     this.#rl.on("SIGINT", () => this.emit("end"));
@@ -74,7 +81,22 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   say(line: string): void {
     if (this.#closed) return;
     if (this.asking) this.#held.push(line);
-    else this.#options.output.write(`${line}\n`);
+    else this.#print(line);
+  }
+
+  /**
+   * On a terminal, a chat message the end user is half-way through typing stays whole: the line
+   * goes above it (the typed text is cleared from the screen first), then the typed text is drawn
+   * again with the cursor where it was.
+   */
+  #print(line: string): void {
+    const typing = this.#options.interactive ? this.#rl.line : "";
+    if (typing === "") {
+      this.#options.output.write(`${line}\n`);
+      return;
+    }
+    this.#options.output.write(`\r\u001b[2K${line}\n`);
+    this.#rl.prompt(true);
   }
 
   /**
@@ -142,7 +164,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
 
   /** Between two questions (or after the last): what was said meanwhile. */
   #flushHeld(): void {
-    for (const line of this.#held.splice(0)) this.#options.output.write(`${line}\n`);
+    for (const line of this.#held.splice(0)) this.#print(line);
   }
 
   #answer(entry: Pending, line: string): void {
@@ -166,7 +188,14 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
       this.emit("revoke");
       return;
     }
-    if (!this.#options.interactive) this.#typedAhead.push(line);
-    else if (line !== "") this.say(this.#options.messages.help);
+    if (HELP.has(line)) {
+      this.say(this.#options.messages.help);
+      return;
+    }
+    if (!this.#options.interactive && ANSWER_WORDS.has(line)) {
+      this.#typedAhead.push(line);
+      return;
+    }
+    if (line !== "") this.emit("chat", raw.trim());
   }
 }

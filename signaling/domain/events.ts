@@ -2,7 +2,8 @@ import type { SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import type { SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { SystemInfo } from "../../shared/system-info.ts";
+import type { ChatLineRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import { TypedEvents } from "./typed-events.ts";
 
 /**
@@ -23,6 +24,12 @@ export type DomainEventMap = {
   ];
   /** A pending request was withdrawn (the technician left the session): the agent drops the question. */
   consentCancelled: [sessionId: string, requestId: string];
+  /** A chat line was stored: the consoles that may see the session show it, the agent prints a technician's. */
+  chatLine: [line: ChatLineRow];
+  /** Ask the session's agent for its computer's facts (a technician with consent asked). */
+  systemInfoRequested: [sessionId: string, request: { requestId: string; technician: PersonRef }];
+  /** The agent's computer's facts arrived and were stored: the consoles that may see the session show them. */
+  systemInfo: [sessionId: string, info: SystemInfo, at: number];
   /** The session is over on the gateway: every remote view closes, the agent is told why. */
   sessionEnded: [sessionId: string, reason: SessionEndReason];
   /** A technician lost their place or permission on the session: their remote view closes. */

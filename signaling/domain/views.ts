@@ -1,6 +1,12 @@
-import { type Channel, HOME_CHANNEL_ID, type Session, type Technician } from "../../shared/model.ts";
+import {
+  type Channel,
+  type ChatLine,
+  HOME_CHANNEL_ID,
+  type Session,
+  type Technician,
+} from "../../shared/model.ts";
 import { iso } from "../clock.ts";
-import type { ChannelRow, SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { ChannelRow, ChatLineRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
 /** Rows to the shared views handed out over REST and the console socket. */
@@ -68,4 +74,33 @@ export async function sessionView(
       })),
     viewers: [...live.viewers],
   };
+}
+
+export function chatLineView(row: ChatLineRow): ChatLine {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    at: iso(row.at),
+    kind: row.kind,
+    technician:
+      row.technicianId === null ? null : { id: row.technicianId, name: row.technicianName ?? "(removed)" },
+    text: row.text,
+  };
+}
+
+/**
+ * Who is with the end user, as the agent is told (`technicians`): the technicians on the session,
+ * the assignee first, with what the end user granted and whether their view is open.
+ */
+export function onSessionView(session: Session) {
+  const people = session.assignee === null ? session.invited : [session.assignee, ...session.invited];
+  return people.map((person) => {
+    const permission = session.permissions.find((p) => p.technicianId === person.id);
+    return {
+      id: person.id,
+      name: person.name,
+      access: permission?.state === "granted" ? permission.access : null,
+      viewing: session.viewers.includes(person.id),
+    };
+  });
 }

@@ -12,7 +12,9 @@ import { SosError } from "../../shared/errors.ts";
 import { MAX_SOCKET_FRAME_BYTES } from "../../shared/limits.ts";
 import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
+import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { SystemInformation } from "../domain/system-info.ts";
 import type { Technicians } from "../domain/technicians.ts";
 import type { ScrapeAnswer } from "../metrics/scrape.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
@@ -46,6 +48,8 @@ export type HttpDeps = {
   audit: AuditLog;
   channels: Channels;
   desk: Desk;
+  chat: Chat;
+  systemInfo: SystemInformation;
   hub: Hub;
   agentSockets: AgentSockets;
   consoleSockets: ConsoleSockets;
@@ -196,7 +200,14 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     downloadsDir: deps.downloadsDir,
   });
   buildRoutes(app, { ...deps, publicOrigin });
-  sessionRoutes(app, { desk: deps.desk, hub, technicians, publicOrigin });
+  sessionRoutes(app, {
+    desk: deps.desk,
+    chat: deps.chat,
+    systemInfo: deps.systemInfo,
+    hub,
+    technicians,
+    publicOrigin,
+  });
   landingRoutes(app, {
     liveSession: (token) => deps.desk.invitations.byLink(token),
     organizationName: async () => (await technicians.organization()).name,

@@ -41,6 +41,8 @@ export const OPERATION_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = 
   "GET /api/sessions": ["NOT_LICENSED", "FORBIDDEN", "CHANNEL_NOT_FOUND"],
   "POST /api/sessions": ["NOT_LICENSED", "FORBIDDEN", "CHANNEL_NOT_FOUND"],
   "GET /api/sessions/:id": ["NOT_LICENSED", "FORBIDDEN", "SESSION_NOT_FOUND"],
+  "GET /api/sessions/:id/chat": ["NOT_LICENSED", "FORBIDDEN", "SESSION_NOT_FOUND"],
+  "GET /api/sessions/:id/system-info": ["NOT_LICENSED", "FORBIDDEN", "SESSION_NOT_FOUND"],
   "GET /api/sessions/:id/invitation": [
     "NOT_LICENSED",
     "FORBIDDEN",

@@ -5,7 +5,9 @@ import { remoteCloseReasonOf } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
+import type { Chat } from "../domain/chat.ts";
 import type { Supportee } from "../domain/supportee.ts";
+import type { SystemInformation } from "../domain/system-info.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
@@ -16,6 +18,8 @@ import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, t
 export type AgentSocketDeps = {
   hub: Hub;
   supportee: Supportee;
+  chat: Chat;
+  systemInfo: SystemInformation;
   viewing: Viewing<ConsoleConnection>;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
@@ -68,6 +72,14 @@ export class AgentSockets {
         const peer = deps.viewing.peers.byPeer(message.peerId);
         if (peer === undefined || peer.sessionId !== agent.sessionId) return;
         deps.viewing.close(peer, remoteCloseReasonOf(message.reason));
+      },
+      chat: (context, message) => {
+        const agent = this.#joined(context);
+        return deps.chat.fromEndUser(agent.sessionId, message.text, agent.address);
+      },
+      "system.info": (context, message) => {
+        const agent = this.#joined(context);
+        return deps.systemInfo.received(agent.sessionId, message.requestId, message.info, agent.address);
       },
       end: (context) => {
         const agent = this.#joined(context);

@@ -3,7 +3,9 @@ import type { WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
+import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { SystemInformation } from "../domain/system-info.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
@@ -16,6 +18,8 @@ import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, t
 export type ConsoleSocketDeps = {
   hub: Hub;
   desk: Desk;
+  chat: Chat;
+  systemInfo: SystemInformation;
   viewing: Viewing<ConsoleConnection>;
   log: Logger;
   jobs: Jobs;
@@ -52,6 +56,12 @@ export class ConsoleSockets {
       "remote.path": async (connection, message) => {
         const account = await this.#account(connection);
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
+      },
+      "chat.send": async (connection, message) => {
+        await deps.chat.say(await this.#account(connection), message.sessionId, message.text);
+      },
+      "system.request": async (connection, message) => {
+        await deps.systemInfo.request(await this.#account(connection), message.sessionId);
       },
     };
     this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>

@@ -4,13 +4,15 @@ import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef, Session } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
-import type { AccessMode } from "../../shared/status.ts";
+import { type AccessMode, isLive } from "../../shared/status.ts";
+import type { SystemInfo } from "../../shared/system-info.ts";
+import { iso } from "../clock.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
 import type { Viewing } from "../domain/viewing.ts";
-import { sessionView, technicianView } from "../domain/views.ts";
-import type { SessionRow, TechnicianRow } from "../store/rows.ts";
+import { chatLineView, onSessionView, sessionView, technicianView } from "../domain/views.ts";
+import type { ChatLineRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { CLOSE, send } from "./wire.ts";
 
@@ -54,6 +56,8 @@ export class Hub implements AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
   readonly #agents = new Map<string, AgentConnection>();
+  /** The last `technicians` list each agent was sent (JSON): it is sent again only when it changed. */
+  readonly #toldAgent = new WeakMap<AgentConnection, string>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
@@ -92,6 +96,19 @@ export class Hub implements AgentPresence {
       later("technician updated", () => this.#technicianUpdated(technician)),
     );
     events.on("accessChanged", () => later("access changed", () => this.#accessChanged()));
+    events.on("systemInfoRequested", (sessionId, request) => {
+      const agent = this.#agents.get(sessionId);
+      if (agent !== undefined) {
+        later("system info requested", () => send(agent.socket, { type: "system.request", ...request }));
+      }
+    });
+    events.on("systemInfo", (sessionId, info, at) =>
+      later("system info", () => this.#systemInfo(sessionId, info, at)),
+    );
+    events.on("chatLine", (line) => {
+      const agent = this.#agents.get(line.sessionId);
+      later("chat line", () => this.#chatLine(line, agent));
+    });
     deps.viewing.events.on("opened", (peer, technician, iceServers) => {
       const agent = this.#agents.get(peer.sessionId);
       later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
@@ -263,6 +280,7 @@ export class Hub implements AgentPresence {
 
   async sessionChanged(session: SessionRow): Promise<void> {
     const view = await this.view(session);
+    this.#tellAgentWho(view);
     for (const connection of [...this.#consoles]) {
       const account = await this.#d.store.getTechnician(connection.technicianId);
       if (!this.#consoles.has(connection)) continue;
@@ -272,6 +290,50 @@ export class Hub implements AgentPresence {
       } else if (connection.seen.delete(session.id)) {
         send(connection.socket, { type: "session.removed", sessionId: session.id });
       }
+    }
+  }
+
+  /** The session's agent is told who is on it, with what rights, when that changed. */
+  #tellAgentWho(view: Session): void {
+    const agent = this.#agents.get(view.id);
+    if (agent === undefined) return;
+    const technicians = isLive(view.status) ? onSessionView(view) : [];
+    const told = JSON.stringify(technicians);
+    if (this.#toldAgent.get(agent) === told) return;
+    this.#toldAgent.set(agent, told);
+    send(agent.socket, { type: "technicians", technicians });
+  }
+
+  /** The end user's computer's facts: to every console that may see the session. */
+  async #systemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void> {
+    const session = await this.#d.store.getSession(sessionId);
+    if (session === undefined) return;
+    for (const connection of await this.#seeing(session)) {
+      send(connection.socket, { type: "system.info", sessionId, info, at: iso(at) });
+    }
+  }
+
+  /** The consoles whose technician may see the session now. */
+  async #seeing(session: SessionRow): Promise<ConsoleConnection[]> {
+    const found: ConsoleConnection[] = [];
+    for (const connection of [...this.#consoles]) {
+      const account = await this.#d.store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      if (account !== undefined && (await this.#d.policy.canSeeSession(account, session)))
+        found.push(connection);
+    }
+    return found;
+  }
+
+  /** A chat line: to every console that may see the session; a technician's to the agent as well. */
+  async #chatLine(row: ChatLineRow, agent: AgentConnection | undefined): Promise<void> {
+    const session = await this.#d.store.getSession(row.sessionId);
+    if (session === undefined) return;
+    const line = chatLineView(row);
+    for (const connection of await this.#seeing(session))
+      send(connection.socket, { type: "chat.line", line });
+    if (agent !== undefined && line.kind === "technician" && line.technician !== null) {
+      send(agent.socket, { type: "chat", from: line.technician, text: line.text, at: line.at });
     }
   }
 

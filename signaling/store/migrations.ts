@@ -92,4 +92,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_session ON audit_log(session_id);
   CREATE INDEX audit_actor ON audit_log(actor_id);
   `,
+  // 2: the chat of each session (chat-queries.ts).
+  `
+  CREATE TABLE chat_lines (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('technician', 'enduser', 'joined', 'left')),
+    technician_id TEXT REFERENCES accounts(id),
+    technician_name TEXT,
+    text TEXT NOT NULL
+  );
+  CREATE INDEX chat_lines_session ON chat_lines(session_id, id);
+  `,
+  // 3: the end user's computer's facts, the last asked for per session (system-info-queries.ts).
+  `
+  CREATE TABLE session_system_info (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+    request_id TEXT NOT NULL,
+    requested_by TEXT NOT NULL REFERENCES accounts(id),
+    requested_at INTEGER NOT NULL,
+    info TEXT,
+    received_at INTEGER
+  );
+  `,
 ];

@@ -1,12 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { SosError } from "../../shared/errors.ts";
+import { chatQueries } from "./chat-queries.ts";
 import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Raw, Sql, SqlValue } from "./sql.ts";
 import type { Store, StoreHealth, StoreQueries } from "./store.ts";
+import { systemInfoQueries } from "./system-info-queries.ts";
 
 /** Connections the pool keeps at most; each is one PostgreSQL backend process. */
 export const POSTGRES_POOL_SIZE = 10;
@@ -144,7 +146,12 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
       "constraint" in error &&
       error.constraint === "sessions_live_pin",
   };
-  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql) };
+  const queries: StoreQueries = {
+    ...peopleQueries(sql),
+    ...sessionQueries(sql),
+    ...chatQueries(sql),
+    ...systemInfoQueries(sql),
+  };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.
   const refused = async (error: unknown): Promise<never> => {

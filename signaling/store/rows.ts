@@ -1,5 +1,6 @@
-import type { DeviceInfo, Role } from "../../shared/model.ts";
+import type { ChatLineKind, DeviceInfo, Role } from "../../shared/model.ts";
 import type { AccessMode, PermissionState, SessionStatus } from "../../shared/status.ts";
+import type { SystemInfo } from "../../shared/system-info.ts";
 
 /** What the store keeps, in the domain's terms (times in epoch milliseconds). */
 
@@ -79,4 +80,28 @@ export type AuditFilter = {
   action?: string | undefined;
   before?: number | undefined;
   limit: number;
+};
+
+/** One line of a session's chat (see chatLineSchema): `technicianName` as it was when said. */
+export type ChatLineRow = {
+  id: number;
+  sessionId: string;
+  at: number;
+  kind: ChatLineKind;
+  technicianId: string | null;
+  technicianName: string | null;
+  text: string;
+};
+
+export type NewChatLine = Omit<ChatLineRow, "id">;
+
+/** The last request for the end user's computer's facts on a session, and its answer once received. */
+export type SystemInfoRow = {
+  sessionId: string;
+  requestId: string;
+  requestedBy: string;
+  requestedAt: number;
+  /** As the agent sent it (checked against systemInfoSchema before it is stored). */
+  info: SystemInfo | null;
+  receivedAt: number | null;
 };

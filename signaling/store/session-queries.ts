@@ -1,3 +1,4 @@
+import type { ChatQueries } from "./chat-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
 import {
   int,
@@ -11,8 +12,9 @@ import {
 import type { AuditFilter, NewAudit } from "./rows.ts";
 import type { Sql, SqlValue } from "./sql.ts";
 import { PinTaken, type StoreQueries } from "./store.ts";
+import type { SystemInfoQueries } from "./system-info-queries.ts";
 
-type SessionQueries = Omit<StoreQueries, keyof PeopleQueries>;
+type SessionQueries = Omit<StoreQueries, keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries>;
 
 /** Support sessions, their invites and permissions, and the audit trail. */
 export function sessionQueries({ all, get, one, run, forUpdate, pinTaken }: Sql): SessionQueries {

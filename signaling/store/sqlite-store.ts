@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { chatQueries } from "./chat-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
 import { type Connection, openConnection, type SyncSql } from "./sqlite-connection.ts";
 import type { Store, StoreQueries } from "./store.ts";
+import { systemInfoQueries } from "./system-info-queries.ts";
 
 export { STORE_BUSY_TIMEOUT_MS } from "./sqlite-connection.ts";
 
@@ -22,7 +24,12 @@ export function openSqliteStore(dataDir: string): Store {
   const connection = openConnection(dataDir);
   const gate = new Gate();
   const sql = gatedSql(connection.sql, gate);
-  const queries: StoreQueries = { ...peopleQueries(sql), ...sessionQueries(sql) };
+  const queries: StoreQueries = {
+    ...peopleQueries(sql),
+    ...sessionQueries(sql),
+    ...chatQueries(sql),
+    ...systemInfoQueries(sql),
+  };
   let closed = false;
   return {
     ...queries,

@@ -1,11 +1,15 @@
+import type { SystemInfo } from "../../shared/system-info.ts";
 import type {
   AuditFilter,
   AuditRow,
   AuthSessionRow,
   ChannelRow,
+  ChatLineRow,
   NewAudit,
+  NewChatLine,
   PermissionRow,
   SessionRow,
+  SystemInfoRow,
   TechnicianRow,
 } from "./rows.ts";
 
@@ -103,4 +107,14 @@ export type StoreQueries = {
 
   appendAudit(entry: NewAudit): Promise<AuditRow>;
   listAudit(filter: AuditFilter): Promise<AuditRow[]>;
+
+  appendChatLine(line: NewChatLine): Promise<ChatLineRow>;
+  /** A session's chat, oldest first. */
+  listChatLines(sessionId: string): Promise<ChatLineRow[]>;
+  countChatLines(sessionId: string): Promise<number>;
+
+  /** A new request replaces the session's last one (its answer stays until the new one comes). */
+  putSystemInfoRequest(sessionId: string, requestId: string, technicianId: string, at: number): Promise<void>;
+  putSystemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void>;
+  getSystemInfo(sessionId: string): Promise<SystemInfoRow | undefined>;
 };

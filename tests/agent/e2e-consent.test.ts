@@ -95,6 +95,20 @@ t.test("deny: the gateway hears it and the agent ends with exit code 7", async (
   t.match(agent.stderr(), /You denied the request/);
 });
 
+t.test(
+  "a withdrawn request leaves the end user's screen, and they are told nobody is connected",
+  async (t) => {
+    const { desk, agent } = await asked(t);
+    await agent.line(/^Connected: Alice \(chat only\)$/);
+    t.equal((await desk.alice.client.post(`/api/sessions/${desk.session.id}/release`)).status, 200);
+    await agent.line(/^Request withdrawn: Alice no longer asks\.$/);
+    await agent.line(/^No technician is connected any more\. Nobody sees your screen\.$/);
+    t.pass("the question is gone and the end user knows the technician left");
+    agent.type("q");
+    t.equal((await agent.exited).code, 0, "the agent was still running, waiting; q ends it");
+  },
+);
+
 t.test("no answer within the timeout is a deny", async (t) => {
   const { desk, agent } = await asked(t, ["--consent-timeout", "1"]);
   await permission(desk.console, desk.session.id, desk.alice.id, "denied");

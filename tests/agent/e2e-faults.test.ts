@@ -101,12 +101,15 @@ t.test("German from the system locale: the question is asked in German", async (
   const desk = await openDesk(t);
   const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url], { LANG: "de_DE.UTF-8" });
   await agent.line(/Warten auf Ihren Techniker/);
+  await agent.line(/^Mit Ihrem Techniker chatten: Nachricht eingeben und Enter drücken\./);
+  await agent.line(/^Verbunden: Alice \(nur Chat\)$/);
   await agentJoined(desk);
   await requestPermission(desk.alice.client, desk.session.id);
   await agent.line(/Alice \(Acme IT\) möchte Ihren Bildschirm SEHEN und STEUERN/);
   await agent.line(/Erlauben Sie das nie, wenn Sie unerwartet kontaktiert wurden/);
   agent.type("ja");
   await agent.line(/Erlaubt: Alice darf Ihren Bildschirm sehen und steuern/);
+  await agent.line(/^Verbunden: Alice \(Steuerung\)$/);
   agent.type("q");
   await agent.line(/Sitzung beendet/);
   t.equal((await agent.exited).code, 0);

@@ -18,7 +18,13 @@ function terminal(t: Test, options: { interactive?: boolean; timeoutMs?: number 
     consentTimeoutMs: options.timeoutMs ?? 10_000,
   });
   t.teardown(() => term.close());
-  return { term, type: (line: string) => input.write(`${line}\n`), printed: () => printed };
+  return {
+    term,
+    type: (line: string) => input.write(`${line}\n`),
+    /** Keys typed without Enter. */
+    keys: (text: string) => input.write(text),
+    printed: () => printed,
+  };
 }
 
 const question = { technician: "Alice", organization: "Acme IT", access: "control" } as const;
@@ -60,6 +66,106 @@ t.test("a terminal: lines typed before the question do not answer it", async (t)
   type("y");
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(await term.ask(question).answer, "timeout");
+});
+
+/** The chat lines the terminal hands on, as they come. */
+function chatted(term: EndUserTerminal): string[] {
+  const lines: string[] = [];
+  term.on("chat", (text) => lines.push(text));
+  return lines;
+}
+
+t.test("a terminal: a line with no question open is a chat message, as typed", async (t) => {
+  const { term, type } = terminal(t, { interactive: true });
+  const lines = chatted(term);
+  type("  Hello, the Printer is OFF  ");
+  type("");
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(lines, ["Hello, the Printer is OFF"], "trimmed, case kept; an empty line is nothing");
+});
+
+t.test("a consent question takes precedence: the next line answers it and is not chat", async (t) => {
+  for (const interactive of [true, false]) {
+    const { term, type } = terminal(t, { interactive });
+    const lines = chatted(term);
+    const asked = term.ask(question);
+    type("y");
+    t.equal(await asked.answer, "control", `answered (${interactive ? "terminal" : "piped"})`);
+    type("thanks");
+    await new Promise((resolve) => setImmediate(resolve));
+    t.same(lines, ["thanks"], "only the line after the answer is chat");
+    term.close();
+  }
+});
+
+t.test("a terminal: a line said while the end user types goes above it, and the typing stays", async (t) => {
+  const { term, keys, type, printed } = terminal(t, { interactive: true });
+  const lines = chatted(term);
+  keys("the printer is");
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = printed().length;
+  term.say("[Chat 10:00] Alice: which printer?");
+  const shown = printed().slice(before);
+  t.ok(
+    shown.startsWith("\r\u001b[2K[Chat 10:00] Alice: which printer?\n"),
+    "the half-typed text is cleared and the line printed in its place",
+  );
+  t.match(shown.slice(shown.indexOf("\n")), /the printer is/, "then the typed text is drawn again");
+  type(" broken");
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(lines, ["the printer is broken"], "what the end user typed is sent whole");
+});
+
+t.test("commands are never chat: q, r and ? (help)", async (t) => {
+  const { term, type, printed } = terminal(t, { interactive: true });
+  const lines = chatted(term);
+  const revoked = new Promise<void>((resolve) => term.once("revoke", resolve));
+  type("?");
+  type("r");
+  await revoked;
+  t.match(printed(), /Any other line is sent to your technician as a chat message/);
+  t.same(lines, []);
+});
+
+t.test("piped: a bare answer word waits for the next question, any other line is chat", async (t) => {
+  const { term, type } = terminal(t);
+  const lines = chatted(term);
+  type("my screen is black");
+  type("j");
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(lines, ["my screen is black"]);
+  t.equal(await term.ask(question).answer, "control", "the typed-ahead j answers the question");
+});
+
+t.test("lines said while a question is open wait until it is answered", async (t) => {
+  const { term, type, printed } = terminal(t);
+  const asked = term.ask(question);
+  term.say("[Chat 10:00] Alice: are you there?");
+  t.notMatch(printed(), /are you there/, "the question stays last on screen");
+  type("n");
+  await asked.answer;
+  t.match(printed(), /are you there\?/);
+});
+
+t.test("the status line names each technician with their rights, in English and German", async (t) => {
+  const people = [
+    { name: "Anna", access: "control", viewing: true },
+    { name: "Ben", access: "view", viewing: false },
+    { name: "Carl\u001b[2J", access: null, viewing: false },
+  ] as const;
+  t.equal(
+    messagesFor("en").connectedNow(people),
+    "Connected: Anna (control, sees your screen now), Ben (view only), Carl\\x1b[2J (chat only)",
+  );
+  t.equal(
+    messagesFor("de").connectedNow(people),
+    "Verbunden: Anna (Steuerung, sieht jetzt Ihren Bildschirm), Ben (nur Ansehen), Carl\\x1b[2J (nur Chat)",
+  );
+  t.equal(
+    messagesFor("en").chatFrom("Anna", "<b>hi</b>\u001b]0;owned\u0007", "10:02"),
+    "[Chat 10:02] Anna: <b>hi</b>\\x1b]0;owned\\x07",
+    "a technician's line is printed inert",
+  );
 });
 
 t.test("questions are asked one at a time, in order", async (t) => {

@@ -1,3 +1,4 @@
+import { cpus, hostname } from "node:os";
 import type { Page } from "playwright-core";
 import t from "tap";
 import { runAgent } from "../agent/e2e-support.ts";
@@ -122,8 +123,31 @@ t.test(
     await page.getByText(/^Connected technicians: .*Tom \(control\)/).waitFor();
     await page.getByText(/^Connected technicians: .*Kim \(view only\)/).waitFor();
     t.pass("both technicians see the screen; who controls is shown");
+    await agent.line(
+      /^Connected: Tom \(control, sees your screen now\), Kim \(view only, sees your screen now\)$/,
+    );
+    t.pass("and so does the end user");
+
     await kimPage.getByRole("button", { name: "Disconnect" }).click();
     await page.getByRole("button", { name: "Disconnect" }).click();
+
+    // The chat with two technicians: each sees the other's lines and the end user's.
+    await selectSession(page, "Real agent");
+    await selectSession(kimPage, "Real agent");
+    const tomChat = panel.getByRole("region", { name: "Chat with the end user" });
+    const kimChat = kimPanel.getByRole("region", { name: "Chat with the end user" });
+    await tomChat.getByLabel("Message to the end user").fill("Tom here, checking the printer");
+    await tomChat.getByRole("button", { name: "Send" }).click();
+    await kimChat.getByText("Tom here, checking the printer", { exact: true }).waitFor();
+    await kimChat.getByLabel("Message to the end user").fill("Kim watching along");
+    await kimChat.getByRole("button", { name: "Send" }).click();
+    await tomChat.getByText("Kim watching along", { exact: true }).waitFor();
+    await agent.line(/^\[Chat \d\d:\d\d\] Tom: Tom here, checking the printer$/);
+    await agent.line(/^\[Chat \d\d:\d\d\] Kim: Kim watching along$/);
+    agent.type("Thanks, both of you");
+    await tomChat.getByText("Thanks, both of you", { exact: true }).waitFor();
+    await kimChat.getByText("Thanks, both of you", { exact: true }).waitFor();
+    t.pass("two technicians and the end user chat, each line reaching the others");
 
     // Release: Queued (it leaves Tom's Home); take it again; close: the agent exits.
     await selectSession(page, "Real agent");
@@ -170,6 +194,73 @@ t.test(
     await page.getByText("View only: your mouse and keyboard are not sent.").waitFor();
     t.pass("the remote view opened view-only");
     await page.getByRole("button", { name: "Disconnect" }).click();
+    t.same(errors, [], "no errors in the technician's page");
+  },
+);
+
+t.test(
+  "Chat before any remote view: the end user's line shows as text, the technician's is printed inert with the name, and the status line says who is connected with what rights",
+  async (t) => {
+    const anna = await gateway.technician("Anna");
+    const { page, errors } = await openConsole(browser, gateway.url);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, anna.email, PASSWORD);
+    const { pin } = await createSessionInDialog(page, "Chat agent");
+    // What an older gateway stored as her name: escape sequences the end user's terminal must not obey.
+    const hostileName = "Anna\u001b[8m\u001b]0;owned\u0007";
+    await gateway.query("UPDATE accounts SET name = ? WHERE id = ?", hostileName, anna.id);
+
+    const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url]);
+    const stdout: Buffer[] = [];
+    agent.child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    await agent.line(/^Connected: Anna\\x1b\[8m\\x1b\]0;owned\\x07 \(chat only\)$/);
+    t.pass("the status line names the technician on the session, inert, with what she may do");
+
+    const panel = await selectSession(page, "Chat agent");
+    const chat = panel.getByRole("region", { name: "Chat with the end user" });
+    const hostileLine = "Hello <img src=x onerror=\"document.title='owned'\"> <b>bold</b>";
+    agent.type(hostileLine);
+    await chat.getByText(hostileLine, { exact: true }).waitFor();
+    t.equal(await chat.locator("img, b").count(), 0, "the end user's line is text, not markup");
+    t.not(await page.title(), "owned", "and nothing of it ran");
+    await chat.getByText(/joined the chat/).waitFor();
+
+    await chat.getByLabel("Message to the end user").fill("Please restart the printer");
+    await chat.getByRole("button", { name: "Send" }).click();
+    await agent.line(/^\[Chat \d\d:\d\d\] Anna\\x1b\[8m\\x1b\]0;owned\\x07: Please restart the printer$/);
+    t.pass("the technician's line is in the terminal with her name and the time");
+
+    await page.reload();
+    const again = await selectSession(page, "Chat agent");
+    const history = again.getByRole("region", { name: "Chat with the end user" });
+    await history.getByText(hostileLine, { exact: true }).waitFor();
+    await history.getByText("Please restart the printer", { exact: true }).waitFor();
+    t.pass("both lines are there after a reload");
+
+    await again.getByRole("button", { name: "Start remote session" }).click();
+    await agent.line(/asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await agent.line(/^Connected: Anna.* \(control\)$/);
+    t.pass("the status line follows the grant");
+
+    // With consent, the end user's computer's facts on request: they match this machine.
+    const facts = again.getByRole("region", { name: "System information" });
+    await facts.getByRole("button", { name: "Request system information" }).click();
+    await agent.line(/^System information sent to Anna.*: system and version, computer name/);
+    await facts.getByText(hostname(), { exact: true }).waitFor();
+    await facts.getByText(new RegExp(`, ${cpus().length} cores$`)).waitFor();
+    await facts.getByText(new RegExp(`\\b${SCREEN.width}×${SCREEN.height}\\b`)).waitFor();
+    t.pass("the facts match the machine: host name, processor cores, the Xvfb screen");
+
+    await again.getByRole("button", { name: "Release" }).click();
+    await agent.line(/^No technician is connected any more\. Nobody sees your screen\.$/);
+    t.pass("the end user is told when the last technician leaves");
+
+    const bytes = Buffer.concat(stdout);
+    const obeyed = [...bytes].filter((byte) => (byte < 0x20 && byte !== 0x0a) || byte === 0x7f);
+    t.same(obeyed, [], "no control character reached the end user's terminal");
+    agent.type("q");
+    t.equal((await agent.exited).code, 0);
     t.same(errors, [], "no errors in the technician's page");
   },
 );

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import t from "tap";
 import { startGateway } from "../../signaling/main.ts";
+import { MIGRATIONS } from "../../signaling/store/migrations.ts";
 import { ApiClient, field, joinAgent, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
 import { runGatewayCommand } from "../helpers/gateway-cli.ts";
 
@@ -68,7 +69,12 @@ t.test("a backup of a live gateway mid-session restores every session, PIN and a
   writing = false;
   const madeDuringBackup = await writer;
   t.equal(backup.code, 0, backup.stderr);
-  t.match(backup.stdout, /^Backed up .* schema 1, \d+ sessions \(\d+ with a live PIN\), \d+ audit rows/);
+  t.match(
+    backup.stdout,
+    new RegExp(
+      `^Backed up .* schema ${MIGRATIONS.length}, \\d+ sessions \\(\\d+ with a live PIN\\), \\d+ audit rows`,
+    ),
+  );
   t.equal(statSync(file).mode & 0o777, 0o600, "the backup is readable by its owner only");
   t.same(
     readdirSync(join(work, "backups")),
@@ -81,7 +87,7 @@ t.test("a backup of a live gateway mid-session restores every session, PIN and a
   const restoredDir = join(work, "restored");
   const restore = await runGatewayCommand(["restore", file, "--data-dir", restoredDir]);
   t.equal(restore.code, 0, restore.stderr);
-  t.match(restore.stdout, /^Restored .* schema 1, /);
+  t.match(restore.stdout, new RegExp(`^Restored .* schema ${MIGRATIONS.length}, `));
   const restored = {
     sessions: rows(restoredDir, "sessions"),
     audit: rows(restoredDir, "audit_log"),
@@ -183,7 +189,7 @@ t.test("restore refuses what it must not do, and says so with exit code 3", asyn
   db.close();
   const tooNew = await runGatewayCommand(["restore", newer, "--data-dir", join(work, "n")]);
   t.equal(tooNew.code, 3);
-  t.match(tooNew.stderr, /schema version 99, newer than this gateway's 1/);
+  t.match(tooNew.stderr, new RegExp(`schema version 99, newer than this gateway's ${MIGRATIONS.length}:`));
 
   const foreign = join(work, "foreign.db");
   const other = new DatabaseSync(foreign);

@@ -9,9 +9,11 @@ import { channelName } from "../ui/channel-name.ts";
 import { Icon, type IconName } from "../ui/Icon.tsx";
 import { Outcome } from "../ui/Messages.tsx";
 import type { ActionRunner } from "../ui/use-action.ts";
+import { ChatPanel } from "./ChatPanel.tsx";
 import { DeviceFacts } from "./DeviceFacts.tsx";
 import { StartRemoteButton } from "./StartRemoteButton.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
+import { SystemInfoPanel } from "./SystemInfoPanel.tsx";
 
 /** The actions that open a dialog first; the others act at once. */
 export type SessionDialog = "assign" | "transfer" | "invite" | "showPin" | "close" | "delete";
@@ -150,6 +152,8 @@ export function SessionDetails(props: {
           <input readOnly value={manualLink} onFocus={(event) => event.currentTarget.select()} />
         </label>
       )}
+      <SystemInfoPanel session={session} me={me} />
+      <ChatPanel session={session} me={me} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import {
   buildJobResponseSchema,
   buildListSchema,
   channelListSchema,
+  chatHistorySchema,
   type createChannelRequestSchema,
   type createSessionRequestSchema,
   createSessionResponseSchema,
@@ -20,6 +21,7 @@ import {
   setupStateSchema,
   type signInRequestSchema,
   type startBuildRequestSchema,
+  systemInfoResponseSchema,
   technicianListSchema,
   type transferRequestSchema,
   type updateChannelRequestSchema,
@@ -171,6 +173,10 @@ export const api = {
       `/api/sessions/${enc(id)}/invitation${purpose === "link" ? "?for=link" : ""}`,
       invitationSchema,
     ),
+  /** The session's chat so far (new lines come over the console socket). */
+  chat: (id: string) => call("GET", `/api/sessions/${enc(id)}/chat`, chatHistorySchema),
+  /** The end user's computer's facts as last received (ask over the socket: system.request). */
+  systemInfo: (id: string) => call("GET", `/api/sessions/${enc(id)}/system-info`, systemInfoResponseSchema),
   /** Start remote session: ask the end user for control (the default) or for view only. */
   requestPermission: (id: string, access: AccessMode = "control") =>
     call("POST", `/api/sessions/${enc(id)}/permission`, sessionResponseSchema, {

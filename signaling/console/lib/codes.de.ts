@@ -37,6 +37,7 @@ export const codesDe = {
   "error.NOT_JOINED": "Noch nicht beigetreten.",
   "error.ALREADY_JOINED": "Bereits beigetreten.",
   "error.PEER_NOT_FOUND": "Die Verbindung gibt es nicht.",
+  "error.CHAT_FULL": "Der Chat dieser Sitzung ist voll: Es können keine weiteren Zeilen gesendet werden.",
   "error.PIN_RATE_LIMITED": "Zu viele PIN-Versuche.",
   "error.RATE_LIMITED": "Zu viele Anfragen.",
   "error.BUILD_RUNNING": "Es läuft schon ein Build. Warten Sie oder brechen Sie ihn ab.",

@@ -24,3 +24,9 @@ export function shellWord(value: string): string {
 export function buildCommand(options: { gateway: string; brand: string; out: string }): string {
   return `npm run build:sos -- --gateway ${shellWord(options.gateway)} --brand ${doubleQuoted(options.brand)} --out ${shellWord(options.out)}`;
 }
+
+/** Bytes as GiB with one decimal and the unit, in the console's language: "15.5 GiB" / "15,5 GiB". */
+export function formatGiB(lang: string, bytes: number): string {
+  const number = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${number.format(bytes / 2 ** 30)} GiB`;
+}

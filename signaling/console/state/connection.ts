@@ -2,7 +2,17 @@ import type { ConsoleMessage, GatewayToConsole } from "../../../shared/console-p
 import type { Technician } from "../../../shared/model.ts";
 import { api, errorText, isUnauthenticated, logRefusal, refusalText } from "../lib/api.ts";
 import { type ConsoleSocket, consoleSocketUrl, openConsoleSocket } from "../lib/socket.ts";
-import { auth, channels, sessions, sessionsLoaded, showNotice, socketStatus, technicians } from "./stores.ts";
+import {
+  addChatLines,
+  auth,
+  channels,
+  sessions,
+  sessionsLoaded,
+  setSystemInfo,
+  showNotice,
+  socketStatus,
+  technicians,
+} from "./stores.ts";
 
 /** The live link to the gateway: applies pushed session changes and routes remote-view messages. */
 
@@ -54,6 +64,8 @@ const handlers: Handlers = {
       next.delete(message.sessionId);
       return next;
     }),
+  "chat.line": (message) => addChatLines(message.line.sessionId, [message.line]),
+  "system.info": (message) => setSystemInfo(message.sessionId, message.info, message.at),
   "remote.opened": toRemote,
   "remote.signal": toRemote,
   "remote.ice": toRemote,

@@ -1,5 +1,6 @@
 import type { MeResponse } from "../../../shared/api.ts";
-import type { Channel, Session, Technician } from "../../../shared/model.ts";
+import type { Channel, ChatLine, Session, Technician } from "../../../shared/model.ts";
+import type { SystemInfo } from "../../../shared/system-info.ts";
 import type { SocketStatus } from "../lib/socket.ts";
 import { createStore } from "../lib/store.ts";
 
@@ -17,6 +18,28 @@ export const sessions = createStore<ReadonlyMap<string, Session>>(new Map());
 /** False until the socket's first `sessions` message arrived. */
 export const sessionsLoaded = createStore(false);
 export const socketStatus = createStore<SocketStatus>("connecting");
+
+/** The chat lines of sessions this console looked at or was told about, by session, oldest first. */
+export const chats = createStore<ReadonlyMap<string, readonly ChatLine[]>>(new Map());
+
+/** Adds lines (from the history or the socket) to their session's chat: each once, in id order. */
+export function addChatLines(sessionId: string, lines: readonly ChatLine[]): void {
+  chats.update((current) => {
+    const byId = new Map((current.get(sessionId) ?? []).map((line) => [line.id, line]));
+    for (const line of lines) byId.set(line.id, line);
+    return new Map(current).set(
+      sessionId,
+      [...byId.values()].sort((a, b) => a.id - b.id),
+    );
+  });
+}
+
+/** The end user's computer's facts per session, as last received, and when. */
+export const systemInfos = createStore<ReadonlyMap<string, { info: SystemInfo; at: string }>>(new Map());
+
+export function setSystemInfo(sessionId: string, info: SystemInfo, at: string): void {
+  systemInfos.update((current) => new Map(current).set(sessionId, { info, at }));
+}
 
 /** Home, Private, then team channels this technician may see. */
 export const channels = createStore<readonly Channel[]>([]);

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import {
   assignRequestSchema,
+  chatHistorySchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
   idParamsSchema,
@@ -11,10 +12,14 @@ import {
   sessionListQuerySchema,
   sessionListSchema,
   sessionResponseSchema,
+  systemInfoResponseSchema,
   transferRequestSchema,
 } from "../../../shared/api.ts";
 import { invitationSchema } from "../../../shared/model.ts";
+import { iso } from "../../clock.ts";
+import type { Chat } from "../../domain/chat.ts";
 import type { Desk } from "../../domain/desk/desk.ts";
+import type { SystemInformation } from "../../domain/system-info.ts";
 import type { Technicians } from "../../domain/technicians.ts";
 import type { Hub } from "../../realtime/hub.ts";
 import type { SessionRow } from "../../store/rows.ts";
@@ -23,6 +28,8 @@ import type { App } from "../types.ts";
 
 export type SessionRoutesDeps = {
   desk: Desk;
+  chat: Chat;
+  systemInfo: SystemInformation;
   hub: Hub;
   technicians: Technicians;
   publicOrigin: () => string;
@@ -86,6 +93,37 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
 
   app.get("/api/sessions/:id", action("One session"), async (request) =>
     one(desk.get(authOf(request).account, request.params.id)),
+  );
+
+  app.get(
+    "/api/sessions/:id/chat",
+    {
+      schema: {
+        summary: "The session's chat, oldest line first (new lines come as chat.line on the console socket)",
+        tags: ["sessions"],
+        params: idParamsSchema,
+        response: { 200: chatHistorySchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => ({ lines: await deps.chat.history(authOf(request).account, request.params.id) }),
+  );
+
+  app.get(
+    "/api/sessions/:id/system-info",
+    {
+      schema: {
+        summary: "The end user's computer's facts as last sent (ask over the console socket: system.request)",
+        tags: ["sessions"],
+        params: idParamsSchema,
+        response: { 200: systemInfoResponseSchema },
+      },
+      preHandler: auth,
+    },
+    async (request) => {
+      const { info, at } = await deps.systemInfo.last(authOf(request).account, request.params.id);
+      return { info, at: at === null ? null : iso(at) };
+    },
   );
 
   app.get(

@@ -1,0 +1,158 @@
+import { SosError } from "../../shared/errors.ts";
+import { MAX_CHAT_LINES_PER_SESSION } from "../../shared/limits.ts";
+import type { ChatLine } from "../../shared/model.ts";
+import { isLive } from "../../shared/status.ts";
+import type { Clock } from "../clock.ts";
+import type { ChatLineRow, NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { Actor, AuditLog } from "./audit.ts";
+import type { Desk } from "./desk/desk.ts";
+import type { AgentPresence, DomainEvents } from "./events.ts";
+import type { Policy } from "./policy.ts";
+import { chatLineView } from "./views.ts";
+
+export type ChatDeps = {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  events: DomainEvents;
+  policy: Policy;
+  presence: AgentPresence;
+  desk: Desk;
+};
+
+/**
+ * The chat of a support session, between the end user (in the agent's terminal) and the
+ * technicians. Who may: the assignee and invited technicians write (as for a remote session);
+ * everyone who may see the session reads (as its details). Each line is stored with the session
+ * and audited as `session.chat_line` (who, when, the line's id: never its text). Who joins or
+ * leaves the session (assigned, invited, released, moved) is a line of its own.
+ */
+export class Chat {
+  readonly #d: ChatDeps;
+
+  constructor(deps: ChatDeps) {
+    this.#d = deps;
+    // Queued behind the change that emitted it (Desk.serialized), never nested in it.
+    deps.events.on("sessionChanged", (session) => {
+      void deps.desk
+        .serialized(session.id, () => this.#membership(session.id))
+        .catch(() => {
+          // The store failed: the next change of the session writes the joined/left lines then.
+        });
+    });
+  }
+
+  /** A technician on the session says `text` to the end user and the other technicians. */
+  async say(actor: TechnicianRow, sessionId: string, text: string): Promise<void> {
+    const { desk, policy, presence } = this.#d;
+    await desk.get(actor, sessionId);
+    await this.#append(
+      sessionId,
+      { kind: "technician", account: actor },
+      { kind: "technician", technicianId: actor.id, technicianName: actor.name, text },
+      async (session) => {
+        if (!(await policy.isOnSession(actor, session))) {
+          throw new SosError("NOT_ON_SESSION", "Only the assigned or an invited technician can chat.");
+        }
+        if (!presence.isConnected(sessionId)) {
+          throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+        }
+      },
+    );
+  }
+
+  /** The end user says `text` in the agent's terminal. */
+  fromEndUser(sessionId: string, text: string, address: string): Promise<void> {
+    return this.#append(
+      sessionId,
+      { kind: "agent", sessionId, address },
+      { kind: "enduser", technicianId: null, technicianName: null, text },
+      () => undefined,
+    );
+  }
+
+  /** A session's chat, oldest first, for a technician who may see the session. */
+  async history(actor: TechnicianRow, sessionId: string): Promise<ChatLine[]> {
+    await this.#d.desk.get(actor, sessionId);
+    return (await this.#d.store.listChatLines(sessionId)).map(chatLineView);
+  }
+
+  #append(
+    sessionId: string,
+    actor: Actor,
+    line: Omit<NewChatLine, "sessionId" | "at">,
+    may: (session: SessionRow) => void | Promise<void>,
+  ): Promise<void> {
+    const { store, clock, audit, events, desk } = this.#d;
+    return desk.serialized(sessionId, async () => {
+      const row = await store.transaction(async () => {
+        const session = await store.lockSession(sessionId);
+        if (session === undefined) throw SosError.sessionNotFound();
+        live(session);
+        await may(session);
+        if ((await store.countChatLines(sessionId)) >= MAX_CHAT_LINES_PER_SESSION) {
+          throw new SosError("CHAT_FULL", `This session's chat holds ${MAX_CHAT_LINES_PER_SESSION} lines.`);
+        }
+        const row = await store.appendChatLine({ ...line, sessionId, at: clock.now() });
+        await audit.record(actor, "session.chat_line", sessionId, { lineId: row.id, kind: row.kind });
+        return row;
+      });
+      events.emit("chatLine", row);
+    });
+  }
+
+  /**
+   * The technicians on a live session compared with who joined the chat and has not left: a line
+   * for each difference (not past the session's limit). Looked at first without a transaction: most
+   * changes of a session (a permission, a view) change nobody's place on it.
+   */
+  async #membership(sessionId: string): Promise<void> {
+    const { store, clock, events } = this.#d;
+    if ((await this.#changes(await store.getSession(sessionId))).length === 0) return;
+    const rows = await store.transaction(async () => {
+      const session = await store.lockSession(sessionId);
+      const lines = await store.listChatLines(sessionId);
+      const changes = await this.#changes(session, lines);
+      const room = Math.max(0, MAX_CHAT_LINES_PER_SESSION - lines.length);
+      const stored = [];
+      for (const change of changes.slice(0, room)) {
+        stored.push(await store.appendChatLine({ ...change, sessionId, at: clock.now(), text: "" }));
+      }
+      return stored;
+    });
+    for (const row of rows) events.emit("chatLine", row);
+  }
+
+  /** Who joined or left the session since the chat last said so. */
+  async #changes(
+    session: SessionRow | undefined,
+    known?: readonly ChatLineRow[],
+  ): Promise<Array<Omit<NewChatLine, "sessionId" | "at" | "text">>> {
+    const { store } = this.#d;
+    if (session === undefined || !isLive(session.status)) return [];
+    const onSession = new Set(await store.getInvites(session.id));
+    if (session.assigneeId !== null) onSession.add(session.assigneeId);
+    const joined = new Map<string, string>();
+    for (const line of known ?? (await store.listChatLines(session.id))) {
+      if (line.technicianId === null) continue;
+      if (line.kind === "joined") joined.set(line.technicianId, line.technicianName ?? "");
+      if (line.kind === "left") joined.delete(line.technicianId);
+    }
+    const changes: Array<Omit<NewChatLine, "sessionId" | "at" | "text">> = [];
+    for (const [id, name] of joined) {
+      if (!onSession.has(id)) changes.push({ kind: "left", technicianId: id, technicianName: name });
+    }
+    for (const id of onSession) {
+      if (joined.has(id)) continue;
+      const account = await store.getTechnician(id);
+      changes.push({ kind: "joined", technicianId: id, technicianName: account?.name ?? "" });
+    }
+    return changes;
+  }
+}
+
+function live(session: SessionRow): void {
+  if (session.status === "Closed") throw new SosError("SESSION_CLOSED", "The session is closed.");
+  if (session.status === "Expired") throw new SosError("SESSION_EXPIRED", "The session has expired.");
+}
