@@ -60,14 +60,11 @@ export class AgentSockets {
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
-        const peer = deps.viewing.agentPeer(agent.sessionId, message.peerId);
-        send(peer.console.socket, { type: "remote.signal", sessionId: peer.sessionId, data: message.data });
+        deps.hub.signalToConsole(agent.sessionId, message.peerId, message.data);
       },
       "peer.closed": (context, message) => {
         const agent = this.#joined(context);
-        const peer = deps.viewing.peers.byPeer(message.peerId);
-        if (peer === undefined || peer.sessionId !== agent.sessionId) return;
-        deps.viewing.close(peer, remoteCloseReasonOf(message.reason));
+        deps.hub.agentClosedPeer(agent.sessionId, message.peerId, remoteCloseReasonOf(message.reason));
       },
       end: (context) => {
         const agent = this.#joined(context);
@@ -148,7 +145,12 @@ export class AgentSockets {
     try {
       // Attached under the session's lock, once the join is stored (see Supportee.join).
       const { session, secret } = await supportee.join(message.join, message.device, context.address, (s) => {
-        agent = { socket: context.socket, sessionId: s.id, address: context.address };
+        agent = {
+          socket: context.socket,
+          sessionId: s.id,
+          address: context.address,
+          joinedAs: s.resumeSecretHash,
+        };
         context.agent = agent;
         this.#grace.get(s.id)?.();
         this.#grace.delete(s.id);

@@ -1,10 +1,12 @@
 import type { WebSocket } from "ws";
-import type { SessionEndReason } from "../../shared/agent-protocol.ts";
+import type { GatewayToAgent, SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
+import { SosError } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef, Session } from "../../shared/model.ts";
-import type { IceServer } from "../../shared/signal.ts";
+import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
@@ -12,6 +14,7 @@ import type { Viewing } from "../domain/viewing.ts";
 import { sessionView, technicianView } from "../domain/views.ts";
 import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { Elsewhere } from "./elsewhere.ts";
 import { CLOSE, send } from "./wire.ts";
 
 /** A signed-in technician's console socket. */
@@ -27,6 +30,8 @@ export type AgentConnection = {
   readonly socket: WebSocket;
   readonly sessionId: string;
   readonly address: string;
+  /** The session's resume secret (hashed) this agent joined with; a newer join anywhere changes it. */
+  readonly joinedAs: string | null;
 };
 
 export type HubDeps = {
@@ -38,17 +43,24 @@ export type HubDeps = {
   viewing: Viewing<ConsoleConnection>;
   /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
   events: DomainEvents;
+  /** The other instances on the database (none with SQLite): what this one's events mean for theirs. */
+  cluster: Cluster;
 };
 
 /**
  * Who is connected right now, and the fan-out of every change to them: it subscribes to the
  * domain's events and viewing's, and translates each into socket messages. Keeps the agent
- * presence the domain reads.
+ * presence the domain reads (agents here, and those other instances hold: Elsewhere).
  *
  * Building a message may read the store (asynchronous), so the fan-out of each event runs in an
  * outbox, one event after the other, in the order they were emitted: a console never gets an older
  * state of a session after a newer one, nor an agent `consent.cancel` before its `consent.request`.
  * Who is present changes at once, when the event is emitted.
+ *
+ * With several instances on one database, each outbox step also publishes what other instances
+ * need (cluster.ts) in the same order; what arrives from them (ClusterRelay) is fanned out here
+ * through the same outbox. A message for an agent or a view's console on another instance goes
+ * over the bus to whichever instance holds it.
  */
 export class Hub implements AgentPresence {
   readonly #d: HubDeps;
@@ -58,40 +70,63 @@ export class Hub implements AgentPresence {
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
   #outbox: Promise<void> = Promise.resolve();
+  /** Agents and views other instances hold. */
+  readonly #elsewhere = new Elsewhere();
 
   constructor(deps: HubDeps) {
     this.#d = deps;
     const { events } = deps;
-    const later = this.#later.bind(this);
-    events.on("sessionChanged", (session) => later("session changed", () => this.sessionChanged(session)));
-    events.on("sessionRemoved", (session) => later("session removed", () => this.#sessionRemoved(session)));
+    const later = this.later.bind(this);
+    const { cluster } = deps;
+    events.on("sessionChanged", (session) =>
+      later("session changed", () => {
+        cluster.publish({ type: "session.changed", sessionId: session.id });
+        return this.sessionChanged(session);
+      }),
+    );
+    events.on("sessionRemoved", (session) =>
+      later("session removed", () => {
+        cluster.publish({ type: "session.removed", sessionId: session.id });
+        this.sessionRemovedHere(session.id);
+      }),
+    );
     // The agent a message goes to is the one connected when the event is emitted (a session that
     // ends right after still gets its consent.cancel before its session.ended).
     events.on("consentRequested", (sessionId, request) => {
       const agent = this.#agents.get(sessionId);
-      if (agent !== undefined) later("consent requested", () => this.#consentRequested(agent, request));
+      later("consent requested", () => this.#consentRequested(sessionId, agent, request));
     });
     events.on("consentCancelled", (sessionId, requestId) => {
       const agent = this.#agents.get(sessionId);
-      if (agent !== undefined) {
-        later("consent cancelled", () => send(agent.socket, { type: "consent.cancel", requestId }));
-      }
+      later("consent cancelled", () =>
+        this.#toAgent(sessionId, agent, { type: "consent.cancel", requestId }),
+      );
     });
     events.on("sessionEnded", (sessionId, reason) => {
-      const agent = this.#agents.get(sessionId);
-      if (agent === undefined) return;
-      this.#agents.delete(sessionId);
-      later("session ended", () => this.#sessionEnded(agent, reason));
+      later("session ended", () => cluster.publish({ type: "session.ended", sessionId, reason }));
+      this.endAgentHere(sessionId, reason);
     });
+    events.on("technicianOffSession", (sessionId, technicianId, reason) =>
+      later("technician off session", () =>
+        cluster.publish({ type: "technician.off_session", sessionId, technicianId, reason }),
+      ),
+    );
     events.on("technicianDisabled", (technicianId) => {
-      const gone = [...this.#consoles].filter((connection) => connection.technicianId === technicianId);
-      for (const connection of gone) this.#consoles.delete(connection);
-      later("technician disabled", () => this.#technicianDisabled(gone));
+      later("technician disabled", () => cluster.publish({ type: "technician.disabled", technicianId }));
+      this.disableHere(technicianId);
     });
     events.on("technicianUpdated", (technician) =>
-      later("technician updated", () => this.#technicianUpdated(technician)),
+      later("technician updated", () => {
+        cluster.publish({ type: "technician.updated", technicianId: technician.id });
+        this.#technicianUpdated(technician);
+      }),
     );
-    events.on("accessChanged", () => later("access changed", () => this.#accessChanged()));
+    events.on("accessChanged", () =>
+      later("access changed", () => {
+        cluster.publish({ type: "access.changed" });
+        return this.#accessChanged();
+      }),
+    );
     deps.viewing.events.on("opened", (peer, technician, iceServers) => {
       const agent = this.#agents.get(peer.sessionId);
       later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
@@ -107,7 +142,7 @@ export class Hub implements AgentPresence {
   }
 
   /** Queues one event's fan-out behind the ones before it; a failure is logged and skipped. */
-  #later(what: string, work: () => void | Promise<void>): void {
+  later(what: string, work: () => void | Promise<void>): void {
     this.#outbox = this.#outbox.then(async () => {
       if (this.#closed) return;
       try {
@@ -120,18 +155,22 @@ export class Hub implements AgentPresence {
 
   // --- presence ---------------------------------------------------------------------------------
 
+  /** Whether the session's agent is connected, to this instance or another one. */
   isConnected(sessionId: string): boolean {
-    return this.#agents.has(sessionId);
+    return this.#agents.has(sessionId) || this.#elsewhere.hasAgent(sessionId);
   }
 
-  agentOf(sessionId: string): AgentConnection | undefined {
-    return this.#agents.get(sessionId);
+  /** What other instances hold (ClusterRelay keeps it). */
+  get elsewhere(): Elsewhere {
+    return this.#elsewhere;
   }
 
   /** Registers the agent of a session; returns the connection it replaces, if any. */
   attachAgent(agent: AgentConnection): AgentConnection | undefined {
     const previous = this.#agents.get(agent.sessionId);
     this.#agents.set(agent.sessionId, agent);
+    this.#elsewhere.agentHere(agent.sessionId);
+    this.#d.cluster.agentAttached(agent.sessionId);
     return previous;
   }
 
@@ -139,7 +178,123 @@ export class Hub implements AgentPresence {
   detachAgent(agent: AgentConnection): boolean {
     if (this.#closed || this.#agents.get(agent.sessionId) !== agent) return false;
     this.#agents.delete(agent.sessionId);
+    this.#d.cluster.agentDetached(agent.sessionId);
     return true;
+  }
+
+  /**
+   * The session is over: its agent here (if any) is forgotten at once, then told why and closed
+   * (in the outbox's order). On the instance where it ended and on every other one.
+   */
+  endAgentHere(sessionId: string, reason: SessionEndReason): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent === undefined) return;
+    this.#agents.delete(sessionId);
+    this.#d.cluster.agentDetached(sessionId);
+    this.later("session ended", () => this.#sessionEnded(agent, reason));
+  }
+
+  /**
+   * Another instance says it holds the session's agent now. When this one holds an agent of the
+   * session too (it rejoined elsewhere right after joining here), the newer join stays: the one
+   * whose resume secret the session holds; the older one is told it was replaced and closed.
+   */
+  agentAttachedElsewhere(sessionId: string, instanceId: string): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent === undefined) {
+      this.#elsewhere.agentAttached(sessionId, instanceId);
+      return;
+    }
+    this.later("agent attached elsewhere", async () => {
+      const session = await this.#d.store.getSession(sessionId);
+      if (this.#agents.get(sessionId) !== agent) return;
+      if (session !== undefined && session.resumeSecretHash === agent.joinedAs) return;
+      this.#agents.delete(sessionId);
+      this.#elsewhere.agentAttached(sessionId, instanceId);
+      send(agent.socket, { type: "session.ended", reason: "replaced" });
+      agent.socket.close(CLOSE.replaced, "replaced by a newer connection");
+    });
+  }
+
+  /** A message for the session's agent, from another instance: sent if the agent is here. */
+  toAgentHere(sessionId: string, message: GatewayToAgent): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent !== undefined) this.later("for the agent", () => send(agent.socket, message));
+  }
+
+  /**
+   * To the session's agent: the one captured when the event was emitted, else the one another
+   * instance holds (over the bus).
+   */
+  #toAgent(sessionId: string, agent: AgentConnection | undefined, message: GatewayToAgent): void {
+    if (agent !== undefined) send(agent.socket, message);
+    else if (this.#elsewhere.hasAgent(sessionId))
+      this.#d.cluster.publish({ type: "agent.send", sessionId, message });
+  }
+
+  /** A console's signal for its view, to the agent here or on another instance; AGENT_OFFLINE if none. */
+  signalToAgent(sessionId: string, peerId: string, data: SignalData): void {
+    const agent = this.#agents.get(sessionId);
+    if (agent === undefined && !this.#elsewhere.hasAgent(sessionId))
+      throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
+    this.#toAgent(sessionId, agent, { type: "signal", peerId, data });
+  }
+
+  /** The agent's signal for a view of its session, to the console here or on another instance. */
+  signalToConsole(sessionId: string, peerId: string, data: SignalData): void {
+    const peer = this.#d.viewing.peers.byPeer(peerId);
+    if (peer !== undefined && peer.sessionId === sessionId) {
+      send(peer.console.socket, { type: "remote.signal", sessionId, data });
+    } else if (this.#elsewhere.hasPeer(sessionId, peerId)) {
+      this.#d.cluster.publish({ type: "peer.signal", sessionId, peerId, data });
+    } else {
+      throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
+    }
+  }
+
+  /** The agent closed a view: here, or on the instance its console is on (unknown: ignored). */
+  agentClosedPeer(sessionId: string, peerId: string, reason: RemoteCloseReason): void {
+    const peer = this.#d.viewing.peers.byPeer(peerId);
+    if (peer !== undefined && peer.sessionId === sessionId) this.#d.viewing.close(peer, reason);
+    else if (this.#elsewhere.hasPeer(sessionId, peerId))
+      this.#d.cluster.publish({ type: "peer.closed", sessionId, peerId, reason });
+  }
+
+  /**
+   * Another instance is gone: its agents are no longer connected, and the agents here are told
+   * that its consoles' views closed; consoles here see the sessions without them.
+   */
+  instanceGone(instanceId: string): void {
+    const views = this.#elsewhere.dropInstance(instanceId);
+    this.later("instance gone", async () => {
+      for (const [sessionId, peers] of views) {
+        const agent = this.#agents.get(sessionId);
+        for (const { peerId } of peers) {
+          if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId, reason: "disconnected" });
+        }
+        await this.#publishHereNow(sessionId);
+      }
+    });
+  }
+
+  /**
+   * The bus may have missed messages: presence elsewhere is read again, and what this instance
+   * holds (agents, views) is announced again.
+   */
+  async rejoined(): Promise<void> {
+    const agents = await this.#d.cluster.agentsElsewhere();
+    this.#elsewhere.reloadAgents(agents, (sessionId) => this.#agents.has(sessionId));
+    for (const sessionId of this.#agents.keys()) this.#d.cluster.agentAttached(sessionId);
+    const viewed = new Set([...this.#d.viewing.peers.all()].map((peer) => peer.sessionId));
+    for (const sessionId of viewed) this.#announcePeers(sessionId);
+  }
+
+  /** The views of a session whose consoles are here, for the other instances. */
+  #announcePeers(sessionId: string): void {
+    const peers = this.#d.viewing.peers
+      .ofSession(sessionId)
+      .map((peer) => ({ peerId: peer.peerId, technicianId: peer.technicianId }));
+    this.#d.cluster.publish({ type: "peers", sessionId, peers });
   }
 
   agentCount(): number {
@@ -158,7 +313,7 @@ export class Hub implements AgentPresence {
     list: () => Promise<SessionRow[]>,
     refused: (error: unknown) => boolean,
   ): void {
-    this.#later("console added", async () => {
+    this.later("console added", async () => {
       let sessions: Session[] = [];
       try {
         sessions = await this.snapshotFor(connection, await list());
@@ -190,20 +345,44 @@ export class Hub implements AgentPresence {
   }
 
   view(session: SessionRow): Promise<Session> {
-    return sessionView(this.#d.store, session, {
-      agentConnected: this.isConnected(session.id),
-      viewers: this.#d.viewing.peers.viewersOf(session.id),
-    });
+    const viewers = [
+      ...new Set([...this.#d.viewing.peers.viewersOf(session.id), ...this.#elsewhere.viewersOf(session.id)]),
+    ];
+    return sessionView(this.#d.store, session, { agentConnected: this.isConnected(session.id), viewers });
   }
 
   /** Pushes a session's current state to every console that may see it (in the outbox's order). */
   publish(sessionId: string): void {
-    this.#later("publish", () => this.#publishNow(sessionId));
+    this.later("publish", () => this.#publishNow(sessionId));
   }
 
-  async #publishNow(sessionId: string): Promise<void> {
+  /** Another instance says a session changed: consoles here get its current state. */
+  publishHere(sessionId: string): void {
+    this.later("publish", () => this.#publishHereNow(sessionId));
+  }
+
+  /** To consoles here and, over the bus, to those of every other instance. */
+  #publishNow(sessionId: string): Promise<void> {
+    this.#d.cluster.publish({ type: "session.changed", sessionId });
+    return this.#publishHereNow(sessionId);
+  }
+
+  async #publishHereNow(sessionId: string): Promise<void> {
     const session = await this.#d.store.getSession(sessionId);
     if (session !== undefined) await this.sessionChanged(session);
+  }
+
+  /** Another instance says a technician's account changed: their consoles here get a fresh hello. */
+  technicianUpdatedHere(technicianId: string): void {
+    this.later("technician updated", async () => {
+      const account = await this.#d.store.getTechnician(technicianId);
+      if (account !== undefined) this.#technicianUpdated(account);
+    });
+  }
+
+  /** Another instance says access lists changed: every console here gets its sessions again. */
+  accessChangedHere(): void {
+    this.later("access changed", () => this.#accessChanged());
   }
 
   // --- remote views -----------------------------------------------------------------------------
@@ -225,15 +404,14 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
-    if (agent !== undefined) {
-      send(agent.socket, {
-        type: "peer.open",
-        peerId: peer.peerId,
-        technician,
-        access: peer.access,
-        iceServers,
-      });
-    }
+    this.#toAgent(peer.sessionId, agent, {
+      type: "peer.open",
+      peerId: peer.peerId,
+      technician,
+      access: peer.access,
+      iceServers,
+    });
+    this.#announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
@@ -244,7 +422,7 @@ export class Hub implements AgentPresence {
     iceServers: IceServer[],
   ): void {
     send(peer.console.socket, { type: "remote.ice", sessionId: peer.sessionId, iceServers });
-    if (agent !== undefined) send(agent.socket, { type: "peer.ice", peerId: peer.peerId, iceServers });
+    this.#toAgent(peer.sessionId, agent, { type: "peer.ice", peerId: peer.peerId, iceServers });
   }
 
   /** A view closed: tells the agent (peer.close) and the console (remote.closed). */
@@ -254,8 +432,9 @@ export class Hub implements AgentPresence {
     reason: RemoteCloseReason,
     tellConsole: boolean,
   ): Promise<void> {
-    if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: peer.peerId, reason });
+    this.#toAgent(peer.sessionId, agent, { type: "peer.close", peerId: peer.peerId, reason });
     if (tellConsole) send(peer.console.socket, { type: "remote.closed", sessionId: peer.sessionId, reason });
+    this.#announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
@@ -275,19 +454,21 @@ export class Hub implements AgentPresence {
     }
   }
 
-  #sessionRemoved(session: SessionRow): void {
+  /** Consoles here drop a deleted session (in the outbox, after the changes before it). */
+  sessionRemovedHere(sessionId: string): void {
     for (const connection of this.#consoles) {
-      if (connection.seen.delete(session.id))
-        send(connection.socket, { type: "session.removed", sessionId: session.id });
+      if (connection.seen.delete(sessionId)) send(connection.socket, { type: "session.removed", sessionId });
     }
   }
 
   async #consentRequested(
-    agent: AgentConnection,
+    sessionId: string,
+    agent: AgentConnection | undefined,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
   ): Promise<void> {
+    if (agent === undefined && !this.#elsewhere.hasAgent(sessionId)) return;
     const organization = await this.#d.organizationName();
-    send(agent.socket, { type: "consent.request", ...request, organization });
+    this.#toAgent(sessionId, agent, { type: "consent.request", ...request, organization });
   }
 
   #sessionEnded(agent: AgentConnection, reason: SessionEndReason): void {
@@ -295,8 +476,13 @@ export class Hub implements AgentPresence {
     agent.socket.close(CLOSE.ended, `session ${reason}`);
   }
 
-  #technicianDisabled(consoles: readonly ConsoleConnection[]): void {
-    for (const connection of consoles) connection.socket.close(CLOSE.unauthenticated, "account disabled");
+  /** The technician's consoles here are forgotten at once and closed in the outbox's order. */
+  disableHere(technicianId: string): void {
+    const gone = [...this.#consoles].filter((connection) => connection.technicianId === technicianId);
+    for (const connection of gone) this.#consoles.delete(connection);
+    this.later("technician disabled", () => {
+      for (const connection of gone) connection.socket.close(CLOSE.unauthenticated, "account disabled");
+    });
   }
 
   /** Tells a technician's consoles their account changed (permissions, name). */
