@@ -184,19 +184,24 @@ export async function startGateway(
   if (config.organizationName !== undefined && (await store.getSetting("organization_name")) === undefined) {
     await store.setSetting("organization_name", config.organizationName);
   }
+  const pins = new PinGuard(clock, events);
+  // Attempts counted on one instance count on every one: a guesser gains nothing from the balancer.
+  events.on("pinTried", (address, outcome) => cluster.publish({ type: "pin.tried", address, outcome }));
+  events.on("signInTried", (email, address, outcome) =>
+    cluster.publish({ type: "sign_in.tried", email, address, outcome }),
+  );
   const supportee = new Supportee({
     store,
     clock,
     audit,
     events,
     presence: hub,
-    pins: new PinGuard(clock, events),
+    pins,
     desk,
   });
   const agentSockets = new AgentSockets({
     hub,
     supportee,
-    viewing,
     organizationName,
     iceServers: () => iceServers.general(),
     log,
@@ -265,6 +270,8 @@ export async function startGateway(
       viewing,
       log,
       orphansMayExist: () => jobs.safely("instance gone", orphans),
+      pins,
+      technicians,
     });
     await cluster.start(relay);
     await hub.rejoined();

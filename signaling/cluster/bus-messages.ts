@@ -17,6 +17,8 @@ export const busMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.removed"), sessionId: id }),
   /** The session is over: views of it close everywhere, its agent (wherever) is told and closed. */
   z.object({ type: z.literal("session.ended"), sessionId: id, reason: sessionEndReasonSchema }),
+  /** Every view of the session closes (its agent is new, or was lost). */
+  z.object({ type: z.literal("session.views_closed"), sessionId: id, reason: remoteCloseReasonSchema }),
   z.object({
     type: z.literal("technician.off_session"),
     sessionId: id,
@@ -42,6 +44,19 @@ export const busMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("peer.signal"), sessionId: id, peerId: id, data: signalDataSchema }),
   /** The agent closed a view whose console is on another instance. */
   z.object({ type: z.literal("peer.closed"), sessionId: id, peerId: id, reason: remoteCloseReasonSchema }),
+  /** A PIN tried on the sender: every instance's PIN guard counts it (shared limits). */
+  z.object({
+    type: z.literal("pin.tried"),
+    address: z.string().max(100),
+    outcome: z.enum(["wrong", "right"]),
+  }),
+  /** A sign-in tried on the sender: every instance's sign-in throttle counts it. */
+  z.object({
+    type: z.literal("sign_in.tried"),
+    email: z.string().max(320),
+    address: z.string().max(100),
+    outcome: z.enum(["failed", "succeeded"]),
+  }),
   /** An instance stopped (or missed its heartbeats): what it held is gone. */
   z.object({ type: z.literal("instance.gone"), instanceId: id }),
 ]);

@@ -56,6 +56,12 @@ export class PostgresCluster implements Cluster {
   /** The end of the incoming chain. */
   #inbox: Promise<void> = Promise.resolve();
   #closed: Promise<void> | undefined;
+  /**
+   * Since when this instance's heartbeats have succeeded without a break (undefined while they
+   * fail). It judges others only after a whole gone-after period of its own: an instance that just
+   * got its database back does not declare gone the others that could not beat meanwhile either.
+   */
+  #beatingSince: number | undefined;
 
   constructor(url: DatabaseUrl, options: PostgresClusterOptions) {
     this.#url = url;
@@ -75,8 +81,13 @@ export class PostgresCluster implements Cluster {
     this.#handlers = handlers;
     await this.#pool.query("INSERT INTO gateway_instances (id) VALUES ($1)", [this.instanceId]);
     await this.#listen();
+    this.#beatingSince = Date.now();
     this.#heartbeat = setInterval(() => {
-      this.#beat().catch((error: unknown) => this.#log.warn({ err: error }, "cluster: heartbeat failed"));
+      this.#beat().catch((error: unknown) => {
+        // Logged once per outage; store health already shows the database failing.
+        if (this.#beatingSince !== undefined) this.#log.warn({ err: error }, "cluster: heartbeat failed");
+        this.#beatingSince = undefined;
+      });
     }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -235,6 +246,11 @@ export class PostgresCluster implements Cluster {
       this.#log.warn("cluster: this instance had been declared gone; registered again");
       this.#handlers?.rejoined();
     }
+    if (this.#beatingSince === undefined) {
+      this.#log.info("cluster: heartbeats succeed again");
+      this.#beatingSince = Date.now();
+    }
+    if (Date.now() - this.#beatingSince < this.#goneAfterMs) return;
     const stale = await this.#pool.query<{ id: string }>(
       "DELETE FROM gateway_instances WHERE heartbeat_at < now() - make_interval(secs => $1) RETURNING id",
       [this.#goneAfterMs / 1000],

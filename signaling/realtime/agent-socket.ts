@@ -6,17 +6,15 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { Supportee } from "../domain/supportee.ts";
-import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
-import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
+import type { AgentConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
   hub: Hub;
   supportee: Supportee;
-  viewing: Viewing<ConsoleConnection>;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -155,7 +153,7 @@ export class AgentSockets {
         this.#grace.get(s.id)?.();
         this.#grace.delete(s.id);
         // A new agent (not a resume) starts without consent: views of the one before it are over.
-        if (message.join.kind !== "resume") this.#d.viewing.closeSession(s.id, "agent_offline");
+        if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
         const previous = hub.attachAgent(agent);
         if (previous !== undefined && previous.socket !== context.socket) {
           send(previous.socket, { type: "session.ended", reason: "replaced" });
@@ -198,7 +196,7 @@ export class AgentSockets {
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
-    const { hub, supportee, viewing, jobs } = this.#d;
+    const { hub, supportee, jobs } = this.#d;
     const { sessionId } = agent;
     this.#grace.get(sessionId)?.();
     // Retried with backoff while the store fails; the agent coming back cancels it.
@@ -210,7 +208,7 @@ export class AgentSockets {
           this.#grace.delete(sessionId);
           return;
         }
-        viewing.closeSession(sessionId, "agent_offline");
+        hub.closeViews(sessionId, "agent_offline");
         await supportee.left(sessionId, "lost", agent.address);
         this.#grace.delete(sessionId);
       },

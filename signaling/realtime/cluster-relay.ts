@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { BusMessage } from "../cluster/bus-messages.ts";
 import type { ClusterHandlers } from "../cluster/cluster.ts";
+import type { PinGuard } from "../domain/pin-guard.ts";
+import type { Technicians } from "../domain/technicians.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
 import { dispatch, type HandlerMap, send } from "./wire.ts";
@@ -11,6 +13,9 @@ export type ClusterRelayDeps = {
   log: Logger;
   /** An instance is gone: sessions whose agent is now nowhere get their resume grace (AgentSockets). */
   orphansMayExist: () => void;
+  /** Limits shared across instances: what another one counted, counted here too. */
+  pins: Pick<PinGuard, "heard">;
+  technicians: Pick<Technicians, "heardSignIn">;
 };
 
 /**
@@ -28,6 +33,7 @@ export function clusterRelay(deps: ClusterRelayDeps): ClusterHandlers {
       viewing.closeSession(message.sessionId, "session_closed");
       hub.endAgentHere(message.sessionId, message.reason);
     },
+    "session.views_closed": (_from, message) => viewing.closeSession(message.sessionId, message.reason),
     "technician.off_session": (_from, message) =>
       viewing.closeSession(message.sessionId, message.reason, message.technicianId),
     "technician.disabled": (_from, message) => {
@@ -50,6 +56,9 @@ export function clusterRelay(deps: ClusterRelayDeps): ClusterHandlers {
       if (peer !== undefined && peer.sessionId === message.sessionId) viewing.close(peer, message.reason);
     },
     "instance.gone": (_from, message) => instanceGone(message.instanceId),
+    "pin.tried": (_from, message) => deps.pins.heard(message.address, message.outcome),
+    "sign_in.tried": (_from, message) =>
+      deps.technicians.heardSignIn(message.email, message.address, message.outcome),
   };
   const fail = (error: unknown, type: string) => log.error({ err: error, type }, "a bus message failed");
   const instanceGone = (instanceId: string) => {

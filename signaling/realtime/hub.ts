@@ -216,6 +216,14 @@ export class Hub implements AgentPresence {
     });
   }
 
+  /** Closes every view of the session, here and (over the bus) on every other instance. */
+  closeViews(sessionId: string, reason: RemoteCloseReason): void {
+    this.#d.viewing.closeSession(sessionId, reason);
+    this.later("views closed", () =>
+      this.#d.cluster.publish({ type: "session.views_closed", sessionId, reason }),
+    );
+  }
+
   /** A message for the session's agent, from another instance: sent if the agent is here. */
   toAgentHere(sessionId: string, message: GatewayToAgent): void {
     const agent = this.#agents.get(sessionId);

@@ -7,10 +7,12 @@ import { startGateway } from "../../signaling/main.ts";
 import {
   ADMIN,
   ApiClient,
+  errorCode,
   JoinRefused,
   joinAgent,
   openAgentSocket,
   openConsoleSocket,
+  PASSWORD,
   startTestGateway,
   TEST_DEVICE,
 } from "../helpers/gateway.ts";
@@ -29,7 +31,11 @@ import { freshDatabase } from "../helpers/postgres.ts";
 const CLUSTER_TIMING = { instanceHeartbeatMs: 500, instanceGoneAfterMs: 3_000 };
 
 const database = await freshDatabase();
-const a = await startTestGateway({ config: { databaseUrl: database.url }, options: CLUSTER_TIMING });
+// Behind a proxy on loopback: the PIN guard's test comes from an address of its own (X-Forwarded-For).
+const a = await startTestGateway({
+  config: { databaseUrl: database.url, trustProxy: ["127.0.0.1"] },
+  options: CLUSTER_TIMING,
+});
 const dataDirB = mkdtempSync(join(tmpdir(), "sos-gateway-b-"));
 const b = await startGateway(
   {
@@ -37,6 +43,7 @@ const b = await startGateway(
     host: "127.0.0.1",
     dataDir: dataDirB,
     databaseUrl: database.url,
+    trustProxy: ["127.0.0.1"],
     logLevel: "silent",
     admin: ADMIN,
   },
@@ -164,6 +171,46 @@ t.test("a technician disabled on A loses their console on B", async (t) => {
   await consoleB.next("sessions");
   t.equal((await a.admin.patch(`/api/technicians/${carol.id}`, { disabled: true })).status, 200);
   t.equal((await consoleB.closed).reason, "account disabled");
+});
+
+/**
+ * Waits until B has handled everything A published so far: A's bus messages arrive in order, so
+ * once a console on B sees a session A creates now, B has counted A's earlier attempts too.
+ */
+async function settled(): Promise<void> {
+  const frank = await a.technician("Frank");
+  const consoleB = await openConsoleSocket(via(frank.client, b.url));
+  await consoleB.next("sessions");
+  const session = await a.newSession(frank.client);
+  await consoleB.next("session.updated", (m) => m.session.id === session.id);
+  consoleB.close();
+}
+
+t.test("the PIN guard and the sign-in throttle count attempts made on every instance", async (t) => {
+  const erin = await a.technician("Erin");
+  const session = await a.newSession(erin.client);
+  const from = { "x-forwarded-for": "198.51.100.7" };
+  const wrongPin = session.pin === "000000000" ? "000000001" : "000000000";
+  for (let i = 0; i < 5; i += 1) {
+    const refused = await joinAgent(a.url, { kind: "pin", pin: wrongPin }, TEST_DEVICE, from).catch(
+      (error: unknown) => (error instanceof JoinRefused ? error.code : String(error)),
+    );
+    t.equal(refused, "SESSION_NOT_FOUND", `wrong PIN ${i + 1} on A`);
+  }
+  for (let i = 0; i < 5; i += 1) {
+    t.equal((await new ApiClient(a.url).signIn(erin.email, "wrong-password")).status, 401);
+  }
+  await settled();
+  const onB = await joinAgent(b.url, { kind: "pin", pin: session.pin }, TEST_DEVICE, from).catch(
+    (error: unknown) => (error instanceof JoinRefused ? error.code : String(error)),
+  );
+  t.equal(
+    onB,
+    "PIN_RATE_LIMITED",
+    "the address that guessed on A is held back on B, even with the right PIN",
+  );
+  const signIn = await new ApiClient(b.url).signIn(erin.email, PASSWORD);
+  t.equal(errorCode(signIn.body), "SIGNIN_THROTTLED", "the account guessed on A is throttled on B");
 });
 
 t.test("an instance killed with SIGKILL is declared gone: a survivor shows its agent offline", async (t) => {
