@@ -58,11 +58,15 @@ export class AgentSockets {
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
-        deps.hub.signalToConsole(agent.sessionId, message.peerId, message.data);
+        deps.hub.routing.signalToConsole(agent.sessionId, message.peerId, message.data);
       },
       "peer.closed": (context, message) => {
         const agent = this.#joined(context);
-        deps.hub.agentClosedPeer(agent.sessionId, message.peerId, remoteCloseReasonOf(message.reason));
+        deps.hub.routing.agentClosedPeer(
+          agent.sessionId,
+          message.peerId,
+          remoteCloseReasonOf(message.reason),
+        );
       },
       end: (context) => {
         const agent = this.#joined(context);

@@ -45,7 +45,7 @@ export class ConsoleSockets {
       signal: async (connection, message) => {
         await this.#account(connection);
         const peer = viewing.ownView(message.sessionId, connection);
-        hub.signalToAgent(message.sessionId, peer.peerId, message.data);
+        hub.routing.signalToAgent(message.sessionId, peer.peerId, message.data);
       },
       "remote.path": async (connection, message) => {
         const account = await this.#account(connection);

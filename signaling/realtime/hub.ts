@@ -1,10 +1,9 @@
 import type { WebSocket } from "ws";
 import type { GatewayToAgent, SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
-import { SosError } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { PersonRef, Session } from "../../shared/model.ts";
-import type { IceServer, SignalData } from "../../shared/signal.ts";
+import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
@@ -14,7 +13,9 @@ import type { Viewing } from "../domain/viewing.ts";
 import { sessionView, technicianView } from "../domain/views.ts";
 import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { Elsewhere } from "./elsewhere.ts";
+import { type AgentConnection, Agents } from "./agents.ts";
+import type { Elsewhere } from "./elsewhere.ts";
+import { Routing } from "./routing.ts";
 import { CLOSE, send } from "./wire.ts";
 
 /** A signed-in technician's console socket. */
@@ -25,14 +26,7 @@ export type ConsoleConnection = {
   readonly seen: Set<string>;
 };
 
-/** The end user's agent socket, once joined. */
-export type AgentConnection = {
-  readonly socket: WebSocket;
-  readonly sessionId: string;
-  readonly address: string;
-  /** The session's resume secret (hashed) this agent joined with; a newer join anywhere changes it. */
-  readonly joinedAs: string | null;
-};
+export type { AgentConnection } from "./agents.ts";
 
 export type HubDeps = {
   store: Store;
@@ -65,16 +59,18 @@ export type HubDeps = {
 export class Hub implements AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
-  readonly #agents = new Map<string, AgentConnection>();
+  readonly #agents: Agents;
+  /** Messages for one socket, here or on the instance that holds it. */
+  readonly routing: Routing;
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
   #outbox: Promise<void> = Promise.resolve();
-  /** Agents and views other instances hold. */
-  readonly #elsewhere = new Elsewhere();
 
   constructor(deps: HubDeps) {
     this.#d = deps;
+    this.#agents = new Agents(deps.cluster);
+    this.routing = new Routing(this.#agents, deps.viewing, deps.cluster);
     const { events } = deps;
     const later = this.later.bind(this);
     const { cluster } = deps;
@@ -93,13 +89,13 @@ export class Hub implements AgentPresence {
     // The agent a message goes to is the one connected when the event is emitted (a session that
     // ends right after still gets its consent.cancel before its session.ended).
     events.on("consentRequested", (sessionId, request) => {
-      const agent = this.#agents.get(sessionId);
+      const agent = this.#agents.here(sessionId);
       later("consent requested", () => this.#consentRequested(sessionId, agent, request));
     });
     events.on("consentCancelled", (sessionId, requestId) => {
-      const agent = this.#agents.get(sessionId);
+      const agent = this.#agents.here(sessionId);
       later("consent cancelled", () =>
-        this.#toAgent(sessionId, agent, { type: "consent.cancel", requestId }),
+        this.routing.toAgent(sessionId, agent, { type: "consent.cancel", requestId }),
       );
     });
     events.on("sessionEnded", (sessionId, reason) => {
@@ -128,15 +124,15 @@ export class Hub implements AgentPresence {
       }),
     );
     deps.viewing.events.on("opened", (peer, technician, iceServers) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
     });
     deps.viewing.events.on("closed", (peer, reason, tellConsole) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer closed", () => this.#viewerClosed(peer, agent, reason, tellConsole));
     });
     deps.viewing.events.on("renewed", (peer, iceServers) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer renewed", () => this.#viewerRenewed(peer, agent, iceServers));
     });
   }
@@ -157,29 +153,22 @@ export class Hub implements AgentPresence {
 
   /** Whether the session's agent is connected, to this instance or another one. */
   isConnected(sessionId: string): boolean {
-    return this.#agents.has(sessionId) || this.#elsewhere.hasAgent(sessionId);
+    return this.#agents.isConnected(sessionId);
   }
 
   /** What other instances hold (ClusterRelay keeps it). */
   get elsewhere(): Elsewhere {
-    return this.#elsewhere;
+    return this.#agents.elsewhere;
   }
 
   /** Registers the agent of a session; returns the connection it replaces, if any. */
   attachAgent(agent: AgentConnection): AgentConnection | undefined {
-    const previous = this.#agents.get(agent.sessionId);
-    this.#agents.set(agent.sessionId, agent);
-    this.#elsewhere.agentHere(agent.sessionId);
-    this.#d.cluster.agentAttached(agent.sessionId);
-    return previous;
+    return this.#agents.attach(agent);
   }
 
   /** Forgets the agent if it is still the session's current one; true when it was. */
   detachAgent(agent: AgentConnection): boolean {
-    if (this.#closed || this.#agents.get(agent.sessionId) !== agent) return false;
-    this.#agents.delete(agent.sessionId);
-    this.#d.cluster.agentDetached(agent.sessionId);
-    return true;
+    return !this.#closed && this.#agents.forget(agent.sessionId, agent) !== undefined;
   }
 
   /**
@@ -187,10 +176,8 @@ export class Hub implements AgentPresence {
    * (in the outbox's order). On the instance where it ended and on every other one.
    */
   endAgentHere(sessionId: string, reason: SessionEndReason): void {
-    const agent = this.#agents.get(sessionId);
+    const agent = this.#agents.forget(sessionId);
     if (agent === undefined) return;
-    this.#agents.delete(sessionId);
-    this.#d.cluster.agentDetached(sessionId);
     this.later("session ended", () => this.#sessionEnded(agent, reason));
   }
 
@@ -200,17 +187,16 @@ export class Hub implements AgentPresence {
    * whose resume secret the session holds; the older one is told it was replaced and closed.
    */
   agentAttachedElsewhere(sessionId: string, instanceId: string): void {
-    const agent = this.#agents.get(sessionId);
+    const agent = this.#agents.here(sessionId);
     if (agent === undefined) {
-      this.#elsewhere.agentAttached(sessionId, instanceId);
+      this.#agents.elsewhere.agentAttached(sessionId, instanceId);
       return;
     }
     this.later("agent attached elsewhere", async () => {
       const session = await this.#d.store.getSession(sessionId);
-      if (this.#agents.get(sessionId) !== agent) return;
       if (session !== undefined && session.resumeSecretHash === agent.joinedAs) return;
-      this.#agents.delete(sessionId);
-      this.#elsewhere.agentAttached(sessionId, instanceId);
+      if (this.#agents.forget(sessionId, agent, false) === undefined) return;
+      this.#agents.elsewhere.agentAttached(sessionId, instanceId);
       send(agent.socket, { type: "session.ended", reason: "replaced" });
       agent.socket.close(CLOSE.replaced, "replaced by a newer connection");
     });
@@ -226,46 +212,8 @@ export class Hub implements AgentPresence {
 
   /** A message for the session's agent, from another instance: sent if the agent is here. */
   toAgentHere(sessionId: string, message: GatewayToAgent): void {
-    const agent = this.#agents.get(sessionId);
+    const agent = this.#agents.here(sessionId);
     if (agent !== undefined) this.later("for the agent", () => send(agent.socket, message));
-  }
-
-  /**
-   * To the session's agent: the one captured when the event was emitted, else the one another
-   * instance holds (over the bus).
-   */
-  #toAgent(sessionId: string, agent: AgentConnection | undefined, message: GatewayToAgent): void {
-    if (agent !== undefined) send(agent.socket, message);
-    else if (this.#elsewhere.hasAgent(sessionId))
-      this.#d.cluster.publish({ type: "agent.send", sessionId, message });
-  }
-
-  /** A console's signal for its view, to the agent here or on another instance; AGENT_OFFLINE if none. */
-  signalToAgent(sessionId: string, peerId: string, data: SignalData): void {
-    const agent = this.#agents.get(sessionId);
-    if (agent === undefined && !this.#elsewhere.hasAgent(sessionId))
-      throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
-    this.#toAgent(sessionId, agent, { type: "signal", peerId, data });
-  }
-
-  /** The agent's signal for a view of its session, to the console here or on another instance. */
-  signalToConsole(sessionId: string, peerId: string, data: SignalData): void {
-    const peer = this.#d.viewing.peers.byPeer(peerId);
-    if (peer !== undefined && peer.sessionId === sessionId) {
-      send(peer.console.socket, { type: "remote.signal", sessionId, data });
-    } else if (this.#elsewhere.hasPeer(sessionId, peerId)) {
-      this.#d.cluster.publish({ type: "peer.signal", sessionId, peerId, data });
-    } else {
-      throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
-    }
-  }
-
-  /** The agent closed a view: here, or on the instance its console is on (unknown: ignored). */
-  agentClosedPeer(sessionId: string, peerId: string, reason: RemoteCloseReason): void {
-    const peer = this.#d.viewing.peers.byPeer(peerId);
-    if (peer !== undefined && peer.sessionId === sessionId) this.#d.viewing.close(peer, reason);
-    else if (this.#elsewhere.hasPeer(sessionId, peerId))
-      this.#d.cluster.publish({ type: "peer.closed", sessionId, peerId, reason });
   }
 
   /**
@@ -273,10 +221,10 @@ export class Hub implements AgentPresence {
    * that its consoles' views closed; consoles here see the sessions without them.
    */
   instanceGone(instanceId: string): void {
-    const views = this.#elsewhere.dropInstance(instanceId);
+    const views = this.#agents.elsewhere.dropInstance(instanceId);
     this.later("instance gone", async () => {
       for (const [sessionId, peers] of views) {
-        const agent = this.#agents.get(sessionId);
+        const agent = this.#agents.here(sessionId);
         for (const { peerId } of peers) {
           if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId, reason: "disconnected" });
         }
@@ -290,23 +238,13 @@ export class Hub implements AgentPresence {
    * holds (agents, views) is announced again.
    */
   async rejoined(): Promise<void> {
-    const agents = await this.#d.cluster.agentsElsewhere();
-    this.#elsewhere.reloadAgents(agents, (sessionId) => this.#agents.has(sessionId));
-    for (const sessionId of this.#agents.keys()) this.#d.cluster.agentAttached(sessionId);
+    await this.#agents.reload();
     const viewed = new Set([...this.#d.viewing.peers.all()].map((peer) => peer.sessionId));
-    for (const sessionId of viewed) this.#announcePeers(sessionId);
-  }
-
-  /** The views of a session whose consoles are here, for the other instances. */
-  #announcePeers(sessionId: string): void {
-    const peers = this.#d.viewing.peers
-      .ofSession(sessionId)
-      .map((peer) => ({ peerId: peer.peerId, technicianId: peer.technicianId }));
-    this.#d.cluster.publish({ type: "peers", sessionId, peers });
+    for (const sessionId of viewed) this.routing.announcePeers(sessionId);
   }
 
   agentCount(): number {
-    return this.#agents.size;
+    return this.#agents.count();
   }
 
   // --- consoles ---------------------------------------------------------------------------------
@@ -354,7 +292,10 @@ export class Hub implements AgentPresence {
 
   view(session: SessionRow): Promise<Session> {
     const viewers = [
-      ...new Set([...this.#d.viewing.peers.viewersOf(session.id), ...this.#elsewhere.viewersOf(session.id)]),
+      ...new Set([
+        ...this.#d.viewing.peers.viewersOf(session.id),
+        ...this.#agents.elsewhere.viewersOf(session.id),
+      ]),
     ];
     return sessionView(this.#d.store, session, { agentConnected: this.isConnected(session.id), viewers });
   }
@@ -412,14 +353,14 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
-    this.#toAgent(peer.sessionId, agent, {
+    this.routing.toAgent(peer.sessionId, agent, {
       type: "peer.open",
       peerId: peer.peerId,
       technician,
       access: peer.access,
       iceServers,
     });
-    this.#announcePeers(peer.sessionId);
+    this.routing.announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
@@ -430,7 +371,7 @@ export class Hub implements AgentPresence {
     iceServers: IceServer[],
   ): void {
     send(peer.console.socket, { type: "remote.ice", sessionId: peer.sessionId, iceServers });
-    this.#toAgent(peer.sessionId, agent, { type: "peer.ice", peerId: peer.peerId, iceServers });
+    this.routing.toAgent(peer.sessionId, agent, { type: "peer.ice", peerId: peer.peerId, iceServers });
   }
 
   /** A view closed: tells the agent (peer.close) and the console (remote.closed). */
@@ -440,9 +381,9 @@ export class Hub implements AgentPresence {
     reason: RemoteCloseReason,
     tellConsole: boolean,
   ): Promise<void> {
-    this.#toAgent(peer.sessionId, agent, { type: "peer.close", peerId: peer.peerId, reason });
+    this.routing.toAgent(peer.sessionId, agent, { type: "peer.close", peerId: peer.peerId, reason });
     if (tellConsole) send(peer.console.socket, { type: "remote.closed", sessionId: peer.sessionId, reason });
-    this.#announcePeers(peer.sessionId);
+    this.routing.announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
@@ -474,9 +415,9 @@ export class Hub implements AgentPresence {
     agent: AgentConnection | undefined,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
   ): Promise<void> {
-    if (agent === undefined && !this.#elsewhere.hasAgent(sessionId)) return;
+    if (agent === undefined && !this.#agents.elsewhere.hasAgent(sessionId)) return;
     const organization = await this.#d.organizationName();
-    this.#toAgent(sessionId, agent, { type: "consent.request", ...request, organization });
+    this.routing.toAgent(sessionId, agent, { type: "consent.request", ...request, organization });
   }
 
   #sessionEnded(agent: AgentConnection, reason: SessionEndReason): void {
@@ -511,7 +452,7 @@ export class Hub implements AgentPresence {
   closeAll(): void {
     this.#closed = true;
     for (const connection of this.#consoles) connection.socket.close(1001, "gateway shutting down");
-    for (const agent of this.#agents.values()) agent.socket.close(1001, "gateway shutting down");
+    for (const agent of this.#agents.all()) agent.socket.close(1001, "gateway shutting down");
     this.#consoles.clear();
     this.#agents.clear();
   }
