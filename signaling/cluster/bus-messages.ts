@@ -40,6 +40,8 @@ export const busMessageSchema = z.discriminatedUnion("type", [
     sessionId: id,
     peers: z.array(z.object({ peerId: id, technicianId: id })).max(MAX_TECHNICIANS_PER_SESSION),
   }),
+  /** The sender started or missed messages: every instance announces its views again ("peers"). */
+  z.object({ type: z.literal("views.wanted") }),
   /** The agent's signal for a view whose console is on another instance. */
   z.object({ type: z.literal("peer.signal"), sessionId: id, peerId: id, data: signalDataSchema }),
   /** The agent closed a view whose console is on another instance. */

@@ -45,6 +45,7 @@ export function clusterRelay(deps: ClusterRelayDeps): ClusterHandlers {
     "agent.attached": (from, message) => hub.agentAttachedElsewhere(message.sessionId, from),
     "agent.detached": (from, message) => hub.elsewhere.agentDetached(message.sessionId, from),
     "agent.send": (_from, message) => hub.toAgentHere(message.sessionId, message.message),
+    "views.wanted": () => hub.announceViews(),
     peers: (from, message) => hub.elsewhere.setPeers(from, message.sessionId, message.peers),
     "peer.signal": (_from, message) => {
       const peer = viewing.peers.byPeer(message.peerId);

@@ -239,6 +239,13 @@ export class Hub implements AgentPresence {
    */
   async rejoined(): Promise<void> {
     await this.#agents.reload();
+    this.announceViews();
+    // Views are not in the database: the others tell theirs again (for a start, or what was missed).
+    this.#d.cluster.publish({ type: "views.wanted" });
+  }
+
+  /** Tells the other instances every view whose console is here. */
+  announceViews(): void {
     const viewed = new Set([...this.#d.viewing.peers.all()].map((peer) => peer.sessionId));
     for (const sessionId of viewed) this.routing.announcePeers(sessionId);
   }

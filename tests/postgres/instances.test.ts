@@ -173,6 +173,43 @@ t.test("a technician disabled on A loses their console on B", async (t) => {
   t.equal((await consoleB.closed).reason, "account disabled");
 });
 
+t.test("an instance started after a view opened relays its signals once the agent moves there", async (t) => {
+  const gina = await a.technician("Gina");
+  const session = await a.newSession(gina.client);
+  const { socket: first, welcome } = await joinAgent(a.url, { kind: "pin", pin: session.pin });
+  t.teardown(() => first.close());
+  const consoleA = await openConsoleSocket(gina.client);
+  t.teardown(() => consoleA.close());
+  await gina.client.post(`/api/sessions/${session.id}/permission`);
+  const ask = await first.next("consent.request");
+  first.send({ type: "consent", requestId: ask.requestId, decision: "view" });
+  await consoleA.next("session.updated", (m) => m.session.permissions.some((p) => p.state === "granted"));
+  consoleA.send({ type: "remote.connect", sessionId: session.id });
+  const { peerId } = await first.next("peer.open");
+
+  // A rolling restart: a new instance D comes up, and the agent's connection moves to it.
+  const dataDir = mkdtempSync(join(tmpdir(), "sos-gateway-d-"));
+  const d = await startGateway(
+    { port: 0, host: "127.0.0.1", dataDir, databaseUrl: database.url, logLevel: "silent" },
+    CLUSTER_TIMING,
+  );
+  t.teardown(async () => {
+    await d.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const { socket: moved } = await joinAgent(d.url, {
+    kind: "resume",
+    sessionId: welcome.resume.sessionId,
+    secret: welcome.resume.secret,
+  });
+  t.teardown(() => moved.close());
+  await first.next("session.ended");
+  moved.send({ type: "signal", peerId, data: CANDIDATE });
+  t.same((await consoleA.next("remote.signal")).data, CANDIDATE, "D knows the view A holds and relays to it");
+  consoleA.send({ type: "signal", sessionId: session.id, data: ANSWER });
+  t.same((await moved.next("signal")).data, ANSWER, "and the console's answer reaches the agent on D");
+});
+
 /**
  * Waits until B has handled everything A published so far: A's bus messages arrive in order, so
  * once a console on B sees a session A creates now, B has counted A's earlier attempts too.
