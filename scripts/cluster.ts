@@ -1,7 +1,8 @@
 /**
  * `npm run cluster -- [--instances 2] [--port 8080]`: several gateway instances on one local
  * PostgreSQL behind nginx, in the foreground, to try what docs/deploy-scale.md describes.
- *   - PostgreSQL: `npm run postgres`'s cluster (data/postgres; started if it is not running);
+ *   - PostgreSQL: `npm run postgres`'s cluster (data/postgres; started if it is not running), or
+ *     the database of --database-url / SOS_DATABASE_URL;
  *   - N gateways on free loopback ports, each with its own data folder under --dir, the same
  *     database, --public-url http://localhost:<port> and --trust-proxy 127.0.0.1, started one
  *     after the other (on an empty database each start issues a new setup link: the last is valid,
@@ -16,7 +17,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { type RunningNginx, startNginx } from "./nginx-process.ts";
 import { startPostgres } from "./postgres-process.ts";
 
@@ -37,11 +38,22 @@ const program = new Command("cluster")
   .option("--port <port>", "where nginx listens on 127.0.0.1", whole(1, 65_535, "--port"), 8080)
   .option("--dir <dir>", "the instances' data folders and nginx's", "data/cluster")
   .option("--postgres-dir <dir>", "the PostgreSQL cluster's folder (npm run postgres --dir)", "data/postgres")
+  .addOption(
+    new Option("--database-url <url>", "use this database instead of starting npm run postgres's").env(
+      "SOS_DATABASE_URL",
+    ),
+  )
   .exitOverride((error) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
 program.parse();
-const options = program.opts<{ instances: number; port: number; dir: string; postgresDir: string }>();
+const options = program.opts<{
+  instances: number;
+  port: number;
+  dir: string;
+  postgresDir: string;
+  databaseUrl?: string;
+}>();
 
 /** A port nobody listens on right now (the OS picks it; released at once). */
 function freePort(): Promise<number> {
@@ -118,7 +130,10 @@ async function stop(code: number): Promise<never> {
 }
 
 try {
-  const postgres = await startPostgres(options.postgresDir);
+  const postgres =
+    options.databaseUrl === undefined
+      ? await startPostgres(options.postgresDir)
+      : { url: options.databaseUrl, dir: undefined };
   const ports: number[] = [];
   for (let n = 1; n <= options.instances; n += 1) ports.push(await freePort());
   for (const [i, port] of ports.entries()) {
@@ -139,7 +154,9 @@ try {
       `SOS cluster ready: http://localhost:${options.port}/ through nginx (${join(options.dir, "nginx")})`,
       ...instances.map((i) => `  instance ${i.n}: 127.0.0.1:${i.port}, pid ${i.child.pid}`),
       ...(setupLink === undefined ? [] : [`  no admin yet: create the first one at ${setupLink}`]),
-      `  PostgreSQL: ${postgres.dir} (keeps running after Ctrl-C: npm run postgres -- stop)`,
+      postgres.dir === undefined
+        ? "  PostgreSQL: the database of --database-url"
+        : `  PostgreSQL: ${postgres.dir} (keeps running after Ctrl-C: npm run postgres -- stop)`,
       "",
     ].join("\n"),
   );
