@@ -120,8 +120,9 @@ export class PostgresCluster implements Cluster {
   async agentsElsewhere(): Promise<Array<{ sessionId: string; instanceId: string }>> {
     const { rows } = await this.#pool.query<{ session_id: string; instance_id: string }>(
       `SELECT p.session_id, p.instance_id FROM agent_presence p
-       JOIN gateway_instances i ON i.id = p.instance_id WHERE p.instance_id <> $1`,
-      [this.instanceId],
+       JOIN gateway_instances i ON i.id = p.instance_id
+       WHERE p.instance_id <> $1 AND i.heartbeat_at >= now() - make_interval(secs => $2)`,
+      [this.instanceId, this.#goneAfterMs / 1000],
     );
     return rows.map((row) => ({ sessionId: row.session_id, instanceId: row.instance_id }));
   }
