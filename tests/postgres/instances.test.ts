@@ -208,6 +208,9 @@ t.test("an instance started after a view opened relays its signals once the agen
   t.same((await consoleA.next("remote.signal")).data, CANDIDATE, "D knows the view A holds and relays to it");
   consoleA.send({ type: "signal", sessionId: session.id, data: ANSWER });
   t.same((await moved.next("signal")).data, ANSWER, "and the console's answer reaches the agent on D");
+  moved.send({ type: "revoke", technicianId: gina.id });
+  t.equal((await consoleA.next("remote.closed")).reason, "revoked", "revoked on D, the view on A closes");
+  t.equal((await moved.next("peer.close")).peerId, peerId, "and the agent on D is told");
 });
 
 /**
