@@ -360,6 +360,9 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
+    // Announced before the agent hears of it: the agent's instance knows where its answer goes
+    // (one sender's messages arrive in order).
+    this.routing.announcePeers(peer.sessionId);
     this.routing.toAgent(peer.sessionId, agent, {
       type: "peer.open",
       peerId: peer.peerId,
@@ -367,7 +370,6 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
-    this.routing.announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
