@@ -424,7 +424,6 @@ export class Hub implements AgentPresence {
     agent: AgentConnection | undefined,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
   ): Promise<void> {
-    if (agent === undefined && !this.#agents.elsewhere.hasAgent(sessionId)) return;
     const organization = await this.#d.organizationName();
     this.routing.toAgent(sessionId, agent, { type: "consent.request", ...request, organization });
   }

@@ -24,13 +24,14 @@ export class Routing {
   }
 
   /**
-   * To the session's agent: `agent` (the one here when the event was emitted), else the one
-   * another instance holds; nothing when it is connected nowhere.
+   * To the session's agent: `agent` (the one here when the event was emitted), else over the bus
+   * to whichever instance holds it; the others drop it. Published even when no instance is known
+   * to hold it: one that attached it a moment ago may not have said so yet (its hello read the
+   * pending consent requests before this one was stored).
    */
   toAgent(sessionId: string, agent: AgentConnection | undefined, message: GatewayToAgent): void {
     if (agent !== undefined) send(agent.socket, message);
-    else if (this.#agents.elsewhere.hasAgent(sessionId))
-      this.#cluster.publish({ type: "agent.send", sessionId, message });
+    else this.#cluster.publish({ type: "agent.send", sessionId, message });
   }
 
   /** A console's signal for its view, to the agent here or on another instance; AGENT_OFFLINE if none. */
