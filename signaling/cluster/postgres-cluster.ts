@@ -84,7 +84,9 @@ export class PostgresCluster implements Cluster {
     this.#beatingSince = Date.now();
     this.#heartbeat = setInterval(() => {
       this.#beat().catch((error: unknown) => {
-        // Logged once per outage; store health already shows the database failing.
+        // Logged once per outage; store health already shows the database failing. A beat cut
+        // short by close() is no failure.
+        if (this.#closed !== undefined) return;
         if (this.#beatingSince !== undefined) this.#log.warn({ err: error }, "cluster: heartbeat failed");
         this.#beatingSince = undefined;
       });
@@ -149,7 +151,7 @@ export class PostgresCluster implements Cluster {
   /** Queues one outgoing step behind the others; a failure is logged and the chain goes on. */
   #step(work: () => Promise<void>): void {
     this.#outbox = this.#outbox.then(work).catch((error: unknown) => {
-      this.#log.warn({ err: error }, "cluster: publishing failed");
+      if (this.#closed === undefined) this.#log.warn({ err: error }, "cluster: publishing failed");
     });
   }
 
@@ -183,7 +185,9 @@ export class PostgresCluster implements Cluster {
       const payload = notification.payload;
       this.#inbox = this.#inbox
         .then(() => this.#receive(payload))
-        .catch((error: unknown) => this.#log.warn({ err: error }, "cluster: a bus message was lost"));
+        .catch((error: unknown) => {
+          if (this.#closed === undefined) this.#log.warn({ err: error }, "cluster: a bus message was lost");
+        });
     });
     this.#listener = client;
     try {
