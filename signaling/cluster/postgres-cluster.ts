@@ -16,6 +16,11 @@ export const NOTIFY_PAYLOAD_LIMIT = 8_000;
 const CHANNEL = "sos_bus";
 /** A notified reference to a row of bus_payloads, instead of the message itself. */
 const REFERENCE = "@";
+/**
+ * A payload is `<sender's instance id>|<message or reference>`: every instance hears its own
+ * notifications too, and drops them by that prefix without reading or decoding them.
+ */
+const SENDER = "|";
 /** Large payloads are kept this long: every live instance has read theirs well before. */
 const PAYLOAD_KEEP_SECONDS = 60;
 /** Reconnecting the listener: 250 ms doubling up to 5 s. */
@@ -157,13 +162,13 @@ export class PostgresCluster implements Cluster {
 
   async #notify(envelope: BusEnvelope): Promise<void> {
     const text = JSON.stringify(envelope);
-    let payload = text;
-    if (Buffer.byteLength(text) >= NOTIFY_PAYLOAD_LIMIT) {
+    let payload = `${this.instanceId}${SENDER}${text}`;
+    if (Buffer.byteLength(payload) >= NOTIFY_PAYLOAD_LIMIT) {
       const { rows } = await this.#pool.query<{ id: string }>(
         "INSERT INTO bus_payloads (body) VALUES ($1) RETURNING id",
         [text],
       );
-      payload = `${REFERENCE}${rows[0]?.id}`;
+      payload = `${this.instanceId}${SENDER}${REFERENCE}${rows[0]?.id}`;
     }
     await this.#pool.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
   }
@@ -214,11 +219,14 @@ export class PostgresCluster implements Cluster {
   }
 
   async #receive(payload: string): Promise<void> {
-    let text: string | undefined = payload;
-    if (payload.startsWith(REFERENCE)) {
+    const at = payload.indexOf(SENDER);
+    if (at < 0 || payload.slice(0, at) === this.instanceId) return;
+    const body = payload.slice(at + SENDER.length);
+    let text: string | undefined = body;
+    if (body.startsWith(REFERENCE)) {
       const { rows } = await this.#pool.query<{ body: string }>(
         "SELECT body FROM bus_payloads WHERE id = $1",
-        [payload.slice(REFERENCE.length)],
+        [body.slice(REFERENCE.length)],
       );
       text = rows[0]?.body;
       if (text === undefined) {
