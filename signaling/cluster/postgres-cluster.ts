@@ -67,6 +67,8 @@ export class PostgresCluster implements Cluster {
    * got its database back does not declare gone the others that could not beat meanwhile either.
    */
   #beatingSince: number | undefined;
+  /** A heartbeat is under way: a slow database does not pile them up. */
+  #beating = false;
 
   constructor(url: DatabaseUrl, options: PostgresClusterOptions) {
     this.#url = url;
@@ -88,13 +90,19 @@ export class PostgresCluster implements Cluster {
     await this.#listen();
     this.#beatingSince = Date.now();
     this.#heartbeat = setInterval(() => {
-      this.#beat().catch((error: unknown) => {
-        // Logged once per outage; store health already shows the database failing. A beat cut
-        // short by close() is no failure.
-        if (this.#closed !== undefined) return;
-        if (this.#beatingSince !== undefined) this.#log.warn({ err: error }, "cluster: heartbeat failed");
-        this.#beatingSince = undefined;
-      });
+      if (this.#beating) return;
+      this.#beating = true;
+      this.#beat()
+        .finally(() => {
+          this.#beating = false;
+        })
+        .catch((error: unknown) => {
+          // Logged once per outage; store health already shows the database failing. A beat cut
+          // short by close() is no failure.
+          if (this.#closed !== undefined) return;
+          if (this.#beatingSince !== undefined) this.#log.warn({ err: error }, "cluster: heartbeat failed");
+          this.#beatingSince = undefined;
+        });
     }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }
