@@ -2,6 +2,9 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AccessMode } from "../shared/status.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import type { Cluster } from "./cluster/cluster.ts";
+import { PostgresCluster } from "./cluster/postgres-cluster.ts";
+import { singleCluster } from "./cluster/single-cluster.ts";
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "./config.ts";
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
@@ -21,6 +24,7 @@ import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { answerScrape, listenForScrapes } from "./metrics/scrape.ts";
 import { timedStore } from "./metrics/timed-store.ts";
 import { AgentSockets } from "./realtime/agent-socket.ts";
+import { clusterRelay } from "./realtime/cluster-relay.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
@@ -42,6 +46,10 @@ export type GatewayOptions = {
   helloTimeoutMs?: number;
   /** Tests only: a TURN credential lifetime below `--turn-ttl`'s one-minute floor, to see renewals. */
   turnTtlSeconds?: number;
+  /** PostgreSQL only: how often this instance heartbeats (default 1 s). */
+  instanceHeartbeatMs?: number;
+  /** PostgreSQL only: after how long without a heartbeat another instance is gone (default 5 s). */
+  instanceGoneAfterMs?: number;
 };
 
 export type Gateway = {
@@ -52,6 +60,8 @@ export type Gateway = {
   /** The metrics-only listener's address (`--metrics-listen`), e.g. http://127.0.0.1:9464/metrics. */
   metricsUrl: string | undefined;
   config: GatewayConfig;
+  /** This instance's id among those sharing the database (new at every start). */
+  instanceId: string;
   /** The one-time setup token when the gateway started without any admin. */
   setupToken: string | undefined;
   /** The certificate served, when the gateway serves https itself. */
@@ -86,6 +96,16 @@ export async function startGateway(
       ? openSqliteStore(config.dataDir)
       : await openPostgresStore(config.databaseUrl);
   const store = timedStore(opened, (operation, seconds) => metrics.storeOperation(operation, seconds));
+  // With the store: other instances on the same PostgreSQL database are reached over its
+  // LISTEN/NOTIFY; SQLite serves one instance alone.
+  const cluster: Cluster =
+    config.databaseUrl === undefined
+      ? singleCluster()
+      : new PostgresCluster(config.databaseUrl, {
+          log,
+          ...(options.instanceHeartbeatMs === undefined ? {} : { heartbeatMs: options.instanceHeartbeatMs }),
+          ...(options.instanceGoneAfterMs === undefined ? {} : { goneAfterMs: options.instanceGoneAfterMs }),
+        });
   log.info(
     { store: config.databaseUrl === undefined ? `sqlite:${config.dataDir}` : String(config.databaseUrl) },
     "store opened",
@@ -134,6 +154,7 @@ export async function startGateway(
     organizationName,
     viewing,
     events,
+    cluster,
     failed: (error, what) => log.error({ err: error, what }, "telling the sockets failed"),
   });
   const desk = new Desk({
@@ -165,13 +186,19 @@ export async function startGateway(
   if (config.organizationName !== undefined && (await store.getSetting("organization_name")) === undefined) {
     await store.setSetting("organization_name", config.organizationName);
   }
+  const pins = new PinGuard(clock, events);
+  // Attempts counted on one instance count on every one: a guesser gains nothing from the balancer.
+  events.on("pinTried", (address, outcome) => cluster.publish({ type: "pin.tried", address, outcome }));
+  events.on("signInTried", (email, address, outcome) =>
+    cluster.publish({ type: "sign_in.tried", email, address, outcome }),
+  );
   const supportee = new Supportee({
     store,
     clock,
     audit,
     events,
     presence: hub,
-    pins: new PinGuard(clock, events),
+    pins,
     desk,
   });
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
@@ -181,7 +208,6 @@ export async function startGateway(
     supportee,
     chat,
     systemInfo,
-    viewing,
     organizationName,
     iceServers: () => iceServers.general(),
     log,
@@ -243,12 +269,37 @@ export async function startGateway(
   });
   const heartbeat = new Heartbeat(app.websocketServer, options.heartbeatMs ?? 30_000);
 
+  // Registered before any socket is accepted: what this instance holds is never taken for a gone
+  // instance's.
+  const orphans = async () => {
+    for (const session of await store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
+  };
+  try {
+    const relay = clusterRelay({
+      hub,
+      viewing,
+      log,
+      orphansMayExist: () => jobs.safely("instance gone", orphans),
+      pins,
+      technicians,
+    });
+    await cluster.start(relay);
+    await hub.rejoined();
+  } catch (error) {
+    await app.close();
+    await cluster.close();
+    await store.close();
+    throw error;
+  }
+  log.info({ instance: cluster.instanceId }, "instance registered");
+
   const address = await app.listen({ port: config.port, host: config.host });
   const scrapes =
     config.metricsListen === undefined
       ? undefined
       : await listenForScrapes(metrics, metricsToken, config.metricsListen).catch(async (error: unknown) => {
           await app.close();
+          await cluster.close();
           await store.close();
           throw error;
         });
@@ -257,8 +308,9 @@ export async function startGateway(
   const url = `${scheme}://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
   if (publicUrl === "") publicUrl = `${scheme}://localhost:${port}`;
 
-  // Agents of sessions that were Active before a restart get the grace period to come back.
-  for (const session of await store.listSessionsWithStatus("Active")) agentSockets.orphaned(session.id);
+  // Active sessions whose agent is connected nowhere (not to another instance either) get the
+  // grace period to come back: after a restart, and whenever another instance is gone.
+  await orphans();
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   jobs.safely("expiry sweep at start", async () => {
     await desk.lifecycle.expireDue();
@@ -276,6 +328,7 @@ export async function startGateway(
     publicUrl,
     metricsUrl: scrapes?.url,
     config,
+    instanceId: cluster.instanceId,
     setupToken,
     get certificate() {
       return tls?.certificate;
@@ -293,6 +346,7 @@ export async function startGateway(
         hub.closeAll();
         await closeHttp(app);
         await scrapes?.close();
+        await cluster.close();
         await store.close();
       })();
       return closed;

@@ -44,6 +44,10 @@ export type DomainEventMap = {
   pinRefused: [reason: "wrong" | "rate_limited"];
   /** A sign-in was refused: wrong email or password (or a disabled account), or throttled (metrics). */
   signInRefused: [reason: "invalid_credentials" | "throttled"];
+  /** A PIN was tried from an address: other gateway instances count it in their PIN guard too. */
+  pinTried: [address: string, outcome: "wrong" | "right"];
+  /** A sign-in was tried: other gateway instances count it in their sign-in throttle too. */
+  signInTried: [email: string, address: string, outcome: "failed" | "succeeded"];
 };
 
 export type DomainEvents = TypedEvents<DomainEventMap>;

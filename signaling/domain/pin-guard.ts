@@ -57,10 +57,22 @@ export class PinGuard {
     this.#global.add();
     this.#perAddress.fail(address);
     this.#events.emit("pinRefused", "wrong");
+    this.#events.emit("pinTried", address, "wrong");
   }
 
   succeeded(address: string): void {
     this.#perAddress.succeed(address);
+    this.#events.emit("pinTried", address, "right");
+  }
+
+  /** A PIN tried on another gateway instance: counted here as if tried here (limits are shared). */
+  heard(address: string, outcome: "wrong" | "right"): void {
+    if (outcome === "right") {
+      this.#perAddress.succeed(address);
+      return;
+    }
+    this.#global.add();
+    this.#perAddress.fail(address);
   }
 
   /** Emits the refusal and makes its error. */

@@ -124,6 +124,17 @@ export class Technicians {
     return account;
   }
 
+  /** A sign-in tried on another gateway instance: counted here as if tried here (limits are shared). */
+  heardSignIn(email: string, address: string, outcome: "failed" | "succeeded"): void {
+    if (outcome === "failed") {
+      this.#byAccount.fail(email);
+      this.#byAddress.fail(address);
+    } else {
+      this.#byAccount.succeed(email);
+      this.#byAddress.succeed(address);
+    }
+  }
+
   /**
    * Attempts for the same account or from the same address run one at a time, so simultaneous
    * guesses see each other's failures: otherwise all of them pass the throttle check before the
@@ -156,12 +167,14 @@ export class Technicians {
     if (account === undefined || !ok || account.disabled) {
       this.#byAccount.fail(email);
       this.#byAddress.fail(address);
+      this.#d.events.emit("signInTried", email, address, "failed");
       await this.#d.audit.record({ kind: "system" }, "auth.sign_in_failed", null, { email, address });
       this.#d.events.emit("signInRefused", "invalid_credentials");
       throw new SosError("INVALID_CREDENTIALS", "Wrong email or password.");
     }
     this.#byAccount.succeed(email);
     this.#byAddress.succeed(address);
+    this.#d.events.emit("signInTried", email, address, "succeeded");
     const token = newSecret();
     const now = this.#d.clock.now();
     const session: AuthSessionRow = {

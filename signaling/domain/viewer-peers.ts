@@ -24,6 +24,10 @@ export class ViewerPeers<C> {
     this.#byPeer.set(peer.peerId, peer);
   }
 
+  all(): Iterable<ViewerPeer<C>> {
+    return this.#byPeer.values();
+  }
+
   byPeer(peerId: string): ViewerPeer<C> | undefined {
     return this.#byPeer.get(peerId);
   }

@@ -178,15 +178,6 @@ export class Viewing<C extends object> {
     return peer;
   }
 
-  /** The agent's peer on its session, or PEER_NOT_FOUND. */
-  agentPeer(sessionId: string, peerId: string): ViewerPeer<C> {
-    const peer = this.peers.byPeer(peerId);
-    if (peer === undefined || peer.sessionId !== sessionId) {
-      throw new SosError("PEER_NOT_FOUND", "No such peer on this session.");
-    }
-    return peer;
-  }
-
   /** Closes a view once (audited as it happened; the live side tells agent and console). */
   close(peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole = true): void {
     if (this.peers.remove(peer.peerId) === undefined) return;

@@ -8,10 +8,9 @@ import type { IceServer } from "../../shared/signal.ts";
 import type { Chat } from "../domain/chat.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
-import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
-import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
+import type { AgentConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
 import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
 
@@ -20,7 +19,6 @@ export type AgentSocketDeps = {
   supportee: Supportee;
   chat: Chat;
   systemInfo: SystemInformation;
-  viewing: Viewing<ConsoleConnection>;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -64,14 +62,15 @@ export class AgentSockets {
       },
       signal: (context, message) => {
         const agent = this.#joined(context);
-        const peer = deps.viewing.agentPeer(agent.sessionId, message.peerId);
-        send(peer.console.socket, { type: "remote.signal", sessionId: peer.sessionId, data: message.data });
+        deps.hub.routing.signalToConsole(agent.sessionId, message.peerId, message.data);
       },
       "peer.closed": (context, message) => {
         const agent = this.#joined(context);
-        const peer = deps.viewing.peers.byPeer(message.peerId);
-        if (peer === undefined || peer.sessionId !== agent.sessionId) return;
-        deps.viewing.close(peer, remoteCloseReasonOf(message.reason));
+        deps.hub.routing.agentClosedPeer(
+          agent.sessionId,
+          message.peerId,
+          remoteCloseReasonOf(message.reason),
+        );
       },
       chat: (context, message) => {
         const agent = this.#joined(context);
@@ -160,12 +159,17 @@ export class AgentSockets {
     try {
       // Attached under the session's lock, once the join is stored (see Supportee.join).
       const { session, secret } = await supportee.join(message.join, message.device, context.address, (s) => {
-        agent = { socket: context.socket, sessionId: s.id, address: context.address };
+        agent = {
+          socket: context.socket,
+          sessionId: s.id,
+          address: context.address,
+          joinedAs: s.resumeSecretHash,
+        };
         context.agent = agent;
         this.#grace.get(s.id)?.();
         this.#grace.delete(s.id);
         // A new agent (not a resume) starts without consent: views of the one before it are over.
-        if (message.join.kind !== "resume") this.#d.viewing.closeSession(s.id, "agent_offline");
+        if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
         const previous = hub.attachAgent(agent);
         if (previous !== undefined && previous.socket !== context.socket) {
           send(previous.socket, { type: "session.ended", reason: "replaced" });
@@ -208,7 +212,7 @@ export class AgentSockets {
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {
-    const { hub, supportee, viewing, jobs } = this.#d;
+    const { hub, supportee, jobs } = this.#d;
     const { sessionId } = agent;
     this.#grace.get(sessionId)?.();
     // Retried with backoff while the store fails; the agent coming back cancels it.
@@ -220,7 +224,7 @@ export class AgentSockets {
           this.#grace.delete(sessionId);
           return;
         }
-        viewing.closeSession(sessionId, "agent_offline");
+        hub.closeViews(sessionId, "agent_offline");
         await supportee.left(sessionId, "lost", agent.address);
         this.#grace.delete(sessionId);
       },

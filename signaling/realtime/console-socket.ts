@@ -49,9 +49,7 @@ export class ConsoleSockets {
       signal: async (connection, message) => {
         await this.#account(connection);
         const peer = viewing.ownView(message.sessionId, connection);
-        const agent = hub.agentOf(message.sessionId);
-        if (agent === undefined) throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
-        send(agent.socket, { type: "signal", peerId: peer.peerId, data: message.data });
+        hub.routing.signalToAgent(message.sessionId, peer.peerId, message.data);
       },
       "remote.path": async (connection, message) => {
         const account = await this.#account(connection);

@@ -1,19 +1,23 @@
 import type { WebSocket } from "ws";
-import type { SessionEndReason } from "../../shared/agent-protocol.ts";
+import type { GatewayToAgent, SessionEndReason } from "../../shared/agent-protocol.ts";
 import type { RemoteCloseReason } from "../../shared/console-protocol.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
-import type { PersonRef, Session } from "../../shared/model.ts";
+import type { ChatLine, PersonRef, Session } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import { type AccessMode, isLive } from "../../shared/status.ts";
 import type { SystemInfo } from "../../shared/system-info.ts";
 import { iso } from "../clock.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
 import type { Viewing } from "../domain/viewing.ts";
 import { chatLineView, onSessionView, sessionView, technicianView } from "../domain/views.ts";
-import type { ChatLineRow, SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { type AgentConnection, Agents } from "./agents.ts";
+import type { Elsewhere } from "./elsewhere.ts";
+import { Routing } from "./routing.ts";
 import { CLOSE, send } from "./wire.ts";
 
 /** A signed-in technician's console socket. */
@@ -24,12 +28,7 @@ export type ConsoleConnection = {
   readonly seen: Set<string>;
 };
 
-/** The end user's agent socket, once joined. */
-export type AgentConnection = {
-  readonly socket: WebSocket;
-  readonly sessionId: string;
-  readonly address: string;
-};
+export type { AgentConnection } from "./agents.ts";
 
 export type HubDeps = {
   store: Store;
@@ -40,22 +39,31 @@ export type HubDeps = {
   viewing: Viewing<ConsoleConnection>;
   /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
   events: DomainEvents;
+  /** The other instances on the database (none with SQLite): what this one's events mean for theirs. */
+  cluster: Cluster;
 };
 
 /**
  * Who is connected right now, and the fan-out of every change to them: it subscribes to the
  * domain's events and viewing's, and translates each into socket messages. Keeps the agent
- * presence the domain reads.
+ * presence the domain reads (agents here, and those other instances hold: Elsewhere).
  *
  * Building a message may read the store (asynchronous), so the fan-out of each event runs in an
  * outbox, one event after the other, in the order they were emitted: a console never gets an older
  * state of a session after a newer one, nor an agent `consent.cancel` before its `consent.request`.
  * Who is present changes at once, when the event is emitted.
+ *
+ * With several instances on one database, each outbox step also publishes what other instances
+ * need (cluster.ts) in the same order; what arrives from them (ClusterRelay) is fanned out here
+ * through the same outbox. A message for an agent or a view's console on another instance goes
+ * over the bus to whichever instance holds it.
  */
 export class Hub implements AgentPresence {
   readonly #d: HubDeps;
   readonly #consoles = new Set<ConsoleConnection>();
-  readonly #agents = new Map<string, AgentConnection>();
+  readonly #agents: Agents;
+  /** Messages for one socket, here or on the instance that holds it. */
+  readonly routing: Routing;
   /** The last `technicians` list each agent was sent (JSON): it is sent again only when it changed. */
   readonly #toldAgent = new WeakMap<AgentConnection, string>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
@@ -65,66 +73,100 @@ export class Hub implements AgentPresence {
 
   constructor(deps: HubDeps) {
     this.#d = deps;
+    this.#agents = new Agents(deps.cluster);
+    this.routing = new Routing(this.#agents, deps.viewing, deps.cluster);
     const { events } = deps;
-    const later = this.#later.bind(this);
-    events.on("sessionChanged", (session) => later("session changed", () => this.sessionChanged(session)));
-    events.on("sessionRemoved", (session) => later("session removed", () => this.#sessionRemoved(session)));
+    const later = this.later.bind(this);
+    const { cluster } = deps;
+    events.on("sessionChanged", (session) =>
+      later("session changed", () => {
+        cluster.publish({ type: "session.changed", sessionId: session.id });
+        return this.sessionChanged(session);
+      }),
+    );
+    events.on("sessionRemoved", (session) =>
+      later("session removed", () => {
+        cluster.publish({ type: "session.removed", sessionId: session.id });
+        this.sessionRemovedHere(session.id);
+      }),
+    );
     // The agent a message goes to is the one connected when the event is emitted (a session that
     // ends right after still gets its consent.cancel before its session.ended).
     events.on("consentRequested", (sessionId, request) => {
-      const agent = this.#agents.get(sessionId);
-      if (agent !== undefined) later("consent requested", () => this.#consentRequested(agent, request));
+      const agent = this.#agents.here(sessionId);
+      later("consent requested", () => this.#consentRequested(sessionId, agent, request));
     });
     events.on("consentCancelled", (sessionId, requestId) => {
-      const agent = this.#agents.get(sessionId);
-      if (agent !== undefined) {
-        later("consent cancelled", () => send(agent.socket, { type: "consent.cancel", requestId }));
-      }
+      const agent = this.#agents.here(sessionId);
+      later("consent cancelled", () =>
+        this.routing.toAgent(sessionId, agent, { type: "consent.cancel", requestId }),
+      );
     });
     events.on("sessionEnded", (sessionId, reason) => {
-      const agent = this.#agents.get(sessionId);
-      if (agent === undefined) return;
-      this.#agents.delete(sessionId);
-      later("session ended", () => this.#sessionEnded(agent, reason));
+      later("session ended", () => cluster.publish({ type: "session.ended", sessionId, reason }));
+      this.endAgentHere(sessionId, reason);
     });
+    events.on("technicianOffSession", (sessionId, technicianId, reason) =>
+      later("technician off session", () =>
+        cluster.publish({ type: "technician.off_session", sessionId, technicianId, reason }),
+      ),
+    );
     events.on("technicianDisabled", (technicianId) => {
-      const gone = [...this.#consoles].filter((connection) => connection.technicianId === technicianId);
-      for (const connection of gone) this.#consoles.delete(connection);
-      later("technician disabled", () => this.#technicianDisabled(gone));
+      later("technician disabled", () => cluster.publish({ type: "technician.disabled", technicianId }));
+      this.disableHere(technicianId);
     });
     events.on("technicianUpdated", (technician) =>
-      later("technician updated", () => this.#technicianUpdated(technician)),
+      later("technician updated", () => {
+        cluster.publish({ type: "technician.updated", technicianId: technician.id });
+        this.#technicianUpdated(technician);
+      }),
     );
-    events.on("accessChanged", () => later("access changed", () => this.#accessChanged()));
+    events.on("accessChanged", () =>
+      later("access changed", () => {
+        cluster.publish({ type: "access.changed" });
+        return this.#accessChanged();
+      }),
+    );
     events.on("systemInfoRequested", (sessionId, request) => {
-      const agent = this.#agents.get(sessionId);
-      if (agent !== undefined) {
-        later("system info requested", () => send(agent.socket, { type: "system.request", ...request }));
-      }
+      const agent = this.#agents.here(sessionId);
+      later("system info requested", () =>
+        this.routing.toAgent(sessionId, agent, { type: "system.request", ...request }),
+      );
     });
     events.on("systemInfo", (sessionId, info, at) =>
-      later("system info", () => this.#systemInfo(sessionId, info, at)),
+      later("system info", () => {
+        cluster.publish({ type: "system.info", sessionId, info, at });
+        return this.systemInfoHere(sessionId, info, at);
+      }),
     );
-    events.on("chatLine", (line) => {
-      const agent = this.#agents.get(line.sessionId);
-      later("chat line", () => this.#chatLine(line, agent));
+    events.on("chatLine", (row) => {
+      const agent = this.#agents.here(row.sessionId);
+      later("chat line", () => {
+        const line = chatLineView(row);
+        if (line.kind === "technician" && line.technician !== null) {
+          const message = { type: "chat", from: line.technician, text: line.text, at: line.at } as const;
+          this.routing.toAgent(row.sessionId, agent, message);
+        }
+        cluster.publish({ type: "chat.line", sessionId: row.sessionId, line });
+        return this.chatLineHere(row.sessionId, line);
+      });
     });
     deps.viewing.events.on("opened", (peer, technician, iceServers) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
     });
     deps.viewing.events.on("closed", (peer, reason, tellConsole) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer closed", () => this.#viewerClosed(peer, agent, reason, tellConsole));
     });
     deps.viewing.events.on("renewed", (peer, iceServers) => {
-      const agent = this.#agents.get(peer.sessionId);
+      const agent = this.#agents.here(peer.sessionId);
       later("viewer renewed", () => this.#viewerRenewed(peer, agent, iceServers));
     });
   }
 
   /** Queues one event's fan-out behind the ones before it; a failure is logged and skipped. */
-  #later(what: string, work: () => void | Promise<void>): void {
+  later(what: string, work: () => void | Promise<void>): void {
     this.#outbox = this.#outbox.then(async () => {
       if (this.#closed) return;
       try {
@@ -137,30 +179,107 @@ export class Hub implements AgentPresence {
 
   // --- presence ---------------------------------------------------------------------------------
 
+  /** Whether the session's agent is connected, to this instance or another one. */
   isConnected(sessionId: string): boolean {
-    return this.#agents.has(sessionId);
+    return this.#agents.isConnected(sessionId);
   }
 
-  agentOf(sessionId: string): AgentConnection | undefined {
-    return this.#agents.get(sessionId);
+  /** What other instances hold (ClusterRelay keeps it). */
+  get elsewhere(): Elsewhere {
+    return this.#agents.elsewhere;
   }
 
   /** Registers the agent of a session; returns the connection it replaces, if any. */
   attachAgent(agent: AgentConnection): AgentConnection | undefined {
-    const previous = this.#agents.get(agent.sessionId);
-    this.#agents.set(agent.sessionId, agent);
-    return previous;
+    return this.#agents.attach(agent);
   }
 
   /** Forgets the agent if it is still the session's current one; true when it was. */
   detachAgent(agent: AgentConnection): boolean {
-    if (this.#closed || this.#agents.get(agent.sessionId) !== agent) return false;
-    this.#agents.delete(agent.sessionId);
-    return true;
+    return !this.#closed && this.#agents.forget(agent.sessionId, agent) !== undefined;
+  }
+
+  /**
+   * The session is over: its agent here (if any) is forgotten at once, then told why and closed
+   * (in the outbox's order). On the instance where it ended and on every other one.
+   */
+  endAgentHere(sessionId: string, reason: SessionEndReason): void {
+    const agent = this.#agents.forget(sessionId);
+    if (agent === undefined) return;
+    this.later("session ended", () => this.#sessionEnded(agent, reason));
+  }
+
+  /**
+   * Another instance says it holds the session's agent now. When this one holds an agent of the
+   * session too (it rejoined elsewhere right after joining here), the newer join stays: the one
+   * whose resume secret the session holds; the older one is told it was replaced and closed.
+   */
+  agentAttachedElsewhere(sessionId: string, instanceId: string): void {
+    const agent = this.#agents.here(sessionId);
+    if (agent === undefined) {
+      this.#agents.elsewhere.agentAttached(sessionId, instanceId);
+      return;
+    }
+    this.later("agent attached elsewhere", async () => {
+      const session = await this.#d.store.getSession(sessionId);
+      if (session !== undefined && session.resumeSecretHash === agent.joinedAs) return;
+      if (this.#agents.forget(sessionId, agent, false) === undefined) return;
+      this.#agents.elsewhere.agentAttached(sessionId, instanceId);
+      send(agent.socket, { type: "session.ended", reason: "replaced" });
+      agent.socket.close(CLOSE.replaced, "replaced by a newer connection");
+    });
+  }
+
+  /** Closes every view of the session, here and (over the bus) on every other instance. */
+  closeViews(sessionId: string, reason: RemoteCloseReason): void {
+    this.#d.viewing.closeSession(sessionId, reason);
+    this.later("views closed", () =>
+      this.#d.cluster.publish({ type: "session.views_closed", sessionId, reason }),
+    );
+  }
+
+  /** A message for the session's agent, from another instance: sent if the agent is here. */
+  toAgentHere(sessionId: string, message: GatewayToAgent): void {
+    const agent = this.#agents.here(sessionId);
+    if (agent !== undefined) this.later("for the agent", () => send(agent.socket, message));
+  }
+
+  /**
+   * Another instance is gone: its agents are no longer connected, and the agents here are told
+   * that its consoles' views closed; consoles here see the sessions without them.
+   */
+  instanceGone(instanceId: string): void {
+    const views = this.#agents.elsewhere.dropInstance(instanceId);
+    this.later("instance gone", async () => {
+      for (const [sessionId, peers] of views) {
+        const agent = this.#agents.here(sessionId);
+        for (const { peerId } of peers) {
+          if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId, reason: "disconnected" });
+        }
+        await this.#publishHereNow(sessionId);
+      }
+    });
+  }
+
+  /**
+   * The bus may have missed messages: presence elsewhere is read again, and what this instance
+   * holds (agents, views) is announced again.
+   */
+  async rejoined(): Promise<void> {
+    await this.#agents.reload();
+    this.announceViews();
+    // Views are not in the database: the others tell theirs again (for a start, or what was missed).
+    this.#d.cluster.publish({ type: "views.wanted" });
+  }
+
+  /** Tells the other instances every view whose console is here. */
+  announceViews(): void {
+    const viewed = new Set([...this.#d.viewing.peers.all()].map((peer) => peer.sessionId));
+    for (const sessionId of viewed) this.routing.announcePeers(sessionId);
   }
 
   agentCount(): number {
-    return this.#agents.size;
+    return this.#agents.count();
   }
 
   // --- consoles ---------------------------------------------------------------------------------
@@ -175,7 +294,7 @@ export class Hub implements AgentPresence {
     list: () => Promise<SessionRow[]>,
     refused: (error: unknown) => boolean,
   ): void {
-    this.#later("console added", async () => {
+    this.later("console added", async () => {
       let sessions: Session[] = [];
       try {
         sessions = await this.snapshotFor(connection, await list());
@@ -207,20 +326,47 @@ export class Hub implements AgentPresence {
   }
 
   view(session: SessionRow): Promise<Session> {
-    return sessionView(this.#d.store, session, {
-      agentConnected: this.isConnected(session.id),
-      viewers: this.#d.viewing.peers.viewersOf(session.id),
-    });
+    const viewers = [
+      ...new Set([
+        ...this.#d.viewing.peers.viewersOf(session.id),
+        ...this.#agents.elsewhere.viewersOf(session.id),
+      ]),
+    ];
+    return sessionView(this.#d.store, session, { agentConnected: this.isConnected(session.id), viewers });
   }
 
   /** Pushes a session's current state to every console that may see it (in the outbox's order). */
   publish(sessionId: string): void {
-    this.#later("publish", () => this.#publishNow(sessionId));
+    this.later("publish", () => this.#publishNow(sessionId));
   }
 
-  async #publishNow(sessionId: string): Promise<void> {
+  /** Another instance says a session changed: consoles here get its current state. */
+  publishHere(sessionId: string): void {
+    this.later("publish", () => this.#publishHereNow(sessionId));
+  }
+
+  /** To consoles here and, over the bus, to those of every other instance. */
+  #publishNow(sessionId: string): Promise<void> {
+    this.#d.cluster.publish({ type: "session.changed", sessionId });
+    return this.#publishHereNow(sessionId);
+  }
+
+  async #publishHereNow(sessionId: string): Promise<void> {
     const session = await this.#d.store.getSession(sessionId);
     if (session !== undefined) await this.sessionChanged(session);
+  }
+
+  /** Another instance says a technician's account changed: their consoles here get a fresh hello. */
+  technicianUpdatedHere(technicianId: string): void {
+    this.later("technician updated", async () => {
+      const account = await this.#d.store.getTechnician(technicianId);
+      if (account !== undefined) this.#technicianUpdated(account);
+    });
+  }
+
+  /** Another instance says access lists changed: every console here gets its sessions again. */
+  accessChangedHere(): void {
+    this.later("access changed", () => this.#accessChanged());
   }
 
   // --- remote views -----------------------------------------------------------------------------
@@ -242,15 +388,16 @@ export class Hub implements AgentPresence {
       access: peer.access,
       iceServers,
     });
-    if (agent !== undefined) {
-      send(agent.socket, {
-        type: "peer.open",
-        peerId: peer.peerId,
-        technician,
-        access: peer.access,
-        iceServers,
-      });
-    }
+    // Announced before the agent hears of it: the agent's instance knows where its answer goes
+    // (one sender's messages arrive in order).
+    this.routing.announcePeers(peer.sessionId);
+    this.routing.toAgent(peer.sessionId, agent, {
+      type: "peer.open",
+      peerId: peer.peerId,
+      technician,
+      access: peer.access,
+      iceServers,
+    });
     return this.#publishNow(peer.sessionId);
   }
 
@@ -261,7 +408,7 @@ export class Hub implements AgentPresence {
     iceServers: IceServer[],
   ): void {
     send(peer.console.socket, { type: "remote.ice", sessionId: peer.sessionId, iceServers });
-    if (agent !== undefined) send(agent.socket, { type: "peer.ice", peerId: peer.peerId, iceServers });
+    this.routing.toAgent(peer.sessionId, agent, { type: "peer.ice", peerId: peer.peerId, iceServers });
   }
 
   /** A view closed: tells the agent (peer.close) and the console (remote.closed). */
@@ -271,8 +418,9 @@ export class Hub implements AgentPresence {
     reason: RemoteCloseReason,
     tellConsole: boolean,
   ): Promise<void> {
-    if (agent !== undefined) send(agent.socket, { type: "peer.close", peerId: peer.peerId, reason });
+    this.routing.toAgent(peer.sessionId, agent, { type: "peer.close", peerId: peer.peerId, reason });
     if (tellConsole) send(peer.console.socket, { type: "remote.closed", sessionId: peer.sessionId, reason });
+    this.routing.announcePeers(peer.sessionId);
     return this.#publishNow(peer.sessionId);
   }
 
@@ -295,7 +443,7 @@ export class Hub implements AgentPresence {
 
   /** The session's agent is told who is on it, with what rights, when that changed. */
   #tellAgentWho(view: Session): void {
-    const agent = this.#agents.get(view.id);
+    const agent = this.#agents.here(view.id);
     if (agent === undefined) return;
     const technicians = isLive(view.status) ? onSessionView(view) : [];
     const told = JSON.stringify(technicians);
@@ -304,8 +452,8 @@ export class Hub implements AgentPresence {
     send(agent.socket, { type: "technicians", technicians });
   }
 
-  /** The end user's computer's facts: to every console that may see the session. */
-  async #systemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void> {
+  /** The end user's computer's facts: to every console here that may see the session. */
+  async systemInfoHere(sessionId: string, info: SystemInfo, at: number): Promise<void> {
     const session = await this.#d.store.getSession(sessionId);
     if (session === undefined) return;
     for (const connection of await this.#seeing(session)) {
@@ -325,31 +473,28 @@ export class Hub implements AgentPresence {
     return found;
   }
 
-  /** A chat line: to every console that may see the session; a technician's to the agent as well. */
-  async #chatLine(row: ChatLineRow, agent: AgentConnection | undefined): Promise<void> {
-    const session = await this.#d.store.getSession(row.sessionId);
+  /** A chat line: to every console here that may see the session. */
+  async chatLineHere(sessionId: string, line: ChatLine): Promise<void> {
+    const session = await this.#d.store.getSession(sessionId);
     if (session === undefined) return;
-    const line = chatLineView(row);
     for (const connection of await this.#seeing(session))
       send(connection.socket, { type: "chat.line", line });
-    if (agent !== undefined && line.kind === "technician" && line.technician !== null) {
-      send(agent.socket, { type: "chat", from: line.technician, text: line.text, at: line.at });
-    }
   }
 
-  #sessionRemoved(session: SessionRow): void {
+  /** Consoles here drop a deleted session (in the outbox, after the changes before it). */
+  sessionRemovedHere(sessionId: string): void {
     for (const connection of this.#consoles) {
-      if (connection.seen.delete(session.id))
-        send(connection.socket, { type: "session.removed", sessionId: session.id });
+      if (connection.seen.delete(sessionId)) send(connection.socket, { type: "session.removed", sessionId });
     }
   }
 
   async #consentRequested(
-    agent: AgentConnection,
+    sessionId: string,
+    agent: AgentConnection | undefined,
     request: { requestId: string; technician: PersonRef; access: AccessMode },
   ): Promise<void> {
     const organization = await this.#d.organizationName();
-    send(agent.socket, { type: "consent.request", ...request, organization });
+    this.routing.toAgent(sessionId, agent, { type: "consent.request", ...request, organization });
   }
 
   #sessionEnded(agent: AgentConnection, reason: SessionEndReason): void {
@@ -357,8 +502,13 @@ export class Hub implements AgentPresence {
     agent.socket.close(CLOSE.ended, `session ${reason}`);
   }
 
-  #technicianDisabled(consoles: readonly ConsoleConnection[]): void {
-    for (const connection of consoles) connection.socket.close(CLOSE.unauthenticated, "account disabled");
+  /** The technician's consoles here are forgotten at once and closed in the outbox's order. */
+  disableHere(technicianId: string): void {
+    const gone = [...this.#consoles].filter((connection) => connection.technicianId === technicianId);
+    for (const connection of gone) this.#consoles.delete(connection);
+    this.later("technician disabled", () => {
+      for (const connection of gone) connection.socket.close(CLOSE.unauthenticated, "account disabled");
+    });
   }
 
   /** Tells a technician's consoles their account changed (permissions, name). */
@@ -379,7 +529,7 @@ export class Hub implements AgentPresence {
   closeAll(): void {
     this.#closed = true;
     for (const connection of this.#consoles) connection.socket.close(1001, "gateway shutting down");
-    for (const agent of this.#agents.values()) agent.socket.close(1001, "gateway shutting down");
+    for (const agent of this.#agents.all()) agent.socket.close(1001, "gateway shutting down");
     this.#consoles.clear();
     this.#agents.clear();
   }

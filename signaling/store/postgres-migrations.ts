@@ -128,6 +128,28 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     received_at BIGINT
   );
   `,
+  // 4: several instances on one database (signaling/cluster/postgres-cluster.ts): who is alive, which
+  // instance holds each agent, and bus messages too large for a NOTIFY.
+  `
+  CREATE TABLE gateway_instances (
+    id TEXT PRIMARY KEY,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  );
+
+  CREATE TABLE agent_presence (
+    session_id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL,
+    since TIMESTAMPTZ NOT NULL DEFAULT now()
+  );
+  CREATE INDEX agent_presence_instance ON agent_presence(instance_id);
+
+  CREATE TABLE bus_payloads (
+    id BIGSERIAL PRIMARY KEY,
+    body TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  );
+  `,
 ];
 
 /** The advisory lock every starting gateway takes before it looks at the schema (any 64-bit key). */

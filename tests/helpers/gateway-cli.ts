@@ -86,5 +86,10 @@ export function startGatewayProcess(args: string[], env: Record<string, string> 
       child.kill("SIGTERM");
       return exited;
     },
+    /** Kills it at once (SIGKILL: no shutdown of any kind) and resolves once it is gone. */
+    async kill(): Promise<void> {
+      child.kill("SIGKILL");
+      await exited;
+    },
   };
 }

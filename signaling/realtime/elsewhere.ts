@@ -1,0 +1,77 @@
+/** A remote view whose console is on another instance. */
+export type RemotePeer = { peerId: string; technicianId: string };
+
+/**
+ * What the other gateway instances on the database hold, as this one learned it from the bus:
+ * which instance holds each session's agent, and the remote views whose consoles are there. Empty
+ * when the gateway is alone (SQLite).
+ */
+export class Elsewhere {
+  /** Session id → the instance holding its agent. */
+  readonly #agents = new Map<string, string>();
+  /** Instance id → session id → its views of that session. */
+  readonly #peers = new Map<string, Map<string, RemotePeer[]>>();
+
+  hasAgent(sessionId: string): boolean {
+    return this.#agents.has(sessionId);
+  }
+
+  agentAttached(sessionId: string, instanceId: string): void {
+    this.#agents.set(sessionId, instanceId);
+  }
+
+  /** Only the instance that holds the agent can say it left (a newer one elsewhere stays). */
+  agentDetached(sessionId: string, instanceId: string): void {
+    if (this.#agents.get(sessionId) === instanceId) this.#agents.delete(sessionId);
+  }
+
+  /** The agent is on this instance now. */
+  agentHere(sessionId: string): void {
+    this.#agents.delete(sessionId);
+  }
+
+  /** Replaces every remote agent (presence read again from the database). */
+  reloadAgents(
+    agents: ReadonlyArray<{ sessionId: string; instanceId: string }>,
+    here: (id: string) => boolean,
+  ) {
+    this.#agents.clear();
+    for (const { sessionId, instanceId } of agents)
+      if (!here(sessionId)) this.#agents.set(sessionId, instanceId);
+  }
+
+  setPeers(instanceId: string, sessionId: string, peers: readonly RemotePeer[]): void {
+    let sessions = this.#peers.get(instanceId);
+    if (sessions === undefined) {
+      sessions = new Map();
+      this.#peers.set(instanceId, sessions);
+    }
+    if (peers.length === 0) sessions.delete(sessionId);
+    else sessions.set(sessionId, [...peers]);
+  }
+
+  hasPeer(sessionId: string, peerId: string): boolean {
+    for (const sessions of this.#peers.values()) {
+      if (sessions.get(sessionId)?.some((peer) => peer.peerId === peerId) === true) return true;
+    }
+    return false;
+  }
+
+  viewersOf(sessionId: string): string[] {
+    const viewers: string[] = [];
+    for (const sessions of this.#peers.values()) {
+      for (const peer of sessions.get(sessionId) ?? []) viewers.push(peer.technicianId);
+    }
+    return viewers;
+  }
+
+  /** Forgets a gone instance; returns the views it held, by session. */
+  dropInstance(instanceId: string): Map<string, RemotePeer[]> {
+    for (const [sessionId, holder] of [...this.#agents]) {
+      if (holder === instanceId) this.#agents.delete(sessionId);
+    }
+    const peers = this.#peers.get(instanceId) ?? new Map<string, RemotePeer[]>();
+    this.#peers.delete(instanceId);
+    return peers;
+  }
+}
