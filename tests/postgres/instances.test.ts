@@ -148,6 +148,24 @@ t.test(
   },
 );
 
+t.test("chat crosses instances: the agent on A and the technician's console on B", async (t) => {
+  const dora = await a.technician("Dora");
+  const session = await a.newSession(dora.client);
+  const consoleB = await openConsoleSocket(via(dora.client, b.url));
+  t.teardown(() => consoleB.close());
+  await consoleB.next("sessions");
+  const { socket: agent } = await joinAgent(a.url, { kind: "pin", pin: session.pin });
+  t.teardown(() => agent.close());
+  await consoleB.next("session.updated", (m) => m.session.id === session.id && m.session.agent.connected);
+
+  consoleB.send({ type: "chat.send", sessionId: session.id, text: "Hello from B" });
+  const heard = await agent.next("chat", (m) => m.text === "Hello from B");
+  t.equal(heard.from.id, dora.id, "the agent on A gets the line typed on B, with its author");
+  agent.send({ type: "chat", text: "Hello from the end user" });
+  const line = await consoleB.next("chat.line", (m) => m.line.text === "Hello from the end user");
+  t.equal(line.line.kind, "enduser", "the end user's line reaches the console on B");
+});
+
 t.test("an agent that resumes on B replaces its connection on A; the session ends there too", async (t) => {
   const bob = await a.technician("Bob");
   const session = await a.newSession(bob.client);
