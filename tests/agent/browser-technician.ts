@@ -9,6 +9,7 @@ import type { TechnicianControl } from "../../shared/control.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import type { SignalData } from "../../shared/signal.ts";
 import { launchBrowser } from "../helpers/browser.ts";
+import { waitUntil } from "../helpers/xvfb.ts";
 import type { Desk, Teardown } from "./e2e-support.ts";
 
 export type Inbound = {
@@ -179,3 +180,29 @@ export const inbound = (page: Page) => page.evaluate(() => window.technician?.in
 /** Resolves with the epoch time (ms) at which the page painted its first video frame. */
 export const firstFrameAt = (page: Page) =>
   page.evaluate(() => window.technician?.firstFrameAt() ?? Promise.reject(new Error("no technician")));
+
+/**
+ * Waits until the page has decoded a frame (its size is in the stats a moment after), in a codec
+ * matching `codec` if given; resolves with the stats, or fails with the last ones seen.
+ */
+export async function decodedFrame(
+  page: Page,
+  timeoutMs: number,
+  what = "a decoded frame in Chromium",
+  codec?: RegExp,
+): Promise<Inbound> {
+  let last: Inbound | undefined;
+  await waitUntil(
+    async () => {
+      last = await inbound(page);
+      const decoded = (last?.framesDecoded ?? 0) >= 1 && (last?.frameWidth ?? 0) > 0;
+      return decoded && (codec === undefined || codec.test(last?.codec ?? ""));
+    },
+    timeoutMs,
+    what,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}; last stats ${JSON.stringify(last)}`);
+  });
+  if (last === undefined) throw new Error(`no stats for ${what}`);
+  return last;
+}

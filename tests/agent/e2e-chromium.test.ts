@@ -7,7 +7,7 @@ import t from "tap";
 import { launchBrowser } from "../helpers/browser.ts";
 import { openConsoleSocket } from "../helpers/clients.ts";
 import { colouredWindow, pointerLocation, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { browserTechnician, type Decodes, type Inbound, inbound } from "./browser-technician.ts";
+import { browserTechnician, type Decodes, decodedFrame, inbound } from "./browser-technician.ts";
 import { agentAsked, openDesk, permission, requestPermission } from "./e2e-support.ts";
 
 const xvfb = await startXvfb({ width: 1280, height: 720 });
@@ -25,16 +25,7 @@ for (const codec of ["h264", "vp8"] as const) {
       const { page, connect } = await browserTechnician(t, desk);
       await connect();
 
-      let stats: Inbound | undefined;
-      await waitUntil(
-        async () => {
-          stats = await inbound(page);
-          // frameWidth shows up in the stats a moment after the first decoded frame.
-          return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
-        },
-        20_000,
-        "a decoded frame in Chromium",
-      );
+      const stats = await decodedFrame(page, 20_000, "a decoded frame in Chromium");
       t.comment(`first stats: ${JSON.stringify(stats)}`);
       t.equal(stats?.frameWidth, 1280, "Chromium's frame has the screen's width");
       t.equal(stats?.frameHeight, 720, "and its height");
@@ -89,15 +80,7 @@ for (const { who, decodes } of OTHER_BROWSERS) {
       await permission(desk.console, desk.session.id, desk.alice.id, "granted");
       const { page, connect } = await browserTechnician(t, desk, undefined, decodes);
       await connect();
-      let stats: Inbound | undefined;
-      await waitUntil(
-        async () => {
-          stats = await inbound(page);
-          return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
-        },
-        20_000,
-        "a decoded frame in Chromium",
-      );
+      const stats = await decodedFrame(page, 20_000, "a decoded frame in Chromium");
       t.match(stats?.codec, /^video\/VP8/, "the stream is VP8");
       t.equal(stats?.frameWidth, 1280, "at the screen's size");
       agent.type("q");
@@ -117,20 +100,7 @@ t.test(
     t.teardown(() => browser.close());
     const alice = await browserTechnician(t, desk, browser);
     await alice.connect();
-    const decoding = async (page: typeof alice.page, pattern: RegExp, what: string) => {
-      let last: Inbound | undefined;
-      await waitUntil(
-        async () => {
-          last = await inbound(page);
-          return pattern.test(last?.codec ?? "") && (last?.framesDecoded ?? 0) > 0;
-        },
-        20_000,
-        what,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}; last stats ${JSON.stringify(last)}`);
-      });
-    };
-    await decoding(alice.page, /^video\/H264/, "Alice decodes H.264");
+    await decodedFrame(alice.page, 20_000, "Alice decodes H.264", /^video\/H264/);
 
     const bob = await desk.gw.technician("Bob");
     const invited = await desk.alice.client.post(`/api/sessions/${desk.session.id}/invite`, {
@@ -169,7 +139,7 @@ t.test(
     t.equal((await inbound(bobView.page))?.framesDecoded ?? 0, 0, "Bob is sent nothing he cannot decode");
 
     desk.console.send({ type: "remote.disconnect", sessionId: desk.session.id });
-    await decoding(bobView.page, /^video\/VP8/, "Bob decodes VP8 once Alice left");
+    await decodedFrame(bobView.page, 20_000, "Bob decodes VP8 once Alice left", /^video\/VP8/);
     agent.type("q");
     t.equal((await agent.exited).code, 0);
   },

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import t from "tap";
 import { colouredWindow, startXvfb, waitUntil } from "../helpers/xvfb.ts";
-import { browserTechnician, type Decodes, type Inbound, inbound } from "./browser-technician.ts";
+import { browserTechnician, type Decodes, decodedFrame, inbound } from "./browser-technician.ts";
 import { agentJoined, openDesk, permission, requestPermission, runAgent } from "./e2e-support.ts";
 
 const BASELINE_ONLY: Decodes = [
@@ -39,15 +39,7 @@ for (const codec of ["h264", "vp8"] as const) {
       const decodes = codec === "h264" ? BASELINE_ONLY : undefined;
       const { page, connect } = await browserTechnician(t, desk, undefined, decodes);
       await connect();
-      let stats: Inbound | undefined;
-      await waitUntil(
-        async () => {
-          stats = await inbound(page);
-          return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
-        },
-        30_000,
-        "a decoded frame in Chromium",
-      );
+      const stats = await decodedFrame(page, 30_000, "a decoded frame in Chromium");
       t.same([stats?.frameWidth, stats?.frameHeight], [1280, 720]);
       t.match(stats?.codec, codec === "h264" ? /video\/H264 .*profile-level-id=42e01f/ : /video\/VP8/);
       const before = stats?.framesDecoded ?? 0;

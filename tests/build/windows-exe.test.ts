@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { browserTechnician, type Inbound, inbound } from "../agent/browser-technician.ts";
+import { browserTechnician, decodedFrame } from "../agent/browser-technician.ts";
 import { agentJoined, openDesk, permission, requestPermission } from "../agent/e2e-support.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { startWine, type Wine, wineAvailable } from "../helpers/wine.ts";
@@ -210,16 +210,8 @@ t.test(
     await permission(desk.console, desk.session.id, desk.alice.id, "granted");
     const { page, connect } = await browserTechnician(t, desk);
     await connect();
-    let stats: Inbound | undefined;
     // Starting ffmpeg.exe under Wine takes seconds; capture through Wine's GDI about 100 ms.
-    await waitUntil(
-      async () => {
-        stats = await inbound(page);
-        return (stats?.framesDecoded ?? 0) >= 1 && (stats?.frameWidth ?? 0) > 0;
-      },
-      90_000,
-      "a frame decoded in Chromium",
-    );
+    const stats = await decodedFrame(page, 90_000, "a frame decoded in Chromium");
     t.same(
       [stats?.frameWidth, stats?.frameHeight],
       [1280, 800],
