@@ -105,7 +105,7 @@ const limits = readFileSync("/proc/self/limits", "utf8");
 const openFiles = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 0);
 if (openFiles < 2 * AGENTS + 500) {
   console.error(
-    `bench:gateway: ${AGENTS} agents and as many PeerJS sockets need about ${2 * AGENTS + 500} descriptors here; the limit is ${openFiles}`,
+    `bench:gateway: ${AGENTS} agents and as many PeerJS sockets need about ${2 * AGENTS + 500} descriptors in this process; its limit is ${openFiles} (raised as far as the hard limit allows; beyond it needs CAP_SYS_RESOURCE): give fewer --agents`,
   );
   process.exit(1);
 }
@@ -387,6 +387,15 @@ console.table([
     PeerJS: peer.rssKiBPerIdleSocket,
     ratio: result.ratios.rssPerIdleAgent,
     goal: `<= 1.0x: ${goal(result.ratios.rssPerIdleAgent <= 1)}`,
+  },
+  {
+    // The sessions' creation (REST) leaves freed memory in the allocator that joining agents reuse,
+    // more so the more sessions: read this row with the one above, and the heap row below.
+    metric: "RSS per idle agent incl. its session (KiB)",
+    SOS: sos.rssKiBPerIdleAgentWithSession,
+    PeerJS: peer.rssKiBPerIdleSocket,
+    ratio: ratio(sos.rssKiBPerIdleAgentWithSession, peer.rssKiBPerIdleSocket),
+    goal: "",
   },
   {
     metric: "heap per idle agent / socket (KiB)",
