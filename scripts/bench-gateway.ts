@@ -1,67 +1,121 @@
 /**
- * `npm run bench:gateway`: the gateway under many idle agents and a PIN flood.
- * Starts the real gateway as a child process (its own memory), then:
- *  - joins N idle agents (one session each) and reads the child's RSS and open file descriptors,
- *  - times agent joins (hello -> welcome) quietly, then again while another address floods wrong PINs,
- *  - counts how the flood (800 wrong PINs from 50 addresses) was answered (PIN_RATE_LIMITED vs SESSION_NOT_FOUND).
- *  - times 200 session creations (REST, one transaction each) with the store's synchronous = FULL on
- *    this disk, against the same on tmpfs where a sync costs nothing: the price of durability.
- * Prints a table and writes bench-results/gateway.json. Options: --agents N (default 2000).
+ * `npm run bench:gateway`: the gateway under many idle agents and a PIN flood, beside the PeerJS
+ * server (npm `peer`) measured in the same run. Each server runs as a child process of its own
+ * (bench-child.ts: its memory read after full collections), then:
+ *  - memory per idle agent: N gateway instances (`--instances`, on one PostgreSQL database with
+ *    `--store postgres`) with K idle agents spread over them (`--agents K`, one session each) minus
+ *    the same with none (and with the sessions created but no agent), divided by K; the same for
+ *    the PeerJS server with K idle sockets: RSS and heap;
+ *  - relay latency: a technician's console sends an SDP to its agent through the gateway (same
+ *    instance; across instances when N >= 2) against one PeerJS client's OFFER to another, in
+ *    alternating blocks while the idle agents and sockets stay connected: p50/p99;
+ *  - agent joins (hello -> welcome) quietly, then while 50 addresses flood 800 wrong PINs, and how
+ *    the flood was answered (PIN_RATE_LIMITED vs SESSION_NOT_FOUND);
+ *  - 200 session creations (REST, one transaction each); with SQLite against the same on tmpfs,
+ *    where a sync costs nothing: the price of durability.
+ * Prints tables (ratios SOS/PeerJS against the goals of issue 15) and writes bench-results/gateway.json.
+ * `--heap-diff` also writes heap snapshots of instance 1 before and after its agents joined and
+ * prints what grew per agent (this skews the RSS figures: measure memory without it).
+ * Exit codes: 0 done, 1 failed (the reason on stderr), 2 bad options.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { WebSocket } from "ws";
-import { ApiClient, field } from "../tests/helpers/clients.ts";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { WebSocket } from "ws";
+import { ApiClient } from "../tests/helpers/clients.ts";
+import {
+  joinAgent,
+  newSession,
+  openPeerjsClient,
+  peerjsRelayPair,
+  type RelayPair,
+  sosRelayPair,
+} from "./bench-gateway-clients.ts";
+import { type Gateway, type Server, startGateway, startPeerjs } from "./bench-gateway-procs.ts";
+import { heapGrowth } from "./bench-heap.ts";
+import { startPostgres, stopPostgres } from "./postgres-process.ts";
 
-const agentsArg = process.argv.indexOf("--agents");
-const AGENTS = agentsArg > 0 ? Number(process.argv[agentsArg + 1]) : 2000;
-const ADMIN = { email: "bench@example.test", password: "bench-password-1" };
-
-/** Starts the real gateway as a child process on `dataDir`; resolves once it listens. */
-async function startChild(dataDir: string) {
-  const child = spawn(
-    process.execPath,
+// Many sockets need many descriptors (the bench holds both ends' clients): raise the limit once,
+// as far as the hard limit allows (root: up to fs.nr_open), by running again under `ulimit -n`.
+if (process.env.SOS_BENCH_NOFILE === undefined) {
+  const again = spawnSync(
+    "bash",
     [
-      "signaling/cli.ts",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--trust-proxy",
-      "loopback",
-      "--api-rate-limit",
-      "1000000",
-      "--log-level",
-      "warn",
+      "-c",
+      'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
+      "bash",
+      process.execPath,
+      ...process.execArgv,
+      ...process.argv.slice(1),
     ],
-    {
-      env: { ...process.env, SOS_ADMIN_EMAIL: ADMIN.email, SOS_ADMIN_PASSWORD: ADMIN.password },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    { stdio: "inherit", env: { ...process.env, SOS_BENCH_NOFILE: "1" } },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      const match = /listening on (http:\/\/[^)]+)\)/.exec(line);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`gateway exited ${code}`)));
-  });
-  process.on("exit", () => child.kill("SIGKILL"));
-  const admin = new ApiClient(url);
-  await admin.signIn(ADMIN.email, ADMIN.password);
-  const stop = async () => {
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return { child, url, admin, stop };
+  process.exit(again.status ?? 1);
 }
+
+function whole(min: number, max: number, name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (Number.isInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, not ${value}`);
+  };
+}
+
+const program = new Command("bench:gateway")
+  .description("The gateway under idle agents, relayed signals and a PIN flood, beside the PeerJS server.")
+  .option("--agents <n>", "idle agents (and PeerJS sockets)", whole(1, 1_000_000, "--agents"), 2000)
+  .addOption(
+    new Option("--store <store>", "the gateways' store").choices(["sqlite", "postgres"]).default("sqlite"),
+  )
+  .option(
+    "--instances <n>",
+    "gateway instances on one database (2+: postgres)",
+    whole(1, 9, "--instances"),
+    1,
+  )
+  .addOption(
+    new Option(
+      "--database-url <url>",
+      "postgres: use this (throwaway!) database instead of starting a local one",
+    ).env("SOS_BENCH_DATABASE_URL"),
+  )
+  .option("--relays <n>", "relayed signals timed per path", whole(10, 100_000, "--relays"), 600)
+  .option("--heap-diff", "heap snapshots of instance 1: what each agent costs, by kind", false)
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+program.parse();
+const options = program.opts<{
+  agents: number;
+  store: "sqlite" | "postgres";
+  instances: number;
+  databaseUrl?: string;
+  relays: number;
+  heapDiff: boolean;
+}>();
+if (options.instances > 1 && options.store !== "postgres") {
+  console.error("bench:gateway: --instances 2 or more needs --store postgres (instances share one database)");
+  process.exit(2);
+}
+const AGENTS = options.agents;
+
+const limits = readFileSync("/proc/self/limits", "utf8");
+const openFiles = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 0);
+if (openFiles < 2 * AGENTS + 500) {
+  console.error(
+    `bench:gateway: ${AGENTS} agents and as many PeerJS sockets need about ${2 * AGENTS + 500} descriptors in this process; its limit is ${openFiles} (raised as far as the hard limit allows; beyond it needs CAP_SYS_RESOURCE): give fewer --agents`,
+  );
+  process.exit(1);
+}
+
+const percentile = (values: readonly number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+const MiB = 1024 * 1024;
 
 /** Milliseconds of each of `count` session creations (one transaction: session, PIN, audit row). */
 async function timeCreates(client: ApiClient, count: number): Promise<number[]> {
@@ -75,81 +129,142 @@ async function timeCreates(client: ApiClient, count: number): Promise<number[]> 
   return times;
 }
 
-// Durability's cost: an acknowledged write is synced (synchronous = FULL). The same creates on a
-// gateway whose data directory is on tmpfs, where a sync costs nothing, give the price of the sync.
+// --- the store ----------------------------------------------------------------------------------
+
+let databaseUrl = options.databaseUrl;
+let stopDatabase: () => void = () => undefined;
+if (options.store === "postgres" && databaseUrl === undefined) {
+  // A throwaway cluster as `npm test` makes one (the postgres user must reach its folder as root).
+  const pgDir = mkdtempSync(join(tmpdir(), "sos-bench-postgres-"));
+  chmodSync(pgDir, 0o755);
+  const cluster = join(pgDir, "pg");
+  stopDatabase = () => {
+    try {
+      stopPostgres(cluster);
+    } finally {
+      rmSync(pgDir, { recursive: true, force: true });
+    }
+  };
+  process.once("exit", () => stopDatabase());
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(1));
+  databaseUrl = (await startPostgres(cluster, { fast: true })).url;
+}
+
 const WRITES = 200;
-const onMemory = await startChild(mkdtempSync(join("/dev/shm", "sos-bench-")));
-const createsNoSync = await timeCreates(onMemory.admin, WRITES);
-await onMemory.stop();
-
-const { child, url, admin, stop } = await startChild(mkdtempSync(join(tmpdir(), "sos-bench-")));
-const createsSynced = await timeCreates(admin, WRITES);
-
-function memory(): { rssMiB: number; fds: number } {
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { rssMiB: rssKiB / 1024, fds: readdirSync(`/proc/${child.pid}/fd`).length };
+// Durability's cost (SQLite): an acknowledged write is synced (synchronous = FULL). The same
+// creates on a gateway whose data directory is on tmpfs, where a sync costs nothing.
+let createsNoSync: number[] = [];
+if (options.store === "sqlite") {
+  const onMemory = await startGateway(mkdtempSync(join("/dev/shm", "sos-bench-")));
+  createsNoSync = await timeCreates(onMemory.admin, WRITES);
+  await onMemory.stop();
 }
 
-type Joined = { socket: WebSocket; ms: number };
-function join1(
-  pinOrToken: { kind: "pin"; pin: string } | { kind: "link"; token: string },
-  address: string,
-): Promise<Joined> {
-  const started = performance.now();
-  const socket = new WebSocket(`${url.replace("http", "ws")}/ws/agent`, {
-    headers: { "x-forwarded-for": address },
-  });
-  return new Promise((resolve, reject) => {
-    socket.once("open", () =>
-      socket.send(
-        JSON.stringify({
-          type: "hello",
-          v: 1,
-          join: pinOrToken,
-          device: { hostname: "bench", os: "linux", user: "u", agentVersion: "bench" },
-        }),
-      ),
-    );
-    socket.once("message", (data) => {
-      const message = JSON.parse(data.toString()) as { type: string; error?: { code: string } };
-      if (message.type === "welcome") resolve({ socket, ms: performance.now() - started });
-      else reject(new Error(message.error?.code ?? message.type));
-    });
-    socket.once("error", reject);
-  });
+const gateways: Gateway[] = [];
+for (let n = 0; n < options.instances; n += 1) {
+  gateways.push(await startGateway(mkdtempSync(join(tmpdir(), "sos-bench-")), databaseUrl));
+}
+const first = gateways[0] as Gateway;
+const createsStored = await timeCreates(first.admin, WRITES);
+const peerjs = await startPeerjs();
+const peerjsPort = Number(new URL(peerjs.url).port);
+
+type Reading = { rss: number; heapUsed: number; fds: number };
+async function reading(servers: readonly Server[]): Promise<Reading> {
+  const all = await Promise.all(servers.map((server) => server.memory()));
+  return {
+    rss: all.reduce((sum, m) => sum + m.rss, 0),
+    heapUsed: all.reduce((sum, m) => sum + m.heapUsed, 0),
+    fds: all.reduce((sum, m) => sum + m.fds, 0),
+  };
 }
 
-async function newSession(): Promise<{ pin: string; token: string }> {
-  const response = await admin.post("/api/sessions", { channelId: "home" });
-  const link = field(response.body, "invitation", "link");
-  return { pin: field(response.body, "invitation", "pin"), token: link.split("/s/")[1] ?? "" };
-}
+// --- idle agents and idle PeerJS sockets ----------------------------------------------------------
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-
-const before = memory();
-const sockets: WebSocket[] = [];
+const snapshots = mkdtempSync(join(tmpdir(), "sos-bench-heap-"));
+const base = await reading(gateways);
+const peerjsBase = await reading([peerjs]);
 const createStarted = performance.now();
 const sessions: Array<{ pin: string; token: string }> = [];
-for (let i = 0; i < AGENTS; i += 1) sessions.push(await newSession());
+for (let i = 0; i < AGENTS; i += 1) sessions.push(await newSession(first.admin));
 const createSeconds = (performance.now() - createStarted) / 1000;
+const withSessions = await reading(gateways);
+const beforeSnapshot = options.heapDiff
+  ? await first.heapSnapshot(join(snapshots, "before.heapsnapshot"))
+  : "";
+
+const sockets: WebSocket[] = [];
+const perInstance = gateways.map(() => 0);
+const joinStarted = performance.now();
 for (let i = 0; i < AGENTS; i += 50) {
   const batch = await Promise.all(
-    sessions.slice(i, i + 50).map((s) => join1({ kind: "link", token: s.token }, "10.0.0.1")),
+    sessions.slice(i, i + 50).map((s, j) => {
+      const n = (i + j) % gateways.length;
+      perInstance[n] = (perInstance[n] ?? 0) + 1;
+      return joinAgent((gateways[n] as Gateway).url, { kind: "link", token: s.token }, "10.0.0.1");
+    }),
   );
   for (const joined of batch) sockets.push(joined.socket);
 }
-const idle = memory();
+const joinSeconds = (performance.now() - joinStarted) / 1000;
+const idle = await reading(gateways);
+const afterSnapshot = options.heapDiff ? await first.heapSnapshot(join(snapshots, "after.heapsnapshot")) : "";
 
-// Joins by PIN from clean addresses: quiet, then during a flood of wrong PINs from other addresses.
-const probes = await Promise.all(Array.from({ length: 40 }, () => newSession()));
+const peerjsSockets: WebSocket[] = [];
+for (let i = 0; i < AGENTS; i += 50) {
+  const batch = await Promise.all(
+    Array.from({ length: Math.min(50, AGENTS - i) }, (_, j) => openPeerjsClient(peerjsPort, `idle-${i + j}`)),
+  );
+  for (const client of batch) peerjsSockets.push(client.socket);
+}
+const peerjsIdle = await reading([peerjs]);
+
+// --- relay latency ----------------------------------------------------------------------------
+
+// A technician of their own: their console lists only the relay sessions, not the K idle ones.
+const created = await first.admin.post("/api/technicians", {
+  email: "relay@example.test",
+  name: "Relay",
+  password: "bench-password-2",
+  permissions: { attendedAccess: true, shareSessions: false },
+});
+if (created.status !== 200) throw new Error(`creating the relay technician failed: ${created.status}`);
+const technicianOn = async (gateway: Gateway) => {
+  const client = new ApiClient(gateway.url);
+  const signedIn = await client.signIn("relay@example.test", "bench-password-2");
+  if (signedIn.status !== 200) throw new Error(`relay technician sign-in failed: ${signedIn.status}`);
+  return client;
+};
+const relayTechnician = await technicianOn(first);
+const pairs: Array<{ name: string; pair: RelayPair; times: number[] }> = [
+  { name: "sosSame", pair: await sosRelayPair(relayTechnician, first.url, first.url), times: [] },
+  { name: "peerjs", pair: await peerjsRelayPair(peerjsPort), times: [] },
+];
+const second = gateways[1];
+if (second !== undefined) {
+  // The agent on instance 1, the technician's console on instance 2.
+  const technicianOnSecond = await technicianOn(second);
+  pairs.push({
+    name: "sosCross",
+    pair: await sosRelayPair(technicianOnSecond, second.url, first.url),
+    times: [],
+  });
+}
+for (const { pair } of pairs) for (let i = 0; i < 20; i += 1) await pair.once(); // warm-up
+for (let done = 0; done < options.relays; done += 50) {
+  for (const { pair, times } of pairs) {
+    for (let i = 0; i < Math.min(50, options.relays - done); i += 1) times.push(await pair.once());
+  }
+}
+for (const { pair } of pairs) pair.close();
+const relay = (name: string) => pairs.find((p) => p.name === name)?.times ?? [];
+
+// --- joins quietly and under a PIN flood (instance 1) ---------------------------------------------
+
+const probes = await Promise.all(Array.from({ length: 40 }, () => newSession(first.admin)));
 const quiet: number[] = [];
 for (const [i, s] of probes.slice(0, 20).entries()) {
-  const joined = await join1({ kind: "pin", pin: s.pin }, `10.1.0.${i + 1}`);
+  const joined = await joinAgent(first.url, { kind: "pin", pin: s.pin }, `10.1.0.${i + 1}`);
   quiet.push(joined.ms);
   joined.socket.close();
 }
@@ -160,7 +275,7 @@ const floodLoop = (async () => {
   for (let n = 1; n <= FLOOD; n += 1) {
     floodSent = n;
     const wrong = String(100_000_000 + n).padStart(9, "0");
-    await join1({ kind: "pin", pin: wrong }, `10.2.0.${n % 50}`).then(
+    await joinAgent(first.url, { kind: "pin", pin: wrong }, `10.2.0.${n % 50}`).then(
       (j) => j.socket.close(),
       (error: Error) => {
         if (error.message === "PIN_RATE_LIMITED") flood.limited += 1;
@@ -176,7 +291,7 @@ for (const [i, s] of probes.slice(20).entries()) {
   // Spread the legitimate joins over the flood: one after every FLOOD/25 wrong PINs.
   while (floodSent < ((i + 1) * FLOOD) / 25) await new Promise((resolve) => setImmediate(resolve));
   try {
-    const joined = await join1({ kind: "pin", pin: s.pin }, `10.3.0.${i + 1}`);
+    const joined = await joinAgent(first.url, { kind: "pin", pin: s.pin }, `10.3.0.${i + 1}`);
     underFlood.push(joined.ms);
     joined.socket.close();
   } catch {
@@ -185,35 +300,164 @@ for (const [i, s] of probes.slice(20).entries()) {
 }
 await floodLoop;
 
-for (const socket of sockets) socket.terminate();
-await stop();
+const stillOpen = sockets.filter((socket) => socket.readyState === socket.OPEN).length;
+const peerjsStillOpen = peerjsSockets.filter((socket) => socket.readyState === socket.OPEN).length;
+for (const socket of [...sockets, ...peerjsSockets]) socket.terminate();
+for (const gateway of gateways) await gateway.stop();
+await peerjs.stop();
+stopDatabase();
+stopDatabase = () => undefined;
+
+// --- results ------------------------------------------------------------------------------------
+
+const kib = (bytes: number) => round(bytes / 1024 / AGENTS, 2);
+const sos = {
+  rssBaselineMiBPerInstance: round(base.rss / MiB / gateways.length),
+  rssKiBPerIdleAgent: kib(idle.rss - withSessions.rss),
+  heapKiBPerIdleAgent: kib(idle.heapUsed - withSessions.heapUsed),
+  rssKiBPerIdleAgentWithSession: kib(idle.rss - base.rss),
+  heapKiBPerIdleAgentWithSession: kib(idle.heapUsed - base.heapUsed),
+  relaySameP50Ms: round(percentile(relay("sosSame"), 50), 3),
+  relaySameP99Ms: round(percentile(relay("sosSame"), 99), 3),
+};
+const peer = {
+  rssBaselineMiB: round(peerjsBase.rss / MiB),
+  rssKiBPerIdleSocket: kib(peerjsIdle.rss - peerjsBase.rss),
+  heapKiBPerIdleSocket: kib(peerjsIdle.heapUsed - peerjsBase.heapUsed),
+  relayP50Ms: round(percentile(relay("peerjs"), 50), 3),
+  relayP99Ms: round(percentile(relay("peerjs"), 99), 3),
+};
+const cross =
+  second === undefined
+    ? undefined
+    : {
+        p50Ms: round(percentile(relay("sosCross"), 50), 3),
+        p99Ms: round(percentile(relay("sosCross"), 99), 3),
+      };
+const ratio = (a: number, b: number) => round(a / Math.max(0.001, b), 2);
 
 const result = {
+  store: options.store,
+  instances: gateways.length,
   agents: AGENTS,
+  agentsPerInstance: perInstance,
+  agentsStillConnectedAtEnd: stillOpen,
+  peerjsSocketsStillConnectedAtEnd: peerjsStillOpen,
   sessionsCreatedPerSecond: Math.round(AGENTS / createSeconds),
-  rssBeforeMiB: Number(before.rssMiB.toFixed(1)),
-  rssWithIdleAgentsMiB: Number(idle.rssMiB.toFixed(1)),
-  kibPerIdleAgent: Number((((idle.rssMiB - before.rssMiB) * 1024) / AGENTS).toFixed(1)),
-  fdsBefore: before.fds,
+  agentsJoinedPerSecond: Math.round(AGENTS / joinSeconds),
+  sos,
+  peerjs: peer,
+  relayCrossInstance: cross,
+  relaysTimedPerPath: options.relays,
+  ratios: {
+    rssPerIdleAgent: ratio(sos.rssKiBPerIdleAgent, peer.rssKiBPerIdleSocket),
+    heapPerIdleAgent: ratio(sos.heapKiBPerIdleAgent, peer.heapKiBPerIdleSocket),
+    baselineRss: ratio(sos.rssBaselineMiBPerInstance, peer.rssBaselineMiB),
+    relaySameP50: ratio(sos.relaySameP50Ms, peer.relayP50Ms),
+    relaySameP99: ratio(sos.relaySameP99Ms, peer.relayP99Ms),
+  },
+  fdsBefore: base.fds,
   fdsWithIdleAgents: idle.fds,
-  joinQuietP50Ms: Number(percentile(quiet, 50).toFixed(1)),
-  joinQuietP99Ms: Number(percentile(quiet, 99).toFixed(1)),
-  joinUnderFloodP50Ms: Number(percentile(underFlood, 50).toFixed(1)),
-  joinUnderFloodP99Ms: Number(percentile(underFlood, 99).toFixed(1)),
-  floodToQuietP50Ratio: Number(
-    (percentile(underFlood, 50) / Math.max(0.001, percentile(quiet, 50))).toFixed(2),
-  ),
+  joinQuietP50Ms: round(percentile(quiet, 50)),
+  joinQuietP99Ms: round(percentile(quiet, 99)),
+  joinUnderFloodP50Ms: round(percentile(underFlood, 50)),
+  joinUnderFloodP99Ms: round(percentile(underFlood, 99)),
+  floodToQuietP50Ratio: ratio(percentile(underFlood, 50), percentile(quiet, 50)),
   legitimateJoinsRefusedDuringFlood: legitimateRefused,
   floodAnswers: flood,
-  createSyncedP50Ms: Number(percentile(createsSynced, 50).toFixed(2)),
-  createSyncedP99Ms: Number(percentile(createsSynced, 99).toFixed(2)),
-  createOnTmpfsP50Ms: Number(percentile(createsNoSync, 50).toFixed(2)),
-  createOnTmpfsP99Ms: Number(percentile(createsNoSync, 99).toFixed(2)),
-  syncCostP50Ratio: Number(
-    (percentile(createsSynced, 50) / Math.max(0.001, percentile(createsNoSync, 50))).toFixed(2),
-  ),
+  createP50Ms: round(percentile(createsStored, 50), 2),
+  createP99Ms: round(percentile(createsStored, 99), 2),
+  ...(options.store === "sqlite"
+    ? {
+        createOnTmpfsP50Ms: round(percentile(createsNoSync, 50), 2),
+        createOnTmpfsP99Ms: round(percentile(createsNoSync, 99), 2),
+        syncCostP50Ratio: ratio(percentile(createsStored, 50), percentile(createsNoSync, 50)),
+      }
+    : {}),
 };
-console.table(Object.entries(result).map(([metric, value]) => ({ metric, value: JSON.stringify(value) })));
+
+const goal = (met: boolean) => (met ? "met" : "NOT met");
+console.log(
+  `\n${options.store}, ${gateways.length} instance(s), ${AGENTS} idle agents (${perInstance.join(" + ")}), ${AGENTS} idle PeerJS sockets`,
+);
+console.table([
+  {
+    metric: "RSS per idle agent / socket (KiB)",
+    SOS: sos.rssKiBPerIdleAgent,
+    PeerJS: peer.rssKiBPerIdleSocket,
+    ratio: result.ratios.rssPerIdleAgent,
+    goal: `<= 1.0x: ${goal(result.ratios.rssPerIdleAgent <= 1)}`,
+  },
+  {
+    // The sessions' creation (REST) leaves freed memory in the allocator that joining agents reuse,
+    // more so the more sessions: read this row with the one above, and the heap row below.
+    metric: "RSS per idle agent incl. its session (KiB)",
+    SOS: sos.rssKiBPerIdleAgentWithSession,
+    PeerJS: peer.rssKiBPerIdleSocket,
+    ratio: ratio(sos.rssKiBPerIdleAgentWithSession, peer.rssKiBPerIdleSocket),
+    goal: "",
+  },
+  {
+    metric: "heap per idle agent / socket (KiB)",
+    SOS: sos.heapKiBPerIdleAgent,
+    PeerJS: peer.heapKiBPerIdleSocket,
+    ratio: result.ratios.heapPerIdleAgent,
+    goal: "",
+  },
+  {
+    metric: "baseline RSS per process (MiB)",
+    SOS: sos.rssBaselineMiBPerInstance,
+    PeerJS: peer.rssBaselineMiB,
+    ratio: result.ratios.baselineRss,
+    goal: "",
+  },
+  {
+    metric: "relay p50, same instance (ms)",
+    SOS: sos.relaySameP50Ms,
+    PeerJS: peer.relayP50Ms,
+    ratio: result.ratios.relaySameP50,
+    goal: "",
+  },
+  {
+    metric: "relay p99, same instance (ms)",
+    SOS: sos.relaySameP99Ms,
+    PeerJS: peer.relayP99Ms,
+    ratio: result.ratios.relaySameP99,
+    goal: `<= 1.0x: ${goal(result.ratios.relaySameP99 <= 1)}`,
+  },
+  ...(cross === undefined
+    ? []
+    : [
+        { metric: "relay p50, across instances (ms)", SOS: cross.p50Ms, PeerJS: "", ratio: "", goal: "" },
+        {
+          metric: "relay p99, across instances (ms)",
+          SOS: cross.p99Ms,
+          PeerJS: "",
+          ratio: "",
+          goal: `<= 10 ms: ${goal(cross.p99Ms <= 10)}`,
+        },
+      ]),
+  {
+    metric: "idle agents still connected at the end",
+    SOS: stillOpen,
+    PeerJS: peerjsStillOpen,
+    ratio: "",
+    goal: gateways.length >= 2 ? `20,000 on 2 instances: ${goal(stillOpen >= 20_000)}` : "",
+  },
+]);
+console.table(
+  Object.entries(result)
+    .filter(([key]) => !["sos", "peerjs", "relayCrossInstance", "ratios"].includes(key))
+    .map(([metric, value]) => ({ metric, value: JSON.stringify(value) })),
+);
+if (options.heapDiff) {
+  const growth = heapGrowth(beforeSnapshot, afterSnapshot, perInstance[0] ?? 1);
+  console.log("heap growth of instance 1 per agent joined (V8 heap snapshots), largest first:");
+  console.table(growth);
+  Object.assign(result, { heapGrowthPerAgent: growth });
+}
+rmSync(snapshots, { recursive: true, force: true });
 mkdirSync("bench-results", { recursive: true });
 writeFileSync("bench-results/gateway.json", `${JSON.stringify(result, null, 2)}\n`);
 console.log("wrote bench-results/gateway.json");
+process.exit(0);

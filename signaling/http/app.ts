@@ -40,6 +40,7 @@ import { landingRoutes } from "./routes/landing-routes.ts";
 import { type Health, metaRoutes } from "./routes/meta-routes.ts";
 import { metricsRoutes } from "./routes/metrics-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
+import { keepSocketOnly, type SocketFault } from "./socket-upgrade.ts";
 import type { App } from "./types.ts";
 
 export type HttpDeps = {
@@ -150,18 +151,19 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       new SosError("RATE_LIMITED", "Too many requests.", { retryAfter: Math.ceil(context.ttl / 1000) }),
   });
   await app.register(fastifySwagger, swaggerOptions(publicUrl));
+  // An invalid frame or a dropped connection is the client's fault: a budgeted info line, no stack
+  // (the plugin's default logs each at error level with its stack). Anything else is ours.
+  const socketFault: SocketFault = (error, socket, address, requestId) => {
+    if (isClientFault(error)) {
+      clientFaults.report({ address, fault: faultName(error), reason: error.message });
+    } else {
+      app.log.error({ reqId: requestId, err: error }, "socket handler failed");
+    }
+    socket.terminate();
+  };
   await app.register(fastifyWebsocket, {
     options: { maxPayload: MAX_SOCKET_FRAME_BYTES },
-    // An invalid frame or a dropped connection is the client's fault: a budgeted info line, no stack
-    // (the plugin's default logs each at error level with its stack). Anything else is ours.
-    errorHandler: (error, socket, request) => {
-      if (isClientFault(error)) {
-        clientFaults.report({ address: request.ip, fault: faultName(error), reason: error.message });
-      } else {
-        request.log.error({ err: error }, "socket handler failed");
-      }
-      socket.terminate();
-    },
+    errorHandler: (error, socket, request) => socketFault(error, socket, request.ip, request.id),
   });
   // An upgrade is only for GET on a socket path. Anything else is refused before its body is read:
   // Node hands an upgrade's connection over without parsing a body, so a POST with Upgrade would
@@ -223,6 +225,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     schema: { hide: true },
     handler: notAnUpgrade,
     wsHandler: (socket, request) => {
+      keepSocketOnly(socket, request, socketFault);
       deps.agentSockets.accept(socket, request.ip);
     },
   });
@@ -241,6 +244,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     },
     handler: notAnUpgrade,
     wsHandler: (socket, request) => {
+      keepSocketOnly(socket, request, socketFault);
       if (request.auth === null) {
         socket.close(CLOSE.unauthenticated, "sign in first");
         return;

@@ -35,6 +35,8 @@ type Context = {
   agent: AgentConnection | undefined;
   /** A hello is being stored: a second one is refused. */
   joining: boolean;
+  /** Closes a socket that sends no hello in time; cleared once it joined. */
+  helloTimer: NodeJS.Timeout | undefined;
 };
 
 /**
@@ -98,8 +100,8 @@ export class AgentSockets {
   }
 
   accept(socket: WebSocket, address: string): void {
-    const context: Context = { socket, address, agent: undefined, joining: false };
-    const helloTimer = setTimeout(() => {
+    const context: Context = { socket, address, agent: undefined, joining: false, helloTimer: undefined };
+    context.helloTimer = setTimeout(() => {
       if (context.agent === undefined) {
         sendError(socket, new SosError("NOT_JOINED", "No hello in time."), undefined);
         socket.close(CLOSE.helloTimeout, "no hello");
@@ -109,7 +111,7 @@ export class AgentSockets {
       dispatch(this.#handlers, context, message, (error, type) => this.#fail(context, error, type)),
     );
     socket.on("close", () => {
-      clearTimeout(helloTimer);
+      clearTimeout(context.helloTimer);
       const agent = context.agent;
       // A hello still being stored sees the socket closed once it attaches (see #hello).
       this.#d.jobs.safely("agent socket closed", () => {
@@ -166,6 +168,8 @@ export class AgentSockets {
           joinedAs: s.resumeSecretHash,
         };
         context.agent = agent;
+        clearTimeout(context.helloTimer);
+        context.helloTimer = undefined;
         this.#grace.get(s.id)?.();
         this.#grace.delete(s.id);
         // A new agent (not a resume) starts without consent: views of the one before it are over.

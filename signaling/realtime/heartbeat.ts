@@ -9,11 +9,17 @@ export class Heartbeat {
   readonly #intervalMs: number;
   readonly #alive = new WeakSet<WebSocket>();
   readonly #watched = new WeakSet<WebSocket>();
+  /** Every socket's pong listener: one function for all (ws calls it with the socket as `this`). */
+  readonly #pong: (this: WebSocket) => void;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(server: WebSocketServer, intervalMs: number) {
     this.#server = server;
     this.#intervalMs = intervalMs;
+    const alive = this.#alive;
+    this.#pong = function pong(this: WebSocket) {
+      alive.add(this);
+    };
   }
 
   start(): void {
@@ -27,7 +33,7 @@ export class Heartbeat {
       if (!this.#watched.has(socket)) {
         this.#watched.add(socket);
         this.#alive.add(socket);
-        socket.on("pong", () => this.#alive.add(socket));
+        socket.on("pong", this.#pong);
       }
       if (!this.#alive.has(socket)) {
         socket.terminate();
