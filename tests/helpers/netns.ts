@@ -282,6 +282,19 @@ export function allowAlsoUdpTo<H extends string>(
 }
 
 /**
+ * As blockTcpTo, for UDP: a host's network stops letting datagrams through to `target` on `port`,
+ * flows already open included (allowOnlyTcpTo's strict firewall lets established flows pass).
+ */
+export function blockUdpTo<H extends string>(
+  net: TestNetwork<H>,
+  host: H,
+  target: H,
+  port: number,
+): Promise<void> {
+  return insertRule(net, host, target, ["-p", "udp", "--dport", String(port), "-j", "DROP"]);
+}
+
+/**
  * A host's network stops letting TCP through to `target` on `port`, open connections included,
  * ahead of every other rule (a network change: the new one blocks that port; IPv4 and IPv6).
  * resetFirewall removes it.
