@@ -282,16 +282,13 @@ export function allowAlsoUdpTo<H extends string>(
 }
 
 /**
- * As blockTcpTo, for UDP: a host's network stops letting datagrams through to `target` on `port`,
- * flows already open included (allowOnlyTcpTo's strict firewall lets established flows pass).
+ * A host's network stops letting any UDP through to `target`, flows already open included
+ * (allowOnlyTcpTo's strict firewall lets established flows pass): a network change, which ends
+ * the old flows to the relay's TURN port and to its relayed addresses alike. resetFirewall
+ * removes it.
  */
-export function blockUdpTo<H extends string>(
-  net: TestNetwork<H>,
-  host: H,
-  target: H,
-  port: number,
-): Promise<void> {
-  return insertRule(net, host, target, ["-p", "udp", "--dport", String(port), "-j", "DROP"]);
+export function blockUdpTo<H extends string>(net: TestNetwork<H>, host: H, target: H): Promise<void> {
+  return insertRule(net, host, target, ["-p", "udp", "-j", "DROP"]);
 }
 
 /**

@@ -529,8 +529,10 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
           await net.resetFirewall("agent");
           await net.allowOnlyTcpTo("agent", "relay", TLS_PORT);
           await allowAlsoTcpTo(net, "agent", "gw", RELAYED_PORT);
-          // The relay allocation's flow is established: the strict firewall would let it pass.
-          await blockUdpTo(net, "agent", "relay", TURN_PORT);
+          // The old flows to the relay (its TURN port, the technician's relayed address) are
+          // established, and the strict firewall lets established flows pass: a new network's
+          // would not.
+          await blockUdpTo(net, "agent", "relay");
         });
         await pictureBack(t, page, agent);
         await waitUntil(async () => restoredOn(agent).length > 0, 10_000, "the agent's path restored");
