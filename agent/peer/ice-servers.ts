@@ -5,8 +5,9 @@
  * URL of the whole list (webrtc/src/utils.js, parseIceServers) and never moves on to another TURN
  * URL; its only fallback is a failed UDP allocation retried once over TCP to the same host and port
  * (ice/src/ice.js, getCandidatePromises). So the agent chooses the list per attempt: the first
- * attempt offers host, STUN-reflexive and TURN/UDP candidates; each ICE restart moves to the next
- * TURN transport (TCP, then TLS), giving the order direct, STUN, TURN/UDP, TURN/TCP, TURN/TLS.
+ * attempt offers host, STUN-reflexive and TURN/UDP candidates; each ICE restart moves to another
+ * TURN transport (TCP, then TLS), giving the order direct, STUN, TURN/UDP, TURN/TCP, TURN/TLS, less
+ * a TURN/TCP attempt that werift's UDP-to-TCP fallback already tried (attemptCovers).
  *
  * And whenever its list holds no `stun:` URL, werift asks Google's public STUN server
  * (ice/src/ice.js: `DEFAULT_STUN_SERVER`, applied in applyStunTurnServersFromOptions as
@@ -69,15 +70,46 @@ export function iceAttempts(servers: readonly IceServer[]): WeriftIceServer[][] 
   return attempts.length > 0 ? attempts : [stun];
 }
 
+/** The TURN URL of an attempt's list (undefined without TURN). */
+function turnUrlOf(attempt: readonly WeriftIceServer[]): string | undefined {
+  return attempt
+    .flatMap((server) => server.urls)
+    .find((url) => {
+      const kind = urlKind(url);
+      return kind !== undefined && kind !== "stun";
+    });
+}
+
+/** `host:port` of a `turn:` URL (3478 when it names no port, as werift assumes for `turn:`). */
+function turnAddress(url: string): string {
+  const hostPort = /^turns?:([^?]+)/i.exec(url.trim())?.[1] ?? "";
+  return /^(\[[^\]]*\]|[^:[\]]+):\d+$/.test(hostPort) ? hostPort : `${hostPort}:3478`;
+}
+
+/**
+ * Which other attempts each attempt already tries (an index list per attempt): werift retries a
+ * TURN/UDP allocation that got no answer over TCP to the same host and port (ice/src/ice.js,
+ * getCandidatePromises), so a TURN/UDP attempt also tries the TURN/TCP attempt with that address.
+ * After a break, one that came back without a relay makes the other pointless for that round
+ * (path-watch.ts, attemptOrder).
+ */
+export function attemptCovers(attempts: readonly (readonly WeriftIceServer[])[]): number[][] {
+  const turn = attempts.map((attempt) => {
+    const url = turnUrlOf(attempt);
+    return url === undefined ? undefined : { kind: urlKind(url), address: turnAddress(url) };
+  });
+  return turn.map((own) =>
+    own?.kind !== "udp"
+      ? []
+      : turn.flatMap((other, j) => (other?.kind === "tcp" && other.address === own.address ? [j] : [])),
+  );
+}
+
 /** The TURN transport an attempt's list uses, for the log ("none" without TURN). */
 export function attemptTransport(attempt: readonly WeriftIceServer[]): TurnTransport | "none" {
-  for (const server of attempt) {
-    for (const url of server.urls) {
-      const kind = urlKind(url);
-      if (kind !== undefined && kind !== "stun") return kind;
-    }
-  }
-  return "none";
+  const url = turnUrlOf(attempt);
+  const kind = url === undefined ? undefined : urlKind(url);
+  return kind === undefined || kind === "stun" ? "none" : kind;
 }
 
 /**

@@ -5,19 +5,25 @@
  *
  * Before the first connection: the technician has `answer` ms to answer the offer, and each
  * attempt `attempt` ms to connect; then an ICE restart on the next TURN transport (UDP, TCP, TLS),
- * and after the last the peer ends (`failed`). After it, RFC 7675 consent: werift sends a consent
- * check on the selected pair every 4-6 s without retransmission (ice/src/ice.js, queryConsent) and
- * counts the responses (`CandidatePair.responsesReceived`). A path silent for `quiet` ms is
- * recovering: an ICE restart on the attempt that carried it (it passed this network and this
- * relay before), then every `retry` ms on the next of the others, best first (UDP, TCP, TLS), and
- * round again, so a relay restart or a network change finds whatever path exists; the restart
- * that brings the path back becomes the one tried first next time. A restart waits for the answer
- * to the previous offer (the technician answers offers in order; one answer applied to the next
- * offer would pair the wrong ICE generations), and before the first connection an offer
- * unanswered for `answer` ms ends the peer (`no_answer`). Only the consent timeout ends
- * a recovering path: silent for `consent` ms (30 s, RFC 7675's timeout), the peer ends
- * (`consent_expired`). werift's own consent expiry is the same 30 s (iceBase.js CONSENT_TIMEOUT, a
- * constant, not an option) but an ICE restart stops it, so the agent keeps its own deadline.
+ * and after the last the peer ends (`failed`). An attempt that one before it already tries is left
+ * out (attemptOrder: werift's TURN/UDP gathering falls back to TCP on the same port, so after UDP,
+ * TCP to the TURN port has been tried): with the product's URLs the order is UDP, then TLS (twice,
+ * the restarts a third transport had), and a strict firewall's TLS gets its turn after 15 s, not 30.
+ * After it, RFC 7675 consent: werift sends a consent check on the selected pair every 4-6 s
+ * without retransmission (ice/src/ice.js, queryConsent) and counts the responses
+ * (`CandidatePair.responsesReceived`). A path silent for `quiet` ms is recovering: an ICE restart
+ * on the attempt that carried it (it passed this network and this relay before), then every
+ * `retry` ms (or once werift's gathering ended, if later: the answer is applied only then) on the
+ * next of the others, best first, the covered ones left out (after a break on UDP: UDP, TLS, UDP,
+ * ...), and round again, so a relay restart or a network change finds whatever path exists within
+ * the consent time. The restart that brings the path back becomes the one tried first next time.
+ * A restart waits for the answer to the previous offer (the technician answers offers in order;
+ * one answer applied to the next offer would pair the wrong ICE generations), and before the
+ * first connection an offer unanswered for `answer` ms ends the peer (`no_answer`). Only the
+ * consent timeout ends a recovering path: silent for `consent` ms (30 s, RFC 7675's timeout), the
+ * peer ends (`consent_expired`). werift's own consent expiry is the same 30 s (iceBase.js
+ * CONSENT_TIMEOUT, a constant, not an option) but an ICE restart stops it, so the agent keeps its
+ * own deadline.
  *
  * A renewed TURN credential (`peer.ice`) changes no phase and no attempt: the gateway renews at
  * 80 % of a credential's life, so an attempt under way already has a valid one, and the next
@@ -73,24 +79,54 @@ export type PathState = {
   readonly restarts: number;
   /** How many attempts there are: one per TURN transport, or one without TURN. */
   readonly attempts: number;
+  /**
+   * Per attempt, the other attempts it already tries (werift's TURN/UDP attempt falls back to TCP
+   * on the same address: ice-servers.ts, attemptCovers): left out of the order after one that
+   * covers them (attemptOrder).
+   */
+  readonly covers: readonly (readonly number[])[];
 };
 
-/** ICE restarts tried before the first connection (at least one per further TURN transport). */
+/**
+ * ICE restarts tried before the first connection (at least one per further attempt in the order;
+ * with fewer, the last one is tried again).
+ */
 const MAX_FIRST_RESTARTS = 2;
 
 /**
- * The attempt of the `n`th restart of a recovering path: the one that worked, then the others in
- * their order (best first), round and round.
+ * The attempts in the order they are tried: `first` (0 before the first connection, the one that
+ * worked after a break), then the others in their order (best first), leaving out one that an
+ * attempt before it already tries (`covers`: TURN/TCP to the address a TURN/UDP attempt falls back
+ * to). Every attempt spent on a transport the last one found blocked is time a strict firewall's
+ * only transport (TLS) waits: before the first connection 15 s, after a break the consent time.
  */
-export function recoveryAttempt(working: number, attempts: number, n: number): number {
-  const order = [working, ...Array.from({ length: attempts }, (_, i) => i).filter((i) => i !== working)];
+export function attemptOrder(
+  first: number,
+  attempts: number,
+  covers: readonly (readonly number[])[] = [],
+): number[] {
+  const order: number[] = [];
+  for (const i of [first, ...Array.from({ length: attempts }, (_, n) => n)]) {
+    if (!order.includes(i) && !order.some((j) => covers[j]?.includes(i))) order.push(i);
+  }
+  return order;
+}
+
+/** The attempt of the `n`th restart of a recovering path: attemptOrder, round and round. */
+export function recoveryAttempt(
+  working: number,
+  attempts: number,
+  n: number,
+  covers: readonly (readonly number[])[] = [],
+): number {
+  const order = attemptOrder(working, attempts, covers);
   return order[n % order.length] ?? 0;
 }
 
 const recover = (state: PathState): PathState => ({
   ...state,
   phase: "recovering",
-  attempt: recoveryAttempt(state.working, state.attempts, 0),
+  attempt: recoveryAttempt(state.working, state.attempts, 0, state.covers),
   restarts: 1,
 });
 const backUp = (state: PathState): PathState => ({
@@ -107,14 +143,16 @@ export const PATH_TRANSITIONS: {
 } = {
   connecting: {
     up: backUp,
-    attempt_failed: (state) =>
-      state.restarts >= Math.max(MAX_FIRST_RESTARTS, state.attempts - 1)
+    attempt_failed: (state) => {
+      const order = attemptOrder(0, state.attempts, state.covers);
+      return state.restarts >= Math.max(MAX_FIRST_RESTARTS, order.length - 1)
         ? end(state)
         : {
             ...state,
-            attempt: Math.min(state.attempt + 1, state.attempts - 1),
+            attempt: order[Math.min(state.restarts + 1, order.length - 1)] ?? 0,
             restarts: state.restarts + 1,
-          },
+          };
+    },
   },
   up: { quiet: recover, attempt_failed: recover, expired: end },
   recovering: {
@@ -122,15 +160,22 @@ export const PATH_TRANSITIONS: {
     expired: end,
     attempt_failed: (state) => ({
       ...state,
-      attempt: recoveryAttempt(state.working, state.attempts, state.restarts),
+      attempt: recoveryAttempt(state.working, state.attempts, state.restarts, state.covers),
       restarts: state.restarts + 1,
     }),
   },
   ended: {},
 };
 
-export function initialPath(attempts: number): PathState {
-  return { phase: "connecting", attempt: 0, working: 0, restarts: 0, attempts: Math.max(1, attempts) };
+export function initialPath(attempts: number, covers: readonly (readonly number[])[] = []): PathState {
+  return {
+    phase: "connecting",
+    attempt: 0,
+    working: 0,
+    restarts: 0,
+    attempts: Math.max(1, attempts),
+    covers,
+  };
 }
 
 /** The state after `event`; the same state when the table lists nothing for it. */
@@ -163,9 +208,9 @@ export class PathWatch {
   #pair: SelectedPair | undefined;
   #pairResponses = 0;
 
-  constructor(timeouts: PathTimeouts, attempts: number) {
+  constructor(timeouts: PathTimeouts, attempts: number, covers: readonly (readonly number[])[] = []) {
     this.#timeouts = timeouts;
-    this.#state = initialPath(attempts);
+    this.#state = initialPath(attempts, covers);
   }
 
   get state(): PathState {
@@ -199,11 +244,17 @@ export class PathWatch {
   }
 
   /** A renewed credential with a different number of attempts (not expected): keep in range. */
-  attemptsChanged(attempts: number): void {
+  attemptsChanged(attempts: number, covers: readonly (readonly number[])[] = []): void {
     const count = Math.max(1, attempts);
     const clamp = (i: number) => Math.min(i, count - 1);
     const state = this.#state;
-    this.#state = { ...state, attempts: count, attempt: clamp(state.attempt), working: clamp(state.working) };
+    this.#state = {
+      ...state,
+      attempts: count,
+      covers,
+      attempt: clamp(state.attempt),
+      working: clamp(state.working),
+    };
   }
 
   /** DTLS reports the path up the first time. */

@@ -8,10 +8,20 @@ import { CONTROL_CHANNEL_LABEL } from "../../shared/control.ts";
 import { type WeriftIceServer, withoutDefaultStun } from "./ice-servers.ts";
 import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-codec.ts";
 
+/**
+ * Seconds werift waits for a TCP or TLS connection to the relay (its `iceTurnConnectTimeout`, 8 by
+ * default): also its fallback after a TURN/UDP allocation got no answer (6.35 s of retries), which
+ * ICE restarts wait for. A relay that answers connects within a round trip or two (one SYN lost
+ * and resent after 1 s still fits); 8 s of waiting for a blocked port left a strict firewall's TLS
+ * restart too late for the 30 s consent timeout (path-watch.ts).
+ */
+export const TURN_CONNECT_TIMEOUT_S = 3;
+
 /** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
 export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[]) {
   const pc = new RTCPeerConnection({
     bundlePolicy: "max-bundle",
+    iceTurnConnectTimeout: TURN_CONNECT_TIMEOUT_S,
     codecs: { video: offeredCodecs(video) },
     headerExtensions: { video: videoHeaderExtensions() },
     iceServers,

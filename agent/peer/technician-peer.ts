@@ -5,7 +5,8 @@
  * TURN transport per attempt (ice-servers.ts); which attempt, and when to restart ICE or end, is
  * path-watch.ts's to say: before the first connection each transport once, then the end; once
  * connected, a path silent for 12 s restarts on the transport that carried it, then on the others
- * in turn until it answers again or the consent timeout (30 s) ends the peer.
+ * in turn (one the last restart already tried left out) until it answers again or the consent
+ * timeout (30 s) ends the peer.
  */
 import { EventEmitter } from "node:events";
 import {
@@ -23,7 +24,7 @@ import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { ReceiverReport } from "./bitrate.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
-import { attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
+import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
 import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
 import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
 import { SenderCodec } from "./sender-codec.ts";
@@ -115,6 +116,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
         retry: options.retryTimeoutMs ?? PATH_DEFAULTS.retry,
       },
       this.#attempts.length,
+      attemptCovers(this.#attempts),
     );
     this.#watch = setInterval(() => this.#watchPath(), WATCH_MS);
     this.#wire();
@@ -218,7 +220,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     const attempts = iceAttempts(iceServers);
     if (attempts.length === 0) return;
     this.#attempts = attempts;
-    this.#path.attemptsChanged(attempts.length);
+    this.#path.attemptsChanged(attempts.length, attemptCovers(attempts));
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */

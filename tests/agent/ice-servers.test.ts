@@ -1,5 +1,5 @@
 import t from "tap";
-import { attemptTransport, iceAttempts, urlKind } from "../../agent/peer/ice-servers.ts";
+import { attemptCovers, attemptTransport, iceAttempts, urlKind } from "../../agent/peer/ice-servers.ts";
 import { agentPeerConnection } from "../../agent/peer/peer-connection.ts";
 
 /** The agent's ICE servers: exactly the gateway's, one TURN transport per attempt. */
@@ -60,6 +60,45 @@ async function gathered(iceServers: Parameters<typeof agentPeerConnection>[1]) {
   await pc.close();
   return { ms, stunServer, candidates };
 }
+
+t.test(
+  "a TURN/UDP attempt also tries TURN/TCP on the same address (werift's fallback), and only that",
+  async (t) => {
+    const turn = (urls: string[]) => iceAttempts([{ urls, ...minted }]);
+    t.same(
+      attemptCovers(
+        turn([
+          "turn:relay.example:3478?transport=udp",
+          "turn:relay.example:3478?transport=tcp",
+          "turns:relay.example:443?transport=tcp",
+        ]),
+      ),
+      [[1], [], []],
+      "UDP covers TCP to the same port; TLS is its own",
+    );
+    t.same(
+      attemptCovers(turn(["turn:relay.example", "turn:relay.example:3478?transport=tcp"])),
+      [[1], []],
+      "no port is werift's 3478",
+    );
+    t.same(
+      attemptCovers(turn(["turn:[2001:db8::1]:3478", "turn:[2001:db8::1]:3478?transport=tcp"])),
+      [[1], []],
+      "IPv6",
+    );
+    t.same(
+      attemptCovers(turn(["turn:relay.example:3478", "turn:relay.example:80?transport=tcp"])),
+      [[], []],
+      "TCP on another port is tried on its own",
+    );
+    t.same(
+      attemptCovers(turn(["turn:relay.example:3478", "turn:other.example:3478?transport=tcp"])),
+      [[], []],
+      "or on another host",
+    );
+    t.same(attemptCovers(iceAttempts([])), [[]], "no TURN: nothing covered");
+  },
+);
 
 t.test("with no ICE servers the agent's peer asks no STUN server (werift would ask Google's)", async (t) => {
   const { ms, stunServer, candidates } = await gathered([]);

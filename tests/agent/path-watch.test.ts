@@ -1,5 +1,6 @@
 import t from "tap";
 import {
+  attemptOrder,
   nextPath,
   PATH_DEFAULTS,
   PathWatch,
@@ -50,6 +51,21 @@ t.test("before the first connection: each TURN transport once, in order, then th
   }
   t.same(seen, ["restart:1", "restart:2", "failed:2"], "UDP, then TCP, then TLS, then failed");
   t.equal(answered.failed(), "none", "nothing moves an ended path");
+
+  const covered = new PathWatch(PATH_DEFAULTS, 3, [[1], [], []]);
+  covered.attemptStarted(0);
+  covered.answered();
+  const order: string[] = [];
+  for (let now = attempt + 1; covered.state.phase === "connecting"; now += attempt + 1) {
+    order.push(`${covered.check(now, undefined)}:${covered.attempt}`);
+    covered.attemptStarted(now);
+    covered.answered();
+  }
+  t.same(
+    order,
+    ["restart:2", "restart:2", "failed:2"],
+    "UDP covering TCP (werift's fallback): TLS next, after 15 s, not 30; as many restarts as before",
+  );
 
   const one = new PathWatch(PATH_DEFAULTS, 1);
   one.attemptStarted(0);
@@ -107,6 +123,37 @@ t.test(
   },
 );
 
+t.test(
+  "after a break, a transport the last restart already tried is left out: a network passing only TLS gets it within the consent time",
+  async (t) => {
+    // Attempts as ice-servers.ts makes them from the product's URLs: TURN/UDP falls back to TCP on
+    // the same port (attemptCovers), so it covers the TURN/TCP attempt.
+    const covers = [[1], [], []];
+    t.same(attemptOrder(0, 3, covers), [0, 2], "after UDP: TLS, not TCP again");
+    t.same(attemptOrder(1, 3, covers), [1, 0, 2], "TCP that worked first, then UDP and TLS");
+    t.same(attemptOrder(2, 3, covers), [2, 0], "TLS that worked first, then UDP (with its TCP)");
+    t.same(attemptOrder(0, 3), [0, 1, 2], "without covers: every transport");
+
+    const pair = { responsesReceived: 3 };
+    const watch = new PathWatch(PATH_DEFAULTS, 3, covers);
+    watch.attemptStarted(0);
+    watch.answered();
+    watch.up(0);
+    watch.check(0, pair);
+    t.equal(watch.check(quiet + 1, pair), "interrupted");
+    t.equal(watch.attempt, 0, "first UDP, which carried the view");
+    watch.attemptStarted(quiet + 1);
+    // werift's UDP gathering ends (and the answer is applied) after its UDP retries (6.35 s) and
+    // its TCP fallback (agent/peer/peer-connection.ts, TURN_CONNECT_TIMEOUT_S).
+    const gathered = quiet + 1 + 6_350 + 3_000;
+    t.equal(watch.check(gathered - 1, pair), "none", "not before the answer");
+    watch.answered();
+    t.equal(watch.check(gathered + 1_000, pair), "restart", "at the next look after the answer");
+    t.equal(watch.attempt, 2, "on TLS");
+    t.ok(consent - (gathered + 1_000) >= 5_000, "with 5 s left for TLS before the consent timeout");
+  },
+);
+
 t.test("the restart that brought the path back is the one tried first after the next break", async (t) => {
   const pair = { responsesReceived: 3 };
   const watch = connectedWatch(pair, 3, 0);
@@ -118,7 +165,7 @@ t.test("the restart that brought the path back is the one tried first after the 
   t.equal(watch.attempt, 1, "UDP did not come back in time: TCP");
   const back = { responsesReceived: 1 };
   t.equal(watch.check(quiet + retry + 3_000, back), "restored", "a new pair is nominated");
-  t.same(watch.state, { phase: "up", attempt: 1, working: 1, restarts: 0, attempts: 3 });
+  t.same(watch.state, { phase: "up", attempt: 1, working: 1, restarts: 0, attempts: 3, covers: [] });
   const later = quiet + retry + 3_000 + quiet + 1;
   t.equal(watch.check(later, back), "interrupted", "the next break");
   t.equal(watch.attempt, 1, "restarts on TCP, which came back last time");

@@ -282,6 +282,16 @@ export function allowAlsoUdpTo<H extends string>(
 }
 
 /**
+ * A host's network stops letting any UDP through to `target`, flows already open included
+ * (allowOnlyTcpTo's strict firewall lets established flows pass): a network change, which ends
+ * the old flows to the relay's TURN port and to its relayed addresses alike. resetFirewall
+ * removes it.
+ */
+export function blockUdpTo<H extends string>(net: TestNetwork<H>, host: H, target: H): Promise<void> {
+  return insertRule(net, host, target, ["-p", "udp", "-j", "DROP"]);
+}
+
+/**
  * A host's network stops letting TCP through to `target` on `port`, open connections included,
  * ahead of every other rule (a network change: the new one blocks that port; IPv4 and IPv6).
  * resetFirewall removes it.

@@ -16,7 +16,9 @@
  *   NODE_EXTRA_CA_CERTS.
  * The console signs in as the gateway's first admin (an admin is a technician with attended access).
  *
- * Cases: the direct path blocked between agent and technician (the relay carries it, "relay …");
+ * Cases: the direct path blocked between agent and technician (the relay carries it on UDP, "relay
+ * UDP"), then a network where the agent reaches only the relay's TLS port (its restarts reach TLS
+ * within the consent time);
  * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network where the
  * agent reaches only the relay's TURN port (its restarts leave TLS for TURN/UDP); no TURN at all
  * ("direct"); the
@@ -35,6 +37,7 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import t, { type Test } from "tap";
+import { PEER_END_REASONS } from "../../agent/peer/path-watch.ts";
 import { turnUrls } from "../../scripts/coturn-config.ts";
 import {
   makeTurnCertificate,
@@ -50,6 +53,7 @@ import {
   allowAlsoTcpTo,
   allowAlsoUdpTo,
   blockTcpTo,
+  blockUdpTo,
   createTestNetwork,
   requireRoot,
   type TestNetwork,
@@ -476,6 +480,18 @@ async function pictureBack(t: Test, page: Page, agent: AgentRun): Promise<void> 
   );
 }
 
+/**
+ * The TURN transports of the agent's restarts that brought the path back, as it logged them (once
+ * PathWatch heard the new pair: it looks once a second).
+ */
+function restoredOn(agent: AgentRun): unknown[] {
+  return agent
+    .output()
+    .split("\n")
+    .filter((line) => line.includes('"msg":"path restored"'))
+    .map((line) => (JSON.parse(line) as { transport?: unknown }).transport);
+}
+
 /** Remembers the stream on screen, then waits for "Reconnecting…" over that picture. */
 async function breakNoticed(t: Test, page: Page, breakIt: () => Promise<void>): Promise<void> {
   await page.evaluate(() => {
@@ -502,10 +518,27 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
   });
 
   t.test(
-    "direct path blocked between agent and technician: connects through the relay (root, network namespaces)",
+    "direct path blocked between agent and technician: connects through the relay on UDP; when the agent's network then lets only the relay's TLS port through, the picture comes back within the consent window, on the same peer, without a new consent (root, network namespaces)",
     async (t) => {
       await net.blockBetween("agent", "tech");
-      await supportSession(t, relayedUrl, "Blocked direct path", / · relay (UDP|TCP|TLS)$/);
+      await supportSession(t, relayedUrl, "Blocked direct path", / · relay UDP$/, async (page, agent) => {
+        // A strict firewall (only TCP 443, as many allow): the agent's restart on TURN/UDP spends
+        // werift's UDP retries and its TCP fallback to the TURN port before TLS gets its turn, and
+        // all of that has to fit in the 30 s the peer lives without an answer (consent_expired).
+        await breakNoticed(t, page, async () => {
+          await net.resetFirewall("agent");
+          await net.allowOnlyTcpTo("agent", "relay", TLS_PORT);
+          await allowAlsoTcpTo(net, "agent", "gw", RELAYED_PORT);
+          // The old flows to the relay (its TURN port, the technician's relayed address) are
+          // established, and the strict firewall lets established flows pass: a new network's
+          // would not.
+          await blockUdpTo(net, "agent", "relay");
+        });
+        await pictureBack(t, page, agent);
+        await waitUntil(async () => restoredOn(agent).length > 0, 10_000, "the agent's path restored");
+        t.same(restoredOn(agent), ["tls"], "the agent's restart that brought it back was on TURN/TLS");
+        t.notOk(agent.output().includes(PEER_END_REASONS.consentExpired), "the peer did not end");
+      });
     },
   );
 
@@ -531,15 +564,8 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
           for (const host of ["agent", "tech"] as const) await blockTcpTo(net, host, "relay", TLS_PORT);
         });
         await pictureBack(t, page, agent);
-        // The agent logs it once PathWatch heard the new pair (it looks once a second).
-        const restoredOn = () =>
-          agent
-            .output()
-            .split("\n")
-            .filter((line) => line.includes('"msg":"path restored"'))
-            .map((line) => (JSON.parse(line) as { transport?: unknown }).transport);
-        await waitUntil(async () => restoredOn().length > 0, 10_000, "the agent's path restored");
-        t.same(restoredOn(), ["udp"], "the agent's restart that brought it back was on TURN/UDP");
+        await waitUntil(async () => restoredOn(agent).length > 0, 10_000, "the agent's path restored");
+        t.same(restoredOn(agent), ["udp"], "the agent's restart that brought it back was on TURN/UDP");
       });
     },
   );
