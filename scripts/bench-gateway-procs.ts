@@ -31,7 +31,9 @@ process.on("exit", () => {
 function ask<T>(child: ChildProcess, request: ChildRequest | IdleRequest): Promise<T> {
   return new Promise((resolve, reject) => {
     child.once("message", (answer) => resolve(answer as T));
-    if (child.send?.(request) !== true) reject(new Error("the child has no IPC channel"));
+    // send() answers false for a large message still queued: only a closed channel is a failure.
+    if (!child.connected) reject(new Error("the child has no IPC channel"));
+    else child.send(request, (error) => error !== null && reject(error));
   });
 }
 
