@@ -7,6 +7,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ApiClient } from "../tests/helpers/clients.ts";
 import type { ChildMemory, ChildRequest } from "./bench-child.ts";
+import type { IdleAnswer, IdleRequest } from "./bench-idle-clients.ts";
 
 export const ADMIN = { email: "bench@example.test", password: "bench-password-1" };
 
@@ -27,10 +28,12 @@ process.on("exit", () => {
 });
 
 /** One request at a time per child: answers come back in order. */
-function ask<T>(child: ChildProcess, request: ChildRequest): Promise<T> {
+function ask<T>(child: ChildProcess, request: ChildRequest | IdleRequest): Promise<T> {
   return new Promise((resolve, reject) => {
     child.once("message", (answer) => resolve(answer as T));
-    if (child.send?.(request) !== true) reject(new Error("the child has no IPC channel"));
+    // send() answers false for a large message still queued: only a closed channel is a failure.
+    if (!child.connected) reject(new Error("the child has no IPC channel"));
+    else child.send(request, (error) => error !== null && reject(error));
   });
 }
 
@@ -123,4 +126,30 @@ export async function startPeerjs(): Promise<Server> {
     () => undefined,
   );
   return { ...server, url: `http://127.0.0.1:${server.url}` };
+}
+
+/** A process holding idle client sockets (bench-idle-clients.ts); requests answered in order. */
+export type IdleClients = { request(request: IdleRequest): Promise<IdleAnswer>; stop(): void };
+
+export function startIdleClients(): IdleClients {
+  const child = spawn(process.execPath, ["scripts/bench-idle-clients.ts"], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  running.add(child);
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    request(request) {
+      const answer = queue.then(async () => {
+        const reply = await ask<IdleAnswer>(child, request);
+        if (reply.error !== undefined) throw new Error(`idle clients: ${reply.error}`);
+        return reply;
+      });
+      queue = answer.catch(() => undefined);
+      return answer;
+    },
+    stop() {
+      child.kill("SIGKILL");
+      running.delete(child);
+    },
+  };
 }

@@ -23,17 +23,21 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { WebSocket } from "ws";
 import { ApiClient } from "../tests/helpers/clients.ts";
 import {
   joinAgent,
   newSession,
-  openPeerjsClient,
   peerjsRelayPair,
   type RelayPair,
   sosRelayPair,
 } from "./bench-gateway-clients.ts";
-import { type Gateway, type Server, startGateway, startPeerjs } from "./bench-gateway-procs.ts";
+import {
+  type Gateway,
+  type Server,
+  startGateway,
+  startIdleClients,
+  startPeerjs,
+} from "./bench-gateway-procs.ts";
 import { heapGrowth } from "./bench-heap.ts";
 import { startPostgres, stopPostgres } from "./postgres-process.ts";
 
@@ -101,11 +105,16 @@ if (options.instances > 1 && options.store !== "postgres") {
 }
 const AGENTS = options.agents;
 
+// Every process (a gateway, the PeerJS server, a holder of idle clients) may hold this many
+// descriptors: the idle clients are spread over holders (bench-idle-clients.ts), the agents over the
+// instances; the PeerJS server is one process, so it gets at most what one process may hold.
 const limits = readFileSync("/proc/self/limits", "utf8");
 const openFiles = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 0);
-if (openFiles < 2 * AGENTS + 500) {
+const PER_HOLDER = Math.max(1_000, openFiles - 500);
+const PEERJS_SOCKETS = Math.min(AGENTS, openFiles - 1_000);
+if (Math.ceil(AGENTS / options.instances) > openFiles - 1_000) {
   console.error(
-    `bench:gateway: ${AGENTS} agents and as many PeerJS sockets need about ${2 * AGENTS + 500} descriptors in this process; its limit is ${openFiles} (raised as far as the hard limit allows; beyond it needs CAP_SYS_RESOURCE): give fewer --agents`,
+    `bench:gateway: ${AGENTS} agents on ${options.instances} instance(s) need more descriptors per gateway than one process may hold here (${openFiles}; raising it needs CAP_SYS_RESOURCE): give more --instances or fewer --agents`,
   );
   process.exit(1);
 }
@@ -193,30 +202,35 @@ const beforeSnapshot = options.heapDiff
   ? await first.heapSnapshot(join(snapshots, "before.heapsnapshot"))
   : "";
 
-const sockets: WebSocket[] = [];
 const perInstance = gateways.map(() => 0);
+const holders = (count: number) => Array.from({ length: Math.ceil(count / PER_HOLDER) }, startIdleClients);
+const agentHolders = holders(AGENTS);
 const joinStarted = performance.now();
-for (let i = 0; i < AGENTS; i += 50) {
-  const batch = await Promise.all(
-    sessions.slice(i, i + 50).map((s, j) => {
-      const n = (i + j) % gateways.length;
+await Promise.all(
+  agentHolders.map((holder, h) => {
+    const joins = sessions.slice(h * PER_HOLDER, (h + 1) * PER_HOLDER).map((s, j) => {
+      const n = (h * PER_HOLDER + j) % gateways.length;
       perInstance[n] = (perInstance[n] ?? 0) + 1;
-      return joinAgent((gateways[n] as Gateway).url, { kind: "link", token: s.token }, "10.0.0.1");
-    }),
-  );
-  for (const joined of batch) sockets.push(joined.socket);
-}
+      return { url: (gateways[n] as Gateway).url, token: s.token };
+    });
+    return holder.request({ type: "agents", joins, address: "10.0.0.1" });
+  }),
+);
 const joinSeconds = (performance.now() - joinStarted) / 1000;
 const idle = await reading(gateways);
 const afterSnapshot = options.heapDiff ? await first.heapSnapshot(join(snapshots, "after.heapsnapshot")) : "";
 
-const peerjsSockets: WebSocket[] = [];
-for (let i = 0; i < AGENTS; i += 50) {
-  const batch = await Promise.all(
-    Array.from({ length: Math.min(50, AGENTS - i) }, (_, j) => openPeerjsClient(peerjsPort, `idle-${i + j}`)),
-  );
-  for (const client of batch) peerjsSockets.push(client.socket);
-}
+const peerjsHolders = holders(PEERJS_SOCKETS);
+await Promise.all(
+  peerjsHolders.map((holder, h) => {
+    const from = h * PER_HOLDER;
+    const ids = Array.from(
+      { length: Math.min(PER_HOLDER, PEERJS_SOCKETS - from) },
+      (_, j) => `idle-${from + j}`,
+    );
+    return holder.request({ type: "peerjs", port: peerjsPort, ids });
+  }),
+);
 const peerjsIdle = await reading([peerjs]);
 
 // --- relay latency ----------------------------------------------------------------------------
@@ -300,9 +314,17 @@ for (const [i, s] of probes.slice(20).entries()) {
 }
 await floodLoop;
 
-const stillOpen = sockets.filter((socket) => socket.readyState === socket.OPEN).length;
-const peerjsStillOpen = peerjsSockets.filter((socket) => socket.readyState === socket.OPEN).length;
-for (const socket of [...sockets, ...peerjsSockets]) socket.terminate();
+const openAtEnd = async (all: ReturnType<typeof startIdleClients>[], kind: "agents" | "peerjs") => {
+  let open = 0;
+  for (const holder of all) open += (await holder.request({ type: "open" }))[kind] ?? 0;
+  return open;
+};
+const stillOpen = await openAtEnd(agentHolders, "agents");
+const peerjsStillOpen = await openAtEnd(peerjsHolders, "peerjs");
+for (const holder of [...agentHolders, ...peerjsHolders]) {
+  await holder.request({ type: "close" });
+  holder.stop();
+}
 for (const gateway of gateways) await gateway.stop();
 await peerjs.stop();
 stopDatabase();
@@ -310,7 +332,7 @@ stopDatabase = () => undefined;
 
 // --- results ------------------------------------------------------------------------------------
 
-const kib = (bytes: number) => round(bytes / 1024 / AGENTS, 2);
+const kib = (bytes: number, count = AGENTS) => round(bytes / 1024 / count, 2);
 const sos = {
   rssBaselineMiBPerInstance: round(base.rss / MiB / gateways.length),
   rssKiBPerIdleAgent: kib(idle.rss - withSessions.rss),
@@ -322,8 +344,9 @@ const sos = {
 };
 const peer = {
   rssBaselineMiB: round(peerjsBase.rss / MiB),
-  rssKiBPerIdleSocket: kib(peerjsIdle.rss - peerjsBase.rss),
-  heapKiBPerIdleSocket: kib(peerjsIdle.heapUsed - peerjsBase.heapUsed),
+  idleSockets: PEERJS_SOCKETS,
+  rssKiBPerIdleSocket: kib(peerjsIdle.rss - peerjsBase.rss, PEERJS_SOCKETS),
+  heapKiBPerIdleSocket: kib(peerjsIdle.heapUsed - peerjsBase.heapUsed, PEERJS_SOCKETS),
   relayP50Ms: round(percentile(relay("peerjs"), 50), 3),
   relayP99Ms: round(percentile(relay("peerjs"), 99), 3),
 };
@@ -378,7 +401,7 @@ const result = {
 
 const goal = (met: boolean) => (met ? "met" : "NOT met");
 console.log(
-  `\n${options.store}, ${gateways.length} instance(s), ${AGENTS} idle agents (${perInstance.join(" + ")}), ${AGENTS} idle PeerJS sockets`,
+  `\n${options.store}, ${gateways.length} instance(s), ${AGENTS} idle agents (${perInstance.join(" + ")}), ${PEERJS_SOCKETS} idle PeerJS sockets${PEERJS_SOCKETS < AGENTS ? ` (its one process may hold at most ${openFiles} descriptors here)` : ""}`,
 );
 console.table([
   {

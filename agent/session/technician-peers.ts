@@ -160,7 +160,8 @@ export class TechnicianPeers {
     iceServers: readonly IceServer[],
   ): Promise<void> {
     const { client, stream, log, terminal, messages, video, injector } = this.#deps;
-    await this.close(peerId, "replaced", false);
+    // The gateway offers a view again after this agent moved to another instance: the same view.
+    if (this.#peers.has(peerId)) return;
     if (this.#closing) return;
     // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
@@ -253,7 +254,12 @@ export class TechnicianPeers {
     await connected.input.releaseAll();
     await connected.peer.close(reason);
     const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
-    if (!this.#closing)
+    // A view of a technician who has another one open (their console moved to another gateway
+    // instance and the old view is closed late) is not the technician leaving.
+    const stillThere = [...this.#peers.values()].some(
+      (other) => other.technician.id === connected.technician.id,
+    );
+    if (!this.#closing && !stillThere)
       terminal.say(peerEnded(this.#deps.messages, connected.technician.name, reason, flowed, seconds));
   }
 

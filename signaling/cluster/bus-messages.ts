@@ -34,6 +34,8 @@ export const busMessageSchema = z.discriminatedUnion("type", [
   /** The sender holds the session's agent socket now (a newer one elsewhere is replaced). */
   z.object({ type: z.literal("agent.attached"), sessionId: id }),
   z.object({ type: z.literal("agent.detached"), sessionId: id }),
+  /** The session's agent resumed on the sender and was welcomed: views elsewhere are offered again. */
+  z.object({ type: z.literal("agent.resumed"), sessionId: id }),
   /** For the agent of the session, on whichever instance holds it. */
   z.object({ type: z.literal("agent.send"), sessionId: id, message: gatewayToAgentSchema }),
   /** The remote views the sender holds for a session now (their consoles are on the sender). */

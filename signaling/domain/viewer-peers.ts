@@ -1,4 +1,6 @@
 import type { RemotePath } from "../../shared/console-protocol.ts";
+import type { PersonRef } from "../../shared/model.ts";
+import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 
 /**
@@ -9,7 +11,11 @@ export type ViewerPeer<C> = {
   peerId: string;
   sessionId: string;
   technicianId: string;
+  /** Who the agent is told is connecting (again, when its agent moves to another instance). */
+  technician: PersonRef;
   access: AccessMode;
+  /** The ICE servers last given to the view's agent side (renewed before a relay credential expires). */
+  iceServers: IceServer[];
   /** The console connection the view belongs to; signals go only there. */
   console: C;
   /** The paths the console reported for this view (each is audited once). */

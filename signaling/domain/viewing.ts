@@ -103,11 +103,14 @@ export class Viewing<C extends object> {
       peerId: newId(),
       sessionId,
       technicianId: actor.id,
+      technician: { id: actor.id, name: actor.name },
       access,
       console,
       paths: new Set(),
+      iceServers: [],
     };
     const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
+    peer.iceServers = iceServers;
     // Audited before the view exists: a failed write leaves no phantom viewer behind.
     await this.#audit.record({ kind: "technician", account: actor }, "session.remote_connected", sessionId, {
       peerId: peer.peerId,
@@ -126,7 +129,7 @@ export class Viewing<C extends object> {
       if (existing.technicianId === actor.id) this.close(existing, "replaced");
     }
     this.peers.add(peer);
-    this.events.emit("opened", peer, { id: actor.id, name: actor.name }, iceServers);
+    this.events.emit("opened", peer, peer.technician, iceServers);
     this.#renewLater(peer, relayExpiresAt);
     return peer;
   }
@@ -148,6 +151,7 @@ export class Viewing<C extends object> {
     const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
     // Closed while the credential was minted: it is never sent.
     if (!this.#isOpen(peer)) return;
+    peer.iceServers = iceServers;
     this.events.emit("renewed", peer, iceServers);
     this.#renewLater(peer, relayExpiresAt);
   }

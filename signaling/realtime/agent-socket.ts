@@ -199,6 +199,7 @@ export class AgentSockets {
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
+      if (message.join.kind === "resume") hub.agentResumed(session.id);
       hub.publish(session.id);
     } finally {
       context.joining = false;

@@ -44,6 +44,7 @@ export function clusterRelay(deps: ClusterRelayDeps): ClusterHandlers {
     "access.changed": () => hub.accessChangedHere(),
     "agent.attached": (from, message) => hub.agentAttachedElsewhere(message.sessionId, from),
     "agent.detached": (from, message) => hub.elsewhere.agentDetached(message.sessionId, from),
+    "agent.resumed": (_from, message) => hub.offerViewsAgain(message.sessionId),
     "agent.send": (_from, message) => hub.toAgentHere(message.sessionId, message.message),
     "views.wanted": () => hub.announceViews(),
     peers: (from, message) => hub.elsewhere.setPeers(from, message.sessionId, message.peers),

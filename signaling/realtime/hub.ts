@@ -272,6 +272,33 @@ export class Hub implements AgentPresence {
     this.#d.cluster.publish({ type: "views.wanted" });
   }
 
+  /**
+   * The session's agent resumed (here or, over the bus, on another instance): the views of it
+   * whose consoles are here are offered to it again. A view opened while the agent was moving
+   * (its instance dead but not yet declared gone) had its `peer.open` lost; the agent ignores a
+   * view it already has.
+   */
+  offerViewsAgain(sessionId: string): void {
+    const agent = this.#agents.here(sessionId);
+    this.later("views offered again", () => {
+      for (const peer of this.#d.viewing.peers.ofSession(sessionId)) {
+        this.routing.toAgent(sessionId, agent, {
+          type: "peer.open",
+          peerId: peer.peerId,
+          technician: peer.technician,
+          access: peer.access,
+          iceServers: peer.iceServers,
+        });
+      }
+    });
+  }
+
+  /** The agent resumed here: views here and on every other instance are offered to it again. */
+  agentResumed(sessionId: string): void {
+    this.offerViewsAgain(sessionId);
+    this.later("agent resumed", () => this.#d.cluster.publish({ type: "agent.resumed", sessionId }));
+  }
+
   /** Tells the other instances every view whose console is here. */
   announceViews(): void {
     const viewed = new Set([...this.#d.viewing.peers.all()].map((peer) => peer.sessionId));
