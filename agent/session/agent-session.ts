@@ -184,6 +184,13 @@ export class AgentSession {
         ),
       technicians: (message) => this.#technicians(message),
       "system.request": (message) => this.#systemInfo(message),
+      "recording.start": (message) => {
+        // The end user reads it first; only then may the technician's console record.
+        this.#deps.terminal.say(this.#deps.messages.recordingStarted(message.technician.name));
+        this.#deps.client.send({ type: "recording.confirm", recordingId: message.recordingId });
+      },
+      "recording.stop": (message) =>
+        this.#deps.terminal.say(this.#deps.messages.recordingStopped(message.technician.name)),
       "peer.open": (message) => this.#openPeer(message),
       "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),
