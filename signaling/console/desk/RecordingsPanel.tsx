@@ -16,6 +16,21 @@ function clock(ms: number): string {
 }
 
 /**
+ * MediaRecorder's WebM carries no duration, so a player shows none and cannot seek: a seek past
+ * the end makes the browser read to the end and learn it; then back to the start.
+ */
+function findDuration(video: HTMLVideoElement): void {
+  if (Number.isFinite(video.duration)) return;
+  const back = (): void => {
+    if (!Number.isFinite(video.duration)) return;
+    video.removeEventListener("durationchange", back);
+    video.currentTime = 0;
+  };
+  video.addEventListener("durationchange", back);
+  video.currentTime = Number.MAX_SAFE_INTEGER;
+}
+
+/**
  * The session's recordings, for admins and technicians with "view recordings": who recorded when,
  * how long, how large; play in the page (the gateway serves HTTP Range) or download. Each watch and
  * download is audited by the gateway.
@@ -92,6 +107,7 @@ export function RecordingsPanel(props: { session: Session; me: Technician }) {
                   preload="metadata"
                   src={recordingVideoUrl(recording.id)}
                   aria-label={t("recordings.player", { name: recording.technician.name })}
+                  onLoadedMetadata={(event) => findDuration(event.currentTarget)}
                 />
               )}
             </li>
