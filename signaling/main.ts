@@ -210,7 +210,7 @@ export async function startGateway(
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
   const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
   // Recordings' files live in the data directory (shared storage when several instances share a database).
-  const recordingFiles = new RecordingFiles(join(config.dataDir, "recordings"));
+  const recordingFiles = new RecordingFiles(config.recordingsDir ?? join(config.dataDir, "recordings"));
   const recordings = new Recordings({ store, clock, audit, events, desk, files: recordingFiles });
   // A technician's view that closes ends their recordings of the session (the end user is told).
   viewing.events.on("closed", (peer) =>
