@@ -68,6 +68,8 @@ export type Messages = {
   /** A technician starts recording what they see, told before the first frame is recorded. */
   recordingStarted(technician: string): string;
   recordingStopped(technician: string): string;
+  /** Under the status line while recordings run: who records. */
+  recordingNow(technicians: readonly string[]): string;
   chatNotSent(code: string): string;
   reconnecting: string;
   reconnected: string;
@@ -148,6 +150,7 @@ const en: Messages = {
   recordingStarted: (technician) =>
     `● RECORDING: ${technician} is recording what they see of your screen from now on (saved on your support team's server).`,
   recordingStopped: (technician) => `Recording by ${technician} stopped.`,
+  recordingNow: (technicians) => `● RECORDING by ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
@@ -233,6 +236,7 @@ const de: Messages = {
   recordingStarted: (technician) =>
     `● AUFZEICHNUNG: ${technician} zeichnet ab jetzt auf, was er oder sie von Ihrem Bildschirm sieht (gespeichert auf dem Server Ihres Support-Teams).`,
   recordingStopped: (technician) => `Aufzeichnung durch ${technician} beendet.`,
+  recordingNow: (technicians) => `● AUFZEICHNUNG durch ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
@@ -307,6 +311,7 @@ function inert(raw: Messages): Messages {
     systemInfoSent: (technician) => raw.systemInfoSent(field(technician)),
     recordingStarted: (technician) => raw.recordingStarted(field(technician)),
     recordingStopped: (technician) => raw.recordingStopped(field(technician)),
+    recordingNow: (technicians) => raw.recordingNow(technicians.map((name) => field(name))),
     chatNotSent: (code) => raw.chatNotSent(field(code)),
   };
   return { ...raw, ...builders };
