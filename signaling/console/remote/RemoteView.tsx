@@ -95,7 +95,12 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           }}
           onDisconnect={() => {
             // The last seconds reach the gateway before the view (and with it the recording) ends.
-            void recorder.stop().finally(() => {
+            // Never held up for long by a gateway that does not answer.
+            const stopped = Promise.race([
+              recorder.stop(),
+              new Promise((resolve) => setTimeout(resolve, 5_000)),
+            ]);
+            void stopped.finally(() => {
               remote.disconnect();
               back();
             });

@@ -135,9 +135,12 @@ export function createRecorder(sessionId: string): Recorder {
       if (current === null || phase.get().kind !== "recording") return;
       phase.set({ kind: "stopping" });
       media = null;
-      const flushed = new Promise((resolve) => current.addEventListener("stop", resolve, { once: true }));
-      if (current.state !== "inactive") current.stop();
-      await flushed;
+      // A recorder that stopped by itself (its track ended) has handed over its last data already.
+      if (current.state !== "inactive") {
+        const flushed = new Promise((resolve) => current.addEventListener("stop", resolve, { once: true }));
+        current.stop();
+        await flushed;
+      }
       await upload();
       try {
         await api.stopRecording(id, Date.now() - startedAt);
