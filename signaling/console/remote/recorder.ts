@@ -91,7 +91,7 @@ export function createRecorder(sessionId: string): Recorder {
     return uploading;
   };
 
-  return {
+  const recorder: Recorder = {
     phase,
     async start(stream) {
       if (phase.get().kind === "starting" || phase.get().kind === "recording") return;
@@ -120,6 +120,11 @@ export function createRecorder(sessionId: string): Recorder {
           pending.push(event.data);
           void upload();
         });
+        // The picture ended under it (a new peer after a reconnect): this recording ends too.
+        const own = media;
+        own.addEventListener("stop", () => {
+          if (media === own) void stop();
+        });
         media.start(RECORDING_CHUNK_INTERVAL_MS);
         startedAt = Date.now();
         phase.set({ kind: "recording", id, since: startedAt });
@@ -129,25 +134,28 @@ export function createRecorder(sessionId: string): Recorder {
         fail(error);
       }
     },
-    async stop() {
-      const current = media;
-      if (phase.get().kind === "starting") cancelled = true;
-      if (current === null || phase.get().kind !== "recording") return;
-      phase.set({ kind: "stopping" });
-      media = null;
-      // A recorder that stopped by itself (its track ended) has handed over its last data already.
-      if (current.state !== "inactive") {
-        const flushed = new Promise((resolve) => current.addEventListener("stop", resolve, { once: true }));
-        current.stop();
-        await flushed;
-      }
-      await upload();
-      try {
-        await api.stopRecording(id, Date.now() - startedAt);
-        if (phase.get().kind === "stopping") phase.set({ kind: "idle" });
-      } catch (error) {
-        fail(error);
-      }
-    },
+    stop: () => stop(),
   };
+  return recorder;
+
+  async function stop(): Promise<void> {
+    const current = media;
+    if (phase.get().kind === "starting") cancelled = true;
+    if (current === null || phase.get().kind !== "recording") return;
+    phase.set({ kind: "stopping" });
+    media = null;
+    // A recorder that stopped by itself (its track ended) has handed over its last data already.
+    if (current.state !== "inactive") {
+      const flushed = new Promise((resolve) => current.addEventListener("stop", resolve, { once: true }));
+      current.stop();
+      await flushed;
+    }
+    await upload();
+    try {
+      await api.stopRecording(id, Date.now() - startedAt);
+      if (phase.get().kind === "stopping") phase.set({ kind: "idle" });
+    } catch (error) {
+      fail(error);
+    }
+  }
 }
