@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import t from "tap";
 import { runAgent } from "../agent/e2e-support.ts";
 import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
-import { errorCode, field, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { ADMIN, errorCode, field, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
 import { colouredWindow, startXvfb, waitUntil, windowByName } from "../helpers/xvfb.ts";
 import { selectSession } from "./desk-page.ts";
 
@@ -60,6 +60,9 @@ async function sessionDetails() {
   await page.getByRole("navigation").getByRole("link", { name: "Recorded desk" }).click();
   return selectSession(page, "Customer");
 }
+
+/** An admin's console (signed in by the "always" test). */
+const adminConsole = await openConsole(browser, gateway.url);
 
 /** Opens the remote view (the end user granted it) and waits for the picture. */
 async function openView(): Promise<void> {
@@ -136,7 +139,24 @@ t.test("on request: the end user is told first, the recording plays back at the 
 });
 
 t.test("always: recording runs from the view's start and ends with it; the end user sees both", async (t) => {
-  await gateway.admin.patch(`/api/channels/${channelId}`, { recording: { mode: "always" } });
+  // The admin sets it in the channel's form.
+  await signIn(adminConsole.page, ADMIN.email, ADMIN.password);
+  await adminConsole.page.getByRole("navigation").getByRole("link", { name: "Channel settings" }).click();
+  const form = adminConsole.page.getByRole("form", { name: "Edit Recorded desk" });
+  await form
+    .getByLabel("Session recording")
+    .selectOption({ label: "Always (from the start of every remote view)" });
+  await form.getByLabel("Keep recordings (days)").fill("14");
+  await form.getByRole("button", { name: "Save" }).click();
+  await form.getByText("Saved.").waitFor();
+  const channels = (await tom.client.get("/api/channels")).body as {
+    channels: Array<{ id: string; recording: unknown }>;
+  };
+  t.same(
+    channels.channels.find((channel) => channel.id === channelId)?.recording,
+    { mode: "always", retentionDays: 14 },
+    "the channel records always and keeps recordings 14 days",
+  );
   await page.reload();
   await openView();
   await agent.line(/^● RECORDING: Tom is recording/, 15_000);
@@ -164,5 +184,19 @@ t.test("without the permission: no recordings in the console, refused by the gat
   const details = await selectSession(ninaConsole.page, "Customer");
   await details.getByRole("region", { name: "Chat with the end user" }).waitFor();
   t.equal(await details.getByRole("region", { name: "Recordings" }).count(), 0, "no recordings shown");
+
+  // An admin grants the permission on the Technicians page: Nina's open page shows them.
+  await adminConsole.page.getByRole("navigation").getByRole("link", { name: "Technicians" }).click();
+  await adminConsole.page
+    .getByRole("table", { name: "All technicians" })
+    .getByRole("checkbox", { name: "View recordings: Nina" })
+    .check();
+  await adminConsole.page.getByText("Saved.").waitFor();
+  await details
+    .getByRole("region", { name: "Recordings" })
+    .getByRole("button", { name: "Play" })
+    .first()
+    .waitFor();
+  t.pass("granted, Nina sees the recordings");
   await ninaConsole.context.close();
 });
