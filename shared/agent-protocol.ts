@@ -64,6 +64,12 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
    * (else NOT_FOUND), once; an invalid `info` is BAD_REQUEST.
    */
   z.object({ type: z.literal("system.info"), requestId: idSchema, info: systemInfoSchema }),
+  /**
+   * The end user was told about the recording `recording.start` announced (the notice is on the
+   * terminal). Until this arrives the gateway takes no chunk of it (RECORDING_NOT_CONFIRMED). An
+   * unknown or ended recording is NOT_FOUND.
+   */
+  z.object({ type: z.literal("recording.confirm"), recordingId: idSchema }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type AgentMessageType = AgentMessage["type"];
@@ -137,6 +143,14 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
    * itself, and tells the end user.
    */
   z.object({ type: z.literal("system.request"), requestId: idSchema, technician: personRefSchema }),
+  /**
+   * A technician starts recording the session (what their console receives of the screen). The
+   * agent tells the end user first, then answers `recording.confirm`; the console records only
+   * after that.
+   */
+  z.object({ type: z.literal("recording.start"), recordingId: idSchema, technician: personRefSchema }),
+  /** That recording ended (stopped, or its view closed). */
+  z.object({ type: z.literal("recording.stop"), recordingId: idSchema, technician: personRefSchema }),
   /** The session ended on the gateway; the agent should stop. */
   z.object({ type: z.literal("session.ended"), reason: sessionEndReasonSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),

@@ -14,6 +14,7 @@ import {
   technicianSchema,
 } from "./model.ts";
 import { plainText } from "./plain-text.ts";
+import { channelRecordingSchema, recordingSchema } from "./recording.ts";
 import { accessModeSchema } from "./status.ts";
 import { systemInfoSchema } from "./system-info.ts";
 
@@ -54,7 +55,11 @@ export const createTechnicianRequestSchema = z.object({
   name: displayNameSchema,
   password: passwordSchema,
   role: z.enum(["admin", "technician"]).default("technician"),
-  permissions: technicianPermissionsSchema.default({ attendedAccess: true, shareSessions: false }),
+  permissions: technicianPermissionsSchema.default({
+    attendedAccess: true,
+    shareSessions: false,
+    viewRecordings: false,
+  }),
 });
 
 export const updateTechnicianRequestSchema = z
@@ -77,6 +82,8 @@ export const expiryMinutesSchema = z
 export const createChannelRequestSchema = z.object({
   name: displayNameSchema,
   sessionExpiryMinutes: expiryMinutesSchema.optional(),
+  /** Off with DEFAULT_RECORDING_RETENTION_DAYS when absent. */
+  recording: channelRecordingSchema.partial().optional(),
   access: z.array(idSchema).max(1000).default([]),
 });
 
@@ -84,6 +91,7 @@ export const updateChannelRequestSchema = z
   .object({
     name: displayNameSchema.optional(),
     sessionExpiryMinutes: expiryMinutesSchema.optional(),
+    recording: channelRecordingSchema.partial().optional(),
     access: z.array(idSchema).max(1000).optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "nothing to change");
@@ -209,3 +217,33 @@ export const buildJobResponseSchema = z.object({ job: buildJobSchema.nullable() 
 export const okSchema = z.object({ ok: z.literal(true) });
 
 export const idParamsSchema = z.object({ id: idSchema });
+
+/** A session's recordings, newest first (admins and technicians with "view recordings" only). */
+export const recordingListSchema = z.object({ recordings: z.array(recordingSchema) });
+export const recordingResponseSchema = z.object({ recording: recordingSchema });
+
+/**
+ * `POST /api/recordings/:id/chunks?offset=N`, body: the next bytes of the WebM file as
+ * `application/octet-stream` (1 to MAX_RECORDING_CHUNK_BYTES). `offset` must be the recording's
+ * size on the gateway (else RECORDING_OFFSET_MISMATCH and nothing is written), so a chunk sent twice
+ * is never appended twice.
+ */
+export const recordingChunkQuerySchema = z.object({
+  offset: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+
+/** Stop: how long the console recorded, when it knows. */
+export const stopRecordingRequestSchema = z
+  .object({
+    durationMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(366 * 24 * 3600 * 1000)
+      .optional(),
+  })
+  .strict()
+  .nullish();
+
+/** `GET /api/recordings/:id/video?download=1`: as an attachment (audited as downloaded, else watched). */
+export const recordingVideoQuerySchema = z.object({ download: z.enum(["0", "1"]).default("0") });

@@ -45,6 +45,13 @@ export const ERROR_CODES = [
   "RATE_LIMITED",
   "BUILD_RUNNING",
   "BUILD_NOT_RUNNING",
+  "RECORDING_OFF",
+  "RECORDING_NOT_FOUND",
+  "RECORDING_NOT_CONFIRMED",
+  "RECORDING_ENDED",
+  "RECORDING_OFFSET_MISMATCH",
+  "RECORDING_STORAGE_FAILED",
+  "RECORDINGS_NOT_PERMITTED",
   "STORE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
@@ -52,7 +59,11 @@ export const ERROR_CODES = [
 export const errorCodeSchema = z.enum(ERROR_CODES);
 
 /** Codes that are the gateway's trouble, not the request's: the same request may succeed later. */
-export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set(["STORE_UNAVAILABLE", "INTERNAL"]);
+export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  "STORE_UNAVAILABLE",
+  "RECORDING_STORAGE_FAILED",
+  "INTERNAL",
+]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
 /** HTTP status for each code, used by the gateway's REST error handler. */
@@ -100,6 +111,19 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   BUILD_RUNNING: 409,
   /** Cancel asked with no SOS build running. */
   BUILD_NOT_RUNNING: 409,
+  /** The session's channel does not record (its recording mode is off). */
+  RECORDING_OFF: 409,
+  RECORDING_NOT_FOUND: 404,
+  /** The end user's agent has not confirmed it told the end user about the recording yet: no chunk before. */
+  RECORDING_NOT_CONFIRMED: 409,
+  /** The recording was stopped: no more chunks. */
+  RECORDING_ENDED: 409,
+  /** A chunk's `offset` is not the recording's size on the gateway (`GET /api/recordings/{id}` says its bytes: send from there). */
+  RECORDING_OFFSET_MISMATCH: 409,
+  /** The gateway could not write or read the recording's file (disk full, read-only, gone): nothing was stored. */
+  RECORDING_STORAGE_FAILED: 503,
+  /** Only admins and technicians with the "view recordings" permission list, play or download recordings. */
+  RECORDINGS_NOT_PERMITTED: 403,
   /** The gateway's database refused a write or read (locked, read-only, full, failing disk): try again. */
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -70,3 +70,16 @@ export const MAX_CHAT_LINE_CHARS = 1000;
  * it is refused with CHAT_FULL and not stored.
  */
 export const MAX_CHAT_LINES_PER_SESSION = 1000;
+
+/** Largest recording chunk the console uploads in one request (`POST /api/recordings/:id/chunks`). */
+export const MAX_RECORDING_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** How often the console hands the gateway what it recorded so far: a closed tab loses at most this. */
+export const RECORDING_CHUNK_INTERVAL_MS = 2_000;
+
+/** Days a recording is kept by default (a channel setting), and the most a channel may set. */
+export const DEFAULT_RECORDING_RETENTION_DAYS = 30;
+export const MAX_RECORDING_RETENTION_DAYS = 3650;
+
+/** How long the console waits for the end user's agent to confirm the recording notice. */
+export const RECORDING_CONFIRM_TIMEOUT_MS = 10_000;

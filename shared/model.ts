@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
+import { channelRecordingSchema } from "./recording.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./status.ts";
 
 /** Views of the domain as the gateway hands them out, over REST and the console socket. */
@@ -20,6 +21,8 @@ export const technicianPermissionsSchema = z.object({
   attendedAccess: z.boolean(),
   /** May transfer or assign sessions to another technician. */
   shareSessions: z.boolean(),
+  /** May list, play and download session recordings (admins always may). */
+  viewRecordings: z.boolean().default(false),
 });
 export type TechnicianPermissions = z.infer<typeof technicianPermissionsSchema>;
 
@@ -52,6 +55,8 @@ export const channelSchema = z.object({
   sessionExpiryMinutes: z.number().int().positive(),
   /** Technicians with access (team channels; shown to admins, empty otherwise). */
   access: z.array(idSchema),
+  /** Whether and how sessions of this channel are recorded, and for how long recordings are kept. */
+  recording: channelRecordingSchema,
   createdAt: isoDateSchema,
 });
 export type Channel = z.infer<typeof channelSchema>;

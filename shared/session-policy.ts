@@ -42,3 +42,11 @@ export function isOnSession(technicianId: string, people: SessionPeople): boolea
 export function mayDelete(subject: PolicySubject, assigneeId: string | null, createdBy: string): boolean {
   return mayLead(subject, assigneeId) || createdBy === subject.id;
 }
+
+/** Listing, playing and downloading session recordings: the "view recordings" permission, or an admin. */
+export function mayViewRecordings(subject: {
+  readonly role: Role;
+  readonly viewRecordings: boolean;
+}): boolean {
+  return subject.viewRecordings || subject.role === "admin";
+}

@@ -55,6 +55,12 @@ const program = new Command()
   )
   .addOption(
     new Option(
+      "--recordings-dir <dir>",
+      "session recordings (default <data-dir>/recordings; shared storage when several gateways share a database)",
+    ).env("SOS_RECORDINGS_DIR"),
+  )
+  .addOption(
+    new Option(
       "--build-cache <dir>",
       "build:sos --cache for SOS builds started from the console (default <data-dir>/build-cache)",
     ).env("SOS_BUILD_CACHE"),
@@ -160,6 +166,7 @@ const flags = z
     dataDir: z.string(),
     databaseUrl: z.string().optional(),
     downloadsDir: z.string().optional(),
+    recordingsDir: z.string().optional(),
     buildCache: z.string().optional(),
     buildCa: z.string().optional(),
     publicUrl: z.string().optional(),
@@ -201,6 +208,7 @@ try {
     ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
     ...(flags.orgName === undefined ? {} : { organizationName: flags.orgName }),
     ...(flags.downloadsDir === undefined ? {} : { downloadsDir: flags.downloadsDir }),
+    ...(flags.recordingsDir === undefined ? {} : { recordingsDir: flags.recordingsDir }),
     ...(flags.buildCache === undefined ? {} : { buildCacheDir: flags.buildCache }),
     ...(flags.buildCa === undefined ? {} : { buildCaFile: flags.buildCa }),
     ...(adminEmail !== undefined && adminPassword !== undefined

@@ -54,6 +54,8 @@ export const gatewayConfigSchema = z
       .optional(),
     /** Branded SOS builds offered on the landing page; default `<dataDir>/downloads`. */
     downloadsDir: z.string().min(1).optional(),
+    /** Session recordings' files (`<id>.webm`); default `<dataDir>/recordings`. */
+    recordingsDir: z.string().min(1).optional(),
     /** Bundles, registry downloads and finished executables of console builds; default `<dataDir>/build-cache`. */
     buildCacheDir: z.string().min(1).optional(),
     /** A CA (PEM) baked into every console build (`build:sos --ca`), for a gateway behind a private CA. */

@@ -13,6 +13,7 @@ import { Desk } from "./domain/desk/desk.ts";
 import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
+import { Recordings } from "./domain/recordings.ts";
 import { Supportee } from "./domain/supportee.ts";
 import { SystemInformation } from "./domain/system-info.ts";
 import { Technicians } from "./domain/technicians.ts";
@@ -28,6 +29,7 @@ import { clusterRelay } from "./realtime/cluster-relay.ts";
 import { ConsoleSockets } from "./realtime/console-socket.ts";
 import { Heartbeat } from "./realtime/heartbeat.ts";
 import { type ConsoleConnection, Hub } from "./realtime/hub.ts";
+import { RecordingFiles } from "./recordings/recording-files.ts";
 import { openPostgresStore } from "./store/postgres-store.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 import { type CertificateInfo, TlsServer } from "./tls.ts";
@@ -39,6 +41,8 @@ export type GatewayOptions = {
   log?: Logger;
   /** How often expired sessions are swept (default 15 s); 0 turns the sweeper off. */
   sweepIntervalMs?: number;
+  /** How often recordings past their channel's retention are deleted (default 1 h); 0 turns it off. */
+  retentionSweepIntervalMs?: number;
   /** How long a dropped agent may take to resume before its session falls back to Waiting. */
   resumeGraceMs?: number;
   /** How often sockets are pinged; a socket that missed a pong is closed (default 30 s). */
@@ -74,6 +78,8 @@ export type Gateway = {
   reloadTls(): CertificateInfo;
   /** Runs the expiry sweep now; resolves to how many sessions expired. */
   sweep(): Promise<number>;
+  /** Runs the recordings' retention sweep now (at the gateway's clock); resolves to how many it deleted. */
+  sweepRecordings(): Promise<number>;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -203,11 +209,21 @@ export async function startGateway(
   });
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
   const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
+  // Recordings' files live in the data directory (shared storage when several instances share a database).
+  const recordingFiles = new RecordingFiles(config.recordingsDir ?? join(config.dataDir, "recordings"));
+  const recordings = new Recordings({ store, clock, audit, events, desk, files: recordingFiles });
+  // A technician's view that closes ends their recordings of the session (the end user is told).
+  viewing.events.on("closed", (peer) =>
+    jobs.safely("recordings of a closed view", () =>
+      recordings.viewClosed(peer.sessionId, peer.technicianId),
+    ),
+  );
   const agentSockets = new AgentSockets({
     hub,
     supportee,
     chat,
     systemInfo,
+    recordings,
     organizationName,
     iceServers: () => iceServers.general(),
     log,
@@ -247,6 +263,8 @@ export async function startGateway(
     desk,
     chat,
     systemInfo,
+    recordings,
+    recordingFiles,
     hub,
     agentSockets,
     consoleSockets,
@@ -320,6 +338,16 @@ export async function startGateway(
       await desk.lifecycle.expireDue();
     });
   }
+  // Retention: every instance sweeps; deleting a recording twice (here and on another instance) is harmless.
+  const retentionMs = options.retentionSweepIntervalMs ?? 60 * 60_000;
+  jobs.safely("recording retention at start", async () => {
+    await recordings.sweep();
+  });
+  if (retentionMs > 0) {
+    jobs.every("recording retention", retentionMs, async () => {
+      await recordings.sweep();
+    });
+  }
   heartbeat.start();
 
   let closed: Promise<void> | undefined;
@@ -338,6 +366,7 @@ export async function startGateway(
       return tls.reload();
     },
     sweep: () => desk.lifecycle.expireDue(),
+    sweepRecordings: () => recordings.sweep(),
     close() {
       closed ??= (async () => {
         jobs.stop();

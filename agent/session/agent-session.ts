@@ -48,6 +48,8 @@ export class AgentSession {
   readonly #consents = new Consents();
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
+  /** Recordings running now: id to the recording technician's name (the end user is reminded with the status line). */
+  readonly #recordings = new Map<string, string>();
   /** The technicians on the session as last told (undefined before the first list). */
   #onSession: Extract<GatewayMessage, { type: "technicians" }>["technicians"] | undefined;
   #iceServers: Welcome["iceServers"];
@@ -171,6 +173,8 @@ export class AgentSession {
         terminal.say(messages.chatJoined(came.name));
     }
     if (now.length > 0) terminal.say(messages.connectedNow(now));
+    if (this.#recordings.size > 0)
+      terminal.say(messages.recordingNow([...new Set(this.#recordings.values())]));
     else if (before !== undefined && before.length > 0) terminal.say(messages.allLeft);
   }
 
@@ -184,6 +188,16 @@ export class AgentSession {
         ),
       technicians: (message) => this.#technicians(message),
       "system.request": (message) => this.#systemInfo(message),
+      "recording.start": (message) => {
+        // The end user reads it first; only then may the technician's console record.
+        this.#recordings.set(message.recordingId, message.technician.name);
+        this.#deps.terminal.say(this.#deps.messages.recordingStarted(message.technician.name));
+        this.#deps.client.send({ type: "recording.confirm", recordingId: message.recordingId });
+      },
+      "recording.stop": (message) => {
+        if (!this.#recordings.delete(message.recordingId)) return;
+        this.#deps.terminal.say(this.#deps.messages.recordingStopped(message.technician.name));
+      },
       "peer.open": (message) => this.#openPeer(message),
       "peer.ice": (message) => this.#peers.renewIceServers(message.peerId, message.iceServers),
       "peer.close": (message) => void this.#peers.close(message.peerId, message.reason, false),

@@ -65,6 +65,11 @@ export type Messages = {
   chatTooLong(max: number): string;
   /** A technician the end user allowed was sent this computer's facts. */
   systemInfoSent(technician: string): string;
+  /** A technician starts recording what they see, told before the first frame is recorded. */
+  recordingStarted(technician: string): string;
+  recordingStopped(technician: string): string;
+  /** Under the status line while recordings run: who records. */
+  recordingNow(technicians: readonly string[]): string;
   chatNotSent(code: string): string;
   reconnecting: string;
   reconnected: string;
@@ -142,6 +147,10 @@ const en: Messages = {
   chatTooLong: (max) => `Not sent: a chat message can be at most ${max} characters long.`,
   systemInfoSent: (technician) =>
     `System information sent to ${technician}: system and version, computer name, user, uptime, processor, memory, disks, screens, network interfaces.`,
+  recordingStarted: (technician) =>
+    `● RECORDING: ${technician} is recording what they see of your screen from now on (saved on your support team's server).`,
+  recordingStopped: (technician) => `Recording by ${technician} stopped.`,
+  recordingNow: (technicians) => `● RECORDING by ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
@@ -224,6 +233,10 @@ const de: Messages = {
   chatTooLong: (max) => `Nicht gesendet: Eine Chat-Nachricht darf höchstens ${max} Zeichen lang sein.`,
   systemInfoSent: (technician) =>
     `Systeminformationen an ${technician} gesendet: System und Version, Computername, Benutzer, Laufzeit, Prozessor, Arbeitsspeicher, Laufwerke, Bildschirme, Netzwerkschnittstellen.`,
+  recordingStarted: (technician) =>
+    `● AUFZEICHNUNG: ${technician} zeichnet ab jetzt auf, was er oder sie von Ihrem Bildschirm sieht (gespeichert auf dem Server Ihres Support-Teams).`,
+  recordingStopped: (technician) => `Aufzeichnung durch ${technician} beendet.`,
+  recordingNow: (technicians) => `● AUFZEICHNUNG durch ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
     code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
@@ -296,6 +309,9 @@ function inert(raw: Messages): Messages {
     connectedNow: (technicians) => raw.connectedNow(technicians.map((t) => ({ ...t, name: field(t.name) }))),
     chatTooLong: (max) => raw.chatTooLong(max),
     systemInfoSent: (technician) => raw.systemInfoSent(field(technician)),
+    recordingStarted: (technician) => raw.recordingStarted(field(technician)),
+    recordingStopped: (technician) => raw.recordingStopped(field(technician)),
+    recordingNow: (technicians) => raw.recordingNow(technicians.map((name) => field(name))),
     chatNotSent: (code) => raw.chatNotSent(field(code)),
   };
   return { ...raw, ...builders };

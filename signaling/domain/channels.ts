@@ -1,5 +1,6 @@
 import { SosError } from "../../shared/errors.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
+import { DEFAULT_CHANNEL_RECORDING, type RecordingMode } from "../../shared/recording.ts";
 import { newId } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
 import type { ChannelRow, TechnicianRow } from "../store/rows.ts";
@@ -16,6 +17,9 @@ export type ChannelsDeps = {
   events: DomainEvents;
   defaultExpiryMinutes: number;
 };
+
+/** A channel's recording setting as an admin sends it: either part may be left out. */
+type RecordingInput = { mode?: RecordingMode | undefined; retentionDays?: number | undefined };
 
 export type ChannelWithAccess = { row: ChannelRow; access: string[] };
 
@@ -36,6 +40,8 @@ export class Channels {
       name: "Home",
       ownerId: actor.id,
       sessionExpiryMinutes: defaultExpiryMinutes,
+      recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
+      recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
       createdAt: actor.createdAt,
     };
     // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
@@ -56,6 +62,8 @@ export class Channels {
       name: "Private",
       ownerId: account.id,
       sessionExpiryMinutes: this.#d.defaultExpiryMinutes,
+      recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
+      recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
       createdAt: this.#d.clock.now(),
     };
     await this.#d.store.insertChannel(channel);
@@ -78,7 +86,12 @@ export class Channels {
 
   async create(
     actor: TechnicianRow,
-    input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
+    input: {
+      name: string;
+      sessionExpiryMinutes?: number | undefined;
+      recording?: RecordingInput | undefined;
+      access: string[];
+    },
   ): Promise<ChannelWithAccess> {
     requireAdmin(actor);
     const { store, clock, audit, defaultExpiryMinutes } = this.#d;
@@ -89,6 +102,8 @@ export class Channels {
       name: input.name,
       ownerId: null,
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? defaultExpiryMinutes,
+      recordingMode: input.recording?.mode ?? DEFAULT_CHANNEL_RECORDING.mode,
+      recordingRetentionDays: input.recording?.retentionDays ?? DEFAULT_CHANNEL_RECORDING.retentionDays,
       createdAt: clock.now(),
     };
     await store.transaction(async () => {
@@ -101,6 +116,7 @@ export class Channels {
         channelId: row.id,
         name: row.name,
         sessionExpiryMinutes: row.sessionExpiryMinutes,
+        recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
         access: input.access,
       });
     });
@@ -114,6 +130,7 @@ export class Channels {
     input: {
       name?: string | undefined;
       sessionExpiryMinutes?: number | undefined;
+      recording?: RecordingInput | undefined;
       access?: string[] | undefined;
     },
   ): Promise<ChannelWithAccess> {
@@ -127,6 +144,8 @@ export class Channels {
       ...current,
       name: input.name ?? current.name,
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? current.sessionExpiryMinutes,
+      recordingMode: input.recording?.mode ?? current.recordingMode,
+      recordingRetentionDays: input.recording?.retentionDays ?? current.recordingRetentionDays,
     };
     await store.transaction(async () => {
       if (

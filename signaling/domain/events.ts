@@ -30,6 +30,10 @@ export type DomainEventMap = {
   systemInfoRequested: [sessionId: string, request: { requestId: string; technician: PersonRef }];
   /** The agent's computer's facts arrived and were stored: the consoles that may see the session show them. */
   systemInfo: [sessionId: string, info: SystemInfo, at: number];
+  /** A technician started recording the session: the agent tells the end user, then confirms. */
+  recordingStarted: [sessionId: string, recording: { recordingId: string; technician: PersonRef }];
+  /** That recording ended (stopped, or its view closed): the agent tells the end user. */
+  recordingStopped: [sessionId: string, recording: { recordingId: string; technician: PersonRef }];
   /** The session is over on the gateway: every remote view closes, the agent is told why. */
   sessionEnded: [sessionId: string, reason: SessionEndReason];
   /** A technician lost their place or permission on the session: their remote view closes. */

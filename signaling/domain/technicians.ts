@@ -90,7 +90,7 @@ export class Technicians {
       await this.#createAccount({
         ...admin,
         role: "admin",
-        permissions: { attendedAccess: true, shareSessions: true },
+        permissions: { attendedAccess: true, shareSessions: true, viewRecordings: true },
       });
       await this.#d.audit.record({ kind: "system" }, "setup.completed", null, {
         email: admin.email,
@@ -117,7 +117,7 @@ export class Technicians {
     const account = await this.#createAccount({
       ...input,
       role: "admin",
-      permissions: { attendedAccess: true, shareSessions: true },
+      permissions: { attendedAccess: true, shareSessions: true, viewRecordings: true },
     });
     await this.#d.store.deleteSetting(SETUP_TOKEN_KEY);
     await this.#d.audit.record({ kind: "technician", account }, "setup.completed", null, { via: "token" });
@@ -235,7 +235,13 @@ export class Technicians {
     input: {
       name?: string | undefined;
       password?: string | undefined;
-      permissions?: { attendedAccess?: boolean | undefined; shareSessions?: boolean | undefined } | undefined;
+      permissions?:
+        | {
+            attendedAccess?: boolean | undefined;
+            shareSessions?: boolean | undefined;
+            viewRecordings?: boolean | undefined;
+          }
+        | undefined;
       disabled?: boolean | undefined;
     },
   ): Promise<TechnicianRow> {
@@ -251,6 +257,7 @@ export class Technicians {
       passwordHash: input.password === undefined ? current.passwordHash : await hashPassword(input.password),
       attendedAccess: input.permissions?.attendedAccess ?? current.attendedAccess,
       shareSessions: input.permissions?.shareSessions ?? current.shareSessions,
+      viewRecordings: input.permissions?.viewRecordings ?? current.viewRecordings,
       disabled: input.disabled ?? current.disabled,
     };
     const lostAccess =
@@ -293,6 +300,7 @@ export class Technicians {
       passwordHash: await hashPassword(input.password),
       attendedAccess: input.permissions.attendedAccess,
       shareSessions: input.permissions.shareSessions,
+      viewRecordings: input.permissions.viewRecordings,
       disabled: false,
       createdAt: this.#d.clock.now(),
     };

@@ -17,7 +17,11 @@ export function technicianView(row: TechnicianRow): Technician {
     email: row.email,
     name: row.name,
     role: row.role,
-    permissions: { attendedAccess: row.attendedAccess, shareSessions: row.shareSessions },
+    permissions: {
+      attendedAccess: row.attendedAccess,
+      shareSessions: row.shareSessions,
+      viewRecordings: row.viewRecordings,
+    },
     disabled: row.disabled,
     createdAt: iso(row.createdAt),
   };
@@ -30,6 +34,7 @@ export function channelView(row: ChannelRow, access: string[]): Channel {
     name: row.name,
     sessionExpiryMinutes: row.sessionExpiryMinutes,
     access,
+    recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
     createdAt: iso(row.createdAt),
   };
 }

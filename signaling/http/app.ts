@@ -14,6 +14,7 @@ import type { AuditLog } from "../domain/audit.ts";
 import type { Channels } from "../domain/channels.ts";
 import type { Chat } from "../domain/chat.ts";
 import type { Desk } from "../domain/desk/desk.ts";
+import type { Recordings } from "../domain/recordings.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import type { Technicians } from "../domain/technicians.ts";
 import type { ScrapeAnswer } from "../metrics/scrape.ts";
@@ -21,6 +22,7 @@ import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
 import { CLOSE } from "../realtime/wire.ts";
+import type { RecordingFiles } from "../recordings/recording-files.ts";
 import { originAllowed, readAuth } from "./authenticate.ts";
 import { ClientFaultLog, faultName, isClientFault } from "./client-faults.ts";
 import {
@@ -39,6 +41,7 @@ import { buildRoutes } from "./routes/build-routes.ts";
 import { landingRoutes } from "./routes/landing-routes.ts";
 import { type Health, metaRoutes } from "./routes/meta-routes.ts";
 import { metricsRoutes } from "./routes/metrics-routes.ts";
+import { recordingRoutes } from "./routes/recording-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { keepSocketOnly, type SocketFault } from "./socket-upgrade.ts";
 import type { App } from "./types.ts";
@@ -51,6 +54,8 @@ export type HttpDeps = {
   desk: Desk;
   chat: Chat;
   systemInfo: SystemInformation;
+  recordings: Recordings;
+  recordingFiles: RecordingFiles;
   hub: Hub;
   agentSockets: AgentSockets;
   consoleSockets: ConsoleSockets;
@@ -207,6 +212,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     chat: deps.chat,
     systemInfo: deps.systemInfo,
     hub,
+    technicians,
+    publicOrigin,
+  });
+  recordingRoutes(app, {
+    recordings: deps.recordings,
+    files: deps.recordingFiles,
     technicians,
     publicOrigin,
   });

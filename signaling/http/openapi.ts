@@ -62,6 +62,42 @@ export const OPERATION_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = 
   "POST /api/sessions/:id/release": SESSION_ACTION,
   "POST /api/sessions/:id/close": SESSION_ACTION,
   "DELETE /api/sessions/:id": SESSION_ACTION,
+  "POST /api/sessions/:id/recordings": [
+    ...SESSION_ACTION,
+    "PERMISSION_NOT_GRANTED",
+    "AGENT_OFFLINE",
+    "RECORDING_OFF",
+  ],
+  "GET /api/sessions/:id/recordings": [
+    "NOT_LICENSED",
+    "FORBIDDEN",
+    "SESSION_NOT_FOUND",
+    "RECORDINGS_NOT_PERMITTED",
+  ],
+  "GET /api/recordings/:id": [
+    "NOT_LICENSED",
+    "FORBIDDEN",
+    "SESSION_NOT_FOUND",
+    "RECORDING_NOT_FOUND",
+    "RECORDINGS_NOT_PERMITTED",
+  ],
+  "POST /api/recordings/:id/stop": ["RECORDING_NOT_FOUND"],
+  "POST /api/recordings/:id/chunks": [
+    "MESSAGE_TOO_LARGE",
+    "RECORDING_NOT_FOUND",
+    "RECORDING_NOT_CONFIRMED",
+    "RECORDING_ENDED",
+    "RECORDING_OFFSET_MISMATCH",
+    "RECORDING_STORAGE_FAILED",
+  ],
+  "GET /api/recordings/:id/video": [
+    "NOT_LICENSED",
+    "FORBIDDEN",
+    "SESSION_NOT_FOUND",
+    "RECORDING_NOT_FOUND",
+    "RECORDINGS_NOT_PERMITTED",
+    "RECORDING_STORAGE_FAILED",
+  ],
 };
 
 /** The names of the security schemes in `components.securitySchemes`. */

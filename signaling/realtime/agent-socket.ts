@@ -6,6 +6,7 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { Chat } from "../domain/chat.ts";
+import type { Recordings } from "../domain/recordings.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import { type Jobs, jobName } from "../jobs.ts";
@@ -19,6 +20,7 @@ export type AgentSocketDeps = {
   supportee: Supportee;
   chat: Chat;
   systemInfo: SystemInformation;
+  recordings: Recordings;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -81,6 +83,10 @@ export class AgentSockets {
       "system.info": (context, message) => {
         const agent = this.#joined(context);
         return deps.systemInfo.received(agent.sessionId, message.requestId, message.info, agent.address);
+      },
+      "recording.confirm": (context, message) => {
+        const agent = this.#joined(context);
+        return deps.recordings.confirmed(agent.sessionId, message.recordingId, agent.address);
       },
       end: (context) => {
         const agent = this.#joined(context);

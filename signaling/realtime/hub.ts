@@ -133,6 +133,18 @@ export class Hub implements AgentPresence {
         this.routing.toAgent(sessionId, agent, { type: "system.request", ...request }),
       );
     });
+    events.on("recordingStarted", (sessionId, recording) => {
+      const agent = this.#agents.here(sessionId);
+      later("recording started", () =>
+        this.routing.toAgent(sessionId, agent, { type: "recording.start", ...recording }),
+      );
+    });
+    events.on("recordingStopped", (sessionId, recording) => {
+      const agent = this.#agents.here(sessionId);
+      later("recording stopped", () =>
+        this.routing.toAgent(sessionId, agent, { type: "recording.stop", ...recording }),
+      );
+    });
     events.on("systemInfo", (sessionId, info, at) =>
       later("system info", () => {
         cluster.publish({ type: "system.info", sessionId, info, at });

@@ -116,4 +116,24 @@ export const MIGRATIONS: readonly string[] = [
     received_at INTEGER
   );
   `,
+  // 4: session recordings (recording-queries.ts): the channel's setting, the "view recordings"
+  // permission, and one row per recording (its file is <data dir>/recordings/<id>.webm).
+  `
+  ALTER TABLE channels ADD COLUMN recording_mode TEXT NOT NULL DEFAULT 'off' CHECK (recording_mode IN ('off', 'request', 'always'));
+  ALTER TABLE channels ADD COLUMN recording_retention_days INTEGER NOT NULL DEFAULT 30;
+  ALTER TABLE accounts ADD COLUMN view_recordings INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE recordings (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    technician_id TEXT NOT NULL REFERENCES accounts(id),
+    technician_name TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    ended_at INTEGER,
+    last_chunk_at INTEGER,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER
+  );
+  CREATE INDEX recordings_session ON recordings(session_id);
+  `,
 ];

@@ -50,7 +50,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
     },
     async insertTechnician(row) {
       await run(
-        "INSERT INTO accounts (id, email, name, role, password_hash, attended_access, share_sessions, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO accounts (id, email, name, role, password_hash, attended_access, share_sessions, view_recordings, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.email,
         row.name,
@@ -58,19 +58,21 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.passwordHash,
         row.attendedAccess ? 1 : 0,
         row.shareSessions ? 1 : 0,
+        row.viewRecordings ? 1 : 0,
         row.disabled ? 1 : 0,
         row.createdAt,
       );
     },
     async updateTechnician(row) {
       await run(
-        "UPDATE accounts SET email = ?, name = ?, role = ?, password_hash = ?, attended_access = ?, share_sessions = ?, disabled = ? WHERE id = ?",
+        "UPDATE accounts SET email = ?, name = ?, role = ?, password_hash = ?, attended_access = ?, share_sessions = ?, view_recordings = ?, disabled = ? WHERE id = ?",
         row.email,
         row.name,
         row.role,
         row.passwordHash,
         row.attendedAccess ? 1 : 0,
         row.shareSessions ? 1 : 0,
+        row.viewRecordings ? 1 : 0,
         row.disabled ? 1 : 0,
         row.id,
       );
@@ -115,20 +117,24 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
 
     async insertChannel(row) {
       await run(
-        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, recording_mode, recording_retention_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.kind,
         row.name,
         row.ownerId,
         row.sessionExpiryMinutes,
+        row.recordingMode,
+        row.recordingRetentionDays,
         row.createdAt,
       );
     },
     async updateChannel(row) {
       await run(
-        "UPDATE channels SET name = ?, session_expiry_minutes = ? WHERE id = ?",
+        "UPDATE channels SET name = ?, session_expiry_minutes = ?, recording_mode = ?, recording_retention_days = ? WHERE id = ?",
         row.name,
         row.sessionExpiryMinutes,
+        row.recordingMode,
+        row.recordingRetentionDays,
         row.id,
       );
     },

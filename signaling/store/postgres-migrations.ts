@@ -150,6 +150,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
   );
   `,
+  // Session recordings (recording-queries.ts), as SQLite's migration 4.
+  `
+  ALTER TABLE channels ADD COLUMN recording_mode TEXT NOT NULL DEFAULT 'off' CHECK (recording_mode IN ('off', 'request', 'always'));
+  ALTER TABLE channels ADD COLUMN recording_retention_days INTEGER NOT NULL DEFAULT 30;
+  ALTER TABLE accounts ADD COLUMN view_recordings SMALLINT NOT NULL DEFAULT 0 CHECK (view_recordings IN (0, 1));
+  CREATE TABLE recordings (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    technician_id TEXT NOT NULL REFERENCES accounts(id),
+    technician_name TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    confirmed_at BIGINT,
+    ended_at BIGINT,
+    last_chunk_at BIGINT,
+    bytes BIGINT NOT NULL DEFAULT 0,
+    duration_ms BIGINT
+  );
+  CREATE INDEX recordings_session ON recordings(session_id);
+  `,
 ];
 
 /** The advisory lock every starting gateway takes before it looks at the schema (any 64-bit key). */

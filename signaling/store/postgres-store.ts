@@ -5,6 +5,7 @@ import { chatQueries } from "./chat-queries.ts";
 import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
+import { recordingQueries } from "./recording-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Raw, Sql, SqlValue } from "./sql.ts";
 import type { Store, StoreHealth, StoreQueries } from "./store.ts";
@@ -151,6 +152,7 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
     ...sessionQueries(sql),
     ...chatQueries(sql),
     ...systemInfoQueries(sql),
+    ...recordingQueries(sql),
   };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.

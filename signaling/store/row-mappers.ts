@@ -1,4 +1,5 @@
 import { deviceInfoSchema, roleSchema } from "../../shared/model.ts";
+import { recordingModeSchema } from "../../shared/recording.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "../../shared/status.ts";
 import type { AuditRow, ChannelRow, PermissionRow, SessionRow, TechnicianRow } from "./rows.ts";
 import type { Raw, SqlValue } from "./sql.ts";
@@ -33,6 +34,7 @@ export function toAccount(row: Raw): TechnicianRow {
     passwordHash: text(row, "password_hash"),
     attendedAccess: int(row, "attended_access") === 1,
     shareSessions: int(row, "share_sessions") === 1,
+    viewRecordings: int(row, "view_recordings") === 1,
     disabled: int(row, "disabled") === 1,
     createdAt: int(row, "created_at"),
   };
@@ -47,6 +49,8 @@ export function toChannel(row: Raw): ChannelRow {
     name: text(row, "name"),
     ownerId: textOrNull(row, "owner_id"),
     sessionExpiryMinutes: int(row, "session_expiry_minutes"),
+    recordingMode: recordingModeSchema.parse(row.recording_mode),
+    recordingRetentionDays: int(row, "recording_retention_days"),
     createdAt: int(row, "created_at"),
   };
 }

@@ -1,4 +1,5 @@
 import type { ChatLineKind, DeviceInfo, Role } from "../../shared/model.ts";
+import type { RecordingMode } from "../../shared/recording.ts";
 import type { AccessMode, PermissionState, SessionStatus } from "../../shared/status.ts";
 import type { SystemInfo } from "../../shared/system-info.ts";
 
@@ -12,6 +13,7 @@ export type TechnicianRow = {
   passwordHash: string;
   attendedAccess: boolean;
   shareSessions: boolean;
+  viewRecordings: boolean;
   disabled: boolean;
   createdAt: number;
 };
@@ -30,6 +32,8 @@ export type ChannelRow = {
   name: string;
   ownerId: string | null;
   sessionExpiryMinutes: number;
+  recordingMode: RecordingMode;
+  recordingRetentionDays: number;
   createdAt: number;
 };
 
@@ -104,4 +108,19 @@ export type SystemInfoRow = {
   /** As the agent sent it (checked against systemInfoSchema before it is stored). */
   info: SystemInfo | null;
   receivedAt: number | null;
+};
+
+/** A session recording (recordingSchema); its file is the recording store's (recording-files.ts). */
+export type RecordingRow = {
+  id: string;
+  sessionId: string;
+  technicianId: string;
+  /** As it was when the recording started. */
+  technicianName: string;
+  startedAt: number;
+  confirmedAt: number | null;
+  endedAt: number | null;
+  lastChunkAt: number | null;
+  bytes: number;
+  durationMs: number | null;
 };

@@ -1,5 +1,6 @@
 import type { ChatQueries } from "./chat-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
+import type { RecordingQueries } from "./recording-queries.ts";
 import {
   int,
   SESSION_COLUMNS,
@@ -14,7 +15,10 @@ import type { Sql, SqlValue } from "./sql.ts";
 import { PinTaken, type StoreQueries } from "./store.ts";
 import type { SystemInfoQueries } from "./system-info-queries.ts";
 
-type SessionQueries = Omit<StoreQueries, keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries>;
+type SessionQueries = Omit<
+  StoreQueries,
+  keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries | keyof RecordingQueries
+>;
 
 /** Support sessions, their invites and permissions, and the audit trail. */
 export function sessionQueries({ all, get, one, run, forUpdate, pinTaken }: Sql): SessionQueries {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { chatQueries } from "./chat-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
+import { recordingQueries } from "./recording-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
 import { type Connection, openConnection, type SyncSql } from "./sqlite-connection.ts";
@@ -29,6 +30,7 @@ export function openSqliteStore(dataDir: string): Store {
     ...sessionQueries(sql),
     ...chatQueries(sql),
     ...systemInfoQueries(sql),
+    ...recordingQueries(sql),
   };
   let closed = false;
   return {

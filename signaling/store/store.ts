@@ -8,6 +8,7 @@ import type {
   NewAudit,
   NewChatLine,
   PermissionRow,
+  RecordingRow,
   SessionRow,
   SystemInfoRow,
   TechnicianRow,
@@ -117,4 +118,19 @@ export type StoreQueries = {
   putSystemInfoRequest(sessionId: string, requestId: string, technicianId: string, at: number): Promise<void>;
   putSystemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void>;
   getSystemInfo(sessionId: string): Promise<SystemInfoRow | undefined>;
+
+  insertRecording(row: RecordingRow): Promise<void>;
+  getRecording(id: string): Promise<RecordingRow | undefined>;
+  /** A session's recordings, newest first. */
+  listRecordings(sessionId: string): Promise<RecordingRow[]>;
+  /** The agent confirmed the notice; false when it was confirmed before, ended, or is unknown. */
+  confirmRecording(id: string, at: number): Promise<boolean>;
+  /** Its file grew from `fromBytes` to `toBytes`; false (nothing changed) when it is not `fromBytes` long or ended. */
+  recordingGrew(id: string, fromBytes: number, toBytes: number, at: number): Promise<boolean>;
+  /** Ended now; false when it had ended before or is unknown. */
+  endRecording(id: string, at: number, durationMs: number | null): Promise<boolean>;
+  /** Recordings past their session's channel's retention at `now`. */
+  listRecordingsDue(now: number): Promise<RecordingRow[]>;
+  /** False when another run (or instance) deleted it first. */
+  deleteRecording(id: string): Promise<boolean>;
 };

@@ -10,7 +10,7 @@ export function technician(id: string, overrides: Partial<Technician> = {}): Tec
     email: `${id}@example.test`,
     name: id.toUpperCase(),
     role: "technician",
-    permissions: { attendedAccess: true, shareSessions: false },
+    permissions: { attendedAccess: true, shareSessions: false, viewRecordings: false },
     disabled: false,
     createdAt: AT,
     ...overrides,

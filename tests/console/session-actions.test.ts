@@ -14,6 +14,7 @@ const channels: Channel[] = [
     name: "Home",
     sessionExpiryMinutes: 60,
     access: [],
+    recording: { mode: "off", retentionDays: 30 },
     createdAt: "2026-11-25T10:00:00.000Z",
   },
   {
@@ -22,6 +23,7 @@ const channels: Channel[] = [
     name: "Team",
     sessionExpiryMinutes: 60,
     access: [],
+    recording: { mode: "off", retentionDays: 30 },
     createdAt: "2026-11-25T10:00:00.000Z",
   },
 ];
@@ -57,8 +59,12 @@ t.test("Start remote session needs an Active session with its app running and me
   const invited = session({ assignee: { id: "other", name: "O" }, invited: [{ id: "me", name: "ME" }] });
   t.equal(remoteStep(invited, me).kind, "request", "an invited technician may ask too");
   t.equal(
-    remoteStep(session(), technician("me", { permissions: { attendedAccess: false, shareSessions: false } }))
-      .kind,
+    remoteStep(
+      session(),
+      technician("me", {
+        permissions: { attendedAccess: false, shareSessions: false, viewRecordings: false },
+      }),
+    ).kind,
     "unavailable",
   );
 });
@@ -109,7 +115,9 @@ t.test("Invite stops at two invited technicians", async (t) => {
 t.test("giving a session to someone else needs the share permission", async (t) => {
   const theirs = session({ assignee: { id: "other", name: "O" } });
   t.notOk(allowedActions({ me, session: theirs, channels }).assign);
-  const sharer = technician("me", { permissions: { attendedAccess: true, shareSessions: true } });
+  const sharer = technician("me", {
+    permissions: { attendedAccess: true, shareSessions: true, viewRecordings: false },
+  });
   t.ok(allowedActions({ me: sharer, session: theirs, channels }).assign);
   t.notOk(
     allowedActions({ me, session: session(), channels: channels.slice(0, 1) }).transfer,

@@ -46,7 +46,7 @@ export type TestGateway = {
   /** Creates a technician (as admin) and returns a client signed in as them. */
   technician(
     name: string,
-    permissions?: { attendedAccess?: boolean; shareSessions?: boolean },
+    permissions?: { attendedAccess?: boolean; shareSessions?: boolean; viewRecordings?: boolean },
   ): Promise<{ client: ApiClient; id: string; email: string }>;
   /** Creates a session in `channelId` (default: Home = the creator's Private channel). */
   newSession(

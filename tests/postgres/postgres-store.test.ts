@@ -128,6 +128,7 @@ t.test(
       passwordHash: "x",
       attendedAccess: true,
       shareSessions: false,
+      viewRecordings: false,
       disabled: false,
       createdAt: now,
     });
@@ -137,6 +138,8 @@ t.test(
       name: "Private",
       ownerId: "t1",
       sessionExpiryMinutes: 60,
+      recordingMode: "off",
+      recordingRetentionDays: 30,
       createdAt: now,
     });
     const session = (id: string): SessionRow => ({

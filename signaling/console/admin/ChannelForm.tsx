@@ -1,11 +1,22 @@
 import { useState } from "preact/hooks";
-import { DEFAULT_SESSION_EXPIRY_MINUTES } from "../../../shared/limits.ts";
+import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_RECORDING_RETENTION_DAYS } from "../../../shared/limits.ts";
 import type { Channel, Technician } from "../../../shared/model.ts";
+import {
+  type ChannelRecording,
+  DEFAULT_CHANNEL_RECORDING,
+  RECORDING_MODES,
+} from "../../../shared/recording.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Outcome } from "../ui/Messages.tsx";
+import { SelectField } from "../ui/SelectField.tsx";
 import { useAction } from "../ui/use-action.ts";
 
-export type ChannelFields = { name: string; sessionExpiryMinutes: number; access: string[] };
+export type ChannelFields = {
+  name: string;
+  sessionExpiryMinutes: number;
+  recording: ChannelRecording;
+  access: string[];
+};
 
 /** A team channel's settings: name, session expiry and who has access. Creates or edits. */
 export function ChannelForm(props: {
@@ -21,6 +32,7 @@ export function ChannelForm(props: {
   const initial = (): ChannelFields => ({
     name: props.channel?.name ?? "",
     sessionExpiryMinutes: props.channel?.sessionExpiryMinutes ?? DEFAULT_SESSION_EXPIRY_MINUTES,
+    recording: { ...(props.channel?.recording ?? DEFAULT_CHANNEL_RECORDING) },
     access: [...(props.channel?.access ?? [])],
   });
   const [fields, setFields] = useState<ChannelFields>(initial);
@@ -60,6 +72,40 @@ export function ChannelForm(props: {
           value={fields.sessionExpiryMinutes}
           onInput={(event) =>
             setFields({ ...fields, sessionExpiryMinutes: Math.trunc(event.currentTarget.valueAsNumber) })
+          }
+        />
+      </label>
+      <SelectField
+        label={t("admin.channels.recording")}
+        value={fields.recording.mode}
+        onChange={(value) => {
+          const mode = RECORDING_MODES.find((known) => known === value);
+          if (mode !== undefined) setFields({ ...fields, recording: { ...fields.recording, mode } });
+        }}
+      >
+        {RECORDING_MODES.map((mode) => (
+          <option key={mode} value={mode}>
+            {t(`admin.channels.recording.${mode}`)}
+          </option>
+        ))}
+      </SelectField>
+      <label>
+        {t("admin.channels.retention")}
+        <input
+          type="number"
+          required
+          min={1}
+          max={MAX_RECORDING_RETENTION_DAYS}
+          step={1}
+          value={fields.recording.retentionDays}
+          onInput={(event) =>
+            setFields({
+              ...fields,
+              recording: {
+                ...fields.recording,
+                retentionDays: Math.trunc(event.currentTarget.valueAsNumber),
+              },
+            })
           }
         />
       </label>

@@ -13,6 +13,7 @@ const EMPTY = {
   role: "technician" as "admin" | "technician",
   attendedAccess: true,
   shareSessions: false,
+  viewRecordings: false,
 };
 
 export function NewTechnicianForm(props: { onCreated: (technician: Technician) => void }) {
@@ -30,12 +31,12 @@ export function NewTechnicianForm(props: { onCreated: (technician: Technician) =
       aria-labelledby="new-technician-title"
       onSubmit={(event) => {
         event.preventDefault();
-        const { attendedAccess, shareSessions, ...rest } = form;
+        const { attendedAccess, shareSessions, viewRecordings, ...rest } = form;
         void action.run(
           async () => {
             const answer = await api.createTechnician({
               ...rest,
-              permissions: { attendedAccess, shareSessions },
+              permissions: { attendedAccess, shareSessions, viewRecordings },
             });
             props.onCreated(answer.technician);
             setForm(EMPTY);
@@ -80,6 +81,14 @@ export function NewTechnicianForm(props: { onCreated: (technician: Technician) =
           onChange={(event) => setForm({ ...form, shareSessions: event.currentTarget.checked })}
         />
         {t("admin.shareSessions")}
+      </label>
+      <label class="inline">
+        <input
+          type="checkbox"
+          checked={form.viewRecordings}
+          onChange={(event) => setForm({ ...form, viewRecordings: event.currentTarget.checked })}
+        />
+        {t("admin.viewRecordings")}
       </label>
       <Outcome error={action.error} info={action.info} />
       <button type="submit" class="primary" disabled={action.busy}>

@@ -50,6 +50,7 @@ export function TechniciansPage() {
             <th scope="col">{t("admin.role")}</th>
             <th scope="col">{t("admin.attendedAccess")}</th>
             <th scope="col">{t("admin.shareSessions")}</th>
+            <th scope="col">{t("admin.viewRecordings")}</th>
             <th scope="col">{t("admin.state")}</th>
           </tr>
         </thead>
@@ -76,6 +77,18 @@ export function TechniciansPage() {
                   checked={technician.permissions.shareSessions}
                   onChange={(event) =>
                     patch(technician, { permissions: { shareSessions: event.currentTarget.checked } })
+                  }
+                />
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`${t("admin.viewRecordings")}: ${technician.name}`}
+                  checked={technician.permissions.viewRecordings || technician.role === "admin"}
+                  disabled={technician.role === "admin"}
+                  title={technician.role === "admin" ? t("admin.viewRecordings.admin") : undefined}
+                  onChange={(event) =>
+                    patch(technician, { permissions: { viewRecordings: event.currentTarget.checked } })
                   }
                 />
               </td>

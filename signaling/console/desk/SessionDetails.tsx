@@ -11,6 +11,7 @@ import { Outcome } from "../ui/Messages.tsx";
 import type { ActionRunner } from "../ui/use-action.ts";
 import { ChatPanel } from "./ChatPanel.tsx";
 import { DeviceFacts } from "./DeviceFacts.tsx";
+import { RecordingsPanel } from "./RecordingsPanel.tsx";
 import { StartRemoteButton } from "./StartRemoteButton.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { SystemInfoPanel } from "./SystemInfoPanel.tsx";
@@ -153,6 +154,7 @@ export function SessionDetails(props: {
         </label>
       )}
       <SystemInfoPanel session={session} me={me} />
+      <RecordingsPanel session={session} me={me} />
       <ChatPanel session={session} me={me} />
     </section>
   );

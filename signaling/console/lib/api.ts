@@ -15,12 +15,15 @@ import {
   okSchema,
   organizationResponseSchema,
   type permissionRequestSchema,
+  recordingListSchema,
+  recordingResponseSchema,
   sessionListSchema,
   sessionResponseSchema,
   type setupRequestSchema,
   setupStateSchema,
   type signInRequestSchema,
   type startBuildRequestSchema,
+  type stopRecordingRequestSchema,
   systemInfoResponseSchema,
   technicianListSchema,
   type transferRequestSchema,
@@ -64,7 +67,10 @@ async function call<S extends z.ZodType>(
   const headers: Record<string, string> = { accept: "application/json" };
   if (method !== "GET") headers["x-csrf-token"] = csrfToken;
   const init: RequestInit = { method, headers, credentials: "same-origin" };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    headers["content-type"] = "application/octet-stream";
+    init.body = body;
+  } else if (body !== undefined) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -196,6 +202,20 @@ export const api = {
   close: (id: string) => call("POST", `/api/sessions/${enc(id)}/close`, sessionResponseSchema),
   deleteSession: (id: string) => call("DELETE", `/api/sessions/${enc(id)}`, okSchema),
 
+  /** Start recording: the end user's agent is told, then confirms (`confirmedAt`); only then upload. */
+  startRecording: (sessionId: string) =>
+    call("POST", `/api/sessions/${enc(sessionId)}/recordings`, recordingResponseSchema),
+  recording: (id: string) => call("GET", `/api/recordings/${enc(id)}`, recordingResponseSchema),
+  stopRecording: (id: string, durationMs: number | undefined) =>
+    call("POST", `/api/recordings/${enc(id)}/stop`, recordingResponseSchema, {
+      ...(durationMs === undefined ? {} : { durationMs }),
+    } satisfies Body<typeof stopRecordingRequestSchema>),
+  /** The next bytes of a recording, at the offset the gateway counts (raw body, not JSON). */
+  recordingChunk: (id: string, offset: number, bytes: Blob) =>
+    call("POST", `/api/recordings/${enc(id)}/chunks?offset=${offset}`, recordingResponseSchema, bytes),
+  recordings: (sessionId: string) =>
+    call("GET", `/api/sessions/${enc(sessionId)}/recordings`, recordingListSchema),
+
   audit: (filter: AuditFilter) => call("GET", auditQuery(filter, "json"), auditListSchema),
 
   builds: () => call("GET", "/api/builds", buildListSchema),
@@ -204,3 +224,8 @@ export const api = {
     call("POST", "/api/builds/job", buildJobResponseSchema, body),
   cancelBuild: () => call("DELETE", "/api/builds/job", buildJobResponseSchema),
 };
+
+/** Where a recording plays (a <video>'s src, with HTTP Range) or downloads from. */
+export function recordingVideoUrl(id: string, download = false): string {
+  return `/api/recordings/${enc(id)}/video${download ? "?download=1" : ""}`;
+}

@@ -42,6 +42,17 @@ export const codesDe = {
   "error.RATE_LIMITED": "Zu viele Anfragen.",
   "error.BUILD_RUNNING": "Es läuft schon ein Build. Warten Sie oder brechen Sie ihn ab.",
   "error.BUILD_NOT_RUNNING": "Es läuft kein Build.",
+  "error.RECORDING_OFF": "Der Kanal dieser Sitzung zeichnet keine Sitzungen auf.",
+  "error.RECORDING_NOT_FOUND": "Diese Aufzeichnung gibt es nicht.",
+  "error.RECORDING_NOT_CONFIRMED":
+    "Die App des Endbenutzers hat den Hinweis auf die Aufzeichnung noch nicht bestätigt.",
+  "error.RECORDING_ENDED": "Die Aufzeichnung wurde beendet.",
+  "error.RECORDING_OFFSET_MISMATCH":
+    "Die Aufzeichnung auf dem Gateway hat eine andere Länge; das Hochladen setzt dort fort.",
+  "error.RECORDING_STORAGE_FAILED":
+    "Das Gateway konnte die Aufzeichnung nicht speichern (sein Datenträger hat abgelehnt). Bitte später erneut versuchen.",
+  "error.RECORDINGS_NOT_PERMITTED":
+    "Sie dürfen keine Aufzeichnungen ansehen (ein Administrator kann Ihnen die Berechtigung „Aufzeichnungen ansehen“ geben).",
   "error.STORE_UNAVAILABLE": "Das Gateway kann gerade nichts speichern. Versuchen Sie es gleich noch einmal.",
   "error.INTERNAL": "Im Gateway ist ein Fehler aufgetreten.",
   "remote.closed.disconnected": "Sie haben die Verbindung getrennt.",

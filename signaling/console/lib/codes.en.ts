@@ -51,6 +51,16 @@ export const codesEn = {
   "error.RATE_LIMITED": "Too many requests.",
   "error.BUILD_RUNNING": "A build is already running. Wait for it or cancel it.",
   "error.BUILD_NOT_RUNNING": "No build is running.",
+  "error.RECORDING_OFF": "This session's channel does not record sessions.",
+  "error.RECORDING_NOT_FOUND": "No such recording.",
+  "error.RECORDING_NOT_CONFIRMED": "The end user's app has not confirmed the recording notice yet.",
+  "error.RECORDING_ENDED": "The recording was stopped.",
+  "error.RECORDING_OFFSET_MISMATCH":
+    "The recording on the gateway has a different length; the upload resumes from there.",
+  "error.RECORDING_STORAGE_FAILED":
+    "The gateway could not store the recording (its disk refused). Try again later.",
+  "error.RECORDINGS_NOT_PERMITTED":
+    "You are not allowed to see recordings (ask an admin for the “view recordings” permission).",
   "error.STORE_UNAVAILABLE": "The gateway cannot store anything right now. Try again shortly.",
   "error.INTERNAL": "Something went wrong in the gateway.",
   "remote.closed.disconnected": "You disconnected.",

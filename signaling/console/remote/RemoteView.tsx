@@ -1,16 +1,18 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ReservedCombo } from "../../../shared/control.ts";
 import type { Technician } from "../../../shared/model.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { navigate } from "../lib/router.ts";
 import { useStore } from "../lib/store.ts";
-import { sessions, technicians } from "../state/stores.ts";
+import { channels, sessions, technicians } from "../state/stores.ts";
 import { ClipboardPanel } from "./ClipboardPanel.tsx";
 import { captureInput } from "./input-capture.ts";
 import { storedKeyboardMode, storeKeyboardMode } from "./keyboard-mode.ts";
 import { QualityLine } from "./QualityLine.tsx";
+import { RecordingControl } from "./RecordingControl.tsx";
 import { RemoteCursor } from "./RemoteCursor.tsx";
 import { RemoteToolbar, type ScaleMode } from "./RemoteToolbar.tsx";
+import { createRecorder } from "./recorder.ts";
 import { useRemote } from "./use-remote.ts";
 
 /** The remote view: the agent's screen, input captured over it, the toolbar and the quality line. */
@@ -29,6 +31,19 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   const stage = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const { state, access } = remote;
+  const recorder = useMemo(() => createRecorder(props.sessionId), [props.sessionId]);
+  const recordingMode =
+    useStore(channels).find((channel) => channel.id === session?.channelId)?.recording.mode ?? "off";
+  const viewOpen = state.phase.kind === "open";
+
+  // "always": recording starts with the view; a new picture (after a reconnect) starts a new one.
+  useEffect(() => {
+    if (recordingMode !== "always" || !viewOpen || state.stream === null) return;
+    void recorder.start(state.stream);
+    return () => void recorder.stop();
+  }, [recordingMode, viewOpen, state.stream, recorder]);
+  // Leaving the view ends the recording (what is left is uploaded first).
+  useEffect(() => () => void recorder.stop(), [recorder]);
   const canControl = access === "control" && state.controlOpen && state.phase.kind === "open";
 
   useEffect(() => {
@@ -79,8 +94,16 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
             setKeyboardMode(next);
           }}
           onDisconnect={() => {
-            remote.disconnect();
-            back();
+            // The last seconds reach the gateway before the view (and with it the recording) ends.
+            // Never held up for long by a gateway that does not answer.
+            const stopped = Promise.race([
+              recorder.stop(),
+              new Promise((resolve) => setTimeout(resolve, 5_000)),
+            ]);
+            void stopped.finally(() => {
+              remote.disconnect();
+              back();
+            });
           }}
         />
       </header>
@@ -91,6 +114,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           </p>
         )}
         {viewers.length > 0 && <p>{t("remote.viewers", { names: viewers.join(", ") })}</p>}
+        <RecordingControl recorder={recorder} mode={recordingMode} stream={viewOpen ? state.stream : null} />
         {state.secureDesktop && (
           <p class="secure-desktop" role="alert">
             {t("remote.secureDesktop")}
