@@ -9,6 +9,7 @@ import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
 import { Chat } from "./domain/chat.ts";
+import { Continuation } from "./domain/continuation.ts";
 import { Desk } from "./domain/desk/desk.ts";
 import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
@@ -74,9 +75,17 @@ export type Gateway = {
   reloadTls(): CertificateInfo;
   /** Runs the expiry sweep now; resolves to how many sessions expired. */
   sweep(): Promise<number>;
+  /**
+   * Runs the re-confirmation sweep now (the end user asked again, a question past its deadline
+   * ends its session); resolves to how many sessions it asked or ended.
+   */
+  continuationSweep(): Promise<number>;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
   close(): Promise<void>;
 };
+
+/** How often the re-confirmation clock is looked at (at most; see sweepIntervalMs). */
+const CONTINUATION_SWEEP_MS = 5_000;
 
 /** The composition root: builds every part of the gateway, wires them, and listens. */
 export async function startGateway(
@@ -192,6 +201,7 @@ export async function startGateway(
   events.on("signInTried", (email, address, outcome) =>
     cluster.publish({ type: "sign_in.tried", email, address, outcome }),
   );
+  const continuation = new Continuation({ store, clock, audit, events, presence: hub, desk });
   const supportee = new Supportee({
     store,
     clock,
@@ -200,6 +210,7 @@ export async function startGateway(
     presence: hub,
     pins,
     desk,
+    continuation,
   });
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
   const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
@@ -208,6 +219,7 @@ export async function startGateway(
     supportee,
     chat,
     systemInfo,
+    continuation,
     organizationName,
     iceServers: () => iceServers.general(),
     log,
@@ -319,6 +331,10 @@ export async function startGateway(
     jobs.every("expiry sweep", sweepMs, async () => {
       await desk.lifecycle.expireDue();
     });
+    // The end user's re-confirmation: asked, and the session ended, within this of their time.
+    jobs.every("continuation sweep", Math.min(sweepMs, CONTINUATION_SWEEP_MS), async () => {
+      await continuation.sweep();
+    });
   }
   heartbeat.start();
 
@@ -338,6 +354,7 @@ export async function startGateway(
       return tls.reload();
     },
     sweep: () => desk.lifecycle.expireDue(),
+    continuationSweep: () => continuation.sweep(),
     close() {
       closed ??= (async () => {
         jobs.stop();

@@ -178,6 +178,7 @@ export class AgentSession {
     return {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
+      "continue.request": (message) => void this.#askContinue(message),
       chat: (message) =>
         this.#deps.terminal.say(
           this.#deps.messages.chatFrom(message.from.name, message.text, clockTime(message.at)),
@@ -195,6 +196,8 @@ export class AgentSession {
           expired: { reason: "session_closed", message: messages.expired },
           deleted: { reason: "session_closed", message: messages.deleted },
           replaced: { reason: "refused", message: messages.replaced },
+          declined: { reason: "consent_denied", message: messages.continueDeclined },
+          unconfirmed: { reason: "consent_denied", message: messages.continueUnanswered },
         };
         void this.close(outcomes[message.reason]);
       },
@@ -245,6 +248,28 @@ export class AgentSession {
       client.send({ type: "end" });
       void this.close({ reason: "consent_denied", message: messages.consentDenied });
     }
+  }
+
+  /**
+   * The session has run for its channel's interval: may it continue? The gateway keeps the
+   * deadline (it ends the session with `unconfirmed`); a question sent again after a reconnect
+   * (same id) is not shown twice. A no ends the session here at once, as `q` would.
+   */
+  async #askContinue(request: Extract<GatewayMessage, { type: "continue.request" }>): Promise<void> {
+    const { client, terminal, messages } = this.#deps;
+    if (this.#closing !== undefined || this.#questions.has(request.requestId)) return;
+    await this.#peers.releaseAll();
+    const question = terminal.askContinue({ minutes: request.minutes, seconds: request.seconds });
+    this.#questions.set(request.requestId, question.cancel);
+    const answer = await question.answer;
+    this.#questions.delete(request.requestId);
+    if (answer === "cancelled") return;
+    client.send({ type: "continue", requestId: request.requestId, answer });
+    if (answer === "yes") {
+      terminal.say(messages.continueConfirmed);
+      return;
+    }
+    void this.close({ reason: "consent_denied", message: messages.continueDeclined });
   }
 
   /** A peer for a technician the end user allowed, with the ICE servers minted for that peer when given. */

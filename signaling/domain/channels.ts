@@ -1,4 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
+import { DEFAULT_RECONFIRM_MINUTES } from "../../shared/limits.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
 import { newId } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
@@ -36,6 +37,7 @@ export class Channels {
       name: "Home",
       ownerId: actor.id,
       sessionExpiryMinutes: defaultExpiryMinutes,
+      reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
       createdAt: actor.createdAt,
     };
     // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
@@ -56,6 +58,7 @@ export class Channels {
       name: "Private",
       ownerId: account.id,
       sessionExpiryMinutes: this.#d.defaultExpiryMinutes,
+      reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
       createdAt: this.#d.clock.now(),
     };
     await this.#d.store.insertChannel(channel);
@@ -78,7 +81,12 @@ export class Channels {
 
   async create(
     actor: TechnicianRow,
-    input: { name: string; sessionExpiryMinutes?: number | undefined; access: string[] },
+    input: {
+      name: string;
+      sessionExpiryMinutes?: number | undefined;
+      reconfirmMinutes?: number | undefined;
+      access: string[];
+    },
   ): Promise<ChannelWithAccess> {
     requireAdmin(actor);
     const { store, clock, audit, defaultExpiryMinutes } = this.#d;
@@ -89,6 +97,7 @@ export class Channels {
       name: input.name,
       ownerId: null,
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? defaultExpiryMinutes,
+      reconfirmMinutes: input.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
       createdAt: clock.now(),
     };
     await store.transaction(async () => {
@@ -101,6 +110,7 @@ export class Channels {
         channelId: row.id,
         name: row.name,
         sessionExpiryMinutes: row.sessionExpiryMinutes,
+        reconfirmMinutes: row.reconfirmMinutes,
         access: input.access,
       });
     });
@@ -114,6 +124,7 @@ export class Channels {
     input: {
       name?: string | undefined;
       sessionExpiryMinutes?: number | undefined;
+      reconfirmMinutes?: number | undefined;
       access?: string[] | undefined;
     },
   ): Promise<ChannelWithAccess> {
@@ -127,6 +138,7 @@ export class Channels {
       ...current,
       name: input.name ?? current.name,
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? current.sessionExpiryMinutes,
+      reconfirmMinutes: input.reconfirmMinutes ?? current.reconfirmMinutes,
     };
     await store.transaction(async () => {
       if (

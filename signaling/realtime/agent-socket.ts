@@ -6,6 +6,7 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { Chat } from "../domain/chat.ts";
+import type { Continuation } from "../domain/continuation.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import { type Jobs, jobName } from "../jobs.ts";
@@ -19,6 +20,7 @@ export type AgentSocketDeps = {
   supportee: Supportee;
   chat: Chat;
   systemInfo: SystemInformation;
+  continuation: Continuation;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -81,6 +83,10 @@ export class AgentSockets {
       "system.info": (context, message) => {
         const agent = this.#joined(context);
         return deps.systemInfo.received(agent.sessionId, message.requestId, message.info, agent.address);
+      },
+      continue: (context, message) => {
+        const agent = this.#joined(context);
+        return deps.continuation.answer(agent.sessionId, message.requestId, message.answer, agent.address);
       },
       end: (context) => {
         const agent = this.#joined(context);
@@ -199,6 +205,8 @@ export class AgentSockets {
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
+      const question = await this.#d.continuation.resumed(session.id);
+      if (question !== undefined) send(context.socket, { type: "continue.request", ...question });
       hub.publish(session.id);
     } finally {
       context.joining = false;

@@ -115,20 +115,22 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
 
     async insertChannel(row) {
       await run(
-        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, reconfirm_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.kind,
         row.name,
         row.ownerId,
         row.sessionExpiryMinutes,
+        row.reconfirmMinutes,
         row.createdAt,
       );
     },
     async updateChannel(row) {
       await run(
-        "UPDATE channels SET name = ?, session_expiry_minutes = ? WHERE id = ?",
+        "UPDATE channels SET name = ?, session_expiry_minutes = ?, reconfirm_minutes = ? WHERE id = ?",
         row.name,
         row.sessionExpiryMinutes,
+        row.reconfirmMinutes,
         row.id,
       );
     },

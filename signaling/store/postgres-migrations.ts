@@ -150,6 +150,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
   );
   `,
+  // N: consent that stays current (signaling/domain/continuation.ts): each channel's re-confirmation
+  // interval, and each session's clock (running since, the open question and its deadline).
+  `
+  ALTER TABLE channels ADD COLUMN reconfirm_minutes INTEGER NOT NULL DEFAULT 30;
+  CREATE TABLE session_continuation (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+    state TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    request_id TEXT,
+    deadline BIGINT
+  );
+  `,
 ];
 
 /** The advisory lock every starting gateway takes before it looks at the schema (any 64-bit key). */

@@ -47,6 +47,7 @@ export function toChannel(row: Raw): ChannelRow {
     name: text(row, "name"),
     ownerId: textOrNull(row, "owner_id"),
     sessionExpiryMinutes: int(row, "session_expiry_minutes"),
+    reconfirmMinutes: int(row, "reconfirm_minutes"),
     createdAt: int(row, "created_at"),
   };
 }

@@ -1,4 +1,5 @@
 import type { ChatQueries } from "./chat-queries.ts";
+import type { ContinuationQueries } from "./continuation-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
 import {
   int,
@@ -14,7 +15,10 @@ import type { Sql, SqlValue } from "./sql.ts";
 import { PinTaken, type StoreQueries } from "./store.ts";
 import type { SystemInfoQueries } from "./system-info-queries.ts";
 
-type SessionQueries = Omit<StoreQueries, keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries>;
+type SessionQueries = Omit<
+  StoreQueries,
+  keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries | keyof ContinuationQueries
+>;
 
 /** Support sessions, their invites and permissions, and the audit trail. */
 export function sessionQueries({ all, get, one, run, forUpdate, pinTaken }: Sql): SessionQueries {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { chatQueries } from "./chat-queries.ts";
+import { continuationQueries } from "./continuation-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
@@ -29,6 +30,7 @@ export function openSqliteStore(dataDir: string): Store {
     ...sessionQueries(sql),
     ...chatQueries(sql),
     ...systemInfoQueries(sql),
+    ...continuationQueries(sql),
   };
   let closed = false;
   return {

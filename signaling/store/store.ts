@@ -5,6 +5,7 @@ import type {
   AuthSessionRow,
   ChannelRow,
   ChatLineRow,
+  ContinuationRow,
   NewAudit,
   NewChatLine,
   PermissionRow,
@@ -117,4 +118,12 @@ export type StoreQueries = {
   putSystemInfoRequest(sessionId: string, requestId: string, technicianId: string, at: number): Promise<void>;
   putSystemInfo(sessionId: string, info: SystemInfo, at: number): Promise<void>;
   getSystemInfo(sessionId: string): Promise<SystemInfoRow | undefined>;
+
+  putContinuation(row: ContinuationRow): Promise<void>;
+  getContinuation(sessionId: string): Promise<ContinuationRow | undefined>;
+  /**
+   * Sessions whose clock has run out at `now`: a question is due (counting past the channel's
+   * interval, the interval not 0) or an open question is past its deadline. Live sessions only.
+   */
+  listContinuationsDue(now: number): Promise<ContinuationRow[]>;
 };

@@ -137,6 +137,7 @@ t.test(
       name: "Private",
       ownerId: "t1",
       sessionExpiryMinutes: 60,
+      reconfirmMinutes: 30,
       createdAt: now,
     });
     const session = (id: string): SessionRow => ({

@@ -1,13 +1,25 @@
 import { useState } from "preact/hooks";
-import { DEFAULT_SESSION_EXPIRY_MINUTES } from "../../../shared/limits.ts";
+import {
+  DEFAULT_RECONFIRM_MINUTES,
+  DEFAULT_SESSION_EXPIRY_MINUTES,
+  MAX_RECONFIRM_MINUTES,
+} from "../../../shared/limits.ts";
 import type { Channel, Technician } from "../../../shared/model.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { Outcome } from "../ui/Messages.tsx";
 import { useAction } from "../ui/use-action.ts";
 
-export type ChannelFields = { name: string; sessionExpiryMinutes: number; access: string[] };
+export type ChannelFields = {
+  name: string;
+  sessionExpiryMinutes: number;
+  reconfirmMinutes: number;
+  access: string[];
+};
 
-/** A team channel's settings: name, session expiry and who has access. Creates or edits. */
+/**
+ * A team channel's settings: name, session expiry, after how long the end user is asked again
+ * whether the session may continue, and who has access. Creates or edits.
+ */
 export function ChannelForm(props: {
   title: string;
   channel?: Channel;
@@ -21,6 +33,7 @@ export function ChannelForm(props: {
   const initial = (): ChannelFields => ({
     name: props.channel?.name ?? "",
     sessionExpiryMinutes: props.channel?.sessionExpiryMinutes ?? DEFAULT_SESSION_EXPIRY_MINUTES,
+    reconfirmMinutes: props.channel?.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
     access: [...(props.channel?.access ?? [])],
   });
   const [fields, setFields] = useState<ChannelFields>(initial);
@@ -63,6 +76,24 @@ export function ChannelForm(props: {
           }
         />
       </label>
+      <label>
+        {t("admin.channels.reconfirm")}
+        <input
+          type="number"
+          required
+          min={0}
+          max={MAX_RECONFIRM_MINUTES}
+          step={1}
+          aria-describedby="reconfirm-hint"
+          value={fields.reconfirmMinutes}
+          onInput={(event) =>
+            setFields({ ...fields, reconfirmMinutes: Math.trunc(event.currentTarget.valueAsNumber) })
+          }
+        />
+      </label>
+      <p class="hint" id="reconfirm-hint">
+        {t("admin.channels.reconfirmHint")}
+      </p>
       <fieldset>
         <legend>{t("admin.channels.access")}</legend>
         {props.technicians.map((technician) => (
