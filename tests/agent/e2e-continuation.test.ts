@@ -8,11 +8,14 @@
 import t, { type Test } from "tap";
 import type { GatewayToConsole } from "../../shared/console-protocol.ts";
 import { CONTINUE_ANSWER_MS } from "../../shared/limits.ts";
+import { selectSession } from "../console/desk-page.ts";
+import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
 import {
   type ApiClient,
   type ConsoleSocket,
   field,
   openConsoleSocket,
+  PASSWORD,
   startTestGateway,
   TestClock,
 } from "../helpers/gateway.ts";
@@ -47,8 +50,9 @@ function update(socket: ConsoleSocket, id: string, where: (s: SessionUpdate["ses
 }
 
 /** A session in the Helpdesk channel with the real agent joined by PIN; its question not yet due. */
-async function joined(t: Test) {
-  const session = await gw.newSession(alice.client, channelId);
+async function joined(t: Test, name: string) {
+  const created = await alice.client.post("/api/sessions", { channelId, name });
+  const session = { id: field(created.body, "session", "id"), pin: field(created.body, "invitation", "pin") };
   const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
   await update(desk, session.id, (s) => s.agent.connected && s.continuation?.state === "running");
   return { session, agent };
@@ -71,7 +75,7 @@ async function actions(client: ApiClient, id: string): Promise<string[]> {
 }
 
 t.test("the end user's yes in the agent's terminal keeps the session; the clock starts again", async (t) => {
-  const { session, agent } = await joined(t);
+  const { session, agent } = await joined(t, "Yes");
   clock.advance(9 * MINUTE);
   await gw.gateway.continuationSweep();
   const early = await alice.client.get(`/api/sessions/${session.id}`);
@@ -104,25 +108,40 @@ t.test("the end user's yes in the agent's terminal keeps the session; the clock 
   ]);
 });
 
-t.test("no answer within 5 minutes ends the session on both sides, audited", async (t) => {
-  const { session, agent } = await joined(t);
-  await asked(t, session.id, agent);
-  clock.advance(CONTINUE_ANSWER_MS - 1_000);
-  await gw.gateway.continuationSweep();
-  t.equal(agent.child.exitCode, null, "still open a second before the deadline");
-  clock.advance(1_000);
-  await gw.gateway.continuationSweep();
-  t.equal((await agent.exited).code, 7, "exit code 7: consent denied");
-  t.match(agent.stderr(), /No answer in time: the session has ended\./);
-  const ended = await update(desk, session.id, (s) => s.status === "Closed");
-  t.equal(ended.session.continuation?.state, "unanswered", "the console shows why");
-  t.equal(ended.session.agent.connected, false);
-  const audited = await actions(gw.admin, session.id);
-  t.ok(audited.includes("session.continue_unanswered"), audited.join(", "));
-});
+t.test(
+  "no answer within 5 minutes ends the session on both sides, audited and shown in the console",
+  async (t) => {
+    const { session, agent } = await joined(t, "Unanswered");
+    const browser = await launchBrowser();
+    t.teardown(() => browser.close());
+    const { page, errors } = await openConsole(browser, gw.url);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, alice.email, PASSWORD);
+    await page.getByRole("navigation").getByRole("link", { name: "Helpdesk" }).click();
+    const panel = await selectSession(page, "Unanswered");
+    await asked(t, session.id, agent);
+    await panel.getByText(/^Asking the end user whether the session may continue \(answer by /).waitFor();
+    t.pass("the console shows that the end user is being asked");
+    clock.advance(CONTINUE_ANSWER_MS - 1_000);
+    await gw.gateway.continuationSweep();
+    t.equal(agent.child.exitCode, null, "still open a second before the deadline");
+    clock.advance(1_000);
+    await gw.gateway.continuationSweep();
+    t.equal((await agent.exited).code, 7, "exit code 7: consent denied");
+    t.match(agent.stderr(), /No answer in time: the session has ended\./);
+    const ended = await update(desk, session.id, (s) => s.status === "Closed");
+    t.equal(ended.session.continuation?.state, "unanswered", "the console shows why");
+    t.equal(ended.session.agent.connected, false);
+    const audited = await actions(gw.admin, session.id);
+    t.ok(audited.includes("session.continue_unanswered"), audited.join(", "));
+    await panel.getByText(/^No answer from the end user by .*: ended$/).waitFor();
+    t.pass("and the outcome");
+    t.same(errors, [], "no errors in the technician's page");
+  },
+);
 
 t.test("the end user's no ends the session at once", async (t) => {
-  const { session, agent } = await joined(t);
+  const { session, agent } = await joined(t, "No");
   await asked(t, session.id, agent);
   agent.type("maybe");
   await agent.line(/Please answer y or n\./);
