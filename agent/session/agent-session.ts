@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
 import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
@@ -48,6 +49,8 @@ export class AgentSession {
   readonly #consents = new Consents();
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
+  /** The end user's answers to "may the session continue?", by id: one sent again after a resume is answered again. */
+  readonly #continued = new Map<string, ContinueAnswer>();
   /** The technicians on the session as last told (undefined before the first list). */
   #onSession: Extract<GatewayMessage, { type: "technicians" }>["technicians"] | undefined;
   #iceServers: Welcome["iceServers"];
@@ -258,12 +261,19 @@ export class AgentSession {
   async #askContinue(request: Extract<GatewayMessage, { type: "continue.request" }>): Promise<void> {
     const { client, terminal, messages } = this.#deps;
     if (this.#closing !== undefined || this.#questions.has(request.requestId)) return;
+    // Answered, but the answer was lost with the connection: the same answer again.
+    const earlier = this.#continued.get(request.requestId);
+    if (earlier !== undefined) {
+      client.send({ type: "continue", requestId: request.requestId, answer: earlier });
+      return;
+    }
     await this.#peers.releaseAll();
     const question = terminal.askContinue({ minutes: request.minutes, seconds: request.seconds });
     this.#questions.set(request.requestId, question.cancel);
     const answer = await question.answer;
     this.#questions.delete(request.requestId);
     if (answer === "cancelled") return;
+    this.#continued.set(request.requestId, answer);
     client.send({ type: "continue", requestId: request.requestId, answer });
     if (answer === "yes") {
       terminal.say(messages.continueConfirmed);
