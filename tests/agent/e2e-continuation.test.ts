@@ -14,6 +14,7 @@ import {
   type ApiClient,
   type ConsoleSocket,
   field,
+  joinAgent,
   openConsoleSocket,
   PASSWORD,
   startTestGateway,
@@ -153,6 +154,6 @@ t.test("the end user's no ends the session at once", async (t) => {
   const audited = await actions(gw.admin, session.id);
   t.ok(audited.includes("session.continue_declined"), audited.join(", "));
   // The link and PIN are dead: the end user's no is final.
-  const again = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
-  t.equal((await again.exited).code, 5, "the PIN no longer joins");
+  const again = await joinAgent(gw.url, { kind: "pin", pin: session.pin }).catch((error: unknown) => error);
+  t.match(again, { code: "SESSION_NOT_FOUND" }, "the PIN no longer joins");
 });
