@@ -47,36 +47,34 @@ export class Continuation {
     this.#d = deps;
   }
 
-  /** A new agent (not a resume) joined: the clock starts now. Call inside the join's transaction. */
-  async joined(sessionId: string, now: number): Promise<void> {
+  /**
+   * An agent joined; call inside the join's transaction, before the agent counts as connected.
+   * A new agent (PIN or link): the clock starts now. A resume: a question still open gets at least
+   * CONTINUE_ANSWER_AFTER_RECONNECT_MS to be answered (its end user could not answer meanwhile),
+   * decided before the sweep can see the agent connected.
+   */
+  async joined(sessionId: string, now: number, resumed: boolean): Promise<void> {
     const { store } = this.#d;
     const current = await store.getContinuation(sessionId);
-    await store.putContinuation({
-      sessionId,
-      state: step(current?.state ?? "running", "joined"),
-      since: now,
-      requestId: null,
-      deadline: null,
-    });
+    if (!resumed) {
+      await store.putContinuation({
+        sessionId,
+        state: step(current?.state ?? "running", "joined"),
+        since: now,
+        requestId: null,
+        deadline: null,
+      });
+      return;
+    }
+    if (current?.state !== "asked") return;
+    const deadline = Math.max(current.deadline ?? now, now + CONTINUE_ANSWER_AFTER_RECONNECT_MS);
+    if (deadline !== current.deadline) await store.putContinuation({ ...current, deadline });
   }
 
-  /**
-   * The agent is (back) on the session: the question it must see, if one is open. Its deadline is
-   * moved to give the end user at least CONTINUE_ANSWER_AFTER_RECONNECT_MS.
-   */
-  resumed(sessionId: string): Promise<ContinueQuestion | undefined> {
-    const { store, clock } = this.#d;
-    return this.#d.desk.serialized(sessionId, () =>
-      store.transaction(async () => {
-        const session = await store.lockSession(sessionId);
-        const row = await store.getContinuation(sessionId);
-        if (session === undefined || !isLive(session.status) || row?.state !== "asked") return undefined;
-        const now = clock.now();
-        const deadline = Math.max(row.deadline ?? now, now + CONTINUE_ANSWER_AFTER_RECONNECT_MS);
-        if (deadline !== row.deadline) await store.putContinuation({ ...row, deadline });
-        return question({ ...row, deadline }, now);
-      }),
-    );
+  /** The question the session's agent must see now, if one is open (sent again after a resume). */
+  async pending(sessionId: string): Promise<ContinueQuestion | undefined> {
+    const row = await this.#d.store.getContinuation(sessionId);
+    return row?.state === "asked" ? question(row, this.#d.clock.now()) : undefined;
   }
 
   /**

@@ -73,11 +73,10 @@ export class Supportee {
           lastActivityAt: clock.now(),
         };
         await store.updateSession(next);
-        // A new app was never asked: nothing to withdraw at it. Its end user agreed just now.
-        if (!resumed) {
-          await resetPermissions(store, clock.now(), await store.getPermissions(session.id));
-          await this.#d.continuation.joined(session.id, clock.now());
-        }
+        // A new app was never asked: nothing to withdraw at it.
+        if (!resumed) await resetPermissions(store, clock.now(), await store.getPermissions(session.id));
+        // Its end user agreed just now (a new app), or has a moment to answer an open question (a resume).
+        await this.#d.continuation.joined(session.id, clock.now(), resumed);
         await audit.record(
           { kind: "agent", sessionId: session.id, address },
           resumed ? "agent.resumed" : "agent.joined",

@@ -205,7 +205,7 @@ export class AgentSockets {
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
-      const question = await this.#d.continuation.resumed(session.id);
+      const question = await this.#d.continuation.pending(session.id);
       if (question !== undefined) send(context.socket, { type: "continue.request", ...question });
       hub.publish(session.id);
     } finally {
