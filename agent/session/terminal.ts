@@ -208,7 +208,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     if (index < 0) return;
     if (!entry.settle(outcome)) {
       // Not an answer: said so, and the question is written again (still last on screen).
-      this.#options.output.write(`${typed && this.#options.interactive ? "" : "\n"}${entry.invalid ?? ""}`);
+      this.#options.output.write(`${typed && this.#options.interactive ? "" : "\n"}${entry.invalid ?? ""}\n`);
       this.#options.output.write(entry.text);
       return;
     }
