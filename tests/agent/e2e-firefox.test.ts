@@ -32,6 +32,16 @@ const browser = await puppeteer.launch({
 });
 t.teardown(() => browser.close());
 
+/** `step` or an error that says which step timed out (the agent's output helps with that). */
+async function within<T>(what: string, step: Promise<T>, agent?: { lines: string[] }): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    const said = agent === undefined ? "" : `; the agent said: ${agent.lines.join(" | ")}`;
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}${said}`);
+  }
+}
+
 t.test("Firefox (no H.264) decodes the agent's default stream as VP8 at the screen's size", async (t) => {
   const fiona = await gateway.technician("Fiona");
   const session = await gateway.newSession(fiona.client);
@@ -45,27 +55,31 @@ t.test("Firefox (no H.264) decodes the agent's default stream as VP8 at the scre
   await page.locator('input[name="email"]').fill(fiona.email);
   await page.locator('input[name="password"]').fill(PASSWORD);
   await page.locator('button[type="submit"]').click();
-  await page.locator("::-p-text(Sign out)").wait();
+  await within("signed in", page.locator("::-p-text(Sign out)").wait());
 
   const agent = runAgent(t, xvfb, [session.pin, "--gateway", gateway.url]);
   await agent.line(/Waiting for your technician/);
-  await page.locator("table button.link").click();
+  await within("the session selected", page.locator("table button.link").click(), agent);
   const start = 'section.details button[aria-label="Start remote session"]';
-  await page.locator(start).click();
+  await within("asked", page.locator(start).click(), agent);
   await agent.line(/Fiona .* asks to SEE and CONTROL your screen/);
   agent.type("y");
-  await page.locator("::-p-text(Permission granted: click to connect)").wait();
-  await page.locator(start).click();
+  await within("granted", page.locator("::-p-text(Permission granted: click to connect)").wait(), agent);
+  await within("connect", page.locator(start).click(), agent);
 
   // A decoded frame of the screen's size: the picture's size comes from the decoded stream.
-  await page.waitForFunction(
-    (width, height) => {
-      const video = document.querySelector("video");
-      return video !== null && video.videoWidth === width && video.videoHeight === height;
-    },
-    {},
-    SCREEN.width,
-    SCREEN.height,
+  await within(
+    "a picture of the screen's size",
+    page.waitForFunction(
+      (width, height) => {
+        const video = document.querySelector("video");
+        return video !== null && video.videoWidth === width && video.videoHeight === height;
+      },
+      {},
+      SCREEN.width,
+      SCREEN.height,
+    ),
+    agent,
   );
   t.pass("the picture has the screen's size");
   // And frames keep coming: a window appears on the end user's screen, and the page presents a
