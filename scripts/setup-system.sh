@@ -18,6 +18,8 @@ set -euo pipefail
 # ffmpeg: the FFmpeg encoder adapter's tests and bench:win-encoder (its ffmpeg drives the adapter, its ffprobe decodes the output).
 # x11vnc: the baseline of bench:latency and bench:vs-vnc.
 # postgresql: the PostgreSQL store's tests and `npm run postgres` (a cluster of their own, never the system one).
+# firefox-esr: tests/agent/e2e-firefox.test.ts opens the console in headless Firefox (puppeteer-core, WebDriver BiDi)
+# and checks it decodes the agent's default stream (Debian's Firefox has no H.264: VP8).
 packages=(
   xvfb
   xdotool
@@ -45,6 +47,7 @@ packages=(
   postgresql
   python3-aiortc
   python3-aiohttp
+  firefox-esr
 )
 missing=()
 for pkg in "${packages[@]}"; do

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { continueAnswerSchema } from "./continuation.ts";
 import { errorBodySchema } from "./errors.ts";
 import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
 import { idSchema, isoDateSchema, personRefSchema } from "./model.ts";
@@ -70,11 +71,27 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
    * unknown or ended recording is NOT_FOUND.
    */
   z.object({ type: z.literal("recording.confirm"), recordingId: idSchema }),
+  /**
+   * The end user's answer to `continue.request`: yes keeps the session (the clock starts again),
+   * no ends it. Only for the question open now (else NOT_FOUND).
+   */
+  z.object({ type: z.literal("continue"), requestId: idSchema, answer: continueAnswerSchema }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type AgentMessageType = AgentMessage["type"];
 
-export const SESSION_END_REASONS = ["closed", "expired", "deleted", "replaced"] as const;
+/**
+ * declined: the end user answered no to `continue.request`. unconfirmed: they did not answer in
+ * time (shared/continuation.ts).
+ */
+export const SESSION_END_REASONS = [
+  "closed",
+  "expired",
+  "deleted",
+  "replaced",
+  "declined",
+  "unconfirmed",
+] as const;
 export const sessionEndReasonSchema = z.enum(SESSION_END_REASONS);
 export type SessionEndReason = z.infer<typeof sessionEndReasonSchema>;
 
@@ -151,6 +168,18 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("recording.start"), recordingId: idSchema, technician: personRefSchema }),
   /** That recording ended (stopped, or its view closed). */
   z.object({ type: z.literal("recording.stop"), recordingId: idSchema, technician: personRefSchema }),
+  /**
+   * The session has run for the channel's interval: ask the end user whether it may continue.
+   * `minutes`: how long since they joined or last said yes; `seconds`: how long they have to answer
+   * (the gateway keeps the deadline: no answer by then ends the session with `unconfirmed`). Sent
+   * again with the same id after a reconnect while the question is open.
+   */
+  z.object({
+    type: z.literal("continue.request"),
+    requestId: idSchema,
+    minutes: z.number().int().min(0),
+    seconds: z.number().int().min(0),
+  }),
   /** The session ended on the gateway; the agent should stop. */
   z.object({ type: z.literal("session.ended"), reason: sessionEndReasonSchema }),
   z.object({ type: z.literal("error"), error: errorBodySchema, inReplyTo: z.string().optional() }),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "./build-config.ts";
-import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH } from "./limits.ts";
+import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_RECONFIRM_MINUTES } from "./limits.ts";
 import {
   auditEntrySchema,
   channelSchema,
@@ -79,11 +79,15 @@ export const expiryMinutesSchema = z
   .min(1)
   .max(60 * 24 * 365);
 
+/** A channel's re-confirmation interval in minutes; 0: the end user is never asked again. */
+export const reconfirmMinutesSchema = z.number().int().min(0).max(MAX_RECONFIRM_MINUTES);
+
 export const createChannelRequestSchema = z.object({
   name: displayNameSchema,
   sessionExpiryMinutes: expiryMinutesSchema.optional(),
   /** Off with DEFAULT_RECORDING_RETENTION_DAYS when absent. */
   recording: channelRecordingSchema.partial().optional(),
+  reconfirmMinutes: reconfirmMinutesSchema.optional(),
   access: z.array(idSchema).max(1000).default([]),
 });
 
@@ -92,6 +96,7 @@ export const updateChannelRequestSchema = z
     name: displayNameSchema.optional(),
     sessionExpiryMinutes: expiryMinutesSchema.optional(),
     recording: channelRecordingSchema.partial().optional(),
+    reconfirmMinutes: reconfirmMinutesSchema.optional(),
     access: z.array(idSchema).max(1000).optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "nothing to change");

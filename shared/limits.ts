@@ -83,3 +83,19 @@ export const MAX_RECORDING_RETENTION_DAYS = 3650;
 
 /** How long the console waits for the end user's agent to confirm the recording notice. */
 export const RECORDING_CONFIRM_TIMEOUT_MS = 10_000;
+
+/**
+ * A channel's re-confirmation interval: after this many minutes the agent asks the end user again
+ * whether the session may continue (0: never). The default, and the most a channel may set.
+ */
+export const DEFAULT_RECONFIRM_MINUTES = 30;
+export const MAX_RECONFIRM_MINUTES = 24 * 60;
+
+/** How long the end user has to answer "may the session continue?" before the session ends. */
+export const CONTINUE_ANSWER_MS = 5 * 60_000;
+
+/**
+ * A question still open when the agent comes back (its connection or the gateway restarted) gets
+ * at least this long again: the end user could not answer while the agent was away.
+ */
+export const CONTINUE_ANSWER_AFTER_RECONNECT_MS = 60_000;

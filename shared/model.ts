@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
+import { continuationViewSchema } from "./continuation.ts";
+import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH, MAX_RECONFIRM_MINUTES } from "./limits.ts";
 import { channelRecordingSchema } from "./recording.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./status.ts";
 
@@ -53,6 +54,11 @@ export const channelSchema = z.object({
   name: z.string(),
   /** Sessions of this channel expire after this many minutes without an agent. */
   sessionExpiryMinutes: z.number().int().positive(),
+  /**
+   * After this many minutes of a session with the end user's agent, the end user is asked again
+   * whether it may continue (shared/continuation.ts); 0: never.
+   */
+  reconfirmMinutes: z.number().int().min(0).max(MAX_RECONFIRM_MINUTES),
   /** Technicians with access (team channels; shown to admins, empty otherwise). */
   access: z.array(idSchema),
   /** Whether and how sessions of this channel are recorded, and for how long recordings are kept. */
@@ -99,6 +105,8 @@ export const sessionSchema = z.object({
   permissions: z.array(sessionPermissionSchema),
   /** Technicians whose remote view is open right now. */
   viewers: z.array(idSchema),
+  /** Whether the end user is being asked to let the session continue, and how that ended (null: never joined). */
+  continuation: continuationViewSchema.nullable(),
 });
 export type Session = z.infer<typeof sessionSchema>;
 

@@ -26,6 +26,8 @@ export const SESSION_EVENTS = [
   "expired",
   /** A technician closed it. */
   "closed",
+  /** The end user did not confirm that it may continue (said no, or no answer in time): it closes. */
+  "lapsed",
 ] as const;
 export const sessionEventSchema = z.enum(SESSION_EVENTS);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
@@ -51,6 +53,7 @@ export const SESSION_TRANSITIONS: Readonly<
     released: "Queued",
     expired: "Expired",
     closed: "Closed",
+    lapsed: "Closed",
   },
   Active: {
     agentJoined: "Active",
@@ -58,6 +61,7 @@ export const SESSION_TRANSITIONS: Readonly<
     assigned: "Active",
     released: "Queued",
     closed: "Closed",
+    lapsed: "Closed",
   },
   Queued: {
     agentJoined: "Queued",
@@ -65,6 +69,7 @@ export const SESSION_TRANSITIONS: Readonly<
     assigned: whenAssigned,
     expired: "Expired",
     closed: "Closed",
+    lapsed: "Closed",
   },
   Expired: {},
   Closed: {},

@@ -9,6 +9,7 @@ import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from
 import { AuditLog } from "./domain/audit.ts";
 import { Channels } from "./domain/channels.ts";
 import { Chat } from "./domain/chat.ts";
+import { Continuation } from "./domain/continuation.ts";
 import { Desk } from "./domain/desk/desk.ts";
 import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
@@ -80,9 +81,17 @@ export type Gateway = {
   sweep(): Promise<number>;
   /** Runs the recordings' retention sweep now (at the gateway's clock); resolves to how many it deleted. */
   sweepRecordings(): Promise<number>;
+  /**
+   * Runs the re-confirmation sweep now (the end user asked again, a question past its deadline
+   * ends its session); resolves to how many sessions it asked or ended.
+   */
+  continuationSweep(): Promise<number>;
   /** Stops listening, closes sockets and the store. Safe to call twice. */
   close(): Promise<void>;
 };
+
+/** How often the re-confirmation clock is looked at (at most; see sweepIntervalMs). */
+const CONTINUATION_SWEEP_MS = 5_000;
 
 /** The composition root: builds every part of the gateway, wires them, and listens. */
 export async function startGateway(
@@ -198,6 +207,7 @@ export async function startGateway(
   events.on("signInTried", (email, address, outcome) =>
     cluster.publish({ type: "sign_in.tried", email, address, outcome }),
   );
+  const continuation = new Continuation({ store, clock, audit, events, presence: hub, desk });
   const supportee = new Supportee({
     store,
     clock,
@@ -206,6 +216,7 @@ export async function startGateway(
     presence: hub,
     pins,
     desk,
+    continuation,
   });
   const chat = new Chat({ store, clock, audit, events, policy, presence: hub, desk });
   const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
@@ -224,6 +235,7 @@ export async function startGateway(
     chat,
     systemInfo,
     recordings,
+    continuation,
     organizationName,
     iceServers: () => iceServers.general(),
     log,
@@ -337,6 +349,10 @@ export async function startGateway(
     jobs.every("expiry sweep", sweepMs, async () => {
       await desk.lifecycle.expireDue();
     });
+    // The end user's re-confirmation: asked, and the session ended, within this of their time.
+    jobs.every("continuation sweep", Math.min(sweepMs, CONTINUATION_SWEEP_MS), async () => {
+      await continuation.sweep();
+    });
   }
   // Retention: every instance sweeps; deleting a recording twice (here and on another instance) is harmless.
   const retentionMs = options.retentionSweepIntervalMs ?? 60 * 60_000;
@@ -367,6 +383,7 @@ export async function startGateway(
     },
     sweep: () => desk.lifecycle.expireDue(),
     sweepRecordings: () => recordings.sweep(),
+    continuationSweep: () => continuation.sweep(),
     close() {
       closed ??= (async () => {
         jobs.stop();

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
 import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
@@ -50,6 +51,8 @@ export class AgentSession {
   readonly #questions = new Map<string, () => void>();
   /** Recordings running now: id to the recording technician's name (the end user is reminded with the status line). */
   readonly #recordings = new Map<string, string>();
+  /** The end user's answers to "may the session continue?", by id: one sent again after a resume is answered again. */
+  readonly #continued = new Map<string, ContinueAnswer>();
   /** The technicians on the session as last told (undefined before the first list). */
   #onSession: Extract<GatewayMessage, { type: "technicians" }>["technicians"] | undefined;
   #iceServers: Welcome["iceServers"];
@@ -182,6 +185,7 @@ export class AgentSession {
     return {
       "consent.request": (message) => void this.#ask(message),
       "consent.cancel": (message) => this.#questions.get(message.requestId)?.(),
+      "continue.request": (message) => void this.#askContinue(message),
       chat: (message) =>
         this.#deps.terminal.say(
           this.#deps.messages.chatFrom(message.from.name, message.text, clockTime(message.at)),
@@ -209,6 +213,8 @@ export class AgentSession {
           expired: { reason: "session_closed", message: messages.expired },
           deleted: { reason: "session_closed", message: messages.deleted },
           replaced: { reason: "refused", message: messages.replaced },
+          declined: { reason: "consent_denied", message: messages.continueDeclined },
+          unconfirmed: { reason: "consent_denied", message: messages.continueUnanswered },
         };
         void this.close(outcomes[message.reason]);
       },
@@ -259,6 +265,35 @@ export class AgentSession {
       client.send({ type: "end" });
       void this.close({ reason: "consent_denied", message: messages.consentDenied });
     }
+  }
+
+  /**
+   * The session has run for its channel's interval: may it continue? The gateway keeps the
+   * deadline (it ends the session with `unconfirmed`); a question sent again after a reconnect
+   * (same id) is not shown twice. A no ends the session here at once, as `q` would.
+   */
+  async #askContinue(request: Extract<GatewayMessage, { type: "continue.request" }>): Promise<void> {
+    const { client, terminal, messages } = this.#deps;
+    if (this.#closing !== undefined || this.#questions.has(request.requestId)) return;
+    // Answered, but the answer was lost with the connection: the same answer again.
+    const earlier = this.#continued.get(request.requestId);
+    if (earlier !== undefined) {
+      client.send({ type: "continue", requestId: request.requestId, answer: earlier });
+      return;
+    }
+    await this.#peers.releaseAll();
+    const question = terminal.askContinue({ minutes: request.minutes, seconds: request.seconds });
+    this.#questions.set(request.requestId, question.cancel);
+    const answer = await question.answer;
+    this.#questions.delete(request.requestId);
+    if (answer === "cancelled") return;
+    this.#continued.set(request.requestId, answer);
+    client.send({ type: "continue", requestId: request.requestId, answer });
+    if (answer === "yes") {
+      terminal.say(messages.continueConfirmed);
+      return;
+    }
+    void this.close({ reason: "consent_denied", message: messages.continueDeclined });
   }
 
   /** A peer for a technician the end user allowed, with the ICE servers minted for that peer when given. */

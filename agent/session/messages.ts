@@ -8,6 +8,7 @@
  * look like the consent question's marker line.
  */
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { ContinueAnswer } from "../../shared/continuation.ts";
 import {
   MAX_BRAND_LENGTH,
   MAX_CHAT_LINE_CHARS,
@@ -40,6 +41,16 @@ export type Messages = {
   consentWarning: string;
   consentChoices(access: AccessMode, seconds: number): string;
   consentInvalid: string;
+  /** The first line of the question whether the session may continue; nothing from outside makes it. */
+  continueMarker: string;
+  continueAsk(minutes: number): string;
+  continueChoices(seconds: number): string;
+  continueInvalid: string;
+  continueConfirmed: string;
+  /** The end user said no: the session ends. */
+  continueDeclined: string;
+  /** No answer in time: the gateway ended the session. */
+  continueUnanswered: string;
   granted(technician: string, access: AccessMode): string;
   denied(technician: string): string;
   timedOut(technician: string): string;
@@ -112,6 +123,15 @@ const en: Messages = {
       ? `Type y to allow control, v to allow viewing only, n to deny, then Enter (no answer in ${seconds} s = deny): `
       : `Type y to allow viewing, n to deny, then Enter (no answer in ${seconds} s = deny): `,
   consentInvalid: "Please answer y, v or n.",
+  continueMarker: "=== SOS: CONTINUE THE SESSION? ===",
+  continueAsk: (minutes) =>
+    `This support session has been running for ${minutes} minute${minutes === 1 ? "" : "s"} since you last agreed. May it continue?`,
+  continueChoices: (seconds) =>
+    `Type y to continue or n to end it, then Enter (no answer in ${formatWait(seconds, "en")} = the session ends): `,
+  continueInvalid: "Please answer y or n.",
+  continueConfirmed: "Thank you: the session continues.",
+  continueDeclined: "You did not allow the session to continue. The session has ended.",
+  continueUnanswered: "No answer in time: the session has ended.",
   granted: (technician, access) =>
     access === "control"
       ? `Allowed: ${technician} may see and control your screen.`
@@ -198,6 +218,15 @@ const de: Messages = {
       ? `j = Steuerung erlauben, v = nur Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `
       : `j = Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `,
   consentInvalid: "Bitte mit j, v oder n antworten.",
+  continueMarker: "=== SOS: SITZUNG FORTSETZEN? ===",
+  continueAsk: (minutes) =>
+    `Diese Support-Sitzung läuft seit Ihrer letzten Zustimmung ${minutes} Minute${minutes === 1 ? "" : "n"}. Darf sie weiterlaufen?`,
+  continueChoices: (seconds) =>
+    `j = fortsetzen, n = beenden, dann Enter (keine Antwort in ${formatWait(seconds, "de")} = die Sitzung endet): `,
+  continueInvalid: "Bitte mit j oder n antworten.",
+  continueConfirmed: "Danke: Die Sitzung wird fortgesetzt.",
+  continueDeclined: "Sie haben die Fortsetzung nicht erlaubt. Die Sitzung ist beendet.",
+  continueUnanswered: "Keine Antwort: Die Sitzung ist beendet.",
   granted: (technician, access) =>
     access === "control"
       ? `Erlaubt: ${technician} darf Ihren Bildschirm sehen und steuern.`
@@ -289,6 +318,8 @@ function inert(raw: Messages): Messages {
     consentAsk: (technician, organization, access) =>
       raw.consentAsk(field(technician), field(organization), access),
     consentChoices: (access, seconds) => raw.consentChoices(access, seconds),
+    continueAsk: (minutes) => raw.continueAsk(minutes),
+    continueChoices: (seconds) => raw.continueChoices(seconds),
     granted: (technician, access) => raw.granted(field(technician), access),
     denied: (technician) => raw.denied(field(technician)),
     timedOut: (technician) => raw.timedOut(field(technician)),
@@ -344,6 +375,23 @@ export function peerEnded(
   if (reason === PEER_END_REASONS.consentExpired) return messages.connectionLost(technician, seconds);
   const failure = Object.values<string>(PEER_END_REASONS).includes(reason);
   return failure && !flowed ? messages.couldNotConnect(technician) : messages.disconnected(technician);
+}
+
+/** "4 min 30 s", "45 s": how long the end user has left to answer. */
+function formatWait(seconds: number, language: Language): string {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  if (minutes === 0) return `${rest} s`;
+  const unit = language === "de" ? "Min." : "min";
+  return rest === 0 ? `${minutes} ${unit}` : `${minutes} ${unit} ${rest} s`;
+}
+
+/** Whether the session may continue: y/yes/j/ja, n/no/nein; anything else is no answer (undefined). */
+export function parseContinueAnswer(line: string): ContinueAnswer | undefined {
+  const answer = line.trim().toLowerCase();
+  if (["y", "yes", "j", "ja"].includes(answer)) return "yes";
+  if (["n", "no", "nein"].includes(answer)) return "no";
+  return undefined;
 }
 
 /** What an answer line means: y/yes/j/ja allow, v view only, anything else deny. */

@@ -7,7 +7,9 @@
  * In both: `q` ends, `r` withdraws all permissions, `?` shows the commands, no answer within the
  * timeout is a deny, and any other line is a chat message to the technicians (`chat` event).
  * Consent questions take precedence: while one is on screen, the next line answers it and is
- * never sent as chat. Piped, a bare answer word (y, yes, j, ja, v, n, no, nein) typed with no
+ * never sent as chat. The same holds for the question whether the session may continue
+ * (askContinue): it has no timer of its own (the gateway keeps the deadline), and a line that is
+ * neither yes nor no asks again. Piped, a bare answer word (y, yes, j, ja, v, n, no, nein) typed with no
  * question open waits for the next question, as before; any other line is chat.
  *
  * A consent question is one write, last on screen: a blank line, the marker line (fixed text no
@@ -19,8 +21,9 @@ import { EventEmitter } from "node:events";
 import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import { type Messages, parseConsentAnswer } from "./messages.ts";
+import { type Messages, parseConsentAnswer, parseContinueAnswer } from "./messages.ts";
 
 export type ConsentQuestion = {
   readonly technician: string;
@@ -31,9 +34,21 @@ export type ConsentAnswer = ConsentDecision | "timeout";
 
 type TerminalEvents = { end: []; revoke: []; chat: [text: string] };
 
+/** "May the session continue?": how long it has run, and how long the end user has to answer. */
+export type ContinueQuestion = { readonly minutes: number; readonly seconds: number };
+
+/** How an open question ends: a line typed (or `q`), its timer, or cancel(). */
+type Outcome = { readonly typed: string } | "end" | "timeout" | "cancelled";
+
+/** One question on the queue, whatever its kind: what it shows and how an outcome answers it. */
 type Pending = {
-  readonly question: ConsentQuestion;
-  readonly resolve: (answer: ConsentAnswer | "cancelled") => void;
+  /** The question as written, last on screen (no newline at its end). */
+  readonly text: string;
+  /** Shown when a typed line answers nothing (undefined: every line answers). */
+  readonly invalid: string | undefined;
+  readonly timeoutMs: number | undefined;
+  /** Settles the question; false when a typed line is no answer (the question stays). */
+  readonly settle: (outcome: Outcome) => boolean;
   timer?: NodeJS.Timeout;
 };
 
@@ -104,9 +119,57 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
    * "timeout", or "cancelled" after cancel().
    */
   ask(question: ConsentQuestion): { answer: Promise<ConsentAnswer | "cancelled">; cancel(): void } {
+    const { messages, consentTimeoutMs } = this.#options;
+    return this.#enqueue<ConsentAnswer | "cancelled">((resolve) => ({
+      text: [
+        "",
+        messages.consentMarker,
+        messages.consentAsk(question.technician, question.organization, question.access),
+        messages.consentWarning,
+        messages.consentChoices(question.access, Math.round(consentTimeoutMs / 1000)),
+      ].join("\n"),
+      invalid: undefined,
+      timeoutMs: consentTimeoutMs,
+      settle: (outcome) => {
+        if (typeof outcome === "string") resolve(outcome === "end" ? "deny" : outcome);
+        else resolve(parseConsentAnswer(outcome.typed, question.access));
+        return true;
+      },
+    }));
+  }
+
+  /**
+   * Asks whether the session may continue. No timer here: the gateway keeps the deadline and ends
+   * the session (then close() cancels the question). `q` answers no.
+   */
+  askContinue(question: ContinueQuestion): { answer: Promise<ContinueAnswer | "cancelled">; cancel(): void } {
+    const { messages } = this.#options;
+    return this.#enqueue<ContinueAnswer | "cancelled">((resolve) => ({
+      text: [
+        "",
+        messages.continueMarker,
+        messages.continueAsk(question.minutes),
+        messages.continueChoices(question.seconds),
+      ].join("\n"),
+      invalid: messages.continueInvalid,
+      timeoutMs: undefined,
+      settle: (outcome) => {
+        if (outcome === "end") resolve("no");
+        else if (outcome === "timeout" || outcome === "cancelled") resolve("cancelled");
+        else {
+          const answer = parseContinueAnswer(outcome.typed);
+          if (answer === undefined) return false;
+          resolve(answer);
+        }
+        return true;
+      },
+    }));
+  }
+
+  #enqueue<A>(make: (resolve: (answer: A) => void) => Pending): { answer: Promise<A>; cancel(): void } {
     let pending: Pending | undefined;
-    const answer = new Promise<ConsentAnswer | "cancelled">((resolve) => {
-      pending = { question, resolve };
+    const answer = new Promise<A>((resolve) => {
+      pending = make(resolve);
     });
     if (pending === undefined) throw new Error("unreachable");
     const entry = pending;
@@ -132,30 +195,27 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   #show(): void {
     const entry = this.#questions[0];
     if (entry === undefined || this.#closed) return;
-    const { question } = entry;
-    const { messages, consentTimeoutMs } = this.#options;
-    this.#options.output.write(
-      [
-        "",
-        messages.consentMarker,
-        messages.consentAsk(question.technician, question.organization, question.access),
-        messages.consentWarning,
-        messages.consentChoices(question.access, Math.round(consentTimeoutMs / 1000)),
-      ].join("\n"),
-    );
-    entry.timer = setTimeout(() => this.#finish(entry, "timeout"), this.#options.consentTimeoutMs);
+    this.#options.output.write(entry.text);
+    if (entry.timeoutMs !== undefined) {
+      entry.timer = setTimeout(() => this.#finish(entry, "timeout"), entry.timeoutMs);
+    }
     const typed = this.#options.interactive ? undefined : this.#typedAhead.shift();
     if (typed !== undefined) this.#answer(entry, typed);
   }
 
-  #finish(entry: Pending, answer: ConsentAnswer | "cancelled", typed = false): void {
+  #finish(entry: Pending, outcome: Outcome, typed = false): void {
     const index = this.#questions.indexOf(entry);
     if (index < 0) return;
+    if (!entry.settle(outcome)) {
+      // Not an answer: said so, and the question is written again (still last on screen).
+      this.#options.output.write(`${typed && this.#options.interactive ? "" : "\n"}${entry.invalid ?? ""}\n`);
+      this.#options.output.write(entry.text);
+      return;
+    }
     clearTimeout(entry.timer);
     this.#questions.splice(index, 1);
     // The question ends without a newline; an answer typed on a terminal brings its own.
     if (index === 0 && !(typed && this.#options.interactive)) this.#options.output.write("\n");
-    entry.resolve(answer);
     if (index === 0) {
       this.#flushHeld();
       this.#show();
@@ -168,14 +228,14 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   }
 
   #answer(entry: Pending, line: string): void {
-    this.#finish(entry, parseConsentAnswer(line, entry.question.access), true);
+    this.#finish(entry, { typed: line }, true);
   }
 
   #onLine(raw: string): void {
     const line = raw.trim().toLowerCase();
     const current = this.#questions[0];
     if (END.has(line)) {
-      if (current !== undefined) this.#finish(current, "deny", true);
+      if (current !== undefined) this.#finish(current, "end", true);
       this.emit("end");
       return;
     }

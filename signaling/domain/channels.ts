@@ -1,4 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
+import { DEFAULT_RECONFIRM_MINUTES } from "../../shared/limits.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
 import { DEFAULT_CHANNEL_RECORDING, type RecordingMode } from "../../shared/recording.ts";
 import { newId } from "../auth/tokens.ts";
@@ -42,6 +43,7 @@ export class Channels {
       sessionExpiryMinutes: defaultExpiryMinutes,
       recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
+      reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
       createdAt: actor.createdAt,
     };
     // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
@@ -64,6 +66,7 @@ export class Channels {
       sessionExpiryMinutes: this.#d.defaultExpiryMinutes,
       recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
+      reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
       createdAt: this.#d.clock.now(),
     };
     await this.#d.store.insertChannel(channel);
@@ -90,6 +93,7 @@ export class Channels {
       name: string;
       sessionExpiryMinutes?: number | undefined;
       recording?: RecordingInput | undefined;
+      reconfirmMinutes?: number | undefined;
       access: string[];
     },
   ): Promise<ChannelWithAccess> {
@@ -104,6 +108,7 @@ export class Channels {
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? defaultExpiryMinutes,
       recordingMode: input.recording?.mode ?? DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: input.recording?.retentionDays ?? DEFAULT_CHANNEL_RECORDING.retentionDays,
+      reconfirmMinutes: input.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
       createdAt: clock.now(),
     };
     await store.transaction(async () => {
@@ -117,6 +122,7 @@ export class Channels {
         name: row.name,
         sessionExpiryMinutes: row.sessionExpiryMinutes,
         recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
+        reconfirmMinutes: row.reconfirmMinutes,
         access: input.access,
       });
     });
@@ -131,6 +137,7 @@ export class Channels {
       name?: string | undefined;
       sessionExpiryMinutes?: number | undefined;
       recording?: RecordingInput | undefined;
+      reconfirmMinutes?: number | undefined;
       access?: string[] | undefined;
     },
   ): Promise<ChannelWithAccess> {
@@ -146,6 +153,7 @@ export class Channels {
       sessionExpiryMinutes: input.sessionExpiryMinutes ?? current.sessionExpiryMinutes,
       recordingMode: input.recording?.mode ?? current.recordingMode,
       recordingRetentionDays: input.recording?.retentionDays ?? current.recordingRetentionDays,
+      reconfirmMinutes: input.reconfirmMinutes ?? current.reconfirmMinutes,
     };
     await store.transaction(async () => {
       if (

@@ -24,6 +24,8 @@ export type DomainEventMap = {
   ];
   /** A pending request was withdrawn (the technician left the session): the agent drops the question. */
   consentCancelled: [sessionId: string, requestId: string];
+  /** Ask the end user whether the session may continue (shared/continuation.ts). */
+  continueRequested: [sessionId: string, question: { requestId: string; minutes: number; seconds: number }];
   /** A chat line was stored: the consoles that may see the session show it, the agent prints a technician's. */
   chatLine: [line: ChatLineRow];
   /** Ask the session's agent for its computer's facts (a technician with consent asked). */

@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { SessionRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
+import type { Continuation } from "./continuation.ts";
 import type { Desk } from "./desk/desk.ts";
 import { permissionTransition, resetPermissions, transition } from "./desk/session-machine.ts";
 import type { AgentPresence, DomainEvents } from "./events.ts";
@@ -20,6 +21,7 @@ export type SupporteeDeps = {
   presence: AgentPresence;
   pins: PinGuard;
   desk: Desk;
+  continuation: Continuation;
 };
 
 const MINUTE = 60_000;
@@ -73,6 +75,8 @@ export class Supportee {
         await store.updateSession(next);
         // A new app was never asked: nothing to withdraw at it.
         if (!resumed) await resetPermissions(store, clock.now(), await store.getPermissions(session.id));
+        // Its end user agreed just now (a new app), or has a moment to answer an open question (a resume).
+        await this.#d.continuation.joined(session.id, clock.now(), resumed);
         await audit.record(
           { kind: "agent", sessionId: session.id, address },
           resumed ? "agent.resumed" : "agent.joined",

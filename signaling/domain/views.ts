@@ -6,7 +6,7 @@ import {
   type Technician,
 } from "../../shared/model.ts";
 import { iso } from "../clock.ts";
-import type { ChannelRow, ChatLineRow, SessionRow, TechnicianRow } from "../store/rows.ts";
+import type { ChannelRow, ChatLineRow, ContinuationRow, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
 /** Rows to the shared views handed out over REST and the console socket. */
@@ -33,6 +33,7 @@ export function channelView(row: ChannelRow, access: string[]): Channel {
     kind: row.id === HOME_CHANNEL_ID ? "home" : row.kind,
     name: row.name,
     sessionExpiryMinutes: row.sessionExpiryMinutes,
+    reconfirmMinutes: row.reconfirmMinutes,
     access,
     recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
     createdAt: iso(row.createdAt),
@@ -78,6 +79,16 @@ export async function sessionView(
         access: permission.access,
       })),
     viewers: [...live.viewers],
+    continuation: continuationView(await store.getContinuation(row.id)),
+  };
+}
+
+function continuationView(row: ContinuationRow | undefined): Session["continuation"] {
+  if (row === undefined) return null;
+  return {
+    state: row.state,
+    since: iso(row.since),
+    deadline: row.state === "asked" && row.deadline !== null ? iso(row.deadline) : null,
   };
 }
 

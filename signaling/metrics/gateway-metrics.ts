@@ -74,7 +74,7 @@ export class GatewayMetrics {
     });
     this.#sessionsEnded = new Counter({
       name: "sos_sessions_ended_total",
-      help: "Support sessions that ended: closed by a technician, expired, or deleted while live.",
+      help: "Support sessions that ended: closed by a technician, expired, deleted while live, or not let continue by the end user (declined, unconfirmed).",
       labelNames: ["reason"],
       registers,
     });

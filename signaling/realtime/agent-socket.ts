@@ -6,6 +6,7 @@ import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { AGENT_RESUME_GRACE_MS, PROTOCOL_VERSION } from "../../shared/limits.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { Chat } from "../domain/chat.ts";
+import type { Continuation } from "../domain/continuation.ts";
 import type { Recordings } from "../domain/recordings.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
@@ -21,6 +22,7 @@ export type AgentSocketDeps = {
   chat: Chat;
   systemInfo: SystemInformation;
   recordings: Recordings;
+  continuation: Continuation;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -87,6 +89,10 @@ export class AgentSockets {
       "recording.confirm": (context, message) => {
         const agent = this.#joined(context);
         return deps.recordings.confirmed(agent.sessionId, message.recordingId, agent.address);
+      },
+      continue: (context, message) => {
+        const agent = this.#joined(context);
+        return deps.continuation.answer(agent.sessionId, message.requestId, message.answer, agent.address);
       },
       end: (context) => {
         const agent = this.#joined(context);
@@ -206,6 +212,8 @@ export class AgentSockets {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
       if (message.join.kind === "resume") hub.agentResumed(session.id);
+      const question = await this.#d.continuation.pending(session.id);
+      if (question !== undefined) send(context.socket, { type: "continue.request", ...question });
       hub.publish(session.id);
     } finally {
       context.joining = false;

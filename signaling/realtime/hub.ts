@@ -127,6 +127,12 @@ export class Hub implements AgentPresence {
         return this.#accessChanged();
       }),
     );
+    events.on("continueRequested", (sessionId, question) => {
+      const agent = this.#agents.here(sessionId);
+      later("continue requested", () =>
+        this.routing.toAgent(sessionId, agent, { type: "continue.request", ...question }),
+      );
+    });
     events.on("systemInfoRequested", (sessionId, request) => {
       const agent = this.#agents.here(sessionId);
       later("system info requested", () =>

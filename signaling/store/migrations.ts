@@ -136,4 +136,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX recordings_session ON recordings(session_id);
   `,
+  // 5: consent that stays current (signaling/domain/continuation.ts): each channel's re-confirmation
+  // interval, and each session's clock (running since, the open question and its deadline).
+  `
+  ALTER TABLE channels ADD COLUMN reconfirm_minutes INTEGER NOT NULL DEFAULT 30;
+  CREATE TABLE session_continuation (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+    state TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    request_id TEXT,
+    deadline INTEGER
+  );
+  `,
 ];

@@ -117,7 +117,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
 
     async insertChannel(row) {
       await run(
-        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, recording_mode, recording_retention_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, recording_mode, recording_retention_days, reconfirm_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.kind,
         row.name,
@@ -125,16 +125,18 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.sessionExpiryMinutes,
         row.recordingMode,
         row.recordingRetentionDays,
+        row.reconfirmMinutes,
         row.createdAt,
       );
     },
     async updateChannel(row) {
       await run(
-        "UPDATE channels SET name = ?, session_expiry_minutes = ?, recording_mode = ?, recording_retention_days = ? WHERE id = ?",
+        "UPDATE channels SET name = ?, session_expiry_minutes = ?, recording_mode = ?, recording_retention_days = ?, reconfirm_minutes = ? WHERE id = ?",
         row.name,
         row.sessionExpiryMinutes,
         row.recordingMode,
         row.recordingRetentionDays,
+        row.reconfirmMinutes,
         row.id,
       );
     },

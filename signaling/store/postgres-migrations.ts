@@ -150,7 +150,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
   );
   `,
-  // Session recordings (recording-queries.ts), as SQLite's migration 4.
+  // 5: session recordings (recording-queries.ts), as SQLite's migration 4.
   `
   ALTER TABLE channels ADD COLUMN recording_mode TEXT NOT NULL DEFAULT 'off' CHECK (recording_mode IN ('off', 'request', 'always'));
   ALTER TABLE channels ADD COLUMN recording_retention_days INTEGER NOT NULL DEFAULT 30;
@@ -168,6 +168,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     duration_ms BIGINT
   );
   CREATE INDEX recordings_session ON recordings(session_id);
+  `,
+  // 6: consent that stays current (SQLite's 5) (signaling/domain/continuation.ts): each channel's re-confirmation
+  // interval, and each session's clock (running since, the open question and its deadline).
+  `
+  ALTER TABLE channels ADD COLUMN reconfirm_minutes INTEGER NOT NULL DEFAULT 30;
+  CREATE TABLE session_continuation (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+    state TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    request_id TEXT,
+    deadline BIGINT
+  );
   `,
 ];
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { SosError } from "../../shared/errors.ts";
 import { chatQueries } from "./chat-queries.ts";
+import { continuationQueries } from "./continuation-queries.ts";
 import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
@@ -153,6 +154,7 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
     ...chatQueries(sql),
     ...systemInfoQueries(sql),
     ...recordingQueries(sql),
+    ...continuationQueries(sql),
   };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.

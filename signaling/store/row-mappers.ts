@@ -51,6 +51,7 @@ export function toChannel(row: Raw): ChannelRow {
     sessionExpiryMinutes: int(row, "session_expiry_minutes"),
     recordingMode: recordingModeSchema.parse(row.recording_mode),
     recordingRetentionDays: int(row, "recording_retention_days"),
+    reconfirmMinutes: int(row, "reconfirm_minutes"),
     createdAt: int(row, "created_at"),
   };
 }

@@ -1,3 +1,4 @@
+import type { ContinuationState } from "../../shared/continuation.ts";
 import type { ChatLineKind, DeviceInfo, Role } from "../../shared/model.ts";
 import type { RecordingMode } from "../../shared/recording.ts";
 import type { AccessMode, PermissionState, SessionStatus } from "../../shared/status.ts";
@@ -34,6 +35,8 @@ export type ChannelRow = {
   sessionExpiryMinutes: number;
   recordingMode: RecordingMode;
   recordingRetentionDays: number;
+  /** The end user is asked again after this many minutes (0: never); see shared/continuation.ts. */
+  reconfirmMinutes: number;
   createdAt: number;
 };
 
@@ -123,4 +126,16 @@ export type RecordingRow = {
   lastChunkAt: number | null;
   bytes: number;
   durationMs: number | null;
+};
+
+/** A session's re-confirmation clock (shared/continuation.ts), kept by the gateway. */
+export type ContinuationRow = {
+  sessionId: string;
+  state: ContinuationState;
+  /** When the clock started: the agent joined, or the end user last answered. */
+  since: number;
+  /** The open question's id (asked), else null. */
+  requestId: string | null;
+  /** While asked: when the session ends without an answer. */
+  deadline: number | null;
 };

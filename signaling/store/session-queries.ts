@@ -1,4 +1,5 @@
 import type { ChatQueries } from "./chat-queries.ts";
+import type { ContinuationQueries } from "./continuation-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
 import type { RecordingQueries } from "./recording-queries.ts";
 import {
@@ -17,7 +18,11 @@ import type { SystemInfoQueries } from "./system-info-queries.ts";
 
 type SessionQueries = Omit<
   StoreQueries,
-  keyof PeopleQueries | keyof ChatQueries | keyof SystemInfoQueries | keyof RecordingQueries
+  | keyof PeopleQueries
+  | keyof ChatQueries
+  | keyof SystemInfoQueries
+  | keyof RecordingQueries
+  | keyof ContinuationQueries
 >;
 
 /** Support sessions, their invites and permissions, and the audit trail. */

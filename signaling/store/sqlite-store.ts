@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { chatQueries } from "./chat-queries.ts";
+import { continuationQueries } from "./continuation-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { recordingQueries } from "./recording-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
@@ -31,6 +32,7 @@ export function openSqliteStore(dataDir: string): Store {
     ...chatQueries(sql),
     ...systemInfoQueries(sql),
     ...recordingQueries(sql),
+    ...continuationQueries(sql),
   };
   let closed = false;
   return {

@@ -5,6 +5,7 @@ import type {
   AuthSessionRow,
   ChannelRow,
   ChatLineRow,
+  ContinuationRow,
   NewAudit,
   NewChatLine,
   PermissionRow,
@@ -133,4 +134,11 @@ export type StoreQueries = {
   listRecordingsDue(now: number): Promise<RecordingRow[]>;
   /** False when another run (or instance) deleted it first. */
   deleteRecording(id: string): Promise<boolean>;
+  putContinuation(row: ContinuationRow): Promise<void>;
+  getContinuation(sessionId: string): Promise<ContinuationRow | undefined>;
+  /**
+   * Sessions whose clock has run out at `now`: a question is due (counting past the channel's
+   * interval, the interval not 0) or an open question is past its deadline. Live sessions only.
+   */
+  listContinuationsDue(now: number): Promise<ContinuationRow[]>;
 };

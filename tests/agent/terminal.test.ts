@@ -217,3 +217,32 @@ t.test("the language follows the system locale: German for de_*, English otherwi
   t.equal(systemLanguage({ LC_ALL: "", LC_MESSAGES: "fr_FR", LANG: "de_DE" }), "en");
   t.equal(systemLanguage({ LANG: "C.UTF-8" }), "en");
 });
+
+t.test(
+  "may the session continue: yes or no, any other line asks again and is no chat, q is no, German too",
+  async (t) => {
+    const { term, type, printed } = terminal(t);
+    const lines = chatted(term);
+    const first = term.askContinue({ minutes: 30, seconds: 300 });
+    t.equal(term.asking, true, "technicians' input waits meanwhile");
+    type("what is this?");
+    type("j");
+    t.equal(await first.answer, "yes");
+    t.same(lines, [], "the unclear line was not sent as chat");
+    t.match(
+      printed(),
+      /=== SOS: CONTINUE THE SESSION\? ===\nThis support session has been running for 30 minutes/,
+    );
+    t.match(printed(), /no answer in 5 min = the session ends/);
+    t.match(printed(), /Please answer y or n\.\n\n=== SOS: CONTINUE THE SESSION\? ===/, "asked again");
+    const second = term.askContinue({ minutes: 31, seconds: 45 });
+    type("q");
+    t.equal(await second.answer, "no", "q ends the session: no");
+    const third = term.askContinue({ minutes: 1, seconds: 60 });
+    third.cancel();
+    t.equal(await third.answer, "cancelled", "cancelled when the session ends first");
+    const de = messagesFor("de");
+    t.equal(de.continueMarker, "=== SOS: SITZUNG FORTSETZEN? ===");
+    t.match(de.continueChoices(270), /keine Antwort in 4 Min\. 30 s = die Sitzung endet/);
+  },
+);

@@ -63,30 +63,49 @@ t.test("an admin creates a technician, grants sharing and disables them", async 
   t.pass("a taken email is refused with the gateway's reason");
 });
 
-t.test("an admin creates a team channel with access and expiry, then edits it", async (t) => {
-  const cleo = await gateway.technician("Cleo");
-  await page.reload();
-  await page.getByRole("navigation").getByRole("link", { name: "Channel settings" }).click();
-  const form = page.getByRole("form", { name: "Add channel" });
-  await form.getByLabel("Name").fill("Escalations");
-  await form.getByLabel("Session expiry (minutes)").fill("45");
-  await form.getByRole("checkbox", { name: "Cleo" }).check();
-  await form.getByRole("button", { name: "Create" }).click();
-  await page.getByRole("navigation").getByRole("link", { name: "Escalations" }).waitFor();
-  const edit = page.getByRole("form", { name: "Edit Escalations" });
-  t.equal(await edit.getByLabel("Session expiry (minutes)").inputValue(), "45");
-  t.equal(await edit.getByRole("checkbox", { name: "Cleo" }).isChecked(), true);
+t.test(
+  "an admin creates a team channel with access, expiry and re-confirmation, then edits it",
+  async (t) => {
+    const cleo = await gateway.technician("Cleo");
+    await page.reload();
+    await page.getByRole("navigation").getByRole("link", { name: "Channel settings" }).click();
+    const form = page.getByRole("form", { name: "Add channel" });
+    await form.getByLabel("Name").fill("Escalations");
+    await form.getByLabel("Session expiry (minutes)").fill("45");
+    t.equal(
+      await form.getByLabel("Ask the end user again after (minutes)").inputValue(),
+      "30",
+      "re-confirmation after 30 minutes by default",
+    );
+    await form.getByLabel("Ask the end user again after (minutes)").fill("15");
+    await form.getByRole("checkbox", { name: "Cleo" }).check();
+    await form.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "Escalations" }).waitFor();
+    const edit = page.getByRole("form", { name: "Edit Escalations" });
+    t.equal(await edit.getByLabel("Session expiry (minutes)").inputValue(), "45");
+    t.equal(await edit.getByLabel("Ask the end user again after (minutes)").inputValue(), "15");
+    t.equal(await edit.getByRole("checkbox", { name: "Cleo" }).isChecked(), true);
 
-  await edit.getByLabel("Session expiry (minutes)").fill("90");
-  await edit.getByRole("button", { name: "Save" }).click();
-  await edit.getByText("Saved.").waitFor();
-  const channels = await gateway.admin.get("/api/channels");
-  const saved = (
-    channels.body as { channels: Array<{ name: string; sessionExpiryMinutes: number; access: string[] }> }
-  ).channels.find((channel) => channel.name === "Escalations");
-  t.equal(saved?.sessionExpiryMinutes, 90, "expiry saved");
-  t.same(saved?.access, [cleo.id], "access saved");
-});
+    await edit.getByLabel("Session expiry (minutes)").fill("90");
+    await edit.getByLabel("Ask the end user again after (minutes)").fill("0");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.getByText("Saved.").waitFor();
+    const channels = await gateway.admin.get("/api/channels");
+    const saved = (
+      channels.body as {
+        channels: Array<{
+          name: string;
+          sessionExpiryMinutes: number;
+          reconfirmMinutes: number;
+          access: string[];
+        }>;
+      }
+    ).channels.find((channel) => channel.name === "Escalations");
+    t.equal(saved?.sessionExpiryMinutes, 90, "expiry saved");
+    t.equal(saved?.reconfirmMinutes, 0, "re-confirmation saved (0: never)");
+    t.same(saved?.access, [cleo.id], "access saved");
+  },
+);
 
 t.test("the audit log filters by action and exports CSV", async (t) => {
   await page.getByRole("navigation").getByRole("link", { name: "Audit log" }).click();

@@ -33,6 +33,7 @@ export function session(overrides: Partial<Session> = {}): Session {
     agent: { connected: true, device: null },
     permissions: [],
     viewers: [],
+    continuation: null,
     ...overrides,
   };
 }

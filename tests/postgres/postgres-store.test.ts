@@ -140,6 +140,7 @@ t.test(
       sessionExpiryMinutes: 60,
       recordingMode: "off",
       recordingRetentionDays: 30,
+      reconfirmMinutes: 30,
       createdAt: now,
     });
     const session = (id: string): SessionRow => ({

@@ -1,5 +1,10 @@
 import { useState } from "preact/hooks";
-import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_RECORDING_RETENTION_DAYS } from "../../../shared/limits.ts";
+import {
+  DEFAULT_RECONFIRM_MINUTES,
+  DEFAULT_SESSION_EXPIRY_MINUTES,
+  MAX_RECONFIRM_MINUTES,
+  MAX_RECORDING_RETENTION_DAYS,
+} from "../../../shared/limits.ts";
 import type { Channel, Technician } from "../../../shared/model.ts";
 import {
   type ChannelRecording,
@@ -15,10 +20,14 @@ export type ChannelFields = {
   name: string;
   sessionExpiryMinutes: number;
   recording: ChannelRecording;
+  reconfirmMinutes: number;
   access: string[];
 };
 
-/** A team channel's settings: name, session expiry and who has access. Creates or edits. */
+/**
+ * A team channel's settings: name, session expiry, after how long the end user is asked again
+ * whether the session may continue, and who has access. Creates or edits.
+ */
 export function ChannelForm(props: {
   title: string;
   channel?: Channel;
@@ -33,6 +42,7 @@ export function ChannelForm(props: {
     name: props.channel?.name ?? "",
     sessionExpiryMinutes: props.channel?.sessionExpiryMinutes ?? DEFAULT_SESSION_EXPIRY_MINUTES,
     recording: { ...(props.channel?.recording ?? DEFAULT_CHANNEL_RECORDING) },
+    reconfirmMinutes: props.channel?.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
     access: [...(props.channel?.access ?? [])],
   });
   const [fields, setFields] = useState<ChannelFields>(initial);
@@ -109,6 +119,24 @@ export function ChannelForm(props: {
           }
         />
       </label>
+      <label>
+        {t("admin.channels.reconfirm")}
+        <input
+          type="number"
+          required
+          min={0}
+          max={MAX_RECONFIRM_MINUTES}
+          step={1}
+          aria-describedby="reconfirm-hint"
+          value={fields.reconfirmMinutes}
+          onInput={(event) =>
+            setFields({ ...fields, reconfirmMinutes: Math.trunc(event.currentTarget.valueAsNumber) })
+          }
+        />
+      </label>
+      <p class="hint" id="reconfirm-hint">
+        {t("admin.channels.reconfirmHint")}
+      </p>
       <fieldset>
         <legend>{t("admin.channels.access")}</legend>
         {props.technicians.map((technician) => (

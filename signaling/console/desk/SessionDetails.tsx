@@ -111,6 +111,7 @@ export function SessionDetails(props: {
         <dd>
           <time dateTime={session.expiresAt}>{formatTime(session.expiresAt)}</time>
         </dd>
+        <ContinuationFacts session={session} />
       </dl>
       <DeviceFacts session={session} />
       {session.permissions.length > 0 && (
@@ -157,5 +158,21 @@ export function SessionDetails(props: {
       <RecordingsPanel session={session} me={me} />
       <ChatPanel session={session} me={me} />
     </section>
+  );
+}
+
+/** Whether the end user is being asked to let the session continue, and how that ended. */
+function ContinuationFacts(props: { session: Session }) {
+  const { t, formatTime } = useI18n();
+  const continuation = props.session.continuation;
+  if (continuation === null || continuation.state === "running") return null;
+  const time = formatTime(continuation.deadline ?? continuation.since);
+  return (
+    <>
+      <dt>{t("details.continuation")}</dt>
+      <dd class={`continuation continuation-${continuation.state}`} role="status">
+        {t(`details.continuation.${continuation.state}`, { time })}
+      </dd>
+    </>
   );
 }

@@ -95,6 +95,12 @@ export const de: Messages = {
   "details.appRunning": "läuft (Version {version})",
   "details.appNotRunning": "läuft nicht",
   "details.expires": "Läuft ab",
+  "details.continuation": "Zustimmung zur Fortsetzung",
+  "details.continuation.asked":
+    "Der Endbenutzer wird gefragt, ob die Sitzung weiterlaufen darf (Antwort bis {time})",
+  "details.continuation.confirmed": "Der Endbenutzer hat um {time} der Fortsetzung zugestimmt",
+  "details.continuation.declined": "Der Endbenutzer hat die Fortsetzung nicht erlaubt ({time}): beendet",
+  "details.continuation.unanswered": "Keine Antwort des Endbenutzers bis {time}: beendet",
   "details.createdBy": "Erstellt von",
   "details.viewers": "Jetzt verbunden",
   "details.permissions": "Fernzugriffs-Erlaubnis",
@@ -219,6 +225,9 @@ export const de: Messages = {
   "admin.channels.add": "Kanal hinzufügen",
   "admin.channels.list": "Team-Kanäle",
   "admin.channels.expiry": "Ablaufzeit der Sitzungen (Minuten)",
+  "admin.channels.reconfirm": "Endbenutzer erneut fragen nach (Minuten)",
+  "admin.channels.reconfirmHint":
+    "Nach dieser Zeit wird der Endbenutzer gefragt, ob die Sitzung weiterlaufen darf; ohne Antwort innerhalb von 5 Minuten oder bei Nein endet sie. 0: nie erneut fragen.",
   "admin.channels.access": "Techniker mit Zugriff",
   "admin.channels.recording": "Sitzungsaufzeichnung",
   "admin.channels.recording.off": "Aus",

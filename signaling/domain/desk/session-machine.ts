@@ -31,6 +31,8 @@ function describe(event: SessionEvent): string {
       return "expired";
     case "closed":
       return "closed";
+    case "lapsed":
+      return "ended unconfirmed";
   }
 }
 
