@@ -138,7 +138,8 @@ export async function sosRelayPair(
   const headers: Record<string, string> = { origin: consoleUrl };
   if (technician.cookie !== undefined) headers.cookie = technician.cookie;
   const desk = new JsonSocket(wsOf(consoleUrl, "/ws/console"), headers);
-  await desk.next(ofType("sessions"), "sessions");
+  // A gateway holding tens of thousands of idle agents on a loaded machine answers slowly.
+  await desk.next(ofType("sessions"), "sessions", 60_000);
   const asked = await technician.post(`/api/sessions/${session.id}/permission`);
   if (asked.status !== 200) throw new Error(`permission request failed: ${asked.status}`);
   const request = await agent.next(ofType("consent.request"), "consent.request");
