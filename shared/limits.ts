@@ -70,3 +70,28 @@ export const MAX_CHAT_LINE_CHARS = 1000;
  * it is refused with CHAT_FULL and not stored.
  */
 export const MAX_CHAT_LINES_PER_SESSION = 1000;
+
+/**
+ * File transfer (the `files` data channel, shared/file-transfer.ts). One gateway-wide limit for
+ * now: the largest file either side sends or takes (a per-channel setting is still to come).
+ */
+export const MAX_FILE_BYTES = 4 * 1024 ** 3;
+
+/** Bytes of one binary message on the `files` channel (header and data): werift's largest message. */
+export const FILE_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Flow control of the sender: it stops queueing at FILE_BUFFER_HIGH_BYTES on the channel and goes
+ * on when the channel's bufferedAmount falls below FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
+ */
+export const FILE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
+export const FILE_BUFFER_LOW_BYTES = 2 * 1024 * 1024;
+
+/** The receiver tells its progress at most this often (and once at the end). */
+export const FILE_PROGRESS_INTERVAL_MS = 250;
+
+/** Longest file name the receiver keeps, in characters (a longer one is cut, its extension kept). */
+export const MAX_FILE_NAME_CHARS = 120;
+
+/** Transfers one technician's peer may have under way at once, each way. */
+export const MAX_TRANSFERS_PER_PEER = 8;

@@ -4,7 +4,8 @@
  * Interactive (a TTY): readline; consent questions are asked one at a time and only a line typed
  * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
  * support): one answer line per question, lines that arrive before a question wait for it.
- * In both: `q` ends, `r` withdraws all permissions, `?` shows the commands, no answer within the
+ * In both: `q` ends, `r` withdraws all permissions, `f <path>` offers a file to the technicians,
+ * `x` stops every file transfer, `?` shows the commands, no answer within the
  * timeout is a deny, and any other line is a chat message to the technicians (`chat` event).
  * Consent questions take precedence: while one is on screen, the next line answers it and is
  * never sent as chat. Piped, a bare answer word (y, yes, j, ja, v, n, no, nein) typed with no
@@ -20,7 +21,7 @@ import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import { type Messages, parseConsentAnswer } from "./messages.ts";
+import { type Messages, parseConsentAnswer, refusesFiles } from "./messages.ts";
 
 export type ConsentQuestion = {
   readonly technician: string;
@@ -29,12 +30,22 @@ export type ConsentQuestion = {
 };
 export type ConsentAnswer = ConsentDecision | "timeout";
 
-type TerminalEvents = { end: []; revoke: []; chat: [text: string] };
+type TerminalEvents = {
+  end: [];
+  revoke: [];
+  chat: [text: string];
+  /** `f <path>`: the end user offers a file to the technicians. */
+  offerFile: [path: string];
+  /** `x`: the end user stops every file transfer. */
+  cancelFiles: [];
+};
 
 type Pending = {
   readonly question: ConsentQuestion;
   readonly resolve: (answer: ConsentAnswer | "cancelled") => void;
   timer?: NodeJS.Timeout;
+  /** Answered "o": control, but no incoming files. */
+  withoutFiles: boolean;
 };
 
 export type TerminalOptions = {
@@ -48,8 +59,9 @@ export type TerminalOptions = {
 const END = new Set(["q", "quit", "exit", "beenden"]);
 const REVOKE = new Set(["r", "revoke", "entziehen"]);
 const HELP = new Set(["?", "help", "hilfe"]);
+const CANCEL_FILES = new Set(["x"]);
 /** Piped input: lines that are answers, kept for the next question rather than sent as chat. */
-const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "v", "n", "no", "nein"]);
+const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "o", "v", "n", "no", "nein"]);
 
 export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   readonly #options: TerminalOptions;
@@ -103,16 +115,27 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
    * Asks the end user; questions queue and are shown one at a time. Resolves with the decision,
    * "timeout", or "cancelled" after cancel().
    */
-  ask(question: ConsentQuestion): { answer: Promise<ConsentAnswer | "cancelled">; cancel(): void } {
+  ask(question: ConsentQuestion): {
+    answer: Promise<ConsentAnswer | "cancelled">;
+    cancel(): void;
+    /** After the answer: it allowed control but no incoming files ("o"). */
+    readonly withoutFiles: boolean;
+  } {
     let pending: Pending | undefined;
     const answer = new Promise<ConsentAnswer | "cancelled">((resolve) => {
-      pending = { question, resolve };
+      pending = { question, resolve, withoutFiles: false };
     });
     if (pending === undefined) throw new Error("unreachable");
     const entry = pending;
     this.#questions.push(entry);
     if (this.#questions.length === 1) this.#show();
-    return { answer, cancel: () => this.#finish(entry, "cancelled") };
+    return {
+      answer,
+      cancel: () => this.#finish(entry, "cancelled"),
+      get withoutFiles() {
+        return entry.withoutFiles;
+      },
+    };
   }
 
   /** Reads one line (the PIN or gateway address before the session starts). */
@@ -168,6 +191,7 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   }
 
   #answer(entry: Pending, line: string): void {
+    entry.withoutFiles = entry.question.access === "control" && refusesFiles(line);
     this.#finish(entry, parseConsentAnswer(line, entry.question.access), true);
   }
 
@@ -188,6 +212,15 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
       this.emit("revoke");
       return;
     }
+    if (CANCEL_FILES.has(line)) {
+      this.emit("cancelFiles");
+      return;
+    }
+    const file = /^f(?:\s+(.*))?$/isu.exec(raw.trim());
+    if (file !== null) {
+      this.emit("offerFile", unquote(file[1] ?? ""));
+      return;
+    }
     if (HELP.has(line)) {
       this.say(this.#options.messages.help);
       return;
@@ -198,4 +231,11 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     }
     if (line !== "") this.emit("chat", raw.trim());
   }
+}
+
+/** A path as typed or dropped into a terminal: surrounding quotes removed. */
+function unquote(path: string): string {
+  const trimmed = path.trim();
+  const quoted = /^(["'])(.*)\1$/su.exec(trimmed);
+  return quoted?.[2] ?? trimmed;
 }
