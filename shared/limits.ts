@@ -84,8 +84,8 @@ export const FILE_MESSAGE_BYTES = 64 * 1024;
  * Flow control of the sender: it stops queueing at FILE_BUFFER_HIGH_BYTES on the channel and goes
  * on when the channel's bufferedAmount falls below FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
  */
-export const FILE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
-export const FILE_BUFFER_LOW_BYTES = 2 * 1024 * 1024;
+export const FILE_BUFFER_HIGH_BYTES = 1024 * 1024;
+export const FILE_BUFFER_LOW_BYTES = 256 * 1024;
 
 /** The receiver tells its progress at most this often (and once at the end). */
 export const FILE_PROGRESS_INTERVAL_MS = 250;

@@ -24,6 +24,7 @@ import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { FileLink } from "../files/file-link.ts";
 import type { ReceiverReport } from "./bitrate.ts";
+import { keyObjectsForDtls } from "./dtls-keys.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
 import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
@@ -316,6 +317,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       if (state === "connected") {
         // After the first time, whether the path is back is PathWatch's to say (#watchPath).
         if (this.#path.connected) return;
+        keyObjectsForDtls(this.#pc);
         this.#path.up(Date.now());
         this.emit("connected");
       } else if (state === "failed") {
