@@ -6,6 +6,7 @@ import { navigate } from "../lib/router.ts";
 import { useStore } from "../lib/store.ts";
 import { sessions, technicians } from "../state/stores.ts";
 import { ClipboardPanel } from "./ClipboardPanel.tsx";
+import { FilesPanel } from "./FilesPanel.tsx";
 import { captureInput } from "./input-capture.ts";
 import { storedKeyboardMode, storeKeyboardMode } from "./keyboard-mode.ts";
 import { QualityLine } from "./QualityLine.tsx";
@@ -29,6 +30,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   const stage = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const { state, access } = remote;
+  const fileLink = useStore(remote.files);
   const canControl = access === "control" && state.controlOpen && state.phase.kind === "open";
 
   useEffect(() => {
@@ -102,6 +104,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           </p>
         )}
         <ClipboardPanel remoteText={state.remoteClipboard} canSend={canControl} send={remote.send} />
+        {fileLink !== null && <FilesPanel link={fileLink} canSend={canControl} />}
       </div>
       <div
         class={`stage scale-${scale}`}
@@ -111,6 +114,16 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
         role="application"
         aria-label={t("remote.video")}
         aria-roledescription={t("remote.video")}
+        onDragOver={(event) => {
+          if (fileLink === null || !canControl) return;
+          event.preventDefault();
+          if (event.dataTransfer !== null) event.dataTransfer.dropEffect = "copy";
+        }}
+        onDrop={(event) => {
+          if (fileLink === null || !canControl) return;
+          event.preventDefault();
+          for (const file of Array.from(event.dataTransfer?.files ?? [])) fileLink.send(file);
+        }}
       >
         <video
           ref={video}
