@@ -18,10 +18,8 @@ export function FilesPanel(props: { link: FileLink; canSend: boolean }) {
   const mib = (bytes: number) => `${formatMiB(lang, bytes)} MiB`;
   const error = (code: FileErrorCode) => t(`remote.fileError.${code}`);
   return (
-    <details
-      class="files"
-      open={offered.length > 0 || transfers.some((transfer) => !ENDED.has(transfer.phase))}
-    >
+    // Opened by the first transfer or offer, and left as the technician sets it from then on.
+    <details class="files" open={transfers.length > 0 || undefined}>
       <summary>
         {t("remote.files")}
         {offered.length > 0 && ` (${t("remote.filesOffered", { count: offered.length })})`}
