@@ -95,3 +95,6 @@ export const MAX_FILE_NAME_CHARS = 120;
 
 /** Transfers one technician's peer may have under way at once, each way. */
 export const MAX_TRANSFERS_PER_PEER = 8;
+
+/** A folder the console packs as a .zip before sending (read whole into memory): at most this many bytes of files. */
+export const MAX_FOLDER_ZIP_BYTES = 512 * 1024 * 1024;

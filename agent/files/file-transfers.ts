@@ -157,8 +157,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       this.emit("failed", { ...transfer, code: "BAD_DATA" });
     }
     this.#outgoing.clear();
-    for (const transfer of incoming) this.emit("cancelled", { ...transfer, byUs: false });
     await Promise.all(incoming.map((transfer) => transfer.file.abort()));
+    for (const transfer of incoming) this.emit("cancelled", { ...transfer, byUs: false });
   }
 
   #send(message: FileMessage): void {
@@ -254,8 +254,9 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     if (this.#incoming.get(transfer.id) !== transfer) return;
     this.#incoming.delete(transfer.id);
     this.#send({ type: "file.failed", id: transfer.id, code });
-    this.emit("failed", { ...transfer, code });
+    // Told once it is true: the temporary file is gone.
     await transfer.file.abort();
+    this.emit("failed", { ...transfer, code });
   }
 
   async #cancelIncoming(id: number, byUs: boolean): Promise<void> {
@@ -263,8 +264,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     if (transfer === undefined) return;
     this.#incoming.delete(id);
     if (byUs) this.#send({ type: "file.cancel", id, by: "receiver" });
-    this.emit("cancelled", { ...transfer, byUs });
     await transfer.file.abort();
+    this.emit("cancelled", { ...transfer, byUs });
   }
 
   #accepted(message: Extract<FileMessage, { type: "file.accept" }>): void {

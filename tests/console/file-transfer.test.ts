@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { unzipSync } from "fflate";
 import type { Locator, Page } from "playwright-core";
 import t from "tap";
 import { sanitizeFileName } from "../../shared/file-names.ts";
@@ -88,18 +89,18 @@ t.test(
     const { page, errors, agent } = await controlledSession("Files both ways", ["--files-dir", inbox]);
 
     // To the end user: picked in the console, announced in the terminal, saved whole.
-    const big = randomBytes(24 * MB);
+    const big = randomBytes(20 * MB);
     const bigPath = join(work, "setup.bin");
     await writeFile(bigPath, big);
     await page.getByLabel("Send files to the end user").setInputFiles(bigPath);
     await agent.line(
-      /^\[File\] Tom Files both ways sends you "setup\.bin" \(25\.2 MB\), saved to .*inbox\. Type x/,
+      /^\[File\] Tom Files both ways sends you "setup\.bin" \(21\.0 MB\), saved to .*inbox\. Type x/,
     );
     await transferItem(page, "setup.bin").getByRole("progressbar").waitFor();
     t.pass("the console shows a progress bar while it sends");
     await agent.line(/^\[File\] "setup\.bin": (25|50|75) % \([\d.]+ [KMG]?B\/s\)$/, 60_000);
     const saved = await agent.line(
-      /^\[File\] Saved: .*setup\.bin \(25\.2 MB, [\d.]+ [KMG]?B\/s, SHA-256 checked\)\.$/,
+      /^\[File\] Saved: .*setup\.bin \(21\.0 MB, [\d.]+ [KMG]?B\/s, SHA-256 checked\)\.$/,
       60_000,
     );
     t.ok(saved.includes(join(inbox, "setup.bin")));
@@ -130,13 +131,30 @@ t.test(
 
     // Cancelled half-way by the technician: nothing under the final name, no temporary file.
     const third = join(work, "cancel-me.iso");
-    await writeFile(third, randomBytes(48 * MB));
+    await writeFile(third, randomBytes(32 * MB));
     await page.getByLabel("Send files to the end user").setInputFiles(third);
     await agent.line(/^\[File\] "cancel-me\.iso": 25 %/, 60_000);
     await transferItem(page, "cancel-me.iso").getByRole("button", { name: "Cancel cancel-me.iso" }).click();
     await agent.line(/^\[File\] "cancel-me\.iso" was cancelled by the technician; nothing was kept\.$/);
     await transferItem(page, "cancel-me.iso").getByText("Cancelled").waitFor();
     t.same(await finalNames(inbox), ["setup.bin"], "no partial file under its final name, no temporary file");
+
+    // A folder, packed as a .zip in the console.
+    const folder = join(work, "printer-logs");
+    await mkdir(join(folder, "old"), { recursive: true });
+    await writeFile(join(folder, "today.log"), "paper jam\n");
+    await writeFile(join(folder, "old", "monday.log"), "toner low\n");
+    await page.getByLabel("Send a folder (as a .zip)").setInputFiles(folder);
+    await agent.line(/^\[File\] Saved: .*printer-logs\.zip \(/);
+    const unpacked = unzipSync(new Uint8Array(await readFile(join(inbox, "printer-logs.zip"))));
+    t.same(
+      Object.fromEntries(
+        Object.entries(unpacked).map(([path, data]) => [path, Buffer.from(data).toString()]),
+      ),
+      { "printer-logs/today.log": "paper jam\n", "printer-logs/old/monday.log": "toner low\n" },
+      "the folder arrives as a .zip with its files and paths",
+    );
+    await rm(join(inbox, "printer-logs.zip"));
 
     // Hostile names, dropped on the screen: each lands sanitized in the download folder.
     const hostile = ["../../etc/passwd", "CON", "line one\nline two.txt", "\u001b[2Jclear.txt"];

@@ -299,6 +299,8 @@ export const de: Messages = {
   "remote.files": "Dateien",
   "remote.filesOffered": "{count} angeboten",
   "remote.filesPick": "Dateien an den Endbenutzer senden",
+  "remote.filesFolder": "Einen Ordner senden (als .zip)",
+  "remote.filesFolderTooLarge": "Der Ordner ist leer oder größer als {max}: nicht gesendet.",
   "remote.filesDrop":
     "Oder Dateien auf den Bildschirm ziehen. Sie werden im Download-Ordner des Endbenutzers gespeichert.",
   "remote.filesNeedControl": "Dateien können gesendet werden, während Sie diesen Computer steuern.",

@@ -296,6 +296,8 @@ export const en = {
   "remote.files": "Files",
   "remote.filesOffered": "{count} offered",
   "remote.filesPick": "Send files to the end user",
+  "remote.filesFolder": "Send a folder (as a .zip)",
+  "remote.filesFolderTooLarge": "The folder is empty or larger than {max}: not sent.",
   "remote.filesDrop": "Or drop files on the screen. They are saved in the end user's Downloads folder.",
   "remote.filesNeedControl": "Files can be sent while you control this computer.",
   "remote.fileTransfers": "File transfers",

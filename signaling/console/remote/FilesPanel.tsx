@@ -1,8 +1,11 @@
+import { useState } from "preact/hooks";
 import type { FileErrorCode } from "../../../shared/file-transfer.ts";
+import { MAX_FOLDER_ZIP_BYTES } from "../../../shared/limits.ts";
 import { formatMiB } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { useStore } from "../lib/store.ts";
 import type { FileLink, Transfer } from "./file-link.ts";
+import { zipFolder } from "./folder-zip.ts";
 
 const ENDED = new Set<Transfer["phase"]>(["done", "failed", "cancelled"]);
 
@@ -15,6 +18,8 @@ export function FilesPanel(props: { link: FileLink; canSend: boolean }) {
   const { t, lang } = useI18n();
   const transfers = useStore(props.link.transfers);
   const offered = transfers.filter((transfer) => transfer.direction === "in" && transfer.phase === "offered");
+  const [zipping, setZipping] = useState(false);
+  const [folderError, setFolderError] = useState<string | null>(null);
   const mib = (bytes: number) => `${formatMiB(lang, bytes)} MiB`;
   const error = (code: FileErrorCode) => t(`remote.fileError.${code}`);
   return (
@@ -37,6 +42,32 @@ export function FilesPanel(props: { link: FileLink; canSend: boolean }) {
           }}
         />
       </label>
+      <label>
+        {t("remote.filesFolder")}
+        <input
+          type="file"
+          // @ts-expect-error: webkitdirectory is not in Preact's attribute types; every browser we support takes it.
+          webkitdirectory={true}
+          disabled={!props.canSend || zipping}
+          onChange={(event) => {
+            const input = event.currentTarget;
+            const files = Array.from(input.files ?? []);
+            input.value = "";
+            setZipping(true);
+            void zipFolder(files)
+              .then((zip) => {
+                setFolderError(
+                  zip === undefined
+                    ? t("remote.filesFolderTooLarge", { max: mib(MAX_FOLDER_ZIP_BYTES) })
+                    : null,
+                );
+                if (zip !== undefined) props.link.send(zip);
+              })
+              .finally(() => setZipping(false));
+          }}
+        />
+      </label>
+      {folderError !== null && <p role="alert">{folderError}</p>}
       <p class="hint">{props.canSend ? t("remote.filesDrop") : t("remote.filesNeedControl")}</p>
       {transfers.length > 0 && (
         <ul class="transfers" aria-label={t("remote.fileTransfers")}>
