@@ -23,6 +23,10 @@ import { FILE_MESSAGE_BYTES, MAX_FILE_BYTES } from "./limits.ts";
 
 export const FILES_CHANNEL_LABEL = "files";
 
+/** Which way a file went, as the gateway's audit says it (`session.file`). */
+export const FILE_DIRECTIONS = ["to_end_user", "from_end_user"] as const;
+export type FileDirection = (typeof FILE_DIRECTIONS)[number];
+
 /** Bytes before the data in a binary message: the transfer's id. */
 export const FILE_FRAME_HEADER_BYTES = 4;
 /** Data bytes in one binary message. */

@@ -187,6 +187,25 @@ t.test(
       ),
       "the end user is told each file under the name it is saved as",
     );
+    // The console reported each whole file; the gateway audits them (never the data).
+    const audit = await gateway.admin.get(`/api/audit?action=session.file`);
+    const files = (audit.body as { entries: Array<{ detail: Record<string, unknown> }> }).entries.map(
+      (entry) => entry.detail,
+    );
+    t.match(
+      files.find((detail) => detail.name === "setup.bin"),
+      { direction: "to_end_user", size: big.length, sha256: sha256(big) },
+      "session.file for the file sent",
+    );
+    t.match(
+      files.find((detail) => detail.name === "printer log.txt"),
+      { direction: "from_end_user", size: log.length, sha256: sha256(log) },
+      "session.file for the file fetched",
+    );
+    t.notOk(
+      files.some((detail) => detail.name === "cancel-me.iso"),
+      "a cancelled file is not reported",
+    );
     t.same(errors, [], "no errors in the console");
   },
 );

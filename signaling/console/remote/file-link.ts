@@ -6,6 +6,7 @@ import {
   decodeFileChunk,
   encodeFileChunk,
   FILE_CHUNK_BYTES,
+  type FileDirection,
   type FileErrorCode,
   type FileMessage,
   fileMessageSchema,
@@ -73,7 +74,14 @@ type Handlers = { [K in FileMessage["type"]]: (message: Extract<FileMessage, { t
 
 const HASH_SLICE_BYTES = 4 * 1024 * 1024;
 
-export function openFileLink(channel: RTCDataChannel, saveAs: (blob: Blob, name: string) => void): FileLink {
+/** A file moved whole (SHA-256 checked), for the gateway's audit. */
+export type Transferred = { direction: FileDirection; name: string; size: number; sha256: string };
+
+export function openFileLink(
+  channel: RTCDataChannel,
+  saveAs: (blob: Blob, name: string) => void,
+  transferred: (file: Transferred) => void,
+): FileLink {
   channel.binaryType = "arraybuffer";
   channel.bufferedAmountLowThreshold = FILE_BUFFER_LOW_BYTES;
   const transfers = createStore<readonly Transfer[]>([]);
@@ -140,6 +148,13 @@ export function openFileLink(channel: RTCDataChannel, saveAs: (blob: Blob, name:
     outgoing.delete(id);
     transfer.cancelled = true;
     const bytes = phase === "done" ? transfer.file.size : undefined;
+    if (phase === "done")
+      transferred({
+        direction: "to_end_user",
+        name: transfer.file.name,
+        size: transfer.file.size,
+        sha256: transfer.sha256,
+      });
     update("out", id, { phase, code, ...(bytes === undefined ? {} : { bytes }) });
   };
 
@@ -200,6 +215,12 @@ export function openFileLink(channel: RTCDataChannel, saveAs: (blob: Blob, name:
         bytesPerSecond: rate(transfer.received, transfer.started),
       });
       saveAs(new Blob(transfer.parts as BlobPart[]), sanitizeFileName(offer.name));
+      transferred({
+        direction: "from_end_user",
+        name: sanitizeFileName(offer.name),
+        size: offer.size,
+        sha256: offer.sha256,
+      });
     },
     "file.cancel": (message) => {
       if (message.by === "receiver") {

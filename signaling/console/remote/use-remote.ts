@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
+import { sanitizeFileName } from "../../../shared/file-names.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { refusalText } from "../lib/api.ts";
 import { createStore, useStore } from "../lib/store.ts";
@@ -195,7 +196,13 @@ export function useRemote(sessionId: string): RemoteController {
             files: (channel) => {
               if (id !== attempt.current) return;
               files.get()?.close();
-              files.set(openFileLink(channel, downloadBlob));
+              files.set(
+                openFileLink(channel, downloadBlob, (file) => {
+                  // The name as the console knows it, made one plain line for the audit.
+                  const name = sanitizeFileName(file.name);
+                  sendConsole({ type: "file.transferred", sessionId, ...file, name });
+                }),
+              );
             },
             state: (connection) => {
               if (id !== attempt.current) return;
