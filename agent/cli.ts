@@ -9,6 +9,7 @@ import { pemCertificates } from "../shared/pem.ts";
 import { inertText } from "../shared/plain-text.ts";
 import { bakedConfig } from "./branding.ts";
 import { AgentError, type AgentOutcome, EXIT_CODES, outcomeOf } from "./exit.ts";
+import { downloadsDir } from "./files/downloads-dir.ts";
 import { createLogger, type RunningAgent, startAgent } from "./main.ts";
 import { VIDEO_CODECS } from "./media/video-encoder.ts";
 import { type AgentCliOptions, LOG_LEVELS, OPTION_DEFAULTS, parseAgentOptions } from "./options.ts";
@@ -57,6 +58,11 @@ function command(): Command {
         "seconds to answer a technician's request before it counts as denied",
         OPTION_DEFAULTS.consentTimeout,
       ),
+    )
+    .option("--no-files", "refuse every file a technician sends you")
+    .option(
+      "--files-dir <folder>",
+      "where files a technician sends you are saved (default: your Downloads folder)",
     )
     .version(AGENT_VERSION, "--version")
     .helpOption("--help")
@@ -143,6 +149,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       maxFps: options.maxFps,
       maxBitrate: options.maxBitrate * 1000,
       monitor: options.monitor,
+      files: { dir: downloadsDir(options.filesDir), refused: !options.files },
       messages,
       terminal,
       log,

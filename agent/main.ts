@@ -24,6 +24,7 @@ import type { VideoOffer } from "./peer/video-codec.ts";
 import { AgentSession } from "./session/agent-session.ts";
 import type { Messages } from "./session/messages.ts";
 import { SignalingClient } from "./session/signaling-client.ts";
+import type { FilesSetting } from "./session/technician-peers.ts";
 import type { EndUserTerminal } from "./session/terminal.ts";
 import type { JoinTarget } from "./target.ts";
 import type { TrustedCas } from "./trust.ts";
@@ -35,6 +36,8 @@ export type AgentOptions = {
   readonly maxFps: number;
   readonly maxBitrate: number;
   readonly monitor: number;
+  /** Where files sent to the end user go, and whether they refuse them all. */
+  readonly files: FilesSetting;
   readonly messages: Messages;
   readonly terminal: EndUserTerminal;
   readonly log: Logger;
@@ -154,6 +157,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     video,
     maxBitrate: options.maxBitrate,
     maxFps: options.maxFps,
+    files: options.files,
   });
   warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();

@@ -52,6 +52,9 @@ export const agentOptionsSchema = z.object({
   lang: oneOf("--lang", LANGUAGES).optional(),
   logLevel: oneOf("--log-level", LOG_LEVELS),
   consentTimeout: wholeNumber("--consent-timeout", 1, 3_600),
+  /** commander's --no-files: files is false; true by default. */
+  files: z.boolean().default(true),
+  filesDir: z.string().min(1, "--files-dir needs a folder").optional(),
 });
 export type AgentCliOptions = z.output<typeof agentOptionsSchema>;
 

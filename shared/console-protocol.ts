@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
+import { FILE_DIRECTIONS } from "./file-transfer.ts";
+import { MAX_FILE_NAME_CHARS } from "./limits.ts";
 import { chatLineSchema, idSchema, isoDateSchema, sessionSchema, technicianSchema } from "./model.ts";
-import { chatTextSchema } from "./plain-text.ts";
+import { chatTextSchema, plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema } from "./status.ts";
 import { systemInfoSchema } from "./system-info.ts";
@@ -31,6 +33,19 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
    * candidate pair); the gateway audits each path once per view (`session.remote_path`).
    */
   z.object({ type: z.literal("remote.path"), sessionId: idSchema, path: remotePathSchema }),
+  /**
+   * A file this socket's open remote view moved over its `files` data channel, whole and with its
+   * SHA-256 checked (shared/file-transfer.ts): audited as `session.file`. The file never passes the
+   * gateway; this is the console's report of it (name as saved, sanitized).
+   */
+  z.object({
+    type: z.literal("file.transferred"),
+    sessionId: idSchema,
+    direction: z.enum(FILE_DIRECTIONS),
+    name: plainText(MAX_FILE_NAME_CHARS).min(1),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
   /**
    * A chat line to the session's end user and technicians (the assignee or an invited technician
    * only: else NOT_ON_SESSION; the agent must be connected: else AGENT_OFFLINE). Plain text, one

@@ -99,3 +99,31 @@ export const CONTINUE_ANSWER_MS = 5 * 60_000;
  * at least this long again: the end user could not answer while the agent was away.
  */
 export const CONTINUE_ANSWER_AFTER_RECONNECT_MS = 60_000;
+
+/**
+ * File transfer (the `files` data channel, shared/file-transfer.ts). One gateway-wide limit for
+ * now: the largest file either side sends or takes (a per-channel setting is still to come).
+ */
+export const MAX_FILE_BYTES = 4 * 1024 ** 3;
+
+/** Bytes of one binary message on the `files` channel (header and data): werift's largest message. */
+export const FILE_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Flow control of the sender: it stops queueing at FILE_BUFFER_HIGH_BYTES on the channel and goes
+ * on when the channel's bufferedAmount falls below FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
+ */
+export const FILE_BUFFER_HIGH_BYTES = 1024 * 1024;
+export const FILE_BUFFER_LOW_BYTES = 256 * 1024;
+
+/** The receiver tells its progress at most this often (and once at the end). */
+export const FILE_PROGRESS_INTERVAL_MS = 250;
+
+/** Longest file name the receiver keeps, in characters (a longer one is cut, its extension kept). */
+export const MAX_FILE_NAME_CHARS = 120;
+
+/** Transfers one technician's peer may have under way at once, each way. */
+export const MAX_TRANSFERS_PER_PEER = 8;
+
+/** A folder the console packs as a .zip before sending (read whole into memory): at most this many bytes of files. */
+export const MAX_FOLDER_ZIP_BYTES = 512 * 1024 * 1024;

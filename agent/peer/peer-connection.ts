@@ -1,10 +1,11 @@
 /**
- * The werift RTCPeerConnection the agent offers with: a send-only video m-line and the `control`
- * channel, with exactly the ICE servers it is given (ice-servers.ts keeps werift's default STUN
+ * The werift RTCPeerConnection the agent offers with: a send-only video m-line, the `control`
+ * channel and the `files` channel, with exactly the ICE servers it is given (ice-servers.ts keeps werift's default STUN
  * server out), and the warm-up that pays werift's first-use costs early.
  */
 import { RTCPeerConnection, type RTCRtpSender } from "werift";
 import { CONTROL_CHANNEL_LABEL } from "../../shared/control.ts";
+import { FILES_CHANNEL_LABEL } from "../../shared/file-transfer.ts";
 import { type WeriftIceServer, withoutDefaultStun } from "./ice-servers.ts";
 import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-codec.ts";
 
@@ -17,7 +18,7 @@ import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-c
  */
 export const TURN_CONNECT_TIMEOUT_S = 3;
 
-/** The agent's side of a technician's connection: a send-only video m-line and the `control` channel. */
+/** The agent's side of a technician's connection: a send-only video m-line, the `control` and `files` channels. */
 export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[]) {
   const pc = new RTCPeerConnection({
     bundlePolicy: "max-bundle",
@@ -28,9 +29,11 @@ export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServ
   });
   const transceiver = pc.addTransceiver("video", { direction: "sendonly" });
   const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
+  // File transfers have their own channel, so a file's data never holds up input or the pointer.
+  const files = pc.createDataChannel(FILES_CHANNEL_LABEL, { ordered: true });
   // The transports exist from the first transceiver on; gathering starts at setLocalDescription.
   withoutDefaultStun(pc);
-  return { pc, transceiver, sender: transceiver.sender, channel };
+  return { pc, transceiver, sender: transceiver.sender, channel, files };
 }
 
 /**

@@ -22,7 +22,9 @@ import { decodeMessage } from "../../shared/decode.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import type { FileLink } from "../files/file-link.ts";
 import type { ReceiverReport } from "./bitrate.ts";
+import { keyObjectsForDtls } from "./dtls-keys.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
 import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
@@ -87,6 +89,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   #bytesSent = 0;
   #reportedAt = performance.now();
   readonly #channel: RTCDataChannel;
+  /** The `files` channel, as the file transfers see it. */
+  readonly files: FileLink;
   #localSet: Promise<unknown> = Promise.resolve();
   /** The ICE server list of each attempt (the one under way: #path.attempt). */
   #attempts: WeriftIceServer[][];
@@ -102,11 +106,15 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.technician = options.technician;
     this.access = options.access;
     this.#attempts = iceAttempts(options.iceServers);
-    const { pc, transceiver, sender, channel } = agentPeerConnection(options.video, this.#attempts[0] ?? []);
+    const { pc, transceiver, sender, channel, files } = agentPeerConnection(
+      options.video,
+      this.#attempts[0] ?? [],
+    );
     this.#pc = pc;
     this.#sender = sender;
     this.codec = new SenderCodec(transceiver, options.video.preferred);
     this.#channel = channel;
+    this.files = fileLinkOf(files);
     this.#path = new PathWatch(
       {
         answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
@@ -309,6 +317,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       if (state === "connected") {
         // After the first time, whether the path is back is PathWatch's to say (#watchPath).
         if (this.#path.connected) return;
+        keyObjectsForDtls(this.#pc);
         this.#path.up(Date.now());
         this.emit("connected");
       } else if (state === "failed") {
@@ -343,4 +352,40 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
       else this.emit("invalid", decoded.error.message);
     });
   }
+}
+
+/** werift's data channel as a FileLink (file-link.ts). */
+export function fileLinkOf(channel: RTCDataChannel): FileLink {
+  return {
+    get open() {
+      return channel.readyState === "open";
+    },
+    get bufferedAmount() {
+      return channel.bufferedAmount;
+    },
+    send: (data) => channel.send(data),
+    whenLow(threshold, listener) {
+      if (channel.bufferedAmount <= threshold) {
+        listener();
+        return;
+      }
+      channel.bufferedAmountLowThreshold = threshold;
+      const { unSubscribe } = channel.bufferedAmountLow.subscribe(() => {
+        unSubscribe();
+        listener();
+      });
+      // Closed while waiting: the sender finds the channel shut and stops.
+      const closed = channel.stateChanged.subscribe((state) => {
+        if (state !== "closed") return;
+        closed.unSubscribe();
+        unSubscribe();
+        listener();
+      });
+    },
+    onMessage: (listener) => void channel.onMessage.subscribe(listener),
+    onClose: (listener) =>
+      void channel.stateChanged.subscribe((state) => {
+        if (state === "closed") listener();
+      }),
+  };
 }

@@ -20,7 +20,7 @@ import { Consents } from "./consents.ts";
 import type { Messages } from "./messages.ts";
 import type { GatewayMessage, SignalingClient, Welcome } from "./signaling-client.ts";
 import { systemInfo } from "./system-info.ts";
-import { TechnicianPeers } from "./technician-peers.ts";
+import { type FilesSetting, TechnicianPeers } from "./technician-peers.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
 export type SessionDeps = {
@@ -40,6 +40,8 @@ export type SessionDeps = {
   readonly maxBitrate: number;
   /** The end user's --max-fps: the frame rate never goes above it. */
   readonly maxFps: number;
+  /** Where files sent to the end user go, and whether they refuse them all (--no-files). */
+  readonly files: FilesSetting;
 };
 
 type Handlers = { [K in GatewayMessage["type"]]: (message: Extract<GatewayMessage, { type: K }>) => void };
@@ -133,6 +135,8 @@ export class AgentSession {
     terminal.on("end", () => void this.end());
     terminal.on("revoke", () => this.revoke());
     terminal.on("chat", (text) => this.#chat(text));
+    terminal.on("offerFile", (path) => this.#peers.offerFile(path));
+    terminal.on("cancelFiles", () => this.#peers.cancelFiles());
   }
 
   /** The end user's chat line to the technicians: checked here against the shared rule first. */
@@ -250,7 +254,7 @@ export class AgentSession {
       return;
     }
     const decision: ConsentDecision = answer === "timeout" ? "deny" : answer;
-    this.#consents.record(request.requestId, request.technician.id, decision);
+    this.#consents.record(request.requestId, request.technician.id, decision, !question.withoutFiles);
     client.send({ type: "consent", requestId: request.requestId, decision });
     if (decision !== "deny") {
       terminal.say(messages.granted(request.technician.name, decision));

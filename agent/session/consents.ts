@@ -10,11 +10,20 @@ export class Consents {
   readonly #granted = new Map<string, AccessMode>();
   /** Answers given, by request id: a request the gateway sends again after a resume is not asked twice. */
   readonly #answered = new Map<string, ConsentDecision>();
+  /** Technicians the end user allowed control but no incoming files (answer "o"). */
+  readonly #noFiles = new Set<string>();
 
-  record(requestId: string, technicianId: string, decision: ConsentDecision): void {
+  record(requestId: string, technicianId: string, decision: ConsentDecision, files = true): void {
     this.#answered.set(requestId, decision);
     if (decision === "deny") this.#granted.delete(technicianId);
     else this.#granted.set(technicianId, decision);
+    if (files) this.#noFiles.delete(technicianId);
+    else this.#noFiles.add(technicianId);
+  }
+
+  /** Whether the end user's last answer to this technician let files come in. */
+  filesAllowed(technicianId: string): boolean {
+    return !this.#noFiles.has(technicianId);
   }
 
   answerTo(requestId: string): ConsentDecision | undefined {

@@ -12,7 +12,9 @@ import type { ContinueAnswer } from "../../shared/continuation.ts";
 import {
   MAX_BRAND_LENGTH,
   MAX_CHAT_LINE_CHARS,
+  MAX_FILE_NAME_CHARS,
   MAX_PRINTED_FIELD_LENGTH,
+  MAX_PRINTED_OUTCOME_LENGTH,
   MAX_SUPPORT_MESSAGE_LENGTH,
 } from "../../shared/limits.ts";
 import { inertText } from "../../shared/plain-text.ts";
@@ -84,6 +86,26 @@ export type Messages = {
   chatNotSent(code: string): string;
   reconnecting: string;
   reconnected: string;
+  /** A technician sends a file: where it will be saved, under which (sanitized) name, how large. */
+  fileIncoming(technician: string, name: string, size: number, dir: string): string;
+  /** A file on its way, either way (printed sparingly). */
+  fileProgress(name: string, percent: number, bytesPerSecond: number): string;
+  fileSaved(path: string, size: number, bytesPerSecond: number): string;
+  fileSent(name: string, technician: string, bytesPerSecond: number): string;
+  /** The end user's file waits for the technician to take it. */
+  fileOffered(name: string, size: number, technician: string): string;
+  fileFailed(name: string, code: string): string;
+  fileCancelled(name: string, byUs: boolean): string;
+  /** A technician's file was refused (files turned off, no control, too large ...). */
+  fileRefused(technician: string, name: string, size: number, code: string): string;
+  /** The end user's `f <path>` could not be offered. */
+  fileNotOffered(path: string, code: string): string;
+  /** `f` without a technician who controls this computer. */
+  fileNobody: string;
+  /** `f` without a path. */
+  fileUsage: string;
+  /** `x`: how many transfers were stopped. */
+  filesCancelled(count: number): string;
   help: string;
   endedByUser: string;
   closedByTechnician: string;
@@ -120,9 +142,9 @@ const en: Messages = {
   consentWarning: "Never allow this if someone contacted you unexpectedly.",
   consentChoices: (access, seconds) =>
     access === "control"
-      ? `Type y to allow control, v to allow viewing only, n to deny, then Enter (no answer in ${seconds} s = deny): `
+      ? `Type y to allow control (and files sent to you), o for control but no files, v to allow viewing only, n to deny, then Enter (no answer in ${seconds} s = deny): `
       : `Type y to allow viewing, n to deny, then Enter (no answer in ${seconds} s = deny): `,
-  consentInvalid: "Please answer y, v or n.",
+  consentInvalid: "Please answer y, o, v or n.",
   continueMarker: "=== SOS: CONTINUE THE SESSION? ===",
   continueAsk: (minutes) =>
     `This support session has been running for ${minutes} minute${minutes === 1 ? "" : "s"} since you last agreed. May it continue?`,
@@ -175,7 +197,30 @@ const en: Messages = {
     code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
   reconnected: "Connected to the gateway again.",
-  help: "Commands: q = end the session, r = withdraw all permissions, ? = this help. Any other line is sent to your technician as a chat message.",
+  fileIncoming: (technician, name, size, dir) =>
+    `[File] ${technician} sends you "${name}" (${bytes(size, "en")}), saved to ${dir}. Type x and Enter to stop it.`,
+  fileProgress: (name, percent, speed) => `[File] "${name}": ${percent} % (${bytes(speed, "en")}/s)`,
+  fileSaved: (path, size, speed) =>
+    `[File] Saved: ${path} (${bytes(size, "en")}, ${bytes(speed, "en")}/s, SHA-256 checked).`,
+  fileSent: (name, technician, speed) =>
+    `[File] "${name}" received by ${technician} (${bytes(speed, "en")}/s, SHA-256 checked).`,
+  fileOffered: (name, size, technician) =>
+    `[File] "${name}" (${bytes(size, "en")}) offered to ${technician}; it goes once they take it. Type x and Enter to withdraw it.`,
+  fileFailed: (name, code) =>
+    `[File] "${name}" failed (${code === "HASH_MISMATCH" ? "the data did not match its checksum" : code === "WRITE_FAILED" ? "could not be written" : code === "READ_FAILED" ? "could not be read" : code}); nothing was kept.`,
+  fileCancelled: (name, byUs) =>
+    byUs
+      ? `[File] "${name}" stopped; nothing was kept.`
+      : `[File] "${name}" was cancelled by the technician; nothing was kept.`,
+  fileRefused: (technician, name, size, code) =>
+    `[File] Refused "${name}" (${bytes(size, "en")}) from ${technician}: ${code === "FILES_REFUSED" ? "you turned incoming files off" : code === "NO_CONTROL" ? "no permission to control" : code === "TOO_LARGE" ? "too large" : code}.`,
+  fileNotOffered: (path, code) =>
+    `[File] Not offered: ${path} ${code === "TOO_LARGE" ? "is too large" : code === "TOO_MANY" ? "(too many files at once)" : "cannot be read or is not a file"}.`,
+  fileNobody: "[File] Not offered: no technician with permission to control is connected.",
+  fileUsage: "To offer a file to your technician: type f, a space and the file's path, then Enter.",
+  filesCancelled: (count) =>
+    count === 0 ? "[File] No file transfer to stop." : `[File] Stopped ${count} file transfer(s).`,
+  help: "Commands: q = end the session, r = withdraw all permissions, f <path> = offer a file to your technician, x = stop all file transfers, ? = this help. Any other line is sent to your technician as a chat message.",
   endedByUser: "Session ended.",
   closedByTechnician: "The technician closed the session.",
   expired: "The session has expired.",
@@ -215,9 +260,9 @@ const de: Messages = {
   consentWarning: "Erlauben Sie das nie, wenn Sie unerwartet kontaktiert wurden.",
   consentChoices: (access, seconds) =>
     access === "control"
-      ? `j = Steuerung erlauben, v = nur Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `
+      ? `j = Steuerung erlauben (auch Dateien an Sie), o = Steuerung ohne Dateien, v = nur Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `
       : `j = Ansehen erlauben, n = ablehnen, dann Enter (keine Antwort in ${seconds} s = ablehnen): `,
-  consentInvalid: "Bitte mit j, v oder n antworten.",
+  consentInvalid: "Bitte mit j, o, v oder n antworten.",
   continueMarker: "=== SOS: SITZUNG FORTSETZEN? ===",
   continueAsk: (minutes) =>
     `Diese Support-Sitzung läuft seit Ihrer letzten Zustimmung ${minutes} Minute${minutes === 1 ? "" : "n"}. Darf sie weiterlaufen?`,
@@ -270,7 +315,33 @@ const de: Messages = {
     code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
   reconnected: "Wieder mit dem Gateway verbunden.",
-  help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen, ? = diese Hilfe. Jede andere Zeile geht als Chat-Nachricht an Ihren Techniker.",
+  fileIncoming: (technician, name, size, dir) =>
+    `[Datei] ${technician} sendet Ihnen „${name}“ (${bytes(size, "de")}), gespeichert in ${dir}. Zum Abbrechen x eingeben und Enter drücken.`,
+  fileProgress: (name, percent, speed) => `[Datei] „${name}“: ${percent} % (${bytes(speed, "de")}/s)`,
+  fileSaved: (path, size, speed) =>
+    `[Datei] Gespeichert: ${path} (${bytes(size, "de")}, ${bytes(speed, "de")}/s, SHA-256 geprüft).`,
+  fileSent: (name, technician, speed) =>
+    `[Datei] „${name}“ von ${technician} empfangen (${bytes(speed, "de")}/s, SHA-256 geprüft).`,
+  fileOffered: (name, size, technician) =>
+    `[Datei] „${name}“ (${bytes(size, "de")}) ${technician} angeboten; die Übertragung beginnt, sobald sie angenommen wird. Zum Zurückziehen x eingeben und Enter drücken.`,
+  fileFailed: (name, code) =>
+    `[Datei] „${name}“ fehlgeschlagen (${code === "HASH_MISMATCH" ? "die Daten passen nicht zur Prüfsumme" : code === "WRITE_FAILED" ? "konnte nicht geschrieben werden" : code === "READ_FAILED" ? "konnte nicht gelesen werden" : code}); nichts wurde behalten.`,
+  fileCancelled: (name, byUs) =>
+    byUs
+      ? `[Datei] „${name}“ abgebrochen; nichts wurde behalten.`
+      : `[Datei] „${name}“ wurde vom Techniker abgebrochen; nichts wurde behalten.`,
+  fileRefused: (technician, name, size, code) =>
+    `[Datei] „${name}“ (${bytes(size, "de")}) von ${technician} abgelehnt: ${code === "FILES_REFUSED" ? "Sie haben eingehende Dateien abgeschaltet" : code === "NO_CONTROL" ? "keine Berechtigung zum Steuern" : code === "TOO_LARGE" ? "zu groß" : code}.`,
+  fileNotOffered: (path, code) =>
+    `[Datei] Nicht angeboten: ${path} ${code === "TOO_LARGE" ? "ist zu groß" : code === "TOO_MANY" ? "(zu viele Dateien auf einmal)" : "ist nicht lesbar oder keine Datei"}.`,
+  fileNobody: "[Datei] Nicht angeboten: Kein Techniker mit Berechtigung zum Steuern ist verbunden.",
+  fileUsage:
+    "Eine Datei an Ihren Techniker anbieten: f, ein Leerzeichen und den Pfad der Datei eingeben, dann Enter.",
+  filesCancelled: (count) =>
+    count === 0
+      ? "[Datei] Keine Dateiübertragung zum Abbrechen."
+      : `[Datei] ${count} Dateiübertragung(en) abgebrochen.`,
+  help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen, f <Pfad> = Ihrem Techniker eine Datei anbieten, x = alle Dateiübertragungen abbrechen, ? = diese Hilfe. Jede andere Zeile geht als Chat-Nachricht an Ihren Techniker.",
   endedByUser: "Sitzung beendet.",
   closedByTechnician: "Der Techniker hat die Sitzung geschlossen.",
   expired: "Die Sitzung ist abgelaufen.",
@@ -301,6 +372,21 @@ type Builders = {
 };
 
 const field = (text: string) => inertText(text, MAX_PRINTED_FIELD_LENGTH);
+/** A file name as offered (a technician's, before sanitizing): inert, at most a file name long. */
+const fileName = (text: string) => inertText(text, MAX_FILE_NAME_CHARS);
+
+/** Bytes as the end user reads them: "512 B", "12.3 MB" ("12,3 MB" in German). */
+export function bytes(count: number, language: Language): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = count;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const text = unit === 0 ? String(Math.round(value)) : value.toFixed(value < 10 ? 2 : 1);
+  return `${language === "de" ? text.replace(".", ",") : text} ${units[unit]}`;
+}
 
 /**
  * The one place outside text enters what the agent prints: each builder's text parameters are
@@ -344,6 +430,19 @@ function inert(raw: Messages): Messages {
     recordingStopped: (technician) => raw.recordingStopped(field(technician)),
     recordingNow: (technicians) => raw.recordingNow(technicians.map((name) => field(name))),
     chatNotSent: (code) => raw.chatNotSent(field(code)),
+    fileIncoming: (technician, name, size, dir) =>
+      raw.fileIncoming(field(technician), fileName(name), size, field(dir)),
+    fileProgress: (name, percent, speed) => raw.fileProgress(fileName(name), percent, speed),
+    fileSaved: (path, size, speed) => raw.fileSaved(inertText(path, MAX_PRINTED_OUTCOME_LENGTH), size, speed),
+    fileSent: (name, technician, speed) => raw.fileSent(fileName(name), field(technician), speed),
+    fileOffered: (name, size, technician) => raw.fileOffered(fileName(name), size, field(technician)),
+    fileFailed: (name, code) => raw.fileFailed(fileName(name), field(code)),
+    fileCancelled: (name, byUs) => raw.fileCancelled(fileName(name), byUs),
+    fileRefused: (technician, name, size, code) =>
+      raw.fileRefused(field(technician), fileName(name), size, field(code)),
+    fileNotOffered: (path, code) =>
+      raw.fileNotOffered(inertText(path, MAX_PRINTED_OUTCOME_LENGTH), field(code)),
+    filesCancelled: (count) => raw.filesCancelled(count),
   };
   return { ...raw, ...builders };
 }
@@ -394,10 +493,16 @@ export function parseContinueAnswer(line: string): ContinueAnswer | undefined {
   return undefined;
 }
 
-/** What an answer line means: y/yes/j/ja allow, v view only, anything else deny. */
+/** What an answer line means: y/yes/j/ja allow, o control (without incoming files), v view only, anything else deny. */
 export function parseConsentAnswer(line: string, access: AccessMode): ConsentDecision {
   const answer = line.trim().toLowerCase();
   if (["y", "yes", "j", "ja"].includes(answer)) return access;
+  if (answer === "o") return access;
   if (answer === "v") return "view";
   return "deny";
+}
+
+/** Whether the answer allows control but turns incoming files off (o, "ohne Dateien"). */
+export function refusesFiles(line: string): boolean {
+  return line.trim().toLowerCase() === "o";
 }

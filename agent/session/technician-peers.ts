@@ -15,6 +15,7 @@ import type {
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
@@ -57,7 +58,11 @@ export type TechnicianPeersDeps = {
   readonly maxFps: number;
   /** RFC 7675 consent timeout of each peer (30 s unless a test says otherwise). */
   readonly consentTimeoutMs?: number;
+  readonly files: FilesSetting;
 };
+
+/** Where files sent to the end user go (downloads-dir.ts), and whether they refuse them all. */
+export type FilesSetting = { readonly dir: string; readonly refused: boolean };
 
 /** How often the bitrate is fitted to the technicians' estimates. */
 const BITRATE_CHECK_MS = 5_000;
@@ -69,6 +74,8 @@ type Connected = {
   readonly access: AccessMode;
   /** The control channel is open (the clipboard is watched for controllers from then on). */
   channelOpen: boolean;
+  /** File transfers on this peer's `files` channel. */
+  readonly files: FileTransfers;
 };
 
 export class TechnicianPeers {
@@ -174,7 +181,12 @@ export class TechnicianPeers {
       technician,
       access,
       channelOpen: false,
+      files: new FileTransfers(peer.files, {
+        dir: this.#deps.files.dir,
+        policy: () => this.#filePolicy(technician, access),
+      }),
     };
+    this.#announceFiles(connected);
     this.#peers.set(peerId, connected);
     log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
     peer.on("signal", (data) => {
@@ -252,6 +264,7 @@ export class TechnicianPeers {
     log.info({ peerId, reason, transport: connected.peer.transport }, "peer closed");
     const flowed = connected.peer.flowing;
     await connected.input.releaseAll();
+    await connected.files.close();
     await connected.peer.close(reason);
     const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
     // A view of a technician who has another one open (their console moved to another gateway
@@ -276,6 +289,83 @@ export class TechnicianPeers {
     this.#clipboard.running = false;
     if (this.#desktop !== undefined) this.#desktop.running = false;
     await this.closeEach("ended", false);
+  }
+
+  /** The end user's `f <path>`: offered to every technician who controls this computer now. */
+  offerFile(path: string): void {
+    const { terminal, messages } = this.#deps;
+    if (path === "") {
+      terminal.say(messages.fileUsage);
+      return;
+    }
+    const to = [...this.#peers.values()].filter(
+      (connected) => connected.peer.files.open && this.#controls(connected),
+    );
+    if (to.length === 0) {
+      terminal.say(messages.fileNobody);
+      return;
+    }
+    for (const connected of to) {
+      connected.files.offer(path).catch((error: unknown) => {
+        const code = error instanceof FileOfferError ? error.code : "READ_FAILED";
+        terminal.say(messages.fileNotOffered(path, code));
+      });
+    }
+  }
+
+  /** The end user's `x`: every transfer either way stops, nothing is kept. */
+  cancelFiles(): void {
+    let count = 0;
+    for (const connected of this.#peers.values()) count += connected.files.cancelAll();
+    this.#deps.terminal.say(this.#deps.messages.filesCancelled(count));
+  }
+
+  /** Whether a technician's file may come in now (undefined), else why not. */
+  #filePolicy(technician: PersonRef, access: AccessMode) {
+    const { consents, files } = this.#deps;
+    if (consents.allow(technician.id, access) !== "control") return "NO_CONTROL" as const;
+    if (files.refused || !consents.filesAllowed(technician.id)) return "FILES_REFUSED" as const;
+    return undefined;
+  }
+
+  /**
+   * What the end user is told of a peer's transfers: each incoming file with its name and size
+   * before any byte is written, progress at each quarter, the end (saved where, sent, failed,
+   * stopped), and every refusal.
+   */
+  #announceFiles(connected: Connected): void {
+    const { terminal, messages, log } = this.#deps;
+    const name = connected.technician.name;
+    const quarters = new Map<string, number>();
+    const { files } = connected;
+    files.on("incoming", (t) =>
+      terminal.say(messages.fileIncoming(name, t.name, t.size, this.#deps.files.dir)),
+    );
+    files.on("offered", (t) => terminal.say(messages.fileOffered(t.name, t.size, name)));
+    files.on("refused", (t) => terminal.say(messages.fileRefused(name, t.name, t.size, t.code)));
+    files.on("progress", (t) => {
+      const key = `${t.direction}${t.id}`;
+      const quarter = t.size === 0 ? 0 : Math.floor((t.bytes / t.size) * 4);
+      if (quarter < 1 || quarter > 3 || quarter <= (quarters.get(key) ?? 0)) return;
+      quarters.set(key, quarter);
+      terminal.say(messages.fileProgress(t.name, quarter * 25, t.bytesPerSecond));
+    });
+    files.on("finished", (t) => {
+      log.info(
+        { direction: t.direction, size: t.size, bytesPerSecond: Math.round(t.bytesPerSecond) },
+        "file transferred",
+      );
+      terminal.say(
+        t.path === undefined
+          ? messages.fileSent(t.name, name, t.bytesPerSecond)
+          : messages.fileSaved(t.path, t.size, t.bytesPerSecond),
+      );
+    });
+    files.on("failed", (t) => terminal.say(messages.fileFailed(t.name, t.code)));
+    files.on("cancelled", (t) => terminal.say(messages.fileCancelled(t.name, t.byUs)));
+    files.on("invalid", (reason) =>
+      log.warn({ peerId: connected.peer.peerId, reason }, "files channel: dropped a message"),
+    );
   }
 
   async #onControl(connected: Connected, message: TechnicianControl): Promise<void> {

@@ -4,7 +4,8 @@
  * Interactive (a TTY): readline; consent questions are asked one at a time and only a line typed
  * after the question answers it. Ctrl+C ends. Otherwise (stdin is a pipe, for tests and scripted
  * support): one answer line per question, lines that arrive before a question wait for it.
- * In both: `q` ends, `r` withdraws all permissions, `?` shows the commands, no answer within the
+ * In both: `q` ends, `r` withdraws all permissions, `f <path>` offers a file to the technicians,
+ * `x` stops every file transfer, `?` shows the commands, no answer within the
  * timeout is a deny, and any other line is a chat message to the technicians (`chat` event).
  * Consent questions take precedence: while one is on screen, the next line answers it and is
  * never sent as chat. The same holds for the question whether the session may continue
@@ -23,7 +24,7 @@ import type { Readable, Writable } from "node:stream";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { AccessMode } from "../../shared/status.ts";
-import { type Messages, parseConsentAnswer, parseContinueAnswer } from "./messages.ts";
+import { type Messages, parseConsentAnswer, parseContinueAnswer, refusesFiles } from "./messages.ts";
 
 export type ConsentQuestion = {
   readonly technician: string;
@@ -32,7 +33,15 @@ export type ConsentQuestion = {
 };
 export type ConsentAnswer = ConsentDecision | "timeout";
 
-type TerminalEvents = { end: []; revoke: []; chat: [text: string] };
+type TerminalEvents = {
+  end: [];
+  revoke: [];
+  chat: [text: string];
+  /** `f <path>`: the end user offers a file to the technicians. */
+  offerFile: [path: string];
+  /** `x`: the end user stops every file transfer. */
+  cancelFiles: [];
+};
 
 /** "May the session continue?": how long it has run, and how long the end user has to answer. */
 export type ContinueQuestion = { readonly minutes: number; readonly seconds: number };
@@ -63,8 +72,9 @@ export type TerminalOptions = {
 const END = new Set(["q", "quit", "exit", "beenden"]);
 const REVOKE = new Set(["r", "revoke", "entziehen"]);
 const HELP = new Set(["?", "help", "hilfe"]);
+const CANCEL_FILES = new Set(["x"]);
 /** Piped input: lines that are answers, kept for the next question rather than sent as chat. */
-const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "v", "n", "no", "nein"]);
+const ANSWER_WORDS = new Set(["y", "yes", "j", "ja", "o", "v", "n", "no", "nein"]);
 
 export class EndUserTerminal extends EventEmitter<TerminalEvents> {
   readonly #options: TerminalOptions;
@@ -118,9 +128,15 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
    * Asks the end user; questions queue and are shown one at a time. Resolves with the decision,
    * "timeout", or "cancelled" after cancel().
    */
-  ask(question: ConsentQuestion): { answer: Promise<ConsentAnswer | "cancelled">; cancel(): void } {
+  ask(question: ConsentQuestion): {
+    answer: Promise<ConsentAnswer | "cancelled">;
+    cancel(): void;
+    /** After the answer: it allowed control but no incoming files ("o"). */
+    readonly withoutFiles: boolean;
+  } {
     const { messages, consentTimeoutMs } = this.#options;
-    return this.#enqueue<ConsentAnswer | "cancelled">((resolve) => ({
+    let withoutFiles = false;
+    const asked = this.#enqueue<ConsentAnswer | "cancelled">((resolve) => ({
       text: [
         "",
         messages.consentMarker,
@@ -132,10 +148,19 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
       timeoutMs: consentTimeoutMs,
       settle: (outcome) => {
         if (typeof outcome === "string") resolve(outcome === "end" ? "deny" : outcome);
-        else resolve(parseConsentAnswer(outcome.typed, question.access));
+        else {
+          withoutFiles = question.access === "control" && refusesFiles(outcome.typed);
+          resolve(parseConsentAnswer(outcome.typed, question.access));
+        }
         return true;
       },
     }));
+    return {
+      ...asked,
+      get withoutFiles() {
+        return withoutFiles;
+      },
+    };
   }
 
   /**
@@ -248,6 +273,15 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
       this.emit("revoke");
       return;
     }
+    if (CANCEL_FILES.has(line)) {
+      this.emit("cancelFiles");
+      return;
+    }
+    const file = /^f(?:\s+(.*))?$/isu.exec(raw.trim());
+    if (file !== null) {
+      this.emit("offerFile", unquote(file[1] ?? ""));
+      return;
+    }
     if (HELP.has(line)) {
       this.say(this.#options.messages.help);
       return;
@@ -258,4 +292,11 @@ export class EndUserTerminal extends EventEmitter<TerminalEvents> {
     }
     if (line !== "") this.emit("chat", raw.trim());
   }
+}
+
+/** A path as typed or dropped into a terminal: surrounding quotes removed. */
+function unquote(path: string): string {
+  const trimmed = path.trim();
+  const quoted = /^(["'])(.*)\1$/su.exec(trimmed);
+  return quoted?.[2] ?? trimmed;
 }

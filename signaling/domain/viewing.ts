@@ -1,5 +1,6 @@
 import type { RemoteCloseReason, RemotePath } from "../../shared/console-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
+import type { FileDirection } from "../../shared/file-transfer.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
@@ -171,6 +172,21 @@ export class Viewing<C extends object> {
     this.#audit.observed({ kind: "technician", account: actor }, "session.remote_path", peer.sessionId, {
       peerId: peer.peerId,
       path,
+    });
+  }
+
+  /**
+   * The console reports a file its view moved over the `files` channel (whole, SHA-256 checked):
+   * audited as `session.file` with the view, direction, name, size and SHA-256.
+   */
+  reportFile(
+    actor: TechnicianRow,
+    peer: ViewerPeer<C>,
+    file: { direction: FileDirection; name: string; size: number; sha256: string },
+  ): void {
+    this.#audit.observed({ kind: "technician", account: actor }, "session.file", peer.sessionId, {
+      peerId: peer.peerId,
+      ...file,
     });
   }
 

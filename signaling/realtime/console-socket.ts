@@ -55,6 +55,16 @@ export class ConsoleSockets {
         const account = await this.#account(connection);
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
       },
+      "file.transferred": async (connection, message) => {
+        const account = await this.#account(connection);
+        const { direction, name, size, sha256 } = message;
+        viewing.reportFile(account, viewing.ownView(message.sessionId, connection), {
+          direction,
+          name,
+          size,
+          sha256,
+        });
+      },
       "chat.send": async (connection, message) => {
         await deps.chat.say(await this.#account(connection), message.sessionId, message.text);
       },

@@ -52,6 +52,8 @@ function installTechnician(decodes: Decodes | null): void {
   let channel: RTCDataChannel | undefined;
   const received: unknown[] = [];
   pc.ondatachannel = (event) => {
+    // The agent also opens `files`; this technician speaks on `control` (CONTROL_CHANNEL_LABEL) only.
+    if (event.channel.label !== "control") return;
     channel = event.channel;
     channel.onmessage = (message) => {
       if (typeof message.data === "string") received.push(JSON.parse(message.data));

@@ -15,7 +15,17 @@ t.test("options from the command line come out typed, defaults included", async 
     maxBitrate: 3_000,
     logLevel: "warn",
     consentTimeout: 60,
+    files: true,
   });
+  t.same(
+    parseAgentOptions(given({ files: false, filesDir: "/srv/incoming" })),
+    {
+      ...parseAgentOptions(OPTION_DEFAULTS),
+      files: false,
+      filesDir: "/srv/incoming",
+    },
+    "--no-files and --files-dir",
+  );
   t.same(
     parseAgentOptions(
       given({ monitor: "1", maxFps: "30", lang: "de", codec: "vp8", gateway: "sos.example" }),
@@ -29,6 +39,7 @@ t.test("options from the command line come out typed, defaults included", async 
       lang: "de",
       logLevel: "warn",
       consentTimeout: 60,
+      files: true,
     },
   );
 });

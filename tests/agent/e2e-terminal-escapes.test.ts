@@ -56,7 +56,11 @@ function checkQuestion(t: Test, stdout: string, afterHostile: string): void {
   t.equal(lines[0], "=== SOS: ACCESS REQUEST ===", "the marker on a line of its own");
   t.match(lines[1], /^Technician .* asks to SEE and CONTROL your screen\.$/, "who asks for what, whole");
   t.equal(lines[2], "Never allow this if someone contacted you unexpectedly.", "the warning, whole");
-  t.match(lines[3], /^Type y to allow control, v to allow viewing only, n to deny/, "then the choices");
+  t.match(
+    lines[3],
+    /^Type y to allow control \(and files sent to you\), o for control but no files, v to allow viewing only, n to deny/,
+    "then the choices",
+  );
   t.equal(stdout.split("=== SOS: ACCESS REQUEST ===").length, 2, "the marker appears once");
 }
 

@@ -246,3 +246,24 @@ t.test(
     t.match(de.continueChoices(270), /keine Antwort in 4 Min\. 30 s = die Sitzung endet/);
   },
 );
+
+t.test("o allows control without incoming files; f offers a file, x stops transfers", async (t) => {
+  const { term, type } = terminal(t);
+  const asked = term.ask(question);
+  type("o");
+  t.equal(await asked.answer, "control", "o allows control");
+  t.equal(asked.withoutFiles, true, "but no files");
+  const again = term.ask(question);
+  type("y");
+  t.equal(await again.answer, "control");
+  t.equal(again.withoutFiles, false, "y lets files come in");
+  const offered = new Promise((resolve) => term.once("offerFile", resolve));
+  type('f "/home/eve/my log.txt"');
+  t.equal(await offered, "/home/eve/my log.txt", "the path, quotes removed");
+  const stopped = new Promise<void>((resolve) => term.once("cancelFiles", () => resolve()));
+  type("x");
+  await stopped;
+  const chat = new Promise((resolve) => term.once("chat", resolve));
+  type("first things first");
+  t.equal(await chat, "first things first", "a line that merely starts with f is chat");
+});

@@ -46,6 +46,8 @@ t.test("the socket protocol is published as JSON Schema, with the error codes", 
     "session.updated",
     "pointer",
     "key",
+    "file.offer",
+    "file.transferred",
   ]) {
     t.ok(text.includes(`"const":"${type}"`), `message type ${type} is described`);
   }

@@ -17,7 +17,12 @@ import {
   useH264,
   useVP8,
 } from "werift";
-import { type AgentControl, agentControlSchema, type TechnicianControl } from "../../shared/control.ts";
+import {
+  type AgentControl,
+  agentControlSchema,
+  CONTROL_CHANNEL_LABEL,
+  type TechnicianControl,
+} from "../../shared/control.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import type { SignalData } from "../../shared/signal.ts";
 
@@ -86,6 +91,8 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
       opened = resolve;
     });
     this.pc.onDataChannel.subscribe((channel) => {
+      // The agent also opens `files` (file transfers): this technician speaks on `control` only.
+      if (channel.label !== CONTROL_CHANNEL_LABEL) return;
       this.channel = channel;
       if (channel.readyState === "open") opened(channel);
       channel.stateChanged.subscribe((state) => {

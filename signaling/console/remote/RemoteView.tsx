@@ -6,6 +6,7 @@ import { navigate } from "../lib/router.ts";
 import { useStore } from "../lib/store.ts";
 import { channels, sessions, technicians } from "../state/stores.ts";
 import { ClipboardPanel } from "./ClipboardPanel.tsx";
+import { FilesPanel } from "./FilesPanel.tsx";
 import { captureInput } from "./input-capture.ts";
 import { storedKeyboardMode, storeKeyboardMode } from "./keyboard-mode.ts";
 import { QualityLine } from "./QualityLine.tsx";
@@ -44,6 +45,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   }, [recordingMode, viewOpen, state.stream, recorder]);
   // Leaving the view ends the recording (what is left is uploaded first).
   useEffect(() => () => void recorder.stop(), [recorder]);
+  const fileLink = useStore(remote.files);
   const canControl = access === "control" && state.controlOpen && state.phase.kind === "open";
 
   useEffect(() => {
@@ -126,6 +128,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           </p>
         )}
         <ClipboardPanel remoteText={state.remoteClipboard} canSend={canControl} send={remote.send} />
+        {fileLink !== null && <FilesPanel link={fileLink} canSend={canControl} />}
       </div>
       <div
         class={`stage scale-${scale}`}
@@ -135,6 +138,16 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
         role="application"
         aria-label={t("remote.video")}
         aria-roledescription={t("remote.video")}
+        onDragOver={(event) => {
+          if (fileLink === null || !canControl) return;
+          event.preventDefault();
+          if (event.dataTransfer !== null) event.dataTransfer.dropEffect = "copy";
+        }}
+        onDrop={(event) => {
+          if (fileLink === null || !canControl) return;
+          event.preventDefault();
+          for (const file of Array.from(event.dataTransfer?.files ?? [])) fileLink.send(file);
+        }}
       >
         <video
           ref={video}

@@ -4,6 +4,7 @@ import type { Transitions } from "../../../shared/lifecycle.ts";
 import type { AccessMode } from "../../../shared/status.ts";
 import type { Store } from "../lib/store.ts";
 import type { CursorImage } from "./cursor-image.ts";
+import type { FileLink } from "./file-link.ts";
 import type { Quality } from "./quality.ts";
 
 /** A remote view's state as the page shows it, and its lifecycle as data (used by use-remote.ts). */
@@ -42,6 +43,8 @@ export type RemoteController = {
   /** Sends on the control channel; nothing leaves a view-only view. */
   send(message: TechnicianControl): void;
   disconnect(): void;
+  /** The current peer's `files` channel (file-link.ts), once the agent opened it. */
+  files: Store<FileLink | null>;
 };
 
 export const INITIAL_REMOTE_STATE: RemoteState = {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
+import { sanitizeFileName } from "../../../shared/file-names.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { refusalText } from "../lib/api.ts";
 import { createStore, useStore } from "../lib/store.ts";
@@ -8,6 +9,7 @@ import { listenRemote, type RemoteMessage, sendConsole } from "../state/connecti
 import { socketStatus } from "../state/stores.ts";
 import { type ControlLink, openControlLink } from "./control-link.ts";
 import { cursorImage } from "./cursor-image.ts";
+import { downloadBlob, type FileLink, openFileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
 import { type QualitySample, sampleQuality } from "./quality.ts";
 import {
@@ -45,6 +47,7 @@ const RECOVERY_LIMIT_MS = 60_000;
 export function useRemote(sessionId: string): RemoteController {
   const [state, setState] = useState<RemoteState>(INITIAL_REMOTE_STATE);
   const cursor = useMemo(() => createStore<RemoteCursor | null>(null), []);
+  const files = useMemo(() => createStore<FileLink | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
   const control = useRef<ControlLink | null>(null);
@@ -75,9 +78,11 @@ export function useRemote(sessionId: string): RemoteController {
     recovery.current = null;
     control.current?.close();
     control.current = null;
+    files.get()?.close();
+    files.set(null);
     peer.current?.close();
     peer.current = null;
-  }, []);
+  }, [files]);
   /** Ends the view for good; tells the gateway when the view was still wanted and `tell` is set. */
   const end = useCallback(
     (tell: boolean): void => {
@@ -188,6 +193,17 @@ export function useRemote(sessionId: string): RemoteController {
                 closed: () => patch({ controlOpen: false }),
               });
             },
+            files: (channel) => {
+              if (id !== attempt.current) return;
+              files.get()?.close();
+              files.set(
+                openFileLink(channel, downloadBlob, (file) => {
+                  // The name as the console knows it, made one plain line for the audit.
+                  const name = sanitizeFileName(file.name);
+                  sendConsole({ type: "file.transferred", sessionId, ...file, name });
+                }),
+              );
+            },
             state: (connection) => {
               if (id !== attempt.current) return;
               if (connection === "connected") {
@@ -271,5 +287,5 @@ export function useRemote(sessionId: string): RemoteController {
   }, []);
   const disconnect = useCallback((): void => end(true), [end]);
 
-  return { state, access, cursor, send, disconnect };
+  return { state, access, cursor, send, disconnect, files };
 }

@@ -3,6 +3,7 @@ import { agentMessageSchema, gatewayToAgentSchema } from "../../../shared/agent-
 import { consoleMessageSchema, gatewayToConsoleSchema } from "../../../shared/console-protocol.ts";
 import { agentControlSchema, technicianControlSchema } from "../../../shared/control.ts";
 import { ERROR_CODES } from "../../../shared/errors.ts";
+import { fileMessageSchema } from "../../../shared/file-transfer.ts";
 import { MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION } from "../../../shared/limits.ts";
 import type { JobFailure } from "../../jobs.ts";
 import type { StoreHealth } from "../../store/store.ts";
@@ -33,6 +34,8 @@ export function protocolDocument() {
         technicianToAgent: schema(technicianControlSchema),
         agentToTechnician: schema(agentControlSchema),
       },
+      // Both ways the same text messages; file data goes as binary messages (4-byte id, then data).
+      files: { eitherWay: schema(fileMessageSchema) },
     },
   };
 }

@@ -1,0 +1,14 @@
+/**
+ * What the file transfers need of a data channel: werift's RTCDataChannel on the agent (see
+ * technician-peer.ts, fileLinkOf), anything with the same few members in a benchmark.
+ */
+export type FileLink = {
+  readonly open: boolean;
+  /** Bytes queued on the channel and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  send(data: string | Buffer): void;
+  /** Calls `listener` once bufferedAmount has fallen to `threshold` or below. */
+  whenLow(threshold: number, listener: () => void): void;
+  onMessage(listener: (data: string | Buffer) => void): void;
+  onClose(listener: () => void): void;
+};
