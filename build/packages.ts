@@ -47,14 +47,28 @@ export function requiredVersions(spec: TargetSpec, nodeVersion: string): Map<str
 /** The package of the official Node for this machine, which writes the SEA blob. */
 const GENERATOR_PACKAGE = `node-${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
 
-/** Which of the target's packages the registry cannot give (empty when all can be had). */
-export async function missingPackages(spec: TargetSpec, nodeVersion: string): Promise<string[]> {
+/** A package at `version` fetched by an earlier build into the cache (packageDir). */
+function cachedPackage(name: string, version: string, cacheDir: string): string | undefined {
+  const dir = join(cacheDir, "packages", `${name.replace("/", "+")}@${version}`);
+  return existsSync(join(dir, "package.json")) ? dir : undefined;
+}
+
+/**
+ * Which of the target's packages the registry cannot give (empty when all can be had). A package
+ * already installed or fetched into the cache was given, so only the others are asked for.
+ */
+export async function missingPackages(
+  spec: TargetSpec,
+  nodeVersion: string,
+  cacheDir: string,
+): Promise<string[]> {
   const missing: string[] = [];
   const wanted = requiredVersions(spec, nodeVersion);
   if (nodeVersion !== process.versions.node) wanted.set(GENERATOR_PACKAGE, nodeVersion);
   for (const [name, version] of wanted) {
     if (name !== spec.nodePackage && installedManifest(name)?.version === version) continue;
     if (isOwnNode(name, version)) continue;
+    if (cachedPackage(name, version, cacheDir) !== undefined) continue;
     try {
       const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
       if (stdout.trim() === "") missing.push(`${name}@${version}`);
@@ -73,8 +87,9 @@ function isOwnNode(name: string, version: string): boolean {
 /** A package's folder: the installed one when its version matches, else fetched with `npm pack`. */
 export async function packageDir(name: string, version: string, cacheDir: string): Promise<string> {
   if (installedManifest(name)?.version === version) return join("node_modules", name);
+  const cached = cachedPackage(name, version, cacheDir);
+  if (cached !== undefined) return cached;
   const dir = join(cacheDir, "packages", `${name.replace("/", "+")}@${version}`);
-  if (existsSync(join(dir, "package.json"))) return dir;
   const downloads = join(cacheDir, "downloads");
   mkdirSync(downloads, { recursive: true });
   const { stdout } = await run(
