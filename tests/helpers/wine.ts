@@ -31,6 +31,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -218,6 +219,13 @@ async function preparedPrefix(display: string): Promise<string> {
   const done = join(PREFIX_CACHE, await prefixKey());
   if (existsSync(done)) return done;
   mkdirSync(PREFIX_CACHE, { recursive: true });
+  // A preparation killed half-way leaves its folder (about 700 MB); none takes an hour.
+  for (const entry of readdirSync(PREFIX_CACHE)) {
+    const path = join(PREFIX_CACHE, entry);
+    if (entry.startsWith(".making-") && Date.now() - statSync(path).mtimeMs > 3_600_000) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
   const making = mkdtempSync(join(PREFIX_CACHE, ".making-"));
   const home = mkdtempSync(join(tmpdir(), "sos-wine-home-"));
   const prefix = join(making, "prefix");
