@@ -62,21 +62,26 @@ export async function missingPackages(
   nodeVersion: string,
   cacheDir: string,
 ): Promise<string[]> {
-  const missing: string[] = [];
   const wanted = requiredVersions(spec, nodeVersion);
   if (nodeVersion !== process.versions.node) wanted.set(GENERATOR_PACKAGE, nodeVersion);
-  for (const [name, version] of wanted) {
-    if (name !== spec.nodePackage && installedManifest(name)?.version === version) continue;
-    if (isOwnNode(name, version)) continue;
-    if (cachedPackage(name, version, cacheDir) !== undefined) continue;
-    try {
-      const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
-      if (stdout.trim() === "") missing.push(`${name}@${version}`);
-    } catch {
-      missing.push(`${name}@${version}`);
-    }
-  }
-  return missing;
+  const asked = [...wanted].filter(
+    ([name, version]) =>
+      !(name !== spec.nodePackage && installedManifest(name)?.version === version) &&
+      !isOwnNode(name, version) &&
+      cachedPackage(name, version, cacheDir) === undefined,
+  );
+  // Asked all at once: each `npm view` is a second or more of start-up and a round trip.
+  const answers = await Promise.all(
+    asked.map(async ([name, version]) => {
+      try {
+        const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
+        return stdout.trim() === "" ? `${name}@${version}` : undefined;
+      } catch {
+        return `${name}@${version}`;
+      }
+    }),
+  );
+  return answers.filter((name) => name !== undefined);
 }
 
 /** The Node running this build is the binary of the node-<host> package at its own version. */
