@@ -156,6 +156,17 @@ function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
+/** With SOS_WINE_TRACE=1, each set-up step's time on stderr (where a slow test file spends it). */
+function tracer(): (step: string) => void {
+  if (process.env.SOS_WINE_TRACE !== "1") return () => undefined;
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    process.stderr.write(`wine: ${step}: ${Math.round(now - last)} ms\n`);
+    last = now;
+  };
+}
+
 /** Where prepared prefixes are kept between test files on this machine. */
 const PREFIX_CACHE = join(tmpdir(), "sos-wine-prefixes");
 /** Changes when the steps below change what a prepared prefix holds. */
@@ -216,7 +227,9 @@ async function prefixKey(): Promise<string> {
  * disk then). A test file that loses the race to make it uses the winner's.
  */
 async function preparedPrefix(display: string): Promise<string> {
+  const trace = tracer();
   const done = join(PREFIX_CACHE, await prefixKey());
+  trace("wine --version (the prepared prefix's key)");
   if (existsSync(done)) return done;
   mkdirSync(PREFIX_CACHE, { recursive: true });
   // A preparation killed half-way leaves its folder (about 700 MB); none takes an hour.
@@ -232,7 +245,9 @@ async function preparedPrefix(display: string): Promise<string> {
   const env = wineEnvironment(prefix, home, display);
   try {
     const dlls = await compileForwarders(join(making, "dlls"));
+    trace("preparing: the forwarders compiled");
     await wineTool("wineboot", ["-i"], env, 180_000);
+    trace("preparing: wineboot -i");
     await wineTool(
       "wine",
       ["reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d", "win10", "/f"],
@@ -241,7 +256,9 @@ async function preparedPrefix(display: string): Promise<string> {
     );
     const system32 = join(prefix, "drive_c", "windows", "system32");
     for (const dll of dlls) copyFileSync(dll, join(system32, basename(dll)));
+    trace("preparing: Windows 10 set, the forwarders copied");
     await wineTool("wineserver", ["-w"], env, 60_000);
+    trace("preparing: wineserver -w");
     // Wine links the profile's Desktop, Documents, ... to $HOME; here, folders of their own.
     const users = join(prefix, "drive_c", "users");
     for (const user of readdirSync(users)) {
@@ -297,21 +314,29 @@ function copyPrefix(from: string, to: string): void {
  * processes started once and kept until stop(). Bounded: each step has a timeout.
  */
 export async function startWine(options: { display: string }): Promise<Wine> {
+  const trace = tracer();
   const template = await preparedPrefix(options.display);
+  trace("the prepared prefix");
   const root = mkdtempSync(join(tmpdir(), "sos-wine-"));
   const prefix = join(root, "prefix");
   const env = wineEnvironment(prefix, root, options.display);
   const children = new Set<ChildProcess>();
   const stop = async () => {
+    const stopping = tracer();
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
     await wineTool("wineserver", ["-k"], env, 20_000).catch(() => undefined);
+    stopping("stop: wineserver -k");
     rmSync(root, { recursive: true, force: true });
+    stopping("stop: the copy removed");
   };
   try {
     copyPrefix(template, prefix);
+    trace("the prefix copied");
     // A persistent wineserver, and Wine's services started with no stdio of a test's program.
     await wineTool("wineserver", ["-p"], env, 20_000);
+    trace("wineserver -p");
     await wineTool("wine", ["cmd", "/c", "exit"], env, 60_000);
+    trace("wine cmd /c exit (Wine's services started)");
   } catch (error) {
     await stop();
     throw error;
