@@ -8,8 +8,9 @@
  * made once per machine and kept in a cache folder named by the hash of its inputs (Wine's version,
  * the forwarders' sources, the settings below, the user), made in a temporary folder and renamed
  * into place, so test files running at once on one machine neither wait for nor break each other.
- * Each test file works on a copy of its own (the DLLs hard-linked, the rest copied: about 1 s) with
- * its own wineserver, kept running while the file runs. The prefix carries two small forwarding
+ * Each test file works on a copy of its own (the DLLs hard-linked, the rest copied: under a second)
+ * with its own wineserver, kept running while the file runs (and a minute after its last program,
+ * should the file die without stopping it). The prefix carries two small forwarding
  * DLLs that Wine 8 lacks and Node's addons import, written here from the Windows API documentation
  * and compiled with Debian's gcc-mingw-w64-x86-64:
  * - bcryptprimitives.dll: ProcessPrng, filled by advapi32's SystemFunction036 (RtlGenRandom);
@@ -332,9 +333,10 @@ export async function startWine(options: { display: string }): Promise<Wine> {
   try {
     copyPrefix(template, prefix);
     trace("the prefix copied");
-    // A persistent wineserver, and Wine's services started with no stdio of a test's program.
-    await wineTool("wineserver", ["-p"], env, 20_000);
-    trace("wineserver -p");
+    // A wineserver that stays a minute after the last program (not 3 s), and Wine's services
+    // started with no stdio of a test's program.
+    await wineTool("wineserver", ["-p60"], env, 20_000);
+    trace("wineserver -p60");
     await wineTool("wine", ["cmd", "/c", "exit"], env, 60_000);
     trace("wine cmd /c exit (Wine's services started)");
   } catch (error) {
