@@ -10,7 +10,7 @@ import {
 } from "../shared/build-config.ts";
 import { type Bundle, bundleAgent } from "./bundle.ts";
 import { blobGenerator, missingPackages, nodeBinary, packageDir, requiredVersions } from "./packages.ts";
-import { type BuiltFile, type FailedTarget, measure } from "./report.ts";
+import { type BuiltFile, type FailedTarget, measure, measureOnce } from "./report.ts";
 import { makeExecutable, payload } from "./sea.ts";
 import { type SigningIdentity, signWindowsExecutable } from "./sign.ts";
 import { type EncoderSpec, TARGETS } from "./targets.ts";
@@ -88,7 +88,7 @@ export async function buildSos(
     const spec = TARGETS[target];
     try {
       progress(`${target}: checking the registry for Node ${nodeVersion} and the native packages`);
-      const missing = await missingPackages(spec, nodeVersion);
+      const missing = await missingPackages(spec, nodeVersion, cacheDir);
       if (missing.length > 0) throw new Error(`the registry cannot give ${missing.join(", ")}`);
       const versions = requiredVersions(spec, nodeVersion);
       const packages = new Map<string, string>();
@@ -157,7 +157,11 @@ export async function buildSos(
         await signWindowsExecutable(output, request.sign, `${config.brand} SOS`);
       }
       progress(`${target}: measuring ${output}`);
-      built.push(await measure(target, output));
+      built.push(
+        request.sign !== undefined && spec.platform === "win32"
+          ? await measure(target, output)
+          : { ...(await measureOnce(cached)), target, file: output },
+      );
     } catch (error) {
       failed.push({ target, error: error instanceof Error ? error.message : String(error) });
       progress(`${target}: not built: ${error instanceof Error ? error.message : String(error)}`);

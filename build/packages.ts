@@ -47,22 +47,41 @@ export function requiredVersions(spec: TargetSpec, nodeVersion: string): Map<str
 /** The package of the official Node for this machine, which writes the SEA blob. */
 const GENERATOR_PACKAGE = `node-${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
 
-/** Which of the target's packages the registry cannot give (empty when all can be had). */
-export async function missingPackages(spec: TargetSpec, nodeVersion: string): Promise<string[]> {
-  const missing: string[] = [];
+/** A package at `version` fetched by an earlier build into the cache (packageDir). */
+function cachedPackage(name: string, version: string, cacheDir: string): string | undefined {
+  const dir = join(cacheDir, "packages", `${name.replace("/", "+")}@${version}`);
+  return existsSync(join(dir, "package.json")) ? dir : undefined;
+}
+
+/**
+ * Which of the target's packages the registry cannot give (empty when all can be had). A package
+ * already installed or fetched into the cache was given, so only the others are asked for.
+ */
+export async function missingPackages(
+  spec: TargetSpec,
+  nodeVersion: string,
+  cacheDir: string,
+): Promise<string[]> {
   const wanted = requiredVersions(spec, nodeVersion);
   if (nodeVersion !== process.versions.node) wanted.set(GENERATOR_PACKAGE, nodeVersion);
-  for (const [name, version] of wanted) {
-    if (name !== spec.nodePackage && installedManifest(name)?.version === version) continue;
-    if (isOwnNode(name, version)) continue;
-    try {
-      const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
-      if (stdout.trim() === "") missing.push(`${name}@${version}`);
-    } catch {
-      missing.push(`${name}@${version}`);
-    }
-  }
-  return missing;
+  const asked = [...wanted].filter(
+    ([name, version]) =>
+      !(name !== spec.nodePackage && installedManifest(name)?.version === version) &&
+      !isOwnNode(name, version) &&
+      cachedPackage(name, version, cacheDir) === undefined,
+  );
+  // Asked all at once: each `npm view` is a second or more of start-up and a round trip.
+  const answers = await Promise.all(
+    asked.map(async ([name, version]) => {
+      try {
+        const { stdout } = await run("npm", ["view", `${name}@${version}`, "version"], { timeout: 60_000 });
+        return stdout.trim() === "" ? `${name}@${version}` : undefined;
+      } catch {
+        return `${name}@${version}`;
+      }
+    }),
+  );
+  return answers.filter((name) => name !== undefined);
 }
 
 /** The Node running this build is the binary of the node-<host> package at its own version. */
@@ -73,8 +92,9 @@ function isOwnNode(name: string, version: string): boolean {
 /** A package's folder: the installed one when its version matches, else fetched with `npm pack`. */
 export async function packageDir(name: string, version: string, cacheDir: string): Promise<string> {
   if (installedManifest(name)?.version === version) return join("node_modules", name);
+  const cached = cachedPackage(name, version, cacheDir);
+  if (cached !== undefined) return cached;
   const dir = join(cacheDir, "packages", `${name.replace("/", "+")}@${version}`);
-  if (existsSync(join(dir, "package.json"))) return dir;
   const downloads = join(cacheDir, "downloads");
   mkdirSync(downloads, { recursive: true });
   const { stdout } = await run(

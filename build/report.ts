@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { z } from "zod";
 
 export type BuiltFile = { target: string; file: string; size: number; gzipSize: number; sha256: string };
 export type FailedTarget = { target: string; error: string };
@@ -31,6 +32,27 @@ export async function measure(target: string, file: string): Promise<BuiltFile> 
     }),
   );
   return { target, file, size: statSync(file).size, gzipSize, sha256: sha.digest("hex") };
+}
+
+const measured = z.object({ size: z.number(), gzipSize: z.number(), sha256: z.string() });
+
+/**
+ * The measure of a cached executable (the output is a copy of it), kept beside it as
+ * `<file>.measure.json` so an unchanged build does not gzip 150 MB again. Written atomically.
+ */
+export async function measureOnce(file: string): Promise<z.infer<typeof measured>> {
+  const path = `${file}.measure.json`;
+  try {
+    const kept = measured.parse(JSON.parse(readFileSync(path, "utf8")));
+    if (kept.size === statSync(file).size) return kept;
+  } catch {
+    // Not measured yet (or damaged): measure below.
+  }
+  const { size, gzipSize, sha256 } = await measure("", file);
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, JSON.stringify({ size, gzipSize, sha256 }));
+  renameSync(partial, path);
+  return { size, gzipSize, sha256 };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

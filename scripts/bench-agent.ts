@@ -10,7 +10,9 @@
  * - consent to first frame: from the end user's "y" to the technician's first decoded frame, with
  *   the werift technician and with headless Chromium (median of five, with the range);
  * - input latency: pointer moves sent on the control channel until the X pointer is there;
- * - bit rates idle and while typing, and the agent process's CPU idle and active.
+ * - bit rates idle and while typing, and the agent process's CPU idle and active;
+ * - per frame, capture and encode ms of the Linux agent beside the Windows build's under Wine 8
+ *   (scripts/bench-agent-wine.ts; Wine is not Windows). `--wine-only` measures only this.
  */
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +33,7 @@ import {
 } from "../tests/agent/e2e-support.ts";
 import { launchBrowser } from "../tests/helpers/browser.ts";
 import { colouredWindow, startXvfb, type Xvfb } from "../tests/helpers/xvfb.ts";
+import { type WineColumn, wineColumn } from "./bench-agent-wine.ts";
 import { startPointerObserver } from "./pointer-observer.ts";
 
 const WIDTH = 1920;
@@ -110,6 +113,17 @@ async function captureOnlyFps(monitor: MonitorCapture): Promise<number> {
   return frames / ((performance.now() - started) / 1000);
 }
 
+/** Milliseconds per capture over 30 captures (after 3 not counted). */
+async function captureTimes(monitor: MonitorCapture): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 33; i++) {
+    const started = performance.now();
+    await monitor.capture();
+    if (i >= 3) times.push(performance.now() - started);
+  }
+  return times;
+}
+
 async function main(): Promise<void> {
   const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT, outliveProcess: true });
   cleanups.push(() => xvfb.stop());
@@ -123,9 +137,27 @@ async function main(): Promise<void> {
   const shm = geometry === undefined ? undefined : await openShmMonitor(geometry);
   const agentCapture = shm ?? openMonitor(0);
   const captureFps = await captureOnlyFps(agentCapture);
+  // Whole-screen reads by node-screenshots, the library the Windows build captures with; the
+  // agent's MIT-SHM capture reads only what changed, which a per-frame time would flatter.
+  const linuxCapture = {
+    samples: await captureTimes(openMonitor(0)),
+    backend: "node-screenshots (XCB), the whole screen each time",
+  };
   const screenshotsFps = shm === undefined ? captureFps : await captureOnlyFps(openMonitor(0));
   await closeShmConnection();
   changer.stop();
+  const windows = () =>
+    wineColumn(xvfb, linuxCapture, (line) => process.stderr.write(`bench: ${line}\n`)).catch(
+      (error: unknown): WineColumn => ({
+        note: "Wine is not Windows",
+        skipped: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  if (process.argv.includes("--wine-only")) {
+    const perFrameMs = await windows();
+    print({ perFrameMs });
+    return;
+  }
 
   const desk = await openDesk(teardown);
   const agent = await agentAsked(teardown, xvfb, desk, ["--max-fps", "60"]);
@@ -195,6 +227,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < CONSENT_SAMPLES; i++)
     chromiumSamples.push(await consentToFirstChromiumFrame(desk, xvfb, browser));
 
+  const perFrameMs = await windows();
+
   const ratio = delivered.fps / captureFps;
   const results = {
     machine: { cores, display: `${WIDTH}x${HEIGHT}`, changingScreen: active.kind },
@@ -228,6 +262,8 @@ async function main(): Promise<void> {
             cpuPercentOfCore: round(typing.cpu),
             fps: round(typing.fps),
           },
+    // 1920x1080: capture and encode ms per frame, the Linux agent and the Windows build under Wine.
+    perFrameMs,
     targets: {
       deliveredToCaptureRatio: ">= 0.9",
       consentToFirstFrameMs: "<= 500",

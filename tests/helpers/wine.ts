@@ -4,7 +4,13 @@
  * Wine is not Windows; a test passing here says the build starts and its addons load, not that
  * Windows behaves the same.
  *
- * Each test file prepares one prefix (Windows 10 version, about 15 s) with two small forwarding
+ * A prefix (Windows 10 version, about 15 s to make: wineboot copies some 700 MB of Wine's DLLs) is
+ * made once per machine and kept in a cache folder named by the hash of its inputs (Wine's version,
+ * the forwarders' sources, the settings below, the user), made in a temporary folder and renamed
+ * into place, so test files running at once on one machine neither wait for nor break each other.
+ * Each test file works on a copy of its own (the DLLs hard-linked, the rest copied: under a second)
+ * with its own wineserver, kept running while the file runs (and a minute after its last program,
+ * should the file die without stopping it). The prefix carries two small forwarding
  * DLLs that Wine 8 lacks and Node's addons import, written here from the Windows API documentation
  * and compiled with Debian's gcc-mingw-w64-x86-64:
  * - bcryptprimitives.dll: ProcessPrng, filled by advapi32's SystemFunction036 (RtlGenRandom);
@@ -14,9 +20,24 @@
  * Linux pipe (EBADF at start), a pty works.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { basename, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -136,40 +157,188 @@ function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
+/** With SOS_WINE_TRACE=1, each set-up step's time on stderr (where a slow test file spends it). */
+function tracer(): (step: string) => void {
+  if (process.env.SOS_WINE_TRACE !== "1") return () => undefined;
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    process.stderr.write(`wine: ${step}: ${Math.round(now - last)} ms\n`);
+    last = now;
+  };
+}
+
+/** Where prepared prefixes are kept between test files on this machine. */
+const PREFIX_CACHE = join(tmpdir(), "sos-wine-prefixes");
+/** Changes when the steps below change what a prepared prefix holds. */
+const PREFIX_RECIPE = "win64 prefix; HKCU\\Software\\Wine Version=win10; forwarders in system32; v1";
+
 /**
- * Prepares a Wine prefix (Windows 10, the forwarders in system32) for programs shown on `display`
- * (an Xvfb from tests/helpers/xvfb.ts). Bounded: each step has a timeout.
+ * Runs a Wine tool to its exit with no stdio: Wine's background processes (services.exe,
+ * explorer.exe) inherit the stdio of the program that started them and would hold a pipe open
+ * until the wineserver exits, seconds later.
  */
-export async function startWine(options: { display: string }): Promise<Wine> {
-  const root = mkdtempSync(join(tmpdir(), "sos-wine-"));
-  const prefix = join(root, "prefix");
-  const env: NodeJS.ProcessEnv = {
+function wineTool(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: "ignore" });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${command} ${args.join(" ")}: no exit in ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}`));
+    });
+  });
+}
+
+function wineEnvironment(prefix: string, home: string, display: string): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: root,
-    DISPLAY: options.display,
+    HOME: home,
+    DISPLAY: display,
     WINEPREFIX: prefix,
     WINEARCH: "win64",
     WINEDEBUG: "-all",
     WINEDLLOVERRIDES: WINE_DLL_OVERRIDES,
     LANG: "C.UTF-8",
   };
+}
+
+/** Names the prepared prefix by everything that makes it: a change of any makes a new one. */
+async function prefixKey(): Promise<string> {
+  const { stdout } = await run("wine", ["--version"], { timeout: 30_000 });
+  return createHash("sha256")
+    .update(
+      [stdout.trim(), PREFIX_RECIPE, PRNG_SOURCE, SYNCH_SOURCE, SYNCH_DEF, WINE_DLL_OVERRIDES].join("\0"),
+    )
+    .update(`${userInfo().uid}`)
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/**
+ * The machine's prepared prefix (Windows 10, the forwarders in system32), made on first use: in a
+ * temporary folder, renamed into place once complete and its wineserver gone (the registry is on
+ * disk then). A test file that loses the race to make it uses the winner's.
+ */
+async function preparedPrefix(display: string): Promise<string> {
+  const trace = tracer();
+  const done = join(PREFIX_CACHE, await prefixKey());
+  trace("wine --version (the prepared prefix's key)");
+  if (existsSync(done)) return done;
+  mkdirSync(PREFIX_CACHE, { recursive: true });
+  // A preparation killed half-way leaves its folder (about 700 MB); none takes an hour.
+  for (const entry of readdirSync(PREFIX_CACHE)) {
+    const path = join(PREFIX_CACHE, entry);
+    if (entry.startsWith(".making-") && Date.now() - statSync(path).mtimeMs > 3_600_000) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+  const making = mkdtempSync(join(PREFIX_CACHE, ".making-"));
+  const home = mkdtempSync(join(tmpdir(), "sos-wine-home-"));
+  const prefix = join(making, "prefix");
+  const env = wineEnvironment(prefix, home, display);
+  try {
+    const dlls = await compileForwarders(join(making, "dlls"));
+    trace("preparing: the forwarders compiled");
+    await wineTool("wineboot", ["-i"], env, 180_000);
+    trace("preparing: wineboot -i");
+    await wineTool(
+      "wine",
+      ["reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d", "win10", "/f"],
+      env,
+      60_000,
+    );
+    const system32 = join(prefix, "drive_c", "windows", "system32");
+    for (const dll of dlls) copyFileSync(dll, join(system32, basename(dll)));
+    trace("preparing: Windows 10 set, the forwarders copied");
+    await wineTool("wineserver", ["-w"], env, 60_000);
+    trace("preparing: wineserver -w");
+    // Wine links the profile's Desktop, Documents, ... to $HOME; here, folders of their own.
+    const users = join(prefix, "drive_c", "users");
+    for (const user of readdirSync(users)) {
+      for (const entry of readdirSync(join(users, user))) {
+        const path = join(users, user, entry);
+        if (lstatSync(path).isSymbolicLink()) {
+          rmSync(path);
+          mkdirSync(path);
+        }
+      }
+    }
+    try {
+      renameSync(prefix, done);
+    } catch (error) {
+      if (!existsSync(done)) throw error;
+    }
+    return done;
+  } finally {
+    await wineTool("wineserver", ["-k"], env, 20_000).catch(() => undefined);
+    rmSync(making, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** Wine's own program files, which nothing writes to once the prefix is made: hard-linked. */
+const LINKED = /\.(dll|exe|drv|sys|ocx|cpl|acm|ax|tlb|com|ds|tsp|vxd|mui)$/i;
+
+/** Copies a prepared prefix, hard-linking Wine's program files under drive_c/windows. */
+function copyPrefix(from: string, to: string): void {
+  const windows = join(from, "drive_c", "windows");
+  const walk = (dir: string) => {
+    mkdirSync(join(to, relative(from, dir)), { recursive: true });
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const source = join(dir, entry.name);
+      const target = join(to, relative(from, source));
+      if (entry.isDirectory()) walk(source);
+      else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+      else if (LINKED.test(entry.name) && !relative(windows, source).startsWith("..")) {
+        try {
+          linkSync(source, target);
+        } catch {
+          copyFileSync(source, target);
+        }
+      } else copyFileSync(source, target);
+    }
+  };
+  walk(from);
+}
+
+/**
+ * A Wine prefix of this test file's own (a copy of the machine's prepared one) for programs shown
+ * on `display` (an Xvfb from tests/helpers/xvfb.ts), with its wineserver and Wine's background
+ * processes started once and kept until stop(). Bounded: each step has a timeout.
+ */
+export async function startWine(options: { display: string }): Promise<Wine> {
+  const trace = tracer();
+  const template = await preparedPrefix(options.display);
+  trace("the prepared prefix");
+  const root = mkdtempSync(join(tmpdir(), "sos-wine-"));
+  const prefix = join(root, "prefix");
+  const env = wineEnvironment(prefix, root, options.display);
   const children = new Set<ChildProcess>();
   const stop = async () => {
+    const stopping = tracer();
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-    await run("wineserver", ["-k"], { env, timeout: 20_000 }).catch(() => undefined);
+    await wineTool("wineserver", ["-k"], env, 20_000).catch(() => undefined);
+    stopping("stop: wineserver -k");
     rmSync(root, { recursive: true, force: true });
+    stopping("stop: the copy removed");
   };
   try {
-    const dlls = await compileForwarders(join(root, "dlls"));
-    await run("wineboot", ["-i"], { env, timeout: 120_000 });
-    await run("wine", ["reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d", "win10", "/f"], {
-      env,
-      timeout: 60_000,
-    });
-    const system32 = join(prefix, "drive_c", "windows", "system32");
-    for (const dll of dlls) {
-      copyFileSync(dll, join(system32, basename(dll)));
-    }
+    copyPrefix(template, prefix);
+    trace("the prefix copied");
+    // A wineserver that stays a minute after the last program (not 3 s), and Wine's services
+    // started with no stdio of a test's program.
+    await wineTool("wineserver", ["-p60"], env, 20_000);
+    trace("wineserver -p60");
+    await wineTool("wine", ["cmd", "/c", "exit"], env, 60_000);
+    trace("wine cmd /c exit (Wine's services started)");
   } catch (error) {
     await stop();
     throw error;
