@@ -52,17 +52,26 @@ const gatewayExits: Array<() => void> = [];
 t.before(async () => {
   net = await createTestNetwork<Hosts>(["gw", "agent", "tech"]);
   dir = await mkdtemp(join(tmpdir(), "sos-path-lost-"));
-  const gateway = await startGatewayIn(net, "gw", { dir, port: PORT, admin: ADMIN });
-  gatewayExits.push(() => gateway.child.exitCode === null && gateway.child.kill("SIGTERM"));
-  gatewayUrl = gateway.url;
-  xvfb = await startXvfb(SCREEN);
   const wrapper = join(dir, "chromium-in-tech.sh");
   await writeFile(
     wrapper,
     `#!/bin/sh\nHOME='${join(dir, "tech-home")}' exec ip netns exec '${net.hosts.tech.ns}' '${CHROMIUM_PATH}' "$@"\n`,
   );
   await chmod(wrapper, 0o755);
-  browser = await chromium.launch({ executablePath: wrapper, args: CHROMIUM_ARGS, headless: true });
+  // Independent of each other: started together.
+  const started = await Promise.allSettled([
+    startGatewayIn(net, "gw", { dir, port: PORT, admin: ADMIN }).then((gateway) => {
+      gatewayExits.push(() => gateway.child.exitCode === null && gateway.child.kill("SIGTERM"));
+      gatewayUrl = gateway.url;
+    }),
+    startXvfb(SCREEN).then((display) => {
+      xvfb = display;
+    }),
+    chromium.launch({ executablePath: wrapper, args: CHROMIUM_ARGS, headless: true }).then((launched) => {
+      browser = launched;
+    }),
+  ]);
+  for (const outcome of started) if (outcome.status === "rejected") throw outcome.reason;
 });
 
 t.teardown(async () => {

@@ -21,8 +21,8 @@
  * within the consent time);
  * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network where the
  * agent reaches only the relay's TURN port (its restarts leave TLS for TURN/UDP); no TURN at all
- * ("direct"); the
- * direct path cut for a moment mid-session ("Reconnecting…", then the picture on the same peer);
+ * ("direct"), and in the same session the direct path cut for a moment ("Reconnecting…", then the
+ * picture on the same peer);
  * coturn restarted mid-session after the view's first TURN credential expired (the agent's ICE
  * restart allocates with the renewed one and is answered on the same peer). Each
  * checks the picture's size, a click on the X display, and the path in the audit log
@@ -46,7 +46,11 @@ import {
   startCoturn,
 } from "../../scripts/coturn-process.ts";
 import { auditListSchema } from "../../shared/api.ts";
-import type { RemotePath } from "../../shared/console-protocol.ts";
+import {
+  type GatewayToConsole,
+  gatewayToConsoleSchema,
+  type RemotePath,
+} from "../../shared/console-protocol.ts";
 import { createSessionInDialog, dialog, rowStatus, selectSession } from "../console/desk-page.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, signIn } from "../helpers/browser.ts";
 import {
@@ -92,6 +96,8 @@ const SHORT_TTL_PORT = 8082;
 /** The short-TTL gateway's credential lifetime (tests only: `--turn-ttl` takes 60 s at least). */
 const SHORT_TTL_S = 15;
 const ADMIN = { email: "admin@example.test", password: "admin-password-1", name: "Ada Admin" };
+
+type RemoteOpened = Extract<GatewayToConsole, { type: "remote.opened" }>;
 
 let net: TestNetwork<Hosts>;
 let dir: string;
@@ -194,6 +200,8 @@ async function launchTechBrowser(): Promise<Browser> {
 
 let relayedUrl = "";
 let directUrl = "";
+/** The gateway whose TURN credentials last SHORT_TTL_S. */
+let shortTtlUrl = "";
 
 t.before(async () => {
   net = await createTestNetwork<Hosts>(["gw", "relay", "agent", "tech"]);
@@ -216,13 +224,31 @@ t.before(async () => {
       relayIps: [relay.ipv4],
     },
   };
-  coturn = await startCoturn(coturnOptions);
+  // Independent of each other: started together (each gateway takes seconds to start on 2 cores).
   const turn = turnUrls(relay.ipv4, TURN_PORT, TLS_PORT).flatMap((url) => ["--turn-url", url]);
-  relayedUrl = await startGatewayIn(RELAYED_PORT, [...turn, "--turn-secret", SECRET]);
-  directUrl = await startGatewayIn(DIRECT_PORT, []);
-  xvfb = await startXvfb(SCREEN);
-  recorder = await inputRecorder(xvfb);
-  browser = await launchTechBrowser();
+  const display = startXvfb(SCREEN);
+  const started = await Promise.allSettled([
+    startCoturn(coturnOptions).then((running) => {
+      coturn = running;
+    }),
+    startGatewayIn(RELAYED_PORT, [...turn, "--turn-secret", SECRET]).then((url) => {
+      relayedUrl = url;
+    }),
+    startGatewayIn(DIRECT_PORT, []).then((url) => {
+      directUrl = url;
+    }),
+    startShortTtlGatewayIn(SHORT_TTL_PORT, SHORT_TTL_S).then((url) => {
+      shortTtlUrl = url;
+    }),
+    display.then(async (running) => {
+      xvfb = running;
+      recorder = await inputRecorder(running);
+    }),
+    launchTechBrowser().then((launched) => {
+      browser = launched;
+    }),
+  ]);
+  for (const outcome of started) if (outcome.status === "rejected") throw outcome.reason;
 });
 
 t.teardown(async () => {
@@ -370,8 +396,11 @@ async function supportSession(
   gatewayUrl: string,
   name: string,
   path: RegExp,
-  /** Runs once the view works, before the session is closed. */
-  during?: (page: Page, agent: AgentRun) => Promise<void>,
+  /**
+   * Runs once the view works, before the session is closed; `opened` is the gateway's
+   * remote.opened for the view, as the console received it.
+   */
+  during?: (page: Page, agent: AgentRun, opened: RemoteOpened) => Promise<void>,
 ): Promise<void> {
   if (browser === undefined || xvfb === undefined) throw new Error("set-up failed");
   const display = xvfb;
@@ -391,6 +420,17 @@ async function supportSession(
       errors.push(`console: ${message.text()}`);
     }
   });
+  let opened: RemoteOpened | undefined;
+  page.on("websocket", (socket) =>
+    socket.on("framereceived", ({ payload }) => {
+      try {
+        const message = gatewayToConsoleSchema.safeParse(JSON.parse(payload.toString()));
+        if (message.success && message.data.type === "remote.opened") opened = message.data;
+      } catch {
+        // not JSON: not a protocol message
+      }
+    }),
+  );
   await page.goto("/");
   page.setDefaultTimeout(30_000);
   await signIn(page, ADMIN.email, ADMIN.password);
@@ -416,7 +456,10 @@ async function supportSession(
   const shown = await seeAndControl(t, page, path, display).catch(explain);
   const sessionId = /#\/remote\/([^/]+)$/.exec(page.url())?.[1];
   if (sessionId === undefined) throw new Error(`not a remote view: ${page.url()}`);
-  await during?.(page, agent).catch(explain);
+  if (during !== undefined) {
+    if (opened === undefined) throw new Error("the console got no remote.opened");
+    await during(page, agent, opened).catch(explain);
+  }
 
   await page.getByRole("button", { name: "Disconnect" }).click();
   await selectSession(page, name);
@@ -570,13 +613,10 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
     },
   );
 
-  t.test("without any TURN configured, the direct path works (root, network namespaces)", async (t) => {
-    await supportSession(t, directUrl, "Same network", / · direct$/);
-  });
-
   t.test(
-    "the path breaks mid-session: Reconnecting… over the last picture, then the picture again on the same peer without a new consent (root, network namespaces)",
+    "without any TURN configured, the direct path works; when it breaks mid-session: Reconnecting… over the last picture, then the picture again on the same peer without a new consent (root, network namespaces)",
     async (t) => {
+      // One session for both: the break starts from a checked direct view (picture, path, click).
       await supportSession(t, directUrl, "Path breaks", / · direct$/, async (page, agent) => {
         await breakNoticed(t, page, () => net.blockBetween("agent", "tech"));
         await net.resetFirewall("agent");
@@ -590,28 +630,37 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
     "the relay restarts mid-session, after the view's first TURN credential expired: the agent restarts ICE allocating with the renewed credential, the console answers on the same peer, the picture comes back without a new consent (root, network namespaces)",
     async (t) => {
       // Renewed at 80 % (12 s), so the first credential has expired before the relay restarts.
-      const url = await startShortTtlGatewayIn(SHORT_TTL_PORT, SHORT_TTL_S);
       await net.blockBetween("agent", "tech");
-      await supportSession(t, url, "Relay restarts late", / · relay (UDP|TCP|TLS)$/, async (page, agent) => {
-        // What this pins (tried by disabling each end's use of the renewal): with the console
-        // ignoring remote.ice, or both ends ignoring theirs, the picture does not come back; with
-        // only the agent ignoring peer.ice it does (the console's fresh relay candidate suffices).
-        // The view opened before now, so its first credential expires within SHORT_TTL_S of now.
-        const firstExpiredBy = Date.now() + SHORT_TTL_S * 1000;
-        await waitUntil(
-          async () => agent.output().includes('"msg":"TURN credential renewed"'),
-          SHORT_TTL_S * 1000 + 15_000,
-          "the agent's renewed TURN credential (peer.ice)",
-        );
-        t.pass("the agent got a renewed TURN credential while the view was open");
-        // Nothing to await but the clock: the relay must restart after the first credential expired.
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiredBy + 1_000 - Date.now())));
-        await breakNoticed(t, page, async () => {
-          await coturn?.stop();
-          coturn = await startCoturn(coturnOptions);
-        });
-        await pictureBack(t, page, agent);
-      });
+      await supportSession(
+        t,
+        shortTtlUrl,
+        "Relay restarts late",
+        / · relay (UDP|TCP|TLS)$/,
+        async (page, agent, opened) => {
+          // What this pins (tried by disabling each end's use of the renewal): with the console
+          // ignoring remote.ice, or both ends ignoring theirs, the picture does not come back; with
+          // only the agent ignoring peer.ice it does (the console's fresh relay candidate suffices).
+          // The view's first credential expires when its username says (unix seconds, then the peer).
+          const username = opened.iceServers.find((server) => server.username !== undefined)?.username;
+          const firstExpiredBy = Number(username?.split(":")[0]) * 1000;
+          if (!Number.isFinite(firstExpiredBy)) throw new Error(`no TURN username: ${username}`);
+          await waitUntil(
+            async () => agent.output().includes('"msg":"TURN credential renewed"'),
+            SHORT_TTL_S * 1000 + 15_000,
+            "the agent's renewed TURN credential (peer.ice)",
+          );
+          t.pass("the agent got a renewed TURN credential while the view was open");
+          // Nothing to await but the clock: the relay must restart after the first credential expired.
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, firstExpiredBy + 1_000 - Date.now())),
+          );
+          await breakNoticed(t, page, async () => {
+            await coturn?.stop();
+            coturn = await startCoturn(coturnOptions);
+          });
+          await pictureBack(t, page, agent);
+        },
+      );
     },
   );
 });
