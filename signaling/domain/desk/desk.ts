@@ -31,9 +31,8 @@ export class Desk {
     this.#c.requireDesk(actor);
     const { store, policy } = this.#c.d;
     if (channelId === undefined) {
-      const all = await store.listSessions();
-      const visible = await Promise.all(all.map((s) => policy.canSeeSession(actor, s)));
-      return all.filter((_s, index) => visible[index] === true);
+      const [all, visible] = await Promise.all([store.listSessions(), policy.sessionsVisibleTo(actor)]);
+      return all.filter(visible);
     }
     if (channelId === HOME_CHANNEL_ID) return store.listSessionsOf(actor.id);
     const channel = await store.getChannel(channelId);
