@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
-import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
+import { MAX_CHAT_LINE_CHARS, MAX_FILE_BYTES } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
@@ -310,7 +310,13 @@ export class AgentSession {
       client.send({ type: "peer.closed", peerId });
       return;
     }
-    void this.#peers.open(peerId, technician, access, message.iceServers ?? this.#iceServers);
+    void this.#peers.open(
+      peerId,
+      technician,
+      access,
+      message.iceServers ?? this.#iceServers,
+      message.maxFileBytes ?? MAX_FILE_BYTES,
+    );
   }
 }
 
