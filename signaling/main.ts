@@ -235,6 +235,11 @@ export async function startGateway(
       recordings.viewClosed(peer.sessionId, peer.technicianId),
     ),
   );
+  events.on("channelRecordingOff", (channelId) =>
+    jobs.safely("recordings of a channel set to off", async () => {
+      await recordings.channelOff(channelId);
+    }),
+  );
   const agentSockets = new AgentSockets({
     hub,
     supportee,

@@ -197,6 +197,9 @@ export class AgentSession {
       technicians: (message) => this.#technicians(message),
       "system.request": (message) => this.#systemInfo(message),
       "recording.start": (message) => {
+        // Sent again after a resume: a recording the end user was told about is the same one (its
+        // confirm already reached the gateway, the status line already reminds).
+        if (this.#recordings.has(message.recordingId)) return;
         // The end user reads it first; only then may the technician's console record.
         this.#recordings.set(message.recordingId, message.technician.name);
         this.#deps.terminal.say(this.#deps.messages.recordingStarted(message.technician.name));

@@ -179,6 +179,8 @@ export class Channels {
       });
     });
     this.#d.events.emit("accessChanged");
+    if (current.recordingMode !== "off" && next.recordingMode === "off")
+      this.#d.events.emit("channelRecordingOff", id);
     return { row: next, access: await store.getChannelAccess(id) };
   }
 
