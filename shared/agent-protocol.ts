@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { continueAnswerSchema } from "./continuation.ts";
 import { errorBodySchema } from "./errors.ts";
-import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
+import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH, MAX_FILE_BYTES } from "./limits.ts";
 import { idSchema, isoDateSchema, personRefSchema } from "./model.ts";
 import { chatTextSchema, plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
@@ -121,6 +121,8 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
    * with a TURN relay) are this peer's own: the welcome's list plus the relay's URLs with a
    * credential minted for this peer only (username `<unix expiry>:<peerId>`), TURN URLs ordered
    * UDP, TCP, TLS. Use them instead of the welcome's for this peer; absent, use the welcome's.
+   * `maxFileBytes`: the session's channel's file size limit; the agent refuses a larger file either
+   * way on this peer (TOO_LARGE). Absent (an older gateway): MAX_FILE_BYTES.
    */
   z.object({
     type: z.literal("peer.open"),
@@ -128,6 +130,7 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     technician: personRefSchema,
     access: accessModeSchema,
     iceServers: z.array(iceServerSchema).optional(),
+    maxFileBytes: z.number().int().min(0).max(MAX_FILE_BYTES).optional(),
   }),
   /**
    * A fresh TURN credential for an open peer, sent before its current one expires (at about 80 % of

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BUILD_TARGETS, buildConfigSchema, buildTargetSchema } from "./build-config.ts";
-import { MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_RECONFIRM_MINUTES } from "./limits.ts";
+import { MAX_FILE_SIZE_LIMIT_MB, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_RECONFIRM_MINUTES } from "./limits.ts";
 import {
   auditEntrySchema,
   channelSchema,
@@ -82,12 +82,16 @@ export const expiryMinutesSchema = z
 /** A channel's re-confirmation interval in minutes; 0: the end user is never asked again. */
 export const reconfirmMinutesSchema = z.number().int().min(0).max(MAX_RECONFIRM_MINUTES);
 
+/** A channel's file size limit in MiB (DEFAULT_FILE_SIZE_LIMIT_MB when absent). */
+export const fileSizeLimitMbSchema = z.number().int().min(1).max(MAX_FILE_SIZE_LIMIT_MB);
+
 export const createChannelRequestSchema = z.object({
   name: displayNameSchema,
   sessionExpiryMinutes: expiryMinutesSchema.optional(),
   /** Off with DEFAULT_RECORDING_RETENTION_DAYS when absent. */
   recording: channelRecordingSchema.partial().optional(),
   reconfirmMinutes: reconfirmMinutesSchema.optional(),
+  fileSizeLimitMb: fileSizeLimitMbSchema.optional(),
   access: z.array(idSchema).max(1000).default([]),
 });
 
@@ -97,6 +101,7 @@ export const updateChannelRequestSchema = z
     sessionExpiryMinutes: expiryMinutesSchema.optional(),
     recording: channelRecordingSchema.partial().optional(),
     reconfirmMinutes: reconfirmMinutesSchema.optional(),
+    fileSizeLimitMb: fileSizeLimitMbSchema.optional(),
     access: z.array(idSchema).max(1000).optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "nothing to change");

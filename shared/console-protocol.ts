@@ -120,6 +120,14 @@ export const gatewayToConsoleSchema = z.discriminatedUnion("type", [
       .describe(
         "This view's ICE servers: STUN, then the TURN relay's URLs with a credential for this view only.",
       ),
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "The largest file either way on this view (the session's channel's limit); the agent refuses a larger one.",
+      ),
   }),
   /**
    * A fresh TURN credential for this console's open view, sent before the current one expires

@@ -101,10 +101,15 @@ export const CONTINUE_ANSWER_MS = 5 * 60_000;
 export const CONTINUE_ANSWER_AFTER_RECONNECT_MS = 60_000;
 
 /**
- * File transfer (the `files` data channel, shared/file-transfer.ts). One gateway-wide limit for
- * now: the largest file either side sends or takes (a per-channel setting is still to come).
+ * File transfer (the `files` data channel, shared/file-transfer.ts): the largest file either side
+ * sends or takes on any gateway. Each channel sets its own limit below it (`fileSizeLimitMb`).
  */
 export const MAX_FILE_BYTES = 4 * 1024 ** 3;
+
+/** A channel's file size limit is set in MiB: at least 1, at most (and by default) MAX_FILE_BYTES. */
+export const MIB = 1024 ** 2;
+export const MAX_FILE_SIZE_LIMIT_MB = MAX_FILE_BYTES / MIB;
+export const DEFAULT_FILE_SIZE_LIMIT_MB = MAX_FILE_SIZE_LIMIT_MB;
 
 /** Bytes of one binary message on the `files` channel (header and data): werift's largest message. */
 export const FILE_MESSAGE_BYTES = 64 * 1024;

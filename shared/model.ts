@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { continuationViewSchema } from "./continuation.ts";
-import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH, MAX_RECONFIRM_MINUTES } from "./limits.ts";
+import {
+  MAX_AGENT_VERSION_LENGTH,
+  MAX_DEVICE_FIELD_LENGTH,
+  MAX_FILE_SIZE_LIMIT_MB,
+  MAX_RECONFIRM_MINUTES,
+} from "./limits.ts";
 import { channelRecordingSchema } from "./recording.ts";
 import { accessModeSchema, permissionStateSchema, sessionStatusSchema } from "./status.ts";
 
@@ -59,6 +64,11 @@ export const channelSchema = z.object({
    * whether it may continue (shared/continuation.ts); 0: never.
    */
   reconfirmMinutes: z.number().int().min(0).max(MAX_RECONFIRM_MINUTES),
+  /**
+   * The largest file a transfer in this channel's sessions may carry, either way, in MiB (the agent
+   * is told it with each `peer.open` and refuses a larger file; the console refuses to pick one).
+   */
+  fileSizeLimitMb: z.number().int().min(1).max(MAX_FILE_SIZE_LIMIT_MB),
   /** Technicians with access (team channels; shown to admins, empty otherwise). */
   access: z.array(idSchema),
   /** Whether and how sessions of this channel are recorded, and for how long recordings are kept. */

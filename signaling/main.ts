@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import { DEFAULT_FILE_SIZE_LIMIT_MB, MIB } from "../shared/limits.ts";
 import type { AccessMode } from "../shared/status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Cluster } from "./cluster/cluster.ts";
@@ -159,6 +160,11 @@ export async function startGateway(
     access: (actor, sessionId): Promise<AccessMode> => desk.permissions.connectAccess(actor, sessionId),
     audit,
     iceServers: (peer) => iceServers.forPeer(peer),
+    fileLimit: async (sessionId) => {
+      const session = await store.getSession(sessionId);
+      const channel = session === undefined ? undefined : await store.getChannel(session.channelId);
+      return (channel?.fileSizeLimitMb ?? DEFAULT_FILE_SIZE_LIMIT_MB) * MIB;
+    },
     serialized: (sessionId, work) => desk.serialized(sessionId, work),
     clock,
     schedule: (job, delayMs, work) => jobs.after(job, delayMs, work),
@@ -228,6 +234,11 @@ export async function startGateway(
     jobs.safely("recordings of a closed view", () =>
       recordings.viewClosed(peer.sessionId, peer.technicianId),
     ),
+  );
+  events.on("channelRecordingOff", (channelId) =>
+    jobs.safely("recordings of a channel set to off", async () => {
+      await recordings.channelOff(channelId);
+    }),
   );
   const agentSockets = new AgentSockets({
     hub,

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
 import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
-import { MAX_CHAT_LINE_CHARS } from "../../shared/limits.ts";
+import { MAX_CHAT_LINE_CHARS, MAX_FILE_BYTES } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
@@ -197,6 +197,9 @@ export class AgentSession {
       technicians: (message) => this.#technicians(message),
       "system.request": (message) => this.#systemInfo(message),
       "recording.start": (message) => {
+        // Sent again after a resume: a recording the end user was told about is the same one (its
+        // confirm already reached the gateway, the status line already reminds).
+        if (this.#recordings.has(message.recordingId)) return;
         // The end user reads it first; only then may the technician's console record.
         this.#recordings.set(message.recordingId, message.technician.name);
         this.#deps.terminal.say(this.#deps.messages.recordingStarted(message.technician.name));
@@ -310,7 +313,13 @@ export class AgentSession {
       client.send({ type: "peer.closed", peerId });
       return;
     }
-    void this.#peers.open(peerId, technician, access, message.iceServers ?? this.#iceServers);
+    void this.#peers.open(
+      peerId,
+      technician,
+      access,
+      message.iceServers ?? this.#iceServers,
+      message.maxFileBytes ?? MAX_FILE_BYTES,
+    );
   }
 }
 

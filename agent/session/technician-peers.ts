@@ -165,6 +165,8 @@ export class TechnicianPeers {
     technician: PersonRef,
     access: AccessMode,
     iceServers: readonly IceServer[],
+    /** The channel's file size limit (peer.open), for files either way on this peer. */
+    maxFileBytes: number,
   ): Promise<void> {
     const { client, stream, log, terminal, messages, video, injector } = this.#deps;
     // The gateway offers a view again after this agent moved to another instance: the same view.
@@ -184,6 +186,7 @@ export class TechnicianPeers {
       files: new FileTransfers(peer.files, {
         dir: this.#deps.files.dir,
         policy: () => this.#filePolicy(technician, access),
+        maxBytes: maxFileBytes,
       }),
     };
     this.#announceFiles(connected);

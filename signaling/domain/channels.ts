@@ -1,5 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
-import { DEFAULT_RECONFIRM_MINUTES } from "../../shared/limits.ts";
+import { DEFAULT_FILE_SIZE_LIMIT_MB, DEFAULT_RECONFIRM_MINUTES } from "../../shared/limits.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
 import { DEFAULT_CHANNEL_RECORDING, type RecordingMode } from "../../shared/recording.ts";
 import { newId } from "../auth/tokens.ts";
@@ -44,6 +44,7 @@ export class Channels {
       recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
       reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
+      fileSizeLimitMb: DEFAULT_FILE_SIZE_LIMIT_MB,
       createdAt: actor.createdAt,
     };
     // Made with the account (or by ensurePrivateChannels at start for older technicians): a GET writes nothing.
@@ -67,6 +68,7 @@ export class Channels {
       recordingMode: DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: DEFAULT_CHANNEL_RECORDING.retentionDays,
       reconfirmMinutes: DEFAULT_RECONFIRM_MINUTES,
+      fileSizeLimitMb: DEFAULT_FILE_SIZE_LIMIT_MB,
       createdAt: this.#d.clock.now(),
     };
     await this.#d.store.insertChannel(channel);
@@ -94,6 +96,7 @@ export class Channels {
       sessionExpiryMinutes?: number | undefined;
       recording?: RecordingInput | undefined;
       reconfirmMinutes?: number | undefined;
+      fileSizeLimitMb?: number | undefined;
       access: string[];
     },
   ): Promise<ChannelWithAccess> {
@@ -109,6 +112,7 @@ export class Channels {
       recordingMode: input.recording?.mode ?? DEFAULT_CHANNEL_RECORDING.mode,
       recordingRetentionDays: input.recording?.retentionDays ?? DEFAULT_CHANNEL_RECORDING.retentionDays,
       reconfirmMinutes: input.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
+      fileSizeLimitMb: input.fileSizeLimitMb ?? DEFAULT_FILE_SIZE_LIMIT_MB,
       createdAt: clock.now(),
     };
     await store.transaction(async () => {
@@ -123,6 +127,7 @@ export class Channels {
         sessionExpiryMinutes: row.sessionExpiryMinutes,
         recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
         reconfirmMinutes: row.reconfirmMinutes,
+        fileSizeLimitMb: row.fileSizeLimitMb,
         access: input.access,
       });
     });
@@ -138,6 +143,7 @@ export class Channels {
       sessionExpiryMinutes?: number | undefined;
       recording?: RecordingInput | undefined;
       reconfirmMinutes?: number | undefined;
+      fileSizeLimitMb?: number | undefined;
       access?: string[] | undefined;
     },
   ): Promise<ChannelWithAccess> {
@@ -154,6 +160,7 @@ export class Channels {
       recordingMode: input.recording?.mode ?? current.recordingMode,
       recordingRetentionDays: input.recording?.retentionDays ?? current.recordingRetentionDays,
       reconfirmMinutes: input.reconfirmMinutes ?? current.reconfirmMinutes,
+      fileSizeLimitMb: input.fileSizeLimitMb ?? current.fileSizeLimitMb,
     };
     await store.transaction(async () => {
       if (
@@ -172,6 +179,8 @@ export class Channels {
       });
     });
     this.#d.events.emit("accessChanged");
+    if (current.recordingMode !== "off" && next.recordingMode === "off")
+      this.#d.events.emit("channelRecordingOff", id);
     return { row: next, access: await store.getChannelAccess(id) };
   }
 

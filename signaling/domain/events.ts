@@ -36,6 +36,8 @@ export type DomainEventMap = {
   recordingStarted: [sessionId: string, recording: { recordingId: string; technician: PersonRef }];
   /** That recording ended (stopped, or its view closed): the agent tells the end user. */
   recordingStopped: [sessionId: string, recording: { recordingId: string; technician: PersonRef }];
+  /** A channel's recording mode was set to off: recordings running in its sessions end. */
+  channelRecordingOff: [channelId: string];
   /** The session is over on the gateway: every remote view closes, the agent is told why. */
   sessionEnded: [sessionId: string, reason: SessionEndReason];
   /** A technician lost their place or permission on the session: their remote view closes. */

@@ -1,4 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
+import type { PersonRef } from "../../shared/model.ts";
 import type { Recording } from "../../shared/recording.ts";
 import { mayViewRecordings } from "../../shared/session-policy.ts";
 import { KeyedQueue } from "../auth/keyed-queue.ts";
@@ -161,6 +162,32 @@ export class Recordings {
         await this.#end(row, { kind: "system" }, null);
       }
     }
+  }
+
+  /**
+   * The session's recordings still running, as `recording.start` tells the agent: sent again when
+   * the agent resumes (it may have missed the first, or be a new process that lost its reminder).
+   */
+  async running(sessionId: string): Promise<Array<{ recordingId: string; technician: PersonRef }>> {
+    return (await this.#d.store.listRecordings(sessionId))
+      .filter((row) => row.endedAt === null)
+      .map((row) => ({
+        recordingId: row.id,
+        technician: { id: row.technicianId, name: row.technicianName },
+      }));
+  }
+
+  /**
+   * The channel no longer records (an admin set it to off): its recordings still running end now
+   * (audited as stopped by the system, the agent told `recording.stop`); the recording console's
+   * next chunk is refused with RECORDING_ENDED and its recorder stops.
+   */
+  async channelOff(channelId: string): Promise<number> {
+    let ended = 0;
+    for (const row of await this.#d.store.listRunningRecordingsOfChannel(channelId)) {
+      if ((await this.#end(row, { kind: "system" }, null)) !== undefined) ended += 1;
+    }
+    return ended;
   }
 
   /** A session's recordings, newest first. */

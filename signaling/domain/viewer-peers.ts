@@ -16,6 +16,8 @@ export type ViewerPeer<C> = {
   access: AccessMode;
   /** The ICE servers last given to the view's agent side (renewed before a relay credential expires). */
   iceServers: IceServer[];
+  /** The largest file either side may send on the view's files channel (its session's channel's limit). */
+  maxFileBytes: number;
   /** The console connection the view belongs to; signals go only there. */
   console: C;
   /** The paths the console reported for this view (each is audited once). */

@@ -43,6 +43,9 @@ export type Serialized = <T>(sessionId: string, work: () => Promise<T>) => Promi
 /** The ICE servers of one new peer, a TURN credential minted for it included (turn/relay.ts). */
 export type PeerIceServersOf = (peer: { peerId: string; sessionId: string }) => Promise<PeerIceServers>;
 
+/** The largest file a transfer in the session may carry, in bytes (its channel's setting). */
+export type FileLimitOf = (sessionId: string) => Promise<number>;
+
 /**
  * Remote views (Start remote session, second click): who may connect, the book of open viewer
  * peers, and their audit. `C` is the console connection a peer belongs to (the hub's type).
@@ -53,6 +56,7 @@ export class Viewing<C extends object> {
   readonly #access: ConnectAccess;
   readonly #audit: AuditLog;
   readonly #iceServers: PeerIceServersOf;
+  readonly #fileLimit: FileLimitOf;
   readonly #serialized: Serialized;
   readonly #clock: Clock;
   readonly #schedule: Schedule;
@@ -67,6 +71,7 @@ export class Viewing<C extends object> {
     audit: AuditLog;
     events: DomainEvents;
     iceServers: PeerIceServersOf;
+    fileLimit: FileLimitOf;
     serialized: Serialized;
     clock: Clock;
     schedule: Schedule;
@@ -77,6 +82,7 @@ export class Viewing<C extends object> {
     this.#access = deps.access;
     this.#audit = deps.audit;
     this.#iceServers = deps.iceServers;
+    this.#fileLimit = deps.fileLimit;
     deps.events.on("sessionEnded", (sessionId) => this.closeSession(sessionId, "session_closed"));
     deps.events.on("technicianOffSession", (sessionId, technicianId, reason) =>
       this.closeSession(sessionId, reason, technicianId),
@@ -109,6 +115,7 @@ export class Viewing<C extends object> {
       console,
       paths: new Set(),
       iceServers: [],
+      maxFileBytes: await this.#fileLimit(sessionId),
     };
     const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
     peer.iceServers = iceServers;

@@ -34,6 +34,7 @@ export function channelView(row: ChannelRow, access: string[]): Channel {
     name: row.name,
     sessionExpiryMinutes: row.sessionExpiryMinutes,
     reconfirmMinutes: row.reconfirmMinutes,
+    fileSizeLimitMb: row.fileSizeLimitMb,
     access,
     recording: { mode: row.recordingMode, retentionDays: row.recordingRetentionDays },
     createdAt: iso(row.createdAt),

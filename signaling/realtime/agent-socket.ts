@@ -211,7 +211,13 @@ export class AgentSockets {
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
-      if (message.join.kind === "resume") hub.agentResumed(session.id);
+      if (message.join.kind === "resume") {
+        // Recordings still running are announced again (the agent knows an id it has: no second notice).
+        for (const recording of await this.#d.recordings.running(session.id)) {
+          send(context.socket, { type: "recording.start", ...recording });
+        }
+        hub.agentResumed(session.id);
+      }
       const question = await this.#d.continuation.pending(session.id);
       if (question !== undefined) send(context.socket, { type: "continue.request", ...question });
       hub.publish(session.id);

@@ -306,6 +306,7 @@ export class Hub implements AgentPresence {
           technician: peer.technician,
           access: peer.access,
           iceServers: peer.iceServers,
+          maxFileBytes: peer.maxFileBytes,
         });
       }
     });
@@ -432,6 +433,7 @@ export class Hub implements AgentPresence {
       peerId: peer.peerId,
       access: peer.access,
       iceServers,
+      maxFileBytes: peer.maxFileBytes,
     });
     // Announced before the agent hears of it: the agent's instance knows where its answer goes
     // (one sender's messages arrive in order).
@@ -442,6 +444,7 @@ export class Hub implements AgentPresence {
       technician,
       access: peer.access,
       iceServers,
+      maxFileBytes: peer.maxFileBytes,
     });
     return this.#publishNow(peer.sessionId);
   }

@@ -117,7 +117,7 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
 
     async insertChannel(row) {
       await run(
-        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, recording_mode, recording_retention_days, reconfirm_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channels (id, kind, name, owner_id, session_expiry_minutes, recording_mode, recording_retention_days, reconfirm_minutes, file_size_limit_mb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row.id,
         row.kind,
         row.name,
@@ -126,17 +126,19 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
         row.recordingMode,
         row.recordingRetentionDays,
         row.reconfirmMinutes,
+        row.fileSizeLimitMb,
         row.createdAt,
       );
     },
     async updateChannel(row) {
       await run(
-        "UPDATE channels SET name = ?, session_expiry_minutes = ?, recording_mode = ?, recording_retention_days = ?, reconfirm_minutes = ? WHERE id = ?",
+        "UPDATE channels SET name = ?, session_expiry_minutes = ?, recording_mode = ?, recording_retention_days = ?, reconfirm_minutes = ?, file_size_limit_mb = ? WHERE id = ?",
         row.name,
         row.sessionExpiryMinutes,
         row.recordingMode,
         row.recordingRetentionDays,
         row.reconfirmMinutes,
+        row.fileSizeLimitMb,
         row.id,
       );
     },

@@ -12,6 +12,7 @@ export type RecordingQueries = Pick<
   | "recordingGrew"
   | "endRecording"
   | "listRecordingsDue"
+  | "listRunningRecordingsOfChannel"
   | "deleteRecording"
 >;
 
@@ -92,6 +93,14 @@ export function recordingQueries({ all, get, one, run }: Sql): RecordingQueries 
         await all(
           `SELECT r.* FROM recordings r JOIN sessions s ON s.id = r.session_id JOIN channels c ON c.id = s.channel_id WHERE COALESCE(r.ended_at, r.last_chunk_at, r.started_at) + CAST(c.recording_retention_days AS BIGINT) * ${DAY_MS} <= ? ORDER BY r.started_at`,
           now,
+        )
+      ).map(toRecording);
+    },
+    async listRunningRecordingsOfChannel(channelId) {
+      return (
+        await all(
+          "SELECT r.* FROM recordings r JOIN sessions s ON s.id = r.session_id WHERE s.channel_id = ? AND r.ended_at IS NULL ORDER BY r.started_at",
+          channelId,
         )
       ).map(toRecording);
     },

@@ -52,6 +52,7 @@ export function toChannel(row: Raw): ChannelRow {
     recordingMode: recordingModeSchema.parse(row.recording_mode),
     recordingRetentionDays: int(row, "recording_retention_days"),
     reconfirmMinutes: int(row, "reconfirm_minutes"),
+    fileSizeLimitMb: int(row, "file_size_limit_mb"),
     createdAt: int(row, "created_at"),
   };
 }

@@ -37,6 +37,8 @@ export type ChannelRow = {
   recordingRetentionDays: number;
   /** The end user is asked again after this many minutes (0: never); see shared/continuation.ts. */
   reconfirmMinutes: number;
+  /** The largest file a transfer in the channel's sessions may carry, in MiB. */
+  fileSizeLimitMb: number;
   createdAt: number;
 };
 

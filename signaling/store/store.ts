@@ -132,6 +132,8 @@ export type StoreQueries = {
   endRecording(id: string, at: number, durationMs: number | null): Promise<boolean>;
   /** Recordings past their session's channel's retention at `now`. */
   listRecordingsDue(now: number): Promise<RecordingRow[]>;
+  /** Recordings not yet ended in the channel's sessions. */
+  listRunningRecordingsOfChannel(channelId: string): Promise<RecordingRow[]>;
   /** False when another run (or instance) deleted it first. */
   deleteRecording(id: string): Promise<boolean>;
   putContinuation(row: ContinuationRow): Promise<void>;

@@ -64,7 +64,7 @@ t.test("an admin creates a technician, grants sharing and disables them", async 
 });
 
 t.test(
-  "an admin creates a team channel with access, expiry and re-confirmation, then edits it",
+  "an admin creates a team channel with access, expiry, re-confirmation and file size limit, then edits it",
   async (t) => {
     const cleo = await gateway.technician("Cleo");
     await page.reload();
@@ -78,6 +78,11 @@ t.test(
       "re-confirmation after 30 minutes by default",
     );
     await form.getByLabel("Ask the end user again after (minutes)").fill("15");
+    t.equal(
+      await form.getByLabel("Largest file to transfer (MiB)").inputValue(),
+      "4096",
+      "files up to the gateway's limit by default",
+    );
     await form.getByRole("checkbox", { name: "Cleo" }).check();
     await form.getByRole("button", { name: "Create" }).click();
     await page.getByRole("navigation").getByRole("link", { name: "Escalations" }).waitFor();
@@ -88,6 +93,7 @@ t.test(
 
     await edit.getByLabel("Session expiry (minutes)").fill("90");
     await edit.getByLabel("Ask the end user again after (minutes)").fill("0");
+    await edit.getByLabel("Largest file to transfer (MiB)").fill("50");
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.getByText("Saved.").waitFor();
     const channels = await gateway.admin.get("/api/channels");
@@ -97,12 +103,14 @@ t.test(
           name: string;
           sessionExpiryMinutes: number;
           reconfirmMinutes: number;
+          fileSizeLimitMb: number;
           access: string[];
         }>;
       }
     ).channels.find((channel) => channel.name === "Escalations");
     t.equal(saved?.sessionExpiryMinutes, 90, "expiry saved");
     t.equal(saved?.reconfirmMinutes, 0, "re-confirmation saved (0: never)");
+    t.equal(saved?.fileSizeLimitMb, 50, "file size limit saved");
     t.same(saved?.access, [cleo.id], "access saved");
   },
 );

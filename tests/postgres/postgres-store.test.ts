@@ -141,6 +141,7 @@ t.test(
       recordingMode: "off",
       recordingRetentionDays: 30,
       reconfirmMinutes: 30,
+      fileSizeLimitMb: 4096,
       createdAt: now,
     });
     const session = (id: string): SessionRow => ({

@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
 import {
+  DEFAULT_FILE_SIZE_LIMIT_MB,
   DEFAULT_RECONFIRM_MINUTES,
   DEFAULT_SESSION_EXPIRY_MINUTES,
+  MAX_FILE_SIZE_LIMIT_MB,
   MAX_RECONFIRM_MINUTES,
   MAX_RECORDING_RETENTION_DAYS,
 } from "../../../shared/limits.ts";
@@ -21,12 +23,14 @@ export type ChannelFields = {
   sessionExpiryMinutes: number;
   recording: ChannelRecording;
   reconfirmMinutes: number;
+  fileSizeLimitMb: number;
   access: string[];
 };
 
 /**
  * A team channel's settings: name, session expiry, after how long the end user is asked again
- * whether the session may continue, and who has access. Creates or edits.
+ * whether the session may continue, the largest file a transfer may carry, and who has access.
+ * Creates or edits.
  */
 export function ChannelForm(props: {
   title: string;
@@ -43,6 +47,7 @@ export function ChannelForm(props: {
     sessionExpiryMinutes: props.channel?.sessionExpiryMinutes ?? DEFAULT_SESSION_EXPIRY_MINUTES,
     recording: { ...(props.channel?.recording ?? DEFAULT_CHANNEL_RECORDING) },
     reconfirmMinutes: props.channel?.reconfirmMinutes ?? DEFAULT_RECONFIRM_MINUTES,
+    fileSizeLimitMb: props.channel?.fileSizeLimitMb ?? DEFAULT_FILE_SIZE_LIMIT_MB,
     access: [...(props.channel?.access ?? [])],
   });
   const [fields, setFields] = useState<ChannelFields>(initial);
@@ -136,6 +141,24 @@ export function ChannelForm(props: {
       </label>
       <p class="hint" id="reconfirm-hint">
         {t("admin.channels.reconfirmHint")}
+      </p>
+      <label>
+        {t("admin.channels.fileLimit")}
+        <input
+          type="number"
+          required
+          min={1}
+          max={MAX_FILE_SIZE_LIMIT_MB}
+          step={1}
+          aria-describedby="file-limit-hint"
+          value={fields.fileSizeLimitMb}
+          onInput={(event) =>
+            setFields({ ...fields, fileSizeLimitMb: Math.trunc(event.currentTarget.valueAsNumber) })
+          }
+        />
+      </label>
+      <p class="hint" id="file-limit-hint">
+        {t("admin.channels.fileLimitHint", { max: String(MAX_FILE_SIZE_LIMIT_MB) })}
       </p>
       <fieldset>
         <legend>{t("admin.channels.access")}</legend>

@@ -46,7 +46,8 @@ export const codesDe = {
   "error.RECORDING_NOT_FOUND": "Diese Aufzeichnung gibt es nicht.",
   "error.RECORDING_NOT_CONFIRMED":
     "Die App des Endbenutzers hat den Hinweis auf die Aufzeichnung noch nicht bestätigt.",
-  "error.RECORDING_ENDED": "Die Aufzeichnung wurde beendet.",
+  "error.RECORDING_ENDED":
+    "Die Aufzeichnung wurde beendet (ihre Ansicht wurde geschlossen, oder ihr Kanal zeichnet nicht mehr auf).",
   "error.RECORDING_OFFSET_MISMATCH":
     "Die Aufzeichnung auf dem Gateway hat eine andere Länge; das Hochladen setzt dort fort.",
   "error.RECORDING_STORAGE_FAILED":

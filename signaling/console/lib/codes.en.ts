@@ -54,7 +54,7 @@ export const codesEn = {
   "error.RECORDING_OFF": "This session's channel does not record sessions.",
   "error.RECORDING_NOT_FOUND": "No such recording.",
   "error.RECORDING_NOT_CONFIRMED": "The end user's app has not confirmed the recording notice yet.",
-  "error.RECORDING_ENDED": "The recording was stopped.",
+  "error.RECORDING_ENDED": "The recording was stopped (its view closed, or its channel no longer records).",
   "error.RECORDING_OFFSET_MISMATCH":
     "The recording on the gateway has a different length; the upload resumes from there.",
   "error.RECORDING_STORAGE_FAILED":

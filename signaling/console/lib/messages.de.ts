@@ -228,6 +228,9 @@ export const de: Messages = {
   "admin.channels.reconfirm": "Endbenutzer erneut fragen nach (Minuten)",
   "admin.channels.reconfirmHint":
     "Nach dieser Zeit wird der Endbenutzer gefragt, ob die Sitzung weiterlaufen darf; ohne Antwort innerhalb von 5 Minuten oder bei Nein endet sie. 0: nie erneut fragen.",
+  "admin.channels.fileLimit": "Größte übertragbare Datei (MiB)",
+  "admin.channels.fileLimitHint":
+    "Größere Dateien werden in beide Richtungen abgelehnt, von der Konsole und vom Agenten des Endbenutzers. Höchstens {max} MiB.",
   "admin.channels.access": "Techniker mit Zugriff",
   "admin.channels.recording": "Sitzungsaufzeichnung",
   "admin.channels.recording.off": "Aus",
@@ -347,7 +350,8 @@ export const de: Messages = {
   "remote.filePhase.cancelled": "Abgebrochen",
   "remote.fileError.FILES_REFUSED": "der Endbenutzer nimmt keine Dateien an",
   "remote.fileError.NO_CONTROL": "Sie steuern diesen Computer nicht",
-  "remote.fileError.TOO_LARGE": "die Datei ist zu groß",
+  "remote.fileError.TOO_LARGE": "die Datei ist größer, als dieser Kanal erlaubt",
+  "remote.filesLimit": "Dateien bis je {max} (die Grenze dieses Kanals).",
   "remote.fileError.TOO_MANY": "zu viele Übertragungen auf einmal",
   "remote.fileError.WRITE_FAILED": "die Datei konnte nicht gespeichert werden",
   "remote.fileError.READ_FAILED": "die Datei konnte nicht gelesen werden",

@@ -225,6 +225,9 @@ export const en = {
   "admin.channels.reconfirm": "Ask the end user again after (minutes)",
   "admin.channels.reconfirmHint":
     "After this long, the end user is asked whether the session may continue; no answer within 5 minutes, or a no, ends it. 0: never ask again.",
+  "admin.channels.fileLimit": "Largest file to transfer (MiB)",
+  "admin.channels.fileLimitHint":
+    "Files larger than this are refused both ways, by the console and by the end user's agent. At most {max} MiB.",
   "admin.channels.access": "Technicians with access",
   "admin.channels.recording": "Session recording",
   "admin.channels.recording.off": "Off",
@@ -342,7 +345,8 @@ export const en = {
   "remote.filePhase.cancelled": "Cancelled",
   "remote.fileError.FILES_REFUSED": "the end user does not accept files",
   "remote.fileError.NO_CONTROL": "you do not control this computer",
-  "remote.fileError.TOO_LARGE": "the file is too large",
+  "remote.fileError.TOO_LARGE": "the file is larger than this channel allows",
+  "remote.filesLimit": "Files up to {max} each (this channel's limit).",
   "remote.fileError.TOO_MANY": "too many transfers at once",
   "remote.fileError.WRITE_FAILED": "the file could not be saved",
   "remote.fileError.READ_FAILED": "the file could not be read",

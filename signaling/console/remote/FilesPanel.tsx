@@ -69,6 +69,7 @@ export function FilesPanel(props: { link: FileLink; canSend: boolean }) {
       </label>
       {folderError !== null && <p role="alert">{folderError}</p>}
       <p class="hint">{props.canSend ? t("remote.filesDrop") : t("remote.filesNeedControl")}</p>
+      <p class="hint">{t("remote.filesLimit", { max: mib(props.link.maxBytes) })}</p>
       {transfers.length > 0 && (
         <ul class="transfers" aria-label={t("remote.fileTransfers")}>
           {[...transfers].reverse().map((transfer) => (

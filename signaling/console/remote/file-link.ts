@@ -16,7 +16,6 @@ import {
   FILE_BUFFER_HIGH_BYTES,
   FILE_BUFFER_LOW_BYTES,
   FILE_PROGRESS_INTERVAL_MS,
-  MAX_FILE_BYTES,
 } from "../../../shared/limits.ts";
 import { createStore, type Store } from "../lib/store.ts";
 
@@ -53,6 +52,8 @@ export type Transfer = {
 
 export type FileLink = {
   readonly transfers: Store<readonly Transfer[]>;
+  /** The largest file either way: the session's channel's limit (the agent enforces it too). */
+  readonly maxBytes: number;
   send(file: File): void;
   /** Fetches a file the end user offered. */
   fetch(id: number): void;
@@ -79,6 +80,7 @@ export type Transferred = { direction: FileDirection; name: string; size: number
 
 export function openFileLink(
   channel: RTCDataChannel,
+  maxBytes: number,
   saveAs: (blob: Blob, name: string) => void,
   transferred: (file: Transferred) => void,
 ): FileLink {
@@ -169,7 +171,7 @@ export function openFileLink(
         phase: "offered",
         bytes: 0,
         bytesPerSecond: 0,
-        code: fileSizeAllowed(message.size, MAX_FILE_BYTES) ? null : "TOO_LARGE",
+        code: fileSizeAllowed(message.size, maxBytes) ? null : "TOO_LARGE",
       });
     },
     "file.accept": (message) => {
@@ -288,6 +290,7 @@ export function openFileLink(
 
   return {
     transfers,
+    maxBytes,
     send(file) {
       const id = nextId++;
       add({
@@ -300,7 +303,7 @@ export function openFileLink(
         bytesPerSecond: 0,
         code: null,
       });
-      if (!fileSizeAllowed(file.size, MAX_FILE_BYTES)) {
+      if (!fileSizeAllowed(file.size, maxBytes)) {
         update("out", id, { phase: "failed", code: "TOO_LARGE" });
         return;
       }
@@ -319,7 +322,7 @@ export function openFileLink(
     },
     fetch(id) {
       const offer = offers.get(id);
-      if (offer === undefined || incoming.has(id) || !fileSizeAllowed(offer.size, MAX_FILE_BYTES)) return;
+      if (offer === undefined || incoming.has(id) || !fileSizeAllowed(offer.size, maxBytes)) return;
       const now = performance.now();
       incoming.set(id, {
         sha256: offer.sha256,

@@ -3,6 +3,7 @@ import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
 import { sanitizeFileName } from "../../../shared/file-names.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
+import { MAX_FILE_BYTES } from "../../../shared/limits.ts";
 import { refusalText } from "../lib/api.ts";
 import { createStore, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
@@ -197,7 +198,7 @@ export function useRemote(sessionId: string): RemoteController {
               if (id !== attempt.current) return;
               files.get()?.close();
               files.set(
-                openFileLink(channel, downloadBlob, (file) => {
+                openFileLink(channel, message.maxFileBytes ?? MAX_FILE_BYTES, downloadBlob, (file) => {
                   // The name as the console knows it, made one plain line for the audit.
                   const name = sanitizeFileName(file.name);
                   sendConsole({ type: "file.transferred", sessionId, ...file, name });

@@ -1,0 +1,71 @@
+/**
+ * The real agent under Xvfb, the real gateway: a recording that runs while the agent reconnects is
+ * the same recording to the end user. The gateway announces it again on the agent's resume; the
+ * agent, knowing its id, prints no second notice, and the recording's stop still reaches it.
+ */
+import t from "tap";
+import { field, startTestGateway } from "../helpers/gateway.ts";
+import { startXvfb, waitUntil } from "../helpers/xvfb.ts";
+import { requestPermission, runAgent } from "./e2e-support.ts";
+
+const xvfb = await startXvfb({ width: 640, height: 480 });
+t.teardown(() => xvfb.stop());
+const gw = await startTestGateway({ config: { organizationName: "Acme IT" } });
+t.teardown(() => gw.close());
+
+t.test(
+  "an agent that reconnects mid-recording keeps the recording without a second notice, and hears its stop",
+  async (t) => {
+    const tom = await gw.technician("Tom");
+    const created = await gw.admin.post("/api/channels", {
+      name: "Recorded desk",
+      access: [tom.id],
+      recording: { mode: "request", retentionDays: 2 },
+    });
+    const session = await gw.newSession(tom.client, field(created.body, "channel", "id"));
+    const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
+    const connected = async (yes: boolean) =>
+      (
+        (await tom.client.get(`/api/sessions/${session.id}`)).body as {
+          session: { agent: { connected: boolean } };
+        }
+      ).session.agent.connected === yes;
+    await waitUntil(() => connected(true), 15_000, "the agent joined");
+    await requestPermission(tom.client, session.id, "view");
+    await agent.line(/asks to SEE your screen/);
+    agent.type("y");
+    await waitUntil(
+      async () =>
+        (await gw.query("SELECT state FROM session_permissions WHERE session_id = ?", session.id))[0]
+          ?.state === "granted",
+      15_000,
+      "view granted",
+    );
+    const started = await tom.client.post(`/api/sessions/${session.id}/recordings`);
+    const id = field(started.body, "recording", "id");
+    await agent.line(/● RECORDING: Tom is recording/);
+    await waitUntil(
+      async () =>
+        (
+          (await tom.client.get(`/api/recordings/${id}`)).body as {
+            recording: { confirmedAt: string | null };
+          }
+        ).recording.confirmedAt !== null,
+      15_000,
+      "the agent confirmed",
+    );
+
+    await gw.restart();
+    await agent.line(/Connected to the gateway again/, 30_000);
+    await waitUntil(() => connected(true), 15_000, "the agent resumed");
+    // The stop goes after the resumed agent's welcome and the recording's second announcement.
+    await tom.client.post(`/api/recordings/${id}/stop`, { durationMs: 1_000 });
+    await agent.line(/Recording by Tom stopped\./);
+    t.equal(
+      agent.lines.filter((line) => line.includes("● RECORDING: Tom is recording")).length,
+      1,
+      "the end user was told once",
+    );
+    t.equal(agent.child.exitCode, null, "the agent runs on");
+  },
+);
