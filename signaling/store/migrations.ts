@@ -148,7 +148,7 @@ export const MIGRATIONS: readonly string[] = [
     deadline INTEGER
   );
   `,
-  // N: a channel's file size limit in MiB (shared/limits.ts: at most and by default MAX_FILE_BYTES).
+  // 6: a channel's file size limit in MiB (shared/limits.ts: at most and by default MAX_FILE_BYTES).
   `
   ALTER TABLE channels ADD COLUMN file_size_limit_mb INTEGER NOT NULL DEFAULT 4096;
   `,

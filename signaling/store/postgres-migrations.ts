@@ -181,7 +181,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     deadline BIGINT
   );
   `,
-  // N: a channel's file size limit in MiB (shared/limits.ts: at most and by default MAX_FILE_BYTES).
+  // 7 (SQLite's 6): a channel's file size limit in MiB (shared/limits.ts: at most and by default MAX_FILE_BYTES).
   `
   ALTER TABLE channels ADD COLUMN file_size_limit_mb INTEGER NOT NULL DEFAULT 4096;
   `,
