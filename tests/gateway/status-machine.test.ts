@@ -8,7 +8,8 @@ import {
   SESSION_STATUSES,
 } from "../../shared/status.ts";
 
-// The seed's status machine, written out as the contract the table must implement.
+// The seed's status machine, written out as the contract the table must implement; `lapsed`
+// (the end user did not confirm that the session may continue, issue 16) closes a live session.
 const allowed: Record<string, string> = {
   "Waiting agentJoined": "Active",
   "Waiting agentLeft": "Waiting",
@@ -16,17 +17,20 @@ const allowed: Record<string, string> = {
   "Waiting released": "Queued",
   "Waiting expired": "Expired",
   "Waiting closed": "Closed",
+  "Waiting lapsed": "Closed",
   "Active agentJoined": "Active",
   "Active agentLeft": "Waiting",
   "Active assigned": "Active",
   "Active released": "Queued",
   "Active closed": "Closed",
+  "Active lapsed": "Closed",
   "Queued agentJoined": "Queued",
   "Queued agentLeft": "Queued",
   "Queued assigned (agent present)": "Active",
   "Queued assigned (agent absent)": "Waiting",
   "Queued expired": "Expired",
   "Queued closed": "Closed",
+  "Queued lapsed": "Closed",
 };
 
 t.test(
