@@ -1,7 +1,6 @@
 import type { RemoteCloseReason, RemotePath } from "../../shared/console-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
 import type { FileDirection } from "../../shared/file-transfer.ts";
-import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
@@ -19,7 +18,8 @@ import { type ViewerPeer, ViewerPeers } from "./viewer-peers.ts";
  * for those two only: they may carry the peer's TURN credential), or one closed.
  */
 export type ViewingEvents<C> = {
-  opened: [peer: ViewerPeer<C>, technician: PersonRef, iceServers: IceServer[]];
+  /** The view opened: its technician, ICE servers and file limit are on the peer. */
+  opened: [peer: ViewerPeer<C>];
   /** `tellConsole` is false when the console itself is gone. */
   closed: [peer: ViewerPeer<C>, reason: RemoteCloseReason, tellConsole: boolean];
   /** A fresh TURN credential for an open peer, before its current one expires (its two parties only). */
@@ -137,7 +137,7 @@ export class Viewing<C extends object> {
       if (existing.technicianId === actor.id) this.close(existing, "replaced");
     }
     this.peers.add(peer);
-    this.events.emit("opened", peer, peer.technician, iceServers);
+    this.events.emit("opened", peer);
     this.#renewLater(peer, relayExpiresAt);
     return peer;
   }

@@ -169,9 +169,9 @@ export class Hub implements AgentPresence {
         return this.chatLineHere(row.sessionId, line);
       });
     });
-    deps.viewing.events.on("opened", (peer, technician, iceServers) => {
+    deps.viewing.events.on("opened", (peer) => {
       const agent = this.#agents.here(peer.sessionId);
-      later("viewer opened", () => this.#viewerOpened(peer, agent, technician, iceServers));
+      later("viewer opened", () => this.#viewerOpened(peer, agent));
     });
     deps.viewing.events.on("closed", (peer, reason, tellConsole) => {
       const agent = this.#agents.here(peer.sessionId);
@@ -300,14 +300,7 @@ export class Hub implements AgentPresence {
     const agent = this.#agents.here(sessionId);
     this.later("views offered again", () => {
       for (const peer of this.#d.viewing.peers.ofSession(sessionId)) {
-        this.routing.toAgent(sessionId, agent, {
-          type: "peer.open",
-          peerId: peer.peerId,
-          technician: peer.technician,
-          access: peer.access,
-          iceServers: peer.iceServers,
-          maxFileBytes: peer.maxFileBytes,
-        });
+        this.routing.toAgent(sessionId, agent, peerOpen(peer));
       }
     });
   }
@@ -421,31 +414,19 @@ export class Hub implements AgentPresence {
    * A view opened: the console gets its peer id and ICE servers, the agent opens its peer with the
    * same ICE servers. These two sockets are the only ones that see the peer's TURN credential.
    */
-  #viewerOpened(
-    peer: ViewerPeer<ConsoleConnection>,
-    agent: AgentConnection | undefined,
-    technician: PersonRef,
-    iceServers: IceServer[],
-  ): Promise<void> {
+  #viewerOpened(peer: ViewerPeer<ConsoleConnection>, agent: AgentConnection | undefined): Promise<void> {
     send(peer.console.socket, {
       type: "remote.opened",
       sessionId: peer.sessionId,
       peerId: peer.peerId,
       access: peer.access,
-      iceServers,
+      iceServers: peer.iceServers,
       maxFileBytes: peer.maxFileBytes,
     });
     // Announced before the agent hears of it: the agent's instance knows where its answer goes
     // (one sender's messages arrive in order).
     this.routing.announcePeers(peer.sessionId);
-    this.routing.toAgent(peer.sessionId, agent, {
-      type: "peer.open",
-      peerId: peer.peerId,
-      technician,
-      access: peer.access,
-      iceServers,
-      maxFileBytes: peer.maxFileBytes,
-    });
+    this.routing.toAgent(peer.sessionId, agent, peerOpen(peer));
     return this.#publishNow(peer.sessionId);
   }
 
@@ -587,4 +568,16 @@ export class Hub implements AgentPresence {
     const account = await this.#d.store.getTechnician(connection.technicianId);
     return account === undefined || account.disabled ? undefined : account;
   }
+}
+
+/** What the agent is told of a view: the same whether it opens now or is offered again after a resume. */
+function peerOpen(peer: ViewerPeer<ConsoleConnection>): GatewayToAgent {
+  return {
+    type: "peer.open",
+    peerId: peer.peerId,
+    technician: peer.technician,
+    access: peer.access,
+    iceServers: peer.iceServers,
+    maxFileBytes: peer.maxFileBytes,
+  };
 }
