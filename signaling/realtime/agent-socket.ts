@@ -172,26 +172,32 @@ export class AgentSockets {
     let agent: AgentConnection | undefined;
     try {
       // Attached under the session's lock, once the join is stored (see Supportee.join).
-      const { session, secret } = await supportee.join(message.join, message.device, context.address, (s) => {
-        agent = {
-          socket: context.socket,
-          sessionId: s.id,
-          address: context.address,
-          joinedAs: s.resumeSecretHash,
-        };
-        context.agent = agent;
-        clearTimeout(context.helloTimer);
-        context.helloTimer = undefined;
-        this.#grace.get(s.id)?.();
-        this.#grace.delete(s.id);
-        // A new agent (not a resume) starts without consent: views of the one before it are over.
-        if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
-        const previous = hub.attachAgent(agent);
-        if (previous !== undefined && previous.socket !== context.socket) {
-          send(previous.socket, { type: "session.ended", reason: "replaced" });
-          previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
-        }
-      });
+      const { session, secret } = await supportee.join(
+        message.join,
+        message.device,
+        message.features ?? [],
+        context.address,
+        (s) => {
+          agent = {
+            socket: context.socket,
+            sessionId: s.id,
+            address: context.address,
+            joinedAs: s.resumeSecretHash,
+          };
+          context.agent = agent;
+          clearTimeout(context.helloTimer);
+          context.helloTimer = undefined;
+          this.#grace.get(s.id)?.();
+          this.#grace.delete(s.id);
+          // A new agent (not a resume) starts without consent: views of the one before it are over.
+          if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
+          const previous = hub.attachAgent(agent);
+          if (previous !== undefined && previous.socket !== context.socket) {
+            send(previous.socket, { type: "session.ended", reason: "replaced" });
+            previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
+          }
+        },
+      );
       if (agent === undefined) return;
       // The socket closed while the join was being stored: the agent is away, as if it had
       // dropped right after joining (its close event found no agent to detach).
