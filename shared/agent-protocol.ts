@@ -134,6 +134,12 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     resume: z.object({ sessionId: idSchema, secret: z.string() }),
     /** The gateway's STUN/TURN URLs (`--ice-url`); never a TURN credential (those come per peer). */
     iceServers: z.array(iceServerSchema),
+    /**
+     * Every recording of the session running now (each also announced by `recording.start`). After
+     * a resume the agent drops its reminder of any recording not listed: it ended while the agent
+     * was away. Absent from a gateway older than this field: nothing to drop.
+     */
+    recordings: z.array(z.object({ recordingId: idSchema, technician: personRefSchema })).optional(),
   }),
   /** A technician clicked "Start remote session": ask the end user. */
   z.object({

@@ -206,6 +206,7 @@ export class AgentSockets {
         return;
       }
       const organization = await this.#d.organizationName();
+      const recordings = await this.#d.recordings.running(session.id);
       send(context.socket, {
         type: "welcome",
         v: PROTOCOL_VERSION,
@@ -213,13 +214,14 @@ export class AgentSockets {
         organization: { name: organization },
         resume: { sessionId: session.id, secret },
         iceServers: this.#d.iceServers(),
+        recordings,
       });
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
       if (message.join.kind === "resume") {
         // Recordings still running are announced again (the agent knows an id it has: no second notice).
-        for (const recording of await this.#d.recordings.running(session.id)) {
+        for (const recording of recordings) {
           send(context.socket, { type: "recording.start", ...recording });
         }
         hub.agentResumed(session.id);
