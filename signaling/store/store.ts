@@ -10,6 +10,7 @@ import type {
   NewChatLine,
   PermissionRow,
   RecordingRow,
+  SessionParts,
   SessionRow,
   SystemInfoRow,
   TechnicianRow,
@@ -98,6 +99,8 @@ export type StoreQueries = {
   pinInUse(pin: string): Promise<boolean>;
 
   getInvites(sessionId: string): Promise<string[]>;
+  /** Invites, permissions, clocks and people's names of many sessions at once (their views). */
+  getSessionParts(sessions: readonly SessionRow[]): Promise<SessionParts>;
   addInvite(sessionId: string, technicianId: string, at: number): Promise<void>;
   removeInvite(sessionId: string, technicianId: string): Promise<void>;
 
