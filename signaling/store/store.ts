@@ -62,6 +62,8 @@ export type StoreQueries = {
   insertTechnician(row: TechnicianRow): Promise<void>;
   updateTechnician(row: TechnicianRow): Promise<void>;
   getTechnician(id: string): Promise<TechnicianRow | undefined>;
+  /** The account, held until the transaction ends (call inside one). */
+  lockTechnician(id: string): Promise<TechnicianRow | undefined>;
   getTechnicianByEmail(email: string): Promise<TechnicianRow | undefined>;
   listTechnicians(): Promise<TechnicianRow[]>;
 
