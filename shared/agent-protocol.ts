@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { continueAnswerSchema } from "./continuation.ts";
 import { errorBodySchema } from "./errors.ts";
-import { MAX_AGENT_VERSION_LENGTH, MAX_DEVICE_FIELD_LENGTH, MAX_FILE_BYTES } from "./limits.ts";
+import {
+  MAX_AGENT_FEATURE_LENGTH,
+  MAX_AGENT_FEATURES,
+  MAX_AGENT_VERSION_LENGTH,
+  MAX_DEVICE_FIELD_LENGTH,
+  MAX_FILE_BYTES,
+} from "./limits.ts";
 import { idSchema, isoDateSchema, personRefSchema } from "./model.ts";
 import { chatTextSchema, plainText } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
@@ -36,11 +42,34 @@ export const helloDeviceSchema = z.object({
   agentVersion: plainText(MAX_AGENT_VERSION_LENGTH),
 });
 
+/**
+ * What an agent can do beyond its protocol version's base, named in its hello, so the gateway never
+ * depends on an agent that cannot answer (an SOS executable built before the feature keeps working).
+ * `continue`: answers `continue.request` (consent that stays current, shared/continuation.ts).
+ * Names this gateway does not know are accepted and ignored (a newer agent).
+ */
+export const AGENT_FEATURES = ["continue"] as const;
+export type AgentFeature = (typeof AGENT_FEATURES)[number];
+export const agentFeaturesSchema = z
+  .array(z.string().min(1).max(MAX_AGENT_FEATURE_LENGTH))
+  .max(MAX_AGENT_FEATURES);
+
+export function hasFeature(features: readonly string[] | undefined, feature: AgentFeature): boolean {
+  return features?.includes(feature) ?? false;
+}
+
 export const consentDecisionSchema = z.enum(["control", "view", "deny"]);
 export type ConsentDecision = z.infer<typeof consentDecisionSchema>;
 
 export const agentMessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("hello"), v: z.number().int(), join: joinSchema, device: helloDeviceSchema }),
+  z.object({
+    type: z.literal("hello"),
+    v: z.number().int(),
+    join: joinSchema,
+    device: helloDeviceSchema,
+    /** AGENT_FEATURES this agent has; absent: none (an agent built before features were named). */
+    features: agentFeaturesSchema.optional(),
+  }),
   /** The end user's answer to a consent request. */
   z.object({ type: z.literal("consent"), requestId: idSchema, decision: consentDecisionSchema }),
   /** The end user withdraws consent: from one technician, or from all when technicianId is absent. */
@@ -105,6 +134,12 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     resume: z.object({ sessionId: idSchema, secret: z.string() }),
     /** The gateway's STUN/TURN URLs (`--ice-url`); never a TURN credential (those come per peer). */
     iceServers: z.array(iceServerSchema),
+    /**
+     * Every recording of the session running now (each also announced by `recording.start`). After
+     * a resume the agent drops its reminder of any recording not listed: it ended while the agent
+     * was away. Absent from a gateway older than this field: nothing to drop.
+     */
+    recordings: z.array(z.object({ recordingId: idSchema, technician: personRefSchema })).optional(),
   }),
   /** A technician clicked "Start remote session": ask the end user. */
   z.object({

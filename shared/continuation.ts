@@ -7,24 +7,44 @@ import { z } from "zod";
  * running: counting since the agent joined (`since`). asked: the question is open until `deadline`.
  * confirmed: the end user said yes at `since`; counting again from then. declined: the end user said
  * no; the session ended. unanswered: no answer by the deadline; the session ended.
+ * unsupported: the session's agent cannot be asked (it did not name the `continue` feature in its
+ * hello: an SOS executable built before this existed); no clock runs until an agent that can joins.
  */
-export const CONTINUATION_STATES = ["running", "asked", "confirmed", "declined", "unanswered"] as const;
+export const CONTINUATION_STATES = [
+  "running",
+  "asked",
+  "confirmed",
+  "declined",
+  "unanswered",
+  "unsupported",
+] as const;
 export const continuationStateSchema = z.enum(CONTINUATION_STATES);
 export type ContinuationState = z.infer<typeof continuationStateSchema>;
 
-/** joined: a new agent (not a resume) joined. due: the interval passed. yes/no: the answer. timeout: none by the deadline. */
-export const CONTINUATION_EVENTS = ["joined", "due", "yes", "no", "timeout"] as const;
+/**
+ * joined: an agent that can be asked joined anew (or resumed a session without a clock).
+ * joinedUnaskable: an agent that cannot be asked joined. due: the interval passed. yes/no: the
+ * answer. timeout: none by the deadline.
+ */
+export const CONTINUATION_EVENTS = ["joined", "joinedUnaskable", "due", "yes", "no", "timeout"] as const;
 export type ContinuationEvent = (typeof CONTINUATION_EVENTS)[number];
 
 /** The one transition table; a missing entry is refused. */
 export const CONTINUATION_TRANSITIONS: Readonly<
   Record<ContinuationState, Readonly<Partial<Record<ContinuationEvent, ContinuationState>>>>
 > = {
-  running: { joined: "running", due: "asked" },
-  asked: { joined: "running", yes: "confirmed", no: "declined", timeout: "unanswered" },
-  confirmed: { joined: "running", due: "asked" },
-  declined: { joined: "running" },
-  unanswered: { joined: "running" },
+  running: { joined: "running", joinedUnaskable: "unsupported", due: "asked" },
+  asked: {
+    joined: "running",
+    joinedUnaskable: "unsupported",
+    yes: "confirmed",
+    no: "declined",
+    timeout: "unanswered",
+  },
+  confirmed: { joined: "running", joinedUnaskable: "unsupported", due: "asked" },
+  declined: { joined: "running", joinedUnaskable: "unsupported" },
+  unanswered: { joined: "running", joinedUnaskable: "unsupported" },
+  unsupported: { joined: "running", joinedUnaskable: "unsupported" },
 };
 
 export function nextContinuation(

@@ -39,6 +39,9 @@ export const MAX_DEVICE_FIELD_LENGTH = 256;
 
 /** Longest agent version an agent reports. */
 export const MAX_AGENT_VERSION_LENGTH = 64;
+/** At most this many feature names in an agent's hello, each at most this long (shared/agent-protocol.ts). */
+export const MAX_AGENT_FEATURES = 32;
+export const MAX_AGENT_FEATURE_LENGTH = 32;
 
 /** A branded build's organization name and support message. */
 export const MAX_BRAND_LENGTH = 40;

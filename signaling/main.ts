@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { DEFAULT_FILE_SIZE_LIMIT_MB, MIB } from "../shared/limits.ts";
 import type { AccessMode } from "../shared/status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Cluster } from "./cluster/cluster.ts";
@@ -133,6 +132,17 @@ export async function startGateway(
   const organizationName = async () => (await technicians?.organization())?.name ?? "SOS";
 
   const policy = new Policy(store, () => config.license);
+  // The domain emits; Viewing subscribes first (it closes the views an event ends), then the hub
+  // (it translates every event into socket messages).
+  const events = domainEvents();
+  const channels = new Channels({
+    store,
+    clock,
+    audit,
+    policy,
+    events,
+    defaultExpiryMinutes: config.sessionExpiryMinutes,
+  });
   // STUN for everyone; the TURN relay only per remote view, with a credential minted for its peer.
   const iceServers = new IceServers({
     iceUrls: config.iceUrls,
@@ -145,26 +155,15 @@ export async function startGateway(
             ttlSeconds: options.turnTtlSeconds ?? config.turnTtlSeconds,
           },
     clock,
-    sessionLifetimeSeconds: async (sessionId) => {
-      const session = await store.getSession(sessionId);
-      const channel = session === undefined ? undefined : await store.getChannel(session.channelId);
-      return channel === undefined ? undefined : channel.sessionExpiryMinutes * 60;
-    },
+    sessionLifetimeSeconds: (sessionId) => channels.sessionLifetimeSeconds(sessionId),
   });
-  // The domain emits; Viewing subscribes first (it closes the views an event ends), then the hub
-  // (it translates every event into socket messages).
-  const events = domainEvents();
   const viewing: Viewing<ConsoleConnection> = new Viewing({
     events,
     // The desk is built below with the hub this needs; called only once everything is built.
     access: (actor, sessionId): Promise<AccessMode> => desk.permissions.connectAccess(actor, sessionId),
     audit,
     iceServers: (peer) => iceServers.forPeer(peer),
-    fileLimit: async (sessionId) => {
-      const session = await store.getSession(sessionId);
-      const channel = session === undefined ? undefined : await store.getChannel(session.channelId);
-      return (channel?.fileSizeLimitMb ?? DEFAULT_FILE_SIZE_LIMIT_MB) * MIB;
-    },
+    fileLimit: (sessionId) => channels.fileLimitBytes(sessionId),
     serialized: (sessionId, work) => desk.serialized(sessionId, work),
     clock,
     schedule: (job, delayMs, work) => jobs.after(job, delayMs, work),
@@ -186,14 +185,6 @@ export async function startGateway(
     events,
     presence: hub,
     publicUrl: () => publicUrl,
-  });
-  const channels = new Channels({
-    store,
-    clock,
-    audit,
-    policy,
-    events,
-    defaultExpiryMinutes: config.sessionExpiryMinutes,
   });
   technicians = new Technicians({
     store,

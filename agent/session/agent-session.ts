@@ -129,6 +129,7 @@ export class AgentSession {
     client.on("reconnected", (welcome) => {
       this.#iceServers = welcome.iceServers;
       terminal.say(this.#deps.messages.reconnected);
+      if (welcome.recordings !== undefined) this.#recordingsRunning(welcome.recordings);
     });
     client.on("failed", (error) => void this.close(outcomeOf(error)));
     stream.on("error", (error) => void this.close(outcomeOf(error)));
@@ -183,6 +184,15 @@ export class AgentSession {
     if (this.#recordings.size > 0)
       terminal.say(messages.recordingNow([...new Set(this.#recordings.values())]));
     else if (before !== undefined && before.length > 0) terminal.say(messages.allLeft);
+  }
+
+  /** After a resume: a recording the end user was told about that is no longer running ended meanwhile. */
+  #recordingsRunning(running: ReadonlyArray<{ recordingId: string }>): void {
+    for (const [id, technician] of this.#recordings) {
+      if (running.some((r) => r.recordingId === id)) continue;
+      this.#recordings.delete(id);
+      this.#deps.terminal.say(this.#deps.messages.recordingStopped(technician));
+    }
   }
 
   #handlers(): Handlers {

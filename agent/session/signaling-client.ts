@@ -8,6 +8,7 @@
 import { EventEmitter } from "node:events";
 import { WebSocket } from "ws";
 import {
+  AGENT_FEATURES,
   type AgentMessage,
   type GatewayToAgent,
   gatewayToAgentSchema,
@@ -163,7 +164,13 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
       }, this.#options.helloTimeoutMs ?? 10_000);
       socket.on("open", () => {
         socket.send(
-          JSON.stringify({ type: "hello", v: PROTOCOL_VERSION, join, device: this.#options.device }),
+          JSON.stringify({
+            type: "hello",
+            v: PROTOCOL_VERSION,
+            join,
+            device: this.#options.device,
+            features: AGENT_FEATURES,
+          }),
         );
       });
       socket.on("error", (error) => {

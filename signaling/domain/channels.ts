@@ -1,5 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
-import { DEFAULT_FILE_SIZE_LIMIT_MB, DEFAULT_RECONFIRM_MINUTES } from "../../shared/limits.ts";
+import { DEFAULT_FILE_SIZE_LIMIT_MB, DEFAULT_RECONFIRM_MINUTES, MIB } from "../../shared/limits.ts";
 import { HOME_CHANNEL_ID } from "../../shared/model.ts";
 import { DEFAULT_CHANNEL_RECORDING, type RecordingMode } from "../../shared/recording.ts";
 import { newId } from "../auth/tokens.ts";
@@ -189,5 +189,22 @@ export class Channels {
       if ((await this.#d.store.getTechnician(id)) === undefined)
         throw new SosError("TECHNICIAN_NOT_FOUND", `No technician ${id}.`);
     }
+  }
+
+  /** The largest file a session's transfers may carry, in bytes: its channel's `fileSizeLimitMb`. */
+  async fileLimitBytes(sessionId: string): Promise<number> {
+    const channel = await this.#ofSession(sessionId);
+    return (channel?.fileSizeLimitMb ?? DEFAULT_FILE_SIZE_LIMIT_MB) * MIB;
+  }
+
+  /** How long a session's link lives, in seconds (its channel's expiry); undefined: no such session. */
+  async sessionLifetimeSeconds(sessionId: string): Promise<number | undefined> {
+    const channel = await this.#ofSession(sessionId);
+    return channel === undefined ? undefined : channel.sessionExpiryMinutes * 60;
+  }
+
+  async #ofSession(sessionId: string): Promise<ChannelRow | undefined> {
+    const session = await this.#d.store.getSession(sessionId);
+    return session === undefined ? undefined : this.#d.store.getChannel(session.channelId);
   }
 }

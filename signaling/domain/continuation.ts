@@ -49,24 +49,27 @@ export class Continuation {
 
   /**
    * An agent joined; call inside the join's transaction, before the agent counts as connected.
-   * A new agent (PIN or link): the clock starts now. A resume: a question still open gets at least
-   * CONTINUE_ANSWER_AFTER_RECONNECT_MS to be answered (its end user could not answer meanwhile),
-   * decided before the sweep can see the agent connected.
+   * A new agent (PIN or link), or a resume of a session without a clock yet (it began before the
+   * gateway kept one): the clock starts now if the agent can be asked (`askable`: it named the
+   * `continue` feature), else the session is marked `unsupported` and never asked. A resume: a
+   * question still open gets at least CONTINUE_ANSWER_AFTER_RECONNECT_MS to be answered (its end
+   * user could not answer meanwhile), decided before the sweep can see the agent connected.
    */
-  async joined(sessionId: string, now: number, resumed: boolean): Promise<void> {
+  async joined(sessionId: string, now: number, resumed: boolean, askable: boolean): Promise<void> {
     const { store } = this.#d;
     const current = await store.getContinuation(sessionId);
-    if (!resumed) {
+    const restart = !resumed || current === undefined || (askable && current.state === "unsupported");
+    if (restart) {
       await store.putContinuation({
         sessionId,
-        state: step(current?.state ?? "running", "joined"),
+        state: step(current?.state ?? "running", askable ? "joined" : "joinedUnaskable"),
         since: now,
         requestId: null,
         deadline: null,
       });
       return;
     }
-    if (current?.state !== "asked") return;
+    if (current.state !== "asked") return;
     const deadline = Math.max(current.deadline ?? now, now + CONTINUE_ANSWER_AFTER_RECONNECT_MS);
     if (deadline !== current.deadline) await store.putContinuation({ ...current, deadline });
   }

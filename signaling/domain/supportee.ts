@@ -1,4 +1,4 @@
-import type { ConsentDecision, Join } from "../../shared/agent-protocol.ts";
+import { type ConsentDecision, hasFeature, type Join } from "../../shared/agent-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
 import type { DeviceInfo } from "../../shared/model.ts";
 import { isLive } from "../../shared/status.ts";
@@ -41,12 +41,15 @@ export class Supportee {
    * Joins by PIN, link or resume secret. Returns the session and a fresh resume secret (each secret
    * works once). A fresh join (not a resume) forgets earlier consent: a new app asks again.
    *
+   * `features` are those the agent's hello named (AGENT_FEATURES): without `continue` the session
+   * is never asked whether it may continue (Continuation.joined).
    * `attach` registers the agent as present; it is called once the join is stored, before any
    * other action on the session runs, so two joins at once cannot both find the session free.
    */
   async join(
     join: Join,
     device: DeviceInfo,
+    features: readonly string[],
     address: string,
     attach: (session: SessionRow) => void,
   ): Promise<{ session: SessionRow; secret: string; resumed: boolean }> {
@@ -54,6 +57,7 @@ export class Supportee {
     await this.#d.desk.lifecycle.expireDue();
     const found = await this.#find(join, address);
     const resumed = join.kind === "resume";
+    const askable = hasFeature(features, "continue");
     return this.#d.desk.serialized(found.id, async () => {
       const secret = newSecret();
       const next = await store.transaction(async () => {
@@ -76,7 +80,7 @@ export class Supportee {
         // A new app was never asked: nothing to withdraw at it.
         if (!resumed) await resetPermissions(store, clock.now(), await store.getPermissions(session.id));
         // Its end user agreed just now (a new app), or has a moment to answer an open question (a resume).
-        await this.#d.continuation.joined(session.id, clock.now(), resumed);
+        await this.#d.continuation.joined(session.id, clock.now(), resumed, askable);
         await audit.record(
           { kind: "agent", sessionId: session.id, address },
           resumed ? "agent.resumed" : "agent.joined",

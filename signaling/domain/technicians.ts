@@ -246,25 +246,29 @@ export class Technicians {
     },
   ): Promise<TechnicianRow> {
     requireAdmin(actor);
-    const current = await this.#d.store.getTechnician(id);
-    if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
-    if (input.disabled === true && current.id === actor.id) {
-      throw SosError.forbidden("You cannot disable your own account.");
-    }
-    const next: TechnicianRow = {
-      ...current,
-      name: input.name ?? current.name,
-      passwordHash: input.password === undefined ? current.passwordHash : await hashPassword(input.password),
-      attendedAccess: input.permissions?.attendedAccess ?? current.attendedAccess,
-      shareSessions: input.permissions?.shareSessions ?? current.shareSessions,
-      viewRecordings: input.permissions?.viewRecordings ?? current.viewRecordings,
-      disabled: input.disabled ?? current.disabled,
-    };
-    const lostAccess =
-      (!current.disabled && next.disabled) || (current.attendedAccess && !next.attendedAccess);
-    await this.#d.store.transaction(async () => {
-      await this.#d.store.updateTechnician(next);
-      if (lostAccess || input.password !== undefined) await this.#d.store.deleteAuthSessionsOf(id);
+    const { store } = this.#d;
+    // Hashed first (slow), then decided on the account as it is inside the transaction: an edit
+    // made meanwhile by another admin (a disable, say) is kept, never overwritten by a stale copy.
+    const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+    const { next, lostAccess } = await store.transaction(async () => {
+      const current = await store.lockTechnician(id);
+      if (current === undefined) throw new SosError("TECHNICIAN_NOT_FOUND", "No such technician.");
+      if (input.disabled === true && current.id === actor.id) {
+        throw SosError.forbidden("You cannot disable your own account.");
+      }
+      const next: TechnicianRow = {
+        ...current,
+        name: input.name ?? current.name,
+        passwordHash: passwordHash ?? current.passwordHash,
+        attendedAccess: input.permissions?.attendedAccess ?? current.attendedAccess,
+        shareSessions: input.permissions?.shareSessions ?? current.shareSessions,
+        viewRecordings: input.permissions?.viewRecordings ?? current.viewRecordings,
+        disabled: input.disabled ?? current.disabled,
+      };
+      const lostAccess =
+        (!current.disabled && next.disabled) || (current.attendedAccess && !next.attendedAccess);
+      await store.updateTechnician(next);
+      if (lostAccess || input.password !== undefined) await store.deleteAuthSessionsOf(id);
       await this.#d.audit.record({ kind: "technician", account: actor }, "technician.updated", null, {
         technicianId: id,
         name: input.name,
@@ -272,6 +276,7 @@ export class Technicians {
         disabled: input.disabled,
         passwordChanged: input.password !== undefined,
       });
+      return { next, lostAccess };
     });
     if (lostAccess) {
       await this.#d.desk.permissions.forgetTechnician(id);

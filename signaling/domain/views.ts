@@ -41,47 +41,51 @@ export function channelView(row: ChannelRow, access: string[]): Channel {
   };
 }
 
-export async function sessionView(
+/** What a session's view takes from the hub besides the store: agent presence and open views. */
+export type LiveSession = { agentConnected: boolean; viewers: readonly string[] };
+
+export async function sessionView(store: Store, row: SessionRow, live: LiveSession): Promise<Session> {
+  const [view] = await sessionViews(store, [row], () => live);
+  if (view === undefined) throw new Error("unreachable: one view per row");
+  return view;
+}
+
+/** The views of many sessions, in their order, from a few store reads for all of them. */
+export async function sessionViews(
   store: Store,
-  row: SessionRow,
-  live: { agentConnected: boolean; viewers: readonly string[] },
-): Promise<Session> {
-  const names = new Map<string, string>();
-  const person = async (id: string) => {
-    let name = names.get(id);
-    if (name === undefined) {
-      name = (await store.getTechnician(id))?.name ?? "(removed)";
-      names.set(id, name);
-    }
-    return { id, name };
-  };
-  const invited: Session["invited"] = [];
-  for (const id of await store.getInvites(row.id)) invited.push(await person(id));
-  const permissions = await store.getPermissions(row.id);
-  return {
-    id: row.id,
-    channelId: row.channelId,
-    name: row.name,
-    note: row.note,
-    status: row.status,
-    assignee: row.assigneeId === null ? null : await person(row.assigneeId),
-    invited,
-    createdBy: await person(row.createdBy),
-    createdAt: iso(row.createdAt),
-    lastActivityAt: iso(row.lastActivityAt),
-    expiresAt: iso(row.expiresAt),
-    agent: { connected: live.agentConnected, device: row.device },
-    // `none` is no permission at all (what a technician who left the session is reset to).
-    permissions: permissions
-      .filter((permission) => permission.state !== "none")
-      .map((permission) => ({
-        technicianId: permission.technicianId,
-        state: permission.state,
-        access: permission.access,
-      })),
-    viewers: [...live.viewers],
-    continuation: continuationView(await store.getContinuation(row.id)),
-  };
+  rows: readonly SessionRow[],
+  live: (sessionId: string) => LiveSession,
+): Promise<Session[]> {
+  if (rows.length === 0) return [];
+  const parts = await store.getSessionParts(rows);
+  const person = (id: string) => ({ id, name: parts.names.get(id) ?? "(removed)" });
+  return rows.map((row) => {
+    const { agentConnected, viewers } = live(row.id);
+    return {
+      id: row.id,
+      channelId: row.channelId,
+      name: row.name,
+      note: row.note,
+      status: row.status,
+      assignee: row.assigneeId === null ? null : person(row.assigneeId),
+      invited: (parts.invites.get(row.id) ?? []).map(person),
+      createdBy: person(row.createdBy),
+      createdAt: iso(row.createdAt),
+      lastActivityAt: iso(row.lastActivityAt),
+      expiresAt: iso(row.expiresAt),
+      agent: { connected: agentConnected, device: row.device },
+      // `none` is no permission at all (what a technician who left the session is reset to).
+      permissions: (parts.permissions.get(row.id) ?? [])
+        .filter((permission) => permission.state !== "none")
+        .map((permission) => ({
+          technicianId: permission.technicianId,
+          state: permission.state,
+          access: permission.access,
+        })),
+      viewers: [...viewers],
+      continuation: continuationView(parts.continuations.get(row.id)),
+    };
+  });
 }
 
 function continuationView(row: ContinuationRow | undefined): Session["continuation"] {

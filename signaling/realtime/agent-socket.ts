@@ -172,26 +172,32 @@ export class AgentSockets {
     let agent: AgentConnection | undefined;
     try {
       // Attached under the session's lock, once the join is stored (see Supportee.join).
-      const { session, secret } = await supportee.join(message.join, message.device, context.address, (s) => {
-        agent = {
-          socket: context.socket,
-          sessionId: s.id,
-          address: context.address,
-          joinedAs: s.resumeSecretHash,
-        };
-        context.agent = agent;
-        clearTimeout(context.helloTimer);
-        context.helloTimer = undefined;
-        this.#grace.get(s.id)?.();
-        this.#grace.delete(s.id);
-        // A new agent (not a resume) starts without consent: views of the one before it are over.
-        if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
-        const previous = hub.attachAgent(agent);
-        if (previous !== undefined && previous.socket !== context.socket) {
-          send(previous.socket, { type: "session.ended", reason: "replaced" });
-          previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
-        }
-      });
+      const { session, secret } = await supportee.join(
+        message.join,
+        message.device,
+        message.features ?? [],
+        context.address,
+        (s) => {
+          agent = {
+            socket: context.socket,
+            sessionId: s.id,
+            address: context.address,
+            joinedAs: s.resumeSecretHash,
+          };
+          context.agent = agent;
+          clearTimeout(context.helloTimer);
+          context.helloTimer = undefined;
+          this.#grace.get(s.id)?.();
+          this.#grace.delete(s.id);
+          // A new agent (not a resume) starts without consent: views of the one before it are over.
+          if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
+          const previous = hub.attachAgent(agent);
+          if (previous !== undefined && previous.socket !== context.socket) {
+            send(previous.socket, { type: "session.ended", reason: "replaced" });
+            previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
+          }
+        },
+      );
       if (agent === undefined) return;
       // The socket closed while the join was being stored: the agent is away, as if it had
       // dropped right after joining (its close event found no agent to detach).
@@ -200,6 +206,7 @@ export class AgentSockets {
         return;
       }
       const organization = await this.#d.organizationName();
+      const recordings = await this.#d.recordings.running(session.id);
       send(context.socket, {
         type: "welcome",
         v: PROTOCOL_VERSION,
@@ -207,13 +214,14 @@ export class AgentSockets {
         organization: { name: organization },
         resume: { sessionId: session.id, secret },
         iceServers: this.#d.iceServers(),
+        recordings,
       });
       for (const request of await supportee.pendingConsent(session.id)) {
         send(context.socket, { type: "consent.request", ...request, organization });
       }
       if (message.join.kind === "resume") {
         // Recordings still running are announced again (the agent knows an id it has: no second notice).
-        for (const recording of await this.#d.recordings.running(session.id)) {
+        for (const recording of recordings) {
           send(context.socket, { type: "recording.start", ...recording });
         }
         hub.agentResumed(session.id);

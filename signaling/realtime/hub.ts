@@ -12,7 +12,14 @@ import type { AgentPresence, DomainEvents } from "../domain/events.ts";
 import type { Policy } from "../domain/policy.ts";
 import type { ViewerPeer } from "../domain/viewer-peers.ts";
 import type { Viewing } from "../domain/viewing.ts";
-import { chatLineView, onSessionView, sessionView, technicianView } from "../domain/views.ts";
+import {
+  chatLineView,
+  type LiveSession,
+  onSessionView,
+  sessionView,
+  sessionViews,
+  technicianView,
+} from "../domain/views.ts";
 import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { type AgentConnection, Agents } from "./agents.ts";
@@ -358,20 +365,28 @@ export class Hub implements AgentPresence {
 
   /** The sessions a console may see, as views, remembered as seen. */
   async snapshotFor(connection: ConsoleConnection, sessions: readonly SessionRow[]) {
-    const views = [];
-    for (const session of sessions) views.push(await this.view(session));
+    const views = await this.views(sessions);
     for (const session of sessions) connection.seen.add(session.id);
     return views;
   }
 
   view(session: SessionRow): Promise<Session> {
+    return sessionView(this.#d.store, session, this.#live(session.id));
+  }
+
+  /** Many sessions' views from a few store reads (a console's snapshot, a listing). */
+  views(sessions: readonly SessionRow[]): Promise<Session[]> {
+    return sessionViews(this.#d.store, sessions, (id) => this.#live(id));
+  }
+
+  #live(sessionId: string): LiveSession {
     const viewers = [
       ...new Set([
-        ...this.#d.viewing.peers.viewersOf(session.id),
-        ...this.#agents.elsewhere.viewersOf(session.id),
+        ...this.#d.viewing.peers.viewersOf(sessionId),
+        ...this.#agents.elsewhere.viewersOf(sessionId),
       ]),
     ];
-    return sessionView(this.#d.store, session, { agentConnected: this.isConnected(session.id), viewers });
+    return { agentConnected: this.isConnected(sessionId), viewers };
   }
 
   /** Pushes a session's current state to every console that may see it (in the outbox's order). */

@@ -9,7 +9,7 @@ export type ContinuationQueries = Pick<
   "putContinuation" | "getContinuation" | "listContinuationsDue"
 >;
 
-function toContinuation(row: Raw): ContinuationRow {
+export function toContinuation(row: Raw): ContinuationRow {
   return {
     sessionId: text(row, "session_id"),
     state: continuationStateSchema.parse(row.state),

@@ -11,6 +11,7 @@ export type PeopleQueries = Pick<
   | "insertTechnician"
   | "updateTechnician"
   | "getTechnician"
+  | "lockTechnician"
   | "getTechnicianByEmail"
   | "listTechnicians"
   | "insertAuthSession"
@@ -28,7 +29,7 @@ export type PeopleQueries = Pick<
 >;
 
 /** Settings, accounts, sign-in sessions and channels. */
-export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
+export function peopleQueries({ all, get, one, run, forUpdate }: Sql): PeopleQueries {
   return {
     async getSetting(key) {
       const row = await get("SELECT value FROM settings WHERE key = ?", key);
@@ -79,6 +80,9 @@ export function peopleQueries({ all, get, one, run }: Sql): PeopleQueries {
     },
     async getTechnician(id) {
       return one(toAccount, "SELECT * FROM accounts WHERE id = ?", id);
+    },
+    async lockTechnician(id) {
+      return one(toAccount, `SELECT * FROM accounts WHERE id = ?${forUpdate}`, id);
     },
     async getTechnicianByEmail(email) {
       return one(toAccount, "SELECT * FROM accounts WHERE email = ?", email);

@@ -7,6 +7,7 @@ import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
 import { recordingQueries } from "./recording-queries.ts";
+import { sessionPartsQueries } from "./session-parts-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Raw, Sql, SqlValue } from "./sql.ts";
 import type { Store, StoreHealth, StoreQueries } from "./store.ts";
@@ -155,6 +156,7 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
     ...systemInfoQueries(sql),
     ...recordingQueries(sql),
     ...continuationQueries(sql),
+    ...sessionPartsQueries(sql),
   };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.

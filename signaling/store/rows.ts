@@ -141,3 +141,13 @@ export type ContinuationRow = {
   /** While asked: when the session ends without an answer. */
   deadline: number | null;
 };
+
+/** What a session's view adds to its row, for many sessions at once (domain/views.ts). */
+export type SessionParts = {
+  /** Invited technicians' ids per session, in the order they were invited. */
+  invites: Map<string, string[]>;
+  permissions: Map<string, PermissionRow[]>;
+  continuations: Map<string, ContinuationRow>;
+  /** The names of every technician the sessions name (assignee, creator, invited). */
+  names: Map<string, string>;
+};

@@ -12,6 +12,7 @@ import {
   toSession,
 } from "./row-mappers.ts";
 import type { AuditFilter, NewAudit } from "./rows.ts";
+import type { SessionPartsQueries } from "./session-parts-queries.ts";
 import type { Sql, SqlValue } from "./sql.ts";
 import { PinTaken, type StoreQueries } from "./store.ts";
 import type { SystemInfoQueries } from "./system-info-queries.ts";
@@ -23,6 +24,7 @@ type SessionQueries = Omit<
   | keyof SystemInfoQueries
   | keyof RecordingQueries
   | keyof ContinuationQueries
+  | keyof SessionPartsQueries
 >;
 
 /** Support sessions, their invites and permissions, and the audit trail. */

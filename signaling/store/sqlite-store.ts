@@ -3,6 +3,7 @@ import { chatQueries } from "./chat-queries.ts";
 import { continuationQueries } from "./continuation-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { recordingQueries } from "./recording-queries.ts";
+import { sessionPartsQueries } from "./session-parts-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
 import { type Connection, openConnection, type SyncSql } from "./sqlite-connection.ts";
@@ -33,6 +34,7 @@ export function openSqliteStore(dataDir: string): Store {
     ...systemInfoQueries(sql),
     ...recordingQueries(sql),
     ...continuationQueries(sql),
+    ...sessionPartsQueries(sql),
   };
   let closed = false;
   return {

@@ -10,6 +10,7 @@ import type {
   NewChatLine,
   PermissionRow,
   RecordingRow,
+  SessionParts,
   SessionRow,
   SystemInfoRow,
   TechnicianRow,
@@ -61,6 +62,8 @@ export type StoreQueries = {
   insertTechnician(row: TechnicianRow): Promise<void>;
   updateTechnician(row: TechnicianRow): Promise<void>;
   getTechnician(id: string): Promise<TechnicianRow | undefined>;
+  /** The account, held until the transaction ends (call inside one). */
+  lockTechnician(id: string): Promise<TechnicianRow | undefined>;
   getTechnicianByEmail(email: string): Promise<TechnicianRow | undefined>;
   listTechnicians(): Promise<TechnicianRow[]>;
 
@@ -98,6 +101,8 @@ export type StoreQueries = {
   pinInUse(pin: string): Promise<boolean>;
 
   getInvites(sessionId: string): Promise<string[]>;
+  /** Invites, permissions, clocks and people's names of many sessions at once (their views). */
+  getSessionParts(sessions: readonly SessionRow[]): Promise<SessionParts>;
   addInvite(sessionId: string, technicianId: string, at: number): Promise<void>;
   removeInvite(sessionId: string, technicianId: string): Promise<void>;
 

@@ -1,7 +1,8 @@
 /**
  * The real agent under Xvfb, the real gateway: a recording that runs while the agent reconnects is
  * the same recording to the end user. The gateway announces it again on the agent's resume; the
- * agent, knowing its id, prints no second notice, and the recording's stop still reaches it.
+ * agent, knowing its id, prints no second notice, and the recording's stop still reaches it. A
+ * recording stopped while the agent is away is reported stopped when it comes back.
  */
 import t from "tap";
 import { field, startTestGateway } from "../helpers/gateway.ts";
@@ -69,3 +70,45 @@ t.test(
     t.equal(agent.child.exitCode, null, "the agent runs on");
   },
 );
+
+t.test("a recording stopped while the agent is away is reported stopped when it resumes", async (t) => {
+  const tom = await gw.technician("Tina");
+  const created = await gw.admin.post("/api/channels", {
+    name: "Recorded desk 2",
+    access: [tom.id],
+    recording: { mode: "request", retentionDays: 2 },
+  });
+  const session = await gw.newSession(tom.client, field(created.body, "channel", "id"));
+  const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
+  const connected = async (yes: boolean) =>
+    (
+      (await tom.client.get(`/api/sessions/${session.id}`)).body as {
+        session: { agent: { connected: boolean } };
+      }
+    ).session.agent.connected === yes;
+  await waitUntil(() => connected(true), 15_000, "the agent joined");
+  await requestPermission(tom.client, session.id, "view");
+  await agent.line(/asks to SEE your screen/);
+  agent.type("y");
+  await waitUntil(
+    async () =>
+      (await gw.query("SELECT state FROM session_permissions WHERE session_id = ?", session.id))[0]?.state ===
+      "granted",
+    15_000,
+    "view granted",
+  );
+  const started = await tom.client.post(`/api/sessions/${session.id}/recordings`);
+  const id = field(started.body, "recording", "id");
+  await agent.line(/● RECORDING: Tina is recording/);
+
+  // The agent is frozen, so it cannot come back before the recording has stopped.
+  agent.child.kill("SIGSTOP");
+  t.teardown(() => agent.child.kill("SIGCONT"));
+  await gw.restart();
+  await waitUntil(() => connected(false), 15_000, "the agent is away");
+  await tom.client.post(`/api/recordings/${id}/stop`, { durationMs: 1_000 });
+  agent.child.kill("SIGCONT");
+  await agent.line(/Connected to the gateway again/, 30_000);
+  await agent.line(/Recording by Tina stopped\./);
+  t.equal(agent.child.exitCode, null, "the agent runs on");
+});

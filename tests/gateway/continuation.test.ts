@@ -11,6 +11,7 @@ import {
   joinAgent,
   openConsoleSocket,
   startTestGateway,
+  TEST_DEVICE,
   TestClock,
 } from "../helpers/gateway.ts";
 
@@ -111,3 +112,47 @@ t.test("the clock survives a resume and a gateway restart; 0 never asks", async 
   );
   third.socket.close();
 });
+
+t.test(
+  "an agent that does not name the continue feature (built before it) is never asked; one that does resumes the clock",
+  async (t) => {
+    const clock = new TestClock();
+    const gw = await startTestGateway({ options: { clock, sweepIntervalMs: 0 } });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const channel = await gw.admin.post("/api/channels", {
+      name: "Asking",
+      reconfirmMinutes: 20,
+      access: [alice.id],
+    });
+    const session = await gw.newSession(alice.client, field(channel.body, "channel", "id"));
+    const desk = await openConsoleSocket(alice.client);
+    t.teardown(() => desk.close());
+    const old = await joinAgent(gw.url, { kind: "pin", pin: session.pin }, TEST_DEVICE, {}, null);
+    const marked = await desk.next(
+      "session.updated",
+      (m) => m.session.id === session.id && m.session.continuation?.state === "unsupported",
+    );
+    t.equal(marked.session.status, "Active", "the session goes on as before");
+
+    clock.advance(10 * 60 * MINUTE);
+    t.equal(await gw.gateway.continuationSweep(), 0, "ten hours later: not asked, not ended");
+    const listed = await alice.client.get(`/api/sessions/${session.id}`);
+    t.match(listed.body, { session: { status: "Active", continuation: { state: "unsupported" } } });
+    t.notOk(
+      old.socket.received.some((m) => m.type === "continue.request" || m.type === "session.ended"),
+      "the older agent is sent nothing it cannot answer",
+    );
+
+    // The same session resumed by an agent that names the feature: its clock starts at the resume.
+    old.socket.close();
+    await old.socket.closed;
+    const current = await joinAgent(gw.url, { kind: "resume", ...old.welcome.resume });
+    t.teardown(() => current.socket.close());
+    clock.advance(19 * MINUTE);
+    t.equal(await gw.gateway.continuationSweep(), 0, "19 minutes after the resume: not yet");
+    clock.advance(MINUTE);
+    t.equal(await gw.gateway.continuationSweep(), 1, "20 minutes: asked");
+    await current.socket.next("continue.request");
+  },
+);

@@ -1,5 +1,5 @@
 import t from "tap";
-import { field, openConsoleSocket } from "../helpers/clients.ts";
+import { field, joinAgent, openConsoleSocket } from "../helpers/clients.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 
 /**
@@ -44,3 +44,65 @@ t.test("each technician sees their channels' sessions and those they are on, not
     socket.close();
   }
 });
+
+t.test(
+  "a listing and the console's snapshot show each session as its own view does, past one read's 500 sessions",
+  async (t) => {
+    const ann = await gw.technician("Ann", { shareSessions: true });
+    const ben = await gw.technician("Ben", { shareSessions: true });
+    const desk = await gw.admin.post("/api/channels", { name: "Busy desk", access: [ann.id, ben.id] });
+    const channelId = field(desk.body, "channel", "id");
+    // A busy desk: 520 sessions, copied in SQL (two statements: SQLite's limit on UNION ALL) from
+    // one made through the API, then three more made through it that carry each part a view adds.
+    const model = await gw.newSession(ann.client, channelId);
+    for (let part = 0; part < 2; part += 1) {
+      const copies = Array.from({ length: 260 }, (_, i) => [`copy-${part}-${i}`, `copy-token-${part}-${i}`]);
+      await gw.query(
+        `INSERT INTO sessions (id, channel_id, name, note, status, assignee_id, created_by, created_at,
+           last_activity_at, expires_at, link_token)
+         SELECT v.id, s.channel_id, s.name, s.note, s.status, s.assignee_id, s.created_by, s.created_at,
+           s.last_activity_at, s.expires_at, v.token
+         FROM sessions s, (${copies.map(() => "SELECT ? AS id, ? AS token").join(" UNION ALL ")}) v
+         WHERE s.id = ?`,
+        ...copies.flat(),
+        model.id,
+      );
+    }
+    const invitedOne = (await gw.newSession(ann.client, channelId)).id;
+    await ann.client.post(`/api/sessions/${invitedOne}/invite`, { technicianIds: [ben.id] });
+    const joined = await gw.newSession(ann.client, channelId);
+    const agent = await joinAgent(gw.url, { kind: "pin", pin: joined.pin });
+    t.teardown(() => agent.socket.close());
+    const asked = await ann.client.post(`/api/sessions/${joined.id}/permission`, { access: "view" });
+    t.equal(asked.status, 200, "Ann asks the end user to see the screen");
+
+    const listed = (await ann.client.get(`/api/sessions?channelId=${channelId}`)).body as {
+      sessions: Array<{ id: string }>;
+    };
+    t.equal(listed.sessions.length, 523, "every session listed");
+    const socket = await openConsoleSocket(ann.client);
+    t.teardown(() => socket.close());
+    const { sessions: snapshot } = await socket.next("sessions");
+    for (const id of [model.id, "copy-0-0", "copy-1-259", invitedOne, joined.id]) {
+      const own = ((await ann.client.get(`/api/sessions/${id}`)).body as { session: { id: string } }).session;
+      t.same(
+        listed.sessions.find((s) => s.id === id),
+        own,
+        `listed as its own view: ${id}`,
+      );
+      t.same(
+        snapshot.find((s) => s.id === id),
+        own,
+        `in the snapshot as its own view: ${id}`,
+      );
+    }
+    const view = (id: string) => listed.sessions.find((s) => s.id === id);
+    t.match(view("copy-1-259"), { assignee: { id: ann.id, name: "Ann" }, createdBy: { name: "Ann" } });
+    t.match(view(invitedOne), { invited: [{ id: ben.id, name: "Ben" }] });
+    t.match(view(joined.id), {
+      agent: { connected: true },
+      permissions: [{ technicianId: ann.id, state: "requested" }],
+      continuation: { state: "running" },
+    });
+  },
+);

@@ -1,6 +1,6 @@
 import { type ClientOptions, WebSocket } from "ws";
 import type { z } from "zod";
-import { type GatewayToAgent, gatewayToAgentSchema } from "../../shared/agent-protocol.ts";
+import { AGENT_FEATURES, type GatewayToAgent, gatewayToAgentSchema } from "../../shared/agent-protocol.ts";
 import { type GatewayToConsole, gatewayToConsoleSchema } from "../../shared/console-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
@@ -218,7 +218,10 @@ export class JoinRefused extends Error {
   }
 }
 
-/** An agent socket that joined by PIN, link token or resume secret, with its welcome. */
+/**
+ * An agent socket that joined by PIN, link token or resume secret, with its welcome. It names the
+ * features today's agent names; `features: null` plays an agent built before they existed.
+ */
 export async function joinAgent(
   baseUrl: string,
   join:
@@ -227,9 +230,16 @@ export async function joinAgent(
     | { kind: "resume"; sessionId: string; secret: string },
   device = TEST_DEVICE,
   headers: Record<string, string> = {},
+  features: readonly string[] | null = AGENT_FEATURES,
 ) {
   const socket = await openAgentSocket(baseUrl, headers);
-  socket.send({ type: "hello", v: PROTOCOL_VERSION, join, device });
+  socket.send({
+    type: "hello",
+    v: PROTOCOL_VERSION,
+    join,
+    device,
+    ...(features === null ? {} : { features }),
+  });
   const first = await socket.waitFor((m) => m.type === "welcome" || m.type === "error", "welcome or error");
   if (first.type === "error") {
     socket.close();

@@ -101,6 +101,8 @@ export const de: Messages = {
   "details.continuation.confirmed": "Der Endbenutzer hat um {time} der Fortsetzung zugestimmt",
   "details.continuation.declined": "Der Endbenutzer hat die Fortsetzung nicht erlaubt ({time}): beendet",
   "details.continuation.unanswered": "Keine Antwort des Endbenutzers bis {time}: beendet",
+  "details.continuation.unsupported":
+    "Die SOS-App des Endbenutzers ist zu alt, um erneut gefragt zu werden: Diese Sitzung wird nicht erneut bestätigt",
   "details.createdBy": "Erstellt von",
   "details.viewers": "Jetzt verbunden",
   "details.permissions": "Fernzugriffs-Erlaubnis",

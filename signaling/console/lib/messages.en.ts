@@ -99,6 +99,8 @@ export const en = {
   "details.continuation.confirmed": "The end user agreed to continue at {time}",
   "details.continuation.declined": "The end user did not allow the session to continue ({time}): ended",
   "details.continuation.unanswered": "No answer from the end user by {time}: ended",
+  "details.continuation.unsupported":
+    "The end user's SOS app is too old to be asked again: this session is not re-confirmed",
   "details.createdBy": "Created by",
   "details.viewers": "Connected now",
   "details.permissions": "Remote permission",

@@ -62,13 +62,9 @@ export function sessionRoutes(app: App, deps: SessionRoutesDeps): void {
       },
       preHandler: auth,
     },
-    async (request) => {
-      const sessions = [];
-      for (const s of await desk.list(authOf(request).account, request.query.channelId)) {
-        sessions.push(await hub.view(s));
-      }
-      return { sessions };
-    },
+    async (request) => ({
+      sessions: await hub.views(await desk.list(authOf(request).account, request.query.channelId)),
+    }),
   );
 
   app.post(

@@ -97,3 +97,34 @@ t.test("removing the attended-access permission also closes the console socket",
   t.equal(closed.code, 4401, "the socket is closed");
   t.equal((await tech.client.get("/api/me")).status, 401, "and the cookie is signed out");
 });
+
+t.test(
+  "a disable is never undone by another admin's edit of the same account made at the same moment",
+  async (t) => {
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    for (let round = 0; round < 3; round += 1) {
+      const tech = await gw.technician(`Rita ${round}`);
+      // A password change hashes before it writes: the disable lands while it does.
+      const [changed, disabled] = await Promise.all([
+        gw.admin.patch(`/api/technicians/${tech.id}`, {
+          password: `${PASSWORD}-new`,
+          name: `Rita ${round} B`,
+        }),
+        gw.admin.patch(`/api/technicians/${tech.id}`, { disabled: true }),
+      ]);
+      t.equal(changed.status, 200);
+      t.equal(disabled.status, 200);
+      const listed = (await gw.admin.get("/api/technicians")).body as {
+        technicians: Array<{ id: string; name: string; disabled: boolean }>;
+      };
+      t.match(
+        listed.technicians.find((x) => x.id === tech.id),
+        { disabled: true, name: `Rita ${round} B` },
+        "both edits stand: disabled, and renamed",
+      );
+      const signIn = await gw.anonymous().signIn(tech.email, `${PASSWORD}-new`);
+      t.not(signIn.status, 200, "the disabled account cannot sign in with its new password");
+    }
+  },
+);
