@@ -46,8 +46,10 @@ export class ConsoleSockets {
         await this.#account(connection);
         viewing.close(viewing.ownView(message.sessionId, connection), "disconnected");
       },
+      // No store read per signal (a view exchanges dozens of ICE candidates): the open view is the
+      // permission. It was opened by an enabled account that may connect, and disabling the account
+      // or losing the session's permission closes it on every instance (revoked-technician test).
       signal: async (connection, message) => {
-        await this.#account(connection);
         const peer = viewing.ownView(message.sessionId, connection);
         hub.routing.signalToAgent(message.sessionId, peer.peerId, message.data);
       },

@@ -87,6 +87,7 @@ t.test("nginx in front: sign in, live Service Desk over wss through the proxy", 
     cert: certificate.certFile,
     key: certificate.keyFile,
     gateway: new URL(gw.url).host,
+    publicUrl,
   });
   t.teardown(() => nginx.stop());
   await workingConsole(t, gw, publicUrl);

@@ -38,6 +38,7 @@ const nginx: RunningNginx = await startNginx(dir, {
   cert: certificate.certFile,
   key: certificate.keyFile,
   gateway: new URL(gw.url).host,
+  publicUrl,
 });
 t.teardown(() => nginx.stop());
 const proxied = `https://127.0.0.1:${httpsPort}`;
@@ -88,9 +89,9 @@ t.test("the console works through nginx over https: sign-in, API, console socket
   );
 });
 
-t.test("plain http on nginx only redirects to https", async (t) => {
+t.test("plain http on nginx only redirects to the public https URL, its port included", async (t) => {
   const answer = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
-    request(`http://127.0.0.1:${httpPort}/api/me`, { headers: { host: "localhost" } }, (response) => {
+    request(`http://127.0.0.1:${httpPort}/api/me`, { headers: { host: "elsewhere.example" } }, (response) => {
       response.resume();
       resolve({ status: response.statusCode ?? 0, location: response.headers.location });
     })
@@ -98,7 +99,7 @@ t.test("plain http on nginx only redirects to https", async (t) => {
       .end();
   });
   t.equal(answer.status, 301);
-  t.equal(answer.location, "https://localhost/api/me");
+  t.equal(answer.location, `${publicUrl}/api/me`, "not the request's Host, not without the port");
 });
 
 t.test("the PIN guard sees each client's own address through nginx", async (t) => {

@@ -17,6 +17,8 @@ export type NginxSite = {
   readonly key: string;
   /** The gateway's plain-http address, host:port. */
   readonly gateway: string;
+  /** The gateway's public https URL (its `--public-url`), where plain http redirects to. */
+  readonly publicUrl: string;
 };
 
 /** The site config as an admin fills it in: every {{PLACEHOLDER}} replaced, none left. */
@@ -28,6 +30,7 @@ export function renderSite(site: NginxSite): string {
     CERT: site.cert,
     KEY: site.key,
     GATEWAY: site.gateway,
+    PUBLIC_URL: site.publicUrl,
   };
   const text = readFileSync(SITE_TEMPLATE, "utf8").replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {
     const value = values[name];
