@@ -4,7 +4,7 @@
  * agent, knowing its id, prints no second notice, and the recording's stop still reaches it. A
  * recording stopped while the agent is away is reported stopped when it comes back.
  */
-import t from "tap";
+import t, { type Test } from "tap";
 import { field, startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { requestPermission, runAgent } from "./e2e-support.ts";
@@ -14,37 +14,46 @@ t.teardown(() => xvfb.stop());
 const gw = await startTestGateway({ config: { organizationName: "Acme IT" } });
 t.teardown(() => gw.close());
 
+/**
+ * A technician named `name` records a session whose real agent granted view: returns the agent,
+ * the recording's id and whether the session's agent counts as connected.
+ */
+async function recordedSession(t: Test, name: string) {
+  const tech = await gw.technician(name);
+  const created = await gw.admin.post("/api/channels", {
+    name: `Recorded desk of ${name}`,
+    access: [tech.id],
+    recording: { mode: "request", retentionDays: 2 },
+  });
+  const session = await gw.newSession(tech.client, field(created.body, "channel", "id"));
+  const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
+  const connected = async (yes: boolean) =>
+    (
+      (await tech.client.get(`/api/sessions/${session.id}`)).body as {
+        session: { agent: { connected: boolean } };
+      }
+    ).session.agent.connected === yes;
+  await waitUntil(() => connected(true), 15_000, "the agent joined");
+  await requestPermission(tech.client, session.id, "view");
+  await agent.line(/asks to SEE your screen/);
+  agent.type("y");
+  await waitUntil(
+    async () =>
+      (await gw.query("SELECT state FROM session_permissions WHERE session_id = ?", session.id))[0]?.state ===
+      "granted",
+    15_000,
+    "view granted",
+  );
+  const started = await tech.client.post(`/api/sessions/${session.id}/recordings`);
+  const id = field(started.body, "recording", "id");
+  await agent.line(new RegExp(`● RECORDING: ${name} is recording`));
+  return { tech, agent, id, connected };
+}
+
 t.test(
   "an agent that reconnects mid-recording keeps the recording without a second notice, and hears its stop",
   async (t) => {
-    const tom = await gw.technician("Tom");
-    const created = await gw.admin.post("/api/channels", {
-      name: "Recorded desk",
-      access: [tom.id],
-      recording: { mode: "request", retentionDays: 2 },
-    });
-    const session = await gw.newSession(tom.client, field(created.body, "channel", "id"));
-    const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
-    const connected = async (yes: boolean) =>
-      (
-        (await tom.client.get(`/api/sessions/${session.id}`)).body as {
-          session: { agent: { connected: boolean } };
-        }
-      ).session.agent.connected === yes;
-    await waitUntil(() => connected(true), 15_000, "the agent joined");
-    await requestPermission(tom.client, session.id, "view");
-    await agent.line(/asks to SEE your screen/);
-    agent.type("y");
-    await waitUntil(
-      async () =>
-        (await gw.query("SELECT state FROM session_permissions WHERE session_id = ?", session.id))[0]
-          ?.state === "granted",
-      15_000,
-      "view granted",
-    );
-    const started = await tom.client.post(`/api/sessions/${session.id}/recordings`);
-    const id = field(started.body, "recording", "id");
-    await agent.line(/● RECORDING: Tom is recording/);
+    const { tech: tom, agent, id, connected } = await recordedSession(t, "Tom");
     await waitUntil(
       async () =>
         (
@@ -72,41 +81,13 @@ t.test(
 );
 
 t.test("a recording stopped while the agent is away is reported stopped when it resumes", async (t) => {
-  const tom = await gw.technician("Tina");
-  const created = await gw.admin.post("/api/channels", {
-    name: "Recorded desk 2",
-    access: [tom.id],
-    recording: { mode: "request", retentionDays: 2 },
-  });
-  const session = await gw.newSession(tom.client, field(created.body, "channel", "id"));
-  const agent = runAgent(t, xvfb, [session.pin, "--gateway", gw.url]);
-  const connected = async (yes: boolean) =>
-    (
-      (await tom.client.get(`/api/sessions/${session.id}`)).body as {
-        session: { agent: { connected: boolean } };
-      }
-    ).session.agent.connected === yes;
-  await waitUntil(() => connected(true), 15_000, "the agent joined");
-  await requestPermission(tom.client, session.id, "view");
-  await agent.line(/asks to SEE your screen/);
-  agent.type("y");
-  await waitUntil(
-    async () =>
-      (await gw.query("SELECT state FROM session_permissions WHERE session_id = ?", session.id))[0]?.state ===
-      "granted",
-    15_000,
-    "view granted",
-  );
-  const started = await tom.client.post(`/api/sessions/${session.id}/recordings`);
-  const id = field(started.body, "recording", "id");
-  await agent.line(/● RECORDING: Tina is recording/);
-
+  const { tech: tina, agent, id, connected } = await recordedSession(t, "Tina");
   // The agent is frozen, so it cannot come back before the recording has stopped.
   agent.child.kill("SIGSTOP");
   t.teardown(() => agent.child.kill("SIGCONT"));
   await gw.restart();
   await waitUntil(() => connected(false), 15_000, "the agent is away");
-  await tom.client.post(`/api/recordings/${id}/stop`, { durationMs: 1_000 });
+  await tina.client.post(`/api/recordings/${id}/stop`, { durationMs: 1_000 });
   agent.child.kill("SIGCONT");
   await agent.line(/Connected to the gateway again/, 30_000);
   await agent.line(/Recording by Tina stopped\./);
