@@ -59,6 +59,13 @@ function command(): Command {
         OPTION_DEFAULTS.consentTimeout,
       ),
     )
+    .addOption(
+      option(
+        "--answer-timeout <seconds>",
+        "seconds a technician's browser has to answer the connection offer before the view counts as failed",
+        OPTION_DEFAULTS.answerTimeout,
+      ),
+    )
     .option("--no-files", "refuse every file a technician sends you")
     .option(
       "--files-dir <folder>",
@@ -150,6 +157,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       maxBitrate: options.maxBitrate * 1000,
       monitor: options.monitor,
       files: { dir: downloadsDir(options.filesDir), refused: !options.files },
+      answerTimeoutMs: options.answerTimeout * 1000,
       messages,
       terminal,
       log,

@@ -38,6 +38,8 @@ export type AgentOptions = {
   readonly monitor: number;
   /** Where files sent to the end user go, and whether they refuse them all. */
   readonly files: FilesSetting;
+  /** --answer-timeout: time for a technician's answer to the first offer (path-watch.ts `answer`). */
+  readonly answerTimeoutMs?: number;
   readonly messages: Messages;
   readonly terminal: EndUserTerminal;
   readonly log: Logger;
@@ -158,6 +160,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxBitrate: options.maxBitrate,
     maxFps: options.maxFps,
     files: options.files,
+    ...(options.answerTimeoutMs === undefined ? {} : { answerTimeoutMs: options.answerTimeoutMs }),
   });
   warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();

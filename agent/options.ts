@@ -7,6 +7,7 @@ import { z } from "zod";
 import { DEFAULT_CONSENT_TIMEOUT_MS } from "../shared/limits.ts";
 import { AgentError } from "./exit.ts";
 import { VIDEO_CODECS } from "./media/video-encoder.ts";
+import { PATH_DEFAULTS } from "./peer/path-watch.ts";
 import { LANGUAGES } from "./session/messages.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -21,6 +22,8 @@ export const OPTION_DEFAULTS = {
   logLevel: "warn",
   /** seconds */
   consentTimeout: DEFAULT_CONSENT_TIMEOUT_MS / 1000,
+  /** seconds */
+  answerTimeout: PATH_DEFAULTS.answer / 1000,
 } as const;
 
 /** A whole number in [min, max], given as text on the command line (or a default number). */
@@ -52,6 +55,7 @@ export const agentOptionsSchema = z.object({
   lang: oneOf("--lang", LANGUAGES).optional(),
   logLevel: oneOf("--log-level", LOG_LEVELS),
   consentTimeout: wholeNumber("--consent-timeout", 1, 3_600),
+  answerTimeout: wholeNumber("--answer-timeout", 1, 600),
   /** commander's --no-files: files is false; true by default. */
   files: z.boolean().default(true),
   filesDir: z.string().min(1, "--files-dir needs a folder").optional(),

@@ -1,10 +1,16 @@
 /**
  * The test command (`npm test`): installs the system packages the suite needs, builds the console,
- * starts a throwaway PostgreSQL (scripts/postgres-process.ts), runs every tap test file, then runs
- * the gateway's test files (tests/gateway/) a second time with every gateway on PostgreSQL
+ * starts a throwaway PostgreSQL (scripts/postgres-process.ts), runs every tap test file, runs the
+ * gateway's test files (tests/gateway/) a second time with every gateway on PostgreSQL
  * (SOS_TEST_STORE=postgres, a fresh database per gateway: tests/helpers/postgres.ts), and ends
  * with the plain line `N passed, N failed` that CI reads. If PostgreSQL cannot start, the run
  * fails and says why; nothing is skipped.
+ *
+ * Order: first every file outside tests/gateway/ one at a time (browsers, the agent, encoders,
+ * builds: they need the machine's CPU and some measure time), then the gateway's files on SQLite
+ * and on PostgreSQL side by side, two tap runs at once (each one file at a time: a gateway and its
+ * clients in one process, light enough that two share CI's two cores; the PostgreSQL run's TAP is
+ * printed when it ends, so the two do not interleave).
  *
  * Extra arguments are passed to tap (for example a test file to run alone); then there is one
  * run only, with PostgreSQL available and SOS_TEST_STORE as the environment gives it.
@@ -75,18 +81,31 @@ const SQLITE_ONLY_FILES = [
   "tests/gateway/store-faults.test.ts",
 ];
 
+/**
+ * Gateway test files that must not run at the same time as their other store's run: they share
+ * something outside their own temporary folders. console-builds builds into the shared build cache
+ * (node_modules/.cache/sos-build, filled by tests/build/sos-build.test.ts): its SQLite run goes
+ * with the files run one at a time before the two side-by-side runs.
+ */
+const NOT_BESIDE_ITS_OTHER_STORE = ["tests/gateway/console-builds.test.ts"];
+
 type Outcome = { passed: number; failed: number; ok: boolean };
 
-/** One tap run, its TAP echoed; counts subtests, and files that failed without a failed subtest. */
-function runTap(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+/**
+ * One tap run, its TAP echoed as it comes, or all at once under the line `# <heldAs>` when the run
+ * ends; counts subtests, and files that failed without a failed subtest.
+ */
+function runTap(args: readonly string[], env: NodeJS.ProcessEnv, heldAs?: string): Promise<Outcome> {
   const tap = spawn("tap", ["--reporter=tap", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
   let passed = 0;
   let failed = 0;
   let fileFailedWithoutSubtest = 0;
   let subtestFailedInFile = false;
+  const heldLines: string[] = [];
   const lines = createInterface({ input: tap.stdout });
   lines.on("line", (line) => {
-    console.log(line);
+    if (heldAs !== undefined) heldLines.push(line);
+    else console.log(line);
     // Subtests of a file are indented by four spaces; the file itself by none.
     if (/^ {4}ok \d+/.test(line)) passed += 1;
     else if (/^ {4}not ok \d+/.test(line)) {
@@ -105,6 +124,7 @@ function runTap(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcom
       resolve({ passed: 0, failed: 1, ok: false });
     });
     tap.on("close", (code) => {
+      if (heldAs !== undefined) console.log(`# ${heldAs}\n${heldLines.join("\n")}`);
       failed += fileFailedWithoutSubtest;
       resolve({ passed, failed, ok: code === 0 && failed === 0 });
     });
@@ -117,15 +137,34 @@ const runs: Outcome[] = [];
 if (args.length > 0) {
   runs.push(await runTap(args, env));
 } else {
-  runs.push(await runTap([], { ...env, SOS_TEST_STORE: "sqlite" }));
-  const gatewayFiles = readdirSync("tests/gateway", { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".test.ts"))
-    .map((file) => join("tests/gateway", file));
-  const again = gatewayFiles.filter((file) => !SQLITE_ONLY_FILES.includes(file));
-  console.log(
-    `# The gateway's test files again, every gateway on PostgreSQL (SOS_TEST_STORE=postgres): ${again.length} files; not again (they run sos-gateway on SQLite or test the SQLite file itself): ${SQLITE_ONLY_FILES.join(", ")}`,
+  const testFiles = (dir: string) =>
+    readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".test.ts"))
+      .map((file) => join(dir, file))
+      .sort();
+  const allFiles = testFiles("tests");
+  const gatewayFiles = testFiles("tests/gateway");
+  const alone = allFiles.filter(
+    (file) => !gatewayFiles.includes(file) || NOT_BESIDE_ITS_OTHER_STORE.includes(file),
   );
-  runs.push(await runTap(again.sort(), { ...env, SOS_TEST_STORE: "postgres" }));
+  const sqliteBeside = gatewayFiles.filter((file) => !alone.includes(file));
+  const again = gatewayFiles.filter((file) => !SQLITE_ONLY_FILES.includes(file));
+  const sqlite = { ...env, SOS_TEST_STORE: "sqlite" };
+  console.log(`# One file at a time, every gateway on SQLite: ${alone.length} files`);
+  runs.push(await runTap(alone, sqlite));
+  console.log(
+    `# Side by side: the gateway's test files on SQLite (${sqliteBeside.length} files, TAP below as it comes) and again with every gateway on PostgreSQL (SOS_TEST_STORE=postgres; ${again.length} files, TAP printed when that run ends); not again (they run sos-gateway on SQLite or test the SQLite file itself): ${SQLITE_ONLY_FILES.join(", ")}`,
+  );
+  runs.push(
+    ...(await Promise.all([
+      runTap(sqliteBeside, sqlite),
+      runTap(
+        again,
+        { ...env, SOS_TEST_STORE: "postgres" },
+        "The gateway's test files with every gateway on PostgreSQL (run beside the SQLite files above):",
+      ),
+    ])),
+  );
 }
 stop();
 

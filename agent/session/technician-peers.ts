@@ -58,6 +58,8 @@ export type TechnicianPeersDeps = {
   readonly maxFps: number;
   /** RFC 7675 consent timeout of each peer (30 s unless a test says otherwise). */
   readonly consentTimeoutMs?: number;
+  /** Time for the technician's answer to the first offer (--answer-timeout; 20 s when not given). */
+  readonly answerTimeoutMs?: number;
   readonly files: FilesSetting;
 };
 
@@ -174,8 +176,11 @@ export class TechnicianPeers {
     if (this.#closing) return;
     // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
-    const { consentTimeoutMs } = this.#deps;
-    const timeouts = consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
+    const { consentTimeoutMs, answerTimeoutMs } = this.#deps;
+    const timeouts = {
+      ...(consentTimeoutMs === undefined ? {} : { consentTimeoutMs }),
+      ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
+    };
     const peer = new TechnicianPeer({ peerId, technician, access, video, iceServers, ...timeouts });
     const connected: Connected = {
       peer,

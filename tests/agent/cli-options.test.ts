@@ -15,6 +15,7 @@ t.test("options from the command line come out typed, defaults included", async 
     maxBitrate: 3_000,
     logLevel: "warn",
     consentTimeout: 60,
+    answerTimeout: 20,
     files: true,
   });
   t.same(
@@ -39,6 +40,7 @@ t.test("options from the command line come out typed, defaults included", async 
       lang: "de",
       logLevel: "warn",
       consentTimeout: 60,
+      answerTimeout: 20,
       files: true,
     },
   );
@@ -52,6 +54,8 @@ t.test("each bad value is refused with one line naming the option", async (t) =>
     [{ maxFps: "2.5" }, /^--max-fps must be a whole number/],
     [{ maxBitrate: "99" }, /^--max-bitrate must be a whole number from 100 to 50000, not 99$/],
     [{ consentTimeout: "3601" }, /^--consent-timeout must be a whole number from 1 to 3600/],
+    [{ answerTimeout: "0" }, /^--answer-timeout must be a whole number from 1 to 600, not 0$/],
+    [{ answerTimeout: "601" }, /^--answer-timeout must be a whole number from 1 to 600, not 601$/],
     [{ codec: "mjpeg" }, /^--codec must be one of h264, vp8, not mjpeg$/],
     [{ lang: "fr" }, /^--lang must be one of en, de, not fr$/],
     [

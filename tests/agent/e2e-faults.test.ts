@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Test } from "tap";
 import t from "tap";
 import { WebSocketServer } from "ws";
 import { type AgentMessage, agentMessageSchema, type GatewayToAgent } from "../../shared/agent-protocol.ts";
@@ -18,7 +19,18 @@ import {
 const xvfb = await startXvfb({ width: 1280, height: 720 });
 t.teardown(() => xvfb.stop());
 
-t.test("an unknown PIN ends with exit code 5 and a one-line reason", async (t) => {
+/**
+ * The cases up to the gateway restart share only the X server, and none of them sends it input or
+ * watches its input: they run side by side (each its own gateway and agent process). The last two
+ * move the pointer or record input: they run after all of those, one after the other.
+ */
+t.jobs = 2;
+const sideBySide: Promise<unknown>[] = [];
+function beside(name: string, fn: (t: Test) => Promise<void>): void {
+  sideBySide.push(t.test(name, fn));
+}
+
+beside("an unknown PIN ends with exit code 5 and a one-line reason", async (t) => {
   const desk = await openDesk(t);
   const agent = runAgent(t, xvfb, ["987654321", "--gateway", desk.gw.url]);
   const { code } = await agent.exited;
@@ -26,7 +38,7 @@ t.test("an unknown PIN ends with exit code 5 and a one-line reason", async (t) =
   t.equal(agent.stderr(), "sos: No session has this PIN or link. Check it and try again.\n");
 });
 
-t.test("help piped into a reader that stops early ends quietly with exit code 0", async (t) => {
+beside("help piped into a reader that stops early ends quietly with exit code 0", async (t) => {
   const agent = runAgent(t, xvfb, ["--help"]);
   // The reader goes away before the help is written, like `sos --help | head -1` on a slow pipe.
   agent.child.stdout.destroy();
@@ -35,7 +47,7 @@ t.test("help piped into a reader that stops early ends quietly with exit code 0"
   t.equal(agent.stderr(), "", "no stack trace");
 });
 
-t.test(
+beside(
   "with stdin closed from the start (a script, a service) the agent still joins and waits",
   async (t) => {
     const desk = await openDesk(t);
@@ -47,7 +59,7 @@ t.test(
   },
 );
 
-t.test("a closed session's link ends with exit code 6", async (t) => {
+beside("a closed session's link ends with exit code 6", async (t) => {
   const desk = await openDesk(t);
   const closed = await desk.alice.client.post(`/api/sessions/${desk.session.id}/close`);
   t.equal(closed.status, 200);
@@ -57,7 +69,7 @@ t.test("a closed session's link ends with exit code 6", async (t) => {
   t.match(agent.stderr(), /closed or has expired/);
 });
 
-t.test("a link carries its gateway: no --gateway needed", async (t) => {
+beside("a link carries its gateway: no --gateway needed", async (t) => {
   const desk = await openDesk(t);
   const agent = runAgent(t, xvfb, [desk.session.link]);
   await agent.line(/Waiting for your technician/);
@@ -66,7 +78,7 @@ t.test("a link carries its gateway: no --gateway needed", async (t) => {
   t.equal((await agent.exited).code, 0);
 });
 
-t.test("an unreachable gateway ends with exit code 4", async (t) => {
+beside("an unreachable gateway ends with exit code 4", async (t) => {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -76,7 +88,7 @@ t.test("an unreachable gateway ends with exit code 4", async (t) => {
   t.match(agent.stderr(), /^sos: Cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+\./);
 });
 
-t.test("no display ends with exit code 3, no crash", async (t) => {
+beside("no display ends with exit code 3, no crash", async (t) => {
   const agent = runAgent(t, xvfb, ["123456789", "--gateway", "http://127.0.0.1:9"], { DISPLAY: "" });
   t.equal((await agent.exited).code, 3);
   t.match(agent.stderr(), /^sos: No screen to share/);
@@ -86,7 +98,7 @@ t.test("no display ends with exit code 3, no crash", async (t) => {
   t.equal((await unreachable.exited).code, 3, "an X server that is not there: the same");
 });
 
-t.test("a malformed PIN or option ends with exit code 2", async (t) => {
+beside("a malformed PIN or option ends with exit code 2", async (t) => {
   const pin = runAgent(t, xvfb, ["12345", "--gateway", "http://127.0.0.1:9"]);
   t.equal((await pin.exited).code, 2);
   t.match(pin.stderr(), /Not a session PIN or link: 12345/);
@@ -97,7 +109,7 @@ t.test("a malformed PIN or option ends with exit code 2", async (t) => {
   t.match(noGateway.stderr(), /No gateway address/);
 });
 
-t.test("German from the system locale: the question is asked in German", async (t) => {
+beside("German from the system locale: the question is asked in German", async (t) => {
   const desk = await openDesk(t);
   const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url], { LANG: "de_DE.UTF-8" });
   await agent.line(/Warten auf Ihren Techniker/);
@@ -115,7 +127,7 @@ t.test("German from the system locale: the question is asked in German", async (
   t.equal((await agent.exited).code, 0);
 });
 
-t.test("the technician closes the session: the agent says so and ends with exit code 0", async (t) => {
+beside("the technician closes the session: the agent says so and ends with exit code 0", async (t) => {
   const desk = await openDesk(t);
   const agent = runAgent(t, xvfb, [desk.session.pin, "--gateway", desk.gw.url]);
   await agentJoined(desk);
@@ -124,25 +136,30 @@ t.test("the technician closes the session: the agent says so and ends with exit 
   t.equal((await agent.exited).code, 0);
 });
 
-t.test("a gateway restart: the agent resumes and the technician's remote view keeps working", async (t) => {
-  const desk = await openDesk(t);
-  const agent = await agentAsked(t, xvfb, desk);
-  const { technician } = await grantedTechnician(t, desk, agent);
-  await technician.nextFrame(undefined, 20_000, 0);
+const restarted = t.test(
+  "a gateway restart: the agent resumes and the technician's remote view keeps working",
+  async (t) => {
+    await Promise.all(sideBySide);
+    const desk = await openDesk(t);
+    const agent = await agentAsked(t, xvfb, desk);
+    const { technician } = await grantedTechnician(t, desk, agent);
+    await technician.nextFrame(undefined, 20_000, 0);
 
-  await desk.gw.restart();
-  await agent.line(/Connection to the gateway lost/);
-  await agent.line(/Connected to the gateway again/, 30_000);
-  technician.send({ type: "pointer", x: 0.75, y: 0.25 });
-  await waitUntil(async () => {
-    const at = await pointerLocation(xvfb);
-    return at.x === 959 && at.y === 180;
-  });
-  t.equal(agent.child.exitCode, null);
-});
+    await desk.gw.restart();
+    await agent.line(/Connection to the gateway lost/);
+    await agent.line(/Connected to the gateway again/, 30_000);
+    technician.send({ type: "pointer", x: 0.75, y: 0.25 });
+    await waitUntil(async () => {
+      const at = await pointerLocation(xvfb);
+      return at.x === 959 && at.y === 180;
+    });
+    t.equal(agent.child.exitCode, null);
+  },
+);
 
 /** A gateway that does not play by the rules: it opens a peer nobody consented to. */
 t.test("a peer opened without the end user's consent is refused and gets no offer", async (t) => {
+  await restarted;
   const received: AgentMessage[] = [];
   const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   t.teardown(() => new Promise((resolve) => server.close(resolve)));

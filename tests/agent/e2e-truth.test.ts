@@ -14,13 +14,15 @@ t.test(
   "a technician whose side never answers: the end user sees 'could not connect', never 'viewing'",
   async (t) => {
     const desk = await openDesk(t);
-    const agent = await agentAsked(t, xvfb, desk);
+    // --answer-timeout 3: the side that never answers is given up on after 3 s, not the default 20.
+    const agent = await agentAsked(t, xvfb, desk, ["--answer-timeout", "3"]);
     agent.type("y");
     await permission(desk.console, desk.session.id, desk.alice.id, "granted");
     // The view opens on the gateway, but nothing answers the agent's offer.
     desk.console.send({ type: "remote.connect", sessionId: desk.session.id });
     await desk.console.next("remote.opened", (m) => m.sessionId === desk.session.id, 15_000);
-    const line = await agent.line(/Could not connect to Alice/, 40_000);
+    // Within 15 s: the option reached the peer (the default would give up only after 20 s).
+    const line = await agent.line(/Could not connect to Alice/, 15_000);
     t.match(line, /Nobody sees your screen/);
     t.notOk(
       agent.lines.some((l) => /is now viewing/.test(l)),
