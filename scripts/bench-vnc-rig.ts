@@ -62,7 +62,26 @@ export type Seen = {
   readonly processingMs?: number;
 };
 
-export type Counters = { readonly frames: number; readonly bytes: number; readonly at: number };
+/** The console's inbound video counters (getStats), summed over its peers: where frames go missing. */
+export const VIDEO_COUNTERS = [
+  "framesReceived",
+  "framesDecoded",
+  "framesDropped",
+  "packetsReceived",
+  "packetsLost",
+  "nackCount",
+  "pliCount",
+  "keyFramesDecoded",
+] as const;
+export type VideoCounters = Record<(typeof VIDEO_COUNTERS)[number], number>;
+
+export type Counters = {
+  readonly frames: number;
+  readonly bytes: number;
+  readonly at: number;
+  /** SOS only. */
+  readonly video?: VideoCounters;
+};
 
 export type Rig = {
   readonly xvfb: Xvfb;
@@ -218,12 +237,28 @@ function installWatcher(args: { kind: "video" | "canvas"; region: Region }): voi
       const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
       if (stats !== undefined) return { frames: stats.frames, bytes: stats.bytes, at: Date.now() };
       let bytes = 0;
+      const names = [
+        "framesReceived",
+        "framesDecoded",
+        "framesDropped",
+        "packetsReceived",
+        "packetsLost",
+        "nackCount",
+        "pliCount",
+        "keyFramesDecoded",
+      ] as const;
+      const video = Object.fromEntries(names.map((name) => [name, 0])) as Record<
+        (typeof names)[number],
+        number
+      >;
       for (const peer of (window as unknown as { sosPeers?: RTCPeerConnection[] }).sosPeers ?? []) {
         (await peer.getStats()).forEach((stat) => {
-          if (stat.type === "inbound-rtp" && stat.kind === "video") bytes += stat.bytesReceived ?? 0;
+          if (stat.type !== "inbound-rtp" || stat.kind !== "video") return;
+          bytes += stat.bytesReceived ?? 0;
+          for (const name of names) video[name] += Number(stat[name] ?? 0);
         });
       }
-      return { frames, bytes, at: Date.now() };
+      return { frames, bytes, at: Date.now(), video };
     },
   };
 }

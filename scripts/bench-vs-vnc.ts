@@ -2,8 +2,9 @@
  * `npm run bench:vs-vnc`: SOS against x11vnc on the same scrolling 1080p screen, in one run: the
  * agent at its default settings streaming to the real console in headless Chromium, and x11vnc
  * (Debian) sending RFB with ZRLE to noVNC in the same Chromium (scripts/bench-vnc-rig.ts). Rounds
- * alternate (the other path's process stopped meanwhile); each measures pictures shown per second
- * in the page (SOS: video frames presented; x11vnc: framebuffer updates completed), the bytes that
+ * alternate (the other path's process stopped meanwhile); each measures pictures per second in
+ * the page (SOS: video frames decoded; x11vnc: framebuffer updates completed; both whether or not
+ * the page was painted in between, and the video frames presented are printed too), the bytes that
  * brought them, and the CPU of the agent or x11vnc. Prints a table, the ratios and whether the goal
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
  * bench-results/vs-vnc.json. Not a timed test.
@@ -19,7 +20,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Teardown } from "../tests/agent/e2e-support.ts";
 import type { Rig } from "./bench-vnc-rig.ts";
-import { cpuSeconds, type Path, SCROLL_WORKLOADS, type ScrollWorkload, startRig } from "./bench-vnc-rig.ts";
+import {
+  cpuSeconds,
+  type Path,
+  SCROLL_WORKLOADS,
+  type ScrollWorkload,
+  startRig,
+  VIDEO_COUNTERS,
+  type VideoCounters,
+} from "./bench-vnc-rig.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,8 +59,20 @@ const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
 let agentLog: (() => string) | undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Round = { path: Path; fps: number; mbps: number; cpu: number };
+type Round = {
+  path: Path;
+  fps: number;
+  /** Pictures the page presented per second (for noVNC the same as fps). */
+  presented: number;
+  mbps: number;
+  cpu: number;
+  video?: Partial<VideoCounters>;
+};
 type Summary = { path: Path; fps: number; mbps: number; cpu: number };
+
+function difference(before: VideoCounters, after: VideoCounters): Partial<VideoCounters> {
+  return Object.fromEntries(VIDEO_COUNTERS.map((name) => [name, after[name] - before[name]]));
+}
 
 async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
   await rig.scrolling(true, workload);
@@ -66,11 +87,22 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
       await sleep(ROUND_MS);
       const after = await rig.counters(path);
       const seconds = (after.at - before.at) / 1000;
+      // SOS: frames decoded (the console's inbound-rtp counter), like noVNC's completed updates
+      // (drawn into its canvas, whether or not the page was painted before the next one); the
+      // frames the page presented (requestVideoFrameCallback) are reported beside it.
+      const decoded =
+        after.video === undefined || before.video === undefined
+          ? undefined
+          : after.video.framesDecoded - before.video.framesDecoded;
       rounds.push({
         path,
-        fps: (after.frames - before.frames) / seconds,
+        fps: (decoded ?? after.frames - before.frames) / seconds,
+        presented: (after.frames - before.frames) / seconds,
         mbps: ((after.bytes - before.bytes) * 8) / seconds / 1e6,
         cpu: ((cpuSeconds(rig.pids[path]) - cpuBefore) / seconds) * 100,
+        ...(after.video === undefined || before.video === undefined
+          ? {}
+          : { video: difference(before.video, after.video) }),
       });
     }
   }
@@ -100,6 +132,13 @@ function report(workload: ScrollWorkload, rounds: readonly Round[], judged: bool
       .join(" ");
     console.log(
       `${s.path.padEnd(5)} ${s.fps.toFixed(1).padStart(5)} ${s.mbps.toFixed(2).padStart(8)} ${s.cpu.toFixed(0).padStart(7)}   (${per})`,
+    );
+  }
+  for (const round of rounds) {
+    if (round.video === undefined) continue;
+    const counts = Object.entries(round.video).map(([name, value]) => `${name} ${value}`);
+    console.log(
+      `  sos round ${round.fps.toFixed(1)} fps (presented ${round.presented.toFixed(1)}): ${counts.join(", ")}`,
     );
   }
   const [sos, vnc] = summary;
