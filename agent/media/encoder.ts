@@ -129,7 +129,8 @@ export class FrameEncoder implements VideoFrameEncoder {
 
   /**
    * Changes bitrate or frame rate; takes effect from the next frame (with a keyframe). A picture
-   * waiting goes into the new encoder at once.
+   * waiting goes into the new encoder at once. The encoder restarts: configure() again on the
+   * addon's encoder (1.3.1) leaves it "configured" but it gives no chunk for any frame after that.
    */
   update(settings: Partial<Omit<EncoderSettings, "codec">>): void {
     this.#settings = { ...this.#settings, ...settings };
