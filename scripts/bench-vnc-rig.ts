@@ -37,6 +37,19 @@ export const SCROLL_REGION: Region = { x: 0, y: 400, width: WIDTH, height: HEIGH
 
 export type Path = "sos" | "vnc";
 
+/**
+ * What the scrolling terminal shows, at the same pace (a directory listing of ~30 lines with the
+ * time, every 10 ms): `listing` lists the same directory again and again, so its text repeats;
+ * `text` lists each directory under /usr in turn, so what scrolls in is new text, as in a log or
+ * build output. RFB's ZRLE keeps one zlib stream, which finds the repeated listing in its window
+ * and sends it for almost nothing: `listing` measures that, `text` the common case.
+ */
+export const SCROLL_WORKLOADS = {
+  listing: "while :; do date +%T.%N; ls -la /usr/lib | head -n 30; sleep 0.01; done",
+  text: "while :; do for d in $(find /usr -mindepth 2 -type d 2>/dev/null); do date +%T.%N; ls -la $d | head -n 30; sleep 0.01; done; done",
+} as const;
+export type ScrollWorkload = keyof typeof SCROLL_WORKLOADS;
+
 /** What a page's watcher reports about one picture that showed a change. */
 export type Seen = {
   /** When the page had the picture (rVFC / rAF callback time), ms since the epoch. */
@@ -49,7 +62,26 @@ export type Seen = {
   readonly processingMs?: number;
 };
 
-export type Counters = { readonly frames: number; readonly bytes: number; readonly at: number };
+/** The console's inbound video counters (getStats), summed over its peers: where frames go missing. */
+export const VIDEO_COUNTERS = [
+  "framesReceived",
+  "framesDecoded",
+  "framesDropped",
+  "packetsReceived",
+  "packetsLost",
+  "nackCount",
+  "pliCount",
+  "keyFramesDecoded",
+] as const;
+export type VideoCounters = Record<(typeof VIDEO_COUNTERS)[number], number>;
+
+export type Counters = {
+  readonly frames: number;
+  readonly bytes: number;
+  readonly at: number;
+  /** SOS only. */
+  readonly video?: VideoCounters;
+};
 
 export type Rig = {
   readonly xvfb: Xvfb;
@@ -63,8 +95,8 @@ export type Rig = {
   readonly tracePath: string;
   /** Lets `path` run and stops the other one. */
   turn(path: Path): void;
-  /** Starts (or stops) the scrolling terminal below the typing one. */
-  scrolling(on: boolean): Promise<void>;
+  /** Starts (or stops) the scrolling terminal below the typing one (another workload: restarts it). */
+  scrolling(on: boolean, workload?: ScrollWorkload): Promise<void>;
   /** Presses a key in `path`'s page and resolves with the first picture there that shows it. */
   press(path: Path, key: string, timeoutMs: number): Promise<Seen>;
   /** The page's counters: pictures shown (frames) and bytes received for them. */
@@ -205,12 +237,28 @@ function installWatcher(args: { kind: "video" | "canvas"; region: Region }): voi
       const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
       if (stats !== undefined) return { frames: stats.frames, bytes: stats.bytes, at: Date.now() };
       let bytes = 0;
+      const names = [
+        "framesReceived",
+        "framesDecoded",
+        "framesDropped",
+        "packetsReceived",
+        "packetsLost",
+        "nackCount",
+        "pliCount",
+        "keyFramesDecoded",
+      ] as const;
+      const video = Object.fromEntries(names.map((name) => [name, 0])) as Record<
+        (typeof names)[number],
+        number
+      >;
       for (const peer of (window as unknown as { sosPeers?: RTCPeerConnection[] }).sosPeers ?? []) {
         (await peer.getStats()).forEach((stat) => {
-          if (stat.type === "inbound-rtp" && stat.kind === "video") bytes += stat.bytesReceived ?? 0;
+          if (stat.type !== "inbound-rtp" || stat.kind !== "video") return;
+          bytes += stat.bytesReceived ?? 0;
+          for (const name of names) video[name] += Number(stat[name] ?? 0);
         });
       }
-      return { frames, bytes, at: Date.now() };
+      return { frames, bytes, at: Date.now(), video };
     },
   };
 }
@@ -365,6 +413,7 @@ export async function startRig(
 
   const pids: Record<Path, number> = { sos: agentPid, vnc: vncPid };
   let scroller: ChildProcess | undefined;
+  let scrolls: ScrollWorkload = "listing";
   const rig: Rig = {
     xvfb,
     browser,
@@ -377,13 +426,19 @@ export async function startRig(
       stopped(pids[path === "sos" ? "vnc" : "sos"], true);
       stopped(pids[path], false);
     },
-    async scrolling(on) {
-      if (!on) {
-        scroller?.kill("SIGKILL");
+    async scrolling(on, workload = "listing") {
+      if (!on || (scroller !== undefined && scrolls !== workload)) {
+        const old = scroller;
         scroller = undefined;
-        return;
+        if (old !== undefined && old.exitCode === null && old.signalCode === null) {
+          const exited = new Promise((resolve) => old.once("exit", resolve));
+          old.kill("SIGKILL");
+          await exited;
+        }
+        if (!on) return;
       }
       if (scroller !== undefined) return;
+      scrolls = workload;
       const { y, height } = SCROLL_REGION;
       scroller = xvfb.client("xterm", [
         "-geometry",
@@ -393,7 +448,7 @@ export async function startRig(
         "-e",
         "sh",
         "-c",
-        "while :; do date +%T.%N; ls -la /usr/lib | head -n 30; sleep 0.01; done",
+        SCROLL_WORKLOADS[workload],
       ]);
       await windowByName(xvfb, "sos-scrolling");
       await focusTyping();

@@ -61,7 +61,7 @@ let lastEncoded = Number.NEGATIVE_INFINITY;
 let waitingForDrawing = false;
 const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
-let previous: Buffer | undefined;
+let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
 const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies Omit<PipelineStats, "backend">;
 
@@ -223,15 +223,28 @@ function startCapture(): Capture {
 }
 
 /**
+ * The rows where `frame` differs from the last frame encoded: from the capture's own record where
+ * it keeps one image up to date (MIT-SHM), by comparing the two otherwise; all of them for a new
+ * size or monitor.
+ */
+function rowsChanged(frame: ScreenFrame): RowRange[] {
+  const all = [{ start: 0, end: frame.height }];
+  if (previous === undefined || picture?.fits(frame) !== true) return all;
+  const [before, now] = [previous.changes, frame.changes];
+  if (before !== undefined && now !== undefined) {
+    return before.log === now.log ? now.log.since(before.version) : all;
+  }
+  if (before !== undefined || now !== undefined) return all;
+  return changedRows(previous.data, frame.data, frame.width, frame.height);
+}
+
+/**
  * The rows of a capture to encode (the changed ones; all of them for a new size or monitor), or
  * undefined when it is not encoded: unchanged (and no keyframe due), or the encoder is busy.
  */
 function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | undefined {
   stats.captured += 1;
-  const rows =
-    previous !== undefined && picture?.fits(frame) === true
-      ? changedRows(previous, frame.data, frame.width, frame.height)
-      : [{ start: 0, end: frame.height }];
+  const rows = rowsChanged(frame);
   if (rows.length > 0) {
     stats.changed += 1;
     lastChange = capturedAt;
@@ -256,7 +269,7 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: numbe
   lastEncoded = capturedAt;
   stats.encoded += 1;
   wantKeyframe = false;
-  previous = frame.data;
+  previous = frame;
 }
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */

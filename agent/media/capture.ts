@@ -6,6 +6,7 @@
 import { Monitor } from "node-screenshots";
 import { AgentError } from "../exit.ts";
 import { holdingLastFrame } from "./held-capture.ts";
+import type { RowRange } from "./i420.ts";
 
 /** A monitor as the agent uses it: index into the list, and its rectangle on the desktop. */
 export type MonitorGeometry = {
@@ -21,12 +22,28 @@ export type MonitorGeometry = {
 /** Where a pixel's channels are: node-screenshots gives R, G, B, A; a 24-bit X screen B, G, R, X. */
 export type PixelOrder = "rgba" | "bgra";
 
+/**
+ * Which rows of a monitor's image changed since an earlier version of it: kept by a capture that
+ * updates one image in place (MIT-SHM), so that nothing compares or copies the whole screen.
+ */
+export type ChangeLog = {
+  /** The rows (in bands, see i420.ts) changed after `version`; empty when none. */
+  since(version: number): RowRange[];
+};
+
 /** One captured frame: tightly packed rows of 4-byte pixels, `width * height * 4` bytes. */
 export type ScreenFrame = {
   readonly width: number;
   readonly height: number;
   readonly data: Buffer;
   readonly order: PixelOrder;
+  /**
+   * Set by a capture that keeps one image of the monitor and updates it in place (x11-capture.ts):
+   * then `data` IS that image, valid only until the next capture resolves (use it at once), and
+   * `log.since(version)` of a later frame names the rows changed since this one. Without it, each
+   * frame owns its pixels.
+   */
+  readonly changes?: { readonly log: ChangeLog; readonly version: number };
 };
 
 /** The screen cannot be captured (no DISPLAY, the X server gone, macOS permission missing). */

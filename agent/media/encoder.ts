@@ -8,6 +8,13 @@
  * settings (bframes=0, rc_lookahead=0, sliced threads, CBR) with keyint=250, so H.264 uses it;
  * keyframes come on demand (new technician, PLI/FIR) instead. VP8 keeps "realtime" (libvpx's
  * other deadline is several times slower).
+ *
+ * One frame in the addon at a time: while it encodes a frame, its encode() and encodeQueueSize
+ * wait for that frame to finish (measured: encode() returned after 85-170 ms when called during
+ * an encode; in the capture worker's profile at 1080p the two calls were a fifth of its time),
+ * so capture and conversion stood still behind x264. Instead, a picture handed over while a frame
+ * is in the addon waits here, the newest replacing an older one (the picture is updated in place,
+ * so it already holds every change), and goes in when that frame's chunk is out.
  */
 import {
   type EncodedVideoChunk,
@@ -28,6 +35,14 @@ export {
 } from "./video-encoder.ts";
 
 type Size = { width: number; height: number };
+
+/**
+ * A frame in the addon longer than this is taken as lost (no chunk will come): the next picture
+ * goes in anyway, so that a missing chunk cannot stop the stream.
+ */
+const IN_FLIGHT_LIMIT_MS = 1_000;
+
+type Waiting = { picture: I420Picture; timestampUs: number; keyFrame: boolean };
 
 function configFor(settings: EncoderSettings, size: Size): VideoEncoderConfig {
   const base = {
@@ -59,16 +74,35 @@ export class FrameEncoder implements VideoFrameEncoder {
     this.#onError = onError;
   }
 
-  /** Frames handed over and not yet encoded. */
+  /** When the frame in the addon went in; undefined when none is. */
+  #inFlightSince: number | undefined;
+  /** The picture to encode once the frame in the addon is out. */
+  #waiting: Waiting | undefined;
+
+  /** Frames in the addon, not yet out (at most one: newer pictures wait, see encode). */
   get pending(): number {
-    return this.#encoder?.encodeQueueSize ?? 0;
+    return this.#inFlightSince === undefined ? 0 : 1;
   }
 
   /**
-   * Queues one picture (copied: the caller may update it right after); the chunk arrives through
-   * onChunk. A new size (or new settings) restarts the encoder, which then starts with a keyframe.
+   * Encodes one picture (copied as it goes in: the caller may update it right after); the chunk
+   * arrives through onChunk. While a frame is in the addon, the picture waits and goes in once
+   * that frame is out, replacing any picture waiting before it (a keyframe asked for by either
+   * stays asked for). A new size (or new settings) restarts the encoder, which then starts with a
+   * keyframe.
    */
   encode(picture: I420Picture, timestampUs: number, keyFrame: boolean): void {
+    const since = this.#inFlightSince;
+    if (since !== undefined && performance.now() - since < IN_FLIGHT_LIMIT_MS) {
+      this.#waiting = { picture, timestampUs, keyFrame: keyFrame || (this.#waiting?.keyFrame ?? false) };
+      return;
+    }
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    this.#submit(picture, timestampUs, keyFrame || (waiting?.keyFrame ?? false));
+  }
+
+  #submit(picture: I420Picture, timestampUs: number, keyFrame: boolean): void {
     const encoder = this.#encoderFor(picture);
     const videoFrame = new VideoFrame(picture.data, {
       format: "I420",
@@ -78,18 +112,34 @@ export class FrameEncoder implements VideoFrameEncoder {
     });
     try {
       encoder.encode(videoFrame, { keyFrame });
+      this.#inFlightSince = performance.now();
     } finally {
       videoFrame.close();
     }
   }
 
-  /** Changes bitrate or frame rate; takes effect from the next frame (with a keyframe). */
+  /** The frame in the addon is out: the picture waiting, if any, goes in. */
+  #out(): void {
+    this.#inFlightSince = undefined;
+    const waiting = this.#waiting;
+    if (waiting === undefined) return;
+    this.#waiting = undefined;
+    this.#submit(waiting.picture, waiting.timestampUs, waiting.keyFrame);
+  }
+
+  /**
+   * Changes bitrate or frame rate; takes effect from the next frame (with a keyframe). A picture
+   * waiting goes into the new encoder at once. The encoder restarts: configure() again on the
+   * addon's encoder (1.3.1) leaves it "configured" but it gives no chunk for any frame after that.
+   */
   update(settings: Partial<Omit<EncoderSettings, "codec">>): void {
     this.#settings = { ...this.#settings, ...settings };
     this.#closeEncoder();
+    this.#out();
   }
 
   close(): void {
+    this.#waiting = undefined;
     this.#closeEncoder();
   }
 
@@ -120,12 +170,14 @@ export class FrameEncoder implements VideoFrameEncoder {
     const data = Buffer.from(bytes.buffer, 0, bytes.byteLength);
     const { width, height } = size;
     this.#onChunk({ data, key: chunk.type === "key", timestampUs: chunk.timestamp, width, height });
+    this.#out();
   }
 
   #closeEncoder(): void {
     const encoder = this.#encoder;
     this.#encoder = undefined;
     this.#size = undefined;
+    this.#inFlightSince = undefined;
     if (encoder !== undefined && encoder.state !== "closed") encoder.close();
   }
 }

@@ -93,6 +93,11 @@ export class I420Picture {
     const chromaWidth = width >> 1;
     const uPlane = width * height;
     const vPlane = uPlane + (uPlane >> 2);
+    /** The colour (24 bits) of the last 2x2 block of one colour converted, -1 for none, and its values. */
+    let uniform = -1;
+    let uniformY = 0;
+    let uniformU = 0;
+    let uniformV = 0;
     for (let y = start; y < end; y += 2) {
       const top = y * stride;
       const bottom = top + stride;
@@ -104,6 +109,18 @@ export class I420Picture {
         const b = pixels[top + x + 1] ?? 0;
         const c = pixels[bottom + x] ?? 0;
         const d = pixels[bottom + x + 1] ?? 0;
+        // A 2x2 block of one colour (most of a screen of text or a window: the background) takes
+        // the values of the last such block when it has the same colour.
+        if (a === b && a === c && a === d && (a & 0xffffff) === uniform) {
+          data[yTop + x] = uniformY;
+          data[yTop + x + 1] = uniformY;
+          data[yBottom + x] = uniformY;
+          data[yBottom + x + 1] = uniformY;
+          data[uPlane + chroma] = uniformU;
+          data[vPlane + chroma] = uniformV;
+          chroma += 1;
+          continue;
+        }
         const ra = (a >>> redShift) & 255;
         const ga = (a >>> 8) & 255;
         const ba = (a >>> blueShift) & 255;
@@ -126,6 +143,12 @@ export class I420Picture {
         const bl = ba + bb + bc + bd;
         data[uPlane + chroma] = ((-38 * r - 74 * g + 112 * bl + 512) >> 10) + 128;
         data[vPlane + chroma] = ((112 * r - 94 * g - 18 * bl + 512) >> 10) + 128;
+        if (a === b && a === c && a === d) {
+          uniform = a & 0xffffff;
+          uniformY = data[yTop + x] ?? 0;
+          uniformU = data[uPlane + chroma] ?? 0;
+          uniformV = data[vPlane + chroma] ?? 0;
+        }
         chroma += 1;
       }
     }

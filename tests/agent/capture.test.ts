@@ -62,7 +62,10 @@ t.test("MIT-SHM capture: the same pixels, as B, G, R, X, read again only where d
     "nothing drawn since (DAMAGE): the same frame, the screen not read",
   );
 
-  // Something is drawn: a later capture shows it, in a new frame; the earlier one is untouched.
+  // Something is drawn: a later capture shows it, in a new frame that names the bands of rows
+  // changed since the earlier one. The monitor's image is updated in place, not copied.
+  const before = frame.changes;
+  if (before === undefined) throw new Error("a MIT-SHM frame carries its changes");
   await colouredWindow(xvfb, {
     x: 100,
     y: 500,
@@ -80,8 +83,14 @@ t.test("MIT-SHM capture: the same pixels, as B, G, R, X, read again only where d
     5_000,
     "the green window in a capture",
   );
-  t.not(after.data, frame.data, "a new frame");
-  t.same(at(frame.data, 200, 550), [0, 0, 0], "the earlier frame still shows the screen as it was");
+  t.not(after, frame, "a new frame");
+  t.equal(after.data, frame.data, "the same image, updated in place (no copy of the screen)");
+  t.same(
+    after.changes?.log.since(before.version),
+    [{ start: 496, end: 608 }],
+    "changed since the earlier frame: the bands of rows 500-599 (16 rows each), nothing else",
+  );
+  t.same(after.changes?.log.since(after.changes.version), [], "nothing changed since itself");
   t.same(at(after.data, 750, 250), [0, 0, 255], "rows not drawn on keep their pixels");
 });
 

@@ -63,6 +63,58 @@ t.test("colours convert to BT.601 limited-range YUV, from RGBA and from BGRA", a
   }
 });
 
+t.test(
+  "blocks of one colour take the values of the last such block only when the colour is the same",
+  async (t) => {
+    // 2x2 blocks left to right: white, white, red, white, a mixed block, white, black, white (the
+    // last one with another X byte, as BGRX leaves it undefined). Each must convert as it does alone.
+    const colours: Array<readonly [number, number, number] | "mixed"> = [
+      [255, 255, 255],
+      [255, 255, 255],
+      [255, 0, 0],
+      [255, 255, 255],
+      "mixed",
+      [255, 255, 255],
+      [0, 0, 0],
+      [255, 255, 255],
+    ];
+    let frame = solid(colours.length * 2, 2, [0, 0, 0]);
+    colours.forEach((colour, block) => {
+      for (const [dx, dy] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ] as const) {
+        const rgb =
+          colour === "mixed" ? (dx === dy ? ([255, 255, 255] as const) : ([0, 0, 255] as const)) : colour;
+        frame = paint(frame, block * 2 + dx, dy, rgb);
+      }
+    });
+    const bgra = asBgra(frame);
+    bgra.data[(colours.length * 2 - 1) * 4 + 3] = 7;
+    for (const input of [frame, bgra]) {
+      const picture = new I420Picture(input.width, input.height);
+      picture.update(input);
+      colours.forEach((colour, block) => {
+        if (colour === "mixed") return;
+        const alone = new I420Picture(2, 2);
+        alone.update(solid(2, 2, colour));
+        t.same(
+          yuvAt(picture, block * 2 + 1, 1),
+          yuvAt(alone, 1, 1),
+          `${input.order} block ${block}: ${colour}`,
+        );
+      });
+      t.same(
+        [yuvAt(picture, 8, 0)[0], yuvAt(picture, 9, 0)[0]],
+        [235, 41],
+        `${input.order}: the mixed block's white and blue pixels`,
+      );
+    }
+  },
+);
+
 t.test("odd sizes are cut to even: the last column and row are left out", async (t) => {
   const picture = new I420Picture(5, 3);
   t.equal(picture.width, 4);
