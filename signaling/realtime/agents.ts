@@ -9,6 +9,8 @@ export type AgentConnection = {
   readonly address: string;
   /** The session's resume secret (hashed) this agent joined with; a newer join anywhere changes it. */
   readonly joinedAs: string | null;
+  /** The last `technicians` list it was sent (JSON; the hub sends it again only when it changed). */
+  told: string | undefined;
 };
 
 /**

@@ -64,8 +64,6 @@ export class Hub implements AgentPresence {
   readonly #agents: Agents;
   /** Messages for one socket, here or on the instance that holds it. */
   readonly routing: Routing;
-  /** The last `technicians` list each agent was sent (JSON): it is sent again only when it changed. */
-  readonly #toldAgent = new WeakMap<AgentConnection, string>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
@@ -475,9 +473,10 @@ export class Hub implements AgentPresence {
     const agent = this.#agents.here(view.id);
     if (agent === undefined) return;
     const technicians = isLive(view.status) ? onSessionView(view) : [];
-    const told = JSON.stringify(technicians);
-    if (this.#toldAgent.get(agent) === told) return;
-    this.#toldAgent.set(agent, told);
+    // Nobody on it (every idle agent): one constant string, not one per agent.
+    const told = technicians.length === 0 ? "[]" : JSON.stringify(technicians);
+    if (agent.told === told) return;
+    agent.told = told;
     send(agent.socket, { type: "technicians", technicians });
   }
 
