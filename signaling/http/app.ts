@@ -163,7 +163,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     if (isClientFault(error)) {
       clientFaults.report({ address: socket.address, fault: faultName(error), reason: error.message });
     } else {
-      app.log.error({ reqId: socket.requestId, err: error }, "socket handler failed");
+      app.log.error({ address: socket.address, err: error }, "socket handler failed");
     }
     socket.terminate();
   };
@@ -179,7 +179,6 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     errorHandler: (error, ws, request) => {
       const socket = gatewaySocket(ws);
       if (socket.address === "") socket.address = request.ip;
-      if (socket.requestId === "") socket.requestId = request.id;
       socketFault(error, socket);
     },
   });

@@ -4,10 +4,7 @@ import type { FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { type GatewaySocket, gatewaySocket } from "../realtime/gateway-socket.ts";
 
-/**
- * What a socket's fault does (classify, log within the budget, terminate), given the socket: its
- * client's address and the upgrade request's id for the log line are its fields.
- */
+/** What a socket's fault does (classify, log within the budget, terminate), given the socket. */
 export type SocketFault = (error: Error, socket: GatewaySocket) => void;
 
 /** The `error` listener of every upgraded socket: one function for all, `fault` given once. */
@@ -21,8 +18,8 @@ export function faultListener(fault: SocketFault): (this: WebSocket, error: Erro
  * @fastify/websocket keeps an upgraded socket's HTTP request reachable for the socket's whole life:
  * its per-socket error listener holds the fastify request and reply (and with them the request's
  * child logger, its headers and its ServerResponse), and that response stays assigned to the TCP
- * connection. None of it is used once the socket is open. This keeps the address and request id
- * on the socket, hands its faults to `onFault` (shared by all sockets, see faultListener) and
+ * connection. None of it is used once the socket is open. This keeps the client's address on the
+ * socket, hands its faults to `onFault` (shared by all sockets, see faultListener) and
  * detaches the finished response from the connection, so each idle socket keeps just its fields.
  * It also drops the peer address Node cached on the connection when the request's address was read
  * (an object and a string per socket; Node reads it again if anything asks).
@@ -34,7 +31,6 @@ export function keepSocketOnly(
 ): GatewaySocket {
   const socket = gatewaySocket(ws);
   socket.address = request.ip;
-  socket.requestId = request.id;
   socket.removeAllListeners("error");
   socket.on("error", onFault);
   const connection: Socket & { _httpMessage?: ServerResponse | null; _peername?: object | undefined } =

@@ -12,6 +12,7 @@ import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
+import { joinMark } from "./agents.ts";
 import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
 import type { AgentConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
@@ -187,7 +188,7 @@ export class AgentSockets {
           socket: socket,
           sessionId: s.id,
           address: socket.address,
-          joinedAs: s.resumeSecretHash,
+          joinedAs: joinMark(s.resumeSecretHash),
           told: undefined,
         };
         socket.agent = agent;

@@ -12,8 +12,6 @@ import type { ConsoleConnection } from "./hub.ts";
 export class GatewaySocket extends WebSocket {
   /** The client's address (behind a trusted proxy, the one it names), for logs and the audit trail. */
   address = "";
-  /** The upgrade request's id, for a fault's log line. */
-  requestId = "";
   /** Answered the last heartbeat ping, or has not been pinged yet. */
   alive = true;
   /** The end of the queue of its messages being handled in turn; undefined when none is. */
@@ -24,6 +22,15 @@ export class GatewaySocket extends WebSocket {
   helloTimer: NodeJS.Timeout | undefined = undefined;
   /** A console socket's connection (console-socket.ts). */
   console: ConsoleConnection | undefined = undefined;
+
+  /**
+   * A pong marks the socket alive here, where ws emits it, rather than through a `pong` listener:
+   * a fifth kind of listener grows every socket's listener table (about 100 bytes each).
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === "pong") this.alive = true;
+    return super.emit(event, ...args);
+  }
 }
 
 /** A socket of the gateway's server is always a GatewaySocket (http/app.ts configures it so). */
