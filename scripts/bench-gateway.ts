@@ -14,8 +14,10 @@
  *  - 200 session creations (REST, one transaction each); with SQLite against the same on tmpfs,
  *    where a sync costs nothing: the price of durability.
  * Prints tables (ratios SOS/PeerJS against the goals of issue 15) and writes bench-results/gateway.json.
- * `--heap-diff` also writes heap snapshots of instance 1 before and after its agents joined and
- * prints what grew per agent (this skews the RSS figures: measure memory without it).
+ * `--heap-diff` also writes heap snapshots of instance 1 before and after its agents joined (and of
+ * the PeerJS server before and after its sockets) and prints what grew per agent beside what grew
+ * per PeerJS socket (this skews the RSS figures: measure memory without it); with
+ * SOS_BENCH_KEEP_SNAPSHOTS=1 the snapshots are kept and their folder printed.
  * Exit codes: 0 done, 1 failed (the reason on stderr), 2 bad options.
  */
 import { spawnSync } from "node:child_process";
@@ -224,6 +226,9 @@ const joinSeconds = (performance.now() - joinStarted) / 1000;
 const idle = await reading(gateways);
 const afterSnapshot = options.heapDiff ? await first.heapSnapshot(join(snapshots, "after.heapsnapshot")) : "";
 
+const peerjsBeforeSnapshot = options.heapDiff
+  ? await peerjs.heapSnapshot(join(snapshots, "peerjs-before.heapsnapshot"))
+  : "";
 const peerjsHolders = holders(PEERJS_SOCKETS);
 await Promise.all(
   peerjsHolders.map((holder, h) => {
@@ -236,6 +241,9 @@ await Promise.all(
   }),
 );
 const peerjsIdle = await reading([peerjs]);
+const peerjsAfterSnapshot = options.heapDiff
+  ? await peerjs.heapSnapshot(join(snapshots, "peerjs-after.heapsnapshot"))
+  : "";
 
 // --- relay latency ----------------------------------------------------------------------------
 
@@ -479,11 +487,20 @@ console.table(
 );
 if (options.heapDiff) {
   const growth = heapGrowth(beforeSnapshot, afterSnapshot, perInstance[0] ?? 1);
-  console.log("heap growth of instance 1 per agent joined (V8 heap snapshots), largest first:");
-  console.table(growth);
-  Object.assign(result, { heapGrowthPerAgent: growth });
+  const peerjsGrowth = heapGrowth(peerjsBeforeSnapshot, peerjsAfterSnapshot, PEERJS_SOCKETS);
+  console.log(
+    "heap growth of instance 1 per agent joined, beside the PeerJS server's per socket (V8 heap snapshots), largest first:",
+  );
+  console.table(
+    growth.map((row) => ({
+      ...row,
+      peerjsBytesPerSocket: peerjsGrowth.find((p) => p.kind === row.kind)?.bytesPerAgent ?? 0,
+    })),
+  );
+  Object.assign(result, { heapGrowthPerAgent: growth, peerjsHeapGrowthPerSocket: peerjsGrowth });
 }
-rmSync(snapshots, { recursive: true, force: true });
+if (process.env.SOS_BENCH_KEEP_SNAPSHOTS === "1") console.log(`heap snapshots kept in ${snapshots}`);
+else rmSync(snapshots, { recursive: true, force: true });
 mkdirSync("bench-results", { recursive: true });
 writeFileSync("bench-results/gateway.json", `${JSON.stringify(result, null, 2)}\n`);
 console.log("wrote bench-results/gateway.json");

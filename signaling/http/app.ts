@@ -4,7 +4,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
-import fastifyWebsocket from "@fastify/websocket";
+import fastifyWebsocket, { type WebsocketPluginOptions } from "@fastify/websocket";
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerFactory } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
@@ -20,6 +20,7 @@ import type { Technicians } from "../domain/technicians.ts";
 import type { ScrapeAnswer } from "../metrics/scrape.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
+import { GatewaySocket, gatewaySocket } from "../realtime/gateway-socket.ts";
 import type { Hub } from "../realtime/hub.ts";
 import { CLOSE } from "../realtime/wire.ts";
 import type { RecordingFiles } from "../recordings/recording-files.ts";
@@ -43,7 +44,7 @@ import { type Health, metaRoutes } from "./routes/meta-routes.ts";
 import { metricsRoutes } from "./routes/metrics-routes.ts";
 import { recordingRoutes } from "./routes/recording-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
-import { keepSocketOnly, type SocketFault } from "./socket-upgrade.ts";
+import { faultListener, keepSocketOnly, type SocketFault } from "./socket-upgrade.ts";
 import type { App } from "./types.ts";
 
 export type HttpDeps = {
@@ -158,17 +159,28 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(fastifySwagger, swaggerOptions(publicUrl));
   // An invalid frame or a dropped connection is the client's fault: a budgeted info line, no stack
   // (the plugin's default logs each at error level with its stack). Anything else is ours.
-  const socketFault: SocketFault = (error, socket, address, requestId) => {
+  const socketFault: SocketFault = (error, socket) => {
     if (isClientFault(error)) {
-      clientFaults.report({ address, fault: faultName(error), reason: error.message });
+      clientFaults.report({ address: socket.address, fault: faultName(error), reason: error.message });
     } else {
-      app.log.error({ reqId: requestId, err: error }, "socket handler failed");
+      app.log.error({ address: socket.address, err: error }, "socket handler failed");
     }
     socket.terminate();
   };
+  const onSocketFault = faultListener(socketFault);
+  // @types/ws wants the class together with the ws module's statics (Server, createWebSocketStream,
+  // ...), which ws never reads from it: the one cast.
+  const socketClass = GatewaySocket as unknown as NonNullable<
+    NonNullable<WebsocketPluginOptions["options"]>["WebSocket"]
+  >;
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: MAX_SOCKET_FRAME_BYTES },
-    errorHandler: (error, socket, request) => socketFault(error, socket, request.ip, request.id),
+    // Every socket is a GatewaySocket: what the gateway keeps of it is in its fields.
+    options: { maxPayload: MAX_SOCKET_FRAME_BYTES, WebSocket: socketClass },
+    errorHandler: (error, ws, request) => {
+      const socket = gatewaySocket(ws);
+      if (socket.address === "") socket.address = request.ip;
+      socketFault(error, socket);
+    },
   });
   // An upgrade is only for GET on a socket path. Anything else is refused before its body is read:
   // Node hands an upgrade's connection over without parsing a body, so a POST with Upgrade would
@@ -236,8 +248,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     schema: { hide: true },
     handler: notAnUpgrade,
     wsHandler: (socket, request) => {
-      keepSocketOnly(socket, request, socketFault);
-      deps.agentSockets.accept(socket, request.ip);
+      deps.agentSockets.accept(keepSocketOnly(socket, request, onSocketFault));
     },
   });
   app.route({
@@ -254,8 +265,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       request.auth = auth;
     },
     handler: notAnUpgrade,
-    wsHandler: (socket, request) => {
-      keepSocketOnly(socket, request, socketFault);
+    wsHandler: (ws, request) => {
+      const socket = keepSocketOnly(ws, request, onSocketFault);
       if (request.auth === null) {
         socket.close(CLOSE.unauthenticated, "sign in first");
         return;

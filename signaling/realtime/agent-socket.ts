@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { WebSocket } from "ws";
+import type { RawData, WebSocket } from "ws";
 import { type AgentMessage, agentMessageSchema } from "../../shared/agent-protocol.ts";
 import { remoteCloseReasonOf } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
@@ -12,9 +12,11 @@ import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
+import { joinMark } from "./agents.ts";
+import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
 import type { AgentConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
-import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
+import { CLOSE, dispatch, type HandlerMap, protocolListener, send, sendError, toSosError } from "./wire.ts";
 
 export type AgentSocketDeps = {
   hub: Hub;
@@ -33,15 +35,25 @@ export type AgentSocketDeps = {
   relayed: (direction: RelayDirection, startedAt: number) => void;
 };
 
-type Context = {
-  socket: WebSocket;
-  address: string;
-  agent: AgentConnection | undefined;
-  /** A hello is being stored: a second one is refused. */
-  joining: boolean;
-  /** Closes a socket that sends no hello in time; cleared once it joined. */
-  helloTimer: NodeJS.Timeout | undefined;
-};
+/**
+ * Where an agent socket is (GatewaySocket.agent): waiting for its hello (again, after the user
+ * ended the session), its hello being stored (a second one is refused), or joined as this agent.
+ */
+export type AgentSocketState = "waiting" | "joining" | AgentConnection;
+
+/** The socket's agent once it joined, else undefined. */
+function joinedAgent(socket: GatewaySocket): AgentConnection | undefined {
+  return typeof socket.agent === "object" ? socket.agent : undefined;
+}
+
+/** The hello timer of a socket (one function for all: no closure per socket). */
+function helloTimedOut(socket: GatewaySocket): void {
+  socket.helloTimer = undefined;
+  if (joinedAgent(socket) === undefined) {
+    sendError(socket, new SosError("NOT_JOINED", "No hello in time."), undefined);
+    socket.close(CLOSE.helloTimeout, "no hello");
+  }
+}
 
 /**
  * The agent socket: the first message must be `hello` (join by PIN, link or resume secret);
@@ -52,54 +64,56 @@ export class AgentSockets {
   readonly #d: AgentSocketDeps;
   /** Cancels the grace job of each session whose agent is away. */
   readonly #grace = new Map<string, () => void>();
-  readonly #handlers: HandlerMap<AgentMessage, Context>;
+  readonly #handlers: HandlerMap<AgentMessage, GatewaySocket>;
+  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly #onClose: (this: WebSocket) => void;
 
   constructor(deps: AgentSocketDeps) {
     this.#d = deps;
     this.#handlers = {
-      hello: (context, message) => this.#hello(context, message),
-      consent: (context, message) => {
-        const agent = this.#joined(context);
+      hello: (socket, message) => this.#hello(socket, message),
+      consent: (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.supportee.consent(agent.sessionId, message.requestId, message.decision, agent.address);
       },
-      revoke: (context, message) => {
-        const agent = this.#joined(context);
+      revoke: (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.supportee.revoke(agent.sessionId, message.technicianId, agent.address);
       },
-      signal: (context, message) => {
-        const agent = this.#joined(context);
+      signal: (socket, message) => {
+        const agent = this.#joined(socket);
         deps.hub.routing.signalToConsole(agent.sessionId, message.peerId, message.data);
       },
-      "peer.closed": (context, message) => {
-        const agent = this.#joined(context);
+      "peer.closed": (socket, message) => {
+        const agent = this.#joined(socket);
         deps.hub.routing.agentClosedPeer(
           agent.sessionId,
           message.peerId,
           remoteCloseReasonOf(message.reason),
         );
       },
-      chat: (context, message) => {
-        const agent = this.#joined(context);
+      chat: (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.chat.fromEndUser(agent.sessionId, message.text, agent.address);
       },
-      "system.info": (context, message) => {
-        const agent = this.#joined(context);
+      "system.info": (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.systemInfo.received(agent.sessionId, message.requestId, message.info, agent.address);
       },
-      "recording.confirm": (context, message) => {
-        const agent = this.#joined(context);
+      "recording.confirm": (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.recordings.confirmed(agent.sessionId, message.recordingId, agent.address);
       },
-      continue: (context, message) => {
-        const agent = this.#joined(context);
+      continue: (socket, message) => {
+        const agent = this.#joined(socket);
         return deps.continuation.answer(agent.sessionId, message.requestId, message.answer, agent.address);
       },
-      end: (context) => {
-        const agent = this.#joined(context);
+      end: (socket) => {
+        const agent = this.#joined(socket);
         const { sessionId, address } = agent;
         deps.hub.detachAgent(agent);
-        context.agent = undefined;
-        context.socket.close(CLOSE.normal, "ended by the user");
+        socket.agent = "waiting";
+        socket.close(CLOSE.normal, "ended by the user");
         // The end user's word is final: retried while the store fails, unless an agent came back.
         deps.jobs.untilDone(jobName("agent ended", sessionId), async () => {
           if (!deps.hub.isConnected(sessionId)) await deps.supportee.left(sessionId, "ended", address);
@@ -109,31 +123,28 @@ export class AgentSockets {
     this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>
       deps.relayed("agent_to_console", startedAt),
     );
+    // One listener of each kind for every agent socket (see GatewaySocket).
+    this.#onMessage = protocolListener(agentMessageSchema, (socket, message) =>
+      dispatch(this.#handlers, socket, message, (error, type) => this.#fail(socket, error, type)),
+    );
+    const sockets = this;
+    this.#onClose = function onClose(this: WebSocket) {
+      const socket = gatewaySocket(this);
+      clearTimeout(socket.helloTimer);
+      const agent = joinedAgent(socket);
+      // A hello still being stored sees the socket closed once it attaches (see #hello).
+      sockets.#d.jobs.safely("agent socket closed", () => {
+        if (agent !== undefined) sockets.#gone(agent);
+      });
+    };
   }
 
-  accept(socket: WebSocket, address: string): void {
-    const context: Context = { socket, address, agent: undefined, joining: false, helloTimer: undefined };
-    context.helloTimer = setTimeout(() => {
-      if (context.agent === undefined) {
-        sendError(socket, new SosError("NOT_JOINED", "No hello in time."), undefined);
-        socket.close(CLOSE.helloTimeout, "no hello");
-      }
-    }, this.#d.helloTimeoutMs);
-    onProtocolMessage(socket, agentMessageSchema, (message) =>
-      dispatch(this.#handlers, context, message, (error, type) => this.#fail(context, error, type)),
-    );
-    socket.on("close", () => {
-      clearTimeout(context.helloTimer);
-      const agent = context.agent;
-      // A hello still being stored sees the socket closed once it attaches (see #hello).
-      this.#d.jobs.safely("agent socket closed", () => {
-        if (agent !== undefined) this.#gone(agent);
-      });
-    });
-    socket.on("error", () => {
-      // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
-      // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
-    });
+  /** Takes an upgraded agent socket (its address is set): it has `helloTimeoutMs` to say hello. */
+  accept(socket: GatewaySocket): void {
+    socket.agent = "waiting";
+    socket.helloTimer = setTimeout(helloTimedOut, this.#d.helloTimeoutMs, socket);
+    socket.on("message", this.#onMessage);
+    socket.on("close", this.#onClose);
   }
 
   /** A session that was Active when the gateway stopped: its agent gets the grace period to resume. */
@@ -149,26 +160,26 @@ export class AgentSockets {
     this.#grace.clear();
   }
 
-  #fail(context: Context, error: unknown, inReplyTo: string): void {
+  #fail(socket: GatewaySocket, error: unknown, inReplyTo: string): void {
     const sosError = toSosError(error);
     if (TRANSIENT_ERROR_CODES.has(sosError.code)) this.#d.log.error({ err: error }, "agent message failed");
-    sendError(context.socket, sosError, inReplyTo);
+    sendError(socket, sosError, inReplyTo);
     // A failed hello ends the connection: there is nothing else it may do. A fault of the gateway's
     // own (its store unavailable) closes with "try again", so a resuming agent keeps trying.
-    if (inReplyTo === "hello" && context.agent === undefined && !context.joining) {
+    if (inReplyTo === "hello" && socket.agent === "waiting") {
       const code = TRANSIENT_ERROR_CODES.has(sosError.code) ? CLOSE.tryAgain : CLOSE.protocolError;
-      context.socket.close(code, sosError.code);
+      socket.close(code, sosError.code);
     }
   }
 
-  async #hello(context: Context, message: Extract<AgentMessage, { type: "hello" }>): Promise<void> {
-    if (context.agent !== undefined || context.joining)
+  async #hello(socket: GatewaySocket, message: Extract<AgentMessage, { type: "hello" }>): Promise<void> {
+    if (socket.agent !== "waiting")
       throw new SosError("ALREADY_JOINED", "This socket already joined a session.");
     if (message.v !== PROTOCOL_VERSION) {
       throw new SosError("UNSUPPORTED_VERSION", `This gateway speaks protocol version ${PROTOCOL_VERSION}.`);
     }
     const { hub, supportee } = this.#d;
-    context.joining = true;
+    socket.agent = "joining";
     let agent: AgentConnection | undefined;
     try {
       // Attached under the session's lock, once the join is stored (see Supportee.join).
@@ -176,23 +187,24 @@ export class AgentSockets {
         message.join,
         message.device,
         message.features ?? [],
-        context.address,
+        socket.address,
         (s) => {
           agent = {
-            socket: context.socket,
+            socket: socket,
             sessionId: s.id,
-            address: context.address,
-            joinedAs: s.resumeSecretHash,
+            address: socket.address,
+            joinedAs: joinMark(s.resumeSecretHash),
+            told: undefined,
           };
-          context.agent = agent;
-          clearTimeout(context.helloTimer);
-          context.helloTimer = undefined;
+          socket.agent = agent;
+          clearTimeout(socket.helloTimer);
+          socket.helloTimer = undefined;
           this.#grace.get(s.id)?.();
           this.#grace.delete(s.id);
           // A new agent (not a resume) starts without consent: views of the one before it are over.
           if (message.join.kind !== "resume") hub.closeViews(s.id, "agent_offline");
           const previous = hub.attachAgent(agent);
-          if (previous !== undefined && previous.socket !== context.socket) {
+          if (previous !== undefined && previous.socket !== socket) {
             send(previous.socket, { type: "session.ended", reason: "replaced" });
             previous.socket.close(CLOSE.replaced, "replaced by a newer connection");
           }
@@ -201,13 +213,13 @@ export class AgentSockets {
       if (agent === undefined) return;
       // The socket closed while the join was being stored: the agent is away, as if it had
       // dropped right after joining (its close event found no agent to detach).
-      if (context.socket.readyState !== context.socket.OPEN) {
+      if (socket.readyState !== socket.OPEN) {
         this.#gone(agent);
         return;
       }
       const organization = await this.#d.organizationName();
       const recordings = await this.#d.recordings.running(session.id);
-      send(context.socket, {
+      send(socket, {
         type: "welcome",
         v: PROTOCOL_VERSION,
         session: { id: session.id, name: session.name, status: session.status },
@@ -217,20 +229,20 @@ export class AgentSockets {
         recordings,
       });
       for (const request of await supportee.pendingConsent(session.id)) {
-        send(context.socket, { type: "consent.request", ...request, organization });
+        send(socket, { type: "consent.request", ...request, organization });
       }
       if (message.join.kind === "resume") {
         // Recordings still running are announced again (the agent knows an id it has: no second notice).
         for (const recording of recordings) {
-          send(context.socket, { type: "recording.start", ...recording });
+          send(socket, { type: "recording.start", ...recording });
         }
         hub.agentResumed(session.id);
       }
       const question = await this.#d.continuation.pending(session.id);
-      if (question !== undefined) send(context.socket, { type: "continue.request", ...question });
+      if (question !== undefined) send(socket, { type: "continue.request", ...question });
       hub.publish(session.id);
     } finally {
-      context.joining = false;
+      if (socket.agent === "joining") socket.agent = "waiting";
     }
   }
 
@@ -239,9 +251,10 @@ export class AgentSockets {
     if (this.#d.hub.detachAgent(agent)) this.#startGrace(agent);
   }
 
-  #joined(context: Context): AgentConnection {
-    if (context.agent === undefined) throw new SosError("NOT_JOINED", "Send hello first.");
-    return context.agent;
+  #joined(socket: GatewaySocket): AgentConnection {
+    const agent = joinedAgent(socket);
+    if (agent === undefined) throw new SosError("NOT_JOINED", "Send hello first.");
+    return agent;
   }
 
   #startGrace(agent: Pick<AgentConnection, "sessionId" | "address"> & { socket: unknown }): void {

@@ -7,9 +7,24 @@ export type AgentConnection = {
   readonly socket: WebSocket;
   readonly sessionId: string;
   readonly address: string;
-  /** The session's resume secret (hashed) this agent joined with; a newer join anywhere changes it. */
+  /**
+   * Which join this is: the start of the session's resume secret hash it joined with (joinMark); a
+   * newer join anywhere changes the hash.
+   */
   readonly joinedAs: string | null;
+  /** The last `technicians` list it was sent (JSON; the hub sends it again only when it changed). */
+  told: string | undefined;
 };
+
+/**
+ * What an agent keeps of its session's resume secret hash to tell its join from a newer one: its
+ * first 12 characters (72 bits of the base64url SHA-256). The gateway draws the secrets, so two
+ * joins of one session share them only by a 1 in 2^72 chance; and 12 characters are copied, where
+ * a longer slice would keep the whole 43-character hash alive (V8 slices strings of 13 or more).
+ */
+export function joinMark(resumeSecretHash: string | null): string | null {
+  return resumeSecretHash === null ? null : resumeSecretHash.slice(0, 12);
+}
 
 /**
  * The agents this instance holds, by session, and what it knows of those other instances hold

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { WebSocket } from "ws";
+import type { RawData, WebSocket } from "ws";
 import { type ConsoleMessage, consoleMessageSchema } from "../../shared/console-protocol.ts";
 import { SosError, TRANSIENT_ERROR_CODES } from "../../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../../shared/limits.ts";
@@ -11,9 +11,15 @@ import { technicianView } from "../domain/views.ts";
 import type { Jobs } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
 import type { TechnicianRow } from "../store/rows.ts";
+import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
 import type { ConsoleConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
-import { CLOSE, dispatch, type HandlerMap, onProtocolMessage, send, sendError, toSosError } from "./wire.ts";
+import { CLOSE, dispatch, type HandlerMap, protocolListener, send, sendError, toSosError } from "./wire.ts";
+
+function consoleOf(socket: GatewaySocket): ConsoleConnection {
+  if (socket.console === undefined) throw new Error("not a console socket");
+  return socket.console;
+}
 
 export type ConsoleSocketDeps = {
   hub: Hub;
@@ -34,6 +40,8 @@ export type ConsoleSocketDeps = {
 export class ConsoleSockets {
   readonly #d: ConsoleSocketDeps;
   readonly #handlers: HandlerMap<ConsoleMessage, ConsoleConnection>;
+  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly #onClose: (this: WebSocket) => void;
 
   constructor(deps: ConsoleSocketDeps) {
     this.#d = deps;
@@ -77,21 +85,26 @@ export class ConsoleSockets {
     this.#handlers.signal = timedRelay(this.#handlers.signal, (startedAt) =>
       deps.relayed("console_to_agent", startedAt),
     );
+    // One listener of each kind for every console socket (see GatewaySocket).
+    this.#onMessage = protocolListener(consoleMessageSchema, (socket, message) => {
+      const connection = consoleOf(socket);
+      return dispatch(this.#handlers, connection, message, (error, type) =>
+        this.#fail(connection, error, type),
+      );
+    });
+    this.#onClose = function onClose(this: WebSocket) {
+      const connection = consoleOf(gatewaySocket(this));
+      deps.jobs.safely("console socket closed", () => hub.removeConsole(connection));
+    };
   }
 
-  accept(socket: WebSocket, account: TechnicianRow): void {
+  /** Takes an upgraded console socket of a signed-in technician. */
+  accept(socket: GatewaySocket, account: TechnicianRow): void {
     const { hub, desk, log } = this.#d;
     const connection: ConsoleConnection = { socket, technicianId: account.id, seen: new Set() };
-    onProtocolMessage(socket, consoleMessageSchema, (message) =>
-      dispatch(this.#handlers, connection, message, (error, type) => this.#fail(connection, error, type)),
-    );
-    socket.on("close", () =>
-      this.#d.jobs.safely("console socket closed", () => hub.removeConsole(connection)),
-    );
-    socket.on("error", () => {
-      // A client's fault (an invalid frame, a reset): logged once, without a stack and within a
-      // per-address budget, by the socket layer (http/app.ts); ws closes the socket itself.
-    });
+    socket.console = connection;
+    socket.on("message", this.#onMessage);
+    socket.on("close", this.#onClose);
     send(socket, { type: "hello", v: PROTOCOL_VERSION, technician: technicianView(account) });
     hub.addConsole(
       connection,

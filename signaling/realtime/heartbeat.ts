@@ -1,25 +1,20 @@
-import type { WebSocket, WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
+import { gatewaySocket } from "./gateway-socket.ts";
 
 /**
  * Pings every socket on an interval; a socket that has not answered the previous ping is
- * terminated (its close handler then cleans up as for any drop). Start/stop for tests.
+ * terminated (its close handler then cleans up as for any drop). Whether it answered is a field of
+ * the socket (GatewaySocket.alive, set by its pong), not an entry per socket in a set nor a pong
+ * listener per socket. Start/stop for tests.
  */
 export class Heartbeat {
   readonly #server: WebSocketServer;
   readonly #intervalMs: number;
-  readonly #alive = new WeakSet<WebSocket>();
-  readonly #watched = new WeakSet<WebSocket>();
-  /** Every socket's pong listener: one function for all (ws calls it with the socket as `this`). */
-  readonly #pong: (this: WebSocket) => void;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(server: WebSocketServer, intervalMs: number) {
     this.#server = server;
     this.#intervalMs = intervalMs;
-    const alive = this.#alive;
-    this.#pong = function pong(this: WebSocket) {
-      alive.add(this);
-    };
   }
 
   start(): void {
@@ -29,17 +24,13 @@ export class Heartbeat {
   }
 
   tick(): void {
-    for (const socket of this.#server.clients) {
-      if (!this.#watched.has(socket)) {
-        this.#watched.add(socket);
-        this.#alive.add(socket);
-        socket.on("pong", this.#pong);
-      }
-      if (!this.#alive.has(socket)) {
+    for (const client of this.#server.clients) {
+      const socket = gatewaySocket(client);
+      if (!socket.alive) {
         socket.terminate();
         continue;
       }
-      this.#alive.delete(socket);
+      socket.alive = false;
       socket.ping();
     }
   }

@@ -22,7 +22,7 @@ import {
 } from "../domain/views.ts";
 import type { SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { type AgentConnection, Agents } from "./agents.ts";
+import { type AgentConnection, Agents, joinMark } from "./agents.ts";
 import type { Elsewhere } from "./elsewhere.ts";
 import { Routing } from "./routing.ts";
 import { CLOSE, send } from "./wire.ts";
@@ -71,8 +71,11 @@ export class Hub implements AgentPresence {
   readonly #agents: Agents;
   /** Messages for one socket, here or on the instance that holds it. */
   readonly routing: Routing;
-  /** The last `technicians` list each agent was sent (JSON): it is sent again only when it changed. */
-  readonly #toldAgent = new WeakMap<AgentConnection, string>();
+  /**
+   * The `technicians` lists (JSON) agents were told lately, each once: the agents of one technician's
+   * sessions keep one string between them, not one each. Emptied when it reaches 1,000.
+   */
+  readonly #toldLists = new Map<string, string>();
   /** Set at shutdown: late socket events then touch nothing (the store is closing). */
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
@@ -247,7 +250,7 @@ export class Hub implements AgentPresence {
     }
     this.later("agent attached elsewhere", async () => {
       const session = await this.#d.store.getSession(sessionId);
-      if (session !== undefined && session.resumeSecretHash === agent.joinedAs) return;
+      if (session !== undefined && joinMark(session.resumeSecretHash) === agent.joinedAs) return;
       if (this.#agents.forget(sessionId, agent, false) === undefined) return;
       this.#agents.elsewhere.agentAttached(sessionId, instanceId);
       send(agent.socket, { type: "session.ended", reason: "replaced" });
@@ -491,9 +494,17 @@ export class Hub implements AgentPresence {
     if (agent === undefined) return;
     const technicians = isLive(view.status) ? onSessionView(view) : [];
     const told = JSON.stringify(technicians);
-    if (this.#toldAgent.get(agent) === told) return;
-    this.#toldAgent.set(agent, told);
+    if (agent.told === told) return;
+    agent.told = this.#sharedList(told);
     send(agent.socket, { type: "technicians", technicians });
+  }
+
+  #sharedList(told: string): string {
+    const known = this.#toldLists.get(told);
+    if (known !== undefined) return known;
+    if (this.#toldLists.size >= 1_000) this.#toldLists.clear();
+    this.#toldLists.set(told, told);
+    return told;
   }
 
   /** The end user's computer's facts: to every console here that may see the session. */

@@ -1,9 +1,10 @@
-import type { WebSocket } from "ws";
+import type { RawData, WebSocket } from "ws";
 import type { z } from "zod";
 import type { GatewayToAgent } from "../../shared/agent-protocol.ts";
 import type { GatewayToConsole } from "../../shared/console-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import { SosError } from "../../shared/errors.ts";
+import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
 
 /** Sends one protocol message; a closed socket drops it silently (its close handler cleans up). */
 export function send(socket: WebSocket, message: GatewayToAgent | GatewayToConsole): void {
@@ -52,26 +53,22 @@ export async function dispatch<M extends { type: string }, C>(
 }
 
 /**
- * The one decode point of a socket: every text frame through the shared schema; binary frames and
- * anything that does not decode are answered with BAD_REQUEST and go no further.
+ * The one decode point of an endpoint's sockets: every text frame through the shared schema; binary
+ * frames and anything that does not decode are answered with BAD_REQUEST and go no further. Returns
+ * the `message` listener, one function for all the endpoint's sockets.
  *
  * A socket's messages are handled one after the other, in the order they arrived: a handler that
  * waits on the store holds the ones behind it (a hello is joined before the consent that follows
  * it is looked at; a console's signals reach the agent in the order it sent them).
  */
-export function onProtocolMessage<S extends z.ZodType>(
-  socket: WebSocket,
+export function protocolListener<S extends z.ZodType>(
   schema: S,
-  handle: (message: z.infer<S>) => Promise<void>,
-): void {
-  let handled: Promise<void> = Promise.resolve();
-  /** Queues one step behind the socket's earlier messages (dispatch reports a handler's failure). */
-  const inOrder = (step: () => void | Promise<void>) => {
-    handled = handled.then(step).catch(() => undefined);
-  };
-  socket.on("message", (data, isBinary) => {
+  handle: (socket: GatewaySocket, message: z.infer<S>) => Promise<void>,
+): (this: WebSocket, data: RawData, isBinary: boolean) => void {
+  return function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
+    const socket = gatewaySocket(this);
     if (isBinary) {
-      inOrder(() =>
+      inOrder(socket, () =>
         sendError(socket, SosError.badRequest("Binary frames are not part of the protocol."), undefined),
       );
       return;
@@ -79,12 +76,26 @@ export function onProtocolMessage<S extends z.ZodType>(
     const decoded = decodeMessage(schema, data.toString());
     if (!decoded.ok) {
       const { error } = decoded;
-      inOrder(() => sendError(socket, error, undefined));
+      inOrder(socket, () => sendError(socket, error, undefined));
       return;
     }
     const message = decoded.value;
-    inOrder(() => handle(message));
-  });
+    inOrder(socket, () => handle(socket, message));
+  };
+}
+
+/**
+ * Queues one step behind the socket's earlier messages (dispatch reports a handler's failure). An
+ * idle socket keeps no promise: the queue is dropped once its last step is done.
+ */
+function inOrder(socket: GatewaySocket, step: () => void | Promise<void>): void {
+  const done: Promise<void> = (socket.handled ?? Promise.resolve())
+    .then(step)
+    .catch(() => undefined)
+    .then(() => {
+      if (socket.handled === done) socket.handled = undefined;
+    });
+  socket.handled = done;
 }
 
 export { CLOSE } from "../../shared/close-codes.ts";
