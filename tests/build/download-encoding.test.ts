@@ -19,6 +19,7 @@ import { ENCODED_FOLDER } from "../../signaling/downloads/encoded-copies.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../helpers/browser.ts";
 import { issueCertificate, makeCa, trustInThisProcess } from "../helpers/certificates.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
+import { freePort, startNginx } from "../helpers/nginx.ts";
 
 const run = promisify(execFile);
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -42,10 +43,10 @@ const copyOf = (bytes: Uint8Array) => join(downloads, ENCODED_FOLDER, `${sha256(
 type Answer = { status: number; headers: Record<string, string | undefined>; body: Buffer };
 
 /** A GET that keeps the body as sent (fetch would decode Content-Encoding itself). */
-function get(headers: Record<string, string>): Promise<Answer> {
+function get(headers: Record<string, string>, from: string = url): Promise<Answer> {
   return new Promise((resolve, reject) => {
     https
-      .get(url, { headers }, (response) => {
+      .get(from, { headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.once("error", reject);
@@ -187,6 +188,36 @@ t.test("headless Chromium over https saves exactly the executable, sent compress
     { encoding: "br", sha256: sha256(executable) },
     "Chromium gets it brotli-encoded and decodes it",
   );
+});
+
+t.test("through nginx (deploy/nginx/sos-gateway.conf) the compressed form arrives as sent", async (t) => {
+  const httpsPort = await freePort();
+  const publicUrl = `https://localhost:${httpsPort}`;
+  const plainGateway = await startTestGateway({
+    config: { downloadsDir: downloads, publicUrl, trustProxy: ["127.0.0.1"] },
+  });
+  t.teardown(() => plainGateway.close());
+  const nginx = await startNginx(await mkdtemp(join(dir, "nginx-")), {
+    serverName: "localhost",
+    httpListen: `127.0.0.1:${await freePort()}`,
+    httpsListen: `127.0.0.1:${httpsPort}`,
+    cert: certificate.certFile,
+    key: certificate.keyFile,
+    gateway: new URL(plainGateway.url).host,
+  });
+  t.teardown(() => nginx.stop());
+  const proxied = await plainGateway.newSession(plainGateway.admin);
+  const through = `${publicUrl}/s/${proxied.token}/download/win-x64`;
+  const br = await get({ "accept-encoding": "gzip, br" }, through);
+  t.equal(br.headers["content-encoding"], "br", "not decoded nor compressed again");
+  t.equal(Number(br.headers["content-length"]), br.body.length);
+  t.equal(sha256(brotliDecompressSync(br.body)), sha256(executable));
+  const plain = await get({ "accept-encoding": "gzip" }, through);
+  t.equal(plain.headers["content-encoding"], undefined, "plain for a client without br");
+  t.equal(sha256(plain.body), sha256(executable));
+  const range = await get({ range: "bytes=-1000" }, through);
+  t.equal(range.status, 206, "Range passes through");
+  t.ok(range.body.equals(executable.subarray(-1000)));
 });
 
 t.test(
