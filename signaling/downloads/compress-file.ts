@@ -2,7 +2,7 @@
  * `node signaling/downloads/compress-file.ts <source> <destination> <coding>`: writes the source
  * compressed in an HTTP content coding, and prints the SHA-256 of the bytes it compressed. The
  * gateway runs it as a child process at a low CPU priority (encoded-copies.ts), so a minute of
- * brotli never slows the sessions it serves.
+ * compressing never slows the sessions it serves.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, statSync } from "node:fs";

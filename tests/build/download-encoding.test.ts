@@ -1,5 +1,5 @@
 /**
- * The SOS download sent brotli-compressed (Content-Encoding: br) to a client that accepts it, plain
+ * The SOS download sent compressed (Content-Encoding: zstd or br) to a client that accepts it, plain
  * to one that does not, and resumable (Range) on the plain file; headless Chromium over https
  * saves exactly the executable's bytes. A stand-in file with build:sos's name keeps this fast (the
  * real win-x64 sizes are in `npm run bench:build`).
@@ -12,7 +12,7 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { brotliDecompressSync } from "node:zlib";
+import { brotliDecompressSync, zstdDecompressSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import t from "tap";
 import { ENCODED_FOLDER } from "../../signaling/downloads/encoded-copies.ts";
@@ -38,7 +38,8 @@ const executable = Buffer.concat(
 const downloads = join(dir, "downloads");
 await mkdir(join(downloads, ENCODED_FOLDER), { recursive: true });
 await writeFile(join(downloads, "Acme-SOS-win-x64.exe"), executable);
-const copyOf = (bytes: Uint8Array) => join(downloads, ENCODED_FOLDER, `${sha256(bytes)}.br`);
+const copyOf = (bytes: Uint8Array, coding = "br") =>
+  join(downloads, ENCODED_FOLDER, `${sha256(bytes)}.${coding}`);
 
 type Answer = { status: number; headers: Record<string, string | undefined>; body: Buffer };
 
@@ -66,7 +67,8 @@ function get(headers: Record<string, string>, from: string = url): Promise<Answe
 
 /** Resolves once the gateway has renamed the finished copy of `bytes` into place. */
 function copyMade(bytes: Uint8Array = executable): Promise<void> {
-  const copyPath = copyOf(bytes);
+  // br is made after zstd: both are there once it is.
+  const copyPath = copyOf(bytes, "br");
   return new Promise((resolve) => {
     const watcher = watch(join(downloads, ENCODED_FOLDER), () => {
       if (existsSync(copyPath)) {
@@ -94,8 +96,13 @@ const session = await gw.newSession(gw.admin);
 const url = `${gw.gateway.publicUrl}/s/${session.token}/download/win-x64`;
 const name = `Acme-SOS-${session.token}.exe`;
 
-t.test("a client that accepts br gets the compressed copy; one that does not, the plain file", async (t) => {
-  const br = await get({ "accept-encoding": "gzip, deflate, br, zstd" });
+t.test("a client that accepts zstd or br gets that compressed copy; one that does not, the plain file", async (t) => {
+  const zstd = await get({ "accept-encoding": "gzip, deflate, br, zstd" });
+  t.equal(zstd.headers["content-encoding"], "zstd", "zstd first, where accepted (Chromium, Firefox)");
+  t.equal(zstd.headers.vary, "accept-encoding");
+  t.equal(Number(zstd.headers["content-length"]), zstd.body.length);
+  t.equal(sha256(zstdDecompressSync(zstd.body)), sha256(executable), "decodes to the executable");
+  const br = await get({ "accept-encoding": "gzip, deflate, br" });
   t.equal(br.status, 200);
   t.equal(br.headers["content-encoding"], "br");
   t.equal(br.headers.vary, "accept-encoding");
@@ -107,7 +114,7 @@ t.test("a client that accepts br gets the compressed copy; one that does not, th
   );
   t.equal(sha256(brotliDecompressSync(br.body)), sha256(executable), "decodes to the executable");
 
-  for (const acceptEncoding of ["", "gzip, deflate", "br;q=0, gzip", "identity"]) {
+  for (const acceptEncoding of ["", "gzip, deflate", "br;q=0, zstd;q=0, gzip", "identity"]) {
     const plain = await get(acceptEncoding === "" ? {} : { "accept-encoding": acceptEncoding });
     t.equal(plain.status, 200);
     t.equal(plain.headers["content-encoding"], undefined, `${acceptEncoding || "no Accept-Encoding"}: plain`);
@@ -117,7 +124,7 @@ t.test("a client that accepts br gets the compressed copy; one that does not, th
     t.equal(sha256(plain.body), sha256(executable));
   }
   const any = await get({ "accept-encoding": "*" });
-  t.equal(any.headers["content-encoding"], "br", "* accepts br");
+  t.equal(any.headers["content-encoding"], "zstd", "* accepts any");
 });
 
 t.test(
@@ -185,8 +192,8 @@ t.test("headless Chromium over https saves exactly the executable, sent compress
   }, `/s/${session.token}/download/win-x64`);
   t.same(
     seen,
-    { encoding: "br", sha256: sha256(executable) },
-    "Chromium gets it brotli-encoded and decodes it",
+    { encoding: "zstd", sha256: sha256(executable) },
+    "Chromium gets it zstd-encoded (it accepts zstd over https) and decodes it",
   );
 });
 
@@ -235,6 +242,7 @@ t.test(
     const second = await get({ "accept-encoding": "br" });
     t.equal(second.headers["content-encoding"], "br");
     t.equal(sha256(brotliDecompressSync(second.body)), sha256(rebuilt), "the new build, compressed");
-    t.notOk(existsSync(copyOf(executable)), "the old build's copy is gone");
+    t.notOk(existsSync(copyOf(executable, "br")), "the old build's copies are gone");
+    t.notOk(existsSync(copyOf(executable, "zstd")));
   },
 );
