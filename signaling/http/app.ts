@@ -17,6 +17,7 @@ import type { Desk } from "../domain/desk/desk.ts";
 import type { Recordings } from "../domain/recordings.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
 import type { Technicians } from "../domain/technicians.ts";
+import { EncodedCopies } from "../downloads/encoded-copies.ts";
 import type { ScrapeAnswer } from "../metrics/scrape.ts";
 import type { AgentSockets } from "../realtime/agent-socket.ts";
 import type { ConsoleSockets } from "../realtime/console-socket.ts";
@@ -218,7 +219,16 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     publicOrigin,
     downloadsDir: deps.downloadsDir,
   });
-  buildRoutes(app, { ...deps, publicOrigin });
+  // The downloads' compressed copies: made for the builds already there once the gateway listens,
+  // and for each build the console makes; a copy being made stops with the gateway.
+  const encodedCopies = new EncodedCopies(deps.downloadsDir, app.log);
+  app.addHook("onReady", async () => {
+    void encodedCopies.refresh();
+  });
+  app.addHook("preClose", async () => {
+    await encodedCopies.close();
+  });
+  buildRoutes(app, { ...deps, publicOrigin, builtFiles: () => void encodedCopies.refresh() });
   sessionRoutes(app, {
     desk: deps.desk,
     chat: deps.chat,
@@ -238,6 +248,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     organizationName: async () => (await technicians.organization()).name,
     publicUrl,
     downloadsDir: deps.downloadsDir,
+    encodedCopies,
   });
 
   // The socket paths answer a request without an upgrade with the documented body (the plugin's

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { buildJobSchema } from "../../shared/api.ts";
+import { ENCODED_FOLDER } from "../../signaling/downloads/encoded-copies.ts";
 import { BAKED_GATEWAY, BRAND } from "../build/built-executable.ts";
 import { makeCa } from "../helpers/certificates.ts";
 import { type ApiClient, PASSWORD, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -28,9 +29,10 @@ t.before(async () => {
 t.teardown(() => gateway?.close());
 
 const downloadsDir = () => join(gateway.dataDir, "downloads");
+/** The downloads folder's entries, but for the gateway's compressed copies of its builds. */
 const downloads = () => {
   try {
-    return readdirSync(downloadsDir());
+    return readdirSync(downloadsDir()).filter((name) => name !== ENCODED_FOLDER);
   } catch {
     return [];
   }

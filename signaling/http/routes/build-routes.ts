@@ -15,6 +15,8 @@ export type BuildRoutesDeps = {
   downloadsDir: string;
   buildCacheDir: string;
   buildCaFile: string | undefined;
+  /** Called when a build has put new files into the downloads folder (their compressed copies). */
+  builtFiles: () => void;
 };
 
 /** A comment line every so often keeps proxies from closing a quiet event stream. */
@@ -48,14 +50,16 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
     caFile: deps.buildCaFile,
     publicUrl: deps.publicUrl,
     now: Date.now,
-    // Something that already happened: written later while the store fails, never thrown.
-    ended: (job) =>
-      audit.observed({ kind: "system" }, `build.${job.state}`, null, {
+    ended: (job) => {
+      if (job.built.length > 0) deps.builtFiles();
+      // Something that already happened: written later while the store fails, never thrown.
+      return audit.observed({ kind: "system" }, `build.${job.state}`, null, {
         id: job.id,
         brand: job.brand,
         built: job.built.map((b) => ({ file: b.file, size: b.size, sha256: b.sha256 })),
         failed: job.failed,
-      }),
+      });
+    },
   });
   const streams = new Set<ServerResponse>();
   app.addHook("preClose", async () => {

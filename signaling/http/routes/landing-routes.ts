@@ -2,9 +2,12 @@ import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { buildTargetSchema } from "../../../shared/build-config.ts";
 import { SosError } from "../../../shared/errors.ts";
-import { type AvailableBuild, listBuilds, targetOf } from "../../downloads/build-catalog.ts";
+import { type AvailableBuild, buildSha256, listBuilds, targetOf } from "../../downloads/build-catalog.ts";
+import type { EncodedCopies, EncodedCopy } from "../../downloads/encoded-copies.ts";
+import { chooseEncoding } from "../../downloads/encodings.ts";
 import type { SessionRow } from "../../store/rows.ts";
 import type { App } from "../types.ts";
+import { byteRange } from "./recording-routes.ts";
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -61,6 +64,15 @@ export function downloadName(build: AvailableBuild, token: string): string {
   return `${build.stem}-SOS-${token}${build.target === "win-x64" ? ".exe" : ""}`;
 }
 
+/** The compressed copy to send for an `Accept-Encoding` header, if the request accepts one. */
+function pickCopy(acceptEncoding: string | undefined, copies: EncodedCopy[]): EncodedCopy | undefined {
+  const encoding = chooseEncoding(
+    acceptEncoding,
+    copies.map((c) => c.encoding),
+  );
+  return copies.find((c) => c.encoding === encoding);
+}
+
 /** The end user's landing page behind a session link: what to do, the download, and the PIN. */
 export function landingRoutes(
   app: App,
@@ -70,6 +82,8 @@ export function landingRoutes(
     organizationName: () => Promise<string>;
     publicUrl: () => string;
     downloadsDir: string;
+    /** The downloads' compressed copies (Content-Encoding), for a request that accepts one. */
+    encodedCopies: EncodedCopies;
   },
 ): void {
   const { liveSession } = deps;
@@ -84,12 +98,41 @@ export function landingRoutes(
         ? listBuilds(deps.downloadsDir).find((b) => b.target === target.data)
         : undefined;
       if (session === undefined || build === undefined) throw new SosError("NOT_FOUND", "Not found.");
+      const sha256 = await buildSha256(build);
       reply
         .header("content-type", "application/octet-stream")
-        .header("content-length", String(build.size))
         .header("content-disposition", `attachment; filename="${downloadName(build, session.linkToken)}"`)
-        .header("cache-control", "no-store");
-      return reply.send(createReadStream(build.path));
+        .header("cache-control", "no-store")
+        .header("vary", "accept-encoding");
+      const plain = `"${sha256}"`;
+      // A resume (Range, with If-Range naming the plain file or none) gets bytes of the plain file.
+      const ifRange = request.headers["if-range"];
+      const range =
+        ifRange === undefined || ifRange === plain ? byteRange(request.headers.range, build.size) : undefined;
+      const copy =
+        range === undefined
+          ? pickCopy(request.headers["accept-encoding"], deps.encodedCopies.of(sha256))
+          : undefined;
+      if (copy !== undefined) {
+        // The compressed form is sent whole: a broken transfer starts again (see docs/deploy.md).
+        return reply
+          .header("content-encoding", copy.encoding)
+          .header("content-length", String(copy.size))
+          .header("etag", `"${sha256}-${copy.encoding}"`)
+          .header("accept-ranges", "none")
+          .send(createReadStream(copy.path));
+      }
+      if (range === undefined && deps.encodedCopies.of(sha256).length === 0) {
+        // Not made yet (a build copied in by hand, or still compressing): made in the background.
+        void deps.encodedCopies.refresh();
+      }
+      const { start, end } = range ?? { start: 0, end: build.size - 1 };
+      reply
+        .header("etag", plain)
+        .header("accept-ranges", "bytes")
+        .header("content-length", String(end - start + 1));
+      if (range !== undefined) reply.code(206).header("content-range", `bytes ${start}-${end}/${build.size}`);
+      return reply.send(build.size === 0 ? "" : createReadStream(build.path, { start, end }));
     },
   );
 
