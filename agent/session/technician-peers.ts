@@ -15,6 +15,7 @@ import type {
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import type { FileLink } from "../files/file-link.ts";
 import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
@@ -27,6 +28,7 @@ import { listMonitors } from "../media/capture.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
+import { FilesPeer, loadDataChannel } from "../peer/files-peer.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-codec.ts";
@@ -74,8 +76,11 @@ type Connected = {
   readonly access: AccessMode;
   /** The control channel is open (the clipboard is watched for controllers from then on). */
   channelOpen: boolean;
-  /** File transfers on this peer's `files` channel. */
+  /** File transfers on this peer's `files` channel (on filesPeer when there is one). */
   readonly files: FileTransfers;
+  readonly filesLink: FileLink;
+  /** The separate files connection (node-datachannel); none when its addon cannot load. */
+  readonly filesPeer: FilesPeer | undefined;
 };
 
 export class TechnicianPeers {
@@ -89,6 +94,8 @@ export class TechnicianPeers {
   readonly #desktop: DesktopWatch | undefined;
   readonly #bitrateTimer: NodeJS.Timeout;
   #closing = false;
+  /** node-datachannel's outcome was acted on (the end user told, or its log wired): once. */
+  #filesToldOnce = false;
 
   constructor(deps: TechnicianPeersDeps) {
     this.#deps = deps;
@@ -145,6 +152,14 @@ export class TechnicianPeers {
   signal(peerId: string, data: Parameters<TechnicianPeer["handleSignal"]>[0]): void {
     const connected = this.#peers.get(peerId);
     if (connected === undefined) return;
+    if (data.peer === "files") {
+      try {
+        connected.filesPeer?.handleSignal(data);
+      } catch (error) {
+        this.#deps.log.warn({ err: error, peerId }, "bad files signal from the technician");
+      }
+      return;
+    }
     connected.peer.handleSignal(data).catch((error: unknown) => {
       this.#deps.log.warn({ err: error, peerId }, "bad signal from the technician");
     });
@@ -172,18 +187,49 @@ export class TechnicianPeers {
     // The gateway offers a view again after this agent moved to another instance: the same view.
     if (this.#peers.has(peerId)) return;
     if (this.#closing) return;
+    const dataChannel = await loadDataChannel();
+    if (this.#peers.has(peerId) || this.#closing) return;
+    if (!this.#filesToldOnce) {
+      this.#filesToldOnce = true;
+      if (dataChannel instanceof Error) {
+        log.warn(
+          { err: dataChannel },
+          "node-datachannel not loaded: files go over the view's own connection",
+        );
+        terminal.say(messages.filesSlow);
+      } else {
+        // libdatachannel's own warnings (ICE, DTLS, SCTP of the files connections) into the log.
+        dataChannel.initLogger("Warning", (level, message) =>
+          log.warn({ level }, `libdatachannel: ${message}`),
+        );
+      }
+    }
     // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
     const { consentTimeoutMs } = this.#deps;
     const timeouts = consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
-    const peer = new TechnicianPeer({ peerId, technician, access, video, iceServers, ...timeouts });
+    const filesPeer =
+      dataChannel instanceof Error ? undefined : new FilesPeer(dataChannel, peerId, iceServers);
+    const peer = new TechnicianPeer({
+      peerId,
+      technician,
+      access,
+      video,
+      iceServers,
+      filesChannel: filesPeer === undefined,
+      ...timeouts,
+    });
+    const filesLink = filesPeer?.files ?? peer.files;
+    if (filesLink === undefined) throw new Error("a view without a files channel");
     const connected: Connected = {
       peer,
       input: new RemoteInput(injector),
       technician,
       access,
       channelOpen: false,
-      files: new FileTransfers(peer.files, {
+      filesLink,
+      filesPeer,
+      files: new FileTransfers(filesLink, {
         dir: this.#deps.files.dir,
         policy: () => this.#filePolicy(technician, access),
         maxBytes: maxFileBytes,
@@ -197,6 +243,13 @@ export class TechnicianPeers {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
+    filesPeer?.on("signal", (data) => {
+      if (data.kind === "description")
+        log.debug({ peerId, type: data.type }, "files description to the technician");
+      client.send({ type: "signal", peerId, data });
+    });
+    filesPeer?.on("state", (state) => log.debug({ peerId, state }, "files connection"));
+    filesPeer?.on("closed", () => log.info({ peerId }, "files connection closed"));
     peer.on("controlOpen", () => {
       connected.channelOpen = true;
       this.#watch();
@@ -268,6 +321,7 @@ export class TechnicianPeers {
     const flowed = connected.peer.flowing;
     await connected.input.releaseAll();
     await connected.files.close();
+    connected.filesPeer?.close();
     await connected.peer.close(reason);
     const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
     // A view of a technician who has another one open (their console moved to another gateway
@@ -302,7 +356,7 @@ export class TechnicianPeers {
       return;
     }
     const to = [...this.#peers.values()].filter(
-      (connected) => connected.peer.files.open && this.#controls(connected),
+      (connected) => connected.filesLink.open && this.#controls(connected),
     );
     if (to.length === 0) {
       terminal.say(messages.fileNobody);
