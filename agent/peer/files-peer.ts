@@ -126,21 +126,20 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
   }
 }
 
-/** node-datachannel's data channel as a FileLink (file-link.ts). */
+/**
+ * node-datachannel's data channel as a FileLink (file-link.ts). It takes the channel's message,
+ * buffered-amount-low, closed and error callbacks (node-datachannel keeps one of each).
+ */
 export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   const lowListeners = new Set<() => void>();
   const messageListeners: ((data: string | Buffer) => void)[] = [];
   const closeListeners: (() => void)[] = [];
-  let open = channel.isOpen();
   let closed = false;
   const flushLow = () => {
     const waiting = [...lowListeners];
     lowListeners.clear();
     for (const listener of waiting) listener();
   };
-  channel.onOpen(() => {
-    open = true;
-  });
   channel.onBufferedAmountLow(flushLow);
   channel.onMessage((data) => {
     const message = typeof data === "string" || Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -149,7 +148,6 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   const ended = () => {
     if (closed) return;
     closed = true;
-    open = false;
     // Closed while waiting: the sender finds the channel shut and stops.
     flushLow();
     for (const listener of closeListeners) listener();
@@ -158,7 +156,7 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   channel.onError(ended);
   return {
     get open() {
-      return open && !closed;
+      return !closed && channel.isOpen();
     },
     get bufferedAmount() {
       return closed ? 0 : channel.bufferedAmount();
