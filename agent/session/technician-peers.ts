@@ -94,11 +94,15 @@ export class TechnicianPeers {
   readonly #desktop: DesktopWatch | undefined;
   readonly #bitrateTimer: NodeJS.Timeout;
   #closing = false;
+  /** Views being opened while node-datachannel loads, and whether they were closed meanwhile. */
+  readonly #opening = new Map<string, boolean>();
   /** node-datachannel's outcome was acted on (the end user told, or its log wired): once. */
   #filesToldOnce = false;
 
   constructor(deps: TechnicianPeersDeps) {
     this.#deps = deps;
+    // Loaded before the first view: opening one then waits for nothing.
+    void loadDataChannel();
     this.#fanout = new VideoFanout(deps.stream.settings.codec);
     this.#cursor = new CursorWatch(
       deps.injector,
@@ -185,10 +189,14 @@ export class TechnicianPeers {
   ): Promise<void> {
     const { client, stream, log, terminal, messages, video, injector } = this.#deps;
     // The gateway offers a view again after this agent moved to another instance: the same view.
-    if (this.#peers.has(peerId)) return;
+    if (this.#peers.has(peerId) || this.#opening.has(peerId)) return;
     if (this.#closing) return;
+    this.#opening.set(peerId, false);
     const dataChannel = await loadDataChannel();
-    if (this.#peers.has(peerId) || this.#closing) return;
+    // Closed while node-datachannel loaded: the view is gone, nothing is made for it.
+    const closedMeanwhile = this.#opening.get(peerId) === true;
+    this.#opening.delete(peerId);
+    if (closedMeanwhile || this.#peers.has(peerId) || this.#closing) return;
     if (!this.#filesToldOnce) {
       this.#filesToldOnce = true;
       if (dataChannel instanceof Error) {
@@ -307,6 +315,7 @@ export class TechnicianPeers {
 
   /** Closes one peer; `tellGateway` when the gateway did not ask for it. */
   async close(peerId: string, reason: string, tellGateway: boolean): Promise<void> {
+    if (this.#opening.has(peerId)) this.#opening.set(peerId, true);
     const connected = this.#peers.get(peerId);
     if (connected === undefined) return;
     this.#peers.delete(peerId);
