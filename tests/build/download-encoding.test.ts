@@ -211,7 +211,6 @@ t.test("through nginx (deploy/nginx/sos-gateway.conf) the compressed form arrive
     cert: certificate.certFile,
     key: certificate.keyFile,
     gateway: new URL(plainGateway.url).host,
-    publicUrl,
   });
   t.teardown(() => nginx.stop());
   const proxied = await plainGateway.newSession(plainGateway.admin);
