@@ -96,36 +96,43 @@ const session = await gw.newSession(gw.admin);
 const url = `${gw.gateway.publicUrl}/s/${session.token}/download/win-x64`;
 const name = `Acme-SOS-${session.token}.exe`;
 
-t.test("a client that accepts zstd or br gets that compressed copy; one that does not, the plain file", async (t) => {
-  const zstd = await get({ "accept-encoding": "gzip, deflate, br, zstd" });
-  t.equal(zstd.headers["content-encoding"], "zstd", "zstd first, where accepted (Chromium, Firefox)");
-  t.equal(zstd.headers.vary, "accept-encoding");
-  t.equal(Number(zstd.headers["content-length"]), zstd.body.length);
-  t.equal(sha256(zstdDecompressSync(zstd.body)), sha256(executable), "decodes to the executable");
-  const br = await get({ "accept-encoding": "gzip, deflate, br" });
-  t.equal(br.status, 200);
-  t.equal(br.headers["content-encoding"], "br");
-  t.equal(br.headers.vary, "accept-encoding");
-  t.equal(br.headers["content-disposition"], `attachment; filename="${name}"`, "the same file name");
-  t.equal(Number(br.headers["content-length"]), br.body.length, "Content-Length of the compressed copy");
-  t.ok(
-    br.body.length < executable.length * 0.6,
-    `compressed: ${br.body.length} of ${executable.length} bytes`,
-  );
-  t.equal(sha256(brotliDecompressSync(br.body)), sha256(executable), "decodes to the executable");
+t.test(
+  "a client that accepts zstd or br gets that compressed copy; one that does not, the plain file",
+  async (t) => {
+    const zstd = await get({ "accept-encoding": "gzip, deflate, br, zstd" });
+    t.equal(zstd.headers["content-encoding"], "zstd", "zstd first, where accepted (Chromium, Firefox)");
+    t.equal(zstd.headers.vary, "accept-encoding");
+    t.equal(Number(zstd.headers["content-length"]), zstd.body.length);
+    t.equal(sha256(zstdDecompressSync(zstd.body)), sha256(executable), "decodes to the executable");
+    const br = await get({ "accept-encoding": "gzip, deflate, br" });
+    t.equal(br.status, 200);
+    t.equal(br.headers["content-encoding"], "br");
+    t.equal(br.headers.vary, "accept-encoding");
+    t.equal(br.headers["content-disposition"], `attachment; filename="${name}"`, "the same file name");
+    t.equal(Number(br.headers["content-length"]), br.body.length, "Content-Length of the compressed copy");
+    t.ok(
+      br.body.length < executable.length * 0.6,
+      `compressed: ${br.body.length} of ${executable.length} bytes`,
+    );
+    t.equal(sha256(brotliDecompressSync(br.body)), sha256(executable), "decodes to the executable");
 
-  for (const acceptEncoding of ["", "gzip, deflate", "br;q=0, zstd;q=0, gzip", "identity"]) {
-    const plain = await get(acceptEncoding === "" ? {} : { "accept-encoding": acceptEncoding });
-    t.equal(plain.status, 200);
-    t.equal(plain.headers["content-encoding"], undefined, `${acceptEncoding || "no Accept-Encoding"}: plain`);
-    t.equal(plain.headers.vary, "accept-encoding");
-    t.equal(plain.headers["content-disposition"], `attachment; filename="${name}"`);
-    t.equal(Number(plain.headers["content-length"]), executable.length);
-    t.equal(sha256(plain.body), sha256(executable));
-  }
-  const any = await get({ "accept-encoding": "*" });
-  t.equal(any.headers["content-encoding"], "zstd", "* accepts any");
-});
+    for (const acceptEncoding of ["", "gzip, deflate", "br;q=0, zstd;q=0, gzip", "identity"]) {
+      const plain = await get(acceptEncoding === "" ? {} : { "accept-encoding": acceptEncoding });
+      t.equal(plain.status, 200);
+      t.equal(
+        plain.headers["content-encoding"],
+        undefined,
+        `${acceptEncoding || "no Accept-Encoding"}: plain`,
+      );
+      t.equal(plain.headers.vary, "accept-encoding");
+      t.equal(plain.headers["content-disposition"], `attachment; filename="${name}"`);
+      t.equal(Number(plain.headers["content-length"]), executable.length);
+      t.equal(sha256(plain.body), sha256(executable));
+    }
+    const any = await get({ "accept-encoding": "*" });
+    t.equal(any.headers["content-encoding"], "zstd", "* accepts any");
+  },
+);
 
 t.test(
   "a resume (Range) gets bytes of the plain file; one of the compressed form starts again",
@@ -211,6 +218,7 @@ t.test("through nginx (deploy/nginx/sos-gateway.conf) the compressed form arrive
     cert: certificate.certFile,
     key: certificate.keyFile,
     gateway: new URL(plainGateway.url).host,
+    publicUrl,
   });
   t.teardown(() => nginx.stop());
   const proxied = await plainGateway.newSession(plainGateway.admin);

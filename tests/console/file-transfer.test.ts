@@ -47,7 +47,7 @@ async function controlledSession(name: string, agentArgs: readonly string[]) {
   agent.type("y");
   await panel.getByText("Permission granted: click to connect").waitFor();
   await panel.getByRole("button", { name: "Start remote session" }).click();
-  await page.getByText("You control this computer.").waitFor();
+  await page.getByRole("status").getByText("You control this computer.", { exact: true }).waitFor();
   const picker = page.getByLabel("Send files to the end user");
   await t.resolves(picker.isEnabled());
   await page.waitForFunction(() => {
