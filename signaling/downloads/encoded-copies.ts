@@ -1,10 +1,11 @@
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { type AvailableBuild, buildSha256, listBuilds } from "./build-catalog.ts";
 import { DOWNLOAD_ENCODINGS, type DownloadEncoding } from "./encodings.ts";
 
@@ -23,43 +24,30 @@ const STALE_PARTIAL_MS = 60 * 60 * 1000;
 const COMPRESS_PRIORITY = 10;
 const COMPRESS_SCRIPT = fileURLToPath(new URL("./compress-file.ts", import.meta.url));
 
+const run = promisify(execFile);
+
 /**
  * Runs compress-file.ts at a low priority; resolves with the SHA-256 of what it compressed. Killed
- * when `signal` aborts.
+ * when `signal` aborts; a failure rejects with the compressor's stderr in its message.
  */
-function compressInChild(
+async function compressInChild(
   source: string,
   destination: string,
   encoding: DownloadEncoding,
   signal: AbortSignal,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COMPRESS_SCRIPT, source, destination, encoding], {
-      stdio: ["ignore", "pipe", "pipe"],
-      signal,
-      killSignal: "SIGKILL",
-    });
-    if (child.pid !== undefined) {
-      try {
-        setPriority(child.pid, COMPRESS_PRIORITY);
-      } catch {
-        // Not allowed here: it runs at the gateway's priority.
-      }
-    }
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code === 0) resolve(stdout.trim());
-      else reject(new Error(`compress-file ended with code ${code}: ${stderr.trim().slice(-500)}`));
-    });
+  const running = run(process.execPath, [COMPRESS_SCRIPT, source, destination, encoding], {
+    signal,
+    killSignal: "SIGKILL",
   });
+  if (running.child.pid !== undefined) {
+    try {
+      setPriority(running.child.pid, COMPRESS_PRIORITY);
+    } catch {
+      // Not allowed here: it runs at the gateway's priority.
+    }
+  }
+  return (await running).stdout.trim();
 }
 
 /** Beside the builds, hidden: the catalog lists only build:sos's names, never this folder. */
