@@ -142,7 +142,11 @@ async function portOpen(port: number): Promise<boolean> {
  * `region` (screen pixels), counts the pictures shown and the bytes that brought them, and answers
  * "when did the region first differ from how it was when armed" for a key press.
  */
-function installWatcher(args: { kind: "video" | "canvas"; region: Region }): void {
+function installWatcher(args: {
+  kind: "video" | "canvas";
+  region: Region;
+  counters: typeof VIDEO_COUNTERS;
+}): void {
   const { kind, region } = args;
   const scratch = document.createElement("canvas");
   scratch.width = region.width;
@@ -237,20 +241,9 @@ function installWatcher(args: { kind: "video" | "canvas"; region: Region }): voi
       const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
       if (stats !== undefined) return { frames: stats.frames, bytes: stats.bytes, at: Date.now() };
       let bytes = 0;
-      const names = [
-        "framesReceived",
-        "framesDecoded",
-        "framesDropped",
-        "packetsReceived",
-        "packetsLost",
-        "nackCount",
-        "pliCount",
-        "keyFramesDecoded",
-      ] as const;
-      const video = Object.fromEntries(names.map((name) => [name, 0])) as Record<
-        (typeof names)[number],
-        number
-      >;
+      // The page cannot see this module's constants: the counter names come in with its arguments.
+      const names = args.counters;
+      const video = Object.fromEntries(names.map((name) => [name, 0])) as VideoCounters;
       for (const peer of (window as unknown as { sosPeers?: RTCPeerConnection[] }).sosPeers ?? []) {
         (await peer.getStats()).forEach((stat) => {
           if (stat.type !== "inbound-rtp" || stat.kind !== "video") return;
@@ -373,7 +366,7 @@ export async function startRig(
     () => (document.querySelector("video")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 0,
   );
   await page.getByRole("application").focus();
-  await page.evaluate(installWatcher, { kind: "video" as const, region: typing });
+  await page.evaluate(installWatcher, { kind: "video" as const, region: typing, counters: VIDEO_COUNTERS });
   const agentPid = agent.child.pid;
   if (agentPid === undefined) throw new Error("the agent did not start");
 
@@ -406,7 +399,7 @@ export async function startRig(
   await vnc.waitForFunction(() => document.querySelector("#screen canvas") !== null);
   await vnc.focus("#screen canvas").catch(() => undefined);
   await vnc.evaluate(() => (window as unknown as { rfb: { focus(): void } }).rfb.focus());
-  await vnc.evaluate(installWatcher, { kind: "canvas" as const, region: typing });
+  await vnc.evaluate(installWatcher, { kind: "canvas" as const, region: typing, counters: VIDEO_COUNTERS });
   const vncPid = x11vnc.pid;
   if (vncPid === undefined) throw new Error("x11vnc did not start");
   await focusTyping();
