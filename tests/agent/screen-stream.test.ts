@@ -147,8 +147,20 @@ t.test(
   },
 );
 
+/** The event loop's delay p99 (ms) over `ms` with nothing of ours running: what the machine adds. */
+async function idleDelayP99(ms: number): Promise<number> {
+  const idle = monitorEventLoopDelay({ resolution: 5 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  idle.disable();
+  return idle.percentile(99) / 1e6;
+}
+
 t.test("capture and encode do not block the main event loop", async (t) => {
   const stream = await openStream(t, "h264");
+  // A loaded machine delays every timer; the bound is 30 ms above what it adds with the stream
+  // idle (an encode on the main thread blocks it for 85-170 ms per 1080p keyframe).
+  const machine = await idleDelayP99(1_000);
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   let keyframes = 0;
   stream.on("chunk", (chunk) => {
@@ -162,7 +174,10 @@ t.test("capture and encode do not block the main event loop", async (t) => {
   await done;
   histogram.disable();
   const p99 = histogram.percentile(99) / 1e6;
-  t.ok(p99 < 30, `event loop delay p99 ${p99.toFixed(1)} ms while encoding 15 keyframes`);
+  t.ok(
+    p99 < 30 + machine,
+    `event loop delay p99 ${p99.toFixed(1)} ms while encoding 15 keyframes (idle: ${machine.toFixed(1)} ms)`,
+  );
 });
 
 /** Nice value of each thread of this process, by thread id (Linux: /proc/self/task/<tid>/stat). */
