@@ -31,10 +31,14 @@ export const CURSOR_READ_INTERVAL_MS = 100;
 
 /**
  * A look no larger than MAX_CURSOR_SIDE per side: a larger image (a large accessibility cursor) is
- * cut to that size around its hotspot, which stays on the image.
+ * cut to that size around its hotspot. The hotspot is kept on the image (the wire requires it; a
+ * malformed cursor may have it off).
  */
 export function cutAroundHotspot(look: CursorLook): CursorLook {
-  if (look.width <= MAX_CURSOR_SIDE && look.height <= MAX_CURSOR_SIDE) return look;
+  const onImage = (hot: number, size: number) => Math.min(Math.max(0, hot), size - 1);
+  if (look.width <= MAX_CURSOR_SIDE && look.height <= MAX_CURSOR_SIDE) {
+    return { ...look, hotX: onImage(look.hotX, look.width), hotY: onImage(look.hotY, look.height) };
+  }
   const cut = (size: number, hot: number) => {
     const kept = Math.min(size, MAX_CURSOR_SIDE);
     const start = Math.max(0, Math.min(size - kept, hot - (kept >> 1)));
@@ -50,8 +54,8 @@ export function cutAroundHotspot(look: CursorLook): CursorLook {
   return {
     width: columns.kept,
     height: rows.kept,
-    hotX: Math.min(Math.max(0, look.hotX - columns.start), columns.kept - 1),
-    hotY: Math.min(Math.max(0, look.hotY - rows.start), rows.kept - 1),
+    hotX: onImage(look.hotX - columns.start, columns.kept),
+    hotY: onImage(look.hotY - rows.start, rows.kept),
     rgba: out,
   };
 }

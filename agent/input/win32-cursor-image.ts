@@ -59,10 +59,7 @@ export function win32CursorLook(bitmaps: Win32CursorBitmaps): CursorLook {
     }
   }
   outlineInverting(rgba, inverting, width, height);
-  // A hotspot off the image (a malformed cursor) is kept to its edge, as the wire requires.
-  const hotX = Math.min(Math.max(0, bitmaps.hotX), width - 1);
-  const hotY = Math.min(Math.max(0, bitmaps.hotY), height - 1);
-  return cutAroundHotspot({ width, height, hotX, hotY, rgba });
+  return cutAroundHotspot({ width, height, hotX: bitmaps.hotX, hotY: bitmaps.hotY, rgba });
 }
 
 /** Inverting pixels drawn black, with a white outline on the transparent pixels around them. */
