@@ -11,8 +11,10 @@ import type { DeviceInfo } from "../shared/model.ts";
 import { inertText, terminalSafeJson } from "../shared/plain-text.ts";
 import { AgentError, type AgentOutcome } from "./exit.ts";
 import type { ClipboardSource } from "./input/clipboard-source.ts";
+import type { CursorShapeSource } from "./input/cursor-look.ts";
 import { type Injector, loadInjector } from "./input/injector.ts";
 import { win32ClipboardSource } from "./input/win32-clipboard-source.ts";
+import { win32CursorShape } from "./input/win32-cursor-shape.ts";
 import { x11ClipboardSource } from "./input/x11-clipboard-source.ts";
 import { watchCursorShape } from "./input/x11-cursor-shape.ts";
 import { listMonitors } from "./media/capture.ts";
@@ -92,6 +94,11 @@ function clipboardSourceFor(injector: Injector, log: Logger): ClipboardSource | 
   return process.platform === "linux" ? x11ClipboardSource() : undefined;
 }
 
+/** Where the pointer's look comes from: user32 in the input worker on Windows, XFixes elsewhere. */
+function cursorShapeSourceFor(injector: Injector): CursorShapeSource {
+  return process.platform === "win32" ? win32CursorShape(injector) : watchCursorShape;
+}
+
 /** Starts the agent; rejects with an AgentError when it cannot start (no display, join refused). */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { target, messages, terminal, log } = options;
@@ -164,7 +171,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();
-  void watchCursorShape(
+  void cursorShapeSourceFor(injector)(
     (look) => session.showCursorLook(look),
     (error) => log.warn({ err: error }, "cursor shape watch"),
   ).then((watch) => {

@@ -1,14 +1,16 @@
 /**
  * Input injection as the agent uses it: pointer, buttons, wheel, keys, text and the clipboard.
  * The work happens in the input worker (input-worker.ts: nut-js, on X11 the keyboard of
- * x11-keyboard.ts, on Windows the clipboard and desktop of win32-user32.ts); this side forwards each call and resolves it with the worker's answer. Calls
+ * x11-keyboard.ts, on Windows the clipboard and desktop of win32-user32.ts and the cursor of
+ * win32-cursor.ts); this side forwards each call and resolves it with the worker's answer. Calls
  * run one at a time, in the order made, so a key's down always lands before its up.
  */
 import { Worker } from "node:worker_threads";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
+import type { CursorReading } from "./win32-cursor.ts";
 import type { ClipboardReading } from "./win32-user32.ts";
 
-export type { ClipboardReading };
+export type { ClipboardReading, CursorReading };
 
 export type MouseButton = "left" | "middle" | "right";
 
@@ -41,6 +43,12 @@ export type Injector = Keyboard & {
   readClipboard(known: number | undefined): Promise<ClipboardReading>;
   /** Windows only: the name of the desktop that receives input; null when it cannot be opened. */
   inputDesktop(): Promise<string | null>;
+  /**
+   * Windows only (X11's cursor is watched by x11-cursor-shape.ts): the shown cursor's handle, and
+   * its look if the handle is not `known`. The look's pixels arrive as a Uint8Array (a structured
+   * clone of the worker's Buffer).
+   */
+  readCursor(known: string | null | undefined): Promise<CursorReading>;
 };
 
 type Pending = { resolve(value: unknown): void; reject(error: Error): void };
@@ -86,6 +94,7 @@ export function loadInjector(): Promise<Injector> {
     writeClipboard: (...args) => send({ method: "writeClipboard", args }),
     readClipboard: (...args) => send({ method: "readClipboard", args }),
     inputDesktop: () => send({ method: "inputDesktop", args: [] }),
+    readCursor: (...args) => send({ method: "readCursor", args }),
   };
   return new Promise((resolve, reject) => {
     worker.on("message", (message: FromInputWorker) => {

@@ -1,5 +1,5 @@
 /**
- * The input worker: owns nut-js (and on Windows user32, win32-user32.ts) and runs the injector's calls in the order they arrive, so that
+ * The input worker: owns nut-js (and on Windows user32, win32-user32.ts and win32-cursor.ts) and runs the injector's calls in the order they arrive, so that
  * injection (synchronous X requests that wait while the X server serves a screen capture) never
  * holds up the main event loop, which receives the technician's next events meanwhile.
  */
@@ -9,6 +9,7 @@ import { x11Desktop } from "../x11-client.ts";
 import type { Injector } from "./injector.ts";
 import type { FromInputWorker, InjectorCall, ToInputWorker } from "./input-worker-protocol.ts";
 import { openNutInjector } from "./nut-injector.ts";
+import { openWin32Cursor } from "./win32-cursor.ts";
 import { openWin32Desktop } from "./win32-user32.ts";
 import { openX11Keyboard } from "./x11-keyboard.ts";
 
@@ -36,13 +37,21 @@ function call(injector: Injector, request: InjectorCall): Promise<unknown> {
       return injector.readClipboard(...request.args);
     case "inputDesktop":
       return injector.inputDesktop();
+    case "readCursor":
+      return injector.readCursor(...request.args);
   }
 }
 
-/** user32 through koffi; without it input still works, and the clipboard and desktop calls say why not. */
-async function win32Extras(): Promise<Pick<Injector, "readClipboard" | "writeClipboard" | "inputDesktop">> {
+type Win32Extras = Pick<Injector, "readClipboard" | "writeClipboard" | "inputDesktop" | "readCursor">;
+
+/**
+ * user32 through koffi; without it input still works, and the clipboard, desktop and cursor calls
+ * say why not.
+ */
+async function win32Extras(): Promise<Win32Extras> {
   try {
-    return await openWin32Desktop();
+    const [desktop, cursor] = await Promise.all([openWin32Desktop(), openWin32Cursor()]);
+    return { ...desktop, readCursor: async (known) => cursor.readCursor(known) };
   } catch (error) {
     const why = new Error(
       `user32 through koffi is unavailable: ${error instanceof Error ? error.message : String(error)}`,
@@ -51,6 +60,7 @@ async function win32Extras(): Promise<Pick<Injector, "readClipboard" | "writeCli
       readClipboard: () => Promise.reject(why),
       writeClipboard: () => Promise.reject(why),
       inputDesktop: () => Promise.reject(why),
+      readCursor: () => Promise.reject(why),
     };
   }
 }

@@ -56,8 +56,10 @@ export async function openNutInjector(keyboard?: Keyboard): Promise<Injector> {
         return { x: point.x, y: point.y };
       }),
     writeClipboard: (text) => nut.clipboard.setContent(text),
-    // Windows' (win32-user32.ts) replace these there; X11 watches its clipboard with xsel.
+    // Windows' (win32-user32.ts, win32-cursor.ts) replace these there; X11 watches its clipboard
+    // with xsel and its cursor through XFixes.
     readClipboard: () => Promise.reject(new Error("the clipboard is read by a helper program here")),
     inputDesktop: () => Promise.reject(new Error("no input desktop to watch here")),
+    readCursor: () => Promise.reject(new Error("the cursor's look is read through XFixes here")),
   };
 }

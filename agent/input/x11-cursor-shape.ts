@@ -6,59 +6,38 @@
  * draws its own arrow at the reported position.
  */
 import type { CursorImage, Display } from "x11";
-import { MAX_CURSOR_SIDE } from "../../shared/control.ts";
 import { connectDisplay, extensionOf } from "../x11-client.ts";
-
-/** A cursor image: straight (not premultiplied) RGBA rows and the hotspot. */
-export type CursorLook = {
-  readonly width: number;
-  readonly height: number;
-  readonly hotX: number;
-  readonly hotY: number;
-  readonly rgba: Buffer;
-};
-
-export type CursorShapeWatch = { close(): void };
+import {
+  CURSOR_READ_INTERVAL_MS,
+  type CursorLook,
+  type CursorShapeSource,
+  cutAroundHotspot,
+} from "./cursor-look.ts";
 
 /**
  * XFixes' image as a look to send: premultiplied ARGB32 (B, G, R, A bytes on a little-endian
- * client) made straight RGBA, and an image larger than MAX_CURSOR_SIDE (a large accessibility
- * cursor) cut to that size around its hotspot.
+ * client) made straight RGBA, cut to MAX_CURSOR_SIDE around its hotspot (cursor-look.ts).
  */
 export function cursorLook(image: CursorImage): CursorLook {
-  const cut = (size: number, hot: number) => {
-    const kept = Math.min(size, MAX_CURSOR_SIDE);
-    const start = Math.max(0, Math.min(size - kept, hot - (kept >> 1)));
-    return { start, kept };
-  };
-  const columns = cut(image.width, image.xhot);
-  const rows = cut(image.height, image.yhot);
-  const out = Buffer.alloc(columns.kept * rows.kept * 4);
+  const rgba = Buffer.alloc(image.width * image.height * 4);
   const source = image.cursorImage;
-  for (let y = 0; y < rows.kept; y++) {
-    for (let x = 0; x < columns.kept; x++) {
-      const from = ((rows.start + y) * image.width + columns.start + x) * 4;
-      const to = (y * columns.kept + x) * 4;
-      const alpha = source[from + 3] ?? 0;
-      if (alpha === 0) continue;
-      const straight = (value: number) => Math.min(255, Math.round((value * 255) / alpha));
-      out[to] = straight(source[from + 2] ?? 0);
-      out[to + 1] = straight(source[from + 1] ?? 0);
-      out[to + 2] = straight(source[from] ?? 0);
-      out[to + 3] = alpha;
-    }
+  for (let at = 0; at < rgba.byteLength; at += 4) {
+    const alpha = source[at + 3] ?? 0;
+    if (alpha === 0) continue;
+    const straight = (value: number) => Math.min(255, Math.round((value * 255) / alpha));
+    rgba[at] = straight(source[at + 2] ?? 0);
+    rgba[at + 1] = straight(source[at + 1] ?? 0);
+    rgba[at + 2] = straight(source[at] ?? 0);
+    rgba[at + 3] = alpha;
   }
-  return {
-    width: columns.kept,
-    height: rows.kept,
-    hotX: Math.min(Math.max(0, image.xhot - columns.start), columns.kept - 1),
-    hotY: Math.min(Math.max(0, image.yhot - rows.start), rows.kept - 1),
-    rgba: out,
-  };
+  return cutAroundHotspot({
+    width: image.width,
+    height: image.height,
+    hotX: image.xhot,
+    hotY: image.yhot,
+    rgba,
+  });
 }
-
-/** Cursor images read at most this often: an animated cursor (a spinner) changes many times a second. */
-export const CURSOR_READ_INTERVAL_MS = 100;
 
 /**
  * Watches the displayed cursor and calls `onChange` with each new look (at most every
@@ -66,10 +45,7 @@ export const CURSOR_READ_INTERVAL_MS = 100;
  * is reported as soon as it is read. `onError` hears what went wrong inside (a failing `onChange`
  * included): it runs in the X connection's event dispatch, where a throw would end the process.
  */
-export async function watchCursorShape(
-  onChange: (look: CursorLook) => void,
-  onError: (error: unknown) => void,
-): Promise<CursorShapeWatch | undefined> {
+export const watchCursorShape: CursorShapeSource = async (onChange, onError) => {
   let display: Display;
   try {
     display = await connectDisplay();
@@ -126,4 +102,4 @@ export async function watchCursorShape(
       display.client.terminate();
     },
   };
-}
+};

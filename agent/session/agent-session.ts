@@ -11,9 +11,9 @@ import { MAX_CHAT_LINE_CHARS, MAX_FILE_BYTES } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
+import type { CursorLook } from "../input/cursor-look.ts";
 import type { InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
-import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import type { VideoOffer } from "../peer/video-codec.ts";
 import { Consents } from "./consents.ts";
@@ -88,7 +88,7 @@ export class AgentSession {
     return this.close({ reason: "ended", message: this.#deps.messages.endedByUser });
   }
 
-  /** The pointer's look changed (x11-cursor-shape.ts): every technician is shown the new one. */
+  /** The pointer's look changed (cursor-look.ts): every technician is shown the new one. */
   showCursorLook(look: CursorLook): void {
     this.#peers.showCursorLook(look);
   }

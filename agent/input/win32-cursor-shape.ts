@@ -1,0 +1,56 @@
+/**
+ * The pointer's look on Windows, for the technician's view: the Windows counterpart of
+ * x11-cursor-shape.ts behind the same seam (cursor-look.ts). Windows announces no cursor change to
+ * a program that does not own the window under the pointer, so the input worker is asked every
+ * CURSOR_READ_INTERVAL_MS which cursor is shown (`GetCursorInfo`, a handle: cheap) and reads its
+ * image only when the handle changed (win32-cursor.ts).
+ */
+import { CURSOR_READ_INTERVAL_MS, type CursorLook, type CursorShapeSource } from "./cursor-look.ts";
+import type { Injector } from "./injector.ts";
+
+/** The look as it crossed from the worker (its pixels a Uint8Array) with its pixels a Buffer again. */
+function asLook(look: CursorLook): CursorLook {
+  const pixels: Uint8Array = look.rgba;
+  return { ...look, rgba: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) };
+}
+
+/**
+ * The Windows cursor-shape source: reads through the injector's worker; undefined (no watch) when
+ * the first read fails (user32 through koffi unavailable).
+ */
+export function win32CursorShape(injector: Pick<Injector, "readCursor">): CursorShapeSource {
+  return async (onChange, onError) => {
+    let known: string | null | undefined;
+    const read = async (): Promise<void> => {
+      const reading = await injector.readCursor(known);
+      if (reading.handle === known) return;
+      known = reading.handle;
+      if (reading.look !== undefined) onChange(asLook(reading.look));
+    };
+    try {
+      await read();
+    } catch {
+      return undefined;
+    }
+    let closed = false;
+    let timer: NodeJS.Timeout | undefined;
+    const next = () => {
+      if (!closed) timer = setTimeout(() => void tick(), CURSOR_READ_INTERVAL_MS);
+    };
+    const tick = async () => {
+      try {
+        await read();
+      } catch (error) {
+        onError(error);
+      }
+      next();
+    };
+    next();
+    return {
+      close() {
+        closed = true;
+        clearTimeout(timer);
+      },
+    };
+  };
+}
