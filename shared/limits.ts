@@ -74,6 +74,14 @@ export const MAX_CHAT_LINE_CHARS = 1000;
  */
 export const MAX_CHAT_LINES_PER_SESSION = 1000;
 
+/**
+ * How fast one sender (a technician on a session, or the session's end user) may chat: a burst of
+ * CHAT_BURST_LINES at once (a pasted paragraph), then CHAT_LINES_PER_SECOND. A line past it is
+ * refused with CHAT_TOO_FAST (its `retryAfter` says when the next one is taken) and not stored.
+ */
+export const CHAT_BURST_LINES = 20;
+export const CHAT_LINES_PER_SECOND = 2;
+
 /** Largest recording chunk the console uploads in one request (`POST /api/recordings/:id/chunks`). */
 export const MAX_RECORDING_CHUNK_BYTES = 8 * 1024 * 1024;
 
