@@ -6,6 +6,12 @@ export const PROTOCOL_VERSION = 1;
 /** Largest WebSocket frame the gateway accepts; a larger one closes that socket with 1009. */
 export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
 
+/**
+ * Most messages of one socket the gateway holds waiting for their turn (each is handled after the
+ * ones before it, some wait on the store): a socket that sends more at once is closed with 4429.
+ */
+export const MAX_QUEUED_SOCKET_MESSAGES = 256;
+
 /** Largest JSON nesting depth accepted in a socket message. */
 export const MAX_JSON_DEPTH = 16;
 
