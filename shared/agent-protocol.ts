@@ -86,7 +86,8 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
   /**
    * A chat line the end user typed, to every technician on the session (stored with it). Plain
    * text, one line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past the session's
-   * MAX_CHAT_LINES_PER_SESSION.
+   * MAX_CHAT_LINES_PER_SESSION; CHAT_TOO_FAST past the end user's rate (CHAT_BURST_LINES, then
+   * CHAT_LINES_PER_SECOND).
    */
   z.object({ type: z.literal("chat"), text: chatTextSchema }),
   /**

@@ -10,6 +10,8 @@ export const CLOSE = {
   helloTimeout: 4408,
   replaced: 4409,
   ended: 4410,
+  /** More than MAX_QUEUED_SOCKET_MESSAGES messages waiting to be handled: the sender floods. */
+  flooded: 4429,
 } as const;
 
 /** After these the gateway does not want the agent back: it must not resume. */

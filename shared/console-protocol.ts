@@ -49,7 +49,8 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
   /**
    * A chat line to the session's end user and technicians (the assignee or an invited technician
    * only: else NOT_ON_SESSION; the agent must be connected: else AGENT_OFFLINE). Plain text, one
-   * line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past MAX_CHAT_LINES_PER_SESSION.
+   * line, at most MAX_CHAT_LINE_CHARS: else BAD_REQUEST; CHAT_FULL past MAX_CHAT_LINES_PER_SESSION;
+   * CHAT_TOO_FAST past this technician's rate on the session (CHAT_BURST_LINES, CHAT_LINES_PER_SECOND).
    * The gateway answers with `chat.line` (to this console too) once it is stored.
    */
   z.object({ type: z.literal("chat.send"), sessionId: idSchema, text: chatTextSchema }),

@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   "ALREADY_JOINED",
   "PEER_NOT_FOUND",
   "CHAT_FULL",
+  "CHAT_TOO_FAST",
   "PIN_RATE_LIMITED",
   "RATE_LIMITED",
   "BUILD_RUNNING",
@@ -105,6 +106,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PEER_NOT_FOUND: 404,
   /** The session holds MAX_CHAT_LINES_PER_SESSION chat lines: no more are taken. */
   CHAT_FULL: 409,
+  /** The sender said CHAT_BURST_LINES lines at once, then more than CHAT_LINES_PER_SECOND: wait `retryAfter` s. */
+  CHAT_TOO_FAST: 429,
   PIN_RATE_LIMITED: 429,
   RATE_LIMITED: 429,
   /** An SOS build is already running on this gateway (one at a time). */

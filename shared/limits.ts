@@ -6,6 +6,12 @@ export const PROTOCOL_VERSION = 1;
 /** Largest WebSocket frame the gateway accepts; a larger one closes that socket with 1009. */
 export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
 
+/**
+ * Most messages of one socket the gateway holds waiting for their turn (each is handled after the
+ * ones before it, some wait on the store): a socket that sends more at once is closed with 4429.
+ */
+export const MAX_QUEUED_SOCKET_MESSAGES = 256;
+
 /** Largest JSON nesting depth accepted in a socket message. */
 export const MAX_JSON_DEPTH = 16;
 
@@ -73,6 +79,14 @@ export const MAX_CHAT_LINE_CHARS = 1000;
  * it is refused with CHAT_FULL and not stored.
  */
 export const MAX_CHAT_LINES_PER_SESSION = 1000;
+
+/**
+ * How fast one sender (a technician on a session, or the session's end user) may chat: a burst of
+ * CHAT_BURST_LINES at once (a pasted paragraph), then CHAT_LINES_PER_SECOND. A line past it is
+ * refused with CHAT_TOO_FAST (its `retryAfter` says when the next one is taken) and not stored.
+ */
+export const CHAT_BURST_LINES = 20;
+export const CHAT_LINES_PER_SECOND = 2;
 
 /** Largest recording chunk the console uploads in one request (`POST /api/recordings/:id/chunks`). */
 export const MAX_RECORDING_CHUNK_BYTES = 8 * 1024 * 1024;

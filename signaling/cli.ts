@@ -9,9 +9,9 @@ import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
 import { BACKUP_COMMANDS, BACKUP_HELP, runBackupCommand } from "./backup/backup-cli.ts";
 import { type Gateway, startGateway } from "./main.ts";
+import { readSecretFile } from "./secret-file.ts";
 import type { CertificateInfo } from "./tls.ts";
 import { DEFAULT_TURN_TTL_SECONDS } from "./turn/relay.ts";
-import { readTurnSecretFile } from "./turn/secret.ts";
 
 if (BACKUP_COMMANDS.includes(process.argv[2] ?? ""))
   process.exit(await runBackupCommand(process.argv.slice(2)));
@@ -144,6 +144,11 @@ const program = new Command()
     ).env("SOS_METRICS_TOKEN"),
   )
   .addOption(
+    new Option("--metrics-token-file <file>", "read the metrics token from this file (trimmed)").env(
+      "SOS_METRICS_TOKEN_FILE",
+    ),
+  )
+  .addOption(
     new Option("--metrics-listen <host:port>", "serve GET /metrics on a listener of its own").env(
       "SOS_METRICS_LISTEN",
     ),
@@ -183,6 +188,7 @@ const flags = z
     apiRateLimit: z.number(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     metricsToken: z.string().optional(),
+    metricsTokenFile: z.string().optional(),
     metricsListen: z.string().optional(),
   })
   .parse(program.opts());
@@ -195,11 +201,20 @@ try {
   if (flags.turnSecret !== undefined && flags.turnSecretFile !== undefined) {
     throw new Error("turnSecret: give --turn-secret or --turn-secret-file, not both");
   }
+  if (flags.metricsToken !== undefined && flags.metricsTokenFile !== undefined) {
+    throw new Error("metricsToken: give --metrics-token or --metrics-token-file, not both");
+  }
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new Error("tls: give --tls-cert and --tls-key together");
   }
   const turnSecret =
-    flags.turnSecretFile === undefined ? flags.turnSecret : readTurnSecretFile(flags.turnSecretFile);
+    flags.turnSecretFile === undefined
+      ? flags.turnSecret
+      : readSecretFile("turnSecretFile", flags.turnSecretFile);
+  const metricsToken =
+    flags.metricsTokenFile === undefined
+      ? flags.metricsToken
+      : readSecretFile("metricsTokenFile", flags.metricsTokenFile);
   gateway = await startGateway({
     port: flags.port,
     host: flags.host,
@@ -231,7 +246,7 @@ try {
       : { tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey } }),
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,
-    ...(flags.metricsToken === undefined ? {} : { metricsToken: flags.metricsToken }),
+    ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(flags.metricsListen === undefined ? {} : { metricsListen: flags.metricsListen }),
   });
 } catch (error) {

@@ -21,7 +21,7 @@ import { Technicians } from "./domain/technicians.ts";
 import { Viewing } from "./domain/viewing.ts";
 import { checkBuildCa } from "./downloads/build-ca.ts";
 import { buildHttp, closeHttp } from "./http/app.ts";
-import { Jobs } from "./jobs.ts";
+import { JOB_RETRY, Jobs } from "./jobs.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { answerScrape, listenForScrapes } from "./metrics/scrape.ts";
 import { timedStore } from "./metrics/timed-store.ts";
@@ -176,6 +176,9 @@ export async function startGateway(
     events,
     cluster,
     failed: (error, what) => log.error({ err: error, what }, "telling the sockets failed"),
+    retry: (job, work) => {
+      jobs.after(job, JOB_RETRY.baseMs, work);
+    },
   });
   const desk = new Desk({
     store,

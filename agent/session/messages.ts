@@ -194,7 +194,11 @@ const en: Messages = {
   recordingStopped: (technician) => `Recording by ${technician} stopped.`,
   recordingNow: (technicians) => `● RECORDING by ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
-    code === "CHAT_FULL" ? "Not sent: this session's chat is full." : `Not sent (${code}).`,
+    code === "CHAT_FULL"
+      ? "Not sent: this session's chat is full."
+      : code === "CHAT_TOO_FAST"
+        ? "Not sent: too many lines at once. Wait a moment."
+        : `Not sent (${code}).`,
   reconnecting: "Connection to the gateway lost. Reconnecting ...",
   reconnected: "Connected to the gateway again.",
   fileIncoming: (technician, name, size, dir) =>
@@ -312,7 +316,11 @@ const de: Messages = {
   recordingStopped: (technician) => `Aufzeichnung durch ${technician} beendet.`,
   recordingNow: (technicians) => `● AUFZEICHNUNG durch ${technicians.join(", ")}.`,
   chatNotSent: (code) =>
-    code === "CHAT_FULL" ? "Nicht gesendet: Der Chat dieser Sitzung ist voll." : `Nicht gesendet (${code}).`,
+    code === "CHAT_FULL"
+      ? "Nicht gesendet: Der Chat dieser Sitzung ist voll."
+      : code === "CHAT_TOO_FAST"
+        ? "Nicht gesendet: zu viele Zeilen auf einmal. Bitte einen Moment warten."
+        : `Nicht gesendet (${code}).`,
   reconnecting: "Verbindung zum Gateway unterbrochen. Neuer Versuch ...",
   reconnected: "Wieder mit dem Gateway verbunden.",
   fileIncoming: (technician, name, size, dir) =>

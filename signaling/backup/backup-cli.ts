@@ -17,8 +17,14 @@ Backup and restore (the embedded SQLite store):
 
 const EXIT = { done: 0, failed: 1, usage: 2, refused: 3 } as const;
 
-function describe(summary: DatabaseSummary): string {
-  return `schema ${summary.schemaVersion}, ${summary.sessions} sessions (${summary.livePins} with a live PIN), ${summary.auditRows} audit rows, ${(summary.bytes / 1024).toFixed(1)} KiB`;
+/** What a backup or restore printed about the file: `schema 3, 1 session (1 with a live PIN), ...`. */
+export function describeSummary(summary: DatabaseSummary): string {
+  const { schemaVersion, sessions, livePins, auditRows, bytes } = summary;
+  return `schema ${schemaVersion}, ${count(sessions, "session")} (${livePins} with a live PIN), ${count(auditRows, "audit row")}, ${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 const dataDirOption = () =>
@@ -48,7 +54,7 @@ export async function runBackupCommand(args: readonly string[]): Promise<number>
     .action((file: string, options: { dataDir: string; force: boolean }) =>
       run("backup", async () => {
         const summary = await backupDatabase(options.dataDir, file, options);
-        return `Backed up ${options.dataDir} to ${file}: ${describe(summary)}.`;
+        return `Backed up ${options.dataDir} to ${file}: ${describeSummary(summary)}.`;
       })(),
     );
   program
@@ -62,7 +68,7 @@ export async function runBackupCommand(args: readonly string[]): Promise<number>
         const summary = await restoreDatabase(file, options.dataDir, options);
         const kept =
           summary.replaced === undefined ? "" : ` The database it replaced is kept as ${summary.replaced}.`;
-        return `Restored ${file} into ${options.dataDir}: ${describe(summary)}.${kept}`;
+        return `Restored ${file} into ${options.dataDir}: ${describeSummary(summary)}.${kept}`;
       })(),
     );
   try {

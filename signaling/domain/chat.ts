@@ -6,6 +6,7 @@ import type { Clock } from "../clock.ts";
 import type { ChatLineRow, NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { Actor, AuditLog } from "./audit.ts";
+import { ChatRate } from "./chat-rate.ts";
 import type { Desk } from "./desk/desk.ts";
 import type { AgentPresence, DomainEvents } from "./events.ts";
 import type { Policy } from "./policy.ts";
@@ -26,13 +27,17 @@ export type ChatDeps = {
  * technicians. Who may: the assignee and invited technicians write (as for a remote session);
  * everyone who may see the session reads (as its details). Each line is stored with the session
  * and audited as `session.chat_line` (who, when, the line's id: never its text). Who joins or
- * leaves the session (assigned, invited, released, moved) is a line of its own.
+ * leaves the session (assigned, invited, released, moved) is a line of its own. Each sender (a
+ * technician on a session, the session's end user) is held to a rate (ChatRate): a flood of lines
+ * is refused, not printed on the other side.
  */
 export class Chat {
   readonly #d: ChatDeps;
+  readonly #rate: ChatRate;
 
   constructor(deps: ChatDeps) {
     this.#d = deps;
+    this.#rate = new ChatRate(deps.clock);
     // Queued behind the change that emitted it (Desk.serialized), never nested in it.
     deps.events.on("sessionChanged", (session) => {
       void deps.desk
@@ -46,6 +51,7 @@ export class Chat {
   /** A technician on the session says `text` to the end user and the other technicians. */
   async say(actor: TechnicianRow, sessionId: string, text: string): Promise<void> {
     const { desk, policy, presence } = this.#d;
+    this.#rate.take(`${sessionId}:technician:${actor.id}`);
     await desk.get(actor, sessionId);
     await this.#append(
       sessionId,
@@ -63,7 +69,8 @@ export class Chat {
   }
 
   /** The end user says `text` in the agent's terminal. */
-  fromEndUser(sessionId: string, text: string, address: string): Promise<void> {
+  async fromEndUser(sessionId: string, text: string, address: string): Promise<void> {
+    this.#rate.take(`${sessionId}:enduser`);
     return this.#append(
       sessionId,
       { kind: "agent", sessionId, address },

@@ -5,7 +5,10 @@ import type { Logger } from "pino";
  * the client's, not the gateway's: they are logged at info level, as one short line without a stack
  * trace, and within a budget per address, so one anonymous client cannot flood the log or bury the
  * gateway's own faults. Past the budget one line says that the address's faults are suppressed,
- * and the first fault after the window says how many were.
+ * and the first fault after the window says how many were. The address is the client's as the
+ * gateway takes it (behind a trusted proxy, the one it names) where a request was read: a socket's
+ * faults and a request cut short; a request the parser refused and a refused handshake have only
+ * the connection's own address.
  */
 
 export type ClientFault = {

@@ -51,7 +51,7 @@ function handleError(
   // not the gateway's: one budgeted line, and nothing left to answer.
   if (isClientFault(error) || connectionGone(request, reply)) {
     clientFaults.report({
-      address: request.raw.socket?.remoteAddress,
+      address: clientAddress(request),
       fault: faultName(error),
       reason: error.message,
     });
@@ -126,4 +126,14 @@ export function canAnswer(socket: Duplex): boolean {
     "headersSent" in pending &&
     pending.headersSent === true
   );
+}
+
+/**
+ * The client's address as the rest of the gateway takes it (`request.ip`: behind a trusted proxy,
+ * the one it names), so the fault budget is each client's, not the proxy's; undefined when the
+ * connection is already gone.
+ */
+function clientAddress(request: FastifyRequest): string | undefined {
+  const ip: string | undefined = request.ip;
+  return typeof ip === "string" ? ip : undefined;
 }

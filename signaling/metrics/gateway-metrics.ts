@@ -26,11 +26,12 @@ const STORE_BUCKETS = [
 ];
 
 /**
- * The gateway's Prometheus metrics (docs/metrics.md lists them): one registry per gateway, the
- * process's default metrics (event-loop lag, CPU, memory, descriptors) and the gateway's own,
- * derived from the domain's and viewing's events and read from the hub and the store at scrape time.
+ * The gateway's Prometheus metrics (docs/metrics.md lists them): the process's default metrics
+ * (event-loop lag, CPU, memory, descriptors; one set per process) and the gateway's own, in one
+ * registry per gateway, derived from the domain's and viewing's events and read from the hub and the store at scrape time.
  */
 export class GatewayMetrics {
+  /** The gateway's own metrics; a scrape adds the process's (processMetrics). */
   readonly registry = new Registry();
   readonly #relay: Histogram<"direction">;
   readonly #store: Histogram<"operation">;
@@ -45,7 +46,6 @@ export class GatewayMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
     this.#relay = new Histogram({
       name: "sos_signal_relay_seconds",
       help: "Time the gateway takes to relay one WebRTC signal message: from the decoded message to the forwarded frame handed to the other socket.",
@@ -181,6 +181,23 @@ export class GatewayMetrics {
 
   /** The exposition in the Prometheus text format, and its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const both = Registry.merge([processMetrics(), this.registry]);
+    return { contentType: both.contentType, body: await both.metrics() };
   }
+}
+
+let processRegistry: Registry | undefined;
+
+/**
+ * The process's default metrics (event-loop lag, CPU, memory, descriptors, GC), collected once per
+ * process and shown by every gateway in it: prom-client cannot stop what collects them (an
+ * event-loop delay monitor, a GC observer), so one set per gateway outlived `close()` and piled up
+ * in a process that starts many gateways (the tests).
+ */
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }

@@ -16,6 +16,8 @@ export class GatewaySocket extends WebSocket {
   alive = true;
   /** The end of the queue of its messages being handled in turn; undefined when none is. */
   handled: Promise<void> | undefined = undefined;
+  /** How many of its messages wait in that queue or are being handled (wire.ts bounds it). */
+  queued = 0;
   /** An agent socket's state (agent-socket.ts). */
   agent: AgentSocketState | undefined = undefined;
   /** An agent socket's hello timer, until it joined. */

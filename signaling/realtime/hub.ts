@@ -43,6 +43,8 @@ export type HubDeps = {
   organizationName: () => Promise<string>;
   /** Where a fan-out that failed (the store unavailable) is logged. */
   failed: (error: unknown, what: string) => void;
+  /** Runs `work` soon, and again with backoff until it succeeds (Jobs.after): the consoles' resync. */
+  retry: (job: string, work: () => Promise<void>) => void;
   viewing: Viewing<ConsoleConnection>;
   /** Subscribed after Viewing's own listeners, so views close before an ended session's agent goes. */
   events: DomainEvents;
@@ -59,6 +61,10 @@ export type HubDeps = {
  * outbox, one event after the other, in the order they were emitted: a console never gets an older
  * state of a session after a newer one, nor an agent `consent.cancel` before its `consent.request`.
  * Who is present changes at once, when the event is emitted.
+ *
+ * A step that fails (the store unavailable) is logged and skipped, and consoles may have missed
+ * what it was to tell them: every console here is then sent its sessions again (and every agent
+ * here who is on its session), in the outbox's order, retried until the store answers.
  *
  * With several instances on one database, each outbox step also publishes what other instances
  * need (cluster.ts) in the same order; what arrives from them (ClusterRelay) is fanned out here
@@ -80,6 +86,8 @@ export class Hub implements AgentPresence {
   #closed = false;
   /** The end of the outbox: the fan-out of the last event emitted. */
   #outbox: Promise<void> = Promise.resolve();
+  /** Set when a step failed, until a resync of every console starts: one resync is pending. */
+  #behind = false;
 
   constructor(deps: HubDeps) {
     this.#d = deps;
@@ -193,7 +201,10 @@ export class Hub implements AgentPresence {
     });
   }
 
-  /** Queues one event's fan-out behind the ones before it; a failure is logged and skipped. */
+  /**
+   * Queues one event's fan-out behind the ones before it; a failure is logged and skipped, and
+   * the consoles resynced once the store answers.
+   */
   later(what: string, work: () => void | Promise<void>): void {
     this.#outbox = this.#outbox.then(async () => {
       if (this.#closed) return;
@@ -201,8 +212,55 @@ export class Hub implements AgentPresence {
         await work();
       } catch (error) {
         this.#d.failed(error, what);
+        this.#fellBehind();
       }
     });
+  }
+
+  #fellBehind(): void {
+    if (this.#behind) return;
+    this.#behind = true;
+    this.#d.retry("console resync", () => this.#resync());
+  }
+
+  /** One resync attempt, in the outbox's order; rejects (to be tried again) when the store fails. */
+  #resync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#outbox = this.#outbox.then(async () => {
+        // A step failing from now on may come after what this sends: it asks for another resync.
+        this.#behind = false;
+        try {
+          if (!this.#closed) await this.#resendAll();
+          resolve();
+        } catch (error) {
+          this.#behind = true;
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** Every console here gets the sessions it may see, every agent here who is on its session. */
+  async #resendAll(): Promise<void> {
+    const { store, policy } = this.#d;
+    const all = await store.listSessions();
+    for (const connection of [...this.#consoles]) {
+      const account = await store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      // As the first snapshot (Desk.list): nothing without the attended-access permission.
+      const desk = account !== undefined && policy.isLicensed() && policy.canUseDesk(account);
+      const visible = desk ? all.filter(await policy.sessionsVisibleTo(account)) : [];
+      const sessions = await this.views(visible);
+      if (!this.#consoles.has(connection)) continue;
+      connection.seen.clear();
+      for (const session of visible) connection.seen.add(session.id);
+      send(connection.socket, { type: "sessions", sessions });
+    }
+    const byId = new Map(all.map((session) => [session.id, session]));
+    for (const agent of this.#agents.all()) {
+      const session = byId.get(agent.sessionId);
+      if (session !== undefined) this.#tellAgentWho(await this.view(session));
+    }
   }
 
   // --- presence ---------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 import type { RawData, WebSocket } from "ws";
 import type { z } from "zod";
 import type { GatewayToAgent } from "../../shared/agent-protocol.ts";
+import { CLOSE } from "../../shared/close-codes.ts";
 import type { GatewayToConsole } from "../../shared/console-protocol.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import { SosError } from "../../shared/errors.ts";
+import { MAX_QUEUED_SOCKET_MESSAGES } from "../../shared/limits.ts";
 import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
 
 /** Sends one protocol message; a closed socket drops it silently (its close handler cleans up). */
@@ -59,7 +61,9 @@ export async function dispatch<M extends { type: string }, C>(
  *
  * A socket's messages are handled one after the other, in the order they arrived: a handler that
  * waits on the store holds the ones behind it (a hello is joined before the consent that follows
- * it is looked at; a console's signals reach the agent in the order it sent them).
+ * it is looked at; a console's signals reach the agent in the order it sent them). At most
+ * MAX_QUEUED_SOCKET_MESSAGES wait: a socket that sends more before they are handled is closed with
+ * 4429 (flooded), and what it sends after that is dropped.
  */
 export function protocolListener<S extends z.ZodType>(
   schema: S,
@@ -89,13 +93,19 @@ export function protocolListener<S extends z.ZodType>(
  * idle socket keeps no promise: the queue is dropped once its last step is done.
  */
 function inOrder(socket: GatewaySocket, step: () => void | Promise<void>): void {
+  if (socket.queued >= MAX_QUEUED_SOCKET_MESSAGES) {
+    if (socket.readyState === socket.OPEN) socket.close(CLOSE.flooded, "too many messages at once");
+    return;
+  }
+  socket.queued += 1;
   const done: Promise<void> = (socket.handled ?? Promise.resolve())
     .then(step)
     .catch(() => undefined)
     .then(() => {
+      socket.queued -= 1;
       if (socket.handled === done) socket.handled = undefined;
     });
   socket.handled = done;
 }
 
-export { CLOSE } from "../../shared/close-codes.ts";
+export { CLOSE };

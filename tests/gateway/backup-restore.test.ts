@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import t from "tap";
+import { describeSummary } from "../../signaling/backup/backup-cli.ts";
 import { startGateway } from "../../signaling/main.ts";
 import { MIGRATIONS } from "../../signaling/store/migrations.ts";
 import { ApiClient, field, joinAgent, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
@@ -247,3 +248,15 @@ function corruptIndex(path: string): void {
   writeSync(fd, bytes, 0, bytes.length, (page - 1) * pageSize);
   closeSync(fd);
 }
+
+t.test("the summary line counts in the singular and plural", async (t) => {
+  const summary = { schemaVersion: 3, livePins: 1, bytes: 2048 };
+  t.equal(
+    describeSummary({ ...summary, sessions: 1, auditRows: 1 }),
+    "schema 3, 1 session (1 with a live PIN), 1 audit row, 2.0 KiB",
+  );
+  t.equal(
+    describeSummary({ ...summary, sessions: 0, auditRows: 2 }),
+    "schema 3, 0 sessions (1 with a live PIN), 2 audit rows, 2.0 KiB",
+  );
+});

@@ -1,6 +1,11 @@
 import t, { type Test } from "tap";
 import type { GatewayToAgent } from "../../shared/agent-protocol.ts";
-import { MAX_CHAT_LINE_CHARS, MAX_CHAT_LINES_PER_SESSION } from "../../shared/limits.ts";
+import {
+  CHAT_BURST_LINES,
+  CHAT_LINES_PER_SECOND,
+  MAX_CHAT_LINE_CHARS,
+  MAX_CHAT_LINES_PER_SESSION,
+} from "../../shared/limits.ts";
 import type { ChatLine } from "../../shared/model.ts";
 import type { SystemInfo } from "../../shared/system-info.ts";
 import {
@@ -12,6 +17,7 @@ import {
   joinAgent,
   openConsoleSocket,
   startTestGateway,
+  TestClock,
 } from "../helpers/gateway.ts";
 
 /**
@@ -188,6 +194,71 @@ t.test(
       "the longest line allowed goes through",
     );
     t.equal((await history(alice.client, session.id)).length, stored + 1, "only that one was stored");
+  },
+);
+
+t.test(
+  "a flood of lines from either side: a burst is taken, then CHAT_TOO_FAST with retryAfter to the sender, and lines are taken again as time passes",
+  async (t) => {
+    // A gateway of its own whose clock stands still unless moved: the rate is exact.
+    const clock = new TestClock();
+    const own = await startTestGateway({ options: { clock } });
+    t.teardown(() => own.close());
+    const anna = await own.technician("Anna");
+    const session = await own.newSession(anna.client);
+    const annaConsole = await openConsoleSocket(anna.client);
+    t.teardown(() => annaConsole.close());
+    await annaConsole.next("sessions");
+    const { socket: agent } = await joinAgent(own.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    await annaConsole.next(
+      "session.updated",
+      (m) => m.session.id === session.id && m.session.agent.connected,
+    );
+
+    const lines = (who: string, n: number) => Array.from({ length: n }, (_, i) => `${who} line ${i + 1}`);
+    // The technician pastes more than a burst: the first CHAT_BURST_LINES reach the end user.
+    for (const text of lines("tech", CHAT_BURST_LINES + 3)) {
+      annaConsole.send({ type: "chat.send", sessionId: session.id, text });
+    }
+    for (let i = 0; i < 3; i += 1) {
+      const refused = await annaConsole.next("error", (m) => m.inReplyTo === "chat.send");
+      t.match(refused.error, { code: "CHAT_TOO_FAST", retryAfter: 1 }, "the sender is told to wait");
+    }
+    const toAgent = await Promise.all(
+      lines("tech", CHAT_BURST_LINES).map((text) => agent.next("chat", (m) => m.text === text)),
+    );
+    t.equal(toAgent.length, CHAT_BURST_LINES, "the end user got the burst");
+
+    // The end user pastes too: their own bucket, refused at the agent, not printed in the console.
+    for (const text of lines("user", CHAT_BURST_LINES + 2)) agent.send({ type: "chat", text });
+    for (let i = 0; i < 2; i += 1) {
+      const refused = await agent.next("error", (m) => m.inReplyTo === "chat");
+      t.match(refused.error, { code: "CHAT_TOO_FAST", retryAfter: 1 });
+    }
+    await chatLine(annaConsole, session.id, (l) => l.text === `user line ${CHAT_BURST_LINES}`);
+
+    // A second later the technician may say CHAT_LINES_PER_SECOND more lines, and not one more.
+    clock.advance(1000);
+    for (const text of lines("later", CHAT_LINES_PER_SECOND + 1)) {
+      annaConsole.send({ type: "chat.send", sessionId: session.id, text });
+    }
+    t.equal(
+      (await annaConsole.next("error", (m) => m.inReplyTo === "chat.send")).error.code,
+      "CHAT_TOO_FAST",
+    );
+    await agent.next("chat", (m) => m.text === `later line ${CHAT_LINES_PER_SECOND}`);
+
+    const stored = said(await history(anna.client, session.id)).map((line) => line[2]);
+    t.same(
+      stored,
+      [
+        ...lines("tech", CHAT_BURST_LINES),
+        ...lines("user", CHAT_BURST_LINES),
+        ...lines("later", CHAT_LINES_PER_SECOND),
+      ],
+      "only the lines taken were stored, none refused",
+    );
   },
 );
 

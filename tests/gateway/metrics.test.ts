@@ -1,4 +1,6 @@
+import perfHooks from "node:perf_hooks";
 import t from "tap";
+import { GatewayMetrics } from "../../signaling/metrics/gateway-metrics.ts";
 import {
   ApiClient,
   errorCode,
@@ -189,3 +191,31 @@ t.test("/metrics parses as Prometheus text and moves when a session changes", as
   t.equal(sampleValue(after, "sos_sessions", { status: "Closed" }), undefined, "closed ones are not a gauge");
   t.equal(sampleValue(after, "sos_sessions_ended_total", { reason: "closed" }), 1, "but an ended session");
 });
+
+t.test(
+  "gateways started one after another in a process share one event-loop monitor: none is left running per closed gateway",
+  async (t) => {
+    // Counts the monitors prom-client asks Node for (it calls this when default metrics start).
+    const original = perfHooks.monitorEventLoopDelay;
+    let created = 0;
+    perfHooks.monitorEventLoopDelay = (options) => {
+      created += 1;
+      return original(options);
+    };
+    t.teardown(() => {
+      perfHooks.monitorEventLoopDelay = original;
+    });
+    for (let i = 0; i < 3; i += 1) {
+      const gw = await startTestGateway({ config: { metricsToken: TOKEN } });
+      const samples = await scrape(`${gw.url}/metrics`);
+      t.ok(
+        samples.some((s) => s.name === "nodejs_eventloop_lag_p99_seconds"),
+        `gateway ${i + 1} shows the event-loop lag`,
+      );
+      await gw.close();
+    }
+    const more = [new GatewayMetrics(), new GatewayMetrics()];
+    for (const metrics of more) t.match((await metrics.scrape()).body, /^nodejs_eventloop_lag_seconds /m);
+    t.ok(created <= 1, `at most one monitor for the process (${created} created by 5 gateways' metrics)`);
+  },
+);

@@ -38,6 +38,7 @@ export const codesDe = {
   "error.ALREADY_JOINED": "Bereits beigetreten.",
   "error.PEER_NOT_FOUND": "Die Verbindung gibt es nicht.",
   "error.CHAT_FULL": "Der Chat dieser Sitzung ist voll: Es können keine weiteren Zeilen gesendet werden.",
+  "error.CHAT_TOO_FAST": "Zu viele Chat-Zeilen auf einmal: Diese wurde nicht gesendet.",
   "error.PIN_RATE_LIMITED": "Zu viele PIN-Versuche.",
   "error.RATE_LIMITED": "Zu viele Anfragen.",
   "error.BUILD_RUNNING": "Es läuft schon ein Build. Warten Sie oder brechen Sie ihn ab.",

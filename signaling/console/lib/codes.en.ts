@@ -47,6 +47,7 @@ export const codesEn = {
   "error.ALREADY_JOINED": "Already joined.",
   "error.PEER_NOT_FOUND": "The connection does not exist.",
   "error.CHAT_FULL": "This session's chat is full: no more lines can be sent.",
+  "error.CHAT_TOO_FAST": "Too many chat lines at once: this one was not sent.",
   "error.PIN_RATE_LIMITED": "Too many PIN attempts.",
   "error.RATE_LIMITED": "Too many requests.",
   "error.BUILD_RUNNING": "A build is already running. Wait for it or cancel it.",

@@ -117,3 +117,64 @@ t.test("malformed requests and chunked bodies write a bounded log with no errors
   const written = log.besidesAccess(before);
   checkBounded(t, written, "300 malformed requests");
 });
+
+/** A sign-in whose body never comes whole: the client says it sends 100 bytes, sends 3, and leaves. */
+async function cutShort(url: string, forwardedFor: string): Promise<void> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("error", reject);
+  });
+  socket.on("error", () => undefined);
+  const head = httpText("POST", "/api/auth/sign-in", {
+    headers: { "content-length": "100", "x-forwarded-for": forwardedFor },
+    body: '{"a',
+  });
+  await new Promise<void>((resolve) => socket.write(head, () => resolve()));
+  await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  socket.destroy();
+}
+
+t.test(
+  "behind a trusted proxy the client-fault budget is each client's (X-Forwarded-For), not the proxy's",
+  async (t) => {
+    const log = new CapturedLog("debug");
+    const gw = await startTestGateway({
+      config: { trustProxy: ["127.0.0.1"] },
+      options: { log: log.logger },
+    });
+    t.teardown(() => gw.close());
+    const waitForLine = (match: (line: LogLine) => boolean, what: string) =>
+      deadline(
+        new Promise<void>((resolve) => {
+          const started = Date.now();
+          const check = () => {
+            if (log.lines.some(match)) resolve();
+            else if (Date.now() - started < 10_000) setTimeout(check, 10);
+          };
+          check();
+        }),
+        what,
+        10_000,
+      );
+    // One client behind the proxy uses up its budget (10 lines per window)...
+    const noisy = "203.0.113.1";
+    for (let i = 0; i < 12; i += 1) await cutShort(gw.url, noisy);
+    await waitForLine(
+      (line) => /suppressed for a while/.test(line.msg) && line.fields.address === noisy,
+      "the noisy client's faults suppressed, under its own address",
+    );
+    // ...and another one's fault is still logged, under its own address.
+    const other = "203.0.113.2";
+    await cutShort(gw.url, other);
+    await waitForLine(
+      (line) => line.msg === "client fault" && line.fields.address === other,
+      "the other client's fault",
+    );
+    t.notOk(
+      log.lines.some((line) => line.fields.fault === "ECONNRESET" && line.fields.address === "127.0.0.1"),
+      "no request cut short is put on the proxy's address",
+    );
+  },
+);

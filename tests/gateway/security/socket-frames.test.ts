@@ -1,6 +1,11 @@
 import t, { type Test } from "tap";
 import { WebSocket } from "ws";
-import { MAX_JSON_DEPTH, MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION } from "../../../shared/limits.ts";
+import {
+  MAX_JSON_DEPTH,
+  MAX_QUEUED_SOCKET_MESSAGES,
+  MAX_SOCKET_FRAME_BYTES,
+  PROTOCOL_VERSION,
+} from "../../../shared/limits.ts";
 import {
   type AgentSocket,
   type ConsoleSocket,
@@ -255,6 +260,36 @@ t.test("malformed agent messages get error codes and the socket stays usable", a
   t.equal(await agentAnswers(bystander), "PEER_NOT_FOUND", "another agent socket is undisturbed");
   t.match((await gw.anonymous().get("/healthz")).body, { ok: true }, "the gateway is up");
 });
+
+t.test(
+  "a socket that sends far more messages at once than the gateway holds waiting is closed with 4429; others are undisturbed",
+  async (t) => {
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    const { tech, agent: bystander, consoleSocket: bystanderConsole } = await bystanders(t, gw);
+    const flood = 8 * MAX_QUEUED_SOCKET_MESSAGES;
+
+    // Each of these waits on the store (the technician's account) before it is answered.
+    const consoleFlooder = await openConsoleSocket(tech.client);
+    for (let i = 0; i < flood; i += 1) {
+      consoleFlooder.send({ type: "chat.send", sessionId: UNKNOWN_PEER, text: `line ${i}` });
+    }
+    t.equal((await deadline(consoleFlooder.closed, "the console's close", 10_000)).code, 4429);
+    t.ok(
+      consoleFlooder.received.filter((m) => m.type === "error").length < flood,
+      "not every message was handled",
+    );
+
+    const session = await gw.newSession(tech.client);
+    const { socket: agentFlooder } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    for (let i = 0; i < flood; i += 1) agentFlooder.send({ type: "chat", text: `line ${i}` });
+    t.equal((await deadline(agentFlooder.closed, "the agent's close", 10_000)).code, 4429);
+
+    t.equal(await agentAnswers(bystander), "PEER_NOT_FOUND", "another agent socket still answers");
+    t.equal(await consoleAnswers(bystanderConsole), "PEER_NOT_FOUND", "a console socket still answers");
+    t.match((await gw.anonymous().get("/healthz")).body, { ok: true }, "the gateway is up");
+  },
+);
 
 t.test("an agent socket that never says hello is closed", async (t) => {
   const gw = await startTestGateway({ options: { helloTimeoutMs: 200 } });

@@ -1,0 +1,45 @@
+import { SosError } from "../../shared/errors.ts";
+import { CHAT_BURST_LINES, CHAT_LINES_PER_SECOND } from "../../shared/limits.ts";
+import type { Clock } from "../clock.ts";
+
+/** Past this many senders remembered, those whose bucket has filled up again are forgotten. */
+const PRUNE_AT = 1_000;
+
+type Bucket = { tokens: number; at: number };
+
+/**
+ * A token bucket per chat sender: CHAT_BURST_LINES lines at once, refilled at
+ * CHAT_LINES_PER_SECOND. A sender whose bucket is full again is the same as one never seen.
+ */
+export class ChatRate {
+  readonly #clock: Clock;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Takes one line for `sender`, or throws CHAT_TOO_FAST (with when the next one is taken). */
+  take(sender: string): void {
+    const now = this.#clock.now();
+    if (this.#buckets.size >= PRUNE_AT) this.#prune(now);
+    const bucket = this.#buckets.get(sender);
+    const tokens = bucket === undefined ? CHAT_BURST_LINES : refilled(bucket, now);
+    if (tokens < 1) {
+      const retryAfter = Math.ceil((1 - tokens) / CHAT_LINES_PER_SECOND);
+      throw new SosError("CHAT_TOO_FAST", "Too many chat lines at once: wait a moment.", { retryAfter });
+    }
+    this.#buckets.set(sender, { tokens: tokens - 1, at: now });
+  }
+
+  #prune(now: number): void {
+    for (const [sender, bucket] of this.#buckets) {
+      if (refilled(bucket, now) >= CHAT_BURST_LINES) this.#buckets.delete(sender);
+    }
+  }
+}
+
+function refilled(bucket: Bucket, now: number): number {
+  const elapsed = Math.max(0, now - bucket.at) / 1000;
+  return Math.min(CHAT_BURST_LINES, bucket.tokens + elapsed * CHAT_LINES_PER_SECOND);
+}
