@@ -108,8 +108,12 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     });
   }
 
-  /** Takes the agent's offer (answering it) or a candidate. */
+  /**
+   * Takes the agent's offer (answering it) or a candidate. The agent's files connection
+   * (`peer: "files"`) is not this peer's: left unanswered, as a console without files does.
+   */
   async handleSignal(data: SignalData): Promise<void> {
+    if (data.peer === "files") return;
     if (data.kind === "candidate") {
       await this.pc.addIceCandidate({
         candidate: data.candidate,
