@@ -71,6 +71,20 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
   readonly #pc: PeerConnection;
   readonly #channel: DataChannel;
   #closed = false;
+  /**
+   * Our candidates, held until the technician's answer is set; null from then on. A browser that
+   * knows our address makes ICE writable and starts DTLS before its answer has reached us (the
+   * answer takes the longer way, through the gateway); when that handshake meets the answer being
+   * set, libdatachannel checks the browser's certificate before it holds the answer's fingerprint
+   * ("certificate verify failed") and the files connection fails for good. Held, the browser
+   * cannot reach us before the answer is set (tests/agent/files-peer.test.ts).
+   */
+  #held: SignalData[] | null = [];
+  /**
+   * The technician's candidates that came before their answer (libdatachannel refuses a candidate
+   * without a remote description), added right after it; null once the answer is set.
+   */
+  #early: Array<{ candidate: string; mid: string }> | null = [];
 
   constructor(ndc: DataChannelModule, peerId: string, iceServers: readonly IceServer[]) {
     super();
@@ -82,15 +96,17 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
     this.#pc.onLocalDescription((sdp, type) => {
       if (type === "offer") this.emit("signal", { kind: "description", type, sdp, peer: "files" });
     });
-    this.#pc.onLocalCandidate((candidate, mid) =>
-      this.emit("signal", {
+    this.#pc.onLocalCandidate((candidate, mid) => {
+      const signal: SignalData = {
         kind: "candidate",
         candidate: candidate.replace(/^a=/, ""),
         sdpMid: mid,
         sdpMLineIndex: 0,
         peer: "files",
-      }),
-    );
+      };
+      if (this.#held === null) this.emit("signal", signal);
+      else this.#held.push(signal);
+    });
     this.#pc.onStateChange((state) => {
       this.emit("state", state);
       if ((state === "failed" || state === "closed") && !this.#closed) {
@@ -107,11 +123,20 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
   handleSignal(data: SignalData): void {
     if (this.#closed) return;
     if (data.kind === "description") {
-      if (data.type === "answer") this.#pc.setRemoteDescription(data.sdp, "answer");
+      if (data.type !== "answer") return;
+      this.#pc.setRemoteDescription(data.sdp, "answer");
+      const waiting = this.#early ?? [];
+      this.#early = null;
+      for (const { candidate, mid } of waiting) this.#pc.addRemoteCandidate(candidate, mid);
+      const held = this.#held ?? [];
+      this.#held = null;
+      for (const signal of held) this.emit("signal", signal);
       return;
     }
     if (data.candidate === "") return;
-    this.#pc.addRemoteCandidate(data.candidate, data.sdpMid ?? "0");
+    const candidate = { candidate: data.candidate, mid: data.sdpMid ?? "0" };
+    if (this.#early !== null) this.#early.push(candidate);
+    else this.#pc.addRemoteCandidate(candidate.candidate, candidate.mid);
   }
 
   /** Closes the channel and the connection; safe to call twice. */
