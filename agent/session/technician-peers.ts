@@ -188,6 +188,11 @@ export class TechnicianPeers {
     iceServers: readonly IceServer[],
     /** The channel's file size limit (peer.open), for files either way on this peer. */
     maxFileBytes: number,
+    /**
+     * The console asked for a separate files connection (peer.open): files go over one made with
+     * node-datachannel when it loads. Otherwise over the view's own `files` channel (werift).
+     */
+    filesConnection: boolean,
   ): Promise<void> {
     const { client, stream, log, terminal, messages, video, injector } = this.#deps;
     // The gateway offers a view again after this agent moved to another instance: the same view.
@@ -199,7 +204,7 @@ export class TechnicianPeers {
     const closedMeanwhile = this.#opening.get(peerId) === true;
     this.#opening.delete(peerId);
     if (closedMeanwhile || this.#peers.has(peerId) || this.#closing) return;
-    if (!this.#filesToldOnce) {
+    if (filesConnection && !this.#filesToldOnce) {
       this.#filesToldOnce = true;
       if (dataChannel instanceof Error) {
         log.warn(
@@ -222,7 +227,9 @@ export class TechnicianPeers {
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
     };
     const filesPeer =
-      dataChannel instanceof Error ? undefined : new FilesPeer(dataChannel, peerId, iceServers);
+      !filesConnection || dataChannel instanceof Error
+        ? undefined
+        : new FilesPeer(dataChannel, peerId, iceServers);
     const peer = new TechnicianPeer({
       peerId,
       technician,

@@ -87,9 +87,8 @@ class ConsoleSocket:
             elif kind == "remote.opened":
                 self.opened[data["sessionId"]] = data
             elif kind == "remote.signal":
-                # The agent's separate files connection ("peer": "files"): this client moves no files.
-                if data["data"].get("peer") != "files":
-                    await self.signals.put(data["data"])
+                # remote.connect without "filesConnection": no "peer": "files" signal comes.
+                await self.signals.put(data["data"])
             elif kind == "error":
                 self.errors.append(data)
             self.changed.set()

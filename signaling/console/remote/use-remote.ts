@@ -51,7 +51,11 @@ export function useRemote(sessionId: string): RemoteController {
   const files = useMemo(() => createStore<FileLink | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
-  /** The view's separate files connection, made when the agent offers one (`peer: "files"`). */
+  /**
+   * The view's separate files connection, asked for in remote.connect and made when the agent
+   * offers one (`peer: "files"`); an agent that cannot (or an older one) sends files on the view's
+   * own connection instead.
+   */
   const filesPeer = useRef<RemotePeer | null>(null);
   const control = useRef<ControlLink | null>(null);
   /** The view's lifecycle, one per session id (made by the effect below). */
@@ -68,7 +72,8 @@ export function useRemote(sessionId: string): RemoteController {
   const request = useCallback((): void => {
     const view = life.current;
     if (view === null || !view.can("requesting")) return;
-    if (!sendConsole({ type: "remote.connect", sessionId })) return;
+    // Files over a connection of their own when the agent can make one (`peer: "files"` signals).
+    if (!sendConsole({ type: "remote.connect", sessionId, filesConnection: true })) return;
     attempt.current += 1;
     view.set("requesting");
   }, [sessionId]);
