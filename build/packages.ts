@@ -30,6 +30,7 @@ export function requiredVersions(spec: TargetSpec, nodeVersion: string): Map<str
     installedManifest("@nut-tree-fork/libnut"),
     installedManifest("@nut-tree-fork/libnut-linux"),
     installedManifest("bindings"),
+    installedManifest("node-datachannel"),
   ];
   for (const name of spec.runtimePackages) {
     const own = installedManifest(name);

@@ -44,6 +44,12 @@ export const PINNED_VERSIONS: Readonly<Record<string, string>> = {
 };
 
 const LOADERS = ["node-screenshots", "bindings", "file-uri-to-path"] as const;
+/**
+ * The files connection (agent/peer/files-peer.ts): node-datachannel's loader, the libc check it
+ * requires, and then the target's libdatachannel addon. An executable without them still runs;
+ * its files go over the view's werift connection.
+ */
+const DATA_CHANNEL = ["node-datachannel", "detect-libc"] as const;
 const WEBCODECS = { kind: "webcodecs" } as const;
 
 export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
@@ -60,6 +66,8 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
       "node-screenshots-linux-x64-gnu",
       "@napi-rs/webcodecs-linux-x64-gnu",
       "@nut-tree-fork/libnut-linux",
+      ...DATA_CHANNEL,
+      "@node-datachannel/linux-x64-gnu",
     ],
     encoder: WEBCODECS,
   },
@@ -76,6 +84,8 @@ export const TARGETS: Readonly<Record<BuildTarget, TargetSpec>> = {
       "@ffmpeg-installer/win32-x64",
       "@nut-tree-fork/libnut-win32",
       "koffi",
+      ...DATA_CHANNEL,
+      "@node-datachannel/win32-x64-msvc",
     ],
     // koffi's package holds 18 platforms' addons (28 MB); its loader (index.js) requires only the
     // running platform's, so the Windows executable carries that one.
@@ -127,6 +137,8 @@ export const EXTERNAL_PACKAGES = [
   "@nut-tree-fork/libnut-darwin",
   // The FFI of the Windows agent's user32 calls (agent/input/win32-user32.ts), imported only there.
   "koffi",
+  // Loaded on first use by agent/peer/files-peer.ts; a target without it sends files the slow way.
+  "node-datachannel",
   // Optional speed-ups of ws, absent on purpose.
   "bufferutil",
   "utf-8-validate",

@@ -159,6 +159,9 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
    * UDP, TCP, TLS. Use them instead of the welcome's for this peer; absent, use the welcome's.
    * `maxFileBytes`: the session's channel's file size limit; the agent refuses a larger file either
    * way on this peer (TOO_LARGE). Absent (an older gateway): MAX_FILE_BYTES.
+   * `filesConnection`: the technician's console asked for a separate files connection
+   * (`remote.connect`): the agent may offer one (signals marked `peer: "files"`) and carry files on
+   * it. Absent: files go over the `files` channel of the view's own connection only.
    */
   z.object({
     type: z.literal("peer.open"),
@@ -167,6 +170,7 @@ export const gatewayToAgentSchema = z.discriminatedUnion("type", [
     access: accessModeSchema,
     iceServers: z.array(iceServerSchema).optional(),
     maxFileBytes: z.number().int().min(0).max(MAX_FILE_BYTES).optional(),
+    filesConnection: z.boolean().optional(),
   }),
   /**
    * A fresh TURN credential for an open peer, sent before its current one expires (at about 80 % of

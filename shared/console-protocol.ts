@@ -24,7 +24,16 @@ export type RemotePath = z.infer<typeof remotePathSchema>;
 
 export const consoleMessageSchema = z.discriminatedUnion("type", [
   /** Open the remote view of a session whose end user granted this technician permission. */
-  z.object({ type: z.literal("remote.connect"), sessionId: idSchema }),
+  z.object({
+    type: z.literal("remote.connect"),
+    sessionId: idSchema,
+    filesConnection: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: this console answers a separate files connection, whose signals are marked `peer: "files"` (docs/protocol.md); the agent then opens one (when it can) and carries files on it. Absent or false: files go over the `files` channel of the view\'s own connection, and no `peer: "files"` signal comes.',
+      ),
+  }),
   z.object({ type: z.literal("remote.disconnect"), sessionId: idSchema }),
   /** SDP answer or ICE candidate for the agent, on this socket's open remote view of that session. */
   z.object({ type: z.literal("signal"), sessionId: idSchema, data: signalDataSchema }),

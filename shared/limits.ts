@@ -134,9 +134,11 @@ export const FILE_MESSAGE_BYTES = 64 * 1024;
 /**
  * Flow control of the sender: it stops queueing at FILE_BUFFER_HIGH_BYTES on the channel and goes
  * on when the channel's bufferedAmount falls below FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
+ * 4 MB keeps the native files connection (node-datachannel) busy: agent to agent on loopback, two
+ * processes, 59 MB/s at 4 MB against 39 MB/s at 1 MB; Chromium closes a channel only at 16 MB.
  */
-export const FILE_BUFFER_HIGH_BYTES = 1024 * 1024;
-export const FILE_BUFFER_LOW_BYTES = 256 * 1024;
+export const FILE_BUFFER_HIGH_BYTES = 4 * 1024 * 1024;
+export const FILE_BUFFER_LOW_BYTES = 1024 * 1024;
 
 /** The receiver tells its progress at most this often (and once at the end). */
 export const FILE_PROGRESS_INTERVAL_MS = 250;

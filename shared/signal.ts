@@ -12,6 +12,12 @@ export const signalDataSchema = z
           .min(1)
           .max(32_000)
           .describe("The session description (SDP) as createOffer/createAnswer give it."),
+        peer: z
+          .literal("files")
+          .optional()
+          .describe(
+            "Which of the view's connections: absent, the view's own (video, control); `files`, the agent's separate files connection (node-datachannel).",
+          ),
       })
       .describe("An SDP offer or answer."),
     z
@@ -31,6 +37,12 @@ export const signalDataSchema = z
           .max(64)
           .nullable()
           .describe("The media section's index, as RTCIceCandidate.sdpMLineIndex."),
+        peer: z
+          .literal("files")
+          .optional()
+          .describe(
+            "Which of the view's connections: absent, the view's own (video, control); `files`, the agent's separate files connection (node-datachannel).",
+          ),
       })
       .describe("An ICE candidate, in RTCIceCandidateInit form."),
   ])

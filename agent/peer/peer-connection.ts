@@ -18,8 +18,11 @@ import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-c
  */
 export const TURN_CONNECT_TIMEOUT_S = 3;
 
-/** The agent's side of a technician's connection: a send-only video m-line, the `control` and `files` channels. */
-export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[]) {
+/**
+ * The agent's side of a technician's connection: a send-only video m-line, the `control` channel,
+ * and the `files` channel unless files go over a connection of their own (files-peer.ts).
+ */
+export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[], withFiles = true) {
   const pc = new RTCPeerConnection({
     bundlePolicy: "max-bundle",
     iceTurnConnectTimeout: TURN_CONNECT_TIMEOUT_S,
@@ -30,7 +33,7 @@ export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServ
   const transceiver = pc.addTransceiver("video", { direction: "sendonly" });
   const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
   // File transfers have their own channel, so a file's data never holds up input or the pointer.
-  const files = pc.createDataChannel(FILES_CHANNEL_LABEL, { ordered: true });
+  const files = withFiles ? pc.createDataChannel(FILES_CHANNEL_LABEL, { ordered: true }) : undefined;
   // The transports exist from the first transceiver on; gathering starts at setLocalDescription.
   withoutDefaultStun(pc);
   return { pc, transceiver, sender: transceiver.sender, channel, files };

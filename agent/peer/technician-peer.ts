@@ -62,6 +62,8 @@ export type TechnicianPeerOptions = {
   readonly access: AccessMode;
   readonly video: VideoOffer;
   readonly iceServers: readonly IceServer[];
+  /** False when files go over a connection of their own (files-peer.ts): no `files` channel here. */
+  readonly filesChannel?: boolean;
   /** Time for the technician's answer to the first offer; none, and the peer ends ("no_answer"). */
   readonly answerTimeoutMs?: number;
   /** Time for one connection attempt; then the next (an ICE restart), or the peer ends ("failed"). */
@@ -89,8 +91,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   #bytesSent = 0;
   #reportedAt = performance.now();
   readonly #channel: RTCDataChannel;
-  /** The `files` channel, as the file transfers see it. */
-  readonly files: FileLink;
+  /** The `files` channel, as the file transfers see it (none with `filesChannel: false`). */
+  readonly files: FileLink | undefined;
   #localSet: Promise<unknown> = Promise.resolve();
   /** The ICE server list of each attempt (the one under way: #path.attempt). */
   #attempts: WeriftIceServer[][];
@@ -109,12 +111,13 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     const { pc, transceiver, sender, channel, files } = agentPeerConnection(
       options.video,
       this.#attempts[0] ?? [],
+      options.filesChannel ?? true,
     );
     this.#pc = pc;
     this.#sender = sender;
     this.codec = new SenderCodec(transceiver, options.video.preferred);
     this.#channel = channel;
-    this.files = fileLinkOf(files);
+    this.files = files === undefined ? undefined : fileLinkOf(files);
     this.#path = new PathWatch(
       {
         answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,

@@ -329,6 +329,7 @@ export class AgentSession {
       access,
       message.iceServers ?? this.#iceServers,
       message.maxFileBytes ?? MAX_FILE_BYTES,
+      message.filesConnection === true,
     );
   }
 }

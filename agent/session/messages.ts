@@ -106,6 +106,8 @@ export type Messages = {
   fileUsage: string;
   /** `x`: how many transfers were stopped. */
   filesCancelled(count: number): string;
+  /** node-datachannel could not be loaded: files go over the view's own (slower) connection. */
+  filesSlow: string;
   help: string;
   endedByUser: string;
   closedByTechnician: string;
@@ -224,6 +226,8 @@ const en: Messages = {
   fileUsage: "To offer a file to your technician: type f, a space and the file's path, then Enter.",
   filesCancelled: (count) =>
     count === 0 ? "[File] No file transfer to stop." : `[File] Stopped ${count} file transfer(s).`,
+  filesSlow:
+    "[File] Fast file transfer is not available on this computer (its network library did not load): files still go, but more slowly.",
   help: "Commands: q = end the session, r = withdraw all permissions, f <path> = offer a file to your technician, x = stop all file transfers, ? = this help. Any other line is sent to your technician as a chat message.",
   endedByUser: "Session ended.",
   closedByTechnician: "The technician closed the session.",
@@ -349,6 +353,8 @@ const de: Messages = {
     count === 0
       ? "[Datei] Keine Dateiübertragung zum Abbrechen."
       : `[Datei] ${count} Dateiübertragung(en) abgebrochen.`,
+  filesSlow:
+    "[Datei] Schnelle Dateiübertragung ist auf diesem Computer nicht verfügbar (ihre Netzwerkbibliothek wurde nicht geladen): Dateien gehen weiter, aber langsamer.",
   help: "Befehle: q = Sitzung beenden, r = alle Berechtigungen entziehen, f <Pfad> = Ihrem Techniker eine Datei anbieten, x = alle Dateiübertragungen abbrechen, ? = diese Hilfe. Jede andere Zeile geht als Chat-Nachricht an Ihren Techniker.",
   endedByUser: "Sitzung beendet.",
   closedByTechnician: "Der Techniker hat die Sitzung geschlossen.",

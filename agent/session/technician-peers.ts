@@ -15,6 +15,7 @@ import type {
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
+import type { FileLink } from "../files/file-link.ts";
 import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
@@ -27,6 +28,7 @@ import { listMonitors } from "../media/capture.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
+import { FilesPeer, loadDataChannel } from "../peer/files-peer.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-codec.ts";
@@ -76,8 +78,11 @@ type Connected = {
   readonly access: AccessMode;
   /** The control channel is open (the clipboard is watched for controllers from then on). */
   channelOpen: boolean;
-  /** File transfers on this peer's `files` channel. */
+  /** File transfers on this peer's `files` channel (on filesPeer when there is one). */
   readonly files: FileTransfers;
+  readonly filesLink: FileLink;
+  /** The separate files connection (node-datachannel); none when its addon cannot load. */
+  readonly filesPeer: FilesPeer | undefined;
 };
 
 export class TechnicianPeers {
@@ -91,9 +96,15 @@ export class TechnicianPeers {
   readonly #desktop: DesktopWatch | undefined;
   readonly #bitrateTimer: NodeJS.Timeout;
   #closing = false;
+  /** Views being opened while node-datachannel loads, and whether they were closed meanwhile. */
+  readonly #opening = new Map<string, boolean>();
+  /** node-datachannel's outcome was acted on (the end user told, or its log wired): once. */
+  #filesToldOnce = false;
 
   constructor(deps: TechnicianPeersDeps) {
     this.#deps = deps;
+    // Loaded before the first view: opening one then waits for nothing.
+    void loadDataChannel();
     this.#fanout = new VideoFanout(deps.stream.settings.codec);
     this.#cursor = new CursorWatch(
       deps.injector,
@@ -146,6 +157,14 @@ export class TechnicianPeers {
   signal(peerId: string, data: Parameters<TechnicianPeer["handleSignal"]>[0]): void {
     const connected = this.#peers.get(peerId);
     if (connected === undefined) return;
+    if (data.peer === "files") {
+      try {
+        connected.filesPeer?.handleSignal(data);
+      } catch (error) {
+        this.#deps.log.warn({ err: error, peerId }, "bad files signal from the technician");
+      }
+      return;
+    }
     connected.peer.handleSignal(data).catch((error: unknown) => {
       this.#deps.log.warn({ err: error, peerId }, "bad signal from the technician");
     });
@@ -168,11 +187,37 @@ export class TechnicianPeers {
     iceServers: readonly IceServer[],
     /** The channel's file size limit (peer.open), for files either way on this peer. */
     maxFileBytes: number,
+    /**
+     * The console asked for a separate files connection (peer.open): files go over one made with
+     * node-datachannel when it loads. Otherwise over the view's own `files` channel (werift).
+     */
+    filesConnection: boolean,
   ): Promise<void> {
     const { client, stream, log, terminal, messages, video, injector } = this.#deps;
     // The gateway offers a view again after this agent moved to another instance: the same view.
-    if (this.#peers.has(peerId)) return;
+    if (this.#peers.has(peerId) || this.#opening.has(peerId)) return;
     if (this.#closing) return;
+    this.#opening.set(peerId, false);
+    const dataChannel = await loadDataChannel();
+    // Closed while node-datachannel loaded: the view is gone, nothing is made for it.
+    const closedMeanwhile = this.#opening.get(peerId) === true;
+    this.#opening.delete(peerId);
+    if (closedMeanwhile || this.#peers.has(peerId) || this.#closing) return;
+    if (filesConnection && !this.#filesToldOnce) {
+      this.#filesToldOnce = true;
+      if (dataChannel instanceof Error) {
+        log.warn(
+          { err: dataChannel },
+          "node-datachannel not loaded: files go over the view's own connection",
+        );
+        terminal.say(messages.filesSlow);
+      } else {
+        // libdatachannel's own warnings (ICE, DTLS, SCTP of the files connections) into the log.
+        dataChannel.initLogger("Warning", (level, message) =>
+          log.warn({ level }, `libdatachannel: ${message}`),
+        );
+      }
+    }
     // A picture is primed now, replayed once connected; capture waits (it slows ICE and DTLS on 2 cores).
     stream.prime();
     const { consentTimeoutMs, answerTimeoutMs } = this.#deps;
@@ -180,14 +225,30 @@ export class TechnicianPeers {
       ...(consentTimeoutMs === undefined ? {} : { consentTimeoutMs }),
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
     };
-    const peer = new TechnicianPeer({ peerId, technician, access, video, iceServers, ...timeouts });
+    const filesPeer =
+      !filesConnection || dataChannel instanceof Error
+        ? undefined
+        : new FilesPeer(dataChannel, peerId, iceServers);
+    const peer = new TechnicianPeer({
+      peerId,
+      technician,
+      access,
+      video,
+      iceServers,
+      filesChannel: filesPeer === undefined,
+      ...timeouts,
+    });
+    const filesLink = filesPeer?.files ?? peer.files;
+    if (filesLink === undefined) throw new Error("a view without a files channel");
     const connected: Connected = {
       peer,
       input: new RemoteInput(injector),
       technician,
       access,
       channelOpen: false,
-      files: new FileTransfers(peer.files, {
+      filesLink,
+      filesPeer,
+      files: new FileTransfers(filesLink, {
         dir: this.#deps.files.dir,
         policy: () => this.#filePolicy(technician, access),
         maxBytes: maxFileBytes,
@@ -201,6 +262,13 @@ export class TechnicianPeers {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
+    filesPeer?.on("signal", (data) => {
+      if (data.kind === "description")
+        log.debug({ peerId, type: data.type }, "files description to the technician");
+      client.send({ type: "signal", peerId, data });
+    });
+    filesPeer?.on("state", (state) => log.debug({ peerId, state }, "files connection"));
+    filesPeer?.on("closed", () => log.info({ peerId }, "files connection closed"));
     peer.on("controlOpen", () => {
       connected.channelOpen = true;
       this.#watch();
@@ -258,6 +326,7 @@ export class TechnicianPeers {
 
   /** Closes one peer; `tellGateway` when the gateway did not ask for it. */
   async close(peerId: string, reason: string, tellGateway: boolean): Promise<void> {
+    if (this.#opening.has(peerId)) this.#opening.set(peerId, true);
     const connected = this.#peers.get(peerId);
     if (connected === undefined) return;
     this.#peers.delete(peerId);
@@ -272,6 +341,7 @@ export class TechnicianPeers {
     const flowed = connected.peer.flowing;
     await connected.input.releaseAll();
     await connected.files.close();
+    connected.filesPeer?.close();
     await connected.peer.close(reason);
     const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
     // A view of a technician who has another one open (their console moved to another gateway
@@ -306,7 +376,7 @@ export class TechnicianPeers {
       return;
     }
     const to = [...this.#peers.values()].filter(
-      (connected) => connected.peer.files.open && this.#controls(connected),
+      (connected) => connected.filesLink.open && this.#controls(connected),
     );
     if (to.length === 0) {
       terminal.say(messages.fileNobody);

@@ -87,6 +87,7 @@ class ConsoleSocket:
             elif kind == "remote.opened":
                 self.opened[data["sessionId"]] = data
             elif kind == "remote.signal":
+                # remote.connect without "filesConnection": no "peer": "files" signal comes.
                 await self.signals.put(data["data"])
             elif kind == "error":
                 self.errors.append(data)

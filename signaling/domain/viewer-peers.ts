@@ -18,6 +18,8 @@ export type ViewerPeer<C> = {
   iceServers: IceServer[];
   /** The largest file either side may send on the view's files channel (its session's channel's limit). */
   maxFileBytes: number;
+  /** The console asked for a separate files connection (remote.connect), told to the agent in peer.open. */
+  filesConnection: boolean;
   /** The console connection the view belongs to; signals go only there. */
   console: C;
   /** The paths the console reported for this view (each is audited once). */

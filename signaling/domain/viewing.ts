@@ -97,13 +97,23 @@ export class Viewing<C extends object> {
    * technician who may connect now (live session, granted consent) gets a peer and its ICE servers,
    * so a closed session or view never gets a credential again.
    */
-  connect(actor: TechnicianRow, sessionId: string, console: C): Promise<ViewerPeer<C>> {
+  connect(
+    actor: TechnicianRow,
+    sessionId: string,
+    console: C,
+    filesConnection = false,
+  ): Promise<ViewerPeer<C>> {
     // In the session's order: an action that ends the session or the consent runs wholly before
     // (then access is refused) or after (then it closes this view).
-    return this.#serialized(sessionId, () => this.#connect(actor, sessionId, console));
+    return this.#serialized(sessionId, () => this.#connect(actor, sessionId, console, filesConnection));
   }
 
-  async #connect(actor: TechnicianRow, sessionId: string, console: C): Promise<ViewerPeer<C>> {
+  async #connect(
+    actor: TechnicianRow,
+    sessionId: string,
+    console: C,
+    filesConnection: boolean,
+  ): Promise<ViewerPeer<C>> {
     const access = await this.#access(actor, sessionId);
     this.#stillOpen(console);
     const peer: ViewerPeer<C> = {
@@ -116,6 +126,7 @@ export class Viewing<C extends object> {
       paths: new Set(),
       iceServers: [],
       maxFileBytes: await this.#fileLimit(sessionId),
+      filesConnection,
     };
     const { iceServers, relayExpiresAt } = await this.#iceServers(peer);
     peer.iceServers = iceServers;

@@ -48,7 +48,8 @@ export class ConsoleSockets {
     const { hub, viewing } = deps;
     this.#handlers = {
       "remote.connect": async (connection, message) => {
-        await viewing.connect(await this.#account(connection), message.sessionId, connection);
+        const account = await this.#account(connection);
+        await viewing.connect(account, message.sessionId, connection, message.filesConnection === true);
       },
       "remote.disconnect": async (connection, message) => {
         await this.#account(connection);

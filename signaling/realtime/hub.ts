@@ -663,5 +663,6 @@ function peerOpen(peer: ViewerPeer<ConsoleConnection>): GatewayToAgent {
     access: peer.access,
     iceServers: peer.iceServers,
     maxFileBytes: peer.maxFileBytes,
+    ...(peer.filesConnection ? { filesConnection: true } : {}),
   };
 }

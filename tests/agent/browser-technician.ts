@@ -163,6 +163,8 @@ export async function browserTechnician(
     const decoded = decodeMessage(gatewayToConsoleSchema, raw.toString());
     if (decoded.ok && decoded.value.type === "remote.signal" && decoded.value.sessionId === sessionId) {
       const data = decoded.value.data;
+      // The agent's files connection is not the view's; this technician moves no files.
+      if (data.peer === "files") return;
       void page.evaluate((signal) => window.technician?.handle(signal), data);
     }
   };

@@ -48,6 +48,11 @@ t.test(
     const red = pixelAt(frame, 250, 200);
     t.ok(red.r > 200 && red.g < 50 && red.b < 50, `the red window is red: ${JSON.stringify(red)}`);
     await agent.line(/Alice is now viewing and controlling your screen/);
+    // A console that does not ask for a files connection (remote.connect without filesConnection,
+    // as consoles before it) gets none: `files` comes on the view's own connection.
+    await waitUntil(async () => technician.channelLabels.length >= 2, 10_000, "two data channels");
+    t.same([...technician.channelLabels].sort(), ["control", "files"], "control and files on the view");
+    t.equal(technician.filesSignals, 0, 'no "peer: files" signal for a console that did not ask');
 
     const state = await technician.nextControl((message) => message.type === "state");
     t.match(state, {

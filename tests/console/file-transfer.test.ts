@@ -37,6 +37,7 @@ async function controlledSession(name: string, agentArgs: readonly string[]) {
   const tom = await gateway.technician(`Tom ${name}`);
   const { page, errors } = await openConsole(browser, gateway.url);
   page.setDefaultTimeout(20_000);
+  await page.evaluate(recordConnections);
   await signIn(page, tom.email, PASSWORD);
   const { pin } = await createSessionInDialog(page, name);
   const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs]);
@@ -78,6 +79,35 @@ function transferItem(page: Page, text: string | RegExp): Locator {
   return page.getByRole("list", { name: "File transfers" }).getByRole("listitem").filter({ hasText: text });
 }
 
+/**
+ * In the page: each RTCPeerConnection the console makes, with the labels of the data channels it
+ * gets and whether a track arrived, as `window.sosConnections`.
+ */
+function recordConnections(): void {
+  type Seen = { channels: string[]; track: boolean };
+  const seen: Seen[] = [];
+  Object.assign(window, { sosConnections: seen });
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      const entry: Seen = { channels: [], track: false };
+      seen.push(entry);
+      this.addEventListener("datachannel", (event) => entry.channels.push(event.channel.label));
+      this.addEventListener("track", () => {
+        entry.track = true;
+      });
+    }
+  };
+}
+
+async function connectionsSeen(page: Page): Promise<Array<{ channels: string[]; track: boolean }>> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { sosConnections: Array<{ channels: string[]; track: boolean }> }).sosConnections,
+  );
+}
+
 async function finalNames(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [])).sort();
 }
@@ -110,6 +140,15 @@ t.test(
       "the saved file has the sent file's SHA-256",
     );
     await transferItem(page, "setup.bin").getByText("Done, SHA-256 checked").waitFor();
+    // Files go over a connection of their own (node-datachannel on the agent), not the view's.
+    t.same(
+      await connectionsSeen(page),
+      [
+        { channels: ["control"], track: true },
+        { channels: ["files"], track: false },
+      ],
+      "the view's connection carries video and control; a second one carries only files",
+    );
 
     // Back from the end user: `f <path>` in the terminal, fetched in the console as a download.
     const log = randomBytes(12 * MB);

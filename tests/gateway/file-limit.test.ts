@@ -46,5 +46,14 @@ t.test(
     const peerOpen = await agent.next("peer.open");
     t.equal(peerOpen.maxFileBytes, 2 * 1024 ** 2, "the agent is told the channel's limit in bytes");
     t.equal(opened.maxFileBytes, 2 * 1024 ** 2, "and so is the technician's console");
+    t.notOk("filesConnection" in peerOpen, "a console that did not ask: no files connection for the agent");
+
+    // A console that asks for a separate files connection: the agent is told, with the view.
+    console.send({ type: "remote.disconnect", sessionId: session.id });
+    await agent.next("peer.close", (m) => m.peerId === peerOpen.peerId);
+    console.send({ type: "remote.connect", sessionId: session.id, filesConnection: true });
+    await console.next("remote.opened");
+    const asked = await agent.next("peer.open");
+    t.equal(asked.filesConnection, true, "asked for: the agent's peer.open says so");
   },
 );

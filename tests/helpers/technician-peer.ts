@@ -50,6 +50,10 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   readonly frames: DecodedFrame[] = [];
   readonly controls: AgentControl[] = [];
   channel: RTCDataChannel | undefined;
+  /** The labels of the data channels the agent opened on this peer, in order. */
+  readonly channelLabels: string[] = [];
+  /** Signals of an agent's separate files connection (`peer: "files"`) that reached this peer. */
+  filesSignals = 0;
   rtpBytes = 0;
   /** RTP packets received (headers are 12 bytes each on top of rtpBytes). */
   rtpPackets = 0;
@@ -91,6 +95,7 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
       opened = resolve;
     });
     this.pc.onDataChannel.subscribe((channel) => {
+      this.channelLabels.push(channel.label);
       // The agent also opens `files` (file transfers): this technician speaks on `control` only.
       if (channel.label !== CONTROL_CHANNEL_LABEL) return;
       this.channel = channel;
@@ -108,8 +113,16 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     });
   }
 
-  /** Takes the agent's offer (answering it) or a candidate. */
+  /**
+   * Takes the agent's offer (answering it) or a candidate. This technician does not ask for a
+   * files connection (remote.connect without `filesConnection`): a `peer: "files"` signal is
+   * counted (a test expects none) and left unanswered.
+   */
   async handleSignal(data: SignalData): Promise<void> {
+    if (data.peer === "files") {
+      this.filesSignals += 1;
+      return;
+    }
     if (data.kind === "candidate") {
       await this.pc.addIceCandidate({
         candidate: data.candidate,

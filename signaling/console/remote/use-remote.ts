@@ -51,6 +51,12 @@ export function useRemote(sessionId: string): RemoteController {
   const files = useMemo(() => createStore<FileLink | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
+  /**
+   * The view's separate files connection, asked for in remote.connect and made when the agent
+   * offers one (`peer: "files"`); an agent that cannot (or an older one) sends files on the view's
+   * own connection instead.
+   */
+  const filesPeer = useRef<RemotePeer | null>(null);
   const control = useRef<ControlLink | null>(null);
   /** The view's lifecycle, one per session id (made by the effect below). */
   const life = useRef<Lifecycle<RemoteLifecycleState> | null>(null);
@@ -66,7 +72,8 @@ export function useRemote(sessionId: string): RemoteController {
   const request = useCallback((): void => {
     const view = life.current;
     if (view === null || !view.can("requesting")) return;
-    if (!sendConsole({ type: "remote.connect", sessionId })) return;
+    // Files over a connection of their own when the agent can make one (`peer: "files"` signals).
+    if (!sendConsole({ type: "remote.connect", sessionId, filesConnection: true })) return;
     attempt.current += 1;
     view.set("requesting");
   }, [sessionId]);
@@ -81,6 +88,8 @@ export function useRemote(sessionId: string): RemoteController {
     control.current = null;
     files.get()?.close();
     files.set(null);
+    filesPeer.current?.close();
+    filesPeer.current = null;
     peer.current?.close();
     peer.current = null;
   }, [files]);
@@ -173,6 +182,10 @@ export function useRemote(sessionId: string): RemoteController {
         patch({ phase: { kind: "closed", reason: "peer_failed" }, stream: null, controlOpen: false });
       }, RECOVERY_LIMIT_MS);
     };
+    /** Makes the files connection of the view opened last (set at remote.opened). */
+    let openFilesPeer: () => RemotePeer = () => {
+      throw new Error("a files connection before the view opened");
+    };
     const onMessage = (message: RemoteMessage): void => {
       switch (message.type) {
         case "remote.opened": {
@@ -180,6 +193,30 @@ export function useRemote(sessionId: string): RemoteController {
           const id = attempt.current;
           dropPeer();
           view.set("negotiating");
+          const maxFileBytes = message.maxFileBytes ?? MAX_FILE_BYTES;
+          const openFiles = (channel: RTCDataChannel): void => {
+            files.get()?.close();
+            files.set(
+              openFileLink(channel, maxFileBytes, downloadBlob, (file) => {
+                // The name as the console knows it, made one plain line for the audit.
+                const name = sanitizeFileName(file.name);
+                sendConsole({ type: "file.transferred", sessionId, ...file, name });
+              }),
+            );
+          };
+          const { iceServers } = message;
+          // The agent's files connection (node-datachannel) is answered like the view's own.
+          openFilesPeer = () =>
+            createRemotePeer(iceServers, {
+              signal: (data) => sendConsole({ type: "signal", sessionId, data: { ...data, peer: "files" } }),
+              video: () => undefined,
+              control: () => undefined,
+              files: (channel) => {
+                if (id === attempt.current) openFiles(channel);
+              },
+              state: () => undefined,
+              failed: (reason) => console.warn("remote view: the files connection failed:", reason),
+            });
           peer.current = createRemotePeer(message.iceServers, {
             signal: (data) => sendConsole({ type: "signal", sessionId, data }),
             video: (stream) => {
@@ -195,15 +232,7 @@ export function useRemote(sessionId: string): RemoteController {
               });
             },
             files: (channel) => {
-              if (id !== attempt.current) return;
-              files.get()?.close();
-              files.set(
-                openFileLink(channel, message.maxFileBytes ?? MAX_FILE_BYTES, downloadBlob, (file) => {
-                  // The name as the console knows it, made one plain line for the audit.
-                  const name = sanitizeFileName(file.name);
-                  sendConsole({ type: "file.transferred", sessionId, ...file, name });
-                }),
-              );
+              if (id === attempt.current) openFiles(channel);
             },
             state: (connection) => {
               if (id !== attempt.current) return;
@@ -225,10 +254,17 @@ export function useRemote(sessionId: string): RemoteController {
           return;
         }
         case "remote.signal":
-          peer.current?.handleSignal(message.data);
+          if (message.data.peer !== "files") {
+            peer.current?.handleSignal(message.data);
+            return;
+          }
+          if (peer.current === null) return;
+          filesPeer.current ??= openFilesPeer();
+          filesPeer.current.handleSignal(message.data);
           return;
         case "remote.ice":
           peer.current?.setIceServers(message.iceServers);
+          filesPeer.current?.setIceServers(message.iceServers);
           return;
         case "remote.closed":
           if (message.reason === "replaced" && view.state === "requesting") return;
