@@ -103,7 +103,7 @@ function fail(error: unknown): void {
 
 function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
   if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
-  measure(chunk.timestampUs);
+  measure(chunk);
   const { message, transfer } = chunkMessage(chunk, codec);
   post(message, transfer);
 }
@@ -113,13 +113,13 @@ function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
  * encoder, counted from when it went in (after the frame before it was out), so that waiting in a
  * queue is not counted as work.
  */
-function measure(timestampUs: number): void {
+function measure({ timestampUs, key }: EncodedChunk): void {
   const now = performance.now();
   const handed = inEncoder.get(timestampUs);
   for (const key of inEncoder.keys()) if (key <= timestampUs) inEncoder.delete(key);
   if (handed !== undefined) {
     const encodeMs = now - Math.max(handed.handedAt, lastChunkAt);
-    limit = nextLimit(limit, handed.workMs + encodeMs, settings.maxFps);
+    limit = nextLimit(limit, { workMs: handed.workMs + encodeMs, key }, settings.maxFps);
   }
   lastChunkAt = now;
 }

@@ -33,8 +33,16 @@ function fpsFitting(workMs: number, cap: number): number {
   return Math.min(cap, Math.max(MIN_FRAME_RATE, fitting));
 }
 
-/** The limit after one more frame took `workMs` (capture + conversion + encoding). */
-export function nextLimit(limit: FrameRateLimit, workMs: number, cap: number): FrameRateLimit {
+/** One frame out of the encoder: its capture + conversion + encoding time, and whether it is a keyframe. */
+export type FrameWork = { readonly workMs: number; readonly key: boolean };
+
+/**
+ * The limit after one more frame. Keyframes do not count: they come on demand (a technician
+ * joins, a receiver lost a packet, the encoder restarted) and the first after a start includes
+ * setting up the encoder (measured: ~140 ms at 1080p), which says nothing about the frames after it.
+ */
+export function nextLimit(limit: FrameRateLimit, { workMs, key }: FrameWork, cap: number): FrameRateLimit {
+  if (key) return limit;
   const smoothed = limit.workMs === undefined ? workMs : limit.workMs + SMOOTHING * (workMs - limit.workMs);
   return { fps: fpsFitting(smoothed, cap), workMs: smoothed };
 }

@@ -6,7 +6,7 @@ import { MIN_FRAME_RATE } from "../../agent/peer/bitrate.ts";
 
 const CAP = 30;
 const after = (samples: readonly number[], from = unmeasuredLimit(CAP)) =>
-  samples.reduce((limit, workMs) => nextLimit(limit, workMs, CAP), from);
+  samples.reduce((limit, workMs) => nextLimit(limit, { workMs, key: false }, CAP), from);
 
 t.test("frames that fit in the interval keep the cap", async (t) => {
   t.equal(unmeasuredLimit(CAP).fps, CAP, "before any frame");
@@ -20,6 +20,12 @@ t.test("frames that no longer fit lower the rate until they do; cheap frames rai
   t.ok(one.fps < CAP && one.fps > 12, "one slow frame moves it part of the way");
   const recovered = after(Array(20).fill(15), slow);
   t.equal(recovered.fps, CAP, "back at the cap once frames fit again");
+});
+
+t.test("keyframes do not count: the first after an encoder start includes setting it up", async (t) => {
+  const steady = after(Array(20).fill(20));
+  t.same(nextLimit(steady, { workMs: 140, key: true }, CAP), steady, "a slow keyframe changes nothing");
+  t.same(nextLimit(unmeasuredLimit(CAP), { workMs: 140, key: true }, CAP), unmeasuredLimit(CAP));
 });
 
 t.test("never below the floor nor above the cap", async (t) => {
