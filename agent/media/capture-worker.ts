@@ -116,7 +116,7 @@ function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
 function measure({ timestampUs, key }: EncodedChunk): void {
   const now = performance.now();
   const handed = inEncoder.get(timestampUs);
-  for (const key of inEncoder.keys()) if (key <= timestampUs) inEncoder.delete(key);
+  for (const stamp of inEncoder.keys()) if (stamp <= timestampUs) inEncoder.delete(stamp);
   if (handed !== undefined) {
     const encodeMs = now - Math.max(handed.handedAt, lastChunkAt);
     limit = nextLimit(limit, { workMs: handed.workMs + encodeMs, key }, settings.maxFps);
