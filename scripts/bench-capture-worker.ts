@@ -55,6 +55,8 @@ console.log(
     changed: stats.changed - statsBefore.changed,
     encoded: stats.encoded - statsBefore.encoded,
     busy: stats.busy - statsBefore.busy,
+    fpsLimit: stats.fps,
+    workMs: stats.workMs.toFixed(1),
     latencyP50: latencies[Math.floor(latencies.length / 2)]?.toFixed(0),
     latencyP99: latencies[Math.floor(latencies.length * 0.99)]?.toFixed(0),
   }),

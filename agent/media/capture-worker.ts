@@ -4,7 +4,8 @@
  * up the event loop that serves signaling and input.
  *
  * Where the X server reports drawing (DAMAGE, with the MIT-SHM capture), the loop waits for it
- * and captures as soon as something is drawn, at most maxFps times a second: a key's echo is
+ * and captures as soon as something is drawn, at most maxFps times a second (fewer while the machine
+ * does not keep up: frame-rate-limit.ts): a key's echo is
  * captured a few milliseconds after the X server drew it, not at the next tick. Between drawings it
  * wakes once a second (every two after five idle seconds) for the whole-screen check of
  * x11-capture.ts.
@@ -20,6 +21,7 @@ import { type DrawingWatch, type MonitorCapture, openMonitor, type ScreenFrame }
 import { type CaptureMode, createCaptureMode } from "./capture-mode.ts";
 import { chunkMessage } from "./chunk-message.ts";
 import { createVideoEncoder } from "./encoder-backend.ts";
+import { type FrameRateLimit, nextLimit, unmeasuredLimit, withCap } from "./frame-rate-limit.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
@@ -63,7 +65,20 @@ const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
-const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies Omit<PipelineStats, "backend">;
+const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies Omit<
+  PipelineStats,
+  "backend" | "fps" | "workMs"
+>;
+/** The frame rate the measured work per frame allows, within settings.maxFps. */
+let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
+/**
+ * Frames handed to the encoder and not out yet, by timestamp: when, and how long their capture
+ * and conversion took. A picture replaced while waiting in the encoder never comes out: its entry
+ * goes with the next chunk.
+ */
+const inEncoder = new Map<number, { handedAt: number; workMs: number }>();
+/** When the last chunk came out: a frame handed over before that waited for the one before it. */
+let lastChunkAt = Number.NEGATIVE_INFINITY;
 
 let wake: (() => void) | undefined;
 function sleep(ms: number): Promise<void> {
@@ -88,8 +103,25 @@ function fail(error: unknown): void {
 
 function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
   if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
+  measure(chunk);
   const { message, transfer } = chunkMessage(chunk, codec);
   post(message, transfer);
+}
+
+/**
+ * The work of the frame whose chunk just came out: its capture, its conversion and its time in the
+ * encoder, counted from when it went in (after the frame before it was out), so that waiting in a
+ * queue is not counted as work.
+ */
+function measure({ timestampUs, key }: EncodedChunk): void {
+  const now = performance.now();
+  const handed = inEncoder.get(timestampUs);
+  for (const stamp of inEncoder.keys()) if (stamp <= timestampUs) inEncoder.delete(stamp);
+  if (handed !== undefined) {
+    const encodeMs = now - Math.max(handed.handedAt, lastChunkAt);
+    limit = nextLimit(limit, { workMs: handed.workMs + encodeMs, key }, settings.maxFps);
+  }
+  lastChunkAt = now;
 }
 
 /** An encoder for the current settings; its chunks say which codec they are in. */
@@ -150,6 +182,7 @@ function apply(next: Partial<PipelineSettings>): void {
     encoder.update({ bitrate: settings.bitrate, framerate: settings.maxFps });
     wantKeyframe = true;
   }
+  limit = withCap(limit, settings.maxFps);
 }
 
 function onMessage(message: ToWorker): void {
@@ -175,7 +208,10 @@ function onMessage(message: ToWorker): void {
       apply(message.settings);
       break;
     case "stats":
-      post({ type: "stats", stats: { ...stats, backend: monitor?.backend ?? "none" } });
+      post({
+        type: "stats",
+        stats: { ...stats, backend: monitor?.backend ?? "none", fps: limit.fps, workMs: limit.workMs ?? 0 },
+      });
       return;
     case "stop":
       setMode("stopping");
@@ -189,14 +225,15 @@ function idleInterval(now: number): number {
 }
 
 function pollInterval(now: number): number {
-  const full = 1_000 / settings.maxFps;
+  const full = 1_000 / limit.fps;
   if (now < activeUntil || now - lastChange < FAST_AFTER_ACTIVITY_MS) return full;
   return idleInterval(now);
 }
 
 /**
  * With DAMAGE: sleeps until something is drawn (the first drawing wakes it), a keyframe is wanted
- * or the idle check is due; then keeps to the frame rate, counted from the last frame encoded.
+ * or the idle check is due; then keeps to the frame rate (the limit's), counted from the last frame
+ * encoded.
  */
 async function untilDrawn(drawing: DrawingWatch): Promise<void> {
   if (!drawing.drawn && !wantKeyframe) {
@@ -204,7 +241,7 @@ async function untilDrawn(drawing: DrawingWatch): Promise<void> {
     await sleep(idleInterval(performance.now()));
     waitingForDrawing = false;
   }
-  const rest = lastEncoded + 1_000 / settings.maxFps - performance.now();
+  const rest = lastEncoded + 1_000 / limit.fps - performance.now();
   if (rest > 0 && !wantKeyframe && mode.state === "running") await sleep(rest);
   else await sleep(0);
 }
@@ -214,12 +251,26 @@ type Capture = {
   readonly monitor: MonitorCapture;
   readonly startedAt: number;
   readonly frame: Promise<ScreenFrame>;
+  /** How long the capture took, ms, once it is done. */
+  tookMs: number;
 };
 
 function startCapture(): Capture {
   const capture = monitor;
   if (capture === undefined) throw new Error("no monitor is open");
-  return { monitor: capture, startedAt: performance.now(), frame: capture.capture() };
+  const started: Capture = {
+    monitor: capture,
+    startedAt: performance.now(),
+    frame: capture.capture(),
+    tookMs: 0,
+  };
+  started.frame.then(
+    () => {
+      started.tookMs = performance.now() - started.startedAt;
+    },
+    () => undefined,
+  );
+  return started;
 }
 
 /**
@@ -257,10 +308,14 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
   return rows;
 }
 
-function encode(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): void {
+function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture): void {
+  const capturedAt = capture.startedAt;
+  const converting = performance.now();
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   picture.update(frame, rows);
   const timestampUs = Math.round(capturedAt * 1000);
+  const handedAt = performance.now();
+  inEncoder.set(timestampUs, { handedAt, workMs: capture.tookMs + handedAt - converting });
   if (tracing) {
     const toEpoch = performance.timeOrigin;
     trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
@@ -279,7 +334,7 @@ async function primeOnce(): Promise<void> {
   const frame = await current.frame;
   if (current.monitor !== monitor || stopping()) return;
   const rows = worthEncoding(frame, current.startedAt);
-  if (rows !== undefined) encode(frame, rows, current.startedAt);
+  if (rows !== undefined) encode(frame, rows, current);
 }
 
 /**
@@ -326,7 +381,7 @@ async function loop(): Promise<void> {
         while (ahead.length < CAPTURES_AHEAD) ahead.push(startCapture());
       }
       const rows = worthEncoding(frame, current.startedAt);
-      if (rows !== undefined) encode(frame, rows, current.startedAt);
+      if (rows !== undefined) encode(frame, rows, current);
       const drawing = current.monitor.drawing;
       if (drawing !== undefined && ahead.length === 0) {
         await untilDrawn(drawing);

@@ -36,6 +36,10 @@ export type PipelineStats = {
   readonly encoded: number;
   /** Changed frames not encoded because the encoder was still busy. */
   readonly busy: number;
+  /** The frame rate the worker keeps to now: settings.maxFps, or less (frame-rate-limit.ts). */
+  readonly fps: number;
+  /** Smoothed capture + conversion + encoding time per frame, ms (0 before a frame). */
+  readonly workMs: number;
   /** How the screen is captured now (see capture.ts); "none" before a monitor is open. */
   readonly backend: MonitorCapture["backend"] | "none";
 };
