@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { FFMPEG_MANIFEST, type FfmpegManifest, fileSha256 } from "../agent/media/ffmpeg-binary.ts";
 import {
@@ -41,8 +49,8 @@ function agentVersion(): string {
  * import the WebCodecs addon, which such a target does not carry: checked here, so a new import
  * of agent/media/encoder.ts fails the build instead of the end user's program.
  */
-async function bundleFor(kind: EncoderSpec["kind"], cacheDir: string): Promise<Bundle> {
-  const bundle = await bundleAgent(join(cacheDir, `bundle-${kind}`), kind);
+async function bundleFor(kind: EncoderSpec["kind"], scratch: string): Promise<Bundle> {
+  const bundle = await bundleAgent(join(scratch, `bundle-${kind}`), kind);
   if (kind !== "webcodecs") {
     for (const file of [bundle.app, ...bundle.workers]) {
       if (/from\s*"@napi-rs\/webcodecs"/.test(readFileSync(file, "utf8"))) {
@@ -78,9 +86,28 @@ function ffmpegManifest(
 export async function buildSos(
   request: BuildRequest,
 ): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
-  const { progress, cacheDir } = request;
+  const { cacheDir } = request;
   const nodeVersion = request.nodeVersion ?? process.versions.node;
   mkdirSync(request.outDir, { recursive: true });
+  // This build's own intermediate files (bundle, SEA configuration and blob, the executable being
+  // injected): another build at once with the same cache (a second gateway instance, the CLI)
+  // would otherwise write its configuration into this one's blob. In the cache folder, so the
+  // finished executable is renamed into the cache on the same file system.
+  mkdirSync(cacheDir, { recursive: true });
+  const scratch = mkdtempSync(join(cacheDir, "work-"));
+  try {
+    return await buildTargets(request, scratch, nodeVersion);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function buildTargets(
+  request: BuildRequest,
+  scratch: string,
+  nodeVersion: string,
+): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
+  const { progress, cacheDir } = request;
   const bundles = new Map<EncoderSpec["kind"], Promise<Bundle>>();
   const built: BuiltFile[] = [];
   const failed: FailedTarget[] = [];
@@ -98,16 +125,16 @@ export async function buildSos(
       const kind = spec.encoder.kind;
       if (!bundles.has(kind)) {
         progress(`bundling the agent with esbuild (${kind} encoder)`);
-        bundles.set(kind, bundleFor(kind, cacheDir));
+        bundles.set(kind, bundleFor(kind, scratch));
       }
-      const bundle = await (bundles.get(kind) ?? bundleFor(kind, cacheDir));
+      const bundle = await (bundles.get(kind) ?? bundleFor(kind, scratch));
       const extra =
         spec.encoder.kind === "ffmpeg-exe"
           ? [
               ffmpegManifest(
                 spec.encoder,
                 packages.get(spec.encoder.package) ?? "",
-                join(cacheDir, "ffmpeg-manifest", target),
+                join(scratch, "ffmpeg-manifest", target),
               ),
             ]
           : [];
@@ -146,7 +173,7 @@ export async function buildSos(
           config,
           nodeBinary: await nodeBinary(spec, cacheDir, nodeVersion),
           generator: await blobGenerator(cacheDir, nodeVersion),
-          workDir: join(cacheDir, "sea", `${target}-node${nodeVersion}`),
+          workDir: join(scratch, "sea", target),
           output: cached,
           platform: spec.platform,
         });
