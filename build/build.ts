@@ -4,8 +4,10 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -79,6 +81,19 @@ function ffmpegManifest(
   return { path: FFMPEG_MANIFEST, source };
 }
 
+const WORK_PREFIX = "work-";
+/** No build takes this long: a work folder this old was left by a build that was killed (Cancel). */
+export const STALE_WORK_MS = 24 * 60 * 60 * 1000;
+
+/** Removes the work folders that killed builds left in the cache (a build's own is removed at its end). */
+export function sweepStaleWork(cacheDir: string, now = Date.now()): void {
+  for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(WORK_PREFIX)) continue;
+    const folder = join(cacheDir, entry.name);
+    if (now - statSync(folder).mtimeMs > STALE_WORK_MS) rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds one executable per target. A target whose Node binary or native packages the registry
  * cannot give is reported with exactly what is missing; the others still build.
@@ -94,7 +109,8 @@ export async function buildSos(
   // would otherwise write its configuration into this one's blob. In the cache folder, so the
   // finished executable is renamed into the cache on the same file system.
   mkdirSync(cacheDir, { recursive: true });
-  const scratch = mkdtempSync(join(cacheDir, "work-"));
+  sweepStaleWork(cacheDir);
+  const scratch = mkdtempSync(join(cacheDir, WORK_PREFIX));
   try {
     return await buildTargets(request, scratch, nodeVersion);
   } finally {

@@ -4,11 +4,11 @@
  * intermediate files (bundle, SEA configuration and blob, the executable being injected) must not
  * be one folder, where one build's configuration would end up in the other's executable.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { buildSos } from "../../build/build.ts";
+import { buildSos, STALE_WORK_MS, sweepStaleWork } from "../../build/build.ts";
 
 t.test(
   "two builds with different brands at once, one cache: each executable carries its own configuration",
@@ -52,3 +52,15 @@ t.test(
     );
   },
 );
+
+t.test("a work folder a killed build left is swept once stale; a running build's is kept", async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "sos-work-sweep-"));
+  t.teardown(() => rmSync(cacheDir, { recursive: true, force: true }));
+  for (const name of ["work-old", "work-running", "executables"]) mkdirSync(join(cacheDir, name));
+  const now = Date.now();
+  const old = new Date(now - STALE_WORK_MS - 60_000);
+  utimesSync(join(cacheDir, "work-old"), old, old);
+  utimesSync(join(cacheDir, "executables"), old, old);
+  sweepStaleWork(cacheDir, now);
+  t.same(readdirSync(cacheDir).sort(), ["executables", "work-running"]);
+});
