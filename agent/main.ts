@@ -172,7 +172,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));
   const done = session.run();
   void cursorShapeSourceFor(injector)(
-    (look) => session.showCursorLook(look),
+    (sight) => session.showCursor(sight),
     (error) => log.warn({ err: error }, "cursor shape watch"),
   ).then((watch) => {
     log.debug({ available: watch !== undefined }, "cursor shape watch");

@@ -1,5 +1,15 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { FFMPEG_MANIFEST, type FfmpegManifest, fileSha256 } from "../agent/media/ffmpeg-binary.ts";
 import {
@@ -41,8 +51,8 @@ function agentVersion(): string {
  * import the WebCodecs addon, which such a target does not carry: checked here, so a new import
  * of agent/media/encoder.ts fails the build instead of the end user's program.
  */
-async function bundleFor(kind: EncoderSpec["kind"], cacheDir: string): Promise<Bundle> {
-  const bundle = await bundleAgent(join(cacheDir, `bundle-${kind}`), kind);
+async function bundleFor(kind: EncoderSpec["kind"], scratch: string): Promise<Bundle> {
+  const bundle = await bundleAgent(join(scratch, `bundle-${kind}`), kind);
   if (kind !== "webcodecs") {
     for (const file of [bundle.app, ...bundle.workers]) {
       if (/from\s*"@napi-rs\/webcodecs"/.test(readFileSync(file, "utf8"))) {
@@ -71,6 +81,19 @@ function ffmpegManifest(
   return { path: FFMPEG_MANIFEST, source };
 }
 
+const WORK_PREFIX = "work-";
+/** No build takes this long: a work folder this old was left by a build that was killed (Cancel). */
+export const STALE_WORK_MS = 24 * 60 * 60 * 1000;
+
+/** Removes the work folders that killed builds left in the cache (a build's own is removed at its end). */
+export function sweepStaleWork(cacheDir: string, now = Date.now()): void {
+  for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(WORK_PREFIX)) continue;
+    const folder = join(cacheDir, entry.name);
+    if (now - statSync(folder).mtimeMs > STALE_WORK_MS) rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds one executable per target. A target whose Node binary or native packages the registry
  * cannot give is reported with exactly what is missing; the others still build.
@@ -78,9 +101,29 @@ function ffmpegManifest(
 export async function buildSos(
   request: BuildRequest,
 ): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
-  const { progress, cacheDir } = request;
+  const { cacheDir } = request;
   const nodeVersion = request.nodeVersion ?? process.versions.node;
   mkdirSync(request.outDir, { recursive: true });
+  // This build's own intermediate files (bundle, SEA configuration and blob, the executable being
+  // injected): another build at once with the same cache (a second gateway instance, the CLI)
+  // would otherwise write its configuration into this one's blob. In the cache folder, so the
+  // finished executable is renamed into the cache on the same file system.
+  mkdirSync(cacheDir, { recursive: true });
+  sweepStaleWork(cacheDir);
+  const scratch = mkdtempSync(join(cacheDir, WORK_PREFIX));
+  try {
+    return await buildTargets(request, scratch, nodeVersion);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function buildTargets(
+  request: BuildRequest,
+  scratch: string,
+  nodeVersion: string,
+): Promise<{ built: BuiltFile[]; failed: FailedTarget[] }> {
+  const { progress, cacheDir } = request;
   const bundles = new Map<EncoderSpec["kind"], Promise<Bundle>>();
   const built: BuiltFile[] = [];
   const failed: FailedTarget[] = [];
@@ -98,16 +141,16 @@ export async function buildSos(
       const kind = spec.encoder.kind;
       if (!bundles.has(kind)) {
         progress(`bundling the agent with esbuild (${kind} encoder)`);
-        bundles.set(kind, bundleFor(kind, cacheDir));
+        bundles.set(kind, bundleFor(kind, scratch));
       }
-      const bundle = await (bundles.get(kind) ?? bundleFor(kind, cacheDir));
+      const bundle = await (bundles.get(kind) ?? bundleFor(kind, scratch));
       const extra =
         spec.encoder.kind === "ffmpeg-exe"
           ? [
               ffmpegManifest(
                 spec.encoder,
                 packages.get(spec.encoder.package) ?? "",
-                join(cacheDir, "ffmpeg-manifest", target),
+                join(scratch, "ffmpeg-manifest", target),
               ),
             ]
           : [];
@@ -146,7 +189,7 @@ export async function buildSos(
           config,
           nodeBinary: await nodeBinary(spec, cacheDir, nodeVersion),
           generator: await blobGenerator(cacheDir, nodeVersion),
-          workDir: join(cacheDir, "sea", `${target}-node${nodeVersion}`),
+          workDir: join(scratch, "sea", target),
           output: cached,
           platform: spec.platform,
         });

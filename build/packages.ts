@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
@@ -96,21 +96,37 @@ export async function packageDir(name: string, version: string, cacheDir: string
   const cached = cachedPackage(name, version, cacheDir);
   if (cached !== undefined) return cached;
   const dir = join(cacheDir, "packages", `${name.replace("/", "+")}@${version}`);
-  const downloads = join(cacheDir, "downloads");
-  mkdirSync(downloads, { recursive: true });
-  const { stdout } = await run(
-    "npm",
-    ["pack", `${name}@${version}`, "--pack-destination", downloads, "--silent"],
-    {
-      timeout: 600_000,
-      maxBuffer: 1024 * 1024,
-    },
-  );
-  const tarball = join(downloads, stdout.trim().split("\n").at(-1) ?? "");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  await run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
-  return dir;
+  // Fetched and unpacked in a folder of this call's own, then renamed into place whole: another
+  // build at once must never take a half-unpacked folder (its package.json is there early) for
+  // the package, nor unpack over this one's.
+  mkdirSync(join(cacheDir, "downloads"), { recursive: true });
+  const downloads = mkdtempSync(join(cacheDir, "downloads", "pack-"));
+  try {
+    const { stdout } = await run(
+      "npm",
+      ["pack", `${name}@${version}`, "--pack-destination", downloads, "--silent"],
+      {
+        timeout: 600_000,
+        maxBuffer: 1024 * 1024,
+      },
+    );
+    const tarball = join(downloads, stdout.trim().split("\n").at(-1) ?? "");
+    const unpacked = join(downloads, "package");
+    mkdirSync(unpacked);
+    await run("tar", ["-xzf", tarball, "-C", unpacked, "--strip-components=1"]);
+    // A folder without package.json is what an older, interrupted build left: replaced.
+    if (cachedPackage(name, version, cacheDir) === undefined) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(cacheDir, "packages"), { recursive: true });
+    try {
+      renameSync(unpacked, dir);
+    } catch (error) {
+      // Another build put the same package there first: that one is used.
+      if (cachedPackage(name, version, cacheDir) === undefined) throw error;
+    }
+    return dir;
+  } finally {
+    rmSync(downloads, { recursive: true, force: true });
+  }
 }
 
 /** The official Node binary for a target at `nodeVersion`. */

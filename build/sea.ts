@@ -120,7 +120,8 @@ export async function makeExecutable(options: {
   const seaConfigPath = join(workDir, "sea-config.json");
   writeFileSync(seaConfigPath, JSON.stringify(seaConfig));
   await run(options.generator, ["--experimental-sea-config", seaConfigPath], { maxBuffer: 16 * 1024 * 1024 });
-  const partial = `${options.output}.partial`;
+  // In this build's own folder: a build of the same inputs at once must not write into it.
+  const partial = join(workDir, "executable.partial");
   copyFileSync(options.nodeBinary, partial);
   chmodSync(partial, 0o755);
   if (options.platform === "win32") {

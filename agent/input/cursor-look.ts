@@ -17,12 +17,29 @@ export type CursorLook = {
 export type CursorShapeWatch = { close(): void };
 
 /**
- * Starts watching the displayed cursor: `onChange` hears each new look, `onError` what went wrong
- * inside. Resolves undefined where the platform's reader cannot be used (the console then draws
+ * What a reader saw change: the pointer shows (with its new look, when it changed and could be
+ * read) or a program hid it (Windows: ShowCursor(FALSE), SetCursor(NULL); a video player, a text
+ * field while typing). A look with no opaque pixel (a blank cursor, X11's usual way to hide it) is
+ * hidden too: see `hidesPointer`.
+ */
+export type CursorSight = { readonly shown: true; readonly look?: CursorLook } | { readonly shown: false };
+
+/** Whether the pointer is hidden: not shown, or shown as a look without any visible pixel. */
+export function hidesPointer(sight: CursorSight): boolean {
+  if (!sight.shown) return true;
+  const rgba = sight.look?.rgba;
+  if (rgba === undefined) return false;
+  for (let alpha = 3; alpha < rgba.length; alpha += 4) if (rgba[alpha] !== 0) return false;
+  return true;
+}
+
+/**
+ * Starts watching the displayed cursor: `onChange` hears each change (a new look, hidden, shown
+ * again), `onError` what went wrong inside. Resolves undefined where the platform's reader cannot be used (the console then draws
  * its own arrow at the reported position).
  */
 export type CursorShapeSource = (
-  onChange: (look: CursorLook) => void,
+  onChange: (sight: CursorSight) => void,
   onError: (error: unknown) => void,
 ) => Promise<CursorShapeWatch | undefined>;
 

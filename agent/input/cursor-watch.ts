@@ -1,6 +1,7 @@
 /**
  * The end user's pointer, for the technician's view: captured frames carry no cursor, so the
  * agent polls the pointer position and reports each move, normalized to the shown monitor.
+ * `visible`: inside the shown monitor and not hidden by a program (cursor-look.ts).
  */
 import type { MonitorGeometry } from "../media/capture.ts";
 import { toNormalized } from "./geometry.ts";
@@ -16,6 +17,7 @@ export class CursorWatch {
   #timer: NodeJS.Timeout | undefined;
   #last: { x: number; y: number } | undefined;
   #busy = false;
+  #hidden = false;
 
   constructor(
     injector: Injector,
@@ -40,6 +42,13 @@ export class CursorWatch {
     }
   }
 
+  /** A program hid (or showed again) the pointer: reported with the next poll. */
+  set hidden(hidden: boolean) {
+    if (hidden === this.#hidden) return;
+    this.#hidden = hidden;
+    this.refresh();
+  }
+
   /** Reports the current position at the next poll even when it did not move. */
   refresh(): void {
     this.#last = undefined;
@@ -53,7 +62,7 @@ export class CursorWatch {
       if (this.#last?.x === at.x && this.#last.y === at.y) return;
       this.#last = at;
       const normalized = toNormalized(this.#monitor(), at.x, at.y);
-      this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside });
+      this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside && !this.#hidden });
     } finally {
       this.#busy = false;
     }

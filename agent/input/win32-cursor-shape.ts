@@ -3,7 +3,7 @@
  * x11-cursor-shape.ts behind the same seam (cursor-look.ts). Windows announces no cursor change to
  * a program that does not own the window under the pointer, so the input worker is asked every
  * CURSOR_READ_INTERVAL_MS which cursor is shown (`GetCursorInfo`, a handle: cheap) and reads its
- * image only when the handle changed (win32-cursor.ts).
+ * image only when the handle changed (win32-cursor.ts). No handle: a program hid the pointer.
  */
 import { CURSOR_READ_INTERVAL_MS, type CursorLook, type CursorShapeSource } from "./cursor-look.ts";
 import type { Injector } from "./injector.ts";
@@ -25,7 +25,9 @@ export function win32CursorShape(injector: Pick<Injector, "readCursor">): Cursor
       const reading = await injector.readCursor(known);
       if (reading.handle === known) return;
       known = reading.handle;
-      if (reading.look !== undefined) onChange(asLook(reading.look));
+      if (reading.handle === null) onChange({ shown: false });
+      else if (reading.look === undefined) onChange({ shown: true });
+      else onChange({ shown: true, look: asLook(reading.look) });
     };
     try {
       await read();

@@ -4,7 +4,10 @@
  * whichever program set it); when the handle changes, `GetIconInfo` gives its hotspot and
  * bitmaps, `GetObjectW` their size and `GetDIBits` their pixels at 32 bits, which
  * win32-cursor-image.ts makes a look. Looks are cached by handle: pointing back and forth between
- * text and a link reads no bitmap twice.
+ * text and a link reads no bitmap twice. A destroyed cursor's handle value could come back for
+ * another image, but USER handles carry a reuse counter in their high word (the value recurs only
+ * after that slot was reused 65536 times), and the cache forgets everything at MAX_CACHED entries,
+ * so the handle alone is kept as the key (RustDesk keys its Windows cursor cache the same way).
  *
  * Under Wine (not Windows) cursors are objects of the process that made them: `GetCursorInfo`
  * names another program's cursor but `GetIconInfo` fails on it, so no look comes (measured with
@@ -16,7 +19,10 @@ import { win32CursorLook } from "./win32-cursor-image.ts";
 
 /** What the input worker answers: the shown cursor, and its look when it is new to the asker. */
 export type CursorReading = {
-  /** The shown cursor's handle (its address, in decimal); null while no cursor is shown. */
+  /**
+   * The shown cursor's handle (its address, in decimal); null while no cursor is shown (a program
+   * hid it: ShowCursor(FALSE), SetCursor(NULL), or touch input suppresses it).
+   */
   readonly handle: string | null;
   /** The look, when the handle is not the `known` one and its bitmaps could be read. */
   readonly look?: CursorLook;
@@ -164,7 +170,8 @@ export async function openWin32Cursor(): Promise<Win32Cursor> {
   return {
     readCursor(known) {
       const info: Partial<CursorInfo> = { cbSize: cursorInfoSize };
-      if (!api.GetCursorInfo(info)) return { handle: null };
+      // Unreadable (another desktop): nothing changed, as far as the asker can tell.
+      if (!api.GetCursorInfo(info)) return { handle: known ?? null };
       const cursor = info.hCursor ?? null;
       if (((info.flags ?? 0) & CURSOR_SHOWING) === 0 || cursor === null) return { handle: null };
       const handle = koffi.address(cursor).toString();

@@ -4,6 +4,10 @@
  * The X server reports each change of the displayed cursor (CursorNotify); the image is fetched
  * then, not polled. Where XFixes is missing (or not on X11) there is no watch and the console
  * draws its own arrow at the reported position.
+ *
+ * A program hides the pointer on X11 by showing a blank cursor (GTK while typing, video players):
+ * that look is a hidden pointer (cursor-look.ts). XFixesHideCursor (some window managers) cannot
+ * be seen: XFixes reports the cursor as if shown, and no request asks whether it is hidden.
  */
 import type { CursorImage, Display } from "x11";
 import { connectDisplay, extensionOf } from "../x11-client.ts";
@@ -69,8 +73,9 @@ export const watchCursorShape: CursorShapeSource = async (onChange, onError) => 
       try {
         if (closed || error || image.cursorSerial === serial) return;
         serial = image.cursorSerial;
-        if (image.width === 0 || image.height === 0) return;
-        onChange(cursorLook(image));
+        // An empty image or a blank one (cursor-look.ts) is a hidden pointer.
+        if (image.width === 0 || image.height === 0) onChange({ shown: false });
+        else onChange({ shown: true, look: cursorLook(image) });
       } catch (failure) {
         onError(failure);
       }

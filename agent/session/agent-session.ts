@@ -11,7 +11,7 @@ import { MAX_CHAT_LINE_CHARS, MAX_FILE_BYTES } from "../../shared/limits.ts";
 import { chatTextSchema, inertText } from "../../shared/plain-text.ts";
 import { type AgentOutcome, outcomeOf } from "../exit.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
-import type { CursorLook } from "../input/cursor-look.ts";
+import type { CursorSight } from "../input/cursor-look.ts";
 import type { InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
@@ -88,9 +88,9 @@ export class AgentSession {
     return this.close({ reason: "ended", message: this.#deps.messages.endedByUser });
   }
 
-  /** The pointer's look changed (cursor-look.ts): every technician is shown the new one. */
-  showCursorLook(look: CursorLook): void {
-    this.#peers.showCursorLook(look);
+  /** The pointer's look changed, or it was hidden or shown (cursor-look.ts): every technician sees it. */
+  showCursor(sight: CursorSight): void {
+    this.#peers.showCursor(sight);
   }
 
   /** The end user withdraws every permission: input stops at once, peers close. */

@@ -19,7 +19,7 @@ import type { FileLink } from "../files/file-link.ts";
 import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
-import { type CursorLook, cursorShapeMessage } from "../input/cursor-look.ts";
+import { type CursorSight, cursorShapeMessage, hidesPointer } from "../input/cursor-look.ts";
 import { CursorWatch } from "../input/cursor-watch.ts";
 import { DesktopWatch, type InputDesktopName } from "../input/desktop-watch.ts";
 import type { Injector } from "../input/injector.ts";
@@ -147,9 +147,16 @@ export class TechnicianPeers {
     for (const connected of this.#peers.values()) await connected.input.releaseAll();
   }
 
-  /** The pointer's look changed: every technician is shown the new one. */
-  showCursorLook(look: CursorLook): void {
-    this.#cursorShape = cursorShapeMessage(look);
+  /**
+   * The pointer's look changed, or a program hid or showed it: every technician is shown the new
+   * look; a hidden pointer is reported as not visible (the `cursor` message), so that consoles,
+   * older ones too, stop drawing it. A blank look is not sent: the last one stays for its return.
+   */
+  showCursor(sight: CursorSight): void {
+    const hidden = hidesPointer(sight);
+    this.#cursor.hidden = hidden;
+    if (hidden || !sight.shown || sight.look === undefined) return;
+    this.#cursorShape = cursorShapeMessage(sight.look);
     this.#broadcast(this.#cursorShape);
   }
 

@@ -1,4 +1,6 @@
 import t from "tap";
+import { hidesPointer } from "../../agent/input/cursor-look.ts";
+import { win32CursorLook } from "../../agent/input/win32-cursor-image.ts";
 import { cursorLook } from "../../agent/input/x11-cursor-shape.ts";
 import { MAX_CURSOR_SIDE } from "../../shared/control.ts";
 
@@ -42,4 +44,25 @@ t.test("a cursor larger than the wire allows is cut around its hotspot", async (
   );
   const corner = cursorLook({ ...big, xhot: 2, yhot: side - 1 });
   t.match(corner, { hotX: 2, hotY: MAX_CURSOR_SIDE - 1 }, "near an edge, the cut keeps to the image");
+});
+
+t.test("a hidden pointer: not shown, or shown as a look without a visible pixel", async (t) => {
+  const arrow = cursorLook(image(4, 4, (x, y) => (x <= y ? [0, 0, 0, 255] : [0, 0, 0, 0])));
+  const faint = cursorLook(image(2, 2, (x) => (x === 1 ? [1, 1, 1, 1] : [0, 0, 0, 0])));
+  const blankX11 = cursorLook(image(8, 8, () => [0, 0, 0, 0]));
+  // Windows' blank cursor: monochrome, AND set and XOR clear everywhere (mask above image).
+  const blankWindows = win32CursorLook({
+    hotX: 0,
+    hotY: 0,
+    width: 2,
+    height: 2,
+    color: undefined,
+    mask: Uint8Array.from([...Array(4).fill([255, 255, 255, 0]), ...Array(4).fill([0, 0, 0, 0])].flat()),
+  });
+  t.equal(hidesPointer({ shown: false }), true, "hidden (Windows: no CURSOR_SHOWING)");
+  t.equal(hidesPointer({ shown: true }), false, "shown, look unread");
+  t.equal(hidesPointer({ shown: true, look: arrow }), false, "an arrow");
+  t.equal(hidesPointer({ shown: true, look: faint }), false, "one faint pixel still shows");
+  t.equal(hidesPointer({ shown: true, look: blankX11 }), true, "X11's blank cursor");
+  t.equal(hidesPointer({ shown: true, look: blankWindows }), true, "a blank Windows cursor");
 });

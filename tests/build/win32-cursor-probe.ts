@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from "node:fs";
 import koffi, { type KoffiFunc } from "koffi";
-import { type CursorLook, cursorShapeMessage } from "../../agent/input/cursor-look.ts";
+import { type CursorLook, type CursorSight, cursorShapeMessage } from "../../agent/input/cursor-look.ts";
 import { loadInjector } from "../../agent/input/injector.ts";
 import { win32CursorShape } from "../../agent/input/win32-cursor-shape.ts";
 import { type CursorShape, cursorShapeSchema } from "../../shared/control.ts";
@@ -95,6 +95,8 @@ const api = {
   ]) as KoffiFunc<
     (info: { fIcon: number; xHotspot: number; yHotspot: number; hbmMask: Handle; hbmColor: Handle }) => Handle
   >,
+  // BOOL is a 32-bit int (koffi's "bool" is one byte: the rest of the register would be left over).
+  ShowCursor: user32.func("__stdcall", "ShowCursor", "int", ["int"]) as KoffiFunc<(show: number) => number>,
   GetSystemMetrics: user32.func("__stdcall", "GetSystemMetrics", "int", ["int"]) as KoffiFunc<
     (index: number) => number
   >,
@@ -183,32 +185,41 @@ const foreground = api.GetForegroundWindow();
 
 const injector = await loadInjector();
 const looks: CursorLook[] = [];
+/** Each change the watch reported: "look", "shown" (without a look) or "hidden". */
+const sights: string[] = [];
 const errors: string[] = [];
 let wake: (() => void) | undefined;
 const watch = await win32CursorShape(injector)(
-  (look) => {
-    looks.push(look);
+  (sight: CursorSight) => {
+    if (sight.shown && sight.look !== undefined) looks.push(sight.look);
+    sights.push(!sight.shown ? "hidden" : sight.look === undefined ? "shown" : "look");
     wake?.();
   },
   (error) => errors.push(String(error)),
 );
 if (watch === undefined) throw new Error("no Windows cursor watch");
 
-/** Sets `cursor` and waits for the watch's next look. */
-async function shown(cursor: Handle): Promise<CursorShape> {
-  const before = looks.length;
-  api.SetCursor(cursor);
+/** Runs `change` and waits for the watch's next report. */
+async function reported(change: () => void): Promise<void> {
+  const before = sights.length;
+  change();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no look in 10 s; errors: ${errors.join("; ")}`)),
+      () =>
+        reject(new Error(`no report in 10 s; so far: ${sights.join(", ")}; errors: ${errors.join("; ")}`)),
       10_000,
     );
     wake = () => {
-      if (looks.length === before) return;
+      if (sights.length === before) return;
       clearTimeout(timer);
       resolve();
     };
   });
+}
+
+/** Sets `cursor` and waits for the watch's next look. */
+async function shown(cursor: Handle): Promise<CursorShape> {
+  await reported(() => api.SetCursor(cursor));
   const look = looks.at(-1);
   if (look === undefined) throw new Error("no look");
   return cursorShapeSchema.parse(cursorShapeMessage(look));
@@ -223,13 +234,21 @@ const shapes = {
   hand: await shown(standard(IDC_HAND)),
   ibeamAgain: await shown(standard(IDC_IBEAM)),
 };
+// The program hides its pointer (as a video player does) and shows it again.
+await reported(() => api.ShowCursor(0));
+const looksWhileShown = looks.length;
+await reported(() => api.ShowCursor(1));
+const lookAgain = looks.length > looksWhileShown ? looks.at(-1) : undefined;
+const shownAgain = lookAgain === undefined ? null : cursorShapeMessage(lookAgain);
 watch.close();
 writeFileSync(
   output,
   JSON.stringify({
     foreground: foreground !== null && koffi.address(foreground) === koffi.address(window),
     cursorSize: [api.GetSystemMetrics(SM_CXCURSOR), api.GetSystemMetrics(SM_CYCURSOR)],
-    looks: looks.length,
+    looks: looksWhileShown,
+    sights,
+    shownAgain,
     errors,
     shapes,
   }),

@@ -297,7 +297,7 @@ t.test(
 );
 
 t.test(
-  "(under Wine, a stand-in for Windows) the agent's Windows cursor watch reads monochrome, colour and standard cursors as the console's cursorShape, once per change of handle",
+  "(under Wine, a stand-in for Windows) the agent's Windows cursor watch reads monochrome, colour and standard cursors as the console's cursorShape, once per change of handle, and a pointer the program hides",
   async (t) => {
     // Under Wine the agent can name but not read another program's cursor (docs/windows-agent.md),
     // so the probe sets each cursor in its own foreground window and drives the agent's input
@@ -312,6 +312,8 @@ t.test(
       foreground: boolean;
       cursorSize: [number, number];
       looks: number;
+      sights: string[];
+      shownAgain: CursorShape | null;
       errors: string[];
       shapes: Record<
         "monochrome" | "colourWithoutAlpha" | "arrow" | "ibeam" | "hand" | "ibeamAgain",
@@ -378,5 +380,11 @@ t.test(
     );
     t.equal(new Set([arrow.rgba, ibeam.rgba, hand.rgba]).size, 3, "three different images");
     t.same(ibeamAgain, ibeam, "the I-beam again: the same look (read from the cache)");
+    t.same(
+      probed.sights.slice(-2),
+      ["hidden", "look"],
+      "ShowCursor(FALSE): reported hidden; ShowCursor(TRUE): shown again with its look",
+    );
+    t.same(probed.shownAgain, ibeam, "the pointer comes back as the I-beam it was");
   },
 );
