@@ -1,3 +1,4 @@
+import { ChatRate } from "../../shared/chat-rate.ts";
 import { SosError } from "../../shared/errors.ts";
 import { MAX_CHAT_LINES_PER_SESSION } from "../../shared/limits.ts";
 import type { ChatLine } from "../../shared/model.ts";
@@ -6,7 +7,6 @@ import type { Clock } from "../clock.ts";
 import type { ChatLineRow, NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { Actor, AuditLog } from "./audit.ts";
-import { ChatRate } from "./chat-rate.ts";
 import type { Desk } from "./desk/desk.ts";
 import type { AgentPresence, DomainEvents } from "./events.ts";
 import type { Policy } from "./policy.ts";
