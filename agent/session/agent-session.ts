@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { ConsentDecision } from "../../shared/agent-protocol.ts";
+import { ChatRate } from "../../shared/chat-rate.ts";
 import type { ContinueAnswer } from "../../shared/continuation.ts";
 import type { ReservedCombo } from "../../shared/control.ts";
 import { MAX_CHAT_LINE_CHARS, MAX_FILE_BYTES } from "../../shared/limits.ts";
@@ -49,6 +50,8 @@ type Handlers = { [K in GatewayMessage["type"]]: (message: Extract<GatewayMessag
 export class AgentSession {
   readonly #deps: SessionDeps;
   readonly #consents = new Consents();
+  /** The gateway's rate for the end user's chat, kept here: a pasted block is not sent as a flood. */
+  readonly #chatRate = new ChatRate({ now: () => Date.now() });
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
   /** Recordings running now: id to the recording technician's name (the end user is reminded with the status line). */
@@ -140,13 +143,23 @@ export class AgentSession {
     terminal.on("cancelFiles", () => this.#peers.cancelFiles());
   }
 
-  /** The end user's chat line to the technicians: checked here against the shared rule first. */
+  /**
+   * The end user's chat line to the technicians: checked here against the shared rule and rate
+   * first (a pasted block of hundreds of lines would otherwise flood the socket, which the gateway
+   * closes: MAX_QUEUED_SOCKET_MESSAGES).
+   */
   #chat(typed: string): void {
     const { client, terminal, messages } = this.#deps;
     // What a terminal let through (a tab, a pasted control character) goes as visible text.
     const text = inertText(typed, Number.MAX_SAFE_INTEGER);
     if (!chatTextSchema.safeParse(text).success) {
       terminal.say(messages.chatTooLong(MAX_CHAT_LINE_CHARS));
+      return;
+    }
+    try {
+      this.#chatRate.take("enduser");
+    } catch {
+      terminal.say(messages.chatNotSent("CHAT_TOO_FAST"));
       return;
     }
     client.send({ type: "chat", text });

@@ -1,3 +1,4 @@
+import { ChatRate } from "../../shared/chat-rate.ts";
 import { SosError } from "../../shared/errors.ts";
 import { MAX_CHAT_LINES_PER_SESSION } from "../../shared/limits.ts";
 import type { ChatLine } from "../../shared/model.ts";
@@ -6,7 +7,6 @@ import type { Clock } from "../clock.ts";
 import type { ChatLineRow, NewChatLine, SessionRow, TechnicianRow } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { Actor, AuditLog } from "./audit.ts";
-import { ChatRate } from "./chat-rate.ts";
 import type { Desk } from "./desk/desk.ts";
 import type { AgentPresence, DomainEvents } from "./events.ts";
 import type { Policy } from "./policy.ts";
@@ -51,7 +51,6 @@ export class Chat {
   /** A technician on the session says `text` to the end user and the other technicians. */
   async say(actor: TechnicianRow, sessionId: string, text: string): Promise<void> {
     const { desk, policy, presence } = this.#d;
-    this.#rate.take(`${sessionId}:technician:${actor.id}`);
     await desk.get(actor, sessionId);
     await this.#append(
       sessionId,
@@ -64,6 +63,9 @@ export class Chat {
         if (!presence.isConnected(sessionId)) {
           throw new SosError("AGENT_OFFLINE", "The end user's app is not connected.");
         }
+        // After who may say it: a refusal for who one is costs nothing of the rate (nor is one
+        // remembered for a session the sender may not see).
+        this.#rate.take(`${sessionId}:technician:${actor.id}`);
       },
     );
   }

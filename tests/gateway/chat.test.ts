@@ -284,6 +284,28 @@ t.test("a full chat refuses more lines with CHAT_FULL and stores nothing", async
   );
 });
 
+t.test(
+  "a line refused for who sends it is answered with that refusal, not CHAT_TOO_FAST, however many are sent",
+  async (t) => {
+    const { session } = await chatting(t);
+    const refusals = async (who: typeof dave) => {
+      const socket = await openConsoleSocket(who.client);
+      t.teardown(() => socket.close());
+      await socket.next("sessions");
+      for (let i = 0; i <= CHAT_BURST_LINES; i += 1) {
+        socket.send({ type: "chat.send", sessionId: session.id, text: `attempt ${i}` });
+      }
+      const codes = new Set<string>();
+      for (let i = 0; i <= CHAT_BURST_LINES; i += 1) {
+        codes.add((await socket.next("error", (m) => m.inReplyTo === "chat.send")).error.code);
+      }
+      return [...codes];
+    };
+    t.same(await refusals(dave), ["NOT_ON_SESSION"], "channel access alone: each line NOT_ON_SESSION");
+    t.same(await refusals(carol), ["SESSION_NOT_FOUND"], "no access: each line SESSION_NOT_FOUND");
+  },
+);
+
 t.test("only technicians on the session write; only those who may see it read", async (t) => {
   const { session, agent } = await chatting(t);
   const daveConsole = await openConsoleSocket(dave.client);

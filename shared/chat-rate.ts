@@ -1,6 +1,5 @@
-import { SosError } from "../../shared/errors.ts";
-import { CHAT_BURST_LINES, CHAT_LINES_PER_SECOND } from "../../shared/limits.ts";
-import type { Clock } from "../clock.ts";
+import { SosError } from "./errors.ts";
+import { CHAT_BURST_LINES, CHAT_LINES_PER_SECOND } from "./limits.ts";
 
 /** Past this many senders remembered, those whose bucket has filled up again are forgotten. */
 const PRUNE_AT = 1_000;
@@ -10,12 +9,15 @@ type Bucket = { tokens: number; at: number };
 /**
  * A token bucket per chat sender: CHAT_BURST_LINES lines at once, refilled at
  * CHAT_LINES_PER_SECOND. A sender whose bucket is full again is the same as one never seen.
+ * The gateway holds every sender to it (signaling/domain/chat.ts); the agent holds its end user to
+ * it before sending, so a pasted block of lines is refused there, not sent as a flood that the
+ * gateway answers by closing the socket (MAX_QUEUED_SOCKET_MESSAGES).
  */
 export class ChatRate {
-  readonly #clock: Clock;
+  readonly #clock: { now(): number };
   readonly #buckets = new Map<string, Bucket>();
 
-  constructor(clock: Clock) {
+  constructor(clock: { now(): number }) {
     this.#clock = clock;
   }
 
