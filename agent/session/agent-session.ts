@@ -52,6 +52,8 @@ export class AgentSession {
   readonly #consents = new Consents();
   /** The gateway's rate for the end user's chat, kept here: a pasted block is not sent as a flood. */
   readonly #chatRate = new ChatRate({ now: () => Date.now() });
+  /** Whether the last line typed was refused by the chat rate (the end user was told then). */
+  #chatRefusing = false;
   readonly #peers: TechnicianPeers;
   readonly #questions = new Map<string, () => void>();
   /** Recordings running now: id to the recording technician's name (the end user is reminded with the status line). */
@@ -159,9 +161,12 @@ export class AgentSession {
     try {
       this.#chatRate.take("enduser");
     } catch {
-      terminal.say(messages.chatNotSent("CHAT_TOO_FAST"));
+      // Told once per run of refused lines: a pasted log gets one notice, not one per line.
+      if (!this.#chatRefusing) terminal.say(messages.chatNotSent("CHAT_TOO_FAST"));
+      this.#chatRefusing = true;
       return;
     }
+    this.#chatRefusing = false;
     client.send({ type: "chat", text });
   }
 

@@ -39,6 +39,12 @@ t.test(
       "the agent's connection to the gateway was not dropped",
     );
     agent.type("q");
-    t.equal((await agent.exited).code, 0, "the agent was still running; q ends it");
+    const exited = await agent.exited;
+    t.equal(
+      agent.lines.filter((line) => /Not sent: too many lines at once/.test(line)).length,
+      1,
+      "the end user is told once for the whole refused run, not once per line",
+    );
+    t.equal(exited.code, 0, "the agent was still running; q ends it");
   },
 );
