@@ -244,22 +244,23 @@ export class Hub implements AgentPresence {
   async #resendAll(): Promise<void> {
     const { store, policy } = this.#d;
     const all = await store.listSessions();
+    // Views do not depend on who sees them: built once (a few batched reads), then filtered.
+    const views = new Map((await this.views(all)).map((view) => [view.id, view]));
     for (const connection of [...this.#consoles]) {
       const account = await store.getTechnician(connection.technicianId);
       if (!this.#consoles.has(connection)) continue;
       // As the first snapshot (Desk.list): nothing without the attended-access permission.
       const desk = account !== undefined && policy.isLicensed() && policy.canUseDesk(account);
       const visible = desk ? all.filter(await policy.sessionsVisibleTo(account)) : [];
-      const sessions = await this.views(visible);
       if (!this.#consoles.has(connection)) continue;
+      const sessions = visible.flatMap((session) => views.get(session.id) ?? []);
       connection.seen.clear();
       for (const session of visible) connection.seen.add(session.id);
       send(connection.socket, { type: "sessions", sessions });
     }
-    const byId = new Map(all.map((session) => [session.id, session]));
     for (const agent of this.#agents.all()) {
-      const session = byId.get(agent.sessionId);
-      if (session !== undefined) this.#tellAgentWho(await this.view(session));
+      const view = views.get(agent.sessionId);
+      if (view !== undefined) this.#tellAgentWho(view);
     }
   }
 
