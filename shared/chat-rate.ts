@@ -16,6 +16,8 @@ type Bucket = { tokens: number; at: number };
 export class ChatRate {
   readonly #clock: { now(): number };
   readonly #buckets = new Map<string, Bucket>();
+  /** When the senders were last pruned: at most once a second, not on every line of a busy gateway. */
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(clock: { now(): number }) {
     this.#clock = clock;
@@ -24,7 +26,7 @@ export class ChatRate {
   /** Takes one line for `sender`, or throws CHAT_TOO_FAST (with when the next one is taken). */
   take(sender: string): void {
     const now = this.#clock.now();
-    if (this.#buckets.size >= PRUNE_AT) this.#prune(now);
+    if (this.#buckets.size >= PRUNE_AT && now - this.#prunedAt >= 1_000) this.#prune(now);
     const bucket = this.#buckets.get(sender);
     const tokens = bucket === undefined ? CHAT_BURST_LINES : refilled(bucket, now);
     if (tokens < 1) {
@@ -35,6 +37,7 @@ export class ChatRate {
   }
 
   #prune(now: number): void {
+    this.#prunedAt = now;
     for (const [sender, bucket] of this.#buckets) {
       if (refilled(bucket, now) >= CHAT_BURST_LINES) this.#buckets.delete(sender);
     }
