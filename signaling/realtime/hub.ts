@@ -491,7 +491,7 @@ export class Hub implements AgentPresence {
   /** The session's agent is told who is on it, with what rights, when that changed. */
   #tellAgentWho(view: Session): void {
     const agent = this.#agents.here(view.id);
-    if (agent === undefined) return;
+    if (agent === undefined || agent.told === null) return;
     const technicians = isLive(view.status) ? onSessionView(view) : [];
     const told = JSON.stringify(technicians);
     if (agent.told === told) return;
