@@ -14,10 +14,12 @@
  *  - 200 session creations (REST, one transaction each); with SQLite against the same on tmpfs,
  *    where a sync costs nothing: the price of durability.
  * Prints tables (ratios SOS/PeerJS against the goals of issue 15) and writes bench-results/gateway.json.
- * `--heap-diff` also writes heap snapshots of instance 1 before and after its agents joined (and of
- * the PeerJS server before and after its sockets) and prints what grew per agent beside what grew
- * per PeerJS socket (this skews the RSS figures: measure memory without it); with
- * SOS_BENCH_KEEP_SNAPSHOTS=1 the snapshots are kept and their folder printed.
+ * `--heap-diff` also writes heap snapshots of every instance before and after the agents joined (and
+ * of the PeerJS server before and after its sockets) and prints what grew per agent on all
+ * instances together beside what grew per PeerJS socket (this skews the RSS figures: measure memory
+ * without it); with SOS_BENCH_KEEP_SNAPSHOTS=1 the snapshots are kept and their folder printed.
+ * Progress lines (phases, and the heap per agent and per socket as soon as they are known) go to
+ * stderr.
  * Exit codes: 0 done, 1 failed (the reason on stderr), 2 bad options.
  */
 import { spawnSync } from "node:child_process";
@@ -88,7 +90,7 @@ const program = new Command("bench:gateway")
     ).env("SOS_BENCH_DATABASE_URL"),
   )
   .option("--relays <n>", "relayed signals timed per path", whole(10, 100_000, "--relays"), 600)
-  .option("--heap-diff", "heap snapshots of instance 1: what each agent costs, by kind", false)
+  .option("--heap-diff", "heap snapshots of every instance: what each agent costs, by kind", false)
   .exitOverride((error) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
@@ -192,7 +194,18 @@ async function reading(servers: readonly Server[]): Promise<Reading> {
 
 // --- idle agents and idle PeerJS sockets ----------------------------------------------------------
 
+const benchStarted = performance.now();
+/** A line on stderr while the bench runs (a long run shows where it is, and its memory early). */
+const progress = (line: string) =>
+  process.stderr.write(
+    `bench:gateway [${Math.round((performance.now() - benchStarted) / 1000)} s] ${line}\n`,
+  );
 const snapshots = mkdtempSync(join(tmpdir(), "sos-bench-heap-"));
+/** Heap snapshots of every instance (`name`-1, -2, ...), in instance order. */
+const snapshotAll = (name: string) =>
+  Promise.all(
+    gateways.map((gateway, n) => gateway.heapSnapshot(join(snapshots, `${name}-${n + 1}.heapsnapshot`))),
+  );
 const base = await reading(gateways);
 const peerjsBase = await reading([peerjs]);
 const createStarted = performance.now();
@@ -201,12 +214,14 @@ const sessions: Array<{ pin: string; token: string }> = [];
 for (let i = 0; i < AGENTS; i += 10) {
   const batch = Array.from({ length: Math.min(10, AGENTS - i) }, () => newSession(first.admin));
   sessions.push(...(await Promise.all(batch)));
+  if (sessions.length % 5_000 === 0 && sessions.length < AGENTS) {
+    progress(`${sessions.length} of ${AGENTS} sessions created`);
+  }
 }
 const createSeconds = (performance.now() - createStarted) / 1000;
+progress(`${AGENTS} sessions created in ${Math.round(createSeconds)} s; agents joining`);
 const withSessions = await reading(gateways);
-const beforeSnapshot = options.heapDiff
-  ? await first.heapSnapshot(join(snapshots, "before.heapsnapshot"))
-  : "";
+const beforeSnapshots = options.heapDiff ? await snapshotAll("before") : [];
 
 const perInstance = gateways.map(() => 0);
 const holders = (count: number) => Array.from({ length: Math.ceil(count / PER_HOLDER) }, startIdleClients);
@@ -223,8 +238,26 @@ await Promise.all(
   }),
 );
 const joinSeconds = (performance.now() - joinStarted) / 1000;
+progress(`${AGENTS} agents welcomed in ${Math.round(joinSeconds)} s; waiting for their joins' fan-out`);
+// Idle means idle: each agent is welcomed before the gateway has fanned its join out (its outbox,
+// behind the other joins' store reads), and the queued fan-out is no part of what an idle agent
+// costs. It is done when every agent got its first technicians list (at most 5 minutes).
+const toldBy = Date.now() + 300_000;
+for (;;) {
+  let told = 0;
+  for (const holder of agentHolders) told += (await holder.request({ type: "told" })).agents ?? 0;
+  if (told >= AGENTS) break;
+  if (Date.now() > toldBy)
+    throw new Error(`only ${told} of ${AGENTS} agents were told who is on their session`);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
 const idle = await reading(gateways);
-const afterSnapshot = options.heapDiff ? await first.heapSnapshot(join(snapshots, "after.heapsnapshot")) : "";
+const afterSnapshots = options.heapDiff ? await snapshotAll("after") : [];
+progress(
+  `${AGENTS} idle agents: heap ${((idle.heapUsed - withSessions.heapUsed) / 1024 / AGENTS).toFixed(
+    2,
+  )} KiB per idle agent (all instances); PeerJS sockets connecting`,
+);
 
 const peerjsBeforeSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-before.heapsnapshot"))
@@ -244,6 +277,11 @@ const peerjsIdle = await reading([peerjs]);
 const peerjsAfterSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-after.heapsnapshot"))
   : "";
+progress(
+  `${PEERJS_SOCKETS} PeerJS sockets: heap ${(
+    (peerjsIdle.heapUsed - peerjsBase.heapUsed) / 1024 / PEERJS_SOCKETS
+  ).toFixed(2)} KiB per idle socket; relays timed next`,
+);
 
 // --- relay latency ----------------------------------------------------------------------------
 
@@ -486,10 +524,12 @@ console.table(
     .map(([metric, value]) => ({ metric, value: JSON.stringify(value) })),
 );
 if (options.heapDiff) {
-  const growth = heapGrowth(beforeSnapshot, afterSnapshot, perInstance[0] ?? 1);
-  const peerjsGrowth = heapGrowth(peerjsBeforeSnapshot, peerjsAfterSnapshot, PEERJS_SOCKETS);
+  // Every instance's growth over all agents: an agent costs its own instance, and the others what
+  // they keep of it (presence elsewhere).
+  const growth = heapGrowth(beforeSnapshots, afterSnapshots, AGENTS);
+  const peerjsGrowth = heapGrowth([peerjsBeforeSnapshot], [peerjsAfterSnapshot], PEERJS_SOCKETS);
   console.log(
-    "heap growth of instance 1 per agent joined, beside the PeerJS server's per socket (V8 heap snapshots), largest first:",
+    `heap growth of ${gateways.length > 1 ? `all ${gateways.length} instances` : "the gateway"} per agent joined, beside the PeerJS server's per socket (V8 heap snapshots), largest first:`,
   );
   console.table(
     growth.map((row) => ({
