@@ -13,6 +13,9 @@
  *    the flood was answered (PIN_RATE_LIMITED vs SESSION_NOT_FOUND);
  *  - 200 session creations (REST, one transaction each); with SQLite against the same on tmpfs,
  *    where a sync costs nothing: the price of durability.
+ * The agents join (and the PeerJS sockets connect) in two halves, the heap read after each: the second
+ * half's growth per agent is what an agent costs without what each process pays once (compiled
+ * code: N gateways pay it N times, the PeerJS server once).
  * Prints tables (ratios SOS/PeerJS against the goals of issue 15) and writes bench-results/gateway.json.
  * `--heap-diff` also writes heap snapshots of every instance before and after the agents joined (and
  * of the PeerJS server before and after its sockets) and prints what grew per agent on all
@@ -226,31 +229,47 @@ const beforeSnapshots = options.heapDiff ? await snapshotAll("before") : [];
 const perInstance = gateways.map(() => 0);
 const holders = (count: number) => Array.from({ length: Math.ceil(count / PER_HOLDER) }, startIdleClients);
 const agentHolders = holders(AGENTS);
-const joinStarted = performance.now();
-await Promise.all(
-  agentHolders.map((holder, h) => {
-    const joins = sessions.slice(h * PER_HOLDER, (h + 1) * PER_HOLDER).map((s, j) => {
-      const n = (h * PER_HOLDER + j) % gateways.length;
-      perInstance[n] = (perInstance[n] ?? 0) + 1;
-      return { url: (gateways[n] as Gateway).url, token: s.token };
-    });
-    return holder.request({ type: "agents", joins, address: "10.0.0.1" });
+const agentJoins = agentHolders.map((_, h) =>
+  sessions.slice(h * PER_HOLDER, (h + 1) * PER_HOLDER).map((s, j) => {
+    const n = (h * PER_HOLDER + j) % gateways.length;
+    perInstance[n] = (perInstance[n] ?? 0) + 1;
+    return { url: (gateways[n] as Gateway).url, token: s.token };
   }),
 );
-const joinSeconds = (performance.now() - joinStarted) / 1000;
-progress(`${AGENTS} agents welcomed in ${Math.round(joinSeconds)} s; waiting for their joins' fan-out`);
+/** Each holder's first half (`half` 0) or second half (1) of its items. */
+const halfOf = <T>(items: readonly T[], half: 0 | 1) =>
+  half === 0 ? items.slice(0, Math.ceil(items.length / 2)) : items.slice(Math.ceil(items.length / 2));
 // Idle means idle: each agent is welcomed before the gateway has fanned its join out (its outbox,
 // behind the other joins' store reads), and the queued fan-out is no part of what an idle agent
 // costs. It is done when every agent got its first technicians list (at most 5 minutes).
-const toldBy = Date.now() + 300_000;
-for (;;) {
-  let told = 0;
-  for (const holder of agentHolders) told += (await holder.request({ type: "told" })).agents ?? 0;
-  if (told >= AGENTS) break;
-  if (Date.now() > toldBy)
-    throw new Error(`only ${told} of ${AGENTS} agents were told who is on their session`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+async function allTold(count: number): Promise<void> {
+  const toldBy = Date.now() + 300_000;
+  for (;;) {
+    let told = 0;
+    for (const holder of agentHolders) told += (await holder.request({ type: "told" })).agents ?? 0;
+    if (told >= count) return;
+    if (Date.now() > toldBy)
+      throw new Error(`only ${told} of ${count} agents were told who is on their session`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
+// In two halves: the heap at half the agents too, so the second half's cost per agent is known
+// without what any process pays once (compiled code, tables sized up once), for both servers.
+const joinStarted = performance.now();
+const joinHalf = (half: 0 | 1) =>
+  Promise.all(
+    agentHolders.map((holder, h) =>
+      holder.request({ type: "agents", joins: halfOf(agentJoins[h] ?? [], half), address: "10.0.0.1" }),
+    ),
+  );
+await joinHalf(0);
+const firstHalf = agentJoins.reduce((sum, joins) => sum + halfOf(joins, 0).length, 0);
+await allTold(firstHalf);
+const halfIdle = await reading(gateways);
+await joinHalf(1);
+const joinSeconds = (performance.now() - joinStarted) / 1000;
+progress(`${AGENTS} agents welcomed in ${Math.round(joinSeconds)} s; waiting for their joins' fan-out`);
+await allTold(AGENTS);
 const idle = await reading(gateways);
 const afterSnapshots = options.heapDiff ? await snapshotAll("after") : [];
 progress(
@@ -263,16 +282,20 @@ const peerjsBeforeSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-before.heapsnapshot"))
   : "";
 const peerjsHolders = holders(PEERJS_SOCKETS);
-await Promise.all(
-  peerjsHolders.map((holder, h) => {
-    const from = h * PER_HOLDER;
-    const ids = Array.from(
-      { length: Math.min(PER_HOLDER, PEERJS_SOCKETS - from) },
-      (_, j) => `idle-${from + j}`,
-    );
-    return holder.request({ type: "peerjs", port: peerjsPort, ids });
-  }),
-);
+const peerjsIds = peerjsHolders.map((_, h) => {
+  const from = h * PER_HOLDER;
+  return Array.from({ length: Math.min(PER_HOLDER, PEERJS_SOCKETS - from) }, (_, j) => `idle-${from + j}`);
+});
+const connectHalf = (half: 0 | 1) =>
+  Promise.all(
+    peerjsHolders.map((holder, h) =>
+      holder.request({ type: "peerjs", port: peerjsPort, ids: halfOf(peerjsIds[h] ?? [], half) }),
+    ),
+  );
+await connectHalf(0);
+const peerjsFirstHalf = peerjsIds.reduce((sum, ids) => sum + halfOf(ids, 0).length, 0);
+const peerjsHalfIdle = await reading([peerjs]);
+await connectHalf(1);
 const peerjsIdle = await reading([peerjs]);
 const peerjsAfterSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-after.heapsnapshot"))
@@ -387,6 +410,7 @@ const sos = {
   rssBaselineMiBPerInstance: round(base.rss / MiB / gateways.length),
   rssKiBPerIdleAgent: kib(idle.rss - withSessions.rss),
   heapKiBPerIdleAgent: kib(idle.heapUsed - withSessions.heapUsed),
+  heapKiBPerIdleAgentSecondHalf: kib(idle.heapUsed - halfIdle.heapUsed, AGENTS - firstHalf),
   rssKiBPerIdleAgentWithSession: kib(idle.rss - base.rss),
   heapKiBPerIdleAgentWithSession: kib(idle.heapUsed - base.heapUsed),
   relaySameP50Ms: round(percentile(relay("sosSame"), 50), 3),
@@ -397,6 +421,10 @@ const peer = {
   idleSockets: PEERJS_SOCKETS,
   rssKiBPerIdleSocket: kib(peerjsIdle.rss - peerjsBase.rss, PEERJS_SOCKETS),
   heapKiBPerIdleSocket: kib(peerjsIdle.heapUsed - peerjsBase.heapUsed, PEERJS_SOCKETS),
+  heapKiBPerIdleSocketSecondHalf: kib(
+    peerjsIdle.heapUsed - peerjsHalfIdle.heapUsed,
+    PEERJS_SOCKETS - peerjsFirstHalf,
+  ),
   relayP50Ms: round(percentile(relay("peerjs"), 50), 3),
   relayP99Ms: round(percentile(relay("peerjs"), 99), 3),
 };
@@ -425,6 +453,7 @@ const result = {
   ratios: {
     rssPerIdleAgent: ratio(sos.rssKiBPerIdleAgent, peer.rssKiBPerIdleSocket),
     heapPerIdleAgent: ratio(sos.heapKiBPerIdleAgent, peer.heapKiBPerIdleSocket),
+    heapPerIdleAgentSecondHalf: ratio(sos.heapKiBPerIdleAgentSecondHalf, peer.heapKiBPerIdleSocketSecondHalf),
     baselineRss: ratio(sos.rssBaselineMiBPerInstance, peer.rssBaselineMiB),
     relaySameP50: ratio(sos.relaySameP50Ms, peer.relayP50Ms),
     relaySameP99: ratio(sos.relaySameP99Ms, peer.relayP99Ms),
@@ -475,6 +504,14 @@ console.table([
     SOS: sos.heapKiBPerIdleAgent,
     PeerJS: peer.heapKiBPerIdleSocket,
     ratio: result.ratios.heapPerIdleAgent,
+    goal: "",
+  },
+  {
+    // Without what each process pays once (compiled code, ...): N gateways pay it N times.
+    metric: "heap per idle agent / socket, 2nd half of them (KiB)",
+    SOS: sos.heapKiBPerIdleAgentSecondHalf,
+    PeerJS: peer.heapKiBPerIdleSocketSecondHalf,
+    ratio: result.ratios.heapPerIdleAgentSecondHalf,
     goal: "",
   },
   {
