@@ -64,7 +64,8 @@ export const wsOf = (httpUrl: string, path: string) => `${httpUrl.replace(/^http
 /** An SDP of a typical size (a browser's answer with a few candidates is 2-4 KB), the same for both. */
 export const SDP = `v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n${"a=x-bench:0123456789abcdef0123456789abcdef0123456789abcdef0123456789\r\n".repeat(36)}`;
 
-export type Joined = { socket: WebSocket; ms: number };
+/** `told`: the agent got its first `technicians` list (the gateway's fan-out of its join is done). */
+export type Joined = { socket: WebSocket; ms: number; told: Promise<void> };
 
 /** An agent's hello by PIN or link from `address` (x-forwarded-for); resolves at its welcome. */
 export function joinAgent(
@@ -87,8 +88,18 @@ export function joinAgent(
     );
     socket.once("message", (data) => {
       const message = JSON.parse(data.toString()) as { type: string; error?: { code: string } };
-      if (message.type === "welcome") resolve({ socket, ms: performance.now() - started });
-      else reject(new Error(message.error?.code ?? message.type));
+      if (message.type === "welcome") {
+        // Watched from the welcome on: the list may come in the same read as the welcome.
+        const told = new Promise<void>((toldNow) => {
+          const listener = (next: Buffer) => {
+            if ((JSON.parse(next.toString()) as { type: string }).type !== "technicians") return;
+            socket.off("message", listener);
+            toldNow();
+          };
+          socket.on("message", listener);
+        });
+        resolve({ socket, ms: performance.now() - started, told });
+      } else reject(new Error(message.error?.code ?? message.type));
     });
     socket.once("error", reject);
   });

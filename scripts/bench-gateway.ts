@@ -13,11 +13,16 @@
  *    the flood was answered (PIN_RATE_LIMITED vs SESSION_NOT_FOUND);
  *  - 200 session creations (REST, one transaction each); with SQLite against the same on tmpfs,
  *    where a sync costs nothing: the price of durability.
+ * The agents join (and the PeerJS sockets connect) in two halves, the heap read after each: the second
+ * half's growth per agent is what an agent costs without what each process pays once (compiled
+ * code: N gateways pay it N times, the PeerJS server once).
  * Prints tables (ratios SOS/PeerJS against the goals of issue 15) and writes bench-results/gateway.json.
- * `--heap-diff` also writes heap snapshots of instance 1 before and after its agents joined (and of
- * the PeerJS server before and after its sockets) and prints what grew per agent beside what grew
- * per PeerJS socket (this skews the RSS figures: measure memory without it); with
- * SOS_BENCH_KEEP_SNAPSHOTS=1 the snapshots are kept and their folder printed.
+ * `--heap-diff` also writes heap snapshots of every instance before and after the agents joined (and
+ * of the PeerJS server before and after its sockets) and prints what grew per agent on all
+ * instances together beside what grew per PeerJS socket (this skews the RSS figures: measure memory
+ * without it); with SOS_BENCH_KEEP_SNAPSHOTS=1 the snapshots are kept and their folder printed.
+ * Progress lines (phases, and the heap per agent and per socket as soon as they are known) go to
+ * stderr.
  * Exit codes: 0 done, 1 failed (the reason on stderr), 2 bad options.
  */
 import { spawnSync } from "node:child_process";
@@ -88,7 +93,7 @@ const program = new Command("bench:gateway")
     ).env("SOS_BENCH_DATABASE_URL"),
   )
   .option("--relays <n>", "relayed signals timed per path", whole(10, 100_000, "--relays"), 600)
-  .option("--heap-diff", "heap snapshots of instance 1: what each agent costs, by kind", false)
+  .option("--heap-diff", "heap snapshots of every instance: what each agent costs, by kind", false)
   .exitOverride((error) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
@@ -192,7 +197,18 @@ async function reading(servers: readonly Server[]): Promise<Reading> {
 
 // --- idle agents and idle PeerJS sockets ----------------------------------------------------------
 
+const benchStarted = performance.now();
+/** A line on stderr while the bench runs (a long run shows where it is, and its memory early). */
+const progress = (line: string) =>
+  process.stderr.write(
+    `bench:gateway [${Math.round((performance.now() - benchStarted) / 1000)} s] ${line}\n`,
+  );
 const snapshots = mkdtempSync(join(tmpdir(), "sos-bench-heap-"));
+/** Heap snapshots of every instance (`name`-1, -2, ...), in instance order. */
+const snapshotAll = (name: string) =>
+  Promise.all(
+    gateways.map((gateway, n) => gateway.heapSnapshot(join(snapshots, `${name}-${n + 1}.heapsnapshot`))),
+  );
 const base = await reading(gateways);
 const peerjsBase = await reading([peerjs]);
 const createStarted = performance.now();
@@ -201,49 +217,94 @@ const sessions: Array<{ pin: string; token: string }> = [];
 for (let i = 0; i < AGENTS; i += 10) {
   const batch = Array.from({ length: Math.min(10, AGENTS - i) }, () => newSession(first.admin));
   sessions.push(...(await Promise.all(batch)));
+  if (sessions.length % 5_000 === 0 && sessions.length < AGENTS) {
+    progress(`${sessions.length} of ${AGENTS} sessions created`);
+  }
 }
 const createSeconds = (performance.now() - createStarted) / 1000;
+progress(`${AGENTS} sessions created in ${Math.round(createSeconds)} s; agents joining`);
 const withSessions = await reading(gateways);
-const beforeSnapshot = options.heapDiff
-  ? await first.heapSnapshot(join(snapshots, "before.heapsnapshot"))
-  : "";
+const beforeSnapshots = options.heapDiff ? await snapshotAll("before") : [];
 
 const perInstance = gateways.map(() => 0);
 const holders = (count: number) => Array.from({ length: Math.ceil(count / PER_HOLDER) }, startIdleClients);
 const agentHolders = holders(AGENTS);
-const joinStarted = performance.now();
-await Promise.all(
-  agentHolders.map((holder, h) => {
-    const joins = sessions.slice(h * PER_HOLDER, (h + 1) * PER_HOLDER).map((s, j) => {
-      const n = (h * PER_HOLDER + j) % gateways.length;
-      perInstance[n] = (perInstance[n] ?? 0) + 1;
-      return { url: (gateways[n] as Gateway).url, token: s.token };
-    });
-    return holder.request({ type: "agents", joins, address: "10.0.0.1" });
+const agentJoins = agentHolders.map((_, h) =>
+  sessions.slice(h * PER_HOLDER, (h + 1) * PER_HOLDER).map((s, j) => {
+    const n = (h * PER_HOLDER + j) % gateways.length;
+    perInstance[n] = (perInstance[n] ?? 0) + 1;
+    return { url: (gateways[n] as Gateway).url, token: s.token };
   }),
 );
+/** Each holder's first half (`half` 0) or second half (1) of its items. */
+const halfOf = <T>(items: readonly T[], half: 0 | 1) =>
+  half === 0 ? items.slice(0, Math.ceil(items.length / 2)) : items.slice(Math.ceil(items.length / 2));
+// Idle means idle: each agent is welcomed before the gateway has fanned its join out (its outbox,
+// behind the other joins' store reads), and the queued fan-out is no part of what an idle agent
+// costs. It is done when every agent got its first technicians list (at most 5 minutes).
+async function allTold(count: number): Promise<void> {
+  const toldBy = Date.now() + 300_000;
+  for (;;) {
+    let told = 0;
+    for (const holder of agentHolders) told += (await holder.request({ type: "told" })).agents ?? 0;
+    if (told >= count) return;
+    if (Date.now() > toldBy)
+      throw new Error(`only ${told} of ${count} agents were told who is on their session`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+// In two halves: the heap at half the agents too, so the second half's cost per agent is known
+// without what any process pays once (compiled code, tables sized up once), for both servers.
+const joinStarted = performance.now();
+const joinHalf = (half: 0 | 1) =>
+  Promise.all(
+    agentHolders.map((holder, h) =>
+      holder.request({ type: "agents", joins: halfOf(agentJoins[h] ?? [], half), address: "10.0.0.1" }),
+    ),
+  );
+await joinHalf(0);
+const firstHalf = agentJoins.reduce((sum, joins) => sum + halfOf(joins, 0).length, 0);
+await allTold(firstHalf);
+const halfIdle = await reading(gateways);
+await joinHalf(1);
 const joinSeconds = (performance.now() - joinStarted) / 1000;
+progress(`${AGENTS} agents welcomed in ${Math.round(joinSeconds)} s; waiting for their joins' fan-out`);
+await allTold(AGENTS);
 const idle = await reading(gateways);
-const afterSnapshot = options.heapDiff ? await first.heapSnapshot(join(snapshots, "after.heapsnapshot")) : "";
+const afterSnapshots = options.heapDiff ? await snapshotAll("after") : [];
+progress(
+  `${AGENTS} idle agents: heap ${((idle.heapUsed - withSessions.heapUsed) / 1024 / AGENTS).toFixed(
+    2,
+  )} KiB per idle agent (all instances); PeerJS sockets connecting`,
+);
 
 const peerjsBeforeSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-before.heapsnapshot"))
   : "";
 const peerjsHolders = holders(PEERJS_SOCKETS);
-await Promise.all(
-  peerjsHolders.map((holder, h) => {
-    const from = h * PER_HOLDER;
-    const ids = Array.from(
-      { length: Math.min(PER_HOLDER, PEERJS_SOCKETS - from) },
-      (_, j) => `idle-${from + j}`,
-    );
-    return holder.request({ type: "peerjs", port: peerjsPort, ids });
-  }),
-);
+const peerjsIds = peerjsHolders.map((_, h) => {
+  const from = h * PER_HOLDER;
+  return Array.from({ length: Math.min(PER_HOLDER, PEERJS_SOCKETS - from) }, (_, j) => `idle-${from + j}`);
+});
+const connectHalf = (half: 0 | 1) =>
+  Promise.all(
+    peerjsHolders.map((holder, h) =>
+      holder.request({ type: "peerjs", port: peerjsPort, ids: halfOf(peerjsIds[h] ?? [], half) }),
+    ),
+  );
+await connectHalf(0);
+const peerjsFirstHalf = peerjsIds.reduce((sum, ids) => sum + halfOf(ids, 0).length, 0);
+const peerjsHalfIdle = await reading([peerjs]);
+await connectHalf(1);
 const peerjsIdle = await reading([peerjs]);
 const peerjsAfterSnapshot = options.heapDiff
   ? await peerjs.heapSnapshot(join(snapshots, "peerjs-after.heapsnapshot"))
   : "";
+progress(
+  `${PEERJS_SOCKETS} PeerJS sockets: heap ${(
+    (peerjsIdle.heapUsed - peerjsBase.heapUsed) / 1024 / PEERJS_SOCKETS
+  ).toFixed(2)} KiB per idle socket; relays timed next`,
+);
 
 // --- relay latency ----------------------------------------------------------------------------
 
@@ -349,6 +410,7 @@ const sos = {
   rssBaselineMiBPerInstance: round(base.rss / MiB / gateways.length),
   rssKiBPerIdleAgent: kib(idle.rss - withSessions.rss),
   heapKiBPerIdleAgent: kib(idle.heapUsed - withSessions.heapUsed),
+  heapKiBPerIdleAgentSecondHalf: kib(idle.heapUsed - halfIdle.heapUsed, AGENTS - firstHalf),
   rssKiBPerIdleAgentWithSession: kib(idle.rss - base.rss),
   heapKiBPerIdleAgentWithSession: kib(idle.heapUsed - base.heapUsed),
   relaySameP50Ms: round(percentile(relay("sosSame"), 50), 3),
@@ -359,6 +421,10 @@ const peer = {
   idleSockets: PEERJS_SOCKETS,
   rssKiBPerIdleSocket: kib(peerjsIdle.rss - peerjsBase.rss, PEERJS_SOCKETS),
   heapKiBPerIdleSocket: kib(peerjsIdle.heapUsed - peerjsBase.heapUsed, PEERJS_SOCKETS),
+  heapKiBPerIdleSocketSecondHalf: kib(
+    peerjsIdle.heapUsed - peerjsHalfIdle.heapUsed,
+    PEERJS_SOCKETS - peerjsFirstHalf,
+  ),
   relayP50Ms: round(percentile(relay("peerjs"), 50), 3),
   relayP99Ms: round(percentile(relay("peerjs"), 99), 3),
 };
@@ -387,6 +453,7 @@ const result = {
   ratios: {
     rssPerIdleAgent: ratio(sos.rssKiBPerIdleAgent, peer.rssKiBPerIdleSocket),
     heapPerIdleAgent: ratio(sos.heapKiBPerIdleAgent, peer.heapKiBPerIdleSocket),
+    heapPerIdleAgentSecondHalf: ratio(sos.heapKiBPerIdleAgentSecondHalf, peer.heapKiBPerIdleSocketSecondHalf),
     baselineRss: ratio(sos.rssBaselineMiBPerInstance, peer.rssBaselineMiB),
     relaySameP50: ratio(sos.relaySameP50Ms, peer.relayP50Ms),
     relaySameP99: ratio(sos.relaySameP99Ms, peer.relayP99Ms),
@@ -440,6 +507,14 @@ console.table([
     goal: "",
   },
   {
+    // Without what each process pays once (compiled code, ...): N gateways pay it N times.
+    metric: "heap per idle agent / socket, 2nd half of them (KiB)",
+    SOS: sos.heapKiBPerIdleAgentSecondHalf,
+    PeerJS: peer.heapKiBPerIdleSocketSecondHalf,
+    ratio: result.ratios.heapPerIdleAgentSecondHalf,
+    goal: "",
+  },
+  {
     metric: "baseline RSS per process (MiB)",
     SOS: sos.rssBaselineMiBPerInstance,
     PeerJS: peer.rssBaselineMiB,
@@ -486,10 +561,12 @@ console.table(
     .map(([metric, value]) => ({ metric, value: JSON.stringify(value) })),
 );
 if (options.heapDiff) {
-  const growth = heapGrowth(beforeSnapshot, afterSnapshot, perInstance[0] ?? 1);
-  const peerjsGrowth = heapGrowth(peerjsBeforeSnapshot, peerjsAfterSnapshot, PEERJS_SOCKETS);
+  // Every instance's growth over all agents: an agent costs its own instance, and the others what
+  // they keep of it (presence elsewhere).
+  const growth = heapGrowth(beforeSnapshots, afterSnapshots, AGENTS);
+  const peerjsGrowth = heapGrowth([peerjsBeforeSnapshot], [peerjsAfterSnapshot], PEERJS_SOCKETS);
   console.log(
-    "heap growth of instance 1 per agent joined, beside the PeerJS server's per socket (V8 heap snapshots), largest first:",
+    `heap growth of ${gateways.length > 1 ? `all ${gateways.length} instances` : "the gateway"} per agent joined, beside the PeerJS server's per socket (V8 heap snapshots), largest first:`,
   );
   console.table(
     growth.map((row) => ({

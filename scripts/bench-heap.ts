@@ -36,10 +36,32 @@ function totals(path: string): Map<string, { bytes: number; count: number }> {
 
 export type HeapGrowth = { kind: string; bytesPerAgent: number; perAgent: number };
 
-/** What grew from `before` to `after`, per agent (of `agents`), the `top` largest. */
-export function heapGrowth(before: string, after: string, agents: number, top = 25): HeapGrowth[] {
-  const a = totals(before);
-  const b = totals(after);
+/** The totals of several snapshots (one per instance) added up. */
+function totalsOf(paths: readonly string[]): Map<string, { bytes: number; count: number }> {
+  const sum = new Map<string, { bytes: number; count: number }>();
+  for (const path of paths) {
+    for (const [kind, { bytes, count }] of totals(path)) {
+      const entry = sum.get(kind) ?? { bytes: 0, count: 0 };
+      entry.bytes += bytes;
+      entry.count += count;
+      sum.set(kind, entry);
+    }
+  }
+  return sum;
+}
+
+/**
+ * What grew from the `before` snapshots to the `after` ones (each several processes' added up), per
+ * agent (of `agents`), the `top` largest.
+ */
+export function heapGrowth(
+  before: readonly string[],
+  after: readonly string[],
+  agents: number,
+  top = 25,
+): HeapGrowth[] {
+  const a = totalsOf(before);
+  const b = totalsOf(after);
   const rows: HeapGrowth[] = [];
   for (const [kind, grown] of b) {
     const was = a.get(kind) ?? { bytes: 0, count: 0 };

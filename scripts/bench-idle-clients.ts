@@ -5,6 +5,9 @@
  * one request at a time:
  *   { type: "agents", joins: [{ url, token }], address } -> { opened }  joins them by link, 50 at once
  *   { type: "peerjs", port, ids }                        -> { opened }  registers idle PeerJS clients
+ *   { type: "told" }                                     -> { agents }  how many agents got their
+ *                                                           first technicians list (their join's
+ *                                                           fan-out on the gateway is done)
  *   { type: "open" }                                     -> { agents, peerjs }  still connected now
  *   { type: "close" }                                    -> {}  terminates every socket
  * A failed join or registration fails the request with its reason ({ error }).
@@ -15,12 +18,14 @@ import { joinAgent, openPeerjsClient } from "./bench-gateway-clients.ts";
 export type IdleRequest =
   | { type: "agents"; joins: Array<{ url: string; token: string }>; address: string }
   | { type: "peerjs"; port: number; ids: string[] }
+  | { type: "told" }
   | { type: "open" }
   | { type: "close" };
 export type IdleAnswer = { opened?: number; agents?: number; peerjs?: number; error?: string };
 
 const BATCH = 50;
 const agents: WebSocket[] = [];
+let told = 0;
 const peerjs: WebSocket[] = [];
 const stillOpen = (sockets: readonly WebSocket[]) =>
   sockets.filter((socket) => socket.readyState === socket.OPEN).length;
@@ -34,7 +39,12 @@ async function handle(request: IdleRequest): Promise<IdleAnswer> {
             .slice(i, i + BATCH)
             .map((join) => joinAgent(join.url, { kind: "link", token: join.token }, request.address)),
         );
-        for (const joined of batch) agents.push(joined.socket);
+        for (const joined of batch) {
+          agents.push(joined.socket);
+          void joined.told.then(() => {
+            told += 1;
+          });
+        }
       }
       return { opened: request.joins.length };
     case "peerjs":
@@ -45,6 +55,8 @@ async function handle(request: IdleRequest): Promise<IdleAnswer> {
         for (const client of batch) peerjs.push(client.socket);
       }
       return { opened: request.ids.length };
+    case "told":
+      return { agents: told };
     case "open":
       return { agents: stillOpen(agents), peerjs: stillOpen(peerjs) };
     case "close":

@@ -194,7 +194,7 @@ export class AgentSockets {
             sessionId: s.id,
             address: socket.address,
             joinedAs: joinMark(s.resumeSecretHash),
-            told: undefined,
+            told: null,
           };
           socket.agent = agent;
           clearTimeout(socket.helloTimer);
@@ -228,6 +228,8 @@ export class AgentSockets {
         iceServers: this.#d.iceServers(),
         recordings,
       });
+      // Told who is on the session from now on (hub.publish below).
+      agent.told = undefined;
       for (const request of await supportee.pendingConsent(session.id)) {
         send(socket, { type: "consent.request", ...request, organization });
       }

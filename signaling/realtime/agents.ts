@@ -12,8 +12,12 @@ export type AgentConnection = {
    * newer join anywhere changes the hash.
    */
   readonly joinedAs: string | null;
-  /** The last `technicians` list it was sent (JSON; the hub sends it again only when it changed). */
-  told: string | undefined;
+  /**
+   * The last `technicians` list it was sent (JSON; the hub sends it again only when it changed);
+   * null until its `welcome` went out: nothing is told before the welcome (an agent takes any other
+   * first message as its hello's refusal), the hello publishes the session once it is welcomed.
+   */
+  told: string | null | undefined;
 };
 
 /**

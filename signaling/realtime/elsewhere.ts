@@ -7,8 +7,10 @@ export type RemotePeer = { peerId: string; technicianId: string };
  * when the gateway is alone (SQLite).
  */
 export class Elsewhere {
-  /** Session id → the instance holding its agent. */
+  /** Session id → the instance holding its agent (one string per instance: see #instance). */
   readonly #agents = new Map<string, string>();
+  /** The instance ids heard of, each once: thousands of agents' entries share their instance's. */
+  readonly #instances = new Map<string, string>();
   /** Instance id → session id → its views of that session. */
   readonly #peers = new Map<string, Map<string, RemotePeer[]>>();
 
@@ -17,7 +19,15 @@ export class Elsewhere {
   }
 
   agentAttached(sessionId: string, instanceId: string): void {
-    this.#agents.set(sessionId, instanceId);
+    this.#agents.set(sessionId, this.#instance(instanceId));
+  }
+
+  /** The one copy of an instance id (each bus message decodes a copy of its own). */
+  #instance(instanceId: string): string {
+    const known = this.#instances.get(instanceId);
+    if (known !== undefined) return known;
+    this.#instances.set(instanceId, instanceId);
+    return instanceId;
   }
 
   /** Only the instance that holds the agent can say it left (a newer one elsewhere stays). */
@@ -36,8 +46,9 @@ export class Elsewhere {
     here: (id: string) => boolean,
   ) {
     this.#agents.clear();
+    this.#instances.clear();
     for (const { sessionId, instanceId } of agents)
-      if (!here(sessionId)) this.#agents.set(sessionId, instanceId);
+      if (!here(sessionId)) this.#agents.set(sessionId, this.#instance(instanceId));
   }
 
   setPeers(instanceId: string, sessionId: string, peers: readonly RemotePeer[]): void {
@@ -70,6 +81,7 @@ export class Elsewhere {
     for (const [sessionId, holder] of [...this.#agents]) {
       if (holder === instanceId) this.#agents.delete(sessionId);
     }
+    this.#instances.delete(instanceId);
     const peers = this.#peers.get(instanceId) ?? new Map<string, RemotePeer[]>();
     this.#peers.delete(instanceId);
     return peers;

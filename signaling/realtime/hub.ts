@@ -468,6 +468,7 @@ export class Hub implements AgentPresence {
   }
 
   async #publishHereNow(sessionId: string): Promise<void> {
+    if (!this.#anyoneToTell(sessionId)) return;
     const session = await this.#d.store.getSession(sessionId);
     if (session !== undefined) await this.sessionChanged(session);
   }
@@ -533,6 +534,7 @@ export class Hub implements AgentPresence {
   // --- desk events ------------------------------------------------------------------------------
 
   async sessionChanged(session: SessionRow): Promise<void> {
+    if (!this.#anyoneToTell(session.id)) return;
     const view = await this.view(session);
     this.#tellAgentWho(view);
     for (const connection of [...this.#consoles]) {
@@ -547,10 +549,21 @@ export class Hub implements AgentPresence {
     }
   }
 
+  /**
+   * Whether a change of the session concerns a socket here: a console (it may see the session), or
+   * the session's agent. When none does (an instance without consoles hearing of the other
+   * instances' sessions, agents joining before any technician signed in), the fan-out reads
+   * nothing: its store reads would only make the outbox lag behind the changes, holding every
+   * queued step meanwhile.
+   */
+  #anyoneToTell(sessionId: string): boolean {
+    return this.#consoles.size > 0 || this.#agents.here(sessionId) !== undefined;
+  }
+
   /** The session's agent is told who is on it, with what rights, when that changed. */
   #tellAgentWho(view: Session): void {
     const agent = this.#agents.here(view.id);
-    if (agent === undefined) return;
+    if (agent === undefined || agent.told === null) return;
     const technicians = isLive(view.status) ? onSessionView(view) : [];
     const told = JSON.stringify(technicians);
     if (agent.told === told) return;
@@ -568,6 +581,7 @@ export class Hub implements AgentPresence {
 
   /** The end user's computer's facts: to every console here that may see the session. */
   async systemInfoHere(sessionId: string, info: SystemInfo, at: number): Promise<void> {
+    if (this.#consoles.size === 0) return;
     const session = await this.#d.store.getSession(sessionId);
     if (session === undefined) return;
     for (const connection of await this.#seeing(session)) {
@@ -589,6 +603,7 @@ export class Hub implements AgentPresence {
 
   /** A chat line: to every console here that may see the session. */
   async chatLineHere(sessionId: string, line: ChatLine): Promise<void> {
+    if (this.#consoles.size === 0) return;
     const session = await this.#d.store.getSession(sessionId);
     if (session === undefined) return;
     for (const connection of await this.#seeing(session))
