@@ -18,6 +18,16 @@ export function agentSocketUrl(gateway: string): string {
 }
 
 /**
+ * What a message that comes before the welcome means: the welcome, or an `error` that refuses the
+ * hello; anything else is ignored (a live update a gateway fanned out while it prepared the
+ * welcome; it sends what the agent needs again after the welcome), not taken for a refusal.
+ */
+export function helloStep(message: GatewayToAgent): "welcome" | "refused" | "ignore" {
+  if (message.type === "welcome") return "welcome";
+  return message.type === "error" ? "refused" : "ignore";
+}
+
+/**
  * Why a hello was not welcomed. The gateway's own trouble (its store unavailable) counts as
  * unreachable: a resuming agent keeps trying within the grace, as it does when the gateway is down.
  */

@@ -23,7 +23,7 @@ import type { DeviceInfo } from "../../shared/model.ts";
 import { AgentError } from "../exit.ts";
 import { certificateProblem, type TrustedCas } from "../trust.ts";
 import { CONNECTION_TRANSITIONS, type ConnectionState } from "./connection-states.ts";
-import { agentSocketUrl, helloRefusal } from "./hello-outcome.ts";
+import { agentSocketUrl, helloRefusal, helloStep } from "./hello-outcome.ts";
 import type { Messages } from "./messages.ts";
 
 export type Welcome = Extract<GatewayToAgent, { type: "welcome" }>;
@@ -204,6 +204,8 @@ export class SignalingClient extends EventEmitter<SignalingEvents> {
         }
         const message = decoded.value;
         if (!welcomed) {
+          const step = helloStep(message);
+          if (step === "ignore") return;
           clearTimeout(timer);
           if (message.type === "welcome") {
             welcomed = true;
