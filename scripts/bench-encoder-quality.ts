@@ -8,7 +8,10 @@
  * agent. Writes the decoded luma of one frame per setting to bench-results/quality-<name>.pgm.
  *
  * Environment: PROBE_FRAMES (default 40), PROBE_INTERVAL_MS between captures (default 50: the
- * pace of a 20 fps capture), PROBE_CONFIGS (comma-separated names of the settings below; default all).
+ * pace of a 20 fps capture), PROBE_CONFIGS (comma-separated names of the settings below; default all),
+ * PROBE_TOPOFFS (default 3): after the sequence, the last picture is encoded again this many times
+ * (as the capture worker's top-offs do once the screen is still, see agent/media/top-off.ts) and
+ * the size and PSNR of each is printed ("topOffs"); PROBE_TOPOFF_KEY=1 makes them keyframes.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
@@ -28,6 +31,8 @@ import { SCROLL_WORKLOADS } from "./bench-vnc-rig.ts";
 
 const FRAMES = Number(process.env.PROBE_FRAMES ?? 40);
 const INTERVAL_MS = Number(process.env.PROBE_INTERVAL_MS ?? 50);
+const TOPOFFS = Number(process.env.PROBE_TOPOFFS ?? 3);
+const TOPOFF_KEY = process.env.PROBE_TOPOFF_KEY === "1";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Setting = {
@@ -73,7 +78,7 @@ xvfb.client("xterm", [
   SCROLL_WORKLOADS.text,
 ]);
 await windowByName(xvfb, "sos-scrolling");
-await sleep(1_000);
+await sleep(Number(process.env.PROBE_WARMUP_MS ?? 1_000));
 
 const fallback = openMonitor(0);
 const monitor = (await openShmMonitor(fallback.geometry)) ?? fallback;
@@ -120,14 +125,18 @@ async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: n
   });
   encoder.configure({ ...setting.config, codec: "avc1.42e028", width, height, avc: { format: "annexb" } });
   const wallMs: number[] = [];
-  for (const [index, data] of source.entries()) {
+  const last = source.at(-1) ?? new Uint8Array();
+  const sequence = [...source, ...Array.from({ length: TOPOFFS }, () => last)];
+  for (const [index, data] of sequence.entries()) {
     const frame = new VideoFrame(data, {
       format: "I420",
       codedWidth: width,
       codedHeight: height,
       timestamp: index * INTERVAL_MS * 1000,
     });
-    const options: VideoEncoderEncodeOptions = { keyFrame: index === 0 };
+    const options: VideoEncoderEncodeOptions = {
+      keyFrame: index === 0 || (TOPOFF_KEY && index >= source.length),
+    };
     if (setting.quantizer !== undefined) options.avc = { quantizer: setting.quantizer };
     const done = new Promise<void>((resolve) => {
       out = resolve;
@@ -184,10 +193,18 @@ for (const name of wanted) {
   const { chunks, wallMs } = await encodeAll(setting);
   const decoded = await decodeAll(chunks);
   // The first frame is the keyframe: bits and quality are reported for the frames after it.
-  const deltas = chunks.slice(1);
+  const topOffChunks = chunks.slice(source.length);
+  const topOffs = decoded.slice(source.length).map((luma, index) => ({
+    kbit: (((topOffChunks[index]?.data.byteLength ?? 0) * 8) / 1000).toFixed(1),
+    key: topOffChunks[index]?.type === "key",
+    psnr: psnr(luma, source.at(-1) ?? new Uint8Array()).toFixed(1),
+  }));
+  const deltas = chunks.slice(1, source.length);
   const kbitPerFrame =
     deltas.reduce((sum, chunk) => sum + chunk.data.byteLength * 8, 0) / deltas.length / 1000;
-  const psnrs = decoded.slice(1).map((luma, index) => psnr(luma, source[index + 1] ?? new Uint8Array()));
+  const psnrs = decoded
+    .slice(1, source.length)
+    .map((luma, index) => psnr(luma, source[index + 1] ?? new Uint8Array()));
   wallMs.sort((a, b) => a - b);
   writeFileSync(`bench-results/quality-${name}.pgm`, pgm(decoded[shown] ?? new Uint8Array()));
   console.log(
@@ -199,6 +216,8 @@ for (const name of wanted) {
       psnrMean: (psnrs.reduce((a, b) => a + b, 0) / psnrs.length).toFixed(1),
       psnrWorst: Math.min(...psnrs).toFixed(1),
       encodeMsP50: wallMs[Math.floor(wallMs.length / 2)]?.toFixed(1),
+      lastPsnr: psnrs.at(-1)?.toFixed(1),
+      topOffs,
     }),
   );
 }
