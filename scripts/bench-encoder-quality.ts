@@ -11,7 +11,11 @@
  * pace of a 20 fps capture), PROBE_CONFIGS (comma-separated names of the settings below; default all),
  * PROBE_TOPOFFS (default 3): after the sequence, the last picture is encoded again this many times
  * (as the capture worker's top-offs do once the screen is still, see agent/media/top-off.ts) and
- * the size and PSNR of each is printed ("topOffs"); PROBE_TOPOFF_KEY=1 makes them keyframes.
+ * the size and PSNR of each is printed ("topOffs"), PROBE_TOPOFF_GAP_MS apart (default 200);
+ * PROBE_TOPOFF_KEY=1 makes them keyframes, =first the first of them; the last scrolled frame and
+ * the last top-off are written to bench-results/quality-<name>-{still,topped}.pgm. PROBE_WARMUP_MS (default 1000): the wait for the
+ * terminal to start scrolling (under load it needed several seconds; a keyKbit near 10 means an
+ * empty screen was measured).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
@@ -32,7 +36,10 @@ import { SCROLL_WORKLOADS } from "./bench-vnc-rig.ts";
 const FRAMES = Number(process.env.PROBE_FRAMES ?? 40);
 const INTERVAL_MS = Number(process.env.PROBE_INTERVAL_MS ?? 50);
 const TOPOFFS = Number(process.env.PROBE_TOPOFFS ?? 3);
-const TOPOFF_KEY = process.env.PROBE_TOPOFF_KEY === "1";
+/** "1": every top-off a keyframe; "first": the first one only. */
+const TOPOFF_KEY = process.env.PROBE_TOPOFF_KEY;
+/** The time between top-offs (the capture worker's TOP_OFF_AFTER_MS; x264's rate control sees it). */
+const TOPOFF_GAP_MS = Number(process.env.PROBE_TOPOFF_GAP_MS ?? 200);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Setting = {
@@ -109,6 +116,12 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
 
 type Chunk = { data: Uint8Array; type: EncodedVideoChunkType; timestamp: number };
 
+/** Captures INTERVAL_MS apart, then top-offs TOPOFF_GAP_MS apart. */
+function timestampUs(index: number): number {
+  const topOff = Math.max(0, index - (FRAMES - 1));
+  return ((index - topOff) * INTERVAL_MS + topOff * TOPOFF_GAP_MS) * 1000;
+}
+
 async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: number[] }> {
   const chunks: Chunk[] = [];
   let out: (() => void) | undefined;
@@ -132,10 +145,13 @@ async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: n
       format: "I420",
       codedWidth: width,
       codedHeight: height,
-      timestamp: index * INTERVAL_MS * 1000,
+      timestamp: timestampUs(index),
     });
     const options: VideoEncoderEncodeOptions = {
-      keyFrame: index === 0 || (TOPOFF_KEY && index >= source.length),
+      keyFrame:
+        index === 0 ||
+        (TOPOFF_KEY === "1" && index >= source.length) ||
+        (TOPOFF_KEY === "first" && index === source.length),
     };
     if (setting.quantizer !== undefined) options.avc = { quantizer: setting.quantizer };
     const done = new Promise<void>((resolve) => {
@@ -207,6 +223,15 @@ for (const name of wanted) {
     .map((luma, index) => psnr(luma, source[index + 1] ?? new Uint8Array()));
   wallMs.sort((a, b) => a - b);
   writeFileSync(`bench-results/quality-${name}.pgm`, pgm(decoded[shown] ?? new Uint8Array()));
+  if (TOPOFFS > 0) {
+    // The last scrolled frame as decoded, and the same picture after its last top-off.
+    writeFileSync(
+      `bench-results/quality-${name}-still.pgm`,
+      pgm(decoded[source.length - 1] ?? new Uint8Array()),
+    );
+    writeFileSync(`bench-results/quality-${name}-topped.pgm`, pgm(decoded.at(-1) ?? new Uint8Array()));
+    writeFileSync("bench-results/quality-source-last.pgm", pgm(source.at(-1) ?? new Uint8Array()));
+  }
   console.log(
     JSON.stringify({
       setting: name,
