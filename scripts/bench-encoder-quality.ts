@@ -15,7 +15,7 @@
  * PROBE_TOPOFF_KEY=1 makes them keyframes, =first the first of them; the last scrolled frame and
  * the last top-off are written to bench-results/quality-<name>-{still,topped}.pgm. PROBE_WARMUP_MS (default 1000): the wait for the
  * terminal to start scrolling (under load it needed several seconds; a keyKbit near 10 means an
- * empty screen was measured).
+ * empty screen was measured). PROBE_CODEC=vp8 encodes with VP8 instead.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
@@ -35,6 +35,8 @@ import { SCROLL_WORKLOADS } from "./bench-vnc-rig.ts";
 
 const FRAMES = Number(process.env.PROBE_FRAMES ?? 40);
 const INTERVAL_MS = Number(process.env.PROBE_INTERVAL_MS ?? 50);
+/** "vp8": the settings' bitrates and frame rates with VP8 as the agent configures it (realtime). */
+const CODEC = process.env.PROBE_CODEC ?? "h264";
 const TOPOFFS = Number(process.env.PROBE_TOPOFFS ?? 3);
 /** "1": every top-off a keyframe; "first": the first one only. */
 const TOPOFF_KEY = process.env.PROBE_TOPOFF_KEY;
@@ -136,7 +138,11 @@ async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: n
       throw error;
     },
   });
-  encoder.configure({ ...setting.config, codec: "avc1.42e028", width, height, avc: { format: "annexb" } });
+  encoder.configure(
+    CODEC === "vp8"
+      ? { ...setting.config, codec: "vp8", latencyMode: "realtime", width, height }
+      : { ...setting.config, codec: "avc1.42e028", width, height, avc: { format: "annexb" } },
+  );
   const wallMs: number[] = [];
   const last = source.at(-1) ?? new Uint8Array();
   const sequence = [...source, ...Array.from({ length: TOPOFFS }, () => last)];
@@ -183,7 +189,11 @@ async function decodeAll(chunks: readonly Chunk[]): Promise<Uint8Array[]> {
       throw error;
     },
   });
-  decoder.configure({ codec: "avc1.42e028", codedWidth: width, codedHeight: height });
+  decoder.configure({
+    codec: CODEC === "vp8" ? "vp8" : "avc1.42e028",
+    codedWidth: width,
+    codedHeight: height,
+  });
   for (const chunk of chunks) decoder.decode(new EncodedVideoChunk(chunk));
   await decoder.flush();
   decoder.close();

@@ -341,7 +341,10 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   wantKeyframe = false;
   previous = frame;
   if (refining) stats.topOffs += 1;
-  topOff = refining ? afterTopOff(topOff, capturedAt) : afterFrame(capturedAt);
+  // H.264 only: VP8 in realtime mode makes every tenth frame a keyframe (encoder.ts), so a top-off
+  // could cost a keyframe, and no gain was measured for it (top-off.ts).
+  if (refining) topOff = afterTopOff(topOff, capturedAt);
+  else topOff = settings.codec === "h264" ? afterFrame(capturedAt) : NO_TOP_OFF;
 }
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */
