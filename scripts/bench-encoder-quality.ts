@@ -8,7 +8,14 @@
  * agent. Writes the decoded luma of one frame per setting to bench-results/quality-<name>.pgm.
  *
  * Environment: PROBE_FRAMES (default 40), PROBE_INTERVAL_MS between captures (default 50: the
- * pace of a 20 fps capture), PROBE_CONFIGS (comma-separated names of the settings below; default all).
+ * pace of a 20 fps capture), PROBE_CONFIGS (comma-separated names of the settings below; default all),
+ * PROBE_TOPOFFS (default 3): after the sequence, the last picture is encoded again this many times
+ * (as the capture worker's top-offs do once the screen is still, see agent/media/top-off.ts) and
+ * the size and PSNR of each is printed ("topOffs"), PROBE_TOPOFF_GAP_MS apart (default 200);
+ * PROBE_TOPOFF_KEY=1 makes them keyframes, =first the first of them; the last scrolled frame and
+ * the last top-off are written to bench-results/quality-<name>-{still,topped}.pgm. PROBE_WARMUP_MS (default 1000): the wait for the
+ * terminal to start scrolling (under load it needed several seconds; a keyKbit near 10 means an
+ * empty screen was measured). PROBE_CODEC=vp8 encodes with VP8 instead.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
@@ -28,6 +35,13 @@ import { SCROLL_WORKLOADS } from "./bench-vnc-rig.ts";
 
 const FRAMES = Number(process.env.PROBE_FRAMES ?? 40);
 const INTERVAL_MS = Number(process.env.PROBE_INTERVAL_MS ?? 50);
+/** "vp8": the settings' bitrates and frame rates with VP8 as the agent configures it (realtime). */
+const CODEC = process.env.PROBE_CODEC ?? "h264";
+const TOPOFFS = Number(process.env.PROBE_TOPOFFS ?? 3);
+/** "1": every top-off a keyframe; "first": the first one only. */
+const TOPOFF_KEY = process.env.PROBE_TOPOFF_KEY;
+/** The time between top-offs (the capture worker's TOP_OFF_AFTER_MS; x264's rate control sees it). */
+const TOPOFF_GAP_MS = Number(process.env.PROBE_TOPOFF_GAP_MS ?? 200);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Setting = {
@@ -73,7 +87,7 @@ xvfb.client("xterm", [
   SCROLL_WORKLOADS.text,
 ]);
 await windowByName(xvfb, "sos-scrolling");
-await sleep(1_000);
+await sleep(Number(process.env.PROBE_WARMUP_MS ?? 1_000));
 
 const fallback = openMonitor(0);
 const monitor = (await openShmMonitor(fallback.geometry)) ?? fallback;
@@ -104,6 +118,12 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
 
 type Chunk = { data: Uint8Array; type: EncodedVideoChunkType; timestamp: number };
 
+/** Captures INTERVAL_MS apart, then top-offs TOPOFF_GAP_MS apart. */
+function timestampUs(index: number): number {
+  const topOff = Math.max(0, index - (FRAMES - 1));
+  return ((index - topOff) * INTERVAL_MS + topOff * TOPOFF_GAP_MS) * 1000;
+}
+
 async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: number[] }> {
   const chunks: Chunk[] = [];
   let out: (() => void) | undefined;
@@ -118,16 +138,27 @@ async function encodeAll(setting: Setting): Promise<{ chunks: Chunk[]; wallMs: n
       throw error;
     },
   });
-  encoder.configure({ ...setting.config, codec: "avc1.42e028", width, height, avc: { format: "annexb" } });
+  encoder.configure(
+    CODEC === "vp8"
+      ? { ...setting.config, codec: "vp8", latencyMode: "realtime", width, height }
+      : { ...setting.config, codec: "avc1.42e028", width, height, avc: { format: "annexb" } },
+  );
   const wallMs: number[] = [];
-  for (const [index, data] of source.entries()) {
+  const last = source.at(-1) ?? new Uint8Array();
+  const sequence = [...source, ...Array.from({ length: TOPOFFS }, () => last)];
+  for (const [index, data] of sequence.entries()) {
     const frame = new VideoFrame(data, {
       format: "I420",
       codedWidth: width,
       codedHeight: height,
-      timestamp: index * INTERVAL_MS * 1000,
+      timestamp: timestampUs(index),
     });
-    const options: VideoEncoderEncodeOptions = { keyFrame: index === 0 };
+    const options: VideoEncoderEncodeOptions = {
+      keyFrame:
+        index === 0 ||
+        (TOPOFF_KEY === "1" && index >= source.length) ||
+        (TOPOFF_KEY === "first" && index === source.length),
+    };
     if (setting.quantizer !== undefined) options.avc = { quantizer: setting.quantizer };
     const done = new Promise<void>((resolve) => {
       out = resolve;
@@ -158,7 +189,11 @@ async function decodeAll(chunks: readonly Chunk[]): Promise<Uint8Array[]> {
       throw error;
     },
   });
-  decoder.configure({ codec: "avc1.42e028", codedWidth: width, codedHeight: height });
+  decoder.configure({
+    codec: CODEC === "vp8" ? "vp8" : "avc1.42e028",
+    codedWidth: width,
+    codedHeight: height,
+  });
   for (const chunk of chunks) decoder.decode(new EncodedVideoChunk(chunk));
   await decoder.flush();
   decoder.close();
@@ -184,12 +219,29 @@ for (const name of wanted) {
   const { chunks, wallMs } = await encodeAll(setting);
   const decoded = await decodeAll(chunks);
   // The first frame is the keyframe: bits and quality are reported for the frames after it.
-  const deltas = chunks.slice(1);
+  const topOffChunks = chunks.slice(source.length);
+  const topOffs = decoded.slice(source.length).map((luma, index) => ({
+    kbit: (((topOffChunks[index]?.data.byteLength ?? 0) * 8) / 1000).toFixed(1),
+    key: topOffChunks[index]?.type === "key",
+    psnr: psnr(luma, source.at(-1) ?? new Uint8Array()).toFixed(1),
+  }));
+  const deltas = chunks.slice(1, source.length);
   const kbitPerFrame =
     deltas.reduce((sum, chunk) => sum + chunk.data.byteLength * 8, 0) / deltas.length / 1000;
-  const psnrs = decoded.slice(1).map((luma, index) => psnr(luma, source[index + 1] ?? new Uint8Array()));
+  const psnrs = decoded
+    .slice(1, source.length)
+    .map((luma, index) => psnr(luma, source[index + 1] ?? new Uint8Array()));
   wallMs.sort((a, b) => a - b);
   writeFileSync(`bench-results/quality-${name}.pgm`, pgm(decoded[shown] ?? new Uint8Array()));
+  if (TOPOFFS > 0) {
+    // The last scrolled frame as decoded, and the same picture after its last top-off.
+    writeFileSync(
+      `bench-results/quality-${name}-still.pgm`,
+      pgm(decoded[source.length - 1] ?? new Uint8Array()),
+    );
+    writeFileSync(`bench-results/quality-${name}-topped.pgm`, pgm(decoded.at(-1) ?? new Uint8Array()));
+    writeFileSync("bench-results/quality-source-last.pgm", pgm(source.at(-1) ?? new Uint8Array()));
+  }
   console.log(
     JSON.stringify({
       setting: name,
@@ -199,6 +251,8 @@ for (const name of wanted) {
       psnrMean: (psnrs.reduce((a, b) => a + b, 0) / psnrs.length).toFixed(1),
       psnrWorst: Math.min(...psnrs).toFixed(1),
       encodeMsP50: wallMs[Math.floor(wallMs.length / 2)]?.toFixed(1),
+      lastPsnr: psnrs.at(-1)?.toFixed(1),
+      topOffs,
     }),
   );
 }

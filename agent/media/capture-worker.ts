@@ -13,6 +13,9 @@
  * Elsewhere it polls: at the full rate while the screen changes, while something happens (input,
  * pointer movement) and for two seconds after; then once a second, and every two seconds after
  * five idle seconds, so that an idle screen costs little. A keyframe request or activity wakes it.
+ *
+ * Either way, once the screen has stayed still for a moment after a frame, the same picture is
+ * encoded again a few times to sharpen it (top-off.ts), then nothing until the screen changes.
  */
 import "../quiet-deprecations.ts";
 import { parentPort, workerData } from "node:worker_threads";
@@ -25,6 +28,7 @@ import { type FrameRateLimit, nextLimit, unmeasuredLimit, withCap } from "./fram
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
+import { afterFrame, afterTopOff, msUntilTopOff, NO_TOP_OFF, type TopOff, topOffDue } from "./top-off.ts";
 import type { EncodedChunk, VideoCodecName, VideoFrameEncoder } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
@@ -65,12 +69,14 @@ const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
-const stats = { captured: 0, changed: 0, encoded: 0, busy: 0 } satisfies Omit<
+const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satisfies Omit<
   PipelineStats,
   "backend" | "fps" | "workMs"
 >;
 /** The frame rate the measured work per frame allows, within settings.maxFps. */
 let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
+/** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
+let topOff: TopOff = NO_TOP_OFF;
 /**
  * Frames handed to the encoder and not out yet, by timestamp: when, and how long their capture
  * and conversion took. A picture replaced while waiting in the encoder never comes out: its entry
@@ -220,8 +226,10 @@ function onMessage(message: ToWorker): void {
   wake?.();
 }
 
+/** Until the next check of a still screen: the idle poll, or sooner when a top-off is due. */
 function idleInterval(now: number): number {
-  return now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
+  const idle = now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
+  return Math.min(idle, msUntilTopOff(topOff, now) ?? idle);
 }
 
 function pollInterval(now: number): number {
@@ -299,6 +307,8 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
   if (rows.length > 0) {
     stats.changed += 1;
     lastChange = capturedAt;
+    // The picture to refine is gone: its top-offs with it (the next frame encoded starts its own).
+    topOff = NO_TOP_OFF;
   }
   if (rows.length === 0 && !wantKeyframe) return undefined;
   if (encoder.pending >= MAX_PENDING) {
@@ -308,14 +318,19 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
   return rows;
 }
 
-function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture): void {
+/**
+ * Encodes a capture (its changed rows), or with `refining` the unchanged picture again as a
+ * top-off. Top-offs do not count in the frame-rate limit: they convert nothing and their cost
+ * says nothing about the frames of a changing screen.
+ */
+function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture, refining = false): void {
   const capturedAt = capture.startedAt;
   const converting = performance.now();
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   picture.update(frame, rows);
   const timestampUs = Math.round(capturedAt * 1000);
   const handedAt = performance.now();
-  inEncoder.set(timestampUs, { handedAt, workMs: capture.tookMs + handedAt - converting });
+  if (!refining) inEncoder.set(timestampUs, { handedAt, workMs: capture.tookMs + handedAt - converting });
   if (tracing) {
     const toEpoch = performance.timeOrigin;
     trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
@@ -325,6 +340,11 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture)
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame;
+  if (refining) stats.topOffs += 1;
+  // H.264 only: VP8 in realtime mode makes every tenth frame a keyframe (encoder.ts), so a top-off
+  // could cost a keyframe, and no gain was measured for it (top-off.ts).
+  if (refining) topOff = afterTopOff(topOff, capturedAt);
+  else topOff = settings.codec === "h264" ? afterFrame(capturedAt) : NO_TOP_OFF;
 }
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */
@@ -382,13 +402,17 @@ async function loop(): Promise<void> {
       }
       const rows = worthEncoding(frame, current.startedAt);
       if (rows !== undefined) encode(frame, rows, current);
+      else if (topOffDue(topOff, current.startedAt)) encode(frame, [], current, true);
       const drawing = current.monitor.drawing;
       if (drawing !== undefined && ahead.length === 0) {
         await untilDrawn(drawing);
         continue;
       }
       const interval = pollInterval(performance.now());
-      const wait = current.startedAt + interval - performance.now();
+      const wait = Math.min(
+        current.startedAt + interval - performance.now(),
+        msUntilTopOff(topOff, performance.now()) ?? interval,
+      );
       if (ahead.length === 0 && wait > 0 && !wantKeyframe) await sleep(wait);
       else await sleep(0);
     } catch (error) {

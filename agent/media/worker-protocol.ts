@@ -36,6 +36,8 @@ export type PipelineStats = {
   readonly encoded: number;
   /** Changed frames not encoded because the encoder was still busy. */
   readonly busy: number;
+  /** Unchanged pictures encoded again to sharpen them once the screen is still (top-off.ts). */
+  readonly topOffs: number;
   /** The frame rate the worker keeps to now: settings.maxFps, or less (frame-rate-limit.ts). */
   readonly fps: number;
   /** Smoothed capture + conversion + encoding time per frame, ms (0 before a frame). */

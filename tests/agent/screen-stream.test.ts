@@ -4,6 +4,7 @@ import t, { type Test } from "tap";
 import type { VideoCodecName } from "../../agent/media/encoder.ts";
 import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
 import { CAPTURE_NICE } from "../../agent/media/thread-priority.ts";
+import { TOP_OFF_AFTER_MS, TOP_OFFS } from "../../agent/media/top-off.ts";
 import { deadline } from "../helpers/security.ts";
 import { decodeKeyframe, pixelAt } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil, windowByName } from "../helpers/xvfb.ts";
@@ -73,20 +74,69 @@ t.test("prime encodes one keyframe of the screen while idle, then captures nothi
   t.equal(stats.encoded, 2, "each prime is encoded (a keyframe even when unchanged)");
 });
 
-t.test("an unchanged screen is captured again but not encoded again", async (t) => {
-  const stream = await openStream(t, "h264");
-  const first = nextChunk(stream);
-  stream.run(true);
-  await first;
-  let chunks = 0;
-  stream.on("chunk", () => {
-    chunks += 1;
-  });
-  await waitUntil(async () => (await stream.stats()).captured >= 4, 10_000, "four captures");
-  const stats = await stream.stats();
-  t.equal(stats.encoded, 1, "only the first frame was encoded");
-  t.equal(chunks, 0, "no chunk after the first");
-});
+t.test(
+  "an unchanged screen is encoded again only for its top-offs, then captured but not encoded",
+  async (t) => {
+    const stream = await openStream(t, "h264");
+    const first = nextChunk(stream);
+    stream.run(true);
+    await first;
+    const keys: boolean[] = [];
+    stream.on("chunk", (chunk) => keys.push(chunk.key));
+    // One capture per top-off, then two whole-screen checks (a second apart) that encode nothing.
+    const captures = 1 + TOP_OFFS + 2;
+    await waitUntil(async () => (await stream.stats()).captured >= captures, 10_000, `${captures} captures`);
+    const stats = await stream.stats();
+    t.equal(stats.encoded, 1 + TOP_OFFS, "the first frame and its top-offs, nothing after");
+    t.equal(stats.topOffs, TOP_OFFS);
+    t.same(keys, Array(TOP_OFFS).fill(false), "the top-offs are delta chunks");
+  },
+);
+
+t.test(
+  "a change on a still screen: its frame, then TOP_OFFS delta top-offs once still, then none",
+  async (t) => {
+    const stream = await openStream(t, "h264");
+    let chunks: ScreenChunk[] = [];
+    stream.on("chunk", (chunk) => chunks.push(chunk));
+    stream.run(true);
+    // The first frame and its top-offs, chunks out (a stats answer can come before the last chunk).
+    await waitUntil(async () => chunks.length >= 1 + TOP_OFFS, 10_000, "the first frame's top-offs");
+    const before = await stream.stats();
+    t.equal(before.encoded, 1 + TOP_OFFS, "the first frame and its top-offs");
+    chunks = [];
+    const blue = await windowByName(xvfb, "sos-blue");
+    await xvfb.x("xdotool", ["windowmove", "--sync", blue, "150", "150"]);
+    await waitUntil(
+      async () => (await stream.stats()).topOffs >= before.topOffs + TOP_OFFS,
+      10_000,
+      "the change's top-offs",
+    );
+    const done = await stream.stats();
+    // Two whole-screen checks after the last top-off: a further top-off would show.
+    await waitUntil(
+      async () => (await stream.stats()).captured >= done.captured + 2,
+      10_000,
+      "two more checks",
+    );
+    const after = await stream.stats();
+    const changed = after.encoded - before.encoded - TOP_OFFS;
+    t.ok(changed >= 1, `the change was encoded (${changed} frames)`);
+    t.equal(after.topOffs - before.topOffs, TOP_OFFS, "exactly TOP_OFFS top-offs");
+    t.equal(after.encoded, done.encoded, "nothing encoded once the top-offs are done");
+    t.equal(chunks.length, changed + TOP_OFFS, "one chunk per frame encoded");
+    t.notOk(
+      chunks.some((chunk) => chunk.key),
+      "all delta chunks",
+    );
+    const lastChange = chunks[changed - 1];
+    const firstTopOff = chunks[changed];
+    if (lastChange !== undefined && firstTopOff !== undefined) {
+      const still = firstTopOff.capturedAt - lastChange.capturedAt;
+      t.ok(still >= TOP_OFF_AFTER_MS - 1, `the first top-off came once still for ${still.toFixed(0)} ms`);
+    }
+  },
+);
 
 t.test("a keyframe request on an unchanged screen yields a key chunk at once", async (t) => {
   const stream = await openStream(t, "h264");
@@ -107,6 +157,8 @@ t.test("a changed screen is encoded again", async (t) => {
   const first = nextChunk(stream);
   stream.run(true);
   await first;
+  // The first frame's top-offs are delta chunks too: the change's must come after them.
+  await waitUntil(async () => (await stream.stats()).topOffs >= TOP_OFFS, 10_000, "the top-offs");
   const delta = nextChunk(stream, (chunk) => !chunk.key);
   stream.activity();
   await colouredWindow(xvfb, { x: 700, y: 400, width: 200, height: 100, colour: "green", name: "sos-green" });
@@ -135,13 +187,16 @@ t.test(
     const after = await stream.stats();
     const seconds = (performance.now() - started) / 1000;
     const captures = after.captured - before.captured;
-    const unchanged = captures - (after.changed - before.changed);
+    // A drawing that took longer than TOP_OFF_AFTER_MS lets the one before it be topped off: one
+    // unchanged capture each.
+    const topOffs = after.topOffs - before.topOffs;
+    const unchanged = captures - (after.changed - before.changed) - topOffs;
     // Besides the captures of the drawings, the whole-screen check (once a second) and perhaps a
     // drawing reported as damage that changed no pixel. A capture on input (before its effect is
     // drawn) or polling at the frame rate (20 a second here) would show more.
     t.ok(
       unchanged <= Math.ceil(seconds) + 1,
-      `${captures} captures for ${drawings} drawings in ${seconds.toFixed(1)} s, ${unchanged} of them unchanged`,
+      `${captures} captures for ${drawings} drawings in ${seconds.toFixed(1)} s, ${unchanged} of them unchanged (and ${topOffs} top-offs)`,
     );
     t.equal(after.backend, "x11-shm");
     // The frame-rate limit (frame-rate-limit.ts) learns from each delta frame, within the cap.

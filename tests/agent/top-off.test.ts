@@ -1,0 +1,56 @@
+import t from "tap";
+import {
+  afterFrame,
+  afterTopOff,
+  msUntilTopOff,
+  NO_TOP_OFF,
+  TOP_OFF_AFTER_MS,
+  TOP_OFFS,
+  type TopOff,
+  topOffDue,
+} from "../../agent/media/top-off.ts";
+
+/** The capture worker encodes a still picture again a few times, then stops until it changes. */
+
+/** Top-offs of a picture encoded at 0 on a screen checked every `stepMs` and never changing. */
+function stillScreen(stepMs: number, untilMs: number): number[] {
+  let topOff: TopOff = afterFrame(0);
+  const at: number[] = [];
+  for (let now = stepMs; now <= untilMs; now += stepMs) {
+    if (!topOffDue(topOff, now)) continue;
+    at.push(now);
+    topOff = afterTopOff(topOff, now);
+  }
+  return at;
+}
+
+t.test("a still screen gets TOP_OFFS top-offs, TOP_OFF_AFTER_MS apart, then none", async (t) => {
+  t.same(
+    stillScreen(10, 60_000),
+    Array.from({ length: TOP_OFFS }, (_, i) => (i + 1) * TOP_OFF_AFTER_MS),
+  );
+});
+
+t.test("nothing is due before the screen has been still for TOP_OFF_AFTER_MS", async (t) => {
+  const topOff = afterFrame(1_000);
+  t.notOk(topOffDue(topOff, 1_000 + TOP_OFF_AFTER_MS - 1));
+  t.ok(topOffDue(topOff, 1_000 + TOP_OFF_AFTER_MS));
+  t.equal(msUntilTopOff(topOff, 1_050), TOP_OFF_AFTER_MS - 50, "the worker wakes for it");
+  t.equal(msUntilTopOff(topOff, 5_000), 0, "overdue: at once");
+});
+
+t.test("a change cancels pending top-offs; the next frame starts them over", async (t) => {
+  const partway = afterTopOff(afterFrame(0), TOP_OFF_AFTER_MS);
+  t.match(partway, { state: "waiting", left: TOP_OFFS - 1 });
+  // The worker drops them when a capture differs, before that capture is encoded.
+  t.notOk(topOffDue(NO_TOP_OFF, 60_000), "none after a change");
+  t.equal(msUntilTopOff(NO_TOP_OFF, 0), undefined, "and no wake-up for one");
+  t.match(afterFrame(500), { state: "waiting", left: TOP_OFFS, dueAt: 500 + TOP_OFF_AFTER_MS });
+});
+
+t.test("after the last top-off nothing more is due, however long the screen stays still", async (t) => {
+  let topOff: TopOff = afterFrame(0);
+  for (let i = 1; i <= TOP_OFFS; i += 1) topOff = afterTopOff(topOff, i * TOP_OFF_AFTER_MS);
+  t.same(topOff, NO_TOP_OFF);
+  t.same(afterTopOff(topOff, 10_000), NO_TOP_OFF);
+});
