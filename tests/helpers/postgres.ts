@@ -13,6 +13,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import type { Test } from "tap";
 import { startPostgres, stopPostgres } from "../../scripts/postgres-process.ts";
 
 /** Which store startTestGateway gives a gateway in this run. */
@@ -91,4 +92,29 @@ export async function queryDatabase(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A PostgreSQL cluster of the calling test's own, for a test that stops and starts its database
+ * (stopping the shared one would disturb the other tests); stopped and removed when the test ends.
+ */
+export async function ownCluster(
+  t: Test,
+  name: string,
+): Promise<{ url: string; stop(): void; start(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `sos-pg-${name}-`));
+  chmodSync(dir, 0o755);
+  const cluster = join(dir, "pg");
+  const { url } = await startPostgres(cluster, { fast: true });
+  t.teardown(() => {
+    stopPostgres(cluster);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    url,
+    stop: () => stopPostgres(cluster),
+    start: async () => {
+      await startPostgres(cluster, { fast: true });
+    },
+  };
 }

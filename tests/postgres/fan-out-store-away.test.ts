@@ -1,9 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import t from "tap";
-import { startPostgres, stopPostgres } from "../../scripts/postgres-process.ts";
 import { joinAgent, openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
+import { ownCluster } from "../helpers/postgres.ts";
 import { CapturedLog, deadline } from "../helpers/security.ts";
 
 /**
@@ -14,15 +11,8 @@ import { CapturedLog, deadline } from "../helpers/security.ts";
 t.test(
   "an agent leaving while PostgreSQL is away: the console, which could not be told then, converges once the database is back",
   async (t) => {
-    // A cluster of this test's own: stopping the shared one would disturb the other tests.
-    const dir = mkdtempSync(join(tmpdir(), "sos-pg-fan-out-"));
-    chmodSync(dir, 0o755);
-    const cluster = join(dir, "pg");
-    const { url } = await startPostgres(cluster, { fast: true });
-    t.teardown(() => {
-      stopPostgres(cluster);
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const cluster = await ownCluster(t, "fan-out");
+    const { url } = cluster;
     const log = new CapturedLog("info");
     const gw = await startTestGateway({
       config: { databaseUrl: url },
@@ -41,7 +31,7 @@ t.test(
       10_000,
     );
 
-    stopPostgres(cluster);
+    cluster.stop();
     agent.close();
     await deadline(
       new Promise<void>((resolve) => {
@@ -55,7 +45,7 @@ t.test(
       10_000,
     );
 
-    await startPostgres(cluster, { fast: true });
+    await cluster.start();
     const told = await consoleSocket.waitFor(
       (m) =>
         (m.type === "sessions" && m.sessions.some((s) => s.id === session.id && !s.agent.connected)) ||

@@ -1,8 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { startPostgres, stopPostgres } from "../../scripts/postgres-process.ts";
 import { MAX_INVITED_TECHNICIANS } from "../../shared/limits.ts";
 import { startGateway } from "../../signaling/main.ts";
 import { DatabaseUrl } from "../../signaling/store/database-url.ts";
@@ -19,7 +18,7 @@ import {
   type TestGateway,
 } from "../helpers/gateway.ts";
 import { runGateway } from "../helpers/gateway-cli.ts";
-import { freshDatabase, queryDatabase } from "../helpers/postgres.ts";
+import { freshDatabase, ownCluster, queryDatabase } from "../helpers/postgres.ts";
 
 /**
  * What the PostgreSQL store promises beyond the gateway suite (which runs on it too): the database
@@ -230,22 +229,15 @@ t.test("gateways starting at once on an empty database apply each migration once
 t.test(
   "PostgreSQL going away: requests answer 503 STORE_UNAVAILABLE, health is 503, the gateway stays up, and all comes back with the database",
   async (t) => {
-    // A cluster of this test's own: stopping the shared one would disturb the other tests.
-    const dir = mkdtempSync(join(tmpdir(), "sos-pg-away-"));
-    chmodSync(dir, 0o755);
-    const cluster = join(dir, "pg");
-    const { url } = await startPostgres(cluster, { fast: true });
-    t.teardown(() => {
-      stopPostgres(cluster);
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const cluster = await ownCluster(t, "away");
+    const { url } = cluster;
     const gw = await startTestGateway({ config: { databaseUrl: url } });
     t.teardown(() => gw.close());
     const alice = await gw.technician("Alice");
     t.equal((await alice.client.post("/api/sessions", { channelId: "home", name: "Before" })).status, 200);
     const health = () => new ApiClient(gw.url).get("/healthz");
 
-    stopPostgres(cluster);
+    cluster.stop();
     const refused = await alice.client.post("/api/sessions", { channelId: "home", name: "During" });
     t.equal(refused.status, 503, "a write answers 503");
     t.equal(errorCode(refused.body), "STORE_UNAVAILABLE", "with the documented code");
@@ -255,7 +247,7 @@ t.test(
     t.equal(unhealthy.status, 503, "health says so");
     t.match(unhealthy.body, { ok: false, store: { ok: false } });
 
-    await startPostgres(cluster, { fast: true });
+    await cluster.start();
     // The pool connects again on the next use: health probes with a write.
     let healthy = await health();
     for (let attempt = 0; healthy.status !== 200 && attempt < 50; attempt += 1) {
