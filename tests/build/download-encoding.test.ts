@@ -129,8 +129,8 @@ t.test(
       t.equal(Number(plain.headers["content-length"]), executable.length);
       t.equal(sha256(plain.body), sha256(executable));
     }
-    const any = await get({ "accept-encoding": "*" });
-    t.equal(any.headers["content-encoding"], "zstd", "* accepts any");
+    const wildcard = await get({ "accept-encoding": "*" });
+    t.equal(wildcard.headers["content-encoding"], "zstd", "* accepts any");
   },
 );
 
