@@ -4,7 +4,8 @@
  * files connection (agent/peer/files-peer.ts) and its file link (signaling/console/remote/file-link.ts)
  * fetches the agent's file as a technician's click does: chunks kept, SHA-256 as they arrive, a
  * Blob at the end. Beside it, the rounds that split the time: the same channel's raw data counted
- * on arrival, the console's SHA-256 alone, and a Blob of the same parts alone. Exposed as
+ * on arrival, the console's SHA-256 alone, and a Blob of the same parts alone. The other way, the
+ * console sends a picked file (hashed first, then offered) to the agent. Exposed as
  * `window.bench`; signals to the agent go out through `window.benchSignal` (exposed by the bench).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -32,6 +33,8 @@ export type BenchPage = {
   openLink(): void;
   /** Fetches the first file the agent offers, as the console's Download button does. */
   fetchOffered(): Promise<FetchTimes>;
+  /** Sends the file picked in the page's file input, as the console's picker does (hash, then offer). */
+  sendPicked(): void;
   /** Seconds of the console's SHA-256 (@noble/hashes) over `size` bytes in 64 KiB pieces. */
   hash(size: number): number;
   /** Seconds to make a Blob of `size` bytes kept as 64 KiB parts (as file-link.ts keeps them). */
@@ -129,6 +132,11 @@ exposed.bench = {
       toBlob: (ended - started) / 1000,
       blobSize: blob.size,
     };
+  },
+  sendPicked() {
+    const file = document.querySelector<HTMLInputElement>("input[type=file]")?.files?.[0];
+    if (link === undefined || file === undefined) throw new Error("bench: no file link or no file picked");
+    link.send(file);
   },
   hash(size) {
     const data = new Uint8Array(PIECE);

@@ -240,6 +240,8 @@ type BrowserResults = {
   raw: BrowserRound;
   /** The file, from the console's fetch to its Blob (SHA-256 checked). */
   file: BrowserRound & { toLastChunkMBps: number; seconds: number };
+  /** The other way: a picked file, from the agent's accept to saved (SHA-256 checked). */
+  toAgent: BrowserRound & { hashMBps: number };
   /** The console's SHA-256 alone, in the page. */
   hash: BrowserRound;
   /** A Blob of the file's size in 64 KiB parts, in the page. */
@@ -271,8 +273,10 @@ async function withCpu<T>(
  * the file) in this process; headless Chromium running the console's own code
  * (scripts/bench-files-browser.ts: peer.ts answers, file-link.ts fetches). The raw round counts
  * zeros on the same channel in the page; the file round runs from the console's fetch to the Blob
- * handed to saveAs (SHA-256 checked), with the CPU each side spent; then the console's SHA-256 and
- * a Blob of the same size alone, in the page.
+ * handed to saveAs (SHA-256 checked), with the CPU each side spent; then the other way (the same
+ * file picked in the page: the console's SHA-256, its offer, the agent's accept to saved); then the
+ * console's SHA-256 and a Blob of the same size alone, in the page. One page, a new incognito-like
+ * context (Playwright's newPage).
  */
 async function browserRounds(source: string, dir: string): Promise<BrowserResults> {
   const ndc = await loadDataChannel();
@@ -299,7 +303,7 @@ async function browserRounds(source: string, dir: string): Promise<BrowserResult
       if (message.type() === "error") console.error(`page: ${message.text()}`);
     });
     await page.exposeFunction("benchSignal", (data: SignalData) => filesPeer?.handleSignal(data));
-    await page.setContent("<!doctype html><title>bench:files</title>");
+    await page.setContent("<!doctype html><title>bench:files</title><input type=file>");
     await page.addScriptTag({ content: script });
     // Its offer comes on a later turn: listened to from the start.
     filesPeer = new FilesPeer(ndc, "bench", []);
@@ -318,7 +322,7 @@ async function browserRounds(source: string, dir: string): Promise<BrowserResult
     await rawTo(Math.min(16 * MB, SIZE));
     const raw = await withCpu(() => rawTo(SIZE));
 
-    const agent = new FileTransfers(link, { dir: join(dir, "never"), policy: () => "FILES_REFUSED" });
+    const agent = new FileTransfers(link, { dir: join(dir, "from-browser"), policy: () => undefined });
     await page.evaluate(() => (window as unknown as { bench: BenchPage }).bench.openLink());
     const received = new Promise<void>((resolve, reject) => {
       agent.on("finished", () => resolve());
@@ -334,6 +338,25 @@ async function browserRounds(source: string, dir: string): Promise<BrowserResult
     });
     if (file.value.blobSize !== SIZE)
       throw new Error(`the Blob has ${file.value.blobSize} bytes, not ${SIZE}`);
+    // The other way: picked in the page, hashed by the console, offered, accepted, saved.
+    await page.setInputFiles("input[type=file]", source);
+    let picked = 0;
+    let accepted = 0;
+    const toAgent = await withCpu(async () => {
+      const saved = new Promise<string>((resolve, reject) => {
+        agent.once("finished", (transfer) => resolve(transfer.path ?? ""));
+        agent.once("failed", (transfer) => reject(new Error(`failed: ${transfer.code}`)));
+      });
+      agent.once("incoming", () => {
+        accepted = performance.now();
+      });
+      picked = performance.now();
+      await page.evaluate(() => (window as unknown as { bench: BenchPage }).bench.sendPicked());
+      const path = await saved;
+      const ended = performance.now();
+      if ((await stat(path)).size !== SIZE) throw new Error("the file from the browser has the wrong size");
+      return { hashSeconds: (accepted - picked) / 1000, fileSeconds: (ended - accepted) / 1000 };
+    });
     const hash = await withCpu(() =>
       page.evaluate((size) => (window as unknown as { bench: BenchPage }).bench.hash(size), SIZE),
     );
@@ -348,6 +371,11 @@ async function browserRounds(source: string, dir: string): Promise<BrowserResult
         cpuSeconds: file.cpuSeconds,
         toLastChunkMBps: rate(file.value.toLastChunk),
         seconds: Math.round(file.value.toBlob * 10) / 10,
+      },
+      toAgent: {
+        MBps: rate(toAgent.value.fileSeconds),
+        cpuSeconds: toAgent.cpuSeconds,
+        hashMBps: rate(toAgent.value.hashSeconds),
       },
       hash: { MBps: rate(hash.value), cpuSeconds: hash.cpuSeconds },
       blob: { MBps: rate(blob.value), cpuSeconds: blob.cpuSeconds },
@@ -434,6 +462,11 @@ async function main(): Promise<void> {
         "raw data channel, counted in the page": row(browser.raw),
         "file: the console's fetch to its Blob (SHA-256 checked)": row(browser.file),
         "file: the console's fetch to the last chunk": { "MB/s": browser.file.toLastChunkMBps },
+        "the other way: a picked file, the agent's accept to saved": {
+          "MB/s": browser.toAgent.MBps,
+        },
+        "the other way: the console's SHA-256 before its offer": { "MB/s": browser.toAgent.hashMBps },
+        "the other way, whole (CPU seconds)": { ...browser.toAgent.cpuSeconds },
         "the console's SHA-256 alone (@noble/hashes)": row(browser.hash),
         "a Blob of 64 KiB parts alone": row(browser.blob),
       });
