@@ -37,6 +37,8 @@ export type BenchPage = {
   sendPicked(): void;
   /** Seconds of the console's SHA-256 (@noble/hashes) over `size` bytes in 64 KiB pieces. */
   hash(size: number): number;
+  /** Seconds of WebCrypto's SHA-256 over `size` bytes in one buffer (native; for comparison). */
+  hashNative(size: number): Promise<number>;
   /** Seconds to make a Blob of `size` bytes kept as 64 KiB parts (as file-link.ts keeps them). */
   blob(size: number): Promise<number>;
 };
@@ -145,6 +147,12 @@ exposed.bench = {
     const hash = sha256.create();
     for (let at = 0; at < size; at += PIECE) hash.update(data);
     hash.digest();
+    return (performance.now() - started) / 1000;
+  },
+  async hashNative(size) {
+    const data = new Uint8Array(size);
+    const started = performance.now();
+    await crypto.subtle.digest("SHA-256", data);
     return (performance.now() - started) / 1000;
   },
   async blob(size) {
