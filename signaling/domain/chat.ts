@@ -48,9 +48,21 @@ export class Chat {
     });
   }
 
-  /** A technician on the session says `text` to the end user and the other technicians. */
-  async say(actor: TechnicianRow, sessionId: string, text: string): Promise<void> {
+  /**
+   * A technician on the session says `text` to the end user and the other technicians. `account`
+   * reads the sender's account (a store read): only once the rate has a line left for them, so a
+   * flood past the rate costs no store read at all.
+   */
+  async say(
+    technicianId: string,
+    account: () => Promise<TechnicianRow>,
+    sessionId: string,
+    text: string,
+  ): Promise<void> {
     const { desk, policy, presence } = this.#d;
+    const sender = `${sessionId}:technician:${technicianId}`;
+    this.#rate.check(sender);
+    const actor = await account();
     await desk.get(actor, sessionId);
     await this.#append(
       sessionId,
@@ -65,7 +77,7 @@ export class Chat {
         }
         // After who may say it: a refusal for who one is costs nothing of the rate (nor is one
         // remembered for a session the sender may not see).
-        this.#rate.take(`${sessionId}:technician:${actor.id}`);
+        this.#rate.take(sender);
       },
     );
   }

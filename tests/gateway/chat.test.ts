@@ -19,6 +19,7 @@ import {
   startTestGateway,
   TestClock,
 } from "../helpers/gateway.ts";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus.ts";
 
 /**
  * Chat between the end user's agent and the technicians on the session, and the end user's
@@ -75,6 +76,28 @@ async function history(client: ApiClient, sessionId: string): Promise<ChatLine[]
   if (response.status !== 200)
     throw new Error(`chat history: ${response.status} ${errorCode(response.body)}`);
   return (response.body as { lines: ChatLine[] }).lines;
+}
+
+const METRICS_TOKEN = "chat-metrics-token-0123456789";
+/** The store reads a chat line's handling makes (account, session, invites, lines), as /metrics counts them. */
+const CHAT_READS = [
+  "getTechnician",
+  "getSession",
+  "lockSession",
+  "getInvites",
+  "getChannel",
+  "countChatLines",
+];
+
+async function chatReads(url: string): Promise<Record<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const samples = await parsePrometheusText(await response.text());
+  return Object.fromEntries(
+    CHAT_READS.map((operation) => [
+      operation,
+      sampleValue(samples, "sos_store_operation_seconds_count", { operation }) ?? 0,
+    ]),
+  );
 }
 
 const said = (lines: readonly ChatLine[]) =>
@@ -202,7 +225,7 @@ t.test(
   async (t) => {
     // A gateway of its own whose clock stands still unless moved: the rate is exact.
     const clock = new TestClock();
-    const own = await startTestGateway({ options: { clock } });
+    const own = await startTestGateway({ options: { clock }, config: { metricsToken: METRICS_TOKEN } });
     t.teardown(() => own.close());
     const anna = await own.technician("Anna");
     const session = await own.newSession(anna.client);
@@ -248,6 +271,20 @@ t.test(
       "CHAT_TOO_FAST",
     );
     await agent.next("chat", (m) => m.text === `later line ${CHAT_LINES_PER_SECOND}`);
+
+    // With the bucket empty, a flood of further lines is refused before any store read: the
+    // account, the session and the chat are not looked at (the store operations the gateway
+    // counts in /metrics do not move).
+    const before = await chatReads(own.url);
+    const flood = CHAT_BURST_LINES * 3;
+    for (const text of lines("flood", flood)) {
+      annaConsole.send({ type: "chat.send", sessionId: session.id, text });
+    }
+    for (let i = 0; i < flood; i += 1) {
+      const refused = await annaConsole.next("error", (m) => m.inReplyTo === "chat.send");
+      t.equal(refused.error.code, "CHAT_TOO_FAST");
+    }
+    t.same(await chatReads(own.url), before, "lines refused by the rate cost no store read");
 
     const stored = said(await history(anna.client, session.id)).map((line) => line[2]);
     t.same(
