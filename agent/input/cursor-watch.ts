@@ -10,24 +10,30 @@ import type { Injector } from "./injector.ts";
 export type CursorPosition = { readonly x: number; readonly y: number; readonly visible: boolean };
 
 export class CursorWatch {
-  readonly #injector: Injector;
+  readonly #injector: Pick<Injector, "position">;
   readonly #monitor: () => MonitorGeometry;
   readonly #onMove: (position: CursorPosition) => void;
+  readonly #onError: (error: unknown) => void;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #last: { x: number; y: number } | undefined;
   #busy = false;
   #hidden = false;
+  /** The failure told last (each run of the same failure is told once); undefined while reads succeed. */
+  #failure: string | undefined;
 
+  /** `onError`: a position that could not be read (the watch goes on polling). */
   constructor(
-    injector: Injector,
+    injector: Pick<Injector, "position">,
     monitor: () => MonitorGeometry,
     onMove: (position: CursorPosition) => void,
+    onError: (error: unknown) => void,
     intervalMs = 50,
   ) {
     this.#injector = injector;
     this.#monitor = monitor;
     this.#onMove = onMove;
+    this.#onError = onError;
     this.#intervalMs = intervalMs;
   }
 
@@ -59,10 +65,16 @@ export class CursorWatch {
     this.#busy = true;
     try {
       const at = await this.#injector.position();
+      this.#failure = undefined;
       if (this.#last?.x === at.x && this.#last.y === at.y) return;
       this.#last = at;
       const normalized = toNormalized(this.#monitor(), at.x, at.y);
       this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside && !this.#hidden });
+    } catch (error) {
+      // Not an unhandled rejection (that would end the agent): told, and polled again.
+      const why = error instanceof Error ? error.message : String(error);
+      if (why !== this.#failure) this.#onError(error);
+      this.#failure = why;
     } finally {
       this.#busy = false;
     }

@@ -113,6 +113,7 @@ export class TechnicianPeers {
         this.#broadcast({ type: "cursor", ...position });
         deps.stream.activity();
       },
+      (error) => deps.log.warn({ err: error }, "pointer position not read"),
     );
     this.#clipboard = new ClipboardWatch(deps.injector, deps.clipboardSource, (text) => {
       for (const connected of this.#peers.values()) {
