@@ -258,9 +258,13 @@ export class Hub implements AgentPresence {
       for (const session of visible) connection.seen.add(session.id);
       send(connection.socket, { type: "sessions", sessions });
     }
-    for (const agent of this.#agents.all()) {
+    const agents = [...this.#agents.all()];
+    if (agents.length === 0) return;
+    // One read of the accounts for every agent here, not one per technician per session.
+    const disabled = new Set((await store.listTechnicians()).filter((a) => a.disabled).map((a) => a.id));
+    for (const agent of agents) {
       const view = views.get(agent.sessionId);
-      if (view !== undefined) this.#tellAgentWho(view);
+      if (view !== undefined) this.#tellAgentWho(view, (id) => !disabled.has(id));
     }
   }
 
@@ -536,7 +540,7 @@ export class Hub implements AgentPresence {
   async sessionChanged(session: SessionRow): Promise<void> {
     if (!this.#anyoneToTell(session.id)) return;
     const view = await this.view(session);
-    this.#tellAgentWho(view);
+    if (this.#agents.here(session.id) !== undefined) this.#tellAgentWho(view, await this.#canAct(view));
     for (const connection of [...this.#consoles]) {
       const account = await this.#d.store.getTechnician(connection.technicianId);
       if (!this.#consoles.has(connection)) continue;
@@ -560,15 +564,28 @@ export class Hub implements AgentPresence {
     return this.#consoles.size > 0 || this.#agents.here(sessionId) !== undefined;
   }
 
-  /** The session's agent is told who is on it, with what rights, when that changed. */
-  #tellAgentWho(view: Session): void {
+  /**
+   * The session's agent is told who is on it, with what rights, when that changed. A technician
+   * whose account is disabled (or gone) may stay the session's assignee or invited but can do
+   * nothing on it (no chat, no view, no permission): the end user is not shown them as with them
+   * (`canAct`), and sees them again if the account is enabled again.
+   */
+  #tellAgentWho(view: Session, canAct: (technicianId: string) => boolean): void {
     const agent = this.#agents.here(view.id);
     if (agent === undefined || agent.told === null) return;
-    const technicians = isLive(view.status) ? onSessionView(view) : [];
+    const technicians = isLive(view.status) ? onSessionView(view).filter((x) => canAct(x.id)) : [];
     const told = JSON.stringify(technicians);
     if (agent.told === told) return;
     agent.told = this.#sharedList(told);
     send(agent.socket, { type: "technicians", technicians });
+  }
+
+  /** Which of the technicians on the session have an enabled account (a read of each, at most a few). */
+  async #canAct(view: Session): Promise<(technicianId: string) => boolean> {
+    const people = view.assignee === null ? view.invited : [view.assignee, ...view.invited];
+    const accounts = await Promise.all(people.map((person) => this.#d.store.getTechnician(person.id)));
+    const enabled = new Set(accounts.flatMap((a) => (a === undefined || a.disabled ? [] : [a.id])));
+    return (technicianId) => enabled.has(technicianId);
   }
 
   #sharedList(told: string): string {

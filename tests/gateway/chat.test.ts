@@ -271,6 +271,8 @@ t.test(
       "CHAT_TOO_FAST",
     );
     await agent.next("chat", (m) => m.text === `later line ${CHAT_LINES_PER_SECOND}`);
+    // The console's copy comes after its fan-out's reads: from here on nothing is in flight.
+    await chatLine(annaConsole, session.id, (l) => l.text === `later line ${CHAT_LINES_PER_SECOND}`);
 
     // With the bucket empty, a flood of further lines is refused before any store read: the
     // account, the session and the chat are not looked at (the store operations the gateway
@@ -418,6 +420,41 @@ t.test("the agent is told who is on the session with what rights, on every chang
     "and left the chat",
   );
 });
+
+t.test(
+  "a disabled technician still on the session is not listed to the end user as with them, and is again once enabled",
+  async (t) => {
+    const erin = await gw.technician("Erin");
+    const channel = await gw.admin.post("/api/channels", {
+      name: "Erin's desk",
+      access: [erin.id, alice.id],
+    });
+    const session = await gw.newSession(erin.client, field(channel.body, "channel", "id"));
+    const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    t.equal(
+      (await erin.client.post(`/api/sessions/${session.id}/invite`, { technicianIds: [alice.id] })).status,
+      200,
+    );
+    await technicians(agent, (list) => list.length === 2);
+    t.equal((await gw.admin.patch(`/api/technicians/${erin.id}`, { disabled: true })).status, 200);
+    const listed = await technicians(agent, (list) => list.length > 0 && !list.some((x) => x.id === erin.id));
+    t.same(
+      listed.map((x) => x.name),
+      ["Alice"],
+      "the disabled assignee is not listed (it stays the session's assignee)",
+    );
+    const view = await alice.client.get(`/api/sessions/${session.id}`);
+    t.equal(field(view.body, "session", "assignee", "id"), erin.id, "the session still names its assignee");
+    t.equal((await gw.admin.patch(`/api/technicians/${erin.id}`, { disabled: false })).status, 200);
+    const back = await technicians(agent, (list) => list.length === 2 && list.some((x) => x.id === erin.id));
+    t.same(
+      back.map((x) => x.name),
+      ["Erin", "Alice"],
+      "enabled again: listed again",
+    );
+  },
+);
 
 // --- System information (the same set-up: the session's toolkit shares this file's gateway) ---
 
