@@ -258,10 +258,17 @@ export class Hub implements AgentPresence {
       for (const session of visible) connection.seen.add(session.id);
       send(connection.socket, { type: "sessions", sessions });
     }
+    await this.#tellEveryAgent(views);
+  }
+
+  /** Every agent here is told who is on its session, from the views of every session. */
+  async #tellEveryAgent(views: ReadonlyMap<string, Session>): Promise<void> {
     const agents = [...this.#agents.all()];
     if (agents.length === 0) return;
     // One read of the accounts for every agent here, not one per technician per session.
-    const disabled = new Set((await store.listTechnicians()).filter((a) => a.disabled).map((a) => a.id));
+    const disabled = new Set(
+      (await this.#d.store.listTechnicians()).filter((a) => a.disabled).map((a) => a.id),
+    );
     for (const agent of agents) {
       const view = views.get(agent.sessionId);
       if (view !== undefined) this.#tellAgentWho(view, (id) => !disabled.has(id));
@@ -666,9 +673,33 @@ export class Hub implements AgentPresence {
     }
   }
 
-  /** Re-sends every session to every console (after access lists or rights change). */
+  /**
+   * Re-sends every session to every console (after access lists or rights change): as
+   * sessionChanged would for each session, from the reads of one resync (the views once, then
+   * per console its account and one look at its channels), not several reads per session per
+   * console (a desk keeps its Closed and Expired sessions until they are deleted).
+   */
   async #accessChanged(): Promise<void> {
-    for (const session of await this.#d.store.listSessions()) await this.sessionChanged(session);
+    const { store, policy } = this.#d;
+    if (this.#consoles.size === 0 && this.#agents.count() === 0) return;
+    const all = await store.listSessions();
+    const views = new Map((await this.views(all)).map((view) => [view.id, view]));
+    for (const connection of [...this.#consoles]) {
+      const account = await store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      const visible = account === undefined ? () => false : await policy.sessionsVisibleTo(account);
+      if (!this.#consoles.has(connection)) continue;
+      for (const session of all) {
+        const view = views.get(session.id);
+        if (view !== undefined && visible(session)) {
+          connection.seen.add(session.id);
+          send(connection.socket, { type: "session.updated", session: view });
+        } else if (connection.seen.delete(session.id)) {
+          send(connection.socket, { type: "session.removed", sessionId: session.id });
+        }
+      }
+    }
+    await this.#tellEveryAgent(views);
   }
 
   /** Closes every socket (shutdown); events arriving afterwards are ignored. */
