@@ -430,6 +430,9 @@ t.test(
       access: [erin.id, alice.id],
     });
     const session = await gw.newSession(erin.client, field(channel.body, "channel", "id"));
+    const aliceConsole = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceConsole.close());
+    await aliceConsole.next("sessions");
     const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
     t.teardown(() => agent.close());
     t.equal(
@@ -437,7 +440,10 @@ t.test(
       200,
     );
     await technicians(agent, (list) => list.length === 2);
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "joined" && l.technician?.id === alice.id);
     t.equal((await gw.admin.patch(`/api/technicians/${erin.id}`, { disabled: true })).status, 200);
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "left" && l.technician?.id === erin.id);
+    t.pass("the chat says she left");
     const listed = await technicians(agent, (list) => list.length > 0 && !list.some((x) => x.id === erin.id));
     t.same(
       listed.map((x) => x.name),
@@ -452,6 +458,14 @@ t.test(
       back.map((x) => x.name),
       ["Erin", "Alice"],
       "enabled again: listed again",
+    );
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "joined" && l.technician?.id === erin.id);
+    t.same(
+      (await history(alice.client, session.id))
+        .filter((l) => l.technician?.id === erin.id)
+        .map((l) => l.kind),
+      ["joined", "left", "joined"],
+      "and that she joined again",
     );
   },
 );
