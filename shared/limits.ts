@@ -88,6 +88,12 @@ export const MAX_CHAT_LINES_PER_SESSION = 1000;
 export const CHAT_BURST_LINES = 20;
 export const CHAT_LINES_PER_SECOND = 2;
 
+/**
+ * A technician's request for the end user's computer's facts (`system.request`) is taken at most
+ * once per session in this time; one sooner is RATE_LIMITED with `retryAfter`.
+ */
+export const SYSTEM_INFO_REQUEST_INTERVAL_MS = 5_000;
+
 /** Largest recording chunk the console uploads in one request (`POST /api/recordings/:id/chunks`). */
 export const MAX_RECORDING_CHUNK_BYTES = 8 * 1024 * 1024;
 

@@ -554,6 +554,29 @@ t.test(
 );
 
 t.test(
+  "system information: asked again too soon is refused with RATE_LIMITED and retryAfter, and the end user is asked once",
+  async (t) => {
+    const s = await consented(t, true);
+    for (let i = 0; i < 5; i += 1) s.aliceConsole.send({ type: "system.request", sessionId: s.id });
+    for (let i = 0; i < 4; i += 1) {
+      const refused = await s.aliceConsole.next("error", (m) => m.inReplyTo === "system.request");
+      t.equal(refused.error.code, "RATE_LIMITED");
+      t.ok((refused.error.retryAfter ?? 0) >= 1, "with when to ask again");
+    }
+    await s.agent.next("system.request");
+    s.aliceConsole.send({ type: "chat.send", sessionId: s.id, text: "after the requests" });
+    await s.agent.next("chat", (m) => m.text === "after the requests");
+    t.equal(
+      s.agent.received.filter((m) => m.type === "system.request").length,
+      0,
+      "the agent was asked once",
+    );
+    const audit = await gw.admin.get(`/api/audit?sessionId=${s.id}&action=session.system_info_requested`);
+    t.equal((audit.body as { entries: unknown[] }).entries.length, 1, "and one request audited");
+  },
+);
+
+t.test(
   "system information: facts with control characters or too many entries are refused with BAD_REQUEST",
   async (t) => {
     const s = await consented(t, true);
