@@ -4,6 +4,7 @@
  * `visible`: inside the shown monitor and not hidden by a program (cursor-look.ts).
  */
 import type { MonitorGeometry } from "../media/capture.ts";
+import { type FailureRun, failureRun } from "./failure-run.ts";
 import { toNormalized } from "./geometry.ts";
 import type { Injector } from "./injector.ts";
 
@@ -13,14 +14,12 @@ export class CursorWatch {
   readonly #injector: Pick<Injector, "position">;
   readonly #monitor: () => MonitorGeometry;
   readonly #onMove: (position: CursorPosition) => void;
-  readonly #onError: (error: unknown) => void;
+  readonly #failures: FailureRun;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #last: { x: number; y: number } | undefined;
   #busy = false;
   #hidden = false;
-  /** The failure told last (each run of the same failure is told once); undefined while reads succeed. */
-  #failure: string | undefined;
 
   /** `onError`: a position that could not be read (the watch goes on polling). */
   constructor(
@@ -33,7 +32,7 @@ export class CursorWatch {
     this.#injector = injector;
     this.#monitor = monitor;
     this.#onMove = onMove;
-    this.#onError = onError;
+    this.#failures = failureRun(onError);
     this.#intervalMs = intervalMs;
   }
 
@@ -65,16 +64,14 @@ export class CursorWatch {
     this.#busy = true;
     try {
       const at = await this.#injector.position();
-      this.#failure = undefined;
+      this.#failures.succeeded();
       if (this.#last?.x === at.x && this.#last.y === at.y) return;
       this.#last = at;
       const normalized = toNormalized(this.#monitor(), at.x, at.y);
       this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside && !this.#hidden });
     } catch (error) {
-      // Not an unhandled rejection (that would end the agent): told, and polled again.
-      const why = error instanceof Error ? error.message : String(error);
-      if (why !== this.#failure) this.#onError(error);
-      this.#failure = why;
+      // Not an unhandled rejection (that would end the agent): told once, and polled again.
+      this.#failures.failed(error);
     } finally {
       this.#busy = false;
     }

@@ -6,6 +6,7 @@
  * image only when the handle changed (win32-cursor.ts). No handle: a program hid the pointer.
  */
 import { CURSOR_READ_INTERVAL_MS, type CursorLook, type CursorShapeSource } from "./cursor-look.ts";
+import { failureRun } from "./failure-run.ts";
 import type { Injector } from "./injector.ts";
 
 /** The look as it crossed from the worker (its pixels a Uint8Array) with its pixels a Buffer again. */
@@ -44,20 +45,17 @@ export function win32CursorShape(
     }
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
-    /** The failure told last; undefined while reads succeed. */
-    let failure: string | undefined;
+    const failures = failureRun(onError);
     const next = () => {
-      const wait = failure === undefined ? timing.intervalMs : timing.failingIntervalMs;
+      const wait = failures.failing ? timing.failingIntervalMs : timing.intervalMs;
       if (!closed) timer = setTimeout(() => void tick(), wait);
     };
     const tick = async () => {
       try {
         await read();
-        failure = undefined;
+        failures.succeeded();
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        if (why !== failure) onError(error);
-        failure = why;
+        failures.failed(error);
       }
       next();
     };
