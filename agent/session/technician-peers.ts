@@ -5,13 +5,7 @@
  * may connect; this module keeps the book of who is connected.
  */
 import type { Logger } from "pino";
-import type {
-  AgentControl,
-  CursorShape,
-  MonitorInfo,
-  ReservedCombo,
-  TechnicianControl,
-} from "../../shared/control.ts";
+import type { AgentControl, CursorShape, ReservedCombo, TechnicianControl } from "../../shared/control.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
@@ -35,6 +29,7 @@ import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-cod
 import { VideoFanout } from "../peer/video-fanout.ts";
 import type { Consents } from "./consents.ts";
 import { type Messages, peerEnded } from "./messages.ts";
+import { monitorsForState } from "./monitor-state.ts";
 import type { SignalingClient } from "./signaling-client.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
@@ -113,6 +108,7 @@ export class TechnicianPeers {
         this.#broadcast({ type: "cursor", ...position });
         deps.stream.activity();
       },
+      (error) => deps.log.warn({ err: error }, "pointer position not read"),
     );
     this.#clipboard = new ClipboardWatch(deps.injector, deps.clipboardSource, (text) => {
       for (const connected of this.#peers.values()) {
@@ -545,13 +541,7 @@ export class TechnicianPeers {
 
   #sendState(connected: Connected): void {
     const access = this.#deps.consents.allow(connected.technician.id, connected.access) ?? "view";
-    const monitors: MonitorInfo[] = listMonitors().map(({ index, name, width, height, primary }) => ({
-      index,
-      name,
-      width,
-      height,
-      primary,
-    }));
+    const monitors = monitorsForState(listMonitors());
     const { reserved } = this.#deps;
     connected.peer.sendControl({
       type: "state",
