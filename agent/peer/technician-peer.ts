@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from "node:events";
 import {
+  ReceiverEstimatedMaxBitrate,
   type RTCDataChannel,
   type RTCPeerConnection,
   type RTCRtpSender,
@@ -23,7 +24,7 @@ import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { FileLink } from "../files/file-link.ts";
-import type { ReceiverReport } from "./bitrate.ts";
+import { EstimateWatch, nackRateOf, type ReceiverReport } from "./bitrate.ts";
 import { keyObjectsForDtls } from "./dtls-keys.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
@@ -84,9 +85,14 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly #sender: RTCRtpSender;
   /** Which of the codecs the technician accepted the video goes out in. */
   readonly codec: SenderCodec;
-  /** Packets sent, and packets the receiver asked for again (NACK), since the last receiverReport. */
+  /**
+   * Packets sent, and the packets the receiver asked for again (NACK; each once: a packet it does
+   * not get is asked for again every round trip), since the last receiverReport.
+   */
   #packetsSent = 0;
-  #nacked = 0;
+  readonly #nacked = new Set<number>();
+  /** The receiver's REMB estimates since the last receiverReport. */
+  readonly #estimates = new EstimateWatch();
   /** Bytes sent since the last receiverReport, and when that was. */
   #bytesSent = 0;
   #reportedAt = performance.now();
@@ -206,17 +212,16 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
    * and the bit rate sent to it since the previous call.
    */
   receiverReport(): ReceiverReport {
-    const nackRate = this.#packetsSent > 0 ? Math.min(1, this.#nacked / this.#packetsSent) : 0;
+    const nackRate = nackRateOf(this.#nacked.size, this.#packetsSent);
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.#reportedAt) / 1000);
     const sentBitrate = (this.#bytesSent * 8) / seconds;
     this.#packetsSent = 0;
-    this.#nacked = 0;
+    this.#nacked.clear();
     this.#bytesSent = 0;
     this.#reportedAt = now;
     const fractionLost = fractionLostOf(this.#sender);
-    const estimate = Number(this.#sender.receiverEstimatedMaxBitrate);
-    return { estimate, fractionLost, nackRate, sentBitrate };
+    return { ...this.#estimates.take(), fractionLost, nackRate, sentBitrate };
   }
 
   /**
@@ -336,11 +341,13 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     });
     this.#sender.onPictureLossIndication.subscribe(() => this.emit("keyframeNeeded"));
     this.#sender.onGenericNack.subscribe((feedback) => {
-      this.#nacked += feedback.lost.length;
+      for (const sequenceNumber of feedback.lost) this.#nacked.add(sequenceNumber);
     });
     this.#sender.onRtcp.subscribe((packet: RtcpPacket) => {
-      if (packet instanceof RtcpPayloadSpecificFeedback && "fir" in packet.feedback)
-        this.emit("keyframeNeeded");
+      if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+      if ("fir" in packet.feedback) this.emit("keyframeNeeded");
+      else if (packet.feedback instanceof ReceiverEstimatedMaxBitrate)
+        this.#estimates.observe(Number(packet.feedback.bitrate));
     });
     this.#channel.stateChanged.subscribe((state) => {
       if (state === "open") this.emit("controlOpen");
