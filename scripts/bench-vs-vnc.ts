@@ -14,7 +14,7 @@
  * stream finds the repeats, so x11vnc needs ~0.3 Mbit/s there and 0.3x of that is no target for a
  * video codec).
  *
- * Options: --workloads "text listing" (which, in that order), --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
+ * Options: --workloads "text listing" (which, in that order), --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE, as the rounds alternate strictly).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -78,8 +78,11 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
   await rig.scrolling(true, workload);
   const rounds: Round[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
-    const order: Path[] = round % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
-    for (const path of order) {
+    // Strictly alternating, so neither path is stopped for two turns in a row: swapping the
+    // order every round (sos vnc, vnc sos, ...) stopped the agent for 16 s or more, its peer
+    // restarted ICE when it resumed (12 s of silence, path-watch.ts), and those rounds measured
+    // the restart (65-306 packets lost, keyframes).
+    for (const path of ["sos", "vnc"] as const) {
       rig.turn(path);
       await sleep(WARM_UP_MS);
       const before = await rig.counters(path);
