@@ -168,7 +168,10 @@ async function main(): Promise<void> {
   const fitted = rig
     .agentLog()
     .split("\n")
-    .filter((line) => line.includes("fitted"));
+    // Its rate changes, and ICE restarts (a path that went quiet): either changes what a round measures.
+    .filter(
+      (line) => line.includes("fitted") || line.includes("ICE restart") || line.includes("path restored"),
+    );
   if (fitted.length > 0) console.log(`\nagent: ${fitted.join("\nagent: ")}`);
   mkdirSync("bench-results", { recursive: true });
   writeFileSync(
