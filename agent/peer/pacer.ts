@@ -1,11 +1,11 @@
 /**
  * Spreads a frame's RTP packets over time instead of handing them to the socket in one burst, as
  * libwebrtc's pacer does. A 1080p keyframe is 100-300 packets; sent at once, they arrive together
- * in the receiver's UDP socket, and Chromium's (128 KB here: about 55 packets of 1.2 KB) overflowed
- * whenever its network thread was a few milliseconds late: the kernel dropped the rest (seen on
- * loopback: the socket's drop counter rose with the console's packetsLost), werift's history of
- * 128 packets could not resend the start of such a frame, and the receiver asked for another
- * keyframe. On a real network the same burst fills a router's queue.
+ * in the receiver's UDP socket and in every router queue on the way. Chromium's media socket has a
+ * 2 MB receive buffer, but after an ICE restart the agent's video went to one with 128 KB
+ * (`ss -uampn`: rb131072, about 55 packets of 1.2 KB), whose drop counter rose (53) on loopback
+ * on a loaded machine; werift keeps only 128 packets for NACK, so the start of such a frame cannot
+ * always be sent again, and the receiver asks for another keyframe (another burst).
  *
  * The pace is PACING_FACTOR times the stream's bitrate (libwebrtc's 2.5), and faster when needed
  * so that what is queued leaves within one frame interval of the newest frame's arrival: a frame
