@@ -97,6 +97,8 @@ export type Rig = {
   readonly tracePath: string;
   /** Lets `path` run and stops the other one. */
   turn(path: Path): void;
+  /** Lets the stopped `path` run for `ms`, then stops it again. */
+  breathe(path: Path, ms: number): Promise<void>;
   /** Starts (or stops) the scrolling terminal below the typing one (another workload: restarts it). */
   scrolling(on: boolean, workload?: ScrollWorkload): Promise<void>;
   /** Presses a key in `path`'s page and resolves with the first picture there that shows it. */
@@ -420,6 +422,11 @@ export async function startRig(
     turn(path) {
       stopped(pids[path === "sos" ? "vnc" : "sos"], true);
       stopped(pids[path], false);
+    },
+    async breathe(path, ms) {
+      stopped(pids[path], false);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      stopped(pids[path], true);
     },
     async scrolling(on, workload = "listing") {
       if (!on || (scroller !== undefined && scrolls !== workload)) {
