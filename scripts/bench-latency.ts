@@ -118,6 +118,9 @@ async function main(): Promise<void> {
           }
           // A pause between keys as in typing; the picture settles before the next one.
           await sleep(150 + Math.random() * 150);
+          // The stopped agent runs for a moment in the middle of x11vnc's block: stopped through
+          // it, its peer could go 12 s without a consent response and restart ICE on resuming.
+          if (path === "vnc" && i === BLOCK / 2) await rig.breathe("sos", 400);
         }
       }
     }
