@@ -239,6 +239,7 @@ export class TechnicianPeers {
       video,
       iceServers,
       filesChannel: filesPeer === undefined,
+      pace: () => ({ bitrate: stream.settings.bitrate, fps: stream.settings.maxFps }),
       ...timeouts,
     });
     const filesLink = filesPeer?.files ?? peer.files;
