@@ -149,6 +149,8 @@ const FFMPEG_SETTINGS: Record<string, { codec: Codec; args: string[] }> = {
   /** One tile, no cyclic-refresh AQ: what tiles and AQ cost in bits. */
   "ff-aom-300k-s10-plain": { codec: "av1", args: aom(300_000, 10, ["-aq-mode", "0"]) },
   "ff-aom-300k-s8-plain": { codec: "av1", args: aom(300_000, 8, ["-aq-mode", "0"]) },
+  "ff-aom-600k-s8-plain": { codec: "av1", args: aom(600_000, 8, ["-aq-mode", "0"]) },
+  "ff-aom-1M-s8-plain": { codec: "av1", args: aom(1_000_000, 8, ["-aq-mode", "0"]) },
   "ff-aom-300k-s10": { codec: "av1", args: aom(300_000, 10) },
   "ff-aom-150k-s10": { codec: "av1", args: aom(150_000, 10) },
   "ff-aom-600k-s10": { codec: "av1", args: aom(600_000, 10) },
