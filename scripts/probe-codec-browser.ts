@@ -5,7 +5,8 @@
  * offering only that codec sends them, packetized by werift's Av1Packetizer / Vp9Packetizer, 50 ms
  * apart, to headless Chromium (Debian's, playwright-core) and then to headless Firefox ESR
  * (puppeteer-core over WebDriver BiDi), which answer; each browser's getStats() tells the codec it
- * negotiated, the frames it decoded and their size. Prints one JSON line per browser.
+ * negotiated, the frames it decoded and their size, before the media, halfway and at the end.
+ * Prints one JSON line per browser.
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
@@ -25,9 +26,23 @@ if (CODEC !== "av1" && CODEC !== "vp9") throw new Error("codec: av1 or vp9");
 const FRAMES = 60;
 
 async function encode(): Promise<Buffer[]> {
+  // PROBE_AV1=svt: SVT-AV1 (low delay) instead of libaom, to tell the encoder's part from werift's.
+  const aom = [
+    "-c:v",
+    "libaom-av1",
+    "-usage",
+    "realtime",
+    "-aom-params",
+    "cpu-used=10",
+    "-lag-in-frames",
+    "0",
+  ];
+  const svt = ["-c:v", "libsvtav1", "-preset", "12", "-svtav1-params", "pred-struct=1:lookahead=0"];
   const codecArgs =
     CODEC === "av1"
-      ? ["-c:v", "libaom-av1", "-usage", "realtime", "-aom-params", "cpu-used=10", "-lag-in-frames", "0"]
+      ? process.env.PROBE_AV1 === "svt"
+        ? svt
+        : aom
       : ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0"];
   const child = spawn("ffmpeg", [
     ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=20"],
@@ -170,6 +185,8 @@ const firefox = await puppeteer.launch({
   browser: "firefox",
   executablePath: process.env.SOS_FIREFOX ?? "/usr/bin/firefox-esr",
   headless: true,
+  // PROBE_DUMPIO=1: Firefox's own output (a crashed tab's process says so there).
+  dumpio: process.env.PROBE_DUMPIO === "1",
   extraPrefsFirefox: {
     "media.peerconnection.ice.obfuscate_host_addresses": false,
     "media.peerconnection.ice.loopback": true,
