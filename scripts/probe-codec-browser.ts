@@ -37,12 +37,16 @@ async function encode(): Promise<Buffer[]> {
     "-lag-in-frames",
     "0",
   ];
+  // PROBE_AV1=aom-screen: the settings bench-encoder-quality found best for text (ff-aom-*-s8-plain).
+  const aomScreen = [
+    ...["-c:v", "libaom-av1", "-usage", "realtime", "-lag-in-frames", "0", "-aq-mode", "0"],
+    ...["-aom-params", "tune-content=screen:cpu-used=8"],
+  ];
   const svt = ["-c:v", "libsvtav1", "-preset", "12", "-svtav1-params", "pred-struct=1:lookahead=0"];
+  const av1 = { svt, "aom-screen": aomScreen }[process.env.PROBE_AV1 ?? ""] ?? aom;
   const codecArgs =
     CODEC === "av1"
-      ? process.env.PROBE_AV1 === "svt"
-        ? svt
-        : aom
+      ? av1
       : ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0"];
   const child = spawn("ffmpeg", [
     ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=20"],
