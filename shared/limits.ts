@@ -159,6 +159,16 @@ export const FILE_PROGRESS_INTERVAL_MS = 250;
 /** Longest file name the receiver keeps, in characters (a longer one is cut, its extension kept). */
 export const MAX_FILE_NAME_CHARS = 120;
 
+/**
+ * How fast one technician's console may report finished files on one session (`file.transferred`,
+ * each audited as `session.file`): a burst of FILE_REPORT_BURST at once (many small files dropped
+ * together), then FILE_REPORTS_PER_SECOND. A report past it is refused with RATE_LIMITED (its
+ * `retryAfter` says when the next one is taken) and nothing is audited, so a console (or a script
+ * speaking its protocol) cannot fill the audit log.
+ */
+export const FILE_REPORT_BURST = 50;
+export const FILE_REPORTS_PER_SECOND = 5;
+
 /** Transfers one technician's peer may have under way at once, each way. */
 export const MAX_TRANSFERS_PER_PEER = 8;
 

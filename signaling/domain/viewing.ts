@@ -1,6 +1,8 @@
 import type { RemoteCloseReason, RemotePath } from "../../shared/console-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
 import type { FileDirection } from "../../shared/file-transfer.ts";
+import { FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND } from "../../shared/limits.ts";
+import { RateBuckets } from "../../shared/rate-buckets.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import { newId } from "../auth/tokens.ts";
@@ -62,6 +64,8 @@ export class Viewing<C extends object> {
   readonly #schedule: Schedule;
   /** The renewal timer of each open peer that has a TURN credential, by peer id; it dies with the view. */
   readonly #renewals = new Map<string, () => void>();
+  /** Each technician's file reports on each session (reportFile). */
+  readonly #fileReports: RateBuckets;
   /** Consoles whose socket closed: a connect that was waiting on the store opens nothing for them. */
   readonly #gone = new WeakSet<C>();
 
@@ -77,6 +81,12 @@ export class Viewing<C extends object> {
     schedule: Schedule;
   }) {
     this.#clock = deps.clock;
+    this.#fileReports = new RateBuckets(deps.clock, {
+      burst: FILE_REPORT_BURST,
+      perSecond: FILE_REPORTS_PER_SECOND,
+      refused: (retryAfter) =>
+        new SosError("RATE_LIMITED", "Too many file reports at once: wait a moment.", { retryAfter }),
+    });
     this.#schedule = deps.schedule;
     this.#serialized = deps.serialized;
     this.#access = deps.access;
@@ -195,14 +205,36 @@ export class Viewing<C extends object> {
 
   /**
    * The console reports a file its view moved over the `files` channel (whole, SHA-256 checked):
-   * audited as `session.file` with the view, direction, name, size and SHA-256.
+   * audited as `session.file` with the view, direction, name, size and SHA-256. The file never
+   * passes the gateway, so what it holds the report to is what such a file must be: the console's
+   * own open view of the session (PEER_NOT_FOUND) with control, as the agent's `files` channel
+   * takes no file without it (PERMISSION_NOT_GRANTED), and no larger than the view's file limit
+   * (BAD_REQUEST). The open view is the permission, as for signals: it was opened by an enabled
+   * account that may connect, and losing either closes it on every instance. Each technician's
+   * reports on a session are held to a rate (FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND): past
+   * it RATE_LIMITED, checked before any store read. A refused report is audited nowhere.
+   * `account` reads the technician's account (a store read).
    */
-  reportFile(
-    actor: TechnicianRow,
-    peer: ViewerPeer<C>,
+  async reportFile(
+    technicianId: string,
+    account: () => Promise<TechnicianRow>,
+    sessionId: string,
+    console: C,
     file: { direction: FileDirection; name: string; size: number; sha256: string },
-  ): void {
-    this.#audit.observed({ kind: "technician", account: actor }, "session.file", peer.sessionId, {
+  ): Promise<void> {
+    const reporter = `${sessionId}:${technicianId}`;
+    this.#fileReports.check(reporter);
+    const actor = await account();
+    const peer = this.ownView(sessionId, console);
+    if (peer.access !== "control") {
+      throw new SosError("PERMISSION_NOT_GRANTED", "The end user granted you view only: no files.");
+    }
+    if (file.size > peer.maxFileBytes) {
+      throw SosError.badRequest("The file is larger than this remote view's file limit.");
+    }
+    // After who may report it: a refusal for who one is takes nothing of the rate.
+    this.#fileReports.take(reporter);
+    this.#audit.observed({ kind: "technician", account: actor }, "session.file", sessionId, {
       peerId: peer.peerId,
       ...file,
     });

@@ -67,9 +67,9 @@ export class ConsoleSockets {
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
       },
       "file.transferred": async (connection, message) => {
-        const account = await this.#account(connection);
-        const { direction, name, size, sha256 } = message;
-        viewing.reportFile(account, viewing.ownView(message.sessionId, connection), {
+        const { sessionId, direction, name, size, sha256 } = message;
+        const account = () => this.#account(connection);
+        await viewing.reportFile(connection.technicianId, account, sessionId, connection, {
           direction,
           name,
           size,
