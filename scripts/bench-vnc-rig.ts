@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { runAgent, type Teardown } from "../tests/agent/e2e-support.ts";
@@ -22,6 +23,21 @@ import { createSessionInDialog, rowStatus, selectSession } from "../tests/consol
 import { launchBrowser, openConsole, signIn } from "../tests/helpers/browser.ts";
 import { PASSWORD, startTestGateway } from "../tests/helpers/gateway.ts";
 import { startXvfb, waitUntil, windowByName, type Xvfb } from "../tests/helpers/xvfb.ts";
+
+/**
+ * Ends x11vnc so that it removes its MIT-SHM segments (System V shared memory: one per tile-row
+ * size and one of the whole screen); killed with SIGKILL it leaves them behind until the machine
+ * restarts, and enough bench runs use up the system's segment ids (SHMMNI), after which nothing on
+ * the machine gets shared memory (PostgreSQL's initdb fails). It may be stopped (the rig's turns).
+ */
+async function endX11vnc(x11vnc: ChildProcess): Promise<void> {
+  if (x11vnc.exitCode !== null || x11vnc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => x11vnc.once("exit", () => resolve()));
+  x11vnc.kill("SIGCONT");
+  x11vnc.kill("SIGTERM");
+  const gone = await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)]);
+  if (!gone) x11vnc.kill("SIGKILL");
+}
 
 export const WIDTH = 1920;
 export const HEIGHT = 1080;
@@ -391,7 +407,7 @@ export async function startRig(
     ],
     { stdio: "ignore", env: xvfb.env },
   );
-  teardown.teardown(() => x11vnc.kill("SIGKILL"));
+  teardown.teardown(() => endX11vnc(x11vnc));
   await waitUntil(() => portOpen(port), 15_000, "x11vnc's port");
   const vncContext = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
   const vnc = await vncContext.newPage();
