@@ -15,6 +15,12 @@
  *                                 <- file.saved {id} | file.failed {id, code}  (SHA-256 checked)
  *   file.cancel {id, by} either way at any time; the receiver keeps nothing under the final name.
  *
+ * Resume: when the channel goes away mid-transfer, both sides keep the transfer for
+ * FILE_RESUME_WINDOW_MS (shared/limits.ts). On the next `files` channel to the same technician the
+ * sender offers it again (same id, name, size, sha256) and the receiver accepts from the bytes it
+ * already has (`file.accept {id, offset}`), or answers `file.saved`/`file.failed` for one it had
+ * finished. A receiver that kept nothing (an older one) answers offset 0: the file starts again.
+ *
  * The sender keeps FILE_BUFFER_HIGH_BYTES at most queued on the channel and goes on when it falls
  * to FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
  */
@@ -47,6 +53,8 @@ export const FILE_ERROR_CODES = [
   "HASH_MISMATCH",
   /** More or fewer bytes than offered, or data for no transfer. */
   "BAD_DATA",
+  /** The channel went away and no channel came back within FILE_RESUME_WINDOW_MS. */
+  "INTERRUPTED",
 ] as const;
 export type FileErrorCode = (typeof FILE_ERROR_CODES)[number];
 

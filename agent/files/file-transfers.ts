@@ -1,37 +1,46 @@
 /**
- * File transfers on one technician's `files` channel (the protocol: shared/file-transfer.ts), on
- * the agent. Incoming offers are taken only while `policy` allows (control granted, files not
- * refused) and saved to the download folder (incoming-file.ts); the end user's own offers go out
- * with flow control. Every message is decoded in one place and handled by the one handler of its
- * type. What the end user should be told is emitted; technician-peers.ts words it.
+ * File transfers between the agent and one technician (the protocol: shared/file-transfer.ts), over
+ * whichever `files` channel to that technician is current (attach()). Incoming offers are taken
+ * only while `policy` allows (control granted, files not refused) and saved to the download folder
+ * (incoming-file.ts); the end user's own offers go out with flow control (outgoing-stream.ts).
+ *
+ * The channel may go away mid-transfer (the files connection failed and is made again, the view's
+ * peer was replaced): what runs is suspended for the resume window, the incoming file kept under
+ * its temporary name, and resumed from the bytes the receiver has once a channel is open again; a
+ * window that runs out fails it (INTERRUPTED) and removes the partial file. The states are data
+ * (transfer-states.ts). Every message is decoded in one place and handled by the one handler of
+ * its type. What the end user should be told is emitted; technician-peers.ts words it.
  */
-import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { createReadStream } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { decodeMessage } from "../../shared/decode.ts";
 import {
   decodeFileChunk,
-  FILE_CHUNK_BYTES,
-  FILE_FRAME_HEADER_BYTES,
   type FileErrorCode,
   type FileMessage,
   fileMessageSchema,
   fileSizeAllowed,
 } from "../../shared/file-transfer.ts";
+import type { Transitions } from "../../shared/lifecycle.ts";
 import {
-  FILE_BUFFER_HIGH_BYTES,
-  FILE_BUFFER_LOW_BYTES,
   FILE_PROGRESS_INTERVAL_MS,
+  FILE_RESUME_WINDOW_MS,
   MAX_FILE_BYTES,
   MAX_TRANSFERS_PER_PEER,
 } from "../../shared/limits.ts";
 import type { FileLink } from "./file-link.ts";
 import { IncomingFile } from "./incoming-file.ts";
+import { hashFile, streamFile } from "./outgoing-stream.ts";
+import {
+  INCOMING_TRANSITIONS,
+  type IncomingState,
+  OUTGOING_TRANSITIONS,
+  type OutgoingState,
+  waitsForChannel,
+} from "./transfer-states.ts";
 
-/** Messages read from the file at once (16 × 64 KB: 1 MB a read). */
-const FILE_READ_FRAMES = 16;
+export { hashFile } from "./outgoing-stream.ts";
 
 export type Direction = "in" | "out";
 type Named = {
@@ -50,6 +59,10 @@ export type FileTransfersEvents = {
   progress: [Named & { bytes: number; bytesPerSecond: number }];
   /** The end user's file was offered to the technician (hashed, waiting for them to take it). */
   offered: [Named];
+  /** The channel went away: the transfer waits up to `windowMs` for it to come back. */
+  interrupted: [Named & { bytes: number; windowMs: number }];
+  /** Going on from `bytes` on a channel open again. */
+  resumed: [Named & { bytes: number }];
   /** Done: saved under `path` (in), or received whole by the technician (out). */
   finished: [Named & { path: string | undefined; bytesPerSecond: number }];
   failed: [Named & { code: FileErrorCode }];
@@ -63,14 +76,37 @@ export type FileTransfersOptions = {
   /** Whether an incoming file may be taken now; a code says why not. */
   readonly policy: () => FileErrorCode | undefined;
   readonly maxBytes?: number;
+  /** How long an interrupted transfer waits for a channel (FILE_RESUME_WINDOW_MS unless a test says). */
+  readonly resumeWindowMs?: number;
 };
 
-type Incoming = Named & { readonly file: IncomingFile; readonly started: number; lastTold: number };
-type Outgoing = Named & {
-  readonly path: string;
-  started: number;
-  sending: boolean;
-  cancelled: boolean;
+type Timed = { expiry: NodeJS.Timeout | undefined };
+type Incoming = Named &
+  Timed & {
+    readonly file: IncomingFile;
+    readonly sha256: string;
+    state: IncomingState;
+    started: number;
+    startBytes: number;
+    lastTold: number;
+  };
+type Outgoing = Named &
+  Timed & {
+    readonly path: string;
+    readonly sha256: string;
+    state: OutgoingState;
+    started: number;
+    startBytes: number;
+    /** What the receiver last said it has (`file.progress`). */
+    acknowledged: number;
+    /** Counts the streams started: an older one stops when it sees a newer. */
+    run: number;
+  };
+/** How an incoming transfer ended, answered to an offer of it again (its `file.saved` may be lost). */
+type Ended = {
+  readonly sha256: string;
+  readonly code: FileErrorCode | undefined;
+  readonly timer: NodeJS.Timeout;
 };
 
 type Handlers = {
@@ -78,17 +114,21 @@ type Handlers = {
 };
 
 export class FileTransfers extends EventEmitter<FileTransfersEvents> {
-  readonly #link: FileLink;
   readonly #options: FileTransfersOptions;
   readonly #incoming = new Map<number, Incoming>();
   readonly #outgoing = new Map<number, Outgoing>();
+  readonly #ended = new Map<number, Ended>();
+  /** Outgoing transfers whose window ran out while no channel was open: the receiver is told on the next. */
+  readonly #expiredOut = new Set<number>();
   readonly #handlers: Handlers;
+  #link: FileLink | undefined;
+  /** The link whose opening was acted on (offers sent again): once per link. */
+  #resumedOn: FileLink | undefined;
   #nextId = 1;
   #closed = false;
 
-  constructor(link: FileLink, options: FileTransfersOptions) {
+  constructor(link: FileLink | undefined, options: FileTransfersOptions) {
     super();
-    this.#link = link;
     this.#options = options;
     this.#handlers = {
       "file.offer": (message) => this.#offered(message),
@@ -103,13 +143,44 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
           ? this.#cancelIncoming(message.id, false)
           : this.#endOutgoing(message.id, "cancelled"),
     };
-    link.onMessage((data) => this.#receive(data));
-    link.onClose(() => void this.close());
+    if (link !== undefined) this.attach(link);
   }
 
-  /** Transfers under way, either way. */
+  /** Transfers under way, either way (waiting for a channel included). */
   get active(): number {
     return this.#incoming.size + this.#outgoing.size;
+  }
+
+  /** Whether a channel is open now. */
+  get linkOpen(): boolean {
+    return this.#link?.open === true;
+  }
+
+  /**
+   * The technician's current `files` channel. What ran on the previous one is suspended and, once
+   * this one opens, offered again. A link is attached once.
+   */
+  attach(link: FileLink): void {
+    if (this.#closed || link === this.#link) return;
+    this.#suspendAll();
+    this.#link = link;
+    link.onMessage((data) => {
+      if (this.#link === link) this.#receive(data);
+    });
+    link.onClose(() => this.release(link));
+    link.onOpen(() => {
+      if (this.#link === link && this.#resumedOn !== link) {
+        this.#resumedOn = link;
+        this.#resumeAll();
+      }
+    });
+  }
+
+  /** `link` is gone (closed, or its peer closed): what runs on it waits for the next one. */
+  release(link: FileLink): void {
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    this.#suspendAll();
   }
 
   /**
@@ -132,12 +203,16 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       name: basename(path),
       size: info.size,
       path,
+      sha256,
+      state: "offered",
       started: 0,
-      sending: false,
-      cancelled: false,
+      startBytes: 0,
+      acknowledged: 0,
+      run: 0,
+      expiry: undefined,
     };
     this.#outgoing.set(id, transfer);
-    this.#send({ type: "file.offer", id, name: transfer.name, size: transfer.size, sha256 });
+    this.#sendOffer(transfer);
     this.emit("offered", transfer);
   }
 
@@ -149,23 +224,33 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     return count;
   }
 
-  /** The channel or peer is gone: incoming files are removed, sending stops. Safe to call twice. */
+  /** The technician is gone for good: incoming files are removed, sending stops. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#link = undefined;
+    for (const ended of this.#ended.values()) clearTimeout(ended.timer);
+    this.#ended.clear();
     const incoming = [...this.#incoming.values()];
     this.#incoming.clear();
     for (const transfer of this.#outgoing.values()) {
-      transfer.cancelled = true;
-      this.emit("failed", { ...transfer, code: "BAD_DATA" });
+      clearTimeout(transfer.expiry);
+      this.emit("failed", { ...transfer, code: "INTERRUPTED" });
     }
     this.#outgoing.clear();
+    for (const transfer of incoming) clearTimeout(transfer.expiry);
     await Promise.all(incoming.map((transfer) => transfer.file.abort()));
     for (const transfer of incoming) this.emit("cancelled", { ...transfer, byUs: false });
   }
 
   #send(message: FileMessage): void {
-    if (this.#link.open && !this.#closed) this.#link.send(JSON.stringify(message));
+    const link = this.#link;
+    if (link?.open === true && !this.#closed) link.send(JSON.stringify(message));
+  }
+
+  #sendOffer(transfer: Outgoing): void {
+    const { id, name, size, sha256 } = transfer;
+    this.#send({ type: "file.offer", id, name, size, sha256 });
   }
 
   #receive(data: string | Buffer): void {
@@ -185,7 +270,66 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     );
   }
 
+  /** The channel went away: running transfers wait for the window, offers stay offered. */
+  #suspendAll(): void {
+    const windowMs = this.#options.resumeWindowMs ?? FILE_RESUME_WINDOW_MS;
+    for (const transfer of this.#incoming.values()) {
+      if (transfer.state !== "receiving") continue;
+      move(transfer, "suspended", INCOMING_TRANSITIONS);
+      this.#startExpiry(transfer, windowMs);
+      this.emit("interrupted", { ...transfer, bytes: transfer.file.received, windowMs });
+    }
+    for (const transfer of this.#outgoing.values()) {
+      if (transfer.state !== "sending" && transfer.state !== "sent") continue;
+      move(transfer, "suspended", OUTGOING_TRANSITIONS);
+      this.#startExpiry(transfer, windowMs);
+      this.emit("interrupted", { ...transfer, bytes: transfer.acknowledged, windowMs });
+    }
+  }
+
+  /** A channel is open (again): the end user's files are offered again; the receiver says from where. */
+  #resumeAll(): void {
+    for (const id of this.#expiredOut) this.#send({ type: "file.cancel", id, by: "sender" });
+    this.#expiredOut.clear();
+    for (const transfer of this.#outgoing.values()) {
+      if (transfer.state === "suspended") move(transfer, "resuming", OUTGOING_TRANSITIONS);
+      if (transfer.state === "offered" || transfer.state === "resuming") this.#sendOffer(transfer);
+    }
+  }
+
+  #startExpiry(transfer: Incoming | Outgoing, windowMs: number): void {
+    clearTimeout(transfer.expiry);
+    transfer.expiry = setTimeout(() => {
+      transfer.expiry = undefined;
+      if (!waitsForChannel(transfer.state)) return;
+      if (transfer.direction === "in") void this.#failIncoming(transfer as Incoming, "INTERRUPTED");
+      else {
+        if (!this.linkOpen) this.#expiredOut.add(transfer.id);
+        this.#endOutgoing(transfer.id, "failed", "INTERRUPTED", true);
+      }
+    }, windowMs);
+    transfer.expiry.unref();
+  }
+
   async #offered(message: Extract<FileMessage, { type: "file.offer" }>): Promise<void> {
+    const kept = this.#incoming.get(message.id);
+    if (kept !== undefined && kept.sha256 === message.sha256 && kept.size === message.size) {
+      // Offered again after the channel came back: from the bytes already here (none left to wait
+      // for while it is being checked: its outcome follows).
+      if (kept.state !== "checking") this.#resumeIncoming(kept);
+      return;
+    }
+    const ended = this.#ended.get(message.id);
+    if (kept === undefined && ended?.sha256 === message.sha256) {
+      this.#send(
+        ended.code === undefined
+          ? { type: "file.saved", id: message.id }
+          : { type: "file.failed", id: message.id, code: ended.code },
+      );
+      return;
+    }
+    // Another file under a number still kept (a new console after a reload): the old one is over.
+    if (kept !== undefined && kept.state !== "checking") await this.#failIncoming(kept, "INTERRUPTED");
     const named: Named = { id: message.id, direction: "in", name: message.name, size: message.size };
     const refuse = (code: FileErrorCode) => {
       this.#send({ type: "file.refuse", id: message.id, code });
@@ -197,7 +341,17 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     if (this.#incoming.has(message.id) || this.#incoming.size >= MAX_TRANSFERS_PER_PEER)
       return refuse("TOO_MANY");
     const file = new IncomingFile(this.#options.dir, message.name, message.size, message.sha256);
-    const transfer: Incoming = { ...named, name: file.name, file, started: performance.now(), lastTold: 0 };
+    const transfer: Incoming = {
+      ...named,
+      name: file.name,
+      file,
+      sha256: message.sha256,
+      state: "receiving",
+      started: performance.now(),
+      startBytes: 0,
+      lastTold: 0,
+      expiry: undefined,
+    };
     this.#incoming.set(message.id, transfer);
     try {
       await file.open();
@@ -210,10 +364,27 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     this.#send({ type: "file.accept", id: message.id, offset: 0 });
   }
 
+  #resumeIncoming(transfer: Incoming): void {
+    const denied = this.#options.policy();
+    if (denied !== undefined) {
+      this.#send({ type: "file.refuse", id: transfer.id, code: denied });
+      void this.#failIncoming(transfer, denied, false);
+      return;
+    }
+    if (transfer.state === "suspended") move(transfer, "receiving", INCOMING_TRANSITIONS);
+    clearTimeout(transfer.expiry);
+    transfer.expiry = undefined;
+    const bytes = transfer.file.received;
+    transfer.started = performance.now();
+    transfer.startBytes = bytes;
+    this.emit("resumed", { ...transfer, bytes });
+    this.#send({ type: "file.accept", id: transfer.id, offset: bytes });
+  }
+
   #chunk(frame: Buffer): void {
     const chunk = decodeFileChunk(frame);
     const transfer = chunk === undefined ? undefined : this.#incoming.get(chunk.id);
-    if (chunk === undefined || transfer === undefined) {
+    if (chunk === undefined || transfer === undefined || transfer.state !== "receiving") {
       this.emit("invalid", "file data for no transfer");
       return;
     }
@@ -228,35 +399,51 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       this.emit("progress", {
         ...transfer,
         bytes: transfer.file.received,
-        bytesPerSecond: rate(transfer.file.received, transfer.started),
+        bytesPerSecond: rate(transfer.file.received - transfer.startBytes, transfer.started),
       });
     }
   }
 
   async #done(id: number): Promise<void> {
     const transfer = this.#incoming.get(id);
-    if (transfer === undefined) return;
+    if (transfer?.state !== "receiving") return;
+    move(transfer, "checking", INCOMING_TRANSITIONS);
     this.#send({ type: "file.progress", id, received: transfer.file.received });
     const result = await transfer.file.finish();
     if (this.#incoming.get(id) !== transfer) return;
     this.#incoming.delete(id);
-    if ("code" in result) {
-      this.#send({ type: "file.failed", id, code: result.code });
-      this.emit("failed", { ...transfer, code: result.code });
+    const code = "code" in result ? result.code : undefined;
+    this.#remember(transfer, code);
+    if (code !== undefined) {
+      this.#send({ type: "file.failed", id, code });
+      this.emit("failed", { ...transfer, code });
       return;
     }
     this.#send({ type: "file.saved", id });
     this.emit("finished", {
       ...transfer,
-      path: result.path,
-      bytesPerSecond: rate(transfer.size, transfer.started),
+      path: "path" in result ? result.path : undefined,
+      bytesPerSecond: rate(transfer.size - transfer.startBytes, transfer.started),
     });
   }
 
-  async #failIncoming(transfer: Incoming, code: FileErrorCode): Promise<void> {
+  /** Keeps how an incoming transfer ended for the resume window: an offer of it again gets that answer. */
+  #remember(transfer: Incoming, code: FileErrorCode | undefined): void {
+    clearTimeout(this.#ended.get(transfer.id)?.timer);
+    const timer = setTimeout(
+      () => this.#ended.delete(transfer.id),
+      this.#options.resumeWindowMs ?? FILE_RESUME_WINDOW_MS,
+    );
+    timer.unref();
+    this.#ended.set(transfer.id, { sha256: transfer.sha256, code, timer });
+  }
+
+  async #failIncoming(transfer: Incoming, code: FileErrorCode, tell = true): Promise<void> {
     if (this.#incoming.get(transfer.id) !== transfer) return;
     this.#incoming.delete(transfer.id);
-    this.#send({ type: "file.failed", id: transfer.id, code });
+    clearTimeout(transfer.expiry);
+    this.#remember(transfer, code);
+    if (tell) this.#send({ type: "file.failed", id: transfer.id, code });
     // Told once it is true: the temporary file is gone.
     await transfer.file.abort();
     this.emit("failed", { ...transfer, code });
@@ -266,6 +453,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const transfer = this.#incoming.get(id);
     if (transfer === undefined) return;
     this.#incoming.delete(id);
+    clearTimeout(transfer.expiry);
     if (byUs) this.#send({ type: "file.cancel", id, by: "receiver" });
     await transfer.file.abort();
     this.emit("cancelled", { ...transfer, byUs });
@@ -273,56 +461,39 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
 
   #accepted(message: Extract<FileMessage, { type: "file.accept" }>): void {
     const transfer = this.#outgoing.get(message.id);
-    if (transfer === undefined || transfer.sending || message.offset > transfer.size) return;
-    transfer.sending = true;
+    const link = this.#link;
+    if (transfer === undefined || link === undefined || message.offset > transfer.size) return;
+    if (transfer.state !== "offered" && transfer.state !== "resuming") return;
+    const resumed = transfer.state === "resuming";
+    move(transfer, "sending", OUTGOING_TRANSITIONS);
+    clearTimeout(transfer.expiry);
+    transfer.expiry = undefined;
     transfer.started = performance.now();
-    this.#stream(transfer, message.offset).catch(() =>
-      this.#endOutgoing(transfer.id, "failed", "READ_FAILED", true),
-    );
-  }
-
-  /**
-   * Reads the file from `offset` into binary messages, never more than FILE_BUFFER_HIGH_BYTES queued.
-   * One read (readv) fills FILE_READ_FRAMES messages at once: a read per 64 KB message costs more
-   * in thread-pool round trips than the native files connection spends sending it.
-   */
-  async #stream(transfer: Outgoing, offset: number): Promise<void> {
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(transfer.path, "r");
-      let position = offset;
-      while (position < transfer.size) {
-        if (transfer.cancelled || this.#closed || !this.#link.open) return;
-        if (this.#link.bufferedAmount > FILE_BUFFER_HIGH_BYTES) {
-          await new Promise<void>((resolve) => this.#link.whenLow(FILE_BUFFER_LOW_BYTES, resolve));
-          continue;
-        }
-        const frames: Buffer[] = [];
-        let length = 0;
-        for (let n = 0; n < FILE_READ_FRAMES && position + length < transfer.size; n++) {
-          const part = Math.min(FILE_CHUNK_BYTES, transfer.size - position - length);
-          const frame = Buffer.allocUnsafe(FILE_FRAME_HEADER_BYTES + part);
-          frame.writeUInt32BE(transfer.id, 0);
-          frames.push(frame);
-          length += part;
-        }
-        const parts = frames.map((frame) => frame.subarray(FILE_FRAME_HEADER_BYTES));
-        const { bytesRead } = await handle.readv(parts, position);
-        if (bytesRead !== length) throw new Error("the file got shorter while it was sent");
-        if (transfer.cancelled || this.#closed) return;
-        for (const frame of frames) this.#link.send(frame);
-        position += length;
-      }
-      this.#send({ type: "file.done", id: transfer.id });
-    } finally {
-      await handle?.close();
-    }
+    transfer.startBytes = message.offset;
+    if (resumed) this.emit("resumed", { ...transfer, bytes: message.offset });
+    const run = ++transfer.run;
+    const stopped = () =>
+      transfer.run !== run || transfer.state !== "sending" || this.#link !== link || this.#closed;
+    streamFile(link, transfer, message.offset, stopped)
+      .then((whole) => {
+        if (!whole || stopped()) return;
+        move(transfer, "sent", OUTGOING_TRANSITIONS);
+        this.#send({ type: "file.done", id: transfer.id });
+      })
+      .catch(() => {
+        if (!stopped()) this.#endOutgoing(transfer.id, "failed", "READ_FAILED", true);
+      });
   }
 
   #sendProgress(id: number, received: number): void {
     const transfer = this.#outgoing.get(id);
-    if (transfer === undefined || !transfer.sending) return;
-    this.emit("progress", { ...transfer, bytes: received, bytesPerSecond: rate(received, transfer.started) });
+    if (transfer === undefined || (transfer.state !== "sending" && transfer.state !== "sent")) return;
+    transfer.acknowledged = received;
+    this.emit("progress", {
+      ...transfer,
+      bytes: received,
+      bytesPerSecond: rate(received - transfer.startBytes, transfer.started),
+    });
   }
 
   #endOutgoing(
@@ -334,12 +505,13 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const transfer = this.#outgoing.get(id);
     if (transfer === undefined) return;
     this.#outgoing.delete(id);
-    transfer.cancelled = true;
+    clearTimeout(transfer.expiry);
+    transfer.run++;
     if (how === "finished")
       this.emit("finished", {
         ...transfer,
         path: undefined,
-        bytesPerSecond: rate(transfer.size, transfer.started),
+        bytesPerSecond: rate(transfer.size - transfer.startBytes, transfer.started),
       });
     else if (how === "cancelled") {
       if (byUs) this.#send({ type: "file.cancel", id, by: "sender" });
@@ -349,6 +521,13 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       this.emit("failed", { ...transfer, code });
     }
   }
+}
+
+/** Moves a transfer to `to`, or throws when its table does not allow it (a bug here, not a condition). */
+function move<S extends string>(transfer: { state: S }, to: S, table: Transitions<S>): void {
+  if (!table[transfer.state].includes(to))
+    throw new Error(`file transfer: no transition from ${transfer.state} to ${to}`);
+  transfer.state = to;
 }
 
 /** Why the end user's file could not be offered. */
@@ -363,12 +542,4 @@ export class FileOfferError extends Error {
 function rate(bytes: number, since: number): number {
   const seconds = (performance.now() - since) / 1000;
   return seconds > 0 ? bytes / seconds : 0;
-}
-
-/** The SHA-256 of a file, read once as a stream. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
-    hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

@@ -153,12 +153,13 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
 
 /**
  * node-datachannel's data channel as a FileLink (file-link.ts). It takes the channel's message,
- * buffered-amount-low, closed and error callbacks (node-datachannel keeps one of each).
+ * buffered-amount-low, open, closed and error callbacks (node-datachannel keeps one of each).
  */
 export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   const lowListeners = new Set<() => void>();
   const messageListeners: ((data: string | Buffer) => void)[] = [];
   const closeListeners: (() => void)[] = [];
+  const openListeners: (() => void)[] = [];
   let closed = false;
   const flushLow = () => {
     const waiting = [...lowListeners];
@@ -179,6 +180,10 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   };
   channel.onClosed(ended);
   channel.onError(ended);
+  channel.onOpen(() => {
+    if (closed) return;
+    for (const listener of openListeners.splice(0)) listener();
+  });
   return {
     get open() {
       return !closed && channel.isOpen();
@@ -202,5 +207,9 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
     },
     onMessage: (listener) => void messageListeners.push(listener),
     onClose: (listener) => void closeListeners.push(listener),
+    onOpen(listener) {
+      if (!closed && channel.isOpen()) queueMicrotask(listener);
+      else openListeners.push(listener);
+    },
   };
 }
