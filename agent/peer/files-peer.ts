@@ -70,7 +70,10 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
   readonly files: FileLink;
   readonly #pc: PeerConnection;
   readonly #channel: DataChannel;
+  /** Failed or closed, by itself or by close(): `closed` was emitted or is not to be. */
   #closed = false;
+  /** close() was called. */
+  #shut = false;
   /**
    * Our candidates, held until the technician's answer is set; null from then on. A browser that
    * knows our address makes ICE writable and starts DTLS before its answer has reached us (the
@@ -139,9 +142,13 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
     else this.#pc.addRemoteCandidate(candidate.candidate, candidate.mid);
   }
 
-  /** Closes the channel and the connection; safe to call twice. */
+  /**
+   * Closes the channel and the connection; safe to call twice. One that failed or closed by itself
+   * is closed here too: libdatachannel keeps its threads for it until then (ndc.cleanup() waits).
+   */
   close(): void {
-    if (this.#closed) return;
+    if (this.#shut) return;
+    this.#shut = true;
     this.#closed = true;
     try {
       this.#channel.close();
