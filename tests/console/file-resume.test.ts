@@ -7,8 +7,10 @@ import { FILE_CHUNK_BYTES, FILE_FRAME_HEADER_BYTES } from "../../shared/file-tra
 import { launchBrowser } from "../helpers/browser.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
+import { relayConsoleSocket } from "./desk-page.ts";
 import {
   breakFiles,
+  connectionsSeen,
   controlledSession,
   filesConnections,
   finalNames,
@@ -120,6 +122,46 @@ t.test("a file from the end user, broken off mid-way, resumes where it stopped",
   );
   t.same(errors, [], "no errors in the console");
 });
+
+t.test(
+  "a new view of the same technician (the console's socket dropped) takes the transfer up",
+  async (t) => {
+    const inbox = join(work, "new-view");
+    let relay: Awaited<ReturnType<typeof relayConsoleSocket>> | undefined;
+    const { page, errors, agent } = await controlledSession(
+      world,
+      "Resume view",
+      ["--files-dir", inbox],
+      async (page) => {
+        relay = await relayConsoleSocket(page);
+      },
+    );
+    const data = randomBytes(SIZE);
+    const path = join(work, "new-view.bin");
+    await writeFile(path, data);
+    await page.getByLabel("Send files to the end user").setInputFiles(path);
+    await agent.line(/^\[File\] "new-view\.bin": 25 %/, 60_000);
+
+    // The gateway closes the view with the console's socket; the console reconnects and opens a new one.
+    await relay?.drop();
+    await agent.line(/^\[File\] "new-view\.bin": connection lost; /);
+    const resumedAt = percentOf(
+      await agent.line(/^\[File\] "new-view\.bin": connection back, resuming at (\d+) %\.$/, 30_000),
+    );
+    t.ok(resumedAt >= 25, `resumed from where it stopped (${resumedAt} %)`);
+    await agent.line(/^\[File\] Saved: .*new-view\.bin \(67\.1 MB, /, 60_000);
+    t.equal(sha256(await readFile(join(inbox, "new-view.bin"))), sha256(data), "equal SHA-256");
+    await transferItem(page, "new-view.bin").getByText("Done, SHA-256 checked").waitFor();
+    const seen = await connectionsSeen(page);
+    t.equal(seen.filter((entry) => entry.track).length, 2, "a new view was opened");
+    const after = await lastFilesBytes(page);
+    t.ok(
+      after.sent > 0 && after.sent <= notYetThere(resumedAt),
+      `sent on the new view's files connection: ${after.sent} of ${SIZE} bytes`,
+    );
+    t.same(errors, [], "no errors in the console");
+  },
+);
 
 t.test("a break longer than the resume window fails the transfer and leaves no partial file", async (t) => {
   const inbox = join(work, "window");

@@ -24,12 +24,15 @@ export async function controlledSession(
   world: FilesWorld,
   name: string,
   agentArgs: readonly string[],
+  /** Runs on the page before it signs in (relayConsoleSocket, say). */
+  beforeSignIn?: (page: Page) => Promise<void>,
 ): Promise<{ page: Page; errors: string[]; agent: AgentProcess }> {
   const { browser, gateway, xvfb } = world;
   const tom = await gateway.technician(`Tom ${name}`);
   const { page, errors } = await openConsole(browser, gateway.url);
   page.setDefaultTimeout(20_000);
   await page.evaluate(recordConnections);
+  await beforeSignIn?.(page);
   await signIn(page, tom.email, PASSWORD);
   const { pin } = await createSessionInDialog(page, name);
   const agent = runAgent(world.t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs]);

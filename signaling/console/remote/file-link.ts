@@ -67,7 +67,7 @@ export type FileLink = {
   /** Fetches a file the end user offered. */
   fetch(id: number): void;
   cancel(direction: "in" | "out", id: number): void;
-  /** The view ended: whatever runs fails. Safe to call twice. */
+  /** The view ended: whatever runs is cancelled on the agent's side and fails here. Safe to call twice. */
   close(): void;
 };
 
@@ -482,6 +482,10 @@ export function createFileLink(
     },
     close() {
       if (closed) return;
+      // The technician leaves: the agent is told while the channel is still there (it would
+      // otherwise keep the transfers for the resume window).
+      for (const id of outgoing.keys()) send({ type: "file.cancel", id, by: "sender" });
+      for (const id of incoming.keys()) send({ type: "file.cancel", id, by: "receiver" });
       closed = true;
       channel = null;
       for (const transfer of [...outgoing.values(), ...incoming.values()])

@@ -103,9 +103,10 @@ export function useRemote(sessionId: string): RemoteController {
       if (tell) sendConsole({ type: "remote.disconnect", sessionId });
       attempt.current += 1;
       view.set("ended");
-      dropPeer();
+      // Before the peers close: the file link tells the agent its transfers are over.
       files.get()?.close();
       files.set(null);
+      dropPeer();
     },
     [sessionId, dropPeer, files],
   );
