@@ -12,6 +12,7 @@
  *                                 <- file.accept {id, offset} | file.refuse {id, code}
  *   binary chunks ... file.done   ->
  *                                 <- file.progress {id, received} (every FILE_PROGRESS_INTERVAL_MS)
+ *   With `file.accept {window}` the sender stays at most `window` bytes past the last `received`.
  *                                 <- file.saved {id} | file.failed {id, code}  (SHA-256 checked)
  *   file.cancel {id, by} either way at any time; the receiver keeps nothing under the final name.
  *
@@ -69,7 +70,17 @@ const offer = z.object({
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   sha256,
 });
-const accept = z.object({ type: z.literal("file.accept"), id, offset: z.number().int().min(0) });
+const accept = z.object({
+  type: z.literal("file.accept"),
+  id,
+  offset: z.number().int().min(0),
+  /**
+   * Set by a receiver that writes to disk: the sender keeps at most this many bytes past the last
+   * `file.progress` it got (which then counts bytes written). Absent (older receivers, the
+   * console): no such bound.
+   */
+  window: z.number().int().min(FILE_CHUNK_BYTES).optional(),
+});
 const refuse = z.object({ type: z.literal("file.refuse"), id, code: z.enum(FILE_ERROR_CODES) });
 const done = z.object({ type: z.literal("file.done"), id });
 const progress = z.object({ type: z.literal("file.progress"), id, received: z.number().int().min(0) });

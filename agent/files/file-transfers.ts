@@ -26,6 +26,7 @@ import type { Transitions } from "../../shared/lifecycle.ts";
 import {
   FILE_PROGRESS_INTERVAL_MS,
   FILE_RESUME_WINDOW_MS,
+  FILE_WRITE_WINDOW_BYTES,
   MAX_FILE_BYTES,
   MAX_TRANSFERS_PER_PEER,
 } from "../../shared/limits.ts";
@@ -88,7 +89,11 @@ type Incoming = Named &
     state: IncomingState;
     started: number;
     startBytes: number;
+    /** When and what the sender was last told (`file.progress`, bytes written). */
     lastTold: number;
+    lastToldBytes: number;
+    /** When the end user was last shown progress. */
+    lastShown: number;
   };
 type Outgoing = Named &
   Timed & {
@@ -99,6 +104,10 @@ type Outgoing = Named &
     startBytes: number;
     /** What the receiver last said it has (`file.progress`). */
     acknowledged: number;
+    /** The receiver's `file.accept {window}`: how far past `acknowledged` the stream may go. */
+    window: number | undefined;
+    /** Wakes a stream waiting for the receiver's progress (or to find it should stop). */
+    wake: (() => void) | undefined;
     /** Counts the streams started: an older one stops when it sees a newer. */
     run: number;
   };
@@ -208,6 +217,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       started: 0,
       startBytes: 0,
       acknowledged: 0,
+      window: undefined,
+      wake: undefined,
       run: 0,
       expiry: undefined,
     };
@@ -235,6 +246,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     this.#incoming.clear();
     for (const transfer of this.#outgoing.values()) {
       clearTimeout(transfer.expiry);
+      transfer.run++;
+      wake(transfer);
       this.emit("failed", { ...transfer, code: "INTERRUPTED" });
     }
     this.#outgoing.clear();
@@ -282,6 +295,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     for (const transfer of this.#outgoing.values()) {
       if (transfer.state !== "sending" && transfer.state !== "sent") continue;
       move(transfer, "suspended", OUTGOING_TRANSITIONS);
+      wake(transfer);
       this.#startExpiry(transfer, windowMs);
       this.emit("interrupted", { ...transfer, bytes: transfer.acknowledged, windowMs });
     }
@@ -350,8 +364,11 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       started: performance.now(),
       startBytes: 0,
       lastTold: 0,
+      lastToldBytes: 0,
+      lastShown: 0,
       expiry: undefined,
     };
+    file.onWritten = () => this.#tell(transfer);
     this.#incoming.set(message.id, transfer);
     try {
       await file.open();
@@ -361,7 +378,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     }
     if (this.#incoming.get(message.id) !== transfer) return void file.abort();
     this.emit("incoming", transfer);
-    this.#send({ type: "file.accept", id: message.id, offset: 0 });
+    this.#send({ type: "file.accept", id: message.id, offset: 0, window: FILE_WRITE_WINDOW_BYTES });
   }
 
   #resumeIncoming(transfer: Incoming): void {
@@ -378,7 +395,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     transfer.started = performance.now();
     transfer.startBytes = bytes;
     this.emit("resumed", { ...transfer, bytes });
-    this.#send({ type: "file.accept", id: transfer.id, offset: bytes });
+    transfer.lastToldBytes = transfer.file.written;
+    this.#send({ type: "file.accept", id: transfer.id, offset: bytes, window: FILE_WRITE_WINDOW_BYTES });
   }
 
   #chunk(frame: Buffer): void {
@@ -393,9 +411,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       return;
     }
     const now = performance.now();
-    if (now - transfer.lastTold >= FILE_PROGRESS_INTERVAL_MS) {
-      transfer.lastTold = now;
-      this.#send({ type: "file.progress", id: transfer.id, received: transfer.file.received });
+    if (now - transfer.lastShown >= FILE_PROGRESS_INTERVAL_MS) {
+      transfer.lastShown = now;
       this.emit("progress", {
         ...transfer,
         bytes: transfer.file.received,
@@ -404,11 +421,29 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     }
   }
 
+  /**
+   * A write finished: the sender is told the bytes written (its window counts from them) every
+   * FILE_PROGRESS_INTERVAL_MS, and whenever a quarter of the window was written since the last
+   * time: a sender that waits for room hears of it before it would stall.
+   */
+  #tell(transfer: Incoming): void {
+    if (transfer.state !== "receiving" || this.#incoming.get(transfer.id) !== transfer) return;
+    const written = transfer.file.written;
+    const now = performance.now();
+    const due =
+      now - transfer.lastTold >= FILE_PROGRESS_INTERVAL_MS ||
+      written - transfer.lastToldBytes >= FILE_WRITE_WINDOW_BYTES / 4;
+    if (!due || written === transfer.lastToldBytes) return;
+    transfer.lastTold = now;
+    transfer.lastToldBytes = written;
+    this.#send({ type: "file.progress", id: transfer.id, received: written });
+  }
+
   async #done(id: number): Promise<void> {
     const transfer = this.#incoming.get(id);
     if (transfer?.state !== "receiving") return;
     move(transfer, "checking", INCOMING_TRANSITIONS);
-    this.#send({ type: "file.progress", id, received: transfer.file.received });
+    this.#send({ type: "file.progress", id, received: transfer.file.written });
     const result = await transfer.file.finish();
     if (this.#incoming.get(id) !== transfer) return;
     this.#incoming.delete(id);
@@ -470,11 +505,24 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     transfer.expiry = undefined;
     transfer.started = performance.now();
     transfer.startBytes = message.offset;
+    transfer.acknowledged = message.offset;
+    transfer.window = message.window;
     if (resumed) this.emit("resumed", { ...transfer, bytes: message.offset });
     const run = ++transfer.run;
     const stopped = () =>
       transfer.run !== run || transfer.state !== "sending" || this.#link !== link || this.#closed;
-    streamFile(link, transfer, message.offset, stopped)
+    const { window } = message;
+    const room =
+      window === undefined
+        ? undefined
+        : {
+            limit: () => transfer.acknowledged + window,
+            wait: () =>
+              new Promise<void>((resolve) => {
+                transfer.wake = resolve;
+              }),
+          };
+    streamFile(link, transfer, message.offset, stopped, room)
       .then((whole) => {
         if (!whole || stopped()) return;
         move(transfer, "sent", OUTGOING_TRANSITIONS);
@@ -488,7 +536,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
   #sendProgress(id: number, received: number): void {
     const transfer = this.#outgoing.get(id);
     if (transfer === undefined || (transfer.state !== "sending" && transfer.state !== "sent")) return;
-    transfer.acknowledged = received;
+    transfer.acknowledged = Math.max(transfer.acknowledged, received);
+    wake(transfer);
     this.emit("progress", {
       ...transfer,
       bytes: received,
@@ -507,6 +556,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     this.#outgoing.delete(id);
     clearTimeout(transfer.expiry);
     transfer.run++;
+    wake(transfer);
     if (how === "finished")
       this.emit("finished", {
         ...transfer,
@@ -521,6 +571,13 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       this.emit("failed", { ...transfer, code });
     }
   }
+}
+
+/** Lets a stream waiting for room go on (or find that it should stop). */
+function wake(transfer: Outgoing): void {
+  const waiting = transfer.wake;
+  transfer.wake = undefined;
+  waiting?.();
 }
 
 /** Moves a transfer to `to`, or throws when its table does not allow it (a bug here, not a condition). */

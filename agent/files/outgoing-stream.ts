@@ -10,8 +10,14 @@ import type { FileLink } from "./file-link.ts";
 const FILE_READ_FRAMES = 16;
 
 /**
+ * How far the receiver lets the stream go (`file.accept {window}`): `limit()` is the position it
+ * may not pass yet, `wait()` resolves when that may have moved (or the stream should stop).
+ */
+export type Room = { readonly limit: () => number; readonly wait: () => Promise<void> };
+
+/**
  * Reads `path` from `offset` to `size` into binary messages of transfer `id` on `link`, never more
- * than FILE_BUFFER_HIGH_BYTES queued. One read (readv) fills FILE_READ_FRAMES messages at once: a
+ * than FILE_BUFFER_HIGH_BYTES queued, and never past `room` when the receiver gave one. One read (readv) fills FILE_READ_FRAMES messages at once: a
  * read per 64 KB message costs more in thread-pool round trips than the native files connection
  * spends sending it. Resolves true when every byte went out, false when `stopped()` said so (or the
  * link closed) first.
@@ -21,6 +27,7 @@ export async function streamFile(
   transfer: { readonly id: number; readonly path: string; readonly size: number },
   offset: number,
   stopped: () => boolean,
+  room?: Room,
 ): Promise<boolean> {
   let handle: FileHandle | undefined;
   try {
@@ -30,6 +37,10 @@ export async function streamFile(
       if (stopped() || !link.open) return false;
       if (link.bufferedAmount > FILE_BUFFER_HIGH_BYTES) {
         await new Promise<void>((resolve) => link.whenLow(FILE_BUFFER_LOW_BYTES, resolve));
+        continue;
+      }
+      if (room !== undefined && position >= room.limit()) {
+        await room.wait();
         continue;
       }
       const frames: Buffer[] = [];

@@ -81,6 +81,11 @@ type Outgoing = Timed & {
   startBytes: number;
   /** Counts the streams started: an older one stops when it sees a newer. */
   run: number;
+  /** What the agent last said it wrote (`file.progress`), and how far past it we may go (`file.accept {window}`). */
+  acknowledged: number;
+  window: number | undefined;
+  /** Wakes a stream waiting for the agent's progress (or to find it should stop). */
+  wake: (() => void) | null;
 };
 type Incoming = Timed & {
   sha256: string;
@@ -159,6 +164,12 @@ export function createFileLink(
       sha256: transfer.sha256,
     });
 
+  const wake = (transfer: Outgoing): void => {
+    const waiting = transfer.wake;
+    transfer.wake = null;
+    waiting?.();
+  };
+
   const stream = async (id: number, transfer: Outgoing, offset: number): Promise<void> => {
     const on = channel;
     const run = ++transfer.run;
@@ -170,6 +181,13 @@ export function createFileLink(
       if (stopped()) return;
       if (on.bufferedAmount > FILE_BUFFER_HIGH_BYTES) {
         await whenLow(on);
+        continue;
+      }
+      // The agent writes to disk: no further ahead of what it wrote than it asked.
+      if (transfer.window !== undefined && position >= transfer.acknowledged + transfer.window) {
+        await new Promise<void>((resolve) => {
+          transfer.wake = resolve;
+        });
         continue;
       }
       const end = Math.min(position + FILE_CHUNK_BYTES * 16, transfer.file.size);
@@ -191,6 +209,7 @@ export function createFileLink(
     outgoing.delete(id);
     if (transfer.expiry !== null) clearTimeout(transfer.expiry);
     transfer.run++;
+    wake(transfer);
     const bytes = phase === "done" ? transfer.file.size : undefined;
     if (phase === "done")
       transferred({
@@ -219,6 +238,7 @@ export function createFileLink(
       if (transfer.state !== "sending" && transfer.state !== "sent") continue;
       transfer.state = "paused";
       transfer.run++;
+      wake(transfer);
       transfer.expiry ??= setTimeout(() => {
         send({ type: "file.cancel", id, by: "sender" });
         endOutgoing(id, "failed", "INTERRUPTED");
@@ -252,6 +272,8 @@ export function createFileLink(
     transfer.state = "sending";
     transfer.started = performance.now();
     transfer.startBytes = message.offset;
+    transfer.acknowledged = message.offset;
+    transfer.window = message.window;
     update("out", message.id, { phase: "sending", bytes: message.offset });
     stream(message.id, transfer, message.offset).catch(() => {
       send({ type: "file.cancel", id: message.id, by: "sender" });
@@ -305,6 +327,8 @@ export function createFileLink(
     "file.progress": (message) => {
       const transfer = outgoing.get(message.id);
       if (transfer === undefined || transfer.state === "paused") return;
+      transfer.acknowledged = Math.max(transfer.acknowledged, message.received);
+      wake(transfer);
       update("out", message.id, {
         bytes: message.received,
         bytesPerSecond: rate(message.received - transfer.startBytes, transfer.started),
@@ -441,6 +465,9 @@ export function createFileLink(
             started: performance.now(),
             startBytes: 0,
             run: 0,
+            acknowledged: 0,
+            window: undefined,
+            wake: null,
             expiry: null,
           };
           outgoing.set(id, transfer);
@@ -490,6 +517,7 @@ export function createFileLink(
       channel = null;
       for (const transfer of [...outgoing.values(), ...incoming.values()])
         if (transfer.expiry !== null) clearTimeout(transfer.expiry);
+      for (const transfer of outgoing.values()) wake(transfer);
       for (const transfer of transfers.get()) {
         if (!["done", "failed", "cancelled"].includes(transfer.phase))
           update(transfer.direction, transfer.id, {
