@@ -255,18 +255,17 @@ export class TechnicianPeers {
     };
     const files = this.#files.of(technician, maxFileBytes);
     const ndc = filesConnection && !(dataChannel instanceof Error) ? dataChannel : undefined;
-    const filesConnectionOf =
-      ndc === undefined ? undefined : new FilesConnection({ ndc, peerId, iceServers });
+    const separateFiles = ndc === undefined ? undefined : new FilesConnection({ ndc, peerId, iceServers });
     const peer = new TechnicianPeer({
       peerId,
       technician,
       access,
       video,
       iceServers,
-      filesChannel: filesConnectionOf === undefined,
+      filesChannel: separateFiles === undefined,
       ...timeouts,
     });
-    if (filesConnectionOf === undefined && peer.files === undefined)
+    if (separateFiles === undefined && peer.files === undefined)
       throw new Error("a view without a files channel");
     const connected: Connected = {
       peer,
@@ -276,7 +275,7 @@ export class TechnicianPeers {
       channelOpen: false,
       files,
       filesLink: peer.files,
-      filesConnection: filesConnectionOf,
+      filesConnection: separateFiles,
     };
     // The technician's transfers move to this view's channel (one of an earlier view waits for it).
     if (peer.files !== undefined) files.attach(peer.files);
@@ -287,21 +286,21 @@ export class TechnicianPeers {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    filesConnectionOf?.on("signal", (data) => {
+    separateFiles?.on("signal", (data) => {
       if (data.kind === "description")
         log.debug({ peerId, type: data.type }, "files description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    filesConnectionOf?.on("link", (link) => {
+    separateFiles?.on("link", (link) => {
       if (this.#peers.get(peerId) !== connected) return;
       connected.filesLink = link;
       files.attach(link);
     });
-    filesConnectionOf?.on("state", (state, detail) => {
+    separateFiles?.on("state", (state, detail) => {
       const level = state === "connecting" || state === "open" ? "debug" : "info";
       log[level]({ peerId, state, ...detail }, "files connection");
     });
-    filesConnectionOf?.start();
+    separateFiles?.start();
     peer.on("controlOpen", () => {
       connected.channelOpen = true;
       this.#watch();
