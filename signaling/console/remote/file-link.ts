@@ -531,6 +531,18 @@ export function createFileLink(
   };
 }
 
+/** A file link on `channel` from the start (the bench's browser end, scripts/bench-files-browser.ts). */
+export function openFileLink(
+  channel: RTCDataChannel,
+  maxBytes: number,
+  saveAs: (blob: Blob, name: string) => void,
+  transferred: (file: Transferred) => void,
+): FileLink {
+  const link = createFileLink(maxBytes, saveAs, transferred);
+  link.attach(channel);
+  return link;
+}
+
 /** SHA-256 of a picked file, read in slices (a large file is never held whole). */
 async function hashFile(file: File): Promise<string> {
   const hash = sha256.create();
