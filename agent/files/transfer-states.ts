@@ -32,7 +32,9 @@ export const INCOMING_TRANSITIONS: Transitions<IncomingState> = {
   suspended: ["receiving"],
 };
 
-/** Whether a transfer waits for a channel to come back (its resume window runs). */
-export function waitsForChannel(state: OutgoingState | IncomingState): boolean {
-  return state === "suspended" || state === "resuming";
+/** Moves a transfer to `to`, or throws when its table does not allow it (a bug here, not a condition). */
+export function move<S extends string>(transfer: { state: S }, to: S, table: Transitions<S>): void {
+  if (!table[transfer.state].includes(to))
+    throw new Error(`file transfer: no transition from ${transfer.state} to ${to}`);
+  transfer.state = to;
 }
