@@ -16,7 +16,7 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export const OPTION_DEFAULTS = {
   monitor: 0,
   codec: "h264",
-  maxFps: 20,
+  maxFps: 30,
   /** kbit/s */
   maxBitrate: 3_000,
   logLevel: "warn",

@@ -94,9 +94,10 @@ async function main(): Promise<void> {
   for (const workload of ["still", "scrolling"] as const) {
     await rig.scrolling(workload === "scrolling");
     const done = (path: Path) => presses.filter((p) => p.workload === workload && p.path === path).length;
-    for (let block = 0; done("sos") < PRESSES || done("vnc") < PRESSES; block += 1) {
-      const order: Path[] = block % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
-      for (const path of order) {
+    while (done("sos") < PRESSES || done("vnc") < PRESSES) {
+      // Strictly alternating: swapping the order every block stopped the agent for two blocks
+      // in a row (up to ~19 s), long enough for its peer to restart ICE (12 s).
+      for (const path of ["sos", "vnc"] as const) {
         rig.turn(path);
         // The path that was stopped catches up first (a stopped agent resumes, x11vnc repaints).
         await sleep(1_500);
@@ -117,6 +118,9 @@ async function main(): Promise<void> {
           }
           // A pause between keys as in typing; the picture settles before the next one.
           await sleep(150 + Math.random() * 150);
+          // The stopped agent runs for a moment in the middle of x11vnc's block: stopped through
+          // it, its peer could go 12 s without a consent response and restart ICE on resuming.
+          if (path === "vnc" && i === BLOCK / 2) await rig.breathe("sos", 400);
         }
       }
     }

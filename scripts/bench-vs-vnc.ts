@@ -14,7 +14,7 @@
  * stream finds the repeats, so x11vnc needs ~0.3 Mbit/s there and 0.3x of that is no target for a
  * video codec).
  *
- * Options: --workloads "text listing" (which, in that order), --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; with the warm-up the stopped agent stays under the 12 s after which its peer would restart ICE).
+ * Options: --workloads "text listing" (which, in that order), --agent-args "..." (extra `sos` flags; none: the defaults), --x11vnc-args "...", --rounds N (per path, default 4), --seconds S (per round, default 6; the rounds alternate strictly and the agent, stopped during x11vnc's turn, runs for a moment in its middle, so its peer does not restart ICE: see measure).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -50,6 +50,8 @@ const X11VNC_ARGS = (values["x11vnc-args"] ?? "").split(" ").filter((arg) => arg
 const ROUND_MS = Math.max(2, Number(values.seconds)) * 1000;
 /** A round starts after this: the path that was stopped catches up first. */
 const WARM_UP_MS = 2_000;
+/** How long the stopped agent runs between the pieces of x11vnc's turn (see measure). */
+const BREATH_MS = 400;
 const GOAL_FPS_RATIO = 1.0;
 const GOAL_BANDWIDTH_RATIO = 0.3;
 
@@ -78,31 +80,45 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
   await rig.scrolling(true, workload);
   const rounds: Round[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
-    const order: Path[] = round % 2 === 0 ? ["sos", "vnc"] : ["vnc", "sos"];
-    for (const path of order) {
+    // Strictly alternating, so neither path is stopped for two turns in a row: swapping the
+    // order every round (sos vnc, vnc sos, ...) stopped the agent for 16 s or more, its peer
+    // restarted ICE when it resumed (12 s of silence, path-watch.ts), and those rounds measured
+    // the restart (65-306 packets lost, keyframes).
+    for (const path of ["sos", "vnc"] as const) {
       rig.turn(path);
+      // x11vnc's turn comes in pieces with the stopped agent let run for a moment between them
+      // (outside what is measured): stopped through a whole turn, it went without a consent
+      // response for over 12 s under load and restarted ICE on resuming (werift asks every ~5 s).
+      const pieces = path === "vnc" ? 2 : 1;
       await sleep(WARM_UP_MS);
-      const before = await rig.counters(path);
-      const cpuBefore = cpuSeconds(rig.pids[path]);
-      await sleep(ROUND_MS);
-      const after = await rig.counters(path);
-      const seconds = (after.at - before.at) / 1000;
-      // SOS: frames decoded (the console's inbound-rtp counter), like noVNC's completed updates
-      // (drawn into its canvas, whether or not the page was painted before the next one); the
-      // frames the page presented (requestVideoFrameCallback) are reported beside it.
-      const decoded =
-        after.video === undefined || before.video === undefined
-          ? undefined
-          : after.video.framesDecoded - before.video.framesDecoded;
+      if (pieces > 1) await rig.breathe("sos", BREATH_MS);
+      const sum = { frames: 0, decoded: 0, bytes: 0, cpu: 0, seconds: 0 };
+      let video: Partial<VideoCounters> | undefined;
+      for (let piece = 0; piece < pieces; piece += 1) {
+        if (piece > 0) await rig.breathe("sos", BREATH_MS);
+        const before = await rig.counters(path);
+        const cpuBefore = cpuSeconds(rig.pids[path]);
+        await sleep(ROUND_MS / pieces);
+        const after = await rig.counters(path);
+        sum.seconds += (after.at - before.at) / 1000;
+        sum.frames += after.frames - before.frames;
+        sum.bytes += after.bytes - before.bytes;
+        sum.cpu += cpuSeconds(rig.pids[path]) - cpuBefore;
+        // SOS (one piece): frames decoded (the console's inbound-rtp counter), like noVNC's
+        // completed updates (drawn into its canvas, whether or not the page was painted before
+        // the next one); the frames the page presented (requestVideoFrameCallback) beside it.
+        if (after.video !== undefined && before.video !== undefined) {
+          video = difference(before.video, after.video);
+          sum.decoded += video.framesDecoded ?? 0;
+        }
+      }
       rounds.push({
         path,
-        fps: (decoded ?? after.frames - before.frames) / seconds,
-        presented: (after.frames - before.frames) / seconds,
-        mbps: ((after.bytes - before.bytes) * 8) / seconds / 1e6,
-        cpu: ((cpuSeconds(rig.pids[path]) - cpuBefore) / seconds) * 100,
-        ...(after.video === undefined || before.video === undefined
-          ? {}
-          : { video: difference(before.video, after.video) }),
+        fps: (video === undefined ? sum.frames : sum.decoded) / sum.seconds,
+        presented: sum.frames / sum.seconds,
+        mbps: (sum.bytes * 8) / sum.seconds / 1e6,
+        cpu: (sum.cpu / sum.seconds) * 100,
+        ...(video === undefined ? {} : { video }),
       });
     }
   }
@@ -165,7 +181,10 @@ async function main(): Promise<void> {
   const fitted = rig
     .agentLog()
     .split("\n")
-    .filter((line) => line.includes("fitted"));
+    // Its rate changes, and ICE restarts (a path that went quiet): either changes what a round measures.
+    .filter(
+      (line) => line.includes("fitted") || line.includes("ICE restart") || line.includes("path restored"),
+    );
   if (fitted.length > 0) console.log(`\nagent: ${fitted.join("\nagent: ")}`);
   mkdirSync("bench-results", { recursive: true });
   writeFileSync(

@@ -27,13 +27,29 @@ export class ChatRate {
   take(sender: string): void {
     const now = this.#clock.now();
     if (this.#buckets.size >= PRUNE_AT && now - this.#prunedAt >= 1_000) this.#prune(now);
+    const tokens = this.#check(sender, now);
+    this.#buckets.set(sender, { tokens: tokens - 1, at: now });
+  }
+
+  /**
+   * Throws CHAT_TOO_FAST as take() would, but takes nothing and remembers no sender: for a check
+   * before the work that decides whether the line may be said at all (take() comes after it), so
+   * a sender whose lines were taken until the bucket ran dry is refused at no cost, and one whose
+   * lines are all refused for who they are never runs it dry.
+   */
+  check(sender: string): void {
+    this.#check(sender, this.#clock.now());
+  }
+
+  /** The tokens `sender` has now, or CHAT_TOO_FAST when not one. */
+  #check(sender: string, now: number): number {
     const bucket = this.#buckets.get(sender);
     const tokens = bucket === undefined ? CHAT_BURST_LINES : refilled(bucket, now);
     if (tokens < 1) {
       const retryAfter = Math.ceil((1 - tokens) / CHAT_LINES_PER_SECOND);
       throw new SosError("CHAT_TOO_FAST", "Too many chat lines at once: wait a moment.", { retryAfter });
     }
-    this.#buckets.set(sender, { tokens: tokens - 1, at: now });
+    return tokens;
   }
 
   #prune(now: number): void {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_CLIPBOARD_CHARS } from "./limits.ts";
+import { MAX_CLIPBOARD_CHARS, MAX_DEVICE_FIELD_LENGTH } from "./limits.ts";
 import { accessModeSchema } from "./status.ts";
 
 /**
@@ -9,6 +9,11 @@ import { accessModeSchema } from "./status.ts";
 
 /** The data channel's label. */
 export const CONTROL_CHANNEL_LABEL = "control";
+
+/** Most monitors the agent describes (the first ones the system lists), and the largest index. */
+export const MAX_MONITORS = 32;
+/** Largest monitor side in pixels an agent may report (16K is 15360). */
+export const MAX_MONITOR_SIDE = 65_536;
 
 const unit = z
   .number()
@@ -66,15 +71,16 @@ export const technicianControlSchema = z.discriminatedUnion("type", [
   /** Text typed exactly as given: an input method's composition, characters without a key code. */
   z.object({ type: z.literal("text"), text: z.string().min(1).max(1_000) }),
   z.object({ type: z.literal("clipboard"), text: z.string().max(MAX_CLIPBOARD_CHARS) }),
-  z.object({ type: z.literal("monitor"), index: z.number().int().min(0).max(32) }),
+  z.object({ type: z.literal("monitor"), index: z.number().int().min(0).max(MAX_MONITORS) }),
 ]);
 export type TechnicianControl = z.infer<typeof technicianControlSchema>;
 
+/** A monitor as the agent describes it (its name as the system gives it, made inert by the agent). */
 export const monitorInfoSchema = z.object({
-  index: z.number().int().min(0),
-  name: z.string(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  index: z.number().int().min(0).max(MAX_MONITORS),
+  name: z.string().max(MAX_DEVICE_FIELD_LENGTH),
+  width: z.number().int().positive().max(MAX_MONITOR_SIDE),
+  height: z.number().int().positive().max(MAX_MONITOR_SIDE),
   primary: z.boolean(),
 });
 export type MonitorInfo = z.infer<typeof monitorInfoSchema>;
@@ -121,8 +127,8 @@ export const agentControlSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("state"),
     access: accessModeSchema,
-    monitors: z.array(monitorInfoSchema),
-    monitor: z.number().int().min(0),
+    monitors: z.array(monitorInfoSchema).max(MAX_MONITORS),
+    monitor: z.number().int().min(0).max(MAX_MONITORS),
     /** Combinations this agent cannot send (absent: none, or an older agent). */
     reserved: z.array(z.enum(RESERVED_COMBOS)).max(RESERVED_COMBOS.length).optional(),
   }),

@@ -88,8 +88,21 @@ export const MAX_CHAT_LINES_PER_SESSION = 1000;
 export const CHAT_BURST_LINES = 20;
 export const CHAT_LINES_PER_SECOND = 2;
 
+/**
+ * A technician's request for the end user's computer's facts (`system.request`) is taken at most
+ * once per session in this time; one sooner is RATE_LIMITED with `retryAfter`.
+ */
+export const SYSTEM_INFO_REQUEST_INTERVAL_MS = 5_000;
+
 /** Largest recording chunk the console uploads in one request (`POST /api/recordings/:id/chunks`). */
 export const MAX_RECORDING_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Free space a recording chunk never eats into on the recordings' disk: by default the data
+ * directory's, where the SQLite database lives too, so recordings filling the disk would stop every
+ * write of the gateway. A chunk past it is refused with RECORDING_STORAGE_FAILED.
+ */
+export const RECORDING_DISK_RESERVE_BYTES = 256 * 1024 * 1024;
 
 /** How often the console hands the gateway what it recorded so far: a closed tab loses at most this. */
 export const RECORDING_CHUNK_INTERVAL_MS = 2_000;

@@ -4,30 +4,35 @@
  * `visible`: inside the shown monitor and not hidden by a program (cursor-look.ts).
  */
 import type { MonitorGeometry } from "../media/capture.ts";
+import { type FailureRun, failureRun } from "./failure-run.ts";
 import { toNormalized } from "./geometry.ts";
 import type { Injector } from "./injector.ts";
 
 export type CursorPosition = { readonly x: number; readonly y: number; readonly visible: boolean };
 
 export class CursorWatch {
-  readonly #injector: Injector;
+  readonly #injector: Pick<Injector, "position">;
   readonly #monitor: () => MonitorGeometry;
   readonly #onMove: (position: CursorPosition) => void;
+  readonly #failures: FailureRun;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #last: { x: number; y: number } | undefined;
   #busy = false;
   #hidden = false;
 
+  /** `onError`: a position that could not be read (the watch goes on polling). */
   constructor(
-    injector: Injector,
+    injector: Pick<Injector, "position">,
     monitor: () => MonitorGeometry,
     onMove: (position: CursorPosition) => void,
+    onError: (error: unknown) => void,
     intervalMs = 50,
   ) {
     this.#injector = injector;
     this.#monitor = monitor;
     this.#onMove = onMove;
+    this.#failures = failureRun(onError);
     this.#intervalMs = intervalMs;
   }
 
@@ -59,10 +64,14 @@ export class CursorWatch {
     this.#busy = true;
     try {
       const at = await this.#injector.position();
+      this.#failures.succeeded();
       if (this.#last?.x === at.x && this.#last.y === at.y) return;
       this.#last = at;
       const normalized = toNormalized(this.#monitor(), at.x, at.y);
       this.#onMove({ x: normalized.x, y: normalized.y, visible: normalized.inside && !this.#hidden });
+    } catch (error) {
+      // Not an unhandled rejection (that would end the agent): told once, and polled again.
+      this.#failures.failed(error);
     } finally {
       this.#busy = false;
     }

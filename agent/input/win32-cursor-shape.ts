@@ -6,6 +6,7 @@
  * image only when the handle changed (win32-cursor.ts). No handle: a program hid the pointer.
  */
 import { CURSOR_READ_INTERVAL_MS, type CursorLook, type CursorShapeSource } from "./cursor-look.ts";
+import { failureRun } from "./failure-run.ts";
 import type { Injector } from "./injector.ts";
 
 /** The look as it crossed from the worker (its pixels a Uint8Array) with its pixels a Buffer again. */
@@ -14,11 +15,19 @@ function asLook(look: CursorLook): CursorLook {
   return { ...look, rgba: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) };
 }
 
+/** While reads fail (the worker gone, GDI refusing), the cursor is read this often instead. */
+const FAILING_READ_INTERVAL_MS = 2_000;
+
 /**
  * The Windows cursor-shape source: reads through the injector's worker; undefined (no watch) when
- * the first read fails (user32 through koffi unavailable).
+ * the first read fails (user32 through koffi unavailable). A read that fails is told to `onError`
+ * once per run of the same failure (the end user's terminal is where warnings go) and the next
+ * reads come at FAILING_READ_INTERVAL_MS until one succeeds.
  */
-export function win32CursorShape(injector: Pick<Injector, "readCursor">): CursorShapeSource {
+export function win32CursorShape(
+  injector: Pick<Injector, "readCursor">,
+  timing = { intervalMs: CURSOR_READ_INTERVAL_MS, failingIntervalMs: FAILING_READ_INTERVAL_MS },
+): CursorShapeSource {
   return async (onChange, onError) => {
     let known: string | null | undefined;
     const read = async (): Promise<void> => {
@@ -36,14 +45,17 @@ export function win32CursorShape(injector: Pick<Injector, "readCursor">): Cursor
     }
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
+    const failures = failureRun(onError);
     const next = () => {
-      if (!closed) timer = setTimeout(() => void tick(), CURSOR_READ_INTERVAL_MS);
+      const wait = failures.failing ? timing.failingIntervalMs : timing.intervalMs;
+      if (!closed) timer = setTimeout(() => void tick(), wait);
     };
     const tick = async () => {
       try {
         await read();
+        failures.succeeded();
       } catch (error) {
-        onError(error);
+        failures.failed(error);
       }
       next();
     };

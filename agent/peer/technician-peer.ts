@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from "node:events";
 import {
+  ReceiverEstimatedMaxBitrate,
   type RTCDataChannel,
   type RTCPeerConnection,
   type RTCRtpSender,
@@ -23,10 +24,11 @@ import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { FileLink } from "../files/file-link.ts";
-import type { ReceiverReport } from "./bitrate.ts";
+import { EstimateWatch, nackRateOf, type ReceiverReport } from "./bitrate.ts";
 import { keyObjectsForDtls } from "./dtls-keys.ts";
 import { holdEarlyDtls } from "./early-dtls.ts";
 import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } from "./ice-servers.ts";
+import { PacedQueue, type PaceSettings } from "./pacer.ts";
 import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
 import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
 import { SenderCodec } from "./sender-codec.ts";
@@ -72,7 +74,14 @@ export type TechnicianPeerOptions = {
   readonly retryTimeoutMs?: number;
   /** RFC 7675: a path without a consent response for this long ends the peer ("consent_expired"). */
   readonly consentTimeoutMs?: number;
+  /** The stream's bitrate and frame rate now, which the video's packets are paced by (pacer.ts). */
+  readonly pace?: () => PaceSettings;
 };
+
+/** The pace without a stream to follow: the agent's default maximum bitrate and a fast frame rate. */
+const DEFAULT_PACE: PaceSettings = { bitrate: 3_000_000, fps: 30 };
+
+const wireSize = (packet: RtpPacket) => packet.header.serializeSize + packet.payload.length;
 
 const WATCH_MS = 1_000;
 
@@ -84,9 +93,18 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly #sender: RTCRtpSender;
   /** Which of the codecs the technician accepted the video goes out in. */
   readonly codec: SenderCodec;
-  /** Packets sent, and packets the receiver asked for again (NACK), since the last receiverReport. */
+  /**
+   * Packets sent, and the packets the receiver asked for again (NACK; each once: a packet it does
+   * not get is asked for again every round trip), since the last receiverReport.
+   */
   #packetsSent = 0;
-  #nacked = 0;
+  readonly #nacked = new Set<number>();
+  /** The receiver's REMB estimates since the last receiverReport. */
+  readonly #estimates = new EstimateWatch();
+  /** The video's packets on their way out, spread over time (pacer.ts). */
+  readonly #paced = new PacedQueue<RtpPacket>(performance.now());
+  readonly #pace: () => PaceSettings;
+  #paceTimer: NodeJS.Timeout | undefined;
   /** Bytes sent since the last receiverReport, and when that was. */
   #bytesSent = 0;
   #reportedAt = performance.now();
@@ -107,6 +125,7 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.peerId = options.peerId;
     this.technician = options.technician;
     this.access = options.access;
+    this.#pace = options.pace ?? (() => DEFAULT_PACE);
     this.#attempts = iceAttempts(options.iceServers);
     const { pc, transceiver, sender, channel, files } = agentPeerConnection(
       options.video,
@@ -179,20 +198,38 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     });
   }
 
-  /** Sends one frame's packets; dropped while not connected or in a codec the technician lacks. */
+  /**
+   * Sends one frame's packets, paced (pacer.ts); dropped while not connected or in a codec the
+   * technician lacks.
+   */
   sendRtp(packets: readonly RtpPacket[]): void {
-    if (!this.connected || !this.codec.usable) return;
-    if (!this.#flowing && packets.length > 0) {
+    if (!this.connected || !this.codec.usable || packets.length === 0) return;
+    if (!this.#flowing) {
       this.#flowing = true;
       this.emit("mediaFlowing");
     }
-    this.#packetsSent += packets.length;
-    for (const packet of packets) {
-      this.#bytesSent += packet.header.serializeSize + packet.payload.length;
+    this.#paced.push(packets, wireSize, performance.now(), this.#pace());
+    this.#sendPaced();
+  }
+
+  /** Sends what the pace allows now, and comes back when more may go. */
+  #sendPaced(): void {
+    if (this.#paceTimer !== undefined) return;
+    const now = performance.now();
+    const pace = this.#pace();
+    for (const packet of this.#paced.take(now, pace)) {
+      this.#packetsSent += 1;
+      this.#bytesSent += wireSize(packet);
       this.#sender.sendRtp(packet).catch(() => {
         // A packet lost on a closing transport: the receiver recovers with NACK/PLI.
       });
     }
+    const wait = this.#paced.wait(now, pace);
+    if (wait === undefined || this.#closed) return;
+    this.#paceTimer = setTimeout(() => {
+      this.#paceTimer = undefined;
+      this.#sendPaced();
+    }, wait);
   }
 
   sendControl(message: AgentControl): void {
@@ -206,17 +243,16 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
    * and the bit rate sent to it since the previous call.
    */
   receiverReport(): ReceiverReport {
-    const nackRate = this.#packetsSent > 0 ? Math.min(1, this.#nacked / this.#packetsSent) : 0;
+    const nackRate = nackRateOf(this.#nacked.size, this.#packetsSent);
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.#reportedAt) / 1000);
     const sentBitrate = (this.#bytesSent * 8) / seconds;
     this.#packetsSent = 0;
-    this.#nacked = 0;
+    this.#nacked.clear();
     this.#bytesSent = 0;
     this.#reportedAt = now;
     const fractionLost = fractionLostOf(this.#sender);
-    const estimate = Number(this.#sender.receiverEstimatedMaxBitrate);
-    return { estimate, fractionLost, nackRate, sentBitrate };
+    return { ...this.#estimates.take(), fractionLost, nackRate, sentBitrate };
   }
 
   /**
@@ -239,6 +275,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#watch);
+    clearTimeout(this.#paceTimer);
+    this.#paced.clear();
     this.emit("closed", reason);
     this.removeAllListeners();
     await this.#pc.close().catch(() => undefined);
@@ -336,11 +374,13 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     });
     this.#sender.onPictureLossIndication.subscribe(() => this.emit("keyframeNeeded"));
     this.#sender.onGenericNack.subscribe((feedback) => {
-      this.#nacked += feedback.lost.length;
+      for (const sequenceNumber of feedback.lost) this.#nacked.add(sequenceNumber);
     });
     this.#sender.onRtcp.subscribe((packet: RtcpPacket) => {
-      if (packet instanceof RtcpPayloadSpecificFeedback && "fir" in packet.feedback)
-        this.emit("keyframeNeeded");
+      if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+      if ("fir" in packet.feedback) this.emit("keyframeNeeded");
+      else if (packet.feedback instanceof ReceiverEstimatedMaxBitrate)
+        this.#estimates.observe(Number(packet.feedback.bitrate));
     });
     this.#channel.stateChanged.subscribe((state) => {
       if (state === "open") this.emit("controlOpen");

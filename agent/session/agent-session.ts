@@ -201,7 +201,7 @@ export class AgentSession {
     if (now.length > 0) terminal.say(messages.connectedNow(now));
     if (this.#recordings.size > 0)
       terminal.say(messages.recordingNow([...new Set(this.#recordings.values())]));
-    else if (before !== undefined && before.length > 0) terminal.say(messages.allLeft);
+    else if (now.length === 0 && before !== undefined && before.length > 0) terminal.say(messages.allLeft);
   }
 
   /** After a resume: a recording the end user was told about that is no longer running ended meanwhile. */

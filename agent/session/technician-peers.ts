@@ -5,13 +5,7 @@
  * may connect; this module keeps the book of who is connected.
  */
 import type { Logger } from "pino";
-import type {
-  AgentControl,
-  CursorShape,
-  MonitorInfo,
-  ReservedCombo,
-  TechnicianControl,
-} from "../../shared/control.ts";
+import type { AgentControl, CursorShape, ReservedCombo, TechnicianControl } from "../../shared/control.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
@@ -36,6 +30,7 @@ import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-cod
 import { VideoFanout } from "../peer/video-fanout.ts";
 import type { Consents } from "./consents.ts";
 import { type Messages, peerEnded } from "./messages.ts";
+import { monitorsForState } from "./monitor-state.ts";
 import type { SignalingClient } from "./signaling-client.ts";
 import { TechnicianFiles } from "./technician-files.ts";
 import type { EndUserTerminal } from "./terminal.ts";
@@ -133,6 +128,7 @@ export class TechnicianPeers {
         this.#broadcast({ type: "cursor", ...position });
         deps.stream.activity();
       },
+      (error) => deps.log.warn({ err: error }, "pointer position not read"),
     );
     this.#clipboard = new ClipboardWatch(deps.injector, deps.clipboardSource, (text) => {
       for (const connected of this.#peers.values()) {
@@ -263,6 +259,7 @@ export class TechnicianPeers {
       video,
       iceServers,
       filesChannel: separateFiles === undefined,
+      pace: () => ({ bitrate: stream.settings.bitrate, fps: stream.settings.maxFps }),
       ...timeouts,
     });
     if (separateFiles === undefined && peer.files === undefined)
@@ -532,13 +529,7 @@ export class TechnicianPeers {
 
   #sendState(connected: Connected): void {
     const access = this.#deps.consents.allow(connected.technician.id, connected.access) ?? "view";
-    const monitors: MonitorInfo[] = listMonitors().map(({ index, name, width, height, primary }) => ({
-      index,
-      name,
-      width,
-      height,
-      primary,
-    }));
+    const monitors = monitorsForState(listMonitors());
     const { reserved } = this.#deps;
     connected.peer.sendControl({
       type: "state",

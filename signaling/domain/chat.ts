@@ -39,18 +39,48 @@ export class Chat {
     this.#d = deps;
     this.#rate = new ChatRate(deps.clock);
     // Queued behind the change that emitted it (Desk.serialized), never nested in it.
-    deps.events.on("sessionChanged", (session) => {
-      void deps.desk
-        .serialized(session.id, () => this.#membership(session.id))
-        .catch(() => {
-          // The store failed: the next change of the session writes the joined/left lines then.
-        });
+    deps.events.on("sessionChanged", (session) => this.#membershipOf(session.id));
+    // A disabled account leaves the chats of the sessions it is on (it can no longer write), and
+    // joins them again once enabled: their sessions do not change, the account does.
+    const accountChanged = (technicianId: string) => {
+      void deps.store.listSessionsOf(technicianId).then(
+        (sessions) => {
+          for (const session of sessions) if (isLive(session.status)) this.#membershipOf(session.id);
+        },
+        () => {
+          // The store failed: the next change of each session writes the lines then.
+        },
+      );
+    };
+    deps.events.on("technicianDisabled", accountChanged);
+    deps.events.on("technicianUpdated", (account) => {
+      if (!account.disabled) accountChanged(account.id);
     });
   }
 
-  /** A technician on the session says `text` to the end user and the other technicians. */
-  async say(actor: TechnicianRow, sessionId: string, text: string): Promise<void> {
+  #membershipOf(sessionId: string): void {
+    void this.#d.desk
+      .serialized(sessionId, () => this.#membership(sessionId))
+      .catch(() => {
+        // The store failed: the next change of the session writes the joined/left lines then.
+      });
+  }
+
+  /**
+   * A technician on the session says `text` to the end user and the other technicians. `account`
+   * reads the sender's account (a store read): only once the rate has a line left for them, so a
+   * flood past the rate costs no store read at all.
+   */
+  async say(
+    technicianId: string,
+    account: () => Promise<TechnicianRow>,
+    sessionId: string,
+    text: string,
+  ): Promise<void> {
     const { desk, policy, presence } = this.#d;
+    const sender = `${sessionId}:technician:${technicianId}`;
+    this.#rate.check(sender);
+    const actor = await account();
     await desk.get(actor, sessionId);
     await this.#append(
       sessionId,
@@ -65,7 +95,7 @@ export class Chat {
         }
         // After who may say it: a refusal for who one is costs nothing of the rate (nor is one
         // remembered for a session the sender may not see).
-        this.#rate.take(`${sessionId}:technician:${actor.id}`);
+        this.#rate.take(sender);
       },
     );
   }
@@ -133,15 +163,21 @@ export class Chat {
     for (const row of rows) events.emit("chatLine", row);
   }
 
-  /** Who joined or left the session since the chat last said so. */
+  /**
+   * Who joined or left the session since the chat last said so. A technician whose account is
+   * disabled is not on the chat (they may stay assignee or invited, but can no longer write).
+   */
   async #changes(
     session: SessionRow | undefined,
     known?: readonly ChatLineRow[],
   ): Promise<Array<Omit<NewChatLine, "sessionId" | "at" | "text">>> {
     const { store } = this.#d;
     if (session === undefined || !isLive(session.status)) return [];
-    const onSession = new Set(await store.getInvites(session.id));
-    if (session.assigneeId !== null) onSession.add(session.assigneeId);
+    const people = await store.getInvites(session.id);
+    if (session.assigneeId !== null) people.push(session.assigneeId);
+    const accounts = new Map<string, TechnicianRow | undefined>();
+    for (const id of people) accounts.set(id, await store.getTechnician(id));
+    const onSession = new Set(people.filter((id) => accounts.get(id)?.disabled !== true));
     const joined = new Map<string, string>();
     for (const line of known ?? (await store.listChatLines(session.id))) {
       if (line.technicianId === null) continue;
@@ -154,8 +190,7 @@ export class Chat {
     }
     for (const id of onSession) {
       if (joined.has(id)) continue;
-      const account = await store.getTechnician(id);
-      changes.push({ kind: "joined", technicianId: id, technicianName: account?.name ?? "" });
+      changes.push({ kind: "joined", technicianId: id, technicianName: accounts.get(id)?.name ?? "" });
     }
     return changes;
   }

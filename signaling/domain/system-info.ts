@@ -1,4 +1,5 @@
 import { SosError } from "../../shared/errors.ts";
+import { SYSTEM_INFO_REQUEST_INTERVAL_MS } from "../../shared/limits.ts";
 import type { SystemInfo } from "../../shared/system-info.ts";
 import { newId } from "../auth/tokens.ts";
 import type { Clock } from "../clock.ts";
@@ -24,15 +25,27 @@ export type SystemInformationDeps = {
  */
 export class SystemInformation {
   readonly #d: SystemInformationDeps;
+  /** When each session's last request was taken (this instance's), for the request interval. */
+  readonly #askedAt = new Map<string, number>();
 
   constructor(deps: SystemInformationDeps) {
     this.#d = deps;
   }
 
+  /**
+   * A technician asks the session's agent for its facts. At most one request per session every
+   * SYSTEM_INFO_REQUEST_INTERVAL_MS: each one is printed in the end user's terminal, computed by
+   * the agent and audited twice, so a request sooner is RATE_LIMITED (before any store read; a
+   * refusal for who asks takes nothing of the interval).
+   */
   async request(actor: TechnicianRow, sessionId: string): Promise<void> {
     const { store, clock, audit, events, desk } = this.#d;
+    this.#notTooSoon(sessionId);
     // On the session, Active with its agent, and the end user granted this technician access.
     await desk.permissions.connectAccess(actor, sessionId);
+    // Again, and taken at once: another request may have been taken meanwhile.
+    this.#notTooSoon(sessionId);
+    this.#askedAt.set(sessionId, clock.now());
     const requestId = newId();
     await desk.serialized(sessionId, () =>
       store.transaction(async () => {
@@ -49,6 +62,19 @@ export class SystemInformation {
       requestId,
       technician: { id: actor.id, name: actor.name },
     });
+  }
+
+  #notTooSoon(sessionId: string): void {
+    const now = this.#d.clock.now();
+    if (this.#askedAt.size >= 1_000) {
+      for (const [id, at] of this.#askedAt) {
+        if (now - at >= SYSTEM_INFO_REQUEST_INTERVAL_MS) this.#askedAt.delete(id);
+      }
+    }
+    const at = this.#askedAt.get(sessionId);
+    if (at === undefined || now - at >= SYSTEM_INFO_REQUEST_INTERVAL_MS) return;
+    const retryAfter = Math.max(1, Math.ceil((at + SYSTEM_INFO_REQUEST_INTERVAL_MS - now) / 1000));
+    throw new SosError("RATE_LIMITED", "The end user's computer was asked a moment ago.", { retryAfter });
   }
 
   /** The agent's answer to the session's last request; any other is NOT_FOUND and kept nowhere. */

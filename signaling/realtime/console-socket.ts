@@ -77,7 +77,8 @@ export class ConsoleSockets {
         });
       },
       "chat.send": async (connection, message) => {
-        await deps.chat.say(await this.#account(connection), message.sessionId, message.text);
+        const account = () => this.#account(connection);
+        await deps.chat.say(connection.technicianId, account, message.sessionId, message.text);
       },
       "system.request": async (connection, message) => {
         await deps.systemInfo.request(await this.#account(connection), message.sessionId);

@@ -258,9 +258,20 @@ export class Hub implements AgentPresence {
       for (const session of visible) connection.seen.add(session.id);
       send(connection.socket, { type: "sessions", sessions });
     }
-    for (const agent of this.#agents.all()) {
+    await this.#tellEveryAgent(views);
+  }
+
+  /** Every agent here is told who is on its session, from the views of every session. */
+  async #tellEveryAgent(views: ReadonlyMap<string, Session>): Promise<void> {
+    const agents = [...this.#agents.all()];
+    if (agents.length === 0) return;
+    // One read of the accounts for every agent here, not one per technician per session.
+    const disabled = new Set(
+      (await this.#d.store.listTechnicians()).filter((a) => a.disabled).map((a) => a.id),
+    );
+    for (const agent of agents) {
       const view = views.get(agent.sessionId);
-      if (view !== undefined) this.#tellAgentWho(view);
+      if (view !== undefined) this.#tellAgentWho(view, (id) => !disabled.has(id));
     }
   }
 
@@ -536,7 +547,7 @@ export class Hub implements AgentPresence {
   async sessionChanged(session: SessionRow): Promise<void> {
     if (!this.#anyoneToTell(session.id)) return;
     const view = await this.view(session);
-    this.#tellAgentWho(view);
+    if (this.#agents.here(session.id) !== undefined) this.#tellAgentWho(view, await this.#canAct(view));
     for (const connection of [...this.#consoles]) {
       const account = await this.#d.store.getTechnician(connection.technicianId);
       if (!this.#consoles.has(connection)) continue;
@@ -560,15 +571,28 @@ export class Hub implements AgentPresence {
     return this.#consoles.size > 0 || this.#agents.here(sessionId) !== undefined;
   }
 
-  /** The session's agent is told who is on it, with what rights, when that changed. */
-  #tellAgentWho(view: Session): void {
+  /**
+   * The session's agent is told who is on it, with what rights, when that changed. A technician
+   * whose account is disabled (or gone) may stay the session's assignee or invited but can do
+   * nothing on it (no chat, no view, no permission): the end user is not shown them as with them
+   * (`canAct`), and sees them again if the account is enabled again.
+   */
+  #tellAgentWho(view: Session, canAct: (technicianId: string) => boolean): void {
     const agent = this.#agents.here(view.id);
     if (agent === undefined || agent.told === null) return;
-    const technicians = isLive(view.status) ? onSessionView(view) : [];
+    const technicians = isLive(view.status) ? onSessionView(view).filter((x) => canAct(x.id)) : [];
     const told = JSON.stringify(technicians);
     if (agent.told === told) return;
     agent.told = this.#sharedList(told);
     send(agent.socket, { type: "technicians", technicians });
+  }
+
+  /** Which of the technicians on the session have an enabled account (a read of each, at most a few). */
+  async #canAct(view: Session): Promise<(technicianId: string) => boolean> {
+    const people = view.assignee === null ? view.invited : [view.assignee, ...view.invited];
+    const accounts = await Promise.all(people.map((person) => this.#d.store.getTechnician(person.id)));
+    const enabled = new Set(accounts.flatMap((a) => (a === undefined || a.disabled ? [] : [a.id])));
+    return (technicianId) => enabled.has(technicianId);
   }
 
   #sharedList(told: string): string {
@@ -649,9 +673,33 @@ export class Hub implements AgentPresence {
     }
   }
 
-  /** Re-sends every session to every console (after access lists or rights change). */
+  /**
+   * Re-sends every session to every console (after access lists or rights change): as
+   * sessionChanged would for each session, from the reads of one resync (the views once, then
+   * per console its account and one look at its channels), not several reads per session per
+   * console (a desk keeps its Closed and Expired sessions until they are deleted).
+   */
   async #accessChanged(): Promise<void> {
-    for (const session of await this.#d.store.listSessions()) await this.sessionChanged(session);
+    const { store, policy } = this.#d;
+    if (this.#consoles.size === 0 && this.#agents.count() === 0) return;
+    const all = await store.listSessions();
+    const views = new Map((await this.views(all)).map((view) => [view.id, view]));
+    for (const connection of [...this.#consoles]) {
+      const account = await store.getTechnician(connection.technicianId);
+      if (!this.#consoles.has(connection)) continue;
+      const visible = account === undefined ? () => false : await policy.sessionsVisibleTo(account);
+      if (!this.#consoles.has(connection)) continue;
+      for (const session of all) {
+        const view = views.get(session.id);
+        if (view !== undefined && visible(session)) {
+          connection.seen.add(session.id);
+          send(connection.socket, { type: "session.updated", session: view });
+        } else if (connection.seen.delete(session.id)) {
+          send(connection.socket, { type: "session.removed", sessionId: session.id });
+        }
+      }
+    }
+    await this.#tellEveryAgent(views);
   }
 
   /** Closes every socket (shutdown); events arriving afterwards are ignored. */

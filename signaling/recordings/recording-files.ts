@@ -1,7 +1,8 @@
 import { createReadStream, type ReadStream } from "node:fs";
-import { mkdir, open, stat, truncate, unlink } from "node:fs/promises";
+import { mkdir, open, stat, statfs, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { SosError } from "../../shared/errors.ts";
+import { RECORDING_DISK_RESERVE_BYTES } from "../../shared/limits.ts";
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
@@ -20,13 +21,16 @@ function storageFailed(cause: unknown): SosError {
  * append-only. The store's `bytes` is what counts: a file longer than that (a write that reached
  * the disk while the store refused to count it) is cut back to it before the next chunk, and a
  * write that fails half-way is cut back too, so a refused chunk leaves the file as it was. Every
- * failure of the disk is RECORDING_STORAGE_FAILED, never a crash.
+ * failure of the disk is RECORDING_STORAGE_FAILED, never a crash; so is a chunk that would leave
+ * less than `reserveBytes` free on the disk (the database's room to write).
  */
 export class RecordingFiles {
   readonly dir: string;
+  readonly #reserveBytes: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, reserveBytes = RECORDING_DISK_RESERVE_BYTES) {
     this.dir = dir;
+    this.#reserveBytes = reserveBytes;
   }
 
   path(id: string): string {
@@ -38,6 +42,12 @@ export class RecordingFiles {
     const path = this.path(id);
     try {
       await mkdir(this.dir, { recursive: true });
+      const disk = await statfs(this.dir);
+      if (disk.bavail * disk.bsize - data.length < this.#reserveBytes) {
+        throw new Error(
+          `the disk keeps its last ${this.#reserveBytes} bytes free for the gateway's database`,
+        );
+      }
       const handle = await open(path, "a");
       try {
         const { size } = await handle.stat();

@@ -11,7 +11,7 @@ t.test("options from the command line come out typed, defaults included", async 
   t.same(parseAgentOptions(OPTION_DEFAULTS), {
     monitor: 0,
     codec: "h264",
-    maxFps: 20,
+    maxFps: 30,
     maxBitrate: 3_000,
     logLevel: "warn",
     consentTimeout: 60,

@@ -109,6 +109,26 @@ t.test(
   },
 );
 
+t.test(
+  "a technician's rights change while they stay connected: the end user is not told that nobody is connected",
+  async (t) => {
+    const { desk, agent } = await asked(t);
+    await agent.line(/^Connected: Alice \(chat only\)$/);
+    agent.type("y");
+    await permission(desk.console, desk.session.id, desk.alice.id, "granted");
+    await agent.line(/^Connected: Alice \(control\)$/);
+    // A later line of the agent's: everything said about the change was printed before it.
+    agent.type("?");
+    await agent.line(/^Commands: q = end the session/);
+    t.notOk(
+      agent.lines.some((line) => line.startsWith("No technician is connected any more.")),
+      `nobody left; the agent said:\n${agent.lines.join("\n")}`,
+    );
+    agent.type("q");
+    t.equal((await agent.exited).code, 0);
+  },
+);
+
 t.test("no answer within the timeout is a deny", async (t) => {
   const { desk, agent } = await asked(t, ["--consent-timeout", "1"]);
   await permission(desk.console, desk.session.id, desk.alice.id, "denied");

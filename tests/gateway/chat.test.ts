@@ -19,6 +19,7 @@ import {
   startTestGateway,
   TestClock,
 } from "../helpers/gateway.ts";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus.ts";
 
 /**
  * Chat between the end user's agent and the technicians on the session, and the end user's
@@ -75,6 +76,28 @@ async function history(client: ApiClient, sessionId: string): Promise<ChatLine[]
   if (response.status !== 200)
     throw new Error(`chat history: ${response.status} ${errorCode(response.body)}`);
   return (response.body as { lines: ChatLine[] }).lines;
+}
+
+const METRICS_TOKEN = "chat-metrics-token-0123456789";
+/** The store reads a chat line's handling makes (account, session, invites, lines), as /metrics counts them. */
+const CHAT_READS = [
+  "getTechnician",
+  "getSession",
+  "lockSession",
+  "getInvites",
+  "getChannel",
+  "countChatLines",
+];
+
+async function chatReads(url: string): Promise<Record<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const samples = await parsePrometheusText(await response.text());
+  return Object.fromEntries(
+    CHAT_READS.map((operation) => [
+      operation,
+      sampleValue(samples, "sos_store_operation_seconds_count", { operation }) ?? 0,
+    ]),
+  );
 }
 
 const said = (lines: readonly ChatLine[]) =>
@@ -202,7 +225,7 @@ t.test(
   async (t) => {
     // A gateway of its own whose clock stands still unless moved: the rate is exact.
     const clock = new TestClock();
-    const own = await startTestGateway({ options: { clock } });
+    const own = await startTestGateway({ options: { clock }, config: { metricsToken: METRICS_TOKEN } });
     t.teardown(() => own.close());
     const anna = await own.technician("Anna");
     const session = await own.newSession(anna.client);
@@ -248,6 +271,22 @@ t.test(
       "CHAT_TOO_FAST",
     );
     await agent.next("chat", (m) => m.text === `later line ${CHAT_LINES_PER_SECOND}`);
+    // The console's copy comes after its fan-out's reads: from here on nothing is in flight.
+    await chatLine(annaConsole, session.id, (l) => l.text === `later line ${CHAT_LINES_PER_SECOND}`);
+
+    // With the bucket empty, a flood of further lines is refused before any store read: the
+    // account, the session and the chat are not looked at (the store operations the gateway
+    // counts in /metrics do not move).
+    const before = await chatReads(own.url);
+    const flood = CHAT_BURST_LINES * 3;
+    for (const text of lines("flood", flood)) {
+      annaConsole.send({ type: "chat.send", sessionId: session.id, text });
+    }
+    for (let i = 0; i < flood; i += 1) {
+      const refused = await annaConsole.next("error", (m) => m.inReplyTo === "chat.send");
+      t.equal(refused.error.code, "CHAT_TOO_FAST");
+    }
+    t.same(await chatReads(own.url), before, "lines refused by the rate cost no store read");
 
     const stored = said(await history(anna.client, session.id)).map((line) => line[2]);
     t.same(
@@ -382,6 +421,55 @@ t.test("the agent is told who is on the session with what rights, on every chang
   );
 });
 
+t.test(
+  "a disabled technician still on the session is not listed to the end user as with them, and is again once enabled",
+  async (t) => {
+    const erin = await gw.technician("Erin");
+    const channel = await gw.admin.post("/api/channels", {
+      name: "Erin's desk",
+      access: [erin.id, alice.id],
+    });
+    const session = await gw.newSession(erin.client, field(channel.body, "channel", "id"));
+    const aliceConsole = await openConsoleSocket(alice.client);
+    t.teardown(() => aliceConsole.close());
+    await aliceConsole.next("sessions");
+    const { socket: agent } = await joinAgent(gw.url, { kind: "pin", pin: session.pin });
+    t.teardown(() => agent.close());
+    t.equal(
+      (await erin.client.post(`/api/sessions/${session.id}/invite`, { technicianIds: [alice.id] })).status,
+      200,
+    );
+    await technicians(agent, (list) => list.length === 2);
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "joined" && l.technician?.id === alice.id);
+    t.equal((await gw.admin.patch(`/api/technicians/${erin.id}`, { disabled: true })).status, 200);
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "left" && l.technician?.id === erin.id);
+    t.pass("the chat says she left");
+    const listed = await technicians(agent, (list) => list.length > 0 && !list.some((x) => x.id === erin.id));
+    t.same(
+      listed.map((x) => x.name),
+      ["Alice"],
+      "the disabled assignee is not listed (it stays the session's assignee)",
+    );
+    const view = await alice.client.get(`/api/sessions/${session.id}`);
+    t.equal(field(view.body, "session", "assignee", "id"), erin.id, "the session still names its assignee");
+    t.equal((await gw.admin.patch(`/api/technicians/${erin.id}`, { disabled: false })).status, 200);
+    const back = await technicians(agent, (list) => list.length === 2 && list.some((x) => x.id === erin.id));
+    t.same(
+      back.map((x) => x.name),
+      ["Erin", "Alice"],
+      "enabled again: listed again",
+    );
+    await chatLine(aliceConsole, session.id, (l) => l.kind === "joined" && l.technician?.id === erin.id);
+    t.same(
+      (await history(alice.client, session.id))
+        .filter((l) => l.technician?.id === erin.id)
+        .map((l) => l.kind),
+      ["joined", "left", "joined"],
+      "and that she joined again",
+    );
+  },
+);
+
 // --- System information (the same set-up: the session's toolkit shares this file's gateway) ---
 
 const FACTS: SystemInfo = {
@@ -462,6 +550,29 @@ t.test(
     s.agent.send({ type: "system.info", requestId: "made-up", info: { ...FACTS, hostname: "unasked" } });
     t.equal((await s.agent.next("error")).error.code, "NOT_FOUND", "nothing unasked is taken");
     t.equal(((await lastFacts(s.id)) as { info: SystemInfo }).info.hostname, "pc-42", "nor stored");
+  },
+);
+
+t.test(
+  "system information: asked again too soon is refused with RATE_LIMITED and retryAfter, and the end user is asked once",
+  async (t) => {
+    const s = await consented(t, true);
+    for (let i = 0; i < 5; i += 1) s.aliceConsole.send({ type: "system.request", sessionId: s.id });
+    for (let i = 0; i < 4; i += 1) {
+      const refused = await s.aliceConsole.next("error", (m) => m.inReplyTo === "system.request");
+      t.equal(refused.error.code, "RATE_LIMITED");
+      t.ok((refused.error.retryAfter ?? 0) >= 1, "with when to ask again");
+    }
+    await s.agent.next("system.request");
+    s.aliceConsole.send({ type: "chat.send", sessionId: s.id, text: "after the requests" });
+    await s.agent.next("chat", (m) => m.text === "after the requests");
+    t.equal(
+      s.agent.received.filter((m) => m.type === "system.request").length,
+      0,
+      "the agent was asked once",
+    );
+    const audit = await gw.admin.get(`/api/audit?sessionId=${s.id}&action=session.system_info_requested`);
+    t.equal((audit.body as { entries: unknown[] }).entries.length, 1, "and one request audited");
   },
 );
 

@@ -1,5 +1,6 @@
 import t from "tap";
 import { field, openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus.ts";
 
 t.test("consoles learn of permission and access changes without reloading", async (t) => {
   const gw = await startTestGateway();
@@ -44,3 +45,38 @@ t.test("the channel list starts with Home, then my Private channel", async (t) =
   );
   t.equal(channels[0]?.id, "home");
 });
+
+t.test(
+  "an access change reaches every console with a few store reads per console, not several per session per console",
+  async (t) => {
+    const token = "live-updates-metrics-token-0123";
+    const gw = await startTestGateway({ config: { metricsToken: token } });
+    t.teardown(() => gw.close());
+    const alice = await gw.technician("Alice");
+    const bob = await gw.technician("Bob");
+    const channel = await gw.admin.post("/api/channels", { name: "Team", access: [alice.id, bob.id] });
+    const channelId = field(channel.body, "channel", "id");
+    const sessions = 30;
+    const ids: string[] = [];
+    for (let i = 0; i < sessions; i += 1) ids.push((await gw.newSession(alice.client, channelId)).id);
+    const consoles = [await openConsoleSocket(alice.client), await openConsoleSocket(bob.client)];
+    for (const socket of consoles) {
+      t.teardown(() => socket.close());
+      t.equal((await socket.next("sessions")).sessions.length, sessions);
+    }
+    const [aliceConsole, bobConsole] = consoles as [(typeof consoles)[0], (typeof consoles)[0]];
+    const reads = async () => {
+      const response = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      const samples = await parsePrometheusText(await response.text());
+      const count = (operation: string) =>
+        sampleValue(samples, "sos_store_operation_seconds_count", { operation }) ?? 0;
+      return count("getTechnician") + count("getInvites") + count("getChannel") + count("hasChannelAccess");
+    };
+    const before = await reads();
+    t.equal((await gw.admin.patch(`/api/channels/${channelId}`, { access: [alice.id] })).status, 200);
+    for (const id of ids) await bobConsole.next("session.removed", (m) => m.sessionId === id);
+    for (const id of ids) await aliceConsole.next("session.updated", (m) => m.session.id === id);
+    const spent = (await reads()) - before;
+    t.ok(spent < sessions, `${spent} reads of accounts, invites and channels for ${sessions} sessions`);
+  },
+);

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,7 @@ import t from "tap";
 import { messagesFor } from "../../agent/session/messages.ts";
 import { SignalingClient } from "../../agent/session/signaling-client.ts";
 import { SosError } from "../../shared/errors.ts";
+import { RecordingFiles } from "../../signaling/recordings/recording-files.ts";
 import { openSqliteStore } from "../../signaling/store/sqlite-store.ts";
 import {
   errorCode,
@@ -121,6 +123,47 @@ t.test(
       "Waiting",
       "the end user's end was written once it could be",
     );
+  },
+);
+
+t.test(
+  "recordings keep the disk's last reserve for the SQLite database (root: loop-mounted filesystem): a chunk that would eat into it is RECORDING_STORAGE_FAILED, the file stays as it was, and the database still writes",
+  async (t) => {
+    const disk = new LoopDisk();
+    t.teardown(() => disk.close());
+    const reserve = 12 * 2 ** 20;
+    const files = new RecordingFiles(join(disk.dir, "recordings"), reserve);
+    const chunk = new Uint8Array(2 ** 20).fill(7);
+    let length = 0;
+    let refused: unknown;
+    // A 32 MiB disk: without a reserve the chunks run on until the disk is full (ENOSPC).
+    for (let i = 0; i < 40 && refused === undefined; i += 1) {
+      try {
+        await files.append("r1", length, chunk);
+        length += chunk.length;
+      } catch (error) {
+        refused = error;
+      }
+    }
+    t.ok(refused instanceof SosError && refused.code === "RECORDING_STORAGE_FAILED", "refused");
+    t.equal(await files.size("r1"), length, "the refused chunk left the file as it was");
+    const free = await statfs(disk.dir);
+    t.ok(
+      free.bavail * free.bsize >= reserve - chunk.length,
+      `the reserve is left: ${Math.round((free.bavail * free.bsize) / 2 ** 20)} MiB free`,
+    );
+    const store = openSqliteStore(disk.dir);
+    t.teardown(() => store.close());
+    await store.appendAudit({
+      at: Date.now(),
+      actorKind: "system",
+      actorId: null,
+      actorName: null,
+      action: "test.written",
+      sessionId: null,
+      detail: { filler: "x".repeat(2 ** 20) },
+    });
+    t.equal((await store.listAudit({ limit: 1 })).length, 1, "the database on the same disk still writes");
   },
 );
 

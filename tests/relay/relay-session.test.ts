@@ -17,8 +17,10 @@
  * The console signs in as the gateway's first admin (an admin is a technician with attended access).
  *
  * Cases: the direct path blocked between agent and technician (the relay carries it on UDP, "relay
- * UDP"), then a network where the agent reaches only the relay's TLS port (its restarts reach TLS
- * within the consent time);
+ * UDP"; a 16 MB file to the end user goes over the files connection, node-datachannel on the agent,
+ * through the relay too: SHA-256 equal, a relayed selected pair in Chromium's getStats), then a
+ * network where the agent reaches only the relay's TLS port (its restarts reach TLS within the
+ * consent time);
  * only TCP to the relay's TLS port with all UDP dropped ("relay TLS"), then a network where the
  * agent reaches only the relay's TURN port (its restarts leave TLS for TURN/UDP); no TURN at all
  * ("direct"), and in the same session the direct path cut for a moment ("Reconnecting…", then the
@@ -30,7 +32,8 @@
  * case prints the end of its output and what the view said.
  */
 import { type ChildProcess, execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -276,7 +279,16 @@ function runAgentInNamespace(t: Test, gatewayUrl: string, pin: string): AgentRun
   const child = net.spawn(
     "agent",
     process.execPath,
-    ["agent/cli.ts", pin, "--gateway", gatewayUrl, "--log-level", "debug"],
+    [
+      "agent/cli.ts",
+      pin,
+      "--gateway",
+      gatewayUrl,
+      "--log-level",
+      "debug",
+      "--files-dir",
+      join(dir, "agent-inbox"),
+    ],
     {
       env: {
         ...xvfb.env,
@@ -412,6 +424,7 @@ async function supportSession(
     viewport: { width: 1400, height: 900 },
   });
   t.teardown(() => context.close());
+  await context.addInitScript(recordConnections);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
@@ -551,6 +564,82 @@ async function breakNoticed(t: Test, page: Page, breakIt: () => Promise<void>): 
   );
 }
 
+/**
+ * In the page: each RTCPeerConnection the console makes, with the labels of the data channels it
+ * gets, as `window.sosConnections`.
+ */
+function recordConnections(): void {
+  const seen: Array<{ connection: RTCPeerConnection; channels: string[] }> = [];
+  Object.assign(window, { sosConnections: seen });
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      const entry = { connection: this, channels: [] as string[] };
+      seen.push(entry);
+      this.addEventListener("datachannel", (event) => entry.channels.push(event.channel.label));
+    }
+  };
+}
+
+/** The files connection's selected candidate pair, as Chromium's getStats reports it. */
+type FilesPair = { local: string; remote: string; relayProtocol: string | null; bytesSent: number };
+
+/**
+ * A file to the end user over the files connection (the agent's node-datachannel peer, with the
+ * view's TURN servers), while the view runs through the relay: saved whole with the sent file's
+ * SHA-256; the files connection's selected pair has a relayed candidate and carried the file.
+ */
+async function fileThroughRelay(t: Test, page: Page, agent: AgentRun): Promise<void> {
+  const started = performance.now();
+  const data = randomBytes(16 * 1024 * 1024);
+  const source = join(dir, "through-relay.bin");
+  await writeFile(source, data);
+  await page.waitForFunction(() => {
+    const input = document.querySelector<HTMLInputElement>(".files input[type=file]");
+    return input !== null && !input.disabled;
+  });
+  await page.getByLabel("Send files to the end user").setInputFiles(source);
+  await agent.line(
+    /^\[File\] Saved: .*through-relay\.bin \(16\.8 MB, [\d.]+ [KMG]?B\/s, SHA-256 checked\)\.$/,
+  );
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  t.equal(
+    sha256(await readFile(join(dir, "agent-inbox", "through-relay.bin"))),
+    sha256(data),
+    "the file reached the end user with its SHA-256",
+  );
+  const pair = await page.evaluate(async (): Promise<FilesPair | string> => {
+    const seen = (
+      window as unknown as { sosConnections: Array<{ connection: RTCPeerConnection; channels: string[] }> }
+    ).sosConnections;
+    const files = seen.find((entry) => entry.channels.join() === "files");
+    if (files === undefined)
+      return `no files connection: ${JSON.stringify(seen.map((entry) => entry.channels))}`;
+    const stats = await files.connection.getStats();
+    let selected: string | undefined;
+    stats.forEach((report: { type: string; selectedCandidatePairId?: string }) => {
+      if (report.type === "transport") selected = report.selectedCandidatePairId;
+    });
+    const chosen = selected === undefined ? undefined : stats.get(selected);
+    if (chosen === undefined) return "no selected candidate pair";
+    const local = stats.get(chosen.localCandidateId);
+    const remote = stats.get(chosen.remoteCandidateId);
+    return {
+      local: String(local?.candidateType),
+      remote: String(remote?.candidateType),
+      relayProtocol: local?.relayProtocol ?? null,
+      bytesSent: Number(chosen.bytesSent),
+    };
+  });
+  if (typeof pair === "string") throw new Error(pair);
+  t.comment(
+    `files connection's pair: ${JSON.stringify(pair)}; ${Math.round(performance.now() - started)} ms from picking the file`,
+  );
+  t.ok(pair.local === "relay" || pair.remote === "relay", "the files connection's path is relayed");
+  t.ok(pair.bytesSent >= data.length, "the file went over that relayed pair");
+}
+
 t.test("support through the relay (root, network namespaces)", async (t) => {
   t.afterEach(async () => {
     await net.resetFirewall("agent");
@@ -561,10 +650,12 @@ t.test("support through the relay (root, network namespaces)", async (t) => {
   });
 
   t.test(
-    "direct path blocked between agent and technician: connects through the relay on UDP; when the agent's network then lets only the relay's TLS port through, the picture comes back within the consent window, on the same peer, without a new consent (root, network namespaces)",
+    "direct path blocked between agent and technician: connects through the relay on UDP, a file to the end user goes over the files connection through the relay too; when the agent's network then lets only the relay's TLS port through, the picture comes back within the consent window, on the same peer, without a new consent (root, network namespaces)",
     async (t) => {
       await net.blockBetween("agent", "tech");
       await supportSession(t, relayedUrl, "Blocked direct path", / · relay UDP$/, async (page, agent) => {
+        // Files have a connection of their own (node-datachannel on the agent): through the relay too.
+        await fileThroughRelay(t, page, agent);
         // A strict firewall (only TCP 443, as many allow): the agent's restart on TURN/UDP spends
         // werift's UDP retries and its TCP fallback to the TURN port before TLS gets its turn, and
         // all of that has to fit in the 30 s the peer lives without an answer (consent_expired).

@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Page } from "playwright-core";
+import t from "tap";
+import { runAgent } from "../agent/e2e-support.ts";
+import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
+import { PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { startXvfb } from "../helpers/xvfb.ts";
+import { createSessionInDialog, selectSession } from "./desk-page.ts";
+
+/**
+ * Files when the agent cannot load node-datachannel (an executable without the addon): the real
+ * agent started with `--import tests/helpers/no-datachannel.ts`, whose resolve hook makes the
+ * package missing as it is from such an executable. The console in headless Chromium still asks
+ * for a files connection; the agent offers none, tells the end user once that files go the slower
+ * way, and files go over the view's own werift connection (its `files` channel): a file to the end
+ * user and one back arrive with equal SHA-256. (With the addon: file-transfer.test.ts.)
+ */
+
+const xvfb = await startXvfb({ width: 800, height: 600 });
+t.teardown(() => xvfb.stop());
+const gateway = await startTestGateway();
+t.teardown(() => gateway.close());
+const browser = await launchBrowser();
+t.teardown(() => browser.close());
+const work = await mkdtemp(join(tmpdir(), "sos-file-fallback-"));
+t.teardown(() => rm(work, { recursive: true, force: true }));
+
+const MB = 1024 * 1024;
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+const WITHOUT_DATACHANNEL = resolve("tests/helpers/no-datachannel.ts");
+
+/**
+ * In the page: each RTCPeerConnection the console makes, with the labels of the data channels it
+ * gets and whether a track arrived, as `window.sosConnections`.
+ */
+function recordConnections(): void {
+  type Seen = { channels: string[]; track: boolean };
+  const seen: Seen[] = [];
+  Object.assign(window, { sosConnections: seen });
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      const entry: Seen = { channels: [], track: false };
+      seen.push(entry);
+      this.addEventListener("datachannel", (event) => entry.channels.push(event.channel.label));
+      this.addEventListener("track", () => {
+        entry.track = true;
+      });
+    }
+  };
+}
+
+async function connectionsSeen(page: Page): Promise<Array<{ channels: string[]; track: boolean }>> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { sosConnections: Array<{ channels: string[]; track: boolean }> }).sosConnections,
+  );
+}
+
+t.test(
+  "without node-datachannel, files go both ways over the view's own connection, equal hashes",
+  async (t) => {
+    const inbox = join(work, "inbox");
+    const tom = await gateway.technician("Tom Fallback");
+    const { page, errors } = await openConsole(browser, gateway.url);
+    page.setDefaultTimeout(30_000);
+    await page.evaluate(recordConnections);
+    // Every signal between console and gateway, as the WebSocket carried it.
+    const frames: string[] = [];
+    page.on("websocket", (socket) => {
+      socket.on("framesent", ({ payload }) => frames.push(payload.toString()));
+      socket.on("framereceived", ({ payload }) => frames.push(payload.toString()));
+    });
+    await signIn(page, tom.email, PASSWORD);
+    const { pin } = await createSessionInDialog(page, "Fallback");
+    const agent = runAgent(
+      t,
+      xvfb,
+      [pin.replaceAll(" ", ""), "--gateway", gateway.url, "--files-dir", inbox],
+      { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${WITHOUT_DATACHANNEL}`.trim() },
+    );
+    await agent.line(/Waiting for your technician/);
+    const panel = await selectSession(page, "Fallback");
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+    await agent.line(/asks to SEE and CONTROL your screen/);
+    agent.type("y");
+    await panel.getByText("Permission granted: click to connect").waitFor();
+    await panel.getByRole("button", { name: "Start remote session" }).click();
+    await page.getByRole("status").getByText("You control this computer.", { exact: true }).waitFor();
+    await agent.line(/^\[File\] Fast file transfer is not available on this computer/);
+    t.pass("the end user is told that files go the slower way");
+    await page.waitForFunction(() => {
+      const input = document.querySelector<HTMLInputElement>(".files input[type=file]");
+      return input !== null && !input.disabled;
+    });
+
+    // To the end user: werift moves 1-5 MB/s on a loaded machine, so a few MB.
+    const sent = randomBytes(4 * MB);
+    const sentPath = join(work, "driver.zip");
+    await writeFile(sentPath, sent);
+    await page.getByLabel("Send files to the end user").setInputFiles(sentPath);
+    await agent.line(
+      /^\[File\] Saved: .*driver\.zip \(4\.19 MB, [\d.]+ [KMG]?B\/s, SHA-256 checked\)\.$/,
+      90_000,
+    );
+    t.equal(
+      sha256(await readFile(join(inbox, "driver.zip"))),
+      sha256(sent),
+      "the saved file has the sent file's SHA-256",
+    );
+
+    // Back from the end user, fetched in the console as a download.
+    const offered = randomBytes(2 * MB);
+    const offeredPath = join(work, "setup.log");
+    await writeFile(offeredPath, offered);
+    agent.type(`f ${offeredPath}`);
+    await agent.line(/^\[File\] "setup\.log" \(2\.10 MB\) offered to Tom Fallback;/);
+    const downloading = page.waitForEvent("download", { timeout: 90_000 });
+    await page.getByRole("button", { name: "Download setup.log" }).click();
+    const download = await downloading;
+    const fetched = join(work, "fetched.log");
+    await download.saveAs(fetched);
+    t.equal(sha256(await readFile(fetched)), sha256(offered), "the download has the offered file's SHA-256");
+    await agent.line(
+      /^\[File\] "setup\.log" received by Tom Fallback \([\d.]+ [KMG]?B\/s, SHA-256 checked\)\.$/,
+    );
+
+    t.same(
+      await connectionsSeen(page),
+      [{ channels: ["control", "files"], track: true }],
+      "one connection, the view's: video, control and files",
+    );
+    t.ok(
+      frames.some(
+        (frame) => frame.includes('"type":"remote.connect"') && frame.includes('"filesConnection":true'),
+      ),
+      "the console asked for a files connection",
+    );
+    t.notOk(
+      frames.some((frame) => frame.includes('"peer":"files"')),
+      "no signal of a files connection went either way",
+    );
+    t.same(errors, [], "no errors in the console");
+  },
+);
