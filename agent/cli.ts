@@ -66,6 +66,13 @@ function command(): Command {
         OPTION_DEFAULTS.answerTimeout,
       ),
     )
+    .addOption(
+      option(
+        "--files-resume-timeout <seconds>",
+        "seconds a file transfer broken off by the connection waits for it to come back and go on",
+        OPTION_DEFAULTS.filesResumeTimeout,
+      ),
+    )
     .option("--no-files", "refuse every file a technician sends you")
     .option(
       "--files-dir <folder>",
@@ -156,7 +163,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       maxFps: options.maxFps,
       maxBitrate: options.maxBitrate * 1000,
       monitor: options.monitor,
-      files: { dir: downloadsDir(options.filesDir), refused: !options.files },
+      files: {
+        dir: downloadsDir(options.filesDir),
+        refused: !options.files,
+        resumeWindowMs: options.filesResumeTimeout * 1000,
+      },
       answerTimeoutMs: options.answerTimeout * 1000,
       messages,
       terminal,

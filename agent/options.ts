@@ -4,7 +4,7 @@
  * in signaling/config.ts). A bad value is refused with one line that names the option.
  */
 import { z } from "zod";
-import { DEFAULT_CONSENT_TIMEOUT_MS } from "../shared/limits.ts";
+import { DEFAULT_CONSENT_TIMEOUT_MS, FILE_RESUME_WINDOW_MS } from "../shared/limits.ts";
 import { AgentError } from "./exit.ts";
 import { VIDEO_CODECS } from "./media/video-encoder.ts";
 import { PATH_DEFAULTS } from "./peer/path-watch.ts";
@@ -24,6 +24,8 @@ export const OPTION_DEFAULTS = {
   consentTimeout: DEFAULT_CONSENT_TIMEOUT_MS / 1000,
   /** seconds */
   answerTimeout: PATH_DEFAULTS.answer / 1000,
+  /** seconds */
+  filesResumeTimeout: FILE_RESUME_WINDOW_MS / 1000,
 } as const;
 
 /** A whole number in [min, max], given as text on the command line (or a default number). */
@@ -56,6 +58,7 @@ export const agentOptionsSchema = z.object({
   logLevel: oneOf("--log-level", LOG_LEVELS),
   consentTimeout: wholeNumber("--consent-timeout", 1, 3_600),
   answerTimeout: wholeNumber("--answer-timeout", 1, 600),
+  filesResumeTimeout: wholeNumber("--files-resume-timeout", 1, 3_600),
   /** commander's --no-files: files is false; true by default. */
   files: z.boolean().default(true),
   filesDir: z.string().min(1, "--files-dir needs a folder").optional(),

@@ -12,8 +12,15 @@
  *                                 <- file.accept {id, offset} | file.refuse {id, code}
  *   binary chunks ... file.done   ->
  *                                 <- file.progress {id, received} (every FILE_PROGRESS_INTERVAL_MS)
+ *   With `file.accept {window}` the sender stays at most `window` bytes past the last `received`.
  *                                 <- file.saved {id} | file.failed {id, code}  (SHA-256 checked)
  *   file.cancel {id, by} either way at any time; the receiver keeps nothing under the final name.
+ *
+ * Resume: when the channel goes away mid-transfer, both sides keep the transfer for
+ * FILE_RESUME_WINDOW_MS (shared/limits.ts). On the next `files` channel to the same technician the
+ * sender offers it again (same id, name, size, sha256) and the receiver accepts from the bytes it
+ * already has (`file.accept {id, offset}`), or answers `file.saved`/`file.failed` for one it had
+ * finished. A receiver that kept nothing (an older one) answers offset 0: the file starts again.
  *
  * The sender keeps FILE_BUFFER_HIGH_BYTES at most queued on the channel and goes on when it falls
  * to FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
@@ -47,6 +54,8 @@ export const FILE_ERROR_CODES = [
   "HASH_MISMATCH",
   /** More or fewer bytes than offered, or data for no transfer. */
   "BAD_DATA",
+  /** The channel went away and no channel came back within FILE_RESUME_WINDOW_MS. */
+  "INTERRUPTED",
 ] as const;
 export type FileErrorCode = (typeof FILE_ERROR_CODES)[number];
 
@@ -61,7 +70,17 @@ const offer = z.object({
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   sha256,
 });
-const accept = z.object({ type: z.literal("file.accept"), id, offset: z.number().int().min(0) });
+const accept = z.object({
+  type: z.literal("file.accept"),
+  id,
+  offset: z.number().int().min(0),
+  /**
+   * Set by a receiver that writes to disk: the sender keeps at most this many bytes past the last
+   * `file.progress` it got (which then counts bytes written). Absent (older receivers, the
+   * console): no such bound.
+   */
+  window: z.number().int().min(FILE_CHUNK_BYTES).optional(),
+});
 const refuse = z.object({ type: z.literal("file.refuse"), id, code: z.enum(FILE_ERROR_CODES) });
 const done = z.object({ type: z.literal("file.done"), id });
 const progress = z.object({ type: z.literal("file.progress"), id, received: z.number().int().min(0) });

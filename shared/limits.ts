@@ -156,6 +156,21 @@ export const FILE_BUFFER_LOW_BYTES = 1024 * 1024;
 /** The receiver tells its progress at most this often (and once at the end). */
 export const FILE_PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * A receiver that writes to disk (the agent) asks the sender to keep at most this many bytes ahead
+ * of what it wrote (`file.accept {window}`; its `file.progress` then counts written bytes, told at
+ * least every quarter of it): a slow disk slows the sender instead of filling the receiver's memory.
+ */
+export const FILE_WRITE_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A transfer interrupted by its `files` channel going away (the files connection failed, the
+ * view's peer was replaced) waits this long for a channel to the same technician to open again:
+ * the sender keeps it, the receiver keeps what it got, and it goes on from there. Then it fails
+ * (`INTERRUPTED`) and the receiver removes what it had.
+ */
+export const FILE_RESUME_WINDOW_MS = 2 * 60_000;
+
 /** Longest file name the receiver keeps, in characters (a longer one is cut, its extension kept). */
 export const MAX_FILE_NAME_CHARS = 120;
 

@@ -1,6 +1,6 @@
 /**
  * What the file transfers need of a data channel: werift's RTCDataChannel on the agent (see
- * technician-peer.ts, fileLinkOf), anything with the same few members in a benchmark.
+ * technician-peer.ts, fileLinkOf) or node-datachannel's (files-peer.ts), anything with the same few members in a benchmark.
  */
 export type FileLink = {
   readonly open: boolean;
@@ -11,4 +11,6 @@ export type FileLink = {
   whenLow(threshold: number, listener: () => void): void;
   onMessage(listener: (data: string | Buffer) => void): void;
   onClose(listener: () => void): void;
+  /** Calls `listener` once the channel is open: soon, when it is open already. */
+  onOpen(listener: () => void): void;
 };

@@ -1,115 +1,128 @@
 /**
- * File transfers on one technician's `files` channel (the protocol: shared/file-transfer.ts), on
- * the agent. Incoming offers are taken only while `policy` allows (control granted, files not
- * refused) and saved to the download folder (incoming-file.ts); the end user's own offers go out
- * with flow control. Every message is decoded in one place and handled by the one handler of its
- * type. What the end user should be told is emitted; technician-peers.ts words it.
+ * File transfers between the agent and one technician (the protocol: shared/file-transfer.ts), over
+ * whichever `files` channel to that technician is current (attach()). Incoming offers are taken
+ * only while `policy` allows (control granted, files not refused) and saved to the download folder
+ * (incoming-file.ts); the end user's own offers go out with flow control (outgoing-stream.ts).
+ *
+ * The channel may go away mid-transfer (the files connection failed and is made again, the view's
+ * peer was replaced): what runs is suspended for the resume window, the incoming file kept under
+ * its temporary name, and resumed from the bytes the receiver has once a channel is open again; a
+ * window that runs out fails it (INTERRUPTED) and removes the partial file. The states are data
+ * (transfer-states.ts). Every message is decoded in one place and handled by the one handler of
+ * its type. What the end user should be told is emitted; technician-peers.ts words it.
  */
-import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { createReadStream } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { decodeMessage } from "../../shared/decode.ts";
 import {
-  decodeFileChunk,
-  FILE_CHUNK_BYTES,
-  FILE_FRAME_HEADER_BYTES,
   type FileErrorCode,
   type FileMessage,
   fileMessageSchema,
   fileSizeAllowed,
 } from "../../shared/file-transfer.ts";
-import {
-  FILE_BUFFER_HIGH_BYTES,
-  FILE_BUFFER_LOW_BYTES,
-  FILE_PROGRESS_INTERVAL_MS,
-  MAX_FILE_BYTES,
-  MAX_TRANSFERS_PER_PEER,
-} from "../../shared/limits.ts";
+import { FILE_RESUME_WINDOW_MS, MAX_FILE_BYTES, MAX_TRANSFERS_PER_PEER } from "../../shared/limits.ts";
 import type { FileLink } from "./file-link.ts";
-import { IncomingFile } from "./incoming-file.ts";
+import { IncomingTransfers } from "./incoming-transfers.ts";
+import { hashFile, streamFile } from "./outgoing-stream.ts";
+import { type FileTransfersEvents, type FileTransfersOptions, type Named, rate } from "./transfer-events.ts";
+import { move, OUTGOING_TRANSITIONS, type OutgoingState } from "./transfer-states.ts";
 
-/** Messages read from the file at once (16 × 64 KB: 1 MB a read). */
-const FILE_READ_FRAMES = 16;
+export { hashFile } from "./outgoing-stream.ts";
+export type { Direction, FileTransfersEvents, FileTransfersOptions } from "./transfer-events.ts";
 
-export type Direction = "in" | "out";
-type Named = {
-  readonly id: number;
-  readonly direction: Direction;
-  readonly name: string;
-  readonly size: number;
-};
-
-export type FileTransfersEvents = {
-  /** An incoming file was taken: it is being saved. */
-  incoming: [Named];
-  /** An incoming file was refused. */
-  refused: [Named & { code: FileErrorCode }];
-  /** Bytes so far, each way, about every FILE_PROGRESS_INTERVAL_MS. */
-  progress: [Named & { bytes: number; bytesPerSecond: number }];
-  /** The end user's file was offered to the technician (hashed, waiting for them to take it). */
-  offered: [Named];
-  /** Done: saved under `path` (in), or received whole by the technician (out). */
-  finished: [Named & { path: string | undefined; bytesPerSecond: number }];
-  failed: [Named & { code: FileErrorCode }];
-  cancelled: [Named & { byUs: boolean }];
-  invalid: [string];
-};
-
-export type FileTransfersOptions = {
-  /** The download folder (downloads-dir.ts). */
-  readonly dir: string;
-  /** Whether an incoming file may be taken now; a code says why not. */
-  readonly policy: () => FileErrorCode | undefined;
-  readonly maxBytes?: number;
-};
-
-type Incoming = Named & { readonly file: IncomingFile; readonly started: number; lastTold: number };
 type Outgoing = Named & {
+  expiry: NodeJS.Timeout | undefined;
   readonly path: string;
+  readonly sha256: string;
+  state: OutgoingState;
   started: number;
-  sending: boolean;
-  cancelled: boolean;
+  startBytes: number;
+  /** What the receiver last said it has (`file.progress`). */
+  acknowledged: number;
+  /** The receiver's `file.accept {window}`: how far past `acknowledged` the stream may go. */
+  window: number | undefined;
+  /** Wakes a stream waiting for the receiver's progress (or to find it should stop). */
+  wake: (() => void) | undefined;
+  /** Counts the streams started: an older one stops when it sees a newer. */
+  run: number;
 };
-
 type Handlers = {
   [K in FileMessage["type"]]: (message: Extract<FileMessage, { type: K }>) => void | Promise<void>;
 };
 
 export class FileTransfers extends EventEmitter<FileTransfersEvents> {
-  readonly #link: FileLink;
   readonly #options: FileTransfersOptions;
-  readonly #incoming = new Map<number, Incoming>();
+  readonly #incoming: IncomingTransfers;
   readonly #outgoing = new Map<number, Outgoing>();
+  /** Outgoing transfers whose window ran out while no channel was open: the receiver is told on the next. */
+  readonly #expiredOut = new Set<number>();
   readonly #handlers: Handlers;
+  #link: FileLink | undefined;
+  /** The link whose opening was acted on (offers sent again): once per link. */
+  #resumedOn: FileLink | undefined;
   #nextId = 1;
   #closed = false;
 
-  constructor(link: FileLink, options: FileTransfersOptions) {
+  constructor(link: FileLink | undefined, options: FileTransfersOptions) {
     super();
-    this.#link = link;
     this.#options = options;
+    this.#incoming = new IncomingTransfers({
+      send: (message) => this.#send(message),
+      events: this,
+      options,
+    });
     this.#handlers = {
-      "file.offer": (message) => this.#offered(message),
+      "file.offer": (message) => this.#incoming.offered(message),
       "file.accept": (message) => this.#accepted(message),
       "file.refuse": (message) => this.#endOutgoing(message.id, "failed", message.code),
       "file.progress": (message) => this.#sendProgress(message.id, message.received),
       "file.saved": (message) => this.#endOutgoing(message.id, "finished"),
       "file.failed": (message) => this.#endOutgoing(message.id, "failed", message.code),
-      "file.done": (message) => this.#done(message.id),
+      "file.done": (message) => this.#incoming.done(message.id),
       "file.cancel": (message) =>
         message.by === "sender"
-          ? this.#cancelIncoming(message.id, false)
+          ? this.#incoming.cancel(message.id, false)
           : this.#endOutgoing(message.id, "cancelled"),
     };
-    link.onMessage((data) => this.#receive(data));
-    link.onClose(() => void this.close());
+    if (link !== undefined) this.attach(link);
   }
 
-  /** Transfers under way, either way. */
+  /** Transfers under way, either way (waiting for a channel included). */
   get active(): number {
     return this.#incoming.size + this.#outgoing.size;
+  }
+
+  /** Whether a channel is open now. */
+  get linkOpen(): boolean {
+    return this.#link?.open === true;
+  }
+
+  /**
+   * The technician's current `files` channel. What ran on the previous one is suspended and, once
+   * this one opens, offered again. A link is attached once.
+   */
+  attach(link: FileLink): void {
+    if (this.#closed || link === this.#link) return;
+    this.#suspendAll();
+    this.#link = link;
+    link.onMessage((data) => {
+      if (this.#link === link) this.#receive(data);
+    });
+    link.onClose(() => this.release(link));
+    link.onOpen(() => {
+      if (this.#link === link && this.#resumedOn !== link) {
+        this.#resumedOn = link;
+        this.#resumeAll();
+      }
+    });
+  }
+
+  /** `link` is gone (closed, or its peer closed): what runs on it waits for the next one. */
+  release(link: FileLink): void {
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    this.#suspendAll();
   }
 
   /**
@@ -132,46 +145,58 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       name: basename(path),
       size: info.size,
       path,
+      sha256,
+      state: "offered",
       started: 0,
-      sending: false,
-      cancelled: false,
+      startBytes: 0,
+      acknowledged: 0,
+      window: undefined,
+      wake: undefined,
+      run: 0,
+      expiry: undefined,
     };
     this.#outgoing.set(id, transfer);
-    this.#send({ type: "file.offer", id, name: transfer.name, size: transfer.size, sha256 });
+    this.#sendOffer(transfer);
     this.emit("offered", transfer);
   }
 
   /** The end user stops every transfer under way; the technician is told. */
   cancelAll(): number {
     const count = this.active;
-    for (const id of [...this.#incoming.keys()]) void this.#cancelIncoming(id, true);
+    this.#incoming.cancelAll();
     for (const id of [...this.#outgoing.keys()]) this.#endOutgoing(id, "cancelled", undefined, true);
     return count;
   }
 
-  /** The channel or peer is gone: incoming files are removed, sending stops. Safe to call twice. */
+  /** The technician is gone for good: incoming files are removed, sending stops. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const incoming = [...this.#incoming.values()];
-    this.#incoming.clear();
+    this.#link = undefined;
     for (const transfer of this.#outgoing.values()) {
-      transfer.cancelled = true;
-      this.emit("failed", { ...transfer, code: "BAD_DATA" });
+      clearTimeout(transfer.expiry);
+      transfer.run++;
+      wake(transfer);
+      this.emit("failed", { ...transfer, code: "INTERRUPTED" });
     }
     this.#outgoing.clear();
-    await Promise.all(incoming.map((transfer) => transfer.file.abort()));
-    for (const transfer of incoming) this.emit("cancelled", { ...transfer, byUs: false });
+    await this.#incoming.close();
   }
 
   #send(message: FileMessage): void {
-    if (this.#link.open && !this.#closed) this.#link.send(JSON.stringify(message));
+    const link = this.#link;
+    if (link?.open === true && !this.#closed) link.send(JSON.stringify(message));
+  }
+
+  #sendOffer(transfer: Outgoing): void {
+    const { id, name, size, sha256 } = transfer;
+    this.#send({ type: "file.offer", id, name, size, sha256 });
   }
 
   #receive(data: string | Buffer): void {
     if (this.#closed) return;
     if (typeof data !== "string") {
-      this.#chunk(data);
+      this.#incoming.chunk(data);
       return;
     }
     const decoded = decodeMessage(fileMessageSchema, data);
@@ -185,144 +210,90 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     );
   }
 
-  async #offered(message: Extract<FileMessage, { type: "file.offer" }>): Promise<void> {
-    const named: Named = { id: message.id, direction: "in", name: message.name, size: message.size };
-    const refuse = (code: FileErrorCode) => {
-      this.#send({ type: "file.refuse", id: message.id, code });
-      this.emit("refused", { ...named, code });
-    };
-    const denied = this.#options.policy();
-    if (denied !== undefined) return refuse(denied);
-    if (!fileSizeAllowed(message.size, this.#options.maxBytes ?? MAX_FILE_BYTES)) return refuse("TOO_LARGE");
-    if (this.#incoming.has(message.id) || this.#incoming.size >= MAX_TRANSFERS_PER_PEER)
-      return refuse("TOO_MANY");
-    const file = new IncomingFile(this.#options.dir, message.name, message.size, message.sha256);
-    const transfer: Incoming = { ...named, name: file.name, file, started: performance.now(), lastTold: 0 };
-    this.#incoming.set(message.id, transfer);
-    try {
-      await file.open();
-    } catch {
-      this.#incoming.delete(message.id);
-      return refuse("WRITE_FAILED");
-    }
-    if (this.#incoming.get(message.id) !== transfer) return void file.abort();
-    this.emit("incoming", transfer);
-    this.#send({ type: "file.accept", id: message.id, offset: 0 });
-  }
-
-  #chunk(frame: Buffer): void {
-    const chunk = decodeFileChunk(frame);
-    const transfer = chunk === undefined ? undefined : this.#incoming.get(chunk.id);
-    if (chunk === undefined || transfer === undefined) {
-      this.emit("invalid", "file data for no transfer");
-      return;
-    }
-    if (!transfer.file.write(chunk.data)) {
-      void this.#failIncoming(transfer, "BAD_DATA");
-      return;
-    }
-    const now = performance.now();
-    if (now - transfer.lastTold >= FILE_PROGRESS_INTERVAL_MS) {
-      transfer.lastTold = now;
-      this.#send({ type: "file.progress", id: transfer.id, received: transfer.file.received });
-      this.emit("progress", {
-        ...transfer,
-        bytes: transfer.file.received,
-        bytesPerSecond: rate(transfer.file.received, transfer.started),
-      });
+  /** The channel went away: running transfers wait for the window, offers stay offered. */
+  #suspendAll(): void {
+    const windowMs = this.#options.resumeWindowMs ?? FILE_RESUME_WINDOW_MS;
+    this.#incoming.suspendAll(windowMs);
+    for (const transfer of this.#outgoing.values()) {
+      if (transfer.state !== "sending" && transfer.state !== "sent") continue;
+      move(transfer, "suspended", OUTGOING_TRANSITIONS);
+      wake(transfer);
+      this.#startExpiry(transfer, windowMs);
+      this.emit("interrupted", { ...transfer, bytes: transfer.acknowledged, windowMs });
     }
   }
 
-  async #done(id: number): Promise<void> {
-    const transfer = this.#incoming.get(id);
-    if (transfer === undefined) return;
-    this.#send({ type: "file.progress", id, received: transfer.file.received });
-    const result = await transfer.file.finish();
-    if (this.#incoming.get(id) !== transfer) return;
-    this.#incoming.delete(id);
-    if ("code" in result) {
-      this.#send({ type: "file.failed", id, code: result.code });
-      this.emit("failed", { ...transfer, code: result.code });
-      return;
+  /** A channel is open (again): the end user's files are offered again; the receiver says from where. */
+  #resumeAll(): void {
+    for (const id of this.#expiredOut) this.#send({ type: "file.cancel", id, by: "sender" });
+    this.#expiredOut.clear();
+    for (const transfer of this.#outgoing.values()) {
+      if (transfer.state === "suspended") move(transfer, "resuming", OUTGOING_TRANSITIONS);
+      if (transfer.state === "offered" || transfer.state === "resuming") this.#sendOffer(transfer);
     }
-    this.#send({ type: "file.saved", id });
-    this.emit("finished", {
-      ...transfer,
-      path: result.path,
-      bytesPerSecond: rate(transfer.size, transfer.started),
-    });
   }
 
-  async #failIncoming(transfer: Incoming, code: FileErrorCode): Promise<void> {
-    if (this.#incoming.get(transfer.id) !== transfer) return;
-    this.#incoming.delete(transfer.id);
-    this.#send({ type: "file.failed", id: transfer.id, code });
-    // Told once it is true: the temporary file is gone.
-    await transfer.file.abort();
-    this.emit("failed", { ...transfer, code });
-  }
-
-  async #cancelIncoming(id: number, byUs: boolean): Promise<void> {
-    const transfer = this.#incoming.get(id);
-    if (transfer === undefined) return;
-    this.#incoming.delete(id);
-    if (byUs) this.#send({ type: "file.cancel", id, by: "receiver" });
-    await transfer.file.abort();
-    this.emit("cancelled", { ...transfer, byUs });
+  /** The window of an outgoing transfer waiting for a channel: then it fails (the receiver told on the next one). */
+  #startExpiry(transfer: Outgoing, windowMs: number): void {
+    clearTimeout(transfer.expiry);
+    transfer.expiry = setTimeout(() => {
+      transfer.expiry = undefined;
+      if (transfer.state !== "suspended" && transfer.state !== "resuming") return;
+      if (!this.linkOpen) this.#expiredOut.add(transfer.id);
+      this.#endOutgoing(transfer.id, "failed", "INTERRUPTED", true);
+    }, windowMs);
+    transfer.expiry.unref();
   }
 
   #accepted(message: Extract<FileMessage, { type: "file.accept" }>): void {
     const transfer = this.#outgoing.get(message.id);
-    if (transfer === undefined || transfer.sending || message.offset > transfer.size) return;
-    transfer.sending = true;
+    const link = this.#link;
+    if (transfer === undefined || link === undefined || message.offset > transfer.size) return;
+    if (transfer.state !== "offered" && transfer.state !== "resuming") return;
+    const resumed = transfer.state === "resuming";
+    move(transfer, "sending", OUTGOING_TRANSITIONS);
+    clearTimeout(transfer.expiry);
+    transfer.expiry = undefined;
     transfer.started = performance.now();
-    this.#stream(transfer, message.offset).catch(() =>
-      this.#endOutgoing(transfer.id, "failed", "READ_FAILED", true),
-    );
-  }
-
-  /**
-   * Reads the file from `offset` into binary messages, never more than FILE_BUFFER_HIGH_BYTES queued.
-   * One read (readv) fills FILE_READ_FRAMES messages at once: a read per 64 KB message costs more
-   * in thread-pool round trips than the native files connection spends sending it.
-   */
-  async #stream(transfer: Outgoing, offset: number): Promise<void> {
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(transfer.path, "r");
-      let position = offset;
-      while (position < transfer.size) {
-        if (transfer.cancelled || this.#closed || !this.#link.open) return;
-        if (this.#link.bufferedAmount > FILE_BUFFER_HIGH_BYTES) {
-          await new Promise<void>((resolve) => this.#link.whenLow(FILE_BUFFER_LOW_BYTES, resolve));
-          continue;
-        }
-        const frames: Buffer[] = [];
-        let length = 0;
-        for (let n = 0; n < FILE_READ_FRAMES && position + length < transfer.size; n++) {
-          const part = Math.min(FILE_CHUNK_BYTES, transfer.size - position - length);
-          const frame = Buffer.allocUnsafe(FILE_FRAME_HEADER_BYTES + part);
-          frame.writeUInt32BE(transfer.id, 0);
-          frames.push(frame);
-          length += part;
-        }
-        const parts = frames.map((frame) => frame.subarray(FILE_FRAME_HEADER_BYTES));
-        const { bytesRead } = await handle.readv(parts, position);
-        if (bytesRead !== length) throw new Error("the file got shorter while it was sent");
-        if (transfer.cancelled || this.#closed) return;
-        for (const frame of frames) this.#link.send(frame);
-        position += length;
-      }
-      this.#send({ type: "file.done", id: transfer.id });
-    } finally {
-      await handle?.close();
-    }
+    transfer.startBytes = message.offset;
+    transfer.acknowledged = message.offset;
+    transfer.window = message.window;
+    if (resumed) this.emit("resumed", { ...transfer, bytes: message.offset });
+    const run = ++transfer.run;
+    const stopped = () =>
+      transfer.run !== run || transfer.state !== "sending" || this.#link !== link || this.#closed;
+    const { window } = message;
+    const room =
+      window === undefined
+        ? undefined
+        : {
+            limit: () => transfer.acknowledged + window,
+            wait: () =>
+              new Promise<void>((resolve) => {
+                transfer.wake = resolve;
+              }),
+          };
+    streamFile(link, transfer, message.offset, stopped, room)
+      .then((whole) => {
+        if (!whole || stopped()) return;
+        move(transfer, "sent", OUTGOING_TRANSITIONS);
+        this.#send({ type: "file.done", id: transfer.id });
+      })
+      .catch(() => {
+        if (!stopped()) this.#endOutgoing(transfer.id, "failed", "READ_FAILED", true);
+      });
   }
 
   #sendProgress(id: number, received: number): void {
     const transfer = this.#outgoing.get(id);
-    if (transfer === undefined || !transfer.sending) return;
-    this.emit("progress", { ...transfer, bytes: received, bytesPerSecond: rate(received, transfer.started) });
+    if (transfer === undefined || (transfer.state !== "sending" && transfer.state !== "sent")) return;
+    transfer.acknowledged = Math.max(transfer.acknowledged, received);
+    wake(transfer);
+    this.emit("progress", {
+      ...transfer,
+      bytes: received,
+      bytesPerSecond: rate(received - transfer.startBytes, transfer.started),
+    });
   }
 
   #endOutgoing(
@@ -334,12 +305,14 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const transfer = this.#outgoing.get(id);
     if (transfer === undefined) return;
     this.#outgoing.delete(id);
-    transfer.cancelled = true;
+    clearTimeout(transfer.expiry);
+    transfer.run++;
+    wake(transfer);
     if (how === "finished")
       this.emit("finished", {
         ...transfer,
         path: undefined,
-        bytesPerSecond: rate(transfer.size, transfer.started),
+        bytesPerSecond: rate(transfer.size - transfer.startBytes, transfer.started),
       });
     else if (how === "cancelled") {
       if (byUs) this.#send({ type: "file.cancel", id, by: "sender" });
@@ -351,6 +324,13 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
   }
 }
 
+/** Lets a stream waiting for room go on (or find that it should stop). */
+function wake(transfer: Outgoing): void {
+  const waiting = transfer.wake;
+  transfer.wake = undefined;
+  waiting?.();
+}
+
 /** Why the end user's file could not be offered. */
 export class FileOfferError extends Error {
   readonly code: FileErrorCode;
@@ -358,17 +338,4 @@ export class FileOfferError extends Error {
     super(code);
     this.code = code;
   }
-}
-
-function rate(bytes: number, since: number): number {
-  const seconds = (performance.now() - since) / 1000;
-  return seconds > 0 ? bytes / seconds : 0;
-}
-
-/** The SHA-256 of a file, read once as a stream. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
-    hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

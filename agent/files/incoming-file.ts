@@ -20,6 +20,10 @@ export class IncomingFile {
   readonly #hash = createHash("sha256");
   #out: WriteStream | undefined;
   #received = 0;
+  /** Bytes the file system took (their write finished). */
+  #written = 0;
+  /** Called each time a write finished. */
+  onWritten: (() => void) | undefined;
   #error: NodeJS.ErrnoException | undefined;
   #ended = false;
 
@@ -33,6 +37,11 @@ export class IncomingFile {
 
   get received(): number {
     return this.#received;
+  }
+
+  /** Bytes written to the file so far (handed to the file system, not only queued). */
+  get written(): number {
+    return this.#written;
   }
 
   /** Creates the folder if needed and the temporary file (never one that exists). */
@@ -55,7 +64,11 @@ export class IncomingFile {
     if (this.#received + data.byteLength > this.size) return false;
     this.#received += data.byteLength;
     this.#hash.update(data);
-    this.#out.write(data);
+    this.#out.write(data, (error) => {
+      if (error !== null && error !== undefined) return;
+      this.#written += data.byteLength;
+      this.onWritten?.();
+    });
     return true;
   }
 

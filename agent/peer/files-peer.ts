@@ -70,7 +70,10 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
   readonly files: FileLink;
   readonly #pc: PeerConnection;
   readonly #channel: DataChannel;
+  /** Failed or closed, by itself or by close(): `closed` was emitted or is not to be. */
   #closed = false;
+  /** close() was called. */
+  #shut = false;
   /**
    * Our candidates, held until the technician's answer is set; null from then on. A browser that
    * knows our address makes ICE writable and starts DTLS before its answer has reached us (the
@@ -139,9 +142,13 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
     else this.#pc.addRemoteCandidate(candidate.candidate, candidate.mid);
   }
 
-  /** Closes the channel and the connection; safe to call twice. */
+  /**
+   * Closes the channel and the connection; safe to call twice. One that failed or closed by itself
+   * is closed here too: libdatachannel keeps its threads for it until then (ndc.cleanup() waits).
+   */
   close(): void {
-    if (this.#closed) return;
+    if (this.#shut) return;
+    this.#shut = true;
     this.#closed = true;
     try {
       this.#channel.close();
@@ -153,12 +160,13 @@ export class FilesPeer extends EventEmitter<FilesPeerEvents> {
 
 /**
  * node-datachannel's data channel as a FileLink (file-link.ts). It takes the channel's message,
- * buffered-amount-low, closed and error callbacks (node-datachannel keeps one of each).
+ * buffered-amount-low, open, closed and error callbacks (node-datachannel keeps one of each).
  */
 export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   const lowListeners = new Set<() => void>();
   const messageListeners: ((data: string | Buffer) => void)[] = [];
   const closeListeners: (() => void)[] = [];
+  const openListeners: (() => void)[] = [];
   let closed = false;
   const flushLow = () => {
     const waiting = [...lowListeners];
@@ -179,6 +187,10 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
   };
   channel.onClosed(ended);
   channel.onError(ended);
+  channel.onOpen(() => {
+    if (closed) return;
+    for (const listener of openListeners.splice(0)) listener();
+  });
   return {
     get open() {
       return !closed && channel.isOpen();
@@ -202,5 +214,9 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
     },
     onMessage: (listener) => void messageListeners.push(listener),
     onClose: (listener) => void closeListeners.push(listener),
+    onOpen(listener) {
+      if (!closed && channel.isOpen()) queueMicrotask(listener);
+      else openListeners.push(listener);
+    },
   };
 }

@@ -430,5 +430,16 @@ export function fileLinkOf(channel: RTCDataChannel): FileLink {
       void channel.stateChanged.subscribe((state) => {
         if (state === "closed") listener();
       }),
+    onOpen(listener) {
+      if (channel.readyState === "open") {
+        queueMicrotask(listener);
+        return;
+      }
+      const { unSubscribe } = channel.stateChanged.subscribe((state) => {
+        if (state !== "open") return;
+        unSubscribe();
+        listener();
+      });
+    },
   };
 }

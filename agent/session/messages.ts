@@ -95,6 +95,10 @@ export type Messages = {
   /** The end user's file waits for the technician to take it. */
   fileOffered(name: string, size: number, technician: string): string;
   fileFailed(name: string, code: string): string;
+  /** The connection to the technician broke mid-transfer: the file waits `seconds` for it to come back. */
+  fileInterrupted(name: string, seconds: number): string;
+  /** The connection is back: the file goes on from `percent`. */
+  fileResumed(name: string, percent: number): string;
   fileCancelled(name: string, byUs: boolean): string;
   /** A technician's file was refused (files turned off, no control, too large ...). */
   fileRefused(technician: string, name: string, size: number, code: string): string;
@@ -213,7 +217,10 @@ const en: Messages = {
   fileOffered: (name, size, technician) =>
     `[File] "${name}" (${bytes(size, "en")}) offered to ${technician}; it goes once they take it. Type x and Enter to withdraw it.`,
   fileFailed: (name, code) =>
-    `[File] "${name}" failed (${code === "HASH_MISMATCH" ? "the data did not match its checksum" : code === "WRITE_FAILED" ? "could not be written" : code === "READ_FAILED" ? "could not be read" : code}); nothing was kept.`,
+    `[File] "${name}" failed (${code === "HASH_MISMATCH" ? "the data did not match its checksum" : code === "WRITE_FAILED" ? "could not be written" : code === "READ_FAILED" ? "could not be read" : code === "INTERRUPTED" ? "the connection did not come back in time" : code}); nothing was kept.`,
+  fileInterrupted: (name, seconds) =>
+    `[File] "${name}": connection lost; it goes on if the connection is back within ${seconds} s.`,
+  fileResumed: (name, percent) => `[File] "${name}": connection back, resuming at ${percent} %.`,
   fileCancelled: (name, byUs) =>
     byUs
       ? `[File] "${name}" stopped; nothing was kept.`
@@ -337,7 +344,10 @@ const de: Messages = {
   fileOffered: (name, size, technician) =>
     `[Datei] „${name}“ (${bytes(size, "de")}) ${technician} angeboten; die Übertragung beginnt, sobald sie angenommen wird. Zum Zurückziehen x eingeben und Enter drücken.`,
   fileFailed: (name, code) =>
-    `[Datei] „${name}“ fehlgeschlagen (${code === "HASH_MISMATCH" ? "die Daten passen nicht zur Prüfsumme" : code === "WRITE_FAILED" ? "konnte nicht geschrieben werden" : code === "READ_FAILED" ? "konnte nicht gelesen werden" : code}); nichts wurde behalten.`,
+    `[Datei] „${name}“ fehlgeschlagen (${code === "HASH_MISMATCH" ? "die Daten passen nicht zur Prüfsumme" : code === "WRITE_FAILED" ? "konnte nicht geschrieben werden" : code === "READ_FAILED" ? "konnte nicht gelesen werden" : code === "INTERRUPTED" ? "die Verbindung kam nicht rechtzeitig zurück" : code}); nichts wurde behalten.`,
+  fileInterrupted: (name, seconds) =>
+    `[Datei] „${name}“: Verbindung unterbrochen; die Übertragung geht weiter, wenn die Verbindung innerhalb von ${seconds} s zurück ist.`,
+  fileResumed: (name, percent) => `[Datei] „${name}“: Verbindung wieder da, Fortsetzung bei ${percent} %.`,
   fileCancelled: (name, byUs) =>
     byUs
       ? `[Datei] „${name}“ abgebrochen; nichts wurde behalten.`
@@ -451,6 +461,8 @@ function inert(raw: Messages): Messages {
     fileSent: (name, technician, speed) => raw.fileSent(fileName(name), field(technician), speed),
     fileOffered: (name, size, technician) => raw.fileOffered(fileName(name), size, field(technician)),
     fileFailed: (name, code) => raw.fileFailed(fileName(name), field(code)),
+    fileInterrupted: (name, seconds) => raw.fileInterrupted(fileName(name), seconds),
+    fileResumed: (name, percent) => raw.fileResumed(fileName(name), percent),
     fileCancelled: (name, byUs) => raw.fileCancelled(fileName(name), byUs),
     fileRefused: (technician, name, size, code) =>
       raw.fileRefused(field(technician), fileName(name), size, field(code)),

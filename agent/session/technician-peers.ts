@@ -10,7 +10,7 @@ import type { PersonRef } from "../../shared/model.ts";
 import type { IceServer } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { FileLink } from "../files/file-link.ts";
-import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
+import type { FileTransfers } from "../files/file-transfers.ts";
 import type { ClipboardSource } from "../input/clipboard-source.ts";
 import { ClipboardWatch } from "../input/clipboard-watch.ts";
 import { type CursorSight, cursorShapeMessage, hidesPointer } from "../input/cursor-look.ts";
@@ -22,7 +22,8 @@ import { listMonitors } from "../media/capture.ts";
 import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenStream } from "../media/screen-stream.ts";
 import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
-import { FilesPeer, loadDataChannel } from "../peer/files-peer.ts";
+import { FilesConnection } from "../peer/files-connection.ts";
+import { loadDataChannel } from "../peer/files-peer.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-codec.ts";
@@ -31,6 +32,7 @@ import type { Consents } from "./consents.ts";
 import { type Messages, peerEnded } from "./messages.ts";
 import { monitorsForState } from "./monitor-state.ts";
 import type { SignalingClient } from "./signaling-client.ts";
+import { TechnicianFiles } from "./technician-files.ts";
 import type { EndUserTerminal } from "./terminal.ts";
 
 export type TechnicianPeersDeps = {
@@ -60,8 +62,15 @@ export type TechnicianPeersDeps = {
   readonly files: FilesSetting;
 };
 
-/** Where files sent to the end user go (downloads-dir.ts), and whether they refuse them all. */
-export type FilesSetting = { readonly dir: string; readonly refused: boolean };
+/**
+ * Where files sent to the end user go (downloads-dir.ts), whether they refuse them all, and how long
+ * an interrupted transfer waits for the connection (--files-resume-timeout; FILE_RESUME_WINDOW_MS).
+ */
+export type FilesSetting = {
+  readonly dir: string;
+  readonly refused: boolean;
+  readonly resumeWindowMs?: number;
+};
 
 /** How often the bitrate is fitted to the technicians' estimates. */
 const BITRATE_CHECK_MS = 5_000;
@@ -73,11 +82,12 @@ type Connected = {
   readonly access: AccessMode;
   /** The control channel is open (the clipboard is watched for controllers from then on). */
   channelOpen: boolean;
-  /** File transfers on this peer's `files` channel (on filesPeer when there is one). */
+  /** The technician's file transfers (technician-files.ts), on this view's `files` channel while it is theirs. */
   readonly files: FileTransfers;
-  readonly filesLink: FileLink;
-  /** The separate files connection (node-datachannel); none when its addon cannot load. */
-  readonly filesPeer: FilesPeer | undefined;
+  /** This view's current `files` channel: on filesConnection when there is one, else the view's own. */
+  filesLink: FileLink | undefined;
+  /** The separate files connection (node-datachannel), made again when lost; none when its addon cannot load. */
+  readonly filesConnection: FilesConnection | undefined;
 };
 
 export class TechnicianPeers {
@@ -95,9 +105,19 @@ export class TechnicianPeers {
   readonly #opening = new Map<string, boolean>();
   /** node-datachannel's outcome was acted on (the end user told, or its log wired): once. */
   #filesToldOnce = false;
+  readonly #files: TechnicianFiles;
 
   constructor(deps: TechnicianPeersDeps) {
     this.#deps = deps;
+    const { resumeWindowMs } = deps.files;
+    this.#files = new TechnicianFiles({
+      terminal: deps.terminal,
+      messages: deps.messages,
+      log: deps.log,
+      dir: deps.files.dir,
+      policy: (technicianId) => this.#filePolicy(technicianId),
+      ...(resumeWindowMs === undefined ? {} : { resumeWindowMs }),
+    });
     // Loaded before the first view: opening one then waits for nothing.
     void loadDataChannel();
     this.#fanout = new VideoFanout(deps.stream.settings.codec);
@@ -162,7 +182,7 @@ export class TechnicianPeers {
     if (connected === undefined) return;
     if (data.peer === "files") {
       try {
-        connected.filesPeer?.handleSignal(data);
+        connected.filesConnection?.handleSignal(data);
       } catch (error) {
         this.#deps.log.warn({ err: error, peerId }, "bad files signal from the technician");
       }
@@ -178,6 +198,7 @@ export class TechnicianPeers {
     const connected = this.#peers.get(peerId);
     if (connected === undefined) return;
     connected.peer.renewIceServers(iceServers);
+    connected.filesConnection?.renewIceServers(iceServers);
     // Never the servers themselves: they carry the credential.
     this.#deps.log.debug({ peerId }, "TURN credential renewed");
   }
@@ -228,37 +249,33 @@ export class TechnicianPeers {
       ...(consentTimeoutMs === undefined ? {} : { consentTimeoutMs }),
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
     };
-    const filesPeer =
-      !filesConnection || dataChannel instanceof Error
-        ? undefined
-        : new FilesPeer(dataChannel, peerId, iceServers);
+    const files = this.#files.of(technician, maxFileBytes);
+    const ndc = filesConnection && !(dataChannel instanceof Error) ? dataChannel : undefined;
+    const separateFiles = ndc === undefined ? undefined : new FilesConnection({ ndc, peerId, iceServers });
     const peer = new TechnicianPeer({
       peerId,
       technician,
       access,
       video,
       iceServers,
-      filesChannel: filesPeer === undefined,
+      filesChannel: separateFiles === undefined,
       pace: () => ({ bitrate: stream.settings.bitrate, fps: stream.settings.maxFps }),
       ...timeouts,
     });
-    const filesLink = filesPeer?.files ?? peer.files;
-    if (filesLink === undefined) throw new Error("a view without a files channel");
+    if (separateFiles === undefined && peer.files === undefined)
+      throw new Error("a view without a files channel");
     const connected: Connected = {
       peer,
       input: new RemoteInput(injector),
       technician,
       access,
       channelOpen: false,
-      filesLink,
-      filesPeer,
-      files: new FileTransfers(filesLink, {
-        dir: this.#deps.files.dir,
-        policy: () => this.#filePolicy(technician, access),
-        maxBytes: maxFileBytes,
-      }),
+      files,
+      filesLink: peer.files,
+      filesConnection: separateFiles,
     };
-    this.#announceFiles(connected);
+    // The technician's transfers move to this view's channel (one of an earlier view waits for it).
+    if (peer.files !== undefined) files.attach(peer.files);
     this.#peers.set(peerId, connected);
     log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
     peer.on("signal", (data) => {
@@ -266,13 +283,21 @@ export class TechnicianPeers {
         log.debug({ peerId, type: data.type }, "description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    filesPeer?.on("signal", (data) => {
+    separateFiles?.on("signal", (data) => {
       if (data.kind === "description")
         log.debug({ peerId, type: data.type }, "files description to the technician");
       client.send({ type: "signal", peerId, data });
     });
-    filesPeer?.on("state", (state) => log.debug({ peerId, state }, "files connection"));
-    filesPeer?.on("closed", () => log.info({ peerId }, "files connection closed"));
+    separateFiles?.on("link", (link) => {
+      if (this.#peers.get(peerId) !== connected) return;
+      connected.filesLink = link;
+      files.attach(link);
+    });
+    separateFiles?.on("state", (state, detail) => {
+      const level = state === "connecting" || state === "open" ? "debug" : "info";
+      log[level]({ peerId, state, ...detail }, "files connection");
+    });
+    separateFiles?.start();
     peer.on("controlOpen", () => {
       connected.channelOpen = true;
       this.#watch();
@@ -344,8 +369,11 @@ export class TechnicianPeers {
     log.info({ peerId, reason, transport: connected.peer.transport }, "peer closed");
     const flowed = connected.peer.flowing;
     await connected.input.releaseAll();
-    await connected.files.close();
-    connected.filesPeer?.close();
+    // The technician's transfers wait for their next view (the resume window), unless the end user
+    // withdrew every permission: then they stop now, nothing kept.
+    if (connected.filesLink !== undefined) connected.files.release(connected.filesLink);
+    if (reason === "revoked") connected.files.cancelAll();
+    connected.filesConnection?.close();
     await connected.peer.close(reason);
     const seconds = Math.round((this.#deps.consentTimeoutMs ?? PATH_DEFAULTS.consent) / 1000);
     // A view of a technician who has another one open (their console moved to another gateway
@@ -370,6 +398,7 @@ export class TechnicianPeers {
     this.#clipboard.running = false;
     if (this.#desktop !== undefined) this.#desktop.running = false;
     await this.closeEach("ended", false);
+    await this.#files.closeAll();
   }
 
   /** The end user's `f <path>`: offered to every technician who controls this computer now. */
@@ -379,74 +408,32 @@ export class TechnicianPeers {
       terminal.say(messages.fileUsage);
       return;
     }
-    const to = [...this.#peers.values()].filter(
-      (connected) => connected.filesLink.open && this.#controls(connected),
+    const to = new Set(
+      [...this.#peers.values()]
+        .filter((connected) => connected.files.linkOpen && this.#controls(connected))
+        .map((connected) => connected.files),
     );
-    if (to.length === 0) {
+    if (to.size === 0) {
       terminal.say(messages.fileNobody);
       return;
     }
-    for (const connected of to) {
-      connected.files.offer(path).catch((error: unknown) => {
-        const code = error instanceof FileOfferError ? error.code : "READ_FAILED";
-        terminal.say(messages.fileNotOffered(path, code));
-      });
-    }
+    for (const files of to) this.#files.offer(files, path);
   }
 
   /** The end user's `x`: every transfer either way stops, nothing is kept. */
   cancelFiles(): void {
-    let count = 0;
-    for (const connected of this.#peers.values()) count += connected.files.cancelAll();
-    this.#deps.terminal.say(this.#deps.messages.filesCancelled(count));
+    this.#deps.terminal.say(this.#deps.messages.filesCancelled(this.#files.cancelAll()));
   }
 
-  /** Whether a technician's file may come in now (undefined), else why not. */
-  #filePolicy(technician: PersonRef, access: AccessMode) {
+  /** Whether a technician's file may come in now (undefined), else why not: their latest view decides. */
+  #filePolicy(technicianId: string) {
     const { consents, files } = this.#deps;
-    if (consents.allow(technician.id, access) !== "control") return "NO_CONTROL" as const;
-    if (files.refused || !consents.filesAllowed(technician.id)) return "FILES_REFUSED" as const;
+    const views = [...this.#peers.values()].filter((connected) => connected.technician.id === technicianId);
+    const latest = views.at(-1);
+    if (latest === undefined || consents.allow(technicianId, latest.access) !== "control")
+      return "NO_CONTROL" as const;
+    if (files.refused || !consents.filesAllowed(technicianId)) return "FILES_REFUSED" as const;
     return undefined;
-  }
-
-  /**
-   * What the end user is told of a peer's transfers: each incoming file with its name and size
-   * before any byte is written, progress at each quarter, the end (saved where, sent, failed,
-   * stopped), and every refusal.
-   */
-  #announceFiles(connected: Connected): void {
-    const { terminal, messages, log } = this.#deps;
-    const name = connected.technician.name;
-    const quarters = new Map<string, number>();
-    const { files } = connected;
-    files.on("incoming", (t) =>
-      terminal.say(messages.fileIncoming(name, t.name, t.size, this.#deps.files.dir)),
-    );
-    files.on("offered", (t) => terminal.say(messages.fileOffered(t.name, t.size, name)));
-    files.on("refused", (t) => terminal.say(messages.fileRefused(name, t.name, t.size, t.code)));
-    files.on("progress", (t) => {
-      const key = `${t.direction}${t.id}`;
-      const quarter = t.size === 0 ? 0 : Math.floor((t.bytes / t.size) * 4);
-      if (quarter < 1 || quarter > 3 || quarter <= (quarters.get(key) ?? 0)) return;
-      quarters.set(key, quarter);
-      terminal.say(messages.fileProgress(t.name, quarter * 25, t.bytesPerSecond));
-    });
-    files.on("finished", (t) => {
-      log.info(
-        { direction: t.direction, size: t.size, bytesPerSecond: Math.round(t.bytesPerSecond) },
-        "file transferred",
-      );
-      terminal.say(
-        t.path === undefined
-          ? messages.fileSent(t.name, name, t.bytesPerSecond)
-          : messages.fileSaved(t.path, t.size, t.bytesPerSecond),
-      );
-    });
-    files.on("failed", (t) => terminal.say(messages.fileFailed(t.name, t.code)));
-    files.on("cancelled", (t) => terminal.say(messages.fileCancelled(t.name, t.byUs)));
-    files.on("invalid", (reason) =>
-      log.warn({ peerId: connected.peer.peerId, reason }, "files channel: dropped a message"),
-    );
   }
 
   async #onControl(connected: Connected, message: TechnicianControl): Promise<void> {

@@ -16,6 +16,7 @@ t.test("options from the command line come out typed, defaults included", async 
     logLevel: "warn",
     consentTimeout: 60,
     answerTimeout: 20,
+    filesResumeTimeout: 120,
     files: true,
   });
   t.same(
@@ -41,6 +42,7 @@ t.test("options from the command line come out typed, defaults included", async 
       logLevel: "warn",
       consentTimeout: 60,
       answerTimeout: 20,
+      filesResumeTimeout: 120,
       files: true,
     },
   );
@@ -56,6 +58,7 @@ t.test("each bad value is refused with one line naming the option", async (t) =>
     [{ consentTimeout: "3601" }, /^--consent-timeout must be a whole number from 1 to 3600/],
     [{ answerTimeout: "0" }, /^--answer-timeout must be a whole number from 1 to 600, not 0$/],
     [{ answerTimeout: "601" }, /^--answer-timeout must be a whole number from 1 to 600, not 601$/],
+    [{ filesResumeTimeout: "0" }, /^--files-resume-timeout must be a whole number from 1 to 3600, not 0$/],
     [{ codec: "mjpeg" }, /^--codec must be one of h264, vp8, not mjpeg$/],
     [{ lang: "fr" }, /^--lang must be one of en, de, not fr$/],
     [

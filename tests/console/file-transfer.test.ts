@@ -1,16 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import type { Locator, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import t from "tap";
 import { sanitizeFileName } from "../../shared/file-names.ts";
-import { runAgent } from "../agent/e2e-support.ts";
-import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
-import { PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { launchBrowser } from "../helpers/browser.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { createSessionInDialog, selectSession } from "./desk-page.ts";
+import { connectionsSeen, finalNames, controlledSession as open, transferItem } from "./files-page.ts";
 
 /**
  * Files both ways over the `files` data channel: the console in headless Chromium, the real
@@ -31,32 +30,8 @@ t.teardown(() => rm(work, { recursive: true, force: true }));
 
 const MB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
-
-/** Tom's console on a new session whose agent (with `agentArgs`) granted control; the remote view open. */
-async function controlledSession(name: string, agentArgs: readonly string[]) {
-  const tom = await gateway.technician(`Tom ${name}`);
-  const { page, errors } = await openConsole(browser, gateway.url);
-  page.setDefaultTimeout(20_000);
-  await page.evaluate(recordConnections);
-  await signIn(page, tom.email, PASSWORD);
-  const { pin } = await createSessionInDialog(page, name);
-  const agent = runAgent(t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs]);
-  await agent.line(/Waiting for your technician/);
-  const panel = await selectSession(page, name);
-  await panel.getByRole("button", { name: "Start remote session" }).click();
-  await agent.line(/asks to SEE and CONTROL your screen/);
-  agent.type("y");
-  await panel.getByText("Permission granted: click to connect").waitFor();
-  await panel.getByRole("button", { name: "Start remote session" }).click();
-  await page.getByRole("status").getByText("You control this computer.", { exact: true }).waitFor();
-  const picker = page.getByLabel("Send files to the end user");
-  await t.resolves(picker.isEnabled());
-  await page.waitForFunction(() => {
-    const input = document.querySelector<HTMLInputElement>(".files input[type=file]");
-    return input !== null && !input.disabled;
-  });
-  return { page, errors, agent };
-}
+const controlledSession = (name: string, agentArgs: readonly string[]) =>
+  open({ t, browser, gateway, xvfb }, name, agentArgs);
 
 /** Drops files made in the page (names exactly as given) on the remote screen. */
 async function dropFiles(
@@ -73,43 +48,6 @@ async function dropFiles(
     stage?.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
     return Array.from(transfer.files, (file) => file.name);
   }, files);
-}
-
-function transferItem(page: Page, text: string | RegExp): Locator {
-  return page.getByRole("list", { name: "File transfers" }).getByRole("listitem").filter({ hasText: text });
-}
-
-/**
- * In the page: each RTCPeerConnection the console makes, with the labels of the data channels it
- * gets and whether a track arrived, as `window.sosConnections`.
- */
-function recordConnections(): void {
-  type Seen = { channels: string[]; track: boolean };
-  const seen: Seen[] = [];
-  Object.assign(window, { sosConnections: seen });
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(configuration?: RTCConfiguration) {
-      super(configuration);
-      const entry: Seen = { channels: [], track: false };
-      seen.push(entry);
-      this.addEventListener("datachannel", (event) => entry.channels.push(event.channel.label));
-      this.addEventListener("track", () => {
-        entry.track = true;
-      });
-    }
-  };
-}
-
-async function connectionsSeen(page: Page): Promise<Array<{ channels: string[]; track: boolean }>> {
-  return page.evaluate(
-    () =>
-      (window as unknown as { sosConnections: Array<{ channels: string[]; track: boolean }> }).sosConnections,
-  );
-}
-
-async function finalNames(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [])).sort();
 }
 
 t.test(

@@ -80,7 +80,9 @@ export function FilesPanel(props: { link: FileLink; canSend: boolean }) {
                   size: mib(transfer.size),
                 })}
               </span>
-              {(transfer.phase === "sending" || transfer.phase === "receiving") && (
+              {(transfer.phase === "sending" ||
+                transfer.phase === "receiving" ||
+                transfer.phase === "paused") && (
                 <>
                   <progress
                     max={Math.max(1, transfer.size)}

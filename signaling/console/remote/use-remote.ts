@@ -4,13 +4,14 @@ import type { AgentControl, TechnicianControl } from "../../../shared/control.ts
 import { sanitizeFileName } from "../../../shared/file-names.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { MAX_FILE_BYTES } from "../../../shared/limits.ts";
+import type { IceServer } from "../../../shared/signal.ts";
 import { refusalText } from "../lib/api.ts";
 import { createStore, useStore } from "../lib/store.ts";
 import { listenRemote, type RemoteMessage, sendConsole } from "../state/connection.ts";
 import { socketStatus } from "../state/stores.ts";
 import { type ControlLink, openControlLink } from "./control-link.ts";
 import { cursorImage } from "./cursor-image.ts";
-import { downloadBlob, type FileLink, openFileLink } from "./file-link.ts";
+import { createFileLink, downloadBlob, type FileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
 import { type QualitySample, sampleQuality } from "./quality.ts";
 import {
@@ -80,14 +81,15 @@ export function useRemote(sessionId: string): RemoteController {
   const access = effectiveAccess(state);
   const accessRef = useRef(access);
   accessRef.current = access;
-  /** Closes the current peer and its control channel; safe to call twice. */
+  /**
+   * Closes the current peer and its control channel; safe to call twice. The file transfers stay
+   * (paused): the next peer's files channel takes them up (file-link.ts).
+   */
   const dropPeer = useCallback((): void => {
     if (recovery.current !== null) clearTimeout(recovery.current);
     recovery.current = null;
     control.current?.close();
     control.current = null;
-    files.get()?.close();
-    files.set(null);
     filesPeer.current?.close();
     filesPeer.current = null;
     peer.current?.close();
@@ -101,9 +103,12 @@ export function useRemote(sessionId: string): RemoteController {
       if (tell) sendConsole({ type: "remote.disconnect", sessionId });
       attempt.current += 1;
       view.set("ended");
+      // Before the peers close: the file link tells the agent its transfers are over.
+      files.get()?.close();
+      files.set(null);
       dropPeer();
     },
-    [sessionId, dropPeer],
+    [sessionId, dropPeer, files],
   );
 
   useEffect(() => {
@@ -182,6 +187,8 @@ export function useRemote(sessionId: string): RemoteController {
         patch({ phase: { kind: "closed", reason: "peer_failed" }, stream: null, controlOpen: false });
       }, RECOVERY_LIMIT_MS);
     };
+    /** The view's ICE servers as last given (remote.opened, then remote.ice). */
+    let iceServers: readonly IceServer[] = [];
     /** Makes the files connection of the view opened last (set at remote.opened). */
     let openFilesPeer: () => RemotePeer = () => {
       throw new Error("a files connection before the view opened");
@@ -195,17 +202,21 @@ export function useRemote(sessionId: string): RemoteController {
           view.set("negotiating");
           const maxFileBytes = message.maxFileBytes ?? MAX_FILE_BYTES;
           const openFiles = (channel: RTCDataChannel): void => {
-            files.get()?.close();
-            files.set(
-              openFileLink(channel, maxFileBytes, downloadBlob, (file) => {
+            let link = files.get();
+            if (link === null) {
+              link = createFileLink(maxFileBytes, downloadBlob, (file) => {
                 // The name as the console knows it, made one plain line for the audit.
                 const name = sanitizeFileName(file.name);
                 sendConsole({ type: "file.transferred", sessionId, ...file, name });
-              }),
-            );
+              });
+              files.set(link);
+            }
+            // A files channel of a new connection (or a new view): transfers broken off go on on it.
+            link.attach(channel);
           };
-          const { iceServers } = message;
-          // The agent's files connection (node-datachannel) is answered like the view's own.
+          iceServers = message.iceServers;
+          // The agent's files connection (node-datachannel) is answered like the view's own, with
+          // the freshest TURN credential (it is made again when it fails).
           openFilesPeer = () =>
             createRemotePeer(iceServers, {
               signal: (data) => sendConsole({ type: "signal", sessionId, data: { ...data, peer: "files" } }),
@@ -259,10 +270,16 @@ export function useRemote(sessionId: string): RemoteController {
             return;
           }
           if (peer.current === null) return;
+          // Each offer is a new files connection: the agent made it again after the last one failed.
+          if (message.data.kind === "description" && message.data.type === "offer") {
+            filesPeer.current?.close();
+            filesPeer.current = null;
+          }
           filesPeer.current ??= openFilesPeer();
           filesPeer.current.handleSignal(message.data);
           return;
         case "remote.ice":
+          iceServers = message.iceServers;
           peer.current?.setIceServers(message.iceServers);
           filesPeer.current?.setIceServers(message.iceServers);
           return;
