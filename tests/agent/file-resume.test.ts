@@ -5,14 +5,14 @@ import { join } from "node:path";
 import t from "tap";
 import type { FileLink } from "../../agent/files/file-link.ts";
 import { FileTransfers } from "../../agent/files/file-transfers.ts";
-import { FilesPeer, fileLinkOfDataChannel, loadDataChannel } from "../../agent/peer/files-peer.ts";
+import { FilesPeer, loadDataChannel } from "../../agent/peer/files-peer.ts";
 import {
   encodeFileChunk,
   FILE_CHUNK_BYTES,
   type FileMessage,
   fileMessageSchema,
 } from "../../shared/file-transfer.ts";
-import type { SignalData } from "../../shared/signal.ts";
+import { technicianChannel } from "../helpers/files-technician.ts";
 
 /**
  * The agent as receiver, across two files channels (real node-datachannel connections; the
@@ -33,26 +33,7 @@ type Channel = { agent: FilesPeer; technician: FileLink; messages: FileMessage[]
 /** A files connection, the technician's end keeping every text message it gets. */
 async function channel(name: string): Promise<Channel> {
   const agent = new FilesPeer(ndc, name, []);
-  const pc = new ndc.PeerConnection(`technician-${name}`, { iceServers: [] });
-  agent.on("signal", (data: SignalData) => {
-    if (data.kind === "description") pc.setRemoteDescription(data.sdp, data.type);
-    else pc.addRemoteCandidate(data.candidate, data.sdpMid ?? "0");
-  });
-  pc.onLocalDescription((sdp, type) => {
-    if (type === "answer") agent.handleSignal({ kind: "description", type, sdp, peer: "files" });
-  });
-  pc.onLocalCandidate((candidate, mid) =>
-    agent.handleSignal({
-      kind: "candidate",
-      candidate: candidate.replace(/^a=/, ""),
-      sdpMid: mid,
-      sdpMLineIndex: 0,
-      peer: "files",
-    }),
-  );
-  const technician = await new Promise<FileLink>((resolve) =>
-    pc.onDataChannel((dc) => resolve(fileLinkOfDataChannel(dc))),
-  );
+  const { pc, technician } = await technicianChannel(ndc, agent, name);
   const messages: FileMessage[] = [];
   technician.onMessage((data) => {
     if (typeof data === "string") messages.push(fileMessageSchema.parse(JSON.parse(data)));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import t from "tap";
 import type { FileLink } from "../../agent/files/file-link.ts";
 import { FileTransfers } from "../../agent/files/file-transfers.ts";
-import { FilesPeer, fileLinkOfDataChannel, loadDataChannel } from "../../agent/peer/files-peer.ts";
+import { FilesPeer, loadDataChannel } from "../../agent/peer/files-peer.ts";
 import {
   encodeFileChunk,
   FILE_CHUNK_BYTES,
@@ -14,7 +14,7 @@ import {
   fileMessageSchema,
 } from "../../shared/file-transfer.ts";
 import { FILE_WRITE_WINDOW_BYTES } from "../../shared/limits.ts";
-import type { SignalData } from "../../shared/signal.ts";
+import { technicianChannel } from "../helpers/files-technician.ts";
 
 /**
  * A receiver that writes to disk keeps its sender within a window of what it wrote: the agent's
@@ -32,26 +32,7 @@ const MB = 1024 * 1024;
 /** The agent's files connection and a technician's end of it, open. */
 async function connected(name: string): Promise<{ agent: FilesPeer; technician: FileLink; close(): void }> {
   const agent = new FilesPeer(ndc, name, []);
-  const pc = new ndc.PeerConnection(`technician-${name}`, { iceServers: [] });
-  agent.on("signal", (data: SignalData) => {
-    if (data.kind === "description") pc.setRemoteDescription(data.sdp, data.type);
-    else pc.addRemoteCandidate(data.candidate, data.sdpMid ?? "0");
-  });
-  pc.onLocalDescription((sdp, type) => {
-    if (type === "answer") agent.handleSignal({ kind: "description", type, sdp, peer: "files" });
-  });
-  pc.onLocalCandidate((candidate, mid) =>
-    agent.handleSignal({
-      kind: "candidate",
-      candidate: candidate.replace(/^a=/, ""),
-      sdpMid: mid,
-      sdpMLineIndex: 0,
-      peer: "files",
-    }),
-  );
-  const technician = await new Promise<FileLink>((resolve) =>
-    pc.onDataChannel((channel) => resolve(fileLinkOfDataChannel(channel))),
-  );
+  const { pc, technician } = await technicianChannel(ndc, agent, name);
   await new Promise<void>((resolve) => technician.onOpen(resolve));
   return {
     agent,
@@ -133,7 +114,15 @@ t.test("the agent as receiver asks for a window and tells the bytes it wrote", a
       checks.push(
         readdir(dir).then(async (names) => {
           const part = names.find((name) => name.endsWith(".sos-part"));
-          const onDisk = part === undefined ? data.byteLength : (await stat(join(dir, part))).size;
+          // Renamed to its final name between the two looks: all of it is on disk.
+          const size =
+            part === undefined
+              ? undefined
+              : await stat(join(dir, part)).then(
+                  (found) => found.size,
+                  () => undefined,
+                );
+          const onDisk = size ?? data.byteLength;
           return { told: message.received, onDisk };
         }),
       );

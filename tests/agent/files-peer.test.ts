@@ -13,6 +13,7 @@ import {
 } from "../../agent/peer/files-peer.ts";
 import type { SignalData } from "../../shared/signal.ts";
 import { launchBrowser } from "../helpers/browser.ts";
+import { pairFilesPeer } from "../helpers/files-technician.ts";
 
 /**
  * The agent's files connection (node-datachannel): the gateway's ICE servers, TURN included, as
@@ -79,23 +80,8 @@ t.test("a file over FilesPeer arrives whole, signaled as peer: files", async (t)
     technician.close();
   });
   const marks: Array<string | undefined> = [];
-  agent.on("signal", (data: SignalData) => {
-    marks.push(data.peer);
-    if (data.kind === "description") technician.setRemoteDescription(data.sdp, data.type);
-    else technician.addRemoteCandidate(data.candidate, data.sdpMid ?? "0");
-  });
-  technician.onLocalDescription((sdp, type) => {
-    if (type === "answer") agent.handleSignal({ kind: "description", type, sdp, peer: "files" });
-  });
-  technician.onLocalCandidate((candidate, mid) =>
-    agent.handleSignal({
-      kind: "candidate",
-      candidate: candidate.replace(/^a=/, ""),
-      sdpMid: mid,
-      sdpMLineIndex: 0,
-      peer: "files",
-    }),
-  );
+  pairFilesPeer(agent, technician, (data) => marks.push(data.peer));
+
   const arrived = new Promise<{ label: string; link: FileLink }>((resolve) =>
     technician.onDataChannel((channel) =>
       resolve({ label: channel.getLabel(), link: fileLinkOfDataChannel(channel) }),
