@@ -199,8 +199,13 @@ export function fileLinkOfDataChannel(channel: DataChannel): FileLink {
       return closed ? 0 : channel.bufferedAmount();
     },
     send(data) {
-      if (typeof data === "string") channel.sendMessage(data);
-      else channel.sendMessageBinary(data);
+      if (closed || !channel.isOpen()) return;
+      try {
+        if (typeof data === "string") channel.sendMessage(data);
+        else channel.sendMessageBinary(data);
+      } catch {
+        // Closed by libdatachannel's own thread between the check and the send: dropped (FileLink).
+      }
     },
     whenLow(threshold, listener) {
       if (closed) {

@@ -406,7 +406,14 @@ export function fileLinkOf(channel: RTCDataChannel): FileLink {
     get bufferedAmount() {
       return channel.bufferedAmount;
     },
-    send: (data) => channel.send(data),
+    send(data) {
+      if (channel.readyState !== "open") return;
+      try {
+        channel.send(data);
+      } catch {
+        // The association went between the check and the send: dropped (FileLink).
+      }
+    },
     whenLow(threshold, listener) {
       if (channel.bufferedAmount <= threshold) {
         listener();

@@ -13,7 +13,7 @@ import {
 } from "../../agent/peer/files-peer.ts";
 import type { SignalData } from "../../shared/signal.ts";
 import { launchBrowser } from "../helpers/browser.ts";
-import { pairFilesPeer } from "../helpers/files-technician.ts";
+import { pairFilesPeer, technicianChannel } from "../helpers/files-technician.ts";
 
 /**
  * The agent's files connection (node-datachannel): the gateway's ICE servers, TURN included, as
@@ -238,4 +238,19 @@ t.test("the browser cannot reach the agent before its answer has", async (t) => 
   for (const signal of held.splice(0)) agent.handleSignal(signal);
   const opened = page.evaluate(() => (window as unknown as { opened: Promise<string> }).opened);
   t.equal(await Promise.race([opened, failed]), "files", "the files channel opens in the browser");
+});
+
+t.test("sending on a files channel that closed meanwhile drops the message and does not throw", async (t) => {
+  // A write of an incoming file that finishes after the connection went tells its progress on
+  // the closed channel: libdatachannel throws there, and that ended the agent (seen in CI).
+  const agent = new FilesPeer(ndc, "closing", []);
+  const { pc } = await technicianChannel(ndc, agent, "closing");
+  t.teardown(() => agent.close());
+  await new Promise<void>((resolve) => agent.files.onOpen(resolve));
+  const closed = new Promise<void>((resolve) => agent.files.onClose(resolve));
+  pc.close();
+  await closed;
+  t.equal(agent.files.open, false, "the channel is closed");
+  t.doesNotThrow(() => agent.files.send(JSON.stringify({ type: "file.progress", id: 1, received: 1 })));
+  t.doesNotThrow(() => agent.files.send(Buffer.alloc(16)));
 });
