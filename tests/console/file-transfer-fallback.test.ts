@@ -2,13 +2,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Page } from "playwright-core";
 import t from "tap";
-import { runAgent } from "../agent/e2e-support.ts";
-import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
-import { PASSWORD, startTestGateway } from "../helpers/gateway.ts";
+import { launchBrowser } from "../helpers/browser.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { createSessionInDialog, selectSession } from "./desk-page.ts";
+import { connectionsSeen, controlledSession } from "./files-page.ts";
 
 /**
  * Files when the agent cannot load node-datachannel (an executable without the addon): the real
@@ -32,71 +30,27 @@ const MB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 const WITHOUT_DATACHANNEL = resolve("tests/helpers/no-datachannel.ts");
 
-/**
- * In the page: each RTCPeerConnection the console makes, with the labels of the data channels it
- * gets and whether a track arrived, as `window.sosConnections`.
- */
-function recordConnections(): void {
-  type Seen = { channels: string[]; track: boolean };
-  const seen: Seen[] = [];
-  Object.assign(window, { sosConnections: seen });
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(configuration?: RTCConfiguration) {
-      super(configuration);
-      const entry: Seen = { channels: [], track: false };
-      seen.push(entry);
-      this.addEventListener("datachannel", (event) => entry.channels.push(event.channel.label));
-      this.addEventListener("track", () => {
-        entry.track = true;
-      });
-    }
-  };
-}
-
-async function connectionsSeen(page: Page): Promise<Array<{ channels: string[]; track: boolean }>> {
-  return page.evaluate(
-    () =>
-      (window as unknown as { sosConnections: Array<{ channels: string[]; track: boolean }> }).sosConnections,
-  );
-}
-
 t.test(
   "without node-datachannel, files go both ways over the view's own connection, equal hashes",
   async (t) => {
     const inbox = join(work, "inbox");
-    const tom = await gateway.technician("Tom Fallback");
-    const { page, errors } = await openConsole(browser, gateway.url);
-    page.setDefaultTimeout(30_000);
-    await page.evaluate(recordConnections);
     // Every signal between console and gateway, as the WebSocket carried it.
     const frames: string[] = [];
-    page.on("websocket", (socket) => {
-      socket.on("framesent", ({ payload }) => frames.push(payload.toString()));
-      socket.on("framereceived", ({ payload }) => frames.push(payload.toString()));
-    });
-    await signIn(page, tom.email, PASSWORD);
-    const { pin } = await createSessionInDialog(page, "Fallback");
-    const agent = runAgent(
-      t,
-      xvfb,
-      [pin.replaceAll(" ", ""), "--gateway", gateway.url, "--files-dir", inbox],
+    const { page, errors, agent } = await controlledSession(
+      { t, browser, gateway, xvfb },
+      "Fallback",
+      ["--files-dir", inbox],
+      async (page) => {
+        page.on("websocket", (socket) => {
+          socket.on("framesent", ({ payload }) => frames.push(payload.toString()));
+          socket.on("framereceived", ({ payload }) => frames.push(payload.toString()));
+        });
+      },
       { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${WITHOUT_DATACHANNEL}`.trim() },
     );
-    await agent.line(/Waiting for your technician/);
-    const panel = await selectSession(page, "Fallback");
-    await panel.getByRole("button", { name: "Start remote session" }).click();
-    await agent.line(/asks to SEE and CONTROL your screen/);
-    agent.type("y");
-    await panel.getByText("Permission granted: click to connect").waitFor();
-    await panel.getByRole("button", { name: "Start remote session" }).click();
-    await page.getByRole("status").getByText("You control this computer.", { exact: true }).waitFor();
+    page.setDefaultTimeout(30_000);
     await agent.line(/^\[File\] Fast file transfer is not available on this computer/);
     t.pass("the end user is told that files go the slower way");
-    await page.waitForFunction(() => {
-      const input = document.querySelector<HTMLInputElement>(".files input[type=file]");
-      return input !== null && !input.disabled;
-    });
 
     // To the end user: werift moves 1-5 MB/s on a loaded machine, so a few MB.
     const sent = randomBytes(4 * MB);

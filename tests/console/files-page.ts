@@ -26,6 +26,8 @@ export async function controlledSession(
   agentArgs: readonly string[],
   /** Runs on the page before it signs in (relayConsoleSocket, say). */
   beforeSignIn?: (page: Page) => Promise<void>,
+  /** Added to the agent's environment (NODE_OPTIONS, say). */
+  agentEnv?: NodeJS.ProcessEnv,
 ): Promise<{ page: Page; errors: string[]; agent: AgentProcess }> {
   const { browser, gateway, xvfb } = world;
   const tom = await gateway.technician(`Tom ${name}`);
@@ -35,7 +37,12 @@ export async function controlledSession(
   await beforeSignIn?.(page);
   await signIn(page, tom.email, PASSWORD);
   const { pin } = await createSessionInDialog(page, name);
-  const agent = runAgent(world.t, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs]);
+  const agent = runAgent(
+    world.t,
+    xvfb,
+    [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs],
+    agentEnv,
+  );
   await agent.line(/Waiting for your technician/);
   const panel = await selectSession(page, name);
   await panel.getByRole("button", { name: "Start remote session" }).click();
