@@ -333,12 +333,14 @@ function stopped(pid: number, stop: boolean): void {
   }
 }
 
-/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway, `x11vncArgs` to x11vnc. */
-export async function startRig(
-  teardown: Teardown,
-  agentArgs: readonly string[] = [],
-  x11vncArgs: readonly string[] = [],
-): Promise<Rig> {
+/** The rig's X side: Xvfb at 1920x1080 with the typing terminal (top left), which has the focus. */
+export type Screen = {
+  readonly xvfb: Xvfb;
+  readonly typing: Region;
+  focusTyping(): Promise<unknown>;
+};
+
+export async function startScreen(teardown: Teardown): Promise<Screen> {
   const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT, outliveProcess: true });
   teardown.teardown(() => xvfb.stop());
   xvfb.client("xterm", ["-geometry", "100x20+0+0", "-T", "sos-typing", "-e", "cat"]);
@@ -348,6 +350,89 @@ export async function startRig(
   const typing: Region = { x: number("X"), y: number("Y"), width: number("WIDTH"), height: number("HEIGHT") };
   const focusTyping = () => xvfb.x("xdotool", ["windowfocus", "--sync", typingId]);
   await focusTyping();
+  return { xvfb, typing, focusTyping };
+}
+
+/**
+ * The scrolling terminal (window name "sos-scrolling"): a full-width xterm in SCROLL_REGION
+ * running `workload`; `xtermArgs` go to xterm before the command (e.g. `-l -lf FILE`: xterm's log
+ * of what it is given). Resolves once its window is mapped.
+ */
+export async function scrollingTerminal(
+  xvfb: Xvfb,
+  workload: ScrollWorkload,
+  xtermArgs: readonly string[] = [],
+): Promise<ChildProcess> {
+  const { y, height } = SCROLL_REGION;
+  const child = xvfb.client("xterm", [
+    "-geometry",
+    `318x${Math.floor(height / 13)}+0+${y}`,
+    "-T",
+    "sos-scrolling",
+    ...xtermArgs,
+    "-e",
+    "sh",
+    "-c",
+    SCROLL_WORKLOADS[workload],
+  ]);
+  await windowByName(xvfb, "sos-scrolling");
+  return child;
+}
+
+/**
+ * x11vnc on `screen`'s display, shown by noVNC (ZRLE) in a new page of `browser`, with the same
+ * watcher as the rig's on the typing terminal: its `counters()` are the pictures and bytes.
+ */
+export async function startVncViewer(
+  teardown: Teardown,
+  screen: Screen,
+  browser: Browser,
+  x11vncArgs: readonly string[] = [],
+): Promise<{ page: Page; pid: number }> {
+  const { xvfb, typing } = screen;
+  const port = await freePort();
+  const x11vnc: ChildProcess = spawn(
+    "x11vnc",
+    [
+      "-display",
+      xvfb.display,
+      "-rfbport",
+      String(port),
+      "-localhost",
+      "-shared",
+      "-forever",
+      "-nopw",
+      "-quiet",
+      ...x11vncArgs,
+    ],
+    { stdio: "ignore", env: xvfb.env },
+  );
+  teardown.teardown(() => endX11vnc(x11vnc));
+  await waitUntil(() => portOpen(port), 15_000, "x11vnc's port");
+  const vncContext = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
+  const vnc = await vncContext.newPage();
+  await vnc.setContent('<!doctype html><body style="margin:0"><div id="screen"></div></body>');
+  await vnc.addScriptTag({ content: await noVncBundle(), type: "module" });
+  await vnc.waitForFunction(() => window.connectVnc !== undefined);
+  await vnc.evaluate((url) => window.connectVnc?.(url), `ws://127.0.0.1:${port}/websockify`);
+  await vnc.waitForFunction(() => window.vncReady === true, undefined, { timeout: 30_000 });
+  await vnc.waitForFunction(() => document.querySelector("#screen canvas") !== null);
+  await vnc.focus("#screen canvas").catch(() => undefined);
+  await vnc.evaluate(() => (window as unknown as { rfb: { focus(): void } }).rfb.focus());
+  await vnc.evaluate(installWatcher, { kind: "canvas" as const, region: typing, counters: VIDEO_COUNTERS });
+  const vncPid = x11vnc.pid;
+  if (vncPid === undefined) throw new Error("x11vnc did not start");
+  return { page: vnc, pid: vncPid };
+}
+
+/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway, `x11vncArgs` to x11vnc. */
+export async function startRig(
+  teardown: Teardown,
+  agentArgs: readonly string[] = [],
+  x11vncArgs: readonly string[] = [],
+): Promise<Rig> {
+  const screen = await startScreen(teardown);
+  const { xvfb, typing, focusTyping } = screen;
 
   const gateway = await startTestGateway();
   teardown.teardown(() => gateway.close());
@@ -390,38 +475,9 @@ export async function startRig(
   const agentPid = agent.child.pid;
   if (agentPid === undefined) throw new Error("the agent did not start");
 
-  const port = await freePort();
-  const x11vnc: ChildProcess = spawn(
-    "x11vnc",
-    [
-      "-display",
-      xvfb.display,
-      "-rfbport",
-      String(port),
-      "-localhost",
-      "-shared",
-      "-forever",
-      "-nopw",
-      "-quiet",
-      ...x11vncArgs,
-    ],
-    { stdio: "ignore", env: xvfb.env },
-  );
-  teardown.teardown(() => endX11vnc(x11vnc));
-  await waitUntil(() => portOpen(port), 15_000, "x11vnc's port");
-  const vncContext = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
-  const vnc = await vncContext.newPage();
-  await vnc.setContent('<!doctype html><body style="margin:0"><div id="screen"></div></body>');
-  await vnc.addScriptTag({ content: await noVncBundle(), type: "module" });
-  await vnc.waitForFunction(() => window.connectVnc !== undefined);
-  await vnc.evaluate((url) => window.connectVnc?.(url), `ws://127.0.0.1:${port}/websockify`);
-  await vnc.waitForFunction(() => window.vncReady === true, undefined, { timeout: 30_000 });
-  await vnc.waitForFunction(() => document.querySelector("#screen canvas") !== null);
-  await vnc.focus("#screen canvas").catch(() => undefined);
-  await vnc.evaluate(() => (window as unknown as { rfb: { focus(): void } }).rfb.focus());
-  await vnc.evaluate(installWatcher, { kind: "canvas" as const, region: typing, counters: VIDEO_COUNTERS });
-  const vncPid = x11vnc.pid;
-  if (vncPid === undefined) throw new Error("x11vnc did not start");
+  const viewer = await startVncViewer(teardown, screen, browser, x11vncArgs);
+  const vnc = viewer.page;
+  const vncPid = viewer.pid;
   await focusTyping();
 
   const pids: Record<Path, number> = { sos: agentPid, vnc: vncPid };
@@ -457,18 +513,7 @@ export async function startRig(
       }
       if (scroller !== undefined) return;
       scrolls = workload;
-      const { y, height } = SCROLL_REGION;
-      scroller = xvfb.client("xterm", [
-        "-geometry",
-        `318x${Math.floor(height / 13)}+0+${y}`,
-        "-T",
-        "sos-scrolling",
-        "-e",
-        "sh",
-        "-c",
-        SCROLL_WORKLOADS[workload],
-      ]);
-      await windowByName(xvfb, "sos-scrolling");
+      scroller = await scrollingTerminal(xvfb, workload);
       await focusTyping();
     },
     async press(path, key, timeoutMs) {
