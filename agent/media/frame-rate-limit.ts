@@ -10,9 +10,11 @@
  * ten or so frames. On a slow or busy PC a stage takes longer (its threads wait for a CPU) and the
  * video gives way instead of queueing frames it cannot finish; on a quiet one the cap is the limit.
  *
- * Measured (`npm run bench:vs-vnc`, new text scrolling at 1080p, two cores shared with Chromium
- * and Xvfb): capture 2-5 ms, conversion 2-4 ms, encoding 10-80 ms a frame. Spacing frames by the
- * sum held the agent at 8-12 fps with the encoder idle between frames.
+ * Measured (`npm run bench:vs-vnc`, new text scrolling at 1080p, two cores shared with Chromium,
+ * Xvfb and other work, load 5-10; means per round): capture 4-13 ms, conversion 3-6 ms, encoding
+ * 21-64 ms a frame. Spaced by the sum of the three, frames came at 5-16 a second with the encoder
+ * idle between them; by the slowest stage the limit stays near the cap of 30 there and no longer
+ * decides the rate (session 11: text 7.3 -> 14-17 fps at the same load).
  *
  * A frame's stage counts at most the interval of the lowest frame rate (MIN_FRAME_RATE): anything
  * longer says no more than "the floor", and a stall of the whole process (stopped, suspended,
