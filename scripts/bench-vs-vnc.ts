@@ -5,7 +5,10 @@
  * alternate (the other path's process stopped meanwhile); each measures pictures per second in
  * the page (SOS: video frames decoded; x11vnc: framebuffer updates completed; both whether or not
  * the page was painted in between, and the video frames presented are printed too), the bytes that
- * brought them, and the CPU of the agent or x11vnc. Prints a table, the ratios and whether the goal
+ * brought them, and the CPU of the agent or x11vnc; for each SOS round also what the agent's capture
+ * worker did meanwhile, from its trace (captures, changed, handed to and out of the encoder, dropped
+ * as busy, mean capture / conversion / encoding ms, and its frame-rate limit: frame-rate-limit.ts),
+ * so a round below x11vnc shows where the frames were lost. Prints a table, the ratios and whether the goal
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
  * bench-results/vs-vnc.json. Not a timed test.
  *
