@@ -73,9 +73,10 @@ const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satis
   PipelineStats,
   "backend" | "fps" | "workMs"
 >;
-const currentStats = () => ({ ...stats, fps: limit.fps, workMs: limit.workMs ?? 0 });
-/** The frame rate the measured work per frame allows, within settings.maxFps. */
+/** The frame rate the slowest stage of the frames allows, within settings.maxFps. */
 let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
+/** The counters with the limit (for the stats message and the trace). */
+const currentStats = () => ({ ...stats, fps: limit.fps, workMs: limit.workMs ?? 0 });
 /** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
 let topOff: TopOff = NO_TOP_OFF;
 /**
