@@ -5,7 +5,10 @@
  * alternate (the other path's process stopped meanwhile); each measures pictures per second in
  * the page (SOS: video frames decoded; x11vnc: framebuffer updates completed; both whether or not
  * the page was painted in between, and the video frames presented are printed too), the bytes that
- * brought them, and the CPU of the agent or x11vnc. Prints a table, the ratios and whether the goal
+ * brought them, and the CPU of the agent or x11vnc; for each SOS round also what the agent's capture
+ * worker did meanwhile, from its trace (captures, changed, handed to and out of the encoder, dropped
+ * as busy, mean capture / conversion / encoding ms, and its frame-rate limit: frame-rate-limit.ts),
+ * so a round below x11vnc shows where the frames were lost. Prints a table, the ratios and whether the goal
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth); writes
  * bench-results/vs-vnc.json. Not a timed test.
  *
@@ -23,6 +26,7 @@ import type { Rig } from "./bench-vnc-rig.ts";
 import {
   cpuSeconds,
   type Path,
+  readTrace,
   SCROLL_WORKLOADS,
   type ScrollWorkload,
   startRig,
@@ -69,11 +73,83 @@ type Round = {
   mbps: number;
   cpu: number;
   video?: Partial<VideoCounters>;
+  /** SOS: what the agent's capture worker did meanwhile (its trace; see pipelineOf). */
+  pipeline?: Pipeline;
 };
 type Summary = { path: Path; fps: number; mbps: number; cpu: number };
 
 function difference(before: VideoCounters, after: VideoCounters): Partial<VideoCounters> {
   return Object.fromEntries(VIDEO_COUNTERS.map((name) => [name, after[name] - before[name]]));
+}
+
+/** Per second, or mean ms, over an SOS round (from the agent's latency trace). */
+type Pipeline = {
+  captured: number;
+  changed: number;
+  /** Frames handed to the encoder. */
+  handed: number;
+  /** Chunks out of the encoder (fewer than handed: pictures replaced while waiting for it). */
+  encoded: number;
+  busy: number;
+  captureMs: number;
+  convertMs: number;
+  /** In the encoder itself (from going in, after the frame before it was out, to its chunk). */
+  encodeMs: number;
+  /** The frame-rate limit's fps (mean and lowest) and its smoothed work per frame. */
+  limitFps: number;
+  limitMinFps: number;
+  limitWorkMs: number;
+};
+
+/** What the agent's capture worker did between `from` and `to` (ms since the epoch). */
+function pipelineOf(rig: Rig, from: number, to: number): Pipeline | undefined {
+  const events = readTrace(rig.tracePath).filter((e) => Number(e.at) >= from && Number(e.at) <= to);
+  type FrameEvent = { ts: number; at: number; pipeline: Record<string, number> };
+  const frames = events.filter(
+    (e) => e.event === "frame" && typeof e.pipeline === "object",
+  ) as unknown as FrameEvent[];
+  const first = frames[0];
+  const last = frames.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const seconds = (to - from) / 1000;
+  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const counter = (name: string) => ((last.pipeline[name] ?? 0) - (first.pipeline[name] ?? 0)) / seconds;
+  const handedAt = new Map(frames.map((f) => [f.ts, f.at]));
+  const encodeMs: number[] = [];
+  let lastOut = Number.NEGATIVE_INFINITY;
+  let encoded = 0;
+  for (const e of events) {
+    if (e.event !== "encoded") continue;
+    encoded += 1;
+    const handed = handedAt.get(Number(e.ts));
+    if (handed !== undefined) encodeMs.push(Number(e.at) - Math.max(handed, lastOut));
+    lastOut = Number(e.at);
+  }
+  const of = (name: string) => frames.map((f) => f.pipeline[name] ?? 0);
+  return {
+    captured: counter("captured"),
+    changed: counter("changed"),
+    handed: frames.length / seconds,
+    encoded: encoded / seconds,
+    busy: counter("busy"),
+    captureMs: mean(of("captureMs")),
+    convertMs: mean(of("convertMs")),
+    encodeMs: mean(encodeMs),
+    limitFps: mean(of("fps")),
+    limitMinFps: Math.min(...of("fps")),
+    limitWorkMs: mean(of("workMs")),
+  };
+}
+
+function pipelineText(p: Pipeline): string {
+  const rate = (n: number) => n.toFixed(1);
+  const ms = (n: number) => n.toFixed(0);
+  return (
+    `captured ${rate(p.captured)}/s, changed ${rate(p.changed)}/s, to encoder ${rate(p.handed)}/s, ` +
+    `out ${rate(p.encoded)}/s, busy ${rate(p.busy)}/s; ms per frame: capture ${ms(p.captureMs)}, ` +
+    `convert ${ms(p.convertMs)}, encode ${ms(p.encodeMs)}; limit ${rate(p.limitFps)} fps ` +
+    `(lowest ${p.limitMinFps}, work ${ms(p.limitWorkMs)} ms)`
+  );
 }
 
 async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
@@ -94,6 +170,7 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
       if (pieces > 1) await rig.breathe("sos", BREATH_MS);
       const sum = { frames: 0, decoded: 0, bytes: 0, cpu: 0, seconds: 0 };
       let video: Partial<VideoCounters> | undefined;
+      let pipeline: Pipeline | undefined;
       for (let piece = 0; piece < pieces; piece += 1) {
         if (piece > 0) await rig.breathe("sos", BREATH_MS);
         const before = await rig.counters(path);
@@ -110,6 +187,7 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
         if (after.video !== undefined && before.video !== undefined) {
           video = difference(before.video, after.video);
           sum.decoded += video.framesDecoded ?? 0;
+          pipeline = pipelineOf(rig, before.at, after.at);
         }
       }
       rounds.push({
@@ -119,6 +197,7 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
         mbps: (sum.bytes * 8) / sum.seconds / 1e6,
         cpu: (sum.cpu / sum.seconds) * 100,
         ...(video === undefined ? {} : { video }),
+        ...(pipeline === undefined ? {} : { pipeline }),
       });
     }
   }
@@ -156,6 +235,7 @@ function report(workload: ScrollWorkload, rounds: readonly Round[], judged: bool
     console.log(
       `  sos round ${round.fps.toFixed(1)} fps (presented ${round.presented.toFixed(1)}): ${counts.join(", ")}`,
     );
+    if (round.pipeline !== undefined) console.log(`    agent: ${pipelineText(round.pipeline)}`);
   }
   const [sos, vnc] = summary;
   if (sos === undefined || vnc === undefined) throw new Error("no rounds");

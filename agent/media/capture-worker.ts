@@ -73,8 +73,10 @@ const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satis
   PipelineStats,
   "backend" | "fps" | "workMs"
 >;
-/** The frame rate the measured work per frame allows, within settings.maxFps. */
+/** The frame rate the slowest stage of the frames allows, within settings.maxFps. */
 let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
+/** The counters with the limit (for the stats message and the trace). */
+const currentStats = () => ({ ...stats, fps: limit.fps, workMs: limit.workMs ?? 0 });
 /** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
 let topOff: TopOff = NO_TOP_OFF;
 /**
@@ -82,7 +84,7 @@ let topOff: TopOff = NO_TOP_OFF;
  * and conversion took. A picture replaced while waiting in the encoder never comes out: its entry
  * goes with the next chunk.
  */
-const inEncoder = new Map<number, { handedAt: number; workMs: number }>();
+const inEncoder = new Map<number, { handedAt: number; captureMs: number; convertMs: number }>();
 /** When the last chunk came out: a frame handed over before that waited for the one before it. */
 let lastChunkAt = Number.NEGATIVE_INFINITY;
 
@@ -115,17 +117,18 @@ function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
 }
 
 /**
- * The work of the frame whose chunk just came out: its capture, its conversion and its time in the
- * encoder, counted from when it went in (after the frame before it was out), so that waiting in a
- * queue is not counted as work.
+ * The stages of the frame whose chunk just came out: its capture, its conversion and its time in
+ * the encoder, counted from when it went in (after the frame before it was out), so that waiting
+ * in a queue is not counted as work.
  */
 function measure({ timestampUs, key }: EncodedChunk): void {
   const now = performance.now();
   const handed = inEncoder.get(timestampUs);
   for (const stamp of inEncoder.keys()) if (stamp <= timestampUs) inEncoder.delete(stamp);
   if (handed !== undefined) {
+    const { captureMs, convertMs } = handed;
     const encodeMs = now - Math.max(handed.handedAt, lastChunkAt);
-    limit = nextLimit(limit, { workMs: handed.workMs + encodeMs, key }, settings.maxFps);
+    limit = nextLimit(limit, { captureMs, convertMs, encodeMs, key }, settings.maxFps);
   }
   lastChunkAt = now;
 }
@@ -214,10 +217,7 @@ function onMessage(message: ToWorker): void {
       apply(message.settings);
       break;
     case "stats":
-      post({
-        type: "stats",
-        stats: { ...stats, backend: monitor?.backend ?? "none", fps: limit.fps, workMs: limit.workMs ?? 0 },
-      });
+      post({ type: "stats", stats: { ...currentStats(), backend: monitor?.backend ?? "none" } });
       return;
     case "stop":
       setMode("stopping");
@@ -330,10 +330,18 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   picture.update(frame, rows);
   const timestampUs = Math.round(capturedAt * 1000);
   const handedAt = performance.now();
-  if (!refining) inEncoder.set(timestampUs, { handedAt, workMs: capture.tookMs + handedAt - converting });
+  const convertMs = handedAt - converting;
+  if (!refining) inEncoder.set(timestampUs, { handedAt, captureMs: capture.tookMs, convertMs });
   if (tracing) {
     const toEpoch = performance.timeOrigin;
-    trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
+    const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs };
+    trace({
+      event: "frame",
+      ts: timestampUs,
+      captureStart: toEpoch + capturedAt,
+      captured: epochNow(),
+      pipeline,
+    });
   }
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;

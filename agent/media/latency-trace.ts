@@ -5,6 +5,13 @@
  * which stage a key press waits in. Unset (the default), nothing is recorded and nothing is paid.
  */
 import { appendFileSync } from "node:fs";
+import type { PipelineStats } from "./worker-protocol.ts";
+
+/** A frame's stage times (ms) and the worker's counters when it went to the encoder. */
+export type PipelineTrace = Omit<PipelineStats, "backend"> & {
+  readonly captureMs: number;
+  readonly convertMs: number;
+};
 
 const file = process.env.SOS_LATENCY_TRACE;
 
@@ -23,6 +30,8 @@ export type TraceEvent =
       readonly captureStart: number;
       /** Captured and converted to I420, about to be handed to the encoder. */
       readonly captured: number;
+      /** The capture worker's counters and frame-rate limit then (`npm run bench:vs-vnc` prints them). */
+      readonly pipeline?: PipelineTrace;
     }
   | { readonly event: "encoded"; readonly ts: number }
   | { readonly event: "sent"; readonly ts: number };

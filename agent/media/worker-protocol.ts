@@ -40,7 +40,10 @@ export type PipelineStats = {
   readonly topOffs: number;
   /** The frame rate the worker keeps to now: settings.maxFps, or less (frame-rate-limit.ts). */
   readonly fps: number;
-  /** Smoothed capture + conversion + encoding time per frame, ms (0 before a frame). */
+  /**
+   * The slowest stage's smoothed time per frame (capture, conversion or encoding: they overlap,
+   * see frame-rate-limit.ts), ms; 0 before a frame. `fps` follows from it.
+   */
   readonly workMs: number;
   /** How the screen is captured now (see capture.ts); "none" before a monitor is open. */
   readonly backend: MonitorCapture["backend"] | "none";
