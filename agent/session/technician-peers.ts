@@ -319,6 +319,10 @@ export class TechnicianPeers {
       );
     });
     peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
+    peer.on("dropped", (reason, refused) => {
+      if (refused) log.warn({ peerId, reason }, "control message not sent");
+      else log.debug({ peerId, reason }, "control message not sent");
+    });
     peer.on("connected", () => {
       this.#chooseCodec();
       const replayed = this.#fanout.join(peer);
