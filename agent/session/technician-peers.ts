@@ -116,6 +116,8 @@ export class TechnicianPeers {
       log: deps.log,
       dir: deps.files.dir,
       policy: (technicianId) => this.#filePolicy(technicianId),
+      transferred: (technicianId, file) =>
+        deps.client.send({ type: "file.transferred", technicianId, ...file }),
       ...(resumeWindowMs === undefined ? {} : { resumeWindowMs }),
     });
     // Loaded before the first view: opening one then waits for nothing.

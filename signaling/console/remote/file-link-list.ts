@@ -30,7 +30,7 @@ export type Transfer = {
   readonly code: FileErrorCode | null;
 };
 
-/** A file moved whole (SHA-256 checked), for the gateway's audit. */
+/** A file moved whole (SHA-256 checked). */
 export type Transferred = { direction: FileDirection; name: string; size: number; sha256: string };
 
 /** The transfers as the panel shows them: each is keyed by its direction and id. */

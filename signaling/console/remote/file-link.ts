@@ -43,7 +43,8 @@ type Handlers = { [K in FileMessage["type"]]: (message: Extract<FileMessage, { t
 export function createFileLink(
   maxBytes: number,
   saveAs: (blob: Blob, name: string) => void,
-  transferred: (file: Transferred) => void,
+  /** A file moved whole (SHA-256 checked); the gateway's audit has it from the agent, not from here. */
+  transferred: (file: Transferred) => void = () => undefined,
 ): FileLink {
   const list = createTransferList();
   let channel: RTCDataChannel | null = null;
@@ -141,7 +142,7 @@ export function openFileLink(
   channel: RTCDataChannel,
   maxBytes: number,
   saveAs: (blob: Blob, name: string) => void,
-  transferred: (file: Transferred) => void,
+  transferred?: (file: Transferred) => void,
 ): FileLink {
   const link = createFileLink(maxBytes, saveAs, transferred);
   link.attach(channel);
