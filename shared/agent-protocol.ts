@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { continueAnswerSchema } from "./continuation.ts";
 import { errorBodySchema } from "./errors.ts";
+import { transferredFileSchema } from "./file-transfer.ts";
 import {
   MAX_AGENT_FEATURE_LENGTH,
   MAX_AGENT_FEATURES,
@@ -106,6 +107,16 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
    * no ends it. Only for the question open now (else NOT_FOUND).
    */
   z.object({ type: z.literal("continue"), requestId: idSchema, answer: continueAnswerSchema }),
+  /**
+   * A file that moved whole between the end user and the technician `technicianId` over that
+   * technician's `files` channel (saved here, or saved by the technician's console: `file.saved`):
+   * audited as `session.file` with the agent as the actor. The file never passes the gateway; the
+   * agent moved its bytes, so its report is the audit's (a console's is not taken). Taken only for a
+   * technician with an open view of the session (else PEER_NOT_FOUND), within the session's file
+   * limit (else BAD_REQUEST), RATE_LIMITED past that technician's rate on the session
+   * (FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND). A refused report is not audited.
+   */
+  transferredFileSchema.extend({ type: z.literal("file.transferred"), technicianId: idSchema }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type AgentMessageType = AgentMessage["type"];

@@ -1,9 +1,7 @@
 import { z } from "zod";
 import { errorBodySchema } from "./errors.ts";
-import { FILE_DIRECTIONS } from "./file-transfer.ts";
-import { MAX_FILE_BYTES, MAX_FILE_NAME_CHARS } from "./limits.ts";
 import { chatLineSchema, idSchema, isoDateSchema, sessionSchema, technicianSchema } from "./model.ts";
-import { chatTextSchema, plainText } from "./plain-text.ts";
+import { chatTextSchema } from "./plain-text.ts";
 import { iceServerSchema, signalDataSchema } from "./signal.ts";
 import { accessModeSchema } from "./status.ts";
 import { systemInfoSchema } from "./system-info.ts";
@@ -42,22 +40,6 @@ export const consoleMessageSchema = z.discriminatedUnion("type", [
    * candidate pair); the gateway audits each path once per view (`session.remote_path`).
    */
   z.object({ type: z.literal("remote.path"), sessionId: idSchema, path: remotePathSchema }),
-  /**
-   * A file this socket's open remote view moved over its `files` data channel, whole and with its
-   * SHA-256 checked (shared/file-transfer.ts): audited as `session.file`. The file never passes the
-   * gateway; this is the console's report of it (name as saved, sanitized). Taken only on a view
-   * with control (else PERMISSION_NOT_GRANTED; no open view: PEER_NOT_FOUND), for a file within
-   * the view's file limit (else BAD_REQUEST); RATE_LIMITED past this technician's rate on the
-   * session (FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND). A refused report is not audited.
-   */
-  z.object({
-    type: z.literal("file.transferred"),
-    sessionId: idSchema,
-    direction: z.enum(FILE_DIRECTIONS),
-    name: plainText(MAX_FILE_NAME_CHARS).min(1),
-    size: z.number().int().min(0).max(MAX_FILE_BYTES),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  }),
   /**
    * A chat line to the session's end user and technicians (the assignee or an invited technician
    * only: else NOT_ON_SESSION; the agent must be connected: else AGENT_OFFLINE). Plain text, one

@@ -26,13 +26,27 @@
  * to FILE_BUFFER_LOW_BYTES (bufferedAmountLowThreshold).
  */
 import { z } from "zod";
-import { FILE_MESSAGE_BYTES, MAX_FILE_BYTES } from "./limits.ts";
+import { FILE_MESSAGE_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_CHARS } from "./limits.ts";
+import { plainText } from "./plain-text.ts";
 
 export const FILES_CHANNEL_LABEL = "files";
 
 /** Which way a file went, as the gateway's audit says it (`session.file`). */
 export const FILE_DIRECTIONS = ["to_end_user", "from_end_user"] as const;
 export type FileDirection = (typeof FILE_DIRECTIONS)[number];
+
+/**
+ * A file that moved whole (SHA-256 checked), as the agent reports it for the audit (`file.transferred`
+ * on the agent socket, audited as `session.file`): `name` as saved or offered, made one plain line
+ * (sanitizeFileName), `size` in bytes, `sha256` lower-case hex.
+ */
+export const transferredFileSchema = z.object({
+  direction: z.enum(FILE_DIRECTIONS),
+  name: plainText(MAX_FILE_NAME_CHARS).min(1),
+  size: z.number().int().min(0).max(MAX_FILE_BYTES),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type TransferredFile = z.infer<typeof transferredFileSchema>;
 
 /** Bytes before the data in a binary message: the transfer's id. */
 export const FILE_FRAME_HEADER_BYTES = 4;

@@ -175,10 +175,10 @@ export const FILE_RESUME_WINDOW_MS = 2 * 60_000;
 export const MAX_FILE_NAME_CHARS = 120;
 
 /**
- * How fast one technician's console may report finished files on one session (`file.transferred`,
+ * How fast an agent may report finished files of one technician on its session (`file.transferred`,
  * each audited as `session.file`): a burst of FILE_REPORT_BURST at once (many small files dropped
  * together), then FILE_REPORTS_PER_SECOND. A report past it is refused with RATE_LIMITED (its
- * `retryAfter` says when the next one is taken) and nothing is audited, so a console (or a script
+ * `retryAfter` says when the next one is taken) and nothing is audited, so an agent (or a script
  * speaking its protocol) cannot fill the audit log.
  */
 export const FILE_REPORT_BURST = 50;

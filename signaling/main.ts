@@ -241,6 +241,7 @@ export async function startGateway(
     systemInfo,
     recordings,
     continuation,
+    viewing,
     organizationName,
     iceServers: () => iceServers.general(),
     log,

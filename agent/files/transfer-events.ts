@@ -22,8 +22,8 @@ export type FileTransfersEvents = {
   interrupted: [Named & { bytes: number; windowMs: number }];
   /** Going on from `bytes` on a channel open again. */
   resumed: [Named & { bytes: number }];
-  /** Done: saved under `path` (in), or received whole by the technician (out). */
-  finished: [Named & { path: string | undefined; bytesPerSecond: number }];
+  /** Done: saved under `path` (in), or received whole by the technician (out); `sha256` checked. */
+  finished: [Named & { path: string | undefined; sha256: string; bytesPerSecond: number }];
   failed: [Named & { code: FileErrorCode }];
   cancelled: [Named & { byUs: boolean }];
   invalid: [string];

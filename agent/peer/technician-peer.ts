@@ -55,6 +55,12 @@ export type TechnicianPeerEvents = {
   keyframeNeeded: [];
   /** A control message that failed validation (logged, dropped). */
   invalid: [string];
+  /**
+   * A control message for the technician not sent (sendControl): why, and whether werift refused
+   * it on an open channel (`refused`: e.g. past max-message-size) rather than the channel having
+   * closed meanwhile.
+   */
+  dropped: [reason: string, refused: boolean];
   closed: [reason: string];
 };
 
@@ -232,9 +238,28 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     }, wait);
   }
 
+  /**
+   * Sends on the `control` channel; never throws (the callers are watchers whose callbacks nothing
+   * catches). Before the channel opened the message is dropped silently (the state goes out on
+   * `controlOpen`); once it is closing or closed (the technician went meanwhile), or when werift
+   * refuses it (past the technician's max-message-size), it is dropped and told as `dropped`.
+   */
   sendControl(message: AgentControl): void {
-    if (this.#channel.readyState !== "open") return;
-    this.#channel.send(JSON.stringify(message));
+    const state = this.#channel.readyState;
+    if (state === "connecting") return;
+    if (state !== "open") {
+      this.emit("dropped", `${message.type}: the control channel is ${state}`, false);
+      return;
+    }
+    try {
+      this.#channel.send(JSON.stringify(message));
+    } catch (error) {
+      this.emit(
+        "dropped",
+        `${message.type}: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
+    }
   }
 
   /**

@@ -4,8 +4,10 @@
  * transfers waiting (the resume window), and the next channel to that technician takes them up.
  * What the end user is told of them is worded here.
  */
+import { basename } from "node:path";
 import type { Logger } from "pino";
-import type { FileErrorCode } from "../../shared/file-transfer.ts";
+import { sanitizeFileName } from "../../shared/file-names.ts";
+import type { FileErrorCode, TransferredFile } from "../../shared/file-transfer.ts";
 import type { PersonRef } from "../../shared/model.ts";
 import { FileOfferError, FileTransfers } from "../files/file-transfers.ts";
 import type { Messages } from "./messages.ts";
@@ -21,6 +23,8 @@ export type TechnicianFilesDeps = {
   readonly policy: (technicianId: string) => FileErrorCode | undefined;
   /** --files-resume-timeout (FILE_RESUME_WINDOW_MS when not given). */
   readonly resumeWindowMs?: number;
+  /** A file moved whole to or from the technician: for the gateway's audit (`file.transferred`). */
+  readonly transferred: (technicianId: string, file: TransferredFile) => void;
 };
 
 export class TechnicianFiles {
@@ -114,6 +118,13 @@ export class TechnicianFiles {
           ? messages.fileSent(t.name, name, t.bytesPerSecond)
           : messages.fileSaved(t.path, t.size, t.bytesPerSecond),
       );
+      this.#deps.transferred(technician.id, {
+        direction: t.direction === "in" ? "to_end_user" : "from_end_user",
+        // As saved here (in), or as offered (out): one plain line either way.
+        name: sanitizeFileName(t.path === undefined ? t.name : basename(t.path)),
+        size: t.size,
+        sha256: t.sha256,
+      });
     });
     files.on("failed", (t) => terminal.say(messages.fileFailed(t.name, t.code)));
     files.on("cancelled", (t) => terminal.say(messages.fileCancelled(t.name, t.byUs)));

@@ -116,6 +116,8 @@ export class TechnicianPeers {
       log: deps.log,
       dir: deps.files.dir,
       policy: (technicianId) => this.#filePolicy(technicianId),
+      transferred: (technicianId, file) =>
+        deps.client.send({ type: "file.transferred", technicianId, ...file }),
       ...(resumeWindowMs === undefined ? {} : { resumeWindowMs }),
     });
     // Loaded before the first view: opening one then waits for nothing.
@@ -319,6 +321,10 @@ export class TechnicianPeers {
       );
     });
     peer.on("invalid", (reason) => log.warn({ peerId, reason }, "dropped an invalid control message"));
+    peer.on("dropped", (reason, refused) => {
+      if (refused) log.warn({ peerId, reason }, "control message not sent");
+      else log.debug({ peerId, reason }, "control message not sent");
+    });
     peer.on("connected", () => {
       this.#chooseCodec();
       const replayed = this.#fanout.join(peer);

@@ -1,6 +1,6 @@
 import type { RemoteCloseReason, RemotePath } from "../../shared/console-protocol.ts";
 import { SosError } from "../../shared/errors.ts";
-import type { FileDirection } from "../../shared/file-transfer.ts";
+import type { TransferredFile } from "../../shared/file-transfer.ts";
 import { FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND } from "../../shared/limits.ts";
 import { RateBuckets } from "../../shared/rate-buckets.ts";
 import type { IceServer } from "../../shared/signal.ts";
@@ -64,7 +64,7 @@ export class Viewing<C extends object> {
   readonly #schedule: Schedule;
   /** The renewal timer of each open peer that has a TURN credential, by peer id; it dies with the view. */
   readonly #renewals = new Map<string, () => void>();
-  /** Each technician's file reports on each session (reportFile). */
+  /** The agent's file reports on each session, per technician (reportFile). */
   readonly #fileReports: RateBuckets;
   /** Consoles whose socket closed: a connect that was waiting on the store opens nothing for them. */
   readonly #gone = new WeakSet<C>();
@@ -204,39 +204,40 @@ export class Viewing<C extends object> {
   }
 
   /**
-   * The console reports a file its view moved over the `files` channel (whole, SHA-256 checked):
-   * audited as `session.file` with the view, direction, name, size and SHA-256. The file never
-   * passes the gateway, so what it holds the report to is what such a file must be: the console's
-   * own open view of the session (PEER_NOT_FOUND) with control, as the agent's `files` channel
-   * takes no file without it (PERMISSION_NOT_GRANTED), and no larger than the view's file limit
-   * (BAD_REQUEST). The open view is the permission, as for signals: it was opened by an enabled
-   * account that may connect, and losing either closes it on every instance. Each technician's
-   * reports on a session are held to a rate (FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND): past
-   * it RATE_LIMITED, checked before any store read. A refused report is audited nowhere.
-   * `account` reads the technician's account (a store read).
+   * The agent reports a file it moved whole over a technician's `files` channel (saved, SHA-256
+   * checked): audited as `session.file` with the agent as the actor, the technician and their view
+   * in the detail. The agent moved the bytes, so its report is the audit's; what the gateway holds
+   * it to is that the technician it names has an open view of its session (`viewOf`: here or on
+   * another instance; else PEER_NOT_FOUND), as every file goes over a view's channel, and that the
+   * file is within the session's file limit (a store read; else BAD_REQUEST). Each technician's
+   * files on a session are held to a rate (FILE_REPORT_BURST, FILE_REPORTS_PER_SECOND): past it
+   * RATE_LIMITED, checked before anything else. A refused report is audited nowhere.
    */
   async reportFile(
+    agent: { sessionId: string; address: string },
     technicianId: string,
-    account: () => Promise<TechnicianRow>,
-    sessionId: string,
-    console: C,
-    file: { direction: FileDirection; name: string; size: number; sha256: string },
+    file: TransferredFile,
+    viewOf: (sessionId: string, technicianId: string) => { peerId: string } | undefined,
   ): Promise<void> {
+    const { sessionId, address } = agent;
     const reporter = `${sessionId}:${technicianId}`;
     this.#fileReports.check(reporter);
-    const actor = await account();
-    const peer = this.ownView(sessionId, console);
-    if (peer.access !== "control") {
-      throw new SosError("PERMISSION_NOT_GRANTED", "The end user granted you view only: no files.");
+    const view = viewOf(sessionId, technicianId);
+    if (view === undefined) {
+      throw new SosError("PEER_NOT_FOUND", "That technician has no remote view of this session.");
     }
-    if (file.size > peer.maxFileBytes) {
-      throw SosError.badRequest("The file is larger than this remote view's file limit.");
+    if (file.size > (await this.#fileLimit(sessionId))) {
+      throw SosError.badRequest("The file is larger than this session's file limit.");
     }
-    // After who may report it: a refusal for who one is takes nothing of the rate.
+    // After whether it may be reported: a refusal takes nothing of the rate.
     this.#fileReports.take(reporter);
-    this.#audit.observed({ kind: "technician", account: actor }, "session.file", sessionId, {
-      peerId: peer.peerId,
-      ...file,
+    this.#audit.observed({ kind: "agent", sessionId, address }, "session.file", sessionId, {
+      technicianId,
+      peerId: view.peerId,
+      direction: file.direction,
+      name: file.name,
+      size: file.size,
+      sha256: file.sha256,
     });
   }
 

@@ -10,11 +10,12 @@ import type { Continuation } from "../domain/continuation.ts";
 import type { Recordings } from "../domain/recordings.ts";
 import type { Supportee } from "../domain/supportee.ts";
 import type { SystemInformation } from "../domain/system-info.ts";
+import type { Viewing } from "../domain/viewing.ts";
 import { type Jobs, jobName } from "../jobs.ts";
 import type { RelayDirection } from "../metrics/gateway-metrics.ts";
 import { joinMark } from "./agents.ts";
 import { type GatewaySocket, gatewaySocket } from "./gateway-socket.ts";
-import type { AgentConnection, Hub } from "./hub.ts";
+import type { AgentConnection, ConsoleConnection, Hub } from "./hub.ts";
 import { timedRelay } from "./relay-timing.ts";
 import { CLOSE, dispatch, type HandlerMap, protocolListener, send, sendError, toSosError } from "./wire.ts";
 
@@ -25,6 +26,7 @@ export type AgentSocketDeps = {
   systemInfo: SystemInformation;
   recordings: Recordings;
   continuation: Continuation;
+  viewing: Viewing<ConsoleConnection>;
   organizationName: () => Promise<string>;
   iceServers: () => IceServer[];
   log: Logger;
@@ -107,6 +109,13 @@ export class AgentSockets {
       continue: (socket, message) => {
         const agent = this.#joined(socket);
         return deps.continuation.answer(agent.sessionId, message.requestId, message.answer, agent.address);
+      },
+      "file.transferred": (socket, message) => {
+        const agent = this.#joined(socket);
+        const { type: _type, technicianId, ...file } = message;
+        return deps.viewing.reportFile(agent, technicianId, file, (sessionId, technician) =>
+          deps.hub.routing.viewOf(sessionId, technician),
+        );
       },
       end: (socket) => {
         const agent = this.#joined(socket);

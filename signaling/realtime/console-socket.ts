@@ -66,16 +66,6 @@ export class ConsoleSockets {
         const account = await this.#account(connection);
         viewing.reportPath(account, viewing.ownView(message.sessionId, connection), message.path);
       },
-      "file.transferred": async (connection, message) => {
-        const { sessionId, direction, name, size, sha256 } = message;
-        const account = () => this.#account(connection);
-        await viewing.reportFile(connection.technicianId, account, sessionId, connection, {
-          direction,
-          name,
-          size,
-          sha256,
-        });
-      },
       "chat.send": async (connection, message) => {
         const account = () => this.#account(connection);
         await deps.chat.say(connection.technicianId, account, message.sessionId, message.text);

@@ -68,6 +68,15 @@ export class Elsewhere {
     return false;
   }
 
+  /** A view of the technician on the session whose console is on another instance. */
+  peerOf(sessionId: string, technicianId: string): RemotePeer | undefined {
+    for (const sessions of this.#peers.values()) {
+      const peer = sessions.get(sessionId)?.find((view) => view.technicianId === technicianId);
+      if (peer !== undefined) return peer;
+    }
+    return undefined;
+  }
+
   viewersOf(sessionId: string): string[] {
     const viewers: string[] = [];
     for (const sessions of this.#peers.values()) {

@@ -61,6 +61,14 @@ export class Routing {
       this.#cluster.publish({ type: "peer.closed", sessionId, peerId, reason });
   }
 
+  /** The technician's open view of the session: its console here or on another instance. */
+  viewOf(sessionId: string, technicianId: string): { peerId: string } | undefined {
+    return (
+      this.#viewing.peers.ofSession(sessionId).find((peer) => peer.technicianId === technicianId) ??
+      this.#agents.elsewhere.peerOf(sessionId, technicianId)
+    );
+  }
+
   /** The views of a session whose consoles are here, for the other instances. */
   announcePeers(sessionId: string): void {
     const peers = this.#viewing.peers

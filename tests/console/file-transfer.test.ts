@@ -164,20 +164,27 @@ t.test(
       ),
       "the end user is told each file under the name it is saved as",
     );
-    // The console reported each whole file; the gateway audits them (never the data).
+    // The agent reported each whole file; the gateway audits them (never the data), the agent as
+    // the actor and Tom, whose view moved them, in the detail.
     const audit = await gateway.admin.get(`/api/audit?action=session.file`);
-    const files = (audit.body as { entries: Array<{ detail: Record<string, unknown> }> }).entries.map(
-      (entry) => entry.detail,
-    );
+    const entries = (
+      audit.body as { entries: Array<{ actor: { kind: string }; detail: Record<string, unknown> }> }
+    ).entries;
+    const files = entries.map((entry) => entry.detail);
+    const byView = { technicianId: String, peerId: String };
     t.match(
       files.find((detail) => detail.name === "setup.bin"),
-      { direction: "to_end_user", size: big.length, sha256: sha256(big) },
+      { direction: "to_end_user", size: big.length, sha256: sha256(big), ...byView },
       "session.file for the file sent",
     );
     t.match(
       files.find((detail) => detail.name === "printer log.txt"),
-      { direction: "from_end_user", size: log.length, sha256: sha256(log) },
+      { direction: "from_end_user", size: log.length, sha256: sha256(log), ...byView },
       "session.file for the file fetched",
+    );
+    t.ok(
+      entries.every((entry) => entry.actor.kind === "agent"),
+      "each reported by the agent, none by the console",
     );
     t.notOk(
       files.some((detail) => detail.name === "cancel-me.iso"),

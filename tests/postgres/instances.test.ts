@@ -134,6 +134,34 @@ t.test(
     const viewers = await consoleA.next("session.updated", (m) => m.session.viewers.includes(alice.id));
     t.same(viewers.session.viewers, [alice.id], "a console on A sees the view held on B");
 
+    // The agent on A reports a file that moved over Alice's view, whose console is on B: taken
+    // (answered with nothing, so the refused signal after it is the next error) and audited.
+    const file = { direction: "to_end_user", name: "a.txt", size: 3, sha256: "0".repeat(64) } as const;
+    agent.send({ type: "file.transferred", technicianId: alice.id, ...file });
+    agent.send({ type: "signal", peerId: "not-a-peer", data: CANDIDATE });
+    t.equal(
+      (await agent.next("error")).inReplyTo,
+      "signal",
+      "the report of a file over a view on B is taken",
+    );
+    const audited = async () =>
+      (
+        (await a.admin.get(`/api/audit?action=session.file&sessionId=${session.id}`)).body as {
+          entries: Array<{ detail: Record<string, unknown> }>;
+        }
+      ).entries;
+    let entries = await audited();
+    // Written a moment after it was taken (the audit's own write, never the report's failure).
+    for (const deadline = Date.now() + 5_000; entries.length === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      entries = await audited();
+    }
+    t.same(
+      entries.map((entry) => entry.detail),
+      [{ technicianId: alice.id, peerId: opened.peerId, ...file }],
+      "session.file with the view on B",
+    );
+
     t.equal((await alice.client.post(`/api/sessions/${session.id}/close`)).status, 200);
     t.equal((await agent.next("session.ended")).reason, "closed", "closed on A, the agent is told");
     t.equal((await consoleB.next("remote.closed")).reason, "session_closed", "the view on B closes");

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
-import { sanitizeFileName } from "../../../shared/file-names.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { MAX_FILE_BYTES } from "../../../shared/limits.ts";
 import type { IceServer } from "../../../shared/signal.ts";
@@ -204,11 +203,8 @@ export function useRemote(sessionId: string): RemoteController {
           const openFiles = (channel: RTCDataChannel): void => {
             let link = files.get();
             if (link === null) {
-              link = createFileLink(maxFileBytes, downloadBlob, (file) => {
-                // The name as the console knows it, made one plain line for the audit.
-                const name = sanitizeFileName(file.name);
-                sendConsole({ type: "file.transferred", sessionId, ...file, name });
-              });
+              // No report of the files for the audit: the agent, which moved them, makes it.
+              link = createFileLink(maxFileBytes, downloadBlob);
               files.set(link);
             }
             // A files channel of a new connection (or a new view): transfers broken off go on on it.
