@@ -108,7 +108,7 @@ function fail(error: unknown): void {
 }
 
 function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
-  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
+  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs, key: chunk.key, bytes: chunk.data.length });
   measure(chunk);
   const { message, transfer } = chunkMessage(chunk, codec);
   post(message, transfer);
@@ -333,7 +333,9 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   if (!refining) inEncoder.set(timestampUs, { handedAt, workMs: capture.tookMs + handedAt - converting });
   if (tracing) {
     const toEpoch = performance.timeOrigin;
-    trace({ event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured: epochNow() });
+    const captured = epochNow();
+    const frame = { event: "frame", ts: timestampUs, captureStart: toEpoch + capturedAt, captured } as const;
+    trace(refining ? { ...frame, topOff: 1 } : frame);
   }
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;

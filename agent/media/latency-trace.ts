@@ -5,6 +5,8 @@
  * which stage a key press waits in. Unset (the default), nothing is recorded and nothing is paid.
  */
 import { appendFileSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
+import { isMainThread } from "node:worker_threads";
 
 const file = process.env.SOS_LATENCY_TRACE;
 
@@ -23,9 +25,13 @@ export type TraceEvent =
       readonly captureStart: number;
       /** Captured and converted to I420, about to be handed to the encoder. */
       readonly captured: number;
+      /** 1 for a top-off (the unchanged picture again, top-off.ts). */
+      readonly topOff?: 1;
     }
-  | { readonly event: "encoded"; readonly ts: number }
-  | { readonly event: "sent"; readonly ts: number };
+  | { readonly event: "encoded"; readonly ts: number; readonly key: boolean; readonly bytes: number }
+  | { readonly event: "sent"; readonly ts: number; readonly packets: number }
+  /** A garbage collection pause in this thread (main: the agent's event loop; worker: capture). */
+  | { readonly event: "gc"; readonly thread: "main" | "worker"; readonly ms: number };
 
 export function trace(entry: TraceEvent, at = epochNow()): void {
   if (!tracing || file === undefined) return;
@@ -34,4 +40,16 @@ export function trace(entry: TraceEvent, at = epochNow()): void {
   } catch {
     // A benchmark's aid: a trace that cannot be written is no reason to disturb the session.
   }
+}
+
+/** GC pauses of 1 ms or more, traced where they started. */
+if (tracing) {
+  const thread = isMainThread ? "main" : "worker";
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration >= 1) {
+        trace({ event: "gc", thread, ms: entry.duration }, performance.timeOrigin + entry.startTime);
+      }
+    }
+  }).observe({ entryTypes: ["gc"] });
 }
