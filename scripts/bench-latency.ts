@@ -10,7 +10,12 @@
  * shown. Prints a table with p50/p90/p99, the ratio to x11vnc and whether the goals are met;
  * writes bench-results/latency.json. Not a timed test.
  *
- * Options: --presses N (per path and workload, default 60), --agent-args "..." (extra `sos` flags).
+ * Every SOS press over SLOW_MS is then listed with its stages and the frames the agent encoded
+ * around it (top-offs, keyframes, sizes; when each came out of x264 and was handed to the pacer)
+ * and GC pauses meanwhile, so that the tail's cause shows press by press.
+ *
+ * Options: --presses N (per path and workload, default 60), --agent-args "..." (extra `sos` flags),
+ * --workloads "still scrolling" (either or both).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,11 +26,13 @@ const { values } = parseArgs({
   options: {
     presses: { type: "string", default: "60" },
     "agent-args": { type: "string", default: "" },
+    workloads: { type: "string", default: "still scrolling" },
   },
 });
 const PRESSES = Math.max(10, Number(values.presses));
 const BLOCK = 10;
 const BLOCK_MS = 6_000;
+const WORKLOADS = (values.workloads ?? "").split(" ").filter((w) => w === "still" || w === "scrolling");
 const AGENT_ARGS = (values["agent-args"] ?? "").split(" ").filter((arg) => arg !== "");
 /** Goals of issue 14: p50 at most 1.2x x11vnc's, p99 at most 150 ms, no press lost. */
 const GOAL_RATIO = 1.2;
@@ -37,7 +44,15 @@ const teardown: Teardown = { teardown: (fn) => cleanups.push(fn) };
 let agentLog: (() => string) | undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Press = Seen & { readonly path: Path; readonly workload: string; readonly lost: boolean };
+type Press = Seen & {
+  readonly path: Path;
+  readonly workload: string;
+  readonly lost: boolean;
+  /** Which press of its block (0: the first after the path was resumed). */
+  readonly nth: number;
+};
+/** Presses slower than this are listed one by one with their stages and what the agent did around them. */
+const SLOW_MS = 100;
 
 const STAGES = [
   "received",
@@ -52,8 +67,22 @@ const STAGES = [
 ] as const;
 type Stage = (typeof STAGES)[number];
 
+type Trace = ReturnType<typeof readTrace>;
+
+/** The trace's frame event of the picture that showed the press (by its RTP timestamp). */
+function echoFrame(press: Press, trace: Trace): Trace[number] | undefined {
+  // Without the callback's RTP timestamp (missedCallback): the last frame sent before it was seen.
+  if (press.rtpTimestamp === undefined) {
+    const sent = trace.filter((e) => e.event === "sent" && Number(e.at) <= press.at).at(-1);
+    return sent === undefined ? undefined : trace.find((e) => e.event === "frame" && e.ts === sent.ts);
+  }
+  // The chunk's µs timestamp and the RTP one may round apart by one.
+  const rtp = press.rtpTimestamp;
+  return trace.find((e) => e.event === "frame" && Math.abs(rtpOf(e) - rtp) <= 1);
+}
+
 /** The SOS press's stages (ms after the keydown), from the agent's trace and the page's report. */
-function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<Record<Stage, number>> {
+function breakdown(press: Press, trace: Trace): Partial<Record<Stage, number>> {
   const after = (
     event: string,
     from: number,
@@ -69,12 +98,7 @@ function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<R
   const damage = after("damage", Number(received.at));
   if (damage !== undefined) result.damage = Number(damage.at) - press.keyAt;
   // The frame shown: by its RTP timestamp (90 kHz, from the chunk's µs timestamp).
-  const frame =
-    press.rtpTimestamp === undefined
-      ? undefined
-      : trace.find(
-          (e) => e.event === "frame" && Math.round((Number(e.ts) * 9) / 100) >>> 0 === press.rtpTimestamp,
-        );
+  const frame = echoFrame(press, trace);
   if (frame === undefined) return result;
   result.captureStart = Number(frame.captureStart) - press.keyAt;
   result.converted = Number(frame.captured) - press.keyAt;
@@ -85,13 +109,87 @@ function breakdown(press: Press, trace: ReturnType<typeof readTrace>): Partial<R
   return result;
 }
 
+declare global {
+  interface Window {
+    /** Every picture the console's video presented: [RTP timestamp, when (epoch ms)]. */
+    presentedFrames?: Array<[number, number, number]>;
+  }
+}
+
+/** Runs in the console: records every frame the video presents, to tell a frame never shown. */
+function recordPresented(): void {
+  const video = document.querySelector("video");
+  if (video === null) throw new Error("no video");
+  const frames: Array<[number, number, number]> = [];
+  window.presentedFrames = frames;
+  const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
+    frames.push([meta.rtpTimestamp ?? -1, performance.timeOrigin + now, meta.presentedFrames]);
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+/** The RTP timestamp (90 kHz) of a trace frame, from its chunk's µs timestamp. */
+const rtpOf = (frame: Trace[number]) => Math.round((Number(frame.ts) * 9) / 100) >>> 0;
+
+/**
+ * What the agent did around a slow press, from the trace: the frames handed to the encoder from
+ * 300 ms before the keydown until the echo's (top-offs, keyframes, sizes, when each came out and
+ * was sent), GC pauses in that time, and the stage that took longest.
+ */
+function aroundSlowPress(
+  press: Press,
+  stages: Partial<Record<Stage, number>>,
+  trace: Trace,
+  presented: ReadonlyArray<readonly [number, number, number]>,
+): string[] {
+  const lines: string[] = [];
+  let longest: { stage: Stage; ms: number } | undefined;
+  let before = 0;
+  for (const stage of STAGES) {
+    const at = stages[stage];
+    if (at === undefined) continue;
+    if (longest === undefined || at - before > longest.ms) longest = { stage, ms: at - before };
+    before = at;
+  }
+  const rel = (v: number | string | undefined) =>
+    v === undefined ? "-" : `${(Number(v) - press.keyAt).toFixed(1)}`;
+  const echo = echoFrame(press, trace);
+  const until = echo === undefined ? press.at : Number(echo.captured);
+  const frames = trace.filter(
+    (e) => e.event === "frame" && Number(e.captured) >= press.keyAt - 300 && Number(e.captured) <= until,
+  );
+  for (const frame of frames) {
+    const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
+    const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);
+    const kind = frame.topOff === 1 ? "top-off" : String(encoded?.key) === "true" ? "KEY" : "delta";
+    const kbit = encoded === undefined ? "-" : ((Number(encoded.bytes) * 8) / 1000).toFixed(0);
+    const shown = presented.find(([rtp]) => Math.abs(rtp - rtpOf(frame)) <= 1);
+    lines.push(
+      `      ${frame === echo ? "echo " : "     "}${kind.padEnd(8)} capture ${rel(frame.captureStart).padStart(7)} handed ${rel(frame.captured).padStart(7)} out ${rel(encoded?.at).padStart(7)} sent ${rel(sent?.at).padStart(7)} ${kbit.padStart(5)} kbit ${String(sent?.packets ?? "-").padStart(4)} pkts, presented ${shown === undefined ? "never" : rel(shown[1])}`,
+    );
+  }
+  const gcs = trace.filter(
+    (e) => e.event === "gc" && Number(e.at) >= press.keyAt - 100 && Number(e.at) <= press.at,
+  );
+  for (const gc of gcs)
+    lines.push(`      gc ${gc.thread} at ${rel(gc.at)} for ${Number(gc.ms).toFixed(1)} ms`);
+  const head = `    ${(press.at - press.keyAt).toFixed(1).padStart(6)} ms (press ${press.nth} of its block${press.missedCallback === true ? ", seen without a frame callback" : ""}), longest step: ${longest === undefined ? "-" : `${longest.stage} +${longest.ms.toFixed(1)}`}`;
+  const row = STAGES.map((stage) => {
+    const v = stages[stage];
+    return v === undefined ? "-".padStart(12) : v.toFixed(1).padStart(12);
+  }).join("");
+  return [head, `          ${row}`, ...lines];
+}
+
 async function main(): Promise<void> {
   const rig = await startRig(teardown, AGENT_ARGS);
   agentLog = rig.agentLog;
+  await rig.pages.sos.evaluate(recordPresented);
   const presses: Press[] = [];
   const keys = "abcdefghijklmnopqrstuvwxyz";
   let k = 0;
-  for (const workload of ["still", "scrolling"] as const) {
+  for (const workload of WORKLOADS) {
     await rig.scrolling(workload === "scrolling");
     const done = (path: Path) => presses.filter((p) => p.workload === workload && p.path === path).length;
     while (done("sos") < PRESSES || done("vnc") < PRESSES) {
@@ -112,9 +210,9 @@ async function main(): Promise<void> {
           const key = `Key${(keys[k++ % keys.length] ?? "a").toUpperCase()}`;
           try {
             const seen = await rig.press(path, key, 2_000);
-            presses.push({ ...seen, path, workload, lost: false });
+            presses.push({ ...seen, path, workload, lost: false, nth: i });
           } catch {
-            presses.push({ at: Number.NaN, keyAt: Number.NaN, path, workload, lost: true });
+            presses.push({ at: Number.NaN, keyAt: Number.NaN, path, workload, lost: true, nth: i });
           }
           // A pause between keys as in typing; the picture settles before the next one.
           await sleep(150 + Math.random() * 150);
@@ -128,11 +226,14 @@ async function main(): Promise<void> {
   rig.turn("sos");
   await rig.scrolling(false);
   const trace = readTrace(rig.tracePath);
+  const presented = await rig.pages.sos.evaluate(() => window.presentedFrames ?? []);
+  const counters = await rig.counters("sos");
 
   type Row = { workload: string; path: Path; n: number; lost: number; p50: number; p90: number; p99: number };
   const rows: Row[] = [];
   const stageRows: Array<{ workload: string } & Partial<Record<Stage, number>>> = [];
-  for (const workload of ["still", "scrolling"]) {
+  const slowLines: string[] = [];
+  for (const workload of WORKLOADS) {
     for (const path of ["sos", "vnc"] as const) {
       const mine = presses.filter((p) => p.workload === workload && p.path === path);
       const ok = mine.filter((p) => !p.lost).map((p) => p.at - p.keyAt);
@@ -154,6 +255,16 @@ async function main(): Promise<void> {
       if (values.length > 0) median[stage] = Math.round(percentile(values, 50) * 10) / 10;
     }
     stageRows.push({ workload, ...median });
+    const slow = sos
+      .map((press, index) => ({ press, stages: stages[index] ?? {} }))
+      .filter(({ press }) => press.at - press.keyAt > SLOW_MS)
+      .sort((a, b) => b.press.at - b.press.keyAt - (a.press.at - a.press.keyAt));
+    slowLines.push(
+      `\n${workload}: ${slow.length} of ${sos.length} SOS presses over ${SLOW_MS} ms (stages in ms after the keydown); ${sos.filter((p) => p.missedCallback === true).length} seen without a frame callback`,
+      `          ${STAGES.map((s) => s.padStart(12)).join("")}`,
+    );
+    for (const { press, stages: its } of slow)
+      slowLines.push(...aroundSlowPress(press, its, trace, presented));
   }
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
@@ -171,9 +282,11 @@ async function main(): Promise<void> {
       `${s.workload.padEnd(10)} ${STAGES.map((stage) => fmt(s[stage] ?? Number.NaN).padStart(12)).join("")}`,
     );
   }
+  console.log("\nSOS presses over the slow mark, slowest first, with the frames around each");
+  for (const line of slowLines) console.log(line);
   console.log("\ngoals (issue 14): p50 <= 1.2x x11vnc's, p99 <= 150 ms, no press lost");
   const verdicts: Array<{ workload: string; ratio: number; met: boolean }> = [];
-  for (const workload of ["still", "scrolling"]) {
+  for (const workload of WORKLOADS) {
     const sos = rows.find((r) => r.workload === workload && r.path === "sos");
     const vnc = rows.find((r) => r.workload === workload && r.path === "vnc");
     if (sos === undefined || vnc === undefined) continue;
@@ -187,8 +300,10 @@ async function main(): Promise<void> {
   mkdirSync("bench-results", { recursive: true });
   writeFileSync(
     "bench-results/latency.json",
-    `${JSON.stringify({ rows, stages: stageRows, verdicts, agentArgs: AGENT_ARGS, presses }, null, 2)}\n`,
+    `${JSON.stringify({ rows, stages: stageRows, verdicts, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
   );
+  // The agent's trace and the frames the console presented, for a closer look at the tail.
+  writeFileSync("bench-results/latency-trace.json", `${JSON.stringify({ trace, presented })}\n`);
   console.log("\nwritten to bench-results/latency.json");
 }
 

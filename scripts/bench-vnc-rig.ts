@@ -78,6 +78,8 @@ export type Seen = {
   readonly rtpTimestamp?: number;
   readonly receiveTime?: number;
   readonly processingMs?: number;
+  /** The picture was found on an animation frame: no video frame callback came for it. */
+  readonly missedCallback?: boolean;
 };
 
 /** The console's inbound video counters (getStats), summed over its peers: where frames go missing. */
@@ -220,8 +222,11 @@ function installWatcher(args: {
   if (kind === "video") {
     const video = document.querySelector("video");
     if (video === null) throw new Error("no video");
+    /** The frames the element had when last looked at (getVideoPlaybackQuality). */
+    let looked = 0;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
       frames += 1;
+      looked = video.getVideoPlaybackQuality().totalVideoFrames;
       const extra: Partial<Seen> = {};
       if (meta.rtpTimestamp !== undefined) Object.assign(extra, { rtpTimestamp: meta.rtpTimestamp });
       if (meta.receiveTime !== undefined) Object.assign(extra, { receiveTime: epoch(meta.receiveTime) });
@@ -231,6 +236,19 @@ function installWatcher(args: {
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
+    // Chromium (headless, 156) presents some frames without a video frame callback for them: one
+    // that comes 30-60 ms after the one before was presented (rVFC's presentedFrames counts it)
+    // got no callback until the next frame, up to 200 ms later. Each animation frame, a frame the
+    // element has and no callback reported is looked at too (without the callback's metadata).
+    const onTick = (now: number) => {
+      const total = video.getVideoPlaybackQuality().totalVideoFrames;
+      if (total !== looked) {
+        looked = total;
+        look(video, now, { missedCallback: true });
+      }
+      requestAnimationFrame(onTick);
+    };
+    requestAnimationFrame(onTick);
   } else {
     const canvas = document.querySelector("#screen canvas");
     if (!(canvas instanceof HTMLCanvasElement)) throw new Error("no canvas");

@@ -28,7 +28,15 @@ import { type FrameRateLimit, nextLimit, unmeasuredLimit, withCap } from "./fram
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { epochNow, trace, tracing } from "./latency-trace.ts";
 import { yieldToInput } from "./thread-priority.ts";
-import { afterFrame, afterTopOff, msUntilTopOff, NO_TOP_OFF, type TopOff, topOffDue } from "./top-off.ts";
+import {
+  afterFrame,
+  afterInput,
+  afterTopOff,
+  msUntilTopOff,
+  NO_TOP_OFF,
+  type TopOff,
+  topOffDue,
+} from "./top-off.ts";
 import type { EncodedChunk, VideoCodecName, VideoFrameEncoder } from "./video-encoder.ts";
 import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
 import { closeShmConnection, openShmMonitor } from "./x11-capture.ts";
@@ -79,6 +87,8 @@ let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
 const currentStats = () => ({ ...stats, fps: limit.fps, workMs: limit.workMs ?? 0 });
 /** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
 let topOff: TopOff = NO_TOP_OFF;
+/** When input last came (the "activity" message): top-offs wait for a pause in typing. */
+let inputAt = Number.NEGATIVE_INFINITY;
 /**
  * Frames handed to the encoder and not out yet, by timestamp: when, and how long their capture
  * and conversion took. A picture replaced while waiting in the encoder never comes out: its entry
@@ -110,7 +120,7 @@ function fail(error: unknown): void {
 }
 
 function onChunk(chunk: EncodedChunk, codec: VideoCodecName): void {
-  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs });
+  if (tracing) trace({ event: "encoded", ts: chunk.timestampUs, key: chunk.key, bytes: chunk.data.length });
   measure(chunk);
   const { message, transfer } = chunkMessage(chunk, codec);
   post(message, transfer);
@@ -210,6 +220,8 @@ function onMessage(message: ToWorker): void {
       break;
     case "activity":
       activeUntil = performance.now() + FAST_AFTER_ACTIVITY_MS;
+      inputAt = performance.now();
+      topOff = afterInput(topOff, inputAt);
       // Where drawing is reported, input itself is no reason to capture: its echo will be.
       if (monitor?.drawing !== undefined) return;
       break;
@@ -335,13 +347,15 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   if (tracing) {
     const toEpoch = performance.timeOrigin;
     const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs };
-    trace({
+    const captured = epochNow();
+    const frame = {
       event: "frame",
       ts: timestampUs,
       captureStart: toEpoch + capturedAt,
-      captured: epochNow(),
+      captured,
       pipeline,
-    });
+    } as const;
+    trace(refining ? { ...frame, topOff: 1 } : frame);
   }
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;
@@ -352,7 +366,7 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   // H.264 only: VP8 in realtime mode makes every tenth frame a keyframe (encoder.ts), so a top-off
   // could cost a keyframe, and no gain was measured for it (top-off.ts).
   if (refining) topOff = afterTopOff(topOff, capturedAt);
-  else topOff = settings.codec === "h264" ? afterFrame(capturedAt) : NO_TOP_OFF;
+  else topOff = settings.codec === "h264" ? afterFrame(capturedAt, inputAt) : NO_TOP_OFF;
 }
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */

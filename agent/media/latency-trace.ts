@@ -5,6 +5,8 @@
  * which stage a key press waits in. Unset (the default), nothing is recorded and nothing is paid.
  */
 import { appendFileSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
+import { isMainThread } from "node:worker_threads";
 import type { PipelineStats } from "./worker-protocol.ts";
 
 /** A frame's stage times (ms) and the worker's counters when it went to the encoder. */
@@ -32,9 +34,13 @@ export type TraceEvent =
       readonly captured: number;
       /** The capture worker's counters and frame-rate limit then (`npm run bench:vs-vnc` prints them). */
       readonly pipeline?: PipelineTrace;
+      /** 1 for a top-off (the unchanged picture again, top-off.ts). */
+      readonly topOff?: 1;
     }
-  | { readonly event: "encoded"; readonly ts: number }
-  | { readonly event: "sent"; readonly ts: number };
+  | { readonly event: "encoded"; readonly ts: number; readonly key: boolean; readonly bytes: number }
+  | { readonly event: "sent"; readonly ts: number; readonly packets: number }
+  /** A garbage collection pause in this thread (main: the agent's event loop; worker: capture). */
+  | { readonly event: "gc"; readonly thread: "main" | "worker"; readonly ms: number };
 
 export function trace(entry: TraceEvent, at = epochNow()): void {
   if (!tracing || file === undefined) return;
@@ -43,4 +49,16 @@ export function trace(entry: TraceEvent, at = epochNow()): void {
   } catch {
     // A benchmark's aid: a trace that cannot be written is no reason to disturb the session.
   }
+}
+
+/** GC pauses of 1 ms or more, traced where they started. */
+if (tracing) {
+  const thread = isMainThread ? "main" : "worker";
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration >= 1) {
+        trace({ event: "gc", thread, ms: entry.duration }, performance.timeOrigin + entry.startTime);
+      }
+    }
+  }).observe({ entryTypes: ["gc"] });
 }

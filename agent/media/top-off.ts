@@ -26,6 +26,14 @@
 export const TOP_OFF_AFTER_MS = 200;
 /** Top-offs per still period: the gain per top-off shrinks, and each costs a frame of bits. */
 export const TOP_OFFS = 3;
+/**
+ * How long after input (a key, a click: the worker hears of it at most every 250 ms) top-offs
+ * wait. A top-off is a whole 1080p frame for x264 (20-40 ms of it here, more under load), and
+ * while someone types the next key's echo came in while one was encoded and waited behind it
+ * (bench:latency); while the person types, the echo frames themselves are the picture, and the
+ * top-offs come in the first pause of a second.
+ */
+export const TOP_OFF_AFTER_INPUT_MS = 1_000;
 
 export type TopOff =
   /** Nothing to refine: the screen changed and is not encoded yet, or the top-offs are done. */
@@ -35,15 +43,25 @@ export type TopOff =
 
 export const NO_TOP_OFF: TopOff = { state: "none" };
 
-/** A frame of a new picture was encoded (captured at `capturedAt`): its top-offs start over. */
-export function afterFrame(capturedAt: number): TopOff {
-  return { state: "waiting", left: TOP_OFFS, dueAt: capturedAt + TOP_OFF_AFTER_MS };
+/**
+ * A frame of a new picture was encoded (captured at `capturedAt`; the last input came at
+ * `inputAt`): its top-offs start over.
+ */
+export function afterFrame(capturedAt: number, inputAt = Number.NEGATIVE_INFINITY): TopOff {
+  const dueAt = Math.max(capturedAt + TOP_OFF_AFTER_MS, inputAt + TOP_OFF_AFTER_INPUT_MS);
+  return { state: "waiting", left: TOP_OFFS, dueAt };
 }
 
 /** A top-off was encoded (captured at `capturedAt`): the next one, or none after the last. */
 export function afterTopOff(topOff: TopOff, capturedAt: number): TopOff {
   if (topOff.state === "none" || topOff.left <= 1) return NO_TOP_OFF;
   return { state: "waiting", left: topOff.left - 1, dueAt: capturedAt + TOP_OFF_AFTER_MS };
+}
+
+/** Input came at `at`: the top-offs due wait until the person has paused. */
+export function afterInput(topOff: TopOff, at: number): TopOff {
+  if (topOff.state === "none") return topOff;
+  return { ...topOff, dueAt: Math.max(topOff.dueAt, at + TOP_OFF_AFTER_INPUT_MS) };
 }
 
 /** Whether an unchanged capture started at `capturedAt` is encoded again as a top-off. */

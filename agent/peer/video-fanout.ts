@@ -64,7 +64,7 @@ export class VideoFanout {
     const packets = this.#packetizer.packetize(chunk.data, rtpTimestamp(chunk.timestampUs));
     this.#remember(chunk, packets);
     for (const peer of this.#following) peer.sendRtp(packets);
-    if (tracing) trace({ event: "sent", ts: chunk.timestampUs });
+    if (tracing) trace({ event: "sent", ts: chunk.timestampUs, packets: packets.length });
   }
 
   #remember(chunk: ScreenChunk, packets: RtpPacket[]): void {
