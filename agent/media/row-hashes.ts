@@ -31,23 +31,28 @@ const PRIME = 0x01000193;
 
 /**
  * A 32-bit hash of words [from, to) of `words`: FNV-1a style on whole pixels, in four independent
- * lanes so the multiplies pipeline (about 1 ms for a whole 1080p frame here, against 2.5 ms in
- * one lane). Not collision-free, and need not be: the bytes confirm.
+ * lanes so the multiplies pipeline (about 1.4 ms for a whole 1080p frame here, against 2.5 ms in
+ * one lane; measured at load 5 on 2 cores). Not collision-free, and need not be: the bytes confirm.
  */
 export function hashWords(words: Uint32Array, from: number, to: number): number {
-  let h1 = 0x811c9dc5;
+  // Every constant an int32 (`| 0`): a seed above 2^31 makes V8 keep the lane as a double, 2.3x slower.
+  let h1 = 0x811c9dc5 | 0;
   let h2 = 0x050c5d1f;
   let h3 = 0x1b873593;
   let h4 = 0x2c1b3c6d;
+  const end = to - 3;
   let i = from;
-  for (; i + 4 <= to; i += 4) {
-    h1 = Math.imul(h1 ^ (words[i] ?? 0), PRIME);
-    h2 = Math.imul(h2 ^ (words[i + 1] ?? 0), PRIME);
-    h3 = Math.imul(h3 ^ (words[i + 2] ?? 0), PRIME);
-    h4 = Math.imul(h4 ^ (words[i + 3] ?? 0), PRIME);
+  // `as number`, not `?? 0`: the indices are in bounds (callers pass rows of the frame), and the
+  // check costs 2.5x here.
+  for (; i < end; i += 4) {
+    h1 = Math.imul(h1 ^ (words[i] as number), PRIME);
+    h2 = Math.imul(h2 ^ (words[i + 1] as number), PRIME);
+    h3 = Math.imul(h3 ^ (words[i + 2] as number), PRIME);
+    h4 = Math.imul(h4 ^ (words[i + 3] as number), PRIME);
   }
-  for (; i < to; i += 1) h1 = Math.imul(h1 ^ (words[i] ?? 0), PRIME);
-  const mixed = h1 ^ Math.imul(h2, 0x9e3779b1) ^ Math.imul(h3, 0x85ebca6b) ^ Math.imul(h4, 0xc2b2ae35);
+  for (; i < to; i += 1) h1 = Math.imul(h1 ^ (words[i] as number), PRIME);
+  const mixed =
+    h1 ^ Math.imul(h2, 0x9e3779b1 | 0) ^ Math.imul(h3, 0x85ebca6b | 0) ^ Math.imul(h4, 0xc2b2ae35 | 0);
   return (mixed ^ (mixed >>> 15)) >>> 0;
 }
 

@@ -51,6 +51,8 @@ export const PALETTE_COLOURS = 16;
 const MIN_COPY_ROWS = 4;
 /** A hash shared by more old rows than this (blank rows, a rule) is too ambiguous to vote. */
 const MAX_SHARED_HASH = 8;
+/** A column span wider than this part of the screen is not searched again apart from the full width. */
+const WIDE_SPAN = 0.9;
 /** Shifts tried per rectangle, best voted first. */
 const SHIFTS_TRIED = 3;
 
@@ -94,19 +96,12 @@ function searchBand(
 ): void {
   const { width } = next;
   const rows = band.end - band.start;
-  // Where each row differs from the same row before: [first, last], first -1 for an equal row.
-  const first = new Int32Array(rows);
-  const last = new Int32Array(rows);
-  for (let i = 0; i < rows; i += 1) {
-    const y = band.start + i;
-    first[i] = firstDifference(previous, next, y, 0, width);
-    last[i] = first[i] === -1 ? -1 : lastDifference(previous, next, y, first[i] ?? 0, width);
-  }
+  const diff = differences(previous, next, hashes, band);
   /** The copy covering each row of the band, -1 for none. */
   const coveredBy = new Int32Array(rows).fill(-1);
   const fullWidth = { x0: 0, x1: width, newHashes: hashes.current, oldHashes: hashes.previous };
-  findCopies(previous, next, band, fullWidth, first, coveredBy, copies);
-  for (const columns of differingColumns(band, first, last, coveredBy)) {
+  findCopies(previous, next, band, fullWidth, diff, coveredBy, copies);
+  for (const columns of differingColumns(band, width, diff, coveredBy)) {
     const { x0, x1 } = columns;
     const newHashes = new Uint32Array(next.height);
     const oldHashes = new Uint32Array(next.height);
@@ -114,9 +109,41 @@ function searchBand(
       newHashes[y] = hashWords(next.words, y * width + x0, y * width + x1);
       oldHashes[y] = hashWords(previous.words, y * width + x0, y * width + x1);
     }
-    findCopies(previous, next, band, { x0, x1, newHashes, oldHashes }, first, coveredBy, copies);
+    findCopies(previous, next, band, { x0, x1, newHashes, oldHashes }, diff, coveredBy, copies);
   }
-  freshRects(previous, next, band, first, last, coveredBy, copies, fresh);
+  freshRects(previous, next, band, diff, coveredBy, copies, fresh);
+}
+
+/** Which rows of a band differ from the same row before, and where (found only when asked: a copied row needs no columns). */
+type Differences = {
+  readonly changed: Uint8Array;
+  /** The first differing column of the band's row `i`, -1 for an equal row. */
+  first(i: number): number;
+  last(i: number): number;
+};
+
+function differences(previous: Pixels, next: Pixels, hashes: RowHashes, band: RowRange): Differences {
+  const rows = band.end - band.start;
+  const changed = new Uint8Array(rows);
+  for (let i = 0; i < rows; i += 1) {
+    const y = band.start + i;
+    // Different hashes: different rows. Equal hashes: the bytes decide.
+    changed[i] =
+      hashes.current[y] !== hashes.previous[y] || !segmentsEqual(previous, y, next, y, 0, next.width) ? 1 : 0;
+  }
+  const firsts = new Int32Array(rows).fill(-2); // -2: not looked for yet
+  const lasts = new Int32Array(rows).fill(-2);
+  const first = (i: number): number => {
+    if (changed[i] === 0) return -1;
+    if (firsts[i] === -2) firsts[i] = firstDifference(previous, next, band.start + i, 0, next.width);
+    return firsts[i] ?? -1;
+  };
+  const last = (i: number): number => {
+    if (changed[i] === 0) return -1;
+    if (lasts[i] === -2) lasts[i] = lastDifference(previous, next, band.start + i, first(i), next.width);
+    return lasts[i] ?? -1;
+  };
+  return { changed, first, last };
 }
 
 /**
@@ -127,29 +154,29 @@ function searchBand(
  */
 function differingColumns(
   band: RowRange,
-  first: Int32Array,
-  last: Int32Array,
+  width: number,
+  diff: Differences,
   coveredBy: Int32Array,
 ): Array<{ x0: number; x1: number }> {
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const left: number[] = [];
   let changed = 0;
   for (let i = 0; i < band.end - band.start; i += 1) {
-    if (first[i] === -1) continue;
+    if (diff.changed[i] === 0) continue;
     changed += 1;
-    if (coveredBy[i] !== -1) continue;
-    starts.push(first[i] ?? 0);
-    ends.push((last[i] ?? 0) + 1);
+    if (coveredBy[i] === -1) left.push(i);
   }
   // Rows left after a scroll at full width are mostly its new text: not worth hashing the band again.
-  if (starts.length < MIN_COPY_ROWS || starts.length * 4 < changed) return [];
+  if (left.length < MIN_COPY_ROWS || left.length * 4 < changed) return [];
+  const starts = left.map((i) => diff.first(i));
+  const ends = left.map((i) => diff.last(i) + 1);
   starts.sort((a, b) => a - b);
   ends.sort((a, b) => a - b);
   const spans = [{ x0: starts[0] ?? 0, x1: ends[ends.length - 1] ?? 0 }];
   const x0 = starts[Math.floor(starts.length * 0.1)] ?? 0;
   const x1 = ends[Math.ceil(ends.length * 0.9) - 1] ?? 0;
   if (x1 > x0 && (x0 !== spans[0]?.x0 || x1 !== spans[0]?.x1)) spans.push({ x0, x1 });
-  return spans;
+  // Spans nearly the whole width were searched at full width already.
+  return spans.filter((span) => span.x1 - span.x0 <= width * WIDE_SPAN);
 }
 
 /** Row hashes over columns [x0, x1): of the next frame, and of the previous one. */
@@ -165,7 +192,7 @@ function findCopies(
   next: Pixels,
   band: RowRange,
   columns: Columns,
-  first: Int32Array,
+  diff: Differences,
   coveredBy: Int32Array,
   copies: Copy[],
 ): void {
@@ -181,7 +208,7 @@ function findCopies(
   const votes = new Map<number, number>();
   for (let y = band.start; y < band.end; y += 1) {
     const i = y - band.start;
-    if (coveredBy[i] !== -1 || first[i] === -1) continue;
+    if (coveredBy[i] !== -1 || diff.changed[i] === 0) continue;
     const sources = oldRows.get(newHashes[y] ?? 0);
     if (sources === undefined || sources.length > MAX_SHARED_HASH) continue;
     for (const source of sources) if (source !== y) votes.set(source - y, (votes.get(source - y) ?? 0) + 1);
@@ -209,7 +236,7 @@ function findCopies(
           next,
           band,
           { x0: columns.x0, x1: columns.x1, y0: runStart, y1: y, dy },
-          first,
+          diff,
           coveredBy,
           copies,
         );
@@ -224,13 +251,13 @@ function addCopy(
   next: Pixels,
   band: RowRange,
   run: { x0: number; x1: number; y0: number; y1: number; dy: number },
-  first: Int32Array,
+  diff: Differences,
   coveredBy: Int32Array,
   copies: Copy[],
 ): void {
   const { y0, y1, dy } = run;
   let changedRows = 0;
-  for (let y = y0; y < y1; y += 1) if (first[y - band.start] !== -1) changedRows += 1;
+  for (let y = y0; y < y1; y += 1) changedRows += diff.changed[y - band.start] ?? 0;
   if (changedRows === 0) return; // equal rows moved onto equal rows: nothing to copy
   const holds = (x0: number, x1: number) => {
     for (let y = y0; y < y1; y += 1) if (!segmentsEqual(next, y, previous, y + dy, x0, x1)) return false;
@@ -271,8 +298,7 @@ function freshRects(
   previous: Pixels,
   next: Pixels,
   band: RowRange,
-  first: Int32Array,
-  last: Int32Array,
+  diff: Differences,
   coveredBy: Int32Array,
   copies: readonly Copy[],
   fresh: Rect[],
@@ -285,10 +311,14 @@ function freshRects(
   };
   for (let y = band.start; y < band.end; y += 1) {
     const i = y - band.start;
-    let from = first[i] ?? -1;
-    let to = (last[i] ?? -1) + 1;
     const copy = copies[coveredBy[i] ?? -1];
-    if (copy !== undefined && from !== -1) {
+    if (diff.changed[i] === 0 || (copy !== undefined && copy.w === next.width)) {
+      close(); // equal, or exact at full width
+      continue;
+    }
+    let from = diff.first(i);
+    let to = diff.last(i) + 1;
+    if (copy !== undefined) {
       // Inside the copy the row is exact; outside it, the old row stayed in place.
       const left = from < copy.x ? from : -1;
       const right = to > copy.x + copy.w ? firstDifference(previous, next, y, copy.x + copy.w, to) : -1;

@@ -230,7 +230,7 @@ t.test("rows that merely hash alike make no copy", async (t) => {
     const a0 = previous.words[row] ?? 0;
     const a4 = previous.words[row + 4] ?? 0;
     const b0 = a0 ^ 1;
-    const state = (word: number) => Math.imul(0x811c9dc5 ^ word, PRIME);
+    const state = (word: number) => Math.imul((0x811c9dc5 | 0) ^ word, PRIME);
     moved.words[target] = b0;
     moved.words[target + 4] = state(a0) ^ a4 ^ state(b0);
     t.equal(
