@@ -66,16 +66,21 @@ export class ScrollSearch {
 
   /**
    * The copies from `previous` (the frame given last) to `next` within `changed` (every row where
-   * they differ: from the damage log or changedRows), and what stays new. `next` becomes the last.
+   * they differ: from the damage log or changedRows; rows outside are taken as equal), and what
+   * stays new. `next` becomes the last.
    */
   search(previous: Pixels, next: Pixels, changed: readonly RowRange[]): ScrollResult {
     this.#hashes.update(next, changed);
     const copies: Copy[] = [];
     const fresh: Rect[] = [];
-    for (const range of changed) {
-      const band = { start: Math.max(0, range.start), end: Math.min(next.height, range.end) };
-      if (band.start < band.end) searchBand(previous, next, this.#hashes, band, copies, fresh);
-    }
+    // One band from the first changed row to the last: a scroll's source rows may lie in another
+    // range or between them (rows that stayed equal are still the old rows).
+    const band = {
+      start: Math.max(0, Math.min(...changed.map((range) => range.start))),
+      end: Math.min(next.height, Math.max(...changed.map((range) => range.end))),
+    };
+    if (changed.length > 0 && band.start < band.end)
+      searchBand(previous, next, this.#hashes, band, changed, copies, fresh);
     return {
       copies,
       fresh,
@@ -85,18 +90,19 @@ export class ScrollSearch {
   }
 }
 
-/** One changed band: copies first at full width (cached hashes), then within the differing columns. */
+/** The changed rows: copies first at full width (cached hashes), then within the differing columns. */
 function searchBand(
   previous: Pixels,
   next: Pixels,
   hashes: RowHashes,
   band: RowRange,
+  ranges: readonly RowRange[],
   copies: Copy[],
   fresh: Rect[],
 ): void {
   const { width } = next;
   const rows = band.end - band.start;
-  const diff = differences(previous, next, hashes, band);
+  const diff = differences(previous, next, hashes, band, ranges);
   /** The copy covering each row of the band, -1 for none. */
   const coveredBy = new Int32Array(rows).fill(-1);
   const fullWidth = { x0: 0, x1: width, newHashes: hashes.current, oldHashes: hashes.previous };
@@ -106,8 +112,12 @@ function searchBand(
     const newHashes = new Uint32Array(next.height);
     const oldHashes = new Uint32Array(next.height);
     for (let y = band.start; y < band.end; y += 1) {
-      newHashes[y] = hashWords(next.words, y * width + x0, y * width + x1);
+      const i = y - band.start;
       oldHashes[y] = hashWords(previous.words, y * width + x0, y * width + x1);
+      // Only uncovered rows are matched; an equal row's hash is the old one.
+      if (coveredBy[i] === -1)
+        newHashes[y] =
+          diff.changed[i] === 1 ? hashWords(next.words, y * width + x0, y * width + x1) : (oldHashes[y] ?? 0);
     }
     findCopies(previous, next, band, { x0, x1, newHashes, oldHashes }, diff, coveredBy, copies);
   }
@@ -122,15 +132,24 @@ type Differences = {
   last(i: number): number;
 };
 
-function differences(previous: Pixels, next: Pixels, hashes: RowHashes, band: RowRange): Differences {
+function differences(
+  previous: Pixels,
+  next: Pixels,
+  hashes: RowHashes,
+  band: RowRange,
+  ranges: readonly RowRange[],
+): Differences {
   const rows = band.end - band.start;
-  const changed = new Uint8Array(rows);
-  for (let i = 0; i < rows; i += 1) {
-    const y = band.start + i;
-    // Different hashes: different rows. Equal hashes: the bytes decide.
-    changed[i] =
-      hashes.current[y] !== hashes.previous[y] || !segmentsEqual(previous, y, next, y, 0, next.width) ? 1 : 0;
-  }
+  const changed = new Uint8Array(rows); // rows outside the ranges are equal (the caller says so)
+  for (const range of ranges)
+    for (let y = Math.max(band.start, range.start); y < Math.min(band.end, range.end); y += 1) {
+      const i = y - band.start;
+      // Different hashes: different rows. Equal hashes: the bytes decide.
+      changed[i] =
+        hashes.current[y] !== hashes.previous[y] || !segmentsEqual(previous, y, next, y, 0, next.width)
+          ? 1
+          : 0;
+    }
   const firsts = new Int32Array(rows).fill(-2); // -2: not looked for yet
   const lasts = new Int32Array(rows).fill(-2);
   const first = (i: number): number => {
