@@ -246,3 +246,20 @@ t.test("rows that merely hash alike make no copy", async (t) => {
     `the bytes refuse every candidate over the colliding rows (${JSON.stringify(result.copies)})`,
   );
 });
+
+t.test("a scroll whose changed rows are split by rows that stayed equal is still one copy", async (t) => {
+  // Eleven identical lines in the middle: scrolled by five lines, part of them stays equal, so the
+  // changed rows come in two ranges, and the rows above the equal ones are copied from inside them.
+  const lines = document(80, FULL.columns, 14);
+  const repeated = lines[30] ?? [];
+  for (let i = 31; i <= 40; i += 1) lines[i] = repeated;
+  const previous = terminalFrame(FULL, lines, 10);
+  const next = terminalFrame(FULL, lines, 15);
+  const changed = changedRows(previous.data, next.data, WIDTH, HEIGHT);
+  t.ok(changed.length >= 2, `changed rows in ${changed.length} ranges`);
+  const result = search(previous, next);
+  assertExact(t, previous, next, result);
+  t.equal(result.copies.length, 1, "one copy across both ranges");
+  t.match(result.copies[0], { x: 0, w: WIDTH, dy: 5 * LINE_H });
+  t.ok(result.freshRows <= 5 * LINE_H, `new rows ${result.freshRows} <= ${5 * LINE_H}`);
+});
