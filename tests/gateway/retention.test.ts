@@ -210,7 +210,8 @@ await tom.client.post(`/api/sessions/${withRecording.id}/close`);
 t.test("every table that hangs off a session has rows of the closed one", async (t) => {
   const rows = await rowsOf(full.id);
   for (const [table, n] of Object.entries(rows)) {
-    if (table === "recordings") continue;
+    // PostgreSQL's agent_presence names the instance holding a connected agent: empty once it left.
+    if (table === "recordings" || table === "agent_presence") continue;
     t.ok(n >= 1, `${table}: ${n}`);
   }
   t.equal(rows.recordings, 0, "and no recording");
