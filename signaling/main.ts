@@ -45,8 +45,8 @@ export type GatewayOptions = {
   sweepIntervalMs?: number;
   /**
    * How often recordings past their channel's retention, and ended sessions and audit entries past
-   * theirs (`--session-retention-days`, `--audit-retention-days`), are deleted (default 1 h); 0
-   * turns the timer off (the run at start stays).
+   * theirs (`--session-retention-days`, `--audit-retention-days`), are deleted (default 1 h; also
+   * at start); 0 turns it off.
    */
   retentionSweepIntervalMs?: number;
   /** Tests only: smaller retention batches, to see a backlog deleted batch by batch. */
@@ -384,14 +384,16 @@ export async function startGateway(
     ["recording retention", () => recordings.sweep()],
     ["data retention", () => retention.sweep()],
   ] as const;
-  for (const [job, sweep] of sweeps) {
-    jobs.safely(`${job} at start`, async () => {
-      await sweep();
-    });
-    if (retentionMs > 0) {
-      jobs.every(job, retentionMs, async () => {
-        await sweep();
-      });
+  if (retentionMs > 0) {
+    for (const [job, sweep] of sweeps) {
+      jobs.every(
+        job,
+        retentionMs,
+        async () => {
+          await sweep();
+        },
+        { now: true },
+      );
     }
   }
   heartbeat.start();

@@ -14,6 +14,7 @@ import {
 } from "../helpers/gateway.ts";
 import { runGateway } from "../helpers/gateway-cli.ts";
 import { testStore } from "../helpers/postgres.ts";
+import { CapturedLog } from "../helpers/security.ts";
 import { waitUntil } from "../helpers/xvfb.ts";
 
 /**
@@ -337,3 +338,55 @@ t.test("a bad retention refuses the start with exit 1 and says why; good ones st
   });
   t.equal(good.code, 0, "good values start (and stop on SIGTERM)");
 });
+
+t.test(
+  "a run that fails (a row the gateway does not know holds the session) deletes nothing of its batch, shows in health, and is tried again within seconds, not at the next hour",
+  async (t) => {
+    const faultClock = new TestClock();
+    const log = new CapturedLog("info");
+    const local = await startTestGateway({
+      config: { sessionRetentionDays: 1 },
+      options: { clock: faultClock, sweepIntervalMs: 0, log: log.logger },
+    });
+    t.teardown(() => local.close());
+    const alice = await local.technician("Alice");
+    const session = await local.newSession(alice.client);
+    t.equal((await alice.client.post(`/api/sessions/${session.id}/close`)).status, 200);
+    const before = await local.query(
+      "SELECT COUNT(*) AS n FROM session_permissions WHERE session_id = ?",
+      session.id,
+    );
+    // Another program's table referencing the session: deleting the session fails on it.
+    await local.query("CREATE TABLE foreign_notes (session_id TEXT REFERENCES sessions(id))");
+    await local.query("INSERT INTO foreign_notes (session_id) VALUES (?)", session.id);
+    faultClock.advance(2 * DAY);
+    // Started again: the hourly run's first one is at start.
+    await local.restart();
+    await waitUntil(
+      async () =>
+        log.lines.some((l) => l.msg === "job failed; trying again" && l.fields.job === "data retention"),
+      10_000,
+      "the failed run logged",
+    );
+    const unhealthy = await fetch(`${local.url}/healthz`);
+    t.equal(unhealthy.status, 503, "health says so");
+    t.match(await unhealthy.json(), { jobs: [{ job: "data retention" }] });
+    t.same(
+      await local.query("SELECT COUNT(*) AS n FROM session_permissions WHERE session_id = ?", session.id),
+      before,
+      "the failed batch deleted none of the session's parts",
+    );
+    await local.query("DELETE FROM foreign_notes");
+    await waitUntil(
+      async () => (await local.query("SELECT id FROM sessions WHERE id = ?", session.id)).length === 0,
+      10_000,
+      "the session deleted by a retry",
+    );
+    await waitUntil(
+      async () => (await fetch(`${local.url}/healthz`)).status === 200,
+      10_000,
+      "healthy again",
+    );
+    t.pass("deleted and healthy again within seconds");
+  },
+);
