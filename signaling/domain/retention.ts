@@ -54,7 +54,7 @@ export class Retention {
 
   /**
    * Deletes what is past its retention at the clock's now, batch by batch; resolves to how much
-   * this run deleted. A store that fails stops the run (the job tries again at the next one); what
+   * this run deleted. A store that fails stops the run (its job tries it again with backoff); what
    * was deleted until then is audited all the same.
    */
   async sweep(): Promise<RetentionRun> {
@@ -64,25 +64,23 @@ export class Retention {
     const auditBefore = auditDays === undefined ? undefined : now - auditDays * DAY_MS;
     const size = this.#d.batches ?? { sessions: SESSION_BATCH, auditEntries: AUDIT_BATCH };
     const run: RetentionRun = { sessions: 0, auditEntries: 0 };
+    const deleted = (kind: RetentionKind, key: keyof RetentionRun) => (count: number) => {
+      run[key] += count;
+      if (count > 0) this.#d.deleted?.(kind, count);
+    };
     try {
       if (endedBefore !== undefined) {
-        await this.#batches(
-          "sessions",
+        await batches(
           size.sessions,
           () => store.transaction((tx) => tx.deleteEndedSessions(endedBefore, size.sessions)),
-          (count) => {
-            run.sessions += count;
-          },
+          deleted("sessions", "sessions"),
         );
       }
       if (auditBefore !== undefined) {
-        await this.#batches(
-          "audit_entries",
+        await batches(
           size.auditEntries,
           () => store.deleteAuditBefore(auditBefore, size.auditEntries),
-          (count) => {
-            run.auditEntries += count;
-          },
+          deleted("audit_entries", "auditEntries"),
         );
       }
     } finally {
@@ -98,19 +96,13 @@ export class Retention {
     }
     return run;
   }
+}
 
-  /** Deletes batch after batch until one comes back short, counting each as it commits. */
-  async #batches(
-    kind: RetentionKind,
-    size: number,
-    batch: () => Promise<number>,
-    counted: (count: number) => void,
-  ): Promise<void> {
-    for (;;) {
-      const count = await batch();
-      counted(count);
-      if (count > 0) this.#d.deleted?.(kind, count);
-      if (count < size) return;
-    }
+/** Deletes batch after batch until one comes back short, counting each as it commits. */
+async function batches(size: number, batch: () => Promise<number>, counted: (count: number) => void) {
+  for (;;) {
+    const count = await batch();
+    counted(count);
+    if (count < size) return;
   }
 }
