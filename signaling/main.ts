@@ -236,6 +236,7 @@ export async function startGateway(
     store,
     clock,
     audit,
+    events,
     sessionDays: config.sessionRetentionDays,
     auditDays: config.auditRetentionDays,
     deleted: (kind, count) => metrics.retentionDeleted(kind, count),

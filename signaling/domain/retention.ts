@@ -1,6 +1,7 @@
 import { type Clock, iso } from "../clock.ts";
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./audit.ts";
+import type { DomainEvents } from "./events.ts";
 
 /** The longest retention a setting takes (100 years: "keep" without being forever). */
 export const MAX_RETENTION_DAYS = 36_500;
@@ -23,6 +24,8 @@ export type RetentionDeps = {
   store: Store;
   clock: Clock;
   audit: AuditLog;
+  /** Each deleted session is `sessionRemoved`: consoles that list it drop it, on every instance. */
+  events: DomainEvents;
   /** Ended sessions are kept this many days after they ended; undefined: forever. */
   sessionDays: number | undefined;
   /** Audit entries are kept this many days; undefined: forever. */
@@ -72,7 +75,13 @@ export class Retention {
       if (endedBefore !== undefined) {
         await batches(
           size.sessions,
-          () => store.transaction((tx) => tx.deleteEndedSessions(endedBefore, size.sessions)),
+          async () => {
+            const removed = await store.transaction((tx) =>
+              tx.deleteEndedSessions(endedBefore, size.sessions),
+            );
+            for (const session of removed) this.#d.events.emit("sessionRemoved", session);
+            return removed.length;
+          },
           deleted("sessions", "sessions"),
         );
       }

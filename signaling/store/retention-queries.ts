@@ -1,4 +1,4 @@
-import { text } from "./row-mappers.ts";
+import { text, toSession } from "./row-mappers.ts";
 import type { Sql } from "./sql.ts";
 import type { StoreQueries } from "./store.ts";
 
@@ -39,11 +39,11 @@ export function retentionQueries({ all, forUpdate }: Sql): RetentionQueries {
           limit,
         )
       ).map((row) => text(row, "id"));
-      if (ids.length === 0) return 0;
+      if (ids.length === 0) return [];
       const marks = ids.map(() => "?").join(", ");
       for (const table of SESSION_PARTS)
         await all(`DELETE FROM ${table} WHERE session_id IN (${marks})`, ...ids);
-      return (await all(`DELETE FROM sessions WHERE id IN (${marks}) RETURNING id`, ...ids)).length;
+      return (await all(`DELETE FROM sessions WHERE id IN (${marks}) RETURNING *`, ...ids)).map(toSession);
     },
     async deleteAuditBefore(before, limit) {
       // The oldest `limit` entries by id (the primary key: no scan of the log), those older than

@@ -152,11 +152,11 @@ export type StoreQueries = {
   /**
    * Deletes at most `limit` sessions that ended at or before `endedBefore` (Closed, Expired, or
    * deleted) and have no recording, with their invites, permissions, chat, system information and
-   * re-confirmation clock; resolves to how many sessions this call deleted. Call inside a
+   * re-confirmation clock; resolves to the sessions this call deleted, as they were. Call inside a
    * transaction: the sessions are held from the choice to the delete, so another instance doing
    * the same at once deletes none of them again.
    */
-  deleteEndedSessions(endedBefore: number, limit: number): Promise<number>;
+  deleteEndedSessions(endedBefore: number, limit: number): Promise<SessionRow[]>;
   /**
    * Deletes, among the `limit` oldest audit entries, those written at or before `before`; resolves
    * to how many. Fewer than `limit` means no older entries follow (but one written late).

@@ -236,7 +236,17 @@ t.test(
   "30 days after they ended, closed and deleted sessions go with every part, each once however many instances sweep",
   async (t) => {
     clock.advance(2 * MINUTE);
+    // A console open now lists the closed session, and drops it when it is deleted.
+    const watching = await openConsoleSocket(await tomNow());
+    t.teardown(() => watching.close());
+    const listed = await watching.next("sessions");
+    t.ok(
+      listed.sessions.some((session) => session.id === full.id),
+      "a console lists the closed session",
+    );
     t.same(await sweepEverywhere(), { sessions: 2, auditEntries: 0 }, "two deleted, once");
+    await watching.next("session.removed", (m) => m.sessionId === full.id);
+    t.pass("and drops it when it is deleted");
     t.ok(
       await gone(full.id),
       "the closed one and its chat, system information, invitations, permissions, clock",
