@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { flattenIssues } from "../shared/errors.ts";
 import { BACKUP_COMMANDS, BACKUP_HELP, runBackupCommand } from "./backup/backup-cli.ts";
+import { MAX_RETENTION_DAYS } from "./domain/retention.ts";
 import { type Gateway, startGateway } from "./main.ts";
 import { readSecretFile } from "./secret-file.ts";
 import type { CertificateInfo } from "./tls.ts";
@@ -26,6 +27,14 @@ function portNumber(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new InvalidArgumentError("a port from 0 to 65535");
   return port;
+}
+
+/** A retention in days, as `--session-retention-days` and `--audit-retention-days` take it. */
+function days(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_RETENTION_DAYS)
+    throw new InvalidArgumentError(`a whole number of days from 1 to ${MAX_RETENTION_DAYS}`);
+  return n;
 }
 
 const program = new Command()
@@ -132,6 +141,19 @@ const program = new Command()
       }),
   )
   .addOption(
+    new Option(
+      "--session-retention-days <days>",
+      "delete ended sessions (with their chat and system information) this many days after they ended (default: keep)",
+    )
+      .env("SOS_SESSION_RETENTION_DAYS")
+      .argParser(days),
+  )
+  .addOption(
+    new Option("--audit-retention-days <days>", "delete audit entries this many days old (default: keep)")
+      .env("SOS_AUDIT_RETENTION_DAYS")
+      .argParser(days),
+  )
+  .addOption(
     new Option("--license <features>", "licensed features: attended-access or none")
       .env("SOS_LICENSE")
       .choices(["attended-access", "none"])
@@ -186,6 +208,8 @@ const flags = z
     tlsKey: z.string().optional(),
     license: z.string(),
     apiRateLimit: z.number(),
+    sessionRetentionDays: z.number().optional(),
+    auditRetentionDays: z.number().optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     metricsToken: z.string().optional(),
     metricsTokenFile: z.string().optional(),
@@ -246,6 +270,8 @@ try {
       : { tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey } }),
     logLevel: flags.logLevel,
     apiRateLimit: flags.apiRateLimit,
+    ...(flags.sessionRetentionDays === undefined ? {} : { sessionRetentionDays: flags.sessionRetentionDays }),
+    ...(flags.auditRetentionDays === undefined ? {} : { auditRetentionDays: flags.auditRetentionDays }),
     ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(flags.metricsListen === undefined ? {} : { metricsListen: flags.metricsListen }),
   });

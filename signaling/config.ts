@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_SESSION_EXPIRY_MINUTES, MAX_NAME_LENGTH } from "../shared/limits.ts";
 import { plainText } from "../shared/plain-text.ts";
+import { MAX_RETENTION_DAYS } from "./domain/retention.ts";
 import { MetricsToken } from "./metrics/scrape.ts";
 import { DatabaseUrl } from "./store/database-url.ts";
 import { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, turnUrlSchema } from "./turn/relay.ts";
@@ -76,6 +77,14 @@ export const gatewayConfigSchema = z
       .optional(),
     license: z.object({ attendedAccess: z.boolean() }).default({ attendedAccess: true }),
     sessionExpiryMinutes: z.number().int().positive().default(DEFAULT_SESSION_EXPIRY_MINUTES),
+    /**
+     * Ended sessions (Closed, Expired, deleted) and their chat, system information, invitations and
+     * permissions are deleted this many days after they ended (signaling/domain/retention.ts);
+     * absent: kept forever.
+     */
+    sessionRetentionDays: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
+    /** Audit entries are deleted this many days after they were written; absent: kept forever. */
+    auditRetentionDays: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
     /** STUN/TURN URLs handed to peers; empty means host candidates only (same network or loopback). */
     iceUrls: z.array(z.string().min(1)).default([]),
     /**

@@ -76,20 +76,40 @@ export class Jobs {
   }
 
   /**
-   * Runs `work` every `intervalMs`; a failed run is tried again at the next tick. A run still going
-   * when the next tick comes is not started twice.
+   * Runs `work` every `intervalMs`. A failed run is tried again with backoff, never later than the
+   * next tick would (an hourly job does not stay failing in health for an hour after a blip), until
+   * it succeeds; ticks meanwhile, and a tick while a run is still going, start nothing. `now`: the
+   * first run starts at once (a sweep that should not wait a whole interval after a start).
    */
-  every(job: string, intervalMs: number, work: Work): void {
+  every(job: string, intervalMs: number, work: Work, { now = false }: { now?: boolean } = {}): void {
     if (this.#stopped) return;
     let running = false;
-    const timer = setInterval(async () => {
+    const run = async () => {
       if (running) return;
       running = true;
-      await this.#attempt(job, work);
+      for (let attempt = 0; !(await this.#attempt(job, work)); attempt += 1) {
+        // Stopped while waiting: the timer is cleared and this run ends here.
+        await this.#pause(Math.min(intervalMs, JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** attempt));
+      }
       running = false;
-    }, intervalMs);
+    };
+    const timer = setInterval(run, intervalMs);
     timer.unref();
     this.#timers.add(timer);
+    if (now) void run();
+  }
+
+  /** Resolves after `ms`, or never once the jobs stop. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#stopped) return;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.#timers.add(timer);
+    });
   }
 
   /** Runs `work` now, in an event handler: a throw or rejection is logged with its cause, never thrown on. */

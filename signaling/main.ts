@@ -15,6 +15,7 @@ import { domainEvents } from "./domain/events.ts";
 import { PinGuard } from "./domain/pin-guard.ts";
 import { Policy } from "./domain/policy.ts";
 import { Recordings } from "./domain/recordings.ts";
+import { Retention, type RetentionBatches, type RetentionRun } from "./domain/retention.ts";
 import { Supportee } from "./domain/supportee.ts";
 import { SystemInformation } from "./domain/system-info.ts";
 import { Technicians } from "./domain/technicians.ts";
@@ -42,8 +43,14 @@ export type GatewayOptions = {
   log?: Logger;
   /** How often expired sessions are swept (default 15 s); 0 turns the sweeper off. */
   sweepIntervalMs?: number;
-  /** How often recordings past their channel's retention are deleted (default 1 h); 0 turns it off. */
+  /**
+   * How often recordings past their channel's retention, and ended sessions and audit entries past
+   * theirs (`--session-retention-days`, `--audit-retention-days`), are deleted (default 1 h; also
+   * at start); 0 turns it off.
+   */
   retentionSweepIntervalMs?: number;
+  /** Tests only: smaller retention batches, to see a backlog deleted batch by batch. */
+  retentionBatches?: RetentionBatches;
   /** How long a dropped agent may take to resume before its session falls back to Waiting. */
   resumeGraceMs?: number;
   /** How often sockets are pinged; a socket that missed a pong is closed (default 30 s). */
@@ -81,6 +88,8 @@ export type Gateway = {
   sweep(): Promise<number>;
   /** Runs the recordings' retention sweep now (at the gateway's clock); resolves to how many it deleted. */
   sweepRecordings(): Promise<number>;
+  /** Runs the sessions' and audit log's retention now (at the gateway's clock); resolves to what it deleted. */
+  sweepRetention(): Promise<RetentionRun>;
   /**
    * Runs the re-confirmation sweep now (the end user asked again, a question past its deadline
    * ends its session); resolves to how many sessions it asked or ended.
@@ -223,6 +232,16 @@ export async function startGateway(
   // Recordings' files live in the data directory (shared storage when several instances share a database).
   const recordingFiles = new RecordingFiles(config.recordingsDir ?? join(config.dataDir, "recordings"));
   const recordings = new Recordings({ store, clock, audit, events, desk, files: recordingFiles });
+  const retention = new Retention({
+    store,
+    clock,
+    audit,
+    events,
+    sessionDays: config.sessionRetentionDays,
+    auditDays: config.auditRetentionDays,
+    deleted: (kind, count) => metrics.retentionDeleted(kind, count),
+    batches: options.retentionBatches,
+  });
   // A technician's view that closes ends their recordings of the session (the end user is told).
   viewing.events.on("closed", (peer) =>
     jobs.safely("recordings of a closed view", () =>
@@ -360,15 +379,24 @@ export async function startGateway(
       await continuation.sweep();
     });
   }
-  // Retention: every instance sweeps; deleting a recording twice (here and on another instance) is harmless.
+  // Retention: every instance sweeps, at start and hourly; running a sweep on several instances
+  // at once, or twice, deletes each recording, session or audit entry once.
   const retentionMs = options.retentionSweepIntervalMs ?? 60 * 60_000;
-  jobs.safely("recording retention at start", async () => {
-    await recordings.sweep();
-  });
+  const sweeps = [
+    ["recording retention", () => recordings.sweep()],
+    ["data retention", () => retention.sweep()],
+  ] as const;
   if (retentionMs > 0) {
-    jobs.every("recording retention", retentionMs, async () => {
-      await recordings.sweep();
-    });
+    for (const [job, sweep] of sweeps) {
+      jobs.every(
+        job,
+        retentionMs,
+        async () => {
+          await sweep();
+        },
+        { now: true },
+      );
+    }
   }
   heartbeat.start();
 
@@ -389,6 +417,7 @@ export async function startGateway(
     },
     sweep: () => desk.lifecycle.expireDue(),
     sweepRecordings: () => recordings.sweep(),
+    sweepRetention: () => retention.sweep(),
     continuationSweep: () => continuation.sweep(),
     close() {
       closed ??= (async () => {

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { LIVE_STATUSES, type SessionStatus } from "../../shared/status.ts";
 import type { DomainEvents } from "../domain/events.ts";
+import type { RetentionKind } from "../domain/retention.ts";
 import type { TypedEvents } from "../domain/typed-events.ts";
 import type { ViewingEvents } from "../domain/viewing.ts";
 import type { SessionRow } from "../store/rows.ts";
@@ -40,6 +41,7 @@ export class GatewayMetrics {
   readonly #sessionsEnded: Counter<"reason">;
   readonly #viewsOpened: Counter;
   readonly #viewsClosed: Counter<"reason">;
+  readonly #retentionDeleted: Counter<"kind">;
   /** Open remote views by peer id: kept from viewing's opened/closed, so a repeated close counts once. */
   readonly #openViews = new Set<string>();
   #sources: MetricSources | undefined;
@@ -89,10 +91,17 @@ export class GatewayMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#retentionDeleted = new Counter({
+      name: "sos_retention_deleted_total",
+      help: "Rows the data retention deleted: ended sessions (with their chat, system information, invitations and permissions) and audit entries.",
+      labelNames: ["kind"],
+      registers,
+    });
     // Labels that exist from the start, so a rate() over them starts at zero rather than at the first event.
     for (const reason of ["wrong", "rate_limited"]) this.#pinRefusals.inc({ reason }, 0);
     for (const reason of ["invalid_credentials", "throttled"]) this.#signInRefusals.inc({ reason }, 0);
     for (const reason of ["closed", "expired", "deleted"]) this.#sessionsEnded.inc({ reason }, 0);
+    for (const kind of ["sessions", "audit_entries"]) this.#retentionDeleted.inc({ kind }, 0);
     for (const direction of ["agent_to_console", "console_to_agent"]) this.#relay.zero({ direction });
 
     const sources = () => this.#sources;
@@ -172,6 +181,11 @@ export class GatewayMetrics {
   /** A signal was relayed; `startedAt` is `performance.now()` when its handler took it. */
   relayed(direction: RelayDirection, startedAt: number): void {
     this.#relay.observe({ direction }, (performance.now() - startedAt) / 1000);
+  }
+
+  /** The data retention deleted `count` rows of a kind (signaling/domain/retention.ts). */
+  retentionDeleted(kind: RetentionKind, count: number): void {
+    this.#retentionDeleted.inc({ kind }, count);
   }
 
   /** One store operation took `seconds`. */

@@ -7,6 +7,7 @@ import type { DatabaseUrl } from "./database-url.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
 import { recordingQueries } from "./recording-queries.ts";
+import { retentionQueries } from "./retention-queries.ts";
 import { sessionPartsQueries } from "./session-parts-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Raw, Sql, SqlValue } from "./sql.ts";
@@ -157,6 +158,7 @@ export async function openPostgresStore(url: DatabaseUrl): Promise<Store> {
     ...recordingQueries(sql),
     ...continuationQueries(sql),
     ...sessionPartsQueries(sql),
+    ...retentionQueries(sql),
   };
 
   // At start a database that cannot be reached or migrated stops the gateway, naming it.

@@ -2,6 +2,7 @@ import type { ChatQueries } from "./chat-queries.ts";
 import type { ContinuationQueries } from "./continuation-queries.ts";
 import type { PeopleQueries } from "./people-queries.ts";
 import type { RecordingQueries } from "./recording-queries.ts";
+import type { RetentionQueries } from "./retention-queries.ts";
 import {
   int,
   SESSION_COLUMNS,
@@ -23,6 +24,7 @@ type SessionQueries = Omit<
   | keyof ChatQueries
   | keyof SystemInfoQueries
   | keyof RecordingQueries
+  | keyof RetentionQueries
   | keyof ContinuationQueries
   | keyof SessionPartsQueries
 >;

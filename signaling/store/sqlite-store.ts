@@ -3,6 +3,7 @@ import { chatQueries } from "./chat-queries.ts";
 import { continuationQueries } from "./continuation-queries.ts";
 import { peopleQueries } from "./people-queries.ts";
 import { recordingQueries } from "./recording-queries.ts";
+import { retentionQueries } from "./retention-queries.ts";
 import { sessionPartsQueries } from "./session-parts-queries.ts";
 import { sessionQueries } from "./session-queries.ts";
 import type { Sql } from "./sql.ts";
@@ -35,6 +36,7 @@ export function openSqliteStore(dataDir: string): Store {
     ...recordingQueries(sql),
     ...continuationQueries(sql),
     ...sessionPartsQueries(sql),
+    ...retentionQueries(sql),
   };
   let closed = false;
   return {

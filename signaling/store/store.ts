@@ -148,4 +148,18 @@ export type StoreQueries = {
    * interval, the interval not 0) or an open question is past its deadline. Live sessions only.
    */
   listContinuationsDue(now: number): Promise<ContinuationRow[]>;
+
+  /**
+   * Deletes at most `limit` sessions that ended at or before `endedBefore` (Closed, Expired, or
+   * deleted) and have no recording, with their invites, permissions, chat, system information and
+   * re-confirmation clock; resolves to the sessions this call deleted, as they were. Call inside a
+   * transaction: the sessions are held from the choice to the delete, so another instance doing
+   * the same at once deletes none of them again.
+   */
+  deleteEndedSessions(endedBefore: number, limit: number): Promise<SessionRow[]>;
+  /**
+   * Deletes, among the `limit` oldest audit entries, those written at or before `before`; resolves
+   * to how many. Fewer than `limit` means no older entries follow (but one written late).
+   */
+  deleteAuditBefore(before: number, limit: number): Promise<number>;
 };
