@@ -39,7 +39,12 @@ for (const codec of ["h264", "vp8"] as const) {
       const decodes = codec === "h264" ? BASELINE_ONLY : undefined;
       const { page, connect } = await browserTechnician(t, desk, undefined, decodes);
       await connect();
-      const stats = await decodedFrame(page, 30_000, "a decoded frame in Chromium");
+      // A rehearsal once saw no video at all within 30 s (4 runs after it passed): say what the agent did.
+      const stats = await decodedFrame(page, 30_000, "a decoded frame in Chromium").catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}\nagent stderr (end):\n${agent.stderr().slice(-4_000)}`);
+        },
+      );
       t.same([stats?.frameWidth, stats?.frameHeight], [1280, 720]);
       t.match(stats?.codec, codec === "h264" ? /video\/H264 .*profile-level-id=42e01f/ : /video\/VP8/);
       const before = stats?.framesDecoded ?? 0;
