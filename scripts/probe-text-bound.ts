@@ -227,7 +227,7 @@ function toBitmap(
   const blank: boolean[] = [];
   for (let y = 0; y < height; y += 1) {
     const row = Buffer.alloc(rowBytes);
-    let any = false;
+    let inked = false;
     let last = -1;
     for (let x = 0; x < width; x += 1) {
       const pixel = (pixels[y * width + x] ?? 0) & 0xffffff;
@@ -235,7 +235,7 @@ function toBitmap(
       last = pixel;
       if (pixel !== background) {
         row[x >> 3] = (row[x >> 3] ?? 0) | (0x80 >> (x & 7));
-        any = true;
+        inked = true;
       }
     }
     const key = row.toString("latin1");
@@ -246,7 +246,7 @@ function toBitmap(
     }
     rows.push(row);
     rowIds.push(id);
-    blank.push(!any);
+    blank.push(!inked);
   }
   return { rows, ids: rowIds, blank };
 }
