@@ -209,7 +209,8 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
   if ((flags & ~SCREEN_RESET) !== 0) return fail("SCREEN_MALFORMED", `Unknown record flags ${flags}.`);
   const rtpTimestamp = view.getUint32(2);
   const capturedAt = view.getFloat64(6);
-  if (!Number.isFinite(capturedAt)) return fail("SCREEN_MALFORMED", "The capture time is not a finite number.");
+  if (!Number.isFinite(capturedAt))
+    return fail("SCREEN_MALFORMED", "The capture time is not a finite number.");
   const width = view.getUint16(14);
   const height = view.getUint16(16);
   if (width < 1 || height < 1 || width > SCREEN_MAX_SIDE || height > SCREEN_MAX_SIDE)
