@@ -440,3 +440,19 @@ t.test("a closed writer refuses writes until start()", async (t) => {
   for (const message of messages) await receiver.take(message);
   sameRecords(t, receiver.records, [scroll(10, 2)], "after close() and start()");
 });
+
+t.test("start() between writes not awaited takes effect in call order", async (t) => {
+  const writer = new ScreenWriter();
+  writer.start();
+  const one = writer.write(scroll(11, 2));
+  const bad = writer.write({ ...scroll(12, 2), width: 70000 });
+  writer.start();
+  const two = writer.write(scroll(13, 2));
+  await t.rejects(bad, RangeError, "a record the format cannot hold fails its own write only");
+  const [first, second] = await Promise.all([one, two]);
+  t.equal(first[0]?.[0], SCREEN_START);
+  t.equal(second[0]?.[0], SCREEN_START, "the write after start() begins the new stream");
+  const receiver = new Receiver();
+  for (const message of second) await receiver.take(message);
+  sameRecords(t, receiver.records, [scroll(13, 2)], "the new stream alone");
+});
