@@ -30,8 +30,9 @@ function u16(value: number, what: string): number {
 
 /**
  * A record as it goes into the deflate stream, WITH its u32 length prefix. Throws a RangeError only
- * for a value the format cannot hold (a field outside its integer type, a palette that is not whole
- * r g b triples of 1..256 entries); it does not check bounds (decodeScreenRecord does).
+ * for a value the format cannot hold (a field outside its integer type, a capture time that is not
+ * finite, a palette that is not whole r g b triples of 1..256 entries); it does not check bounds
+ * (decodeScreenRecord does).
  */
 export function encodeScreenRecord(record: ScreenRecord): Uint8Array {
   let size = SCREEN_LENGTH_BYTES + HEAD_BYTES + 2 + 2 * record.show.length + 2 + 2 * record.hide.length;
@@ -43,6 +44,8 @@ export function encodeScreenRecord(record: ScreenRecord): Uint8Array {
   view.setUint8(4, SCREEN_VERSION);
   view.setUint8(5, record.reset ? SCREEN_RESET : 0);
   view.setUint32(6, record.rtpTimestamp >>> 0);
+  if (!Number.isFinite(record.capturedAt))
+    throw new RangeError(`capturedAt is not finite: ${record.capturedAt}`);
   view.setFloat64(10, record.capturedAt);
   view.setUint16(18, u16(record.width, "width"));
   view.setUint16(20, u16(record.height, "height"));

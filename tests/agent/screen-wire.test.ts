@@ -93,6 +93,7 @@ t.test("the encoder refuses what the format cannot hold", async (t) => {
     RangeError,
   );
   t.throws(() => encodeScreenRecord({ ...BASE, show: [1.5] }), RangeError);
+  t.throws(() => encodeScreenRecord({ ...BASE, capturedAt: Number.POSITIVE_INFINITY }), RangeError);
   const rect = { x: 0, y: 0, w: 1, h: 1, data: new Uint8Array(1) };
   t.throws(
     () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(0) }] }),
