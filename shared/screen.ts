@@ -33,7 +33,7 @@ export {
   tileGrid,
   tileRect,
 } from "./screen-format.ts";
-export { ScreenRecordReader } from "./screen-reader.ts";
+export { decodeScreenMessage, ScreenRecordReader } from "./screen-reader.ts";
 
 /** Console to agent, JSON text (decodeMessage of shared/decode.ts). */
 export const screenControlSchema = z.discriminatedUnion("type", [

@@ -2,12 +2,14 @@ import t, { type Test } from "tap";
 import { decodeMessage } from "../../shared/decode.ts";
 import {
   bitsPerPixel,
+  decodeScreenMessage,
   decodeScreenRecord,
   encodeScreenRecord,
   rtpAtOrAfter,
   SCREEN_ERROR_CODES,
   SCREEN_MAX_RECORD_BYTES,
   SCREEN_MAX_SIDE,
+  SCREEN_MESSAGE_BYTES,
   type ScreenRecord,
   ScreenRecordReader,
   screenControlSchema,
@@ -321,4 +323,24 @@ t.test("rtpAtOrAfter is serial-number order on u32", async (t) => {
   t.notOk(rtpAtOrAfter(0xfffffff0, 3), "before the wrap");
   t.ok(rtpAtOrAfter(0x7fffffff, 0));
   t.notOk(rtpAtOrAfter(0x80000000, 0), "half the circle away is not after");
+});
+
+t.test("a channel message: byte 0 the flags, then the payload", async (t) => {
+  t.same(decodeScreenMessage(Uint8Array.of(1, 9, 8)), {
+    ok: true,
+    start: true,
+    payload: Uint8Array.of(9, 8),
+  });
+  t.same(decodeScreenMessage(Uint8Array.of(0)), { ok: true, start: false, payload: new Uint8Array(0) });
+  t.match(decodeScreenMessage(new Uint8Array(0)), { ok: false, code: "SCREEN_MALFORMED" }, "empty");
+  t.match(
+    decodeScreenMessage(Uint8Array.of(2, 0)),
+    { ok: false, code: "SCREEN_MALFORMED" },
+    "an unknown flag",
+  );
+  t.ok(decodeScreenMessage(new Uint8Array(SCREEN_MESSAGE_BYTES)).ok, "the largest message");
+  t.match(decodeScreenMessage(new Uint8Array(SCREEN_MESSAGE_BYTES + 1)), {
+    ok: false,
+    code: "SCREEN_TOO_LARGE",
+  });
 });
