@@ -6,6 +6,7 @@ import {
   bitsPerPixel,
   rowBytes,
   SCREEN_LENGTH_BYTES,
+  SCREEN_MAX_COPY_SCREENS,
   SCREEN_MAX_SIDE,
   SCREEN_RESET,
   SCREEN_VERSION,
@@ -156,6 +157,7 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
   if (at + COPY_BYTES * copyCount > body.length)
     return fail("SCREEN_MALFORMED", `The copy count ${copyCount} overruns the record.`);
   const copies = new Array<ScreenCopy>(copyCount);
+  let copied = 0;
   for (let i = 0; i < copyCount; i += 1) {
     const x = view.getUint16(at);
     const y = view.getUint16(at + 2);
@@ -167,6 +169,9 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
       return fail("SCREEN_OUT_OF_BOUNDS", `Copy ${i} to ${x},${y} ${w}x${h} leaves the screen.`);
     if (y + dy < 0 || y + dy + h > height)
       return fail("SCREEN_OUT_OF_BOUNDS", `Copy ${i} from row ${y + dy} (${h} rows) leaves the screen.`);
+    copied += w * h;
+    if (copied > SCREEN_MAX_COPY_SCREENS * width * height)
+      return fail("SCREEN_TOO_LARGE", `The copies cover more than ${SCREEN_MAX_COPY_SCREENS} screens.`);
     copies[i] = { x, y, w, h, dy };
   }
   if (at + 2 > body.length) return truncated();

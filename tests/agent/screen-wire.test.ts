@@ -177,6 +177,14 @@ t.test("every bad record is refused with its stable code", async (t) => {
     "SCREEN_MALFORMED",
     "a copy count that overruns",
   );
+  const whole = { x: 0, y: 0, w: 200, h: 100, dy: 0 };
+  t.ok(decodeScreenRecord(copies(whole, whole)).ok, "copies covering two screens");
+  refused(
+    t,
+    copies(whole, whole, { ...whole, h: 1 }),
+    "SCREEN_TOO_LARGE",
+    "copies covering more than two screens",
+  );
   const rect = randomRect(random(3), { x: 190, y: 90, w: 10, h: 10 }, 2);
   t.ok(decodeScreenRecord(body({ ...BASE, rects: [rect] })).ok, "a rect at the corner");
   refused(
