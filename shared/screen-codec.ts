@@ -7,6 +7,7 @@ import {
   rowBytes,
   SCREEN_LENGTH_BYTES,
   SCREEN_MAX_COPY_SCREENS,
+  SCREEN_MAX_RECORD_BYTES,
   SCREEN_MAX_SIDE,
   SCREEN_RESET,
   SCREEN_VERSION,
@@ -32,13 +33,18 @@ function u16(value: number, what: string): number {
 /**
  * A record as it goes into the deflate stream, WITH its u32 length prefix. Throws a RangeError only
  * for a value the format cannot hold (a field outside its integer type, a capture time that is not
- * finite, a palette that is not whole r g b triples of 1..256 entries); it does not check bounds
+ * finite, a palette that is not whole r g b triples of 1..256 entries, a body above
+ * SCREEN_MAX_RECORD_BYTES: split such pixels over several records); it does not check bounds
  * (decodeScreenRecord does).
  */
 export function encodeScreenRecord(record: ScreenRecord): Uint8Array {
   let size = SCREEN_LENGTH_BYTES + HEAD_BYTES + 2 + 2 * record.show.length + 2 + 2 * record.hide.length;
   size += 2 + COPY_BYTES * record.copies.length + 2;
   for (const rect of record.rects) size += RECT_HEAD_BYTES + rect.palette.length + rect.data.length;
+  if (size - SCREEN_LENGTH_BYTES > SCREEN_MAX_RECORD_BYTES)
+    throw new RangeError(
+      `A record of ${size - SCREEN_LENGTH_BYTES} bytes is above ${SCREEN_MAX_RECORD_BYTES}.`,
+    );
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, size - SCREEN_LENGTH_BYTES);

@@ -96,6 +96,19 @@ t.test("the encoder refuses what the format cannot hold", async (t) => {
   );
   t.throws(() => encodeScreenRecord({ ...BASE, show: [1.5] }), RangeError);
   t.throws(() => encodeScreenRecord({ ...BASE, capturedAt: Number.POSITIVE_INFINITY }), RangeError);
+  const huge = {
+    x: 0,
+    y: 0,
+    w: 8192,
+    h: 4097,
+    palette: new Uint8Array(3 * 256),
+    data: new Uint8Array(8192 * 4097),
+  };
+  t.throws(
+    () => encodeScreenRecord({ ...BASE, width: 8192, height: 8192, rects: [huge] }),
+    RangeError,
+    "above 32 MiB",
+  );
   const rect = { x: 0, y: 0, w: 1, h: 1, data: new Uint8Array(1) };
   t.throws(
     () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(0) }] }),
