@@ -302,6 +302,14 @@ t.test("the reader frames records across any push boundaries", async (t) => {
   }
   const empty = new ScreenRecordReader().push(Uint8Array.of(0, 0, 0, 0));
   t.same(empty.ok ? empty.bodies : empty, [new Uint8Array(0)], "an empty body is a body (decode refuses it)");
+  const split = new ScreenRecordReader();
+  split.push(Uint8Array.of(0, 0));
+  const second = split.push(Uint8Array.of(0, 0));
+  t.same(
+    second.ok ? second.bodies : second,
+    [new Uint8Array(0)],
+    "an empty body whose length came in two pushes",
+  );
 });
 
 t.test("the reader refuses a length above SCREEN_MAX_RECORD_BYTES before keeping its body", async (t) => {
