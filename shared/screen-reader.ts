@@ -47,10 +47,6 @@ export class ScreenRecordReader {
         this.#headFill = 0;
         const length = new DataView(this.#head.buffer).getUint32(0);
         if (length > SCREEN_MAX_RECORD_BYTES) return this.#refuse(length);
-        if (length === 0) {
-          bodies.push(new Uint8Array(0));
-          continue;
-        }
         this.#body = new Uint8Array(length);
       }
       const body = this.#body;
