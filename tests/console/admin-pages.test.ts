@@ -173,6 +173,8 @@ t.test("German follows the browser language and English can be chosen", async (t
     .first()
     .waitFor();
   t.pass("the audit log names the actions in German");
+  await german.getByRole("navigation").getByRole("link", { name: "Startseite" }).click();
+  await german.getByRole("button", { name: "Neue Sitzung" }).waitFor();
 
   await german.getByLabel("Sprache").selectOption("en");
   await german.getByRole("button", { name: "New session" }).waitFor();
