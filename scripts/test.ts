@@ -70,13 +70,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
  * from the command line without a database URL (cli, durability, metrics-cli), every test in them
  * is about the SQLite file itself (store-faults: its write lock, a failing disk; backup-restore:
  * `sos-gateway backup` copies gateway.db, PostgreSQL is backed up with its own tools), or they start
- * no gateway at all (deploy-files). The PostgreSQL store's own fault tests are in tests/postgres/.
+ * no gateway at all (deploy-files, jobs). The PostgreSQL store's own fault tests are in tests/postgres/.
  */
 const SQLITE_ONLY_FILES = [
   "tests/gateway/backup-restore.test.ts",
   "tests/gateway/cli.test.ts",
   "tests/gateway/deploy-files.test.ts",
   "tests/gateway/durability.test.ts",
+  "tests/gateway/jobs.test.ts",
   "tests/gateway/metrics-cli.test.ts",
   "tests/gateway/store-faults.test.ts",
 ];

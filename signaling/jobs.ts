@@ -13,6 +13,9 @@ export function jobName(kind: string, id?: string): string {
 
 type Failing = Omit<JobFailure, "job" | "count">;
 
+/** One job's retries: whether it was cancelled (after's cancel), and the timer it waits on. */
+type Retrying = { cancelled: boolean; timer: NodeJS.Timeout | undefined };
+
 /** A job's work: store calls are asynchronous, so most work is. */
 export type Work = () => void | Promise<void>;
 
@@ -41,38 +44,25 @@ export class Jobs {
    * function (a cancelled job stops retrying and no longer counts as failing).
    */
   after(job: string, delayMs: number, work: Work): () => void {
-    let timer: NodeJS.Timeout | undefined;
-    let cancelled = false;
-    let attempt = 0;
-    const arm = (ms: number) => {
-      if (this.#stopped || cancelled) return;
-      timer = setTimeout(async () => {
-        if (timer !== undefined) this.#timers.delete(timer);
-        timer = undefined;
-        if (await this.#attempt(job, work, () => cancelled)) return;
-        arm(Math.min(JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** attempt));
-        attempt += 1;
-      }, ms);
-      timer.unref();
-      this.#timers.add(timer);
-    };
-    arm(delayMs);
+    const retrying: Retrying = { cancelled: false, timer: undefined };
+    void this.#retry(job, work, retrying, { delayMs });
     return () => {
-      cancelled = true;
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        this.#timers.delete(timer);
+      retrying.cancelled = true;
+      if (retrying.timer !== undefined) {
+        clearTimeout(retrying.timer);
+        this.#timers.delete(retrying.timer);
+        retrying.timer = undefined;
       }
-      timer = undefined;
       this.#failing.delete(job);
     };
   }
 
-  /** Runs `work` now and, if it fails, again with backoff until it succeeds. */
+  /**
+   * Runs `work` now (its first run starts in this call, so writes keep their order; also once
+   * the jobs have stopped) and, if it fails, again with backoff until it succeeds.
+   */
   untilDone(job: string, work: Work): void {
-    void this.#attempt(job, work).then((done) => {
-      if (!done) this.after(job, JOB_RETRY.baseMs, work);
-    });
+    void this.#retry(job, work, { cancelled: false, timer: undefined });
   }
 
   /**
@@ -87,10 +77,8 @@ export class Jobs {
     const run = async () => {
       if (running) return;
       running = true;
-      for (let attempt = 0; !(await this.#attempt(job, work)); attempt += 1) {
-        // Stopped while waiting: the timer is cleared and this run ends here.
-        await this.#pause(Math.min(intervalMs, JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** attempt));
-      }
+      // Stopped while waiting to retry: this run never ends, and the ticks are cleared too.
+      await this.#retry(job, work, { cancelled: false, timer: undefined }, { capMs: intervalMs });
       running = false;
     };
     const timer = setInterval(run, intervalMs);
@@ -99,16 +87,37 @@ export class Jobs {
     if (now) void run();
   }
 
-  /** Resolves after `ms`, or never once the jobs stop. */
-  #pause(ms: number): Promise<void> {
+  /**
+   * The one retry loop: after `delayMs` (none: at once, in the call) runs `work`, and after a
+   * failure waits min(`capMs`, JOB_RETRY.maxMs, JOB_RETRY.baseMs · 2^n) before its (n+2)th run,
+   * until a run succeeds or the job is cancelled. Resolves then; never once the jobs stop while it
+   * waits.
+   */
+  async #retry(
+    job: string,
+    work: Work,
+    retrying: Retrying,
+    { delayMs, capMs = JOB_RETRY.maxMs }: { delayMs?: number; capMs?: number } = {},
+  ): Promise<void> {
+    if (delayMs !== undefined) await this.#pause(delayMs, retrying);
+    for (let failures = 0; !retrying.cancelled; failures += 1) {
+      if (await this.#attempt(job, work, () => retrying.cancelled)) return;
+      await this.#pause(Math.min(capMs, JOB_RETRY.maxMs, JOB_RETRY.baseMs * 2 ** failures), retrying);
+    }
+  }
+
+  /** Resolves after `ms`, or never once the jobs stop or the job is cancelled. */
+  #pause(ms: number, retrying: Retrying): Promise<void> {
     return new Promise((resolve) => {
-      if (this.#stopped) return;
+      if (this.#stopped || retrying.cancelled) return;
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
+        retrying.timer = undefined;
         resolve();
       }, ms);
       timer.unref();
       this.#timers.add(timer);
+      retrying.timer = timer;
     });
   }
 

@@ -231,7 +231,15 @@ export async function startGateway(
   const systemInfo = new SystemInformation({ store, clock, audit, events, desk });
   // Recordings' files live in the data directory (shared storage when several instances share a database).
   const recordingFiles = new RecordingFiles(config.recordingsDir ?? join(config.dataDir, "recordings"));
-  const recordings = new Recordings({ store, clock, audit, events, desk, files: recordingFiles });
+  const recordings = new Recordings({
+    store,
+    clock,
+    audit,
+    events,
+    desk,
+    files: recordingFiles,
+    deleted: () => metrics.retentionDeleted("recordings", 1),
+  });
   const retention = new Retention({
     store,
     clock,

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { backup, DatabaseSync } from "node:sqlite";
 import { MIGRATIONS } from "../store/migrations.ts";
 import { DATABASE_FILE } from "../store/sqlite-connection.ts";
+import { missingOfSchema } from "./schema-check.ts";
 
 /**
  * Backup and restore of the embedded store (`gateway.db`), with SQLite's online backup API: the
@@ -49,8 +50,6 @@ export class BackupError extends Error {
 const ALL_PAGES = 2_147_483_647;
 /** How long the backup's read waits for a lock the gateway holds (a checkpoint) before it fails. */
 const BUSY_TIMEOUT_MS = 10_000;
-/** The tables a gateway database has (schema version 1 on). */
-const TABLES = ["settings", "accounts", "channels", "sessions", "session_permissions", "audit_log"];
 
 /**
  * Copies the gateway's database in `dataDir` to `file` while the gateway may be running. The copy
@@ -132,7 +131,7 @@ async function copyDatabase(source: string, target: string): Promise<void> {
 
 /**
  * Checks that `path` is a sound gateway database: SQLite's integrity check, a schema version this
- * gateway knows (an older one is migrated at start), its tables. Optionally sets its journal mode
+ * gateway knows (an older one is migrated at start), every table and column of that version. Optionally sets its journal mode
  * (a backup is one self-contained file).
  */
 function checkDatabase(
@@ -187,23 +186,22 @@ function summarize(
       `${label} fails SQLite's integrity check: ${problems.slice(0, 3).join("; ")}`,
     );
   }
-  const tables = new Set(
-    db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
-      .all()
-      .map((row) => String(row.name)),
-  );
-  const missing = TABLES.filter((table) => !tables.has(table));
-  if (schemaVersion === 0 || missing.length > 0) {
-    throw new BackupError(
-      "refused",
-      `${label} is not a gateway database (missing ${missing.join(", ") || "its schema version"})`,
-    );
+  if (schemaVersion === 0) {
+    throw new BackupError("refused", `${label} is not a gateway database (missing its schema version)`);
   }
   if (schemaVersion > MIGRATIONS.length) {
     throw new BackupError(
       "refused",
       `${label} has schema version ${schemaVersion}, newer than this gateway's ${MIGRATIONS.length}: restore it with the gateway version that made it`,
+    );
+  }
+  // Every table and column its version's migrations make (the gateway migrates only later ones).
+  const missing = missingOfSchema(db, schemaVersion);
+  if (missing.length > 0) {
+    const shown = missing.length > 6 ? [...missing.slice(0, 5), `and ${missing.length - 5} more`] : missing;
+    throw new BackupError(
+      "refused",
+      `${label} is not a gateway database of schema version ${schemaVersion} (missing ${shown.join(", ")})`,
     );
   }
   if (options.journal !== undefined) db.exec(`PRAGMA journal_mode = ${options.journal}`);

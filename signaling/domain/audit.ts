@@ -1,3 +1,4 @@
+import type { AuditAction } from "../../shared/audit-actions.ts";
 import type { AuditEntry } from "../../shared/model.ts";
 import { type Clock, iso } from "../clock.ts";
 import type { AuditFilter, AuditRow, TechnicianRow } from "../store/rows.ts";
@@ -30,7 +31,7 @@ export class AuditLog {
   /** Records a decision; rejects if the store fails, so the caller's transaction fails with it. */
   async record(
     actor: Actor,
-    action: string,
+    action: AuditAction,
     sessionId: string | null,
     detail: Record<string, unknown> = {},
   ): Promise<void> {
@@ -43,7 +44,7 @@ export class AuditLog {
    */
   observed(
     actor: Actor,
-    action: string,
+    action: AuditAction,
     sessionId: string | null,
     detail: Record<string, unknown> = {},
   ): void {
@@ -60,7 +61,7 @@ export class AuditLog {
     return this.#store.listAudit(filter);
   }
 
-  #entry(actor: Actor, action: string, sessionId: string | null, detail: Record<string, unknown>) {
+  #entry(actor: Actor, action: AuditAction, sessionId: string | null, detail: Record<string, unknown>) {
     const who =
       actor.kind === "technician"
         ? { actorId: actor.account.id, actorName: actor.account.name }

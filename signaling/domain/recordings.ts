@@ -19,6 +19,8 @@ export type RecordingsDeps = {
   events: DomainEvents;
   desk: Desk;
   files: RecordingFiles;
+  /** Told of each recording its retention deleted (the metrics). */
+  deleted?: () => void;
 };
 
 export function recordingView(row: RecordingRow): Recording {
@@ -229,6 +231,7 @@ export class Recordings {
       await files.remove(row.id);
       if (!(await store.deleteRecording(row.id))) continue;
       deleted += 1;
+      this.#d.deleted?.();
       audit.observed({ kind: "system" }, "recording.deleted", row.sessionId, {
         recordingId: row.id,
         reason: "retention",

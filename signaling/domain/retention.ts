@@ -17,8 +17,12 @@ export const SESSION_BATCH = 200;
 /** Audit entries per delete, for the same reason. */
 export const AUDIT_BATCH = 1_000;
 
-/** What a retention run deletes, as the metrics count it. */
-export type RetentionKind = "sessions" | "audit_entries";
+/**
+ * What the retentions delete, as the metrics count it: this data retention's sessions and audit
+ * entries, and the recordings their channels' own retention deletes (recordings.ts).
+ */
+export const RETENTION_KINDS = ["sessions", "audit_entries", "recordings"] as const;
+export type RetentionKind = (typeof RETENTION_KINDS)[number];
 
 export type RetentionDeps = {
   store: Store;
@@ -31,7 +35,7 @@ export type RetentionDeps = {
   /** Audit entries are kept this many days; undefined: forever. */
   auditDays: number | undefined;
   /** Told of every batch deleted (the metrics). */
-  deleted?: (kind: RetentionKind, count: number) => void;
+  deleted?: (kind: Exclude<RetentionKind, "recordings">, count: number) => void;
   /** Tests only: smaller batches (default SESSION_BATCH, AUDIT_BATCH). */
   batches?: RetentionBatches | undefined;
 };
@@ -67,10 +71,11 @@ export class Retention {
     const auditBefore = auditDays === undefined ? undefined : now - auditDays * DAY_MS;
     const size = this.#d.batches ?? { sessions: SESSION_BATCH, auditEntries: AUDIT_BATCH };
     const run: RetentionRun = { sessions: 0, auditEntries: 0 };
-    const deleted = (kind: RetentionKind, key: keyof RetentionRun) => (count: number) => {
-      run[key] += count;
-      if (count > 0) this.#d.deleted?.(kind, count);
-    };
+    const deleted =
+      (kind: Exclude<RetentionKind, "recordings">, key: keyof RetentionRun) => (count: number) => {
+        run[key] += count;
+        if (count > 0) this.#d.deleted?.(kind, count);
+      };
     try {
       if (endedBefore !== undefined) {
         await batches(

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { LIVE_STATUSES, type SessionStatus } from "../../shared/status.ts";
 import type { DomainEvents } from "../domain/events.ts";
-import type { RetentionKind } from "../domain/retention.ts";
+import { RETENTION_KINDS, type RetentionKind } from "../domain/retention.ts";
 import type { TypedEvents } from "../domain/typed-events.ts";
 import type { ViewingEvents } from "../domain/viewing.ts";
 import type { SessionRow } from "../store/rows.ts";
@@ -93,7 +93,7 @@ export class GatewayMetrics {
     });
     this.#retentionDeleted = new Counter({
       name: "sos_retention_deleted_total",
-      help: "Rows the data retention deleted: ended sessions (with their chat, system information, invitations and permissions) and audit entries.",
+      help: "What the retentions deleted: ended sessions (with their chat, system information, invitations and permissions), audit entries, recordings.",
       labelNames: ["kind"],
       registers,
     });
@@ -101,7 +101,7 @@ export class GatewayMetrics {
     for (const reason of ["wrong", "rate_limited"]) this.#pinRefusals.inc({ reason }, 0);
     for (const reason of ["invalid_credentials", "throttled"]) this.#signInRefusals.inc({ reason }, 0);
     for (const reason of ["closed", "expired", "deleted"]) this.#sessionsEnded.inc({ reason }, 0);
-    for (const kind of ["sessions", "audit_entries"]) this.#retentionDeleted.inc({ kind }, 0);
+    for (const kind of RETENTION_KINDS) this.#retentionDeleted.inc({ kind }, 0);
     for (const direction of ["agent_to_console", "console_to_agent"]) this.#relay.zero({ direction });
 
     const sources = () => this.#sources;
@@ -183,7 +183,7 @@ export class GatewayMetrics {
     this.#relay.observe({ direction }, (performance.now() - startedAt) / 1000);
   }
 
-  /** The data retention deleted `count` rows of a kind (signaling/domain/retention.ts). */
+  /** A retention deleted `count` of a kind (signaling/domain/retention.ts, recordings.ts). */
   retentionDeleted(kind: RetentionKind, count: number): void {
     this.#retentionDeleted.inc({ kind }, count);
   }

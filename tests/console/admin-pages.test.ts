@@ -115,30 +115,38 @@ t.test(
   },
 );
 
-t.test("the audit log filters by action and exports CSV", async (t) => {
-  await page.getByRole("navigation").getByRole("link", { name: "Audit log" }).click();
-  const log = page.getByRole("table", { name: "Audit log" });
-  await log.getByRole("cell", { name: "channel.created" }).first().waitFor();
-  const filter = page.getByRole("form", { name: "Filter" });
-  await filter.getByLabel("Action").fill("technician.created");
-  await filter.getByRole("button", { name: "Apply filter" }).click();
-  await log.getByRole("cell", { name: "channel.created" }).waitFor({ state: "detached" });
-  const actions = await log.locator("tbody tr td:nth-child(3)").allTextContents();
-  t.ok(actions.length >= 2, "the created technicians are listed");
-  t.ok(
-    actions.every((action) => action === "technician.created"),
-    "and nothing else",
-  );
+t.test(
+  "the audit log names each action in words beside its name, filters by action and exports CSV",
+  async (t) => {
+    await page.getByRole("navigation").getByRole("link", { name: "Audit log" }).click();
+    const log = page.getByRole("table", { name: "Audit log" });
+    await log.getByRole("cell", { name: "Channel created channel.created" }).first().waitFor();
+    const filter = page.getByRole("form", { name: "Filter" });
+    await filter.getByLabel("Action").fill("technician.created");
+    await filter.getByRole("button", { name: "Apply filter" }).click();
+    await log.getByRole("cell", { name: "channel.created" }).waitFor({ state: "detached" });
+    const labels = await log.locator("tbody tr td:nth-child(3) .audit-action").allTextContents();
+    const names = await log.locator("tbody tr td:nth-child(3) .audit-action-name").allTextContents();
+    t.ok(labels.length >= 2 && names.length === labels.length, "the created technicians are listed");
+    t.ok(
+      labels.every((label) => label === "Technician created"),
+      "in words",
+    );
+    t.ok(
+      names.every((name) => name === "technician.created"),
+      "beside the name the filter takes, and nothing else",
+    );
 
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    filter.getByRole("link", { name: "Export CSV" }).click(),
-  ]);
-  const csv = await readFile(await download.path(), "utf8");
-  const [header, ...rows] = csv.trim().split(/\r?\n/);
-  t.match(header, /action/, "a CSV header");
-  t.ok(rows.length >= 2 && rows.every((row) => row.includes("technician.created")), "the filtered rows");
-});
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      filter.getByRole("link", { name: "Export CSV" }).click(),
+    ]);
+    const csv = await readFile(await download.path(), "utf8");
+    const [header, ...rows] = csv.trim().split(/\r?\n/);
+    t.match(header, /action/, "a CSV header");
+    t.ok(rows.length >= 2 && rows.every((row) => row.includes("technician.created")), "the filtered rows");
+  },
+);
 
 t.test("a technician sees no administration", async (t) => {
   const dan = await gateway.technician("Dan");
@@ -158,6 +166,15 @@ t.test("German follows the browser language and English can be chosen", async (t
   await german.getByRole("button", { name: "Neue Sitzung" }).waitFor();
   await german.getByRole("link", { name: "Startseite" }).waitFor();
   t.equal(await german.evaluate(() => document.documentElement.lang), "de");
+  await german.getByRole("navigation").getByRole("link", { name: "Protokoll" }).click();
+  await german
+    .getByRole("table", { name: "Protokoll" })
+    .getByRole("cell", { name: "Techniker angelegt technician.created" })
+    .first()
+    .waitFor();
+  t.pass("the audit log names the actions in German");
+  await german.getByRole("navigation").getByRole("link", { name: "Startseite" }).click();
+  await german.getByRole("button", { name: "Neue Sitzung" }).waitFor();
 
   await german.getByLabel("Sprache").selectOption("en");
   await german.getByRole("button", { name: "New session" }).waitFor();

@@ -1,4 +1,5 @@
 import t from "tap";
+import { AUDIT_ACTIONS } from "../../shared/audit-actions.ts";
 import { ERROR_CODES } from "../../shared/errors.ts";
 import { groupPin } from "../../signaling/console/lib/format.ts";
 import { languageFromPreferences, translate } from "../../signaling/console/lib/i18n.ts";
@@ -50,4 +51,20 @@ t.test("every error code of the gateway has a text of its own in both languages"
     t.not(german, english, `${code} is translated`);
   }
   t.equal(translate("de", "error.FORBIDDEN"), "Das dürfen Sie nicht.");
+});
+
+t.test("every audit action the gateway writes has a label of its own in both languages", async (t) => {
+  const seen = { en: new Set<string>(), de: new Set<string>() };
+  for (const action of AUDIT_ACTIONS) {
+    const english = translate("en", `audit.action.${action}`);
+    const german = translate("de", `audit.action.${action}`);
+    t.ok(english.length > 0 && german.length > 0 && english !== action, action);
+    t.not(german, english, `${action} is translated`);
+    seen.en.add(english);
+    seen.de.add(german);
+  }
+  t.equal(seen.en.size, AUDIT_ACTIONS.length, "no two actions read alike in English");
+  t.equal(seen.de.size, AUDIT_ACTIONS.length, "nor in German");
+  t.equal(translate("en", "audit.action.retention.deleted"), "Old data deleted (data retention)");
+  t.equal(translate("de", "audit.action.retention.deleted"), "Alte Daten gelöscht (Aufbewahrungsfrist)");
 });

@@ -235,6 +235,78 @@ t.test(
   },
 );
 
+t.test(
+  "a database that lacks a table or column of its schema version is refused by backup and restore; an older schema's backup restores and is migrated at start",
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), "sos-restore-schema-"));
+    t.teardown(() => rmSync(work, { recursive: true, force: true }));
+    const gw = await startTestGateway();
+    t.teardown(() => gw.close());
+    await gw.newSession(gw.admin);
+    const good = join(work, "good.db");
+    t.equal((await runGatewayCommand(["backup", good, "--data-dir", gw.dataDir])).code, 0);
+
+    /** A copy of the good backup changed by `sql` (the schema version stays the current one). */
+    const changed = (name: string, sql: string) => {
+      const path = join(work, name);
+      copyFileSync(good, path);
+      const db = new DatabaseSync(path);
+      db.exec(sql);
+      db.close();
+      return path;
+    };
+    // Tables and columns of later migrations (chat: 2; recordings: 4; the file size limit: 6).
+    for (const [name, sql, missing] of [
+      ["no-chat.db", "DROP TABLE chat_lines", /missing chat_lines\b/],
+      ["no-recordings.db", "DROP TABLE recordings", /missing recordings\b/],
+      [
+        "no-file-limit.db",
+        "ALTER TABLE channels DROP COLUMN file_size_limit_mb",
+        /missing channels\.file_size_limit_mb\b/,
+      ],
+    ] as const) {
+      const restore = await runGatewayCommand([
+        "restore",
+        changed(name, sql),
+        "--data-dir",
+        join(work, name),
+      ]);
+      t.equal(restore.code, 3, `${name}: refused`);
+      t.match(restore.stderr, /is not a gateway database of schema version \d+/);
+      t.match(restore.stderr, missing, "naming what it lacks");
+      t.notOk(existsSync(join(work, name, "gateway.db")), "nothing restored");
+    }
+
+    // The backup's check of its copy: a live database that lacks a table is not backed up as sound.
+    const broken = join(work, "broken-data");
+    mkdirSync(broken);
+    copyFileSync(changed("broken.db", "DROP TABLE session_continuation"), join(broken, "gateway.db"));
+    const backup = await runGatewayCommand(["backup", join(work, "out", "b.db"), "--data-dir", broken]);
+    t.equal(backup.code, 3, "backup refuses it");
+    t.match(backup.stderr, /missing session_continuation\b/);
+    t.same(readdirSync(join(work, "out")), [], "and leaves no file");
+
+    // A backup made by an older gateway (schema version 2) has only that version's tables.
+    const old = join(work, "old.db");
+    const db = new DatabaseSync(old);
+    db.exec(`${MIGRATIONS.slice(0, 2).join(";\n")}; PRAGMA user_version = 2`);
+    db.close();
+    const oldDir = join(work, "old");
+    const restore = await runGatewayCommand(["restore", old, "--data-dir", oldDir]);
+    t.equal(restore.code, 0, restore.stderr);
+    t.match(restore.stdout, /schema 2, /);
+    const started = await startGateway({ port: 0, host: "127.0.0.1", dataDir: oldDir, logLevel: "silent" });
+    await started.close();
+    const migrated = new DatabaseSync(join(oldDir, "gateway.db"), { readOnly: true });
+    t.equal(
+      Number(migrated.prepare("PRAGMA user_version").get()?.user_version),
+      MIGRATIONS.length,
+      "the gateway migrates it at start",
+    );
+    migrated.close();
+  },
+);
+
 /** Overwrites an index's root page: the file still opens, and PRAGMA integrity_check finds it. */
 function corruptIndex(path: string): void {
   const db = new DatabaseSync(path);

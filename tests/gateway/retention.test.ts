@@ -285,7 +285,15 @@ t.test("a recorded session goes once the recordings' retention has deleted its r
   clock.advance(15 * DAY);
   // t0 + 46 days: the recording (45 days) is due; the recent session (closed at t0 + 20) is not.
   t.equal(await sweepEverywhere().then((run) => run.sessions), 0, "kept while its recording is");
+  t.equal(
+    await deletedMetric("recordings"),
+    0,
+    "no recording counted yet (the label is there from the start)",
+  );
   t.equal(await gw.gateway.sweepRecordings(), 1, "the recording deleted by its own retention");
+  t.equal(await deletedMetric("recordings"), 1, "counted in sos_retention_deleted_total{kind=recordings}");
+  t.equal(await gw.gateway.sweepRecordings(), 0, "a later run finds nothing");
+  t.equal(await deletedMetric("recordings"), 1, "and counts nothing");
   t.equal((await sweepEverywhere()).sessions, 1, "then the session");
   t.ok(await gone(withRecording.id));
   t.ok(await kept(live.id), "the live one stays");

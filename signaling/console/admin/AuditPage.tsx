@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { isAuditAction } from "../../../shared/audit-actions.ts";
 import type { AuditEntry } from "../../../shared/model.ts";
 import { type AuditFilter, api, auditQuery } from "../lib/api.ts";
 import { useI18n } from "../lib/i18n.ts";
@@ -10,7 +11,10 @@ import { useAction } from "../ui/use-action.ts";
 
 const PAGE = 100;
 
-/** Who did what to which session, newest first; filtered by session, technician and action. */
+/**
+ * Who did what to which session, newest first; filtered by session, technician and action. Each
+ * action is shown in words, with the gateway's name for it beside (what the filter takes).
+ */
 export function AuditPage() {
   const { t, formatTime } = useI18n();
   const people = useStore(technicians);
@@ -35,6 +39,9 @@ export function AuditPage() {
     if (entry.actor.kind === "agent") return t("admin.audit.agent");
     return entry.actor.name ?? entry.actor.id ?? "";
   };
+  // In words where this console knows the action (an older gateway's may be unknown: as written).
+  const actionLabel = (action: string): string =>
+    isAuditAction(action) ? t(`audit.action.${action}`) : action;
   const oldest = entries.at(-1);
 
   return (
@@ -104,7 +111,11 @@ export function AuditPage() {
                 <time dateTime={entry.at}>{formatTime(entry.at)}</time>
               </td>
               <td>{actorName(entry)}</td>
-              <td>{entry.action}</td>
+              <td>
+                <span class="audit-action">{actionLabel(entry.action)}</span>{" "}
+                {/* The name the Action filter and the CSV export use. */}
+                <small class="mono hint audit-action-name">{entry.action}</small>
+              </td>
               <td class="mono">{entry.sessionId ?? ""}</td>
               <td class="mono detail">{JSON.stringify(entry.detail)}</td>
             </tr>

@@ -1,9 +1,11 @@
+import { auditActionsDe } from "./audit-actions.de.ts";
 import { codesDe } from "./codes.de.ts";
 import type { Messages } from "./messages.en.ts";
 
 /** The console's German texts; the terms follow the German Service Desk guide. */
 export const de: Messages = {
   ...codesDe,
+  ...auditActionsDe,
   "app.title": "SOS Service Desk",
   "app.loading": "Wird geladen…",
   "language.label": "Sprache",

@@ -1,8 +1,10 @@
+import { auditActionsEn } from "./audit-actions.en.ts";
 import { codesEn } from "./codes.en.ts";
 
 /** The console's English texts. Every key here must exist in messages.de.ts (the type makes sure). */
 export const en = {
   ...codesEn,
+  ...auditActionsEn,
   "app.title": "SOS Service Desk",
   "app.loading": "Loading…",
   "language.label": "Language",

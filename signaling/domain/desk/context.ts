@@ -1,4 +1,5 @@
 import type { SessionEndReason } from "../../../shared/agent-protocol.ts";
+import type { AuditAction } from "../../../shared/audit-actions.ts";
 import { SosError } from "../../../shared/errors.ts";
 import type { SessionEvent } from "../../../shared/status.ts";
 import { KeyedQueue } from "../../auth/keyed-queue.ts";
@@ -42,7 +43,7 @@ export type SessionAction = {
   leaving?: readonly string[];
   /** Every pending consent request is withdrawn (the session ends). */
   withdrawPending?: boolean;
-  audit: { action: string; detail?: Record<string, unknown> };
+  audit: { action: AuditAction; detail?: Record<string, unknown> };
   /** The session is over: the agent is told why and every remote view closes. */
   ends?: SessionEndReason;
   /** Told after the commit, beyond the consoles (which always get the session). */

@@ -70,7 +70,7 @@ export class SessionLifecycle {
     actor: TechnicianRow,
     id: string,
     technicianId: string,
-    audited = "session.assigned",
+    audited: "session.assigned" | "session.transferred" = "session.assigned",
   ): Promise<SessionRow> {
     const c = this.#c;
     const { policy, store } = c.d;

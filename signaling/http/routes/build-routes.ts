@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { buildJobResponseSchema, startBuildRequestSchema } from "../../../shared/api.ts";
+import type { AuditAction } from "../../../shared/audit-actions.ts";
 import type { Actor, AuditLog } from "../../domain/audit.ts";
 import { requireAdmin } from "../../domain/policy.ts";
 import type { Technicians } from "../../domain/technicians.ts";
@@ -36,7 +37,7 @@ export function buildRoutes(app: App, deps: BuildRoutesDeps): void {
    * trail before the answer, so the admin who reads it next finds it; while the store fails, written
    * later (retried) instead of refusing a request whose effect stands.
    */
-  const recordDone = async (actor: Actor, action: string, detail: Record<string, unknown>) => {
+  const recordDone = async (actor: Actor, action: AuditAction, detail: Record<string, unknown>) => {
     try {
       await audit.record(actor, action, null, detail);
     } catch {

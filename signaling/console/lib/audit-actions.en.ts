@@ -1,0 +1,62 @@
+import type { AuditAction } from "../../../shared/audit-actions.ts";
+
+/**
+ * What the audit log page calls each action the gateway writes (shared/audit-actions.ts). The type
+ * demands one label per action, so a new action does not compile until it has one here and in
+ * audit-actions.de.ts.
+ */
+export type AuditActionMessages = Readonly<Record<`audit.action.${AuditAction}`, string>>;
+
+export const auditActionsEn = {
+  "audit.action.setup.completed": "Gateway set up",
+  "audit.action.organization.updated": "Organization changed",
+  "audit.action.auth.signed_in": "Signed in",
+  "audit.action.auth.signed_out": "Signed out",
+  "audit.action.auth.sign_in_failed": "Sign-in failed",
+  "audit.action.technician.created": "Technician created",
+  "audit.action.technician.updated": "Technician changed",
+  "audit.action.channel.created": "Channel created",
+  "audit.action.channel.updated": "Channel changed",
+  "audit.action.session.created": "Session created",
+  "audit.action.session.assigned": "Technician assigned",
+  "audit.action.session.transferred": "Session transferred",
+  "audit.action.session.released": "Session released",
+  "audit.action.session.invited": "Technicians invited",
+  "audit.action.session.link_copied": "Session link copied",
+  "audit.action.session.pin_shown": "PIN shown",
+  "audit.action.session.closed": "Session closed",
+  "audit.action.session.deleted": "Session deleted",
+  "audit.action.session.expired": "Session expired",
+  "audit.action.session.permission_requested": "Permission asked of the end user",
+  "audit.action.session.consent_granted": "End user allowed",
+  "audit.action.session.consent_denied": "End user refused",
+  "audit.action.session.consent_revoked": "End user withdrew the permission",
+  "audit.action.session.continue_asked": "End user asked to continue",
+  "audit.action.session.continue_confirmed": "End user let the session continue",
+  "audit.action.session.continue_declined": "End user ended the session when asked to continue",
+  "audit.action.session.continue_unanswered": "No answer when asked to continue",
+  "audit.action.session.remote_connected": "Remote session started",
+  "audit.action.session.remote_disconnected": "Remote session ended",
+  "audit.action.session.remote_path": "Remote session's connection path",
+  "audit.action.session.chat_line": "Chat message",
+  "audit.action.session.file": "File transferred",
+  "audit.action.session.system_info_requested": "System information requested",
+  "audit.action.session.system_info_sent": "System information sent",
+  "audit.action.agent.joined": "SOS app joined",
+  "audit.action.agent.resumed": "SOS app reconnected",
+  "audit.action.agent.lost": "SOS app connection lost",
+  "audit.action.agent.ended": "End user ended the session in the SOS app",
+  "audit.action.recording.started": "Recording started",
+  "audit.action.recording.confirmed": "End user told of the recording",
+  "audit.action.recording.stopped": "Recording stopped",
+  "audit.action.recording.watched": "Recording watched",
+  "audit.action.recording.downloaded": "Recording downloaded",
+  "audit.action.recording.deleted": "Recording deleted",
+  "audit.action.build.started": "SOS build started",
+  "audit.action.build.cancel_requested": "SOS build cancelled by an admin",
+  "audit.action.build.running": "SOS build running",
+  "audit.action.build.succeeded": "SOS build finished",
+  "audit.action.build.failed": "SOS build failed",
+  "audit.action.build.cancelled": "SOS build cancelled",
+  "audit.action.retention.deleted": "Old data deleted (data retention)",
+} satisfies AuditActionMessages;
