@@ -66,15 +66,11 @@ export async function buildWindows(
 }
 
 /**
- * Builds the branded linux-x64 executable once with the real `build:sos` command. Its cache
- * (keyed by the inputs' hash) makes a rerun with unchanged sources quick.
+ * The `build:sos` command line of buildOnce (its inputs and cache) for `targets`: a build with these
+ * inputs after buildOnce reuses its linux-x64 executable from the cache.
  */
-export async function buildOnce(
-  outDir: string,
-  extraArgs: readonly string[] = [],
-): Promise<{ executable: string; result: CommandResult }> {
-  mkdirSync(outDir, { recursive: true });
-  const result = await runCommand(process.execPath, [
+export function buildOnceArgs(outDir: string, targets: readonly string[]): string[] {
+  return [
     "build/cli.ts",
     "--gateway",
     BAKED_GATEWAY,
@@ -83,13 +79,24 @@ export async function buildOnce(
     "--support-message",
     "Call 555-0100 if unsure.",
     "--target",
-    "linux-x64",
+    ...targets,
     "--out",
     outDir,
     "--cache",
     CACHE,
-    ...extraArgs,
-  ]);
+  ];
+}
+
+/**
+ * Builds the branded linux-x64 executable once with the real `build:sos` command. Its cache
+ * (keyed by the inputs' hash) makes a rerun with unchanged sources quick.
+ */
+export async function buildOnce(
+  outDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ executable: string; result: CommandResult }> {
+  mkdirSync(outDir, { recursive: true });
+  const result = await runCommand(process.execPath, [...buildOnceArgs(outDir, ["linux-x64"]), ...extraArgs]);
   const executable = join(outDir, "Acme-IT-SOS-linux-x64");
   if (result.code !== 0 || !existsSync(executable)) {
     throw new Error(`build:sos failed (${result.code}): ${result.stderr}`);
