@@ -40,6 +40,8 @@ export class ScreenPath {
   #size = { width: 0, height: 0 };
   /** A stream was started and not closed: consoles may draw lossless tiles. */
   #streaming = false;
+  /** The last record's write, settled (tests wait for it). */
+  #written: Promise<void> = Promise.resolve();
   /** Frames through the path, and the milliseconds spent on them (stats). */
   frames = 0;
   ms = 0;
@@ -91,6 +93,11 @@ export class ScreenPath {
     this.frames += 1;
     this.ms += performance.now() - began;
     return freeze;
+  }
+
+  /** Resolves once every record written so far went out (or failed). */
+  settled(): Promise<void> {
+    return this.#written;
   }
 
   /** Ends the stream (the worker stops). */
@@ -152,7 +159,7 @@ export class ScreenPath {
   }
 
   #write(record: ScreenRecord, time: ScreenTime): void {
-    this.#writer.write(record).then(
+    this.#written = this.#writer.write(record).then(
       (messages) => {
         if (messages.length === 0) return;
         const start = ((messages[0]?.[0] ?? 0) & SCREEN_START) !== 0;
