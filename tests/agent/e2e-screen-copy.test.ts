@@ -133,7 +133,7 @@ t.test(
     const aliceScreen = new ScreenReceiver(alice.technician, { ready: true });
     t.teardown(() => aliceScreen.close());
     await aliceScreen.open();
-    const first = await aliceScreen.nextRecord();
+    const first = await aliceScreen.nextRecord(undefined, 15_000, 0);
     t.ok(first.reset, "the first record of the stream is a RESET");
     t.same([first.width, first.height], [1280, 720], "of the screen's size");
     t.equal(aliceScreen.starts, 1, "its first message started the stream");
@@ -165,7 +165,7 @@ t.test(
     const bobScreen = new ScreenReceiver(bobView.technician, { ready: true });
     t.teardown(() => bobScreen.close());
     await bobScreen.open();
-    const bobFirst = await bobScreen.nextRecord();
+    const bobFirst = await bobScreen.nextRecord(undefined, 15_000, 0);
     t.ok(bobFirst.reset, "Bob's first record is a RESET");
     t.equal(bobScreen.starts, 1, "Bob's stream started with START");
     await waitUntil(async () => aliceScreen.starts > startsBefore, 10_000, "a new stream for Alice");

@@ -74,11 +74,14 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     ]);
   }
 
-  /** Resolves with the first record from now on that `predicate` accepts. */
+  /** Resolves with the first record `predicate` accepts, from `fromIndex` on (already received or to come). */
   nextRecord(
     predicate: (record: ScreenRecord) => boolean = () => true,
     deadlineMs = 15_000,
+    fromIndex = this.records.length,
   ): Promise<ScreenRecord> {
+    const seen = this.records.slice(fromIndex).find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const listener = (record: ScreenRecord) => {
         if (!predicate(record)) return;
