@@ -45,6 +45,8 @@ export class ScreenPath {
   /** Frames through the path, and the milliseconds spent on them (stats). */
   frames = 0;
   ms = 0;
+  /** The milliseconds the last frame took (0 when the path was off for it). */
+  lastMs = 0;
 
   constructor(output: ScreenPathOutput) {
     this.#output = output;
@@ -83,6 +85,7 @@ export class ScreenPath {
    * as the video's). Returns what the encoder's input keeps frozen, undefined when nothing is.
    */
   frame(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): TileFreeze | undefined {
+    this.lastMs = 0;
     if (!this.#on && this.#unfreeze.length === 0) return undefined;
     const began = performance.now();
     const time: ScreenTime = {
@@ -91,7 +94,8 @@ export class ScreenPath {
     };
     const freeze = this.#on ? this.#step(frame, rows, time) : this.#off(frame, time);
     this.frames += 1;
-    this.ms += performance.now() - began;
+    this.lastMs = performance.now() - began;
+    this.ms += this.lastMs;
     return freeze;
   }
 
