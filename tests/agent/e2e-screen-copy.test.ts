@@ -223,3 +223,13 @@ function meanError(frame: DecodedFrame, target: { width: number; data: Buffer })
   }
   return sum / count;
 }
+
+t.test("with --no-screen-copy the view has no screen channel", async (t) => {
+  const desk = await openDesk(t);
+  const agent = await agentAsked(t, xvfb, desk, ["--no-screen-copy"]);
+  const { technician } = await grantedTechnician(t, desk, agent);
+  await technician.nextFrame();
+  await waitUntil(async () => technician.channelLabels.length >= 2, 10_000, "the data channels");
+  await technician.nextControl((message) => message.type === "state");
+  t.same([...technician.channelLabels].sort(), ["control", "files"], "control and files only");
+});
