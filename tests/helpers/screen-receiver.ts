@@ -10,9 +10,9 @@ import { EventEmitter } from "node:events";
 import { createInflateRaw, type InflateRaw } from "node:zlib";
 import type { RTCDataChannel } from "werift";
 import {
+  decodeScreenMessage,
   decodeScreenRecord,
   SCREEN_CHANNEL_LABEL,
-  SCREEN_START,
   type ScreenRecord,
   ScreenRecordReader,
 } from "../../shared/screen.ts";
@@ -115,7 +115,12 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     this.messages += 1;
     this.bytes += data.length;
     this.emit("message", data);
-    if (((data[0] ?? 0) & SCREEN_START) !== 0) {
+    const message = decodeScreenMessage(data);
+    if (!message.ok) {
+      this.errors.push(`${message.code}: ${message.message}`);
+      return;
+    }
+    if (message.start) {
       this.starts += 1;
       this.#inflate?.destroy();
       this.#reader = new ScreenRecordReader();
@@ -128,7 +133,7 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     // Before the first START nothing can be read (the console ignores the channel until one).
     const inflate = this.#inflate;
     if (inflate === undefined) return;
-    this.#written = new Promise((resolve) => inflate.write(data.subarray(1), () => resolve()));
+    this.#written = new Promise((resolve) => inflate.write(message.payload, () => resolve()));
   }
 
   #onBytes(reader: ScreenRecordReader, bytes: Buffer): void {
