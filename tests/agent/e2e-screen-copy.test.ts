@@ -160,7 +160,7 @@ t.test(
     agent.type("y");
     const bobSocket = await openConsoleSocket(bob.client);
     t.teardown(() => bobSocket.close());
-    await permission(bobSocket, desk.session.id, bob.id, "granted");
+    await permission(desk.console, desk.session.id, bob.id, "granted");
     const bobView = await readyTechnician(t, desk, bobSocket);
     const bobScreen = new ScreenReceiver(bobView.technician, { ready: true });
     t.teardown(() => bobScreen.close());
@@ -209,9 +209,26 @@ t.test(
       "a video frame that shows the scrolled text",
     ).catch(() => undefined);
     const { now, old } = errors();
+    const last = technician.frames.at(-1);
+    const sample = (data: Uint8Array | undefined, width: number) =>
+      [
+        [100, 100],
+        [600, 300],
+        [1000, 600],
+      ].map(([x = 0, y = 0]) =>
+        [...(data ?? new Uint8Array(0)).subarray((y * width + x) * 4, (y * width + x) * 4 + 3)].join(","),
+      );
     t.ok(
       now < old / 4,
       `the video shows the scrolled text: mean error ${now.toFixed(2)} against it, ${old.toFixed(2)} against the terminal before`,
+      {
+        frames: technician.frames.length,
+        size: `${last?.width}x${last?.height}`,
+        video: sample(last?.rgba, last?.width ?? 0).join(" "),
+        screen: sample(target.data, target.width).join(" "),
+        before: sample(before.data, before.width).join(" "),
+        decodeErrors: technician.decodeErrors.slice(0, 3),
+      },
     );
     t.equal(screen.messages, 0, "nothing on the screen channel");
   },
