@@ -13,6 +13,7 @@ import { cursorImage } from "./cursor-image.ts";
 import { createFileLink, downloadBlob, type FileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
 import { type QualitySample, sampleQuality } from "./quality.ts";
+import { createScreenLink, type ScreenLink } from "./screen-link.ts";
 import {
   effectiveAccess,
   INITIAL_REMOTE_STATE,
@@ -49,6 +50,7 @@ export function useRemote(sessionId: string): RemoteController {
   const [state, setState] = useState<RemoteState>(INITIAL_REMOTE_STATE);
   const cursor = useMemo(() => createStore<RemoteCursor | null>(null), []);
   const files = useMemo(() => createStore<FileLink | null>(null), []);
+  const screen = useMemo(() => createStore<ScreenLink | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
   /**
@@ -105,9 +107,11 @@ export function useRemote(sessionId: string): RemoteController {
       // Before the peers close: the file link tells the agent its transfers are over.
       files.get()?.close();
       files.set(null);
+      screen.get()?.close();
+      screen.set(null);
       dropPeer();
     },
-    [sessionId, dropPeer, files],
+    [sessionId, dropPeer, files, screen],
   );
 
   useEffect(() => {
@@ -241,6 +245,16 @@ export function useRemote(sessionId: string): RemoteController {
             files: (channel) => {
               if (id === attempt.current) openFiles(channel);
             },
+            screen: (channel) => {
+              if (id !== attempt.current) return;
+              // One link for the view: a new peer's channel starts a new stream on it.
+              let link = screen.get();
+              if (link === null) {
+                link = createScreenLink();
+                screen.set(link);
+              }
+              link.attach(channel);
+            },
             state: (connection) => {
               if (id !== attempt.current) return;
               if (connection === "connected") {
@@ -293,7 +307,7 @@ export function useRemote(sessionId: string): RemoteController {
       stopListening();
       end(true);
     };
-  }, [sessionId, cursor, request, dropPeer, end]);
+  }, [sessionId, cursor, screen, request, dropPeer, end]);
 
   // Open the view whenever the console socket is (again) open: after a drop the gateway has
   // forgotten the old view, and the agent makes a new offer.
@@ -313,7 +327,7 @@ export function useRemote(sessionId: string): RemoteController {
       const current = peer.current;
       if (current === null || busy) return;
       busy = true;
-      sampleQuality(current.connection, previous)
+      sampleQuality(current.connection, previous, screen.get()?.counts.bytes ?? null)
         .then((sample) => {
           previous = sample;
           setState((state) => ({ ...state, quality: sample.quality }));
@@ -329,7 +343,7 @@ export function useRemote(sessionId: string): RemoteController {
         });
     }, STATS_INTERVAL_MS);
     return () => clearInterval(timer);
-  }, [sessionId]);
+  }, [sessionId, screen]);
 
   // Stable across renders: input capture holds on to `send`.
   const send = useCallback((message: TechnicianControl): void => {
@@ -337,5 +351,5 @@ export function useRemote(sessionId: string): RemoteController {
   }, []);
   const disconnect = useCallback((): void => end(true), [end]);
 
-  return { state, access, cursor, send, disconnect, files };
+  return { state, access, cursor, send, disconnect, files, screen };
 }
