@@ -185,7 +185,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           style={pictureStyle}
         />
         {/* Lossless tiles over the video, transparent elsewhere; input goes through to the stage. */}
-        <canvas ref={overlay} class="screen-overlay" aria-hidden="true" style={pictureStyle} />
+        <canvas ref={overlay} class="screen-overlay" style={pictureStyle} />
         <RemoteCursor cursor={remote.cursor} stage={stage} video={video} />
         {state.phase.kind !== "open" && (
           <div class="stage-message" role={ended ? "alert" : "status"}>

@@ -6,9 +6,14 @@ import {
   ScreenRecordReader,
 } from "../../../shared/screen.ts";
 import { ScreenCanvasModel } from "../../../shared/screen-model.ts";
-import { createInflater, type Inflater } from "./screen-inflate.ts";
 import { createHideQueue, type PresentedFrame } from "./screen-hides.ts";
-import { SCREEN_LINK_TABLE, type ScreenLinkInput, type ScreenLinkState, screenLinkLife } from "./screen-link-states.ts";
+import { createInflater, type Inflater } from "./screen-inflate.ts";
+import {
+  SCREEN_LINK_TABLE,
+  type ScreenLinkInput,
+  type ScreenLinkState,
+  screenLinkLife,
+} from "./screen-link-states.ts";
 
 /**
  * The console's side of the agent's `screen` channel (docs/screen-copy-path.md, "Wire format,
@@ -85,6 +90,8 @@ export function createScreenLink(now: () => number = () => performance.now()): S
     lastFailure: null,
   };
   let channel: ScreenChannel | null = null;
+  /** The channel `screen.ready` went on (once per channel). */
+  let readyOn: ScreenChannel | null = null;
   let inflater: Inflater | null = null;
   let reader = new ScreenRecordReader();
   let unread = 0;
@@ -106,7 +113,6 @@ export function createScreenLink(now: () => number = () => performance.now()): S
       case "begin":
         discard();
         reader = new ScreenRecordReader();
-        unread = 0;
         inflater = createInflater({ bytes: decompressed, failed: (message) => fail(message) });
         if (piece !== undefined) inflater.write(piece);
         return;
@@ -147,6 +153,11 @@ export function createScreenLink(now: () => number = () => performance.now()): S
         return;
       }
       const record = decoded.record;
+      const fits = model.check(record);
+      if (!fits.ok) {
+        fail(`${fits.code}: ${fits.message}`);
+        return;
+      }
       const applied = model.apply(record);
       if (record.reset) hides.clear();
       hides.shown(record.show);
@@ -162,8 +173,13 @@ export function createScreenLink(now: () => number = () => performance.now()): S
   const onMessage = (event: MessageEvent<unknown>): void => {
     if (event.target === channel) link.receive(event.data);
   };
+  const ready = (): void => {
+    if (channel === null || readyOn === channel || channel.readyState !== "open") return;
+    readyOn = channel;
+    send({ type: "screen.ready" });
+  };
   const onOpen = (event: Event): void => {
-    if (event.target === channel) send({ type: "screen.ready" });
+    if (event.target === channel) ready();
   };
   const onClose = (event: Event): void => {
     if (event.target === channel) step("channel");
@@ -190,7 +206,7 @@ export function createScreenLink(now: () => number = () => performance.now()): S
       next.addEventListener("message", onMessage);
       next.addEventListener("open", onOpen);
       next.addEventListener("close", onClose);
-      if (next.readyState === "open") send({ type: "screen.ready" });
+      ready();
     },
     receive(data) {
       if (life.state === "closed") return;

@@ -19,7 +19,11 @@ export type ScreenAppliedDetail = {
   readonly copies: number;
 };
 
-export function paintScreen(link: ScreenLink, canvas: HTMLCanvasElement, video: HTMLVideoElement): () => void {
+export function paintScreen(
+  link: ScreenLink,
+  canvas: HTMLCanvasElement,
+  video: HTMLVideoElement,
+): () => void {
   const context = canvas.getContext("2d");
   if (context === null) return () => undefined;
   let image: ImageData | null = null;

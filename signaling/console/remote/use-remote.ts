@@ -13,7 +13,6 @@ import { cursorImage } from "./cursor-image.ts";
 import { createFileLink, downloadBlob, type FileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
 import { type QualitySample, sampleQuality } from "./quality.ts";
-import { createScreenLink, type ScreenLink } from "./screen-link.ts";
 import {
   effectiveAccess,
   INITIAL_REMOTE_STATE,
@@ -25,6 +24,7 @@ import {
   type RemotePhase,
   type RemoteState,
 } from "./remote-state.ts";
+import { createScreenLink, type ScreenLink } from "./screen-link.ts";
 
 export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from "./remote-state.ts";
 
