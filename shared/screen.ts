@@ -32,7 +32,7 @@ export const SCREEN_VERSION = 1;
 export const SCREEN_LENGTH_BYTES = 4;
 
 export const SCREEN_ERROR_CODES = [
-  /** Truncated, extra bytes, a zero or oversized palette, a count that overruns, unknown flags. */
+  /** Truncated, extra bytes, a palette of 0 or over 256, a count that overruns, unknown flags, a capture time that is not finite. */
   "SCREEN_MALFORMED",
   /** A record version other than SCREEN_VERSION. */
   "SCREEN_VERSION",
@@ -209,6 +209,7 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
   if ((flags & ~SCREEN_RESET) !== 0) return fail("SCREEN_MALFORMED", `Unknown record flags ${flags}.`);
   const rtpTimestamp = view.getUint32(2);
   const capturedAt = view.getFloat64(6);
+  if (!Number.isFinite(capturedAt)) return fail("SCREEN_MALFORMED", "The capture time is not a finite number.");
   const width = view.getUint16(14);
   const height = view.getUint16(16);
   if (width < 1 || height < 1 || width > SCREEN_MAX_SIDE || height > SCREEN_MAX_SIDE)

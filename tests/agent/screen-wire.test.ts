@@ -1,0 +1,442 @@
+import { constants, createInflateRaw } from "node:zlib";
+import t, { type Test } from "tap";
+import { ScreenWriter } from "../../agent/media/screen-writer.ts";
+import { decodeMessage } from "../../shared/decode.ts";
+import {
+  bitsPerPixel,
+  decodeScreenRecord,
+  encodeScreenRecord,
+  rtpAtOrAfter,
+  SCREEN_ERROR_CODES,
+  SCREEN_MAX_RECORD_BYTES,
+  SCREEN_MAX_SIDE,
+  SCREEN_MESSAGE_BYTES,
+  SCREEN_START,
+  type ScreenRecord,
+  ScreenRecordReader,
+  screenControlSchema,
+  tileGrid,
+  tileRect,
+} from "../../shared/screen.ts";
+import { integer, random, randomRecord, randomRect, scrollRecord } from "../helpers/screen-records.ts";
+
+/** The body of an encoded record (without its length prefix). */
+function body(record: ScreenRecord): Uint8Array {
+  return encodeScreenRecord(record).subarray(4);
+}
+
+function refused(t: Test, bytes: Uint8Array, code: string, why: string): void {
+  const result = decodeScreenRecord(bytes);
+  t.equal(result.ok ? "ok" : result.code, code, why);
+}
+
+/** A 200x100 screen (4x2 tiles, the last column 8 wide), one of everything. */
+const BASE: ScreenRecord = {
+  reset: true,
+  rtpTimestamp: 0xfffffff0,
+  capturedAt: 1_767_000_000_123.25,
+  width: 200,
+  height: 100,
+  show: [0, 7],
+  hide: [3],
+  copies: [{ x: 0, y: 10, w: 200, h: 40, dy: -10 }],
+  rects: [
+    randomRect(random(1), { x: 192, y: 64, w: 8, h: 36 }, 2),
+    randomRect(random(2), { x: 0, y: 0, w: 13, h: 5 }, 3),
+  ],
+};
+
+t.test("bitsPerPixel, tileGrid and tileRect follow the format", async (t) => {
+  t.same([1, 2, 3, 4, 5, 16, 17, 256].map(bitsPerPixel), [1, 1, 2, 2, 4, 4, 8, 8]);
+  t.same(tileGrid(200, 100), { cols: 4, rows: 2, count: 8 });
+  t.same(tileGrid(1920, 1080), { cols: 30, rows: 17, count: 510 });
+  t.same(tileRect(3, 200, 100), { x: 192, y: 0, w: 8, h: 64 });
+  t.same(tileRect(7, 200, 100), { x: 192, y: 64, w: 8, h: 36 });
+  t.same(tileRect(5, 200, 100), { x: 64, y: 64, w: 64, h: 36 });
+});
+
+t.test("a record comes back field by field, with its u32 length prefix", async (t) => {
+  const bytes = encodeScreenRecord(BASE);
+  t.equal(new DataView(bytes.buffer).getUint32(0), bytes.length - 4, "big-endian length of the body");
+  t.equal(bytes[4], 1, "version 1");
+  t.equal(bytes[5], 1, "RESET");
+  const decoded = decodeScreenRecord(bytes.subarray(4));
+  if (!decoded.ok) throw new Error(decoded.message);
+  t.same(decoded.record, BASE);
+  const plain = {
+    ...BASE,
+    reset: false,
+    rtpTimestamp: 0,
+    capturedAt: -0.5,
+    show: [],
+    hide: [],
+    copies: [],
+    rects: [],
+  };
+  t.same(decodeScreenRecord(body(plain)), { ok: true, record: plain });
+  const rects = [1, 2, 4, 16, 255, 256].map((entries, i) =>
+    randomRect(random(i), { x: i, y: 2 * i, w: 1 + 7 * i, h: 1 + i }, entries),
+  );
+  t.same(
+    decodeScreenRecord(body({ ...plain, rects })),
+    { ok: true, record: { ...plain, rects } },
+    "every bpp",
+  );
+  const largest = { ...plain, width: SCREEN_MAX_SIDE, height: SCREEN_MAX_SIDE, show: [16383], hide: [0] };
+  t.same(
+    decodeScreenRecord(body(largest)),
+    { ok: true, record: largest },
+    "the largest screen, its last tile",
+  );
+});
+
+t.test("the encoder refuses what the format cannot hold", async (t) => {
+  t.throws(() => encodeScreenRecord({ ...BASE, width: 65536 }), RangeError);
+  t.throws(
+    () => encodeScreenRecord({ ...BASE, copies: [{ x: 0, y: 0, w: 1, h: 1, dy: 40000 }] }),
+    RangeError,
+  );
+  t.throws(() => encodeScreenRecord({ ...BASE, show: [1.5] }), RangeError);
+  const rect = { x: 0, y: 0, w: 1, h: 1, data: new Uint8Array(1) };
+  t.throws(
+    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(0) }] }),
+    RangeError,
+  );
+  t.throws(
+    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(3 * 257) }] }),
+    RangeError,
+  );
+  t.throws(
+    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(4) }] }),
+    RangeError,
+  );
+});
+
+t.test("every bad record is refused with its stable code", async (t) => {
+  const good = body(BASE);
+  t.ok(decodeScreenRecord(good).ok);
+  const mutated = (at: number, write: (view: DataView) => void) => {
+    const copy = good.slice();
+    write(new DataView(copy.buffer, at));
+    return copy;
+  };
+  refused(t, new Uint8Array(0), "SCREEN_MALFORMED", "empty");
+  for (let length = 1; length < good.length; length += 1)
+    if (decodeScreenRecord(good.subarray(0, length)).ok) t.fail(`a record cut to ${length} bytes decoded`);
+  refused(t, good.subarray(0, good.length - 1), "SCREEN_MALFORMED", "truncated");
+  refused(t, Uint8Array.of(...good, 0), "SCREEN_MALFORMED", "an extra byte");
+  refused(
+    t,
+    mutated(0, (v) => v.setUint8(0, 2)),
+    "SCREEN_VERSION",
+    "version 2",
+  );
+  refused(t, Uint8Array.of(2), "SCREEN_VERSION", "version 2, nothing else");
+  refused(
+    t,
+    mutated(1, (v) => v.setUint8(0, 3)),
+    "SCREEN_MALFORMED",
+    "an unknown flag",
+  );
+  refused(
+    t,
+    mutated(6, (v) => v.setFloat64(0, Number.NaN)),
+    "SCREEN_MALFORMED",
+    "capture time NaN",
+  );
+  refused(
+    t,
+    mutated(14, (v) => v.setUint16(0, 0)),
+    "SCREEN_OUT_OF_BOUNDS",
+    "width 0",
+  );
+  refused(
+    t,
+    mutated(16, (v) => v.setUint16(0, SCREEN_MAX_SIDE + 1)),
+    "SCREEN_OUT_OF_BOUNDS",
+    "height too big",
+  );
+  refused(
+    t,
+    mutated(18, (v) => v.setUint16(0, 0xffff)),
+    "SCREEN_MALFORMED",
+    "a show count that overruns",
+  );
+  const tiles = tileGrid(BASE.width, BASE.height).count;
+  refused(t, body({ ...BASE, show: [tiles] }), "SCREEN_OUT_OF_BOUNDS", "a shown tile index too high");
+  refused(t, body({ ...BASE, hide: [0, tiles] }), "SCREEN_OUT_OF_BOUNDS", "a hidden tile index too high");
+  const copy = { x: 0, y: 10, w: 200, h: 40, dy: -10 };
+  const copies = (...list: (typeof copy)[]) => body({ ...BASE, copies: list });
+  t.ok(decodeScreenRecord(copies({ x: 199, y: 99, w: 1, h: 1, dy: -99 })).ok, "a copy at the edges");
+  refused(t, copies({ ...copy, x: 1 }), "SCREEN_OUT_OF_BOUNDS", "a copy destination past the right edge");
+  refused(t, copies({ ...copy, y: 61 }), "SCREEN_OUT_OF_BOUNDS", "a copy destination past the bottom");
+  refused(t, copies({ ...copy, dy: -11 }), "SCREEN_OUT_OF_BOUNDS", "a copy source above the top");
+  refused(t, copies(copy, { ...copy, dy: 51 }), "SCREEN_OUT_OF_BOUNDS", "a copy source past the bottom");
+  refused(
+    t,
+    mutated(28, (v) => v.setUint16(0, 0xffff)),
+    "SCREEN_MALFORMED",
+    "a copy count that overruns",
+  );
+  const rect = randomRect(random(3), { x: 190, y: 90, w: 10, h: 10 }, 2);
+  t.ok(decodeScreenRecord(body({ ...BASE, rects: [rect] })).ok, "a rect at the corner");
+  refused(
+    t,
+    body({ ...BASE, rects: [{ ...rect, x: 191 }] }),
+    "SCREEN_OUT_OF_BOUNDS",
+    "a rect past the right",
+  );
+  refused(
+    t,
+    body({ ...BASE, rects: [{ ...rect, y: 91 }] }),
+    "SCREEN_OUT_OF_BOUNDS",
+    "a rect past the bottom",
+  );
+  const short = { ...rect, data: rect.data.subarray(1) };
+  refused(t, body({ ...BASE, rects: [short] }), "SCREEN_MALFORMED", "rect data one byte short");
+  const long = { ...rect, data: Uint8Array.of(...rect.data, 0) };
+  refused(t, body({ ...BASE, rects: [long] }), "SCREEN_MALFORMED", "rect data one byte long");
+  t.notOk(decodeScreenRecord(body({ ...BASE, rects: [short, rect] })).ok, "a short rect before another");
+  // The palette size field at byte 8 of the rect (after the fixed part, tiles, copies, rect count).
+  const rectAt = 18 + 2 + 4 + 2 + 2 + 2 + 10 + 2;
+  t.equal(
+    new DataView(good.buffer, good.byteOffset + rectAt + 8).getUint16(0),
+    2,
+    "the first rect's palette size",
+  );
+  refused(
+    t,
+    mutated(rectAt + 8, (v) => v.setUint16(0, 0)),
+    "SCREEN_MALFORMED",
+    "palette 0",
+  );
+  refused(
+    t,
+    mutated(rectAt + 8, (v) => v.setUint16(0, 257)),
+    "SCREEN_MALFORMED",
+    "palette 257",
+  );
+  refused(
+    t,
+    mutated(rectAt - 2, (v) => v.setUint16(0, 0xffff)),
+    "SCREEN_MALFORMED",
+    "a rect count that overruns",
+  );
+  const three = randomRect(random(4), { x: 0, y: 0, w: 4, h: 1 }, 3);
+  t.ok(decodeScreenRecord(body({ ...BASE, rects: [three] })).ok);
+  const beyond = { ...three, data: Uint8Array.of(0b00011011) };
+  refused(t, body({ ...BASE, rects: [beyond] }), "SCREEN_OUT_OF_BOUNDS", "index 3 of a palette of 3");
+  const padded = { ...three, w: 3, data: Uint8Array.of(0b00011011) };
+  t.ok(
+    decodeScreenRecord(body({ ...BASE, rects: [padded] })).ok,
+    "the padding bits of a row are not indices",
+  );
+});
+
+t.test("decode never throws: random bytes and mutated records", async (t) => {
+  const next = random(14);
+  const codes = new Set<string>(SCREEN_ERROR_CODES);
+  const seen = new Map<string, number>();
+  const valid = Array.from({ length: 20 }, (_, i) =>
+    body(randomRecord(next, 1 + integer(next, 300), 1 + integer(next, 300), i % 2 === 0)),
+  );
+  for (let run = 0; run < 6000; run += 1) {
+    let bytes: Uint8Array;
+    if (run % 3 === 0) {
+      bytes = new Uint8Array(integer(next, 120)).map(() => integer(next, 256));
+      if (run % 2 === 0 && bytes.length > 0) bytes[0] = 1;
+    } else {
+      const source = valid[run % valid.length] ?? new Uint8Array(0);
+      bytes = source.slice(0, run % 5 === 0 ? integer(next, source.length + 1) : source.length);
+      for (let flips = 1 + integer(next, 3); flips > 0 && bytes.length > 0; flips -= 1)
+        bytes[integer(next, bytes.length)] = integer(next, 256);
+    }
+    const result = decodeScreenRecord(bytes);
+    const key = result.ok ? "ok" : result.code;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    if (!result.ok && !codes.has(result.code)) t.fail(`unknown code ${result.code}`);
+    if (result.ok && encodeScreenRecord(result.record).subarray(4).join() !== bytes.join())
+      t.fail("an accepted record does not encode to the same bytes");
+  }
+  t.ok(seen.get("ok"), `some mutated records still decode (${JSON.stringify([...seen])})`);
+  for (const code of SCREEN_ERROR_CODES.filter((code) => code !== "SCREEN_TOO_LARGE"))
+    t.ok(seen.get(code), `${code} was met`);
+});
+
+t.test("the reader frames records across any push boundaries", async (t) => {
+  const records = Array.from({ length: 5 }, (_, i) => randomRecord(random(20 + i), 100, 70, i === 0));
+  const stream = Uint8Array.from(records.flatMap((record) => [...encodeScreenRecord(record)]));
+  for (const size of [1, 3, 4, 5, 17, stream.length]) {
+    const reader = new ScreenRecordReader();
+    const bodies: Uint8Array[] = [];
+    for (let at = 0; at < stream.length; at += size) {
+      const pushed = reader.push(stream.slice(at, at + size));
+      if (!pushed.ok) throw new Error(pushed.message);
+      bodies.push(...pushed.bodies);
+    }
+    t.same(
+      bodies.map((bytes) => decodeScreenRecord(bytes)),
+      records.map((record) => ({ ok: true, record })),
+      `pushes of ${size} bytes`,
+    );
+  }
+  const empty = new ScreenRecordReader().push(Uint8Array.of(0, 0, 0, 0));
+  t.same(empty.ok ? empty.bodies : empty, [new Uint8Array(0)], "an empty body is a body (decode refuses it)");
+});
+
+t.test("the reader refuses a length above SCREEN_MAX_RECORD_BYTES before keeping its body", async (t) => {
+  const reader = new ScreenRecordReader();
+  t.same(reader.push(Uint8Array.of(0x02, 0x00)), { ok: true, bodies: [] }, "half a length prefix");
+  t.match(
+    reader.push(Uint8Array.of(0x00, 0x01, 1, 2, 3)),
+    { ok: false, code: "SCREEN_TOO_LARGE" },
+    "32 MiB + 1",
+  );
+  t.match(reader.push(encodeScreenRecord(BASE)), { ok: false, code: "SCREEN_TOO_LARGE" }, "until reset()");
+  reader.reset();
+  const pushed = reader.push(encodeScreenRecord(BASE));
+  t.equal(pushed.ok && pushed.bodies.length, 1, "a new stream after reset()");
+  const over = new Uint8Array(4);
+  new DataView(over.buffer).setUint32(0, SCREEN_MAX_RECORD_BYTES + 1);
+  t.match(new ScreenRecordReader().push(over), { ok: false, code: "SCREEN_TOO_LARGE" });
+  new DataView(over.buffer).setUint32(0, SCREEN_MAX_RECORD_BYTES);
+  t.same(new ScreenRecordReader().push(over), { ok: true, bodies: [] }, "the largest body is waited for");
+});
+
+t.test("the console's messages: screen.ready and screen.resync, nothing else", async (t) => {
+  t.same(decodeMessage(screenControlSchema, '{"type":"screen.ready"}'), {
+    ok: true,
+    value: { type: "screen.ready" },
+  });
+  t.same(decodeMessage(screenControlSchema, '{"type":"screen.resync"}'), {
+    ok: true,
+    value: { type: "screen.resync" },
+  });
+  for (const text of ['{"type":"screen.ready","x":1}', '{"type":"screen.start"}', "[]", "{"])
+    t.match(decodeMessage(screenControlSchema, text), { ok: false, error: { code: "BAD_REQUEST" } }, text);
+});
+
+t.test("rtpAtOrAfter is serial-number order on u32", async (t) => {
+  t.ok(rtpAtOrAfter(5, 5));
+  t.ok(rtpAtOrAfter(6, 5));
+  t.notOk(rtpAtOrAfter(5, 6));
+  t.ok(rtpAtOrAfter(3, 0xfffffff0), "after the wrap");
+  t.notOk(rtpAtOrAfter(0xfffffff0, 3), "before the wrap");
+  t.ok(rtpAtOrAfter(0x7fffffff, 0));
+  t.notOk(rtpAtOrAfter(0x80000000, 0), "half the circle away is not after");
+});
+
+/** The console's side of a stream: inflate each message's payload at once, frame and decode. */
+class Receiver {
+  inflate = createInflateRaw();
+  reader = new ScreenRecordReader();
+  records: ScreenRecord[] = [];
+
+  constructor() {
+    this.inflate.on("data", (chunk: Buffer) => {
+      const pushed = this.reader.push(chunk);
+      if (!pushed.ok) throw new Error(pushed.message);
+      for (const bytes of pushed.bodies) {
+        const decoded = decodeScreenRecord(bytes);
+        if (!decoded.ok) throw new Error(decoded.message);
+        this.records.push(decoded.record);
+      }
+    });
+  }
+
+  /** Decompresses one message's payload and everything it completes (no flush of ours needed). */
+  async take(message: Uint8Array): Promise<void> {
+    await new Promise<void>((resolve) => this.inflate.write(message.subarray(1), () => resolve()));
+    await new Promise<void>((resolve) => this.inflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+    while (this.inflate.read() !== null) {}
+  }
+}
+
+/** Records compared by their bytes (a diff of megabytes of pixels would take minutes). */
+function sameRecords(
+  t: Test,
+  actual: readonly ScreenRecord[],
+  expected: readonly ScreenRecord[],
+  why: string,
+) {
+  const bytes = (records: readonly ScreenRecord[]) => Buffer.concat(records.map(encodeScreenRecord));
+  t.equal(actual.length, expected.length, `${why}: as many records`);
+  t.ok(bytes(actual).equals(bytes(expected)), `${why}: the same bytes`);
+}
+
+const scroll = (seed: number, lines: number) => ({
+  ...scrollRecord(random(seed), 1920, 1080, lines),
+  rtpTimestamp: seed,
+});
+
+t.test("the writer's messages: at most SCREEN_MESSAGE_BYTES, START only first after start()", async (t) => {
+  const writer = new ScreenWriter();
+  await t.rejects(writer.write(BASE), /not started/, "nothing before start()");
+  writer.start();
+  // 8 bpp noise does not compress: one record of ~2 MB takes many messages.
+  const big = {
+    ...BASE,
+    width: 1920,
+    height: 1080,
+    rects: [randomRect(random(9), { x: 0, y: 0, w: 1920, h: 1000 }, 256)],
+  };
+  const first = await writer.write(big);
+  t.ok(first.length > 20, `${first.length} messages`);
+  t.ok(first.every((message) => message.length <= SCREEN_MESSAGE_BYTES && message.length > 1));
+  t.same(
+    first.map((message) => message[0]),
+    [SCREEN_START, ...first.slice(1).map(() => 0)],
+  );
+  const second = await writer.write(scroll(1, 8));
+  t.same(
+    second.map((message) => message[0]),
+    [0],
+    "the next record: one message, no START",
+  );
+  writer.start();
+  const third = await writer.write(scroll(2, 8));
+  t.equal(third[0]?.[0], SCREEN_START, "START again after start()");
+});
+
+t.test("each message inflates at once, records come back in order, a new stream after start()", async (t) => {
+  const writer = new ScreenWriter();
+  writer.start();
+  const big = {
+    ...BASE,
+    width: 1920,
+    height: 1080,
+    rects: [randomRect(random(9), { x: 0, y: 0, w: 1920, h: 200 }, 200)],
+  };
+  const records = [BASE, scroll(3, 5), big, scroll(4, 1), { ...scroll(5, 40), reset: true }];
+  // Not awaited one by one: the writer keeps the calls' order.
+  const written = await Promise.all(records.map((record) => writer.write(record)));
+  const receiver = new Receiver();
+  for (const [i, messages] of written.entries()) {
+    for (const message of messages) await receiver.take(message);
+    t.equal(receiver.records.length, i + 1, `record ${i} is whole once its last message is in`);
+  }
+  sameRecords(t, receiver.records, records, "every record back");
+  writer.start();
+  const again = [scroll(6, 3), scroll(7, 2)];
+  const messages = (await Promise.all(again.map((record) => writer.write(record)))).flat();
+  t.equal(messages[0]?.[0], SCREEN_START);
+  const fresh = new Receiver();
+  for (const message of messages) await fresh.take(message);
+  sameRecords(t, fresh.records, again, "the second stream inflates from its start with a fresh inflater");
+});
+
+t.test("a closed writer refuses writes until start()", async (t) => {
+  const writer = new ScreenWriter();
+  writer.start();
+  const before = writer.write(scroll(8, 2));
+  writer.close();
+  const after = writer.write(scroll(9, 2));
+  t.ok((await before).length > 0, "a write made before close() completes");
+  await t.rejects(after, /not started/);
+  writer.close();
+  writer.start();
+  const messages = await writer.write(scroll(10, 2));
+  const receiver = new Receiver();
+  for (const message of messages) await receiver.take(message);
+  sameRecords(t, receiver.records, [scroll(10, 2)], "after close() and start()");
+});
