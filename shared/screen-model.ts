@@ -84,7 +84,7 @@ export class ScreenCanvasModel {
     for (const tile of record.show) this.#tiles[tile] = LOSSLESS;
     for (const tile of record.hide) if (this.#tiles[tile] === LOSSLESS) this.#tiles[tile] = HIDING;
     if (!record.reset) {
-      for (const copy of record.copies) if (copy.w > 0 && copy.h > 0 && copy.dy !== 0) dirty.push(copy);
+      for (const copy of record.copies) if (copy.w > 0 && copy.h > 0) dirty.push(copy);
       for (const rect of record.rects) if (rect.w > 0 && rect.h > 0) dirty.push(rect);
     }
     const merged = mergeRects(dirty);
@@ -125,10 +125,11 @@ export class ScreenCanvasModel {
   /** Every copy reads the canvas as it was before the first: in place when no copy's destination
    *  is a later copy's source, else from a snapshot of the sources. */
   #copy(copies: readonly ScreenCopy[]): void {
-    const moving = copies.filter((copy) => copy.w > 0 && copy.h > 0 && copy.dy !== 0);
+    // A copy with dy 0 changes nothing in place, but from a snapshot it undoes an earlier copy.
+    const moving = copies.filter((copy) => copy.w > 0 && copy.h > 0);
     if (moving.length === 0) return;
     if (!needsSnapshot(moving)) {
-      for (const copy of moving) this.#copyInPlace(copy);
+      for (const copy of moving) if (copy.dy !== 0) this.#copyInPlace(copy);
       return;
     }
     let size = 0;

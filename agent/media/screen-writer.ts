@@ -70,7 +70,8 @@ export class ScreenWriter {
 
   #open(): void {
     this.#close();
-    const deflate = createDeflateRaw({ level: this.#level });
+    // Output in pieces of a message's size: fewer trips to the zlib thread for a large record.
+    const deflate = createDeflateRaw({ level: this.#level, chunkSize: SCREEN_MESSAGE_BYTES });
     this.#deflate = deflate;
     this.#failure = undefined;
     this.#startNext = true;

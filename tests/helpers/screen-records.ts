@@ -91,21 +91,40 @@ export function randomRecord(
   };
 }
 
+/** xterm's fixed 6x13 font as 64 glyph-like bitmaps (rows of 6 bits), the same in every record. */
+const GLYPHS: number[][] = (() => {
+  const next = random(7);
+  return Array.from({ length: 64 }, (_, i) =>
+    Array.from({ length: 13 }, (_, row) =>
+      i === 0 || row < 2 || row > 10 ? 0 : integer(next, 64) & 0b11111,
+    ),
+  );
+})();
+/** Words of 1..8 glyphs (glyph 0 is the blank): text repeats its words, which deflate finds. */
+const WORDS: number[][] = (() => {
+  const next = random(8);
+  return Array.from({ length: 300 }, () =>
+    Array.from({ length: 1 + integer(next, 8) }, () => 1 + integer(next, 63)),
+  );
+})();
+
 /**
  * A terminal scrolled by `lines` text lines of 13 pixels: the rows above move up (a copy of the
- * whole width) and the new lines arrive as one 1-bit rect (glyph-like bits from `next`).
+ * whole width) and the new lines arrive as one 1-bit rect, words of a fixed glyph set drawn from
+ * `next`, lines of random length.
  */
 export function scrollRecord(next: () => number, width: number, height: number, lines: number): ScreenRecord {
   const fresh = lines * 13;
   const stride = rowBytes(width, 1);
   const data = new Uint8Array(stride * fresh);
-  // 6x13 cells of 64 glyphs: real text repeats its glyphs, which deflate finds.
-  const glyphs = Array.from({ length: 64 }, () => Array.from({ length: 13 }, () => integer(next, 64)));
+  const columns = Math.floor(width / 6);
   for (let line = 0; line < lines; line += 1) {
-    const length = integer(next, width / 6);
+    const length = integer(next, columns);
+    const text: number[] = [];
+    while (text.length < length) text.push(...(WORDS[integer(next, WORDS.length)] ?? []), 0);
     for (let cell = 0; cell < length; cell += 1) {
-      const glyph = glyphs[integer(next, 64)] ?? [];
-      for (let gy = 2; gy < 11; gy += 1) {
+      const glyph = GLYPHS[text[cell] ?? 0] ?? [];
+      for (let gy = 0; gy < 13; gy += 1) {
         const bits = glyph[gy] ?? 0;
         for (let gx = 0; gx < 6; gx += 1) {
           if (((bits >> gx) & 1) === 0) continue;

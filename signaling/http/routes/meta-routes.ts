@@ -5,6 +5,7 @@ import { agentControlSchema, technicianControlSchema } from "../../../shared/con
 import { ERROR_CODES } from "../../../shared/errors.ts";
 import { fileMessageSchema } from "../../../shared/file-transfer.ts";
 import { MAX_SOCKET_FRAME_BYTES, PROTOCOL_VERSION } from "../../../shared/limits.ts";
+import { screenControlSchema } from "../../../shared/screen.ts";
 import type { JobFailure } from "../../jobs.ts";
 import type { StoreHealth } from "../../store/store.ts";
 import type { App } from "../types.ts";
@@ -36,6 +37,8 @@ export function protocolDocument() {
       },
       // Both ways the same text messages; file data goes as binary messages (4-byte id, then data).
       files: { eitherWay: schema(fileMessageSchema) },
+      // The agent sends binary records (docs/screen-copy-path.md, "Wire format, version 1").
+      screen: { technicianToAgent: schema(screenControlSchema) },
     },
   };
 }
