@@ -28,7 +28,8 @@ function option(flags: string, description: string, fallback?: string | number):
   return fallback === undefined ? made : made.default(fallback);
 }
 
-function command(): Command {
+/** The command line's parser (commander): what it hands over is checked by parseAgentOptions. */
+export function command(): Command {
   return new Command()
     .name("sos")
     .description("SOS remote support: let your technician see (and, if you allow, control) your screen.")
@@ -77,6 +78,12 @@ function command(): Command {
     .option(
       "--files-dir <folder>",
       "where files a technician sends you are saved (default: your Downloads folder)",
+    )
+    .addOption(
+      new Option(
+        "--no-screen-copy",
+        "send the whole screen as video only, without the sharp copy of text areas (or set SOS_NO_SCREEN_COPY)",
+      ).env("SOS_NO_SCREEN_COPY"),
     )
     .version(AGENT_VERSION, "--version")
     .helpOption("--help")
@@ -169,6 +176,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
         resumeWindowMs: options.filesResumeTimeout * 1000,
       },
       answerTimeoutMs: options.answerTimeout * 1000,
+      screenCopy: options.screenCopy,
       messages,
       terminal,
       log,

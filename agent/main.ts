@@ -42,6 +42,8 @@ export type AgentOptions = {
   readonly files: FilesSetting;
   /** --answer-timeout: time for a technician's answer to the first offer (path-watch.ts `answer`). */
   readonly answerTimeoutMs?: number;
+  /** The screen copy path (docs/screen-copy-path.md); true unless --no-screen-copy. */
+  readonly screenCopy?: boolean;
   readonly messages: Messages;
   readonly terminal: EndUserTerminal;
   readonly log: Logger;
@@ -167,6 +169,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxBitrate: options.maxBitrate,
     maxFps: options.maxFps,
     files: options.files,
+    ...(options.screenCopy === undefined ? {} : { screenCopy: options.screenCopy }),
     ...(options.answerTimeoutMs === undefined ? {} : { answerTimeoutMs: options.answerTimeoutMs }),
   });
   warmUpPeers(video).catch((error: unknown) => log.debug({ err: error }, "peer warm-up failed"));

@@ -62,6 +62,8 @@ export const agentOptionsSchema = z.object({
   /** commander's --no-files: files is false; true by default. */
   files: z.boolean().default(true),
   filesDir: z.string().min(1, "--files-dir needs a folder").optional(),
+  /** commander's --no-screen-copy (or SOS_NO_SCREEN_COPY): the screen copy path off; on by default. */
+  screenCopy: z.boolean().default(true),
 });
 export type AgentCliOptions = z.output<typeof agentOptionsSchema>;
 

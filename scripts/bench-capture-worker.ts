@@ -6,7 +6,9 @@
  * worker's CPU per frame, less disturbed by the rest of the machine than bench:vs-vnc.
  *
  * Environment: PROBE_SECONDS (default 10), PROBE_FPS (the frame rate cap, default 20),
- * PROBE_WORKLOAD (a shell command for the terminal; default the repeated listing of bench:vs-vnc).
+ * PROBE_WORKLOAD (a shell command for the terminal; default the repeated listing of bench:vs-vnc),
+ * PROBE_SCREEN=1 (the screen copy path on, as with a console that said `screen.ready`: its
+ * messages' bytes, and the path's milliseconds per frame in the worker, are reported too).
  */
 import { ScreenStream } from "../agent/media/screen-stream.ts";
 import { startXvfb, windowByName } from "../tests/helpers/xvfb.ts";
@@ -22,8 +24,16 @@ process.env.DISPLAY = xvfb.display;
 xvfb.client("xterm", ["-geometry", "318x52+0+400", "-T", "sos-scrolling", "-e", "sh", "-c", workload]);
 await windowByName(xvfb, "sos-scrolling");
 const stream = await ScreenStream.start({ monitor: 0, codec: "h264", maxFps, bitrate: 3_000_000 });
+const screenPath = process.env.PROBE_SCREEN === "1";
 let chunks = 0;
 let bytes = 0;
+let screenBytes = 0;
+let screenRecords = 0;
+stream.on("screen", ({ messages }) => {
+  screenRecords += 1;
+  for (const message of messages) screenBytes += message.length;
+});
+if (screenPath) stream.screenPath(true);
 const latencies: number[] = [];
 stream.on("chunk", (chunk) => {
   chunks += 1;
@@ -34,6 +44,7 @@ stream.run(true);
 await sleep(2_000);
 const statsBefore = await stream.stats();
 const [chunksBefore, bytesBefore] = [chunks, bytes];
+const [screenBytesBefore, screenRecordsBefore] = [screenBytes, screenRecords];
 const cpuBefore = process.cpuUsage();
 const start = performance.now();
 latencies.length = 0;
@@ -59,6 +70,17 @@ console.log(
     workMs: stats.workMs.toFixed(1),
     latencyP50: latencies[Math.floor(latencies.length / 2)]?.toFixed(0),
     latencyP99: latencies[Math.floor(latencies.length * 0.99)]?.toFixed(0),
+    ...(screenPath
+      ? {
+          screenMbps: (((screenBytes - screenBytesBefore) * 8) / elapsed / 1e6).toFixed(3),
+          screenRecords: screenRecords - screenRecordsBefore,
+          screenFrames: stats.screenFrames - statsBefore.screenFrames,
+          screenMsPerFrame: (
+            (stats.screenMs - statsBefore.screenMs) /
+            Math.max(1, stats.screenFrames - statsBefore.screenFrames)
+          ).toFixed(2),
+        }
+      : {}),
   }),
 );
 await stream.close();

@@ -27,6 +27,7 @@ import { createVideoEncoder } from "./encoder-backend.ts";
 import { type FrameRateLimit, nextLimit, unmeasuredLimit, withCap } from "./frame-rate-limit.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
 import { epochNow, trace, tracing } from "./latency-trace.ts";
+import { ScreenPath } from "./screen-path.ts";
 import { yieldToInput } from "./thread-priority.ts";
 import {
   afterFrame,
@@ -79,12 +80,35 @@ let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
 const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satisfies Omit<
   PipelineStats,
-  "backend" | "fps" | "workMs"
+  "backend" | "fps" | "workMs" | "screenFrames" | "screenMs"
 >;
+/** The screen copy path (screen-path.ts): off until the main thread turns it on. */
+const screen = new ScreenPath({
+  send: ({ messages, start, rtpTimestamp, capturedAt }) =>
+    post(
+      { type: "screen", messages, start, rtpTimestamp, capturedAt },
+      messages.map((message) => message.buffer as ArrayBuffer),
+    ),
+  failed: (error) =>
+    post({
+      type: "log",
+      entry: {
+        level: "warn",
+        message: "screen record not written: a new stream starts",
+        detail: String(error),
+      },
+    }),
+});
 /** The frame rate the slowest stage of the frames allows, within settings.maxFps. */
 let limit: FrameRateLimit = unmeasuredLimit(settings.maxFps);
 /** The counters with the limit (for the stats message and the trace). */
-const currentStats = () => ({ ...stats, fps: limit.fps, workMs: limit.workMs ?? 0 });
+const currentStats = () => ({
+  ...stats,
+  fps: limit.fps,
+  workMs: limit.workMs ?? 0,
+  screenFrames: screen.frames,
+  screenMs: screen.ms,
+});
 /** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
 let topOff: TopOff = NO_TOP_OFF;
 /** When input last came (the "activity" message): top-offs wait for a pause in typing. */
@@ -231,6 +255,12 @@ function onMessage(message: ToWorker): void {
     case "stats":
       post({ type: "stats", stats: { ...currentStats(), backend: monitor?.backend ?? "none" } });
       return;
+    case "screenPath":
+      screen.on = message.on;
+      break;
+    case "screenRestart":
+      screen.restart();
+      break;
     case "stop":
       setMode("stopping");
       break;
@@ -256,7 +286,7 @@ function pollInterval(now: number): number {
  * encoded.
  */
 async function untilDrawn(drawing: DrawingWatch): Promise<void> {
-  if (!drawing.drawn && !wantKeyframe) {
+  if (!drawing.drawn && !wantKeyframe && !screen.due) {
     waitingForDrawing = true;
     await sleep(idleInterval(performance.now()));
     waitingForDrawing = false;
@@ -322,7 +352,7 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
     // The picture to refine is gone: its top-offs with it (the next frame encoded starts its own).
     topOff = NO_TOP_OFF;
   }
-  if (rows.length === 0 && !wantKeyframe) return undefined;
+  if (rows.length === 0 && !wantKeyframe && !screen.due) return undefined;
   if (encoder.pending >= MAX_PENDING) {
     stats.busy += 1;
     return undefined;
@@ -339,7 +369,8 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   const capturedAt = capture.startedAt;
   const converting = performance.now();
   if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
-  picture.update(frame, rows);
+  // The lossless tiles' record of the same capture, and their freeze in the video (not for top-offs).
+  picture.update(frame, rows, refining ? undefined : screen.frame(frame, rows, capturedAt));
   const timestampUs = Math.round(capturedAt * 1000);
   const handedAt = performance.now();
   const convertMs = handedAt - converting;
@@ -435,7 +466,7 @@ async function loop(): Promise<void> {
         current.startedAt + interval - performance.now(),
         msUntilTopOff(topOff, performance.now()) ?? interval,
       );
-      if (ahead.length === 0 && wait > 0 && !wantKeyframe) await sleep(wait);
+      if (ahead.length === 0 && wait > 0 && !wantKeyframe && !screen.due) await sleep(wait);
       else await sleep(0);
     } catch (error) {
       fail(error);
@@ -445,6 +476,7 @@ async function loop(): Promise<void> {
   discardAhead();
   await closeShmConnection();
   encoder.close();
+  screen.close();
   port?.close();
 }
 

@@ -49,6 +49,17 @@ export function changedRows(previous: Buffer, next: Buffer, width: number, heigh
   return ranges;
 }
 
+/**
+ * Tiles of `size` x `size` pixels (indexed row by row over the capture's width, as
+ * shared/screen.ts's tileGrid) that the encoder's input keeps as they were (`frozen[tile] === 1`),
+ * and those handed back to the video with this frame (converted whole).
+ */
+export type TileFreeze = {
+  readonly size: number;
+  readonly frozen: Uint8Array;
+  readonly unfrozen: readonly number[];
+};
+
 /** An I420 picture the size of the captures (rounded down to even), updated band by band. */
 export class I420Picture {
   readonly width: number;
@@ -67,17 +78,67 @@ export class I420Picture {
     return (frame.width & ~1) === this.width && (frame.height & ~1) === this.height;
   }
 
-  /** Converts the given rows of `frame` (all of them by default); an odd last row or column is left out. */
-  update(frame: ScreenFrame, rows: readonly RowRange[] = [{ start: 0, end: frame.height }]): void {
+  /**
+   * Converts the given rows of `frame` (all of them by default); an odd last row or column is left
+   * out. With `freeze` (the screen copy path: docs/screen-copy-path.md), frozen tiles keep what the
+   * picture last had (the video shows them as they were, the console its lossless canvas), and the
+   * tiles that went back to the video are converted whole now.
+   */
+  update(
+    frame: ScreenFrame,
+    rows: readonly RowRange[] = [{ start: 0, end: frame.height }],
+    freeze?: TileFreeze,
+  ): void {
     // Read four bytes at a time (a copy in the rare case the capture is not 4-byte aligned).
     const bytes = frame.data.byteOffset % 4 === 0 ? frame.data : Buffer.from(frame.data);
     const pixels = new Uint32Array(bytes.buffer, bytes.byteOffset, frame.width * frame.height);
     // Read little-endian: RGBA has red in the low byte, BGRA blue.
     const [redShift, blueShift] = frame.order === "rgba" ? [0, 16] : [16, 0];
+    const convert = (start: number, end: number, x0: number, x1: number) =>
+      this.#convert(pixels, frame.width, start, end, x0, x1, redShift, blueShift);
+    const frozen = freeze?.frozen.includes(1) ? freeze : undefined;
     for (const range of rows) {
       const start = range.start & ~1;
       const end = Math.min(this.height, range.end + (range.end & 1));
-      this.#convert(pixels, frame.width, start, end, redShift, blueShift);
+      if (frozen === undefined) convert(start, end, 0, this.width);
+      else this.#convertAround(frozen, frame.width, start, end, convert);
+    }
+    if (freeze === undefined) return;
+    const { size } = freeze;
+    const cols = Math.ceil(frame.width / size);
+    for (const tile of freeze.unfrozen) {
+      const x = (tile % cols) * size;
+      const y = Math.floor(tile / cols) * size;
+      if (x >= this.width || y >= this.height) continue;
+      convert(y, Math.min(this.height, y + size), x, Math.min(this.width, x + size));
+    }
+  }
+
+  /** Converts rows [start, end) except where they cross a frozen tile (tiles are even-sized). */
+  #convertAround(
+    freeze: TileFreeze,
+    frameWidth: number,
+    start: number,
+    end: number,
+    convert: (start: number, end: number, x0: number, x1: number) => void,
+  ): void {
+    const { size, frozen } = freeze;
+    const cols = Math.ceil(frameWidth / size);
+    for (let top = start - (start % size); top < end; top += size) {
+      const from = Math.max(start, top);
+      const to = Math.min(end, top + size);
+      const row = (top / size) * cols;
+      let tx = 0;
+      while (tx < cols) {
+        if (frozen[row + tx] === 1) {
+          tx += 1;
+          continue;
+        }
+        const first = tx;
+        while (tx < cols && frozen[row + tx] !== 1) tx += 1;
+        const x1 = Math.min(this.width, tx * size);
+        if (first * size < x1) convert(from, to, first * size, x1);
+      }
     }
   }
 
@@ -86,6 +147,8 @@ export class I420Picture {
     stride: number,
     start: number,
     end: number,
+    x0: number,
+    x1: number,
     redShift: number,
     blueShift: number,
   ): void {
@@ -103,8 +166,8 @@ export class I420Picture {
       const bottom = top + stride;
       const yTop = y * width;
       const yBottom = yTop + width;
-      let chroma = (y >> 1) * chromaWidth;
-      for (let x = 0; x < width; x += 2) {
+      let chroma = (y >> 1) * chromaWidth + (x0 >> 1);
+      for (let x = x0; x < x1; x += 2) {
         const a = pixels[top + x] ?? 0;
         const b = pixels[top + x + 1] ?? 0;
         const c = pixels[bottom + x] ?? 0;

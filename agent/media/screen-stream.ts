@@ -7,12 +7,19 @@ import { Worker } from "node:worker_threads";
 import { AgentError } from "../exit.ts";
 import type { MonitorGeometry } from "./capture.ts";
 import type { EncodedChunk, EncoderLogEntry, VideoCodecName } from "./video-encoder.ts";
-import type { FromWorker, PipelineSettings, PipelineStats, ToWorker } from "./worker-protocol.ts";
+import type {
+  FromWorker,
+  PipelineSettings,
+  PipelineStats,
+  ScreenMessages,
+  ToWorker,
+} from "./worker-protocol.ts";
 
 export type ScreenChunk = EncodedChunk & { readonly capturedAt: number; readonly codec: VideoCodecName };
 
 type ScreenStreamEvents = {
   chunk: [ScreenChunk];
+  screen: [ScreenMessages];
   monitor: [MonitorGeometry];
   /** The worker stopped on an error (no display, encoder failure); the stream is closed. */
   error: [AgentError];
@@ -115,6 +122,19 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
     this.#send({ type: "activity" });
   }
 
+  /**
+   * The screen copy path on (the lossless tiles as `screen` events, frozen in the video) or off
+   * (every tile back to the video). On starts a new stream.
+   */
+  screenPath(on: boolean): void {
+    this.#send({ type: "screenPath", on });
+  }
+
+  /** A new screen stream for everyone (START + a RESET record of every lossless tile). */
+  screenRestart(): void {
+    this.#send({ type: "screenRestart" });
+  }
+
   update(settings: Partial<PipelineSettings>): void {
     this.#settings = { ...this.#settings, ...settings };
     this.#send({ type: "settings", settings });
@@ -165,6 +185,11 @@ export class ScreenStream extends EventEmitter<ScreenStreamEvents> {
           capturedAt: message.capturedAt,
         });
         return;
+      case "screen": {
+        const { messages, start, rtpTimestamp, capturedAt } = message;
+        this.emit("screen", { messages, start, rtpTimestamp, capturedAt });
+        return;
+      }
       case "monitor":
         this.#monitor = message.geometry;
         this.emit("monitor", message.geometry);

@@ -35,6 +35,9 @@ export type Copy = {
 /** A rectangle of the next frame to send as pixels, after the copies. */
 export type Rect = { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 
+/** Columns [x0, x1). */
+export type ColumnSpan = { readonly x0: number; readonly x1: number };
+
 export type ScrollResult = {
   readonly copies: readonly Copy[];
   /** What remains new once the copies are applied; together with them it rebuilds the next frame. */
@@ -67,9 +70,16 @@ export class ScrollSearch {
   /**
    * The copies from `previous` (the frame given last) to `next` within `changed` (every row where
    * they differ: from the damage log or changedRows; rows outside are taken as equal), and what
-   * stays new. `next` becomes the last.
+   * stays new. `next` becomes the last. `hints`: column spans also worth a search when rows are
+   * left after the full width (where the caller expects scrolling content: the lossless path's
+   * tiles, when a video beside a terminal changes every row's pixels across the screen).
    */
-  search(previous: Pixels, next: Pixels, changed: readonly RowRange[]): ScrollResult {
+  search(
+    previous: Pixels,
+    next: Pixels,
+    changed: readonly RowRange[],
+    hints: readonly ColumnSpan[] = [],
+  ): ScrollResult {
     this.#hashes.update(next, changed);
     const copies: Copy[] = [];
     const fresh: Rect[] = [];
@@ -80,12 +90,15 @@ export class ScrollSearch {
       end: Math.min(next.height, Math.max(...changed.map((range) => range.end))),
     };
     if (changed.length > 0 && band.start < band.end)
-      searchBand(previous, next, this.#hashes, band, changed, copies, fresh);
+      searchBand(previous, next, this.#hashes, band, changed, hints, copies, fresh);
     return {
       copies,
       fresh,
       freshRows: fresh.reduce((sum, rect) => sum + rect.h, 0),
-      colours: colourCount(next, fresh),
+      // Counted only when asked (the probe): the lossless path packs the rows anyway.
+      get colours() {
+        return colourCount(next, fresh);
+      },
     };
   }
 }
@@ -97,6 +110,7 @@ function searchBand(
   hashes: RowHashes,
   band: RowRange,
   ranges: readonly RowRange[],
+  hints: readonly ColumnSpan[],
   copies: Copy[],
   fresh: Rect[],
 ): void {
@@ -107,7 +121,7 @@ function searchBand(
   const coveredBy = new Int32Array(rows).fill(-1);
   const fullWidth = { x0: 0, x1: width, newHashes: hashes.current, oldHashes: hashes.previous };
   findCopies(previous, next, band, fullWidth, diff, coveredBy, copies);
-  for (const columns of differingColumns(band, width, diff, coveredBy)) {
+  const searchSpan = (columns: ColumnSpan) => {
     const { x0, x1 } = columns;
     const newHashes = new Uint32Array(next.height);
     const oldHashes = new Uint32Array(next.height);
@@ -120,8 +134,25 @@ function searchBand(
           diff.changed[i] === 1 ? hashWords(next.words, y * width + x0, y * width + x1) : (oldHashes[y] ?? 0);
     }
     findCopies(previous, next, band, { x0, x1, newHashes, oldHashes }, diff, coveredBy, copies);
-  }
+  };
+  const spans = differingColumns(band, width, diff, coveredBy);
+  for (const span of spans) searchSpan(span);
+  for (const hint of hints)
+    if (
+      hint.x1 - hint.x0 < width &&
+      !spans.some((span) => span.x0 === hint.x0 && span.x1 === hint.x1) &&
+      rowsLeft(band, diff, coveredBy) >= MIN_COPY_ROWS
+    )
+      searchSpan(hint);
   freshRects(previous, next, band, diff, coveredBy, copies, fresh);
+}
+
+/** Changed rows of the band no copy covers yet. */
+function rowsLeft(band: RowRange, diff: Differences, coveredBy: Int32Array): number {
+  let left = 0;
+  for (let i = 0; i < band.end - band.start; i += 1)
+    if (diff.changed[i] === 1 && coveredBy[i] === -1) left += 1;
+  return left;
 }
 
 /** Which rows of a band differ from the same row before, and where (found only when asked: a copied row needs no columns). */
@@ -350,6 +381,7 @@ function freshRects(
       close();
       continue;
     }
+    if (open !== undefined && !worthMerging(open, from, to)) close();
     if (open === undefined) open = { x0: from, x1: to, y0: y, y1: y + 1 };
     else {
       open.x0 = Math.min(open.x0, from);
@@ -358,6 +390,25 @@ function freshRects(
     }
   }
   close();
+}
+
+/** Pixels a rectangle's header is worth (~16 bytes at 1 bit per pixel). */
+const RECT_PIXELS = 128;
+
+/**
+ * Whether a row's span [from, to) joins the rectangle above: when the union wastes little (rows of
+ * text of different lengths), not when it would add much that is not new (the new lines of a
+ * terminal below rows where only a video beside it changed).
+ */
+function worthMerging(
+  open: { x0: number; x1: number; y0: number; y1: number },
+  from: number,
+  to: number,
+): boolean {
+  const rows = open.y1 - open.y0;
+  const apart = (open.x1 - open.x0) * rows + (to - from);
+  const union = (Math.max(open.x1, to) - Math.min(open.x0, from)) * (rows + 1);
+  return union - apart <= Math.max(16 * RECT_PIXELS, apart / 4);
 }
 
 /** Distinct 24-bit colours in `rects` of `frame`, counted up to PALETTE_COLOURS. */

@@ -25,6 +25,14 @@ export type ToWorker =
   | { readonly type: "activity" }
   | { readonly type: "settings"; readonly settings: Partial<PipelineSettings> }
   | { readonly type: "stats" }
+  /**
+   * The screen copy path (docs/screen-copy-path.md) on or off: on, the worker sends the lossless
+   * tiles as records (a new stream first) and freezes them in the video; off, every tile goes back
+   * to the video (a last record hides them for the consoles that drew them).
+   */
+  | { readonly type: "screenPath"; readonly on: boolean }
+  /** A new screen stream for everyone: START, then a RESET record with every lossless tile whole. */
+  | { readonly type: "screenRestart" }
   | { readonly type: "stop" };
 
 export type PipelineStats = {
@@ -45,8 +53,22 @@ export type PipelineStats = {
    * see frame-rate-limit.ts), ms; 0 before a frame. `fps` follows from it.
    */
   readonly workMs: number;
+  /** Frames that went through the screen copy path, and the milliseconds it took them in all. */
+  readonly screenFrames: number;
+  readonly screenMs: number;
   /** How the screen is captured now (see capture.ts); "none" before a monitor is open. */
   readonly backend: MonitorCapture["backend"] | "none";
+};
+
+/** One screen record as `screen` channel messages (docs/screen-copy-path.md, "Wire format"). */
+export type ScreenMessages = {
+  /** Each at most SCREEN_MESSAGE_BYTES, byte 0 the flags. */
+  readonly messages: readonly Uint8Array[];
+  /** The first message begins a new stream (SCREEN_START). */
+  readonly start: boolean;
+  readonly rtpTimestamp: number;
+  /** When the frame was captured, ms since the epoch. */
+  readonly capturedAt: number;
 };
 
 export type FromWorker =
@@ -62,6 +84,11 @@ export type FromWorker =
       /** When the frame was captured, ms since the epoch (performance.timeOrigin + now). */
       readonly capturedAt: number;
     }
+  /**
+   * One screen record as `screen` channel messages (each <= SCREEN_MESSAGE_BYTES, their buffers
+   * transferred), for every technician following; `start` when the first begins a new stream.
+   */
+  | ({ readonly type: "screen" } & ScreenMessages)
   /** The monitor being captured, after start and after each switch. */
   | { readonly type: "monitor"; readonly geometry: MonitorGeometry }
   | { readonly type: "stats"; readonly stats: PipelineStats }

@@ -1,11 +1,12 @@
 /**
  * The werift RTCPeerConnection the agent offers with: a send-only video m-line, the `control`
- * channel and the `files` channel, with exactly the ICE servers it is given (ice-servers.ts keeps werift's default STUN
+ * channel, the `files` channel and the `screen` channel (docs/screen-copy-path.md), with exactly the ICE servers it is given (ice-servers.ts keeps werift's default STUN
  * server out), and the warm-up that pays werift's first-use costs early.
  */
 import { RTCPeerConnection, type RTCRtpSender } from "werift";
 import { CONTROL_CHANNEL_LABEL } from "../../shared/control.ts";
 import { FILES_CHANNEL_LABEL } from "../../shared/file-transfer.ts";
+import { SCREEN_CHANNEL_LABEL } from "../../shared/screen.ts";
 import { type WeriftIceServer, withoutDefaultStun } from "./ice-servers.ts";
 import { offeredCodecs, type VideoOffer, videoHeaderExtensions } from "./video-codec.ts";
 
@@ -20,9 +21,15 @@ export const TURN_CONNECT_TIMEOUT_S = 3;
 
 /**
  * The agent's side of a technician's connection: a send-only video m-line, the `control` channel,
- * and the `files` channel unless files go over a connection of their own (files-peer.ts).
+ * the `files` channel unless files go over a connection of their own (files-peer.ts), and the
+ * `screen` channel unless the screen copy path is off (--no-screen-copy).
  */
-export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServer[], withFiles = true) {
+export function agentPeerConnection(
+  video: VideoOffer,
+  iceServers: WeriftIceServer[],
+  withFiles = true,
+  withScreen = true,
+) {
   const pc = new RTCPeerConnection({
     bundlePolicy: "max-bundle",
     iceTurnConnectTimeout: TURN_CONNECT_TIMEOUT_S,
@@ -34,9 +41,11 @@ export function agentPeerConnection(video: VideoOffer, iceServers: WeriftIceServ
   const channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: true });
   // File transfers have their own channel, so a file's data never holds up input or the pointer.
   const files = withFiles ? pc.createDataChannel(FILES_CHANNEL_LABEL, { ordered: true }) : undefined;
+  // The lossless tiles' records: reliable and ordered (one deflate stream), beside the video.
+  const screen = withScreen ? pc.createDataChannel(SCREEN_CHANNEL_LABEL, { ordered: true }) : undefined;
   // The transports exist from the first transceiver on; gathering starts at setLocalDescription.
   withoutDefaultStun(pc);
-  return { pc, transceiver, sender: transceiver.sender, channel, files };
+  return { pc, transceiver, sender: transceiver.sender, channel, files, screen };
 }
 
 /**

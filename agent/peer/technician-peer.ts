@@ -1,12 +1,12 @@
 /**
  * One technician's WebRTC peer on the agent, the one module that talks to werift's
  * RTCPeerConnection. The agent is the offerer: a send-only video transceiver and the reliable,
- * ordered `control` data channel. Candidates trickle. ICE servers are exactly the gateway's, one
- * TURN transport per attempt (ice-servers.ts); which attempt, and when to restart ICE or end, is
- * path-watch.ts's to say: before the first connection each transport once, then the end; once
- * connected, a path silent for 12 s restarts on the transport that carried it, then on the others
- * in turn (one the last restart already tried left out) until it answers again or the consent
- * timeout (30 s) ends the peer.
+ * ordered `control` data channel (beside `files` and `screen`: screen-link.ts). Candidates
+ * trickle. ICE servers are exactly the gateway's, one TURN transport per attempt (ice-servers.ts);
+ * which attempt, and when to restart ICE or end, is path-watch.ts's to say: before the first
+ * connection each transport once, then the end; once connected, a path silent for 12 s restarts
+ * on the transport that carried it, then on the others in turn (one the last restart already tried
+ * left out) until it answers again or the consent timeout (30 s) ends the peer.
  */
 import { EventEmitter } from "node:events";
 import {
@@ -21,6 +21,7 @@ import {
 import { type AgentControl, type TechnicianControl, technicianControlSchema } from "../../shared/control.ts";
 import { decodeMessage } from "../../shared/decode.ts";
 import type { PersonRef } from "../../shared/model.ts";
+import type { ScreenControl } from "../../shared/screen.ts";
 import type { IceServer, SignalData } from "../../shared/signal.ts";
 import type { AccessMode } from "../../shared/status.ts";
 import type { FileLink } from "../files/file-link.ts";
@@ -31,6 +32,7 @@ import { attemptCovers, attemptTransport, iceAttempts, type WeriftIceServer } fr
 import { PacedQueue, type PaceSettings } from "./pacer.ts";
 import { PATH_DEFAULTS, type PathAction, PathWatch, PEER_END_REASONS } from "./path-watch.ts";
 import { agentPeerConnection, fractionLostOf } from "./peer-connection.ts";
+import { type ScreenLink, screenLinkOf } from "./screen-link.ts";
 import { SenderCodec } from "./sender-codec.ts";
 import type { VideoOffer } from "./video-codec.ts";
 
@@ -53,8 +55,12 @@ export type TechnicianPeerEvents = {
   restored: [];
   /** The technician asked for a picture (PLI/FIR): the next frame must be a keyframe. */
   keyframeNeeded: [];
-  /** A control message that failed validation (logged, dropped). */
+  /** A control message that failed validation (logged, dropped), on `control` or `screen`. */
   invalid: [string];
+  /** A valid message from the console on the `screen` channel (`screen.ready`, `screen.resync`). */
+  screen: [ScreenControl];
+  /** The `screen` channel closed. */
+  screenClosed: [];
   /**
    * A control message for the technician not sent (sendControl): why, and whether werift refused
    * it on an open channel (`refused`: e.g. past max-message-size) rather than the channel having
@@ -72,6 +78,8 @@ export type TechnicianPeerOptions = {
   readonly iceServers: readonly IceServer[];
   /** False when files go over a connection of their own (files-peer.ts): no `files` channel here. */
   readonly filesChannel?: boolean;
+  /** False when the screen copy path is off (--no-screen-copy): no `screen` channel. */
+  readonly screenChannel?: boolean;
   /** Time for the technician's answer to the first offer; none, and the peer ends ("no_answer"). */
   readonly answerTimeoutMs?: number;
   /** Time for one connection attempt; then the next (an ICE restart), or the peer ends ("failed"). */
@@ -117,6 +125,8 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
   readonly #channel: RTCDataChannel;
   /** The `files` channel, as the file transfers see it (none with `filesChannel: false`). */
   readonly files: FileLink | undefined;
+  /** The `screen` channel (none with `screenChannel: false`). */
+  readonly screen: ScreenLink | undefined;
   #localSet: Promise<unknown> = Promise.resolve();
   /** The ICE server list of each attempt (the one under way: #path.attempt). */
   #attempts: WeriftIceServer[][];
@@ -133,16 +143,25 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     this.access = options.access;
     this.#pace = options.pace ?? (() => DEFAULT_PACE);
     this.#attempts = iceAttempts(options.iceServers);
-    const { pc, transceiver, sender, channel, files } = agentPeerConnection(
+    const { pc, transceiver, sender, channel, files, screen } = agentPeerConnection(
       options.video,
       this.#attempts[0] ?? [],
       options.filesChannel ?? true,
+      options.screenChannel ?? true,
     );
     this.#pc = pc;
     this.#sender = sender;
     this.codec = new SenderCodec(transceiver, options.video.preferred);
     this.#channel = channel;
     this.files = files === undefined ? undefined : fileLinkOf(files);
+    this.screen =
+      screen === undefined
+        ? undefined
+        : screenLinkOf(screen, {
+            control: (message) => this.#emitOpen("screen", message),
+            invalid: (reason) => this.#emitOpen("invalid", reason),
+            closed: () => this.#emitOpen("screenClosed"),
+          });
     this.#path = new PathWatch(
       {
         answer: options.answerTimeoutMs ?? PATH_DEFAULTS.answer,
@@ -293,6 +312,11 @@ export class TechnicianPeer extends EventEmitter<TechnicianPeerEvents> {
     if (attempts.length === 0) return;
     this.#attempts = attempts;
     this.#path.attemptsChanged(attempts.length, attemptCovers(attempts));
+  }
+
+  /** Emits while the peer is open (a closed one has no listeners left anyway). */
+  #emitOpen<K extends keyof TechnicianPeerEvents>(event: K, ...args: TechnicianPeerEvents[K]): void {
+    if (!this.#closed) this.emit(event, ...(args as never));
   }
 
   /** Closes the connection. Safe to call more than once; emits `closed` once. */

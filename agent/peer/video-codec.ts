@@ -106,8 +106,3 @@ export function createPacketizer(codec: VideoCodecName): RtpPacketizer {
     },
   };
 }
-
-/** The 90 kHz RTP clock from a capture timestamp in microseconds. */
-export function rtpTimestamp(timestampUs: number): number {
-  return Math.round((timestampUs * 9) / 100) >>> 0;
-}

@@ -10,10 +10,11 @@
  */
 import type { RtpPacket } from "werift";
 import { trace, tracing } from "../media/latency-trace.ts";
+import { rtpTimestamp } from "../media/rtp-clock.ts";
 import type { ScreenChunk } from "../media/screen-stream.ts";
 import type { VideoCodecName } from "../media/video-encoder.ts";
 import type { TechnicianPeer } from "./technician-peer.ts";
-import { createPacketizer, type RtpPacketizer, rtpTimestamp } from "./video-codec.ts";
+import { createPacketizer, type RtpPacketizer } from "./video-codec.ts";
 
 /** Frames after a keyframe worth replaying; a longer run asks for a fresh keyframe instead. */
 const MAX_REPLAY_FRAMES = 30;

@@ -43,6 +43,8 @@ export type SessionDeps = {
   readonly maxFps: number;
   /** Where files sent to the end user go, and whether they refuse them all (--no-files). */
   readonly files: FilesSetting;
+  /** The screen copy path (docs/screen-copy-path.md); true unless --no-screen-copy. */
+  readonly screenCopy?: boolean;
 };
 
 type Handlers = { [K in GatewayMessage["type"]]: (message: Extract<GatewayMessage, { type: K }>) => void };

@@ -25,6 +25,7 @@ import { frameRateFor, nextBitrate } from "../peer/bitrate.ts";
 import { FilesConnection } from "../peer/files-connection.ts";
 import { loadDataChannel } from "../peer/files-peer.ts";
 import { PATH_DEFAULTS } from "../peer/path-watch.ts";
+import { ScreenFanout } from "../peer/screen-fanout.ts";
 import { TechnicianPeer } from "../peer/technician-peer.ts";
 import { codecPreference, sharedCodec, type VideoOffer } from "../peer/video-codec.ts";
 import { VideoFanout } from "../peer/video-fanout.ts";
@@ -60,6 +61,8 @@ export type TechnicianPeersDeps = {
   /** Time for the technician's answer to the first offer (--answer-timeout; 20 s when not given). */
   readonly answerTimeoutMs?: number;
   readonly files: FilesSetting;
+  /** The screen copy path (docs/screen-copy-path.md): a `screen` channel per view; true by default. */
+  readonly screenCopy?: boolean;
 };
 
 /**
@@ -94,6 +97,8 @@ export class TechnicianPeers {
   readonly #deps: TechnicianPeersDeps;
   readonly #peers = new Map<string, Connected>();
   readonly #fanout: VideoFanout;
+  /** The lossless tiles' stream to the views' `screen` channels; none with --no-screen-copy. */
+  readonly #screen: ScreenFanout | undefined;
   readonly #cursor: CursorWatch;
   /** The pointer's look as last reported, ready to send (to each technician whose channel opens). */
   #cursorShape: CursorShape | undefined;
@@ -123,6 +128,17 @@ export class TechnicianPeers {
     // Loaded before the first view: opening one then waits for nothing.
     void loadDataChannel();
     this.#fanout = new VideoFanout(deps.stream.settings.codec);
+    const { stream, log } = deps;
+    this.#screen =
+      deps.screenCopy === false
+        ? undefined
+        : new ScreenFanout({
+            screenPath(on) {
+              log.info({ on }, "screen copy path");
+              stream.screenPath(on);
+            },
+            screenRestart: () => stream.screenRestart(),
+          });
     this.#cursor = new CursorWatch(
       deps.injector,
       () => deps.stream.monitor,
@@ -151,6 +167,7 @@ export class TechnicianPeers {
           );
     this.#bitrateTimer = setInterval(() => this.#fitBitrate(), BITRATE_CHECK_MS);
     deps.stream.on("chunk", (chunk) => this.#fanout.send(chunk));
+    deps.stream.on("screen", (messages) => this.#screen?.send(messages));
     deps.stream.on("monitor", () => {
       for (const connected of this.#peers.values()) this.#sendState(connected);
     });
@@ -261,6 +278,7 @@ export class TechnicianPeers {
       video,
       iceServers,
       filesChannel: separateFiles === undefined,
+      screenChannel: this.#screen !== undefined,
       pace: () => ({ bitrate: stream.settings.bitrate, fps: stream.settings.maxFps }),
       ...timeouts,
     });
@@ -279,6 +297,9 @@ export class TechnicianPeers {
     // The technician's transfers move to this view's channel (one of an earlier view waits for it).
     if (peer.files !== undefined) files.attach(peer.files);
     this.#peers.set(peerId, connected);
+    if (peer.screen !== undefined) this.#screen?.add(peerId, peer.screen);
+    peer.on("screen", (message) => this.#screen?.control(peerId, message.type));
+    peer.on("screenClosed", () => this.#screen?.closed(peerId));
     log.debug({ peerId, technicianId: technician.id, access }, "peer open: offering");
     peer.on("signal", (data) => {
       if (data.kind === "description")
@@ -328,6 +349,7 @@ export class TechnicianPeers {
     peer.on("connected", () => {
       this.#chooseCodec();
       const replayed = this.#fanout.join(peer);
+      this.#screen?.view(peerId);
       log.debug({ peerId, replayed }, "peer connected");
       stream.run(true);
       if (!replayed) stream.requestKeyframe();
@@ -366,6 +388,7 @@ export class TechnicianPeers {
     if (connected === undefined) return;
     this.#peers.delete(peerId);
     this.#fanout.remove(connected.peer);
+    this.#screen?.remove(peerId);
     this.#chooseCodec();
     // Capture only while someone connected watches (one still connecting gets a primed frame).
     if (![...this.#peers.values()].some(({ peer }) => peer.connected)) this.#deps.stream.run(false);

@@ -1,5 +1,5 @@
 import t from "tap";
-import { main } from "../../agent/cli.ts";
+import { command, main } from "../../agent/cli.ts";
 import { EXIT_CODES } from "../../agent/exit.ts";
 import { OPTION_DEFAULTS, parseAgentOptions } from "../../agent/options.ts";
 
@@ -18,6 +18,7 @@ t.test("options from the command line come out typed, defaults included", async 
     answerTimeout: 20,
     filesResumeTimeout: 120,
     files: true,
+    screenCopy: true,
   });
   t.same(
     parseAgentOptions(given({ files: false, filesDir: "/srv/incoming" })),
@@ -44,8 +45,25 @@ t.test("options from the command line come out typed, defaults included", async 
       answerTimeout: 20,
       filesResumeTimeout: 120,
       files: true,
+      screenCopy: true,
     },
   );
+});
+
+t.test("--no-screen-copy, or SOS_NO_SCREEN_COPY set, turns the screen copy path off", async (t) => {
+  const parsed = (argv: readonly string[]) =>
+    parseAgentOptions(
+      command()
+        .parse(["node", "sos", ...argv])
+        .opts(),
+    ).screenCopy;
+  t.equal(parsed([]), true, "on by default");
+  t.equal(parsed(["--no-screen-copy"]), false, "--no-screen-copy");
+  process.env.SOS_NO_SCREEN_COPY = "1";
+  t.teardown(() => {
+    delete process.env.SOS_NO_SCREEN_COPY;
+  });
+  t.equal(parsed([]), false, "SOS_NO_SCREEN_COPY");
 });
 
 t.test("each bad value is refused with one line naming the option", async (t) => {

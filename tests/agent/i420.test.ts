@@ -183,3 +183,44 @@ t.test("updating only the changed rows gives the same picture as converting it a
   whole.update(frame);
   t.ok(Buffer.from(incremental.data).equals(Buffer.from(whole.data)), "byte for byte the same");
 });
+
+t.test(
+  "frozen tiles keep what the picture had; tiles handed back to the video are converted whole",
+  async (t) => {
+    // 128 x 128 in 64-pixel tiles: 0 1 / 2 3. Tile 1 frozen, then handed back.
+    const white = solid(128, 128, [255, 255, 255]);
+    const red = solid(128, 128, [255, 0, 0]);
+    const picture = new I420Picture(128, 128);
+    picture.update(white);
+    const frozen = Uint8Array.from([0, 1, 0, 0]);
+    picture.update(red, [{ start: 0, end: 128 }], { size: 64, frozen, unfrozen: [] });
+    t.same(yuvAt(picture, 10, 10), yuvAt(convertedWhole(red), 10, 10), "tile 0 follows the capture");
+    t.same(yuvAt(picture, 70, 10), [235, 128, 128], "tile 1 (frozen) stays white, luma and chroma");
+    t.same(yuvAt(picture, 127, 63), [235, 128, 128], "to its last pixel");
+    t.same(yuvAt(picture, 70, 64), yuvAt(convertedWhole(red), 70, 64), "tile 3, below it, follows");
+    // Nothing changed in the capture's rows, but tile 1 goes back to the video: converted now.
+    picture.update(red, [], { size: 64, frozen: new Uint8Array(4), unfrozen: [1] });
+    t.same(picture.data, convertedWhole(red).data, "the picture is the capture again, exactly");
+  },
+);
+
+t.test("a frozen tile on the odd right edge of a capture narrower than its last tile", async (t) => {
+  // 100 x 70: tiles 0 (64 wide) and 1 (36 wide), 2 and 3 below them (6 rows, then 70 & ~1).
+  const white = solid(100, 70, [255, 255, 255]);
+  const blue = solid(100, 70, [0, 0, 255]);
+  const picture = new I420Picture(100, 70);
+  picture.update(white);
+  picture.update(blue, undefined, { size: 64, frozen: Uint8Array.from([1, 0, 0, 1]), unfrozen: [] });
+  t.same(yuvAt(picture, 0, 0), [235, 128, 128], "tile 0 frozen");
+  t.same(yuvAt(picture, 99, 0), yuvAt(convertedWhole(blue), 99, 0), "tile 1 converted");
+  t.same(yuvAt(picture, 0, 69), yuvAt(convertedWhole(blue), 0, 69), "tile 2 converted");
+  t.same(yuvAt(picture, 99, 69), [235, 128, 128], "tile 3 frozen");
+  picture.update(blue, [], { size: 64, frozen: new Uint8Array(4), unfrozen: [0, 3] });
+  t.same(picture.data, convertedWhole(blue).data, "both handed back: the capture exactly");
+});
+
+function convertedWhole(frame: ScreenFrame): I420Picture {
+  const picture = new I420Picture(frame.width, frame.height);
+  picture.update(frame);
+  return picture;
+}

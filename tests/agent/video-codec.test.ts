@@ -5,13 +5,13 @@
  */
 import t from "tap";
 import { RtpPacket } from "werift";
+import { rtpTimestamp } from "../../agent/media/rtp-clock.ts";
 import { agentPeerConnection } from "../../agent/peer/peer-connection.ts";
 import {
   codecPreference,
   createPacketizer,
   PLAYOUT_DELAY_ID,
   PLAYOUT_DELAY_URI,
-  rtpTimestamp,
   sharedCodec,
 } from "../../agent/peer/video-codec.ts";
 

@@ -43,6 +43,8 @@ type TechnicianEvents = {
   rtp: [number];
   /** A whole frame arrived (before decoding): whether it is a keyframe, performance.now(). */
   received: [boolean, number];
+  /** The agent opened a data channel on this peer (any label: `screen` for the screen receiver). */
+  channel: [RTCDataChannel];
 };
 
 export class TestTechnician extends EventEmitter<TechnicianEvents> {
@@ -52,6 +54,8 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
   channel: RTCDataChannel | undefined;
   /** The labels of the data channels the agent opened on this peer, in order. */
   readonly channelLabels: string[] = [];
+  /** The data channels the agent opened on this peer, in order (also told as `channel`). */
+  readonly dataChannels: RTCDataChannel[] = [];
   /** Signals of an agent's separate files connection (`peer: "files"`) that reached this peer. */
   filesSignals = 0;
   rtpBytes = 0;
@@ -96,6 +100,8 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     });
     this.pc.onDataChannel.subscribe((channel) => {
       this.channelLabels.push(channel.label);
+      this.dataChannels.push(channel);
+      this.emit("channel", channel);
       // The agent also opens `files` (file transfers): this technician speaks on `control` only.
       if (channel.label !== CONTROL_CHANNEL_LABEL) return;
       this.channel = channel;
