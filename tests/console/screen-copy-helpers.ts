@@ -4,6 +4,7 @@
  * of the X server's pixels, and the `screenapplied` events the canvas dispatched.
  */
 import type { Page } from "playwright-core";
+import { openMonitor } from "../../agent/media/capture.ts";
 import { SCREEN_TILE } from "../../shared/screen.ts";
 
 export type TileHashes = { width: number; height: number; tiles: Array<[tile: number, hash: number]> };
@@ -53,38 +54,50 @@ export function screenSeen(page: Page): Promise<ScreenSeen> {
 }
 
 /**
- * The overlay's lossless tiles (every pixel opaque) and their hashes, read in the page (the hash
- * written out again: a page function cannot call this module's, and the console's CSP forbids eval).
+ * In the page: the overlay's lossless tiles (every pixel opaque) and their hashes. Self-contained
+ * (page.evaluate sends its source; the hash is written out again, as the console's CSP forbids
+ * eval), for Chromium (playwright) and Firefox (puppeteer) alike.
  */
-export function pageTiles(page: Page): Promise<TileHashes> {
-  return page.evaluate((size) => {
-    const canvas = document.querySelector<HTMLCanvasElement>("canvas.screen-overlay");
-    const context = canvas?.getContext("2d");
-    if (canvas === null || canvas === undefined || context === null || context === undefined)
-      return { width: 0, height: 0, tiles: [] };
-    const { width, height } = canvas;
-    const rgba = context.getImageData(0, 0, width, height).data;
-    const cols = Math.ceil(width / size);
-    const count = cols * Math.ceil(height / size);
-    const tiles: Array<[number, number]> = [];
-    for (let tile = 0; tile < count; tile += 1) {
-      const x0 = (tile % cols) * size;
-      const y0 = Math.floor(tile / cols) * size;
-      const x1 = Math.min(x0 + size, width);
-      const y1 = Math.min(y0 + size, height);
-      let opaque = true;
-      let hash = 0x811c9dc5;
-      for (let y = y0; y < y1 && opaque; y += 1)
-        for (let x = x0; x < x1; x += 1) {
-          const at = (y * width + x) * 4;
-          if (rgba[at + 3] !== 255) {
-            opaque = false;
-            break;
-          }
-          for (let c = 0; c < 3; c += 1) hash = Math.imul(hash ^ (rgba[at + c] ?? 0), 0x01000193);
+export function overlayTiles(size: number): TileHashes {
+  const canvas = document.querySelector<HTMLCanvasElement>("canvas.screen-overlay");
+  const context = canvas?.getContext("2d");
+  if (canvas === null || canvas === undefined || context === null || context === undefined)
+    return { width: 0, height: 0, tiles: [] };
+  const { width, height } = canvas;
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const cols = Math.ceil(width / size);
+  const count = cols * Math.ceil(height / size);
+  const tiles: Array<[number, number]> = [];
+  for (let tile = 0; tile < count; tile += 1) {
+    const x0 = (tile % cols) * size;
+    const y0 = Math.floor(tile / cols) * size;
+    const x1 = Math.min(x0 + size, width);
+    const y1 = Math.min(y0 + size, height);
+    let opaque = true;
+    let hash = 0x811c9dc5;
+    for (let y = y0; y < y1 && opaque; y += 1)
+      for (let x = x0; x < x1; x += 1) {
+        const at = (y * width + x) * 4;
+        if (rgba[at + 3] !== 255) {
+          opaque = false;
+          break;
         }
-      if (opaque) tiles.push([tile, hash >>> 0]);
-    }
-    return { width, height, tiles };
-  }, SCREEN_TILE);
+        for (let c = 0; c < 3; c += 1) hash = Math.imul(hash ^ (rgba[at + c] ?? 0), 0x01000193);
+      }
+    if (opaque) tiles.push([tile, hash >>> 0]);
+  }
+  return { width, height, tiles };
+}
+
+export function pageTiles(page: Page): Promise<TileHashes> {
+  return page.evaluate(overlayTiles, SCREEN_TILE);
+}
+
+/** The X server's hashes of `page`'s lossless tiles: which differ, and how many there are. */
+export async function compareWithScreen(page: TileHashes): Promise<{ differ: number[]; lossless: number }> {
+  const frame = await openMonitor(0).capture();
+  const differ = page.tiles
+    .filter(([tile, hash]) => tileHash(frame.data, frame.width, frame.height, tile) !== hash)
+    .map(([tile]) => tile);
+  return { differ, lossless: page.tiles.length };
 }

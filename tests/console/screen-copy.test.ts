@@ -13,13 +13,7 @@ import { launchBrowser, openConsole, signIn } from "../helpers/browser.ts";
 import { field, PASSWORD, startTestGateway } from "../helpers/gateway.ts";
 import { startXvfb, waitUntil } from "../helpers/xvfb.ts";
 import { selectSession } from "./desk-page.ts";
-import {
-  countScreenApplied,
-  pageTiles,
-  screenSeen,
-  type TileHashes,
-  tileHash,
-} from "./screen-copy-helpers.ts";
+import { compareWithScreen, countScreenApplied, pageTiles, screenSeen } from "./screen-copy-helpers.ts";
 
 /**
  * The screen copy path end to end (docs/screen-copy-path.md): the real gateway, the real `sos`
@@ -98,15 +92,6 @@ async function openView(page: Page, name: string, answer: "y" | "v"): Promise<vo
   await panel.getByRole("button", { name: "Start remote session" }).click();
 }
 
-/** The X server's hashes of the page's lossless tiles, and which differ. */
-async function compare(page: TileHashes): Promise<{ differ: number[]; lossless: number }> {
-  const frame = await openMonitor(0).capture();
-  const differ = page.tiles
-    .filter(([tile, hash]) => tileHash(frame.data, frame.width, frame.height, tile) !== hash)
-    .map(([tile]) => tile);
-  return { differ, lossless: page.tiles.length };
-}
-
 /** Waits until the page's lossless tiles (at least half the screen) equal the X server's. */
 async function exactly(page: Page, what: string): Promise<{ lossless: number }> {
   let last = { differ: [-1], lossless: 0 };
@@ -115,7 +100,7 @@ async function exactly(page: Page, what: string): Promise<{ lossless: number }> 
       async () => {
         const tiles = await pageTiles(page);
         if (tiles.width !== SCREEN.width || tiles.height !== SCREEN.height) return false;
-        last = await compare(tiles);
+        last = await compareWithScreen(tiles);
         return last.differ.length === 0 && last.lossless >= TILES / 2;
       },
       30_000,
