@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { MAX_FILE_BYTES } from "../../../shared/limits.ts";
@@ -12,7 +11,6 @@ import { type ControlLink, openControlLink } from "./control-link.ts";
 import { cursorImage } from "./cursor-image.ts";
 import { createFileLink, downloadBlob, type FileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
-import { type QualitySample, sampleQuality } from "./quality.ts";
 import {
   effectiveAccess,
   INITIAL_REMOTE_STATE,
@@ -25,6 +23,7 @@ import {
   type RemoteState,
 } from "./remote-state.ts";
 import { createScreenLink, type ScreenLink } from "./screen-link.ts";
+import { useQualitySampling } from "./use-quality.ts";
 
 export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from "./remote-state.ts";
 
@@ -38,7 +37,6 @@ export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from ".
  */
 
 const MAX_PEER_RETRIES = 3;
-const STATS_INTERVAL_MS = 1000;
 /**
  * How long a broken path may stay broken before the console gives up on its own. The agent restarts
  * ICE and the gateway closes a view whose path stays dead (with a reason), well before this; the
@@ -318,32 +316,7 @@ export function useRemote(sessionId: string): RemoteController {
     else if (status === "closed" && view.can("reconnecting")) view.set("reconnecting");
   }, [status, request]);
 
-  useEffect(() => {
-    let previous: QualitySample | null = null;
-    let busy = false;
-    /** The path last told to the gateway, and for which peer (a new peer tells its own). */
-    let told: { peer: RemotePeer; path: RemotePath } | null = null;
-    const timer = setInterval(() => {
-      const current = peer.current;
-      if (current === null || busy) return;
-      busy = true;
-      sampleQuality(current.connection, previous, screen.get()?.counts.bytes ?? null)
-        .then((sample) => {
-          previous = sample;
-          setState((state) => ({ ...state, quality: sample.quality }));
-          // Told when first known and whenever it changes, while the view is open on this peer.
-          const path = sample.quality.path;
-          if (path === null || life.current?.state !== "open" || peer.current !== current) return;
-          if (told?.peer === current && told.path === path) return;
-          if (sendConsole({ type: "remote.path", sessionId, path })) told = { peer: current, path };
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          busy = false;
-        });
-    }, STATS_INTERVAL_MS);
-    return () => clearInterval(timer);
-  }, [sessionId, screen]);
+  useQualitySampling(sessionId, peer, life, screen, setState);
 
   // Stable across renders: input capture holds on to `send`.
   const send = useCallback((message: TechnicianControl): void => {
