@@ -6,6 +6,8 @@ import {
   bitsPerPixel,
   rowBytes,
   SCREEN_LENGTH_BYTES,
+  SCREEN_MAX_COPY_SCREENS,
+  SCREEN_MAX_RECORD_BYTES,
   SCREEN_MAX_SIDE,
   SCREEN_RESET,
   SCREEN_VERSION,
@@ -30,19 +32,27 @@ function u16(value: number, what: string): number {
 
 /**
  * A record as it goes into the deflate stream, WITH its u32 length prefix. Throws a RangeError only
- * for a value the format cannot hold (a field outside its integer type, a palette that is not whole
- * r g b triples of 1..256 entries); it does not check bounds (decodeScreenRecord does).
+ * for a value the format cannot hold (a field outside its integer type, a capture time that is not
+ * finite, a palette that is not whole r g b triples of 1..256 entries, a body above
+ * SCREEN_MAX_RECORD_BYTES: split such pixels over several records); it does not check bounds
+ * (decodeScreenRecord does).
  */
 export function encodeScreenRecord(record: ScreenRecord): Uint8Array {
   let size = SCREEN_LENGTH_BYTES + HEAD_BYTES + 2 + 2 * record.show.length + 2 + 2 * record.hide.length;
   size += 2 + COPY_BYTES * record.copies.length + 2;
   for (const rect of record.rects) size += RECT_HEAD_BYTES + rect.palette.length + rect.data.length;
+  if (size - SCREEN_LENGTH_BYTES > SCREEN_MAX_RECORD_BYTES)
+    throw new RangeError(
+      `A record of ${size - SCREEN_LENGTH_BYTES} bytes is above ${SCREEN_MAX_RECORD_BYTES}.`,
+    );
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, size - SCREEN_LENGTH_BYTES);
   view.setUint8(4, SCREEN_VERSION);
   view.setUint8(5, record.reset ? SCREEN_RESET : 0);
   view.setUint32(6, record.rtpTimestamp >>> 0);
+  if (!Number.isFinite(record.capturedAt))
+    throw new RangeError(`capturedAt is not finite: ${record.capturedAt}`);
   view.setFloat64(10, record.capturedAt);
   view.setUint16(18, u16(record.width, "width"));
   view.setUint16(20, u16(record.height, "height"));
@@ -153,6 +163,7 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
   if (at + COPY_BYTES * copyCount > body.length)
     return fail("SCREEN_MALFORMED", `The copy count ${copyCount} overruns the record.`);
   const copies = new Array<ScreenCopy>(copyCount);
+  let copied = 0;
   for (let i = 0; i < copyCount; i += 1) {
     const x = view.getUint16(at);
     const y = view.getUint16(at + 2);
@@ -164,6 +175,9 @@ export function decodeScreenRecord(body: Uint8Array): { ok: true; record: Screen
       return fail("SCREEN_OUT_OF_BOUNDS", `Copy ${i} to ${x},${y} ${w}x${h} leaves the screen.`);
     if (y + dy < 0 || y + dy + h > height)
       return fail("SCREEN_OUT_OF_BOUNDS", `Copy ${i} from row ${y + dy} (${h} rows) leaves the screen.`);
+    copied += w * h;
+    if (copied > SCREEN_MAX_COPY_SCREENS * width * height)
+      return fail("SCREEN_TOO_LARGE", `The copies cover more than ${SCREEN_MAX_COPY_SCREENS} screens.`);
     copies[i] = { x, y, w, h, dy };
   }
   if (at + 2 > body.length) return truncated();

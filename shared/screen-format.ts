@@ -16,6 +16,11 @@ export const SCREEN_MAX_RECORD_BYTES = 32 * 1024 * 1024;
 export const SCREEN_BUFFER_HIGH_BYTES = 1024 * 1024;
 /** ... and, once it drained below this, starts a new stream for everyone. */
 export const SCREEN_BUFFER_LOW_BYTES = 256 * 1024;
+/**
+ * The copies of one record cover at most this many screens together (their destinations are
+ * disjoint, so one is what the agent needs): ten bytes of copy must not make a console copy 256 MB.
+ */
+export const SCREEN_MAX_COPY_SCREENS = 2;
 /** Message flag (byte 0): a new deflate stream begins with this message's bytes. */
 export const SCREEN_START = 1;
 /** Record flag: the canvas is cleared and every tile is video before the record applies. */
@@ -32,7 +37,8 @@ export const SCREEN_ERROR_CODES = [
   "SCREEN_VERSION",
   /** A size outside 1..SCREEN_MAX_SIDE, a tile index, rectangle or palette index out of range. */
   "SCREEN_OUT_OF_BOUNDS",
-  /** A length prefix above SCREEN_MAX_RECORD_BYTES. */
+  /** A length prefix above SCREEN_MAX_RECORD_BYTES, a message above SCREEN_MESSAGE_BYTES, copies
+   *  covering more than SCREEN_MAX_COPY_SCREENS screens. */
   "SCREEN_TOO_LARGE",
 ] as const;
 export type ScreenErrorCode = (typeof SCREEN_ERROR_CODES)[number];

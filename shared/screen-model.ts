@@ -33,6 +33,9 @@ function packRgba(r: number, g: number, b: number, a: number): number {
   return LITTLE ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
 }
 
+/** A rect of at least this many pixels at 1, 2 or 4 bpp is expanded a whole byte at a time. */
+const EXPAND_PIXELS = 8192;
+
 export class ScreenCanvasModel {
   width = 0;
   height = 0;
@@ -42,6 +45,7 @@ export class ScreenCanvasModel {
   #cols = 0;
   #scratch = new Uint32Array(0);
   #lut = new Uint32Array(256);
+  #expand = new Uint32Array(256 * 8);
 
   /** Drawn by the canvas: lossless, or hidden and waiting for hideTiles. */
   isLossless(tile: number): boolean {
@@ -181,6 +185,7 @@ export class ScreenCanvasModel {
     const pixels = this.#pixels;
     const mask = (1 << bpp) - 1;
     const perByte = 8 / bpp;
+    const expand = bpp < 8 && w * h >= EXPAND_PIXELS ? this.#byteTable(bpp, lut) : undefined;
     for (let row = 0; row < h; row += 1) {
       let out = (y + row) * this.width + x;
       const end = out + w;
@@ -189,14 +194,36 @@ export class ScreenCanvasModel {
         for (; out < end; out += 1, src += 1) pixels[out] = lut[data[src] ?? 0] ?? 0;
         continue;
       }
-      while (out < end) {
-        const byte = data[src] ?? 0;
-        src += 1;
-        const n = Math.min(perByte, end - out);
-        for (let i = 0, shift = 8 - bpp; i < n; i += 1, shift -= bpp)
-          pixels[out++] = lut[(byte >> shift) & mask] ?? 0;
+      if (expand === undefined) {
+        while (out < end) {
+          const byte = data[src] ?? 0;
+          src += 1;
+          const n = Math.min(perByte, end - out);
+          for (let i = 0, shift = 8 - bpp; i < n; i += 1, shift -= bpp)
+            pixels[out++] = lut[(byte >> shift) & mask] ?? 0;
+        }
+        continue;
       }
+      // Whole bytes from the table (perByte pixels each), then the row's last partial byte.
+      const whole = out + Math.floor(w / perByte) * perByte;
+      for (; out < whole; src += 1) {
+        const base = (data[src] ?? 0) * perByte;
+        for (let i = 0; i < perByte; i += 1) pixels[out++] = expand[base + i] ?? 0;
+      }
+      const base = (data[src] ?? 0) * perByte;
+      for (let i = 0; out < end; i += 1) pixels[out++] = expand[base + i] ?? 0;
     }
+  }
+
+  /** Each byte value's perByte pixels (8 / bpp), for a rect large enough to pay the 256-entry build. */
+  #byteTable(bpp: number, lut: Uint32Array): Uint32Array {
+    const perByte = 8 / bpp;
+    const mask = (1 << bpp) - 1;
+    const table = this.#expand;
+    for (let byte = 0; byte < 256; byte += 1)
+      for (let i = 0, shift = 8 - bpp; i < perByte; i += 1, shift -= bpp)
+        table[byte * perByte + i] = lut[(byte >> shift) & mask] ?? 0;
+    return table;
   }
 
   /** The parts of `area` in video tiles go transparent (the canvas shows only lossless tiles). */

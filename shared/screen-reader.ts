@@ -1,6 +1,12 @@
 /** The length-prefix framing of the `screen` channel's decompressed stream. Import it through shared/screen.ts. */
 import { fail } from "./screen-codec.ts";
-import { SCREEN_LENGTH_BYTES, SCREEN_MAX_RECORD_BYTES, type ScreenFailure } from "./screen-format.ts";
+import {
+  SCREEN_LENGTH_BYTES,
+  SCREEN_MAX_RECORD_BYTES,
+  SCREEN_MESSAGE_BYTES,
+  SCREEN_START,
+  type ScreenFailure,
+} from "./screen-format.ts";
 
 /**
  * Splits the decompressed stream into record bodies (length-prefix framing) across any push
@@ -73,4 +79,20 @@ export class ScreenRecordReader {
     );
     return this.#failure;
   }
+}
+
+/**
+ * One channel message (agent to console): byte 0 the flags, then a piece of the deflate stream.
+ * Refuses an empty message or unknown flag bits (SCREEN_MALFORMED) and one above
+ * SCREEN_MESSAGE_BYTES (SCREEN_TOO_LARGE). `payload` views the message's memory.
+ */
+export function decodeScreenMessage(
+  message: Uint8Array,
+): { ok: true; start: boolean; payload: Uint8Array } | ScreenFailure {
+  if (message.length > SCREEN_MESSAGE_BYTES)
+    return fail("SCREEN_TOO_LARGE", `A message of ${message.length} bytes is above ${SCREEN_MESSAGE_BYTES}.`);
+  const flags = message[0];
+  if (flags === undefined) return fail("SCREEN_MALFORMED", "The message is empty.");
+  if ((flags & ~SCREEN_START) !== 0) return fail("SCREEN_MALFORMED", `Unknown message flags ${flags}.`);
+  return { ok: true, start: flags === SCREEN_START, payload: message.subarray(1) };
 }

@@ -18,6 +18,7 @@ export {
   SCREEN_CHANNEL_LABEL,
   SCREEN_ERROR_CODES,
   SCREEN_LENGTH_BYTES,
+  SCREEN_MAX_COPY_SCREENS,
   SCREEN_MAX_RECORD_BYTES,
   SCREEN_MAX_SIDE,
   SCREEN_MESSAGE_BYTES,
@@ -33,7 +34,7 @@ export {
   tileGrid,
   tileRect,
 } from "./screen-format.ts";
-export { ScreenRecordReader } from "./screen-reader.ts";
+export { decodeScreenMessage, ScreenRecordReader } from "./screen-reader.ts";
 
 /** Console to agent, JSON text (decodeMessage of shared/decode.ts). */
 export const screenControlSchema = z.discriminatedUnion("type", [

@@ -81,12 +81,15 @@ export class ScreenOps {
       if (before[tile] === 1 && tiles.overBudget(tile, at)) leave(tile, "overBudget");
     const shown = this.#enter(next, result, at);
     // Tiles lossless before and after, not hidden now: the only ones copies and new rows may touch.
-    let staying = before.map((lossless, tile) => (lossless === 1 && tiles.isLossless(tile) ? 1 : 0));
-    let update = this.#update(next, result, staying);
+    const staying = () => {
+      const flags = tiles.frozen();
+      for (const tile of shown.keys()) flags[tile] = 0;
+      return flags;
+    };
+    let update = this.#update(next, result, staying());
     while (update.overflowed.length > 0) {
       for (const tile of update.overflowed) leave(tile, "overflow");
-      staying = before.map((lossless, tile) => (lossless === 1 && tiles.isLossless(tile) ? 1 : 0));
-      update = this.#update(next, result, staying);
+      update = this.#update(next, result, staying());
     }
     const rects = [...this.#packShown(next, shown), ...update.rects];
     for (const rect of rects) this.#charge(rect, at);

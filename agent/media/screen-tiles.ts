@@ -91,7 +91,9 @@ export class ScreenTiles {
 
   /** Per tile, 1 where lossless (a copy: the caller may keep it). */
   frozen(): Uint8Array {
-    return this.#states.map((state) => (state === LOSSLESS ? 1 : 0));
+    const frozen = new Uint8Array(this.count);
+    for (let tile = 0; tile < this.count; tile += 1) frozen[tile] = this.#states[tile] === LOSSLESS ? 1 : 0;
+    return frozen;
   }
 
   /** Moves `tile` as the table says for `event` at capture time `at`; whether it moved. */

@@ -173,6 +173,27 @@ t.test("rects at every bpp expand their palette, MSB first, rows on a byte", asy
   );
 });
 
+t.test("large rects (expanded a byte at a time) equal the plain reference at every bpp", async (t) => {
+  for (const entries of [2, 3, 4, 5, 16, 17]) {
+    for (const w of [129, 130, 123]) {
+      const record = {
+        ...empty,
+        reset: true,
+        show: ALL,
+        rects: [randomRect(random(w + entries), { x: W - w, y: 0, w, h: H }, entries)],
+      };
+      const model = new ScreenCanvasModel();
+      const reference = new ReferenceCanvas();
+      model.apply(record);
+      reference.apply(record);
+      t.ok(
+        Buffer.from(model.rgba.buffer).equals(Buffer.from(reference.rgba.buffer)),
+        `${entries} colours, ${w} wide`,
+      );
+    }
+  }
+});
+
 t.test("alpha is 255 in lossless tiles, 0 elsewhere; hidden tiles stay drawn until hideTiles", async (t) => {
   const model = new ScreenCanvasModel();
   model.apply({ ...empty, reset: true, show: [0], rects: [rows(0, 0, 64, 64)] });

@@ -2,6 +2,7 @@ import { constants, createInflateRaw } from "node:zlib";
 import t, { type Test } from "tap";
 import { ScreenWriter } from "../../agent/media/screen-writer.ts";
 import {
+  decodeScreenMessage,
   decodeScreenRecord,
   encodeScreenRecord,
   SCREEN_MESSAGE_BYTES,
@@ -46,7 +47,9 @@ class Receiver {
 
   /** Decompresses one message's payload and everything it completes (no flush of ours needed). */
   async take(message: Uint8Array): Promise<void> {
-    await new Promise<void>((resolve) => this.inflate.write(message.subarray(1), () => resolve()));
+    const decoded = decodeScreenMessage(message);
+    if (!decoded.ok) throw new Error(decoded.message);
+    await new Promise<void>((resolve) => this.inflate.write(decoded.payload, () => resolve()));
     await new Promise<void>((resolve) => this.inflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
     while (this.inflate.read() !== null) {}
   }

@@ -263,3 +263,26 @@ t.test("a scroll whose changed rows are split by rows that stayed equal is still
   t.match(result.copies[0], { x: 0, w: WIDTH, dy: 5 * LINE_H });
   t.ok(result.freshRows <= 5 * LINE_H, `new rows ${result.freshRows} <= ${5 * LINE_H}`);
 });
+
+t.test("a terminal beside a video that changes every row is found through a column hint", async (t) => {
+  const term: Terminal = { x: 0, y: 0, columns: 106, rows: FULL.rows };
+  const lines = document(80, term.columns, 15);
+  const previous = terminalFrame(term, lines, 10);
+  const next = terminalFrame(term, lines, 12);
+  const noise = random(16);
+  for (const frame of [previous, next])
+    for (let y = 0; y < HEIGHT; y += 1)
+      for (let x = 704; x < WIDTH; x += 1) frame.words[y * WIDTH + x] = Math.floor(noise() * 0xffffff);
+  const changed = changedRows(previous.data, next.data, WIDTH, HEIGHT);
+  const blind = new ScrollSearch(previous).search(previous, next, changed);
+  assertExact(t, previous, next, blind);
+  t.equal(blind.copies.length, 0, "without a hint: every row differs across the width, no copy");
+  const hinted = new ScrollSearch(previous).search(previous, next, changed, [{ x0: 0, x1: 704 }]);
+  assertExact(t, previous, next, hinted);
+  t.match(hinted.copies, [{ x: 0, w: 704, dy: 2 * LINE_H }], "with the terminal's columns: one copy");
+  const terminalRows = hinted.fresh.filter((rect) => rect.x < 704);
+  t.ok(
+    terminalRows.every((rect) => rect.h <= 2 * LINE_H),
+    `the terminal's new rows are only its new lines, not merged with the video's rows: ${JSON.stringify(terminalRows)}`,
+  );
+});
