@@ -76,7 +76,7 @@ console.log(
           screenRecords: screenRecords - screenRecordsBefore,
           screenFrames: stats.screenFrames - statsBefore.screenFrames,
           screenMsPerFrame: (
-            (stats.screenMs - statsBefore.screenMs) /
+            (stats.screenWorkMs - statsBefore.screenWorkMs) /
             Math.max(1, stats.screenFrames - statsBefore.screenFrames)
           ).toFixed(2),
         }

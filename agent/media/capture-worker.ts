@@ -80,7 +80,7 @@ let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
 const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satisfies Omit<
   PipelineStats,
-  "backend" | "fps" | "workMs" | "screenFrames" | "screenMs"
+  "backend" | "fps" | "workMs" | "screenFrames" | "screenWorkMs"
 >;
 /** The screen copy path (screen-path.ts): off until the main thread turns it on. */
 const screen = new ScreenPath({
@@ -107,7 +107,7 @@ const currentStats = () => ({
   fps: limit.fps,
   workMs: limit.workMs ?? 0,
   screenFrames: screen.frames,
-  screenMs: screen.ms,
+  screenWorkMs: screen.ms,
 });
 /** The top-offs of the last picture encoded, while the screen stays still (top-off.ts). */
 let topOff: TopOff = NO_TOP_OFF;
@@ -377,7 +377,9 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   if (!refining) inEncoder.set(timestampUs, { handedAt, captureMs: capture.tookMs, convertMs });
   if (tracing) {
     const toEpoch = performance.timeOrigin;
-    const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs };
+    // convertMs includes the screen path (the same thread's work for the frame): screenMs of it.
+    const screenMs = refining ? 0 : screen.lastMs;
+    const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs, screenMs };
     const captured = epochNow();
     const frame = {
       event: "frame",

@@ -40,9 +40,13 @@ export class ScreenPath {
   #size = { width: 0, height: 0 };
   /** A stream was started and not closed: consoles may draw lossless tiles. */
   #streaming = false;
+  /** The last record's write, settled (tests wait for it). */
+  #written: Promise<void> = Promise.resolve();
   /** Frames through the path, and the milliseconds spent on them (stats). */
   frames = 0;
   ms = 0;
+  /** The milliseconds the last frame took (0 when the path was off for it). */
+  lastMs = 0;
 
   constructor(output: ScreenPathOutput) {
     this.#output = output;
@@ -81,6 +85,7 @@ export class ScreenPath {
    * as the video's). Returns what the encoder's input keeps frozen, undefined when nothing is.
    */
   frame(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): TileFreeze | undefined {
+    this.lastMs = 0;
     if (!this.#on && this.#unfreeze.length === 0) return undefined;
     const began = performance.now();
     const time: ScreenTime = {
@@ -89,8 +94,14 @@ export class ScreenPath {
     };
     const freeze = this.#on ? this.#step(frame, rows, time) : this.#off(frame, time);
     this.frames += 1;
-    this.ms += performance.now() - began;
+    this.lastMs = performance.now() - began;
+    this.ms += this.lastMs;
     return freeze;
+  }
+
+  /** Resolves once every record written so far went out (or failed). */
+  settled(): Promise<void> {
+    return this.#written;
   }
 
   /** Ends the stream (the worker stops). */
@@ -152,7 +163,7 @@ export class ScreenPath {
   }
 
   #write(record: ScreenRecord, time: ScreenTime): void {
-    this.#writer.write(record).then(
+    this.#written = this.#writer.write(record).then(
       (messages) => {
         if (messages.length === 0) return;
         const start = ((messages[0]?.[0] ?? 0) & SCREEN_START) !== 0;

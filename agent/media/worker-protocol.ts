@@ -55,7 +55,7 @@ export type PipelineStats = {
   readonly workMs: number;
   /** Frames that went through the screen copy path, and the milliseconds it took them in all. */
   readonly screenFrames: number;
-  readonly screenMs: number;
+  readonly screenWorkMs: number;
   /** How the screen is captured now (see capture.ts); "none" before a monitor is open. */
   readonly backend: MonitorCapture["backend"] | "none";
 };

@@ -50,8 +50,13 @@ t.test(
     await agent.line(/Alice is now viewing and controlling your screen/);
     // A console that does not ask for a files connection (remote.connect without filesConnection,
     // as consoles before it) gets none: `files` comes on the view's own connection.
-    await waitUntil(async () => technician.channelLabels.length >= 2, 10_000, "two data channels");
-    t.same([...technician.channelLabels].sort(), ["control", "files"], "control and files on the view");
+    // And `screen`, the screen copy path's (docs/screen-copy-path.md), beside them.
+    await waitUntil(async () => technician.channelLabels.length >= 3, 10_000, "three data channels");
+    t.same(
+      [...technician.channelLabels].sort(),
+      ["control", "files", "screen"],
+      "control, files and screen on the view",
+    );
     t.equal(technician.filesSignals, 0, 'no "peer: files" signal for a console that did not ask');
 
     const state = await technician.nextControl((message) => message.type === "state");

@@ -10,9 +10,9 @@ import { EventEmitter } from "node:events";
 import { createInflateRaw, type InflateRaw } from "node:zlib";
 import type { RTCDataChannel } from "werift";
 import {
+  decodeScreenMessage,
   decodeScreenRecord,
   SCREEN_CHANNEL_LABEL,
-  SCREEN_START,
   type ScreenRecord,
   ScreenRecordReader,
 } from "../../shared/screen.ts";
@@ -33,16 +33,21 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
   channel: RTCDataChannel | undefined;
   #inflate: InflateRaw | undefined;
   #reader = new ScreenRecordReader();
+  #written: Promise<void> = Promise.resolve();
   readonly #opened: Promise<RTCDataChannel>;
 
-  /** Listens on `technician`'s `screen` channel; says `screen.ready` once it is open when `ready`. */
-  constructor(technician: TestTechnician, options: { ready: boolean }) {
+  /**
+   * Listens on `technician`'s `screen` channel; says `screen.ready` once it is open when `ready`.
+   * Without a technician, messages are handed to receive().
+   */
+  constructor(technician: TestTechnician | undefined, options: { ready: boolean }) {
     super();
     this.#opened = new Promise((resolve) => {
+      if (technician === undefined) return;
       const take = (channel: RTCDataChannel) => {
         if (channel.label !== SCREEN_CHANNEL_LABEL || this.channel !== undefined) return;
         this.channel = channel;
-        channel.onMessage.subscribe((data) => this.#onMessage(data));
+        channel.onMessage.subscribe((data) => this.receive(data));
         const open = () => {
           if (options.ready) channel.send(JSON.stringify({ type: "screen.ready" }));
           resolve(channel);
@@ -69,11 +74,14 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     ]);
   }
 
-  /** Resolves with the first record from now on that `predicate` accepts. */
+  /** Resolves with the first record `predicate` accepts, from `fromIndex` on (already received or to come). */
   nextRecord(
     predicate: (record: ScreenRecord) => boolean = () => true,
     deadlineMs = 15_000,
+    fromIndex = this.records.length,
   ): Promise<ScreenRecord> {
+    const seen = this.records.slice(fromIndex).find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const listener = (record: ScreenRecord) => {
         if (!predicate(record)) return;
@@ -89,11 +97,17 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     });
   }
 
+  /** Resolves once every message received so far is decompressed and its records applied. */
+  settled(): Promise<void> {
+    return this.#written;
+  }
+
   close(): void {
     this.#inflate?.destroy();
   }
 
-  #onMessage(data: string | Buffer): void {
+  /** One message of the channel, as received. */
+  receive(data: string | Buffer): void {
     if (typeof data === "string") {
       this.errors.push(`text message on the screen channel: ${data.slice(0, 80)}`);
       return;
@@ -101,7 +115,12 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
     this.messages += 1;
     this.bytes += data.length;
     this.emit("message", data);
-    if (((data[0] ?? 0) & SCREEN_START) !== 0) {
+    const message = decodeScreenMessage(data);
+    if (!message.ok) {
+      this.errors.push(`${message.code}: ${message.message}`);
+      return;
+    }
+    if (message.start) {
       this.starts += 1;
       this.#inflate?.destroy();
       this.#reader = new ScreenRecordReader();
@@ -112,7 +131,9 @@ export class ScreenReceiver extends EventEmitter<ReceiverEvents> {
       this.#inflate = inflate;
     }
     // Before the first START nothing can be read (the console ignores the channel until one).
-    this.#inflate?.write(data.subarray(1));
+    const inflate = this.#inflate;
+    if (inflate === undefined) return;
+    this.#written = new Promise((resolve) => inflate.write(message.payload, () => resolve()));
   }
 
   #onBytes(reader: ScreenRecordReader, bytes: Buffer): void {
