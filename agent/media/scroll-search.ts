@@ -12,6 +12,7 @@
 import type { RowRange } from "./i420.ts";
 import {
   firstDifference,
+  HASH_STRIDE,
   hashWords,
   lastDifference,
   type Pixels,
@@ -127,11 +128,13 @@ function searchBand(
     const oldHashes = new Uint32Array(next.height);
     for (let y = band.start; y < band.end; y += 1) {
       const i = y - band.start;
-      oldHashes[y] = hashWords(previous.words, y * width + x0, y * width + x1);
+      oldHashes[y] = hashWords(previous.words, y * width + x0, y * width + x1, HASH_STRIDE);
       // Only uncovered rows are matched; an equal row's hash is the old one.
       if (coveredBy[i] === -1)
         newHashes[y] =
-          diff.changed[i] === 1 ? hashWords(next.words, y * width + x0, y * width + x1) : (oldHashes[y] ?? 0);
+          diff.changed[i] === 1
+            ? hashWords(next.words, y * width + x0, y * width + x1, HASH_STRIDE)
+            : (oldHashes[y] ?? 0);
     }
     findCopies(previous, next, band, { x0, x1, newHashes, oldHashes }, diff, coveredBy, copies);
   };

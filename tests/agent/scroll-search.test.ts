@@ -1,6 +1,6 @@
 import t, { type Test } from "tap";
 import { changedRows } from "../../agent/media/i420.ts";
-import { hashWords, type Pixels, pixelsOf, RowHashes } from "../../agent/media/row-hashes.ts";
+import { HASH_STRIDE, hashWords, type Pixels, pixelsOf, RowHashes } from "../../agent/media/row-hashes.ts";
 import { type ScrollResult, ScrollSearch } from "../../agent/media/scroll-search.ts";
 
 const WIDTH = 1280;
@@ -121,7 +121,9 @@ t.test("row hashes follow only the changed rows and keep the frame before", asyn
   const hashes = new RowHashes(a);
   hashes.update(b, changedRows(a.data, b.data, WIDTH, HEIGHT));
   const whole = (p: Pixels) =>
-    Uint32Array.from({ length: HEIGHT }, (_, y) => hashWords(p.words, y * WIDTH, (y + 1) * WIDTH));
+    Uint32Array.from({ length: HEIGHT }, (_, y) =>
+      hashWords(p.words, y * WIDTH, (y + 1) * WIDTH, HASH_STRIDE),
+    );
   t.same([...hashes.current], [...whole(b)]);
   t.same([...hashes.previous], [...whole(a)]);
   hashes.update(b, []);
@@ -216,8 +218,9 @@ t.test("repeated identical lines (any shift fits) give only exact copies", async
 });
 
 t.test("rows that merely hash alike make no copy", async (t) => {
-  // Two rows whose whole-row hashes collide: lane 1 of hashWords sees words 0 and 4; the second
-  // row's word 4 is chosen so that lane's state after it is the same as the first row's.
+  // Two rows whose row hashes collide: lane 1 of hashWords sees words 0 and 4 * HASH_STRIDE; the
+  // second row's word 4 * HASH_STRIDE is chosen so that lane's state after it is the first row's.
+  const far = 4 * HASH_STRIDE;
   const next = random(13);
   const previous = frame(blank());
   const moved = frame(blank());
@@ -228,21 +231,21 @@ t.test("rows that merely hash alike make no copy", async (t) => {
     const target = (y - LINE_H) * WIDTH;
     moved.words.set(previous.words.subarray(row, row + WIDTH), target);
     const a0 = previous.words[row] ?? 0;
-    const a4 = previous.words[row + 4] ?? 0;
+    const a4 = previous.words[row + far] ?? 0;
     const b0 = a0 ^ 1;
     const state = (word: number) => Math.imul((0x811c9dc5 | 0) ^ word, PRIME);
     moved.words[target] = b0;
-    moved.words[target + 4] = state(a0) ^ a4 ^ state(b0);
+    moved.words[target + far] = state(a0) ^ a4 ^ state(b0);
     t.equal(
-      hashWords(moved.words, target, target + WIDTH),
-      hashWords(previous.words, row, row + WIDTH),
+      hashWords(moved.words, target, target + WIDTH, HASH_STRIDE),
+      hashWords(previous.words, row, row + WIDTH, HASH_STRIDE),
       "the rows collide (if not, hashWords changed: rebuild the collision)",
     );
   }
   const result = search(previous, moved);
   assertExact(t, previous, moved, result);
   t.ok(
-    result.copies.every((copy) => copy.x > 4 || copy.y >= 127 || copy.y + copy.h <= 87),
+    result.copies.every((copy) => copy.x > far || copy.y >= 127 || copy.y + copy.h <= 87),
     `the bytes refuse every candidate over the colliding rows (${JSON.stringify(result.copies)})`,
   );
 });
