@@ -1,6 +1,6 @@
 import {
+  decodeScreenMessage,
   decodeScreenRecord,
-  SCREEN_START,
   type ScreenControl,
   type ScreenRecord,
   ScreenRecordReader,
@@ -219,14 +219,14 @@ export function createScreenLink(now: () => number = () => performance.now()): S
       counts.messages += 1;
       counts.bytes += data.byteLength;
       unread += data.byteLength;
+      // Byte 0 is the flags (only START is defined); the rest is a piece of the deflate stream.
       const bytes = new Uint8Array(data);
-      const flags = bytes[0];
-      // Byte 0 is the flags; only START is defined, and a message carries at least that byte.
-      if (flags === undefined || (flags & ~SCREEN_START) !== 0) {
-        if (life.state === "streaming") fail("SCREEN_MALFORMED: a message without valid flags");
+      const message = decodeScreenMessage(bytes);
+      if (!message.ok) {
+        if (life.state === "streaming") fail(`${message.code}: ${message.message}`);
         return;
       }
-      step(flags === SCREEN_START ? "start" : "piece", bytes.subarray(1));
+      step(message.start ? "start" : "piece", bytes.subarray(1));
     },
     presented(frame) {
       if (hides.size === 0) return;
