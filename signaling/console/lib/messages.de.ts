@@ -377,6 +377,7 @@ export const de: Messages = {
   "remote.quality": "Verbindungsqualität",
   "remote.quality.fps": "{value} Bilder/s",
   "remote.quality.bitrate": "{value} kbit/s",
+  "remote.quality.screen": "+ {value} kbit/s verlustfrei",
   "remote.quality.rtt": "RTT {value} ms",
   "remote.quality.size": "{width}×{height}",
   "remote.quality.waiting": "Warten auf Video…",

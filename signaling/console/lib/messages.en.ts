@@ -371,6 +371,7 @@ export const en = {
   "remote.quality": "Connection quality",
   "remote.quality.fps": "{value} fps",
   "remote.quality.bitrate": "{value} kbit/s",
+  "remote.quality.screen": "+ {value} kbit/s lossless",
   "remote.quality.rtt": "RTT {value} ms",
   "remote.quality.size": "{width}×{height}",
   "remote.quality.waiting": "Waiting for video…",

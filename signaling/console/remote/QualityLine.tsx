@@ -8,6 +8,7 @@ export function QualityLine(props: { quality: Quality | null }) {
   if (q !== null && q.framesDecoded > 0) {
     if (q.fps !== null) parts.push(t("remote.quality.fps", { value: Math.round(q.fps) }));
     if (q.kbps !== null) parts.push(t("remote.quality.bitrate", { value: q.kbps }));
+    if (q.screenKbps !== null) parts.push(t("remote.quality.screen", { value: q.screenKbps }));
     if (q.rttMs !== null) parts.push(t("remote.quality.rtt", { value: q.rttMs }));
     if (q.codec !== null) parts.push(q.codec);
     if (q.width !== null && q.height !== null) {

@@ -2,6 +2,7 @@ import type { RecordingMode } from "../../../shared/recording.ts";
 import { useI18n } from "../lib/i18n.ts";
 import { useStore } from "../lib/store.ts";
 import type { Recorder } from "./recorder.ts";
+import type { PictureSource } from "./recording-picture.ts";
 
 /**
  * The remote view's recording mark and button: "Record" where the channel records on request,
@@ -11,12 +12,13 @@ import type { Recorder } from "./recorder.ts";
 export function RecordingControl(props: {
   recorder: Recorder;
   mode: RecordingMode;
-  stream: MediaStream | null;
+  /** What a recording records; null while there is no picture. */
+  picture: PictureSource | null;
 }) {
   const { t } = useI18n();
   const phase = useStore(props.recorder.phase);
   if (props.mode === "off") return null;
-  const { stream } = props;
+  const { picture } = props;
   return (
     <div class="recording">
       {phase.kind === "recording" && (
@@ -34,8 +36,8 @@ export function RecordingControl(props: {
       {props.mode === "request" && (phase.kind === "idle" || phase.kind === "failed") && (
         <button
           type="button"
-          disabled={stream === null}
-          onClick={() => stream && void props.recorder.start(stream)}
+          disabled={picture === null}
+          onClick={() => picture && void props.recorder.start(picture)}
         >
           {t("remote.recording.start")}
         </button>

@@ -14,6 +14,8 @@ import { RecordingControl } from "./RecordingControl.tsx";
 import { RemoteCursor } from "./RemoteCursor.tsx";
 import { RemoteToolbar, type ScaleMode } from "./RemoteToolbar.tsx";
 import { createRecorder } from "./recorder.ts";
+import { composePicture, type PictureSource } from "./recording-picture.ts";
+import { paintScreen } from "./screen-paint.ts";
 import { useRemote } from "./use-remote.ts";
 
 /** The remote view: the agent's screen, input captured over it, the toolbar and the quality line. */
@@ -31,18 +33,31 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
   const frame = useRef<HTMLDivElement>(null);
   const stage = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
+  /** The lossless overlay (screen-paint.ts): the screen's size, over the video in the same box. */
+  const overlay = useRef<HTMLCanvasElement>(null);
   const { state, access } = remote;
   const recorder = useMemo(() => createRecorder(props.sessionId), [props.sessionId]);
   const recordingMode =
     useStore(channels).find((channel) => channel.id === session?.channelId)?.recording.mode ?? "off";
   const viewOpen = state.phase.kind === "open";
+  const screenLink = useStore(remote.screen);
+  /** What a recording records: the video with the overlay drawn over it, as the technician sees it. */
+  const picture = useMemo((): PictureSource | null => {
+    const stream = state.stream;
+    if (!viewOpen || stream === null) return null;
+    return () => {
+      const element = video.current;
+      if (element === null) throw new Error("no picture to record");
+      return composePicture(stream, element, overlay.current);
+    };
+  }, [viewOpen, state.stream]);
 
   // "always": recording starts with the view; a new picture (after a reconnect) starts a new one.
   useEffect(() => {
-    if (recordingMode !== "always" || !viewOpen || state.stream === null) return;
-    void recorder.start(state.stream);
+    if (recordingMode !== "always" || picture === null) return;
+    void recorder.start(picture);
     return () => void recorder.stop();
-  }, [recordingMode, viewOpen, state.stream, recorder]);
+  }, [recordingMode, picture, recorder]);
   // Leaving the view ends the recording (what is left is uploaded first).
   useEffect(() => () => void recorder.stop(), [recorder]);
   const fileLink = useStore(remote.files);
@@ -52,6 +67,13 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
     const element = video.current;
     if (element !== null && element.srcObject !== state.stream) element.srcObject = state.stream;
   }, [state.stream]);
+
+  useEffect(() => {
+    const canvas = overlay.current;
+    const element = video.current;
+    if (screenLink === null || canvas === null || element === null) return;
+    return paintScreen(screenLink, canvas, element);
+  }, [screenLink]);
 
   useEffect(() => {
     const element = stage.current;
@@ -72,6 +94,9 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
     return `${nameOf(id)} (${t(`access.${granted}`)})`;
   });
   const ended = state.phase.kind === "closed" || state.phase.kind === "refused";
+  // The overlay takes the video's box: the same size in "actual", the stage (object-fit) in "fit".
+  const pictureStyle =
+    scale === "actual" && size.width > 0 ? { width: `${size.width}px`, height: `${size.height}px` } : {};
 
   return (
     <div class="remote" ref={frame}>
@@ -116,7 +141,7 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           </p>
         )}
         {viewers.length > 0 && <p>{t("remote.viewers", { names: viewers.join(", ") })}</p>}
-        <RecordingControl recorder={recorder} mode={recordingMode} stream={viewOpen ? state.stream : null} />
+        <RecordingControl recorder={recorder} mode={recordingMode} picture={picture} />
         {state.secureDesktop && (
           <p class="secure-desktop" role="alert">
             {t("remote.secureDesktop")}
@@ -157,12 +182,10 @@ export function RemoteView(props: { sessionId: string; me: Technician }) {
           onResize={(event) =>
             setSize({ width: event.currentTarget.videoWidth, height: event.currentTarget.videoHeight })
           }
-          style={
-            scale === "actual" && size.width > 0
-              ? { width: `${size.width}px`, height: `${size.height}px` }
-              : {}
-          }
+          style={pictureStyle}
         />
+        {/* Lossless tiles over the video, transparent elsewhere; input goes through to the stage. */}
+        <canvas ref={overlay} class="screen-overlay" style={pictureStyle} />
         <RemoteCursor cursor={remote.cursor} stage={stage} video={video} />
         {state.phase.kind !== "open" && (
           <div class="stage-message" role={ended ? "alert" : "status"}>

@@ -1,10 +1,11 @@
 import { CONTROL_CHANNEL_LABEL } from "../../../shared/control.ts";
 import { FILES_CHANNEL_LABEL } from "../../../shared/file-transfer.ts";
+import { SCREEN_CHANNEL_LABEL } from "../../../shared/screen.ts";
 import type { IceServer, SignalData } from "../../../shared/signal.ts";
 
 /**
  * The browser's side of one remote view: answers the agent's offer (one sendonly video, plus the
- * `control` and `files` data channels the agent creates), trickles ICE both ways, and closes once. A later offer
+ * `control`, `files` and `screen` data channels the agent creates), trickles ICE both ways, and closes once. A later offer
  * on the same connection is the agent's ICE restart: it is answered the same way, on this peer.
  */
 
@@ -15,6 +16,8 @@ export type PeerEvents = {
   control(channel: RTCDataChannel): void;
   /** The `files` channel the agent creates (file transfers, file-link.ts). */
   files(channel: RTCDataChannel): void;
+  /** The `screen` channel the agent creates (the lossless part of the picture, screen-link.ts). */
+  screen?(channel: RTCDataChannel): void;
   state(state: RTCPeerConnectionState): void;
   failed(reason: string): void;
 };
@@ -60,6 +63,7 @@ export function createRemotePeer(iceServers: readonly IceServer[], events: PeerE
   connection.addEventListener("datachannel", (event) => {
     if (event.channel.label === CONTROL_CHANNEL_LABEL) events.control(event.channel);
     else if (event.channel.label === FILES_CHANNEL_LABEL) events.files(event.channel);
+    else if (event.channel.label === SCREEN_CHANNEL_LABEL) events.screen?.(event.channel);
   });
   connection.addEventListener("connectionstatechange", () => {
     if (!closed) events.state(connection.connectionState);

@@ -5,6 +5,8 @@ import type { RemotePath } from "../../../shared/console-protocol.ts";
 export type Quality = {
   fps: number | null;
   kbps: number | null;
+  /** The `screen` channel's rate (the lossless overlay), beside the video's; null without one. */
+  screenKbps: number | null;
   rttMs: number | null;
   codec: string | null;
   width: number | null;
@@ -14,7 +16,7 @@ export type Quality = {
   path: RemotePath | null;
 };
 
-export type QualitySample = { quality: Quality; bytes: number; at: number };
+export type QualitySample = { quality: Quality; bytes: number; screenBytes: number | null; at: number };
 
 const num = (value: unknown): number | null =>
   typeof value === "number" && Number.isFinite(value) ? value : null;
@@ -48,10 +50,15 @@ export function pathOf(
   }
 }
 
-/** Reads the stats; the previous sample gives the bitrate over the interval between the two. */
+/**
+ * Reads the stats; the previous sample gives the bitrate over the interval between the two.
+ * `screenBytes`: what the view's `screen` link counted so far (null while there is none); counted
+ * there rather than read from getStats, whose data channel entries not every browser has.
+ */
 export async function sampleQuality(
   connection: RTCPeerConnection,
   previous: QualitySample | null,
+  screenBytes: number | null,
 ): Promise<QualitySample> {
   const report = await connection.getStats();
   let inbound: Record<string, unknown> = {};
@@ -77,12 +84,21 @@ export async function sampleQuality(
   // A new peer starts its byte count again: no bitrate across that seam.
   const seconds = previous === null || previous.bytes > bytes ? 0 : (at - previous.at) / 1000;
   const rtt = num(selected.currentRoundTripTime);
+  const screenBefore = previous?.screenBytes ?? null;
+  const screenKbps =
+    screenBytes === null
+      ? null
+      : screenBefore === null || screenBefore > screenBytes || !(seconds > 0)
+        ? 0
+        : Math.round(((screenBytes - screenBefore) * 8) / seconds / 1000);
   return {
     bytes,
+    screenBytes,
     at,
     quality: {
       fps: num(inbound.framesPerSecond),
       kbps: seconds > 0 ? Math.round(((bytes - (previous?.bytes ?? 0)) * 8) / seconds / 1000) : null,
+      screenKbps,
       rttMs: rtt === null ? null : Math.round(rtt * 1000),
       codec: mime === null ? null : mime.replace(/^video\//i, ""),
       width: num(inbound.frameWidth),

@@ -6,10 +6,11 @@ import {
 } from "../../../shared/limits.ts";
 import { api, errorText } from "../lib/api.ts";
 import { createStore, type Store } from "../lib/store.ts";
+import type { PictureSource, RecordedPicture } from "./recording-picture.ts";
 
 /**
- * Recording a remote view: what this console receives of the end user's screen, as WebM
- * (MediaRecorder), uploaded to the gateway in chunks while it records, so a closed tab loses at
+ * Recording a remote view: what this console shows of the end user's screen (the video with the
+ * lossless overlay over it: recording-picture.ts), as WebM (MediaRecorder), uploaded to the gateway in chunks while it records, so a closed tab loses at
  * most RECORDING_CHUNK_INTERVAL_MS and what was in flight.
  *
  * The order that keeps the end user informed: ask the gateway to start (it tells the end user's
@@ -33,7 +34,8 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type Recorder = {
   phase: Store<RecordingPhase>;
-  start(stream: MediaStream): Promise<void>;
+  /** Records the picture `source` makes once the end user's agent confirmed. */
+  start(source: PictureSource): Promise<void>;
   /** Stops and uploads what is left; safe to call when not recording. */
   stop(): Promise<void>;
 };
@@ -41,6 +43,8 @@ export type Recorder = {
 export function createRecorder(sessionId: string): Recorder {
   const phase = createStore<RecordingPhase>({ kind: "idle" });
   let media: MediaRecorder | null = null;
+  /** What `media` records; closed when the recording ends. */
+  let picture: RecordedPicture | null = null;
   let id = "";
   /** Bytes the gateway has, and what is recorded but not yet taken. */
   let sent = 0;
@@ -93,7 +97,7 @@ export function createRecorder(sessionId: string): Recorder {
 
   const recorder: Recorder = {
     phase,
-    async start(stream) {
+    async start(source) {
       if (phase.get().kind === "starting" || phase.get().kind === "recording") return;
       phase.set({ kind: "starting" });
       cancelled = false;
@@ -114,7 +118,8 @@ export function createRecorder(sessionId: string): Recorder {
           return;
         }
         const mimeType = MIME_TYPES.find((type) => MediaRecorder.isTypeSupported(type)) ?? "";
-        media = new MediaRecorder(stream, mimeType === "" ? {} : { mimeType });
+        picture = source();
+        media = new MediaRecorder(picture.stream, mimeType === "" ? {} : { mimeType });
         media.addEventListener("dataavailable", (event) => {
           if (event.data.size === 0) return;
           pending.push(event.data);
@@ -130,6 +135,8 @@ export function createRecorder(sessionId: string): Recorder {
         phase.set({ kind: "recording", id, since: startedAt });
       } catch (error) {
         media = null;
+        picture?.close();
+        picture = null;
         if (id !== "") await api.stopRecording(id, undefined).catch(() => undefined);
         fail(error);
       }
@@ -150,6 +157,8 @@ export function createRecorder(sessionId: string): Recorder {
       current.stop();
       await flushed;
     }
+    picture?.close();
+    picture = null;
     await upload();
     try {
       await api.stopRecording(id, Date.now() - startedAt);

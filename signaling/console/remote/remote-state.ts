@@ -6,6 +6,7 @@ import type { Store } from "../lib/store.ts";
 import type { CursorImage } from "./cursor-image.ts";
 import type { FileLink } from "./file-link.ts";
 import type { Quality } from "./quality.ts";
+import type { ScreenLink } from "./screen-link.ts";
 
 /** A remote view's state as the page shows it, and its lifecycle as data (used by use-remote.ts). */
 
@@ -45,6 +46,8 @@ export type RemoteController = {
   disconnect(): void;
   /** The current peer's `files` channel (file-link.ts), once the agent opened it. */
   files: Store<FileLink | null>;
+  /** The view's `screen` link (the lossless overlay), once the agent opened the channel. */
+  screen: Store<ScreenLink | null>;
 };
 
 export const INITIAL_REMOTE_STATE: RemoteState = {

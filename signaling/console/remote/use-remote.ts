@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { RemotePath } from "../../../shared/console-protocol.ts";
 import type { AgentControl, TechnicianControl } from "../../../shared/control.ts";
 import { createLifecycle, type Lifecycle } from "../../../shared/lifecycle.ts";
 import { MAX_FILE_BYTES } from "../../../shared/limits.ts";
@@ -12,7 +11,6 @@ import { type ControlLink, openControlLink } from "./control-link.ts";
 import { cursorImage } from "./cursor-image.ts";
 import { createFileLink, downloadBlob, type FileLink } from "./file-link.ts";
 import { createRemotePeer, type RemotePeer } from "./peer.ts";
-import { type QualitySample, sampleQuality } from "./quality.ts";
 import {
   effectiveAccess,
   INITIAL_REMOTE_STATE,
@@ -24,6 +22,8 @@ import {
   type RemotePhase,
   type RemoteState,
 } from "./remote-state.ts";
+import { createScreenLink, type ScreenLink } from "./screen-link.ts";
+import { useQualitySampling } from "./use-quality.ts";
 
 export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from "./remote-state.ts";
 
@@ -37,7 +37,6 @@ export type { RemoteController, RemoteCursor, RemotePhase, RemoteState } from ".
  */
 
 const MAX_PEER_RETRIES = 3;
-const STATS_INTERVAL_MS = 1000;
 /**
  * How long a broken path may stay broken before the console gives up on its own. The agent restarts
  * ICE and the gateway closes a view whose path stays dead (with a reason), well before this; the
@@ -49,6 +48,7 @@ export function useRemote(sessionId: string): RemoteController {
   const [state, setState] = useState<RemoteState>(INITIAL_REMOTE_STATE);
   const cursor = useMemo(() => createStore<RemoteCursor | null>(null), []);
   const files = useMemo(() => createStore<FileLink | null>(null), []);
+  const screen = useMemo(() => createStore<ScreenLink | null>(null), []);
   const status = useStore(socketStatus);
   const peer = useRef<RemotePeer | null>(null);
   /**
@@ -105,9 +105,11 @@ export function useRemote(sessionId: string): RemoteController {
       // Before the peers close: the file link tells the agent its transfers are over.
       files.get()?.close();
       files.set(null);
+      screen.get()?.close();
+      screen.set(null);
       dropPeer();
     },
-    [sessionId, dropPeer, files],
+    [sessionId, dropPeer, files, screen],
   );
 
   useEffect(() => {
@@ -241,6 +243,16 @@ export function useRemote(sessionId: string): RemoteController {
             files: (channel) => {
               if (id === attempt.current) openFiles(channel);
             },
+            screen: (channel) => {
+              if (id !== attempt.current) return;
+              // One link for the view: a new peer's channel starts a new stream on it.
+              let link = screen.get();
+              if (link === null) {
+                link = createScreenLink();
+                screen.set(link);
+              }
+              link.attach(channel);
+            },
             state: (connection) => {
               if (id !== attempt.current) return;
               if (connection === "connected") {
@@ -293,7 +305,7 @@ export function useRemote(sessionId: string): RemoteController {
       stopListening();
       end(true);
     };
-  }, [sessionId, cursor, request, dropPeer, end]);
+  }, [sessionId, cursor, screen, request, dropPeer, end]);
 
   // Open the view whenever the console socket is (again) open: after a drop the gateway has
   // forgotten the old view, and the agent makes a new offer.
@@ -304,32 +316,7 @@ export function useRemote(sessionId: string): RemoteController {
     else if (status === "closed" && view.can("reconnecting")) view.set("reconnecting");
   }, [status, request]);
 
-  useEffect(() => {
-    let previous: QualitySample | null = null;
-    let busy = false;
-    /** The path last told to the gateway, and for which peer (a new peer tells its own). */
-    let told: { peer: RemotePeer; path: RemotePath } | null = null;
-    const timer = setInterval(() => {
-      const current = peer.current;
-      if (current === null || busy) return;
-      busy = true;
-      sampleQuality(current.connection, previous)
-        .then((sample) => {
-          previous = sample;
-          setState((state) => ({ ...state, quality: sample.quality }));
-          // Told when first known and whenever it changes, while the view is open on this peer.
-          const path = sample.quality.path;
-          if (path === null || life.current?.state !== "open" || peer.current !== current) return;
-          if (told?.peer === current && told.path === path) return;
-          if (sendConsole({ type: "remote.path", sessionId, path })) told = { peer: current, path };
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          busy = false;
-        });
-    }, STATS_INTERVAL_MS);
-    return () => clearInterval(timer);
-  }, [sessionId]);
+  useQualitySampling(sessionId, peer, life, screen, setState);
 
   // Stable across renders: input capture holds on to `send`.
   const send = useCallback((message: TechnicianControl): void => {
@@ -337,5 +324,5 @@ export function useRemote(sessionId: string): RemoteController {
   }, []);
   const disconnect = useCallback((): void => end(true), [end]);
 
-  return { state, access, cursor, send, disconnect, files };
+  return { state, access, cursor, send, disconnect, files, screen };
 }
