@@ -24,7 +24,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Teardown } from "../tests/agent/e2e-support.ts";
-import { type Path, percentile, readTrace, type Seen, screenCopyMode, startRig } from "./bench-vnc-rig.ts";
+import {
+  comparisonText,
+  type Path,
+  percentile,
+  readTrace,
+  type Seen,
+  screenCopyMode,
+  startRig,
+} from "./bench-vnc-rig.ts";
 
 const { values } = parseArgs({
   options: {
@@ -251,7 +259,9 @@ async function main(): Promise<void> {
   const trace = readTrace(rig.tracePath);
   const presented = await rig.pages.sos.evaluate(() => window.presentedFrames ?? []);
   const counters = await rig.counters("sos");
-  const shots = await rig.saveSnapshot("sos", "latency-end");
+  // The console's picture against the screen's (still: the scrolling terminal is gone).
+  await sleep(1_500);
+  const still = await rig.compareWithScreen("latency-end");
 
   type Row = { workload: string; path: Path; n: number; lost: number; p50: number; p90: number; p99: number };
   const rows: Row[] = [];
@@ -335,13 +345,12 @@ async function main(): Promise<void> {
   mkdirSync("bench-results", { recursive: true });
   writeFileSync(
     "bench-results/latency.json",
-    `${JSON.stringify({ rows, stages: stageRows, verdicts, screenCopy: SCREEN_COPY, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
+    `${JSON.stringify({ rows, stages: stageRows, verdicts, still, screenCopy: SCREEN_COPY, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
   );
   // The agent's trace and the frames the console presented, for a closer look at the tail.
   writeFileSync("bench-results/latency-trace.json", `${JSON.stringify({ trace, presented })}\n`);
-  console.log(
-    `\nwritten to bench-results/latency.json; the console's picture at the end: ${shots.join(", ")}`,
-  );
+  console.log(`\nthe console against the X screen at the end: ${comparisonText(still)}`);
+  console.log("written to bench-results/latency.json (pictures: bench-results/latency-end-*.png)");
 }
 
 try {

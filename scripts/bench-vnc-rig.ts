@@ -11,12 +11,13 @@
  * The two paths take turns: while one is measured the other's process is stopped (SIGSTOP), so
  * neither competes with the other for the two cores, and both see the same display and load.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { runAgent, type Teardown } from "../tests/agent/e2e-support.ts";
@@ -24,8 +25,11 @@ import { createSessionInDialog, rowStatus, selectSession } from "../tests/consol
 import { launchBrowser, openConsole, signIn } from "../tests/helpers/browser.ts";
 import { PASSWORD, startTestGateway } from "../tests/helpers/gateway.ts";
 import { startXvfb, waitUntil, windowByName, type Xvfb } from "../tests/helpers/xvfb.ts";
+import { type Comparison, compareInPage } from "./bench-compare.ts";
 import { type Counters, installWatcher, type Region, type Seen, VIDEO_COUNTERS } from "./bench-watcher.ts";
 
+export type { Comparison } from "./bench-compare.ts";
+export { comparisonText } from "./bench-compare.ts";
 export type { Counters, Region, ScreenCounters, Seen, Snapshot, VideoCounters } from "./bench-watcher.ts";
 export { VIDEO_COUNTERS } from "./bench-watcher.ts";
 
@@ -92,6 +96,13 @@ export type Rig = {
    * `bench-results/<name>-<path>.png` (and `-overlay.png`); resolves with the files written.
    */
   saveSnapshot(path: Path, name: string): Promise<string[]>;
+  /** Stops (or resumes) the scrolling terminal's drawing (SIGSTOP to its xterm): a still screen. */
+  freezeScrolling(frozen: boolean): void;
+  /**
+   * The console's picture against the X server's screen, grabbed now (bench-results/<name>-x11.png,
+   * the console's beside it): call it on a still screen the agent has caught up with.
+   */
+  compareWithScreen(name: string): Promise<Comparison>;
   /** The `--screen-copy` mode the agent was started with. */
   readonly screenCopy: ScreenCopyMode;
   close(): Promise<void>;
@@ -425,6 +436,34 @@ export async function startRig(
       }
       return written;
     },
+    freezeScrolling(frozen) {
+      if (scroller?.pid !== undefined) stopped(scroller.pid, frozen);
+    },
+    async compareWithScreen(name) {
+      mkdirSync("bench-results", { recursive: true });
+      const file = `bench-results/${name}-x11.png`;
+      await execFileAsync(
+        "ffmpeg",
+        [
+          "-loglevel",
+          "error",
+          "-f",
+          "x11grab",
+          "-video_size",
+          `${WIDTH}x${HEIGHT}`,
+          "-i",
+          xvfb.display,
+          "-frames:v",
+          "1",
+          "-y",
+          file,
+        ],
+        { env: xvfb.env },
+      );
+      const url = `data:image/png;base64,${readFileSync(file).toString("base64")}`;
+      await rig.saveSnapshot("sos", name);
+      return page.evaluate(compareInPage, url);
+    },
     counters(path) {
       return pages(path).evaluate(() => {
         const bench = window.sosBench;
@@ -442,6 +481,8 @@ export async function startRig(
   teardown.teardown(() => rig.close());
   return rig;
 }
+
+const execFileAsync = promisify(execFile);
 
 /** Reads the agent's trace (JSON lines). */
 export function readTrace(path: string): Array<Record<string, number | string>> {

@@ -15,7 +15,9 @@
  * so a round below x11vnc shows where the frames were lost. Prints a table, the ratios and whether the goal
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth, both SOS paths' bytes summed);
  * writes bench-results/vs-vnc.json and the picture each page showed at the end of the last round
- * (bench-results/vs-vnc-<workload>-<path>.png; the console's overlay alone beside it). Not a timed test.
+ * (bench-results/vs-vnc-<workload>-<path>.png; the console's overlay alone beside it); then, with the
+ * terminal stopped for a moment, the console's picture against the X server's (bench-compare.ts:
+ * overlay pixels must be equal, the video's get a PSNR). Not a timed test.
  *
  * Two workloads, one after the other (see SCROLL_WORKLOADS): `text`, new text scrolling in (the
  * goal is judged on it), and `listing`, the same listing repeated (reported beside it: ZRLE's zlib
@@ -29,6 +31,7 @@ import { parseArgs } from "node:util";
 import type { Teardown } from "../tests/agent/e2e-support.ts";
 import type { Rig } from "./bench-vnc-rig.ts";
 import {
+  comparisonText,
   cpuSeconds,
   type Path,
   readTrace,
@@ -65,6 +68,8 @@ const ROUND_MS = Math.max(2, Number(values.seconds)) * 1000;
 const WARM_UP_MS = 2_000;
 /** How long the stopped agent runs between the pieces of x11vnc's turn (see measure). */
 const BREATH_MS = 400;
+/** How long the scrolling terminal is stopped before its picture is compared with the console's. */
+const SETTLE_MS = 2_500;
 const GOAL_FPS_RATIO = 1.0;
 const GOAL_BANDWIDTH_RATIO = 0.3;
 
@@ -337,7 +342,14 @@ async function main(): Promise<void> {
   for (const [index, workload] of WORKLOADS.entries()) {
     const rounds = await measure(rig, workload);
     rig.turn("sos");
-    results.push(report(workload, rounds, index === 0));
+    const result = report(workload, rounds, index === 0);
+    // The console's picture against the screen's, once the terminal stopped and SOS caught up.
+    rig.freezeScrolling(true);
+    await sleep(SETTLE_MS);
+    const still = await rig.compareWithScreen(`vs-vnc-${workload}-still`);
+    rig.freezeScrolling(false);
+    console.log(`console against the X screen, terminal stopped ${SETTLE_MS} ms: ${comparisonText(still)}`);
+    results.push({ ...result, still });
   }
   await rig.scrolling(false);
   const fitted = rig

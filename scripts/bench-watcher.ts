@@ -315,6 +315,18 @@ export function installWatcher(args: {
     return sum;
   };
   const countOf = (prefix: string): number => [...highest.keys()].filter((k) => k.startsWith(prefix)).length;
+  /** The whole screen as the page shows it (the console: video, then the overlay). */
+  const composedWhole = () => {
+    const whole = document.createElement("canvas");
+    const width = source instanceof HTMLVideoElement ? source.videoWidth : source.width;
+    const height = source instanceof HTMLVideoElement ? source.videoHeight : source.height;
+    whole.width = width;
+    whole.height = height;
+    const into = whole.getContext("2d");
+    if (into === null) throw new Error("no 2d context");
+    compose(into, source, { x: 0, y: 0, width, height });
+    return { whole };
+  };
   window.sosBench = {
     arm() {
       reference = latest === undefined ? undefined : new Uint8ClampedArray(latest);
@@ -360,14 +372,7 @@ export function installWatcher(args: {
       return { pictures, frames, bytes, at: Date.now(), video, screen, transportBytes: sumOf("transport ") };
     },
     snapshot() {
-      const whole = document.createElement("canvas");
-      const width = source instanceof HTMLVideoElement ? source.videoWidth : source.width;
-      const height = source instanceof HTMLVideoElement ? source.videoHeight : source.height;
-      whole.width = width;
-      whole.height = height;
-      const into = whole.getContext("2d");
-      if (into === null) throw new Error("no 2d context");
-      compose(into, source, { x: 0, y: 0, width, height });
+      const { whole } = composedWhole();
       const layer = source instanceof HTMLVideoElement ? shownOverlay() : undefined;
       return {
         composed: whole.toDataURL("image/png"),
