@@ -129,6 +129,8 @@ function breakdown(press: Press, trace: Trace): Partial<Record<Stage, number>> {
   if (frame === undefined) return result;
   result.captureStart = Number(frame.captureStart) - press.keyAt;
   result.converted = Number(frame.captured) - press.keyAt;
+  // A record painted brought it: the video frame of the same capture (encoded, sent) did not.
+  if (press.via === "screen") return result;
   const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
   if (encoded !== undefined) result.encoded = Number(encoded.at) - press.keyAt;
   const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);

@@ -287,14 +287,15 @@ export async function startVncViewer(
 
 /**
  * The agent's lossless screen path (docs/screen-copy-path.md), as the benches' `--screen-copy`
- * option: `default` passes nothing (the agent's default), `off` the agent's flag that turns it off
- * (the video alone, as before the path), `on` the flag that turns it on.
+ * option: `default` passes nothing (the agent's default), `off` the agent's `--no-screen-copy` (the
+ * video alone, as before the path), `on` nothing either (the path is on by default; the agent has
+ * no positive flag), but refuses to start while SOS_NO_SCREEN_COPY would turn it off.
  */
 export const SCREEN_COPY_MODES = ["default", "on", "off"] as const;
 export type ScreenCopyMode = (typeof SCREEN_COPY_MODES)[number];
 export const SCREEN_COPY_AGENT_ARGS: Record<ScreenCopyMode, readonly string[]> = {
   default: [],
-  on: ["--screen-copy"],
+  on: [],
   off: ["--no-screen-copy"],
 };
 
@@ -302,6 +303,8 @@ export const SCREEN_COPY_AGENT_ARGS: Record<ScreenCopyMode, readonly string[]> =
 export function screenCopyMode(value: string | undefined): ScreenCopyMode {
   const mode = SCREEN_COPY_MODES.find((m) => m === (value ?? "default"));
   if (mode === undefined) throw new Error(`--screen-copy ${value}: one of ${SCREEN_COPY_MODES.join(", ")}`);
+  if (mode === "on" && process.env.SOS_NO_SCREEN_COPY !== undefined)
+    throw new Error("--screen-copy on: SOS_NO_SCREEN_COPY is set, which turns the agent's path off");
   return mode;
 }
 

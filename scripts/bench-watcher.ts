@@ -167,8 +167,8 @@ export function installWatcher(args: {
   window.addEventListener(
     "screenapplied",
     (event) => {
-      if (!(event instanceof CustomEvent) || !(event.target instanceof HTMLCanvasElement)) return;
-      overlay = event.target;
+      if (!(event instanceof CustomEvent)) return;
+      if (event.target instanceof HTMLCanvasElement) overlay = event.target;
       const detail = (event.detail ?? {}) as {
         rtpTimestamp?: unknown;
         capturedAt?: unknown;
