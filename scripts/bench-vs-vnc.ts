@@ -3,10 +3,10 @@
  * agent at its default settings streaming to the real console in headless Chromium, and x11vnc
  * (Debian) sending RFB with ZRLE to noVNC in the same Chromium (scripts/bench-vnc-rig.ts). Rounds
  * alternate (the other path's process stopped meanwhile); each measures the distinct pictures shown
- * per second in the page, at most one per animation frame (SOS: video frames presented, plus the
- * animation frames with only a record of the lossless `screen` path painted on the console's
- * overlay; x11vnc: the animation frames in which noVNC completed one or more framebuffer updates;
- * scripts/bench-watcher.ts), beside the figure judged before the screen path (SOS: video frames
+ * per second in the page: the animation frames in which a capture not shown before appeared (SOS:
+ * by a video frame presented or a record of the lossless `screen` path painted on the console's
+ * overlay, the two of one capture, same RTP timestamp, counting once; x11vnc: the animation frames
+ * in which noVNC completed one or more framebuffer updates; scripts/bench-watcher.ts), beside the figure judged before the screen path (SOS: video frames
  * decoded; x11vnc: updates completed); the bytes that brought them (SOS: the video's RTP payload
  * plus the `screen` channel's message bytes from getStats, printed apart and summed; x11vnc: the
  * WebSocket's); and the CPU of the agent or x11vnc; for each SOS round also what the agent's capture
@@ -99,6 +99,8 @@ type Round = {
   /** SOS: screen records painted per second, and the records' bytes as the console reported them. */
   records?: number;
   recordMbps?: number;
+  /** SOS: video frames and records per second whose capture the other path had shown already. */
+  repeats?: number;
   cpu: number;
   video?: Partial<VideoCounters>;
   /** SOS: what the agent's capture worker did meanwhile (its trace; see pipelineOf). */
@@ -234,6 +236,7 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
             recordBytes: after.screen.recordBytes - before.screen.recordBytes,
             channelBytes: after.screen.channelBytes - before.screen.channelBytes,
             channels: after.screen.channels,
+            repeats: after.screen.repeats - before.screen.repeats,
           };
           transportBytes = (after.transportBytes ?? 0) - (before.transportBytes ?? 0);
         }
@@ -255,6 +258,7 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
               screenMbps: mbit(screenBytes),
               transportMbps: mbit(transportBytes),
               records: perSecond(screen.records),
+              repeats: perSecond(screen.repeats),
               recordMbps: mbit(screen.recordBytes),
             }),
         ...(video === undefined ? {} : { video }),
@@ -291,7 +295,7 @@ function report(workload: ScrollWorkload, rounds: readonly Round[], judged: bool
     `\nworkload ${workload} (${judged ? "judged" : "reported"}): scrolling terminal, 1920x1080, agent --screen-copy ${SCREEN_COPY}; rounds alternate (mean of each path's rounds)`,
   );
   console.log(
-    "fps: distinct pictures shown (at most one per animation frame; SOS: video frames presented + frames with only a screen record painted; x11vnc: frames with an update)",
+    "fps: distinct pictures shown (animation frames in which a capture not shown before appeared; SOS: by a video frame or a screen record, one capture by both = one; x11vnc: frames with an update)",
   );
   console.log(
     "fps before: the figure of sessions 8-11 (SOS: video frames decoded; x11vnc: updates completed)",
@@ -315,7 +319,7 @@ function report(workload: ScrollWorkload, rounds: readonly Round[], judged: bool
     if (round.video === undefined) continue;
     const counts = Object.entries(round.video).map(([name, value]) => `${name} ${value}`);
     console.log(
-      `  sos round ${round.fps.toFixed(1)} fps (video presented ${round.presented.toFixed(1)}, decoded ${round.fpsBefore.toFixed(1)}, screen records painted ${(round.records ?? 0).toFixed(1)}/s): ${counts.join(", ")}`,
+      `  sos round ${round.fps.toFixed(1)} fps (video presented ${round.presented.toFixed(1)}, decoded ${round.fpsBefore.toFixed(1)}, screen records painted ${(round.records ?? 0).toFixed(1)}/s, of one capture already shown ${(round.repeats ?? 0).toFixed(1)}/s): ${counts.join(", ")}`,
     );
     const mbit = (v: number | undefined) => (v ?? 0).toFixed(3);
     console.log(

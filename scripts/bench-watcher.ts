@@ -69,14 +69,19 @@ export type ScreenCounters = {
   readonly channelBytes: number;
   /** How many `screen` channels the stats listed so far. */
   readonly channels: number;
+  /**
+   * Video frames (with a callback) and records whose capture (RTP timestamp) the other path had
+   * shown already: not counted as pictures again.
+   */
+  readonly repeats: number;
 };
 
 export type Counters = {
   /**
-   * Distinct pictures shown, at most one per animation frame. SOS: the video frames presented
-   * (one per frame presented, see `frames`) plus the animation frames that had a screen record
-   * painted and no new video frame; noVNC: the animation frames that had one or more framebuffer
-   * updates completed.
+   * Distinct pictures shown: animation frames in which a capture not shown before appeared. SOS:
+   * a video frame presented or a screen record painted (both in one frame, or both of one capture,
+   * the same RTP timestamp, count once; frames Chromium presented without a callback count, their
+   * capture unknown); noVNC: animation frames with one or more framebuffer updates completed.
    */
   readonly pictures: number;
   /**
@@ -137,13 +142,30 @@ export function installWatcher(args: {
   );
   let reference: Uint8ClampedArray | undefined;
   let latest: Uint8ClampedArray | undefined;
-  /** Pictures shown (see Counters): for the console, video frames presented plus animation frames
-   *  that had a record painted and no new video frame; for noVNC, animation frames with an update. */
+  /** Video frames presented (the console), from rVFC's presentedFrames. */
   let frames = 0;
-  let recordOnly = 0;
-  let vncPictures = 0;
-  /** A record painted since the last animation frame (the console). */
-  let recordSince = false;
+  /** Pictures shown (see Counters): animation frames that showed a capture not shown before. */
+  let pictures = 0;
+  /** A capture not shown before appeared since the last animation frame (the console). */
+  let newSince = false;
+  /** Video frames and records whose capture the other path had shown already (the console). */
+  let repeats = 0;
+  /**
+   * The RTP timestamps (the capture's time; video frames and records of one capture share it)
+   * shown lately by either path. A record painted and then the video frame of the same capture
+   * (its lossless tiles frozen) are one picture, not two.
+   */
+  const shown: number[] = [];
+  const firstShowing = (rtp: number | undefined): boolean => {
+    if (rtp === undefined || !Number.isFinite(rtp)) return true;
+    if (shown.some((r) => Math.abs(r - rtp) <= 1)) {
+      repeats += 1;
+      return false;
+    }
+    shown.push(rtp);
+    if (shown.length > 512) shown.shift();
+    return true;
+  };
   let waiter: ((seen: Seen) => void) | undefined;
   /** A key's echo: at least this many pixels changed clearly (not the encoder refining a block). */
   const differs = (a: Uint8ClampedArray, b: Uint8ClampedArray): boolean => {
@@ -177,7 +199,7 @@ export function installWatcher(args: {
       records += 1;
       recordBytes += Number(detail.bytes ?? 0);
       pendingRecord = { rtpTimestamp: Number(detail.rtpTimestamp), capturedAt: Number(detail.capturedAt) };
-      recordSince = true;
+      if (firstShowing(pendingRecord.rtpTimestamp)) newSince = true;
     },
     { capture: true },
   );
@@ -249,12 +271,15 @@ export function installWatcher(args: {
     let looked = 0;
     /** rVFC's presentedFrames (the compositor's count, frames without a callback included). */
     let presentedBase: number | undefined;
-    /** A video frame callback since the last animation frame. */
-    let videoSince = false;
+    let presentedLast: number | undefined;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
       presentedBase ??= meta.presentedFrames - 1;
       frames = meta.presentedFrames - presentedBase;
-      videoSince = true;
+      // Frames presented without a callback (see below), each in an animation frame of its own:
+      // pictures, though which captures they showed is unknown.
+      if (presentedLast !== undefined) pictures += Math.max(0, meta.presentedFrames - presentedLast - 1);
+      presentedLast = meta.presentedFrames;
+      if (firstShowing(meta.rtpTimestamp)) newSince = true;
       looked = video.getVideoPlaybackQuality().totalVideoFrames;
       const extra: Partial<Seen> = { via: "video" };
       if (meta.rtpTimestamp !== undefined) Object.assign(extra, { rtpTimestamp: meta.rtpTimestamp });
@@ -271,20 +296,18 @@ export function installWatcher(args: {
     // element has and no callback reported is looked at too (without the callback's metadata), and
     // so is the overlay when a record was painted since the last look (video frame callbacks run
     // before animation frame callbacks, so a frame with both is looked at once, in the callback).
-    // Pictures: video frames by presentedFrames (at most one per frame presented), and an animation
-    // frame with a record painted and no new video frame counts one more.
+    // Pictures: each animation frame in which a capture not shown before appeared, by a video
+    // frame or a record (both of one capture, or in one frame: one picture).
     const onTick = (now: number) => {
       const total = video.getVideoPlaybackQuality().totalVideoFrames;
       if (total !== looked) {
         looked = total;
-        videoSince = true;
         look(video, now, { missedCallback: true, via: "video" });
       } else if (pendingRecord !== undefined) {
         look(video, now, {});
       }
-      if (recordSince && !videoSince) recordOnly += 1;
-      recordSince = false;
-      videoSince = false;
+      if (newSince) pictures += 1;
+      newSince = false;
       requestAnimationFrame(onTick);
     };
     requestAnimationFrame(onTick);
@@ -297,7 +320,7 @@ export function installWatcher(args: {
     let flips = 0;
     const onTick = (now: number) => {
       const done = (window as unknown as { vncStats?: { frames: number } }).vncStats?.frames ?? 0;
-      if (done !== flips) vncPictures += 1;
+      if (done !== flips) pictures += 1;
       flips = done;
       look(canvas, now, {});
       requestAnimationFrame(onTick);
@@ -345,8 +368,7 @@ export function installWatcher(args: {
     },
     async counters() {
       const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
-      if (stats !== undefined)
-        return { pictures: vncPictures, frames: stats.frames, bytes: stats.bytes, at: Date.now() };
+      if (stats !== undefined) return { pictures, frames: stats.frames, bytes: stats.bytes, at: Date.now() };
       let bytes = 0;
       const names = args.counters;
       const video = Object.fromEntries(names.map((name) => [name, 0])) as VideoCounters;
@@ -365,10 +387,10 @@ export function installWatcher(args: {
       const screen: ScreenCounters = {
         records,
         recordBytes,
+        repeats,
         channelBytes: sumOf("screen "),
         channels: countOf("screen "),
       };
-      const pictures = frames + recordOnly;
       return { pictures, frames, bytes, at: Date.now(), video, screen, transportBytes: sumOf("transport ") };
     },
     snapshot() {
