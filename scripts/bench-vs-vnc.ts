@@ -11,7 +11,8 @@
  * plus the `screen` channel's message bytes from getStats, printed apart and summed; x11vnc: the
  * WebSocket's); and the CPU of the agent or x11vnc; for each SOS round also what the agent's capture
  * worker did meanwhile, from its trace (captures, changed, handed to and out of the encoder, dropped
- * as busy, mean capture / conversion / encoding ms, and its frame-rate limit: frame-rate-limit.ts),
+ * as busy, mean capture / conversion / encoding ms, and its frame-rate limit: frame-rate-limit.ts;
+ * with the screen path, the frames through it and its ms per frame, from the same trace),
  * so a round below x11vnc shows where the frames were lost. Prints a table, the ratios and whether the goal
  * is met (fps at least x11vnc's at no more than 0.3x its bandwidth, both SOS paths' bytes summed);
  * writes bench-results/vs-vnc.json and the picture each page showed at the end of the last round
@@ -137,6 +138,12 @@ type Pipeline = {
   limitFps: number;
   limitMinFps: number;
   limitWorkMs: number;
+  /**
+   * The screen path in the capture worker (its trace's pipeline counters screenFrames and screenMs,
+   * s12-plumb's screen-path.ts; absent from agents without the path): frames through it per
+   * second, and its mean ms per frame (scroll search, tiles, packing, deflate).
+   */
+  screen?: { frames: number; ms: number };
 };
 
 /** What the agent's capture worker did between `from` and `to` (ms since the epoch). */
@@ -176,6 +183,16 @@ function pipelineOf(rig: Rig, from: number, to: number): Pipeline | undefined {
     limitFps: mean(of("fps")),
     limitMinFps: Math.min(...of("fps")),
     limitWorkMs: mean(of("workMs")),
+    ...(last.pipeline.screenFrames === undefined
+      ? {}
+      : {
+          screen: {
+            frames: counter("screenFrames"),
+            ms:
+              ((last.pipeline.screenMs ?? 0) - (first.pipeline.screenMs ?? 0)) /
+              Math.max(1, (last.pipeline.screenFrames ?? 0) - (first.pipeline.screenFrames ?? 0)),
+          },
+        }),
   };
 }
 
@@ -186,7 +203,10 @@ function pipelineText(p: Pipeline): string {
     `captured ${rate(p.captured)}/s, changed ${rate(p.changed)}/s, to encoder ${rate(p.handed)}/s, ` +
     `out ${rate(p.encoded)}/s, busy ${rate(p.busy)}/s; ms per frame: capture ${ms(p.captureMs)}, ` +
     `convert ${ms(p.convertMs)}, encode ${ms(p.encodeMs)}; limit ${rate(p.limitFps)} fps ` +
-    `(lowest ${p.limitMinFps}, work ${ms(p.limitWorkMs)} ms)`
+    `(lowest ${p.limitMinFps}, work ${ms(p.limitWorkMs)} ms)` +
+    (p.screen === undefined
+      ? ""
+      : `; screen path ${rate(p.screen.frames)} frames/s, ${p.screen.ms.toFixed(1)} ms per frame`)
   );
 }
 
