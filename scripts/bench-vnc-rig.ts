@@ -452,6 +452,9 @@ export async function startRig(
           "error",
           "-f",
           "x11grab",
+          // The console draws the remote pointer apart from the picture: none in the grab either.
+          "-draw_mouse",
+          "0",
           "-video_size",
           `${WIDTH}x${HEIGHT}`,
           "-i",

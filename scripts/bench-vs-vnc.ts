@@ -139,17 +139,35 @@ type Pipeline = {
   limitMinFps: number;
   limitWorkMs: number;
   /**
-   * The screen path in the capture worker (its trace's pipeline counters screenFrames and screenMs,
-   * s12-plumb's screen-path.ts; absent from agents without the path): frames through it per
-   * second, and its mean ms per frame (scroll search, tiles, packing, deflate).
+   * The screen path in the capture worker (its trace's pipeline: screenFrames, screenWorkMs or
+   * screenMs, s12-plumb's screen-path.ts; absent from agents without the path): frames through it
+   * per second (over the frames' span), and its mean ms per frame (part of the conversion's ms).
    */
   screen?: { frames: number; ms: number };
 };
 
+type FrameEvent = { ts: number; at: number; topOff?: number; pipeline: Record<string, number> };
+
+/**
+ * The screen path from the frames' pipeline counters (s12-plumb): screenFrames counts frames
+ * through it; its time is the cumulative screenWorkMs where the agent has it, else each frame's
+ * screenMs (top-offs do not go through it).
+ */
+function screenOf(frames: readonly FrameEvent[], first: FrameEvent, last: FrameEvent) {
+  const count = (last.pipeline.screenFrames ?? 0) - (first.pipeline.screenFrames ?? 0);
+  const seconds = Math.max(1e-3, (last.at - first.at) / 1000);
+  if (last.pipeline.screenWorkMs !== undefined && first.pipeline.screenWorkMs !== undefined)
+    return {
+      frames: count / seconds,
+      ms: (last.pipeline.screenWorkMs - first.pipeline.screenWorkMs) / Math.max(1, count),
+    };
+  const own = frames.filter((f) => f.topOff !== 1).map((f) => f.pipeline.screenMs ?? 0);
+  return { frames: count / seconds, ms: own.reduce((a, b) => a + b, 0) / Math.max(1, own.length) };
+}
+
 /** What the agent's capture worker did between `from` and `to` (ms since the epoch). */
 function pipelineOf(rig: Rig, from: number, to: number): Pipeline | undefined {
   const events = readTrace(rig.tracePath).filter((e) => Number(e.at) >= from && Number(e.at) <= to);
-  type FrameEvent = { ts: number; at: number; pipeline: Record<string, number> };
   const frames = events.filter(
     (e) => e.event === "frame" && typeof e.pipeline === "object",
   ) as unknown as FrameEvent[];
@@ -183,16 +201,7 @@ function pipelineOf(rig: Rig, from: number, to: number): Pipeline | undefined {
     limitFps: mean(of("fps")),
     limitMinFps: Math.min(...of("fps")),
     limitWorkMs: mean(of("workMs")),
-    ...(last.pipeline.screenFrames === undefined
-      ? {}
-      : {
-          screen: {
-            frames: counter("screenFrames"),
-            ms:
-              ((last.pipeline.screenMs ?? 0) - (first.pipeline.screenMs ?? 0)) /
-              Math.max(1, (last.pipeline.screenFrames ?? 0) - (first.pipeline.screenFrames ?? 0)),
-          },
-        }),
+    ...(last.pipeline.screenFrames === undefined ? {} : { screen: screenOf(frames, first, last) }),
   };
 }
 
