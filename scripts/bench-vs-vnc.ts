@@ -102,6 +102,9 @@ type Round = {
   recordMbps?: number;
   /** SOS: video frames and records per second whose capture the other path had shown already. */
   repeats?: number;
+  /** SOS: video frame callbacks per second, and those without an RTP timestamp. */
+  callbacks?: number;
+  withoutRtp?: number;
   cpu: number;
   video?: Partial<VideoCounters>;
   /** SOS: what the agent's capture worker did meanwhile (its trace; see pipelineOf). */
@@ -240,6 +243,8 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
       let pipeline: Pipeline | undefined;
       let screen: ScreenCounters | undefined;
       let transportBytes = 0;
+      let callbacks = 0;
+      let withoutRtp = 0;
       for (let piece = 0; piece < pieces; piece += 1) {
         if (piece > 0) await rig.breathe("sos", BREATH_MS);
         const before = await rig.counters(path);
@@ -268,6 +273,8 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
             repeats: after.screen.repeats - before.screen.repeats,
           };
           transportBytes = (after.transportBytes ?? 0) - (before.transportBytes ?? 0);
+          callbacks = (after.callbacks ?? 0) - (before.callbacks ?? 0);
+          withoutRtp = (after.withoutRtp ?? 0) - (before.withoutRtp ?? 0);
         }
       }
       const perSecond = (n: number) => n / sum.seconds;
@@ -288,6 +295,8 @@ async function measure(rig: Rig, workload: ScrollWorkload): Promise<Round[]> {
               transportMbps: mbit(transportBytes),
               records: perSecond(screen.records),
               repeats: perSecond(screen.repeats),
+              callbacks: perSecond(callbacks),
+              withoutRtp: perSecond(withoutRtp),
               recordMbps: mbit(screen.recordBytes),
             }),
         ...(video === undefined ? {} : { video }),
@@ -348,7 +357,7 @@ function report(workload: ScrollWorkload, rounds: readonly Round[], judged: bool
     if (round.video === undefined) continue;
     const counts = Object.entries(round.video).map(([name, value]) => `${name} ${value}`);
     console.log(
-      `  sos round ${round.fps.toFixed(1)} fps (video presented ${round.presented.toFixed(1)}, decoded ${round.fpsBefore.toFixed(1)}, screen records painted ${(round.records ?? 0).toFixed(1)}/s, of one capture already shown ${(round.repeats ?? 0).toFixed(1)}/s): ${counts.join(", ")}`,
+      `  sos round ${round.fps.toFixed(1)} fps (video presented ${round.presented.toFixed(1)}, with a callback ${(round.callbacks ?? 0).toFixed(1)}, ${(round.withoutRtp ?? 0).toFixed(1)} of them without RTP timestamp, decoded ${round.fpsBefore.toFixed(1)}, screen records painted ${(round.records ?? 0).toFixed(1)}/s, of one capture already shown ${(round.repeats ?? 0).toFixed(1)}/s): ${counts.join(", ")}`,
     );
     const mbit = (v: number | undefined) => (v ?? 0).toFixed(3);
     console.log(

@@ -97,6 +97,9 @@ export type Counters = {
   readonly screen?: ScreenCounters;
   /** SOS only: bytes every DTLS transport received (all channels, RTCP, headers: a cross-check). */
   readonly transportBytes?: number;
+  /** SOS only: video frame callbacks (fewer than `frames` when some were presented without one), and those without an RTP timestamp. */
+  readonly callbacks?: number;
+  readonly withoutRtp?: number;
 };
 
 /** The composed picture of the whole screen, and the overlay layer alone (PNG data URLs). */
@@ -150,6 +153,9 @@ export function installWatcher(args: {
   let newSince = false;
   /** Video frames and records whose capture the other path had shown already (the console). */
   let repeats = 0;
+  /** Video frame callbacks, and those without an RTP timestamp (the console). */
+  let callbacks = 0;
+  let withoutRtp = 0;
   /**
    * The RTP timestamps (the capture's time; video frames and records of one capture share it)
    * shown lately by either path. A record painted and then the video frame of the same capture
@@ -279,6 +285,8 @@ export function installWatcher(args: {
       // pictures, though which captures they showed is unknown.
       if (presentedLast !== undefined) pictures += Math.max(0, meta.presentedFrames - presentedLast - 1);
       presentedLast = meta.presentedFrames;
+      callbacks += 1;
+      if (meta.rtpTimestamp === undefined) withoutRtp += 1;
       if (firstShowing(meta.rtpTimestamp)) newSince = true;
       looked = video.getVideoPlaybackQuality().totalVideoFrames;
       const extra: Partial<Seen> = { via: "video" };
@@ -391,7 +399,18 @@ export function installWatcher(args: {
         channelBytes: sumOf("screen "),
         channels: countOf("screen "),
       };
-      return { pictures, frames, bytes, at: Date.now(), video, screen, transportBytes: sumOf("transport ") };
+      const transportBytes = sumOf("transport ");
+      return {
+        pictures,
+        frames,
+        bytes,
+        at: Date.now(),
+        video,
+        screen,
+        transportBytes,
+        callbacks,
+        withoutRtp,
+      };
     },
     snapshot() {
       const { whole } = composedWhole();
