@@ -144,7 +144,6 @@ export function installWatcher(args: {
     { capture: true },
   );
   let reference: Uint8ClampedArray | undefined;
-  let latest: Uint8ClampedArray | undefined;
   /** Video frames presented (the console), from rVFC's presentedFrames. */
   let frames = 0;
   /** Pictures shown (see Counters): animation frames that showed a capture not shown before. */
@@ -245,12 +244,18 @@ export function installWatcher(args: {
     );
   };
 
+  /**
+   * Pixels are read only while a press waits for its echo: drawing a 1080p video frame into a
+   * canvas and reading it back costs the console's main thread milliseconds, and looking at every
+   * frame and record slowed the page the fps count watches (its animation frames).
+   */
   const look = (source: HTMLVideoElement | HTMLCanvasElement, at: number, extra: Partial<Seen>) => {
-    compose(context, source, region);
-    latest = context.getImageData(0, 0, region.width, region.height).data;
     const record = pendingRecord;
     pendingRecord = undefined;
-    if (waiter !== undefined && reference !== undefined && differs(reference, latest)) {
+    if (waiter === undefined) return;
+    compose(context, source, region);
+    const latest = context.getImageData(0, 0, region.width, region.height).data;
+    if (reference !== undefined && differs(reference, latest)) {
       const done = waiter;
       waiter = undefined;
       const screen: Partial<Seen> =
@@ -360,7 +365,9 @@ export function installWatcher(args: {
   };
   window.sosBench = {
     arm() {
-      reference = latest === undefined ? undefined : new Uint8ClampedArray(latest);
+      // The picture as shown now (the last frame presented, the overlay as painted).
+      compose(context, source, region);
+      reference = context.getImageData(0, 0, region.width, region.height).data;
     },
     change(timeoutMs) {
       return new Promise((resolve, reject) => {
