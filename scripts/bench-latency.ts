@@ -3,7 +3,10 @@
  * (headless Chromium, 1920x1080) to the first picture there that shows its echo; and beside it,
  * in the same run on the same display, x11vnc answering the same keys over RFB to noVNC in the
  * same Chromium (scripts/bench-vnc-rig.ts). On a still screen and while a second terminal scrolls
- * below the typing one. The paths take turns in blocks (the other one stopped meanwhile).
+ * below the typing one. The paths take turns in blocks (the other one stopped meanwhile). The
+ * console's picture is the video composed with the lossless `screen` path's overlay canvas
+ * (scripts/bench-watcher.ts), so the echo is found whichever path brought it; the table says which
+ * did (a video frame, a screen record, both in the same look).
  *
  * The SOS figure is broken down along its path with the agent's trace (SOS_LATENCY_TRACE): input
  * received, injected, damage seen, capture started, captured and converted to I420, encoded, sent, received by the browser,
@@ -15,20 +18,31 @@
  * and GC pauses meanwhile, so that the tail's cause shows press by press.
  *
  * Options: --presses N (per path and workload, default 60), --agent-args "..." (extra `sos` flags),
- * --workloads "still scrolling" (either or both).
+ * --workloads "still scrolling" (either or both), --screen-copy default|on|off (the agent's
+ * lossless path: its default, or turned on or off; `off` measures the video alone).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Teardown } from "../tests/agent/e2e-support.ts";
-import { type Path, percentile, readTrace, type Seen, startRig } from "./bench-vnc-rig.ts";
+import {
+  comparisonText,
+  type Path,
+  percentile,
+  readTrace,
+  type Seen,
+  screenCopyMode,
+  startRig,
+} from "./bench-vnc-rig.ts";
 
 const { values } = parseArgs({
   options: {
     presses: { type: "string", default: "60" },
     "agent-args": { type: "string", default: "" },
     workloads: { type: "string", default: "still scrolling" },
+    "screen-copy": { type: "string", default: "default" },
   },
 });
+const SCREEN_COPY = screenCopyMode(values["screen-copy"]);
 const PRESSES = Math.max(10, Number(values.presses));
 const BLOCK = 10;
 const BLOCK_MS = 6_000;
@@ -69,8 +83,18 @@ type Stage = (typeof STAGES)[number];
 
 type Trace = ReturnType<typeof readTrace>;
 
-/** The trace's frame event of the picture that showed the press (by its RTP timestamp). */
+/**
+ * The trace's frame event of the picture that showed the press (by its RTP timestamp). A picture
+ * the screen path brought alone (a record painted, no new video frame) has its record's RTP
+ * timestamp: the capture's, which has a frame event only if that capture also went to the encoder.
+ */
 function echoFrame(press: Press, trace: Trace): Trace[number] | undefined {
+  if (press.via === "screen") {
+    const rtp = press.screenRtpTimestamp;
+    return rtp === undefined
+      ? undefined
+      : trace.find((e) => e.event === "frame" && Math.abs(rtpOf(e) - rtp) <= 1);
+  }
   // Without the callback's RTP timestamp (missedCallback): the last frame sent before it was seen.
   if (press.rtpTimestamp === undefined) {
     const sent = trace.filter((e) => e.event === "sent" && Number(e.at) <= press.at).at(-1);
@@ -99,9 +123,14 @@ function breakdown(press: Press, trace: Trace): Partial<Record<Stage, number>> {
   if (damage !== undefined) result.damage = Number(damage.at) - press.keyAt;
   // The frame shown: by its RTP timestamp (90 kHz, from the chunk's µs timestamp).
   const frame = echoFrame(press, trace);
+  // The screen path: the record's capture time (no frame event when the capture had no video).
+  if (frame === undefined && press.screenCapturedAt !== undefined && press.via === "screen")
+    result.captureStart = press.screenCapturedAt - press.keyAt;
   if (frame === undefined) return result;
   result.captureStart = Number(frame.captureStart) - press.keyAt;
   result.converted = Number(frame.captured) - press.keyAt;
+  // A record painted brought it: the video frame of the same capture (encoded, sent) did not.
+  if (press.via === "screen") return result;
   const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
   if (encoded !== undefined) result.encoded = Number(encoded.at) - press.keyAt;
   const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);
@@ -174,7 +203,11 @@ function aroundSlowPress(
   );
   for (const gc of gcs)
     lines.push(`      gc ${gc.thread} at ${rel(gc.at)} for ${Number(gc.ms).toFixed(1)} ms`);
-  const head = `    ${(press.at - press.keyAt).toFixed(1).padStart(6)} ms (press ${press.nth} of its block${press.missedCallback === true ? ", seen without a frame callback" : ""}), longest step: ${longest === undefined ? "-" : `${longest.stage} +${longest.ms.toFixed(1)}`}`;
+  const by =
+    press.via === undefined || press.via === "video"
+      ? ""
+      : `, by the screen path${press.via === "both" ? " and a video frame" : ""}`;
+  const head = `    ${(press.at - press.keyAt).toFixed(1).padStart(6)} ms (press ${press.nth} of its block${press.missedCallback === true ? ", seen without a frame callback" : ""}${by}), longest step: ${longest === undefined ? "-" : `${longest.stage} +${longest.ms.toFixed(1)}`}`;
   const row = STAGES.map((stage) => {
     const v = stages[stage];
     return v === undefined ? "-".padStart(12) : v.toFixed(1).padStart(12);
@@ -183,7 +216,7 @@ function aroundSlowPress(
 }
 
 async function main(): Promise<void> {
-  const rig = await startRig(teardown, AGENT_ARGS);
+  const rig = await startRig(teardown, AGENT_ARGS, [], SCREEN_COPY);
   agentLog = rig.agentLog;
   await rig.pages.sos.evaluate(recordPresented);
   const presses: Press[] = [];
@@ -228,11 +261,16 @@ async function main(): Promise<void> {
   const trace = readTrace(rig.tracePath);
   const presented = await rig.pages.sos.evaluate(() => window.presentedFrames ?? []);
   const counters = await rig.counters("sos");
+  // The console's picture against the screen's (still: the scrolling terminal is gone).
+  await sleep(1_500);
+  const still = await rig.compareWithScreen("latency-end");
 
   type Row = { workload: string; path: Path; n: number; lost: number; p50: number; p90: number; p99: number };
   const rows: Row[] = [];
   const stageRows: Array<{ workload: string } & Partial<Record<Stage, number>>> = [];
   const slowLines: string[] = [];
+  /** Per workload, which SOS path brought the echo: presses and their p50. */
+  const viaLines: string[] = [];
   for (const workload of WORKLOADS) {
     for (const path of ["sos", "vnc"] as const) {
       const mine = presses.filter((p) => p.workload === workload && p.path === path);
@@ -248,6 +286,11 @@ async function main(): Promise<void> {
       });
     }
     const sos = presses.filter((p) => p.workload === workload && p.path === "sos" && !p.lost);
+    const vias = (["video", "screen", "both"] as const).map((via) => {
+      const ms = sos.filter((p) => (p.via ?? "video") === via).map((p) => p.at - p.keyAt);
+      return `${via} ${ms.length}${ms.length > 0 ? ` (p50 ${percentile(ms, 50).toFixed(1)})` : ""}`;
+    });
+    viaLines.push(`${workload.padEnd(10)} ${vias.join(", ")}`);
     const stages = sos.map((press) => breakdown(press, trace));
     const median: Partial<Record<Stage, number>> = {};
     for (const stage of STAGES) {
@@ -275,6 +318,10 @@ async function main(): Promise<void> {
       `${r.workload.padEnd(10)} ${r.path.padEnd(5)} ${String(r.n).padStart(7)} ${String(r.lost).padStart(4)} ${fmt(r.p50).padStart(7)} ${fmt(r.p90).padStart(7)} ${fmt(r.p99).padStart(7)}`,
     );
   }
+  console.log(
+    `\nSOS (agent --screen-copy ${SCREEN_COPY}): what brought the echo's picture: a video frame, a screen record painted on the overlay, or both in the same look (presses, p50 ms)`,
+  );
+  for (const line of viaLines) console.log(line);
   console.log("\nSOS path, median ms after the keydown at each stage");
   console.log(`workload   ${STAGES.map((s) => s.padStart(12)).join("")}`);
   for (const s of stageRows) {
@@ -300,11 +347,12 @@ async function main(): Promise<void> {
   mkdirSync("bench-results", { recursive: true });
   writeFileSync(
     "bench-results/latency.json",
-    `${JSON.stringify({ rows, stages: stageRows, verdicts, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
+    `${JSON.stringify({ rows, stages: stageRows, verdicts, still, screenCopy: SCREEN_COPY, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
   );
   // The agent's trace and the frames the console presented, for a closer look at the tail.
   writeFileSync("bench-results/latency-trace.json", `${JSON.stringify({ trace, presented })}\n`);
-  console.log("\nwritten to bench-results/latency.json");
+  console.log(`\nthe console against the X screen at the end: ${comparisonText(still)}`);
+  console.log("written to bench-results/latency.json (pictures: bench-results/latency-end-*.png)");
 }
 
 try {

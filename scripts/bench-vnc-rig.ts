@@ -4,18 +4,20 @@
  * that scrolls; the real gateway, the real `sos` agent and the real console in headless Chromium
  * showing the agent's screen; and, on the same display, x11vnc (Debian) shown by noVNC (npm
  * `@novnc/novnc`, bundled with esbuild) in a second page of the same Chromium. Both pictures are
- * watched the same way in their pages (see installWatcher), so both paths are measured from a key
+ * watched the same way in their pages (scripts/bench-watcher.ts: the console's picture is the video
+ * composed with the lossless path's overlay canvas), so both paths are measured from a key
  * in the browser to a picture in the browser.
  *
  * The two paths take turns: while one is measured the other's process is stopped (SIGSTOP), so
  * neither competes with the other for the two cores, and both see the same display and load.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { runAgent, type Teardown } from "../tests/agent/e2e-support.ts";
@@ -23,6 +25,13 @@ import { createSessionInDialog, rowStatus, selectSession } from "../tests/consol
 import { launchBrowser, openConsole, signIn } from "../tests/helpers/browser.ts";
 import { PASSWORD, startTestGateway } from "../tests/helpers/gateway.ts";
 import { startXvfb, waitUntil, windowByName, type Xvfb } from "../tests/helpers/xvfb.ts";
+import { type Comparison, compareInPage } from "./bench-compare.ts";
+import { type Counters, installWatcher, type Region, type Seen, VIDEO_COUNTERS } from "./bench-watcher.ts";
+
+export type { Comparison } from "./bench-compare.ts";
+export { comparisonText } from "./bench-compare.ts";
+export type { Counters, Region, ScreenCounters, Seen, Snapshot, VideoCounters } from "./bench-watcher.ts";
+export { VIDEO_COUNTERS } from "./bench-watcher.ts";
 
 /**
  * Ends x11vnc so that it removes its MIT-SHM segments (System V shared memory: one per tile-row
@@ -41,13 +50,6 @@ async function endX11vnc(x11vnc: ChildProcess): Promise<void> {
 
 export const WIDTH = 1920;
 export const HEIGHT = 1080;
-/** Where the typed keys are echoed: the typing terminal's window (top left). */
-export type Region = {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-};
 /** Where the scrolling terminal is (below the typing one, the full width). */
 export const SCROLL_REGION: Region = { x: 0, y: 400, width: WIDTH, height: HEIGHT - 400 };
 
@@ -68,41 +70,6 @@ export const SCROLL_WORKLOADS = {
 } as const;
 export type ScrollWorkload = keyof typeof SCROLL_WORKLOADS;
 
-/** What a page's watcher reports about one picture that showed a change. */
-export type Seen = {
-  /** When the page had the picture (rVFC / rAF callback time), ms since the epoch. */
-  readonly at: number;
-  /** The key's keydown in the page, ms since the epoch. */
-  readonly keyAt: number;
-  /** For the video: the frame's RTP timestamp and when its last packet arrived (epoch ms). */
-  readonly rtpTimestamp?: number;
-  readonly receiveTime?: number;
-  readonly processingMs?: number;
-  /** The picture was found on an animation frame: no video frame callback came for it. */
-  readonly missedCallback?: boolean;
-};
-
-/** The console's inbound video counters (getStats), summed over its peers: where frames go missing. */
-export const VIDEO_COUNTERS = [
-  "framesReceived",
-  "framesDecoded",
-  "framesDropped",
-  "packetsReceived",
-  "packetsLost",
-  "nackCount",
-  "pliCount",
-  "keyFramesDecoded",
-] as const;
-export type VideoCounters = Record<(typeof VIDEO_COUNTERS)[number], number>;
-
-export type Counters = {
-  readonly frames: number;
-  readonly bytes: number;
-  readonly at: number;
-  /** SOS only. */
-  readonly video?: VideoCounters;
-};
-
 export type Rig = {
   readonly xvfb: Xvfb;
   readonly browser: Browser;
@@ -121,18 +88,28 @@ export type Rig = {
   scrolling(on: boolean, workload?: ScrollWorkload): Promise<void>;
   /** Presses a key in `path`'s page and resolves with the first picture there that shows it. */
   press(path: Path, key: string, timeoutMs: number): Promise<Seen>;
-  /** The page's counters: pictures shown (frames) and bytes received for them. */
+  /** The page's counters: pictures shown, video frames or updates, and the bytes that brought them. */
   counters(path: Path): Promise<Counters>;
+  /**
+   * Saves the picture `path`'s page shows of the whole screen, as the technician sees it (the
+   * console: the video with the overlay on top; and the overlay alone when there is one) to
+   * `bench-results/<name>-<path>.png` (and `-overlay.png`); resolves with the files written.
+   */
+  saveSnapshot(path: Path, name: string): Promise<string[]>;
+  /** Stops (or resumes) the scrolling terminal's drawing (SIGSTOP to its xterm): a still screen. */
+  freezeScrolling(frozen: boolean): void;
+  /**
+   * The console's picture against the X server's screen, grabbed now (bench-results/<name>-x11.png,
+   * the console's beside it): call it on a still screen the agent has caught up with.
+   */
+  compareWithScreen(name: string): Promise<Comparison>;
+  /** The `--screen-copy` mode the agent was started with. */
+  readonly screenCopy: ScreenCopyMode;
   close(): Promise<void>;
 };
 
 declare global {
   interface Window {
-    sosBench?: {
-      arm(): void;
-      change(timeoutMs: number): Promise<Seen>;
-      counters(): Promise<Counters>;
-    };
     connectVnc?: (url: string) => void;
     vncReady?: boolean;
   }
@@ -157,141 +134,6 @@ async function portOpen(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
     socket.connect(port, "127.0.0.1");
   });
-}
-
-/**
- * Runs in a page: watches the picture in `selector` (a <video>, or noVNC's <canvas>) within
- * `region` (screen pixels), counts the pictures shown and the bytes that brought them, and answers
- * "when did the region first differ from how it was when armed" for a key press.
- */
-function installWatcher(args: {
-  kind: "video" | "canvas";
-  region: Region;
-  counters: typeof VIDEO_COUNTERS;
-}): void {
-  const { kind, region } = args;
-  const scratch = document.createElement("canvas");
-  scratch.width = region.width;
-  scratch.height = region.height;
-  const context = scratch.getContext("2d", { willReadFrequently: true });
-  if (context === null) throw new Error("no 2d context");
-  const epoch = (t: number) => performance.timeOrigin + t;
-  let keyAt = 0;
-  window.addEventListener(
-    "keydown",
-    (event) => {
-      keyAt = epoch(event.timeStamp);
-    },
-    { capture: true },
-  );
-  let reference: Uint8ClampedArray | undefined;
-  let latest: Uint8ClampedArray | undefined;
-  let frames = 0;
-  let waiter: ((seen: Seen) => void) | undefined;
-  /** A key's echo: at least this many pixels changed clearly (not the encoder refining a block). */
-  const differs = (a: Uint8ClampedArray, b: Uint8ClampedArray): boolean => {
-    let count = 0;
-    for (let i = 0; i < a.length; i += 4) {
-      const d =
-        Math.abs((a[i] ?? 0) - (b[i] ?? 0)) +
-        Math.abs((a[i + 1] ?? 0) - (b[i + 1] ?? 0)) +
-        Math.abs((a[i + 2] ?? 0) - (b[i + 2] ?? 0));
-      if (d > 150 && ++count >= 6) return true;
-    }
-    return false;
-  };
-  const look = (source: CanvasImageSource, at: number, extra: Partial<Seen>) => {
-    context.drawImage(
-      source,
-      region.x,
-      region.y,
-      region.width,
-      region.height,
-      0,
-      0,
-      region.width,
-      region.height,
-    );
-    latest = context.getImageData(0, 0, region.width, region.height).data;
-    if (waiter !== undefined && reference !== undefined && differs(reference, latest)) {
-      const done = waiter;
-      waiter = undefined;
-      done({ at: epoch(at), keyAt, ...extra });
-    }
-  };
-  if (kind === "video") {
-    const video = document.querySelector("video");
-    if (video === null) throw new Error("no video");
-    /** The frames the element had when last looked at (getVideoPlaybackQuality). */
-    let looked = 0;
-    const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
-      frames += 1;
-      looked = video.getVideoPlaybackQuality().totalVideoFrames;
-      const extra: Partial<Seen> = {};
-      if (meta.rtpTimestamp !== undefined) Object.assign(extra, { rtpTimestamp: meta.rtpTimestamp });
-      if (meta.receiveTime !== undefined) Object.assign(extra, { receiveTime: epoch(meta.receiveTime) });
-      if (meta.processingDuration !== undefined)
-        Object.assign(extra, { processingMs: meta.processingDuration * 1000 });
-      look(video, now, extra);
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
-    // Chromium (headless, 156) presents some frames without a video frame callback for them: one
-    // that comes 30-60 ms after the one before was presented (rVFC's presentedFrames counts it)
-    // got no callback until the next frame, up to 200 ms later. Each animation frame, a frame the
-    // element has and no callback reported is looked at too (without the callback's metadata).
-    const onTick = (now: number) => {
-      const total = video.getVideoPlaybackQuality().totalVideoFrames;
-      if (total !== looked) {
-        looked = total;
-        look(video, now, { missedCallback: true });
-      }
-      requestAnimationFrame(onTick);
-    };
-    requestAnimationFrame(onTick);
-  } else {
-    const canvas = document.querySelector("#screen canvas");
-    if (!(canvas instanceof HTMLCanvasElement)) throw new Error("no canvas");
-    // Pictures shown are counted where noVNC completes a framebuffer update (window.vncStats).
-    const onTick = (now: number) => {
-      look(canvas, now, {});
-      requestAnimationFrame(onTick);
-    };
-    requestAnimationFrame(onTick);
-  }
-  window.sosBench = {
-    arm() {
-      reference = latest === undefined ? undefined : new Uint8ClampedArray(latest);
-    },
-    change(timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiter = undefined;
-          reject(new Error("no change seen"));
-        }, timeoutMs);
-        waiter = (seen) => {
-          clearTimeout(timer);
-          resolve(seen);
-        };
-      });
-    },
-    async counters() {
-      const stats = (window as unknown as { vncStats?: { frames: number; bytes: number } }).vncStats;
-      if (stats !== undefined) return { frames: stats.frames, bytes: stats.bytes, at: Date.now() };
-      let bytes = 0;
-      // The page cannot see this module's constants: the counter names come in with its arguments.
-      const names = args.counters;
-      const video = Object.fromEntries(names.map((name) => [name, 0])) as VideoCounters;
-      for (const peer of (window as unknown as { sosPeers?: RTCPeerConnection[] }).sosPeers ?? []) {
-        (await peer.getStats()).forEach((stat) => {
-          if (stat.type !== "inbound-rtp" || stat.kind !== "video") return;
-          bytes += stat.bytesReceived ?? 0;
-          for (const name of names) video[name] += Number(stat[name] ?? 0);
-        });
-      }
-      return { frames, bytes, at: Date.now(), video };
-    },
-  };
 }
 
 /** noVNC in a bundle for the page, asking x11vnc for ZRLE (as VNC viewers commonly do). */
@@ -443,11 +285,38 @@ export async function startVncViewer(
   return { page: vnc, pid: vncPid };
 }
 
-/** Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway, `x11vncArgs` to x11vnc. */
+/**
+ * The agent's lossless screen path (docs/screen-copy-path.md), as the benches' `--screen-copy`
+ * option: `default` passes nothing (the agent's default), `off` the agent's `--no-screen-copy` (the
+ * video alone, as before the path), `on` nothing either (the path is on by default; the agent has
+ * no positive flag), but refuses to start while SOS_NO_SCREEN_COPY would turn it off.
+ */
+export const SCREEN_COPY_MODES = ["default", "on", "off"] as const;
+export type ScreenCopyMode = (typeof SCREEN_COPY_MODES)[number];
+export const SCREEN_COPY_AGENT_ARGS: Record<ScreenCopyMode, readonly string[]> = {
+  default: [],
+  on: [],
+  off: ["--no-screen-copy"],
+};
+
+/** Reads a `--screen-copy` option's value; throws a clear error on anything else. */
+export function screenCopyMode(value: string | undefined): ScreenCopyMode {
+  const mode = SCREEN_COPY_MODES.find((m) => m === (value ?? "default"));
+  if (mode === undefined) throw new Error(`--screen-copy ${value}: one of ${SCREEN_COPY_MODES.join(", ")}`);
+  if (mode === "on" && process.env.SOS_NO_SCREEN_COPY !== undefined)
+    throw new Error("--screen-copy on: SOS_NO_SCREEN_COPY is set, which turns the agent's path off");
+  return mode;
+}
+
+/**
+ * Builds the whole rig; `agentArgs` go to `sos` after the PIN and gateway (after the flag of
+ * `screenCopy`), `x11vncArgs` to x11vnc.
+ */
 export async function startRig(
   teardown: Teardown,
   agentArgs: readonly string[] = [],
   x11vncArgs: readonly string[] = [],
+  screenCopy: ScreenCopyMode = "default",
 ): Promise<Rig> {
   const screen = await startScreen(teardown);
   const { xvfb, typing, focusTyping } = screen;
@@ -475,9 +344,14 @@ export async function startRig(
   await signIn(page, tom.email, PASSWORD);
   const { pin } = await createSessionInDialog(page, "Latency");
   const tracePath = join(mkdtempSync(join(tmpdir(), "sos-bench-")), "trace.jsonl");
-  const agent = runAgent(teardown, xvfb, [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...agentArgs], {
-    SOS_LATENCY_TRACE: tracePath,
-  });
+  const agent = runAgent(
+    teardown,
+    xvfb,
+    [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...SCREEN_COPY_AGENT_ARGS[screenCopy], ...agentArgs],
+    {
+      SOS_LATENCY_TRACE: tracePath,
+    },
+  );
   await rowStatus(page, "Latency", "Active");
   const panel = await selectSession(page, "Latency");
   await panel.getByRole("button", { name: "Start remote session" }).click();
@@ -545,6 +419,57 @@ export async function startRig(
       await target.keyboard.press(key);
       return seen;
     },
+    screenCopy,
+    async saveSnapshot(path, name) {
+      const shot = await pages(path).evaluate(() => {
+        const bench = window.sosBench;
+        if (bench === undefined) throw new Error("no watcher");
+        return bench.snapshot();
+      });
+      mkdirSync("bench-results", { recursive: true });
+      const written: string[] = [];
+      for (const [suffix, url] of [
+        ["", shot.composed],
+        ["-overlay", shot.overlay],
+      ] as const) {
+        if (url === undefined) continue;
+        const file = `bench-results/${name}-${path}${suffix}.png`;
+        writeFileSync(file, Buffer.from(url.slice(url.indexOf(",") + 1), "base64"));
+        written.push(file);
+      }
+      return written;
+    },
+    freezeScrolling(frozen) {
+      if (scroller?.pid !== undefined) stopped(scroller.pid, frozen);
+    },
+    async compareWithScreen(name) {
+      mkdirSync("bench-results", { recursive: true });
+      const file = `bench-results/${name}-x11.png`;
+      await execFileAsync(
+        "ffmpeg",
+        [
+          "-loglevel",
+          "error",
+          "-f",
+          "x11grab",
+          // The console draws the remote pointer apart from the picture: none in the grab either.
+          "-draw_mouse",
+          "0",
+          "-video_size",
+          `${WIDTH}x${HEIGHT}`,
+          "-i",
+          xvfb.display,
+          "-frames:v",
+          "1",
+          "-y",
+          file,
+        ],
+        { env: xvfb.env },
+      );
+      const url = `data:image/png;base64,${readFileSync(file).toString("base64")}`;
+      await rig.saveSnapshot("sos", name);
+      return page.evaluate(compareInPage, url);
+    },
     counters(path) {
       return pages(path).evaluate(() => {
         const bench = window.sosBench;
@@ -562,6 +487,8 @@ export async function startRig(
   teardown.teardown(() => rig.close());
   return rig;
 }
+
+const execFileAsync = promisify(execFile);
 
 /** Reads the agent's trace (JSON lines). */
 export function readTrace(path: string): Array<Record<string, number | string>> {
