@@ -48,6 +48,8 @@ t.test("the socket protocol is published as JSON Schema, with the error codes", 
     "key",
     "file.offer",
     "file.transferred",
+    "screen.ready",
+    "screen.resync",
   ]) {
     t.ok(text.includes(`"const":"${type}"`), `message type ${type} is described`);
   }
