@@ -129,6 +129,7 @@ async function measure(label: string, frames: AsyncIterable<Captured>): Promise<
   const deflated: number[] = [];
   const rectRaw: number[] = [];
   const copies: number[] = [];
+  const rectRows: number[] = [];
   const lossless: number[] = [];
   const firsts: string[] = [];
   let unchanged = 0;
@@ -173,6 +174,9 @@ async function measure(label: string, frames: AsyncIterable<Captured>): Promise<
         deflated.push(bytes);
         rectRaw.push(rectBytes(record.rects));
         copies.push(record.copies.length);
+        rectRows.push(
+          new Set(record.rects.flatMap((rect) => Array.from({ length: rect.h }, (_, i) => rect.y + i))).size,
+        );
       }
       const decoded = decodeScreenRecord(encoded.subarray(4));
       if (!decoded.ok) throw new Error(`a record does not decode: ${decoded.code} ${decoded.message}`);
@@ -196,6 +200,10 @@ async function measure(label: string, frames: AsyncIterable<Captured>): Promise<
     `  after deflate (ScreenWriter, sync flush): ${stats(deflated, 0)} = ${mean(kbit).toFixed(2)} kbit mean, ${percentile(kbit, 50).toFixed(2)} p50`,
   );
   console.log(`  copies per record: ${stats(copies, 1)}`);
+  const lines = rectRows.reduce((a, b) => a + b, 0) / 13;
+  console.log(
+    `  pixel rows sent as rects per record: ${stats(rectRows, 0)}; deflated bytes per 13-row text line: ${(deflated.reduce((a, b) => a + b, 0) / Math.max(1, lines)).toFixed(1)}`,
+  );
   console.log(
     `tiles lossless per frame: ${stats(lossless, 0)}; tiles shown + hidden after the first record: ${flips - (firsts.length > 0 ? Number(/(\d+) tiles shown/.exec(firsts[0] ?? "")?.[1]) : 0)}`,
   );

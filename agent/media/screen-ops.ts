@@ -179,9 +179,11 @@ export class ScreenOps {
       for (const kept of keptAreas(copy, (y, tx) => lossless(y, tx) && lossless(y + dy, tx), dy))
         copies.push({ ...kept, dy });
       // Rows of staying tiles whose source is not lossless: sent as pixels instead.
-      areas.push(...keptAreas(copy, (y, tx) => lossless(y, tx) && !lossless(y + dy, tx), dy));
+      areas.push(
+        ...keptAreas(aligned(copy, this.width), (y, tx) => lossless(y, tx) && !lossless(y + dy, tx), dy),
+      );
     }
-    for (const fresh of result.fresh) areas.push(...keptAreas(fresh, lossless));
+    for (const fresh of result.fresh) areas.push(...keptAreas(aligned(fresh, this.width), lossless));
     const rects: ScreenRect[] = [];
     const overflowed = new Set<number>();
     for (const area of areas) packSplit(next, area, this.#grid, overflowed, rects);
@@ -223,6 +225,21 @@ export class ScreenOps {
     const { rtpTimestamp, capturedAt } = time;
     return { reset, rtpTimestamp, capturedAt, width: this.width, height: this.height, ...parts };
   }
+}
+
+/** Pixels a rectangle's columns are aligned to: a byte at 1 bit per pixel. */
+const ALIGN = 8;
+
+/**
+ * `area` widened to columns that are multiples of ALIGN (within the screen): a pixel column then
+ * lands on the same bits of a byte in every record, so text drawn again at the same place gives the
+ * same bytes, and deflate finds them in its window (a rectangle starting where a new line first
+ * differs from the old one would shift every glyph's bits from record to record).
+ */
+function aligned(area: Area, width: number): Area {
+  const x0 = area.x - (area.x % ALIGN);
+  const x1 = Math.min(width, Math.ceil((area.x + area.w) / ALIGN) * ALIGN);
+  return { x: x0, y: area.y, w: x1 - x0, h: area.h };
 }
 
 function fail(tile: number): never {
