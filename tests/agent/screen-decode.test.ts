@@ -4,41 +4,26 @@ import {
   encodeScreenRecord,
   SCREEN_ERROR_CODES,
   SCREEN_MAX_SIDE,
-  type ScreenRecord,
   tileGrid,
 } from "../../shared/screen.ts";
-import { integer, random, randomRecord, randomRect } from "../helpers/screen-records.ts";
-
-/** The body of an encoded record (without its length prefix). */
-function body(record: ScreenRecord): Uint8Array {
-  return encodeScreenRecord(record).subarray(4);
-}
+import {
+  integer,
+  random,
+  randomRecord,
+  randomRect,
+  recordBody,
+  SAMPLE_RECORD,
+} from "../helpers/screen-records.ts";
 
 function refused(t: Test, bytes: Uint8Array, code: string, why: string): void {
   const result = decodeScreenRecord(bytes);
   t.equal(result.ok ? "ok" : result.code, code, why);
 }
 
-/** A 200x100 screen (4x2 tiles, the last column 8 wide), one of everything. */
-const BASE: ScreenRecord = {
-  reset: true,
-  rtpTimestamp: 0xfffffff0,
-  capturedAt: 1_767_000_000_123.25,
-  width: 200,
-  height: 100,
-  show: [0, 7],
-  hide: [3],
-  copies: [{ x: 0, y: 10, w: 200, h: 40, dy: -10 }],
-  rects: [
-    randomRect(random(1), { x: 192, y: 64, w: 8, h: 36 }, 2),
-    randomRect(random(2), { x: 0, y: 0, w: 13, h: 5 }, 3),
-  ],
-};
-
 /** The one record decoder refuses every bad record with a stable code and never throws. */
 
 t.test("every bad record is refused with its stable code", async (t) => {
-  const good = body(BASE);
+  const good = recordBody(SAMPLE_RECORD);
   t.ok(decodeScreenRecord(good).ok);
   const mutated = (at: number, write: (view: DataView) => void) => {
     const copy = good.slice();
@@ -87,11 +72,21 @@ t.test("every bad record is refused with its stable code", async (t) => {
     "SCREEN_MALFORMED",
     "a show count that overruns",
   );
-  const tiles = tileGrid(BASE.width, BASE.height).count;
-  refused(t, body({ ...BASE, show: [tiles] }), "SCREEN_OUT_OF_BOUNDS", "a shown tile index too high");
-  refused(t, body({ ...BASE, hide: [0, tiles] }), "SCREEN_OUT_OF_BOUNDS", "a hidden tile index too high");
+  const tiles = tileGrid(SAMPLE_RECORD.width, SAMPLE_RECORD.height).count;
+  refused(
+    t,
+    recordBody({ ...SAMPLE_RECORD, show: [tiles] }),
+    "SCREEN_OUT_OF_BOUNDS",
+    "a shown tile index too high",
+  );
+  refused(
+    t,
+    recordBody({ ...SAMPLE_RECORD, hide: [0, tiles] }),
+    "SCREEN_OUT_OF_BOUNDS",
+    "a hidden tile index too high",
+  );
   const copy = { x: 0, y: 10, w: 200, h: 40, dy: -10 };
-  const copies = (...list: (typeof copy)[]) => body({ ...BASE, copies: list });
+  const copies = (...list: (typeof copy)[]) => recordBody({ ...SAMPLE_RECORD, copies: list });
   t.ok(decodeScreenRecord(copies({ x: 199, y: 99, w: 1, h: 1, dy: -99 })).ok, "a copy at the edges");
   refused(t, copies({ ...copy, x: 1 }), "SCREEN_OUT_OF_BOUNDS", "a copy destination past the right edge");
   refused(t, copies({ ...copy, y: 61 }), "SCREEN_OUT_OF_BOUNDS", "a copy destination past the bottom");
@@ -112,24 +107,32 @@ t.test("every bad record is refused with its stable code", async (t) => {
     "copies covering more than two screens",
   );
   const rect = randomRect(random(3), { x: 190, y: 90, w: 10, h: 10 }, 2);
-  t.ok(decodeScreenRecord(body({ ...BASE, rects: [rect] })).ok, "a rect at the corner");
+  t.ok(decodeScreenRecord(recordBody({ ...SAMPLE_RECORD, rects: [rect] })).ok, "a rect at the corner");
   refused(
     t,
-    body({ ...BASE, rects: [{ ...rect, x: 191 }] }),
+    recordBody({ ...SAMPLE_RECORD, rects: [{ ...rect, x: 191 }] }),
     "SCREEN_OUT_OF_BOUNDS",
     "a rect past the right",
   );
   refused(
     t,
-    body({ ...BASE, rects: [{ ...rect, y: 91 }] }),
+    recordBody({ ...SAMPLE_RECORD, rects: [{ ...rect, y: 91 }] }),
     "SCREEN_OUT_OF_BOUNDS",
     "a rect past the bottom",
   );
   const short = { ...rect, data: rect.data.subarray(1) };
-  refused(t, body({ ...BASE, rects: [short] }), "SCREEN_MALFORMED", "rect data one byte short");
+  refused(
+    t,
+    recordBody({ ...SAMPLE_RECORD, rects: [short] }),
+    "SCREEN_MALFORMED",
+    "rect data one byte short",
+  );
   const long = { ...rect, data: Uint8Array.of(...rect.data, 0) };
-  refused(t, body({ ...BASE, rects: [long] }), "SCREEN_MALFORMED", "rect data one byte long");
-  t.notOk(decodeScreenRecord(body({ ...BASE, rects: [short, rect] })).ok, "a short rect before another");
+  refused(t, recordBody({ ...SAMPLE_RECORD, rects: [long] }), "SCREEN_MALFORMED", "rect data one byte long");
+  t.notOk(
+    decodeScreenRecord(recordBody({ ...SAMPLE_RECORD, rects: [short, rect] })).ok,
+    "a short rect before another",
+  );
   // The palette size field at byte 8 of the rect (after the fixed part, tiles, copies, rect count).
   const rectAt = 18 + 2 + 4 + 2 + 2 + 2 + 10 + 2;
   t.equal(
@@ -156,12 +159,17 @@ t.test("every bad record is refused with its stable code", async (t) => {
     "a rect count that overruns",
   );
   const three = randomRect(random(4), { x: 0, y: 0, w: 4, h: 1 }, 3);
-  t.ok(decodeScreenRecord(body({ ...BASE, rects: [three] })).ok);
+  t.ok(decodeScreenRecord(recordBody({ ...SAMPLE_RECORD, rects: [three] })).ok);
   const beyond = { ...three, data: Uint8Array.of(0b00011011) };
-  refused(t, body({ ...BASE, rects: [beyond] }), "SCREEN_OUT_OF_BOUNDS", "index 3 of a palette of 3");
+  refused(
+    t,
+    recordBody({ ...SAMPLE_RECORD, rects: [beyond] }),
+    "SCREEN_OUT_OF_BOUNDS",
+    "index 3 of a palette of 3",
+  );
   const padded = { ...three, w: 3, data: Uint8Array.of(0b00011011) };
   t.ok(
-    decodeScreenRecord(body({ ...BASE, rects: [padded] })).ok,
+    decodeScreenRecord(recordBody({ ...SAMPLE_RECORD, rects: [padded] })).ok,
     "the padding bits of a row are not indices",
   );
 });
@@ -171,7 +179,7 @@ t.test("decode never throws: random bytes and mutated records", async (t) => {
   const codes = new Set<string>(SCREEN_ERROR_CODES);
   const seen = new Map<string, number>();
   const valid = Array.from({ length: 20 }, (_, i) =>
-    body(randomRecord(next, 1 + integer(next, 300), 1 + integer(next, 300), i % 2 === 0)),
+    recordBody(randomRecord(next, 1 + integer(next, 300), 1 + integer(next, 300), i % 2 === 0)),
   );
   for (let run = 0; run < 6000; run += 1) {
     let bytes: Uint8Array;

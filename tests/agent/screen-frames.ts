@@ -4,6 +4,7 @@
  * gradient, all as 32-bit BGRX words like an X server's capture.
  */
 import type { FramePixels } from "../../agent/media/screen-ops.ts";
+import { random } from "../helpers/screen-records.ts";
 
 /** xterm's default font, fixed 6x13. */
 export const CELL_W = 6;
@@ -11,20 +12,8 @@ export const LINE_H = 13;
 export const BG = 0x00ffffff; // BGRX little-endian words: white, pad 0
 export const FG = 0x00202020;
 
-/** A seeded generator (mulberry32), so a failure repeats. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 64 glyph-like bitmaps, 6x13: random blocks in the middle rows, the top and bottom rows blank. */
-const GLYPHS: Uint8Array[] = (() => {
+export const GLYPHS: Uint8Array[] = (() => {
   const next = random(7);
   return Array.from({ length: 64 }, () => {
     const glyph = new Uint8Array(CELL_W * LINE_H);

@@ -4,6 +4,7 @@ import { rectBytes } from "../../agent/media/screen-ops.ts";
 import { REENTER_AFTER_MS } from "../../agent/media/screen-tiles.ts";
 import { tileGrid } from "../../shared/screen.ts";
 import { ScreenCanvasModel } from "../../shared/screen-model.ts";
+import { random } from "../helpers/screen-records.ts";
 import {
   type Box,
   blankFrame,
@@ -14,7 +15,6 @@ import {
   drawPhoto,
   drawTerminal,
   LINE_H,
-  random,
 } from "./screen-frames.ts";
 import { Harness, tileClear, tileEquals, tilesInside } from "./screen-harness.ts";
 

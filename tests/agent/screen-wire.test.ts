@@ -9,34 +9,12 @@ import {
   SCREEN_MAX_RECORD_BYTES,
   SCREEN_MAX_SIDE,
   SCREEN_MESSAGE_BYTES,
-  type ScreenRecord,
   ScreenRecordReader,
   screenControlSchema,
   tileGrid,
   tileRect,
 } from "../../shared/screen.ts";
-import { random, randomRecord, randomRect } from "../helpers/screen-records.ts";
-
-/** The body of an encoded record (without its length prefix). */
-function body(record: ScreenRecord): Uint8Array {
-  return encodeScreenRecord(record).subarray(4);
-}
-
-/** A 200x100 screen (4x2 tiles, the last column 8 wide), one of everything. */
-const BASE: ScreenRecord = {
-  reset: true,
-  rtpTimestamp: 0xfffffff0,
-  capturedAt: 1_767_000_000_123.25,
-  width: 200,
-  height: 100,
-  show: [0, 7],
-  hide: [3],
-  copies: [{ x: 0, y: 10, w: 200, h: 40, dy: -10 }],
-  rects: [
-    randomRect(random(1), { x: 192, y: 64, w: 8, h: 36 }, 2),
-    randomRect(random(2), { x: 0, y: 0, w: 13, h: 5 }, 3),
-  ],
-};
+import { random, randomRecord, randomRect, recordBody, SAMPLE_RECORD } from "../helpers/screen-records.ts";
 
 t.test("bitsPerPixel, tileGrid and tileRect follow the format", async (t) => {
   t.same([1, 2, 3, 4, 5, 16, 17, 256].map(bitsPerPixel), [1, 1, 2, 2, 4, 4, 8, 8]);
@@ -48,15 +26,15 @@ t.test("bitsPerPixel, tileGrid and tileRect follow the format", async (t) => {
 });
 
 t.test("a record comes back field by field, with its u32 length prefix", async (t) => {
-  const bytes = encodeScreenRecord(BASE);
+  const bytes = encodeScreenRecord(SAMPLE_RECORD);
   t.equal(new DataView(bytes.buffer).getUint32(0), bytes.length - 4, "big-endian length of the body");
   t.equal(bytes[4], 1, "version 1");
   t.equal(bytes[5], 1, "RESET");
   const decoded = decodeScreenRecord(bytes.subarray(4));
   if (!decoded.ok) throw new Error(decoded.message);
-  t.same(decoded.record, BASE);
+  t.same(decoded.record, SAMPLE_RECORD);
   const plain = {
-    ...BASE,
+    ...SAMPLE_RECORD,
     reset: false,
     rtpTimestamp: 0,
     capturedAt: -0.5,
@@ -65,31 +43,31 @@ t.test("a record comes back field by field, with its u32 length prefix", async (
     copies: [],
     rects: [],
   };
-  t.same(decodeScreenRecord(body(plain)), { ok: true, record: plain });
+  t.same(decodeScreenRecord(recordBody(plain)), { ok: true, record: plain });
   const rects = [1, 2, 4, 16, 255, 256].map((entries, i) =>
     randomRect(random(i), { x: i, y: 2 * i, w: 1 + 7 * i, h: 1 + i }, entries),
   );
   t.same(
-    decodeScreenRecord(body({ ...plain, rects })),
+    decodeScreenRecord(recordBody({ ...plain, rects })),
     { ok: true, record: { ...plain, rects } },
     "every bpp",
   );
   const largest = { ...plain, width: SCREEN_MAX_SIDE, height: SCREEN_MAX_SIDE, show: [16383], hide: [0] };
   t.same(
-    decodeScreenRecord(body(largest)),
+    decodeScreenRecord(recordBody(largest)),
     { ok: true, record: largest },
     "the largest screen, its last tile",
   );
 });
 
 t.test("the encoder refuses what the format cannot hold", async (t) => {
-  t.throws(() => encodeScreenRecord({ ...BASE, width: 65536 }), RangeError);
+  t.throws(() => encodeScreenRecord({ ...SAMPLE_RECORD, width: 65536 }), RangeError);
   t.throws(
-    () => encodeScreenRecord({ ...BASE, copies: [{ x: 0, y: 0, w: 1, h: 1, dy: 40000 }] }),
+    () => encodeScreenRecord({ ...SAMPLE_RECORD, copies: [{ x: 0, y: 0, w: 1, h: 1, dy: 40000 }] }),
     RangeError,
   );
-  t.throws(() => encodeScreenRecord({ ...BASE, show: [1.5] }), RangeError);
-  t.throws(() => encodeScreenRecord({ ...BASE, capturedAt: Number.POSITIVE_INFINITY }), RangeError);
+  t.throws(() => encodeScreenRecord({ ...SAMPLE_RECORD, show: [1.5] }), RangeError);
+  t.throws(() => encodeScreenRecord({ ...SAMPLE_RECORD, capturedAt: Number.POSITIVE_INFINITY }), RangeError);
   const huge = {
     x: 0,
     y: 0,
@@ -99,21 +77,21 @@ t.test("the encoder refuses what the format cannot hold", async (t) => {
     data: new Uint8Array(8192 * 4097),
   };
   t.throws(
-    () => encodeScreenRecord({ ...BASE, width: 8192, height: 8192, rects: [huge] }),
+    () => encodeScreenRecord({ ...SAMPLE_RECORD, width: 8192, height: 8192, rects: [huge] }),
     RangeError,
     "above 32 MiB",
   );
   const rect = { x: 0, y: 0, w: 1, h: 1, data: new Uint8Array(1) };
   t.throws(
-    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(0) }] }),
+    () => encodeScreenRecord({ ...SAMPLE_RECORD, rects: [{ ...rect, palette: new Uint8Array(0) }] }),
     RangeError,
   );
   t.throws(
-    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(3 * 257) }] }),
+    () => encodeScreenRecord({ ...SAMPLE_RECORD, rects: [{ ...rect, palette: new Uint8Array(3 * 257) }] }),
     RangeError,
   );
   t.throws(
-    () => encodeScreenRecord({ ...BASE, rects: [{ ...rect, palette: new Uint8Array(4) }] }),
+    () => encodeScreenRecord({ ...SAMPLE_RECORD, rects: [{ ...rect, palette: new Uint8Array(4) }] }),
     RangeError,
   );
 });
@@ -155,9 +133,13 @@ t.test("the reader refuses a length above SCREEN_MAX_RECORD_BYTES before keeping
     { ok: false, code: "SCREEN_TOO_LARGE" },
     "32 MiB + 1",
   );
-  t.match(reader.push(encodeScreenRecord(BASE)), { ok: false, code: "SCREEN_TOO_LARGE" }, "until reset()");
+  t.match(
+    reader.push(encodeScreenRecord(SAMPLE_RECORD)),
+    { ok: false, code: "SCREEN_TOO_LARGE" },
+    "until reset()",
+  );
   reader.reset();
-  const pushed = reader.push(encodeScreenRecord(BASE));
+  const pushed = reader.push(encodeScreenRecord(SAMPLE_RECORD));
   t.equal(pushed.ok && pushed.bodies.length, 1, "a new stream after reset()");
   const over = new Uint8Array(4);
   new DataView(over.buffer).setUint32(0, SCREEN_MAX_RECORD_BYTES + 1);

@@ -10,22 +10,13 @@ import {
   type ScreenRecord,
   ScreenRecordReader,
 } from "../../shared/screen.ts";
-import { random, randomRect, scrollRecord } from "../helpers/screen-records.ts";
+import { random, randomRect, SAMPLE_RECORD, scrollRecord } from "../helpers/screen-records.ts";
 
 /** The agent's stream writer (agent/media/screen-writer.ts) against Node's own inflater, as the
  *  console's DecompressionStream("deflate-raw") takes the messages. */
 
-const BASE: ScreenRecord = {
-  reset: true,
-  rtpTimestamp: 0xfffffff0,
-  capturedAt: 1_767_000_000_123.25,
-  width: 200,
-  height: 100,
-  show: [0, 7],
-  hide: [3],
-  copies: [{ x: 0, y: 10, w: 200, h: 40, dy: -10 }],
-  rects: [randomRect(random(1), { x: 192, y: 64, w: 8, h: 36 }, 2)],
-};
+/** The sample record with its first rect only. */
+const BASE: ScreenRecord = { ...SAMPLE_RECORD, rects: SAMPLE_RECORD.rects.slice(0, 1) };
 
 /** The console's side of a stream: inflate each message's payload at once, frame and decode. */
 class Receiver {

@@ -2,45 +2,12 @@ import t, { type Test } from "tap";
 import { changedRows } from "../../agent/media/i420.ts";
 import { HASH_STRIDE, hashWords, type Pixels, pixelsOf, RowHashes } from "../../agent/media/row-hashes.ts";
 import { type ScrollResult, ScrollSearch } from "../../agent/media/scroll-search.ts";
+import { random } from "../helpers/screen-records.ts";
+import { BG, CELL_W, document, GLYPHS, LINE_H } from "./screen-frames.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 416;
-/** xterm's default font, fixed 6x13. */
-const CELL_W = 6;
-const LINE_H = 13;
-const BG = 0x00ffffff; // BGRX little-endian words: white, pad 0
 const FG = 0x00000000;
-
-/** A seeded generator (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** 64 glyph-like bitmaps, 6x13: random blocks in the middle rows, the top and bottom rows blank. */
-const GLYPHS: Uint8Array[] = (() => {
-  const next = random(7);
-  return Array.from({ length: 64 }, () => {
-    const glyph = new Uint8Array(CELL_W * LINE_H);
-    for (let y = 2; y < LINE_H - 2; y += 1)
-      for (let x = 0; x < CELL_W - 1; x += 1) glyph[y * CELL_W + x] = next() < 0.4 ? 1 : 0;
-    return glyph;
-  });
-})();
-
-/** Lines of text: glyph indices, each line of random length up to `columns`. */
-function document(lines: number, columns: number, seed: number): number[][] {
-  const next = random(seed);
-  return Array.from({ length: lines }, () =>
-    Array.from({ length: Math.floor(next() * columns) }, () => Math.floor(next() * GLYPHS.length)),
-  );
-}
 
 type Terminal = { x: number; y: number; columns: number; rows: number };
 

@@ -5,6 +5,7 @@
  */
 import {
   bitsPerPixel,
+  encodeScreenRecord,
   rowBytes,
   type ScreenCopy,
   type ScreenRecord,
@@ -55,6 +56,27 @@ function randomArea(next: () => number, width: number, height: number, most: num
 }
 
 const ENTRY_CHOICES = [1, 2, 3, 4, 5, 16, 17, 200, 256];
+
+/** The body of an encoded record (without its length prefix), as the decoder takes it. */
+export function recordBody(record: ScreenRecord): Uint8Array {
+  return encodeScreenRecord(record).subarray(4);
+}
+
+/** A 200x100 screen (4x2 tiles, the last column 8 wide), one of everything. */
+export const SAMPLE_RECORD: ScreenRecord = {
+  reset: true,
+  rtpTimestamp: 0xfffffff0,
+  capturedAt: 1_767_000_000_123.25,
+  width: 200,
+  height: 100,
+  show: [0, 7],
+  hide: [3],
+  copies: [{ x: 0, y: 10, w: 200, h: 40, dy: -10 }],
+  rects: [
+    randomRect(random(1), { x: 192, y: 64, w: 8, h: 36 }, 2),
+    randomRect(random(2), { x: 0, y: 0, w: 13, h: 5 }, 3),
+  ],
+};
 
 /** A valid record of a `width` x `height` screen: random tiles, copies (sources and destinations
  *  overlapping each other), rects at every bpp. */
