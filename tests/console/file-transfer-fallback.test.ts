@@ -85,8 +85,8 @@ t.test(
 
     t.same(
       await connectionsSeen(page),
-      [{ channels: ["control", "files"], track: true }],
-      "one connection, the view's: video, control and files",
+      [{ channels: ["control", "files", "screen"], track: true }],
+      "one connection, the view's: video, control, files and screen",
     );
     t.ok(
       frames.some(

@@ -82,10 +82,10 @@ t.test(
     t.same(
       await connectionsSeen(page),
       [
-        { channels: ["control"], track: true },
+        { channels: ["control", "screen"], track: true },
         { channels: ["files"], track: false },
       ],
-      "the view's connection carries video and control; a second one carries only files",
+      "the view's connection carries video, control and screen; a second one carries only files",
     );
 
     // Back from the end user: `f <path>` in the terminal, fetched in the console as a download.

@@ -168,25 +168,36 @@ t.test(
 
     // What the video alone shows in the lossless tiles now (frozen there), for the recording's check.
     const video = await videoPicture(page);
-    // Two more seconds of the still screen in the recording, then stop.
-    const chunks = page.waitForResponse((response) =>
-      /\/api\/recordings\/[^/]+\/chunks/.test(response.url()),
+    // A chunk of the still screen stored by the gateway (bytes counted), then stop.
+    type Listed = { recordings: Array<{ id: string; bytes: number }> };
+    const listed = async () =>
+      ((await tom.client.get(`/api/sessions/${session.id}/recordings`)).body as Listed).recordings;
+    const storedBefore = (await listed())[0]?.bytes ?? 0;
+    await waitUntil(
+      async () => ((await listed())[0]?.bytes ?? 0) > storedBefore,
+      20_000,
+      "a chunk of the still screen stored by the gateway",
     );
-    await chunks;
     await page.getByRole("button", { name: "Stop recording" }).click();
     await agent.line(/^Recording by Tom stopped\.$/);
 
-    const list = (await tom.client.get(`/api/sessions/${session.id}/recordings`)).body as {
-      recordings: Array<{ id: string; bytes: number }>;
-    };
-    const recording = list.recordings[0];
+    const recordings = await listed();
+    t.equal(recordings.length, 1, "one recording");
+    const recording = recordings[0];
     if (recording === undefined) throw new Error("no recording");
     const response = await fetch(`${gateway.url}/api/recordings/${recording.id}/video`, {
       headers: { cookie: tom.client.cookie ?? "" },
     });
     t.equal(response.status, 200);
     const webm = join(dir, "recording.webm");
-    await writeFile(webm, Buffer.from(await response.arrayBuffer()));
+    const recorded = Buffer.from(await response.arrayBuffer());
+    await writeFile(webm, recorded);
+    // WebM begins with the EBML header's ID (1A 45 DF A3).
+    t.equal(
+      recorded.subarray(0, 4).toString("hex"),
+      "1a45dfa3",
+      `the recording is WebM from its first byte (${recorded.length} bytes, ${recording.bytes} counted by the gateway)`,
+    );
     const last = join(dir, "last.rgb");
     // Every frame decoded; the file keeps the last (the still screen after the scroll).
     await run("ffmpeg", [
@@ -205,11 +216,11 @@ t.test(
       "-y",
       last,
     ]);
-    const recorded = await readFile(last);
-    t.equal(recorded.length, SCREEN.width * SCREEN.height * 3, "the recording has the screen's size");
+    const lastFrame = await readFile(last);
+    t.equal(lastFrame.length, SCREEN.width * SCREEN.height * 3, "the recording has the screen's size");
     const screen = await openMonitor(0).capture();
     const lossless = (await pageTiles(page)).tiles.map(([tile]) => tile);
-    const recordedError = meanError(recorded, 3, screen.data, lossless);
+    const recordedError = meanError(lastFrame, 3, screen.data, lossless);
     const videoError = meanError(video, 4, screen.data, lossless);
     t.comment(
       `mean |difference| in the lossless tiles: recording ${recordedError.toFixed(2)}, video ${videoError.toFixed(2)}`,
