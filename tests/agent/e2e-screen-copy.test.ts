@@ -194,16 +194,20 @@ t.test(
     await terminal.scroll(1);
     // The picture once the screen is still (its top-offs sharpen it: top-off.ts) must be near the
     // scrolled text and farther from the terminal before it: tiles frozen in the video would keep
-    // the old. A keyframe of the picture now (a frozen tile would stay stale in a keyframe too).
+    // the old. A keyframe of the picture now keeps the frames picture() decodes again few (a
+    // frozen tile would stay stale in a keyframe too). picture(), not a decoded frame's own
+    // pixels: those of a delta frame are decoded against grey (DecodedFrame.rgba).
     const target = await screenNow();
     const fromIndex = technician.frames.length;
     await technician.sendPli();
+    await technician.nextFrame((frame) => frame.key, 15_000, fromIndex);
     let errors = { now: Number.POSITIVE_INFINITY, old: 0 };
     const near = () => errors.now <= VIDEO_NEAR && errors.now < errors.old;
     await waitUntil(
       async () => {
-        const frame = technician.frames.length > fromIndex ? technician.frames.at(-1) : undefined;
-        if (frame !== undefined) errors = { now: meanError(frame, target), old: meanError(frame, before) };
+        const picture = await technician.picture();
+        if (picture !== undefined)
+          errors = { now: meanError(picture, target), old: meanError(picture, before) };
         return near();
       },
       15_000,
