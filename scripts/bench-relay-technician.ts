@@ -111,9 +111,10 @@ async function openView() {
 }
 
 /**
- * The grey level at (x, y) of a decoded frame. The toggle is white and black on screen, but what
- * arrives for black can be a mid grey (130 seen; see the README), so a flip is any change of more
- * than FLIP grey levels from the frame before the key.
+ * The grey level at (x, y) of a decoded frame. The toggle is white and black on screen, but a delta
+ * frame's own pixels are decoded against grey (130 where nothing changed: DecodedFrame.rgba in
+ * tests/helpers/technician-peer.ts), so a flip is any change of more than FLIP grey levels from the
+ * frame before the key.
  */
 function greyAt(frame: DecodedFrame, x: number, y: number): number {
   const { r, g, b } = pixelAt(frame, Math.round(x * (frame.width - 1)), Math.round(y * (frame.height - 1)));

@@ -137,6 +137,7 @@ const UNIT_FILES = [
   "tests/agent/terminal.test.ts",
   "tests/agent/top-off.test.ts",
   "tests/agent/video-codec.test.ts",
+  "tests/agent/video-pixels.test.ts",
   "tests/agent/win32-cursor-image.test.ts",
 ];
 

@@ -31,7 +31,16 @@ export type DecodedFrame = {
   readonly height: number;
   /** performance.now() when the frame came out of the decoder. */
   readonly at: number;
-  /** RGBA pixels, when the technician was created with keepPixels. */
+  /** Whether the frame was a keyframe. */
+  readonly key: boolean;
+  /**
+   * RGBA pixels, when the technician was created with keepPixels. Exact for a keyframe only: each
+   * frame is flushed out of the decoder at once (see FrameDecoder.decode), and a flush drops the
+   * decoder's reference pictures, so a delta frame is decoded against a grey picture (H.264:
+   * uniformly 130,130,130 where nothing changed; VP8 refuses it). Only what changed since the
+   * previous frame shows in it (a bench looks for such changes); for the picture the technician
+   * sees, use TestTechnician.picture().
+   */
   readonly rgba: Uint8Array | undefined;
 };
 
@@ -284,23 +293,43 @@ export class TestTechnician extends EventEmitter<TechnicianEvents> {
     this.emit("received", frame.isKeyframe, performance.now());
     if (frame.data.length > 0 && this.decoding) {
       this.#decoder?.decode(frame.data, frame.isKeyframe, packet.header.timestamp);
+    } else if (frame.data.length > 0) {
+      this.#decoder?.skipped();
     }
   }
 
   get decodeErrors(): readonly string[] {
     return this.#decoder?.errors ?? [];
   }
+
+  /**
+   * The exact picture of the last frame decoded so far (keepPixels only): its chunks since the
+   * last keyframe decoded again without a flush between them. Undefined before a keyframe (or
+   * after frames were left undecoded: `decoding` off).
+   */
+  picture(): Promise<DecodedFrame | undefined> {
+    if (!this.#keepPixels) throw new Error("this technician keeps no pixels (keepPixels)");
+    return this.#decoder?.picture() ?? Promise.resolve(undefined);
+  }
 }
+
+type Chunk = { readonly data: Uint8Array; readonly key: boolean; readonly timestamp: number };
 
 /** WebCodecs decoding of H.264 (Annex B) or VP8 frames, with the pixels kept on request. */
 export class FrameDecoder {
   readonly errors: string[] = [];
   readonly #decoder: VideoDecoder;
+  readonly #codec: string;
   #chain: Promise<void> = Promise.resolve();
   readonly #keepPixels: boolean;
   readonly #onFrame: (frame: DecodedFrame) => void;
+  /** Whether each chunk handed to the decoder and not out yet is a keyframe, by timestamp. */
+  readonly #keys = new Map<number, boolean>();
+  /** With keepPixels: the chunks since the last keyframe (undefined: none, or one was skipped). */
+  #sinceKey: Chunk[] | undefined;
 
   constructor(codec: string, keepPixels: boolean, onFrame: (frame: DecodedFrame) => void) {
+    this.#codec = codec;
     this.#keepPixels = keepPixels;
     this.#onFrame = onFrame;
     this.#decoder = new VideoDecoder({
@@ -313,14 +342,33 @@ export class FrameDecoder {
   /**
    * Decodes one frame and flushes, so that it comes out now: FFmpeg's H.264 decoder in this addon
    * otherwise holds two frames back (and a still screen sends no more). This addon accepts delta
-   * frames after a flush.
+   * frames after a flush, but the flush dropped their reference pictures: see DecodedFrame.rgba.
    */
   decode(data: Uint8Array, key: boolean, timestamp: number): void {
+    if (this.#keepPixels) {
+      if (key) this.#sinceKey = [{ data, key, timestamp }];
+      else this.#sinceKey?.push({ data, key, timestamp });
+    }
     this.#chain = this.#chain.then(async () => {
       if (this.#decoder.state !== "configured") return;
+      this.#keys.set(timestamp, key);
       this.#decoder.decode(new EncodedVideoChunk({ type: key ? "key" : "delta", timestamp, data }));
       await this.#decoder.flush().catch((error: Error) => this.errors.push(error.message));
     });
+  }
+
+  /** A frame was received and not decoded: no exact picture until the next keyframe. */
+  skipped(): void {
+    this.#sinceKey = undefined;
+  }
+
+  /**
+   * The exact picture of the last chunk handed to decode() (keepPixels): the chunks since the last
+   * keyframe through a decoder of its own, flushed once at the end.
+   */
+  picture(): Promise<DecodedFrame | undefined> {
+    const chunks = this.#sinceKey === undefined ? [] : [...this.#sinceKey];
+    return decodePicture(this.#codec, chunks);
   }
 
   close(): void {
@@ -330,14 +378,51 @@ export class FrameDecoder {
   async #output(frame: VideoFrame): Promise<void> {
     const width = frame.displayWidth;
     const height = frame.displayHeight;
+    const key = this.#keys.get(frame.timestamp) ?? false;
+    this.#keys.delete(frame.timestamp);
     let rgba: Uint8Array | undefined;
     if (this.#keepPixels) {
       rgba = new Uint8Array(width * height * 4);
       await frame.copyTo(rgba, { format: "RGBA" });
     }
     frame.close();
-    this.#onFrame({ width, height, at: performance.now(), rgba });
+    this.#onFrame({ width, height, at: performance.now(), key, rgba });
   }
+}
+
+/** The last of `chunks` (a keyframe and the delta frames after it) decoded, with its pixels. */
+async function decodePicture(codec: string, chunks: readonly Chunk[]): Promise<DecodedFrame | undefined> {
+  const last = chunks.at(-1);
+  if (last === undefined) return undefined;
+  const errors: string[] = [];
+  let kept: VideoFrame | undefined;
+  const decoder = new VideoDecoder({
+    output: (frame) => {
+      kept?.close();
+      kept = frame;
+    },
+    error: (error) => errors.push(error.message),
+  });
+  try {
+    decoder.configure({ codec, optimizeForLatency: true });
+    for (const { data, key, timestamp } of chunks) {
+      decoder.decode(new EncodedVideoChunk({ type: key ? "key" : "delta", timestamp, data }));
+    }
+    await decoder.flush();
+  } finally {
+    if (decoder.state !== "closed") decoder.close();
+  }
+  const frame: VideoFrame | undefined = kept;
+  if (frame === undefined || frame.timestamp !== last.timestamp || errors.length > 0) {
+    frame?.close();
+    throw new Error(`the picture did not decode (${chunks.length} chunks): ${errors.join("; ")}`);
+  }
+  const width = frame.displayWidth;
+  const height = frame.displayHeight;
+  const rgba = new Uint8Array(width * height * 4);
+  await frame.copyTo(rgba, { format: "RGBA" });
+  frame.close();
+  return { width, height, at: performance.now(), key: last.key, rgba };
 }
 
 /** Decodes one encoded keyframe (H.264 Annex B or VP8), keeping its pixels. */
