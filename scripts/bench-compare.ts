@@ -20,6 +20,12 @@ export type Comparison = {
   readonly videoClearlyOff: number;
 };
 
+/**
+ * The check's outcome: the comparison, or why it could not be made (the grab or the page failed,
+ * e.g. the display gone at the end of a run). A bench prints it and keeps its measured figures.
+ */
+export type ScreenCheck = Comparison | { readonly failed: string };
+
 /** Runs in the console page (after the watcher): compares its picture with `screenPng` (a data URL). */
 export async function compareInPage(screenPng: string): Promise<Comparison> {
   const bench = window.sosBench;
@@ -84,7 +90,8 @@ export async function compareInPage(screenPng: string): Promise<Comparison> {
 }
 
 /** One line for a bench's output. */
-export function comparisonText(c: Comparison): string {
+export function comparisonText(c: ScreenCheck): string {
+  if ("failed" in c) return `not compared (${c.failed})`;
   const lossless =
     c.losslessPixels === 0
       ? "no overlay pixels"

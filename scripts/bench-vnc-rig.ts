@@ -25,10 +25,10 @@ import { createSessionInDialog, rowStatus, selectSession } from "../tests/consol
 import { launchBrowser, openConsole, signIn } from "../tests/helpers/browser.ts";
 import { PASSWORD, startTestGateway } from "../tests/helpers/gateway.ts";
 import { startXvfb, waitUntil, windowByName, type Xvfb } from "../tests/helpers/xvfb.ts";
-import { type Comparison, compareInPage } from "./bench-compare.ts";
+import { type Comparison, compareInPage, type ScreenCheck } from "./bench-compare.ts";
 import { type Counters, installWatcher, type Region, type Seen, VIDEO_COUNTERS } from "./bench-watcher.ts";
 
-export type { Comparison } from "./bench-compare.ts";
+export type { Comparison, ScreenCheck } from "./bench-compare.ts";
 export { comparisonText } from "./bench-compare.ts";
 export type { Counters, Region, ScreenCounters, Seen, Snapshot, VideoCounters } from "./bench-watcher.ts";
 export { VIDEO_COUNTERS } from "./bench-watcher.ts";
@@ -102,7 +102,8 @@ export type Rig = {
    * The console's picture against the X server's screen, grabbed now (bench-results/<name>-x11.png,
    * the console's beside it): call it on a still screen the agent has caught up with.
    */
-  compareWithScreen(name: string): Promise<Comparison>;
+  /** Never rejects: a failed grab or page is the check's outcome, not the bench's end. */
+  compareWithScreen(name: string): Promise<ScreenCheck>;
   /** The `--screen-copy` mode the agent was started with. */
   readonly screenCopy: ScreenCopyMode;
   close(): Promise<void>;
@@ -375,6 +376,36 @@ export async function startRig(
   const pids: Record<Path, number> = { sos: agentPid, vnc: vncPid };
   let scroller: ChildProcess | undefined;
   let scrolls: ScrollWorkload = "listing";
+  /** The console's picture against a grab of the X screen (bench-compare.ts). */
+  async function compareScreen(name: string): Promise<Comparison> {
+    mkdirSync("bench-results", { recursive: true });
+    const file = `bench-results/${name}-x11.png`;
+    await execFileAsync(
+      "ffmpeg",
+      [
+        "-loglevel",
+        "error",
+        "-f",
+        "x11grab",
+        // The console draws the remote pointer apart from the picture: none in the grab either.
+        "-draw_mouse",
+        "0",
+        "-video_size",
+        `${WIDTH}x${HEIGHT}`,
+        "-i",
+        xvfb.display,
+        "-frames:v",
+        "1",
+        "-y",
+        file,
+      ],
+      { env: xvfb.env },
+    );
+    const url = `data:image/png;base64,${readFileSync(file).toString("base64")}`;
+    await rig.saveSnapshot("sos", name);
+    return page.evaluate(compareInPage, url);
+  }
+
   const rig: Rig = {
     xvfb,
     browser,
@@ -443,32 +474,11 @@ export async function startRig(
       if (scroller?.pid !== undefined) stopped(scroller.pid, frozen);
     },
     async compareWithScreen(name) {
-      mkdirSync("bench-results", { recursive: true });
-      const file = `bench-results/${name}-x11.png`;
-      await execFileAsync(
-        "ffmpeg",
-        [
-          "-loglevel",
-          "error",
-          "-f",
-          "x11grab",
-          // The console draws the remote pointer apart from the picture: none in the grab either.
-          "-draw_mouse",
-          "0",
-          "-video_size",
-          `${WIDTH}x${HEIGHT}`,
-          "-i",
-          xvfb.display,
-          "-frames:v",
-          "1",
-          "-y",
-          file,
-        ],
-        { env: xvfb.env },
-      );
-      const url = `data:image/png;base64,${readFileSync(file).toString("base64")}`;
-      await rig.saveSnapshot("sos", name);
-      return page.evaluate(compareInPage, url);
+      try {
+        return await compareScreen(name);
+      } catch (error) {
+        return { failed: error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error) };
+      }
     },
     counters(path) {
       return pages(path).evaluate(() => {
