@@ -9,8 +9,10 @@
  * did (a video frame, a screen record, both in the same look).
  *
  * The SOS figure is broken down along its path with the agent's trace (SOS_LATENCY_TRACE): input
- * received, injected, damage seen, capture started, captured and converted to I420, encoded, sent, received by the browser,
- * shown. Prints a table with p50/p90/p99, the ratio to x11vnc and whether the goals are met;
+ * received, injected, drawn (the X server drew on the typing terminal: SOS_LATENCY_TRACE_AREA, so
+ * the scrolling terminal's drawing does not count), caught (the first capture whose typing terminal
+ * differs from the one before the key: the agent had the echo), capture started (of the picture shown), captured and converted to
+ * I420, encoded, sent, received by the browser, shown. Prints a table with p50/p90/p99, the ratio to x11vnc and whether the goals are met;
  * writes bench-results/latency.json. Not a timed test.
  *
  * Every SOS press over SLOW_MS is then listed with its stages and the frames the agent encoded
@@ -71,7 +73,9 @@ const SLOW_MS = 100;
 const STAGES = [
   "received",
   "injected",
-  "damage",
+  "drawn",
+  "caught",
+  "onPage",
   "captureStart",
   "converted",
   "encoded",
@@ -106,7 +110,7 @@ function echoFrame(press: Press, trace: Trace): Trace[number] | undefined {
 }
 
 /** The SOS press's stages (ms after the keydown), from the agent's trace and the page's report. */
-function breakdown(press: Press, trace: Trace): Partial<Record<Stage, number>> {
+function breakdown(press: Press, trace: Trace, page: PageLog): Partial<Record<Stage, number>> {
   const after = (
     event: string,
     from: number,
@@ -119,8 +123,26 @@ function breakdown(press: Press, trace: Trace): Partial<Record<Stage, number>> {
   result.received = Number(received.at) - press.keyAt;
   const injected = after("input", Number(received.at), (e) => e.phase === "injected" && e.kind === "key");
   if (injected !== undefined) result.injected = Number(injected.at) - press.keyAt;
-  const damage = after("damage", Number(received.at));
-  if (damage !== undefined) result.damage = Number(damage.at) - press.keyAt;
+  // The X server drawing on the typing terminal (the echo), after the key went in.
+  const drawn = after("drawn", Number(injected?.at ?? received.at));
+  if (drawn !== undefined) result.drawn = Number(drawn.at) - press.keyAt;
+  // The first capture whose typing terminal differs from the last one before the key (the echo
+  // caught by the agent, whatever happened to it after): its capture's start.
+  const frames = trace.filter((e) => e.event === "frame" && e.areaSum !== undefined);
+  const before = frames.filter((e) => Number(e.captureStart) < press.keyAt).at(-1);
+  const caught = frames.find(
+    (e) => Number(e.captureStart) >= press.keyAt && before !== undefined && e.areaSum !== before.areaSum,
+  );
+  if (caught !== undefined) {
+    result.caught = Number(caught.captureStart) - press.keyAt;
+    // That capture in the page: its record painted or its video frame presented, whichever first.
+    const rtp = rtpOf(caught);
+    const times = [
+      ...page.painted.filter(([r]) => Math.abs(r - rtp) <= 1).map(([, at]) => at),
+      ...page.presented.filter(([r]) => Math.abs(r - rtp) <= 1).map(([, at]) => at),
+    ];
+    if (times.length > 0) result.onPage = Math.min(...times) - press.keyAt;
+  }
   // The frame shown: by its RTP timestamp (90 kHz, from the chunk's µs timestamp).
   const frame = echoFrame(press, trace);
   // The screen path: the record's capture time (no frame event when the capture had no video).
@@ -142,8 +164,18 @@ declare global {
   interface Window {
     /** Every picture the console's video presented: [RTP timestamp, when (epoch ms)]. */
     presentedFrames?: Array<[number, number, number]>;
+    /** Every screen record the console painted: [RTP timestamp, when (epoch ms)]. */
+    paintedRecords?: Array<[number, number]>;
   }
 }
+
+/** What the console page did with each capture: video frames presented, records painted. */
+type PageLog = {
+  readonly presented: ReadonlyArray<readonly [number, number, number]>;
+  readonly painted: ReadonlyArray<readonly [number, number]>;
+  /** The `screen` channel's messages as they arrived: [when (epoch ms), bytes] (bench-vnc-rig.ts). */
+  readonly arrived: ReadonlyArray<readonly [number, number]>;
+};
 
 /** Runs in the console: records every frame the video presents, to tell a frame never shown. */
 function recordPresented(): void {
@@ -156,6 +188,16 @@ function recordPresented(): void {
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
+  const painted: Array<[number, number]> = [];
+  window.paintedRecords = painted;
+  window.addEventListener(
+    "screenapplied",
+    (event) => {
+      const rtp = event instanceof CustomEvent ? Number(event.detail?.rtpTimestamp) : Number.NaN;
+      painted.push([rtp, performance.timeOrigin + performance.now()]);
+    },
+    { capture: true },
+  );
 }
 
 /** The RTP timestamp (90 kHz) of a trace frame, from its chunk's µs timestamp. */
@@ -170,7 +212,7 @@ function aroundSlowPress(
   press: Press,
   stages: Partial<Record<Stage, number>>,
   trace: Trace,
-  presented: ReadonlyArray<readonly [number, number, number]>,
+  page: PageLog,
 ): string[] {
   const lines: string[] = [];
   let longest: { stage: Stage; ms: number } | undefined;
@@ -191,13 +233,27 @@ function aroundSlowPress(
   for (const frame of frames) {
     const encoded = trace.find((e) => e.event === "encoded" && e.ts === frame.ts);
     const sent = trace.find((e) => e.event === "sent" && e.ts === frame.ts);
-    const kind = frame.topOff === 1 ? "top-off" : String(encoded?.key) === "true" ? "KEY" : "delta";
+    const kind =
+      frame.topOff === 1
+        ? "top-off"
+        : frame.screenOnly === 1
+          ? "screen"
+          : String(encoded?.key) === "true"
+            ? "KEY"
+            : "delta";
     const kbit = encoded === undefined ? "-" : ((Number(encoded.bytes) * 8) / 1000).toFixed(0);
-    const shown = presented.find(([rtp]) => Math.abs(rtp - rtpOf(frame)) <= 1);
+    const shown = page.presented.find(([rtp]) => Math.abs(rtp - rtpOf(frame)) <= 1);
+    const painted = page.painted.find(([rtp]) => Math.abs(rtp - rtpOf(frame)) <= 1);
+    const recordSent = trace.find(
+      (e) => e.event === "screenSent" && Math.abs(Number(e.rtp) - rtpOf(frame)) <= 1,
+    );
     lines.push(
-      `      ${frame === echo ? "echo " : "     "}${kind.padEnd(8)} capture ${rel(frame.captureStart).padStart(7)} handed ${rel(frame.captured).padStart(7)} out ${rel(encoded?.at).padStart(7)} sent ${rel(sent?.at).padStart(7)} ${kbit.padStart(5)} kbit ${String(sent?.packets ?? "-").padStart(4)} pkts, presented ${shown === undefined ? "never" : rel(shown[1])}`,
+      `      ${frame === echo ? "echo " : "     "}${kind.padEnd(8)} capture ${rel(frame.captureStart).padStart(7)} handed ${rel(frame.captured).padStart(7)} out ${rel(encoded?.at).padStart(7)} sent ${rel(sent?.at).padStart(7)} ${kbit.padStart(5)} kbit ${String(sent?.packets ?? "-").padStart(4)} pkts, presented ${shown === undefined ? "never" : rel(shown[1])}, record sent ${rel(recordSent?.at)} painted ${painted === undefined ? "never" : rel(painted[1])}${frame.areaSum !== undefined ? ` area ${Number(frame.areaSum).toString(16)}` : ""}`,
     );
   }
+  const arrivals = page.arrived.filter(([at]) => at >= press.keyAt - 300 && at <= press.at + 50);
+  if (arrivals.length > 0)
+    lines.push(`      screen messages arrived at ${arrivals.map(([at]) => rel(at)).join(" ")}`);
   const gcs = trace.filter(
     (e) => e.event === "gc" && Number(e.at) >= press.keyAt - 100 && Number(e.at) <= press.at,
   );
@@ -210,7 +266,7 @@ function aroundSlowPress(
   const head = `    ${(press.at - press.keyAt).toFixed(1).padStart(6)} ms (press ${press.nth} of its block${press.missedCallback === true ? ", seen without a frame callback" : ""}${by}), longest step: ${longest === undefined ? "-" : `${longest.stage} +${longest.ms.toFixed(1)}`}`;
   const row = STAGES.map((stage) => {
     const v = stages[stage];
-    return v === undefined ? "-".padStart(12) : v.toFixed(1).padStart(12);
+    return v === undefined ? "-".padStart(13) : v.toFixed(1).padStart(13);
   }).join("");
   return [head, `          ${row}`, ...lines];
 }
@@ -259,7 +315,11 @@ async function main(): Promise<void> {
   rig.turn("sos");
   await rig.scrolling(false);
   const trace = readTrace(rig.tracePath);
-  const presented = await rig.pages.sos.evaluate(() => window.presentedFrames ?? []);
+  const page: PageLog = await rig.pages.sos.evaluate(() => ({
+    presented: window.presentedFrames ?? [],
+    painted: window.paintedRecords ?? [],
+    arrived: (window as unknown as { screenMessages?: Array<[number, number]> }).screenMessages ?? [],
+  }));
   const counters = await rig.counters("sos");
   // The console's picture against the screen's (still: the scrolling terminal is gone).
   await sleep(1_500);
@@ -291,7 +351,7 @@ async function main(): Promise<void> {
       return `${via} ${ms.length}${ms.length > 0 ? ` (p50 ${percentile(ms, 50).toFixed(1)})` : ""}`;
     });
     viaLines.push(`${workload.padEnd(10)} ${vias.join(", ")}`);
-    const stages = sos.map((press) => breakdown(press, trace));
+    const stages = sos.map((press) => breakdown(press, trace, page));
     const median: Partial<Record<Stage, number>> = {};
     for (const stage of STAGES) {
       const values = stages.map((s) => s[stage]).filter((v): v is number => v !== undefined);
@@ -304,10 +364,9 @@ async function main(): Promise<void> {
       .sort((a, b) => b.press.at - b.press.keyAt - (a.press.at - a.press.keyAt));
     slowLines.push(
       `\n${workload}: ${slow.length} of ${sos.length} SOS presses over ${SLOW_MS} ms (stages in ms after the keydown); ${sos.filter((p) => p.missedCallback === true).length} seen without a frame callback`,
-      `          ${STAGES.map((s) => s.padStart(12)).join("")}`,
+      `          ${STAGES.map((s) => s.padStart(13)).join("")}`,
     );
-    for (const { press, stages: its } of slow)
-      slowLines.push(...aroundSlowPress(press, its, trace, presented));
+    for (const { press, stages: its } of slow) slowLines.push(...aroundSlowPress(press, its, trace, page));
   }
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
@@ -323,10 +382,10 @@ async function main(): Promise<void> {
   );
   for (const line of viaLines) console.log(line);
   console.log("\nSOS path, median ms after the keydown at each stage");
-  console.log(`workload   ${STAGES.map((s) => s.padStart(12)).join("")}`);
+  console.log(`workload   ${STAGES.map((s) => s.padStart(13)).join("")}`);
   for (const s of stageRows) {
     console.log(
-      `${s.workload.padEnd(10)} ${STAGES.map((stage) => fmt(s[stage] ?? Number.NaN).padStart(12)).join("")}`,
+      `${s.workload.padEnd(10)} ${STAGES.map((stage) => fmt(s[stage] ?? Number.NaN).padStart(13)).join("")}`,
     );
   }
   console.log("\nSOS presses over the slow mark, slowest first, with the frames around each");
@@ -350,7 +409,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ rows, stages: stageRows, verdicts, still, screenCopy: SCREEN_COPY, agentArgs: AGENT_ARGS, presses, counters }, null, 2)}\n`,
   );
   // The agent's trace and the frames the console presented, for a closer look at the tail.
-  writeFileSync("bench-results/latency-trace.json", `${JSON.stringify({ trace, presented })}\n`);
+  writeFileSync("bench-results/latency-trace.json", `${JSON.stringify({ trace, ...page })}\n`);
   console.log(`\nthe console against the X screen at the end: ${comparisonText(still)}`);
   console.log("written to bench-results/latency.json (pictures: bench-results/latency-end-*.png)");
 }

@@ -334,10 +334,20 @@ export async function startRig(
     const Native = window.RTCPeerConnection;
     const peers: RTCPeerConnection[] = [];
     (window as unknown as { sosPeers: RTCPeerConnection[] }).sosPeers = peers;
+    // When each message of the lossless path's channel arrived: [epoch ms, bytes].
+    const arrivals: Array<[number, number]> = [];
+    (window as unknown as { screenMessages: Array<[number, number]> }).screenMessages = arrivals;
     window.RTCPeerConnection = class extends Native {
       constructor(configuration?: RTCConfiguration) {
         super(configuration);
         peers.push(this);
+        this.addEventListener("datachannel", ({ channel }) => {
+          if (channel.label !== "screen") return;
+          channel.addEventListener("message", ({ data }) => {
+            const bytes = data instanceof ArrayBuffer ? data.byteLength : 0;
+            arrivals.push([performance.timeOrigin + performance.now(), bytes]);
+          });
+        });
       }
     };
   });
@@ -351,6 +361,8 @@ export async function startRig(
     [pin.replaceAll(" ", ""), "--gateway", gateway.url, ...SCREEN_COPY_AGENT_ARGS[screenCopy], ...agentArgs],
     {
       SOS_LATENCY_TRACE: tracePath,
+      // The typing terminal: the trace says when the X server drew there ("drawn").
+      SOS_LATENCY_TRACE_AREA: [typing.x, typing.y, typing.width, typing.height].join(","),
     },
   );
   await rowStatus(page, "Latency", "Active");

@@ -13,7 +13,7 @@ import type { Display } from "x11";
 import { extensionOf } from "../x11-client.ts";
 import type { MonitorGeometry } from "./capture.ts";
 import type { RowRange } from "./i420.ts";
-import { trace, tracing } from "./latency-trace.ts";
+import { touchesTracedArea, trace, tracing } from "./latency-trace.ts";
 
 export type DamageWatch = {
   /**
@@ -40,7 +40,7 @@ export async function watchDamage(display: Display): Promise<DamageWatch | undef
     if (event.name !== "DamageNotify" || event.damage !== id || event.area === undefined) return;
     const { x, y, w, h } = event.area;
     const first = box === undefined;
-    if (tracing && first) trace({ event: "damage" });
+    if (tracing && touchesTracedArea([x, y, w, h])) trace({ event: "drawn", area: [x, y, w, h] });
     box =
       box === undefined
         ? { left: x, top: y, right: x + w, bottom: y + h }

@@ -11,6 +11,7 @@
  * and a RESET record of every lossless tile); until then that technician's channel gets nothing.
  */
 import { SCREEN_BUFFER_HIGH_BYTES, SCREEN_BUFFER_LOW_BYTES, SCREEN_START } from "../../shared/screen.ts";
+import { trace, tracing } from "../media/latency-trace.ts";
 import type { ScreenMessages } from "../media/worker-protocol.ts";
 import type { ScreenLink } from "./screen-link.ts";
 
@@ -111,7 +112,11 @@ export class ScreenFanout {
   }
 
   /** One record's messages from the worker, to every channel following (START makes waiters follow). */
-  send({ messages }: ScreenMessages): void {
+  send({ messages, rtpTimestamp }: ScreenMessages): void {
+    if (tracing) {
+      const bytes = messages.reduce((sum, message) => sum + message.byteLength, 0);
+      trace({ event: "screenSent", rtp: rtpTimestamp, bytes });
+    }
     for (const message of messages) {
       const start = ((message[0] ?? 0) & SCREEN_START) !== 0;
       for (const [id, member] of this.#members) {
