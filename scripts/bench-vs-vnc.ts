@@ -130,6 +130,8 @@ type Pipeline = {
   changed: number;
   /** Frames handed to the encoder. */
   handed: number;
+  /** Changed frames the screen path carried alone (no video frame: only lossless tiles changed). */
+  screenOnly: number;
   /** Chunks out of the encoder (fewer than handed: pictures replaced while waiting for it). */
   encoded: number;
   busy: number;
@@ -149,7 +151,13 @@ type Pipeline = {
   screen?: { frames: number; ms: number };
 };
 
-type FrameEvent = { ts: number; at: number; topOff?: number; pipeline: Record<string, number> };
+type FrameEvent = {
+  ts: number;
+  at: number;
+  topOff?: number;
+  screenOnly?: number;
+  pipeline: Record<string, number>;
+};
 
 /**
  * The screen path from the frames' pipeline counters (s12-plumb): screenFrames counts frames
@@ -195,7 +203,8 @@ function pipelineOf(rig: Rig, from: number, to: number): Pipeline | undefined {
   return {
     captured: counter("captured"),
     changed: counter("changed"),
-    handed: frames.length / seconds,
+    handed: frames.filter((f) => f.screenOnly !== 1).length / seconds,
+    screenOnly: frames.filter((f) => f.screenOnly === 1).length / seconds,
     encoded: encoded / seconds,
     busy: counter("busy"),
     captureMs: mean(of("captureMs")),
@@ -213,6 +222,7 @@ function pipelineText(p: Pipeline): string {
   const ms = (n: number) => n.toFixed(0);
   return (
     `captured ${rate(p.captured)}/s, changed ${rate(p.changed)}/s, to encoder ${rate(p.handed)}/s, ` +
+    `screen path alone ${rate(p.screenOnly)}/s, ` +
     `out ${rate(p.encoded)}/s, busy ${rate(p.busy)}/s; ms per frame: capture ${ms(p.captureMs)}, ` +
     `convert ${ms(p.convertMs)}, encode ${ms(p.encodeMs)}; limit ${rate(p.limitFps)} fps ` +
     `(lowest ${p.limitMinFps}, work ${ms(p.limitWorkMs)} ms)` +

@@ -26,7 +26,7 @@ import { chunkMessage } from "./chunk-message.ts";
 import { createVideoEncoder } from "./encoder-backend.ts";
 import { type FrameRateLimit, nextLimit, unmeasuredLimit, withCap } from "./frame-rate-limit.ts";
 import { changedRows, I420Picture, type RowRange } from "./i420.ts";
-import { epochNow, trace, tracing } from "./latency-trace.ts";
+import { epochNow, trace, tracedAreaSum, tracing } from "./latency-trace.ts";
 import { ScreenPath } from "./screen-path.ts";
 import { yieldToInput } from "./thread-priority.ts";
 import {
@@ -78,7 +78,7 @@ const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
-const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0 } satisfies Omit<
+const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0, screenOnly: 0 } satisfies Omit<
   PipelineStats,
   "backend" | "fps" | "workMs" | "screenFrames" | "screenWorkMs"
 >;
@@ -368,9 +368,14 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
 function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture, refining = false): void {
   const capturedAt = capture.startedAt;
   const converting = performance.now();
-  if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
   // The lossless tiles' record of the same capture, and their freeze in the video (not for top-offs).
-  picture.update(frame, rows, refining ? undefined : screen.frame(frame, rows, capturedAt));
+  const freeze = refining ? undefined : screen.frame(frame, rows, capturedAt);
+  if (freeze?.video === false && !wantKeyframe && picture?.fits(frame) === true) {
+    screenOnly(frame, capture, performance.now() - converting);
+    return;
+  }
+  if (picture === undefined || !picture.fits(frame)) picture = new I420Picture(frame.width, frame.height);
+  picture.update(frame, rows, freeze);
   const timestampUs = Math.round(capturedAt * 1000);
   const handedAt = performance.now();
   const convertMs = handedAt - converting;
@@ -381,14 +386,17 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
     const screenMs = refining ? 0 : screen.lastMs;
     const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs, screenMs };
     const captured = epochNow();
-    const frame = {
+    const { x, y } = capture.monitor.geometry;
+    const areaSum = tracedAreaSum(frame, x, y);
+    const entry = {
       event: "frame",
       ts: timestampUs,
       captureStart: toEpoch + capturedAt,
       captured,
       pipeline,
+      ...(areaSum === undefined ? {} : { areaSum }),
     } as const;
-    trace(refining ? { ...frame, topOff: 1 } : frame);
+    trace(refining ? { ...entry, topOff: 1 } : entry);
   }
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;
@@ -400,6 +408,32 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
   // could cost a keyframe, and no gain was measured for it (top-off.ts).
   if (refining) topOff = afterTopOff(topOff, capturedAt);
   else topOff = settings.codec === "h264" ? afterFrame(capturedAt, inputAt) : NO_TOP_OFF;
+}
+
+/**
+ * A capture whose changes all lie in lossless tiles: its record is on its way and the video's
+ * picture is what was encoded last, so it is neither converted nor encoded (a frame of nothing for
+ * x264 to code, the network to carry and the browser to decode and composite). The frame rate
+ * counts it; the top-offs of the last frame encoded stay due.
+ */
+function screenOnly(frame: ScreenFrame, capture: Capture, screenMs: number): void {
+  previous = frame;
+  lastEncoded = capture.startedAt;
+  stats.screenOnly += 1;
+  if (!tracing) return;
+  const { x, y } = capture.monitor.geometry;
+  const areaSum = tracedAreaSum(frame, x, y);
+  // As for an encoded frame: convertMs is the thread's work for it (here the screen path's alone).
+  const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs: screenMs, screenMs };
+  trace({
+    event: "frame",
+    ts: Math.round(capture.startedAt * 1000),
+    captureStart: performance.timeOrigin + capture.startedAt,
+    captured: epochNow(),
+    pipeline,
+    screenOnly: 1,
+    ...(areaSum === undefined ? {} : { areaSum }),
+  });
 }
 
 /** One capture encoded as a keyframe while idle: ready to replay when the technician connects. */

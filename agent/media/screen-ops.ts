@@ -38,6 +38,12 @@ export type ScreenStep = {
   readonly frozen: Uint8Array;
   /** Tiles back to the video from this frame on (the record's `hide`). */
   readonly unfrozen: readonly number[];
+  /**
+   * Whether the video's picture changed: a tile it shows (not frozen after this frame) has new
+   * pixels, or a tile came back to it. When not, the record alone brings the console up to date
+   * and this capture needs no video frame (its tiles' pixels equal the last frame encoded).
+   */
+  readonly video: boolean;
 };
 
 export class ScreenOps {
@@ -79,7 +85,8 @@ export class ScreenOps {
     };
     for (let tile = 0; tile < tiles.count; tile += 1)
       if (before[tile] === 1 && tiles.overBudget(tile, at)) leave(tile, "overBudget");
-    const shown = this.#enter(next, result, at);
+    const touched = this.#touched(result);
+    const shown = this.#enter(next, touched, at);
     // Tiles lossless before and after, not hidden now: the only ones copies and new rows may touch.
     const staying = () => {
       const flags = tiles.frozen();
@@ -101,7 +108,9 @@ export class ScreenOps {
       ? undefined
       : this.#record(time, { show, hide, copies: update.copies, rects }, this.#fresh);
     if (record !== undefined) this.#fresh = false;
-    return { record, frozen: tiles.frozen(), unfrozen: hide };
+    const frozen = tiles.frozen();
+    const video = hide.length > 0 || touched.some((flag, tile) => flag === 1 && frozen[tile] === 0);
+    return { record, frozen, unfrozen: hide, video };
   }
 
   /** A RESET record with every lossless tile whole (a new stream for every technician). */
@@ -145,12 +154,17 @@ export class ScreenOps {
     return spans;
   }
 
-  /** Video tiles the frame changed that may enter and fit one palette, packed whole. */
-  #enter(next: FramePixels, result: ScrollResult, at: number): Map<number, ScreenRect> {
+  /** Per tile, 1 where the frame has new pixels (the copies and the fresh rows rebuild it). */
+  #touched(result: ScrollResult): Uint8Array {
     const touched = new Uint8Array(this.#tiles.count);
     const mark = (area: Area) => forEachTile(this.#grid, area, (tile) => (touched[tile] = 1));
     for (const area of result.fresh) mark(area);
     for (const copy of result.copies) mark(copy);
+    return touched;
+  }
+
+  /** Video tiles the frame changed that may enter and fit one palette, packed whole. */
+  #enter(next: FramePixels, touched: Uint8Array, at: number): Map<number, ScreenRect> {
     const shown = new Map<number, ScreenRect>();
     for (let tile = 0; tile < touched.length; tile += 1) {
       if (touched[tile] === 0 || !this.#tiles.mayEnter(tile, at)) continue;

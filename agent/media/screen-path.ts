@@ -1,9 +1,10 @@
 /**
- * The capture worker's part of the screen copy path (docs/screen-copy-path.md): for each frame
- * handed to the encoder while the path is on, the record of what changed in the lossless tiles
- * (ScreenOps, against a copy of the previous frame: the MIT-SHM image is updated in place), its
- * `screen` channel messages (ScreenWriter: one deflate stream for every technician), and which
- * tiles the encoder's input keeps frozen (i420.ts).
+ * The capture worker's part of the screen copy path (docs/screen-copy-path.md): for each changed
+ * frame while the path is on, the record of what changed in the lossless tiles (ScreenOps,
+ * against a copy of the previous frame: the MIT-SHM image is updated in place), its `screen`
+ * channel messages (ScreenWriter: one deflate stream for every technician), which tiles the
+ * encoder's input keeps frozen (i420.ts), and whether the video needs the frame at all (when only
+ * lossless tiles changed, the record alone brings the console up to date).
  *
  * The main thread turns the path on (every technician viewing said `screen.ready`) and off, and
  * asks for a new stream (a technician joined, resynced or drained): START, then a RESET record
@@ -18,6 +19,9 @@ import { rtpTimestamp } from "./rtp-clock.ts";
 import { type FramePixels, ScreenOps, type ScreenTime } from "./screen-ops.ts";
 import { ScreenWriter } from "./screen-writer.ts";
 import type { ScreenMessages } from "./worker-protocol.ts";
+
+/** What the encoder's input keeps frozen, and whether the video's picture changed (ScreenStep). */
+export type ScreenFreeze = TileFreeze & { readonly video: boolean };
 
 export type ScreenPathOutput = {
   readonly send: (messages: ScreenMessages) => void;
@@ -80,11 +84,11 @@ export class ScreenPath {
   }
 
   /**
-   * The frame about to be encoded, `rows` = where it differs from the previous one encoded,
+   * The frame captured, `rows` = where it differs from the previous one given here,
    * `capturedAt` on performance.now()'s clock (its timestamp is `Math.round(capturedAt * 1000)` µs,
    * as the video's). Returns what the encoder's input keeps frozen, undefined when nothing is.
    */
-  frame(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): TileFreeze | undefined {
+  frame(frame: ScreenFrame, rows: readonly RowRange[], capturedAt: number): ScreenFreeze | undefined {
     this.lastMs = 0;
     if (!this.#on && this.#unfreeze.length === 0) return undefined;
     const began = performance.now();
@@ -109,7 +113,7 @@ export class ScreenPath {
     this.#writer.close();
   }
 
-  #step(frame: ScreenFrame, rows: readonly RowRange[], time: ScreenTime): TileFreeze {
+  #step(frame: ScreenFrame, rows: readonly RowRange[], time: ScreenTime): ScreenFreeze {
     const next: FramePixels = { ...pixelsOf(frame), order: frame.order };
     let ops = this.#ops;
     let copy = this.#copy;
@@ -144,11 +148,13 @@ export class ScreenPath {
       size: SCREEN_TILE,
       frozen: step?.frozen ?? new Uint8Array(tileGrid(frame.width, frame.height).count),
       unfrozen,
+      // A new screen (no step) or tiles handed back: the video takes this frame.
+      video: step === undefined || unfrozen.length > 0 || step.video,
     };
   }
 
   /** The path went off: every lossless tile back to the video now, hidden on the consoles. */
-  #off(frame: ScreenFrame, time: ScreenTime): TileFreeze {
+  #off(frame: ScreenFrame, time: ScreenTime): ScreenFreeze {
     const unfrozen = this.#unfreeze;
     this.#unfreeze = [];
     const { width, height } = this.#size;
@@ -159,7 +165,8 @@ export class ScreenPath {
     }
     this.#streaming = false;
     this.#writer.close();
-    return { size: SCREEN_TILE, frozen: new Uint8Array(tileGrid(frame.width, frame.height).count), unfrozen };
+    const frozen = new Uint8Array(tileGrid(frame.width, frame.height).count);
+    return { size: SCREEN_TILE, frozen, unfrozen, video: true };
   }
 
   #write(record: ScreenRecord, time: ScreenTime): void {

@@ -2,7 +2,9 @@
  * Runs frames through ScreenOps as the capture worker will, and every record through the wire's
  * encoder, decoder and the console's model (shared/screen-model.ts), checking after each frame what
  * the path promises: every lossless tile of the model equals the frame exactly, the model's lossless
- * tiles are the ones ScreenOps froze, and a tile that left is not back within REENTER_AFTER_MS.
+ * tiles are the ones ScreenOps froze, a tile that left is not back within REENTER_AFTER_MS, and
+ * every tile the video shows equals the frame in the last frame the video was given (a frame goes
+ * to the video only when ScreenOps says its picture changed: `video`).
  */
 import type { Test } from "tap";
 import { changedRows } from "../../agent/media/i420.ts";
@@ -30,12 +32,17 @@ export class Harness {
   readonly records: ScreenRecord[] = [];
   /** Encoded bytes (with the length prefix) of each record. */
   readonly sizes: number[] = [];
+  /** The last frame handed to the video (the first, then each whose step said `video`). */
+  videoFrame: FramePixels;
+  /** Steps that needed no video frame. */
+  screenOnly = 0;
 
   constructor(t: Test, first: FramePixels) {
     this.t = t;
     this.previous = first;
     this.ops = new ScreenOps(first.width, first.height);
     this.frozen = new Uint8Array(tileGrid(first.width, first.height).count);
+    this.videoFrame = first;
   }
 
   /** `next` captured `dt` ms after the last frame: through ScreenOps, the wire and the model; then checked. */
@@ -51,6 +58,12 @@ export class Harness {
     this.#flips(step.frozen);
     this.previous = next;
     this.check(next, step.frozen);
+    if (step.video) this.videoFrame = next;
+    else this.screenOnly += 1;
+    const stale = [...step.frozen.keys()].filter(
+      (tile) => step.frozen[tile] === 0 && !framesTileEqual(this.videoFrame, next, tile),
+    );
+    if (stale.length > 0) this.t.fail(`the video's tiles equal the frame (not: ${stale})`);
     return step;
   }
 
@@ -118,6 +131,17 @@ export function tileEquals(model: ScreenCanvasModel, frame: FramePixels, tile: n
         rgba[o + 3] !== 255
       )
         return false;
+    }
+  return true;
+}
+
+/** Whether tile `tile` is the same in two frames of one size. */
+function framesTileEqual(a: FramePixels, b: FramePixels, tile: number): boolean {
+  const { x, y, w, h } = tileRect(tile, a.width, a.height);
+  for (let row = y; row < y + h; row += 1)
+    for (let column = x; column < x + w; column += 1) {
+      const o = row * a.width + column;
+      if (((a.words[o] ?? 0) & 0xffffff) !== ((b.words[o] ?? 0) & 0xffffff)) return false;
     }
   return true;
 }

@@ -73,6 +73,7 @@ t.test(
       "10 s of scrolling text: every tile stays lossless (within budget)",
     );
     t.equal(run.flips.length, TILES, "each tile flipped once (in)");
+    t.equal(run.screenOnly, 201, "no frame of the scroll needs the video: the records carry it all");
   },
 );
 
@@ -114,6 +115,11 @@ t.test(
       top += 1 + (frame % 3);
       // The photo changes every other frame (a video at half the rate).
       const step = run.step(withPhoto(top, 1 + Math.floor(frame / 2)));
+      const photoChanged = frame >= 2 && frame % 2 === 0;
+      if (frame > 0 && step.video !== photoChanged)
+        t.fail(
+          `frame ${frame}: the video ${step.video ? "takes" : "skips"} it, the photo ${photoChanged ? "changed" : "did not"}`,
+        );
       if (frame === 0) continue;
       if (photoTiles.some((tile) => step.frozen[tile] === 1))
         t.fail(`frame ${frame}: a photo tile is lossless`);
