@@ -7,7 +7,7 @@ import type { ConsoleConnection } from "./hub.ts";
  * gateway keeps of a socket lives in these fields, so each kind of listener (message, close, fault,
  * pong) is one function shared by every socket, which finds its state through `this`: no closures,
  * contexts and listener arrays per socket. That was about 1 KiB of an idle agent's heap, as much as
- * the ws socket's own (docs: README, Benchmarks).
+ * the ws socket's own (docs/benchmarks.md, bench:gateway).
  */
 export class GatewaySocket extends WebSocket {
   /** The client's address (behind a trusted proxy, the one it names), for logs and the audit trail. */
