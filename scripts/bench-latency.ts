@@ -166,6 +166,8 @@ declare global {
     presentedFrames?: Array<[number, number, number]>;
     /** Every screen record the console painted: [RTP timestamp, when (epoch ms)]. */
     paintedRecords?: Array<[number, number]>;
+    /** The page's long tasks (50 ms or more on its main thread): [start (epoch ms), ms]. */
+    longTasks?: Array<[number, number]>;
   }
 }
 
@@ -175,6 +177,7 @@ type PageLog = {
   readonly painted: ReadonlyArray<readonly [number, number]>;
   /** The `screen` channel's messages as they arrived: [when (epoch ms), bytes] (bench-vnc-rig.ts). */
   readonly arrived: ReadonlyArray<readonly [number, number]>;
+  readonly longTasks: ReadonlyArray<readonly [number, number]>;
 };
 
 /** Runs in the console: records every frame the video presents, to tell a frame never shown. */
@@ -190,6 +193,12 @@ function recordPresented(): void {
   video.requestVideoFrameCallback(onFrame);
   const painted: Array<[number, number]> = [];
   window.paintedRecords = painted;
+  const longTasks: Array<[number, number]> = [];
+  window.longTasks = longTasks;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      longTasks.push([performance.timeOrigin + entry.startTime, entry.duration]);
+  }).observe({ type: "longtask" });
   window.addEventListener(
     "screenapplied",
     (event) => {
@@ -254,6 +263,8 @@ function aroundSlowPress(
   const arrivals = page.arrived.filter(([at]) => at >= press.keyAt - 300 && at <= press.at + 50);
   if (arrivals.length > 0)
     lines.push(`      screen messages arrived at ${arrivals.map(([at]) => rel(at)).join(" ")}`);
+  const tasks = page.longTasks.filter(([at, ms]) => at + ms >= press.keyAt - 100 && at <= press.at);
+  for (const [at, ms] of tasks) lines.push(`      page long task at ${rel(at)} for ${ms.toFixed(0)} ms`);
   const gcs = trace.filter(
     (e) => e.event === "gc" && Number(e.at) >= press.keyAt - 100 && Number(e.at) <= press.at,
   );
@@ -319,6 +330,7 @@ async function main(): Promise<void> {
     presented: window.presentedFrames ?? [],
     painted: window.paintedRecords ?? [],
     arrived: (window as unknown as { screenMessages?: Array<[number, number]> }).screenMessages ?? [],
+    longTasks: window.longTasks ?? [],
   }));
   const counters = await rig.counters("sos");
   // The console's picture against the screen's (still: the scrolling terminal is gone).
@@ -390,6 +402,11 @@ async function main(): Promise<void> {
   }
   console.log("\nSOS presses over the slow mark, slowest first, with the frames around each");
   for (const line of slowLines) console.log(line);
+  const taskMs = page.longTasks.map(([, ms]) => ms);
+  console.log(
+    `\nthe console page's long tasks (50 ms or more on its main thread) over the run: ${taskMs.length}, ` +
+      `${taskMs.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, the longest ${Math.max(0, ...taskMs).toFixed(0)} ms`,
+  );
   console.log("\ngoals (issue 14): p50 <= 1.2x x11vnc's, p99 <= 150 ms, no press lost");
   const verdicts: Array<{ workload: string; ratio: number; met: boolean }> = [];
   for (const workload of WORKLOADS) {
