@@ -1,13 +1,8 @@
-import type { ScreenCopy } from "../../../shared/screen.ts";
 import type { ScreenLink, ScreenRect } from "./screen-link.ts";
 
 /**
  * Paints the `screen` link's canvas model on the view's overlay canvas (the screen's size, over the
- * `<video>` in the same CSS box): only the rectangles a record changed, with putImageData; a
- * record with one copy (a scroll) moves the canvas's own pixels with drawImage first and puts only
- * its new rectangles (a 1080p scroll re-put whole cost the page's main thread milliseconds per
- * record; the copy is exact: its source and destination lie in lossless tiles, opaque pixels the
- * canvas already holds as the model does). Each
+ * `<video>` in the same CSS box): only the rectangles a record changed, with putImageData. Each
  * presented video frame is handed to the link (requestVideoFrameCallback: its RTP timestamp, when
  * the browser tells it) so tiles handed back to the video are cleared once the video caught up.
  *
@@ -31,18 +26,13 @@ export function paintScreen(
 ): () => void {
   const context = canvas.getContext("2d");
   if (context === null) return () => undefined;
-  context.imageSmoothingEnabled = false;
   let image: ImageData | null = null;
   let stopped = false;
 
-  const paint = (dirty: readonly ScreenRect[], copy?: ScreenCopy): void => {
+  const paint = (dirty: readonly ScreenRect[]): void => {
     const { model } = link;
     if (model.width === 0 || model.height === 0) return;
     const resized = canvas.width !== model.width || canvas.height !== model.height;
-    if (copy !== undefined && !resized) {
-      const { x, y, w, h, dy } = copy;
-      context.drawImage(canvas, x, y + dy, w, h, x, y, w, h);
-    }
     if (resized) {
       // Setting the size clears the canvas: everything is painted again.
       canvas.width = model.width;
@@ -61,10 +51,8 @@ export function paintScreen(
       paint(event.dirty);
       return;
     }
+    paint(event.dirty);
     const { record } = event;
-    const [copy, ...more] = record.copies;
-    if (copy !== undefined && more.length === 0 && !record.reset) paint(record.rects, copy);
-    else paint(event.dirty);
     const detail: ScreenAppliedDetail = {
       capturedAt: record.capturedAt,
       rtpTimestamp: record.rtpTimestamp,
