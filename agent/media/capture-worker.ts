@@ -35,6 +35,7 @@ import {
   afterTopOff,
   msUntilTopOff,
   NO_TOP_OFF,
+  REPEAT_AFTER_MS,
   type TopOff,
   topOffDue,
 } from "./top-off.ts";
@@ -70,18 +71,25 @@ let settings = workerData as PipelineSettings;
 let wantKeyframe = true;
 let activeUntil = 0;
 let lastChange = Number.NEGATIVE_INFINITY;
-/** When the last frame handed to the encoder was captured (the frame rate counts from there). */
+/** When the last frame handled was captured (the frame rate counts from there). */
 let lastEncoded = Number.NEGATIVE_INFINITY;
+/** When the last frame handed to the encoder was captured (REPEAT_AFTER_MS counts from there). */
+let lastVideo = Number.NEGATIVE_INFINITY;
 /** The loop sleeps until something is drawn: the first drawing wakes it. */
 let waitingForDrawing = false;
 const watchedDrawing = new WeakSet<DrawingWatch>();
 /** The last capture handed to the encoder, and the same as I420 (updated where captures differ). */
 let previous: ScreenFrame | undefined;
 let picture: I420Picture | undefined;
-const stats = { captured: 0, changed: 0, encoded: 0, busy: 0, topOffs: 0, screenOnly: 0 } satisfies Omit<
-  PipelineStats,
-  "backend" | "fps" | "workMs" | "screenFrames" | "screenWorkMs"
->;
+const stats = {
+  captured: 0,
+  changed: 0,
+  encoded: 0,
+  busy: 0,
+  topOffs: 0,
+  repeats: 0,
+  screenOnly: 0,
+} satisfies Omit<PipelineStats, "backend" | "fps" | "workMs" | "screenFrames" | "screenWorkMs">;
 /** The screen copy path (screen-path.ts): off until the main thread turns it on. */
 const screen = new ScreenPath({
   send: ({ messages, start, rtpTimestamp, capturedAt }) =>
@@ -268,10 +276,14 @@ function onMessage(message: ToWorker): void {
   wake?.();
 }
 
-/** Until the next check of a still screen: the idle poll, or sooner when a top-off is due. */
+/** Whether the video is due a repeat of its picture at `at` (REPEAT_AFTER_MS). */
+const repeatDue = (at: number) => mode.state === "running" && at - lastVideo >= REPEAT_AFTER_MS;
+
+/** Until the next check of a still screen: the idle poll, or sooner when a top-off or repeat is due. */
 function idleInterval(now: number): number {
   const idle = now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
-  return Math.min(idle, msUntilTopOff(topOff, now) ?? idle);
+  const repeat = mode.state === "running" ? Math.max(0, lastVideo + REPEAT_AFTER_MS - now) : idle;
+  return Math.min(idle, repeat, msUntilTopOff(topOff, now) ?? idle);
 }
 
 function pollInterval(now: number): number {
@@ -361,16 +373,25 @@ function worthEncoding(frame: ScreenFrame, capturedAt: number): RowRange[] | und
 }
 
 /**
- * Encodes a capture (its changed rows), or with `refining` the unchanged picture again as a
- * top-off. Top-offs do not count in the frame-rate limit: they convert nothing and their cost
- * says nothing about the frames of a changing screen.
+ * Encodes a capture (its changed rows), or the unchanged picture again: a top-off (top-off.ts) or
+ * a repeat (REPEAT_AFTER_MS). Those do not count in the frame-rate limit: they convert nothing and
+ * their cost says nothing about the frames of a changing screen.
  */
-function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture, refining = false): void {
+function encode(
+  frame: ScreenFrame,
+  rows: readonly RowRange[],
+  capture: Capture,
+  kind: "change" | "topOff" | "repeat" = "change",
+): void {
   const capturedAt = capture.startedAt;
   const converting = performance.now();
+  const refining = kind !== "change";
   // The lossless tiles' record of the same capture, and their freeze in the video (not for top-offs).
   const freeze = refining ? undefined : screen.frame(frame, rows, capturedAt);
-  if (freeze?.video === false && !wantKeyframe && picture?.fits(frame) === true) {
+  // Only lossless tiles changed: no video frame, unless the video is due a repeat anyway (the
+  // picture then goes as it is: its tiles the video shows did not change).
+  const alone = freeze?.video === false && !wantKeyframe && picture?.fits(frame) === true;
+  if (alone && !repeatDue(capturedAt)) {
     screenOnly(frame, capture, performance.now() - converting);
     return;
   }
@@ -396,18 +417,24 @@ function encode(frame: ScreenFrame, rows: readonly RowRange[], capture: Capture,
       pipeline,
       ...(areaSum === undefined ? {} : { areaSum }),
     } as const;
-    trace(refining ? { ...entry, topOff: 1 } : entry);
+    trace(kind === "topOff" ? { ...entry, topOff: 1 } : kind === "repeat" ? { ...entry, repeat: 1 } : entry);
   }
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;
+  lastVideo = capturedAt;
   stats.encoded += 1;
   wantKeyframe = false;
   previous = frame;
-  if (refining) stats.topOffs += 1;
+  if (kind === "repeat") {
+    stats.repeats += 1;
+    return;
+  }
+  if (kind === "topOff") stats.topOffs += 1;
   // H.264 only: VP8 in realtime mode makes every tenth frame a keyframe (encoder.ts), so a top-off
-  // could cost a keyframe, and no gain was measured for it (top-off.ts).
-  if (refining) topOff = afterTopOff(topOff, capturedAt);
-  else topOff = settings.codec === "h264" ? afterFrame(capturedAt, inputAt) : NO_TOP_OFF;
+  // could cost a keyframe, and no gain was measured for it (top-off.ts). A changed picture whose
+  // video tiles did not change (repeated because due) has nothing new to sharpen.
+  if (kind === "topOff") topOff = afterTopOff(topOff, capturedAt);
+  else if (!alone) topOff = settings.codec === "h264" ? afterFrame(capturedAt, inputAt) : NO_TOP_OFF;
 }
 
 /**
@@ -491,18 +518,18 @@ async function loop(): Promise<void> {
       }
       const rows = worthEncoding(frame, current.startedAt);
       if (rows !== undefined) encode(frame, rows, current);
-      else if (topOffDue(topOff, current.startedAt)) encode(frame, [], current, true);
+      else if (topOffDue(topOff, current.startedAt)) encode(frame, [], current, "topOff");
+      else if (repeatDue(current.startedAt)) encode(frame, [], current, "repeat");
       const drawing = current.monitor.drawing;
       if (drawing !== undefined && ahead.length === 0) {
         await untilDrawn(drawing);
         continue;
       }
       const interval = pollInterval(performance.now());
-      const wait = Math.min(
-        current.startedAt + interval - performance.now(),
-        msUntilTopOff(topOff, performance.now()) ?? interval,
-      );
-      if (ahead.length === 0 && wait > 0 && !wantKeyframe && !screen.due) await sleep(wait);
+      const wait = Math.min(current.startedAt + interval, lastVideo + REPEAT_AFTER_MS) - performance.now();
+      const untilTopOff = msUntilTopOff(topOff, performance.now()) ?? wait;
+      if (ahead.length === 0 && wait > 0 && !wantKeyframe && !screen.due)
+        await sleep(Math.min(wait, untilTopOff));
       else await sleep(0);
     } catch (error) {
       fail(error);

@@ -87,6 +87,8 @@ export type TraceEvent =
       readonly screenOnly?: 1;
       /** 1 for a top-off (the unchanged picture again, top-off.ts). */
       readonly topOff?: 1;
+      /** 1 for a repeat (the unchanged picture again: no frame for a second, capture-worker.ts). */
+      readonly repeat?: 1;
     }
   | { readonly event: "encoded"; readonly ts: number; readonly key: boolean; readonly bytes: number }
   | { readonly event: "sent"; readonly ts: number; readonly packets: number }

@@ -35,6 +35,17 @@ export const TOP_OFFS = 3;
  */
 export const TOP_OFF_AFTER_INPUT_MS = 1_000;
 
+/**
+ * While viewed, the video gets a frame at least this often: the unchanged picture again (a delta
+ * of skipped blocks, ~1 kbit) when nothing else went to the encoder. A browser that decodes no
+ * frame for 3 s while packets came in the 5 s before asks for a keyframe (libwebrtc's
+ * VideoReceiveStream2), and then again 3 s after that one: on a still screen, or while the screen
+ * path carries every change (the capture worker's screenOnly), a whole keyframe every 3 s (seen in
+ * bench:latency: 10 keyframes of 13 frames encoded). Chrome's own screen sharing repeats its last
+ * frame once a second for the same reason.
+ */
+export const REPEAT_AFTER_MS = 1_000;
+
 export type TopOff =
   /** Nothing to refine: the screen changed and is not encoded yet, or the top-offs are done. */
   | { readonly state: "none" }

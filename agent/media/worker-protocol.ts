@@ -46,6 +46,8 @@ export type PipelineStats = {
   readonly busy: number;
   /** Unchanged pictures encoded again to sharpen them once the screen is still (top-off.ts). */
   readonly topOffs: number;
+  /** The unchanged picture encoded again because the video had no frame for a second (capture-worker.ts). */
+  readonly repeats: number;
   /** Changed frames the screen copy path carried alone: only lossless tiles changed, no video frame. */
   readonly screenOnly: number;
   /** The frame rate the worker keeps to now: settings.maxFps, or less (frame-rate-limit.ts). */

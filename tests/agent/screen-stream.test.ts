@@ -4,7 +4,7 @@ import t, { type Test } from "tap";
 import type { VideoCodecName } from "../../agent/media/encoder.ts";
 import { type ScreenChunk, ScreenStream } from "../../agent/media/screen-stream.ts";
 import { CAPTURE_NICE } from "../../agent/media/thread-priority.ts";
-import { TOP_OFF_AFTER_MS, TOP_OFFS } from "../../agent/media/top-off.ts";
+import { REPEAT_AFTER_MS, TOP_OFF_AFTER_MS, TOP_OFFS } from "../../agent/media/top-off.ts";
 import { deadline } from "../helpers/security.ts";
 import { decodeKeyframe, pixelAt } from "../helpers/technician-peer.ts";
 import { colouredWindow, startXvfb, waitUntil, windowByName } from "../helpers/xvfb.ts";
@@ -75,26 +75,35 @@ t.test("prime encodes one keyframe of the screen while idle, then captures nothi
 });
 
 t.test(
-  "an unchanged screen is encoded again only for its top-offs, then captured but not encoded",
+  "an unchanged screen is encoded again for its top-offs, then only once a second (a repeat), all as delta chunks",
   async (t) => {
     const stream = await openStream(t, "h264");
     const first = nextChunk(stream);
     stream.run(true);
     await first;
-    const keys: boolean[] = [];
-    stream.on("chunk", (chunk) => keys.push(chunk.key));
-    // One capture per top-off, then two whole-screen checks (a second apart) that encode nothing.
-    const captures = 1 + TOP_OFFS + 2;
-    await waitUntil(async () => (await stream.stats()).captured >= captures, 10_000, `${captures} captures`);
+    const chunks: ScreenChunk[] = [];
+    stream.on("chunk", (chunk) => chunks.push(chunk));
+    // The top-offs, then repeats: a browser that gets no frame for 3 s asks for a keyframe.
+    await waitUntil(async () => (await stream.stats()).repeats >= 3, 10_000, "three repeats");
     const stats = await stream.stats();
-    t.equal(stats.encoded, 1 + TOP_OFFS, "the first frame and its top-offs, nothing after");
     t.equal(stats.topOffs, TOP_OFFS);
-    t.same(keys, Array(TOP_OFFS).fill(false), "the top-offs are delta chunks");
+    t.equal(stats.encoded, 1 + TOP_OFFS + stats.repeats, "the first frame, its top-offs and repeats");
+    t.equal(stats.changed, 1, "only the first capture changed");
+    t.notOk(
+      chunks.some((chunk) => chunk.key),
+      "the top-offs and repeats are delta chunks (no keyframe)",
+    );
+    const repeats = chunks.slice(TOP_OFFS);
+    const gaps = repeats.slice(1).map((chunk, i) => chunk.capturedAt - (repeats[i]?.capturedAt ?? 0));
+    t.ok(
+      gaps.every((gap) => gap >= REPEAT_AFTER_MS - 1 && gap < REPEAT_AFTER_MS + 600),
+      `a repeat about every ${REPEAT_AFTER_MS} ms: ${gaps.map((gap) => gap.toFixed(0)).join(", ")} ms apart`,
+    );
   },
 );
 
 t.test(
-  "a change on a still screen: its frame, then TOP_OFFS delta top-offs once still, then none",
+  "a change on a still screen: its frame, then TOP_OFFS delta top-offs once still, then only repeats",
   async (t) => {
     const stream = await openStream(t, "h264");
     let chunks: ScreenChunk[] = [];
@@ -103,7 +112,7 @@ t.test(
     // The first frame and its top-offs, chunks out (a stats answer can come before the last chunk).
     await waitUntil(async () => chunks.length >= 1 + TOP_OFFS, 10_000, "the first frame's top-offs");
     const before = await stream.stats();
-    t.equal(before.encoded, 1 + TOP_OFFS, "the first frame and its top-offs");
+    t.equal(before.encoded, 1 + TOP_OFFS + before.repeats, "the first frame, its top-offs (and repeats)");
     chunks = [];
     const blue = await windowByName(xvfb, "sos-blue");
     await xvfb.x("xdotool", ["windowmove", "--sync", blue, "150", "150"]);
@@ -120,17 +129,25 @@ t.test(
       "two more checks",
     );
     const after = await stream.stats();
-    const changed = after.encoded - before.encoded - TOP_OFFS;
+    // Repeats may come before the change (the screen was still for a second); none between the
+    // change and its top-offs (each frame restarts the second).
+    const repeatsBefore = done.repeats - before.repeats;
+    const changed = done.encoded - before.encoded - TOP_OFFS - repeatsBefore;
     t.ok(changed >= 1, `the change was encoded (${changed} frames)`);
     t.equal(after.topOffs - before.topOffs, TOP_OFFS, "exactly TOP_OFFS top-offs");
-    t.equal(after.encoded, done.encoded, "nothing encoded once the top-offs are done");
-    t.equal(chunks.length, changed + TOP_OFFS, "one chunk per frame encoded");
+    t.equal(
+      after.encoded - done.encoded,
+      after.repeats - done.repeats,
+      "once the top-offs are done, only repeats are encoded",
+    );
+    // One chunk per frame encoded (a stats answer can come before the last chunk).
+    await waitUntil(async () => chunks.length >= after.encoded - before.encoded, 5_000, "a chunk per frame");
     t.notOk(
       chunks.some((chunk) => chunk.key),
       "all delta chunks",
     );
-    const lastChange = chunks[changed - 1];
-    const firstTopOff = chunks[changed];
+    const lastChange = chunks[repeatsBefore + changed - 1];
+    const firstTopOff = chunks[repeatsBefore + changed];
     if (lastChange !== undefined && firstTopOff !== undefined) {
       const still = firstTopOff.capturedAt - lastChange.capturedAt;
       t.ok(still >= TOP_OFF_AFTER_MS - 1, `the first top-off came once still for ${still.toFixed(0)} ms`);
