@@ -35,7 +35,8 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-// The postgres user runs the server (we may be root): its folder must be reachable.
+// The run's temporary folder: PostgreSQL's cluster (the postgres user runs the server and we may
+// be root: the folder must be reachable), tap's save lists and Node's compile cache.
 const pgDir = mkdtempSync(join(tmpdir(), "sos-test-postgres-"));
 chmodSync(pgDir, 0o755);
 const cluster = join(pgDir, "pg");
@@ -201,8 +202,15 @@ function runTap(args: readonly string[], env: NodeJS.ProcessEnv, heldAs?: string
   });
 }
 
+/**
+ * Node's compile cache (type-stripped TypeScript and V8 code) for every Node process of the run:
+ * tap, each test file, and the agents, gateways and builds the tests start load the same modules
+ * again and again (tls.test.ts: 28.8 s without, 23.7 s with a cold cache, 17.2 s with a warm one).
+ * Fresh for each run, in the run's temporary folder; one the environment names is used instead.
+ */
+const compileCache = process.env.NODE_COMPILE_CACHE ?? join(pgDir, "node-compile-cache");
 const args = process.argv.slice(2);
-const env = { ...process.env, SOS_TEST_POSTGRES_URL: postgresUrl };
+const env = { ...process.env, SOS_TEST_POSTGRES_URL: postgresUrl, NODE_COMPILE_CACHE: compileCache };
 const runs: Outcome[] = [];
 if (args.length > 0) {
   runs.push(await runTap(args, env));
