@@ -276,14 +276,15 @@ function onMessage(message: ToWorker): void {
   wake?.();
 }
 
-/** Whether the video is due a repeat of its picture at `at` (REPEAT_AFTER_MS). */
-const repeatDue = (at: number) => mode.state === "running" && at - lastVideo >= REPEAT_AFTER_MS;
+/** How long until the video is due a repeat of its picture (REPEAT_AFTER_MS); never unless running. */
+const msUntilRepeat = (now: number) =>
+  mode.state === "running" ? Math.max(0, lastVideo + REPEAT_AFTER_MS - now) : Number.POSITIVE_INFINITY;
+const repeatDue = (at: number) => msUntilRepeat(at) === 0;
 
 /** Until the next check of a still screen: the idle poll, or sooner when a top-off or repeat is due. */
 function idleInterval(now: number): number {
   const idle = now - lastChange < IDLE_AFTER_MS ? SLOW_POLL_MS : IDLE_POLL_MS;
-  const repeat = mode.state === "running" ? Math.max(0, lastVideo + REPEAT_AFTER_MS - now) : idle;
-  return Math.min(idle, repeat, msUntilTopOff(topOff, now) ?? idle);
+  return Math.min(idle, msUntilRepeat(now), msUntilTopOff(topOff, now) ?? idle);
 }
 
 function pollInterval(now: number): number {
@@ -401,24 +402,8 @@ function encode(
   const handedAt = performance.now();
   const convertMs = handedAt - converting;
   if (!refining) inEncoder.set(timestampUs, { handedAt, captureMs: capture.tookMs, convertMs });
-  if (tracing) {
-    const toEpoch = performance.timeOrigin;
-    // convertMs includes the screen path (the same thread's work for the frame): screenMs of it.
-    const screenMs = refining ? 0 : screen.lastMs;
-    const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs, screenMs };
-    const captured = epochNow();
-    const { x, y } = capture.monitor.geometry;
-    const areaSum = tracedAreaSum(frame, x, y);
-    const entry = {
-      event: "frame",
-      ts: timestampUs,
-      captureStart: toEpoch + capturedAt,
-      captured,
-      pipeline,
-      ...(areaSum === undefined ? {} : { areaSum }),
-    } as const;
-    trace(kind === "topOff" ? { ...entry, topOff: 1 } : kind === "repeat" ? { ...entry, repeat: 1 } : entry);
-  }
+  // convertMs includes the screen path (the same thread's work for the frame): screenMs of it.
+  if (tracing) traceFrame(frame, capture, convertMs, refining ? 0 : screen.lastMs, kind);
   encoder.encode(picture, timestampUs, wantKeyframe);
   lastEncoded = capturedAt;
   lastVideo = capturedAt;
@@ -453,18 +438,28 @@ function screenOnly(frame: ScreenFrame, capture: Capture, screenMs: number): voi
   // first round, 22 and 29 in the next ones, the encoder idle).
   const work = { captureMs: capture.tookMs, convertMs: screenMs, encodeMs: 0, key: false };
   limit = nextLimit(limit, work, settings.maxFps);
-  if (!tracing) return;
+  // As for an encoded frame: convertMs is the thread's work for it (here the screen path's alone).
+  if (tracing) traceFrame(frame, capture, screenMs, screenMs, "screenOnly");
+}
+
+/** The latency trace's line for a capture handled (SOS_LATENCY_TRACE), as it is handed on. */
+function traceFrame(
+  frame: ScreenFrame,
+  capture: Capture,
+  convertMs: number,
+  screenMs: number,
+  kind: "change" | "topOff" | "repeat" | "screenOnly",
+): void {
   const { x, y } = capture.monitor.geometry;
   const areaSum = tracedAreaSum(frame, x, y);
-  // As for an encoded frame: convertMs is the thread's work for it (here the screen path's alone).
-  const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs: screenMs, screenMs };
+  const pipeline = { ...currentStats(), captureMs: capture.tookMs, convertMs, screenMs };
   trace({
     event: "frame",
     ts: Math.round(capture.startedAt * 1000),
     captureStart: performance.timeOrigin + capture.startedAt,
     captured: epochNow(),
     pipeline,
-    screenOnly: 1,
+    ...(kind === "change" ? {} : { [kind]: 1 as const }),
     ...(areaSum === undefined ? {} : { areaSum }),
   });
 }
@@ -531,11 +526,14 @@ async function loop(): Promise<void> {
         await untilDrawn(drawing);
         continue;
       }
-      const interval = pollInterval(performance.now());
-      const wait = Math.min(current.startedAt + interval, lastVideo + REPEAT_AFTER_MS) - performance.now();
-      const untilTopOff = msUntilTopOff(topOff, performance.now()) ?? wait;
-      if (ahead.length === 0 && wait > 0 && !wantKeyframe && !screen.due)
-        await sleep(Math.min(wait, untilTopOff));
+      const now = performance.now();
+      const interval = pollInterval(now);
+      const wait = Math.min(
+        current.startedAt + interval - now,
+        msUntilRepeat(now),
+        msUntilTopOff(topOff, now) ?? interval,
+      );
+      if (ahead.length === 0 && wait > 0 && !wantKeyframe && !screen.due) await sleep(wait);
       else await sleep(0);
     } catch (error) {
       fail(error);

@@ -249,7 +249,7 @@ function setAside(target: string): string {
 
 /**
  * Run as root (`sudo sos-gateway restore ...`), the restored file gets the data directory's owner,
- * so the gateway's own user can open it; otherwise it is the caller's, as any file they write.
+ * so the gateway's own user can open it; otherwise it is the caller's, like every file they write.
  */
 function ownLikeDataDir(file: string, dataDir: string): void {
   if (process.getuid?.() !== 0) return;

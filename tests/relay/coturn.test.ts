@@ -9,7 +9,7 @@
  * One difference from production, said here: `allocation-default-address-family=keep`. werift's
  * client cannot send REQUESTED-ADDRESS-FAMILY, and the `::ffff:127.0.0.1` case needs an IPv6
  * allocation (CVE-2026-27624 was a mapped address on an IPv6 relay); with `keep`, a client reaching
- * coturn over IPv6 gets one, as any client asking for IPv6 would.
+ * coturn over IPv6 gets one, like every client asking for IPv6.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
